@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0
+# pingx: one non-recursive Makefile; each folder adds its rules in <dir>/<dir>.mk.
+# Everything is built out of tree under $(O).
+
+O ?= build
+ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+PKG_CONFIG ?= pkg-config
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+BPF_DIR_MNT ?= /sys/fs/bpf
+PIN_DIR ?= $(BPF_DIR_MNT)/pingx
+
+LLHTTP_SRC ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+WERROR ?= $(if $(filter true,$(CI)),1,0)
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+WARNFLAGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
+ifeq ($(WERROR),1)
+WARNFLAGS += -Werror
+endif
+SAN ?=
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(CFLAGS) $(WARNFLAGS) $(SAN) -D_GNU_SOURCE -I. -I$(O) \
+	-Iuserspace/include -DPINGX_VERSION='"$(VERSION)"' -DPINGX_PIN_DIR='"$(PIN_DIR)"' \
+	-DPINGX_BPF_DIR_MNT='"$(BPF_DIR_MNT)"' -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SAN)
+
+BPF_CFLAGS := -g -O2 --target=bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -I$(O)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+# Fragments append to these.
+BINS :=
+TEST_BINS :=
+BENCH_BINS :=
+CLEAN_EXTRA :=
+
+# Installing packages is only attempted when a build input is missing.
+DEPS_STAMP := $(O)/.deps-ok
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)if ! bash scripts/deps.sh --check >/dev/null 2>&1; then bash scripts/deps.sh; fi
+	$(Q)touch $@
+
+.PHONY: deps
+deps:
+	bash scripts/deps.sh
+
+# Generic rules: C objects mirror the source tree under $(O).
+$(O)/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$<))) -c $< -o $@
+
+$(O)/%.bpf.o: %.bpf.c vmlinux.h | $(DEPS_STAMP)
+	$(call msg,BPF,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/%.skel.h: $(O)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# llhttp: Debian ships the generated C sources; build them into a static library.
+LLHTTP_OBJS := $(addprefix $(O)/llhttp/,llhttp.o api.o http.o)
+LLHTTP_LIB := $(O)/llhttp/libllhttp.a
+$(O)/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -fPIC $(SAN) -I$(LLHTTP_INC) -c $< -o $@
+$(LLHTTP_LIB): $(LLHTTP_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+# Libraries and programs first, then the tests and benchmarks that link them (prerequisite
+# lists are expanded when a rule is read).
+include $(wildcard maglev/*.mk ketama/*.mk bpf/*.mk userspace/ctrl/*.mk userspace/proxy/*.mk)
+include $(wildcard ctl/*.mk examples/*.mk examples/*/*.mk)
+include $(wildcard tests/*/*.mk bench/*.mk)
+
+.PHONY: all
+all: $(BINS)
+
+.PHONY: vmlinux
+vmlinux:
+	bash scripts/gen-vmlinux.sh > vmlinux.h
+
+# Tests: tests/run.sh runs the suites named and prints one summary line.
+.PHONY: test check check-bpf check-integration check-l7 check-asan
+test: all $(TEST_BINS)
+	$(Q)O=$(O) bash tests/run.sh unit bpf integration l7
+check: $(TEST_BINS)
+	$(Q)O=$(O) bash tests/run.sh unit
+check-bpf: all $(TEST_BINS)
+	$(Q)O=$(O) bash tests/run.sh bpf
+check-integration: all $(TEST_BINS)
+	$(Q)O=$(O) bash tests/run.sh integration
+check-l7: all $(TEST_BINS)
+	$(Q)O=$(O) bash tests/run.sh l7
+check-asan:
+	$(Q)$(MAKE) --no-print-directory O=$(O)/asan CC=clang \
+		SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' check
+
+.PHONY: bench
+bench: all $(BENCH_BINS)
+	$(Q)for b in bench/*.sh; do O=$(O) bash $$b || exit 1; done
+
+.PHONY: demo demo-down
+demo: all
+	$(Q)O=$(O) KEEP=$(KEEP) bash scripts/demo.sh
+demo-down:
+	$(Q)O=$(O) bash scripts/demo.sh down
+
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)
+
+.PHONY: format
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux.h$$')
+
+.PHONY: clean
+clean:
+	rm -rf $(O) $(CLEAN_EXTRA)
+
+.PHONY: help
+help:
+	@echo 'Targets:'
+	@echo '  all (default)     build pingctl, pingd and the BPF objects into $$(O)'
+	@echo '  deps              install the Debian packages pingx needs (scripts/deps.sh)'
+	@echo '  demo [KEEP=1]     run the demo topology; demo-down removes a kept one'
+	@echo '  test              every suite: unit, bpf, integration, l7 (root for the last three)'
+	@echo '  check             unit tests (CUnit), no root needed'
+	@echo '  check-bpf         BPF_PROG_TEST_RUN fixtures (root)'
+	@echo '  check-integration network-namespace tests (root)'
+	@echo '  check-l7          L7 proxy scenarios on loopback'
+	@echo '  check-asan        unit tests under ASan and UBSan'
+	@echo '  bench             benchmarks, printed as ratios against peers'
+	@echo '  vmlinux           regenerate vmlinux.h from the running kernel'
+	@echo '  install           install binaries under $$(DESTDIR)$$(PREFIX)'
+	@echo '  clean             remove $$(O)'
+	@echo 'Variables: O=$(O) V=1 WERROR=1 CC CLANG BPFTOOL LLVM_STRIP ARCH PREFIX DESTDIR'
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maglev consistent hashing (Eisenbud et al., NSDI 2016, section 3.4) with weights as ratios.
+ * Pure C: no I/O, no globals. The table depends only on the set of (key, weight) and on M. */
+#ifndef MAGLEV_MAGLEV_H
+#define MAGLEV_MAGLEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAGLEV_DEFAULT_SIZE 65537u
+#define MAGLEV_MIN_SIZE	    251u
+#define MAGLEV_MAX_SIZE	    1000003u
+/* Longest backend key: family (1) + IPv6 address (16) + port (2). */
+#define MAGLEV_KEY_MAX 19
+
+/* One backend as the caller describes it. The caller owns the memory. */
+struct maglev_backend {
+	const void *key; /* identity bytes, e.g. from maglev_addr_key(); compared bytewise */
+	size_t key_len;	 /* 1..MAGLEV_KEY_MAX */
+	uint32_t weight; /* relative share; 0 = takes no slots */
+};
+
+/* A table builder for one size M. It owns scratch space that is reused by every build, so
+ * the control plane can rebuild without allocating on each change. */
+struct maglev;
+
+/* True when <m> is prime. */
+bool maglev_is_prime(uint32_t m);
+
+/* Create a builder for tables of <m> slots. <m> must be a prime in
+ * [MAGLEV_MIN_SIZE, MAGLEV_MAX_SIZE]. Returns NULL with errno EINVAL (bad size) or ENOMEM. */
+struct maglev *maglev_new(uint32_t m);
+
+/* Release <mg>; NULL is accepted. */
+void maglev_free(struct maglev *mg);
+
+/* The table size M of <mg>. */
+uint32_t maglev_size(const struct maglev *mg);
+
+/* Fill <table> (M entries, caller-provided) with indexes into <backends> (<n> entries).
+ * Backends with weight 0 get no slot; the others get slots in proportion to their weights.
+ * Returns 0, or a negative errno with <table> untouched:
+ *   -EINVAL  n == 0, a key of bad length, or two backends with the same key;
+ *   -ENOENT  every weight is 0;
+ *   -E2BIG   more backends with weight > 0 than slots;
+ *   -ENOMEM  scratch space could not grow. */
+int maglev_build(struct maglev *mg, const struct maglev_backend *backends, size_t n,
+		 uint32_t *table);
+
+/* Encode a backend address as its Maglev key into <out> (MAGLEV_KEY_MAX bytes).
+ * <family> is AF_INET or AF_INET6, <addr> points to the address in network order, <port> is in
+ * host order. Returns the key length, or 0 for an unknown family. */
+size_t maglev_addr_key(uint8_t *out, int family, const void *addr, uint16_t port);
+
+#endif /* MAGLEV_MAGLEV_H */

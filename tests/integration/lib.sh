@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for tests/integration and tests/l7 scripts.
+# A script defines test_* functions, lists them in ALL_TESTS, sources this file and calls
+# run_tests "$@". A test passes with status 0, is skipped with 77, and fails otherwise.
+# Cleanup registered with on_exit runs after every test, even a failed one.
+
+PINGX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+O=${O:-build}
+case "$O" in /*) ;; *) O=$PINGX_TOP/$O ;; esac
+SKIP=77
+
+# Run a command in a network namespace without hiding /sys/fs/bpf (ip netns exec mounts a
+# fresh sysfs where the bpffs is missing).
+nsx() {
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$@"
+}
+
+log() { echo "   $*"; }
+fail() {
+	echo "   FAIL: $*" >&2
+	return 1
+}
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "   needs root" >&2
+		return $SKIP
+	fi
+	return 0
+}
+
+# Cleanup stack: each test's registered commands run in reverse order when it ends.
+_CLEANUP=()
+on_exit() { _CLEANUP+=("$*"); }
+_run_cleanup() {
+	local i
+	for ((i = ${#_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${_CLEANUP[$i]}" >/dev/null 2>&1 || true
+	done
+	_CLEANUP=()
+}
+
+# Start a background process and register its PID for cleanup.
+spawn() {
+	"$@" &
+	local pid=$!
+	on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	SPAWNED_PID=$pid
+}
+
+# Create a network namespace that is removed when the test ends.
+netns_add() {
+	local ns=$1
+	ip netns del "$ns" 2>/dev/null || true
+	ip netns add "$ns" || return 1
+	on_exit "ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null; ip netns del $ns"
+	ip -n "$ns" link set lo up
+}
+
+# Wait until a TCP port accepts connections: wait_port HOST PORT [NS] [TRIES]
+wait_port() {
+	local host=$1 port=$2 ns=${3:-} tries=${4:-100}
+	local cmd=(bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null)
+	while [ "$tries" -gt 0 ]; do
+		if [ -n "$ns" ]; then
+			nsx "$ns" "${cmd[@]}" 2>/dev/null && return 0
+		else
+			"${cmd[@]}" 2>/dev/null && return 0
+		fi
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+run_tests() {
+	local suite name rc passed=0 failed=0 skipped=0
+	suite=$(basename "$0" .sh)
+	local tests=("$@")
+	[ ${#tests[@]} -gt 0 ] || read -ra tests <<<"$ALL_TESTS"
+	for name in "${tests[@]}"; do
+		printf ' %-50s ' "$name"
+		local out
+		out=$(mktemp)
+		# The test runs in a subshell whose EXIT trap runs its cleanup stack, so that a
+		# test may "exit" or fail anywhere and still remove what it created.
+		(
+			trap _run_cleanup EXIT
+			"$name"
+		) >"$out" 2>&1
+		rc=$?
+		case $rc in
+		0)
+			echo ok
+			passed=$((passed + 1))
+			;;
+		"$SKIP")
+			echo SKIP
+			sed 's/^/    | /' "$out"
+			skipped=$((skipped + 1))
+			;;
+		*)
+			echo "FAIL ($rc)"
+			sed 's/^/    | /' "$out"
+			failed=$((failed + 1))
+			;;
+		esac
+		rm -f "$out"
+	done
+	echo "-- $suite: $passed ok, $failed failing, $skipped skipped"
+	[ -n "${PINGX_RESULTS:-}" ] && echo "$suite $passed $failed $skipped" >>"$PINGX_RESULTS"
+	[ "$failed" -eq 0 ]
+}

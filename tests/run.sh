@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the named test suites (unit, bpf, integration, l7) and print one summary line:
+# "N passed, N failed[, N skipped]". Each suite appends "suite passed failed skipped"
+# lines to $PINGX_RESULTS. Under CI=true a skipped test counts as a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+O=${O:-build}
+export O
+export PINGX_RESULTS
+PINGX_RESULTS=$(mktemp /tmp/pingx-results.XXXXXX)
+trap 'rm -f "$PINGX_RESULTS"' EXIT
+
+record() { echo "$1 $2 $3 $4" >>"$PINGX_RESULTS"; }
+
+run_unit() {
+	local bin=$O/tests/unit/pingx-unit
+	if [ ! -x "$bin" ]; then
+		echo "unit: $bin missing" >&2
+		record unit 0 1 0
+		return
+	fi
+	"$bin" || true
+}
+
+run_bpf() {
+	local bin=$O/tests/bpf/pingx-bpf-test
+	[ -x "$bin" ] || return 0
+	"$bin" || true
+}
+
+# Scripts in tests/<dir>/test-*.sh use tests/integration/lib.sh, which records results.
+run_scripts() {
+	local dir=$1 s
+	for s in tests/"$dir"/test-*.sh; do
+		[ -e "$s" ] || continue
+		echo "== $s"
+		bash "$s" || true
+	done
+}
+
+for suite in "$@"; do
+	case "$suite" in
+	unit) run_unit ;;
+	bpf) run_bpf ;;
+	integration) run_scripts integration ;;
+	l7) run_scripts l7 ;;
+	*) echo "run.sh: unknown suite '$suite'" >&2; record "$suite" 0 1 0 ;;
+	esac
+done
+
+read -r passed failed skipped < <(awk '{p+=$2; f+=$3; s+=$4} END {print p+0, f+0, s+0}' \
+	"$PINGX_RESULTS")
+if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
+	echo "CI=true: $skipped skipped test(s) count as failures"
+	failed=$((failed + skipped))
+	skipped=0
+fi
+echo
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
