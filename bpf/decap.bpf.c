@@ -71,7 +71,13 @@ static __always_inline int decap_strip(struct xdp_md *ctx, __u32 l2_len, __u32 s
 	} else {
 		__builtin_memcpy(data, l2, 22);
 	}
-	*(__be16 *)(data + l2_len - 2) = inner_proto;
+	/* Constant offsets: the verifier refuses a negative fixed offset from a variable one. */
+	if (l2_len == 14)
+		*(__be16 *)(data + 12) = inner_proto;
+	else if (l2_len == 18)
+		*(__be16 *)(data + 16) = inner_proto;
+	else
+		*(__be16 *)(data + 20) = inner_proto;
 	decap_count(kind, false);
 	return XDP_PASS;
 err:

@@ -42,6 +42,24 @@ static __always_inline int encap_push(struct xdp_md *ctx, __u32 grow)
 	return LB_CONTINUE;
 }
 
+/* Set the payload type, the last field of the L2 header of <l2_len> bytes at <data>, to
+ * <proto> (network order). Constant offsets per case: the verifier refuses a negative fixed
+ * offset from a variable one. Returns 0, or -1 when the header is not there. */
+static __always_inline int encap_set_l2_proto(void *data, void *end, __u32 l2_len, __be16 proto)
+{
+	if (data + ENCAP_MAX_L2 > end)
+		return -1;
+	if (l2_len == 14)
+		*(__be16 *)(data + 12) = proto;
+	else if (l2_len == 18)
+		*(__be16 *)(data + 16) = proto;
+	else if (l2_len == 22)
+		*(__be16 *)(data + 20) = proto;
+	else
+		return -1;
+	return 0;
+}
+
 /* Encapsulate the packet described by <p> toward backend <be>, inside UDP when <gue>, with
  * the sources of <node>. <hash> is the flow hash (GUE source port, IPv6 flow label). The
  * caller checked that <be>'s family can carry <p>'s. */
@@ -53,12 +71,13 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 	__u32 l2_len = p->l2_len, grow = encap_len(be->family, gue);
 	__u32 mtu = node->mtu ? node->mtu : LB_DEFAULT_MTU;
 	__be16 gue_port = node->gue_port ? node->gue_port : bpf_htons(LB_DEFAULT_GUE_PORT);
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
 	__u64 inner_sum = 0;
 	bool sum_ok = false;
 	struct ipv6hdr *ip6;
 	struct iphdr *iph;
 	struct udphdr *uh;
-	void *data, *end;
 	int ret;
 
 	if (p->ip_len + grow > mtu)
@@ -66,21 +85,16 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 	/* Re-bound the value loaded from the stack for the packet pointer arithmetic. */
 	if (l2_len > ENCAP_MAX_L2)
 		return stats_drop(LB_DROP_INTERNAL);
-	if (gue && be->family == LB_AF_INET6) {
-		data = (void *)(long)ctx->data;
-		end = (void *)(long)ctx->data_end;
+	if (gue && be->family == LB_AF_INET6)
 		sum_ok = csum_lco_inner(data + l2_len, end, p, &inner_sum);
-	}
 	ret = encap_push(ctx, grow);
 	if (ret != LB_CONTINUE)
 		return ret;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	/* The payload type of the last L2 header field becomes the outer family. */
-	if (data + l2_len > end || l2_len < sizeof(struct ethhdr))
+	if (encap_set_l2_proto(data, end, l2_len,
+			       bpf_htons(be->family == LB_AF_INET ? ETH_P_IP : ETH_P_IPV6)))
 		return stats_drop(LB_DROP_INTERNAL);
-	*(__be16 *)(data + l2_len - 2) =
-		bpf_htons(be->family == LB_AF_INET ? ETH_P_IP : ETH_P_IPV6);
 
 	if (be->family == LB_AF_INET) {
 		iph = data + l2_len;
