@@ -84,5 +84,6 @@ struct fixture {
 	void (*fn)(void);
 };
 extern const struct fixture fixtures[];
+extern const struct fixture ctrl_fixtures[];
 
 #endif /* TESTS_BPF_ENV_H */

@@ -33,6 +33,7 @@ const char *const BE6[3] = {"2001:db8:be::10", "2001:db8:be::11", "2001:db8:be::
 
 struct env E;
 int check_failed;
+char test_pin_dir[96];
 static int verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -305,13 +306,14 @@ void env_reset(void)
 
 	clear_map(E.services, sizeof(struct lb_svc_key));
 	clear_map(E.ct, sizeof(struct lb_flow_key));
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < LB_MAX_VIPS; i++) {
 		bpf_map_delete_elem(E.maglev, &i);
 		bpf_map_delete_elem(E.ring, &i);
-		bpf_map_update_elem(E.backends, &i, &none, BPF_ANY);
 	}
+	for (i = 0; i < LB_MAX_REALS; i++)
+		bpf_map_update_elem(E.backends, &i, &none, BPF_ANY);
 	zero_array(E.svc_stats, 8, sizeof(struct lb_stats));
-	zero_array(E.be_stats, 8, sizeof(struct lb_stats));
+	zero_array(E.be_stats, 256, sizeof(struct lb_stats));
 	zero_array(E.reasons, LB_REASON_MAX, sizeof(struct lb_reason_ctr));
 	clear_map(E.tx, 4);
 	node_default(&n);
@@ -377,12 +379,16 @@ static bool selected(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
-	char pin[96];
+	char *pin = test_pin_dir;
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin);
 	struct decap_bpf *dc = NULL;
 	struct lb_bpf *lb = NULL;
 	int passed = 0, failed = 0, err, n;
 	const struct fixture *f;
+	const struct fixture *const tables[] = {fixtures, ctrl_fixtures};
+	struct timespec t0, t1;
+	size_t t;
+	int i;
 	struct lb_meta meta = {.abi_version = LB_ABI_VERSION};
 	__u32 zero = 0;
 
@@ -394,6 +400,8 @@ int main(int argc, char **argv)
 		printf("bpf: needs root (CAP_BPF, CAP_NET_ADMIN); skipped\n");
 		for (n = 0; fixtures[n].name; n++)
 			;
+		for (i = 0; ctrl_fixtures[i].name; i++)
+			n++;
 		results(0, 0, n);
 		return 0;
 	}
@@ -413,7 +421,7 @@ int main(int argc, char **argv)
 		results(0, 1, 0);
 		return 1;
 	}
-	snprintf(pin, sizeof(pin), "%s/pingx-test-%d", PINGX_BPF_DIR_MNT, (int)getpid());
+	snprintf(pin, sizeof(test_pin_dir), "%s/pingx-test-%d", PINGX_BPF_DIR_MNT, (int)getpid());
 	if (mkdir(pin, 0700) && errno != EEXIST) {
 		fprintf(stderr, "bpf: mkdir %s: %s\n", pin, strerror(errno));
 		results(0, 1, 0);
@@ -449,13 +457,19 @@ int main(int argc, char **argv)
 	E.ncpu = libbpf_num_possible_cpus();
 	bpf_map_update_elem(E.meta, &zero, &meta, BPF_ANY);
 
-	for (f = fixtures; f->name; f++) {
+	for (t = 0; t < 2; t++)
+	for (f = tables[t]; f->name; f++) {
 		if (!selected(argc, argv, f->name))
 			continue;
 		printf(" %-50s ", f->name);
 		check_failed = 0;
 		env_reset();
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		f->fn();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (verbose)
+			printf("(%.0f ms) ", (t1.tv_sec - t0.tv_sec) * 1e3 +
+						     (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		if (check_failed) {
 			printf("\n %-50s FAIL\n", "");
 			failed++;
