@@ -24,7 +24,14 @@ struct ketama {
 	/* For failover walks: how many points back (clockwise-before, wrapping) the previous
 	 * point of the same server sits; npoints when the server has only this point. */
 	uint32_t *prev_same;
+	/* Lookup index: bucket b (the top <index_bits> bits of a hash) starts at point index[b];
+	 * index[1 << index_bits] = npoints. About one bucket per point, so a pick reads one
+	 * bucket and binary-searches the few points in it instead of the whole ring. */
+	uint32_t *index;
+	unsigned int index_bits; /* 1..KETAMA_INDEX_MAX_BITS */
 };
+
+#define KETAMA_INDEX_MAX_BITS 24
 
 /* Points per unit of weight in nginx mode; per server (40 digests x 4) in libketama mode. */
 #define NGX_POINTS_PER_WEIGHT 160u
@@ -225,6 +232,28 @@ static void index_servers(struct ketama *r, uint32_t *last)
 	}
 }
 
+/* Fill r->index. Returns 0 or -ENOMEM. */
+static int build_index(struct ketama *r)
+{
+	unsigned int bits = 1;
+	size_t nb, i = 0;
+
+	while (bits < KETAMA_INDEX_MAX_BITS && ((size_t)1 << bits) < r->npoints)
+		bits++;
+	nb = (size_t)1 << bits;
+	r->index = malloc((nb + 1) * sizeof(*r->index));
+	if (!r->index)
+		return -ENOMEM;
+	r->index_bits = bits;
+	for (size_t b = 0; b < nb; b++) {
+		while (i < r->npoints && (r->points[i].hash >> (32 - bits)) < b)
+			i++;
+		r->index[b] = (uint32_t)i;
+	}
+	r->index[nb] = (uint32_t)r->npoints;
+	return 0;
+}
+
 struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server *servers, size_t n)
 {
 	struct ketama_point *tmp = NULL;
@@ -307,6 +336,7 @@ struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server 
 	}
 	/* <tmp> holds at least nservers uint32_t: cap >= n points of 8 bytes each. */
 	index_servers(r, (uint32_t *)tmp);
+	err = build_index(r);
 out:
 	free(nh);
 	free(tmp);
@@ -323,6 +353,7 @@ void ketama_free(struct ketama *r)
 	if (!r)
 		return;
 	EVP_MD_free(r->md5);
+	free(r->index);
 	free(r->prev_same);
 	free(r->points);
 	free(r);
@@ -345,8 +376,12 @@ uint32_t ketama_hash(const struct ketama *r, const void *key, size_t len)
 static size_t find_point(const struct ketama *r, uint32_t hash)
 {
 	const struct ketama_point *p = r->points;
-	size_t lo = 0, hi = r->npoints;
+	uint32_t b = hash >> (32 - r->index_bits);
+	size_t lo = r->index[b], hi = r->index[b + 1];
 
+	/* Every point before index[b] is below <hash>'s bucket and every point from
+	 * index[b + 1] on is above it: the answer lies in [lo, hi], hi meaning "none in the
+	 * bucket", i.e. the first point of a later bucket. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 

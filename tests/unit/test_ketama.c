@@ -308,6 +308,60 @@ static void test_pick_wrap(void)
 	ketama_free(r);
 }
 
+/* ketama_pick() against a plain search of the exported points, for random hashes, hashes
+ * on and next to every point, and bucket edges of the lookup index, on rings of many sizes. */
+static void test_pick_search(void)
+{
+	static const size_t sizes[] = {1, 2, 3, 17, 100, 1000};
+	uint64_t state = 0x9e3779b97f4a7c15ull;
+	size_t bad = 0;
+
+	for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		size_t ns = sizes[z], n;
+		struct ketama_server *s = calloc(ns, sizeof(*s));
+		char(*names)[64] = calloc(ns, sizeof(*names));
+		const struct ketama_point *p;
+		struct ketama *r;
+
+		CU_ASSERT_FATAL(s && names);
+		for (size_t i = 0; i < ns; i++) {
+			snprintf(names[i], sizeof(names[i]), "172.16.%zu.%zu:%zu", i / 256, i % 256,
+				1000 + i);
+			s[i].name = names[i];
+			s[i].weight = 1 + (uint32_t)i % 3;
+		}
+		r = ketama_new(KETAMA_NGINX, s, ns);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = ketama_points(r, &n);
+		for (size_t t = 0; t < 20000 + 3 * n; t++) {
+			uint32_t h, lo = 0, hi = (uint32_t)n;
+
+			if (t < 20000) {
+				state = state * 6364136223846793005ull + 1442695040888963407ull;
+				h = (uint32_t)(state >> 32);
+				if (t % 4 == 0)
+					h &= 0xffff0000u << (t / 4 % 16); /* bucket edges */
+			} else {
+				h = p[(t - 20000) / 3].hash + (uint32_t)((t - 20000) % 3) - 1;
+			}
+			while (lo < hi) {
+				uint32_t mid = lo + (hi - lo) / 2;
+
+				if (p[mid].hash < h)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (ketama_pick(r, h) != p[lo == n ? 0 : lo].server)
+				bad++;
+		}
+		ketama_free(r);
+		free(names);
+		free(s);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
 /* ketama_next() against a brute-force walk of the exported points. */
 static void test_next_distinct(void)
 {
@@ -666,6 +720,7 @@ int test_ketama_register(void)
 		{"points sorted and counted", test_points_sorted},
 		{"equal points: first server wins", test_tie_break},
 		{"pick wraps around", test_pick_wrap},
+		{"pick equals a plain search", test_pick_search},
 		{"next distinct server", test_next_distinct},
 		{"single server", test_single_server},
 		{"bad input", test_bad_input},
