@@ -63,9 +63,9 @@ test_maglev_stable() {
 	local a b keys
 	keys=$(seq -f 'key-%g' 1 500)
 	a=$("$PINGCTL" hash --algo maglev --table-size 251 \
-		--backends 10.0.0.1:80,10.0.0.2:80,[2001:db8::3]:80=2 - <<<"$keys") || return 1
+		--backends "10.0.0.1:80,10.0.0.2:80,[2001:db8::3]:80=2" - <<<"$keys") || return 1
 	b=$("$PINGCTL" hash --algo maglev --table-size 251 \
-		--backends [2001:db8::3]:80=2,10.0.0.2:80,10.0.0.1:80 - <<<"$keys") || return 1
+		--backends "[2001:db8::3]:80=2,10.0.0.2:80,10.0.0.1:80" - <<<"$keys") || return 1
 	[ "$(wc -l <<<"$a")" -eq 501 ] || fail "expected 500 answers" || return 1
 	[ "$a" = "$b" ] || fail "backend order changed the answers"
 }

@@ -16,7 +16,7 @@ need_tools() {
 	for t in nginx curl; do
 		command -v "$t" >/dev/null || {
 			echo "   $t not installed" >&2
-			return $SKIP
+			return "$SKIP"
 		}
 	done
 }
@@ -45,7 +45,7 @@ random_keys() {
 nginx_picks() {
 	local dir=$1 servers=$2 keys=$3
 	nginx_chash_conf "$dir" "$FRONT" "$servers" || return 1
-	spawn $(nginx_chash_cmd "$dir")
+	spawn nginx_chash_run "$dir"
 	local pid=$SPAWNED_PID
 	wait_port 127.0.0.1 "$FRONT" || {
 		cat "$dir/error.log" >&2

@@ -54,7 +54,7 @@ run() {
 	shift 2
 	local dir=$work/$name dest=$out/ketama-nginx-$name.tsv
 	nginx_chash_conf "$dir" "$FRONT" "$sf" "$@"
-	$(nginx_chash_cmd "$dir") &
+	nginx_chash_run "$dir" &
 	NGINX_PID=$!
 	local tries=100
 	until bash -c "exec 3<>/dev/tcp/127.0.0.1/$FRONT" 2>/dev/null; do

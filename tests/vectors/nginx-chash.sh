@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Run a real nginx with an 'upstream { hash $arg_k consistent; }' pool on loopback and ask it
 # where keys go. Sourced by gen-ketama-nginx.sh (vector generation) and tests/l7 scripts.
 #
@@ -58,9 +59,10 @@ nginx_chash_conf() {
 	} >"$dir/nginx.conf"
 }
 
-# nginx_chash_cmd DIR: the command that runs the configured nginx in the foreground.
-nginx_chash_cmd() {
-	echo "nginx -p $1 -e $1/error.log -c $1/nginx.conf"
+# nginx_chash_run DIR: become the configured nginx, in the foreground (run it in the
+# background: "nginx_chash_run DIR &" leaves nginx's own PID in $!).
+nginx_chash_run() {
+	exec nginx -p "$1" -e "$1/error.log" -c "$1/nginx.conf"
 }
 
 # nginx_chash_query FRONT_PORT KEYS_FILE: print "KEY<TAB>X-Up" for each key (one per line).
