@@ -273,18 +273,37 @@ struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server 
 		}
 		total_weight += servers[i].weight;
 	}
-	if (compat == KETAMA_NGINX)
+	if (compat == KETAMA_NGINX) {
+		/* Compared before multiplying, so that no sum of weights can overflow. */
+		if (total_weight > KETAMA_MAX_POINTS / NGX_POINTS_PER_WEIGHT) {
+			errno = E2BIG;
+			return NULL;
+		}
 		cap = total_weight * NGX_POINTS_PER_WEIGHT;
-	else
-		cap = (uint64_t)n * LIBKETAMA_HASHES * LIBKETAMA_PER_HASH;
-	if (cap > KETAMA_MAX_POINTS) {
-		errno = E2BIG;
-		return NULL;
+	} else {
+		if ((uint64_t)n > KETAMA_MAX_POINTS / (LIBKETAMA_HASHES * LIBKETAMA_PER_HASH)) {
+			errno = E2BIG;
+			return NULL;
+		}
+		/* Each server's digest count first: the float arithmetic could round a share
+		 * up, so size the buffer from the counts rather than from 40 x N. */
+		nh = malloc(n * sizeof(*nh));
+		if (!nh)
+			return NULL;
+		for (size_t i = 0; i < n; i++) {
+			nh[i] = libketama_hashes(servers[i].weight, total_weight, n);
+			cap += (uint64_t)nh[i] * LIBKETAMA_PER_HASH;
+		}
+		/* tmp doubles as per-server scratch in index_servers(): at least n entries. */
+		if (cap < n)
+			cap = n;
 	}
 
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		free(nh);
 		return NULL;
+	}
 	r->compat = compat;
 	r->nservers = (uint32_t)n;
 	r->points = malloc(cap * sizeof(*r->points));
@@ -298,22 +317,9 @@ struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server 
 		for (size_t i = 0; i < n; i++)
 			ngx_server_points(&servers[i], (uint32_t)i, r->points, &r->npoints);
 	} else {
-		uint64_t sum = 0;
-
 		r->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-		nh = malloc(n * sizeof(*nh));
-		if (!r->md5 || !nh) {
-			err = r->md5 ? -ENOMEM : -EIO;
-			goto out;
-		}
-		/* Float rounding could in principle hand out more than 40 x N digests;
-		 * check rather than trust, since the buffer is sized for 40 x N. */
-		for (size_t i = 0; i < n; i++) {
-			nh[i] = libketama_hashes(servers[i].weight, total_weight, n);
-			sum += nh[i];
-		}
-		if (sum * LIBKETAMA_PER_HASH > cap) {
-			err = -EINVAL;
+		if (!r->md5) {
+			err = -EIO;
 			goto out;
 		}
 		for (size_t i = 0; i < n && !err; i++)
@@ -334,7 +340,7 @@ struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server 
 		err = -ENOMEM;
 		goto out;
 	}
-	/* <tmp> holds at least nservers uint32_t: cap >= n points of 8 bytes each. */
+	/* <tmp> holds at least n points of 8 bytes, so n uint32_t fit. */
 	index_servers(r, (uint32_t *)tmp);
 	err = build_index(r);
 out:
