@@ -110,7 +110,7 @@ static int vec_server_index(const struct vec *v, const char *peer)
 	return -1;
 }
 
-static void check_nginx_vectors(const char *name, size_t want_servers)
+static void check_nginx_vectors(const char *name, size_t want_servers, size_t min_keys)
 {
 	struct vec *v = vec_load(name);
 	struct ketama *r;
@@ -119,7 +119,7 @@ static void check_nginx_vectors(const char *name, size_t want_servers)
 	if (!v)
 		return;
 	CU_ASSERT_EQUAL(v->nservers, want_servers);
-	CU_ASSERT(v->nkeys >= 1000);
+	CU_ASSERT(v->nkeys >= min_keys);
 	r = vec_ring(v);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	for (size_t k = 0; k < v->nkeys; k++) {
@@ -140,17 +140,51 @@ static void check_nginx_vectors(const char *name, size_t want_servers)
 
 static void test_nginx_3(void)
 {
-	check_nginx_vectors("3", 3);
+	check_nginx_vectors("3", 3, 1000);
 }
 
 static void test_nginx_10(void)
 {
-	check_nginx_vectors("10", 10);
+	check_nginx_vectors("10", 10, 1000);
 }
 
 static void test_nginx_100(void)
 {
-	check_nginx_vectors("100", 100);
+	check_nginx_vectors("100", 100, 1000);
+}
+
+/* Two servers whose rings share one point (2708557623): nginx gives that point, and the 40
+ * vector keys that land on it, to the server listed first, in either order. */
+static void test_nginx_tie(void)
+{
+	static const char *const order[] = {"tie-ab", "tie-ba"};
+
+	for (int o = 0; o < 2; o++) {
+		struct vec *v = vec_load(order[o]);
+		const struct ketama_point *p;
+		struct ketama *r;
+		size_t n, on_tie = 0, i;
+
+		if (!v)
+			return;
+		r = vec_ring(v);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		p = ketama_points(r, &n);
+		CU_ASSERT_EQUAL(n, 319);
+		for (i = 0; i < n && p[i].hash != 2708557623u; i++)
+			;
+		CU_ASSERT_FATAL(i < n);
+		CU_ASSERT_EQUAL(p[i].server, 0);
+		for (size_t k = 0; k < v->nkeys; k++) {
+			uint32_t h = ketama_hash(r, v->keys[k], strlen(v->keys[k]));
+
+			on_tie += h <= p[i].hash && (i == 0 || h > p[i - 1].hash);
+		}
+		CU_ASSERT(on_tie >= 40);
+		ketama_free(r);
+		vec_free(v);
+		check_nginx_vectors(order[o], 2, 300);
+	}
 }
 
 /* nginx retries the next distinct server clockwise when a peer refuses: the chain of peers it
@@ -716,6 +750,7 @@ int test_ketama_register(void)
 		{"nginx vectors, 10 servers", test_nginx_10},
 		{"nginx vectors, 100 servers", test_nginx_100},
 		{"nginx failover chains", test_nginx_failover},
+		{"nginx equal points: first listed wins", test_nginx_tie},
 		{"nginx server name split", test_nginx_name_split},
 		{"points sorted and counted", test_points_sorted},
 		{"equal points: first server wins", test_tie_break},

@@ -49,8 +49,9 @@ servers() {
 }
 
 # run NAME SERVERS_FILE [DEAD...]: start nginx, query every key, write the vector file.
+# KEYS (default $work/keys) names the keys file.
 run() {
-	local name=$1 sf=$2
+	local name=$1 sf=$2 keys=${KEYS:-$work/keys}
 	shift 2
 	local dir=$work/$name dest=$out/ketama-nginx-$name.tsv
 	nginx_chash_conf "$dir" "$FRONT" "$sf" "$@"
@@ -66,7 +67,7 @@ run() {
 		fi
 		sleep 0.1
 	done
-	nginx_chash_query "$FRONT" "$work/keys" >"$dir/picks"
+	nginx_chash_query "$FRONT" "$keys" >"$dir/picks"
 	kill "$NGINX_PID"
 	wait "$NGINX_PID" 2>/dev/null || true
 	NGINX_PID=
@@ -96,7 +97,44 @@ servers 100 100 >"$work/s100"
 servers 10 7 >"$work/sfail"
 mapfile -t dead < <(awk -F'\t' 'NR == 2 || NR == 5 || NR == 9 {print $1}' "$work/sfail")
 
+# Tie-breaking: 127.0.3.92:30701 and 127.0.3.137:30701 share the point 2708557623 (found by
+# searching 127.0.X.Y names for equal CRC32 points). Keys are chosen so that 40 of them land on
+# that point's arc; nginx gives them to whichever of the two is listed first.
+tie_a=127.0.3.92:$((FRONT + 1)) tie_b=127.0.3.137:$((FRONT + 1))
+python3 - "$tie_a" "$tie_b" >"$work/tiekeys" <<'PY'
+import struct, sys, zlib
+
+def points(name):
+    host, port = name.rsplit(":", 1)
+    base = zlib.crc32(host.encode() + b"\0" + port.encode())
+    prev, out = 0, []
+    for _ in range(160):
+        prev = zlib.crc32(struct.pack("<I", prev), base)
+        out.append(prev)
+    return out
+
+a, b = points(sys.argv[1]), points(sys.argv[2])
+shared = sorted(set(a) & set(b))
+assert shared, "the two servers no longer share a point"
+ring = sorted(set(a) | set(b))
+tie = shared[0]
+lo = ring[ring.index(tie) - 1]
+hits = i = 0
+while hits < 40:
+    k = "tie-%d" % i
+    if lo < zlib.crc32(k.encode()) <= tie:
+        print(k)
+        hits += 1
+    i += 1
+for i in range(300):
+    print("k%d" % i)
+PY
+printf '%s\t1\n%s\t1\n' "$tie_a" "$tie_b" >"$work/stie-ab"
+printf '%s\t1\n%s\t1\n' "$tie_b" "$tie_a" >"$work/stie-ba"
+
 run 3 "$work/s3"
 run 10 "$work/s10"
 run 100 "$work/s100"
 run failover "$work/sfail" "${dead[@]}"
+KEYS=$work/tiekeys run tie-ab "$work/stie-ab"
+KEYS=$work/tiekeys run tie-ba "$work/stie-ba"
