@@ -256,13 +256,20 @@ static void tail_turn(struct fill *f, struct maglev_be *b)
 {
 	uint32_t *empty = f->mg->empty;
 	uint32_t m = f->m, next = b->next, best = 0;
-	uint64_t best_d = UINT64_MAX;
+	int64_t best_d = INT64_MAX;
+	double minv = 1.0 / m;
 
 	if (!b->inv)
 		b->inv = mod_inverse(b->skip, m);
 	for (uint32_t i = 0; i < f->n_empty; i++) {
 		uint32_t s = empty[i];
-		uint64_t d = (uint64_t)(s >= next ? s - next : s + m - next) * b->inv % m;
+		uint64_t x = (uint64_t)(s >= next ? s - next : s + m - next) * b->inv;
+		/* x mod m without a division: x < 2^40, so the quotient from a double is off by at
+		 * most one either way */
+		int64_t d = (int64_t)(x - (uint64_t)((double)(int64_t)x * minv) * m);
+
+		d += d < 0 ? m : 0;
+		d -= d >= m ? m : 0;
 
 		if (d < best_d) {
 			best_d = d;
