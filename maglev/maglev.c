@@ -16,9 +16,9 @@
 #define MAGLEV_SEED_OFFSET 0x6d61676c65762f31ull
 #define MAGLEV_SEED_SKIP   0x6d61676c65762f32ull
 
-/* Switch to the tail phase when this many times sqrt(M) slots are left empty: there a probe
- * costs about a fifth of a modular multiplication, so the break-even is near sqrt(M / 5) and
- * measured best a little above it. */
+/* Switch to the tail phase when this many times sqrt(M) slots are left empty. With E slots
+ * empty a walk takes about M/E probes and a tail turn E modular products, so the two costs
+ * meet near E = sqrt(M); measured builds are fastest there (bench/maglev_bench). */
 #define MAGLEV_TAIL_PER_SQRT 1
 
 /* One backend while it takes part in a build, in key order. */
