@@ -44,10 +44,10 @@ uint32_t maglev_size(const struct maglev *mg);
  * Backends with weight 0 get no slot; the others get slots in proportion to their weights:
  * every count is the same multiple of its weight, rounded, give or take one slot (so a share
  * below half a slot may get none), and multiplying every weight by the same factor gives the
- * same table. Equal weights give the paper's table exactly. The result
- * depends only on the set of (key, weight) and on M, not on the order of <backends>: the same
- * set in the same order gives byte-identical tables on every machine. <table> is written
- * during the build, so build into a buffer that nothing reads meanwhile.
+ * same table. Equal weights give the paper's table exactly. The result depends only on the
+ * set of (key, weight) and on M, not on the order of <backends>: the same set in the same
+ * order gives byte-identical tables on every machine. <table> is written during the build, so
+ * build into a buffer that nothing reads meanwhile.
  * Returns 0, or a negative errno with <table> untouched:
  *   -EINVAL  n == 0, a NULL pointer, a key of bad length, or two backends with the same key;
  *   -ENOENT  every weight is 0;
