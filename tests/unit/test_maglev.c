@@ -270,6 +270,50 @@ static void test_key_format(void)
 	CU_ASSERT(off == 1059 && skip == 57251);
 }
 
+/* A whole table pinned by an independent implementation of the documented format (key
+ * encoding, hashes, key order, turns), in maglev/maglev_ref.py (Python, from docs/hashing.md): 20
+ * backends, IPv4 192.0.2.i:(8000+i) or, for i % 3 == 2, [2001:db8::i]:443, weight 1 + i % 3, passed
+ * in descending i, then 192.0.2.200:80 with weight 0; M = 251. FNV-1a 64 over the entries as
+ * little-endian 32-bit words. */
+static void test_golden_table(void)
+{
+	uint8_t keys[21][MAGLEV_KEY_MAX];
+	struct maglev_backend be[21];
+	uint32_t t[251];
+	uint64_t h = 0xcbf29ce484222325ull;
+	struct maglev *mg = maglev_new_any(251);
+
+	CU_ASSERT_FATAL(mg != NULL);
+	for (int k = 0; k < 20; k++) {
+		int i = 19 - k;
+		uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8};
+
+		if (i % 3 == 2) {
+			a[15] = (uint8_t)i;
+			be[k].key_len = maglev_addr_key(keys[k], AF_INET6, a, 443);
+		} else {
+			a[0] = 192, a[1] = 0, a[2] = 2, a[3] = (uint8_t)i;
+			be[k].key_len = maglev_addr_key(keys[k], AF_INET, a, (uint16_t)(8000 + i));
+		}
+		be[k].key = keys[k];
+		be[k].weight = 1 + i % 3;
+	}
+	be[20].key_len = maglev_addr_key(keys[20], AF_INET, (uint8_t[]){192, 0, 2, 200}, 80);
+	be[20].key = keys[20];
+	be[20].weight = 0;
+	CU_ASSERT_FATAL(maglev_build(mg, be, 21, t) == 0);
+	for (int s = 0; s < 251; s++)
+		for (int b = 0; b < 4; b++) {
+			h ^= (t[s] >> (8 * b)) & 0xff;
+			h *= 0x100000001b3ull;
+		}
+	CU_ASSERT(
+		!memcmp(t, (const uint32_t[]){6, 10, 12, 2, 1, 12, 2, 4, 17, 2, 15, 4, 2, 18, 1, 5},
+			16 * sizeof(*t)));
+	CU_ASSERT(h == 0x2d643c25ec974857ull);
+	maglev_free(mg);
+}
+
 /* Count each backend's slots into <cnt> (<n> entries). */
 static void count_slots(const uint32_t *t, uint32_t m, uint32_t *cnt, size_t n)
 {
@@ -676,6 +720,7 @@ static const CU_TestInfo maglev_tests[] = {
 	{"matches literal Pseudocode 1", test_matches_pseudocode},
 	{"build from keys matches Pseudocode 1", test_build_matches_pseudocode},
 	{"key encoding and hashes are fixed", test_key_format},
+	{"a whole table matches an independent implementation", test_golden_table},
 	{"balance N=1000", test_balance},
 	{"disruption", test_disruption},
 	{"deterministic under shuffled input", test_deterministic},
