@@ -270,11 +270,11 @@ static void test_key_format(void)
 	CU_ASSERT(off == 1059 && skip == 57251);
 }
 
-/* A whole table pinned by an independent implementation of the documented format (key
- * encoding, hashes, key order, turns), in maglev/maglev_ref.py (Python, from docs/hashing.md): 20
- * backends, IPv4 192.0.2.i:(8000+i) or, for i % 3 == 2, [2001:db8::i]:443, weight 1 + i % 3, passed
- * in descending i, then 192.0.2.200:80 with weight 0; M = 251. FNV-1a 64 over the entries as
- * little-endian 32-bit words. */
+/* A whole table pinned by maglev/maglev_ref.py, an independent Python implementation of the
+ * format in docs/hashing.md (key encoding, hashes, key order, turns): 20 backends, IPv4
+ * 192.0.2.i:(8000+i) or, for i % 3 == 2, [2001:db8::i]:443, weight 1 + i % 3, passed in
+ * descending i, then 192.0.2.200:80 with weight 0; M = 251. The checksum is FNV-1a 64 over the
+ * entries as little-endian 32-bit words. */
 static void test_golden_table(void)
 {
 	uint8_t keys[21][MAGLEV_KEY_MAX];
