@@ -620,13 +620,25 @@ static void test_errors(void)
 	CU_ASSERT(maglev_build(mg, ks.be, 3, t) == -EINVAL);
 	ks.be[2].key = ks.key[2];
 	ks.be[2].weight = 1;
-	/* a key that is a prefix of another is a different key */
-	bad = ks.be[1];
-	ks.be[1].key = ks.key[0];
-	ks.be[1].key_len = ks.be[0].key_len - 1;
-	CU_ASSERT(maglev_build(mg, ks.be, 3, t) == 0);
-	ks.be[1] = bad;
-	canary(t, m);
+	/* a key that is a prefix of another is a different key, even when the longer one only
+	 * adds zero bytes (keys are compared zero-padded, then by length) */
+	{
+		static const uint8_t z[4] = {1, 0, 0, 0};
+		struct maglev_backend pz[3] = {
+			{.key = z, .key_len = 2, .weight = 1},
+			{.key = z, .key_len = 4, .weight = 1},
+			{.key = z, .key_len = 3, .weight = 1},
+		};
+		uint32_t cnt[3];
+
+		CU_ASSERT(maglev_build(mg, pz, 3, t) == 0);
+		count_slots(t, m, cnt, 3);
+		CU_ASSERT(cnt[0] + cnt[1] + cnt[2] == m && cnt[0] && cnt[1] && cnt[2]);
+		pz[2].key_len = 4;
+		canary(t, m);
+		CU_ASSERT(maglev_build(mg, pz, 3, t) == -EINVAL);
+		CU_ASSERT(untouched(t, m));
+	}
 
 	for (size_t i = 0; i < 3; i++)
 		ks.be[i].weight = 0;
