@@ -71,12 +71,14 @@ int main(int argc, char **argv)
 	static const size_t counts[] = {10, 100, 1000};
 	int runs = argc > 1 ? atoi(argv[1]) : 15;
 	double *t = calloc(runs > 0 ? runs : 1, sizeof(*t));
+	double *t_plain = calloc(runs > 0 ? runs : 1, sizeof(*t));
+	double *t_text = calloc(runs > 0 ? runs : 1, sizeof(*t));
 	struct maglev_backend *be = calloc(1000, sizeof(*be));
 	uint8_t(*keys)[MAGLEV_KEY_MAX] = calloc(1000, sizeof(*keys));
 	uint32_t off[1000], skip[1000];
 	int ret = 0;
 
-	if (runs < 1 || runs > 1000 || !t || !be || !keys) {
+	if (runs < 1 || runs > 1000 || !t || !t_plain || !t_text || !be || !keys) {
 		fprintf(stderr, "usage: maglev_bench [RUNS 1..1000]\n");
 		return 2;
 	}
@@ -110,30 +112,26 @@ int main(int argc, char **argv)
 				fprintf(stderr, "maglev_bench: build failed\n");
 				return 1;
 			}
+			/* the three take turns, so a burst of load on this shared machine hits all
+			 */
 			for (int r = 0; r < runs; r++) {
 				double t0 = now_ms();
 
 				(void)maglev_build(mg, be, n, table); /* succeeded above */
 				t[r] = now_ms() - t0;
-			}
-			ms = median(t, runs);
-			for (int r = 0; r < runs; r++) {
-				double t0 = now_ms();
-
+				t0 = now_ms();
 				(void)maglev_build(plain, be, n, table);
-				t[r] = now_ms() - t0;
-			}
-			ms_plain = median(t, runs);
-			for (int r = 0; r < runs; r++) {
-				double t0 = now_ms();
-
+				t_plain[r] = now_ms() - t0;
+				t0 = now_ms();
 				for (size_t i = 0; i < n; i++)
 					maglev_key_params(
 						be[i].key, be[i].key_len, m, &off[i], &skip[i]);
 				textbook(m, n, off, skip, next, entry);
-				t[r] = now_ms() - t0;
+				t_text[r] = now_ms() - t0;
 			}
-			ms_text = median(t, runs);
+			ms = median(t, runs);
+			ms_plain = median(t_plain, runs);
+			ms_text = median(t_text, runs);
 			printf("%-7u %5zu %9.3f %9.3f %9.3f %9.2fx", m, n, ms, ms_plain, ms_text,
 				ms_text / ms);
 			if (n == 1000) {
@@ -149,6 +147,8 @@ int main(int argc, char **argv)
 		free(entry);
 	}
 	free(t);
+	free(t_plain);
+	free(t_text);
 	free(be);
 	free(keys);
 	return ret;
