@@ -336,9 +336,11 @@ static void sift_down(uint64_t *h, size_t n, size_t i)
  * Turns follow the weights as exact ratios. A backend of weight w earns 2w credits per round,
  * starts with w_max, and takes a turn whenever it holds 2 w_max: its k-th turn (k = 0, 1, ...)
  * comes in the first round r with r >= (k + 1/2) w_max / w. Turns thus sit at the midpoints of
- * each backend's share of the rounds (Sainte-Lague apportionment), so every count is its share
- * rounded, and no backend pays for the others' rounding. Scaling all weights changes nothing,
- * and equal weights give the paper's one turn per backend per round. */
+ * each backend's share of the rounds (Sainte-Lague apportionment): after R rounds every count
+ * is R w / w_max rounded, so counts are the same multiple of the weights up to one slot, and
+ * rounding errors go both ways instead of all against one backend (a head start for everyone
+ * would cost the heaviest backend one slot per other backend). Scaling all weights changes
+ * nothing, and equal weights give the paper's one turn per backend per round. */
 static void populate(struct maglev *mg, size_t n, uint32_t *table)
 {
 	struct fill f = {.mg = mg, .table = table, .m = mg->m, .left = mg->m};
