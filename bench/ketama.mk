@@ -4,6 +4,6 @@
 KETAMA_BENCH := $(O)/bench/ketama_bench
 BENCH_BINS += $(KETAMA_BENCH)
 
-$(KETAMA_BENCH): $(O)/bench/ketama_bench.o $(KETAMA_OBJS) $(MAGLEV_OBJS) $(MAGLEV_KEY_OBJS)
+$(KETAMA_BENCH): $(O)/bench/ketama_bench.o $(KETAMA_OBJS) $(MAGLEV_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(KETAMA_LDLIBS) -lm

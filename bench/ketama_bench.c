@@ -15,7 +15,6 @@
 
 #include "ketama/ketama.h"
 #include "maglev/maglev.h"
-#include "maglev/maglev_key.h"
 
 #define NKEYS	   (1u << 20) /* lookups per timed run */
 #define KEY_STRIDE 24	      /* bytes per generated key */

@@ -4,7 +4,7 @@
 CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(O)/%.o,$(CTL_SRCS))
 CTL_BIN := $(O)/pingctl
-CTL_LIB_OBJS += $(MAGLEV_OBJS) $(MAGLEV_KEY_OBJS) $(KETAMA_OBJS)
+CTL_LIB_OBJS += $(MAGLEV_OBJS) $(KETAMA_OBJS)
 CTL_LDLIBS += $(KETAMA_LDLIBS)
 BINS += $(CTL_BIN)
 

@@ -11,7 +11,6 @@
 #include "ctl/hash_args.h"
 #include "ketama/ketama.h"
 #include "maglev/maglev.h"
-#include "maglev/maglev_key.h"
 
 /* What a built selector needs to answer for a key. */
 struct selector {

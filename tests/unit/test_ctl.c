@@ -12,7 +12,6 @@
 
 #include "ctl/hash_args.h"
 #include "maglev/maglev.h"
-#include "maglev/maglev_key.h"
 #include "tests/unit/unit.h"
 
 static char err[512];
