@@ -198,7 +198,7 @@ _Static_assert(sizeof(struct lb_flow_key) == 40, "lb_flow_key size");
 
 /* lb_conntrack value, written by bpf (and flushed by pingctl). */
 struct lb_flow {
-	__u64 last_seen; /* bpf_ktime_get_ns() of the last refresh (UDP, FIN) or creation */
+	__u64 last_seen; /* bpf_ktime_get_ns() at creation or refresh; UDP and FIN only */
 	__u32 backend;	 /* backend id */
 	__u8 flags;	 /* LB_FLOW_F_* */
 	__u8 pad[3];

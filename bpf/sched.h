@@ -71,8 +71,9 @@ static __always_inline bool sched_keeps(const struct lb_backend *be, __u32 svc_i
 	return be->svc == svc_id && (be->state == LB_BE_UP || be->state == LB_BE_DRAIN);
 }
 
-/* True when conntrack entry <f> of a flow with <proto> has expired at <now>. */
-static __always_inline bool sched_expired(const struct lb_flow *f, __u8 proto, __u64 now,
+/* True when conntrack entry <f> of a flow with <proto> has expired; reads the clock into
+ * *<now> only when the answer depends on it (an open TCP flow never expires). */
+static __always_inline bool sched_expired(const struct lb_flow *f, __u8 proto, __u64 *now,
 					  const struct lb_node *node)
 {
 	__u64 ttl;
@@ -84,7 +85,8 @@ static __always_inline bool sched_expired(const struct lb_flow *f, __u8 proto, _
 		      SCHED_NS_PER_S;
 	else
 		return false;
-	return now - f->last_seen > ttl;
+	*now = bpf_ktime_get_ns();
+	return *now - f->last_seen > ttl;
 }
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
@@ -98,7 +100,7 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
 	struct lb_flow *f, nf = {};
 	struct lb_backend *be;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = 0;
 	__u32 id;
 
 	if (!syn) {
@@ -107,13 +109,13 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 			id = f->backend;
 			be = bpf_map_lookup_elem(&lb_backends, &id);
 			if (be && sched_keeps(be, svc->id) &&
-			    !sched_expired(f, p->flow.proto, now, node)) {
+			    !sched_expired(f, p->flow.proto, &now, node)) {
 				if (p->tcp_flags & TCP_F_RST) {
 					bpf_map_delete_elem(&lb_conntrack, &p->flow);
 				} else if ((p->tcp_flags & TCP_F_FIN) &&
 					   !(f->flags & LB_FLOW_F_FIN)) {
 					f->flags |= LB_FLOW_F_FIN;
-					f->last_seen = now;
+					f->last_seen = bpf_ktime_get_ns();
 				} else if (p->flow.proto == IPPROTO_UDP &&
 					   now - f->last_seen > SCHED_UDP_REFRESH) {
 					f->last_seen = now;
@@ -139,7 +141,9 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		return LB_CONTINUE;
 	}
 	nf.backend = id;
-	nf.last_seen = now;
+	/* Only UDP and closing TCP flows expire, so only they need the clock. */
+	if (p->flow.proto == IPPROTO_UDP || (p->tcp_flags & TCP_F_FIN))
+		nf.last_seen = now ? now : bpf_ktime_get_ns();
 	if (p->tcp_flags & TCP_F_FIN)
 		nf.flags = LB_FLOW_F_FIN;
 	/* Failure (out of memory) only costs this flow its stickiness: the packet goes on. */
