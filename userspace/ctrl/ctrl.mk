@@ -11,3 +11,6 @@ $(CTRL_OBJS): $(O)/bpf/lb.skel.h $(O)/bpf/decap.skel.h
 
 CTL_LIB_OBJS += $(CTRL_ALL_OBJS)
 CTL_LDLIBS += $(CTRL_LDLIBS)
+
+# Address parsing has no BPF dependency: the unit tests link it alone.
+UNIT_LIB_OBJS += $(O)/userspace/ctrl/addr.o
