@@ -54,6 +54,30 @@ int bench_restore(struct xdp_md *ctx)
 	return XDP_ABORTED;
 }
 
+/* Frames received back by the generator's interface in the veth benchmark. */
+struct bench_rx_ctr {
+	__u64 packets;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bench_rx_ctr);
+} bench_rx SEC(".maps");
+
+SEC("xdp")
+int bench_count(struct xdp_md *ctx)
+{
+	struct bench_rx_ctr *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&bench_rx, &zero);
+	if (c)
+		c->packets++; /* per-CPU, softirq */
+	return XDP_DROP;
+}
+
 /* The floor: what any XDP program that sends the packet back costs. */
 SEC("xdp")
 int bench_tx(struct xdp_md *ctx)
