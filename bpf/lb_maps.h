@@ -49,12 +49,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_backends SEC(".maps");
 
-/* clang emits only a forward declaration for a value type reached through the outer map's
- * array of pointers; these unused variables, in a section libbpf skips, keep the full types in
- * the object's BTF so that userspace can type the inner maps it creates. */
-struct lb_mg_slot lb_btf_mg_slot __attribute__((section(".lb_btf"), used));
-struct lb_ring_point lb_btf_ring_point __attribute__((section(".lb_btf"), used));
-
 /* Inner Maglev table: key slot 0..M-1. BPF_F_INNER_MAP lets each service have its own M. */
 struct lb_mg_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -5,6 +5,8 @@
 #ifndef BPF_SCHED_H
 #define BPF_SCHED_H
 
+#include <bpf/bpf_core_read.h>
+
 #include "bpf/hash.h"
 #include "bpf/parse.h"
 
@@ -20,6 +22,12 @@ static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
 	__u32 id = svc->id, idx;
 	void *table;
 
+	/* Never true: the type ids make clang keep the full lb_mg_slot and lb_ring_point in the
+	 * object's BTF (it emits only forward declarations for types reached through an outer
+	 * map's values), so that the control plane can type the inner maps it creates. */
+	if (!bpf_core_type_id_local(struct lb_mg_slot) ||
+	    !bpf_core_type_id_local(struct lb_ring_point))
+		return SCHED_NONE;
 	table = bpf_map_lookup_elem(&lb_maglev, &id);
 	if (!table || !svc->table_size)
 		return SCHED_NONE;
