@@ -11,8 +11,12 @@
 
 struct bench_input {
 	__u32 len;		/* length of the original packet */
+	__u32 vary_off;		/* if not 0: offset of 4 bytes rewritten with a new value on
+				 * every pass (the IPv4 source address: a new flow each time) */
 	__u8 data[BENCH_COPY];	/* its first BENCH_COPY bytes */
 };
+
+__u32 bench_seq; /* the value written at vary_off */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -50,6 +54,13 @@ int bench_restore(struct xdp_md *ctx)
 	if (data + BENCH_COPY > end)
 		return XDP_ABORTED;
 	__builtin_memcpy(data, in->data, BENCH_COPY);
+	if (in->vary_off) {
+		__u32 off = in->vary_off;
+
+		if (off > BENCH_COPY - 4 || data + off + 4 > end)
+			return XDP_ABORTED;
+		*(__u32 *)(data + off) = ++bench_seq;
+	}
 	bpf_tail_call(ctx, &bench_target, 0);
 	return XDP_ABORTED;
 }

@@ -32,6 +32,8 @@
 #include "tests/bpf/pkt.h"
 #include "userspace/ctrl/ctrl.h"
 
+#define NCASE 4
+
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
@@ -46,13 +48,14 @@ static int cmp_double(const void *a, const void *b)
 
 /* ns per pass of <prog> on <pkt>, restored every pass; -1 on error. */
 static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, int repeat,
-		      int want)
+		      int want, __u32 vary_off)
 {
 	static uint8_t out[PKT_MAX];
 	struct {
 		__u32 len;
+		__u32 vary_off;
 		__u8 data[64];
-	} in = {.len = (__u32)len};
+	} in = {.len = (__u32)len, .vary_off = vary_off};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
 	__u32 zero = 0;
@@ -80,10 +83,13 @@ int main(int argc, char **argv)
 	struct lb_svc conf = {.table_size = 65537};
 	struct pkt_spec s = {.family = 4, .src = "203.0.113.7", .dst = "192.0.2.100",
 			     .proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .payload = 20};
-	static const char *const names[3] = {"syn", "established", "non_vip"};
-	static const int verdicts[3] = {XDP_TX, XDP_TX, XDP_PASS};
-	uint8_t pkts[3][PKT_MAX];
-	size_t lens[3];
+	/* syn repeats one SYN (a replaced conntrack entry); syn_new changes the source address
+	 * on every pass (a new entry each time, evicting once the LRU is full). */
+	static const char *const names[NCASE] = {"syn", "syn_new", "established", "non_vip"};
+	static const int verdicts[NCASE] = {XDP_TX, XDP_TX, XDP_TX, XDP_PASS};
+	static const __u32 vary[NCASE] = {0, 14 + 12, 0, 0};
+	uint8_t pkts[NCASE][PKT_MAX];
+	size_t lens[NCASE];
 	struct bench_bpf *bb = NULL;
 	struct lb_bpf *lb = NULL;
 	struct ctrl *c = NULL;
@@ -135,29 +141,31 @@ int main(int argc, char **argv)
 	}
 	s.tcp_flags = 0x02;
 	lens[0] = pkt_build(&s, pkts[0]);
-	s.tcp_flags = 0x10;
 	lens[1] = pkt_build(&s, pkts[1]);
-	s.dst = "192.0.2.200";
+	s.tcp_flags = 0x10;
 	lens[2] = pkt_build(&s, pkts[2]);
+	s.dst = "192.0.2.200";
+	lens[3] = pkt_build(&s, pkts[3]);
 
 	lb_fd = bpf_program__fd(lb->progs.lb_xdp);
 	tx_fd = bpf_program__fd(bb->progs.bench_tx);
 	target = bpf_map__fd(bb->maps.bench_target);
 	input = bpf_map__fd(bb->maps.bench_input);
 	{
-		double floor_ns[3][64], lb_ns[3][64];
+		double floor_ns[NCASE][64], lb_ns[NCASE][64];
 
 		if (rounds > 64)
 			rounds = 64;
 		/* Interleave floor and balancer in every round: both see the same machine load. */
 		for (r = 0; r < rounds; r++) {
-			for (i = 0; i < 3; i++) {
+			for (i = 0; i < NCASE; i++) {
 				bpf_map_update_elem(target, &zero, &tx_fd, BPF_ANY);
 				floor_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore),
-							 input, pkts[i], lens[i], repeat, XDP_TX);
+							 input, pkts[i], lens[i], repeat, XDP_TX,
+							 vary[i]);
 				bpf_map_update_elem(target, &zero, &lb_fd, BPF_ANY);
 				lb_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore), input,
-						      pkts[i], lens[i], repeat, verdicts[i]);
+						      pkts[i], lens[i], repeat, verdicts[i], vary[i]);
 				if (floor_ns[i][r] < 0 || lb_ns[i][r] < 0)
 					goto out;
 			}
@@ -166,7 +174,7 @@ int main(int argc, char **argv)
 		       "x %d passes, medians\n",
 		       rounds, repeat);
 		printf("%-12s %10s %10s %12s %8s\n", "case", "floor_ns", "lb_ns", "above_floor", "ratio");
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < NCASE; i++) {
 			double f, l;
 
 			qsort(floor_ns[i], (size_t)rounds, sizeof(double), cmp_double);
@@ -340,6 +348,7 @@ static int veth_main(int argc, char **argv)
 	{
 		struct {
 			__u32 len;
+			__u32 vary_off;
 			__u8 data[64];
 		} in = {.len = (__u32)len};
 
