@@ -10,10 +10,10 @@
 #define BENCH_COPY 64
 
 struct bench_input {
-	__u32 len;		/* length of the original packet */
-	__u32 vary_off;		/* if not 0: offset of 4 bytes rewritten with a new value on
-				 * every pass (the IPv4 source address: a new flow each time) */
-	__u8 data[BENCH_COPY];	/* its first BENCH_COPY bytes */
+	__u32 len;	       /* length of the original packet */
+	__u32 vary_off;	       /* if not 0: offset of 4 bytes rewritten with a new value on
+				* every pass (the IPv4 source address: a new flow each time) */
+	__u8 data[BENCH_COPY]; /* its first BENCH_COPY bytes */
 };
 
 __u32 bench_seq; /* the value written at vary_off */

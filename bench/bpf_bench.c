@@ -47,8 +47,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* ns per pass of <prog> on <pkt>, restored every pass; -1 on error. */
-static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, int repeat,
-		      int want, __u32 vary_off)
+static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, int repeat, int want,
+	__u32 vary_off)
 {
 	static uint8_t out[PKT_MAX];
 	struct {
@@ -57,7 +57,7 @@ static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, i
 		__u8 data[64];
 	} in = {.len = (__u32)len, .vary_off = vary_off};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+		.data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
 	__u32 zero = 0;
 
 	memcpy(in.data, pkt, sizeof(in.data));
@@ -81,8 +81,13 @@ int main(int argc, char **argv)
 	char pin[96];
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin);
 	struct lb_svc conf = {.table_size = 65537};
-	struct pkt_spec s = {.family = 4, .src = "203.0.113.7", .dst = "192.0.2.100",
-			     .proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .payload = 20};
+	struct pkt_spec s = {.family = 4,
+		.src = "203.0.113.7",
+		.dst = "192.0.2.100",
+		.proto = IPPROTO_TCP,
+		.sport = 40000,
+		.dport = 80,
+		.payload = 20};
 	/* syn repeats one SYN (a replaced conntrack entry); syn_new changes the source address
 	 * on every pass (a new entry each time, evicting once the LRU is full). */
 	static const char *const names[NCASE] = {"syn", "syn_new", "established", "non_vip"};
@@ -161,19 +166,19 @@ int main(int argc, char **argv)
 			for (i = 0; i < NCASE; i++) {
 				bpf_map_update_elem(target, &zero, &tx_fd, BPF_ANY);
 				floor_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore),
-							 input, pkts[i], lens[i], repeat, XDP_TX,
-							 vary[i]);
+					input, pkts[i], lens[i], repeat, XDP_TX, vary[i]);
 				bpf_map_update_elem(target, &zero, &lb_fd, BPF_ANY);
-				lb_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore), input,
-						      pkts[i], lens[i], repeat, verdicts[i], vary[i]);
+				lb_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore),
+					input, pkts[i], lens[i], repeat, verdicts[i], vary[i]);
 				if (floor_ns[i][r] < 0 || lb_ns[i][r] < 0)
 					goto out;
 			}
 		}
 		printf("pingx XDP balancer, BPF_PROG_TEST_RUN, input restored every pass, %d rounds "
 		       "x %d passes, medians\n",
-		       rounds, repeat);
-		printf("%-12s %10s %10s %12s %8s\n", "case", "floor_ns", "lb_ns", "above_floor", "ratio");
+			rounds, repeat);
+		printf("%-12s %10s %10s %12s %8s\n", "case", "floor_ns", "lb_ns", "above_floor",
+			"ratio");
 		for (i = 0; i < NCASE; i++) {
 			double f, l;
 
@@ -246,13 +251,13 @@ static __u64 rx_count(int map, int ncpu)
 
 /* Send <frames> copies of <pkt> from <ifindex_a> (current namespace) and return the frames
  * per second that came back, counted by bench_count. */
-static double veth_run(struct bench_bpf *bb, int ifindex_a, const uint8_t *pkt, size_t len,
-		       int frames)
+static double veth_run(
+	struct bench_bpf *bb, int ifindex_a, const uint8_t *pkt, size_t len, int frames)
 {
 	struct xdp_md ctx = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex_a};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = frames,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = frames,
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 	int ncpu = libbpf_num_possible_cpus(), rx = bpf_map__fd(bb->maps.bench_rx);
 	__u64 before = rx_count(rx, ncpu), after;
 	double t0, t1;
@@ -274,9 +279,14 @@ static int veth_main(int argc, char **argv)
 	int rounds, frames, err = 1, r, ifa, ifb, self, link_cnt = -1, link_tx = -1;
 	double floor_pps[64], lb_pps[64];
 	char pin[96];
-	struct pkt_spec s = {.family = 4, .src = "203.0.113.7", .dst = "192.0.2.100",
-			     .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
-			     .tcp_flags = 0x10, .payload = 10};
+	struct pkt_spec s = {.family = 4,
+		.src = "203.0.113.7",
+		.dst = "192.0.2.100",
+		.proto = IPPROTO_TCP,
+		.sport = 40000,
+		.dport = 80,
+		.tcp_flags = 0x10,
+		.payload = 10};
 	struct lb_svc_key k = {.family = LB_AF_INET, .proto = IPPROTO_TCP};
 	struct lb_node node = {.flags = LB_NODE_F_GW_MAC};
 	struct lb_svc conf = {.table_size = 65537};
@@ -288,7 +298,8 @@ static int veth_main(int argc, char **argv)
 	int i, tx_fd;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: pingx-bpf-bench --veth NS_A IF_A NS_B IF_B [ROUNDS [FRAMES]]\n");
+		fprintf(stderr,
+			"usage: pingx-bpf-bench --veth NS_A IF_A NS_B IF_B [ROUNDS [FRAMES]]\n");
 		return 2;
 	}
 	ns_a = argv[1];
@@ -337,8 +348,8 @@ static int veth_main(int argc, char **argv)
 		goto out;
 	ifa = (int)if_nametoindex(if_a);
 	link_cnt = bpf_link_create(bpf_program__fd(bb->progs.bench_count), ifa, BPF_XDP,
-				   &(struct bpf_link_create_opts){.sz = sizeof(struct bpf_link_create_opts),
-								   .flags = XDP_FLAGS_DRV_MODE});
+		&(struct bpf_link_create_opts){
+			.sz = sizeof(struct bpf_link_create_opts), .flags = XDP_FLAGS_DRV_MODE});
 	if (link_cnt < 0) {
 		fprintf(stderr, "bench: attach on %s: %s\n", if_a, strerror(errno));
 		goto out;
@@ -363,9 +374,8 @@ static int veth_main(int argc, char **argv)
 		if (enter_ns(ns_b))
 			goto out;
 		link_tx = bpf_link_create(tx_fd, ifb, BPF_XDP,
-					  &(struct bpf_link_create_opts){
-						  .sz = sizeof(struct bpf_link_create_opts),
-						  .flags = XDP_FLAGS_DRV_MODE});
+			&(struct bpf_link_create_opts){.sz = sizeof(struct bpf_link_create_opts),
+				.flags = XDP_FLAGS_DRV_MODE});
 		if (link_tx < 0 || enter_ns(ns_a))
 			goto out;
 		floor_pps[r] = veth_run(bb, ifa, pkt, len, frames);
@@ -383,10 +393,10 @@ static int veth_main(int argc, char **argv)
 	qsort(floor_pps, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(lb_pps, (size_t)rounds, sizeof(double), cmp_double);
 	printf("veth pair, native XDP, %d rounds x %d frames of %zu bytes, medians\n", rounds,
-	       frames, len);
-	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the floor)\n",
-	       "floor (XDP_TX)", floor_pps[rounds / 2] / 1e6, "balancer (established)",
-	       lb_pps[rounds / 2] / 1e6, lb_pps[rounds / 2] / floor_pps[rounds / 2]);
+		frames, len);
+	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the floor)\n", "floor (XDP_TX)",
+		floor_pps[rounds / 2] / 1e6, "balancer (established)", lb_pps[rounds / 2] / 1e6,
+		lb_pps[rounds / 2] / floor_pps[rounds / 2]);
 	err = 0;
 out:
 	if (link_tx >= 0)
@@ -395,7 +405,8 @@ out:
 		close(link_cnt);
 	if (self >= 0) {
 		if (setns(self, CLONE_NEWNET))
-			fprintf(stderr, "bench: back to the first namespace: %s\n", strerror(errno));
+			fprintf(stderr, "bench: back to the first namespace: %s\n",
+				strerror(errno));
 		close(self);
 	}
 	bench_bpf__destroy(bb);

@@ -39,8 +39,8 @@ static __always_inline __u16 csum_ipv4_hdr(const struct iphdr *iph)
  * valid L4 checksum instead of reading the payload (local checksum offload, RFC 7605 / the
  * kernel's lco_csum): a valid segment sums to minus its pseudo-header. Returns false when the
  * sum cannot be derived (IPv4 UDP without a checksum), and the caller sends a zero checksum. */
-static __always_inline bool csum_lco_inner(void *ip, void *end, const struct parse_pkt *p,
-					   __u64 *sum)
+static __always_inline bool csum_lco_inner(
+	void *ip, void *end, const struct parse_pkt *p, __u64 *sum)
 {
 	struct iphdr *iph = ip;
 	struct ipv6hdr *ip6 = ip;
@@ -76,9 +76,9 @@ static __always_inline bool csum_lco_inner(void *ip, void *end, const struct par
 #pragma unroll
 	for (i = 0; i < sizeof(*ip6) / 4; i++)
 		pseudo += ((__u32 *)ip6)[i];
-	*sum = pseudo + csum_fold((__u64)bpf_htonl(p->ip_len - sizeof(*ip6)) +
-				  bpf_htonl(ip6->nexthdr) + csum_addr6((void *)&ip6->saddr) +
-				  csum_addr6((void *)&ip6->daddr));
+	*sum = pseudo +
+	       csum_fold((__u64)bpf_htonl(p->ip_len - sizeof(*ip6)) + bpf_htonl(ip6->nexthdr) +
+			 csum_addr6((void *)&ip6->saddr) + csum_addr6((void *)&ip6->daddr));
 	return true;
 }
 

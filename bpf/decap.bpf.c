@@ -45,8 +45,8 @@ static __always_inline void decap_count(enum decap_kind kind, bool error)
 
 /* Remove <strip> bytes after the L2 header of <l2_len> bytes and set its payload type to the
  * inner packet's <inner_proto> (network order). */
-static __always_inline int decap_strip(struct xdp_md *ctx, __u32 l2_len, __u32 strip,
-				       __be16 inner_proto, enum decap_kind kind)
+static __always_inline int decap_strip(
+	struct xdp_md *ctx, __u32 l2_len, __u32 strip, __be16 inner_proto, enum decap_kind kind)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -144,8 +144,8 @@ int lb_decap(struct xdp_md *ctx)
 			decap_count(DECAP_IPIP, true);
 			return XDP_DROP;
 		}
-		return decap_strip(ctx, l2_len, hlen, inner,
-				   next == IPPROTO_IPIP ? DECAP_IPIP : DECAP_IP6IP6);
+		return decap_strip(
+			ctx, l2_len, hlen, inner, next == IPPROTO_IPIP ? DECAP_IPIP : DECAP_IP6IP6);
 	}
 	if (next != IPPROTO_UDP)
 		goto pass;

@@ -11,7 +11,7 @@
 #define ENCAP_MAX_L2 22
 #define ENCAP_TTL    64
 /* GUE source ports spread over 49152..65535 by flow hash, for ECMP between LB and backend. */
-#define ENCAP_SPORT(hash) (0xc000 | ((hash) & 0x3fff))
+#define ENCAP_SPORT(hash) (0xc000 | ((hash)&0x3fff))
 
 /* Bytes the encapsulation adds for a backend of <family>, with a UDP header for <gue>. */
 static __always_inline __u32 encap_len(__u8 family, bool gue)
@@ -64,8 +64,7 @@ static __always_inline int encap_set_l2_proto(void *data, void *end, __u32 l2_le
  * the sources of <node>. <hash> is the flow hash (GUE source port, IPv6 flow label). The
  * caller checked that <be>'s family can carry <p>'s. */
 static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *p,
-				    const struct lb_backend *be, const struct lb_node *node,
-				    __u32 hash, bool gue)
+	const struct lb_backend *be, const struct lb_node *node, __u32 hash, bool gue)
 {
 	__u8 inner_proto = p->flow.family == LB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	__u32 l2_len = p->l2_len, grow = encap_len(be->family, gue);
@@ -92,8 +91,8 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 		return ret;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (encap_set_l2_proto(data, end, l2_len,
-			       bpf_htons(be->family == LB_AF_INET ? ETH_P_IP : ETH_P_IPV6)))
+	if (encap_set_l2_proto(
+		    data, end, l2_len, bpf_htons(be->family == LB_AF_INET ? ETH_P_IP : ETH_P_IPV6)))
 		return stats_drop(LB_DROP_INTERNAL);
 
 	if (be->family == LB_AF_INET) {

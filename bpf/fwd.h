@@ -25,9 +25,8 @@ static __always_inline bool fwd_mac_zero(const __u8 *m)
 
 /* The next hop toward <dst> (of <family>, sent from <src>) for an encapsulated packet: the
  * configured gateway MAC, or the kernel's FIB and neighbour tables. */
-static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct lb_node *node,
-				       __u8 family, const union lb_addr *src,
-				       const union lb_addr *dst, struct fwd_hop *hop)
+static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct lb_node *node, __u8 family,
+	const union lb_addr *src, const union lb_addr *dst, struct fwd_hop *hop)
 {
 	struct bpf_fib_lookup fib = {};
 	long rc;

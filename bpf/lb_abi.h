@@ -88,27 +88,27 @@ enum lb_be_state {
 
 /* Why a packet was passed, dropped or forwarded: the index into lb_reasons. */
 enum lb_reason {
-	LB_FWD_TX = 0,		/* forwarded with XDP_TX */
-	LB_FWD_REDIRECT,	/* forwarded through lb_tx_ports */
-	LB_PASS_NOT_IP,		/* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
-	LB_PASS_VLAN_DEPTH,	/* more VLAN tags than LB_MAX_VLAN_DEPTH */
-	LB_PASS_NOT_L4,		/* IP but not TCP, UDP or ICMP */
-	LB_PASS_FRAGMENT,	/* an IPv4 or IPv6 fragment: the stack reassembles */
-	LB_PASS_IPV6_EXT,	/* IPv6 extension headers before the L4 header */
-	LB_PASS_NO_SERVICE,	/* destination is not a service */
-	LB_PASS_L7,		/* an l7 service: to the local stack */
-	LB_PASS_ICMP,		/* ICMP that is not an error about a service's flow */
-	LB_DROP_TRUNCATED,	/* a header runs past the end of the packet */
-	LB_DROP_MALFORMED,	/* bad IP version, header length or total length */
-	LB_DROP_NO_BACKEND,	/* the service has no table or the slot no backend */
-	LB_DROP_FAMILY,		/* IPv6 service with an IPv4 backend (no 6-in-4) */
-	LB_DROP_NO_CONFIG,	/* lb_node lacks the outer source address */
-	LB_DROP_TOO_BIG,	/* would exceed the egress MTU once encapsulated */
-	LB_DROP_ADJUST,		/* bpf_xdp_adjust_head() failed */
-	LB_DROP_NO_ROUTE,	/* bpf_fib_lookup() found no route or neighbour */
-	LB_DROP_NO_TX_PORT,	/* egress interface missing from lb_tx_ports */
-	LB_DROP_INTERNAL,	/* a lookup that cannot fail failed */
-	LB_REASON_MAX		/* must stay last */
+	LB_FWD_TX = 0,	    /* forwarded with XDP_TX */
+	LB_FWD_REDIRECT,    /* forwarded through lb_tx_ports */
+	LB_PASS_NOT_IP,	    /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
+	LB_PASS_VLAN_DEPTH, /* more VLAN tags than LB_MAX_VLAN_DEPTH */
+	LB_PASS_NOT_L4,	    /* IP but not TCP, UDP or ICMP */
+	LB_PASS_FRAGMENT,   /* an IPv4 or IPv6 fragment: the stack reassembles */
+	LB_PASS_IPV6_EXT,   /* IPv6 extension headers before the L4 header */
+	LB_PASS_NO_SERVICE, /* destination is not a service */
+	LB_PASS_L7,	    /* an l7 service: to the local stack */
+	LB_PASS_ICMP,	    /* ICMP that is not an error about a service's flow */
+	LB_DROP_TRUNCATED,  /* a header runs past the end of the packet */
+	LB_DROP_MALFORMED,  /* bad IP version, header length or total length */
+	LB_DROP_NO_BACKEND, /* the service has no table or the slot no backend */
+	LB_DROP_FAMILY,	    /* IPv6 service with an IPv4 backend (no 6-in-4) */
+	LB_DROP_NO_CONFIG,  /* lb_node lacks the outer source address */
+	LB_DROP_TOO_BIG,    /* would exceed the egress MTU once encapsulated */
+	LB_DROP_ADJUST,	    /* bpf_xdp_adjust_head() failed */
+	LB_DROP_NO_ROUTE,   /* bpf_fib_lookup() found no route or neighbour */
+	LB_DROP_NO_TX_PORT, /* egress interface missing from lb_tx_ports */
+	LB_DROP_INTERNAL,   /* a lookup that cannot fail failed */
+	LB_REASON_MAX	    /* must stay last */
 };
 
 /* lb_meta value: one entry, written by the control plane when it creates the maps. */
@@ -120,16 +120,16 @@ _Static_assert(sizeof(struct lb_meta) == 8, "lb_meta size");
 
 /* lb_node value: one entry of per-node settings, written by pingctl. */
 struct lb_node {
-	union lb_addr src4;    /* outer IPv4 source (v4 only), network order */
-	union lb_addr src6;    /* outer IPv6 source, network order */
-	__u8 gw_mac[6];	       /* next-hop MAC with LB_NODE_F_GW_MAC */
-	__u8 src_mac[6];       /* source MAC on redirect; zero = the received dst MAC */
-	__u32 egress_ifindex;  /* 0: XDP_TX; else redirect via lb_tx_ports to this ifindex */
-	__u32 mtu;	       /* egress MTU, bytes; 0 = LB_DEFAULT_MTU */
-	__u32 hash_seed;       /* seed of the flow hash; same on every node of a cluster */
-	__u32 udp_timeout;     /* seconds; 0 = LB_DEFAULT_UDP_TIMEOUT */
-	__be16 gue_port;       /* GUE destination port, network order; 0 = default */
-	__u8 flags;	       /* LB_NODE_F_* */
+	union lb_addr src4;   /* outer IPv4 source (v4 only), network order */
+	union lb_addr src6;   /* outer IPv6 source, network order */
+	__u8 gw_mac[6];	      /* next-hop MAC with LB_NODE_F_GW_MAC */
+	__u8 src_mac[6];      /* source MAC on redirect; zero = the received dst MAC */
+	__u32 egress_ifindex; /* 0: XDP_TX; else redirect via lb_tx_ports to this ifindex */
+	__u32 mtu;	      /* egress MTU, bytes; 0 = LB_DEFAULT_MTU */
+	__u32 hash_seed;      /* seed of the flow hash; same on every node of a cluster */
+	__u32 udp_timeout;    /* seconds; 0 = LB_DEFAULT_UDP_TIMEOUT */
+	__be16 gue_port;      /* GUE destination port, network order; 0 = default */
+	__u8 flags;	      /* LB_NODE_F_* */
 	__u8 pad;
 };
 _Static_assert(sizeof(struct lb_node) == 64, "lb_node size");

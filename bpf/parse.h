@@ -18,26 +18,26 @@
 #endif
 
 /* Not in vmlinux.h, which has no macros. */
-#define ETH_P_IP      0x0800
-#define ETH_P_IPV6    0x86DD
-#define ETH_P_8021Q   0x8100
-#define ETH_P_8021AD  0x88A8
-#define ETH_ALEN      6
-#define IP_MF	      0x2000
-#define IP_OFFSET     0x1fff
-#define IP_DF	      0x4000
-#define NEXTHDR_HOP   0
-#define NEXTHDR_ROUTING 43
-#define NEXTHDR_FRAG  44
-#define NEXTHDR_DEST  60
-#define IPPROTO_ICMPV6 58
+#define ETH_P_IP	  0x0800
+#define ETH_P_IPV6	  0x86DD
+#define ETH_P_8021Q	  0x8100
+#define ETH_P_8021AD	  0x88A8
+#define ETH_ALEN	  6
+#define IP_MF		  0x2000
+#define IP_OFFSET	  0x1fff
+#define IP_DF		  0x4000
+#define NEXTHDR_HOP	  0
+#define NEXTHDR_ROUTING	  43
+#define NEXTHDR_FRAG	  44
+#define NEXTHDR_DEST	  60
+#define IPPROTO_ICMPV6	  58
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED  4
 #define ICMPV6_PKT_TOOBIG 2
-#define TCP_F_FIN     0x01
-#define TCP_F_SYN     0x02
-#define TCP_F_RST     0x04
-#define TCP_F_ACK     0x10
+#define TCP_F_FIN	  0x01
+#define TCP_F_SYN	  0x02
+#define TCP_F_RST	  0x04
+#define TCP_F_ACK	  0x10
 
 /* Read position and end of the packet. Every access checks pos + size <= end first. */
 struct parse_cursor {
@@ -90,8 +90,8 @@ static __always_inline int parse_eth(struct parse_cursor *c, struct parse_pkt *p
 
 /* Parse the 8 bytes of TCP or UDP ports at <c> into <flow>, <quoted> when they belong to a
  * packet quoted by an ICMP error (only the first 8 bytes are guaranteed there). */
-static __always_inline int parse_ports(struct parse_cursor *c, struct parse_pkt *p, __u8 proto,
-				       bool quoted)
+static __always_inline int parse_ports(
+	struct parse_cursor *c, struct parse_pkt *p, __u8 proto, bool quoted)
 {
 	struct tcphdr *th = c->pos;
 	struct udphdr *uh = c->pos;

@@ -10,7 +10,7 @@
 #include "bpf/hash.h"
 #include "bpf/parse.h"
 
-#define SCHED_NS_PER_S	  1000000000ull
+#define SCHED_NS_PER_S 1000000000ull
 /* Refresh a UDP flow's last_seen at most once a second: fewer writes to a shared entry. */
 #define SCHED_UDP_REFRESH SCHED_NS_PER_S
 #define SCHED_NONE	  0xffffffffu
@@ -26,7 +26,7 @@ static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
 	 * object's BTF (it emits only forward declarations for types reached through an outer
 	 * map's values), so that the control plane can type the inner maps it creates. */
 	if (!bpf_core_type_id_local(struct lb_mg_slot) ||
-	    !bpf_core_type_id_local(struct lb_ring_point))
+		!bpf_core_type_id_local(struct lb_ring_point))
 		return SCHED_NONE;
 	table = bpf_map_lookup_elem(&lb_maglev, &id);
 	if (!table || !svc->table_size)
@@ -81,8 +81,8 @@ static __always_inline bool sched_keeps(const struct lb_backend *be, __u32 svc_i
 
 /* True when conntrack entry <f> of a flow with <proto> has expired; reads the clock into
  * *<now> only when the answer depends on it (an open TCP flow never expires). */
-static __always_inline bool sched_expired(const struct lb_flow *f, __u8 proto, __u64 *now,
-					  const struct lb_node *node)
+static __always_inline bool sched_expired(
+	const struct lb_flow *f, __u8 proto, __u64 *now, const struct lb_node *node)
 {
 	__u64 ttl;
 
@@ -102,8 +102,7 @@ static __always_inline bool sched_expired(const struct lb_flow *f, __u8 proto, _
  * the table (a new connection, maybe reusing a 4-tuple); an RST removes the flow after this
  * packet; a FIN starts its expiry. ICMP errors follow the flow but never create one. */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
-				      const struct lb_node *node, __u32 hash, __u32 *be_id,
-				      bool *new_flow)
+	const struct lb_node *node, __u32 hash, __u32 *be_id, bool *new_flow)
 {
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
 	struct lb_flow *f, nf = {};
@@ -117,7 +116,7 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 			id = f->backend;
 			be = bpf_map_lookup_elem(&lb_backends, &id);
 			if (be && sched_keeps(be, svc->id) &&
-			    !sched_expired(f, p->flow.proto, &now, node)) {
+				!sched_expired(f, p->flow.proto, &now, node)) {
 				if (p->tcp_flags & TCP_F_RST) {
 					bpf_map_delete_elem(&lb_conntrack, &p->flow);
 				} else if ((p->tcp_flags & TCP_F_FIN) &&

@@ -25,7 +25,7 @@ static int attach_help(int argc, char **argv)
 	       "attach loads the balancer with its maps pinned in the pin directory (--bpffs) and\n"
 	       "pins its bpf_link there; attaching again replaces the program and keeps the\n"
 	       "maps and their flows. --egress adds an interface for XDP_REDIRECT.\n",
-	       bin_name, bin_name, bin_name, bin_name);
+		bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -142,7 +142,7 @@ int do_status(int argc, char **argv)
 	} else {
 		printf("pin directory  %s\nABI version    %u\nservices       %zu\nbackends       "
 		       "%zu\nflows          %zu\n",
-		       bpffs_dir, ctrl_abi_version(c), ns, nb, nf);
+			bpffs_dir, ctrl_abi_version(c), ns, nb, nf);
 		printf("%-16s %-8s %s\n", "INTERFACE", "PROGRAM", "KIND");
 	}
 	d = opendir(bpffs_dir);

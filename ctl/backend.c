@@ -21,7 +21,7 @@ static int do_help(int argc, char **argv)
 	       "--mac is the backend's MAC address, needed by services with --fwd l2.\n"
 	       "Drained backends keep their established flows and get no new ones; down ones\n"
 	       "lose them to the other backends.\n",
-	       bin_name, bin_name, bin_name, bin_name);
+		bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -31,8 +31,8 @@ static int parse_backend(const char *text, struct lb_backend *b)
 	__u16 port;
 	__u8 proto;
 
-	if (ctrl_parse_endpoint(text, false, &b->family, &b->addr, &port, &proto, err,
-				sizeof(err))) {
+	if (ctrl_parse_endpoint(
+		    text, false, &b->family, &b->addr, &port, &proto, err, sizeof(err))) {
 		p_err("invalid backend %s", err);
 		return -CTL_EUSAGE;
 	}
@@ -188,7 +188,7 @@ static int do_list(int argc, char **argv)
 		jsonw_start_array(json_wtr);
 	else
 		printf("%-28s %-28s %5s %6s  %-5s %s\n", "SERVICE", "BACKEND", "ID", "WEIGHT",
-		       "STATE", "MAC");
+			"STATE", "MAC");
 	for (i = 0; i < n; i++) {
 		const struct lb_backend *b = &list[i].be;
 
@@ -196,29 +196,29 @@ static int do_list(int argc, char **argv)
 		for (j = 0; j < ns; j++)
 			if (svcs[j].val.id == b->svc)
 				ctrl_format_addr(svcs[j].key.family, &svcs[j].key.addr,
-						 ntohs(svcs[j].key.port), v, sizeof(v));
+					ntohs(svcs[j].key.port), v, sizeof(v));
 		ctrl_format_addr(b->family, &b->addr, ntohs(b->port), a, sizeof(a));
 		if (json_wtr) {
 			char mac[18];
 
 			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0],
-				 b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+				b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
 			jsonw_start_object(json_wtr);
 			jsonw_string_field(json_wtr, "service", v);
 			jsonw_uint_field(json_wtr, "service_id", b->svc);
 			jsonw_uint_field(json_wtr, "id", list[i].id);
 			jsonw_string_field(json_wtr, "address",
-					   ctrl_format_addr(b->family, &b->addr, 0, a, sizeof(a)));
+				ctrl_format_addr(b->family, &b->addr, 0, a, sizeof(a)));
 			jsonw_uint_field(json_wtr, "port", ntohs(b->port));
 			jsonw_uint_field(json_wtr, "weight", b->weight);
-			jsonw_string_field(json_wtr, "state",
-					   lb_state_names[b->state % LB_BE_STATE_MAX]);
+			jsonw_string_field(
+				json_wtr, "state", lb_state_names[b->state % LB_BE_STATE_MAX]);
 			jsonw_string_field(json_wtr, "mac", mac);
 			jsonw_end_object(json_wtr);
 		} else {
 			printf("%-28s %-28s %5u %6u  %-5s %02x:%02x:%02x:%02x:%02x:%02x\n", v, a,
-			       list[i].id, b->weight, lb_state_names[b->state % LB_BE_STATE_MAX],
-			       b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+				list[i].id, b->weight, lb_state_names[b->state % LB_BE_STATE_MAX],
+				b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
 		}
 	}
 	if (json_wtr)
@@ -231,8 +231,12 @@ static int do_list(int argc, char **argv)
 int do_backend(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
-		{"add", do_add},   {"del", do_del},   {"set", do_set},
-		{"list", do_list}, {"help", do_help}, {NULL, NULL},
+		{"add", do_add},
+		{"del", do_del},
+		{"set", do_set},
+		{"list", do_list},
+		{"help", do_help},
+		{NULL, NULL},
 	};
 
 	return cmd_select(cmds, argc, argv, do_help);

@@ -15,12 +15,15 @@
 #include "ctl/main.h"
 
 const char *const lb_mode_names[] = {[LB_MODE_L4] = "l4", [LB_MODE_L7] = "l7", NULL};
-const char *const lb_algo_names[] = {[LB_ALGO_MAGLEV] = "maglev", [LB_ALGO_KETAMA] = "ketama",
-				     NULL};
-const char *const lb_fwd_names[] = {[LB_FWD_IPIP] = "ipip", [LB_FWD_GUE] = "gue",
-				    [LB_FWD_L2] = "l2", NULL};
-const char *const lb_state_names[] = {[LB_BE_FREE] = "free", [LB_BE_UP] = "up",
-				      [LB_BE_DRAIN] = "drain", [LB_BE_DOWN] = "down", NULL};
+const char *const lb_algo_names[] = {
+	[LB_ALGO_MAGLEV] = "maglev", [LB_ALGO_KETAMA] = "ketama", NULL};
+const char *const lb_fwd_names[] = {
+	[LB_FWD_IPIP] = "ipip", [LB_FWD_GUE] = "gue", [LB_FWD_L2] = "l2", NULL};
+const char *const lb_state_names[] = {[LB_BE_FREE] = "free",
+	[LB_BE_UP] = "up",
+	[LB_BE_DRAIN] = "drain",
+	[LB_BE_DOWN] = "down",
+	NULL};
 
 int lb_lookup_name(const char *const *names, const char *s)
 {
@@ -64,7 +67,7 @@ struct ctrl *lb_open(bool create, int *err)
 	else if (*err == -EPROTO)
 		p_err("the maps in %s have another ABI version than this pingctl (%d): detach, "
 		      "remove them and attach again",
-		      bpffs_dir, LB_ABI_VERSION);
+			bpffs_dir, LB_ABI_VERSION);
 	else
 		lb_fail(*err, bpffs_dir);
 	return NULL;
@@ -77,8 +80,8 @@ int lb_parse_service(const char *text, struct lb_svc_key *key)
 	int r;
 
 	memset(key, 0, sizeof(*key));
-	r = ctrl_parse_endpoint(text, true, &key->family, &key->addr, &port, &key->proto, err,
-				sizeof(err));
+	r = ctrl_parse_endpoint(
+		text, true, &key->family, &key->addr, &port, &key->proto, err, sizeof(err));
 	if (r) {
 		p_err("invalid service %s", err);
 		return -CTL_EUSAGE;
@@ -94,7 +97,7 @@ int lb_parse_mac(const char *text, __u8 *mac)
 	int i;
 
 	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6) {
+		    &tail) != 6) {
 		p_err("invalid MAC address '%s': expected aa:bb:cc:dd:ee:ff", text);
 		return -CTL_EUSAGE;
 	}
@@ -103,8 +106,8 @@ int lb_parse_mac(const char *text, __u8 *mac)
 	return 0;
 }
 
-int lb_parse_u32(const char *text, const char *what, unsigned long min, unsigned long max,
-		 __u32 *out)
+int lb_parse_u32(
+	const char *text, const char *what, unsigned long min, unsigned long max, __u32 *out)
 {
 	unsigned long v;
 	char *end;

@@ -33,8 +33,8 @@ int lb_parse_service(const char *text, struct lb_svc_key *key);
 int lb_parse_mac(const char *text, __u8 *mac);
 
 /* Parse an unsigned number in [min, max] named <what>. Prints the error. */
-int lb_parse_u32(const char *text, const char *what, unsigned long min, unsigned long max,
-		 __u32 *out);
+int lb_parse_u32(
+	const char *text, const char *what, unsigned long min, unsigned long max, __u32 *out);
 
 /* Take the value of option argv[*i] ("--opt VALUE"); NULL (with a usage error printed) when
  * it is missing. */

@@ -21,7 +21,7 @@ static int do_help(int argc, char **argv)
 	       "             --udp-timeout SECONDS }\n"
 	       "--src4/--src6 are the outer source addresses of encapsulated packets. Without a\n"
 	       "gateway MAC the next hop comes from the kernel's routing and neighbour tables.\n",
-	       bin_name, bin_name);
+		bin_name, bin_name);
 	return 0;
 }
 
@@ -110,33 +110,35 @@ static int do_show(int argc, char **argv)
 	ctrl_format_addr(LB_AF_INET, &n.src4, 0, s4, sizeof(s4));
 	ctrl_format_addr(LB_AF_INET6, &n.src6, 0, s6, sizeof(s6));
 	snprintf(gw, sizeof(gw), "%02x:%02x:%02x:%02x:%02x:%02x", n.gw_mac[0], n.gw_mac[1],
-		 n.gw_mac[2], n.gw_mac[3], n.gw_mac[4], n.gw_mac[5]);
+		n.gw_mac[2], n.gw_mac[3], n.gw_mac[4], n.gw_mac[5]);
 	snprintf(sm, sizeof(sm), "%02x:%02x:%02x:%02x:%02x:%02x", n.src_mac[0], n.src_mac[1],
-		 n.src_mac[2], n.src_mac[3], n.src_mac[4], n.src_mac[5]);
+		n.src_mac[2], n.src_mac[3], n.src_mac[4], n.src_mac[5]);
 	if (n.egress_ifindex && !if_indextoname(n.egress_ifindex, ifn))
 		snprintf(ifn, sizeof(ifn), "#%u", n.egress_ifindex);
 	if (json_wtr) {
 		jsonw_start_object(json_wtr);
 		jsonw_string_field(json_wtr, "src4", s4);
 		jsonw_string_field(json_wtr, "src6", s6);
-		jsonw_string_field(json_wtr, "gateway_mac", n.flags & LB_NODE_F_GW_MAC ? gw : "fib");
+		jsonw_string_field(
+			json_wtr, "gateway_mac", n.flags & LB_NODE_F_GW_MAC ? gw : "fib");
 		jsonw_string_field(json_wtr, "src_mac", sm);
 		jsonw_string_field(json_wtr, "egress", ifn);
 		jsonw_uint_field(json_wtr, "mtu", n.mtu ? n.mtu : LB_DEFAULT_MTU);
-		jsonw_uint_field(json_wtr, "gue_port",
-				 n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT);
+		jsonw_uint_field(
+			json_wtr, "gue_port", n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT);
 		jsonw_uint_field(json_wtr, "seed", n.hash_seed);
 		jsonw_uint_field(json_wtr, "udp_timeout",
-				 n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+			n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
 		jsonw_end_object(json_wtr);
 		return 0;
 	}
 	printf("src4         %s\nsrc6         %s\ngateway_mac  %s\nsrc_mac      %s\n"
 	       "egress       %s\nmtu          %u\ngue_port     %u\nseed         %u\n"
 	       "udp_timeout  %u\n",
-	       s4, s6, n.flags & LB_NODE_F_GW_MAC ? gw : "fib", sm, ifn[0] ? ifn : "(receiving)",
-	       n.mtu ? n.mtu : LB_DEFAULT_MTU, n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT,
-	       n.hash_seed, n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+		s4, s6, n.flags & LB_NODE_F_GW_MAC ? gw : "fib", sm, ifn[0] ? ifn : "(receiving)",
+		n.mtu ? n.mtu : LB_DEFAULT_MTU,
+		n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT, n.hash_seed,
+		n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
 	return 0;
 }
 

@@ -21,7 +21,7 @@ static int do_help(int argc, char **argv)
 	       "OPTIONS := { --algo maglev|ketama  --mode l4|l7  --fwd ipip|gue|l2\n"
 	       "             --table-size M (add only; a prime)  --hash 5tuple|src }\n"
 	       "Port 0 is the all-ports service of the address.\n",
-	       bin_name, bin_name, bin_name, bin_name, bin_name);
+		bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -41,19 +41,20 @@ static int parse_opts(int argc, char **argv, struct lb_svc *v, bool add)
 		if (!strcmp(argv[i - 1], "--algo")) {
 			n = lb_lookup_name(lb_algo_names, val);
 			if (n < 0)
-				return usage_err("service help", "--algo: '%s' is not maglev or ketama",
-						 val);
+				return usage_err("service help",
+					"--algo: '%s' is not maglev or ketama", val);
 			v->algo = (__u8)n;
 		} else if (!strcmp(argv[i - 1], "--mode")) {
 			n = lb_lookup_name(lb_mode_names, val);
 			if (n < 0)
-				return usage_err("service help", "--mode: '%s' is not l4 or l7", val);
+				return usage_err(
+					"service help", "--mode: '%s' is not l4 or l7", val);
 			v->mode = (__u8)n;
 		} else if (!strcmp(argv[i - 1], "--fwd")) {
 			n = lb_lookup_name(lb_fwd_names, val);
 			if (n < 0)
-				return usage_err("service help", "--fwd: '%s' is not ipip, gue or l2",
-						 val);
+				return usage_err(
+					"service help", "--fwd: '%s' is not ipip, gue or l2", val);
 			v->fwd = (__u8)n;
 		} else if (!strcmp(argv[i - 1], "--hash")) {
 			if (!strcmp(val, "src"))
@@ -61,8 +62,8 @@ static int parse_opts(int argc, char **argv, struct lb_svc *v, bool add)
 			else if (!strcmp(val, "5tuple"))
 				v->flags &= (__u8)~LB_SVC_F_HASH_SRC;
 			else
-				return usage_err("service help", "--hash: '%s' is not 5tuple or src",
-						 val);
+				return usage_err(
+					"service help", "--hash: '%s' is not 5tuple or src", val);
 		} else if (add && !strcmp(argv[i - 1], "--table-size")) {
 			if (lb_parse_u32(val, "table size", 251, LB_MAX_TABLE_SIZE, &v->table_size))
 				return -CTL_EUSAGE;
@@ -95,22 +96,22 @@ static void print_svc_row(const struct lb_svc_key *k, const struct lb_svc *v)
 	char a[CTRL_ADDRSTRLEN], svc[CTRL_ADDRSTRLEN + 8];
 
 	snprintf(svc, sizeof(svc), "%s/%s",
-		 ctrl_format_addr(k->family, &k->addr, ntohs(k->port), a, sizeof(a)),
-		 k->proto == IPPROTO_UDP ? "udp" : "tcp");
+		ctrl_format_addr(k->family, &k->addr, ntohs(k->port), a, sizeof(a)),
+		k->proto == IPPROTO_UDP ? "udp" : "tcp");
 	if (!ntohs(k->port)) /* the all-ports service */
-		snprintf(svc, sizeof(svc), "%s:0/%s", ctrl_format_addr(k->family, &k->addr, 0, a,
-								       sizeof(a)),
-			 k->proto == IPPROTO_UDP ? "udp" : "tcp");
+		snprintf(svc, sizeof(svc), "%s:0/%s",
+			ctrl_format_addr(k->family, &k->addr, 0, a, sizeof(a)),
+			k->proto == IPPROTO_UDP ? "udp" : "tcp");
 	printf("%-32s %4u  %-4s %-7s %-5s %-7s %u\n", svc, v->id,
-	       lb_mode_names[v->mode % LB_MODE_MAX], lb_algo_names[v->algo % LB_ALGO_MAX],
-	       lb_fwd_names[v->fwd % LB_FWD_MAX], v->flags & LB_SVC_F_HASH_SRC ? "src" : "5tuple",
-	       v->table_size);
+		lb_mode_names[v->mode % LB_MODE_MAX], lb_algo_names[v->algo % LB_ALGO_MAX],
+		lb_fwd_names[v->fwd % LB_FWD_MAX], v->flags & LB_SVC_F_HASH_SRC ? "src" : "5tuple",
+		v->table_size);
 }
 
 static void print_header(void)
 {
 	printf("%-32s %4s  %-4s %-7s %-5s %-7s %s\n", "SERVICE", "ID", "MODE", "ALGO", "FWD",
-	       "HASH", "TABLE");
+		"HASH", "TABLE");
 }
 
 static int do_add_set(int argc, char **argv, bool add)
@@ -255,8 +256,12 @@ static int do_list(int argc, char **argv)
 int do_service(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
-		{"add", do_add},   {"set", do_set},   {"del", do_del},
-		{"show", do_show}, {"list", do_list}, {"help", do_help},
+		{"add", do_add},
+		{"set", do_set},
+		{"del", do_del},
+		{"show", do_show},
+		{"list", do_list},
+		{"help", do_help},
 		{NULL, NULL},
 	};
 

@@ -17,7 +17,7 @@ static int stats_help(int argc, char **argv)
 	       "\n"
 	       "stats prints, per service and backend, the packets, bytes and new flows forwarded,\n"
 	       "then the count of every forward, pass and drop reason (summed over CPUs).\n",
-	       bin_name, bin_name);
+		bin_name, bin_name);
 	return 0;
 }
 
@@ -32,8 +32,8 @@ static void print_stats(const char *kind, const char *name, const struct lb_stat
 		jsonw_end_object(json_wtr);
 	} else {
 		printf("%-8s %-32s %14llu %16llu %12llu\n", kind, name,
-		       (unsigned long long)s->packets, (unsigned long long)s->bytes,
-		       (unsigned long long)s->new_flows);
+			(unsigned long long)s->packets, (unsigned long long)s->bytes,
+			(unsigned long long)s->new_flows);
 	}
 }
 
@@ -73,7 +73,8 @@ int do_stats(int argc, char **argv)
 		jsonw_name(json_wtr, "services");
 		jsonw_start_array(json_wtr);
 	} else {
-		printf("%-8s %-32s %14s %16s %12s\n", "KIND", "NAME", "PACKETS", "BYTES", "NEW_FLOWS");
+		printf("%-8s %-32s %14s %16s %12s\n", "KIND", "NAME", "PACKETS", "BYTES",
+			"NEW_FLOWS");
 	}
 	for (i = 0; i < ns; i++) {
 		const struct ctrl_service *s = &svcs[i];
@@ -123,7 +124,7 @@ int do_stats(int argc, char **argv)
 			jsonw_uint_field(json_wtr, ctrl_reason_name((unsigned int)i), reasons[i]);
 		else
 			printf("%-24s %14llu\n", ctrl_reason_name((unsigned int)i),
-			       (unsigned long long)reasons[i]);
+				(unsigned long long)reasons[i]);
 	}
 	if (json_wtr) {
 		jsonw_end_object(json_wtr);

@@ -45,7 +45,8 @@ static void vip_key(struct lb_svc_key *k, int family, const char *vip, uint16_t 
 static struct lb_backend backend(int family, const char *addr, uint32_t weight)
 {
 	struct lb_backend b = {.family = family == 4 ? LB_AF_INET : LB_AF_INET6,
-			       .weight = weight, .port = htons(80)};
+		.weight = weight,
+		.port = htons(80)};
 
 	inet_pton(family == 4 ? AF_INET : AF_INET6, addr, b.addr.bytes);
 	return b;
@@ -65,7 +66,7 @@ static int read_table(int outer, uint32_t svc_id, void *vals, uint32_t vsize, ui
 	if (fd < 0)
 		return -1; /* replaced and freed between the two calls: the caller retries */
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries > max ||
-	    info.value_size != vsize)
+		info.value_size != vsize)
 		goto out;
 	{
 		LIBBPF_OPTS(bpf_map_batch_opts, bo);
@@ -75,7 +76,7 @@ static int read_table(int outer, uint32_t svc_id, void *vals, uint32_t vsize, ui
 		if (!keys)
 			goto out;
 		if (bpf_map_lookup_batch(fd, NULL, &ob, keys, vals, &count, &bo) &&
-		    !(errno == ENOENT && count == info.max_entries)) {
+			!(errno == ENOENT && count == info.max_entries)) {
 			for (i = 0; i < info.max_entries; i++)
 				if (bpf_map_lookup_elem(fd, &i, (char *)vals + i * vsize))
 					break;
@@ -158,14 +159,14 @@ static void fx_ctrl_crud(void)
 	b = backend(4, BE4[1], 5);
 	CHECK(ctrl_be_add(c, &k, &b, NULL) == -EEXIST, "duplicate backend");
 	CHECK(read_table(E.maglev, 0, slots, sizeof(slots[0]), TBL_M) == (int)TBL_M,
-	      "no Maglev table published");
+		"no Maglev table published");
 	for (i = 0; i < TBL_M; i++)
 		if (slots[i].backend < 3)
 			count[slots[i].backend]++;
 	CHECK(count[0] + count[1] + count[2] == TBL_M, "slots name unknown backends");
 	for (i = 0; i < 3; i++)
 		CHECK(count[i] > TBL_M / 3 - 10 && count[i] < TBL_M / 3 + 10,
-		      "backend %zu has %zu slots", i, count[i]);
+			"backend %zu has %zu slots", i, count[i]);
 	/* Drain backend 1: out of the table, state kept. */
 	b = backend(4, BE4[1], 1);
 	CHECK(ctrl_be_set(c, &k, LB_AF_INET, &b.addr, -1, LB_BE_DRAIN) == 0, "drain");
@@ -173,7 +174,7 @@ static void fx_ctrl_crud(void)
 	for (i = 0; i < TBL_M; i++)
 		CHECK(slots[i].backend != 1, "drained backend in slot %zu", i);
 	CHECK(ctrl_be_list(c, &k, &bes, &n) == 0 && n == 3 && bes[1].be.state == LB_BE_DRAIN,
-	      "backend list");
+		"backend list");
 	free(bes);
 	/* Weight 0 takes backend 2 out as well. */
 	b = backend(4, BE4[2], 1);
@@ -198,7 +199,7 @@ static void fx_ctrl_crud(void)
 
 		CHECK(np == 160 * 3 + 1 && ring[0].hash == 160 * 3, "ring of %d entries", np);
 		CHECK(read_table(E.maglev, 0, slots, sizeof(slots[0]), TBL_M) == 0,
-		      "the Maglev table survived the switch");
+			"the Maglev table survived the switch");
 	}
 	CHECK(ctrl_svc_del(c, &k) == 0, "service del");
 	CHECK(ctrl_svc_get(c, &k, &got) == -ENOENT, "service still there");
@@ -214,8 +215,12 @@ static void fx_ctrl_tables_match_program(void)
 {
 	struct lb_svc conf = {.table_size = TBL_M, .fwd = LB_FWD_IPIP};
 	struct lb_mg_slot slots[TBL_M];
-	struct pkt_spec s = {.family = 4, .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,
-			     .dport = 80, .tcp_flags = 0x02};
+	struct pkt_spec s = {.family = 4,
+		.src = CLIENT4,
+		.dst = VIP4,
+		.proto = IPPROTO_TCP,
+		.dport = 80,
+		.tcp_flags = 0x02};
 	struct ketama_server srv[3];
 	struct lb_flow_key key;
 	uint8_t in[PKT_MAX], out[PKT_MAX], be_addr[4];
@@ -247,12 +252,13 @@ static void fx_ctrl_tables_match_program(void)
 			s.sport = (uint16_t)(30000 + i * 7);
 			flow_of(&s, &key);
 			/* Backends were added in address order, so ids equal server indexes. */
-			want = j == 0 ? slots[flow_hash(&key, false) % TBL_M].backend
-				      : ketama_pick(r, flow_hash(&key, false));
-			CHECK(run(E.prog, in, pkt_build(&s, in), out, &out_len) == XDP_TX, "verdict");
+			want = j == 0 ? slots[flow_hash(&key, false) % TBL_M].backend :
+					ketama_pick(r, flow_hash(&key, false));
+			CHECK(run(E.prog, in, pkt_build(&s, in), out, &out_len) == XDP_TX,
+				"verdict");
 			inet_pton(AF_INET, BE4[want], be_addr);
 			CHECK(!memcmp(out + 14 + 16, be_addr, 4), "%s flow %d: not on backend %u",
-			      j ? "ketama" : "maglev", i, want);
+				j ? "ketama" : "maglev", i, want);
 		}
 		ketama_free(r);
 		conf.algo = LB_ALGO_KETAMA;
@@ -283,7 +289,7 @@ static void *reader(void *p)
 		}
 		a->reads++;
 		if (memcmp(buf, a->t_a, a->m * sizeof(*buf)) &&
-		    memcmp(buf, a->t_b, a->m * sizeof(*buf)))
+			memcmp(buf, a->t_b, a->m * sizeof(*buf)))
 			a->mixed++;
 	}
 	free(buf);
@@ -319,7 +325,7 @@ static void fx_ctrl_publish_is_atomic(void)
 	pthread_create(&th, NULL, reader, &a);
 	for (i = 0; i < rounds; i++)
 		CHECK(ctrl_be_set(c, &k, LB_AF_INET, &b.addr, i % 2 ? 0 : 1, -1) == 0,
-		      "republish %d", i);
+			"republish %d", i);
 	atomic_store(&a.stop, 1);
 	pthread_join(th, NULL);
 	CHECK(a.reads > 10, "only %ld reads during %d republishes", a.reads, rounds);
@@ -366,10 +372,10 @@ static void fx_ctrl_two_processes_lose_nothing(void)
 	}
 	for (p = 0; p < 2; p++) {
 		CHECK(waitpid(pid[p], &st, 0) == pid[p] && WIFEXITED(st) && !WEXITSTATUS(st),
-		      "writer %d failed", p);
+			"writer %d failed", p);
 	}
-	CHECK(ctrl_be_list(c, &k, &bes, &n) == 0 && n == (size_t)(2 * per), "%zu backends of %d",
-	      n, 2 * per);
+	CHECK(ctrl_be_list(c, &k, &bes, &n) == 0 && n == (size_t)(2 * per), "%zu backends of %d", n,
+		2 * per);
 	free(bes);
 	{
 		static struct lb_mg_slot slots[TBL_M];
@@ -422,8 +428,13 @@ static void fx_ctrl_health_write_back(void)
 static void fx_ctrl_stats_and_conntrack(void)
 {
 	struct lb_svc conf = {.table_size = TBL_M};
-	struct pkt_spec s = {.family = 4, .src = CLIENT4, .dst = VIP4, .proto = IPPROTO_TCP,
-			     .dport = 80, .tcp_flags = 0x02, .payload = 10};
+	struct pkt_spec s = {.family = 4,
+		.src = CLIENT4,
+		.dst = VIP4,
+		.proto = IPPROTO_TCP,
+		.dport = 80,
+		.tcp_flags = 0x02,
+		.payload = 10};
 	uint8_t in[PKT_MAX], out[PKT_MAX];
 	__u64 reasons[LB_REASON_MAX];
 	struct lb_stats st, sum = {};
@@ -447,8 +458,8 @@ static void fx_ctrl_stats_and_conntrack(void)
 		run(E.prog, in, len, out, &out_len);
 	}
 	CHECK(ctrl_stats_svc(c, 0, &st) == 0 && st.packets == 25 && st.new_flows == 25 &&
-		      st.bytes == 25 * len, "service stats %llu packets",
-	      (unsigned long long)st.packets);
+			st.bytes == 25 * len,
+		"service stats %llu packets", (unsigned long long)st.packets);
 	for (i = 0; i < 3; i++) {
 		ctrl_stats_be(c, (__u32)i, &st);
 		sum.packets += st.packets;
@@ -473,14 +484,14 @@ static void fx_ctrl_attach_detach(void)
 		return;
 	CHECK(ctrl_attach(c, "pxt1", CTRL_XDP_NATIVE, "pxt0") == 0, "attach");
 	CHECK(!bpf_xdp_query(ifindex, 0, &q) && q.drv_prog_id && q.attach_mode == XDP_ATTACHED_DRV,
-	      "not attached in native mode");
+		"not attached in native mode");
 	first = q.drv_prog_id;
 	snprintf(path, sizeof(path), "%s/link_xdp_pxt1", test_pin_dir);
 	CHECK(access(path, F_OK) == 0, "link not pinned");
 	/* Attaching again replaces the program; the link stays. */
 	CHECK(ctrl_attach(c, "pxt1", CTRL_XDP_AUTO, NULL) == 0, "re-attach");
 	CHECK(!bpf_xdp_query(ifindex, 0, &q) && q.drv_prog_id && q.drv_prog_id != first,
-	      "program not replaced");
+		"program not replaced");
 	CHECK(ctrl_detach(c, "pxt1") == 0, "detach");
 	CHECK(!bpf_xdp_query(ifindex, 0, &q) && !q.prog_id && !q.drv_prog_id, "still attached");
 	CHECK(access(path, F_OK) && errno == ENOENT, "link pin left behind");

@@ -27,8 +27,8 @@ extern const uint8_t MAC_CLIENT[6], MAC_LB[6], MAC_GW[6];
 extern const char *const BE4[3], *const BE6[3];
 
 struct env {
-	int prog;	 /* lb_xdp */
-	int decap_prog;	 /* lb_decap */
+	int prog;	/* lb_xdp */
+	int decap_prog; /* lb_decap */
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
 	int decap_stats;
 	int ncpu;
@@ -37,24 +37,23 @@ struct env {
 extern struct env E;
 extern int check_failed; /* failures in the running fixture */
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			check_failed++;                                                    \
-			printf("\n    %s:%d: ", __FILE__, __LINE__);                       \
-			printf(__VA_ARGS__);                                               \
-		}                                                                          \
+#define CHECK(cond, ...)                                             \
+	do {                                                         \
+		if (!(cond)) {                                       \
+			check_failed++;                              \
+			printf("\n    %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__);                         \
+		}                                                    \
 	} while (0)
 
 /* Configuration helpers; each returns 0 or a negative errno (and CHECKs it). */
 void env_reset(void);
 int node_set(const struct lb_node *n);
 void node_default(struct lb_node *n);
-int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id,
-	    uint8_t mode, uint8_t algo, uint8_t fwd, uint8_t flags);
+int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
+	uint8_t algo, uint8_t fwd, uint8_t flags);
 int svc_del(int family, const char *vip, uint16_t port, uint8_t proto);
-int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state,
-	   uint32_t weight);
+int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state, uint32_t weight);
 int mg_publish(uint32_t svc, const uint32_t *ids, size_t n);
 int ring_publish(uint32_t svc, const struct lb_ring_point *pts, uint32_t n);
 

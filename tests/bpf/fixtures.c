@@ -39,8 +39,8 @@ static void setup(int family, int be_family, uint8_t fwd, uint8_t flags)
 {
 	int i;
 
-	svc_add(family, family == 4 ? VIP4 : VIP6, 80, IPPROTO_TCP, 0, LB_MODE_L4,
-		LB_ALGO_MAGLEV, fwd, flags);
+	svc_add(family, family == 4 ? VIP4 : VIP6, 80, IPPROTO_TCP, 0, LB_MODE_L4, LB_ALGO_MAGLEV,
+		fwd, flags);
 	for (i = 0; i < 3; i++)
 		be_set(i, be_family, be_family == 4 ? BE4[i] : BE6[i], 0, LB_BE_UP, 1);
 	mg_publish(0, IDS, 3);
@@ -54,7 +54,7 @@ static size_t l2_len_of(const struct pkt_spec *s)
 /* Run <s> and expect it encapsulated (or, for L2, MAC-rewritten) toward backend <be> of
  * <be_family>. Returns the backend id the output went to, checked against <be>. */
 static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd,
-			   const struct lb_flow_key *hkey, bool src_only)
+	const struct lb_flow_key *hkey, bool src_only)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX];
 	size_t len, out_len, want_len, l2 = l2_len_of(s);
@@ -94,8 +94,8 @@ static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be,
 	CHECK(!bad, "%s", bad);
 }
 
-static void expect_fwd(const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd,
-		       bool src_only)
+static void expect_fwd(
+	const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd, bool src_only)
 {
 	expect_fwd_key(s, be_family, be, fwd, NULL, src_only);
 }
@@ -173,8 +173,8 @@ static int out_backend(const uint8_t *out, size_t len, size_t l2, int be_family)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		inet_pton(be_family == 4 ? AF_INET : AF_INET6, be_family == 4 ? BE4[i] : BE6[i],
-			  a.b);
+		inet_pton(
+			be_family == 4 ? AF_INET : AF_INET6, be_family == 4 ? BE4[i] : BE6[i], a.b);
 		if (be_family == 4 && len >= l2 + 20 && !memcmp(out + l2 + 16, a.b, 4))
 			return i;
 		if (be_family == 6 && len >= l2 + 40 && !memcmp(out + l2 + 24, a.b, 16))
@@ -286,7 +286,7 @@ static void fx_gue_port_configured(void)
 	node_set(&n);
 	CHECK(run_spec(&s, out, &out_len) == XDP_TX, "not forwarded");
 	CHECK(out_len > 14 + 24 && out[14 + 22] == 9999 >> 8 && out[14 + 23] == (9999 & 0xff),
-	      "GUE destination port is not 9999");
+		"GUE destination port is not 9999");
 }
 
 static void fx_l2_dsr(void)
@@ -425,7 +425,9 @@ static void fx_malformed_drop(void)
 		uint8_t val;
 		const char *what;
 	} cases[] = {
-		{14, 0x44, "IHL 4"}, {14, 0x55, "version 5"}, {14 + 2, 0, "total length < header"},
+		{14, 0x44, "IHL 4"},
+		{14, 0x55, "version 5"},
+		{14 + 2, 0, "total length < header"},
 		{14 + 20 + 12, 0x40, "TCP data offset 4"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -439,7 +441,7 @@ static void fx_malformed_drop(void)
 		v = run(E.prog, bad, len, out, &out_len);
 		CHECK(v == XDP_DROP, "%s: verdict %d", cases[i].what, v);
 		CHECK(reason_count(LB_DROP_MALFORMED) == before + 1, "%s: not counted",
-		      cases[i].what);
+			cases[i].what);
 	}
 	/* IPv6 with a wrong version nibble. */
 	s = tcp_spec(6, 0x02, 48001);
@@ -582,7 +584,7 @@ static void fx_drained_backend_keeps_flows(void)
 		flow_of(&syn, &key);
 		got = send_to(&syn);
 		CHECK(got != (int)x && got == (int)mg_expect(&key, rest, n, false),
-		      "new flow %d went to %d", i, got);
+			"new flow %d went to %d", i, got);
 	}
 }
 
@@ -632,7 +634,7 @@ static void fx_stats_counted(void)
 		pkts += 2;
 	}
 	CHECK(svc_stats(0).packets == pkts, "service packets %llu",
-	      (unsigned long long)svc_stats(0).packets);
+		(unsigned long long)svc_stats(0).packets);
 	CHECK(svc_stats(0).bytes == bytes, "service bytes");
 	CHECK(svc_stats(0).new_flows == 10, "service new flows");
 	for (i = 0; i < 3; i++)
@@ -722,7 +724,7 @@ static void fx_udp_flow_timeout(void)
 	bpf_map_update_elem(E.ct, &key, &f, BPF_EXIST);
 	CHECK(send_to(&s) == (int)other[0], "an idle UDP flow kept its backend");
 	CHECK(svc_stats(0).new_flows == 2, "new flows %llu",
-	      (unsigned long long)svc_stats(0).new_flows);
+		(unsigned long long)svc_stats(0).new_flows);
 }
 
 static void fx_ketama_ring(void)
@@ -845,7 +847,7 @@ static void fx_redirect_via_tx_ports(void)
 	expect_verdict(&s, XDP_DROP, LB_DROP_NO_TX_PORT);
 	port.ifindex = ifindex;
 	CHECK(!bpf_map_update_elem(E.tx, &ifindex, &port, BPF_ANY), "lb_tx_ports update: %s",
-	      strerror(errno));
+		strerror(errno));
 	s.sport = 62001;
 	v = run_spec(&s, out, &out_len);
 	CHECK(v == XDP_REDIRECT, "verdict %d, want XDP_REDIRECT", v);
@@ -912,9 +914,9 @@ static void fx_decap(void)
 			for (k = 0; k < 5; k++)
 				sum[k] += st[c * 5 + k];
 		CHECK(sum[0] == 3 && sum[1] == 1 && sum[2] == 3 && sum[4] == 1,
-		      "decap counters ipip %llu ip6ip6 %llu gue %llu errors %llu",
-		      (unsigned long long)sum[0], (unsigned long long)sum[1],
-		      (unsigned long long)sum[2], (unsigned long long)sum[4]);
+			"decap counters ipip %llu ip6ip6 %llu gue %llu errors %llu",
+			(unsigned long long)sum[0], (unsigned long long)sum[1],
+			(unsigned long long)sum[2], (unsigned long long)sum[4]);
 	}
 }
 

@@ -70,8 +70,7 @@ int node_set(const struct lb_node *n)
 	return err;
 }
 
-static void svc_key(struct lb_svc_key *k, int family, const char *vip, uint16_t port,
-		    uint8_t proto)
+static void svc_key(struct lb_svc_key *k, int family, const char *vip, uint16_t port, uint8_t proto)
 {
 	memset(k, 0, sizeof(*k));
 	addr_parse(family, vip, &k->addr);
@@ -81,11 +80,15 @@ static void svc_key(struct lb_svc_key *k, int family, const char *vip, uint16_t 
 }
 
 int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
-	    uint8_t algo, uint8_t fwd, uint8_t flags)
+	uint8_t algo, uint8_t fwd, uint8_t flags)
 {
 	struct lb_svc_key k;
-	struct lb_svc v = {.id = id, .table_size = TBL_M, .mode = mode, .algo = algo, .fwd = fwd,
-			   .flags = flags};
+	struct lb_svc v = {.id = id,
+		.table_size = TBL_M,
+		.mode = mode,
+		.algo = algo,
+		.fwd = fwd,
+		.flags = flags};
 	int err;
 
 	svc_key(&k, family, vip, port, proto);
@@ -102,11 +105,12 @@ int svc_del(int family, const char *vip, uint16_t port, uint8_t proto)
 	return bpf_map_delete_elem(E.services, &k);
 }
 
-int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state,
-	   uint32_t weight)
+int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state, uint32_t weight)
 {
 	struct lb_backend b = {.family = family == 4 ? LB_AF_INET : LB_AF_INET6,
-			       .state = state, .weight = weight, .svc = svc};
+		.state = state,
+		.weight = weight,
+		.svc = svc};
 	int err;
 
 	addr_parse(family, addr, &b.addr);
@@ -121,8 +125,7 @@ int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t stat
 
 /* Publish a fresh inner array into <outer> at <svc>; the inner fd is closed after the
  * update, the outer map keeps the array alive. */
-static int publish(int outer, uint32_t svc, uint32_t value_size, uint32_t entries,
-		   const void *vals)
+static int publish(int outer, uint32_t svc, uint32_t value_size, uint32_t entries, const void *vals)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
 	int fd, err = 0;
@@ -134,8 +137,8 @@ static int publish(int outer, uint32_t svc, uint32_t value_size, uint32_t entrie
 		return -errno;
 	}
 	for (i = 0; i < entries && !err; i++)
-		err = bpf_map_update_elem(fd, &i, (const char *)vals + (size_t)i * value_size,
-					  BPF_ANY);
+		err = bpf_map_update_elem(
+			fd, &i, (const char *)vals + (size_t)i * value_size, BPF_ANY);
 	if (!err)
 		err = bpf_map_update_elem(outer, &svc, &fd, BPF_ANY);
 	CHECK(!err, "publish: %s", strerror(errno));
@@ -187,7 +190,7 @@ uint32_t mg_expect(const struct lb_flow_key *key, const uint32_t *ids, size_t n,
 int run(int prog, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len,
-		    .data_out = out, .data_size_out = PKT_MAX, .repeat = 1);
+		.data_out = out, .data_size_out = PKT_MAX, .repeat = 1);
 	int err;
 
 	err = bpf_prog_test_run_opts(prog, &o);
@@ -408,8 +411,8 @@ int main(int argc, char **argv)
 	/* A private network namespace: bpf_fib_lookup() sees no host routes, and the veth pair
 	 * the redirect fixture needs vanishes with the process. */
 	if (unshare(CLONE_NEWNET) ||
-	    system("ip link set lo up && ip link add pxt0 type veth peer name pxt1 && "
-		   "ip link set pxt0 up && ip link set pxt1 up") != 0) {
+		system("ip link set lo up && ip link add pxt0 type veth peer name pxt1 && "
+		       "ip link set pxt0 up && ip link set pxt1 up") != 0) {
 		fprintf(stderr, "bpf: cannot set up a private network namespace\n");
 		results(0, 1, 0);
 		return 1;
@@ -434,8 +437,9 @@ int main(int argc, char **argv)
 		err = dc ? decap_bpf__load(dc) : -errno;
 	}
 	if (err) {
-		fprintf(stderr, "bpf: loading the programs failed: %s (PINGX_VERBOSE=2 shows the "
-				"verifier log)\n",
+		fprintf(stderr,
+			"bpf: loading the programs failed: %s (PINGX_VERBOSE=2 shows the "
+			"verifier log)\n",
 			strerror(err < 0 ? -err : err));
 		failed = 1;
 		goto out;
@@ -458,26 +462,26 @@ int main(int argc, char **argv)
 	bpf_map_update_elem(E.meta, &zero, &meta, BPF_ANY);
 
 	for (t = 0; t < 2; t++)
-	for (f = tables[t]; f->name; f++) {
-		if (!selected(argc, argv, f->name))
-			continue;
-		printf(" %-50s ", f->name);
-		check_failed = 0;
-		env_reset();
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		f->fn();
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (verbose)
-			printf("(%.0f ms) ", (t1.tv_sec - t0.tv_sec) * 1e3 +
-						     (t1.tv_nsec - t0.tv_nsec) / 1e6);
-		if (check_failed) {
-			printf("\n %-50s FAIL\n", "");
-			failed++;
-		} else {
-			printf("ok\n");
-			passed++;
+		for (f = tables[t]; f->name; f++) {
+			if (!selected(argc, argv, f->name))
+				continue;
+			printf(" %-50s ", f->name);
+			check_failed = 0;
+			env_reset();
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			f->fn();
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (verbose)
+				printf("(%.0f ms) ", (t1.tv_sec - t0.tv_sec) * 1e3 +
+							     (t1.tv_nsec - t0.tv_nsec) / 1e6);
+			if (check_failed) {
+				printf("\n %-50s FAIL\n", "");
+				failed++;
+			} else {
+				printf("ok\n");
+				passed++;
+			}
 		}
-	}
 out:
 	decap_bpf__destroy(dc);
 	lb_bpf__destroy(lb);

@@ -40,8 +40,8 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* Pseudo-header sum for an L4 segment of <len> bytes. */
-static uint32_t pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
-			   size_t len)
+static uint32_t pseudo_sum(
+	int family, const uint8_t *src, const uint8_t *dst, uint8_t proto, size_t len)
 {
 	size_t alen = family == 4 ? 4 : 16;
 	uint32_t sum = 0;
@@ -60,8 +60,7 @@ static void addr(int family, const char *text, uint8_t *out)
 }
 
 /* The L4 part of <s> at <p>; returns its length. <src>/<dst> feed the pseudo-header. */
-static size_t build_l4(const struct pkt_spec *s, const uint8_t *src, const uint8_t *dst,
-		       uint8_t *p)
+static size_t build_l4(const struct pkt_spec *s, const uint8_t *src, const uint8_t *dst, uint8_t *p)
 {
 	size_t len, i;
 	uint8_t *pl;
@@ -186,7 +185,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 }
 
 size_t pkt_encap(const uint8_t *in, size_t l2_len, size_t ip_len, const uint8_t *dmac,
-		 const uint8_t *smac, const struct pkt_outer *o, uint8_t *out)
+	const uint8_t *smac, const struct pkt_outer *o, uint8_t *out)
 {
 	uint8_t src[16], dst[16], *ip = out + l2_len, *udp;
 	uint8_t inner_v = in[l2_len] >> 4;
@@ -225,8 +224,8 @@ size_t pkt_encap(const uint8_t *in, size_t l2_len, size_t ip_len, const uint8_t 
 		put16(udp + 4, (uint16_t)ulen);
 		put16(udp + 6, 0);
 		if (o->family == 6) {
-			uint16_t ck = pkt_fold(pkt_sum(udp, ulen, pseudo_sum(6, src, dst,
-									     IPPROTO_UDP, ulen)));
+			uint16_t ck = pkt_fold(
+				pkt_sum(udp, ulen, pseudo_sum(6, src, dst, IPPROTO_UDP, ulen)));
 			put16(udp + 6, ck ? ck : 0xffff);
 		}
 	}
@@ -251,7 +250,7 @@ static const char *check_ip(const uint8_t *ip, size_t len, int depth)
 		tot = (size_t)(ip[2] << 8 | ip[3]);
 		if (pkt_fold(pkt_sum(ip, hlen, 0)) != 0) {
 			snprintf(csum_err, sizeof(csum_err), "bad IPv4 header checksum (depth %d)",
-				 depth);
+				depth);
 			return csum_err;
 		}
 		proto = ip[9];
@@ -278,13 +277,13 @@ static const char *check_ip(const uint8_t *ip, size_t len, int depth)
 	if (proto == IPPROTO_UDP && family == 4 && !(l4[6] | l4[7]))
 		goto gue; /* no checksum over IPv4 */
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_ICMPV6 ||
-	    proto == IPPROTO_ICMP) {
-		uint32_t sum = proto == IPPROTO_ICMP ? 0 : pseudo_sum(family, src, dst, proto,
-								       l4len);
+		proto == IPPROTO_ICMP) {
+		uint32_t sum =
+			proto == IPPROTO_ICMP ? 0 : pseudo_sum(family, src, dst, proto, l4len);
 
 		if (pkt_fold(pkt_sum(l4, l4len, sum)) != 0) {
 			snprintf(csum_err, sizeof(csum_err), "bad L4 checksum, proto %u (depth %d)",
-				 proto, depth);
+				proto, depth);
 			return csum_err;
 		}
 	}

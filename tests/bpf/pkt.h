@@ -53,7 +53,7 @@ struct pkt_outer {
  * tags kept, outer headers <o> with valid checksums, then the inner IP packet of <ip_len>
  * bytes. Returns the length written to <out>. */
 size_t pkt_encap(const uint8_t *in, size_t l2_len, size_t ip_len, const uint8_t *dmac,
-		 const uint8_t *smac, const struct pkt_outer *o, uint8_t *out);
+	const uint8_t *smac, const struct pkt_outer *o, uint8_t *out);
 
 /* Check every checksum of the frame <buf> of <len> bytes with an <l2_len>-byte L2 header:
  * IPv4 headers, and TCP/UDP of the outermost and (if tunnelled) inner packet. Returns NULL when

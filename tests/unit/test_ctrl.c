@@ -24,8 +24,8 @@ struct ep {
 static int parse(const char *s, bool need_port, struct ep *e)
 {
 	memset(e, 0, sizeof(*e));
-	return ctrl_parse_endpoint(s, need_port, &e->family, &e->addr, &e->port, &e->proto,
-				   e->err, sizeof(e->err));
+	return ctrl_parse_endpoint(
+		s, need_port, &e->family, &e->addr, &e->port, &e->proto, e->err, sizeof(e->err));
 }
 
 static void test_ipv4(void)
@@ -70,11 +70,21 @@ static void test_ipv6(void)
 static void test_bad(void)
 {
 	static const char *const bad[] = {
-		"",		     "192.0.2",		   "192.0.2.1:",
-		"192.0.2.1:65536",   "192.0.2.1:-1",	   "192.0.2.1:+1",
-		"192.0.2.1:8x",	     "192.0.2.1:80/sctp",  "192.0.2.1:80/",
-		"300.0.2.1:80",	     "[2001:db8::1:80",	   "[2001:db8::1]80",
-		"2001:db8::1:443",   "[192.0.2.1]:80x",	   "host.example:80",
+		"",
+		"192.0.2",
+		"192.0.2.1:",
+		"192.0.2.1:65536",
+		"192.0.2.1:-1",
+		"192.0.2.1:+1",
+		"192.0.2.1:8x",
+		"192.0.2.1:80/sctp",
+		"192.0.2.1:80/",
+		"300.0.2.1:80",
+		"[2001:db8::1:80",
+		"[2001:db8::1]80",
+		"2001:db8::1:443",
+		"[192.0.2.1]:80x",
+		"host.example:80",
 		"192.0.2.1:80/tcp/udp",
 	};
 	struct ep e;
@@ -100,13 +110,12 @@ static void test_format(void)
 	char buf[CTRL_ADDRSTRLEN];
 
 	inet_pton(AF_INET, "192.0.2.10", a.bytes);
-	CU_ASSERT_STRING_EQUAL(ctrl_format_addr(LB_AF_INET, &a, 80, buf, sizeof(buf)),
-			       "192.0.2.10:80");
-	CU_ASSERT_STRING_EQUAL(ctrl_format_addr(LB_AF_INET, &a, 0, buf, sizeof(buf)),
-			       "192.0.2.10");
+	CU_ASSERT_STRING_EQUAL(
+		ctrl_format_addr(LB_AF_INET, &a, 80, buf, sizeof(buf)), "192.0.2.10:80");
+	CU_ASSERT_STRING_EQUAL(ctrl_format_addr(LB_AF_INET, &a, 0, buf, sizeof(buf)), "192.0.2.10");
 	inet_pton(AF_INET6, "2001:db8::1", a.bytes);
-	CU_ASSERT_STRING_EQUAL(ctrl_format_addr(LB_AF_INET6, &a, 443, buf, sizeof(buf)),
-			       "[2001:db8::1]:443");
+	CU_ASSERT_STRING_EQUAL(
+		ctrl_format_addr(LB_AF_INET6, &a, 443, buf, sizeof(buf)), "[2001:db8::1]:443");
 }
 
 int test_ctrl_register(void)

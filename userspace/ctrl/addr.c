@@ -11,7 +11,7 @@
 #include <string.h>
 
 int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb_addr *addr,
-			__u16 *port, __u8 *proto, char *err, size_t err_len)
+	__u16 *port, __u8 *proto, char *err, size_t err_len)
 {
 	char buf[CTRL_ADDRSTRLEN], *a = buf, *p = NULL, *slash, *end;
 	unsigned long v;
@@ -75,8 +75,8 @@ int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb
 	return 0;
 }
 
-const char *ctrl_format_addr(__u8 family, const union lb_addr *addr, __u16 port_h, char *buf,
-			     size_t len)
+const char *ctrl_format_addr(
+	__u8 family, const union lb_addr *addr, __u16 port_h, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 

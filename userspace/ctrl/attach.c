@@ -20,8 +20,8 @@
 #include "bpf/lb.skel.h"
 #include "userspace/ctrl/ctrl-int.h"
 
-static int link_path(char *buf, size_t len, const char *pin_dir, const char *kind,
-		     const char *ifname)
+static int link_path(
+	char *buf, size_t len, const char *pin_dir, const char *kind, const char *ifname)
 {
 	int n = snprintf(buf, len, "%s/link_%s_%s", pin_dir, kind, ifname);
 
@@ -71,8 +71,7 @@ static int link_detach(const char *path)
 	return err;
 }
 
-int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode,
-		const char *egress)
+int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress)
 {
 	char path[PATH_MAX];
 	struct lb_tx_port port;
@@ -138,8 +137,8 @@ int ctrl_detach(struct ctrl *c, const char *ifname)
 	return err;
 }
 
-int ctrl_decap_attach(const char *pin_dir, const char *ifname, enum ctrl_xdp_mode mode,
-		      __u16 gue_port)
+int ctrl_decap_attach(
+	const char *pin_dir, const char *ifname, enum ctrl_xdp_mode mode, __u16 gue_port)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	char path[PATH_MAX];

@@ -28,15 +28,15 @@ extern const char *const ctrl_map_names[CM_MAX];
 struct maglev;
 
 struct ctrl {
-	char *pin_dir;	       /* owned */
-	int dir_fd;	       /* the pin directory, for flock() */
-	int lock_depth;	       /* nesting of ctrl_lock() */
-	int fds[CM_MAX];       /* pinned maps */
-	int ncpu;	       /* libbpf_num_possible_cpus() */
-	__u32 abi;	       /* lb_meta's version */
-	struct maglev *mg;     /* builder, reused while the table size stays */
-	int btf_fd;	       /* BTF of the object that created the maps, or -1 */
-	__u32 btf_u32;	       /* type ids in it: __u32, struct lb_mg_slot, lb_ring_point */
+	char *pin_dir;	   /* owned */
+	int dir_fd;	   /* the pin directory, for flock() */
+	int lock_depth;	   /* nesting of ctrl_lock() */
+	int fds[CM_MAX];   /* pinned maps */
+	int ncpu;	   /* libbpf_num_possible_cpus() */
+	__u32 abi;	   /* lb_meta's version */
+	struct maglev *mg; /* builder, reused while the table size stays */
+	int btf_fd;	   /* BTF of the object that created the maps, or -1 */
+	__u32 btf_u32;	   /* type ids in it: __u32, struct lb_mg_slot, lb_ring_point */
 	__u32 btf_mg_slot;
 	__u32 btf_ring_point;
 };

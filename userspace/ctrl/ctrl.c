@@ -25,11 +25,16 @@
 #include "userspace/ctrl/ctrl-int.h"
 
 const char *const ctrl_map_names[CM_MAX] = {
-	[CM_META] = "lb_meta",		 [CM_NODE] = "lb_node",
-	[CM_SERVICES] = "lb_services",	 [CM_BACKENDS] = "lb_backends",
-	[CM_MAGLEV] = "lb_maglev",	 [CM_RING] = "lb_ring",
-	[CM_CONNTRACK] = "lb_conntrack", [CM_SVC_STATS] = "lb_svc_stats",
-	[CM_BE_STATS] = "lb_be_stats",	 [CM_REASONS] = "lb_reasons",
+	[CM_META] = "lb_meta",
+	[CM_NODE] = "lb_node",
+	[CM_SERVICES] = "lb_services",
+	[CM_BACKENDS] = "lb_backends",
+	[CM_MAGLEV] = "lb_maglev",
+	[CM_RING] = "lb_ring",
+	[CM_CONNTRACK] = "lb_conntrack",
+	[CM_SVC_STATS] = "lb_svc_stats",
+	[CM_BE_STATS] = "lb_be_stats",
+	[CM_REASONS] = "lb_reasons",
 	[CM_TX_PORTS] = "lb_tx_ports",
 };
 

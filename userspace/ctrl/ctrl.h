@@ -41,8 +41,8 @@ int ctrl_node_set(struct ctrl *c, const struct lb_node *n);
 /* Add service <key> with the settings of <conf> (mode, algo, fwd, flags, table_size; 0 table
  * size = LB_DEFAULT_TABLE_SIZE). Its id is chosen here and stored in *<id> when not NULL.
  * Returns -EEXIST, -ENOSPC (LB_MAX_VIPS reached), -EINVAL (bad settings) or 0. */
-int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf,
-		 __u32 *id);
+int ctrl_svc_add(
+	struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf, __u32 *id);
 
 /* Change mode, algo, fwd and flags of service <key> (the table size stays) and rebuild. */
 int ctrl_svc_update(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf);
@@ -60,30 +60,30 @@ int ctrl_svc_list(struct ctrl *c, struct ctrl_service **out, size_t *n);
  * and rebuild its table. Stores the new id in *<id> when not NULL. Returns -ENOENT (no
  * service), -EEXIST (same address in the service), -ENOSPC, -EINVAL (family mismatch for
  * IPIP/GUE: an IPv6 service needs IPv6 backends) or 0. */
-int ctrl_be_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be,
-		__u32 *id);
+int ctrl_be_add(
+	struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be, __u32 *id);
 
 /* Delete the backend with address <addr> (of <family>) from service <key>; rebuilds first,
  * so no new flow can pick it once it is gone. */
-int ctrl_be_del(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
-		const union lb_addr *addr);
+int ctrl_be_del(
+	struct ctrl *c, const struct lb_svc_key *key, __u8 family, const union lb_addr *addr);
 
 /* Set the weight (when <weight> >= 0) and the state (when <state> >= 0, an enum
  * lb_be_state other than LB_BE_FREE) of a backend, and rebuild. A backend leaving the table
  * is taken out of the table before its state changes; one joining is stored first. */
 int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
-		const union lb_addr *addr, long weight, int state);
+	const union lb_addr *addr, long weight, int state);
 
 /* Health write-back for pingd: mark every backend with <addr> (in all services, or only in
  * <key> when not NULL) up or down and rebuild the tables. A drained backend stays drained.
  * Returns the number of backends changed, or a negative errno. */
 int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
-		    const union lb_addr *addr, bool up);
+	const union lb_addr *addr, bool up);
 
 /* The backends of service <key> (all when NULL), sorted by service then address, in a
  * malloc'd array; count in *<n>. */
-int ctrl_be_list(struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backend **out,
-		 size_t *n);
+int ctrl_be_list(
+	struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backend **out, size_t *n);
 
 /* Rebuild and publish the table of service id <svc_id> from its usable backends. */
 int ctrl_rebuild(struct ctrl *c, __u32 svc_id);
@@ -108,8 +108,7 @@ int ctrl_map_fd(const struct ctrl *c, const char *name);
  * <pin_dir>/link_xdp_<ifname> so that it outlives the caller. Attaching again replaces the
  * program in place; the maps and their flows stay. <egress>, when not NULL, is added to
  * lb_tx_ports. Returns -ENODEV (no such interface), -EOPNOTSUPP (mode refused) or 0. */
-int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode,
-		const char *egress);
+int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress);
 
 /* Detach the balancer from <ifname> and remove its link pin. Returns -ENOENT when it was
  * not attached. */
@@ -118,8 +117,8 @@ int ctrl_detach(struct ctrl *c, const char *ifname);
 /* Attach the backend-side decapsulation program to <ifname> with GUE port <gue_port> (host
  * order; 0 = LB_DEFAULT_GUE_PORT), link pinned at <pin_dir>/link_decap_<ifname> and its
  * counters at <pin_dir>/lb_decap_stats. No lb_* balancer map is needed. */
-int ctrl_decap_attach(const char *pin_dir, const char *ifname, enum ctrl_xdp_mode mode,
-		      __u16 gue_port);
+int ctrl_decap_attach(
+	const char *pin_dir, const char *ifname, enum ctrl_xdp_mode mode, __u16 gue_port);
 int ctrl_decap_detach(const char *pin_dir, const char *ifname);
 
 /* Remove every pin in <pin_dir> and the directory itself (after the last detach). */
@@ -129,10 +128,10 @@ int ctrl_destroy(const char *pin_dir);
  * <family>, <addr>, <port> (host order; 0 when absent) and <proto> (IPPROTO_TCP when absent).
  * <need_port> makes a missing port an error. Returns 0 or -EINVAL with a reason in <err>. */
 int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb_addr *addr,
-			__u16 *port, __u8 *proto, char *err, size_t err_len);
+	__u16 *port, __u8 *proto, char *err, size_t err_len);
 
 /* Format <family>/<addr> (and ":<port>" when port_h != 0) into <buf>. */
-const char *ctrl_format_addr(__u8 family, const union lb_addr *addr, __u16 port_h, char *buf,
-			     size_t len);
+const char *ctrl_format_addr(
+	__u8 family, const union lb_addr *addr, __u16 port_h, char *buf, size_t len);
 
 #endif /* USERSPACE_CTRL_CTRL_H */

@@ -55,8 +55,8 @@ static int key_cmp(const struct lb_svc_key *a, const struct lb_svc_key *b)
 
 static int cmp_ctrl_service(const void *pa, const void *pb)
 {
-	return key_cmp(&((const struct ctrl_service *)pa)->key,
-		       &((const struct ctrl_service *)pb)->key);
+	return key_cmp(
+		&((const struct ctrl_service *)pa)->key, &((const struct ctrl_service *)pb)->key);
 }
 
 /* Read every lb_backends slot into <all> (LB_MAX_REALS entries): one batch call when the
@@ -69,7 +69,7 @@ static int read_backends(struct ctrl *c, struct lb_backend *all)
 	int fd = c->fds[CM_BACKENDS];
 
 	if (!bpf_map_lookup_batch(fd, NULL, &out_batch, keys, all, &count, &bo) ||
-	    (errno == ENOENT && count == LB_MAX_REALS))
+		(errno == ENOENT && count == LB_MAX_REALS))
 		return 0;
 	for (i = 0; i < LB_MAX_REALS; i++)
 		if (bpf_map_lookup_elem(fd, &i, &all[i]))
@@ -99,8 +99,8 @@ static int svc_by_id(struct ctrl *c, __u32 svc_id, struct lb_svc_key *key, struc
 
 /* Create an inner array for a table of <entries> values of <value_size> bytes, typed with
  * the maps' BTF when known, fill it with <vals> and publish it in <outer> at <svc_id>. */
-static int publish(struct ctrl *c, int outer, __u32 svc_id, bool ring, const void *vals,
-		   __u32 entries)
+static int publish(
+	struct ctrl *c, int outer, __u32 svc_id, bool ring, const void *vals, __u32 entries)
 {
 	size_t vsize = ring ? sizeof(struct lb_ring_point) : sizeof(struct lb_mg_slot);
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
@@ -114,12 +114,12 @@ static int publish(struct ctrl *c, int outer, __u32 svc_id, bool ring, const voi
 		o.btf_value_type_id = ring ? c->btf_ring_point : c->btf_mg_slot;
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, ring ? "lb_ring_tbl" : "lb_maglev_tbl",
-			    sizeof(__u32), (__u32)vsize, entries, &o);
+		sizeof(__u32), (__u32)vsize, entries, &o);
 	if (fd < 0 && c->btf_fd >= 0) {
 		o.btf_fd = 0;
 		o.btf_key_type_id = o.btf_value_type_id = 0;
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, ring ? "lb_ring_tbl" : "lb_maglev_tbl",
-				    sizeof(__u32), (__u32)vsize, entries, &o);
+			sizeof(__u32), (__u32)vsize, entries, &o);
 	}
 	if (fd < 0)
 		return -errno;
@@ -133,9 +133,9 @@ static int publish(struct ctrl *c, int outer, __u32 svc_id, bool ring, const voi
 	err = bpf_map_update_batch(fd, keys, vals, &count, &bo) ? -errno : 0;
 	if (err == -EINVAL || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */) {
 		for (i = 0, err = 0; i < entries && !err; i++)
-			err = bpf_map_update_elem(fd, &i, (const char *)vals + i * vsize, BPF_ANY)
-				      ? -errno
-				      : 0;
+			err = bpf_map_update_elem(fd, &i, (const char *)vals + i * vsize, BPF_ANY) ?
+				      -errno :
+				      0;
 	}
 	if (err)
 		goto out;
@@ -154,9 +154,9 @@ static bool usable(const struct lb_backend *b, __u32 svc_id)
 
 /* Build the Maglev table of the <n> backends <ids>/<bes> with <m> slots and publish it. */
 static int rebuild_maglev(struct ctrl *c, __u32 svc_id, __u32 m, const __u32 *ids,
-			  const struct lb_backend *bes, size_t n)
+	const struct lb_backend *bes, size_t n)
 {
-	uint8_t (*keys)[MAGLEV_KEY_MAX] = NULL;
+	uint8_t(*keys)[MAGLEV_KEY_MAX] = NULL;
 	struct maglev_backend *mb = NULL;
 	struct lb_mg_slot *slots = NULL;
 	uint32_t *table = NULL;
@@ -179,9 +179,9 @@ static int rebuild_maglev(struct ctrl *c, __u32 svc_id, __u32 m, const __u32 *id
 	}
 	for (i = 0; i < n; i++) {
 		mb[i].key = keys[i];
-		mb[i].key_len = maglev_addr_key(keys[i],
-						bes[i].family == LB_AF_INET ? AF_INET : AF_INET6,
-						bes[i].addr.bytes, ntohs(bes[i].port));
+		mb[i].key_len =
+			maglev_addr_key(keys[i], bes[i].family == LB_AF_INET ? AF_INET : AF_INET6,
+				bes[i].addr.bytes, ntohs(bes[i].port));
 		mb[i].weight = bes[i].weight;
 	}
 	err = maglev_build(c->mg, mb, n, table);
@@ -199,10 +199,10 @@ out:
 }
 
 /* Build the ketama ring (nginx compatible points) of the <n> backends and publish it. */
-static int rebuild_ketama(struct ctrl *c, __u32 svc_id, const __u32 *ids,
-			  const struct lb_backend *bes, size_t n)
+static int rebuild_ketama(
+	struct ctrl *c, __u32 svc_id, const __u32 *ids, const struct lb_backend *bes, size_t n)
 {
-	char (*names)[CTRL_ADDRSTRLEN] = NULL;
+	char(*names)[CTRL_ADDRSTRLEN] = NULL;
 	struct ketama_server *srv = NULL;
 	struct lb_ring_point *ring = NULL;
 	const struct ketama_point *pts;
@@ -218,7 +218,7 @@ static int rebuild_ketama(struct ctrl *c, __u32 svc_id, const __u32 *ids,
 	}
 	for (i = 0; i < n; i++) {
 		ctrl_format_addr(bes[i].family, &bes[i].addr, ntohs(bes[i].port), names[i],
-				 sizeof(names[i]));
+			sizeof(names[i]));
 		srv[i].name = names[i];
 		srv[i].weight = bes[i].weight;
 	}
@@ -264,7 +264,7 @@ static int cmp_be_sort(const void *pa, const void *pb)
 /* Rebuild the table of service <svc> (id <svc_id>) for its algorithm, as if backend <ovr_id>
  * were <ovr> when <ovr> is not NULL. The caller holds the lock. */
 static int rebuild_svc(struct ctrl *c, __u32 svc_id, const struct lb_svc *svcp, __u32 ovr_id,
-		       const struct lb_backend *ovr)
+	const struct lb_backend *ovr)
 {
 	struct lb_backend *all = NULL, *bes = NULL;
 	struct be_sort *sorted = NULL;
@@ -350,13 +350,12 @@ static int check_conf(const struct lb_svc_key *key, const struct lb_svc *conf)
 	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP)
 		return -EINVAL;
 	if (conf->mode >= LB_MODE_MAX || conf->algo >= LB_ALGO_MAX || conf->fwd >= LB_FWD_MAX ||
-	    (conf->flags & ~LB_SVC_F_HASH_SRC))
+		(conf->flags & ~LB_SVC_F_HASH_SRC))
 		return -EINVAL;
 	return 0;
 }
 
-int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf,
-		 __u32 *id)
+int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf, __u32 *id)
 {
 	bool used[LB_MAX_VIPS];
 	struct lb_svc_key k, next;
@@ -371,7 +370,7 @@ int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_s
 	if (!v.table_size)
 		v.table_size = LB_DEFAULT_TABLE_SIZE;
 	if (v.table_size < MAGLEV_MIN_SIZE || v.table_size > LB_MAX_TABLE_SIZE ||
-	    !maglev_is_prime(v.table_size))
+		!maglev_is_prime(v.table_size))
 		return -EINVAL;
 	err = ctrl_lock(c);
 	if (err)
@@ -450,7 +449,7 @@ int ctrl_svc_update(struct ctrl *c, const struct lb_svc_key *key, const struct l
 		goto out;
 	}
 	if (bpf_map_delete_elem(c->fds[v.algo == LB_ALGO_KETAMA ? CM_MAGLEV : CM_RING], &v.id) &&
-	    errno != ENOENT)
+		errno != ENOENT)
 		err = -errno;
 out:
 	ctrl_unlock(c);
@@ -489,7 +488,7 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 		err = -errno;
 	for (i = 0; i < LB_MAX_REALS; i++)
 		if (all[i].family && all[i].svc == v.id &&
-		    bpf_map_update_elem(c->fds[CM_BACKENDS], &i, &none, BPF_ANY))
+			bpf_map_update_elem(c->fds[CM_BACKENDS], &i, &none, BPF_ANY))
 			err = -errno;
 out:
 	free(all);
@@ -531,20 +530,20 @@ int ctrl_svc_list(struct ctrl *c, struct ctrl_service **out, size_t *n)
 }
 
 /* The id of the backend of service <svc_id> with <family>/<addr> in <all>, or -ENOENT. */
-static int find_be(const struct lb_backend *all, __u32 svc_id, __u8 family,
-		   const union lb_addr *addr)
+static int find_be(
+	const struct lb_backend *all, __u32 svc_id, __u8 family, const union lb_addr *addr)
 {
 	int i;
 
 	for (i = 0; i < LB_MAX_REALS; i++)
 		if (all[i].family == family && all[i].svc == svc_id &&
-		    !memcmp(all[i].addr.bytes, addr->bytes, 16))
+			!memcmp(all[i].addr.bytes, addr->bytes, 16))
 			return i;
 	return -ENOENT;
 }
 
-int ctrl_be_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be,
-		__u32 *id)
+int ctrl_be_add(
+	struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be, __u32 *id)
 {
 	struct lb_backend *all = NULL, b = *be;
 	struct lb_svc svc;
@@ -615,7 +614,7 @@ out:
 /* Store backend <id> as <nb> (previously <ob>) and rebuild service <svc_id> in the order that
  * never lets a new flow pick a backend that is not usable. */
 static int be_store(struct ctrl *c, __u32 svc_id, __u32 id, const struct lb_backend *ob,
-		    const struct lb_backend *nb)
+	const struct lb_backend *nb)
 {
 	int err;
 
@@ -631,14 +630,14 @@ static int be_store(struct ctrl *c, __u32 svc_id, __u32 id, const struct lb_back
 }
 
 int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
-		const union lb_addr *addr, long weight, int state)
+	const union lb_addr *addr, long weight, int state)
 {
 	struct lb_backend *all = NULL, nb;
 	struct lb_svc svc;
 	int err, id;
 
-	if (weight > (long)UINT32_MAX || (state >= 0 && (state == LB_BE_FREE ||
-							  state >= LB_BE_STATE_MAX)))
+	if (weight > (long)UINT32_MAX ||
+		(state >= 0 && (state == LB_BE_FREE || state >= LB_BE_STATE_MAX)))
 		return -EINVAL;
 	err = ctrl_lock(c);
 	if (err)
@@ -671,8 +670,8 @@ out:
 	return err;
 }
 
-int ctrl_be_del(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
-		const union lb_addr *addr)
+int ctrl_be_del(
+	struct ctrl *c, const struct lb_svc_key *key, __u8 family, const union lb_addr *addr)
 {
 	struct lb_backend *all = NULL, none = {};
 	struct lb_svc svc;
@@ -705,7 +704,7 @@ out:
 }
 
 int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
-		    const union lb_addr *addr, bool up)
+	const union lb_addr *addr, bool up)
 {
 	struct lb_backend *all = NULL, nb;
 	struct lb_svc svc;
@@ -729,7 +728,7 @@ int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 		goto out;
 	for (i = 0; i < LB_MAX_REALS; i++) {
 		if (all[i].family != family || memcmp(all[i].addr.bytes, addr->bytes, 16) ||
-		    (key && all[i].svc != svc.id))
+			(key && all[i].svc != svc.id))
 			continue;
 		/* Drained backends stay drained whatever their health. */
 		if ((up && all[i].state != LB_BE_DOWN) || (!up && all[i].state != LB_BE_UP))
@@ -747,8 +746,7 @@ out:
 	return err ? err : changed;
 }
 
-int ctrl_be_list(struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backend **out,
-		 size_t *n)
+int ctrl_be_list(struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backend **out, size_t *n)
 {
 	struct lb_backend *all;
 	struct ctrl_backend *list = NULL;
