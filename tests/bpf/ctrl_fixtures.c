@@ -507,6 +507,63 @@ static void fx_ctrl_attach_detach(void)
 	ctrl_close(c);
 }
 
+/* ctrl_flow_backend() (behind "pingctl hash --service") answers what the program does. */
+static void fx_ctrl_flow_backend_matches_program(void)
+{
+	struct lb_svc conf = {.table_size = TBL_M, .fwd = LB_FWD_IPIP};
+	struct pkt_spec s = {.family = 4,
+		.src = CLIENT4,
+		.dst = VIP4,
+		.proto = IPPROTO_TCP,
+		.dport = 80,
+		.tcp_flags = 0x02};
+	uint8_t in[PKT_MAX], out[PKT_MAX], be_addr[4];
+	struct lb_flow_key key;
+	struct lb_svc_key k;
+	struct lb_backend b;
+	size_t out_len;
+	__u32 want;
+	bool ct;
+	int i, j, algo;
+	struct ctrl *c = open_ctrl();
+
+	if (!c)
+		return;
+	memcpy(s.dmac, MAC_LB, 6);
+	vip_key(&k, 4, VIP4, 80);
+	CHECK(ctrl_svc_add(c, &k, &conf, NULL) == 0, "service add");
+	for (i = 0; i < 3; i++) {
+		b = backend(4, BE4[i], (uint32_t)(3 - i));
+		CHECK(ctrl_be_add(c, &k, &b, NULL) == 0, "backend add");
+	}
+	for (algo = 0; algo < 2; algo++) {
+		conf.algo = (uint8_t)algo;
+		conf.flags = algo ? LB_SVC_F_HASH_SRC : 0;
+		CHECK(ctrl_svc_update(c, &k, &conf) == 0, "service update");
+		for (i = 0; i < 50; i++) {
+			s.sport = (uint16_t)(10000 + i * 31);
+			s.src = i % 2 ? CLIENT4 : "203.0.113.99";
+			flow_of(&s, &key);
+			CHECK(ctrl_flow_backend(c, &k, &key, false, &want, &ct) == 0 && !ct,
+				"flow %d: no answer", i);
+			CHECK(run(E.prog, in, pkt_build(&s, in), out, &out_len) == XDP_TX,
+				"verdict");
+			inet_pton(AF_INET, BE4[want], be_addr);
+			CHECK(!memcmp(out + 14 + 16, be_addr, 4), "%s flow %d: program disagrees",
+				algo ? "ketama" : "maglev", i);
+			/* With conntrack the answer is the recorded backend. */
+			j = (int)want;
+			CHECK(ctrl_flow_backend(c, &k, &key, true, &want, &ct) == 0 && ct &&
+					want == (__u32)j,
+				"flow %d: conntrack answer", i);
+		}
+		ctrl_ct_flush(c);
+	}
+	vip_key(&k, 4, VIP4, 81);
+	CHECK(ctrl_flow_backend(c, &k, &key, false, &want, &ct) == -ENOENT, "unknown service");
+	ctrl_close(c);
+}
+
 const struct fixture ctrl_fixtures[] = {
 	{"ctrl_open_and_abi", fx_ctrl_open_and_abi},
 	{"ctrl_crud", fx_ctrl_crud},
@@ -516,5 +573,6 @@ const struct fixture ctrl_fixtures[] = {
 	{"ctrl_health_write_back", fx_ctrl_health_write_back},
 	{"ctrl_stats_and_conntrack", fx_ctrl_stats_and_conntrack},
 	{"ctrl_attach_detach", fx_ctrl_attach_detach},
+	{"ctrl_flow_backend_matches_program", fx_ctrl_flow_backend_matches_program},
 	{NULL, NULL},
 };

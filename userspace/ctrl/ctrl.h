@@ -88,6 +88,13 @@ int ctrl_be_list(
 /* Rebuild and publish the table of service id <svc_id> from its usable backends. */
 int ctrl_rebuild(struct ctrl *c, __u32 svc_id);
 
+/* The backend id the data plane gives flow <flow> of service <key>: with <use_ct>, the
+ * conntrack entry when there is one (as for any packet but a SYN); otherwise the service's
+ * published table, hashed exactly as the program hashes. *<from_ct> (may be NULL) tells
+ * which. Returns -ENOENT (no such service, or no table: no usable backend) or 0. */
+int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct lb_flow_key *flow,
+	bool use_ct, __u32 *be_id, bool *from_ct);
+
 /* Stats summed over all possible CPUs. */
 int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out);
 int ctrl_stats_be(struct ctrl *c, __u32 be_id, struct lb_stats *out);

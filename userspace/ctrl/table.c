@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bpf/hash.h"
 #include "ketama/ketama.h"
 #include "maglev/maglev.h"
 #include "userspace/ctrl/ctrl-int.h"
@@ -784,5 +785,68 @@ int ctrl_be_list(struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backe
 out:
 	free(list);
 	free(all);
+	return err;
+}
+
+/* The value at <idx> of the inner map <map_fd> into <val>; 0 or a negative errno. */
+static int inner_lookup(int map_fd, __u32 idx, void *val)
+{
+	return bpf_map_lookup_elem(map_fd, &idx, val) ? -errno : 0;
+}
+
+int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct lb_flow_key *flow,
+	bool use_ct, __u32 *be_id, bool *from_ct)
+{
+	struct lb_ring_point pt;
+	struct lb_mg_slot slot;
+	struct lb_flow f;
+	struct lb_node node;
+	struct lb_svc svc;
+	__u32 inner_id, h, lo, hi, mid, n;
+	int fd, err;
+
+	if (from_ct)
+		*from_ct = false;
+	err = ctrl_svc_get(c, key, &svc);
+	if (!err)
+		err = ctrl_node_get(c, &node);
+	if (err)
+		return err;
+	if (use_ct && !bpf_map_lookup_elem(c->fds[CM_CONNTRACK], flow, &f)) {
+		*be_id = f.backend;
+		if (from_ct)
+			*from_ct = true;
+		return 0;
+	}
+	h = hash_flow(flow, node.hash_seed, svc.flags & LB_SVC_F_HASH_SRC);
+	if (bpf_map_lookup_elem(
+		    c->fds[svc.algo == LB_ALGO_KETAMA ? CM_RING : CM_MAGLEV], &svc.id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (svc.algo != LB_ALGO_KETAMA) {
+		err = inner_lookup(fd, h % svc.table_size, &slot);
+		*be_id = slot.backend;
+		goto out;
+	}
+	/* The program's search: the first point >= h among entries 1..n, wrapping to 1. */
+	err = inner_lookup(fd, 0, &pt);
+	if (err)
+		goto out;
+	n = pt.hash;
+	for (lo = 1, hi = n + 1; !err && lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		err = inner_lookup(fd, mid, &pt);
+		if (pt.hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!err)
+		err = inner_lookup(fd, lo > n ? 1 : lo, &pt);
+	*be_id = pt.backend;
+out:
+	close(fd);
 	return err;
 }
