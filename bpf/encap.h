@@ -13,6 +13,9 @@
 /* GUE source ports spread over 49152..65535 by flow hash, for ECMP between LB and backend. */
 #define ENCAP_SPORT(hash) (0xc000 | ((hash)&0x3fff))
 
+/* Returned by encap_ip() for a packet that would exceed the MTU: the caller answers it. */
+#define ENCAP_TOO_BIG (-2)
+
 /* Bytes the encapsulation adds for a backend of <family>, with a UDP header for <gue>. */
 static __always_inline __u32 encap_len(__u8 family, bool gue)
 {
@@ -62,7 +65,8 @@ static __always_inline int encap_set_l2_proto(void *data, void *end, __u32 l2_le
 
 /* Encapsulate the packet described by <p> toward backend <be>, inside UDP when <gue>, with
  * the sources of <node>. <hash> is the flow hash (GUE source port, IPv6 flow label). The
- * caller checked that <be>'s family can carry <p>'s. */
+ * caller checked that <be>'s family can carry <p>'s. Returns LB_CONTINUE, a counted verdict,
+ * or ENCAP_TOO_BIG with the packet untouched. */
 static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *p,
 	const struct lb_backend *be, const struct lb_node *node, __u32 hash, bool gue)
 {
@@ -80,7 +84,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 	int ret;
 
 	if (p->ip_len + grow > mtu)
-		return stats_drop(LB_DROP_TOO_BIG);
+		return ENCAP_TOO_BIG;
 	/* Re-bound the value loaded from the stack for the packet pointer arithmetic. */
 	if (l2_len > ENCAP_MAX_L2)
 		return stats_drop(LB_DROP_INTERNAL);

@@ -10,6 +10,7 @@
 #include "bpf/encap.h"
 #include "bpf/fwd.h"
 #include "bpf/hash.h"
+#include "bpf/icmp.h"
 #include "bpf/lb_maps.h"
 #include "bpf/parse.h"
 #include "bpf/sched.h"
@@ -78,6 +79,10 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		if (ret != LB_CONTINUE)
 			return ret;
 		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE);
+		if (ret == ENCAP_TOO_BIG)
+			return icmp_too_big(ctx, p,
+				(node->mtu ? node->mtu : LB_DEFAULT_MTU) -
+					encap_len(be->family, svc->fwd == LB_FWD_GUE));
 		if (ret != LB_CONTINUE)
 			return ret;
 	}

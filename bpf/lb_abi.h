@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 1
+#define LB_ABI_VERSION 2
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -103,11 +103,14 @@ enum lb_reason {
 	LB_DROP_NO_BACKEND, /* the service has no table or the slot no backend */
 	LB_DROP_FAMILY,	    /* IPv6 service with an IPv4 backend (no 6-in-4) */
 	LB_DROP_NO_CONFIG,  /* lb_node lacks the outer source address */
-	LB_DROP_TOO_BIG,    /* would exceed the egress MTU once encapsulated */
+	LB_DROP_TOO_BIG,    /* too big once encapsulated, and no ICMP error allowed (IPv4
+			     * without DF, or itself an ICMP error) */
 	LB_DROP_ADJUST,	    /* bpf_xdp_adjust_head() failed */
 	LB_DROP_NO_ROUTE,   /* bpf_fib_lookup() found no route or neighbour */
 	LB_DROP_NO_TX_PORT, /* egress interface missing from lb_tx_ports */
 	LB_DROP_INTERNAL,   /* a lookup that cannot fail failed */
+	LB_REPLY_TOO_BIG,   /* too big once encapsulated: answered with ICMP "fragmentation
+			     * needed" or ICMPv6 "packet too big" (XDP_TX) */
 	LB_REASON_MAX	    /* must stay last */
 };
 

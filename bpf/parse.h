@@ -55,7 +55,7 @@ struct parse_pkt {
 	__u8 tcp_flags;		 /* TCP_F_*; 0 for UDP and ICMP */
 	__u8 icmp_err;		 /* 1: the flow was taken from an ICMP error's quote */
 	__u8 tos;		 /* IPv4 TOS or IPv6 traffic class, copied to outer headers */
-	__u8 pad;
+	__u8 df;		 /* 1: must not be fragmented (IPv4 DF, or IPv6) */
 };
 
 /* Parse Ethernet and up to LB_MAX_VLAN_DEPTH VLAN tags at <c>. Stores the ethertype of the
@@ -169,6 +169,7 @@ static __always_inline int parse_ipv4(struct parse_cursor *c, struct parse_pkt *
 		return stats_pass(LB_PASS_FRAGMENT);
 	p->ip_len = tot;
 	p->tos = iph->tos;
+	p->df = !!(iph->frag_off & bpf_htons(IP_DF));
 	p->flow.family = LB_AF_INET;
 	c->pos += hlen;
 	switch (iph->protocol) {
@@ -232,6 +233,7 @@ static __always_inline int parse_ipv6(struct parse_cursor *c, struct parse_pkt *
 	if (c->pos + sizeof(*ip6) + plen > c->end)
 		return stats_drop(LB_DROP_TRUNCATED);
 	p->ip_len = sizeof(*ip6) + plen;
+	p->df = 1;
 	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
 	p->flow.family = LB_AF_INET6;
 	c->pos = ip6 + 1;

@@ -796,6 +796,109 @@ static void fx_too_big_dropped(void)
 	CHECK(send_to(&s) >= 0, "a packet that fits was dropped");
 }
 
+/* The ICMP error the balancer should answer <in> (<l2> bytes of L2) with: MACs swapped, the
+ * VIP to the client, "fragmentation needed" / "packet too big" for <mtu>, quoting the first
+ * bytes of the client's packet. Returns its length. */
+static size_t icmp_expect(const uint8_t *in, size_t l2, int family, uint16_t mtu, uint8_t *out)
+{
+	const uint8_t *ip = in + l2;
+	uint8_t *o = out + l2;
+	size_t quote = family == 4 ? 28 : 48, len;
+	uint32_t sum;
+
+	memcpy(out, in + 6, 6);
+	memcpy(out + 6, in, 6);
+	memcpy(out + 12, in + 12, l2 - 12);
+	if (family == 4) {
+		memset(o, 0, 28);
+		o[0] = 0x45;
+		o[3] = 20 + 8 + 28;
+		o[8] = 64;
+		o[9] = IPPROTO_ICMP;
+		memcpy(o + 12, ip + 16, 4);
+		memcpy(o + 16, ip + 12, 4);
+		sum = pkt_fold(pkt_sum(o, 20, 0));
+		o[10] = sum >> 8;
+		o[11] = sum & 0xff;
+		o[20] = 3;
+		o[21] = 4;
+		o[26] = mtu >> 8;
+		o[27] = mtu & 0xff;
+		memcpy(o + 28, ip, quote);
+		sum = pkt_fold(pkt_sum(o + 20, 8 + quote, 0));
+		o[22] = sum >> 8;
+		o[23] = sum & 0xff;
+		len = l2 + 28 + quote;
+	} else {
+		memset(o, 0, 48);
+		o[0] = 0x60;
+		o[5] = 8 + 48;
+		o[6] = IPPROTO_ICMPV6;
+		o[7] = 64;
+		memcpy(o + 8, ip + 24, 16);
+		memcpy(o + 24, ip + 8, 16);
+		o[40] = 2;
+		o[46] = mtu >> 8;
+		o[47] = mtu & 0xff;
+		memcpy(o + 48, ip, quote);
+		sum = pkt_sum(o + 8, 32, 0) + 56 + IPPROTO_ICMPV6;
+		sum = pkt_fold(pkt_sum(o + 40, 8 + quote, sum));
+		o[42] = sum >> 8;
+		o[43] = sum & 0xff;
+		len = l2 + 48 + quote;
+	}
+	return len;
+}
+
+static void fx_too_big_answered_with_icmp(void)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX];
+	struct pkt_spec s = tcp_spec(4, 0x10, 60100);
+	size_t len, out_len, want_len;
+	struct lb_node n;
+	const char *bad;
+	int v, family;
+
+	for (family = 4; family <= 6; family += 2) {
+		s = tcp_spec(family, 0x10, 60100);
+		s.payload = 600;
+		s.nvlan = family == 4 ? 1 : 0;
+		s.vlan[0] = 5;
+		s.frag = family == 4 ? 0x4000 : 0; /* DF */
+		setup(family, family, LB_FWD_GUE, 0);
+		node_default(&n);
+		n.mtu = 600; /* less than the packet: it cannot be encapsulated */
+		node_set(&n);
+		len = pkt_build(&s, in);
+		v = run(E.prog, in, len, out, &out_len);
+		CHECK(v == XDP_TX, "IPv%d: verdict %d, want XDP_TX", family, v);
+		want_len = icmp_expect(in, 14 + 4 * (size_t)s.nvlan, family,
+			(uint16_t)(600 - (family == 4 ? 28 : 48)), want);
+		same_bytes(out, out_len, want, want_len);
+		bad = pkt_check_csums(out, out_len, 14 + 4 * (size_t)s.nvlan);
+		CHECK(!bad, "IPv%d: %s", family, bad);
+		CHECK(reason_count(LB_REPLY_TOO_BIG) == (family == 4 ? 1u : 2u),
+			"IPv%d: not counted", family);
+		CHECK(ct_count() == (family == 4 ? 1 : 2), "the flow should still be tracked");
+	}
+	/* IPv4 with options: dropped, counted (the quote would need the whole header). */
+	s = tcp_spec(4, 0x10, 60101);
+	s.payload = 600;
+	s.frag = 0x4000;
+	s.ip_opts = 4;
+	setup(4, 4, LB_FWD_IPIP, 0);
+	node_set(&n);
+	expect_verdict(&s, XDP_DROP, LB_DROP_TOO_BIG);
+	/* An ICMP error is never answered with one. */
+	{
+		struct pkt_spec syn = tcp_spec(4, 0x02, 60102), quote, err;
+
+		err = icmp_about(&syn, &quote);
+		err.payload = 700;
+		expect_verdict(&err, XDP_DROP, LB_DROP_TOO_BIG);
+	}
+}
+
 static void fx_config_errors_drop(void)
 {
 	struct pkt_spec s = tcp_spec(4, 0x02, 61000);
@@ -952,6 +1055,7 @@ const struct fixture fixtures[] = {
 	{"ketama_ring", fx_ketama_ring},
 	{"source_hash_affinity", fx_source_hash_affinity},
 	{"too_big_dropped", fx_too_big_dropped},
+	{"too_big_answered_with_icmp", fx_too_big_answered_with_icmp},
 	{"config_errors_drop", fx_config_errors_drop},
 	{"redirect_via_tx_ports", fx_redirect_via_tx_ports},
 	{"decap", fx_decap},

@@ -59,6 +59,7 @@ static const char *const reason_names[LB_REASON_MAX] = {
 	[LB_DROP_NO_ROUTE] = "drop_no_route",
 	[LB_DROP_NO_TX_PORT] = "drop_no_tx_port",
 	[LB_DROP_INTERNAL] = "drop_internal",
+	[LB_REPLY_TOO_BIG] = "reply_too_big",
 };
 
 const char *ctrl_reason_name(unsigned int r)
