@@ -50,9 +50,9 @@ static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct lb_node 
 		__builtin_memcpy(fib.ipv6_src, src->bytes, 16);
 		__builtin_memcpy(fib.ipv6_dst, dst->bytes, 16);
 	}
-	/* OUTPUT: the balancer sends the encapsulated packet from its own address, so the
-	 * lookup is an egress one and needs no forwarding enabled on the receiving device. */
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	/* An ingress lookup (as if forwarding the packet): an egress one would only consider
+	 * routes out of the receiving interface. It needs forwarding enabled on that interface. */
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return stats_drop(LB_DROP_NO_ROUTE);
 	__builtin_memcpy(hop->dmac, fib.dmac, ETH_ALEN);

@@ -17,14 +17,15 @@
 
 static int attach_help(int argc, char **argv)
 {
-	printf("Usage: %s attach IFACE [--mode native|generic|auto] [--egress IFACE]\n"
+	printf("Usage: %s attach IFACE [--mode native|generic|auto] [--egress IFACE]...\n"
 	       "       %s detach IFACE\n"
 	       "       %s status\n"
 	       "       %s decap { attach IFACE [--mode M] [--gue-port PORT] | detach IFACE }\n"
 	       "\n"
 	       "attach loads the balancer with its maps pinned in the pin directory (--bpffs) and\n"
 	       "pins its bpf_link there; attaching again replaces the program and keeps the\n"
-	       "maps and their flows. --egress adds an interface for XDP_REDIRECT.\n",
+	       "maps and their flows. --egress adds an interface for XDP_REDIRECT (the first\n"
+	       "is also where gateway-MAC and l2 forwarding send packets).\n",
 		bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
@@ -43,9 +44,9 @@ static int parse_mode(const char *s, enum ctrl_xdp_mode *mode)
 int do_attach(int argc, char **argv)
 {
 	enum ctrl_xdp_mode mode = CTRL_XDP_AUTO;
-	const char *egress = NULL, *val;
+	const char *egress[16], *val;
 	struct ctrl *c;
-	int i, err;
+	int i, n = 0, err;
 
 	if (argc < 1)
 		return usage_err("attach help", "missing IFACE");
@@ -60,19 +61,32 @@ int do_attach(int argc, char **argv)
 			if (err)
 				return err;
 		} else if (!strcmp(argv[i - 1], "--egress")) {
-			egress = val;
+			if (n == (int)(sizeof(egress) / sizeof(egress[0])))
+				return usage_err("attach help", "too many --egress interfaces");
+			egress[n++] = val;
 		} else {
 			return usage_err("attach help", "unknown option '%s'", argv[i - 1]);
 		}
 	}
-	if (!if_nametoindex(argv[0]) || (egress && !if_nametoindex(egress))) {
-		p_err("unknown interface '%s'", if_nametoindex(argv[0]) ? egress : argv[0]);
+	if (!if_nametoindex(argv[0])) {
+		p_err("unknown interface '%s'", argv[0]);
 		return -CTL_EUSAGE;
+	}
+	for (i = 0; i < n; i++) {
+		if (!if_nametoindex(egress[i])) {
+			p_err("unknown interface '%s'", egress[i]);
+			return -CTL_EUSAGE;
+		}
 	}
 	c = lb_open(true, &err);
 	if (!c)
 		return err;
-	err = ctrl_attach(c, argv[0], mode, egress);
+	/* The first --egress is also the node's egress (gateway-MAC and l2 forwarding); all
+	 * are redirect targets for next hops found with the FIB. */
+	for (i = 1, err = 0; i < n && !err; i++)
+		err = ctrl_tx_port_add(c, egress[i]);
+	if (!err)
+		err = ctrl_attach(c, argv[0], mode, n ? egress[0] : NULL);
 	if (err == -EOPNOTSUPP)
 		p_err("%s: the driver refuses native XDP; try --mode generic", argv[0]);
 	else if (err == -EBUSY || err == -EEXIST)

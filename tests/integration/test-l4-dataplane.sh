@@ -5,10 +5,11 @@
 # one interface), each backend decapsulating with pingx's own program and serving HTTP with
 # its name. For each forwarding mode: 300 connections spread evenly, a long-lived
 # connection keeps its backend while backends come and go, and removing a backend moves only
-# its own flows.
+# its own flows. Then a routed layout, where the balancer redirects to the backends'
+# interfaces through its DEVMAP, next hops from the kernel's FIB.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_l4_ipip test_l4_gue test_l4_l2_dsr test_l4_ipv6"
+ALL_TESTS="test_l4_ipip test_l4_gue test_l4_l2_dsr test_l4_ipv6 test_l4_routed_redirect"
 
 PX=px-l4-$$
 NS_C=$PX-c
@@ -185,5 +186,66 @@ test_l4_ipip() { scenario ipip 4; }
 test_l4_gue() { scenario gue 4; }
 test_l4_l2_dsr() { scenario l2 4; }
 test_l4_ipv6() { scenario ipip 6; }
+
+# Routed: client -- veth-c [lb] veth-b1..3 -- backends, one link each. The balancer finds each
+# backend's interface with bpf_fib_lookup() and redirects there through lb_tx_ports; the
+# backends' replies return through the balancer's kernel forwarding.
+test_l4_routed_redirect() {
+	local i ns out n
+	need_root || return
+	[ -x "$O/pingctl" ] || { echo "   $O/pingctl not built" >&2; return 1; }
+	mkdir -p "$PINS" && on_exit "rm -rf $PINS"
+	netns_add "$NS_C" && netns_add "$NS_LB" || return 1
+	ip netns exec "$NS_LB" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+	ip -n "$NS_LB" link add veth-c type veth peer name eth0 netns "$NS_C"
+	ip -n "$NS_LB" addr add 10.202.1.1/24 dev veth-c
+	ip -n "$NS_LB" link set veth-c up
+	ip -n "$NS_C" addr add 10.202.1.2/24 dev eth0
+	ip -n "$NS_C" link set eth0 up
+	ip -n "$NS_C" route add default via 10.202.1.1
+	ip netns exec "$NS_C" ethtool -K eth0 tx off >/dev/null
+	for i in 1 2 3; do
+		ns=$PX-b$i
+		netns_add "$ns" || return 1
+		ip -n "$NS_LB" link add veth-b$i type veth peer name eth0 netns "$ns"
+		ip -n "$NS_LB" addr add 10.202.1$i.1/24 dev veth-b$i
+		ip -n "$NS_LB" link set veth-b$i mtu 1600 up
+		ip -n "$ns" addr add 10.202.1$i.2/24 dev eth0
+		ip -n "$ns" link set eth0 mtu 1600 up
+		ip -n "$ns" route add default via 10.202.1$i.1
+		ip -n "$ns" addr add $VIP4/32 dev lo
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2
+		# Its XDP program also gives the backend's veth the NAPI a native redirect needs.
+		nsx "$ns" "$O/pingctl" --bpffs "$PINS/b$i" decap attach eth0 --mode native ||
+			return 1
+		spawn ip netns exec "$ns" $PY "$HERE/l4_server.py" b$i 80 300
+		ip -n "$NS_LB" neigh replace 10.202.1$i.2 lladdr "$(mac_of "$ns" eth0)" \
+			dev veth-b$i nud permanent
+	done
+	lbctl node set --src4 10.202.1.1 --mtu 1600 || return 1
+	lbctl attach veth-c --mode native --egress veth-b1 --egress veth-b2 --egress veth-b3 ||
+		return 1
+	lbctl service add $VIP4:80 --fwd ipip || return 1
+	for i in 1 2 3; do lbctl backend add $VIP4:80 10.202.1$i.2 || return 1; done
+	for i in 1 2 3; do
+		wait_port 10.202.1$i.2 80 "$NS_C" 100 || { fail "backend $i not listening"; return 1; }
+	done
+	out=$(mktemp) && on_exit "rm -f $out"
+	curl_ports "http://$VIP4/" 20000 300 >"$out"
+	n=$(grep -c ' b[1-3]$' "$out")
+	[ "$n" -eq 300 ] || { fail "$((300 - n)) of 300 requests failed"; lbctl stats | grep -E ' [1-9]'; return 1; }
+	for i in 1 2 3; do
+		n=$(grep -c " b$i\$" "$out")
+		log "b$i: $n of 300"
+		[ "$n" -ge 75 ] && [ "$n" -le 125 ] || { fail "b$i got $n, not 100 +- 25"; return 1; }
+	done
+	n=$(lbctl -j stats | $PY -c 'import json,sys; print(json.load(sys.stdin)["reasons"]["fwd_redirect"])')
+	log "fwd_redirect: $n"
+	[ "$n" -ge 900 ] || { fail "only $n packets redirected"; return 1; }
+	lbctl detach veth-c || return 1
+	[ ! -e "$PINS/lb/link_xdp_veth-c" ] || { fail "link pin left after detach"; return 1; }
+}
 
 run_tests "$@"

@@ -121,6 +121,16 @@ out:
 	return err;
 }
 
+int ctrl_tx_port_add(struct ctrl *c, const char *ifname)
+{
+	struct lb_tx_port port;
+
+	port.ifindex = if_nametoindex(ifname);
+	if (!port.ifindex)
+		return -ENODEV;
+	return bpf_map_update_elem(c->fds[CM_TX_PORTS], &port.ifindex, &port, BPF_ANY) ? -errno : 0;
+}
+
 int ctrl_detach(struct ctrl *c, const char *ifname)
 {
 	char path[PATH_MAX];

@@ -117,6 +117,10 @@ int ctrl_map_fd(const struct ctrl *c, const char *name);
  * lb_tx_ports. Returns -ENODEV (no such interface), -EOPNOTSUPP (mode refused) or 0. */
 int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress);
 
+/* Add <ifname> to lb_tx_ports, so that packets whose next hop (bpf_fib_lookup) lies behind
+ * it can be redirected there. Resolved in the caller's network namespace. */
+int ctrl_tx_port_add(struct ctrl *c, const char *ifname);
+
 /* Detach the balancer from <ifname> and remove its link pin. Returns -ENOENT when it was
  * not attached. */
 int ctrl_detach(struct ctrl *c, const char *ifname);
