@@ -81,7 +81,8 @@ assert n["gue_port"] == 7000 and n["seed"] == 42 and n["udp_timeout"] == 60, n' 
 }
 
 # expect STATUS PATTERN CMD...: run pingctl, check its exit status, its one-line message, and
-# that the maps did not change.
+# that the maps did not change. A failed case sets BAD and the others still run.
+BAD=0
 expect() {
 	local want=$1 pattern=$2 before after err rc
 	shift 2
@@ -89,9 +90,10 @@ expect() {
 	err=$(pc "$@" 2>&1 >/dev/null)
 	rc=$?
 	after=$(dump_maps)
-	[ "$rc" = "$want" ] || { fail "pingctl $*: exit $rc, want $want ($err)"; return 1; }
-	echo "$err" | head -1 | grep -q -- "$pattern" || { fail "pingctl $*: message '$err'"; return 1; }
-	[ "$before" = "$after" ] || { fail "pingctl $*: the maps changed"; return 1; }
+	[ "$rc" = "$want" ] || { fail "pingctl $*: exit $rc, want $want ($err)"; BAD=1; return 1; }
+	echo "$err" | head -1 | grep -q -- "$pattern" ||
+		{ fail "pingctl $*: message '$err'"; BAD=1; return 1; }
+	[ "$before" = "$after" ] || { fail "pingctl $*: the maps changed"; BAD=1; return 1; }
 }
 
 test_pingctl_bad_input() {
@@ -138,6 +140,7 @@ assert "exists" in json.load(sys.stdin)["error"]' || { fail "-j error"; return 1
 	[ $? = 1 ] && echo "$out" | grep -q "no pingx maps in $PIN-none" ||
 		{ fail "missing maps: $out"; return 1; }
 	[ ! -e "$PIN-none" ] || { fail "a read command created $PIN-none"; return 1; }
+	[ "$BAD" = 0 ]
 }
 
 run_tests "$@"
