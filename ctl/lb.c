@@ -45,7 +45,8 @@ int lb_fail(int err, const char *what)
 }
 
 /* libbpf's messages: warnings show with -v, everything (verifier logs) with -vv. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(
+	enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (verbose < (level == LIBBPF_WARN ? 1 : 2))
 		return 0;

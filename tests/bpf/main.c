@@ -36,7 +36,8 @@ int check_failed;
 char test_pin_dir[96];
 static int verbose;
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(
+	enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && verbose < 2)
 		return 0;

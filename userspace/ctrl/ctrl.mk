@@ -5,7 +5,7 @@
 CTRL_SRCS := $(wildcard userspace/ctrl/*.c)
 CTRL_OBJS := $(patsubst %.c,$(O)/%.o,$(CTRL_SRCS))
 CTRL_ALL_OBJS := $(CTRL_OBJS) $(MAGLEV_OBJS) $(KETAMA_OBJS)
-CTRL_LDLIBS := -lbpf -lelf -lz $(KETAMA_LDLIBS)
+CTRL_LDLIBS := -lbpf -lelf -lz $(KETAMA_LDLIBS) -lm
 
 $(CTRL_OBJS): $(O)/bpf/lb.skel.h $(O)/bpf/decap.skel.h
 
