@@ -110,27 +110,24 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 	__u64 now = 0;
 	__u32 id;
 
-	if (!syn) {
-		f = bpf_map_lookup_elem(&lb_conntrack, &p->flow);
-		if (f) {
-			id = f->backend;
-			be = bpf_map_lookup_elem(&lb_backends, &id);
-			if (be && sched_keeps(be, svc->id) &&
-				!sched_expired(f, p->flow.proto, &now, node)) {
-				if (p->tcp_flags & TCP_F_RST) {
-					bpf_map_delete_elem(&lb_conntrack, &p->flow);
-				} else if ((p->tcp_flags & TCP_F_FIN) &&
-					   !(f->flags & LB_FLOW_F_FIN)) {
-					f->flags |= LB_FLOW_F_FIN;
-					f->last_seen = bpf_ktime_get_ns();
-				} else if (p->flow.proto == IPPROTO_UDP &&
-					   now - f->last_seen > SCHED_UDP_REFRESH) {
-					f->last_seen = now;
-				}
-				*be_id = id;
-				*new_flow = false;
-				return LB_CONTINUE;
+	f = bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+	if (f && !syn) {
+		id = f->backend;
+		be = bpf_map_lookup_elem(&lb_backends, &id);
+		if (be && sched_keeps(be, svc->id) &&
+			!sched_expired(f, p->flow.proto, &now, node)) {
+			if (p->tcp_flags & TCP_F_RST) {
+				bpf_map_delete_elem(&lb_conntrack, &p->flow);
+			} else if ((p->tcp_flags & TCP_F_FIN) && !(f->flags & LB_FLOW_F_FIN)) {
+				f->flags |= LB_FLOW_F_FIN;
+				f->last_seen = bpf_ktime_get_ns();
+			} else if (p->flow.proto == IPPROTO_UDP &&
+				   now - f->last_seen > SCHED_UDP_REFRESH) {
+				f->last_seen = now;
 			}
+			*be_id = id;
+			*new_flow = false;
+			return LB_CONTINUE;
 		}
 	}
 	if (svc->algo == LB_ALGO_KETAMA)
@@ -144,7 +141,8 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 	if (p->icmp_err)
 		return LB_CONTINUE;
 	if (p->tcp_flags & TCP_F_RST) {
-		bpf_map_delete_elem(&lb_conntrack, &p->flow);
+		if (f)
+			bpf_map_delete_elem(&lb_conntrack, &p->flow);
 		return LB_CONTINUE;
 	}
 	nf.backend = id;
@@ -153,6 +151,19 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		nf.last_seen = now ? now : bpf_ktime_get_ns();
 	if (p->tcp_flags & TCP_F_FIN)
 		nf.flags = LB_FLOW_F_FIN;
+	if (f) {
+		/* A SYN reusing a tracked 4-tuple, or an entry whose backend is gone or that
+		 * expired: rewrite it in place. A map update takes a fresh LRU node and frees the
+		 * old one, the dearest step of the program. Only changed fields are written, so an
+		 * unchanged entry's cache line stays clean; each field is written whole. */
+		if (f->backend != nf.backend)
+			f->backend = nf.backend;
+		if (f->flags != nf.flags)
+			f->flags = nf.flags;
+		if (nf.last_seen)
+			f->last_seen = nf.last_seen;
+		return LB_CONTINUE;
+	}
 	/* Failure (out of memory) only costs this flow its stickiness: the packet goes on. */
 	(void)bpf_map_update_elem(&lb_conntrack, &p->flow, &nf, BPF_ANY);
 	return LB_CONTINUE;

@@ -238,6 +238,37 @@ static void fx_conntrack_across_table_change(void)
 	CHECK(got == (int)others[0], "reused 4-tuple SYN went to %d", got);
 }
 
+/* A SYN on a tracked 4-tuple rewrites its entry: the new backend, no FIN mark, no new entry;
+ * the flow's later packets follow it. */
+static void fx_syn_rewrites_tracked_flow(void)
+{
+	struct pkt_spec syn = tcp_spec(4, 0x02, 41500), fin = tcp_spec(4, 0x11, 41500),
+			ack = tcp_spec(4, 0x10, 41500);
+	struct lb_flow_key key;
+	struct lb_flow f;
+	uint32_t x, others[1];
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&syn, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	CHECK(send_to(&syn) == (int)x, "SYN");
+	CHECK(send_to(&syn) == (int)x, "repeated SYN");
+	CHECK(ct_count() == 1 && ct_get(&key, &f) && f.backend == x && f.flags == 0,
+		"repeated SYN: %d entries", ct_count());
+	CHECK(send_to(&fin) == (int)x, "FIN");
+	CHECK(ct_get(&key, &f) && (f.flags & LB_FLOW_F_FIN) && f.last_seen, "FIN not recorded");
+	others[0] = (x + 1) % 3;
+	mg_publish(0, others, 1);
+	CHECK(send_to(&syn) == (int)others[0], "SYN after FIN kept the old backend");
+	CHECK(ct_count() == 1, "%d entries", ct_count());
+	CHECK(ct_get(&key, &f) && f.backend == others[0] && f.flags == 0,
+		"entry not rewritten: backend %u flags %u", f.backend, f.flags);
+	mg_publish(0, IDS, 3);
+	CHECK(send_to(&ack) == (int)others[0], "the new connection lost its backend");
+	CHECK(svc_stats(0).new_flows == 3, "new flows %llu",
+		(unsigned long long)svc_stats(0).new_flows);
+}
+
 static void fx_gue_ipv4(void)
 {
 	struct pkt_spec s = tcp_spec(4, 0x02, 42000);
@@ -723,6 +754,9 @@ static void fx_udp_flow_timeout(void)
 	f.last_seen = mono_ns() - (LB_DEFAULT_UDP_TIMEOUT + 5) * 1000000000ull;
 	bpf_map_update_elem(E.ct, &key, &f, BPF_EXIST);
 	CHECK(send_to(&s) == (int)other[0], "an idle UDP flow kept its backend");
+	CHECK(ct_count() == 1 && ct_get(&key, &f) && f.backend == other[0] &&
+		      f.last_seen > mono_ns() - 5000000000ull,
+		"idle UDP entry not renewed");
 	CHECK(svc_stats(0).new_flows == 2, "new flows %llu",
 		(unsigned long long)svc_stats(0).new_flows);
 }
@@ -1029,6 +1063,7 @@ const struct fixture fixtures[] = {
 	{"ipv4_in_ipv6", fx_ipv4_in_ipv6},
 	{"non_vip_passes", fx_non_vip_passes},
 	{"conntrack_across_table_change", fx_conntrack_across_table_change},
+	{"syn_rewrites_tracked_flow", fx_syn_rewrites_tracked_flow},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},
 	{"gue_ipv4_in_ipv6", fx_gue_ipv4_in_ipv6},
