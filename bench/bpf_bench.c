@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pingx-bpf-bench: nanoseconds per packet of the XDP balancer through BPF_PROG_TEST_RUN, for a
- * new TCP flow (SYN), an established flow (conntrack hit) and a packet to a non-VIP address,
- * each against the floor (the same harness tail-calling an empty XDP_TX program) measured in
- * the same run. Every pass restores the input first (bench.bpf.c). Prints medians of ROUNDS.
+ * TCP SYN (of a tracked 4-tuple, and of a new flow every pass), an established flow (conntrack
+ * hit) and a packet to a non-VIP address, each against the floor (the same harness tail-calling
+ * an empty XDP_TX program) measured in the same run. Every pass restores the input first
+ * (bench.bpf.c). Prints medians of ROUNDS.
  * With --veth, packets per second through a veth pair instead: a live-frames generator in
  * namespace NS_A sends out of IF_A; IF_B in NS_B runs the floor (XDP_TX) or the balancer
  * (encapsulate, XDP_TX), and IF_A counts what comes back.
@@ -89,9 +90,12 @@ int main(int argc, char **argv)
 		.sport = 40000,
 		.dport = 80,
 		.payload = 20};
-	/* syn repeats one SYN (a replaced conntrack entry); syn_new changes the source address
-	 * on every pass (a new entry each time, evicting once the LRU is full). */
-	static const char *const names[NCASE] = {"syn", "syn_new", "established", "non_vip"};
+	/* syn_tracked repeats one SYN: after the first pass conntrack holds its 4-tuple (a
+	 * retransmitted SYN, a reused port), and the SYN only rechecks the table. syn_new
+	 * changes the source address on every pass: a new entry each time, which evicts the
+	 * least recently used one once the LRU is full (the steady state of a busy node). */
+	static const char *const names[NCASE] = {
+		"syn_tracked", "syn_new", "established", "non_vip"};
 	static const int verdicts[NCASE] = {XDP_TX, XDP_TX, XDP_TX, XDP_PASS};
 	static const __u32 vary[NCASE] = {0, 14 + 12, 0, 0};
 	uint8_t pkts[NCASE][PKT_MAX];
