@@ -755,7 +755,7 @@ static void fx_udp_flow_timeout(void)
 	bpf_map_update_elem(E.ct, &key, &f, BPF_EXIST);
 	CHECK(send_to(&s) == (int)other[0], "an idle UDP flow kept its backend");
 	CHECK(ct_count() == 1 && ct_get(&key, &f) && f.backend == other[0] &&
-		      f.last_seen > mono_ns() - 5000000000ull,
+			f.last_seen > mono_ns() - 5000000000ull,
 		"idle UDP entry not renewed");
 	CHECK(svc_stats(0).new_flows == 2, "new flows %llu",
 		(unsigned long long)svc_stats(0).new_flows);
