@@ -16,8 +16,10 @@
 #include "bpf/sched.h"
 #include "bpf/stats.h"
 
-/* The service of the flow in <p>: the exact port first, then the all-ports service. */
-static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p)
+/* The service of the flow in <p>: the exact port first, then the all-ports service when
+ * <node> says there may be one (a packet to no service then costs one hash lookup, not two). */
+static __always_inline struct lb_svc *lb_service(
+	const struct parse_pkt *p, const struct lb_node *node)
 {
 	struct lb_svc_key key = {};
 	struct lb_svc *svc;
@@ -27,7 +29,7 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p)
 	key.proto = p->flow.proto;
 	key.family = p->flow.family;
 	svc = bpf_map_lookup_elem(&lb_services, &key);
-	if (svc)
+	if (svc || !(node->flags & LB_NODE_F_ALL_PORTS))
 		return svc;
 	key.port = 0;
 	return bpf_map_lookup_elem(&lb_services, &key);
@@ -44,14 +46,14 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	bool new_flow;
 	int ret;
 
-	svc = lb_service(p);
+	node = bpf_map_lookup_elem(&lb_node, &zero);
+	if (!node)
+		return stats_drop(LB_DROP_INTERNAL);
+	svc = lb_service(p, node);
 	if (!svc)
 		return stats_pass(p->icmp_err ? LB_PASS_ICMP : LB_PASS_NO_SERVICE);
 	if (svc->mode == LB_MODE_L7)
 		return stats_pass(LB_PASS_L7);
-	node = bpf_map_lookup_elem(&lb_node, &zero);
-	if (!node)
-		return stats_drop(LB_DROP_INTERNAL);
 	svc_id = svc->id;
 	hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
 	ret = sched_pick(p, svc, node, hash, &be_id, &new_flow);

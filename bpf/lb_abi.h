@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 2
+#define LB_ABI_VERSION 3
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -85,6 +85,10 @@ enum lb_be_state {
 
 /* lb_node.flags */
 #define LB_NODE_F_GW_MAC 0x01 /* next hop is gw_mac; otherwise bpf_fib_lookup() */
+/* Some service has port 0, so a packet that matches no exact port looks for one. Kept by the
+ * control plane: set with the first all-ports service, cleared with the last, kept by writes
+ * of the node settings. */
+#define LB_NODE_F_ALL_PORTS 0x02
 
 /* Why a packet was passed, dropped or forwarded: the index into lb_reasons. */
 enum lb_reason {
@@ -132,7 +136,7 @@ struct lb_node {
 	__u32 hash_seed;      /* seed of the flow hash; same on every node of a cluster */
 	__u32 udp_timeout;    /* seconds; 0 = LB_DEFAULT_UDP_TIMEOUT */
 	__be16 gue_port;      /* GUE destination port, network order; 0 = default */
-	__u8 flags;	      /* LB_NODE_F_* */
+	__u8 flags;	      /* LB_NODE_F_*; LB_NODE_F_ALL_PORTS is the control plane's */
 	__u8 pad;
 };
 _Static_assert(sizeof(struct lb_node) == 64, "lb_node size");

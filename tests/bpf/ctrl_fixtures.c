@@ -211,6 +211,42 @@ static void fx_ctrl_crud(void)
 
 /* The data plane picks what the library published: Maglev slot hash % M and the ketama
  * point ketama_pick() finds. */
+/* True when lb_node holds LB_NODE_F_ALL_PORTS. */
+static bool all_ports_flag(struct ctrl *c)
+{
+	struct lb_node n;
+
+	return ctrl_node_get(c, &n) == 0 && (n.flags & LB_NODE_F_ALL_PORTS);
+}
+
+static void fx_ctrl_all_ports_flag(void)
+{
+	struct lb_svc conf = {.table_size = TBL_M};
+	struct lb_svc_key k80, k0, k0b;
+	struct lb_node n;
+	struct ctrl *c = open_ctrl();
+
+	if (!c)
+		return;
+	vip_key(&k80, 4, VIP4, 80);
+	vip_key(&k0, 4, VIP4, 0);
+	vip_key(&k0b, 6, VIP6, 0);
+	CHECK(ctrl_svc_add(c, &k80, &conf, NULL) == 0 && !all_ports_flag(c), "port 80 set it");
+	CHECK(ctrl_svc_add(c, &k0, &conf, NULL) == 0 && all_ports_flag(c), "port 0 did not");
+	CHECK(ctrl_svc_add(c, &k0b, &conf, NULL) == 0 && all_ports_flag(c), "second port 0");
+	/* Node settings written without the flag keep it. */
+	CHECK(ctrl_node_get(c, &n) == 0, "node get");
+	n.flags = LB_NODE_F_GW_MAC;
+	CHECK(ctrl_node_set(c, &n) == 0 && all_ports_flag(c), "node set cleared it");
+	CHECK(ctrl_node_get(c, &n) == 0 && (n.flags & LB_NODE_F_GW_MAC), "node set lost GW_MAC");
+	CHECK(ctrl_svc_del(c, &k0) == 0 && all_ports_flag(c), "one all-ports service is left");
+	CHECK(ctrl_svc_del(c, &k0b) == 0 && !all_ports_flag(c), "last one deleted, flag kept");
+	/* ... and with it set while no service has port 0, lose it. */
+	n.flags |= LB_NODE_F_ALL_PORTS;
+	CHECK(ctrl_node_set(c, &n) == 0 && !all_ports_flag(c), "node set forced the flag");
+	ctrl_close(c);
+}
+
 static void fx_ctrl_tables_match_program(void)
 {
 	struct lb_svc conf = {.table_size = TBL_M, .fwd = LB_FWD_IPIP};
@@ -567,6 +603,7 @@ static void fx_ctrl_flow_backend_matches_program(void)
 const struct fixture ctrl_fixtures[] = {
 	{"ctrl_open_and_abi", fx_ctrl_open_and_abi},
 	{"ctrl_crud", fx_ctrl_crud},
+	{"ctrl_all_ports_flag", fx_ctrl_all_ports_flag},
 	{"ctrl_tables_match_program", fx_ctrl_tables_match_program},
 	{"ctrl_publish_is_atomic", fx_ctrl_publish_is_atomic},
 	{"ctrl_two_processes_lose_nothing", fx_ctrl_two_processes_lose_nothing},

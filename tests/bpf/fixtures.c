@@ -688,6 +688,8 @@ static void fx_all_ports_service(void)
 {
 	struct pkt_spec s = tcp_spec(4, 0x02, 54000);
 	struct lb_flow_key key;
+	struct lb_node n;
+	__u32 zero = 0;
 	int i;
 
 	svc_add(4, VIP4, 0, IPPROTO_TCP, 0, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
@@ -700,6 +702,22 @@ static void fx_all_ports_service(void)
 	/* An exact port wins over the all-ports service. */
 	svc_add(4, VIP4, 8443, IPPROTO_TCP, 1, LB_MODE_L7, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
 	expect_verdict(&s, XDP_PASS, LB_PASS_L7);
+	/* The program looks for an all-ports service only when the node's flag says one
+	 * exists (the control plane keeps it): without it, another port is no service. */
+	s.dport = 9000;
+	CHECK(bpf_map_lookup_elem(E.node, &zero, &n) == 0 && (n.flags & LB_NODE_F_ALL_PORTS),
+		"all-ports flag not set");
+	n.flags &= (__u8)~LB_NODE_F_ALL_PORTS;
+	bpf_map_update_elem(E.node, &zero, &n, BPF_ANY);
+	expect_verdict(&s, XDP_PASS, LB_PASS_NO_SERVICE);
+	CHECK(ct_count() == 1, "a packet to no service created a flow");
+	node_set(&n);
+	flow_of(&s, &key);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	/* Deleting the last all-ports service clears the flag. */
+	svc_del(4, VIP4, 0, IPPROTO_TCP);
+	CHECK(bpf_map_lookup_elem(E.node, &zero, &n) == 0 && !(n.flags & LB_NODE_F_ALL_PORTS),
+		"all-ports flag left set");
 }
 
 static void fx_tcp_rst_and_fin(void)

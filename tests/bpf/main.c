@@ -62,10 +62,39 @@ void node_default(struct lb_node *n)
 	n->hash_seed = SEED;
 }
 
+/* Write <n> with LB_NODE_F_ALL_PORTS set when a service has port 0, as the control plane
+ * keeps it. */
+static int node_write(const struct lb_node *n)
+{
+	struct lb_svc_key k, next;
+	struct lb_node v = *n;
+	void *prev = NULL;
+	__u32 zero = 0;
+
+	v.flags &= (__u8)~LB_NODE_F_ALL_PORTS;
+	while (!bpf_map_get_next_key(E.services, prev, &next)) {
+		if (!next.port)
+			v.flags |= LB_NODE_F_ALL_PORTS;
+		k = next;
+		prev = &k;
+	}
+	return bpf_map_update_elem(E.node, &zero, &v, BPF_ANY);
+}
+
+/* Recompute LB_NODE_F_ALL_PORTS after a change of the services. */
+static int node_sync(void)
+{
+	struct lb_node n;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(E.node, &zero, &n))
+		return -1;
+	return node_write(&n);
+}
+
 int node_set(const struct lb_node *n)
 {
-	__u32 zero = 0;
-	int err = bpf_map_update_elem(E.node, &zero, n, BPF_ANY);
+	int err = node_write(n);
 
 	CHECK(!err, "lb_node update: %s", strerror(errno));
 	return err;
@@ -94,6 +123,8 @@ int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t 
 
 	svc_key(&k, family, vip, port, proto);
 	err = bpf_map_update_elem(E.services, &k, &v, BPF_ANY);
+	if (!err)
+		err = node_sync();
 	CHECK(!err, "lb_services update: %s", strerror(errno));
 	return err;
 }
@@ -103,7 +134,9 @@ int svc_del(int family, const char *vip, uint16_t port, uint8_t proto)
 	struct lb_svc_key k;
 
 	svc_key(&k, family, vip, port, proto);
-	return bpf_map_delete_elem(E.services, &k);
+	if (bpf_map_delete_elem(E.services, &k))
+		return -1;
+	return node_sync();
 }
 
 int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state, uint32_t weight)

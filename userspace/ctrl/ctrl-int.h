@@ -54,6 +54,10 @@ int ctrl_percpu_sum(struct ctrl *c, int map, __u32 key, size_t words, __u64 *out
 /* Write zeros to every CPU's value of <key> in per-CPU array <map>. */
 int ctrl_percpu_zero(struct ctrl *c, int map, __u32 key, size_t value_size);
 
+/* Set or clear LB_NODE_F_ALL_PORTS in lb_node by whether a service has port 0. Call with the
+ * lock held, after adding or deleting a service. Returns 0 or a negative errno. */
+int ctrl_all_ports_sync(struct ctrl *c);
+
 /* Rebuild service <svc_id> as if backend <ovr_id> were <ovr> (when <ovr> is not NULL). */
 int ctrl_rebuild_with(struct ctrl *c, __u32 svc_id, __u32 ovr_id, const struct lb_backend *ovr);
 

@@ -302,11 +302,51 @@ int ctrl_node_get(struct ctrl *c, struct lb_node *n)
 	return bpf_map_lookup_elem(c->fds[CM_NODE], &zero, n) ? -errno : 0;
 }
 
-int ctrl_node_set(struct ctrl *c, const struct lb_node *n)
+/* True when lb_services holds a service with port 0. */
+static bool any_all_ports(struct ctrl *c)
 {
+	struct lb_svc_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(c->fds[CM_SERVICES], prev, &next)) {
+		if (!next.port)
+			return true;
+		k = next;
+		prev = &k;
+	}
+	return false;
+}
+
+/* Write <n> with LB_NODE_F_ALL_PORTS set from the services; the caller holds the lock. */
+static int node_write(struct ctrl *c, const struct lb_node *n)
+{
+	struct lb_node v = *n;
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(c->fds[CM_NODE], &zero, n, BPF_ANY) ? -errno : 0;
+	v.flags &= (__u8)~LB_NODE_F_ALL_PORTS;
+	if (any_all_ports(c))
+		v.flags |= LB_NODE_F_ALL_PORTS;
+	return bpf_map_update_elem(c->fds[CM_NODE], &zero, &v, BPF_ANY) ? -errno : 0;
+}
+
+int ctrl_node_set(struct ctrl *c, const struct lb_node *n)
+{
+	int err = ctrl_lock(c);
+
+	if (err)
+		return err;
+	err = node_write(c, n);
+	ctrl_unlock(c);
+	return err;
+}
+
+int ctrl_all_ports_sync(struct ctrl *c)
+{
+	struct lb_node n;
+	int err;
+
+	err = ctrl_node_get(c, &n);
+	return err ? err : node_write(c, &n);
 }
 
 int ctrl_percpu_sum(struct ctrl *c, int map, __u32 key, size_t words, __u64 *out)

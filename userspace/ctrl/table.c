@@ -412,6 +412,8 @@ int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_s
 	}
 	if (id)
 		*id = i;
+	if (!key->port)
+		err = ctrl_all_ports_sync(c);
 out:
 	ctrl_unlock(c);
 	return err;
@@ -483,6 +485,8 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 		err = -errno;
 		goto out;
 	}
+	if (!key->port)
+		err = ctrl_all_ports_sync(c);
 	if (bpf_map_delete_elem(c->fds[CM_MAGLEV], &v.id) && errno != ENOENT)
 		err = -errno;
 	if (bpf_map_delete_elem(c->fds[CM_RING], &v.id) && errno != ENOENT)
