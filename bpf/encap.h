@@ -100,21 +100,27 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 		return stats_drop(LB_DROP_INTERNAL);
 
 	if (be->family == LB_AF_INET) {
+		__be16 tot_len = bpf_htons(p->ip_len + grow);
+		__u8 proto = gue ? IPPROTO_UDP : inner_proto;
+		__be32 saddr = node->src4.v4, daddr = be->addr.v4;
+
 		iph = data + l2_len;
 		uh = (void *)(iph + 1);
 		if ((void *)(uh + 1) > end)
 			return stats_drop(LB_DROP_INTERNAL);
 		*(__u8 *)iph = 0x45; /* version 4, 5 words */
 		iph->tos = p->tos;
-		iph->tot_len = bpf_htons(p->ip_len + grow);
+		iph->tot_len = tot_len;
 		iph->id = 0;
 		iph->frag_off = bpf_htons(IP_DF);
 		iph->ttl = ENCAP_TTL;
-		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
-		iph->check = 0;
-		iph->saddr = node->src4.v4;
-		iph->daddr = be->addr.v4;
-		iph->check = csum_ipv4_hdr(iph);
+		iph->protocol = proto;
+		iph->saddr = saddr;
+		iph->daddr = daddr;
+		/* Summed from the values written (id and check are 0), not read back from the
+		 * packet: the 16-bit words in network order, as they lie in the header. */
+		iph->check = csum_fold((__u64)saddr + daddr + tot_len + bpf_htons(0x4500 | p->tos) +
+				       bpf_htons(IP_DF) + bpf_htons((ENCAP_TTL << 8) | proto));
 		if (gue) {
 			uh->source = bpf_htons(ENCAP_SPORT(hash));
 			uh->dest = gue_port;
