@@ -16,26 +16,28 @@
  * Parser
  * ------
  * One parser per direction of a connection: H1_REQUEST on the client side, H1_RESPONSE on
- * the upstream side. Usage:
+ * the upstream side. h1_parse() returns one event per call; call it until it returns
+ * H1_EV_NONE (or stops at DONE/UPGRADE/ERROR), also when no input is left, because one
+ * buffer can complete several events (a head, then DONE for a body-less message):
  *
  *	struct h1_event ev;
- *	while (len) {
+ *	for (;;) {
  *		size_t n = h1_parse(p, data, len, &ev);
  *		data += n, len -= n;	// n bytes are consumed whatever ev.type is
  *		switch (ev.type) {
- *		case H1_EV_NONE: break;			// all consumed: read more
- *		case H1_EV_HEAD: route(ev.msg); ...	// may edit ev.msg in place
- *		case H1_EV_BODY: forward(ev.data); ...	// slice of the caller's input
- *		case H1_EV_DONE: ... return to answer;	// parser stopped after the message
- *		case H1_EV_UPGRADE: tunnel rest;	// not consumed
+ *		case H1_EV_NONE: return;		// all consumed: read more
+ *		case H1_EV_HEAD: route(ev.msg); break;	// may edit ev.msg in place
+ *		case H1_EV_BODY: forward(ev.data); break; // slice of the caller's input
+ *		case H1_EV_DONE: answer, then loop again for the next pipelined request
+ *		case H1_EV_UPGRADE: tunnel data/len;	// nothing consumed
  *		case H1_EV_ERROR: send h1_error_response(ev.status), close;
  *		}
  *	}
  *
  * Pipelining: after H1_EV_DONE the parser does not look at the following bytes until it is
  * called again, so the caller answers requests in order simply by not calling h1_parse()
- * for the next one before it is ready. The next call starts the next message (and ends the
- * lifetime of the previous message's head).
+ * for the next one before it is ready. The next call with len > 0 starts the next message
+ * (and ends the lifetime of the previous message's head; calls with len 0 do not).
  * Backpressure: a body is returned in slices of at most the bytes passed in, so a caller
  * that can take only k more body bytes passes len <= k (at least 1); bytes not passed in
  * stay in the caller's buffer. h1_parser_in_body() says when the parser is in a body.
@@ -58,6 +60,10 @@
  * h1_parser_set_method(): HEAD, 1xx, 204 and 304 have no body; 2xx to CONNECT and 101 are
  * H1_BODY_TUNNEL; no CL/TE means H1_BODY_CLOSE. A 1xx other than 101 is a complete message
  * (H1_EV_HEAD then H1_EV_DONE) followed by the final response for the same request.
+ * Requests: no CL/TE means no body; CONNECT and Upgrade requests end with H1_EV_UPGRADE
+ * after H1_EV_DONE (see h1_parser_resume_http()).
+ * Known limit: llhttp 8.1 refuses a chunk extension with a token value followed by another
+ * extension ("5;a=1;b=2"), so such bodies get 400; single extensions and quoted values pass.
  */
 struct h1_parser;
 
