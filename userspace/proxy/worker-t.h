@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A worker: one thread, one event base, its own listening sockets, connection pools and
+ * selection state. Workers share only read-only data (struct pingd_rt). */
+#ifndef USERSPACE_PROXY_WORKER_T_H
+#define USERSPACE_PROXY_WORKER_T_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "userspace/proxy/backend-t.h"
+#include "userspace/proxy/cfg-t.h"
+
+struct event_base;
+struct listener;
+struct route_table;
+struct server_pool;
+struct session;
+
+/* What every worker reads and none writes: built from one config. */
+struct pingd_rt {
+	const struct cfg *cfg;
+	struct route_table *routes;
+	struct backend **backends; /* one per cfg->upstreams */
+	size_t n_backends;
+};
+
+struct worker {
+	unsigned int id;
+	pthread_t thread;
+	struct event_base *base;
+	const struct pingd_rt *rt;
+	struct listener **listeners; /* one per cfg->listeners */
+	size_t n_listeners;
+	struct backend_wstate *bws;		    /* one per backend */
+	struct server_pool **pools;		    /* [backend][server] */
+	unsigned int n_conns;			    /* client connections open */
+	bool paused;				    /* listeners paused at max_connections */
+	uint64_t requests;			    /* requests started */
+	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
+};
+
+#endif /* USERSPACE_PROXY_WORKER_T_H */
