@@ -284,15 +284,16 @@ static void send_error(struct session *s, int status)
 	sess_linger(s);
 }
 
-/* Close the client connection at once: the response already started and cannot be
- * completed, and a close is the only way to say so (never a fake end of body). */
+/* End the client connection: the response already started and cannot be completed, and a
+ * close is the only way to say so (never a fake end of body). */
 static void stream_abort(struct session *s, const char *why)
 {
 	log_ratelimited(
 		LOG_LVL_WARN, "client %s: %s; closing mid-response", s->cli->peer_text, why);
 	s->x.status = s->x.status ? s->x.status : 502;
 	phase_logging(s);
-	sess_kill(s);
+	/* Flush what the client was already promised, then close without the final chunk. */
+	sess_linger(s);
 }
 
 /* ------------------------------------------------------------------ parsing */
