@@ -22,9 +22,9 @@ static struct bufferevent *tcp_bev_new(
 {
 	(void)accepted;
 	(void)ctx;
-	/* DEFER_CALLBACKS keeps owner callbacks out of bufferevent internals, so an owner may
-	 * free the conn from any callback. */
-	return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	/* Callbacks run straight from the event loop (not deferred): owners may free the conn
+	 * from them, which libevent allows, and the stream layer never touches a freed one. */
+	return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 }
 
 const struct conn_transport conn_tcp = {

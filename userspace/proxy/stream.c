@@ -65,6 +65,7 @@ struct stream {
 	bool up_reused;	       /* taken from the idle pool */
 	bool up_eof;	       /* the upstream closed its side */
 	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
+	unsigned int wflags;   /* h1_write_head() flags of the upstream request */
 	bool idempotent;       /* may be replayed (RFC 9110 §9.2.2) */
 	bool expect;	       /* client sent Expect: 100-continue */
 	bool req_body;	       /* request has a body */
@@ -98,8 +99,6 @@ struct session {
 	bool shut;	       /* write side shut down while lingering */
 	bool dead;	       /* free when the outermost callback returns */
 	unsigned int depth;    /* callbacks on the stack */
-	struct h1_buf hb;      /* scratch for serialized response heads */
-	struct h1_buf reqhead; /* serialized upstream request head, kept for retries */
 	struct stream x;
 };
 
@@ -135,11 +134,9 @@ static struct evbuffer *cli_out(struct session *s)
 	return bufferevent_get_output(s->cli->bev);
 }
 
-static void timer_set(struct session *s, unsigned int ms)
+static void timer_set(struct session *s, const struct timeval *tv)
 {
-	struct timeval tv = ms_tv(ms);
-
-	evtimer_add(s->timer, &tv);
+	evtimer_add(s->timer, tv);
 }
 
 /* Copy h1_str <v> into <buf> as a C string (truncated to <size>). NULL for an absent one. */
@@ -175,8 +172,6 @@ static void sess_destroy(struct session *s)
 		event_free(s->timer);
 	if (s->total)
 		event_free(s->total);
-	h1_buf_free(&s->hb);
-	h1_buf_free(&s->reqhead);
 	free(s);
 }
 
@@ -200,7 +195,8 @@ static void sess_kill(struct session *s)
 	if (s->x.up)
 		bufferevent_disable(s->x.up->bev, EV_READ | EV_WRITE);
 	evtimer_del(s->timer);
-	evtimer_del(s->total);
+	if (s->total)
+		evtimer_del(s->total);
 }
 
 /* Drop the upstream side of the exchange without reuse, and its in-flight count. */
@@ -259,13 +255,18 @@ static void linger_flushed(struct session *s)
 static void sess_linger(struct session *s)
 {
 	upstream_drop(s);
-	evtimer_del(s->total);
+	if (s->total)
+		evtimer_del(s->total);
 	s->st = SS_LINGER;
 	s->x.rq = NULL;
 	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
 	bufferevent_enable(s->cli->bev, EV_READ | EV_WRITE);
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, 0);
-	timer_set(s, LINGER_MS);
+	{
+		struct timeval tv = ms_tv(LINGER_MS);
+
+		timer_set(s, &tv);
+	}
 	evbuffer_drain(cli_in(s), evbuffer_get_length(cli_in(s)));
 	linger_flushed(s);
 }
@@ -518,7 +519,6 @@ static int phase_upstream_request_filter(struct session *s)
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
 	const char *ip = s->cli->peer_text;
-	unsigned int flags = 0;
 	char via[96], fwd[256];
 	int err = 0;
 
@@ -560,16 +560,12 @@ static int phase_upstream_request_filter(struct session *s)
 		send_error(s, 431);
 		return -1;
 	}
+	/* Serialized at each connection attempt (retries resend the same head). */
 	m->minor = 1;
 	if (x->req_chunked)
-		flags |= H1_W_CHUNKED;
+		x->wflags |= H1_W_CHUNKED;
 	if (!x->be->cfg->keepalive)
-		flags |= H1_W_CLOSE;
-	s->reqhead.len = 0;
-	if (h1_buf_write_head(&s->reqhead, m, flags) < 0) {
-		send_error(s, 500);
-		return -1;
-	}
+		x->wflags |= H1_W_CLOSE;
 	return 0;
 }
 
@@ -587,7 +583,7 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	s->w->requests++;
 	s->st = SS_CONNECT;
 	evtimer_del(s->timer);
-	if (s->cfg->timeouts.total_ms) {
+	if (s->total) {
 		tv = ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
@@ -630,7 +626,15 @@ static void upstream_ready(struct session *s)
 
 	h1_parser_reset(s->rsp);
 	h1_parser_set_method(s->rsp, x->rq->method);
-	evbuffer_add(bufferevent_get_output(x->up->bev), s->reqhead.p, s->reqhead.len);
+	struct h1_buf *hb = &s->w->scratch;
+
+	hb->len = 0;
+	if (h1_buf_write_head(hb, x->rq, x->wflags) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(x->up->bev), hb->p, hb->len);
 	bufferevent_set_timeouts(x->up->bev, x->req_done ? &rt : NULL, &st);
 	s->st = SS_EXCHANGE;
 	if (!x->req_done) {
@@ -835,7 +839,7 @@ static void read_head(struct session *s)
 	case H1_EV_NONE:
 		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
 			s->st = SS_HEAD;
-			timer_set(s, s->cfg->timeouts.client_header_ms);
+			timer_set(s, s->w->t_header);
 		}
 		return;
 	case H1_EV_HEAD:
@@ -908,9 +912,9 @@ static int response_head(struct session *s, struct h1_msg *m)
 		if (m->status == 100 || x->cli_minor == 0 || m->status == 101)
 			return m->status == 101 ? -1 : 0;
 		h1_hdrs_strip_hop(&m->hdrs, 0);
-		s->hb.len = 0;
-		if (h1_buf_write_head(&s->hb, m, 0) == 0)
-			evbuffer_add(cli_out(s), s->hb.p, s->hb.len);
+		s->w->scratch.len = 0;
+		if (h1_buf_write_head(&s->w->scratch, m, 0) == 0)
+			evbuffer_add(cli_out(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
 	if (phase_response_filter(s, m) < 0)
@@ -939,10 +943,10 @@ static int response_head(struct session *s, struct h1_msg *m)
 	else if (x->cli_minor == 0)
 		flags |= H1_W_KEEP_ALIVE;
 	x->status = m->status;
-	s->hb.len = 0;
-	if (h1_buf_write_head(&s->hb, m, flags) < 0)
+	s->w->scratch.len = 0;
+	if (h1_buf_write_head(&s->w->scratch, m, flags) < 0)
 		return -1;
-	evbuffer_add(cli_out(s), s->hb.p, s->hb.len);
+	evbuffer_add(cli_out(s), s->w->scratch.p, s->w->scratch.len);
 	x->resp_head_sent = true;
 	return 0;
 }
@@ -955,7 +959,8 @@ static void stream_finish(struct session *s, bool reuse)
 	struct server_pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
-	evtimer_del(s->total);
+	if (s->total)
+		evtimer_del(s->total);
 	if (x->up) {
 		struct conn *c = x->up;
 
@@ -983,7 +988,8 @@ static void stream_finish(struct session *s, bool reuse)
 	}
 	if (!evbuffer_get_length(cli_in(s)))
 		h1_parser_trim(s->rqp);
-	timer_set(s, s->cfg->timeouts.keepalive_ms);
+	h1_parser_trim(s->rsp);
+	timer_set(s, s->w->t_keepalive);
 	drive_client(s);
 }
 
@@ -1276,12 +1282,11 @@ void stream_accept(
 	s->rqp = h1_parser_new(H1_REQUEST, &rl);
 	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
 	s->timer = evtimer_new(w->base, on_timer, s);
-	s->total = evtimer_new(w->base, on_total, s);
-	h1_buf_init(&s->hb, 0);
-	h1_buf_init(&s->reqhead, 0);
+	if (c->timeouts.total_ms)
+		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->n_conns++;
-	if (!s->cli || !s->rqp || !s->rsp || !s->timer || !s->total) {
+	if (!s->cli || !s->rqp || !s->rsp || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -1306,7 +1311,7 @@ void stream_accept(
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, c->limits.buffer_size);
 	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);
 	s->st = SS_HEAD;
-	timer_set(s, c->timeouts.client_header_ms);
+	timer_set(s, w->t_header);
 }
 
 void stream_release_all(struct worker *w)
