@@ -92,13 +92,13 @@ struct session {
 	struct event *timer;   /* header, keep-alive or linger timer */
 	struct event *total;   /* timeouts.total of the current exchange */
 	enum sess_state st;
-	unsigned int nreq;     /* requests started on this connection */
-	bool close_after;      /* close once the current response is sent */
-	bool cli_paused;       /* client reads paused: upstream output full */
-	bool up_paused;	       /* upstream reads paused: client output full */
-	bool shut;	       /* write side shut down while lingering */
-	bool dead;	       /* free when the outermost callback returns */
-	unsigned int depth;    /* callbacks on the stack */
+	unsigned int nreq;  /* requests started on this connection */
+	bool close_after;   /* close once the current response is sent */
+	bool cli_paused;    /* client reads paused: upstream output full */
+	bool up_paused;	    /* upstream reads paused: client output full */
+	bool shut;	    /* write side shut down while lingering */
+	bool dead;	    /* free when the outermost callback returns */
+	unsigned int depth; /* callbacks on the stack */
 	struct stream x;
 };
 
@@ -132,6 +132,22 @@ static struct evbuffer *cli_in(struct session *s)
 static struct evbuffer *cli_out(struct session *s)
 {
 	return bufferevent_get_output(s->cli->bev);
+}
+
+/* Bytes for the client are staged and sent when the callback ends (sess_leave()). */
+static struct evbuffer *cli_stage(struct session *s)
+{
+	return s->w->cstage;
+}
+
+static struct evbuffer *up_stage(struct session *s)
+{
+	return s->w->ustage;
+}
+
+static struct evbuffer *up_out(struct session *s)
+{
+	return bufferevent_get_output(s->x.up->bev);
 }
 
 static void timer_set(struct session *s, const struct timeval *tv)
@@ -182,8 +198,49 @@ static void sess_enter(struct session *s)
 	s->depth++;
 }
 
+static void linger_flushed(struct session *s);
+
+/* The end of a callback: send what was staged, and wake a paused side whose peer's output
+ * drained, through a deferred callback so that this one can return first. */
+static void sess_flush(struct session *s)
+{
+	size_t bs = s->cfg->limits.buffer_size;
+
+	if (evbuffer_get_length(cli_stage(s)))
+		conn_send(s->cli, cli_stage(s));
+	if (evbuffer_get_length(up_stage(s))) {
+		if (s->x.up)
+			conn_send(s->x.up, up_stage(s));
+		else
+			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	}
+	if (s->st == SS_LINGER) {
+		linger_flushed(s);
+		return;
+	}
+	if (s->up_paused && s->x.up && evbuffer_get_length(cli_out(s)) < bs) {
+		s->up_paused = false;
+		bufferevent_enable(s->x.up->bev, EV_READ);
+		bufferevent_trigger(s->x.up->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+	if (s->cli_paused && s->x.up && evbuffer_get_length(up_out(s)) < bs) {
+		s->cli_paused = false;
+		bufferevent_enable(s->cli->bev, EV_READ);
+		bufferevent_trigger(s->cli->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+}
+
 static void sess_leave(struct session *s)
 {
+	if (s->depth == 1) {
+		if (!s->dead) {
+			sess_flush(s);
+		} else {
+			/* The stages are the worker's: leave them empty for the next session. */
+			evbuffer_drain(cli_stage(s), evbuffer_get_length(cli_stage(s)));
+			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+		}
+	}
 	if (--s->depth == 0 && s->dead)
 		sess_destroy(s);
 }
@@ -212,6 +269,7 @@ static void upstream_drop(struct session *s)
 		backend_done(&s->w->bws[x->be_idx], x->srv);
 		x->srv = -1;
 	}
+	evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
 	s->up_paused = false;
 }
 
@@ -245,7 +303,7 @@ static void phase_logging(struct session *s)
  * that destroys the response before the client reads it. */
 static void linger_flushed(struct session *s)
 {
-	if (s->shut || evbuffer_get_length(cli_out(s)))
+	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
 		return;
 	s->shut = true;
 	if (shutdown(bufferevent_getfd(s->cli->bev), SHUT_WR) < 0)
@@ -268,7 +326,7 @@ static void sess_linger(struct session *s)
 		timer_set(s, &tv);
 	}
 	evbuffer_drain(cli_in(s), evbuffer_get_length(cli_in(s)));
-	linger_flushed(s);
+	/* sess_leave() sends the staged answer and half-closes once it is out. */
 }
 
 /* Answer with a canned <status> (before any response byte went out) and close. */
@@ -278,7 +336,7 @@ static void send_error(struct session *s, int status)
 	const char *r = h1_error_response(status, &len);
 
 	BUG_ON(s->x.resp_head_sent);
-	evbuffer_add(cli_out(s), r, len);
+	evbuffer_add(cli_stage(s), r, len);
 	s->x.status = status;
 	s->x.resp_head_sent = true;
 	phase_logging(s);
@@ -634,12 +692,12 @@ static void upstream_ready(struct session *s)
 		send_error(s, 500);
 		return;
 	}
-	evbuffer_add(bufferevent_get_output(x->up->bev), hb->p, hb->len);
+	evbuffer_add(up_stage(s), hb->p, hb->len);
 	bufferevent_set_timeouts(x->up->bev, x->req_done ? &rt : NULL, &st);
 	s->st = SS_EXCHANGE;
 	if (!x->req_done) {
 		if (x->req_body && x->expect && x->cli_minor >= 1)
-			evbuffer_add(cli_out(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
+			evbuffer_add(cli_stage(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
 		bufferevent_set_timeouts(s->cli->bev, x->req_body ? &bt : NULL, &st);
 		drive_client(s);
 	}
@@ -698,6 +756,7 @@ static bool retry(struct session *s, bool stale)
 		conn_free(x->up);
 		x->up = NULL;
 	}
+	evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
 	s->up_paused = false;
 	if (stale) {
 		/* A keep-alive connection the server closed as we reused it: not the server's
@@ -765,13 +824,13 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 static void pump_request(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct evbuffer *in = cli_in(s), *out = bufferevent_get_output(x->up->bev);
+	struct evbuffer *in = cli_in(s), *out = up_stage(s);
 	size_t bs = s->cfg->limits.buffer_size;
 	char ch[H1_CHUNK_HDR_MAX];
 	struct h1_event ev;
 
 	while (!s->dead && s->st == SS_EXCHANGE && !x->req_done) {
-		size_t olen = evbuffer_get_length(out), n;
+		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(up_out(s)), n;
 
 		if (olen >= bs) {
 			bufferevent_disable(s->cli->bev, EV_READ);
@@ -914,7 +973,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 		h1_hdrs_strip_hop(&m->hdrs, 0);
 		s->w->scratch.len = 0;
 		if (h1_buf_write_head(&s->w->scratch, m, 0) == 0)
-			evbuffer_add(cli_out(s), s->w->scratch.p, s->w->scratch.len);
+			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
 	if (phase_response_filter(s, m) < 0)
@@ -946,7 +1005,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 	s->w->scratch.len = 0;
 	if (h1_buf_write_head(&s->w->scratch, m, flags) < 0)
 		return -1;
-	evbuffer_add(cli_out(s), s->w->scratch.p, s->w->scratch.len);
+	evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 	x->resp_head_sent = true;
 	return 0;
 }
@@ -1003,10 +1062,10 @@ static void response_done(struct session *s, const struct h1_hdrs *trailers, boo
 		size_t need = h1_write_last_chunk(NULL, 0, trailers);
 		struct evbuffer_iovec v;
 
-		if (evbuffer_reserve_space(cli_out(s), need + 1, &v, 1) == 1) {
+		if (evbuffer_reserve_space(cli_stage(s), need + 1, &v, 1) == 1) {
 			h1_write_last_chunk(v.iov_base, need + 1, trailers);
 			v.iov_len = need;
-			evbuffer_commit_space(cli_out(s), &v, 1);
+			evbuffer_commit_space(cli_stage(s), &v, 1);
 		}
 	}
 	reuse = !up_closed && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
@@ -1038,8 +1097,8 @@ static void drive_response(struct session *s)
 	struct h1_event ev;
 
 	while (!s->dead && s->st == SS_EXCHANGE && x->up) {
-		struct evbuffer *in = bufferevent_get_input(x->up->bev), *out = cli_out(s);
-		size_t olen = evbuffer_get_length(out), n;
+		struct evbuffer *in = bufferevent_get_input(x->up->bev), *out = cli_stage(s);
+		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(cli_out(s)), n;
 
 		if (olen >= bs) {
 			bufferevent_disable(x->up->bev, EV_READ);
