@@ -6,7 +6,7 @@
 # and daemon mode with a pid file.
 
 ALL_TESTS="test_interim test_close_delimited test_chunked_trailers test_keepalive_timeout \
- test_retry_reset test_total_timeout test_daemon"
+ test_retry_reset test_total_timeout test_daemon test_selection"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -163,6 +163,64 @@ test_daemon() {
 	for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$pid" 2>/dev/null && fail "daemon did not stop on SIGTERM"
 	[ ! -e "$TMPD/pingd.pid" ] || fail "pid file left behind"
+}
+
+# Each selection through pingd against two echo origins: hashing pools keep a key on one
+# peer, the others spread.
+test_selection() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin echo || return 1
+	local p1=$PYO_PORT l1=$PYO_LOG
+	start_pyorigin echo || return 1
+	local p2=$PYO_PORT l2=$PYO_LOG sel key i n1 n2
+	for sel in round_robin weighted_round_robin least_conn ketama:header:X-User \
+		ketama:cookie:sid maglev:header:X-User maglev:client_addr maglev:uri; do
+		key=${sel#*:}
+		[ "$key" = "$sel" ] && key=uri
+		free_port || return 1
+		LISTEN_PORT=$PORT
+		cat >"$TMPD/sel.yaml" <<YAML
+workers: 1
+listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
+upstreams:
+  - name: o
+    selection: ${sel%%:*}
+    hash_key: '$key'
+    servers: [{address: '127.0.0.1:$p1'}, {address: '127.0.0.1:$p2'}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+		: >"$l1"
+		: >"$l2"
+		start_pingd -c "$TMPD/sel.yaml" || return 1
+		for ((i = 0; i < 20; i++)); do
+			curl -s -o /dev/null -H 'X-User: alice' -b 'sid=s1' \
+				"http://127.0.0.1:$PINGD_PORT/same" || fail "$sel: request failed"
+		done
+		n1=$(wc -l <"$l1")
+		n2=$(wc -l <"$l2")
+		log "$sel: $n1 / $n2"
+		[ $((n1 + n2)) = 20 ] || fail "$sel: $((n1 + n2)) requests arrived"
+		case $sel in
+		ketama* | maglev*)
+			[ "$n1" = 0 ] || [ "$n2" = 0 ] || fail "$sel: one key went to both peers"
+			if [ "$key" != client_addr ]; then
+				# Different keys do spread.
+				: >"$l1"
+				: >"$l2"
+				for ((i = 0; i < 20; i++)); do
+					curl -s -o /dev/null -H "X-User: u$i" -b "sid=s$i" \
+						"http://127.0.0.1:$PINGD_PORT/k$i"
+				done
+				log "$sel, 20 keys: $(wc -l <"$l1") / $(wc -l <"$l2")"
+				[ -s "$l1" ] && [ -s "$l2" ] || fail "$sel: 20 keys all on one peer"
+			fi ;;
+		*)
+			[ "$n1" = 10 ] || fail "$sel: not spread evenly" ;;
+		esac
+		kill "$PINGD_PID"
+		wait "$PINGD_PID" 2>/dev/null
+	done
 }
 
 run_tests "$@"

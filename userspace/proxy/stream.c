@@ -1068,7 +1068,7 @@ static void response_done(struct session *s, const struct h1_hdrs *trailers, boo
 			evbuffer_commit_space(cli_stage(s), &v, 1);
 		}
 	}
-	reuse = !up_closed && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
+	reuse = !up_closed && !x->up_eof && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
 		m->framing != H1_BODY_CLOSE && x->be->cfg->keepalive &&
 		!evbuffer_get_length(bufferevent_get_input(x->up->bev));
 	stream_finish(s, reuse);
