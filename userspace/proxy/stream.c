@@ -166,6 +166,41 @@ static const char *cstr(const struct h1_str *v, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ lifetime */
 
+/* Give <s> a response parser for its exchange, from the worker's cache if it has one. */
+static int rsp_take(struct session *s)
+{
+	struct worker *w = s->w;
+	struct h1_limits pl = {
+		.max_head = s->cfg->limits.max_header_size,
+		.max_headers = s->cfg->limits.max_headers,
+	};
+
+	if (s->rsp)
+		return 0;
+	if (w->n_rsp_cache) {
+		s->rsp = w->rsp_cache[--w->n_rsp_cache];
+		return 0;
+	}
+	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
+	return s->rsp ? 0 : -ENOMEM;
+}
+
+/* Return the response parser of <s> to the cache (or free it when the cache is full). */
+static void rsp_give(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (!s->rsp)
+		return;
+	if (w->n_rsp_cache < sizeof(w->rsp_cache) / sizeof(w->rsp_cache[0])) {
+		h1_parser_reset(s->rsp);
+		w->rsp_cache[w->n_rsp_cache++] = s->rsp;
+	} else {
+		h1_parser_free(s->rsp);
+	}
+	s->rsp = NULL;
+}
+
 static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
@@ -183,7 +218,7 @@ static void sess_destroy(struct session *s)
 		backend_done(&w->bws[s->x.be_idx], s->x.srv);
 	conn_free(s->cli);
 	h1_parser_free(s->rqp);
-	h1_parser_free(s->rsp);
+	rsp_give(s);
 	if (s->timer)
 		event_free(s->timer);
 	if (s->total)
@@ -317,6 +352,7 @@ static void sess_linger(struct session *s)
 		evtimer_del(s->total);
 	s->st = SS_LINGER;
 	s->x.rq = NULL;
+	rsp_give(s);
 	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
 	bufferevent_enable(s->cli->bev, EV_READ | EV_WRITE);
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, 0);
@@ -648,6 +684,11 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	if (phase_request_filter(s) < 0 || phase_upstream_peer(s) < 0 ||
 		phase_upstream_request_filter(s) < 0)
 		return;
+	if (rsp_take(s) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
 	connect_upstream(s);
 }
 
@@ -1047,7 +1088,7 @@ static void stream_finish(struct session *s, bool reuse)
 	}
 	if (!evbuffer_get_length(cli_in(s)))
 		h1_parser_trim(s->rqp);
-	h1_parser_trim(s->rsp);
+	rsp_give(s);
 	timer_set(s, s->w->t_keepalive);
 	drive_client(s);
 }
@@ -1313,10 +1354,6 @@ void stream_accept(
 		.max_headers = c->limits.max_headers,
 		.max_body = c->limits.max_body_size,
 	};
-	struct h1_limits pl = {
-		.max_head = c->limits.max_header_size,
-		.max_headers = c->limits.max_headers,
-	};
 	struct session *s;
 
 	if (w->n_conns >= c->limits.max_connections) {
@@ -1339,13 +1376,12 @@ void stream_accept(
 	s->x.srv = -1;
 	s->cli = conn_accepted(w->base, &conn_tcp, fd, sa, len);
 	s->rqp = h1_parser_new(H1_REQUEST, &rl);
-	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
 		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->n_conns++;
-	if (!s->cli || !s->rqp || !s->rsp || !s->timer || (c->timeouts.total_ms && !s->total)) {
+	if (!s->cli || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -1357,7 +1393,6 @@ void stream_accept(
 			TAILQ_REMOVE(&w->sessions, s, link);
 			w->n_conns--;
 			h1_parser_free(s->rqp);
-			h1_parser_free(s->rsp);
 			if (s->timer)
 				event_free(s->timer);
 			if (s->total)
@@ -1379,4 +1414,6 @@ void stream_release_all(struct worker *w)
 
 	while ((s = TAILQ_FIRST(&w->sessions)))
 		sess_destroy(s);
+	while (w->n_rsp_cache)
+		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
 }

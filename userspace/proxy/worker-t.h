@@ -19,6 +19,7 @@ struct listener;
 struct route_table;
 struct server_pool;
 struct session;
+struct h1_parser;
 
 /* What every worker reads and none writes: built from one config. */
 struct pingd_rt {
@@ -41,10 +42,13 @@ struct worker {
 	bool paused;				    /* listeners paused at max_connections */
 	uint64_t requests;			    /* requests started */
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
-	struct h1_buf scratch;		   /* serialized heads, used and emptied synchronously */
-	struct evbuffer *cstage;	   /* bytes for the current session's client, and ... */
-	struct evbuffer *ustage;	   /* ... for its upstream: sent in one write when the
-					    * callback ends, empty between callbacks */
+	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
+	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
+	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
+					  * callback ends, empty between callbacks */
+	struct h1_parser *rsp_cache[64]; /* idle response parsers, handed to exchanges so
+					  * idle client connections hold none */
+	unsigned int n_rsp_cache;
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 };
