@@ -36,8 +36,10 @@ struct worker {
 	const struct pingd_rt *rt;
 	struct listener **listeners; /* one per cfg->listeners */
 	size_t n_listeners;
-	struct backend_wstate *bws;		    /* one per backend */
-	struct server_pool **pools;		    /* [backend][server] */
+	struct backend_wstate *bws; /* one per backend */
+	struct server_pool **pools; /* [backend][server] */
+	int stop_fd;		    /* eventfd: another thread asks the loop to end */
+	struct event *stop_ev;
 	unsigned int n_conns;			    /* client connections open */
 	bool paused;				    /* listeners paused at max_connections */
 	uint64_t requests;			    /* requests started */
