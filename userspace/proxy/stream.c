@@ -1356,15 +1356,6 @@ void stream_accept(
 	};
 	struct session *s;
 
-	if (w->n_conns >= c->limits.max_connections) {
-		log_ratelimited(LOG_LVL_WARN, "worker %u: %u connections, pausing accept", w->id,
-			w->n_conns);
-		close(fd);
-		for (size_t i = 0; i < w->n_listeners; i++)
-			listener_pause(w->listeners[i], true);
-		w->paused = true;
-		return;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
@@ -1381,6 +1372,15 @@ void stream_accept(
 		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->n_conns++;
+	/* At the limit, stop accepting: further clients wait in the kernel's backlog until a
+	 * connection ends (sess_destroy() resumes), rather than being accepted and dropped. */
+	if (w->n_conns >= c->limits.max_connections && !w->paused) {
+		log_ratelimited(LOG_LVL_WARN, "worker %u: %u connections, pausing accept", w->id,
+			w->n_conns);
+		for (size_t i = 0; i < w->n_listeners; i++)
+			listener_pause(w->listeners[i], true);
+		w->paused = true;
+	}
 	if (!s->cli || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
