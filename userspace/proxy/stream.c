@@ -166,42 +166,6 @@ static const char *cstr(const struct h1_str *v, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ lifetime */
 
-/* Give <s> a request parser, from the worker's cache if it has one. */
-static int rqp_take(struct session *s)
-{
-	struct worker *w = s->w;
-	struct h1_limits rl = {
-		.max_head = s->cfg->limits.max_header_size,
-		.max_headers = s->cfg->limits.max_headers,
-		.max_body = s->cfg->limits.max_body_size,
-	};
-
-	if (s->rqp)
-		return 0;
-	if (w->n_rqp_cache) {
-		s->rqp = w->rqp_cache[--w->n_rqp_cache];
-		return 0;
-	}
-	s->rqp = h1_parser_new(H1_REQUEST, &rl);
-	return s->rqp ? 0 : -ENOMEM;
-}
-
-/* Return the request parser of <s>, which must be between messages, to the cache. */
-static void rqp_give(struct session *s)
-{
-	struct worker *w = s->w;
-
-	if (!s->rqp)
-		return;
-	if (w->n_rqp_cache < sizeof(w->rqp_cache) / sizeof(w->rqp_cache[0])) {
-		h1_parser_reset(s->rqp);
-		w->rqp_cache[w->n_rqp_cache++] = s->rqp;
-	} else {
-		h1_parser_free(s->rqp);
-	}
-	s->rqp = NULL;
-}
-
 /* Give <s> a response parser for its exchange, from the worker's cache if it has one. */
 static int rsp_take(struct session *s)
 {
@@ -254,7 +218,6 @@ static void sess_destroy(struct session *s)
 		backend_done(&w->bws[s->x.be_idx], s->x.srv);
 	conn_free(s->cli);
 	h1_parser_free(s->rqp);
-	s->rqp = NULL;
 	rsp_give(s);
 	if (s->timer)
 		event_free(s->timer);
@@ -971,11 +934,6 @@ static void read_head(struct session *s)
 	struct h1_event ev;
 	size_t n;
 
-	if (rqp_take(s) < 0) {
-		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory", s->cli->peer_text);
-		sess_kill(s);
-		return;
-	}
 	n = parse_step(s->rqp, in, SIZE_MAX, &ev);
 	switch (ev.type) {
 	case H1_EV_NONE:
@@ -1128,9 +1086,8 @@ static void stream_finish(struct session *s, bool reuse)
 		s->cli_paused = false;
 		bufferevent_enable(s->cli->bev, EV_READ);
 	}
-	/* Nothing of the next request yet: an idle connection keeps no parser. */
-	if (!evbuffer_get_length(cli_in(s)) && h1_parser_idle(s->rqp))
-		rqp_give(s);
+	if (!evbuffer_get_length(cli_in(s)))
+		h1_parser_trim(s->rqp);
 	rsp_give(s);
 	timer_set(s, s->w->t_keepalive);
 	drive_client(s);
@@ -1392,6 +1349,11 @@ void stream_accept(
 	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
 {
 	const struct cfg *c = w->rt->cfg;
+	struct h1_limits rl = {
+		.max_head = c->limits.max_header_size,
+		.max_headers = c->limits.max_headers,
+		.max_body = c->limits.max_body_size,
+	};
 	struct session *s;
 
 	s = calloc(1, sizeof(*s));
@@ -1404,6 +1366,7 @@ void stream_accept(
 	s->listener = idx;
 	s->x.srv = -1;
 	s->cli = conn_accepted(w->base, &conn_tcp, fd, sa, len);
+	s->rqp = h1_parser_new(H1_REQUEST, &rl);
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
 		s->total = evtimer_new(w->base, on_total, s);
@@ -1418,7 +1381,7 @@ void stream_accept(
 			listener_pause(w->listeners[i], true);
 		w->paused = true;
 	}
-	if (!s->cli || !s->timer || (c->timeouts.total_ms && !s->total)) {
+	if (!s->cli || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -1429,6 +1392,7 @@ void stream_accept(
 		else {
 			TAILQ_REMOVE(&w->sessions, s, link);
 			w->n_conns--;
+			h1_parser_free(s->rqp);
 			if (s->timer)
 				event_free(s->timer);
 			if (s->total)
@@ -1452,6 +1416,4 @@ void stream_release_all(struct worker *w)
 		sess_destroy(s);
 	while (w->n_rsp_cache)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
-	while (w->n_rqp_cache)
-		h1_parser_free(w->rqp_cache[--w->n_rqp_cache]);
 }

@@ -48,11 +48,9 @@ struct worker {
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
 	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
 					  * callback ends, empty between callbacks */
-	struct h1_parser *rsp_cache[64]; /* idle response parsers ... */
+	struct h1_parser *rsp_cache[64]; /* idle response parsers, handed to exchanges so
+					  * idle client connections hold none */
 	unsigned int n_rsp_cache;
-	struct h1_parser *rqp_cache[64]; /* ... and request parsers, handed out per exchange
-					  * so idle client connections hold none */
-	unsigned int n_rqp_cache;
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 };
