@@ -1061,6 +1061,12 @@ static void stream_finish(struct session *s, bool reuse)
 	phase_logging(s);
 	if (s->total)
 		evtimer_del(s->total);
+	if (evbuffer_get_length(up_stage(s))) {
+		/* Request bytes still unsent: the server answered early, so the connection is
+		 * mid-request and cannot carry another one. */
+		reuse = false;
+		evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	}
 	if (x->up) {
 		struct conn *c = x->up;
 
