@@ -78,7 +78,7 @@ struct stream {
 	int status;	       /* status sent to the client */
 	uint64_t bytes_out;    /* response body bytes sent to the client */
 	uint64_t start_us;     /* monotonic */
-	char upstream[64];     /* peer that answered, for logs */
+	const char *upstream;  /* peer that answered, for logs (config storage) */
 };
 
 struct session {
@@ -321,7 +321,7 @@ static void phase_logging(struct session *s)
 	rec.status = x->status;
 	rec.bytes_sent = x->bytes_out;
 	rec.version_minor = x->cli_minor;
-	rec.upstream = x->upstream[0] ? x->upstream : NULL;
+	rec.upstream = x->upstream;
 	rec.duration_us = x->start_us ? now_us() - x->start_us : 0;
 	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
 	if (x->rq) {
@@ -555,6 +555,23 @@ static int phase_upstream_peer(struct session *s)
 	return 0;
 }
 
+/* "1.<minor> <name>" into <buf> of <size> bytes (truncating <name>); returns the length. On
+ * every request, so no printf. */
+static size_t via_value(char *buf, size_t size, unsigned int minor, const char *name)
+{
+	size_t nl = strlen(name);
+
+	if (nl > size - 5)
+		nl = size - 5;
+	buf[0] = '1';
+	buf[1] = '.';
+	buf[2] = (char)('0' + (minor % 10));
+	buf[3] = ' ';
+	memcpy(buf + 4, name, nl);
+	buf[4 + nl] = '\0';
+	return 4 + nl;
+}
+
 /* Append <val> to the list-valued field <name>, merging existing fields into one. */
 static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
 {
@@ -643,8 +660,9 @@ static int phase_upstream_request_filter(struct session *s)
 		err = hdr_append_list(h, "Forwarded", fwd);
 	}
 	if (!err && pc->via) {
-		snprintf(via, sizeof(via), "1.%u %s", x->cli_minor, pc->server_name);
-		err = h1_hdrs_add(h, "Via", 3, via, strlen(via));
+		size_t vl = via_value(via, sizeof(via), x->cli_minor, pc->server_name);
+
+		err = h1_hdrs_add(h, "Via", 3, via, vl);
 	}
 	if (!err)
 		err = apply_hdr_ops(h, &x->route->request_headers);
@@ -749,7 +767,6 @@ static void upstream_attach(struct session *s, struct conn *c)
 	unsigned int bs = s->cfg->limits.buffer_size;
 
 	s->x.up = c;
-	snprintf(s->x.upstream, sizeof(s->x.upstream), "%s", c->peer_text);
 	conn_set_cbs(c, up_read, up_write, up_event, s);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, bs);
 	bufferevent_setwatermark(c->bev, EV_WRITE, bs / 2, 0);
@@ -764,6 +781,7 @@ static void connect_upstream(struct session *s)
 	struct conn *c;
 
 	x->attempts++;
+	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
 	c = server_pool_get(pool);
@@ -776,7 +794,6 @@ static void connect_upstream(struct session *s)
 	x->up_reused = false;
 	c = conn_connect(s->w->base, &conn_tcp, addr);
 	if (!c) {
-		snprintf(x->upstream, sizeof(x->upstream), "%s", addr->text);
 		fail_to_connect(s, errno, false);
 		return;
 	}
@@ -993,8 +1010,9 @@ static int phase_response_filter(struct session *s, struct h1_msg *m)
 	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
 		err = -ENOSPC;
 	if (!err && pc->via) {
-		snprintf(via, sizeof(via), "1.%u %s", m->minor, pc->server_name);
-		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, strlen(via));
+		size_t vl = via_value(via, sizeof(via), m->minor, pc->server_name);
+
+		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
 	}
 	if (!err)
 		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
