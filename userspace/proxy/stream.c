@@ -724,26 +724,24 @@ static struct server_pool *cur_pool(struct session *s)
 /* The request is fully read: from now on the upstream owes us a response. */
 static void request_done(struct session *s)
 {
-	struct timeval rt = ms_tv(s->cfg->timeouts.upstream_read_ms);
-	struct timeval st = ms_tv(s->cfg->timeouts.send_ms);
+	struct worker *w = s->w;
 
 	s->x.req_done = true;
-	bufferevent_set_timeouts(s->cli->bev, NULL, &st);
+	if (s->x.req_body)
+		bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
 	if (s->x.up && s->x.up->connected)
-		bufferevent_set_timeouts(s->x.up->bev, &rt, &st);
+		bufferevent_set_timeouts(s->x.up->bev, w->t_upread, w->t_send);
 }
 
 /* The upstream connection is usable: send the head, then let the body flow. */
 static void upstream_ready(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct timeval st = ms_tv(s->cfg->timeouts.send_ms);
-	struct timeval bt = ms_tv(s->cfg->timeouts.client_body_ms);
-	struct timeval rt = ms_tv(s->cfg->timeouts.upstream_read_ms);
+	struct worker *w = s->w;
+	struct h1_buf *hb = &w->scratch;
 
 	h1_parser_reset(s->rsp);
 	h1_parser_set_method(s->rsp, x->rq->method);
-	struct h1_buf *hb = &s->w->scratch;
 
 	hb->len = 0;
 	if (h1_buf_write_head(hb, x->rq, x->wflags) < 0) {
@@ -752,12 +750,18 @@ static void upstream_ready(struct session *s)
 		return;
 	}
 	evbuffer_add(up_stage(s), hb->p, hb->len);
-	bufferevent_set_timeouts(x->up->bev, x->req_done ? &rt : NULL, &st);
+	/* Timeouts are libevent common timeouts (O(1) to re-arm on every read and write).
+	 * Without a body, request_done() comes in this same call and sets the upstream's. */
+	if (x->req_done)
+		bufferevent_set_timeouts(x->up->bev, w->t_upread, w->t_send);
+	else if (x->req_body)
+		bufferevent_set_timeouts(x->up->bev, NULL, w->t_send);
 	s->st = SS_EXCHANGE;
 	if (!x->req_done) {
 		if (x->req_body && x->expect && x->cli_minor >= 1)
 			evbuffer_add(cli_stage(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
-		bufferevent_set_timeouts(s->cli->bev, x->req_body ? &bt : NULL, &st);
+		if (x->req_body)
+			bufferevent_set_timeouts(s->cli->bev, w->t_body, w->t_send);
 		drive_client(s);
 	}
 }
@@ -777,7 +781,6 @@ static void connect_upstream(struct session *s)
 	struct stream *x = &s->x;
 	struct server_pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
-	struct timeval ct = ms_tv(s->cfg->timeouts.connect_ms);
 	struct conn *c;
 
 	x->attempts++;
@@ -800,7 +803,7 @@ static void connect_upstream(struct session *s)
 	pool->opened++;
 	upstream_attach(s, c);
 	/* libevent times a connect with the write timeout. */
-	bufferevent_set_timeouts(c->bev, NULL, &ct);
+	bufferevent_set_timeouts(c->bev, NULL, s->w->t_connect);
 }
 
 /* Try another server (or, after a stale pooled connection, the same one on a fresh
@@ -1105,7 +1108,6 @@ static void stream_finish(struct session *s, bool reuse)
 		return;
 	}
 	s->st = SS_IDLE;
-	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
 	if (s->cli_paused) {
 		s->cli_paused = false;
 		bufferevent_enable(s->cli->bev, EV_READ);
@@ -1425,6 +1427,7 @@ void stream_accept(
 		}
 		return;
 	}
+	bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
 	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, c->limits.buffer_size);
 	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);
