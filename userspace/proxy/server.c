@@ -22,6 +22,7 @@ void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct
 	p->opened = 0;
 }
 
+/* Take <c> out of the idle pool and close it. */
 static void pool_drop(struct server_pool *p, struct conn *c)
 {
 	TAILQ_REMOVE(&p->idle, c, pool_link);

@@ -42,6 +42,18 @@
 		}                                                               \
 	} while (0)
 
+/*
+ * A session moves through these states:
+ *
+ *   accept -> HEAD --head--> CONNECT --upstream ready--> EXCHANGE --response done--> IDLE
+ *                ^                                                                   |
+ *                +------------------- first byte of the next request ----------------+
+ *
+ * and to LINGER from anywhere once the last response is queued (an error answer, a
+ * "Connection: close", a response that cannot be completed). Timers: HEAD has
+ * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
+ * the bufferevent timeouts (connect, client_body, upstream_read, send) and total.
+ */
 enum sess_state {
 	SS_IDLE = 0, /* between requests: keep-alive timer */
 	SS_HEAD,     /* reading a request head: client_header timer */
@@ -102,8 +114,14 @@ struct session {
 	struct stream x;
 };
 
+/* Consume client input as the state allows: a head when idle, body bytes during the
+ * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
 static void drive_client(struct session *s);
+/* Move the upstream response to the client while its output has room; pause the upstream
+ * when it has none (sess_flush() or cli_write() resumes it). */
 static void drive_response(struct session *s);
+/* Get a connection to the selected server: an idle pooled one at once, else a new connect
+ * whose outcome arrives in up_event(). */
 static void connect_upstream(struct session *s);
 static void fail_to_connect(struct session *s, int err, bool timed_out);
 
@@ -186,6 +204,7 @@ static int rsp_take(struct session *s)
 }
 
 /* Return the response parser of <s> to the cache (or free it when the cache is full). */
+
 static void rsp_give(struct session *s)
 {
 	struct worker *w = s->w;
@@ -201,6 +220,7 @@ static void rsp_give(struct session *s)
 	s->rsp = NULL;
 }
 
+/* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
 static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
@@ -280,6 +300,7 @@ static void sess_leave(struct session *s)
 		sess_destroy(s);
 }
 
+/* Mark <s> for destruction and silence its events; the memory goes in sess_leave(). */
 static void sess_kill(struct session *s)
 {
 	s->dead = true;
@@ -345,6 +366,8 @@ static void linger_flushed(struct session *s)
 		sess_kill(s);
 }
 
+/* Enter LINGER: drop the upstream, stop reading requests (unread bytes are discarded),
+ * and close once the queued answer is out and the client closed or LINGER_MS passed. */
 static void sess_linger(struct session *s)
 {
 	upstream_drop(s);
@@ -424,6 +447,7 @@ static size_t parse_step(
 
 /* ------------------------------------------------------------------ request phases */
 
+/* Methods a client may expect to be repeated safely, so that a retry is allowed. */
 static bool method_idempotent(enum h1_method m)
 {
 	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_OPTIONS ||
@@ -497,6 +521,7 @@ static int phase_request_filter(struct session *s)
 }
 
 /* The bytes a hashing pool hashes for this request. */
+
 static uint64_t request_hash(struct session *s)
 {
 	const struct backend *be = s->x.be;
@@ -598,6 +623,7 @@ static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
 	return h1_hdrs_set(h, name, nl, buf, n);
 }
 
+/* A route's header rewrites, in order. Returns 0 or the first h1_hdrs_* error. */
 static int apply_hdr_ops(struct h1_hdrs *h, const struct cfg_hdr_ops *ops)
 {
 	int err = 0;
@@ -712,10 +738,12 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 
 /* ------------------------------------------------------------------ upstream connection */
 
+/* Event callbacks: each one is a sess_enter()/sess_leave() pair around the work. */
 static void up_read(struct conn *c, void *arg);
 static void up_write(struct conn *c, void *arg);
 static void up_event(struct conn *c, short what, void *arg);
 
+/* The idle pool of the server the exchange uses. */
 static struct server_pool *cur_pool(struct session *s)
 {
 	return &s->w->pools[s->x.be_idx][s->x.srv];
@@ -766,6 +794,8 @@ static void upstream_ready(struct session *s)
 	}
 }
 
+/* Make <c> the exchange's upstream connection: callbacks, and a read watermark so an
+ * upstream that outruns the client fills at most buffer_size of our memory. */
 static void upstream_attach(struct session *s, struct conn *c)
 {
 	unsigned int bs = s->cfg->limits.buffer_size;
@@ -1022,6 +1052,10 @@ static int phase_response_filter(struct session *s, struct h1_msg *m)
 	return err;
 }
 
+/* An upstream head: relay a 1xx (not 100, which pingd sends itself, and never to
+ * HTTP/1.0), or run response_filter on the final head and choose the client framing:
+ * Content-Length as is, chunked or close-delimited re-framed as chunked for HTTP/1.1 and
+ * close-delimited for HTTP/1.0. Returns 0, or -1 when the head cannot be forwarded. */
 static int response_head(struct session *s, struct h1_msg *m)
 {
 	struct stream *x = &s->x;
@@ -1119,6 +1153,8 @@ static void stream_finish(struct session *s, bool reuse)
 	drive_client(s);
 }
 
+/* The final response is complete: end the client body and decide whether the upstream
+ * connection can carry another request. */
 static void response_done(struct session *s, const struct h1_hdrs *trailers, bool up_closed)
 {
 	struct stream *x = &s->x;
@@ -1298,6 +1334,8 @@ out:
 	sess_leave(s);
 }
 
+/* Client EOF, error or timeout. A half-close after a whole request still gets its answer;
+ * a stalled request body gets 408; anything else ends the session (logged as 499). */
 static void cli_event(struct conn *c, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1326,6 +1364,7 @@ out:
 	sess_leave(s);
 }
 
+/* The session timer: 408 for a head that took too long, a quiet close otherwise. */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1349,6 +1388,7 @@ out:
 	sess_leave(s);
 }
 
+/* timeouts.total: 504 before the response started, a close after. */
 static void on_total(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;

@@ -61,6 +61,7 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt);
 }
 
+/* Listener callback: the stream layer owns client connections from here. */
 static void on_accept(void *arg, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
 {
 	stream_accept(arg, idx, fd, sa, len);
@@ -151,6 +152,7 @@ err:
 	return err;
 }
 
+/* Thread body: run the loop until worker_stop(). */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
