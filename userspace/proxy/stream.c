@@ -106,6 +106,7 @@ struct session {
 static void drive_client(struct session *s);
 static void drive_response(struct session *s);
 static void connect_upstream(struct session *s);
+static void fail_to_connect(struct session *s, int err, bool timed_out);
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -671,8 +672,8 @@ static void connect_upstream(struct session *s)
 	x->up_reused = false;
 	c = conn_connect(s->w->base, &conn_tcp, addr);
 	if (!c) {
-		log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", addr->text, strerror(errno));
-		send_error(s, 502);
+		snprintf(x->upstream, sizeof(x->upstream), "%s", addr->text);
+		fail_to_connect(s, errno, false);
 		return;
 	}
 	pool->opened++;
