@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Test driver for pingd's operations modules on one event base: health probes against real
- * origins (transitions printed as lines), and an admin listener serving the metrics. */
+ * origins (transitions printed as lines) and, with --config, pingd's metric families for the
+ * config's upstreams served by the admin listener, wired the way pingd wires them. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,20 +18,67 @@
 
 #include <event2/event.h>
 
+#include "userspace/proxy/admin.h"
+#include "userspace/proxy/cfg.h"
 #include "userspace/proxy/health.h"
+#include "userspace/proxy/metrics.h"
+#include "userspace/proxy/stats.h"
 
 #define MAX_CHECKS 16
 
 struct harness {
 	struct event_base *base;
 	struct health *health;
+	struct cfg *cfg;
+	struct stats *stats;
+	const char *drain_file; /* /healthz answers 503 while this file exists */
 };
+
+/* A server target: which pool and server a health event is about. */
+struct peer_ref {
+	size_t upstream, server;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void on_change(const struct health_event *ev, void *arg)
 {
+	struct harness *hs = arg;
+	const struct peer_ref *ref = ev->target_arg;
+
+	if (hs->stats && ref)
+		stats_peer_state(hs->stats, ref->upstream, ref->server, ev->up);
 	printf("EVENT %lld %s %s %s\n", (long long)ev->time_ms, ev->name, ev->up ? "up" : "down",
 		ev->reason);
 	fflush(stdout);
+}
+
+/* /metrics: render the registry; the scrape itself is counted as a request (route-less). */
+static int admin_metrics(void *arg, char **body, size_t *len)
+{
+	struct harness *hs = arg;
+	uint64_t t0 = now_us();
+	int err = metrics_render(stats_metrics(hs->stats), body, len);
+
+	stats_request(hs->stats, stats_ctl_shard(hs->stats), NULL, err ? 500 : 200, now_us() - t0);
+	return err;
+}
+
+static int admin_health(void *arg, const char **reason)
+{
+	struct harness *hs = arg;
+
+	if (hs->drain_file && access(hs->drain_file, F_OK) == 0) {
+		*reason = "draining";
+		return 1;
+	}
+	return 0;
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into <ss>. Returns 0 or -EINVAL. */
@@ -64,6 +112,50 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len
 	return 0;
 }
 
+/* Load pingd config <path>, build its metric families and probe every upstream server with
+ * <p> (kind from the command line's last --check, TCP by default). */
+static int add_config(
+	struct harness *hs, const char *path, struct health_params *p, struct peer_ref **refs)
+{
+	struct cfg_msgs msgs = {0};
+	size_t n = 0, k = 0;
+
+	hs->cfg = cfg_load_file(path, &msgs);
+	if (msgs.text)
+		fputs(msgs.text, stderr);
+	cfg_msgs_free(&msgs);
+	if (!hs->cfg)
+		return -EINVAL;
+	hs->stats = stats_new(hs->cfg, 1);
+	if (!hs->stats)
+		return -errno;
+	for (size_t u = 0; u < hs->cfg->n_upstreams; u++)
+		n += hs->cfg->upstreams[u].n_servers;
+	*refs = calloc(n + 1, sizeof(**refs));
+	if (!*refs)
+		return -ENOMEM;
+	for (size_t u = 0; u < hs->cfg->n_upstreams; u++) {
+		const struct cfg_upstream *up = &hs->cfg->upstreams[u];
+
+		for (size_t i = 0; i < up->n_servers; i++, k++) {
+			char name[HEALTH_NAME_MAX + 80];
+			int id;
+
+			(*refs)[k] = (struct peer_ref){u, i};
+			snprintf(
+				name, sizeof(name), "%s/%s", up->name, up->servers[i].address.text);
+			id = health_add(hs->health, name,
+				(const struct sockaddr *)&up->servers[i].address.ss,
+				up->servers[i].address.len, p, &(*refs)[k]);
+			if (id < 0) {
+				fprintf(stderr, "ops-harness: %s: %s\n", name, strerror(-id));
+				return id;
+			}
+		}
+	}
+	return 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	event_base_loopbreak(arg);
@@ -73,7 +165,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ops-harness [--interval MS --timeout MS --rise N --fall N "
 			"--jitter PCT] [--path P --host H --method M --status LO-HI] "
-			"--check NAME=tcp|http@ADDR:PORT ...\n");
+			"[--config PINGD.yaml --admin ADDR:PORT --drain-file PATH] "
+			"[--check NAME=tcp|http@ADDR:PORT ...]\n");
 }
 
 int main(int argc, char **argv)
@@ -89,12 +182,18 @@ int main(int argc, char **argv)
 		{"host", required_argument, NULL, 'H'},
 		{"method", required_argument, NULL, 'm'},
 		{"status", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'C'},
+		{"admin", required_argument, NULL, 'A'},
+		{"drain-file", required_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	char *checks[MAX_CHECKS];
 	struct health_params p;
 	struct harness hs = {0};
 	struct event *sigint, *sigterm;
+	struct peer_ref *refs = NULL;
+	struct admin *admin = NULL;
+	const char *config = NULL, *admin_addr = NULL;
 	int n_checks = 0, c, rc = 1;
 	char err[128];
 
@@ -130,6 +229,15 @@ int main(int argc, char **argv)
 		case 'm':
 			p.method = optarg;
 			break;
+		case 'C':
+			config = optarg;
+			break;
+		case 'A':
+			admin_addr = optarg;
+			break;
+		case 'D':
+			hs.drain_file = optarg;
+			break;
 		case 's':
 			if (sscanf(optarg, "%u-%u", &p.status_min, &p.status_max) != 2)
 				goto bad_usage;
@@ -138,7 +246,7 @@ int main(int argc, char **argv)
 			goto bad_usage;
 		}
 	}
-	if (!n_checks)
+	if (!n_checks && !config)
 		goto bad_usage;
 	hs.base = event_base_new();
 	hs.health = health_new(hs.base, on_change, &hs);
@@ -173,6 +281,24 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (config && add_config(&hs, config, &p, &refs) < 0)
+		goto out;
+	if (admin_addr) {
+		struct admin_handlers ah = {
+			.metrics = hs.stats ? admin_metrics : NULL, .health = admin_health};
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (parse_addr(admin_addr, &ss, &len) < 0) {
+			fprintf(stderr, "ops-harness: bad admin address '%s'\n", admin_addr);
+			goto out;
+		}
+		admin = admin_new(hs.base, (struct sockaddr *)&ss, len, &ah, &hs);
+		if (!admin) {
+			fprintf(stderr, "ops-harness: admin %s: %s\n", admin_addr, strerror(errno));
+			goto out;
+		}
+	}
 	sigint = evsignal_new(hs.base, SIGINT, on_signal, hs.base);
 	sigterm = evsignal_new(hs.base, SIGTERM, on_signal, hs.base);
 	event_add(sigint, NULL);
@@ -184,7 +310,11 @@ int main(int argc, char **argv)
 	event_free(sigterm);
 	rc = 0;
 out:
+	admin_free(admin);
 	health_free(hs.health);
+	stats_free(hs.stats);
+	cfg_free(hs.cfg);
+	free(refs);
 	event_base_free(hs.base);
 	return rc;
 bad_usage:
