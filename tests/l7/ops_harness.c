@@ -22,6 +22,7 @@
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/health.h"
 #include "userspace/proxy/metrics.h"
+#include "userspace/proxy/sdnotify.h"
 #include "userspace/proxy/stats.h"
 
 #define MAX_CHECKS 16
@@ -305,7 +306,13 @@ int main(int argc, char **argv)
 	event_add(sigterm, NULL);
 	printf("READY\n");
 	fflush(stdout);
+	/* Under systemd (Type=notify), as pingd does once its listeners are bound. */
+	int nerr = sdnotify_ready();
+
+	if (nerr < 0)
+		fprintf(stderr, "ops-harness: sd_notify: %s\n", strerror(-nerr));
 	event_base_dispatch(hs.base);
+	(void)sdnotify_stopping(); /* best effort: systemd also sees the exit */
 	event_free(sigint);
 	event_free(sigterm);
 	rc = 0;
