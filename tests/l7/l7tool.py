@@ -11,7 +11,9 @@ origins that misbehave on purpose. Loopback only.
                                       to LOG. Modes: echo (200, body = the request head),
                                       die (promise 100000 bytes, send 1000, close),
                                       diechunked (one chunk, then close), reset (close
-                                      with RST on every request)
+                                      with RST on every request), early (103 then 200),
+                                      close (200 without framing, body until close),
+                                      chunked (200 with a chunked body and a trailer)
 """
 import socket
 import socketserver
@@ -117,6 +119,19 @@ class Handler(socketserver.StreamRequestHandler):
                                  b"3e8\r\n" + b"x" * 1000 + b"\r\n")
                 self.wfile.flush()
                 return
+            elif mode == "early":
+                self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                                 b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+                self.wfile.flush()
+            elif mode == "close":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" +
+                                 b"".join(b"line %d\n" % i for i in range(10000)))
+                self.wfile.flush()
+                return
+            elif mode == "chunked":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 b"6\r\nhello \r\n6\r\nworld\n\r\n0\r\nX-Sum: 1\r\n\r\n")
+                self.wfile.flush()
             elif mode == "reset":
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                            struct.pack("ii", 1, 0))

@@ -45,7 +45,10 @@ test_large_download() {
 	rss=$(awk '/VmRSS/ {print $2}' /proc/"$PINGD_PID"/status)
 	wait $cpid
 	log "pingd RSS during a throttled 48 MiB download: ${rss} KiB"
-	[ "$rss" -lt 40000 ] || fail "pingd RSS ${rss} KiB: the body is being buffered"
+	# AddressSanitizer's quarantine keeps freed buffers resident: no bound to check there.
+	if ! grep -qa __asan_report "$PINGD"; then
+		[ "$rss" -lt 40000 ] || fail "pingd RSS ${rss} KiB: the body is being buffered"
+	fi
 }
 
 test_large_upload() {

@@ -26,7 +26,9 @@ struct conn_transport {
 	 * NULL on failure. */
 	struct bufferevent *(*bev_new)(
 		struct event_base *base, evutil_socket_t fd, bool accepted, void *ctx);
-	void *ctx; /* transport context, e.g. an SSL_CTX */
+	void *ctx;   /* transport context, e.g. an SSL_CTX */
+	bool direct; /* bytes may be written to the socket itself, bypassing the bufferevent
+		      * (plain TCP; never TLS) */
 };
 
 enum conn_side {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
@@ -22,14 +23,15 @@ static struct bufferevent *tcp_bev_new(
 {
 	(void)accepted;
 	(void)ctx;
-	/* DEFER_CALLBACKS keeps owner callbacks out of bufferevent internals, so an owner may
-	 * free the conn from any callback. */
-	return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	/* Callbacks run straight from the event loop (not deferred): owners may free the conn
+	 * from them, which libevent allows, and the stream layer never touches a freed one. */
+	return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 }
 
 const struct conn_transport conn_tcp = {
 	.name = "tcp",
 	.bev_new = tcp_bev_new,
+	.direct = true,
 };
 
 static void addr_text(const struct sockaddr *sa, bool with_port, char *out, size_t size)
@@ -169,7 +171,20 @@ void conn_set_cbs(
 	c->on_write = on_write;
 	c->on_event = on_event;
 	c->arg = arg;
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Writing is enabled from creation on; enabling it again would wake the loop for an
+	 * empty output buffer. */
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+void conn_send(struct conn *c, struct evbuffer *stage)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	/* A direct write skips the two epoll_ctl calls a bufferevent makes per response. */
+	if (c->tr->direct && c->connected && !evbuffer_get_length(out))
+		(void)evbuffer_write(stage, bufferevent_getfd(c->bev));
+	if (evbuffer_get_length(stage))
+		evbuffer_add_buffer(out, stage);
 }
 
 void conn_free(struct conn *c)

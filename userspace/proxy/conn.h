@@ -7,6 +7,8 @@
 
 #include <event2/util.h>
 
+struct evbuffer;
+
 #include "userspace/proxy/cfg-t.h"
 #include "userspace/proxy/conn-t.h"
 
@@ -28,6 +30,11 @@ struct conn *conn_connect(
  * enabled. */
 void conn_set_cbs(
 	struct conn *c, conn_io_fn on_read, conn_io_fn on_write, conn_event_fn on_event, void *arg);
+
+/* Move every byte of <stage> to <c>: written to the socket at once when nothing is queued
+ * and the transport allows it, the rest queued on the bufferevent. <stage> ends empty. A
+ * write error is left for the bufferevent to report. */
+void conn_send(struct conn *c, struct evbuffer *stage);
 
 /* Close and free <c>; NULL is accepted. */
 void conn_free(struct conn *c);

@@ -47,6 +47,8 @@ int log_level_parse(const char *name)
 }
 
 static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
 	struct timespec ts;

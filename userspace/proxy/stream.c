@@ -65,6 +65,7 @@ struct stream {
 	bool up_reused;	       /* taken from the idle pool */
 	bool up_eof;	       /* the upstream closed its side */
 	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
+	unsigned int wflags;   /* h1_write_head() flags of the upstream request */
 	bool idempotent;       /* may be replayed (RFC 9110 §9.2.2) */
 	bool expect;	       /* client sent Expect: 100-continue */
 	bool req_body;	       /* request has a body */
@@ -91,15 +92,13 @@ struct session {
 	struct event *timer;   /* header, keep-alive or linger timer */
 	struct event *total;   /* timeouts.total of the current exchange */
 	enum sess_state st;
-	unsigned int nreq;     /* requests started on this connection */
-	bool close_after;      /* close once the current response is sent */
-	bool cli_paused;       /* client reads paused: upstream output full */
-	bool up_paused;	       /* upstream reads paused: client output full */
-	bool shut;	       /* write side shut down while lingering */
-	bool dead;	       /* free when the outermost callback returns */
-	unsigned int depth;    /* callbacks on the stack */
-	struct h1_buf hb;      /* scratch for serialized response heads */
-	struct h1_buf reqhead; /* serialized upstream request head, kept for retries */
+	unsigned int nreq;  /* requests started on this connection */
+	bool close_after;   /* close once the current response is sent */
+	bool cli_paused;    /* client reads paused: upstream output full */
+	bool up_paused;	    /* upstream reads paused: client output full */
+	bool shut;	    /* write side shut down while lingering */
+	bool dead;	    /* free when the outermost callback returns */
+	unsigned int depth; /* callbacks on the stack */
 	struct stream x;
 };
 
@@ -135,11 +134,25 @@ static struct evbuffer *cli_out(struct session *s)
 	return bufferevent_get_output(s->cli->bev);
 }
 
-static void timer_set(struct session *s, unsigned int ms)
+/* Bytes for the client are staged and sent when the callback ends (sess_leave()). */
+static struct evbuffer *cli_stage(struct session *s)
 {
-	struct timeval tv = ms_tv(ms);
+	return s->w->cstage;
+}
 
-	evtimer_add(s->timer, &tv);
+static struct evbuffer *up_stage(struct session *s)
+{
+	return s->w->ustage;
+}
+
+static struct evbuffer *up_out(struct session *s)
+{
+	return bufferevent_get_output(s->x.up->bev);
+}
+
+static void timer_set(struct session *s, const struct timeval *tv)
+{
+	evtimer_add(s->timer, tv);
 }
 
 /* Copy h1_str <v> into <buf> as a C string (truncated to <size>). NULL for an absent one. */
@@ -175,8 +188,6 @@ static void sess_destroy(struct session *s)
 		event_free(s->timer);
 	if (s->total)
 		event_free(s->total);
-	h1_buf_free(&s->hb);
-	h1_buf_free(&s->reqhead);
 	free(s);
 }
 
@@ -187,8 +198,49 @@ static void sess_enter(struct session *s)
 	s->depth++;
 }
 
+static void linger_flushed(struct session *s);
+
+/* The end of a callback: send what was staged, and wake a paused side whose peer's output
+ * drained, through a deferred callback so that this one can return first. */
+static void sess_flush(struct session *s)
+{
+	size_t bs = s->cfg->limits.buffer_size;
+
+	if (evbuffer_get_length(cli_stage(s)))
+		conn_send(s->cli, cli_stage(s));
+	if (evbuffer_get_length(up_stage(s))) {
+		if (s->x.up)
+			conn_send(s->x.up, up_stage(s));
+		else
+			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	}
+	if (s->st == SS_LINGER) {
+		linger_flushed(s);
+		return;
+	}
+	if (s->up_paused && s->x.up && evbuffer_get_length(cli_out(s)) < bs) {
+		s->up_paused = false;
+		bufferevent_enable(s->x.up->bev, EV_READ);
+		bufferevent_trigger(s->x.up->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+	if (s->cli_paused && s->x.up && evbuffer_get_length(up_out(s)) < bs) {
+		s->cli_paused = false;
+		bufferevent_enable(s->cli->bev, EV_READ);
+		bufferevent_trigger(s->cli->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+}
+
 static void sess_leave(struct session *s)
 {
+	if (s->depth == 1) {
+		if (!s->dead) {
+			sess_flush(s);
+		} else {
+			/* The stages are the worker's: leave them empty for the next session. */
+			evbuffer_drain(cli_stage(s), evbuffer_get_length(cli_stage(s)));
+			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+		}
+	}
 	if (--s->depth == 0 && s->dead)
 		sess_destroy(s);
 }
@@ -200,7 +252,8 @@ static void sess_kill(struct session *s)
 	if (s->x.up)
 		bufferevent_disable(s->x.up->bev, EV_READ | EV_WRITE);
 	evtimer_del(s->timer);
-	evtimer_del(s->total);
+	if (s->total)
+		evtimer_del(s->total);
 }
 
 /* Drop the upstream side of the exchange without reuse, and its in-flight count. */
@@ -216,6 +269,7 @@ static void upstream_drop(struct session *s)
 		backend_done(&s->w->bws[x->be_idx], x->srv);
 		x->srv = -1;
 	}
+	evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
 	s->up_paused = false;
 }
 
@@ -249,7 +303,7 @@ static void phase_logging(struct session *s)
  * that destroys the response before the client reads it. */
 static void linger_flushed(struct session *s)
 {
-	if (s->shut || evbuffer_get_length(cli_out(s)))
+	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
 		return;
 	s->shut = true;
 	if (shutdown(bufferevent_getfd(s->cli->bev), SHUT_WR) < 0)
@@ -259,15 +313,20 @@ static void linger_flushed(struct session *s)
 static void sess_linger(struct session *s)
 {
 	upstream_drop(s);
-	evtimer_del(s->total);
+	if (s->total)
+		evtimer_del(s->total);
 	s->st = SS_LINGER;
 	s->x.rq = NULL;
 	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
 	bufferevent_enable(s->cli->bev, EV_READ | EV_WRITE);
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, 0);
-	timer_set(s, LINGER_MS);
+	{
+		struct timeval tv = ms_tv(LINGER_MS);
+
+		timer_set(s, &tv);
+	}
 	evbuffer_drain(cli_in(s), evbuffer_get_length(cli_in(s)));
-	linger_flushed(s);
+	/* sess_leave() sends the staged answer and half-closes once it is out. */
 }
 
 /* Answer with a canned <status> (before any response byte went out) and close. */
@@ -277,22 +336,23 @@ static void send_error(struct session *s, int status)
 	const char *r = h1_error_response(status, &len);
 
 	BUG_ON(s->x.resp_head_sent);
-	evbuffer_add(cli_out(s), r, len);
+	evbuffer_add(cli_stage(s), r, len);
 	s->x.status = status;
 	s->x.resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
 }
 
-/* Close the client connection at once: the response already started and cannot be
- * completed, and a close is the only way to say so (never a fake end of body). */
+/* End the client connection: the response already started and cannot be completed, and a
+ * close is the only way to say so (never a fake end of body). */
 static void stream_abort(struct session *s, const char *why)
 {
 	log_ratelimited(
 		LOG_LVL_WARN, "client %s: %s; closing mid-response", s->cli->peer_text, why);
 	s->x.status = s->x.status ? s->x.status : 502;
 	phase_logging(s);
-	sess_kill(s);
+	/* Flush what the client was already promised, then close without the final chunk. */
+	sess_linger(s);
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -517,7 +577,6 @@ static int phase_upstream_request_filter(struct session *s)
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
 	const char *ip = s->cli->peer_text;
-	unsigned int flags = 0;
 	char via[96], fwd[256];
 	int err = 0;
 
@@ -559,16 +618,12 @@ static int phase_upstream_request_filter(struct session *s)
 		send_error(s, 431);
 		return -1;
 	}
+	/* Serialized at each connection attempt (retries resend the same head). */
 	m->minor = 1;
 	if (x->req_chunked)
-		flags |= H1_W_CHUNKED;
+		x->wflags |= H1_W_CHUNKED;
 	if (!x->be->cfg->keepalive)
-		flags |= H1_W_CLOSE;
-	s->reqhead.len = 0;
-	if (h1_buf_write_head(&s->reqhead, m, flags) < 0) {
-		send_error(s, 500);
-		return -1;
-	}
+		x->wflags |= H1_W_CLOSE;
 	return 0;
 }
 
@@ -586,7 +641,7 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	s->w->requests++;
 	s->st = SS_CONNECT;
 	evtimer_del(s->timer);
-	if (s->cfg->timeouts.total_ms) {
+	if (s->total) {
 		tv = ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
@@ -629,12 +684,20 @@ static void upstream_ready(struct session *s)
 
 	h1_parser_reset(s->rsp);
 	h1_parser_set_method(s->rsp, x->rq->method);
-	evbuffer_add(bufferevent_get_output(x->up->bev), s->reqhead.p, s->reqhead.len);
+	struct h1_buf *hb = &s->w->scratch;
+
+	hb->len = 0;
+	if (h1_buf_write_head(hb, x->rq, x->wflags) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
+	evbuffer_add(up_stage(s), hb->p, hb->len);
 	bufferevent_set_timeouts(x->up->bev, x->req_done ? &rt : NULL, &st);
 	s->st = SS_EXCHANGE;
 	if (!x->req_done) {
 		if (x->req_body && x->expect && x->cli_minor >= 1)
-			evbuffer_add(cli_out(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
+			evbuffer_add(cli_stage(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
 		bufferevent_set_timeouts(s->cli->bev, x->req_body ? &bt : NULL, &st);
 		drive_client(s);
 	}
@@ -693,6 +756,7 @@ static bool retry(struct session *s, bool stale)
 		conn_free(x->up);
 		x->up = NULL;
 	}
+	evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
 	s->up_paused = false;
 	if (stale) {
 		/* A keep-alive connection the server closed as we reused it: not the server's
@@ -760,13 +824,13 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 static void pump_request(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct evbuffer *in = cli_in(s), *out = bufferevent_get_output(x->up->bev);
+	struct evbuffer *in = cli_in(s), *out = up_stage(s);
 	size_t bs = s->cfg->limits.buffer_size;
 	char ch[H1_CHUNK_HDR_MAX];
 	struct h1_event ev;
 
 	while (!s->dead && s->st == SS_EXCHANGE && !x->req_done) {
-		size_t olen = evbuffer_get_length(out), n;
+		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(up_out(s)), n;
 
 		if (olen >= bs) {
 			bufferevent_disable(s->cli->bev, EV_READ);
@@ -834,7 +898,7 @@ static void read_head(struct session *s)
 	case H1_EV_NONE:
 		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
 			s->st = SS_HEAD;
-			timer_set(s, s->cfg->timeouts.client_header_ms);
+			timer_set(s, s->w->t_header);
 		}
 		return;
 	case H1_EV_HEAD:
@@ -907,9 +971,9 @@ static int response_head(struct session *s, struct h1_msg *m)
 		if (m->status == 100 || x->cli_minor == 0 || m->status == 101)
 			return m->status == 101 ? -1 : 0;
 		h1_hdrs_strip_hop(&m->hdrs, 0);
-		s->hb.len = 0;
-		if (h1_buf_write_head(&s->hb, m, 0) == 0)
-			evbuffer_add(cli_out(s), s->hb.p, s->hb.len);
+		s->w->scratch.len = 0;
+		if (h1_buf_write_head(&s->w->scratch, m, 0) == 0)
+			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
 	if (phase_response_filter(s, m) < 0)
@@ -938,10 +1002,10 @@ static int response_head(struct session *s, struct h1_msg *m)
 	else if (x->cli_minor == 0)
 		flags |= H1_W_KEEP_ALIVE;
 	x->status = m->status;
-	s->hb.len = 0;
-	if (h1_buf_write_head(&s->hb, m, flags) < 0)
+	s->w->scratch.len = 0;
+	if (h1_buf_write_head(&s->w->scratch, m, flags) < 0)
 		return -1;
-	evbuffer_add(cli_out(s), s->hb.p, s->hb.len);
+	evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 	x->resp_head_sent = true;
 	return 0;
 }
@@ -954,7 +1018,8 @@ static void stream_finish(struct session *s, bool reuse)
 	struct server_pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
-	evtimer_del(s->total);
+	if (s->total)
+		evtimer_del(s->total);
 	if (x->up) {
 		struct conn *c = x->up;
 
@@ -982,7 +1047,8 @@ static void stream_finish(struct session *s, bool reuse)
 	}
 	if (!evbuffer_get_length(cli_in(s)))
 		h1_parser_trim(s->rqp);
-	timer_set(s, s->cfg->timeouts.keepalive_ms);
+	h1_parser_trim(s->rsp);
+	timer_set(s, s->w->t_keepalive);
 	drive_client(s);
 }
 
@@ -996,13 +1062,13 @@ static void response_done(struct session *s, const struct h1_hdrs *trailers, boo
 		size_t need = h1_write_last_chunk(NULL, 0, trailers);
 		struct evbuffer_iovec v;
 
-		if (evbuffer_reserve_space(cli_out(s), need + 1, &v, 1) == 1) {
+		if (evbuffer_reserve_space(cli_stage(s), need + 1, &v, 1) == 1) {
 			h1_write_last_chunk(v.iov_base, need + 1, trailers);
 			v.iov_len = need;
-			evbuffer_commit_space(cli_out(s), &v, 1);
+			evbuffer_commit_space(cli_stage(s), &v, 1);
 		}
 	}
-	reuse = !up_closed && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
+	reuse = !up_closed && !x->up_eof && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
 		m->framing != H1_BODY_CLOSE && x->be->cfg->keepalive &&
 		!evbuffer_get_length(bufferevent_get_input(x->up->bev));
 	stream_finish(s, reuse);
@@ -1031,8 +1097,8 @@ static void drive_response(struct session *s)
 	struct h1_event ev;
 
 	while (!s->dead && s->st == SS_EXCHANGE && x->up) {
-		struct evbuffer *in = bufferevent_get_input(x->up->bev), *out = cli_out(s);
-		size_t olen = evbuffer_get_length(out), n;
+		struct evbuffer *in = bufferevent_get_input(x->up->bev), *out = cli_stage(s);
+		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(cli_out(s)), n;
 
 		if (olen >= bs) {
 			bufferevent_disable(x->up->bev, EV_READ);
@@ -1275,12 +1341,11 @@ void stream_accept(
 	s->rqp = h1_parser_new(H1_REQUEST, &rl);
 	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
 	s->timer = evtimer_new(w->base, on_timer, s);
-	s->total = evtimer_new(w->base, on_total, s);
-	h1_buf_init(&s->hb, 0);
-	h1_buf_init(&s->reqhead, 0);
+	if (c->timeouts.total_ms)
+		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->n_conns++;
-	if (!s->cli || !s->rqp || !s->rsp || !s->timer || !s->total) {
+	if (!s->cli || !s->rqp || !s->rsp || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -1305,7 +1370,7 @@ void stream_accept(
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, c->limits.buffer_size);
 	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);
 	s->st = SS_HEAD;
-	timer_set(s, c->timeouts.client_header_ms);
+	timer_set(s, w->t_header);
 }
 
 void stream_release_all(struct worker *w)

@@ -11,8 +11,10 @@
 
 #include "userspace/proxy/backend-t.h"
 #include "userspace/proxy/cfg-t.h"
+#include "userspace/proxy/h1-t.h"
 
 struct event_base;
+struct evbuffer;
 struct listener;
 struct route_table;
 struct server_pool;
@@ -39,6 +41,12 @@ struct worker {
 	bool paused;				    /* listeners paused at max_connections */
 	uint64_t requests;			    /* requests started */
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
+	struct h1_buf scratch;		   /* serialized heads, used and emptied synchronously */
+	struct evbuffer *cstage;	   /* bytes for the current session's client, and ... */
+	struct evbuffer *ustage;	   /* ... for its upstream: sent in one write when the
+					    * callback ends, empty between callbacks */
+	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
+	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 };
 
 #endif /* USERSPACE_PROXY_WORKER_T_H */

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "userspace/proxy/backend.h"
+#include "userspace/proxy/h1.h"
 #include "userspace/proxy/listener.h"
 #include "userspace/proxy/log.h"
 #include "userspace/proxy/route.h"
@@ -69,12 +71,26 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 	w->id = id;
 	w->rt = rt;
 	TAILQ_INIT(&w->sessions);
+	h1_buf_init(&w->scratch, 0);
 	w->base = event_base_new();
 	w->listeners = calloc(c->n_listeners, sizeof(*w->listeners));
 	w->bws = calloc(rt->n_backends, sizeof(*w->bws));
 	w->pools = calloc(rt->n_backends, sizeof(*w->pools));
-	if (!w->base || !w->listeners || !w->bws || !w->pools)
+	w->cstage = evbuffer_new();
+	w->ustage = evbuffer_new();
+	if (!w->base || !w->listeners || !w->bws || !w->pools || !w->cstage || !w->ustage)
 		goto err;
+	{
+		struct timeval th = {c->timeouts.client_header_ms / 1000,
+			(c->timeouts.client_header_ms % 1000) * 1000};
+		struct timeval tk = {
+			c->timeouts.keepalive_ms / 1000, (c->timeouts.keepalive_ms % 1000) * 1000};
+
+		w->t_header = event_base_init_common_timeout(w->base, &th);
+		w->t_keepalive = event_base_init_common_timeout(w->base, &tk);
+		if (!w->t_header || !w->t_keepalive)
+			goto err;
+	}
 	for (size_t i = 0; i < rt->n_backends; i++) {
 		const struct backend *be = rt->backends[i];
 
@@ -151,6 +167,12 @@ void worker_release(struct worker *w)
 		backend_wstate_release(&w->bws[i]);
 	free(w->bws);
 	w->bws = NULL;
+	h1_buf_free(&w->scratch);
+	if (w->cstage)
+		evbuffer_free(w->cstage);
+	if (w->ustage)
+		evbuffer_free(w->ustage);
+	w->cstage = w->ustage = NULL;
 	if (w->base)
 		event_base_free(w->base);
 	w->base = NULL;
