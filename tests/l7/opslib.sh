@@ -56,7 +56,7 @@ start_pyhttp() {
 wait_line() {
 	local file=$1 re=$2 max=${3:-10} i
 	for ((i = 0; i < max * 20; i++)); do
-		if grep -Eq "$re" "$file"; then
+		if grep -Eqs "$re" "$file"; then
 			grep -E "$re" "$file" | head -n1
 			return 0
 		fi

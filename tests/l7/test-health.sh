@@ -4,7 +4,7 @@
 # origin go down when it is killed and come back when it is restarted, within interval x fall
 # (resp. x rise); a status outside the expected range and a silent server mark a target down.
 
-ALL_TESTS="test_detect_kill_restart test_http_status_range test_silent_server"
+ALL_TESTS="test_detect_kill_restart test_http_status_range test_silent_server test_probe_wire"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/opslib.sh"
@@ -110,6 +110,85 @@ time.sleep(60)"
 		>/dev/null || fail "no timeout: $(cat "$TMPD/events")"
 	# The TCP probe only needs the handshake, which the backlog completes.
 	! grep -q ' tcp down' "$TMPD/events" || fail "tcp probe failed: $(cat "$TMPD/events")"
+}
+
+# A scripted origin: records each request head, answers per MODE (ok: 200; interim: 103 then
+# 204; garbage: not HTTP; split: a 200 status line sent byte by byte).
+start_scripted() {
+	local port=$1 mode=$2
+	spawn python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $port)); s.listen(64); s.settimeout(30)
+log = open('$TMPD/requests', 'ab', buffering=0)
+while True:
+    c, _ = s.accept(); c.settimeout(2); req = b''
+    while b'\\r\\n\\r\\n' not in req:
+        b = c.recv(4096)
+        if not b: break
+        req += b
+    if not req:
+        c.close(); continue
+    log.write(req + b'--\\n')
+    if '$mode' == 'interim':
+        c.sendall(b'HTTP/1.1 103 Early Hints\\r\\nLink: </a>\\r\\n\\r\\nHTTP/1.1 204 No Content\\r\\n\\r\\n')
+    elif '$mode' == 'garbage':
+        c.sendall(b'SSH-2.0-OpenSSH_9.2\\r\\n')
+    elif '$mode' == 'split':
+        for ch in b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n':
+            c.sendall(bytes([ch])); time.sleep(0.001)
+    else:
+        c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')
+    c.close()"
+	wait_port 127.0.0.1 "$port" || fail "scripted origin did not start"
+}
+
+# What goes on the wire: the request as configured, interim responses skipped, responses
+# that arrive in pieces, and a non-HTTP answer.
+test_probe_wire() {
+	need_ops_tools || return $?
+	ops_tmpdir
+	ops_port || fail "no free port"
+	local port=$PORT
+	start_scripted "$port" ok
+	start_harness --method HEAD --path '/hc?full=1' --host health.example --status 200-200 \
+		--check "w=http@127.0.0.1:$port"
+	local i
+	for ((i = 0; i < 50; i++)); do [ -s "$TMPD/requests" ] && break; sleep 0.1; done
+	head -n 7 "$TMPD/requests" | tr -d '\r' >"$TMPD/req1"
+	diff -u - "$TMPD/req1" <<REQ || fail "probe request differs"
+HEAD /hc?full=1 HTTP/1.1
+Host: health.example
+User-Agent: pingd-health
+Accept: */*
+Connection: close
+
+--
+REQ
+	# Default request: GET / with the target address as Host.
+	kill "$SPAWNED_PID"
+	: >"$TMPD/requests"
+	ops_port || fail "no free port"
+	port=$PORT
+	start_scripted "$port" interim
+	start_harness --check "i=http@127.0.0.1:$port"
+	for ((i = 0; i < 50; i++)); do [ -s "$TMPD/requests" ] && break; sleep 0.1; done
+	grep -q "^GET / HTTP/1.1" "$TMPD/requests" || fail "default request: $(cat "$TMPD/requests")"
+	grep -q "^Host: 127.0.0.1:$port" "$TMPD/requests" || fail "default Host"
+	# 103 then 204: stays up for several intervals.
+	sleep $((INTERVAL * (FALL + 2) / 1000 + 1))
+	! grep -q ' i down' "$TMPD/events" || fail "interim response: $(cat "$TMPD/events")"
+	ops_port || fail "no free port"
+	local gport=$PORT
+	start_scripted "$gport" garbage
+	ops_port || fail "no free port"
+	local sport=$PORT
+	start_scripted "$sport" split
+	start_harness --check "g=http@127.0.0.1:$gport" --check "s=http@127.0.0.1:$sport"
+	wait_line "$TMPD/events" ' g down bad response: ' 5 >/dev/null ||
+		fail "garbage not down: $(cat "$TMPD/events")"
+	sleep 1
+	! grep -q ' s down' "$TMPD/events" || fail "split response: $(cat "$TMPD/events")"
 }
 
 run_tests "$@"

@@ -229,6 +229,9 @@ static void test_engine(void)
 	CU_ASSERT_EQUAL(id0, 0);
 	CU_ASSERT_EQUAL(id1, 1);
 	CU_ASSERT_EQUAL(health_count(h), 2);
+	CU_ASSERT_EQUAL(health_find(h, "refusing"), 1);
+	CU_ASSERT_EQUAL(health_find(h, "listening"), 0);
+	CU_ASSERT_EQUAL(health_find(h, "nobody"), -ENOENT);
 	CU_ASSERT_FALSE(health_is_up(h, 0));
 	CU_ASSERT_TRUE(health_is_up(h, 1));
 	/* Bad input is refused without side effects. */

@@ -19,7 +19,7 @@
 #define HEALTH_DEF_STATUS_MAX  399u
 #define HEALTH_MAX_COUNT       1000u /* rise and fall bound */
 #define HEALTH_REASON_MAX      96u   /* bytes of a reason string, NUL included */
-#define HEALTH_NAME_MAX	       64u   /* bytes of a target name, NUL included */
+#define HEALTH_NAME_MAX	       160u  /* bytes of a target name, NUL included (longer: cut) */
 
 enum health_kind {
 	HEALTH_TCP = 0, /* success = the TCP handshake completes */

@@ -620,6 +620,14 @@ err_free:
 	return err;
 }
 
+int health_find(const struct health *h, const char *name)
+{
+	for (unsigned int i = 0; h && name && i < h->n; i++)
+		if (!strcmp(h->t[i]->name, name))
+			return (int)i;
+	return -ENOENT;
+}
+
 unsigned int health_count(const struct health *h)
 {
 	return h ? h->n : 0;

@@ -39,7 +39,8 @@ enum health_passive_change health_passive_report(
 	struct health_passive *p, bool ok, uint64_t now_ms);
 
 /* Create an engine running on <base> (not owned) that calls <cb>(<arg>) on each transition.
- * Returns NULL with errno (EINVAL, ENOMEM). */
+ * Every other health_* call on the engine must come from <base>'s thread. Returns NULL with
+ * errno (EINVAL, ENOMEM). */
 struct health *health_new(struct event_base *base, health_change_fn cb, void *arg);
 
 /* Stop every probe and free <h>; no callback runs afterwards. NULL is accepted. */
@@ -51,6 +52,11 @@ void health_free(struct health *h);
  * -EINVAL (bad params or address), -ENOMEM. */
 int health_add(struct health *h, const char *name, const struct sockaddr *sa, socklen_t salen,
 	const struct health_params *p, void *target_arg);
+
+/* Id of the target named <name>, or -ENOENT. On reload, the owner builds a new engine and
+ * carries each target's verdict over (start_down = !health_is_up(old, health_find(old, n))),
+ * so that a reload neither revives a dead peer nor hides a live one for <rise> probes. */
+int health_find(const struct health *h, const char *name);
 
 /* Number of targets added. */
 unsigned int health_count(const struct health *h);
