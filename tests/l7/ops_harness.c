@@ -127,7 +127,7 @@ static int add_config(
 	cfg_msgs_free(&msgs);
 	if (!hs->cfg)
 		return -EINVAL;
-	hs->stats = stats_new(hs->cfg, 1);
+	hs->stats = stats_new(hs->cfg, 1, NULL);
 	if (!hs->stats)
 		return -errno;
 	for (size_t u = 0; u < hs->cfg->n_upstreams; u++)

@@ -302,7 +302,7 @@ static void test_stats(void)
 	size_t len;
 
 	CU_ASSERT_FATAL(c != NULL);
-	st = stats_new(c, 2);
+	st = stats_new(c, 2, NULL);
 	CU_ASSERT_FATAL(st != NULL);
 	CU_ASSERT_EQUAL(stats_ctl_shard(st), 2);
 	stats_request(st, 0, &c->vhosts[0].routes[1], 200, 1500);
@@ -376,6 +376,64 @@ static void test_stats(void)
 	cfg_msgs_free(&msgs);
 }
 
+static const char yaml2[] =
+	"listeners: [{address: 127.0.0.1:1}]\n"
+	"upstreams:\n"
+	"  - {name: api2, servers: [{address: 127.0.0.1:9}]}\n"
+	"  - {name: api, servers: [{address: 127.0.0.1:9}]}\n"
+	"virtual_hosts:\n"
+	"  - name: main\n"
+	"    hosts: '*'\n"
+	"    routes: [{path: /v1/, upstream: api2}, {path: /v2/, upstream: api2}]\n";
+
+/* A reload: the new stats share the registry, counters go on, the collectors follow the new
+ * config, and the old stats can be freed first or last. */
+static void test_stats_reload(void)
+{
+	struct cfg_msgs msgs = {0};
+	struct cfg *c1 = cfg_load_string("a.yaml", yaml, strlen(yaml), &msgs);
+	struct cfg *c2 = cfg_load_string("b.yaml", yaml2, strlen(yaml2), &msgs);
+	struct stats *s1, *s2;
+	char *out;
+	size_t len;
+
+	CU_ASSERT_FATAL(c1 != NULL && c2 != NULL);
+	s1 = stats_new(c1, 2, NULL);
+	CU_ASSERT_FATAL(s1 != NULL);
+	stats_request(s1, 0, &c1->vhosts[0].routes[1], 200, 10);
+	stats_conn_open(s1, 1);
+	stats_peer_state(s1, 0, 0, false);
+	CU_ASSERT_PTR_NULL(stats_new(c2, 3, s1));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	s2 = stats_new(c2, 2, s1);
+	CU_ASSERT_FATAL(s2 != NULL);
+	CU_ASSERT_PTR_EQUAL(stats_metrics(s1), stats_metrics(s2));
+	stats_request(s2, 1, &c2->vhosts[0].routes[0], 201, 10);
+	stats_request(s2, 1, &c2->vhosts[0].routes[1], 500, 10);
+	/* A worker still on the old config keeps counting into the same registry. */
+	stats_request(s1, 0, &c1->vhosts[0].routes[1], 204, 10);
+	stats_upstream_request(s2, 0, 0, true);
+	stats_free(s1);
+	CU_ASSERT_EQUAL_FATAL(metrics_render(stats_metrics(s2), &out, &len), 0);
+#define HAS(s) CU_ASSERT_PTR_NOT_NULL(strstr(out, s "\n"))
+	HAS("pingd_requests_total{vhost=\"main\",route=\"/v1/\",code=\"2xx\"} 3");
+	HAS("pingd_requests_total{vhost=\"main\",route=\"/v2/\",code=\"5xx\"} 1");
+	HAS("pingd_connections_active 1");
+	/* Peers of the old config keep their state (a reload does not revive a down peer); new
+	 * ones start up. */
+	HAS("pingd_upstream_peer_up{upstream=\"api\",server=\"127.0.0.1:9\"} 0");
+	HAS("pingd_upstream_peer_up{upstream=\"api2\",server=\"127.0.0.1:9\"} 1");
+	/* The ratio follows the new config's pools (api2 first, as listed). */
+	HAS("pingd_upstream_pool_reuse_ratio{upstream=\"api2\"} 1\n"
+	    "pingd_upstream_pool_reuse_ratio{upstream=\"api\"} 0");
+#undef HAS
+	free(out);
+	stats_free(s2);
+	cfg_free(c1);
+	cfg_free(c2);
+	cfg_msgs_free(&msgs);
+}
+
 int test_metrics_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -387,6 +445,7 @@ int test_metrics_register(void)
 		{"collectors", test_collector},
 		{"per-thread shards merged while updating", test_shards},
 		{"pingd families from a config, XDP source", test_stats},
+		{"reload: shared registry, counters continue", test_stats_reload},
 		CU_TEST_INFO_NULL,
 	};
 

@@ -10,6 +10,10 @@
 #define STATS_LATENCY_BUCKETS \
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
+/* Registry value slots kept beyond what the first config needs (8 bytes each per shard), for
+ * routes and servers added by reloads and for families other modules add. */
+#define STATS_SPARE_SLOTS 16384u
+
 /* One L4 service's data-plane counters (lb_svc_stats summed over CPUs). */
 struct stats_xdp_service {
 	const char *service; /* "10.0.0.1:80/tcp" */

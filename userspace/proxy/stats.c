@@ -4,6 +4,7 @@
 #include "userspace/proxy/stats.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,36 @@
 
 static const char *const classes[N_CLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 
+enum stats_fam {
+	F_REQ = 0, /* pingd_requests_total */
+	F_LAT,	   /* pingd_request_duration_seconds */
+	F_ACT,	   /* pingd_connections_active */
+	F_ACC,	   /* pingd_connections_accepted_total */
+	F_UP,	   /* pingd_upstream_requests_total */
+	F_RETRY,   /* pingd_upstream_retries_total */
+	F_ERR,	   /* pingd_upstream_connect_errors_total */
+	F_PEER,	   /* pingd_upstream_peer_up */
+	F_COOL,	   /* pingd_upstream_peer_cooldowns_total */
+	F_MAX	   /* must stay last */
+};
+
+/* The registry and what outlives a reload: every stats object built from one config shares
+ * it, so counters keep counting across reloads. */
+struct stats_shared {
+	struct metrics *m;
+	unsigned int n_workers;
+	int fam[F_MAX];
+	pthread_mutex_t lock;  /* the fields below */
+	struct stats *current; /* newest stats object: what the collectors describe */
+	unsigned int refs;     /* stats objects sharing this */
+	stats_xdp_fn xdp_fn;
+	void *xdp_arg;
+};
+
 struct stats {
 	const struct cfg *cfg;
-	struct metrics *m;
+	struct stats_shared *sh;
+	struct metrics *m; /* sh->m */
 	unsigned int n_workers;
 	size_t n_routes;    /* over all virtual hosts, plus one for "no route" */
 	size_t *route_base; /* per vhost: index of its first route */
@@ -30,8 +58,6 @@ struct stats {
 	int *conn_err;	    /* [server] pingd_upstream_connect_errors_total */
 	int *peer_up;	    /* [server] pingd_upstream_peer_up */
 	int *cooldowns;	    /* [server] pingd_upstream_peer_cooldowns_total */
-	stats_xdp_fn xdp_fn;
-	void *xdp_arg;
 };
 
 const char *stats_code_class(int status)
@@ -39,22 +65,19 @@ const char *stats_code_class(int status)
 	return classes[status >= 100 && status <= 599 ? status / 100 - 1 : N_CLASSES - 1];
 }
 
-static int fam(struct stats *st, const char *name, const char *help, enum metrics_type t,
-	const char *const *labels, size_t n, const double *b, size_t nb)
-{
-	return metrics_family(st->m, name, help, t, labels, n, b, nb);
-}
-
 /* The pool reuse ratio is derived from the request counters at scrape time. */
 static int collect_pool(struct metrics_writer *w, void *arg)
 {
-	struct stats *st = arg;
+	struct stats_shared *sh = arg;
 	static const char *const ln[] = {"upstream"};
+	struct stats *st;
 	int err;
 
+	pthread_mutex_lock(&sh->lock);
+	st = sh->current;
 	err = metrics_write_family(w, "pingd_upstream_pool_reuse_ratio",
 		"Share of upstream requests sent on a reused keep-alive connection", METRICS_GAUGE);
-	for (size_t u = 0; u < st->cfg->n_upstreams && !err; u++) {
+	for (size_t u = 0; st && u < st->cfg->n_upstreams && !err; u++) {
 		double reused = metrics_value(st->m, st->up_req[u * 2 + 1]);
 		double fresh = metrics_value(st->m, st->up_req[u * 2]);
 		const char *lv[] = {st->cfg->upstreams[u].name};
@@ -62,6 +85,7 @@ static int collect_pool(struct metrics_writer *w, void *arg)
 		err = metrics_write_sample(
 			w, ln, lv, 1, reused + fresh > 0 ? reused / (reused + fresh) : 0);
 	}
+	pthread_mutex_unlock(&sh->lock);
 	return err;
 }
 
@@ -70,10 +94,16 @@ static int collect_xdp(struct metrics_writer *w, void *arg)
 	static const char *const svc_l[] = {"service"}, *const be_l[] = {"service", "backend"},
 				 *const rs_l[] = {"reason"};
 	struct stats_xdp_snapshot snap = {0};
-	struct stats *st = arg;
+	struct stats_shared *sh = arg;
+	stats_xdp_fn fn;
+	void *fn_arg;
 	int err, ok = 0;
 
-	if (st->xdp_fn && !st->xdp_fn(&snap, st->xdp_arg))
+	pthread_mutex_lock(&sh->lock);
+	fn = sh->xdp_fn;
+	fn_arg = sh->xdp_arg;
+	pthread_mutex_unlock(&sh->lock);
+	if (fn && !fn(&snap, fn_arg))
 		ok = 1;
 	err = metrics_write_family(w, "pingx_xdp_up",
 		"1 when the XDP counters could be read at this scrape", METRICS_GAUGE);
@@ -147,46 +177,101 @@ static int collect_xdp(struct metrics_writer *w, void *arg)
 	return err;
 }
 
-/* Register the families and series; returns 0 or a negative errno. */
-static int build(struct stats *st)
+/* A registry with pingd's families and collectors for <n_workers> workers and <slots> value
+ * slots, or NULL with errno. */
+static struct stats_shared *shared_new(unsigned int n_workers, size_t slots)
 {
 	static const char *const
 		l_route[] = {"vhost", "route", "code"},
 		*const l_lat[] = {"vhost", "route"}, *const l_up[] = {"upstream", "connection"},
 		*const l_pool[] = {"upstream"}, *const l_srv[] = {"upstream", "server"};
 	static const double lat_b[] = {STATS_LATENCY_BUCKETS};
+	static const struct {
+		const char *name, *help;
+		enum metrics_type type;
+		const char *const *labels;
+		size_t n_labels;
+	} fams[F_MAX] = {
+		[F_REQ] = {"pingd_requests_total", "Requests answered, by route and status class",
+			METRICS_COUNTER, l_route, 3},
+		[F_LAT] = {"pingd_request_duration_seconds",
+			"Time from request start to the last response byte sent", METRICS_HISTOGRAM,
+			l_lat, 2},
+		[F_ACT] = {"pingd_connections_active", "Client connections open", METRICS_GAUGE,
+			NULL, 0},
+		[F_ACC] = {"pingd_connections_accepted_total", "Client connections accepted",
+			METRICS_COUNTER, NULL, 0},
+		[F_UP] = {"pingd_upstream_requests_total",
+			"Requests sent upstream, on a new or a reused connection", METRICS_COUNTER,
+			l_up, 2},
+		[F_RETRY] = {"pingd_upstream_retries_total", "Requests retried on another peer",
+			METRICS_COUNTER, l_pool, 1},
+		[F_ERR] = {"pingd_upstream_connect_errors_total", "Failed upstream connects",
+			METRICS_COUNTER, l_srv, 2},
+		[F_PEER] = {"pingd_upstream_peer_up",
+			"1 when active health checks consider the peer up, else 0", METRICS_GAUGE,
+			l_srv, 2},
+		[F_COOL] = {"pingd_upstream_peer_cooldowns_total",
+			"Times consecutive failed requests took the peer out (passive health)",
+			METRICS_COUNTER, l_srv, 2},
+	};
+	struct stats_shared *sh = calloc(1, sizeof(*sh));
+	int err = -ENOMEM;
+
+	if (!sh)
+		return NULL;
+	pthread_mutex_init(&sh->lock, NULL);
+	sh->n_workers = n_workers;
+	sh->m = metrics_new(n_workers + 1, (unsigned int)slots);
+	if (!sh->m)
+		goto err;
+	for (int f = 0; f < F_MAX; f++) {
+		bool hist = fams[f].type == METRICS_HISTOGRAM;
+
+		sh->fam[f] = metrics_family(sh->m, fams[f].name, fams[f].help, fams[f].type,
+			fams[f].labels, fams[f].n_labels, hist ? lat_b : NULL,
+			hist ? sizeof(lat_b) / sizeof(lat_b[0]) : 0);
+		if (sh->fam[f] < 0) {
+			err = sh->fam[f];
+			goto err;
+		}
+	}
+	if (metrics_collector(sh->m, collect_pool, sh) < 0 ||
+		metrics_collector(sh->m, collect_xdp, sh) < 0)
+		goto err;
+	return sh;
+err:
+	metrics_free(sh->m);
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
+	errno = -err;
+	return NULL;
+}
+
+/* True when <c> has server <addr> in a pool named <name>. */
+static bool has_peer(const struct cfg *c, const char *name, const char *addr)
+{
+	for (size_t u = 0; u < c->n_upstreams; u++) {
+		if (strcmp(c->upstreams[u].name, name))
+			continue;
+		for (size_t i = 0; i < c->upstreams[u].n_servers; i++)
+			if (!strcmp(c->upstreams[u].servers[i].address.text, addr))
+				return true;
+	}
+	return false;
+}
+
+/* Find or create the series of <st>'s config (<prev>: the config reloaded from, or NULL);
+ * returns 0 or a negative errno. */
+static int build(struct stats *st, const struct cfg *prev)
+{
 	const struct cfg *c = st->cfg;
-	int f_req, f_lat, f_up, f_retry, f_err, f_peer, f_cool, f_act, f_acc, id;
+	const int *fam = st->sh->fam;
 	size_t r = 0, s = 0;
+	int id;
 
-	f_req = fam(st, "pingd_requests_total", "Requests answered, by route and status class",
-		METRICS_COUNTER, l_route, 3, NULL, 0);
-	f_lat = fam(st, "pingd_request_duration_seconds",
-		"Time from request start to the last response byte sent", METRICS_HISTOGRAM, l_lat,
-		2, lat_b, sizeof(lat_b) / sizeof(lat_b[0]));
-	f_act = fam(st, "pingd_connections_active", "Client connections open", METRICS_GAUGE, NULL,
-		0, NULL, 0);
-	f_acc = fam(st, "pingd_connections_accepted_total", "Client connections accepted",
-		METRICS_COUNTER, NULL, 0, NULL, 0);
-	f_up = fam(st, "pingd_upstream_requests_total",
-		"Requests sent upstream, on a new or a reused connection", METRICS_COUNTER, l_up, 2,
-		NULL, 0);
-	f_retry = fam(st, "pingd_upstream_retries_total", "Requests retried on another peer",
-		METRICS_COUNTER, l_pool, 1, NULL, 0);
-	f_err = fam(st, "pingd_upstream_connect_errors_total", "Failed upstream connects",
-		METRICS_COUNTER, l_srv, 2, NULL, 0);
-	f_peer = fam(st, "pingd_upstream_peer_up",
-		"1 when active health checks consider the peer up, else 0", METRICS_GAUGE, l_srv, 2,
-		NULL, 0);
-	f_cool = fam(st, "pingd_upstream_peer_cooldowns_total",
-		"Times consecutive failed requests took the peer out (passive health)",
-		METRICS_COUNTER, l_srv, 2, NULL, 0);
-	if (f_req < 0 || f_lat < 0 || f_act < 0 || f_acc < 0 || f_up < 0 || f_retry < 0 ||
-		f_err < 0 || f_peer < 0 || f_cool < 0)
-		return -ENOMEM;
-	st->conn_active = metrics_series0(st->m, f_act);
-	st->conn_total = metrics_series0(st->m, f_acc);
-
+	st->conn_active = metrics_series0(st->m, fam[F_ACT]);
+	st->conn_total = metrics_series0(st->m, fam[F_ACC]);
 	for (size_t v = 0; v <= c->n_vhosts; v++) {
 		size_t n = v < c->n_vhosts ? c->vhosts[v].n_routes : 1;
 
@@ -195,18 +280,16 @@ static int build(struct stats *st)
 		for (size_t i = 0; i < n; i++, r++) {
 			const char *vh = v < c->n_vhosts ? c->vhosts[v].name : "";
 			const char *rp = v < c->n_vhosts ? c->vhosts[v].routes[i].path : "";
+			const char *lv[] = {vh ? vh : "", rp ? rp : "", NULL};
 
 			for (int k = 0; k < N_CLASSES; k++) {
-				const char *lv[] = {vh ? vh : "", rp ? rp : "", classes[k]};
-
-				id = metrics_series(st->m, f_req, lv);
+				lv[2] = classes[k];
+				id = metrics_series(st->m, fam[F_REQ], lv);
 				if (id < 0)
 					return id;
 				st->req[r * N_CLASSES + (size_t)k] = id;
 			}
-			const char *lv[] = {vh ? vh : "", rp ? rp : ""};
-
-			id = metrics_series(st->m, f_lat, lv);
+			id = metrics_series(st->m, fam[F_LAT], lv);
 			if (id < 0)
 				return id;
 			st->lat[r] = id;
@@ -217,45 +300,44 @@ static int build(struct stats *st)
 		const char *lv_new[] = {up->name, "new"}, *lv_re[] = {up->name, "reused"},
 			   *lv_p[] = {up->name};
 
-		if ((id = metrics_series(st->m, f_up, lv_new)) < 0)
+		if ((id = metrics_series(st->m, fam[F_UP], lv_new)) < 0)
 			return id;
 		st->up_req[u * 2] = id;
-		if ((id = metrics_series(st->m, f_up, lv_re)) < 0)
+		if ((id = metrics_series(st->m, fam[F_UP], lv_re)) < 0)
 			return id;
 		st->up_req[u * 2 + 1] = id;
-		if ((id = metrics_series(st->m, f_retry, lv_p)) < 0)
+		if ((id = metrics_series(st->m, fam[F_RETRY], lv_p)) < 0)
 			return id;
 		st->retries[u] = id;
 		st->srv_base[u] = s;
 		for (size_t i = 0; i < up->n_servers; i++, s++) {
 			const char *lv[] = {up->name, up->servers[i].address.text};
 
-			if ((id = metrics_series(st->m, f_err, lv)) < 0)
+			if ((id = metrics_series(st->m, fam[F_ERR], lv)) < 0)
 				return id;
 			st->conn_err[s] = id;
-			if ((id = metrics_series(st->m, f_peer, lv)) < 0)
+			if ((id = metrics_series(st->m, fam[F_PEER], lv)) < 0)
 				return id;
 			st->peer_up[s] = id;
-			/* Peers count as up until a health check says otherwise. */
-			metrics_gauge_set(st->m, st->n_workers, id, 1);
-			if ((id = metrics_series(st->m, f_cool, lv)) < 0)
+			/* Peers count as up until a health check says otherwise; one that was
+			 * in the config before a reload keeps its state. */
+			if (!prev || !has_peer(prev, up->name, up->servers[i].address.text))
+				metrics_gauge_set(st->m, st->n_workers, id, 1);
+			if ((id = metrics_series(st->m, fam[F_COOL], lv)) < 0)
 				return id;
 			st->cooldowns[s] = id;
 		}
 	}
-	if (metrics_collector(st->m, collect_pool, st) < 0 ||
-		metrics_collector(st->m, collect_xdp, st) < 0)
-		return -ENOMEM;
 	return 0;
 }
 
-struct stats *stats_new(const struct cfg *c, unsigned int n_workers)
+struct stats *stats_new(const struct cfg *c, unsigned int n_workers, struct stats *prev)
 {
 	size_t n_routes = 1, n_servers = 0, slots;
 	struct stats *st;
 	int err;
 
-	if (!c || !n_workers) {
+	if (!c || !n_workers || (prev && prev->n_workers != n_workers)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -269,10 +351,24 @@ struct stats *stats_new(const struct cfg *c, unsigned int n_workers)
 	st->cfg = c;
 	st->n_workers = n_workers;
 	st->n_routes = n_routes;
-	/* Slots: per route 6 counters + a histogram (buckets + 2), per upstream 3, per server 3,
-	 * 2 unlabelled; plus room for families other modules add. */
-	slots = n_routes * (N_CLASSES + 14 + 2) + c->n_upstreams * 3 + n_servers * 3 + 2 + 1024;
-	st->m = metrics_new(n_workers + 1, (unsigned int)slots);
+	if (prev) {
+		st->sh = prev->sh;
+		pthread_mutex_lock(&st->sh->lock);
+		st->sh->refs++;
+		pthread_mutex_unlock(&st->sh->lock);
+	} else {
+		/* Slots: per route 6 counters and a histogram (buckets + 2), per upstream 3, per
+		 * server 3, 2 unlabelled; twice that plus STATS_SPARE_SLOTS, so that reloads can
+		 * add routes and servers and other modules families. */
+		slots = n_routes * (N_CLASSES + 14 + 2) + c->n_upstreams * 3 + n_servers * 3 + 2;
+		st->sh = shared_new(n_workers, 2 * slots + STATS_SPARE_SLOTS);
+		if (!st->sh) {
+			free(st);
+			return NULL;
+		}
+		st->sh->refs = 1;
+	}
+	st->m = st->sh->m;
 	st->route_base = calloc(c->n_vhosts + 1, sizeof(*st->route_base));
 	st->req = calloc(n_routes * N_CLASSES, sizeof(*st->req));
 	st->lat = calloc(n_routes, sizeof(*st->lat));
@@ -282,14 +378,17 @@ struct stats *stats_new(const struct cfg *c, unsigned int n_workers)
 	st->conn_err = calloc(n_servers + 1, sizeof(*st->conn_err));
 	st->peer_up = calloc(n_servers + 1, sizeof(*st->peer_up));
 	st->cooldowns = calloc(n_servers + 1, sizeof(*st->cooldowns));
-	if (!st->m || !st->route_base || !st->req || !st->lat || !st->up_req || !st->retries ||
+	if (!st->route_base || !st->req || !st->lat || !st->up_req || !st->retries ||
 		!st->srv_base || !st->conn_err || !st->peer_up || !st->cooldowns) {
 		err = -ENOMEM;
 		goto err;
 	}
-	err = build(st);
+	err = build(st, prev ? prev->cfg : NULL);
 	if (err < 0)
 		goto err;
+	pthread_mutex_lock(&st->sh->lock);
+	st->sh->current = st;
+	pthread_mutex_unlock(&st->sh->lock);
 	return st;
 err:
 	stats_free(st);
@@ -299,9 +398,22 @@ err:
 
 void stats_free(struct stats *st)
 {
+	struct stats_shared *sh;
+	bool last;
+
 	if (!st)
 		return;
-	metrics_free(st->m);
+	sh = st->sh;
+	pthread_mutex_lock(&sh->lock);
+	if (sh->current == st)
+		sh->current = NULL;
+	last = --sh->refs == 0;
+	pthread_mutex_unlock(&sh->lock);
+	if (last) {
+		metrics_free(sh->m);
+		pthread_mutex_destroy(&sh->lock);
+		free(sh);
+	}
 	free(st->route_base);
 	free(st->req);
 	free(st->lat);
@@ -406,6 +518,8 @@ void stats_peer_cooldown(struct stats *st, unsigned int w, size_t upstream, size
 
 void stats_set_xdp_source(struct stats *st, stats_xdp_fn fn, void *arg)
 {
-	st->xdp_fn = fn;
-	st->xdp_arg = arg;
+	pthread_mutex_lock(&st->sh->lock);
+	st->sh->xdp_fn = fn;
+	st->sh->xdp_arg = arg;
+	pthread_mutex_unlock(&st->sh->lock);
 }

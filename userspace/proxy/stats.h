@@ -15,12 +15,17 @@
 struct metrics;
 struct stats;
 
-/* Register every family and pre-create the series of <c>'s routes, upstreams and servers (<c>
- * must outlive the result), with one shard per worker (0..n_workers-1) and one for the control
- * thread (stats_ctl_shard()). Returns NULL with errno. */
-struct stats *stats_new(const struct cfg *c, unsigned int n_workers);
+/* Pre-create the series of <c>'s routes, upstreams and servers (<c> must outlive the result),
+ * with one shard per worker (0..n_workers-1) and one for the control thread
+ * (stats_ctl_shard()). With <prev> NULL, a new registry with every family is made; on a reload,
+ * <prev> (the running config's stats, same <n_workers>) shares its registry, so counters go on
+ * counting, series of the new config are added, and the collectors describe the new config.
+ * Workers switch to the result with the new config; free <prev> once none uses it. Returns NULL
+ * with errno (EINVAL: n_workers differs from <prev>'s; ENOSPC: the registry is full; ENOMEM). */
+struct stats *stats_new(const struct cfg *c, unsigned int n_workers, struct stats *prev);
 
-/* Free <st>; NULL is accepted. No update may run concurrently. */
+/* Free <st>; NULL is accepted. No update through <st> may run concurrently; the registry goes
+ * with the last stats object sharing it. */
 void stats_free(struct stats *st);
 
 /* The registry underneath, to add families of other modules. */
