@@ -317,6 +317,12 @@ void admin_free(struct admin *a)
 	free(a);
 }
 
+void admin_set_handlers(struct admin *a, const struct admin_handlers *h, void *arg)
+{
+	a->h = *h;
+	a->arg = arg;
+}
+
 unsigned int admin_port(const struct admin *a)
 {
 	return a->port;

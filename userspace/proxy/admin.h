@@ -28,6 +28,10 @@ struct admin_handlers {
 struct admin *admin_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	const struct admin_handlers *h, void *arg);
 
+/* Answer with <h> (copied) and <arg> from now on, e.g. after a reload handed the listener to
+ * the new configuration's owner. */
+void admin_set_handlers(struct admin *a, const struct admin_handlers *h, void *arg);
+
 /* Close the listener and every connection; NULL is accepted. */
 void admin_free(struct admin *a);
 

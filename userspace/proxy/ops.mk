@@ -4,7 +4,7 @@
 # This fragment is read before proxy.mk, so it adds its objects to pingd with a rule of its own
 # ($^ of pingd's link rule then includes them) rather than through PROXY_* variables.
 
-OPS_SRCS := health.c metrics.c stats.c admin.c sdnotify.c
+OPS_SRCS := health.c metrics.c stats.c admin.c sdnotify.c ops.c
 OPS_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(OPS_SRCS))
 
 $(O)/pingd: $(OPS_OBJS)
