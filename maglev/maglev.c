@@ -182,18 +182,34 @@ static uint64_t fmix64(uint64_t h)
 	return h;
 }
 
-/* FNV-1a over the bytes, started from the FNV offset basis xor a seed, then the length and
- * fmix64. Defined on bytes only, so every machine derives the same offsets and skips. */
-uint64_t maglev_hash(const void *key, size_t key_len, unsigned int seed)
+/* FNV-1a 64 over the bytes, started from the FNV offset basis xor <seed>, then the length xored
+ * in, then fmix64 so that the low bits read by "% M" depend on every input bit. Defined on bytes
+ * only, so every machine derives the same values. */
+static uint64_t fnv1a_fmix(const void *key, size_t key_len, uint64_t seed)
 {
 	const uint8_t *p = key;
-	uint64_t h = 0xcbf29ce484222325ull ^ (seed == 1 ? MAGLEV_SEED_OFFSET : MAGLEV_SEED_SKIP);
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
 
 	for (size_t i = 0; i < key_len; i++) {
 		h ^= p[i];
 		h *= 0x100000001b3ull;
 	}
 	return fmix64(h ^ key_len);
+}
+
+uint64_t maglev_hash(const void *key, size_t key_len, unsigned int seed)
+{
+	return fnv1a_fmix(key, key_len, seed == 1 ? MAGLEV_SEED_OFFSET : MAGLEV_SEED_SKIP);
+}
+
+uint64_t maglev_key_hash(const void *key, size_t len)
+{
+	return fnv1a_fmix(key, len, 0);
+}
+
+uint32_t maglev_key_slot(const void *key, size_t len, uint32_t m)
+{
+	return (uint32_t)(maglev_key_hash(key, len) % m);
 }
 
 void maglev_key_params(

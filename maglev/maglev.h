@@ -62,4 +62,14 @@ int maglev_build(
  * <port> is in host order. Returns the key length, or 0 for an unknown family. */
 size_t maglev_addr_key(uint8_t *out, int family, const void *addr, uint16_t port);
 
+/* Hashing a string selection key onto a table: the one definition shared by pingctl ("where does
+ * this key go?") and the L7 proxy, so both send a key to the same slot.
+ * maglev_key_hash() is FNV-1a 64 over the <len> bytes at <key> (len 0 allowed) from its offset
+ * basis, then the length xored in, then MurmurHash3's fmix64 finaliser. Defined bytewise: the
+ * same on every machine. */
+uint64_t maglev_key_hash(const void *key, size_t len);
+
+/* The slot of <key> in a table of <m> (> 0) slots: maglev_key_hash(key, len) % m. */
+uint32_t maglev_key_slot(const void *key, size_t len, uint32_t m);
+
 #endif /* MAGLEV_MAGLEV_H */

@@ -6,7 +6,7 @@
 # and daemon mode with a pid file.
 
 ALL_TESTS="test_interim test_close_delimited test_chunked_trailers test_keepalive_timeout \
- test_retry_reset test_total_timeout test_daemon test_selection"
+ test_retry_reset test_total_timeout test_daemon test_selection test_max_connections"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -221,6 +221,32 @@ YAML
 		kill "$PINGD_PID"
 		wait "$PINGD_PID" 2>/dev/null
 	done
+}
+
+# At limits.max_connections a worker stops accepting; the next client waits in the backlog
+# and is served as soon as a connection ends.
+test_max_connections() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin echo || return 1
+	EXTRA="limits: {max_connections: 2}" setup_cfg "$PYO_PORT" || return 1
+	local h1 h2 code
+	"${L7TOOL[@]}" raw "$PINGD_PORT" 'GET /1 HTTP/1.1\r\nHost: x\r\n\r\n' 30 >/dev/null &
+	h1=$!
+	on_exit "kill $h1"
+	"${L7TOOL[@]}" raw "$PINGD_PORT" 'GET /2 HTTP/1.1\r\nHost: x\r\n\r\n' 30 >/dev/null &
+	h2=$!
+	on_exit "kill $h2"
+	local i
+	for ((i = 0; i < 50; i++)); do [ "$(wc -l <"$PYO_LOG")" = 2 ] && break; sleep 0.1; done
+	[ "$(wc -l <"$PYO_LOG")" = 2 ] || fail "the two first connections were not served"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PINGD_PORT/3")
+	log "third connection while two are open: '$code'"
+	[ "$code" = 000 ] || fail "a third connection was served over the limit"
+	kill $h1
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PINGD_PORT/4")
+	log "after one closed: $code"
+	[ "$code" = 200 ] || fail "accepting did not resume"
 }
 
 run_tests "$@"

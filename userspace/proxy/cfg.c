@@ -157,7 +157,7 @@ static const struct cfg_key cfg_keys[] = {
 	K(SEC_LIMITS, "buffer_size", CFG_T_SIZE, struct cfg_limits, buffer_size, "64k", 4096,
 	  64u << 20, "bytes buffered per direction before reading pauses (backpressure)"),
 	K(SEC_LIMITS, "max_connections", CFG_T_UINT, struct cfg_limits, max_connections, "100000",
-	  1, 10000000, "client connections per worker; more are closed on accept"),
+	  1, 10000000, "client connections per worker; at the limit the worker stops accepting"),
 	K(SEC_LIMITS, "max_requests", CFG_T_UINT, struct cfg_limits, max_requests, "0", 0,
 	  UINT_MAX, "requests per client connection before it is closed; 0 = no limit"),
 	KS(SEC_ROOT, "proxy", struct cfg, proxy, SEC_PROXY, "headers pingd adds"),

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/log.h"
@@ -230,11 +229,6 @@ int main(int argc, char **argv)
 	}
 	/* A client that goes away mid-write must give EPIPE, not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
-	if (evthread_use_pthreads() < 0) {
-		log_err("libevent: no pthreads support");
-		err = -ENOSYS;
-		goto out;
-	}
 	rt = pingd_rt_new(c);
 	if (!rt) {
 		err = -errno;

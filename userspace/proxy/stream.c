@@ -78,7 +78,7 @@ struct stream {
 	int status;	       /* status sent to the client */
 	uint64_t bytes_out;    /* response body bytes sent to the client */
 	uint64_t start_us;     /* monotonic */
-	char upstream[64];     /* peer that answered, for logs */
+	const char *upstream;  /* peer that answered, for logs (config storage) */
 };
 
 struct session {
@@ -166,6 +166,41 @@ static const char *cstr(const struct h1_str *v, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ lifetime */
 
+/* Give <s> a response parser for its exchange, from the worker's cache if it has one. */
+static int rsp_take(struct session *s)
+{
+	struct worker *w = s->w;
+	struct h1_limits pl = {
+		.max_head = s->cfg->limits.max_header_size,
+		.max_headers = s->cfg->limits.max_headers,
+	};
+
+	if (s->rsp)
+		return 0;
+	if (w->n_rsp_cache) {
+		s->rsp = w->rsp_cache[--w->n_rsp_cache];
+		return 0;
+	}
+	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
+	return s->rsp ? 0 : -ENOMEM;
+}
+
+/* Return the response parser of <s> to the cache (or free it when the cache is full). */
+static void rsp_give(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (!s->rsp)
+		return;
+	if (w->n_rsp_cache < sizeof(w->rsp_cache) / sizeof(w->rsp_cache[0])) {
+		h1_parser_reset(s->rsp);
+		w->rsp_cache[w->n_rsp_cache++] = s->rsp;
+	} else {
+		h1_parser_free(s->rsp);
+	}
+	s->rsp = NULL;
+}
+
 static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
@@ -183,7 +218,7 @@ static void sess_destroy(struct session *s)
 		backend_done(&w->bws[s->x.be_idx], s->x.srv);
 	conn_free(s->cli);
 	h1_parser_free(s->rqp);
-	h1_parser_free(s->rsp);
+	rsp_give(s);
 	if (s->timer)
 		event_free(s->timer);
 	if (s->total)
@@ -286,7 +321,7 @@ static void phase_logging(struct session *s)
 	rec.status = x->status;
 	rec.bytes_sent = x->bytes_out;
 	rec.version_minor = x->cli_minor;
-	rec.upstream = x->upstream[0] ? x->upstream : NULL;
+	rec.upstream = x->upstream;
 	rec.duration_us = x->start_us ? now_us() - x->start_us : 0;
 	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
 	if (x->rq) {
@@ -317,6 +352,7 @@ static void sess_linger(struct session *s)
 		evtimer_del(s->total);
 	s->st = SS_LINGER;
 	s->x.rq = NULL;
+	rsp_give(s);
 	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
 	bufferevent_enable(s->cli->bev, EV_READ | EV_WRITE);
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, 0);
@@ -519,6 +555,23 @@ static int phase_upstream_peer(struct session *s)
 	return 0;
 }
 
+/* "1.<minor> <name>" into <buf> of <size> bytes (truncating <name>); returns the length. On
+ * every request, so no printf. */
+static size_t via_value(char *buf, size_t size, unsigned int minor, const char *name)
+{
+	size_t nl = strlen(name);
+
+	if (nl > size - 5)
+		nl = size - 5;
+	buf[0] = '1';
+	buf[1] = '.';
+	buf[2] = (char)('0' + (minor % 10));
+	buf[3] = ' ';
+	memcpy(buf + 4, name, nl);
+	buf[4 + nl] = '\0';
+	return 4 + nl;
+}
+
 /* Append <val> to the list-valued field <name>, merging existing fields into one. */
 static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
 {
@@ -607,8 +660,9 @@ static int phase_upstream_request_filter(struct session *s)
 		err = hdr_append_list(h, "Forwarded", fwd);
 	}
 	if (!err && pc->via) {
-		snprintf(via, sizeof(via), "1.%u %s", x->cli_minor, pc->server_name);
-		err = h1_hdrs_add(h, "Via", 3, via, strlen(via));
+		size_t vl = via_value(via, sizeof(via), x->cli_minor, pc->server_name);
+
+		err = h1_hdrs_add(h, "Via", 3, via, vl);
 	}
 	if (!err)
 		err = apply_hdr_ops(h, &x->route->request_headers);
@@ -648,6 +702,11 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	if (phase_request_filter(s) < 0 || phase_upstream_peer(s) < 0 ||
 		phase_upstream_request_filter(s) < 0)
 		return;
+	if (rsp_take(s) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
 	connect_upstream(s);
 }
 
@@ -708,7 +767,6 @@ static void upstream_attach(struct session *s, struct conn *c)
 	unsigned int bs = s->cfg->limits.buffer_size;
 
 	s->x.up = c;
-	snprintf(s->x.upstream, sizeof(s->x.upstream), "%s", c->peer_text);
 	conn_set_cbs(c, up_read, up_write, up_event, s);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, bs);
 	bufferevent_setwatermark(c->bev, EV_WRITE, bs / 2, 0);
@@ -723,6 +781,7 @@ static void connect_upstream(struct session *s)
 	struct conn *c;
 
 	x->attempts++;
+	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
 	c = server_pool_get(pool);
@@ -735,7 +794,6 @@ static void connect_upstream(struct session *s)
 	x->up_reused = false;
 	c = conn_connect(s->w->base, &conn_tcp, addr);
 	if (!c) {
-		snprintf(x->upstream, sizeof(x->upstream), "%s", addr->text);
 		fail_to_connect(s, errno, false);
 		return;
 	}
@@ -952,8 +1010,9 @@ static int phase_response_filter(struct session *s, struct h1_msg *m)
 	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
 		err = -ENOSPC;
 	if (!err && pc->via) {
-		snprintf(via, sizeof(via), "1.%u %s", m->minor, pc->server_name);
-		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, strlen(via));
+		size_t vl = via_value(via, sizeof(via), m->minor, pc->server_name);
+
+		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
 	}
 	if (!err)
 		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
@@ -1020,6 +1079,12 @@ static void stream_finish(struct session *s, bool reuse)
 	phase_logging(s);
 	if (s->total)
 		evtimer_del(s->total);
+	if (evbuffer_get_length(up_stage(s))) {
+		/* Request bytes still unsent: the server answered early, so the connection is
+		 * mid-request and cannot carry another one. */
+		reuse = false;
+		evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	}
 	if (x->up) {
 		struct conn *c = x->up;
 
@@ -1047,7 +1112,7 @@ static void stream_finish(struct session *s, bool reuse)
 	}
 	if (!evbuffer_get_length(cli_in(s)))
 		h1_parser_trim(s->rqp);
-	h1_parser_trim(s->rsp);
+	rsp_give(s);
 	timer_set(s, s->w->t_keepalive);
 	drive_client(s);
 }
@@ -1313,21 +1378,8 @@ void stream_accept(
 		.max_headers = c->limits.max_headers,
 		.max_body = c->limits.max_body_size,
 	};
-	struct h1_limits pl = {
-		.max_head = c->limits.max_header_size,
-		.max_headers = c->limits.max_headers,
-	};
 	struct session *s;
 
-	if (w->n_conns >= c->limits.max_connections) {
-		log_ratelimited(LOG_LVL_WARN, "worker %u: %u connections, pausing accept", w->id,
-			w->n_conns);
-		close(fd);
-		for (size_t i = 0; i < w->n_listeners; i++)
-			listener_pause(w->listeners[i], true);
-		w->paused = true;
-		return;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
@@ -1339,13 +1391,21 @@ void stream_accept(
 	s->x.srv = -1;
 	s->cli = conn_accepted(w->base, &conn_tcp, fd, sa, len);
 	s->rqp = h1_parser_new(H1_REQUEST, &rl);
-	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
 		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->n_conns++;
-	if (!s->cli || !s->rqp || !s->rsp || !s->timer || (c->timeouts.total_ms && !s->total)) {
+	/* At the limit, stop accepting: further clients wait in the kernel's backlog until a
+	 * connection ends (sess_destroy() resumes), rather than being accepted and dropped. */
+	if (w->n_conns >= c->limits.max_connections && !w->paused) {
+		log_ratelimited(LOG_LVL_WARN, "worker %u: %u connections, pausing accept", w->id,
+			w->n_conns);
+		for (size_t i = 0; i < w->n_listeners; i++)
+			listener_pause(w->listeners[i], true);
+		w->paused = true;
+	}
+	if (!s->cli || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -1357,7 +1417,6 @@ void stream_accept(
 			TAILQ_REMOVE(&w->sessions, s, link);
 			w->n_conns--;
 			h1_parser_free(s->rqp);
-			h1_parser_free(s->rsp);
 			if (s->timer)
 				event_free(s->timer);
 			if (s->total)
@@ -1379,4 +1438,6 @@ void stream_release_all(struct worker *w)
 
 	while ((s = TAILQ_FIRST(&w->sessions)))
 		sess_destroy(s);
+	while (w->n_rsp_cache)
+		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
 }

@@ -19,6 +19,7 @@ struct listener;
 struct route_table;
 struct server_pool;
 struct session;
+struct h1_parser;
 
 /* What every worker reads and none writes: built from one config. */
 struct pingd_rt {
@@ -35,16 +36,21 @@ struct worker {
 	const struct pingd_rt *rt;
 	struct listener **listeners; /* one per cfg->listeners */
 	size_t n_listeners;
-	struct backend_wstate *bws;		    /* one per backend */
-	struct server_pool **pools;		    /* [backend][server] */
+	struct backend_wstate *bws; /* one per backend */
+	struct server_pool **pools; /* [backend][server] */
+	int stop_fd;		    /* eventfd: another thread asks the loop to end */
+	struct event *stop_ev;
 	unsigned int n_conns;			    /* client connections open */
 	bool paused;				    /* listeners paused at max_connections */
 	uint64_t requests;			    /* requests started */
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
-	struct h1_buf scratch;		   /* serialized heads, used and emptied synchronously */
-	struct evbuffer *cstage;	   /* bytes for the current session's client, and ... */
-	struct evbuffer *ustage;	   /* ... for its upstream: sent in one write when the
-					    * callback ends, empty between callbacks */
+	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
+	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
+	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
+					  * callback ends, empty between callbacks */
+	struct h1_parser *rsp_cache[64]; /* idle response parsers, handed to exchanges so
+					  * idle client connections hold none */
+	unsigned int n_rsp_cache;
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 };

@@ -2,10 +2,14 @@
 /* Worker threads and the shared runtime they read. */
 #include "userspace/proxy/worker.h"
 
+#include <sys/eventfd.h>
+
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -62,6 +66,17 @@ static void on_accept(void *arg, size_t idx, evutil_socket_t fd, struct sockaddr
 	stream_accept(arg, idx, fd, sa, len);
 }
 
+/* The loop has no locks (no evthread), so other threads reach it only through this fd. */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t v;
+
+	(void)what;
+	(void)!read(fd, &v, sizeof(v));
+	event_base_loopbreak(w->base);
+}
+
 int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 {
 	const struct cfg *c = rt->cfg;
@@ -71,11 +86,20 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 	w->id = id;
 	w->rt = rt;
 	TAILQ_INIT(&w->sessions);
+	w->stop_fd = -1;
 	h1_buf_init(&w->scratch, 0);
 	w->base = event_base_new();
 	w->listeners = calloc(c->n_listeners, sizeof(*w->listeners));
 	w->bws = calloc(rt->n_backends, sizeof(*w->bws));
 	w->pools = calloc(rt->n_backends, sizeof(*w->pools));
+	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->stop_fd < 0) {
+		err = -errno;
+		goto err;
+	}
+	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ | EV_PERSIST, on_stop, w);
+	if (!w->stop_ev || event_add(w->stop_ev, NULL) < 0)
+		goto err;
 	w->cstage = evbuffer_new();
 	w->ustage = evbuffer_new();
 	if (!w->base || !w->listeners || !w->bws || !w->pools || !w->cstage || !w->ustage)
@@ -133,15 +157,23 @@ static void *worker_main(void *arg)
 
 int worker_start(struct worker *w)
 {
-	int err = pthread_create(&w->thread, NULL, worker_main, w);
+	sigset_t all, old;
+	int err;
 
+	/* Workers inherit a full mask, so signals reach the main thread's loop only. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -err;
 }
 
 void worker_stop(struct worker *w)
 {
-	/* Thread-safe once evthread_use_pthreads() ran, which main() does first. */
-	event_base_loopexit(w->base, NULL);
+	uint64_t one = 1;
+
+	/* A full counter still wakes the loop, so a failed write needs no handling. */
+	(void)!write(w->stop_fd, &one, sizeof(one));
 }
 
 void worker_join(struct worker *w)
@@ -168,6 +200,12 @@ void worker_release(struct worker *w)
 	free(w->bws);
 	w->bws = NULL;
 	h1_buf_free(&w->scratch);
+	if (w->stop_ev)
+		event_free(w->stop_ev);
+	w->stop_ev = NULL;
+	if (w->stop_fd >= 0)
+		close(w->stop_fd);
+	w->stop_fd = -1;
 	if (w->cstage)
 		evbuffer_free(w->cstage);
 	if (w->ustage)

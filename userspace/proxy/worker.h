@@ -19,7 +19,7 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt);
 /* Run <w>'s event loop on a new thread. Returns 0 or a negative errno. */
 int worker_start(struct worker *w);
 
-/* Ask <w>'s loop to exit (safe from any thread). */
+/* Ask <w>'s loop to exit (safe from any thread: it writes to the worker's eventfd). */
 void worker_stop(struct worker *w);
 
 /* Wait for <w>'s thread to end. */
