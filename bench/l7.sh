@@ -85,6 +85,7 @@ nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/orig
 printf 'hello, world\n' >"$TMPD/origin/html/index.html"
 nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
 PIDS+=($!)
+ORIGIN_MASTER=$!
 
 # nginx as the proxy.
 nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; keepalive_requests 10000000; }
@@ -120,6 +121,7 @@ backend b
 HAP
 haproxy -f "$TMPD/haproxy.cfg" -db &
 PIDS+=($!)
+HAPROXY_PID=$!
 
 # pingd.
 cat >"$TMPD/pingd.yaml" <<YAML
@@ -147,15 +149,29 @@ to_us() {
 	      printf "%d\n", v * m}'
 }
 
-declare -A RPS P50 P99
+# CPU time (clock ticks) used so far by a process and its children.
+cpu_ticks() {
+	local p s=0
+	for p in "$1" $(pgrep -P "$1"); do
+		s=$((s + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0)))
+	done
+	echo $s
+}
+HZ=$(getconf CLK_TCK)
+
+declare -A RPS P50 P99 CPU
 NAMES=(origin pingd nginx haproxy)
 declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
+declare -A PID_OF=([origin]=$ORIGIN_MASTER [pingd]=$PINGD_PID [nginx]=$NGINX_MASTER
+	[haproxy]=$HAPROXY_PID)
 
 echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for n in "${NAMES[@]}"; do
+		c0=$(cpu_ticks "${PID_OF[$n]}")
 		out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency \
 			"http://127.0.0.1:${PORT[$n]}/index.html")
+		c1=$(cpu_ticks "${PID_OF[$n]}")
 		if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
 			echo "l7.sh: $n had errors:" >&2
 			echo "$out" >&2
@@ -163,28 +179,39 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
 		p50=$(awk '$1 == "50%" {print $2}' <<<"$out" | to_us)
 		p99=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_us)
+		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+		# CPU per request of the proxy alone (the origin row: the origin's), which the
+		# other load on a shared machine disturbs far less than req/s.
+		cpu=$(awk -v a="$c0" -v b="$c1" -v r="$reqs" -v hz="$HZ" \
+			'BEGIN {printf "%.1f", (b - a) * 1000000 / hz / r}')
+		CPU[$n]+="$cpu "
 		RPS[$n]+="$rps "
 		P50[$n]+="$p50 "
 		P99[$n]+="$p99 "
-		printf '  round %d %-8s %8d req/s  p50 %6d us  p99 %6d us\n' "$r" "$n" "$rps" "$p50" "$p99"
+		printf '  round %d %-8s %8d req/s  p50 %6d us  p99 %6d us  cpu %5s us/req\n' "$r" "$n" \
+			"$rps" "$p50" "$p99" "$cpu"
 	done
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
 echo
-printf '%-8s %10s %10s %10s\n' "" "req/s" "p50 (us)" "p99 (us)"
-declare -A M_RPS M_P50 M_P99
+printf '%-8s %10s %10s %10s %14s\n' "" "req/s" "p50 (us)" "p99 (us)" "CPU (us/req)"
+declare -A M_RPS M_P50 M_P99 M_CPU
 for n in "${NAMES[@]}"; do
 	M_RPS[$n]=$(median <<<"${RPS[$n]}")
 	M_P50[$n]=$(median <<<"${P50[$n]}")
 	M_P99[$n]=$(median <<<"${P99[$n]}")
-	printf '%-8s %10d %10d %10d\n' "$n" "${M_RPS[$n]}" "${M_P50[$n]}" "${M_P99[$n]}"
+	M_CPU[$n]=$(median <<<"${CPU[$n]}")
+	printf '%-8s %10d %10d %10d %14s\n' "$n" "${M_RPS[$n]}" "${M_P50[$n]}" "${M_P99[$n]}" \
+		"${M_CPU[$n]}"
 done
 echo
 for n in nginx haproxy origin; do
 	awk -v a="${M_RPS[pingd]}" -v b="${M_RPS[$n]}" -v c="${M_P99[pingd]}" -v d="${M_P99[$n]}" \
-		-v n="$n" 'BEGIN {printf "pingd / %-7s req/s %.2f   p99 %.2f\n", n, a / b, c / d}'
+		-v e="${M_CPU[pingd]}" -v f="${M_CPU[$n]}" -v n="$n" \
+		'BEGIN {printf "pingd / %-7s req/s %.2f   p99 %.2f   CPU per request %.2f\n", n,
+			a / b, c / d, e / f}'
 done
 
 # RSS (KiB) of a process and its children.

@@ -96,15 +96,23 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
 	       "       %s help | version\n"
 	       "\n"
-	       "OBJECT := { hash }\n"
+	       "       %s { attach IFACE | detach IFACE | status }\n"
+	       "\n"
+	       "OBJECT := { service | backend | node | stats | conntrack | decap | hash }\n"
 	       "OPTIONS := { -j|--json  -p|--pretty  -v|--verbose  -h|--help  -V|--version\n"
 	       "             --bpffs DIR }\n"
 	       "\n"
+	       "  service    the data plane's services (VIP, port, protocol)\n"
+	       "  backend    the backends of a service, their weights and states\n"
+	       "  node       per-node settings: outer sources, next hop, MTU\n"
+	       "  stats      packets, bytes and flows; pass and drop reasons\n"
+	       "  conntrack  the flow table\n"
+	       "  decap      the backend-side decapsulation program\n"
 	       "  hash       where a key goes: Maglev or ketama over a backend list\n"
 	       "\n"
 	       "'%s OBJECT help' shows an object's commands. Abbreviations are accepted when\n"
 	       "unique. Exit status: 0 ok, 1 the operation failed, 2 usage error.\n",
-	       bin_name, bin_name, bin_name);
+	       bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -121,7 +129,16 @@ static int do_version(int argc, char **argv)
 }
 
 static const struct cmd objects[] = {
+	{"attach", do_attach},
+	{"backend", do_backend},
+	{"conntrack", do_conntrack},
+	{"decap", do_decap},
+	{"detach", do_detach},
 	{"hash", do_hash},
+	{"node", do_node},
+	{"service", do_service},
+	{"stats", do_stats},
+	{"status", do_status},
 	{"help", do_help},
 	{"version", do_version},
 	{NULL, NULL},

@@ -40,5 +40,14 @@ int usage_err(const char *help_cmd, const char *fmt, ...) __attribute__((format(
 
 /* Objects. Each returns 0, a negative errno, or -CTL_EUSAGE. */
 int do_hash(int argc, char **argv);
+int do_attach(int argc, char **argv);
+int do_detach(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_decap(int argc, char **argv);
+int do_node(int argc, char **argv);
+int do_service(int argc, char **argv);
+int do_backend(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_conntrack(int argc, char **argv);
 
 #endif /* CTL_MAIN_H */

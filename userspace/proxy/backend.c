@@ -157,12 +157,15 @@ uint64_t backend_hash(const struct backend *be, const void *key, size_t len)
 	}
 }
 
+/* Server <i> is neither tried by this request nor marked down by health checks. */
 static bool usable(const struct backend *be, size_t i, uint64_t tried)
 {
 	return !(tried & (1ull << (i % 64))) &&
 	       !__atomic_load_n(&be->servers[i].down, __ATOMIC_RELAXED);
 }
 
+/* Round robin from the worker's position; each worker keeps its own, so with N workers
+ * the spread is even per worker, not a global rotation. */
 static int pick_rr(const struct backend *be, struct backend_wstate *ws, uint64_t tried)
 {
 	for (size_t k = 0; k < be->n; k++) {
@@ -278,6 +281,8 @@ void backend_done(struct backend_wstate *ws, int srv)
 		ws->active[srv]--;
 }
 
+/* Start a new budget window when the current one is over, keeping the last one's totals
+ * (or none, after a quiet spell of two windows). */
 static void budget_roll(struct backend_wstate *ws, uint64_t now_ms)
 {
 	if (now_ms - ws->window_start_ms < BACKEND_BUDGET_WINDOW_MS)

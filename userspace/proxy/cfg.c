@@ -237,6 +237,8 @@ void cfg_msgs_free(struct cfg_msgs *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Append one message for <line> (0: no line) to the context's list, as an error or a
+ * <warning>. Messages past CFG_TEXT_MAX bytes are counted but not kept. */
 static void msg_add(struct cfg_ctx *ctx, bool warning, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void msg_add(struct cfg_ctx *ctx, bool warning, int line, const char *fmt, ...)
@@ -397,6 +399,7 @@ int cfg_parse_addr(const char *s, struct cfg_addr *a)
 }
 
 /* An RFC 9110 token (header field names). */
+/* True when <s> is a non-empty RFC 9110 token, as header field names must be. */
 static bool is_token(const char *s)
 {
 	if (!*s)
@@ -420,6 +423,7 @@ static bool is_field_value(const char *s)
 
 /* ------------------------------------------------------------------ YAML walking */
 
+/* What a non-scalar node is, for "got ..." in messages; NULL for a scalar. */
 static const char *node_type_name(const yaml_node_t *n)
 {
 	switch (n->type) {
@@ -434,6 +438,7 @@ static const char *node_type_name(const yaml_node_t *n)
 	}
 }
 
+/* The 1-based line where <n> starts (libyaml counts from 0). */
 static int node_line(const yaml_node_t *n)
 {
 	return (int)n->start_mark.line + 1;
@@ -444,6 +449,7 @@ static void apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base
 static void parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_section sec, char *base);
 
 /* The "expected X" text for key <k>. */
+
 static void expected_text(const struct cfg_key *k, char *buf, size_t size)
 {
 	size_t n;
@@ -494,6 +500,7 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t size)
 	}
 }
 
+/* Report "file:line: 'key': expected X, got 'Y'" for key <k>. */
 static void bad_value(struct cfg_ctx *ctx, const struct cfg_key *k, int line, const char *got)
 {
 	char exp[256];
@@ -503,6 +510,7 @@ static void bad_value(struct cfg_ctx *ctx, const struct cfg_key *k, int line, co
 		exp, got);
 }
 
+/* As bad_value(), naming a list or mapping by its kind rather than its text. */
 static void bad_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n)
 {
 	const char *what = node_type_name(n);
@@ -513,6 +521,7 @@ static void bad_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *
 		bad_value(ctx, k, node_line(n), what);
 }
 
+/* YAML 1.1 booleans as libyaml leaves them (untyped scalars): true/yes/on, false/no/off. */
 static int parse_bool(const char *s, bool *b)
 {
 	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
@@ -526,6 +535,7 @@ static int parse_bool(const char *s, bool *b)
 	return -EINVAL;
 }
 
+/* "uri", "client_addr", "header:NAME" or "cookie:NAME" into <hk> (NAME copied). */
 static int parse_hashkey(const char *s, struct cfg_hash_key *hk)
 {
 	const char *name = NULL;
@@ -622,6 +632,7 @@ static int parse_scalar(
 	}
 }
 
+/* Append a copy of <s> to <l>. Returns 0 or -ENOMEM. */
 static int strlist_push(struct cfg_str_list *l, const char *s)
 {
 	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
@@ -651,6 +662,8 @@ static int hdrops_push(
 	return 0;
 }
 
+/* A string or a sequence of non-empty strings into <l>; bad items are reported and
+ * skipped so that every error of a file shows in one run. */
 static void parse_strlist(
 	struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, struct cfg_str_list *l)
 {
@@ -674,6 +687,8 @@ static void parse_strlist(
 	}
 }
 
+/* The {add: {N: V}, set: {N: V}, remove: [N]} form of header rewrites, in the order
+ * written, with names checked as tokens and values free of control bytes. */
 static void parse_hdrops(
 	struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, struct cfg_hdr_ops *h)
 {
@@ -757,6 +772,8 @@ static void parse_hdrops(
 	}
 }
 
+/* A sequence of mappings for a CFG_T_LIST key: the item count is checked against the
+ * key's bounds, then each item is parsed (or defaulted) as a section of its own. */
 static void parse_list(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, char *base)
 {
 	const struct cfg_section_info *si = &sections[k->child];
@@ -857,6 +874,7 @@ static void apply_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *ba
 	}
 }
 
+/* Every optional key of section <sec> at <base> to its default. */
 static void apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base)
 {
 	for (size_t i = 0; i < N_KEYS; i++)
@@ -864,6 +882,8 @@ static void apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base
 			apply_default(ctx, &cfg_keys[i], base);
 }
 
+/* Parse mapping <map> as section <sec> into <base>: unknown and repeated keys are errors,
+ * missing keys take their defaults or, when required, are errors at the mapping's line. */
 static void parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_section sec, char *base)
 {
 	bool seen[N_KEYS] = {false};
@@ -921,6 +941,7 @@ static void parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_sectio
 
 /* ------------------------------------------------------------------ validation */
 
+/* "*", "*.domain" or a plain host name of letters, digits, "-", "_" and ".". */
 static bool valid_host_pattern(const char *h)
 {
 	size_t len = strlen(h);
@@ -944,6 +965,8 @@ static bool addr_equal(const struct cfg_addr *a, const struct cfg_addr *b)
 	return a->len == b->len && !memcmp(&a->ss, &b->ss, a->len);
 }
 
+/* Checks that span keys: unique names and addresses, hosts served once, routes naming
+ * existing upstreams (resolving upstream_idx), listeners naming existing virtual hosts. */
 static void validate(struct cfg_ctx *ctx, struct cfg *c)
 {
 	for (size_t i = 0; i < c->n_upstreams; i++) {
@@ -1031,6 +1054,8 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 
 /* ------------------------------------------------------------------ loading */
 
+/* Build a config from <parser>'s one document; NULL with errno EINVAL when any error was
+ * reported (all of them are, not only the first). */
 static struct cfg *load(const char *name, yaml_parser_t *parser, struct cfg_msgs *msgs)
 {
 	struct cfg_ctx ctx = {.file = name, .msgs = msgs};
@@ -1159,6 +1184,7 @@ struct cfg *cfg_oneline(
 
 static void free_section(enum cfg_section sec, char *base);
 
+/* Release what a value of key <k> at <p> owns. */
 static void free_value(const struct cfg_key *k, void *p)
 {
 	switch (k->type) {
@@ -1194,6 +1220,7 @@ static void free_value(const struct cfg_key *k, void *p)
 	}
 }
 
+/* Release what section <sec> at <base> owns, list items included. */
 static void free_section(enum cfg_section sec, char *base)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -1225,6 +1252,7 @@ void cfg_free(struct cfg *c)
 
 /* ------------------------------------------------------------------ dump and docs */
 
+/* <s> as a single-quoted YAML scalar (quotes doubled), so any text reads back as is. */
 static void dump_quoted(FILE *f, const char *s)
 {
 	fputc('\'', f);
@@ -1233,6 +1261,7 @@ static void dump_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* <ms> in the largest unit that divides it exactly, so the dump reads back the same. */
 static void dump_duration(FILE *f, unsigned int ms)
 {
 	if (ms && ms % 3600000 == 0)
@@ -1262,6 +1291,7 @@ static void dump_size(FILE *f, uint64_t b)
 static void dump_section(
 	FILE *f, enum cfg_section sec, const char *base, int indent, bool first_dash);
 
+/* One key and its value at <indent> columns. */
 static void dump_key(FILE *f, const struct cfg_key *k, const char *base, int indent)
 {
 	const void *p = base + k->off;
@@ -1410,6 +1440,7 @@ void cfg_dump(FILE *f, const struct cfg *c)
 	dump_section(f, SEC_ROOT, (const char *)c, 0, false);
 }
 
+/* The type of <k> as the docs name it. */
 static const char *type_name(const struct cfg_key *k)
 {
 	static const char *const names[CFG_T_MAX] = {"integer", "boolean", "duration", "size",
@@ -1419,6 +1450,7 @@ static const char *type_name(const struct cfg_key *k)
 	return names[k->type];
 }
 
+/* "section.sub[].key" as messages and docs spell it. */
 static void full_name(const struct cfg_key *k, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s%s", sections[k->sec].prefix, k->name,

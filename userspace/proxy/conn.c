@@ -18,6 +18,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+/* The plain TCP transport: a socket bufferevent that closes its fd when freed. */
 static struct bufferevent *tcp_bev_new(
 	struct event_base *base, evutil_socket_t fd, bool accepted, void *ctx)
 {
@@ -34,6 +35,7 @@ const struct conn_transport conn_tcp = {
 	.direct = true,
 };
 
+/* "ip" or "ip:port" ("[ip]:port" for IPv6) of <sa>, for logs and X-Forwarded-For. */
 static void addr_text(const struct sockaddr *sa, bool with_port, char *out, size_t size)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
@@ -58,6 +60,7 @@ static void addr_text(const struct sockaddr *sa, bool with_port, char *out, size
 		snprintf(out, size, "%s:%u", ip, port);
 }
 
+/* Trampolines from bufferevent callbacks to the owner's, which take the conn. */
 static void on_bev_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -76,6 +79,7 @@ static void on_bev_write(struct bufferevent *bev, void *arg)
 		c->on_write(c, c->arg);
 }
 
+/* Connect completion also sets TCP_NODELAY, which must wait for the socket to exist. */
 static void on_bev_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
@@ -93,6 +97,7 @@ static void on_bev_event(struct bufferevent *bev, short what, void *arg)
 		c->on_event(c, what, c->arg);
 }
 
+/* A zeroed conn of <side> over <tr>, without a bufferevent yet. */
 static struct conn *conn_alloc(const struct conn_transport *tr, enum conn_side side)
 {
 	struct conn *c = calloc(1, sizeof(*c));

@@ -20,6 +20,7 @@ struct listener {
 	void *arg;
 };
 
+/* evconnlistener callback: hand the socket to the owner with the listener's index. */
 static void on_accept(
 	struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
 {

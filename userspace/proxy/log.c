@@ -46,6 +46,7 @@ int log_level_parse(const char *name)
 	return -EINVAL;
 }
 
+/* Format one line with a timestamp and level, or hand it to syslog. */
 static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
@@ -167,6 +168,7 @@ static void put_str(char *buf, size_t size, size_t *n, const char *s, bool json)
 	}
 }
 
+/* printf into <buf> at *<n>, counting what did not fit so the total length is known. */
 static void put_fmt(char *buf, size_t size, size_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void put_fmt(char *buf, size_t size, size_t *n, const char *fmt, ...)

@@ -31,6 +31,7 @@ struct opts {
 	bool dump;
 };
 
+/* The --help text. */
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 		"  -V, --version         version\n");
 }
 
+/* Fill <o> from the command line. --help, --version and --help-config print and exit 0;
+ * misuse prints one line and returns -EINVAL (exit 2). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -137,6 +140,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Load the file or build the one-line config, printing every message; NULL on errors. */
 static struct cfg *load_config(const struct opts *o)
 {
 	struct cfg_msgs m = {0};
@@ -160,6 +164,7 @@ static struct cfg *load_config(const struct opts *o)
 	return c;
 }
 
+/* Write our pid to <path>. Returns 0 or a negative errno. */
 static int write_pidfile(const char *path)
 {
 	char buf[32];
@@ -175,6 +180,7 @@ static int write_pidfile(const char *path)
 	return err;
 }
 
+/* SIGINT/SIGTERM: end the main loop; main() then stops and joins the workers. */
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -182,6 +188,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(arg, NULL);
 }
 
+/* SIGHUP: reload does not exist yet; say so rather than die (the default action). */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;

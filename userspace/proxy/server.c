@@ -12,16 +12,17 @@
 
 #include "userspace/proxy/conn.h"
 
-void server_pool_init(struct server_pool *p, unsigned int max_idle, unsigned int idle_timeout_ms)
+void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct timeval *t_idle)
 {
 	TAILQ_INIT(&p->idle);
 	p->n_idle = 0;
 	p->max_idle = max_idle;
-	p->idle_timeout_ms = idle_timeout_ms;
+	p->t_idle = t_idle;
 	p->reused = 0;
 	p->opened = 0;
 }
 
+/* Take <c> out of the idle pool and close it. */
 static void pool_drop(struct server_pool *p, struct conn *c)
 {
 	TAILQ_REMOVE(&p->idle, c, pool_link);
@@ -54,15 +55,13 @@ struct conn *server_pool_get(struct server_pool *p)
 	c->on_read = NULL;
 	c->on_write = NULL;
 	c->on_event = NULL;
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	/* The idle timeout stays armed until the new owner sets its own timeouts. */
 	p->reused++;
 	return c;
 }
 
 void server_pool_put(struct server_pool *p, struct conn *c)
 {
-	struct timeval tv = {p->idle_timeout_ms / 1000, (p->idle_timeout_ms % 1000) * 1000};
-
 	if (p->n_idle >= p->max_idle || evbuffer_get_length(bufferevent_get_input(c->bev)) ||
 		evbuffer_get_length(bufferevent_get_output(c->bev))) {
 		conn_free(c);
@@ -73,7 +72,7 @@ void server_pool_put(struct server_pool *p, struct conn *c)
 	p->n_idle++;
 	conn_set_cbs(c, idle_read, NULL, idle_event, p);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_set_timeouts(c->bev, p->t_idle, NULL);
 }
 
 void server_pool_release(struct server_pool *p)

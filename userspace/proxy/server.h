@@ -6,20 +6,21 @@
 
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #include "userspace/proxy/conn-t.h"
 
 struct server_pool {
 	TAILQ_HEAD(, conn) idle; /* most recently used first */
 	unsigned int n_idle;
-	unsigned int max_idle; /* 0 = no reuse */
-	unsigned int idle_timeout_ms;
-	uint64_t reused; /* connections handed out again */
-	uint64_t opened; /* connections opened (counted by the caller) */
+	unsigned int max_idle;	      /* 0 = no reuse */
+	const struct timeval *t_idle; /* idle lifetime, a common timeout of the worker's base */
+	uint64_t reused;	      /* connections handed out again */
+	uint64_t opened;	      /* connections opened (counted by the caller) */
 };
 
-/* Set up <p> to keep at most <max_idle> connections for <idle_timeout_ms>. */
-void server_pool_init(struct server_pool *p, unsigned int max_idle, unsigned int idle_timeout_ms);
+/* Set up <p> to keep at most <max_idle> connections for <t_idle> (which must outlive it). */
+void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct timeval *t_idle);
 
 /* Take the most recently idled connection, or NULL. The caller sets its callbacks. */
 struct conn *server_pool_get(struct server_pool *p);

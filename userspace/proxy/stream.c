@@ -42,6 +42,18 @@
 		}                                                               \
 	} while (0)
 
+/*
+ * A session moves through these states:
+ *
+ *   accept -> HEAD --head--> CONNECT --upstream ready--> EXCHANGE --response done--> IDLE
+ *                ^                                                                   |
+ *                +------------------- first byte of the next request ----------------+
+ *
+ * and to LINGER from anywhere once the last response is queued (an error answer, a
+ * "Connection: close", a response that cannot be completed). Timers: HEAD has
+ * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
+ * the bufferevent timeouts (connect, client_body, upstream_read, send) and total.
+ */
 enum sess_state {
 	SS_IDLE = 0, /* between requests: keep-alive timer */
 	SS_HEAD,     /* reading a request head: client_header timer */
@@ -102,8 +114,14 @@ struct session {
 	struct stream x;
 };
 
+/* Consume client input as the state allows: a head when idle, body bytes during the
+ * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
 static void drive_client(struct session *s);
+/* Move the upstream response to the client while its output has room; pause the upstream
+ * when it has none (sess_flush() or cli_write() resumes it). */
 static void drive_response(struct session *s);
+/* Get a connection to the selected server: an idle pooled one at once, else a new connect
+ * whose outcome arrives in up_event(). */
 static void connect_upstream(struct session *s);
 static void fail_to_connect(struct session *s, int err, bool timed_out);
 
@@ -186,6 +204,7 @@ static int rsp_take(struct session *s)
 }
 
 /* Return the response parser of <s> to the cache (or free it when the cache is full). */
+
 static void rsp_give(struct session *s)
 {
 	struct worker *w = s->w;
@@ -201,6 +220,7 @@ static void rsp_give(struct session *s)
 	s->rsp = NULL;
 }
 
+/* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
 static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
@@ -280,6 +300,7 @@ static void sess_leave(struct session *s)
 		sess_destroy(s);
 }
 
+/* Mark <s> for destruction and silence its events; the memory goes in sess_leave(). */
 static void sess_kill(struct session *s)
 {
 	s->dead = true;
@@ -345,6 +366,8 @@ static void linger_flushed(struct session *s)
 		sess_kill(s);
 }
 
+/* Enter LINGER: drop the upstream, stop reading requests (unread bytes are discarded),
+ * and close once the queued answer is out and the client closed or LINGER_MS passed. */
 static void sess_linger(struct session *s)
 {
 	upstream_drop(s);
@@ -424,6 +447,7 @@ static size_t parse_step(
 
 /* ------------------------------------------------------------------ request phases */
 
+/* Methods a client may expect to be repeated safely, so that a retry is allowed. */
 static bool method_idempotent(enum h1_method m)
 {
 	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_OPTIONS ||
@@ -497,6 +521,7 @@ static int phase_request_filter(struct session *s)
 }
 
 /* The bytes a hashing pool hashes for this request. */
+
 static uint64_t request_hash(struct session *s)
 {
 	const struct backend *be = s->x.be;
@@ -598,6 +623,7 @@ static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
 	return h1_hdrs_set(h, name, nl, buf, n);
 }
 
+/* A route's header rewrites, in order. Returns 0 or the first h1_hdrs_* error. */
 static int apply_hdr_ops(struct h1_hdrs *h, const struct cfg_hdr_ops *ops)
 {
 	int err = 0;
@@ -712,10 +738,12 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 
 /* ------------------------------------------------------------------ upstream connection */
 
+/* Event callbacks: each one is a sess_enter()/sess_leave() pair around the work. */
 static void up_read(struct conn *c, void *arg);
 static void up_write(struct conn *c, void *arg);
 static void up_event(struct conn *c, short what, void *arg);
 
+/* The idle pool of the server the exchange uses. */
 static struct server_pool *cur_pool(struct session *s)
 {
 	return &s->w->pools[s->x.be_idx][s->x.srv];
@@ -724,26 +752,24 @@ static struct server_pool *cur_pool(struct session *s)
 /* The request is fully read: from now on the upstream owes us a response. */
 static void request_done(struct session *s)
 {
-	struct timeval rt = ms_tv(s->cfg->timeouts.upstream_read_ms);
-	struct timeval st = ms_tv(s->cfg->timeouts.send_ms);
+	struct worker *w = s->w;
 
 	s->x.req_done = true;
-	bufferevent_set_timeouts(s->cli->bev, NULL, &st);
+	if (s->x.req_body)
+		bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
 	if (s->x.up && s->x.up->connected)
-		bufferevent_set_timeouts(s->x.up->bev, &rt, &st);
+		bufferevent_set_timeouts(s->x.up->bev, w->t_upread, w->t_send);
 }
 
 /* The upstream connection is usable: send the head, then let the body flow. */
 static void upstream_ready(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct timeval st = ms_tv(s->cfg->timeouts.send_ms);
-	struct timeval bt = ms_tv(s->cfg->timeouts.client_body_ms);
-	struct timeval rt = ms_tv(s->cfg->timeouts.upstream_read_ms);
+	struct worker *w = s->w;
+	struct h1_buf *hb = &w->scratch;
 
 	h1_parser_reset(s->rsp);
 	h1_parser_set_method(s->rsp, x->rq->method);
-	struct h1_buf *hb = &s->w->scratch;
 
 	hb->len = 0;
 	if (h1_buf_write_head(hb, x->rq, x->wflags) < 0) {
@@ -752,16 +778,24 @@ static void upstream_ready(struct session *s)
 		return;
 	}
 	evbuffer_add(up_stage(s), hb->p, hb->len);
-	bufferevent_set_timeouts(x->up->bev, x->req_done ? &rt : NULL, &st);
+	/* Timeouts are libevent common timeouts (O(1) to re-arm on every read and write).
+	 * Without a body, request_done() comes in this same call and sets the upstream's. */
+	if (x->req_done)
+		bufferevent_set_timeouts(x->up->bev, w->t_upread, w->t_send);
+	else if (x->req_body)
+		bufferevent_set_timeouts(x->up->bev, NULL, w->t_send);
 	s->st = SS_EXCHANGE;
 	if (!x->req_done) {
 		if (x->req_body && x->expect && x->cli_minor >= 1)
 			evbuffer_add(cli_stage(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
-		bufferevent_set_timeouts(s->cli->bev, x->req_body ? &bt : NULL, &st);
+		if (x->req_body)
+			bufferevent_set_timeouts(s->cli->bev, w->t_body, w->t_send);
 		drive_client(s);
 	}
 }
 
+/* Make <c> the exchange's upstream connection: callbacks, and a read watermark so an
+ * upstream that outruns the client fills at most buffer_size of our memory. */
 static void upstream_attach(struct session *s, struct conn *c)
 {
 	unsigned int bs = s->cfg->limits.buffer_size;
@@ -777,7 +811,6 @@ static void connect_upstream(struct session *s)
 	struct stream *x = &s->x;
 	struct server_pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
-	struct timeval ct = ms_tv(s->cfg->timeouts.connect_ms);
 	struct conn *c;
 
 	x->attempts++;
@@ -800,7 +833,7 @@ static void connect_upstream(struct session *s)
 	pool->opened++;
 	upstream_attach(s, c);
 	/* libevent times a connect with the write timeout. */
-	bufferevent_set_timeouts(c->bev, NULL, &ct);
+	bufferevent_set_timeouts(c->bev, NULL, s->w->t_connect);
 }
 
 /* Try another server (or, after a stale pooled connection, the same one on a fresh
@@ -1019,6 +1052,10 @@ static int phase_response_filter(struct session *s, struct h1_msg *m)
 	return err;
 }
 
+/* An upstream head: relay a 1xx (not 100, which pingd sends itself, and never to
+ * HTTP/1.0), or run response_filter on the final head and choose the client framing:
+ * Content-Length as is, chunked or close-delimited re-framed as chunked for HTTP/1.1 and
+ * close-delimited for HTTP/1.0. Returns 0, or -1 when the head cannot be forwarded. */
 static int response_head(struct session *s, struct h1_msg *m)
 {
 	struct stream *x = &s->x;
@@ -1105,7 +1142,6 @@ static void stream_finish(struct session *s, bool reuse)
 		return;
 	}
 	s->st = SS_IDLE;
-	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
 	if (s->cli_paused) {
 		s->cli_paused = false;
 		bufferevent_enable(s->cli->bev, EV_READ);
@@ -1117,6 +1153,8 @@ static void stream_finish(struct session *s, bool reuse)
 	drive_client(s);
 }
 
+/* The final response is complete: end the client body and decide whether the upstream
+ * connection can carry another request. */
 static void response_done(struct session *s, const struct h1_hdrs *trailers, bool up_closed)
 {
 	struct stream *x = &s->x;
@@ -1296,6 +1334,8 @@ out:
 	sess_leave(s);
 }
 
+/* Client EOF, error or timeout. A half-close after a whole request still gets its answer;
+ * a stalled request body gets 408; anything else ends the session (logged as 499). */
 static void cli_event(struct conn *c, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1324,6 +1364,7 @@ out:
 	sess_leave(s);
 }
 
+/* The session timer: 408 for a head that took too long, a quiet close otherwise. */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1347,6 +1388,7 @@ out:
 	sess_leave(s);
 }
 
+/* timeouts.total: 504 before the response started, a close after. */
 static void on_total(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1425,6 +1467,7 @@ void stream_accept(
 		}
 		return;
 	}
+	bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
 	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
 	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, c->limits.buffer_size);
 	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);

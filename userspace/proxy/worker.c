@@ -61,6 +61,7 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt);
 }
 
+/* Listener callback: the stream layer owns client connections from here. */
 static void on_accept(void *arg, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
 {
 	stream_accept(arg, idx, fd, sa, len);
@@ -75,6 +76,14 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)!read(fd, &v, sizeof(v));
 	event_base_loopbreak(w->base);
+}
+
+/* A libevent common timeout of <ms> on <base>, or NULL. */
+static const struct timeval *common_ms(struct event_base *base, unsigned int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	return event_base_init_common_timeout(base, &tv);
 }
 
 int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
@@ -92,6 +101,10 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 	w->listeners = calloc(c->n_listeners, sizeof(*w->listeners));
 	w->bws = calloc(rt->n_backends, sizeof(*w->bws));
 	w->pools = calloc(rt->n_backends, sizeof(*w->pools));
+	w->cstage = evbuffer_new();
+	w->ustage = evbuffer_new();
+	if (!w->base || !w->listeners || !w->bws || !w->pools || !w->cstage || !w->ustage)
+		goto err;
 	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->stop_fd < 0) {
 		err = -errno;
@@ -100,21 +113,15 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ | EV_PERSIST, on_stop, w);
 	if (!w->stop_ev || event_add(w->stop_ev, NULL) < 0)
 		goto err;
-	w->cstage = evbuffer_new();
-	w->ustage = evbuffer_new();
-	if (!w->base || !w->listeners || !w->bws || !w->pools || !w->cstage || !w->ustage)
+	w->t_header = common_ms(w->base, c->timeouts.client_header_ms);
+	w->t_keepalive = common_ms(w->base, c->timeouts.keepalive_ms);
+	w->t_connect = common_ms(w->base, c->timeouts.connect_ms);
+	w->t_body = common_ms(w->base, c->timeouts.client_body_ms);
+	w->t_upread = common_ms(w->base, c->timeouts.upstream_read_ms);
+	w->t_send = common_ms(w->base, c->timeouts.send_ms);
+	if (!w->t_header || !w->t_keepalive || !w->t_connect || !w->t_body || !w->t_upread ||
+		!w->t_send)
 		goto err;
-	{
-		struct timeval th = {c->timeouts.client_header_ms / 1000,
-			(c->timeouts.client_header_ms % 1000) * 1000};
-		struct timeval tk = {
-			c->timeouts.keepalive_ms / 1000, (c->timeouts.keepalive_ms % 1000) * 1000};
-
-		w->t_header = event_base_init_common_timeout(w->base, &th);
-		w->t_keepalive = event_base_init_common_timeout(w->base, &tk);
-		if (!w->t_header || !w->t_keepalive)
-			goto err;
-	}
 	for (size_t i = 0; i < rt->n_backends; i++) {
 		const struct backend *be = rt->backends[i];
 
@@ -127,8 +134,8 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 			goto err;
 		}
 		for (size_t s = 0; s < be->n; s++)
-			server_pool_init(
-				&w->pools[i][s], be->cfg->keepalive, be->cfg->idle_timeout_ms);
+			server_pool_init(&w->pools[i][s], be->cfg->keepalive,
+				common_ms(w->base, be->cfg->idle_timeout_ms));
 	}
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		w->listeners[i] = listener_new(w->base, &c->listeners[i], i, on_accept, w);
@@ -145,6 +152,7 @@ err:
 	return err;
 }
 
+/* Thread body: run the loop until worker_stop(). */
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* BPF-only: the next hop (configured gateway MAC or bpf_fib_lookup) and the way out (XDP_TX
+ * on the receiving interface, or a redirect through lb_tx_ports). */
+#ifndef BPF_FWD_H
+#define BPF_FWD_H
+
+#include "bpf/parse.h"
+
+#define AF_INET	 LB_AF_INET
+#define AF_INET6 LB_AF_INET6
+
+/* Where a packet goes: MACs and egress interface. */
+struct fwd_hop {
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN]; /* used when smac_set; else the received destination MAC */
+	__u8 smac_set;
+	__u8 pad[3];
+	__u32 ifindex; /* 0: the receiving interface */
+};
+
+static __always_inline bool fwd_mac_zero(const __u8 *m)
+{
+	return !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]);
+}
+
+/* The next hop toward <dst> (of <family>, sent from <src>) for an encapsulated packet: the
+ * configured gateway MAC, or the kernel's FIB and neighbour tables. */
+static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct lb_node *node, __u8 family,
+	const union lb_addr *src, const union lb_addr *dst, struct fwd_hop *hop)
+{
+	struct bpf_fib_lookup fib = {};
+	long rc;
+
+	if (node->flags & LB_NODE_F_GW_MAC) {
+		__builtin_memcpy(hop->dmac, node->gw_mac, ETH_ALEN);
+		if (!fwd_mac_zero(node->src_mac)) {
+			__builtin_memcpy(hop->smac, node->src_mac, ETH_ALEN);
+			hop->smac_set = 1;
+		}
+		hop->ifindex = node->egress_ifindex;
+		return LB_CONTINUE;
+	}
+	fib.ifindex = ctx->ingress_ifindex;
+	if (family == LB_AF_INET) {
+		fib.family = AF_INET;
+		fib.ipv4_src = src->v4;
+		fib.ipv4_dst = dst->v4;
+	} else {
+		fib.family = AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, src->bytes, 16);
+		__builtin_memcpy(fib.ipv6_dst, dst->bytes, 16);
+	}
+	/* An ingress lookup (as if forwarding the packet): an egress one would only consider
+	 * routes out of the receiving interface. It needs forwarding enabled on that interface. */
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return stats_drop(LB_DROP_NO_ROUTE);
+	__builtin_memcpy(hop->dmac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(hop->smac, fib.smac, ETH_ALEN);
+	hop->smac_set = 1;
+	hop->ifindex = fib.ifindex;
+	return LB_CONTINUE;
+}
+
+/* Write <hop>'s MACs into the Ethernet header and send the packet out. */
+static __always_inline int fwd_xmit(struct xdp_md *ctx, const struct fwd_hop *hop)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	long ret;
+
+	if ((void *)(eth + 1) > end)
+		return stats_drop(LB_DROP_INTERNAL);
+	if (hop->smac_set)
+		__builtin_memcpy(eth->h_source, hop->smac, ETH_ALEN);
+	else
+		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, hop->dmac, ETH_ALEN);
+	if (!hop->ifindex || hop->ifindex == ctx->ingress_ifindex)
+		return stats_reason(LB_FWD_TX, XDP_TX);
+	/* The low bits of the flags are the verdict when the interface is not in the map. */
+	ret = bpf_redirect_map(&lb_tx_ports, hop->ifindex, XDP_PASS);
+	if (ret != XDP_REDIRECT)
+		return stats_drop(LB_DROP_NO_TX_PORT);
+	return stats_reason(LB_FWD_REDIRECT, XDP_REDIRECT);
+}
+
+#endif /* BPF_FWD_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The seeded flow hash, shared by the BPF program and userspace (pingctl hash, tests) so both
+ * compute the same backend. Includes nothing: include lb_abi.h and the __u32 types first.
+ * Words are the flow key's bytes loaded in host order, as the program loads them. */
+#ifndef BPF_HASH_H
+#define BPF_HASH_H
+
+#ifdef __bpf__
+#define HASH_INLINE static __always_inline
+#else
+#define HASH_INLINE static inline
+#endif
+
+#define HASH_INITVAL 0xdeadbeefu
+
+HASH_INLINE __u32 hash_rol32(__u32 w, unsigned int s)
+{
+	return (w << s) | (w >> (32 - s));
+}
+
+/* Bob Jenkins' lookup3 final mix of three words, as the kernel's jhash_3words(). */
+HASH_INLINE __u32 hash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
+{
+	a += HASH_INITVAL;
+	b += HASH_INITVAL;
+	c += seed;
+	c ^= b;
+	c -= hash_rol32(b, 14);
+	a ^= c;
+	a -= hash_rol32(c, 11);
+	b ^= a;
+	b -= hash_rol32(a, 25);
+	c ^= b;
+	c -= hash_rol32(b, 16);
+	a ^= c;
+	a -= hash_rol32(c, 4);
+	b ^= a;
+	b -= hash_rol32(a, 14);
+	c ^= b;
+	c -= hash_rol32(b, 24);
+	return c;
+}
+
+/* Fold an address to one word: IPv4 is itself (the other words are zero). */
+HASH_INLINE __u32 hash_addr(const union lb_addr *a)
+{
+	return a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
+}
+
+/* The hash of flow <k> with <seed>. With <src_only>, only the source address counts, so every
+ * connection of a client lands on the same backend. */
+HASH_INLINE __u32 hash_flow(const struct lb_flow_key *k, __u32 seed, int src_only)
+{
+	__u32 ports;
+
+	if (src_only)
+		return hash_3words(hash_addr(&k->src), 0, 0, seed);
+	ports = ((__u32)k->sport << 16) | k->dport;
+	return hash_3words(hash_addr(&k->src), hash_addr(&k->dst), ports, seed ^ k->proto);
+}
+
+#endif /* BPF_HASH_H */

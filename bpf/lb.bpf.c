@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The XDP L4 load balancer: parse, find the service, pick the backend (conntrack, then the
+ * Maglev table or ketama ring), encapsulate or rewrite the MAC, send. Only the flow lives
+ * here; the steps are in the headers beside it. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bpf/encap.h"
+#include "bpf/fwd.h"
+#include "bpf/hash.h"
+#include "bpf/icmp.h"
+#include "bpf/lb_maps.h"
+#include "bpf/parse.h"
+#include "bpf/sched.h"
+#include "bpf/stats.h"
+
+/* The service of the flow in <p>: the exact port first, then the all-ports service. */
+static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p)
+{
+	struct lb_svc_key key = {};
+	struct lb_svc *svc;
+
+	key.addr = p->flow.dst;
+	key.port = p->flow.dport;
+	key.proto = p->flow.proto;
+	key.family = p->flow.family;
+	svc = bpf_map_lookup_elem(&lb_services, &key);
+	if (svc)
+		return svc;
+	key.port = 0;
+	return bpf_map_lookup_elem(&lb_services, &key);
+}
+
+/* Forward the parsed packet <p> of <pkt_len> bytes to its backend. */
+static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, __u32 pkt_len)
+{
+	struct fwd_hop hop = {};
+	struct lb_backend *be;
+	struct lb_node *node;
+	struct lb_svc *svc;
+	__u32 zero = 0, be_id, svc_id, hash;
+	bool new_flow;
+	int ret;
+
+	svc = lb_service(p);
+	if (!svc)
+		return stats_pass(p->icmp_err ? LB_PASS_ICMP : LB_PASS_NO_SERVICE);
+	if (svc->mode == LB_MODE_L7)
+		return stats_pass(LB_PASS_L7);
+	node = bpf_map_lookup_elem(&lb_node, &zero);
+	if (!node)
+		return stats_drop(LB_DROP_INTERNAL);
+	svc_id = svc->id;
+	hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
+	ret = sched_pick(p, svc, node, hash, &be_id, &new_flow);
+	if (ret != LB_CONTINUE)
+		return ret;
+	be = bpf_map_lookup_elem(&lb_backends, &be_id);
+	if (!be || be->family == 0)
+		return stats_drop(LB_DROP_NO_BACKEND);
+
+	if (svc->fwd == LB_FWD_L2) {
+		__builtin_memcpy(hop.dmac, be->mac, ETH_ALEN);
+		if (!fwd_mac_zero(node->src_mac)) {
+			__builtin_memcpy(hop.smac, node->src_mac, ETH_ALEN);
+			hop.smac_set = 1;
+		}
+		hop.ifindex = node->egress_ifindex;
+	} else {
+		const union lb_addr *src = be->family == LB_AF_INET ? &node->src4 : &node->src6;
+
+		if (be->family == LB_AF_INET && p->flow.family == LB_AF_INET6)
+			return stats_drop(LB_DROP_FAMILY);
+		if (!(src->v6[0] | src->v6[1] | src->v6[2] | src->v6[3]))
+			return stats_drop(LB_DROP_NO_CONFIG);
+		ret = fwd_resolve(ctx, node, be->family, src, &be->addr, &hop);
+		if (ret != LB_CONTINUE)
+			return ret;
+		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE);
+		if (ret == ENCAP_TOO_BIG)
+			return icmp_too_big(ctx, p,
+				(node->mtu ? node->mtu : LB_DEFAULT_MTU) -
+					encap_len(be->family, svc->fwd == LB_FWD_GUE));
+		if (ret != LB_CONTINUE)
+			return ret;
+	}
+	ret = fwd_xmit(ctx, &hop);
+	if (ret != XDP_DROP)
+		stats_fwd(svc_id, be_id, pkt_len, new_flow);
+	return ret;
+}
+
+SEC("xdp")
+int lb_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct parse_cursor c = {.pos = data, .end = end};
+	struct parse_pkt p = {};
+	__be16 proto;
+	int ret;
+
+	ret = parse_eth(&c, &p, &proto);
+	if (ret != LB_CONTINUE)
+		return ret;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(&c, &p);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(&c, &p);
+	else
+		return stats_pass(LB_PASS_NOT_IP);
+	if (ret != LB_CONTINUE)
+		return ret;
+	return lb_forward(ctx, &p, end - data);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The ABI between the XDP data plane and userspace: map keys and values, enums, limits.
+ * Includes nothing: the includer supplies __u8..__u64, __be16 and __be32 (vmlinux.h in BPF
+ * code, <linux/types.h> in userspace). Bump LB_ABI_VERSION on every layout change. */
+#ifndef BPF_LB_ABI_H
+#define BPF_LB_ABI_H
+
+/* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
+#define LB_ABI_VERSION 2
+
+/* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
+#ifndef LB_MAX_VIPS
+#define LB_MAX_VIPS 512 /* services (VIP, port, protocol) */
+#endif
+#ifndef LB_MAX_REALS
+#define LB_MAX_REALS 4096 /* backends, over all services */
+#endif
+#ifndef LB_MAX_FLOWS
+#define LB_MAX_FLOWS 131072 /* conntrack LRU entries */
+#endif
+#ifndef LB_DEFAULT_TABLE_SIZE
+#define LB_DEFAULT_TABLE_SIZE 65537 /* Maglev M; a prime, as MAGLEV_DEFAULT_SIZE */
+#endif
+#ifndef LB_MAX_TABLE_SIZE
+#define LB_MAX_TABLE_SIZE 1000003 /* largest Maglev M, as MAGLEV_MAX_SIZE */
+#endif
+#ifndef LB_RING_MAX_POINTS
+#define LB_RING_MAX_POINTS 65536 /* ketama points per service */
+#endif
+/* Binary search steps over LB_RING_MAX_POINTS points: ceil(log2(65536 + 1)). */
+#define LB_RING_SEARCH_STEPS 17
+
+/* Address families, equal to AF_INET / AF_INET6 (which vmlinux.h does not define). */
+#define LB_AF_INET  2
+#define LB_AF_INET6 10
+
+/* Defaults for per-node settings left at 0 in lb_node. */
+#define LB_DEFAULT_MTU	       1500 /* egress MTU in bytes */
+#define LB_DEFAULT_GUE_PORT    6080 /* GUE destination port (host order) */
+#define LB_DEFAULT_UDP_TIMEOUT 30   /* seconds a UDP flow stays pinned without packets */
+#define LB_FIN_TIMEOUT	       10   /* seconds a TCP flow stays pinned after FIN */
+
+/* An IPv4 or IPv6 address in network order. IPv4 uses v4 with the other 12 bytes zero. The
+ * byte view makes `bpftool map dump` readable. */
+union lb_addr {
+	__be32 v4;
+	__be32 v6[4];
+	__u8 bytes[16];
+};
+_Static_assert(sizeof(union lb_addr) == 16, "lb_addr size");
+
+/* How a service's packets are handled. */
+enum lb_mode {
+	LB_MODE_L4 = 0, /* forward in XDP to a backend */
+	LB_MODE_L7,	/* XDP_PASS to the local stack, where pingd listens */
+	LB_MODE_MAX	/* must stay last */
+};
+
+/* How a service picks a backend for a new flow. */
+enum lb_algo {
+	LB_ALGO_MAGLEV = 0, /* slot hash % M of the service's lb_maglev table */
+	LB_ALGO_KETAMA,	    /* first point >= hash on the service's lb_ring */
+	LB_ALGO_MAX	    /* must stay last */
+};
+
+/* How a packet reaches its backend. */
+enum lb_fwd {
+	LB_FWD_IPIP = 0, /* IPv4-in-IPv4, IPv6-in-IPv6 or IPv4-in-IPv6 (by backend family) */
+	LB_FWD_GUE,	 /* outer IP + UDP to lb_node.gue_port, then the inner IP packet */
+	LB_FWD_L2,	 /* direct server return: rewrite the destination MAC only */
+	LB_FWD_MAX	 /* must stay last */
+};
+
+/* A backend's state, written by pingctl (operator) or pingd (health checks). */
+enum lb_be_state {
+	LB_BE_FREE = 0, /* slot unused */
+	LB_BE_UP,	/* usable: new flows and established ones */
+	LB_BE_DRAIN,	/* keeps established flows, gets no new ones */
+	LB_BE_DOWN,	/* established flows move to other backends */
+	LB_BE_STATE_MAX /* must stay last */
+};
+
+/* lb_svc.flags */
+#define LB_SVC_F_HASH_SRC 0x01 /* hash the source address only (client affinity) */
+
+/* lb_node.flags */
+#define LB_NODE_F_GW_MAC 0x01 /* next hop is gw_mac; otherwise bpf_fib_lookup() */
+
+/* Why a packet was passed, dropped or forwarded: the index into lb_reasons. */
+enum lb_reason {
+	LB_FWD_TX = 0,	    /* forwarded with XDP_TX */
+	LB_FWD_REDIRECT,    /* forwarded through lb_tx_ports */
+	LB_PASS_NOT_IP,	    /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
+	LB_PASS_VLAN_DEPTH, /* more VLAN tags than LB_MAX_VLAN_DEPTH */
+	LB_PASS_NOT_L4,	    /* IP but not TCP, UDP or ICMP */
+	LB_PASS_FRAGMENT,   /* an IPv4 or IPv6 fragment: the stack reassembles */
+	LB_PASS_IPV6_EXT,   /* IPv6 extension headers before the L4 header */
+	LB_PASS_NO_SERVICE, /* destination is not a service */
+	LB_PASS_L7,	    /* an l7 service: to the local stack */
+	LB_PASS_ICMP,	    /* ICMP that is not an error about a service's flow */
+	LB_DROP_TRUNCATED,  /* a header runs past the end of the packet */
+	LB_DROP_MALFORMED,  /* bad IP version, header length or total length */
+	LB_DROP_NO_BACKEND, /* the service has no table or the slot no backend */
+	LB_DROP_FAMILY,	    /* IPv6 service with an IPv4 backend (no 6-in-4) */
+	LB_DROP_NO_CONFIG,  /* lb_node lacks the outer source address */
+	LB_DROP_TOO_BIG,    /* too big once encapsulated, and no ICMP error allowed (IPv4
+			     * without DF, or itself an ICMP error) */
+	LB_DROP_ADJUST,	    /* bpf_xdp_adjust_head() failed */
+	LB_DROP_NO_ROUTE,   /* bpf_fib_lookup() found no route or neighbour */
+	LB_DROP_NO_TX_PORT, /* egress interface missing from lb_tx_ports */
+	LB_DROP_INTERNAL,   /* a lookup that cannot fail failed */
+	LB_REPLY_TOO_BIG,   /* too big once encapsulated: answered with ICMP "fragmentation
+			     * needed" or ICMPv6 "packet too big" (XDP_TX) */
+	LB_REASON_MAX	    /* must stay last */
+};
+
+/* lb_meta value: one entry, written by the control plane when it creates the maps. */
+struct lb_meta {
+	__u32 abi_version; /* LB_ABI_VERSION of the maps' layout */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct lb_meta) == 8, "lb_meta size");
+
+/* lb_node value: one entry of per-node settings, written by pingctl. */
+struct lb_node {
+	union lb_addr src4;   /* outer IPv4 source (v4 only), network order */
+	union lb_addr src6;   /* outer IPv6 source, network order */
+	__u8 gw_mac[6];	      /* next-hop MAC with LB_NODE_F_GW_MAC */
+	__u8 src_mac[6];      /* source MAC on redirect; zero = the received dst MAC */
+	__u32 egress_ifindex; /* 0: XDP_TX; else redirect via lb_tx_ports to this ifindex */
+	__u32 mtu;	      /* egress MTU, bytes; 0 = LB_DEFAULT_MTU */
+	__u32 hash_seed;      /* seed of the flow hash; same on every node of a cluster */
+	__u32 udp_timeout;    /* seconds; 0 = LB_DEFAULT_UDP_TIMEOUT */
+	__be16 gue_port;      /* GUE destination port, network order; 0 = default */
+	__u8 flags;	      /* LB_NODE_F_* */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct lb_node) == 64, "lb_node size");
+
+/* lb_services key: a service. Port 0 matches every port of the address and protocol. */
+struct lb_svc_key {
+	union lb_addr addr; /* VIP, network order */
+	__be16 port;	    /* network order; 0 = all ports */
+	__u8 proto;	    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;	    /* LB_AF_INET or LB_AF_INET6 */
+};
+_Static_assert(sizeof(struct lb_svc_key) == 20, "lb_svc_key size");
+
+/* lb_services value, written by pingctl. */
+struct lb_svc {
+	__u32 id;	  /* index into lb_maglev, lb_ring, lb_svc_stats; < LB_MAX_VIPS */
+	__u32 table_size; /* Maglev M (a prime), fixed for the life of the service */
+	__u8 mode;	  /* enum lb_mode */
+	__u8 algo;	  /* enum lb_algo */
+	__u8 fwd;	  /* enum lb_fwd */
+	__u8 flags;	  /* LB_SVC_F_* */
+};
+_Static_assert(sizeof(struct lb_svc) == 12, "lb_svc size");
+
+/* lb_backends value, indexed by backend id; written by pingctl, state also by pingd. */
+struct lb_backend {
+	union lb_addr addr; /* network order */
+	__be16 port;	    /* network order; informational (DSR keeps the VIP's port) */
+	__u8 family;	    /* LB_AF_INET or LB_AF_INET6; 0 when the slot is free */
+	__u8 state;	    /* enum lb_be_state */
+	__u32 weight;	    /* relative share; 0 takes no new flows */
+	__u32 svc;	    /* id of the service the backend belongs to */
+	__u8 mac[6];	    /* destination MAC for LB_FWD_L2 */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct lb_backend) == 36, "lb_backend size");
+
+/* Value of a Maglev table slot (inner arrays of lb_maglev, M entries). */
+struct lb_mg_slot {
+	__u32 backend; /* backend id */
+};
+_Static_assert(sizeof(struct lb_mg_slot) == 4, "lb_mg_slot size");
+
+/* Value of a ketama ring entry (inner arrays of lb_ring). Entry 0 is a header whose hash
+ * holds the number of points n; entries 1..n are the points sorted by hash. */
+struct lb_ring_point {
+	__u32 hash;    /* position on the ring (entry 0: point count) */
+	__u32 backend; /* backend id */
+};
+_Static_assert(sizeof(struct lb_ring_point) == 8, "lb_ring_point size");
+
+/* lb_conntrack key: a flow as the client sent it. */
+struct lb_flow_key {
+	union lb_addr src; /* client, network order */
+	union lb_addr dst; /* VIP, network order */
+	__be16 sport;	   /* network order */
+	__be16 dport;	   /* network order */
+	__u8 proto;	   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;	   /* LB_AF_INET or LB_AF_INET6 */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct lb_flow_key) == 40, "lb_flow_key size");
+
+/* lb_flow.flags */
+#define LB_FLOW_F_FIN 0x01 /* a FIN was seen: the entry expires LB_FIN_TIMEOUT later */
+
+/* lb_conntrack value, written by bpf (and flushed by pingctl). */
+struct lb_flow {
+	__u64 last_seen; /* bpf_ktime_get_ns() at creation or refresh; UDP and FIN only */
+	__u32 backend;	 /* backend id */
+	__u8 flags;	 /* LB_FLOW_F_* */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct lb_flow) == 16, "lb_flow size");
+
+/* lb_svc_stats and lb_be_stats value (per CPU): what the data plane forwarded. */
+struct lb_stats {
+	__u64 packets;	 /* packets forwarded */
+	__u64 bytes;	 /* bytes forwarded, as received (before encapsulation) */
+	__u64 new_flows; /* flows that got a backend from the table */
+};
+_Static_assert(sizeof(struct lb_stats) == 24, "lb_stats size");
+
+/* lb_reasons value (per CPU), indexed by enum lb_reason. */
+struct lb_reason_ctr {
+	__u64 packets;
+};
+_Static_assert(sizeof(struct lb_reason_ctr) == 8, "lb_reason_ctr size");
+
+/* lb_tx_ports value: an egress interface for XDP_REDIRECT, keyed by its ifindex. */
+struct lb_tx_port {
+	__u32 ifindex;
+};
+_Static_assert(sizeof(struct lb_tx_port) == 4, "lb_tx_port size");
+
+/* lb_decap_stats value (per CPU), for the backend-side decapsulation program. */
+struct lb_decap_stats {
+	__u64 ipip;   /* IPv4-in-IPv4 and IPv4-in-IPv6 packets decapsulated */
+	__u64 ip6ip6; /* IPv6-in-IPv6 packets decapsulated */
+	__u64 gue;    /* GUE packets decapsulated */
+	__u64 passed; /* other packets, passed untouched */
+	__u64 errors; /* tunnel packets too short or malformed, dropped */
+};
+_Static_assert(sizeof(struct lb_decap_stats) == 40, "lb_decap_stats size");
+
+#endif /* BPF_LB_ABI_H */

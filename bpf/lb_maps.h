@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* BPF-only: every map of the data plane, BTF-typed with the structs of lb_abi.h and pinned by
+ * name under the pin directory. Each comment says what the key is and who writes the map.
+ * decap.bpf.c defines LB_MAPS_DECAP to get only its own map. */
+#ifndef BPF_LB_MAPS_H
+#define BPF_LB_MAPS_H
+
+#include "bpf/lb_abi.h"
+
+#ifndef LB_MAX_TX_PORTS
+#define LB_MAX_TX_PORTS 64 /* egress interfaces for XDP_REDIRECT */
+#endif
+
+#ifndef LB_MAPS_DECAP
+
+/* Key 0 only. Holds LB_ABI_VERSION; written by the control plane when it creates the maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_meta SEC(".maps");
+
+/* Key 0 only. Per-node settings (outer sources, next hop, MTU, seed); written by pingctl. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_node);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_node SEC(".maps");
+
+/* Key: {VIP, port, protocol, family}, port 0 = all ports. Written by pingctl. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, struct lb_svc_key);
+	__type(value, struct lb_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_services SEC(".maps");
+
+/* Key: backend id. Written by pingctl; the state also by pingd's health checks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct lb_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_backends SEC(".maps");
+
+/* Inner Maglev table: key slot 0..M-1. BPF_F_INNER_MAP lets each service have its own M. */
+struct lb_mg_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_DEFAULT_TABLE_SIZE);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, struct lb_mg_slot);
+};
+
+/* Key: service id. Value: the service's Maglev table. The control plane fills a fresh inner
+ * array and publishes it with one update of this map, so a packet sees either the old table
+ * or the new one, never a mix; the old array is freed once no program can hold it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct lb_mg_inner); /* a flexible array: must stay last */
+} lb_maglev SEC(".maps");
+
+/* Inner ketama ring: entry 0 = header (point count), 1..n = points sorted by hash. */
+struct lb_ring_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_RING_MAX_POINTS + 1);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, struct lb_ring_point);
+};
+
+/* Key: service id. Value: the service's ketama ring, published like lb_maglev. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct lb_ring_inner); /* a flexible array: must stay last */
+} lb_ring SEC(".maps");
+
+/* Key: the client's 5-tuple. Value: its backend. Written by bpf; flushed by pingctl. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_FLOWS);
+	__type(key, struct lb_flow_key);
+	__type(value, struct lb_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_conntrack SEC(".maps");
+
+/* Key: service id. Per-CPU forwarded packets, bytes, new flows. Written by bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct lb_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_svc_stats SEC(".maps");
+
+/* Key: backend id. Per-CPU forwarded packets, bytes, new flows. Written by bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct lb_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_be_stats SEC(".maps");
+
+/* Key: enum lb_reason. Per-CPU packet count of every forward, pass and drop reason. Written
+ * by bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct lb_reason_ctr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_reasons SEC(".maps");
+
+/* Key: ifindex. Value: struct lb_tx_port (the same ifindex). Egress interfaces other than the
+ * receiving one; written by pingctl attach. Device maps refuse BTF, hence the sizes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, LB_MAX_TX_PORTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct lb_tx_port));
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_tx_ports SEC(".maps");
+
+#else /* LB_MAPS_DECAP */
+
+/* Key 0 only. Per-CPU counters of the backend-side decapsulation program. Written by bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_decap_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_decap_stats SEC(".maps");
+
+#endif /* LB_MAPS_DECAP */
+
+#endif /* BPF_LB_MAPS_H */

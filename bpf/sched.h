@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* BPF-only: backend choice. The conntrack LRU keeps an established flow on its backend while
+ * that backend is usable; a new flow takes the slot of its hash in the service's Maglev table
+ * or the first point at or after its hash on the service's ketama ring. */
+#ifndef BPF_SCHED_H
+#define BPF_SCHED_H
+
+#include <bpf/bpf_core_read.h>
+
+#include "bpf/hash.h"
+#include "bpf/parse.h"
+
+#define SCHED_NS_PER_S 1000000000ull
+/* Refresh a UDP flow's last_seen at most once a second: fewer writes to a shared entry. */
+#define SCHED_UDP_REFRESH SCHED_NS_PER_S
+#define SCHED_NONE	  0xffffffffu
+
+/* The backend id for hash <h> in the Maglev table of <svc>, or SCHED_NONE. */
+static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
+{
+	struct lb_mg_slot *slot;
+	__u32 id = svc->id, idx;
+	void *table;
+
+	/* Never true: the type ids make clang keep the full lb_mg_slot and lb_ring_point in the
+	 * object's BTF (it emits only forward declarations for types reached through an outer
+	 * map's values), so that the control plane can type the inner maps it creates. */
+	if (!bpf_core_type_id_local(struct lb_mg_slot) ||
+		!bpf_core_type_id_local(struct lb_ring_point))
+		return SCHED_NONE;
+	table = bpf_map_lookup_elem(&lb_maglev, &id);
+	if (!table || !svc->table_size)
+		return SCHED_NONE;
+	idx = h % svc->table_size;
+	slot = bpf_map_lookup_elem(table, &idx);
+	return slot ? slot->backend : SCHED_NONE;
+}
+
+/* The backend id of the first point >= <h> (wrapping) on the ketama ring of <svc>, or
+ * SCHED_NONE. A binary search of at most LB_RING_SEARCH_STEPS lookups. */
+static __always_inline __u32 sched_ketama(const struct lb_svc *svc, __u32 h)
+{
+	struct lb_ring_point *pt;
+	__u32 id = svc->id, lo = 1, hi, mid, n, i;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&lb_ring, &id);
+	if (!ring)
+		return SCHED_NONE;
+	mid = 0;
+	pt = bpf_map_lookup_elem(ring, &mid);
+	if (!pt)
+		return SCHED_NONE;
+	n = pt->hash;
+	if (!n || n > LB_RING_MAX_POINTS)
+		return SCHED_NONE;
+	hi = n + 1;
+	/* Search [lo, hi) for the first point >= h; the count bound satisfies the verifier. */
+	for (i = 0; i < LB_RING_SEARCH_STEPS && lo < hi; i++) {
+		mid = lo + (hi - lo) / 2;
+		pt = bpf_map_lookup_elem(ring, &mid);
+		if (!pt)
+			return SCHED_NONE;
+		if (pt->hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > n)
+		lo = 1;
+	pt = bpf_map_lookup_elem(ring, &lo);
+	return pt ? pt->backend : SCHED_NONE;
+}
+
+/* True when backend <be> may keep a flow of service <svc_id>: it still belongs to the
+ * service and is up or draining. */
+static __always_inline bool sched_keeps(const struct lb_backend *be, __u32 svc_id)
+{
+	return be->svc == svc_id && (be->state == LB_BE_UP || be->state == LB_BE_DRAIN);
+}
+
+/* True when conntrack entry <f> of a flow with <proto> has expired; reads the clock into
+ * *<now> only when the answer depends on it (an open TCP flow never expires). */
+static __always_inline bool sched_expired(
+	const struct lb_flow *f, __u8 proto, __u64 *now, const struct lb_node *node)
+{
+	__u64 ttl;
+
+	if (f->flags & LB_FLOW_F_FIN)
+		ttl = LB_FIN_TIMEOUT * SCHED_NS_PER_S;
+	else if (proto == IPPROTO_UDP)
+		ttl = (node->udp_timeout ? node->udp_timeout : LB_DEFAULT_UDP_TIMEOUT) *
+		      SCHED_NS_PER_S;
+	else
+		return false;
+	*now = bpf_ktime_get_ns();
+	return *now - f->last_seen > ttl;
+}
+
+/* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
+ * chose it) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN always consults
+ * the table (a new connection, maybe reusing a 4-tuple); an RST removes the flow after this
+ * packet; a FIN starts its expiry. ICMP errors follow the flow but never create one. */
+static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
+	const struct lb_node *node, __u32 hash, __u32 *be_id, bool *new_flow)
+{
+	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
+	struct lb_flow *f, nf = {};
+	struct lb_backend *be;
+	__u64 now = 0;
+	__u32 id;
+
+	if (!syn) {
+		f = bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+		if (f) {
+			id = f->backend;
+			be = bpf_map_lookup_elem(&lb_backends, &id);
+			if (be && sched_keeps(be, svc->id) &&
+				!sched_expired(f, p->flow.proto, &now, node)) {
+				if (p->tcp_flags & TCP_F_RST) {
+					bpf_map_delete_elem(&lb_conntrack, &p->flow);
+				} else if ((p->tcp_flags & TCP_F_FIN) &&
+					   !(f->flags & LB_FLOW_F_FIN)) {
+					f->flags |= LB_FLOW_F_FIN;
+					f->last_seen = bpf_ktime_get_ns();
+				} else if (p->flow.proto == IPPROTO_UDP &&
+					   now - f->last_seen > SCHED_UDP_REFRESH) {
+					f->last_seen = now;
+				}
+				*be_id = id;
+				*new_flow = false;
+				return LB_CONTINUE;
+			}
+		}
+	}
+	if (svc->algo == LB_ALGO_KETAMA)
+		id = sched_ketama(svc, hash);
+	else
+		id = sched_maglev(svc, hash);
+	if (id == SCHED_NONE)
+		return stats_drop(LB_DROP_NO_BACKEND);
+	*be_id = id;
+	*new_flow = !p->icmp_err;
+	if (p->icmp_err)
+		return LB_CONTINUE;
+	if (p->tcp_flags & TCP_F_RST) {
+		bpf_map_delete_elem(&lb_conntrack, &p->flow);
+		return LB_CONTINUE;
+	}
+	nf.backend = id;
+	/* Only UDP and closing TCP flows expire, so only they need the clock. */
+	if (p->flow.proto == IPPROTO_UDP || (p->tcp_flags & TCP_F_FIN))
+		nf.last_seen = now ? now : bpf_ktime_get_ns();
+	if (p->tcp_flags & TCP_F_FIN)
+		nf.flags = LB_FLOW_F_FIN;
+	/* Failure (out of memory) only costs this flow its stickiness: the packet goes on. */
+	(void)bpf_map_update_elem(&lb_conntrack, &p->flow, &nf, BPF_ANY);
+	return LB_CONTINUE;
+}
+
+#endif /* BPF_SCHED_H */

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pingctl node: the per-node settings of the data plane (outer source addresses, next hop,
+ * MTU, GUE port, hash seed, UDP timeout). */
+#include "ctl/main.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl/lb.h"
+
+static int do_help(int argc, char **argv)
+{
+	printf("Usage: %s node set [OPTIONS]\n"
+	       "       %s node show\n"
+	       "\n"
+	       "OPTIONS := { --src4 ADDR  --src6 ADDR  --gateway-mac MAC|fib  --src-mac MAC\n"
+	       "             --egress IFACE|none  --mtu BYTES  --gue-port PORT  --seed N\n"
+	       "             --udp-timeout SECONDS }\n"
+	       "--src4/--src6 are the outer source addresses of encapsulated packets. Without a\n"
+	       "gateway MAC the next hop comes from the kernel's routing and neighbour tables.\n",
+		bin_name, bin_name);
+	return 0;
+}
+
+static int parse_addr(const char *text, int af, union lb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(af, text, a->bytes) != 1) {
+		p_err("invalid %s address '%s'", af == AF_INET ? "IPv4" : "IPv6", text);
+		return -CTL_EUSAGE;
+	}
+	return 0;
+}
+
+static int do_set(int argc, char **argv)
+{
+	struct lb_node n;
+	struct ctrl *c;
+	const char *opt, *val;
+	__u32 v;
+	int i, err;
+
+	c = lb_open(true, &err);
+	if (!c)
+		return err;
+	err = ctrl_node_get(c, &n);
+	for (i = 0; !err && i < argc; i++) {
+		opt = argv[i];
+		val = lb_optarg(argc, argv, &i, "node help");
+		if (!val) {
+			err = -CTL_EUSAGE;
+		} else if (!strcmp(opt, "--src4")) {
+			err = parse_addr(val, AF_INET, &n.src4);
+		} else if (!strcmp(opt, "--src6")) {
+			err = parse_addr(val, AF_INET6, &n.src6);
+		} else if (!strcmp(opt, "--gateway-mac")) {
+			if (!strcmp(val, "fib")) {
+				n.flags &= (__u8)~LB_NODE_F_GW_MAC;
+				memset(n.gw_mac, 0, sizeof(n.gw_mac));
+			} else {
+				err = lb_parse_mac(val, n.gw_mac);
+				n.flags |= LB_NODE_F_GW_MAC;
+			}
+		} else if (!strcmp(opt, "--src-mac")) {
+			err = lb_parse_mac(val, n.src_mac);
+		} else if (!strcmp(opt, "--egress")) {
+			n.egress_ifindex = strcmp(val, "none") ? if_nametoindex(val) : 0;
+			if (strcmp(val, "none") && !n.egress_ifindex) {
+				p_err("unknown interface '%s'", val);
+				err = -CTL_EUSAGE;
+			}
+		} else if (!strcmp(opt, "--mtu")) {
+			err = lb_parse_u32(val, "MTU", 68, 65535, &n.mtu);
+		} else if (!strcmp(opt, "--gue-port")) {
+			err = lb_parse_u32(val, "GUE port", 1, 65535, &v);
+			n.gue_port = htons((__u16)v);
+		} else if (!strcmp(opt, "--seed")) {
+			err = lb_parse_u32(val, "seed", 0, UINT32_MAX, &n.hash_seed);
+		} else if (!strcmp(opt, "--udp-timeout")) {
+			err = lb_parse_u32(val, "UDP timeout", 1, 86400, &n.udp_timeout);
+		} else {
+			err = usage_err("node help", "unknown option '%s'", opt);
+		}
+	}
+	if (!err)
+		err = ctrl_node_set(c, &n);
+	if (err && err != -CTL_EUSAGE)
+		lb_fail(err, "node set");
+	ctrl_close(c);
+	return err;
+}
+
+static int do_show(int argc, char **argv)
+{
+	char s4[CTRL_ADDRSTRLEN], s6[CTRL_ADDRSTRLEN], gw[18], sm[18], ifn[IF_NAMESIZE] = "";
+	struct lb_node n;
+	struct ctrl *c;
+	int err;
+
+	c = lb_open(false, &err);
+	if (!c)
+		return err;
+	err = ctrl_node_get(c, &n);
+	ctrl_close(c);
+	if (err)
+		return lb_fail(err, "node show");
+	ctrl_format_addr(LB_AF_INET, &n.src4, 0, s4, sizeof(s4));
+	ctrl_format_addr(LB_AF_INET6, &n.src6, 0, s6, sizeof(s6));
+	snprintf(gw, sizeof(gw), "%02x:%02x:%02x:%02x:%02x:%02x", n.gw_mac[0], n.gw_mac[1],
+		n.gw_mac[2], n.gw_mac[3], n.gw_mac[4], n.gw_mac[5]);
+	snprintf(sm, sizeof(sm), "%02x:%02x:%02x:%02x:%02x:%02x", n.src_mac[0], n.src_mac[1],
+		n.src_mac[2], n.src_mac[3], n.src_mac[4], n.src_mac[5]);
+	if (n.egress_ifindex && !if_indextoname(n.egress_ifindex, ifn))
+		snprintf(ifn, sizeof(ifn), "#%u", n.egress_ifindex);
+	if (json_wtr) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "src4", s4);
+		jsonw_string_field(json_wtr, "src6", s6);
+		jsonw_string_field(
+			json_wtr, "gateway_mac", n.flags & LB_NODE_F_GW_MAC ? gw : "fib");
+		jsonw_string_field(json_wtr, "src_mac", sm);
+		jsonw_string_field(json_wtr, "egress", ifn);
+		jsonw_uint_field(json_wtr, "mtu", n.mtu ? n.mtu : LB_DEFAULT_MTU);
+		jsonw_uint_field(
+			json_wtr, "gue_port", n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT);
+		jsonw_uint_field(json_wtr, "seed", n.hash_seed);
+		jsonw_uint_field(json_wtr, "udp_timeout",
+			n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+		jsonw_end_object(json_wtr);
+		return 0;
+	}
+	printf("src4         %s\nsrc6         %s\ngateway_mac  %s\nsrc_mac      %s\n"
+	       "egress       %s\nmtu          %u\ngue_port     %u\nseed         %u\n"
+	       "udp_timeout  %u\n",
+		s4, s6, n.flags & LB_NODE_F_GW_MAC ? gw : "fib", sm, ifn[0] ? ifn : "(receiving)",
+		n.mtu ? n.mtu : LB_DEFAULT_MTU,
+		n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT, n.hash_seed,
+		n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+	return 0;
+}
+
+int do_node(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{"set", do_set},
+		{"show", do_show},
+		{"help", do_help},
+		{NULL, NULL},
+	};
+
+	return cmd_select(cmds, argc, argv, do_help);
+}

@@ -1,0 +1,1063 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The BPF fixtures: one function per data-plane path, each with its map setup, input packet,
+ * expected verdict, expected output bytes and counters. */
+#include "tests/bpf/env.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+static const uint32_t IDS[3] = {0, 1, 2};
+
+/* A TCP packet from the client to <vip>:80 of <family>. */
+static struct pkt_spec tcp_spec(int family, uint8_t flags, uint16_t sport)
+{
+	struct pkt_spec s = {
+		.family = family,
+		.src = family == 4 ? CLIENT4 : CLIENT6,
+		.dst = family == 4 ? VIP4 : VIP6,
+		.proto = IPPROTO_TCP,
+		.sport = sport,
+		.dport = 80,
+		.tcp_flags = flags,
+		.payload = 32,
+	};
+
+	memcpy(s.smac, MAC_CLIENT, 6);
+	memcpy(s.dmac, MAC_LB, 6);
+	return s;
+}
+
+/* A service on <family>'s VIP port 80 (id 0) with backends 0..2 of <be_family>. */
+static void setup(int family, int be_family, uint8_t fwd, uint8_t flags)
+{
+	int i;
+
+	svc_add(family, family == 4 ? VIP4 : VIP6, 80, IPPROTO_TCP, 0, LB_MODE_L4, LB_ALGO_MAGLEV,
+		fwd, flags);
+	for (i = 0; i < 3; i++)
+		be_set(i, be_family, be_family == 4 ? BE4[i] : BE6[i], 0, LB_BE_UP, 1);
+	mg_publish(0, IDS, 3);
+}
+
+static size_t l2_len_of(const struct pkt_spec *s)
+{
+	return 14 + 4 * (size_t)s->nvlan;
+}
+
+/* Run <s> and expect it encapsulated (or, for L2, MAC-rewritten) toward backend <be> of
+ * <be_family>. Returns the backend id the output went to, checked against <be>. */
+static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd,
+	const struct lb_flow_key *hkey, bool src_only)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX];
+	size_t len, out_len, want_len, l2 = l2_len_of(s);
+	struct lb_flow_key key;
+	const char *bad;
+	uint32_t h;
+	int v;
+
+	len = pkt_build(s, in);
+	flow_of(s, &key);
+	h = flow_hash(hkey ? hkey : &key, src_only);
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_TX, "verdict %d, want XDP_TX", v);
+	if (fwd == LB_FWD_L2) {
+		uint8_t mac[6] = {0x02, 0, 0, 0, 0xbe, (uint8_t)be};
+
+		memcpy(want, in, len);
+		memcpy(want, mac, 6);
+		memcpy(want + 6, MAC_LB, 6);
+		want_len = len;
+	} else {
+		struct pkt_outer o = {
+			.family = be_family,
+			.src = be_family == 4 ? LBSRC4 : LBSRC6,
+			.dst = be_family == 4 ? BE4[be] : BE6[be],
+			.gue = fwd == LB_FWD_GUE,
+			.gue_port = LB_DEFAULT_GUE_PORT,
+			.gue_sport = 0xc000 | (h & 0x3fff),
+			.flow_label = h & 0xfffff,
+			.tos = s->tos,
+		};
+
+		want_len = pkt_encap(in, l2, len - l2, MAC_GW, MAC_LB, &o, want);
+	}
+	same_bytes(out, out_len, want, want_len);
+	bad = pkt_check_csums(out, out_len, l2);
+	CHECK(!bad, "%s", bad);
+}
+
+static void expect_fwd(
+	const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd, bool src_only)
+{
+	expect_fwd_key(s, be_family, be, fwd, NULL, src_only);
+}
+
+static void fx_ipv4_syn_ipip(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 40000);
+	struct lb_flow_key key;
+	struct lb_flow f;
+	uint32_t be;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&s, &key);
+	be = mg_expect(&key, IDS, 3, false);
+	expect_fwd(&s, 4, be, LB_FWD_IPIP, false);
+	CHECK(ct_get(&key, &f) && f.backend == be, "conntrack entry missing or wrong");
+	CHECK(svc_stats(0).new_flows == 1 && svc_stats(0).packets == 1, "service stats");
+	CHECK(be_stats(be).packets == 1, "backend stats");
+	CHECK(reason_count(LB_FWD_TX) == 1, "LB_FWD_TX count");
+}
+
+static void fx_ipv6_syn_ip6ip6(void)
+{
+	struct pkt_spec s = tcp_spec(6, 0x02, 40001);
+	struct lb_flow_key key;
+	uint32_t be;
+
+	setup(6, 6, LB_FWD_IPIP, 0);
+	flow_of(&s, &key);
+	be = mg_expect(&key, IDS, 3, false);
+	expect_fwd(&s, 6, be, LB_FWD_IPIP, false);
+}
+
+static void fx_ipv4_in_ipv6(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 40002);
+	struct lb_flow_key key;
+
+	setup(4, 6, LB_FWD_IPIP, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+}
+
+static void fx_non_vip_passes(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 40003);
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len, out_len;
+	int v;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	s.dst = "192.0.2.200";
+	len = pkt_build(&s, in);
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_PASS, "verdict %d, want XDP_PASS", v);
+	same_bytes(out, out_len, in, len);
+	CHECK(reason_count(LB_PASS_NO_SERVICE) == 1, "LB_PASS_NO_SERVICE count");
+	CHECK(ct_count() == 0, "conntrack should stay empty");
+}
+
+/* Build <s>, run it, and return the verdict; the output lands in <out>. */
+static int run_spec(const struct pkt_spec *s, uint8_t *out, size_t *out_len)
+{
+	uint8_t in[PKT_MAX];
+
+	return run(E.prog, in, pkt_build(s, in), out, out_len);
+}
+
+/* The index of the backend whose address is the outer destination of <out>, or -1. */
+static int out_backend(const uint8_t *out, size_t len, size_t l2, int be_family)
+{
+	union {
+		uint8_t b[16];
+	} a;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		inet_pton(
+			be_family == 4 ? AF_INET : AF_INET6, be_family == 4 ? BE4[i] : BE6[i], a.b);
+		if (be_family == 4 && len >= l2 + 20 && !memcmp(out + l2 + 16, a.b, 4))
+			return i;
+		if (be_family == 6 && len >= l2 + 40 && !memcmp(out + l2 + 24, a.b, 16))
+			return i;
+	}
+	return -1;
+}
+
+/* Send <s> and return the backend it went to (-1 when not forwarded). */
+static int send_to(const struct pkt_spec *s)
+{
+	uint8_t out[PKT_MAX];
+	size_t out_len;
+	int v = run_spec(s, out, &out_len);
+
+	if (v != XDP_TX)
+		return -1;
+	return out_backend(out, out_len, 14 + 4 * (size_t)s->nvlan, 4);
+}
+
+/* Expect <s> to leave with <verdict>, unchanged, counted under <reason>. */
+static void expect_verdict(const struct pkt_spec *s, int verdict, enum lb_reason reason)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len, out_len;
+	uint64_t before = reason_count(reason);
+	int v;
+
+	len = pkt_build(s, in);
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == verdict, "verdict %d, want %d", v, verdict);
+	if (verdict == XDP_PASS)
+		same_bytes(out, out_len, in, len);
+	CHECK(reason_count(reason) == before + 1, "reason %d not counted", reason);
+}
+
+static void fx_conntrack_across_table_change(void)
+{
+	struct pkt_spec syn = tcp_spec(4, 0x02, 41000), ack = tcp_spec(4, 0x10, 41000);
+	struct lb_flow_key key;
+	uint32_t x, others[1];
+	int got;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&syn, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	CHECK(send_to(&syn) == (int)x, "SYN went elsewhere");
+	/* Every slot now names another backend: only conntrack can keep x. */
+	others[0] = (x + 1) % 3;
+	mg_publish(0, others, 1);
+	got = send_to(&ack);
+	CHECK(got == (int)x, "established flow moved to %d, want %u", got, x);
+	CHECK(svc_stats(0).new_flows == 1, "the ACK counted as a new flow");
+	/* A new connection follows the new table. */
+	syn.sport = 41001;
+	got = send_to(&syn);
+	CHECK(got == (int)others[0], "new flow went to %d, want %u", got, others[0]);
+	/* A SYN reusing the old 4-tuple is a new connection: it takes the table's choice. */
+	syn.sport = 41000;
+	got = send_to(&syn);
+	CHECK(got == (int)others[0], "reused 4-tuple SYN went to %d", got);
+}
+
+static void fx_gue_ipv4(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 42000);
+	struct lb_flow_key key;
+
+	setup(4, 4, LB_FWD_GUE, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+}
+
+static void fx_gue_ipv6(void)
+{
+	struct pkt_spec s = tcp_spec(6, 0x02, 42001);
+	struct lb_flow_key key;
+
+	setup(6, 6, LB_FWD_GUE, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+}
+
+static void fx_gue_ipv4_in_ipv6(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 42002);
+	struct lb_flow_key key;
+
+	setup(4, 6, LB_FWD_GUE, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+	/* UDP payloads too: the outer checksum is derived from the inner one. */
+	s.proto = IPPROTO_UDP;
+	svc_add(4, VIP4, 80, IPPROTO_UDP, 0, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_GUE, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+}
+
+static void fx_gue_port_configured(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 42003);
+	uint8_t out[PKT_MAX];
+	struct lb_node n;
+	size_t out_len;
+
+	setup(4, 4, LB_FWD_GUE, 0);
+	node_default(&n);
+	n.gue_port = htons(9999);
+	node_set(&n);
+	CHECK(run_spec(&s, out, &out_len) == XDP_TX, "not forwarded");
+	CHECK(out_len > 14 + 24 && out[14 + 22] == 9999 >> 8 && out[14 + 23] == (9999 & 0xff),
+		"GUE destination port is not 9999");
+}
+
+static void fx_l2_dsr(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 43000);
+	struct lb_flow_key key;
+
+	setup(4, 4, LB_FWD_L2, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_L2, false);
+	s = tcp_spec(6, 0x02, 43001);
+	setup(6, 6, LB_FWD_L2, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_L2, false);
+}
+
+static void fx_vlan_one_tag(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 44000);
+	struct lb_flow_key key;
+
+	s.nvlan = 1;
+	s.vlan[0] = 100;
+	setup(4, 6, LB_FWD_IPIP, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+}
+
+static void fx_vlan_qinq(void)
+{
+	struct pkt_spec s = tcp_spec(6, 0x02, 44001);
+	struct lb_flow_key key;
+
+	s.nvlan = 2;
+	s.vlan[0] = 10;
+	s.vlan[1] = 20;
+	setup(6, 6, LB_FWD_GUE, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+}
+
+static void fx_vlan_three_tags_pass(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 44002);
+
+	s.nvlan = 3;
+	s.vlan[0] = 1;
+	s.vlan[1] = 2;
+	s.vlan[2] = 3;
+	setup(4, 4, LB_FWD_IPIP, 0);
+	expect_verdict(&s, XDP_PASS, LB_PASS_VLAN_DEPTH);
+}
+
+static void fx_ipv4_options(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 45000);
+	struct lb_flow_key key;
+
+	s.ip_opts = 12;
+	s.tos = 0x28;
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&s, &key);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	s.ip_opts = 40; /* the longest: 60-byte header */
+	flow_of(&s, &key);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+}
+
+static void fx_fragments_pass(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x10, 46000);
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	s.frag = 0x2000; /* first fragment: more fragments */
+	expect_verdict(&s, XDP_PASS, LB_PASS_FRAGMENT);
+	s.frag = 0x0010; /* a later fragment */
+	expect_verdict(&s, XDP_PASS, LB_PASS_FRAGMENT);
+	s = tcp_spec(6, 0x10, 46001);
+	s.frag = 1;
+	setup(6, 6, LB_FWD_IPIP, 0);
+	expect_verdict(&s, XDP_PASS, LB_PASS_FRAGMENT);
+	CHECK(ct_count() == 0, "a fragment created a flow");
+}
+
+/* Every truncation of a valid packet is dropped as truncated, never forwarded or changed. */
+static void truncations(const struct pkt_spec *s)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len, cut, out_len;
+	uint64_t before = reason_count(LB_DROP_TRUNCATED), runs = 0;
+	int v;
+
+	len = pkt_build(s, in);
+	/* BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header. */
+	for (cut = 14; cut < len; cut++) {
+		v = run(E.prog, in, cut, out, &out_len);
+		runs++;
+		CHECK(v == XDP_DROP, "length %zu: verdict %d, want XDP_DROP", cut, v);
+		CHECK(out_len == cut && !memcmp(out, in, cut), "length %zu: packet changed", cut);
+		if (v != XDP_DROP)
+			break;
+	}
+	CHECK(reason_count(LB_DROP_TRUNCATED) == before + runs, "truncations not all counted");
+	CHECK(ct_count() == 0, "a truncated packet created a flow");
+}
+
+static void fx_truncations(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 47000);
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	s.ip_opts = 8;
+	s.nvlan = 2;
+	truncations(&s);
+	s = tcp_spec(6, 0x02, 47001);
+	setup(6, 6, LB_FWD_IPIP, 0);
+	truncations(&s);
+	s = tcp_spec(4, 0, 47002);
+	s.proto = IPPROTO_UDP;
+	s.nvlan = 1;
+	truncations(&s);
+}
+
+static void fx_malformed_drop(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 48000);
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len, out_len;
+	uint64_t before;
+	int v;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	len = pkt_build(&s, in);
+	struct {
+		size_t off;
+		uint8_t val;
+		const char *what;
+	} cases[] = {
+		{14, 0x44, "IHL 4"},
+		{14, 0x55, "version 5"},
+		{14 + 2, 0, "total length < header"},
+		{14 + 20 + 12, 0x40, "TCP data offset 4"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t bad[PKT_MAX];
+
+		memcpy(bad, in, len);
+		bad[cases[i].off] = cases[i].val;
+		if (cases[i].off == 16)
+			bad[17] = 10;
+		before = reason_count(LB_DROP_MALFORMED);
+		v = run(E.prog, bad, len, out, &out_len);
+		CHECK(v == XDP_DROP, "%s: verdict %d", cases[i].what, v);
+		CHECK(reason_count(LB_DROP_MALFORMED) == before + 1, "%s: not counted",
+			cases[i].what);
+	}
+	/* IPv6 with a wrong version nibble. */
+	s = tcp_spec(6, 0x02, 48001);
+	len = pkt_build(&s, in);
+	in[14] = 0x45;
+	before = reason_count(LB_DROP_MALFORMED);
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_DROP && reason_count(LB_DROP_MALFORMED) == before + 1, "IPv6 version");
+}
+
+static void fx_other_traffic_passes(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0, 0);
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len, out_len;
+	int v;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	/* ARP */
+	len = pkt_build(&s, in);
+	in[12] = 0x08;
+	in[13] = 0x06;
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_PASS && reason_count(LB_PASS_NOT_IP) == 1, "ARP");
+	/* GRE to the VIP */
+	len = pkt_build(&s, in);
+	in[14 + 9] = 47;
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_PASS && reason_count(LB_PASS_NOT_L4) == 1, "GRE");
+	/* ICMP echo to the VIP */
+	s.proto = IPPROTO_ICMP;
+	len = pkt_build(&s, in);
+	in[14 + 20] = 8;
+	in[14 + 21] = 0;
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_PASS && reason_count(LB_PASS_ICMP) == 1, "ICMP echo");
+	/* IPv6 with a hop-by-hop header */
+	s = tcp_spec(6, 0x02, 1000);
+	len = pkt_build(&s, in);
+	in[14 + 6] = 0;
+	v = run(E.prog, in, len, out, &out_len);
+	CHECK(v == XDP_PASS && reason_count(LB_PASS_IPV6_EXT) == 1, "IPv6 extension header");
+	/* UDP to a TCP-only service */
+	s = tcp_spec(4, 0, 1001);
+	s.proto = IPPROTO_UDP;
+	expect_verdict(&s, XDP_PASS, LB_PASS_NO_SERVICE);
+}
+
+/* An ICMP error quoting the VIP's reply of <flow_spec>'s flow, sent by a router. */
+static struct pkt_spec icmp_about(const struct pkt_spec *flow_spec, struct pkt_spec *quote)
+{
+	struct pkt_spec s = *flow_spec;
+
+	*quote = *flow_spec;
+	quote->src = flow_spec->dst;
+	quote->dst = flow_spec->src;
+	quote->sport = flow_spec->dport;
+	quote->dport = flow_spec->sport;
+	quote->tcp_flags = 0x10;
+	quote->payload = 0;
+	s.src = flow_spec->family == 4 ? "203.0.113.254" : "2001:db8:cafe::fe";
+	s.proto = flow_spec->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	s.quote = quote;
+	s.payload = 0;
+	return s;
+}
+
+static void icmp_case(int family)
+{
+	struct pkt_spec syn = tcp_spec(family, 0x02, 49000), quote, err;
+	struct lb_flow_key key;
+	uint32_t x, others[1];
+
+	setup(family, family, LB_FWD_IPIP, 0);
+	flow_of(&syn, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	expect_fwd(&syn, family, x, LB_FWD_IPIP, false);
+	others[0] = (x + 1) % 3;
+	mg_publish(0, others, 1);
+	err = icmp_about(&syn, &quote);
+	/* Conntrack holds the flow: the error goes to x although the table says otherwise. */
+	expect_fwd_key(&err, family, x, LB_FWD_IPIP, &key, false);
+	/* Without conntrack it follows the flow's hash in the current table. */
+	bpf_map_delete_elem(E.ct, &key);
+	expect_fwd_key(&err, family, others[0], LB_FWD_IPIP, &key, false);
+	CHECK(ct_count() == 0, "an ICMP error created a flow");
+	CHECK(svc_stats(0).new_flows == 1, "an ICMP error counted as a new flow");
+}
+
+static void fx_icmp_frag_needed_follows_flow(void)
+{
+	icmp_case(4);
+}
+
+static void fx_icmp6_too_big_follows_flow(void)
+{
+	icmp_case(6);
+}
+
+static void fx_icmp_error_not_about_vip_passes(void)
+{
+	struct pkt_spec syn = tcp_spec(4, 0x02, 49100), quote, err;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	syn.dst = "192.0.2.201";
+	err = icmp_about(&syn, &quote);
+	err.dst = VIP4;
+	expect_verdict(&err, XDP_PASS, LB_PASS_ICMP);
+}
+
+/* Backend ids 0..2 without <x>. */
+static size_t without(uint32_t x, uint32_t *ids)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < 3; i++)
+		if (i != x)
+			ids[n++] = i;
+	return n;
+}
+
+static void fx_drained_backend_keeps_flows(void)
+{
+	struct pkt_spec syn = tcp_spec(4, 0x02, 50000), ack = tcp_spec(4, 0x10, 50000);
+	struct lb_flow_key key;
+	uint32_t x, rest[3];
+	size_t n;
+	int i, got;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&syn, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	CHECK(send_to(&syn) == (int)x, "SYN");
+	n = without(x, rest);
+	mg_publish(0, rest, n);
+	be_set(x, 4, BE4[x], 0, LB_BE_DRAIN, 1);
+	CHECK(send_to(&ack) == (int)x, "a drained backend lost its flow");
+	for (i = 0; i < 30; i++) {
+		syn.sport = (uint16_t)(50100 + i);
+		flow_of(&syn, &key);
+		got = send_to(&syn);
+		CHECK(got != (int)x && got == (int)mg_expect(&key, rest, n, false),
+			"new flow %d went to %d", i, got);
+	}
+}
+
+static void fx_down_backend_loses_flows(void)
+{
+	struct pkt_spec syn = tcp_spec(4, 0x02, 51000), ack = tcp_spec(4, 0x10, 51000);
+	struct lb_flow_key key;
+	struct lb_flow f;
+	uint32_t x, rest[3];
+	size_t n;
+	int got;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&syn, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	CHECK(send_to(&syn) == (int)x, "SYN");
+	n = without(x, rest);
+	mg_publish(0, rest, n);
+	be_set(x, 4, BE4[x], 0, LB_BE_DOWN, 1);
+	got = send_to(&ack);
+	CHECK(got == (int)mg_expect(&key, rest, n, false), "flow went to %d", got);
+	CHECK(ct_get(&key, &f) && f.backend == (uint32_t)got, "conntrack not updated");
+	/* A deleted backend (slot freed) loses its flows the same way. */
+	be_set(x, 4, BE4[x], 0, LB_BE_UP, 1);
+	bpf_map_update_elem(E.ct, &key, &(struct lb_flow){.backend = x}, BPF_ANY);
+	bpf_map_update_elem(E.backends, &x, &(struct lb_backend){}, BPF_ANY);
+	got = send_to(&ack);
+	CHECK(got == (int)mg_expect(&key, rest, n, false), "flow of a deleted backend: %d", got);
+}
+
+static void fx_stats_counted(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 52000);
+	uint8_t in[PKT_MAX];
+	uint64_t bytes = 0, pkts = 0, be_pkts = 0;
+	int i;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	for (i = 0; i < 10; i++) {
+		s.sport = (uint16_t)(52000 + i);
+		s.tcp_flags = 0x02;
+		bytes += pkt_build(&s, in);
+		CHECK(send_to(&s) >= 0, "SYN %d", i);
+		s.tcp_flags = 0x10;
+		bytes += pkt_build(&s, in);
+		CHECK(send_to(&s) >= 0, "ACK %d", i);
+		pkts += 2;
+	}
+	CHECK(svc_stats(0).packets == pkts, "service packets %llu",
+		(unsigned long long)svc_stats(0).packets);
+	CHECK(svc_stats(0).bytes == bytes, "service bytes");
+	CHECK(svc_stats(0).new_flows == 10, "service new flows");
+	for (i = 0; i < 3; i++)
+		be_pkts += be_stats(i).packets;
+	CHECK(be_pkts == pkts, "backend packets add up to %llu", (unsigned long long)be_pkts);
+	CHECK(reason_count(LB_FWD_TX) == pkts, "LB_FWD_TX");
+	CHECK(ct_count() == 10, "conntrack holds %d flows", ct_count());
+}
+
+static void fx_l7_service_passes(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 53000);
+
+	svc_add(4, VIP4, 80, IPPROTO_TCP, 0, LB_MODE_L7, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	expect_verdict(&s, XDP_PASS, LB_PASS_L7);
+	CHECK(ct_count() == 0, "an l7 packet created a flow");
+}
+
+static void fx_all_ports_service(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 54000);
+	struct lb_flow_key key;
+	int i;
+
+	svc_add(4, VIP4, 0, IPPROTO_TCP, 0, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	for (i = 0; i < 3; i++)
+		be_set(i, 4, BE4[i], 0, LB_BE_UP, 1);
+	mg_publish(0, IDS, 3);
+	s.dport = 8443;
+	flow_of(&s, &key);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	/* An exact port wins over the all-ports service. */
+	svc_add(4, VIP4, 8443, IPPROTO_TCP, 1, LB_MODE_L7, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	expect_verdict(&s, XDP_PASS, LB_PASS_L7);
+}
+
+static void fx_tcp_rst_and_fin(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 55000);
+	struct lb_flow_key key;
+	struct lb_flow f;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&s, &key);
+	CHECK(send_to(&s) >= 0, "SYN");
+	s.tcp_flags = 0x11; /* FIN+ACK */
+	CHECK(send_to(&s) >= 0, "FIN");
+	CHECK(ct_get(&key, &f) && (f.flags & LB_FLOW_F_FIN), "FIN not recorded");
+	s.tcp_flags = 0x14; /* RST+ACK */
+	CHECK(send_to(&s) >= 0, "RST not forwarded");
+	CHECK(!ct_get(&key, &f), "RST left the flow in conntrack");
+	/* A RST of an unknown flow is forwarded and creates nothing. */
+	s.sport = 55001;
+	CHECK(send_to(&s) >= 0, "RST of unknown flow");
+	CHECK(ct_count() == 0, "RST created a flow");
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fx_udp_flow_timeout(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0, 56000);
+	struct lb_flow_key key;
+	struct lb_flow f;
+	uint32_t x, other[1];
+
+	s.proto = IPPROTO_UDP;
+	svc_add(4, VIP4, 80, IPPROTO_UDP, 0, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	for (int i = 0; i < 3; i++)
+		be_set(i, 4, BE4[i], 0, LB_BE_UP, 1);
+	mg_publish(0, IDS, 3);
+	flow_of(&s, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	CHECK(send_to(&s) == (int)x, "first datagram");
+	other[0] = (x + 1) % 3;
+	mg_publish(0, other, 1);
+	CHECK(send_to(&s) == (int)x, "a live UDP flow moved");
+	/* Idle for longer than the timeout: the next datagram is a new flow. */
+	CHECK(ct_get(&key, &f), "no UDP flow");
+	f.last_seen = mono_ns() - (LB_DEFAULT_UDP_TIMEOUT + 5) * 1000000000ull;
+	bpf_map_update_elem(E.ct, &key, &f, BPF_EXIST);
+	CHECK(send_to(&s) == (int)other[0], "an idle UDP flow kept its backend");
+	CHECK(svc_stats(0).new_flows == 2, "new flows %llu",
+		(unsigned long long)svc_stats(0).new_flows);
+}
+
+static void fx_ketama_ring(void)
+{
+	struct lb_ring_point pts[12];
+	struct pkt_spec s = tcp_spec(4, 0x02, 57000);
+	struct lb_flow_key key;
+	uint32_t h, want;
+	int i, j;
+
+	svc_add(4, VIP4, 80, IPPROTO_TCP, 0, LB_MODE_L4, LB_ALGO_KETAMA, LB_FWD_IPIP, 0);
+	for (i = 0; i < 3; i++)
+		be_set(i, 4, BE4[i], 0, LB_BE_UP, 1);
+	for (i = 0; i < 12; i++) {
+		pts[i].hash = (uint32_t)(i + 1) * 0x13000000u;
+		pts[i].backend = (uint32_t)(i * 7) % 3;
+	}
+	ring_publish(0, pts, 12);
+	for (i = 0; i < 40; i++) {
+		s.sport = (uint16_t)(57000 + i * 13);
+		flow_of(&s, &key);
+		h = flow_hash(&key, false);
+		want = pts[0].backend; /* wrap-around */
+		for (j = 0; j < 12; j++) {
+			if (pts[j].hash >= h) {
+				want = pts[j].backend;
+				break;
+			}
+		}
+		CHECK(send_to(&s) == (int)want, "flow %d (hash %08x) not on its point", i, h);
+	}
+	/* A one-point ring sends everything to that point. */
+	pts[0].backend = 2;
+	ring_publish(0, pts, 1);
+	s.sport = 58000;
+	CHECK(send_to(&s) == 2, "one-point ring");
+}
+
+static void fx_source_hash_affinity(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 59000);
+	struct lb_flow_key key;
+	uint32_t want;
+	int i;
+
+	setup(4, 4, LB_FWD_IPIP, LB_SVC_F_HASH_SRC);
+	flow_of(&s, &key);
+	want = mg_expect(&key, IDS, 3, true);
+	for (i = 0; i < 20; i++) {
+		s.sport = (uint16_t)(59000 + i * 101);
+		CHECK(send_to(&s) == (int)want, "port %u left the client's backend", s.sport);
+	}
+	expect_fwd(&s, 4, want, LB_FWD_IPIP, true);
+}
+
+static void fx_too_big_dropped(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 60000);
+	struct lb_node n;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	node_default(&n);
+	n.mtu = 14 + 20 + 20 + 32; /* fits the inner packet, not the outer header */
+	n.mtu = 20 + 20 + 32 + 19;
+	node_set(&n);
+	expect_verdict(&s, XDP_DROP, LB_DROP_TOO_BIG);
+	n.mtu = 20 + 20 + 32 + 20; /* exactly fits */
+	node_set(&n);
+	CHECK(send_to(&s) >= 0, "a packet that fits was dropped");
+}
+
+/* The ICMP error the balancer should answer <in> (<l2> bytes of L2) with: MACs swapped, the
+ * VIP to the client, "fragmentation needed" / "packet too big" for <mtu>, quoting the first
+ * bytes of the client's packet. Returns its length. */
+static size_t icmp_expect(const uint8_t *in, size_t l2, int family, uint16_t mtu, uint8_t *out)
+{
+	const uint8_t *ip = in + l2;
+	uint8_t *o = out + l2;
+	size_t quote = family == 4 ? 28 : 48, len;
+	uint32_t sum;
+
+	memcpy(out, in + 6, 6);
+	memcpy(out + 6, in, 6);
+	memcpy(out + 12, in + 12, l2 - 12);
+	if (family == 4) {
+		memset(o, 0, 28);
+		o[0] = 0x45;
+		o[3] = 20 + 8 + 28;
+		o[8] = 64;
+		o[9] = IPPROTO_ICMP;
+		memcpy(o + 12, ip + 16, 4);
+		memcpy(o + 16, ip + 12, 4);
+		sum = pkt_fold(pkt_sum(o, 20, 0));
+		o[10] = sum >> 8;
+		o[11] = sum & 0xff;
+		o[20] = 3;
+		o[21] = 4;
+		o[26] = mtu >> 8;
+		o[27] = mtu & 0xff;
+		memcpy(o + 28, ip, quote);
+		sum = pkt_fold(pkt_sum(o + 20, 8 + quote, 0));
+		o[22] = sum >> 8;
+		o[23] = sum & 0xff;
+		len = l2 + 28 + quote;
+	} else {
+		memset(o, 0, 48);
+		o[0] = 0x60;
+		o[5] = 8 + 48;
+		o[6] = IPPROTO_ICMPV6;
+		o[7] = 64;
+		memcpy(o + 8, ip + 24, 16);
+		memcpy(o + 24, ip + 8, 16);
+		o[40] = 2;
+		o[46] = mtu >> 8;
+		o[47] = mtu & 0xff;
+		memcpy(o + 48, ip, quote);
+		sum = pkt_sum(o + 8, 32, 0) + 56 + IPPROTO_ICMPV6;
+		sum = pkt_fold(pkt_sum(o + 40, 8 + quote, sum));
+		o[42] = sum >> 8;
+		o[43] = sum & 0xff;
+		len = l2 + 48 + quote;
+	}
+	return len;
+}
+
+static void fx_too_big_answered_with_icmp(void)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX];
+	struct pkt_spec s = tcp_spec(4, 0x10, 60100);
+	size_t len, out_len, want_len;
+	struct lb_node n;
+	const char *bad;
+	int v, family;
+
+	for (family = 4; family <= 6; family += 2) {
+		s = tcp_spec(family, 0x10, 60100);
+		s.payload = 600;
+		s.nvlan = family == 4 ? 1 : 0;
+		s.vlan[0] = 5;
+		s.frag = family == 4 ? 0x4000 : 0; /* DF */
+		setup(family, family, LB_FWD_GUE, 0);
+		node_default(&n);
+		n.mtu = 600; /* less than the packet: it cannot be encapsulated */
+		node_set(&n);
+		len = pkt_build(&s, in);
+		v = run(E.prog, in, len, out, &out_len);
+		CHECK(v == XDP_TX, "IPv%d: verdict %d, want XDP_TX", family, v);
+		want_len = icmp_expect(in, 14 + 4 * (size_t)s.nvlan, family,
+			(uint16_t)(600 - (family == 4 ? 28 : 48)), want);
+		same_bytes(out, out_len, want, want_len);
+		bad = pkt_check_csums(out, out_len, 14 + 4 * (size_t)s.nvlan);
+		CHECK(!bad, "IPv%d: %s", family, bad);
+		CHECK(reason_count(LB_REPLY_TOO_BIG) == (family == 4 ? 1u : 2u),
+			"IPv%d: not counted", family);
+		CHECK(ct_count() == (family == 4 ? 1 : 2), "the flow should still be tracked");
+	}
+	/* IPv4 with options: dropped, counted (the quote would need the whole header). */
+	s = tcp_spec(4, 0x10, 60101);
+	s.payload = 600;
+	s.frag = 0x4000;
+	s.ip_opts = 4;
+	setup(4, 4, LB_FWD_IPIP, 0);
+	node_set(&n);
+	expect_verdict(&s, XDP_DROP, LB_DROP_TOO_BIG);
+	/* An ICMP error is never answered with one. */
+	{
+		struct pkt_spec syn = tcp_spec(4, 0x02, 60102), quote, err;
+
+		err = icmp_about(&syn, &quote);
+		err.payload = 700;
+		expect_verdict(&err, XDP_DROP, LB_DROP_TOO_BIG);
+	}
+}
+
+static void fx_config_errors_drop(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 61000);
+	struct lb_node n;
+
+	/* A service without a table. */
+	svc_add(4, VIP4, 80, IPPROTO_TCP, 0, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	expect_verdict(&s, XDP_DROP, LB_DROP_NO_BACKEND);
+	/* A table slot naming a free backend slot. */
+	mg_publish(0, IDS, 3);
+	expect_verdict(&s, XDP_DROP, LB_DROP_NO_BACKEND);
+	/* An IPv6 service cannot reach an IPv4 backend. */
+	s = tcp_spec(6, 0x02, 61001);
+	setup(6, 4, LB_FWD_IPIP, 0);
+	expect_verdict(&s, XDP_DROP, LB_DROP_FAMILY);
+	/* No outer source address configured. */
+	s = tcp_spec(4, 0x02, 61002);
+	setup(4, 4, LB_FWD_IPIP, 0);
+	node_default(&n);
+	memset(&n.src4, 0, sizeof(n.src4));
+	node_set(&n);
+	expect_verdict(&s, XDP_DROP, LB_DROP_NO_CONFIG);
+	/* No gateway MAC and no route (no ingress interface in a test run). */
+	node_default(&n);
+	n.flags = 0;
+	node_set(&n);
+	s.sport = 61003;
+	expect_verdict(&s, XDP_DROP, LB_DROP_NO_ROUTE);
+}
+
+static void fx_redirect_via_tx_ports(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 62000);
+	uint8_t out[PKT_MAX];
+	struct lb_node n;
+	struct lb_tx_port port;
+	__u32 ifindex = if_nametoindex("pxt0");
+	size_t out_len;
+	int v;
+
+	CHECK(ifindex > 0, "no test interface pxt0");
+	setup(4, 4, LB_FWD_IPIP, 0);
+	node_default(&n);
+	n.egress_ifindex = ifindex;
+	n.src_mac[0] = 0x02;
+	n.src_mac[5] = 0x77;
+	node_set(&n);
+	/* Not in lb_tx_ports yet. */
+	expect_verdict(&s, XDP_DROP, LB_DROP_NO_TX_PORT);
+	port.ifindex = ifindex;
+	CHECK(!bpf_map_update_elem(E.tx, &ifindex, &port, BPF_ANY), "lb_tx_ports update: %s",
+		strerror(errno));
+	s.sport = 62001;
+	v = run_spec(&s, out, &out_len);
+	CHECK(v == XDP_REDIRECT, "verdict %d, want XDP_REDIRECT", v);
+	CHECK(out[6] == 0x02 && out[11] == 0x77, "configured source MAC not used");
+	CHECK(reason_count(LB_FWD_REDIRECT) == 1, "LB_FWD_REDIRECT");
+	/* Egress on the receiving interface (lo in a test run) is XDP_TX. */
+	n.egress_ifindex = 1;
+	node_set(&n);
+	s.sport = 62002;
+	CHECK(run_spec(&s, out, &out_len) == XDP_TX, "egress = ingress is not XDP_TX");
+}
+
+/* Encapsulate with the balancer, decapsulate with lb_decap: the original frame comes back
+ * with the outer MACs. */
+static void decap_roundtrip(const struct pkt_spec *s, int be_family, uint8_t fwd)
+{
+	uint8_t in[PKT_MAX], mid[PKT_MAX], out[PKT_MAX];
+	size_t len, mid_len, out_len;
+	int v;
+
+	setup(s->family, be_family, fwd, 0);
+	len = pkt_build(s, in);
+	v = run(E.prog, in, len, mid, &mid_len);
+	CHECK(v == XDP_TX, "balancer verdict %d", v);
+	v = run(E.decap_prog, mid, mid_len, out, &out_len);
+	CHECK(v == XDP_PASS, "decap verdict %d", v);
+	memcpy(in, mid, 12);
+	same_bytes(out, out_len, in, len);
+}
+
+static void fx_decap(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 63000);
+	uint64_t st[5 * 64] = {0}, sum[5] = {0};
+	__u32 zero = 0;
+	int c, k;
+
+	decap_roundtrip(&s, 4, LB_FWD_IPIP);
+	decap_roundtrip(&s, 6, LB_FWD_IPIP);
+	decap_roundtrip(&s, 4, LB_FWD_GUE);
+	decap_roundtrip(&s, 6, LB_FWD_GUE);
+	s.nvlan = 1;
+	s.vlan[0] = 7;
+	decap_roundtrip(&s, 4, LB_FWD_IPIP);
+	s = tcp_spec(6, 0x02, 63001);
+	decap_roundtrip(&s, 6, LB_FWD_IPIP);
+	decap_roundtrip(&s, 6, LB_FWD_GUE);
+	/* Plain traffic passes untouched. */
+	{
+		uint8_t in[PKT_MAX], out[PKT_MAX];
+		size_t len = pkt_build(&s, in), out_len;
+
+		CHECK(run(E.decap_prog, in, len, out, &out_len) == XDP_PASS, "plain packet");
+		same_bytes(out, out_len, in, len);
+		/* IPIP with nothing inside is dropped and counted. */
+		s = tcp_spec(4, 0x02, 1);
+		len = pkt_build(&s, in);
+		in[14 + 9] = IPPROTO_IPIP;
+		in[14 + 20] = 0x00;
+		CHECK(run(E.decap_prog, in, len, out, &out_len) == XDP_DROP, "empty IPIP");
+	}
+	if (E.ncpu <= 64 && !bpf_map_lookup_elem(E.decap_stats, &zero, st)) {
+		for (c = 0; c < E.ncpu; c++)
+			for (k = 0; k < 5; k++)
+				sum[k] += st[c * 5 + k];
+		CHECK(sum[0] == 3 && sum[1] == 1 && sum[2] == 3 && sum[4] == 1,
+			"decap counters ipip %llu ip6ip6 %llu gue %llu errors %llu",
+			(unsigned long long)sum[0], (unsigned long long)sum[1],
+			(unsigned long long)sum[2], (unsigned long long)sum[4]);
+	}
+}
+
+const struct fixture fixtures[] = {
+	{"ipv4_syn_ipip", fx_ipv4_syn_ipip},
+	{"ipv6_syn_ip6ip6", fx_ipv6_syn_ip6ip6},
+	{"ipv4_in_ipv6", fx_ipv4_in_ipv6},
+	{"non_vip_passes", fx_non_vip_passes},
+	{"conntrack_across_table_change", fx_conntrack_across_table_change},
+	{"gue_ipv4", fx_gue_ipv4},
+	{"gue_ipv6", fx_gue_ipv6},
+	{"gue_ipv4_in_ipv6", fx_gue_ipv4_in_ipv6},
+	{"gue_port_configured", fx_gue_port_configured},
+	{"l2_dsr", fx_l2_dsr},
+	{"vlan_one_tag", fx_vlan_one_tag},
+	{"vlan_qinq", fx_vlan_qinq},
+	{"vlan_three_tags_pass", fx_vlan_three_tags_pass},
+	{"ipv4_options", fx_ipv4_options},
+	{"fragments_pass", fx_fragments_pass},
+	{"truncations", fx_truncations},
+	{"malformed_drop", fx_malformed_drop},
+	{"other_traffic_passes", fx_other_traffic_passes},
+	{"icmp_frag_needed_follows_flow", fx_icmp_frag_needed_follows_flow},
+	{"icmp6_too_big_follows_flow", fx_icmp6_too_big_follows_flow},
+	{"icmp_error_not_about_vip_passes", fx_icmp_error_not_about_vip_passes},
+	{"drained_backend_keeps_flows", fx_drained_backend_keeps_flows},
+	{"down_backend_loses_flows", fx_down_backend_loses_flows},
+	{"stats_counted", fx_stats_counted},
+	{"l7_service_passes", fx_l7_service_passes},
+	{"all_ports_service", fx_all_ports_service},
+	{"tcp_rst_and_fin", fx_tcp_rst_and_fin},
+	{"udp_flow_timeout", fx_udp_flow_timeout},
+	{"ketama_ring", fx_ketama_ring},
+	{"source_hash_affinity", fx_source_hash_affinity},
+	{"too_big_dropped", fx_too_big_dropped},
+	{"too_big_answered_with_icmp", fx_too_big_answered_with_icmp},
+	{"config_errors_drop", fx_config_errors_drop},
+	{"redirect_via_tx_ports", fx_redirect_via_tx_ports},
+	{"decap", fx_decap},
+	{NULL, NULL},
+};

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# pingctl's data-plane commands against real pinned maps in a private pin directory: every
+# command works and prints valid JSON with -j, and bad input gets one line with the cause,
+# exit status 2 (usage) or 1 (failed), and leaves the maps exactly as they were.
+source "$(dirname "$0")/lib.sh"
+
+ALL_TESTS="test_pingctl_commands test_pingctl_bad_input"
+
+PIN=/sys/fs/bpf/px-ctl-$$
+PY=/usr/bin/python3
+
+pc() { "$O/pingctl" --bpffs "$PIN" "$@"; }
+
+setup() {
+	need_root || return
+	[ -x "$O/pingctl" ] || { echo "   $O/pingctl not built" >&2; return 1; }
+	on_exit "rm -rf $PIN"
+	pc service add 192.0.2.10:80 --table-size 251 || return 1
+	pc service add '[2001:db8::10]:443/udp' --algo ketama --fwd gue --hash src || return 1
+	pc backend add 192.0.2.10:80 198.51.100.1 --weight 2 || return 1
+	pc backend add 192.0.2.10:80 198.51.100.2:8080 --mac 02:00:00:00:00:02 || return 1
+	pc backend add '[2001:db8::10]:443/udp' 2001:db8::be:1 || return 1
+}
+
+# Every map, dumped: what a failed command must leave untouched.
+dump_maps() {
+	local m
+	for m in lb_node lb_services lb_backends lb_maglev lb_ring; do
+		bpftool map dump pinned "$PIN/$m" 2>&1 | grep -v '^Found'
+	done
+}
+
+json_ok() { $PY -c 'import json,sys; json.load(sys.stdin)'; }
+
+test_pingctl_commands() {
+	local out
+	setup || return
+	out=$(pc service list) || return 1
+	echo "$out" | grep -q '^192.0.2.10:80/tcp .* maglev .* 251$' || { fail "service list: $out"; return 1; }
+	echo "$out" | grep -q '^\[2001:db8::10\]:443/udp .* ketama *gue *src' ||
+		{ fail "service list: $out"; return 1; }
+	pc -j service list | json_ok || { fail "service list -j"; return 1; }
+	out=$(pc -j service show 192.0.2.10:80) || return 1
+	[ "$(echo "$out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["table_size"])')" = 251 ] ||
+		{ fail "service show -j: $out"; return 1; }
+	pc backend set 192.0.2.10:80 198.51.100.2 --drain || return 1
+	out=$(pc -j backend list 192.0.2.10:80) || return 1
+	echo "$out" | $PY -c '
+import json, sys
+b = {x["address"]: x for x in json.load(sys.stdin)}
+assert b["198.51.100.1"]["weight"] == 2, b
+assert b["198.51.100.2"]["state"] == "drain" and b["198.51.100.2"]["port"] == 8080, b
+assert b["198.51.100.2"]["mac"] == "02:00:00:00:00:02", b' || { fail "backend list -j: $out"; return 1; }
+	pc backend set 192.0.2.10:80 198.51.100.2 --up --weight 3 || return 1
+	pc service set 192.0.2.10:80 --algo ketama || return 1
+	pc -j service show 192.0.2.10:80 | grep -q '"algo":"ketama"' || { fail "service set"; return 1; }
+	pc node set --src4 192.0.2.1 --src6 2001:db8::1 --gateway-mac 02:00:00:00:00:fe --mtu 1600 \
+		--gue-port 7000 --seed 42 --udp-timeout 60 || return 1
+	out=$(pc -j node show) || return 1
+	echo "$out" | $PY -c '
+import json, sys
+n = json.load(sys.stdin)
+assert n["src4"] == "192.0.2.1" and n["src6"] == "2001:db8::1", n
+assert n["gateway_mac"] == "02:00:00:00:00:fe" and n["mtu"] == 1600, n
+assert n["gue_port"] == 7000 and n["seed"] == 42 and n["udp_timeout"] == 60, n' ||
+		{ fail "node show -j: $out"; return 1; }
+	pc node set --gateway-mac fib || return 1
+	pc -j node show | grep -q '"gateway_mac":"fib"' || { fail "gateway-mac fib"; return 1; }
+	pc -j stats | json_ok || { fail "stats -j"; return 1; }
+	pc stats 192.0.2.10:80 | grep -q '^backend .*198.51.100.1' || { fail "stats"; return 1; }
+	pc -j status | json_ok || { fail "status -j"; return 1; }
+	pc status | grep -q '^services *2$' || { fail "status"; return 1; }
+	[ "$(pc conntrack count)" = 0 ] || { fail "conntrack count"; return 1; }
+	pc conntrack flush || return 1
+	pc backend del 192.0.2.10:80 198.51.100.1 || return 1
+	pc service del '[2001:db8::10]:443/udp' || return 1
+	[ "$(pc -j backend list | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
+		{ fail "backends of a deleted service remain"; return 1; }
+	pc help | grep -q 'service' && pc service help | grep -q 'table-size' || { fail "help"; return 1; }
+}
+
+# expect STATUS PATTERN CMD...: run pingctl, check its exit status, its one-line message, and
+# that the maps did not change. A failed case sets BAD and the others still run.
+BAD=0
+expect() {
+	local want=$1 pattern=$2 before after err rc
+	shift 2
+	before=$(dump_maps)
+	err=$(pc "$@" 2>&1 >/dev/null)
+	rc=$?
+	after=$(dump_maps)
+	[ "$rc" = "$want" ] || { fail "pingctl $*: exit $rc, want $want ($err)"; BAD=1; return 1; }
+	echo "$err" | head -1 | grep -q -- "$pattern" ||
+		{ fail "pingctl $*: message '$err'"; BAD=1; return 1; }
+	[ "$before" = "$after" ] || { fail "pingctl $*: the maps changed"; BAD=1; return 1; }
+}
+
+test_pingctl_bad_input() {
+	setup || return
+	expect 2 "invalid service '192.0.2': not an IPv4" service add 192.0.2:80
+	expect 2 "expected ADDR:PORT" service add 192.0.2.11
+	expect 2 "port must be 0..65535" service add 192.0.2.11:70000
+	expect 2 "protocol must be tcp or udp" service add 192.0.2.11:80/sctp
+	expect 2 "expected ADDR:PORT" service add 2001:db8::11:80
+	expect 2 "is not maglev or ketama" service add 192.0.2.11:80 --algo random
+	expect 2 "is not ipip, gue or l2" service add 192.0.2.11:80 --fwd gre
+	expect 2 "invalid table size" service add 192.0.2.11:80 --table-size 10
+	expect 1 "table size must be a prime" service add 192.0.2.11:80 --table-size 1000
+	expect 2 "unknown option '--bogus'" service add 192.0.2.11:80 --bogus 1
+	expect 2 "needs a value" service add 192.0.2.11:80 --algo
+	expect 1 "service 192.0.2.10:80 exists" service add 192.0.2.10:80
+	expect 1 "does not exist" service del 192.0.2.99:80
+	expect 1 "does not exist" service show 192.0.2.99:80
+	expect 1 "does not exist" service set 192.0.2.99:80 --algo ketama
+	expect 2 "invalid backend 'zz'" backend add 192.0.2.10:80 zz
+	expect 1 "does not exist" backend add 192.0.2.99:80 198.51.100.3
+	expect 1 "exists in service" backend add 192.0.2.10:80 198.51.100.1
+	expect 1 "needs IPv6 backends" backend add '[2001:db8::10]:443/udp' 198.51.100.3
+	expect 2 "invalid weight" backend add 192.0.2.10:80 198.51.100.3 --weight -1
+	expect 2 "invalid weight" backend add 192.0.2.10:80 198.51.100.3 --weight 70000
+	expect 2 "invalid MAC address" backend add 192.0.2.10:80 198.51.100.3 --mac 02:00:00
+	expect 1 "no backend 198.51.100.9" backend del 192.0.2.10:80 198.51.100.9
+	expect 1 "no backend" backend set 192.0.2.10:80 198.51.100.9 --down
+	expect 2 "unknown option" backend set 192.0.2.10:80 198.51.100.1 --sideways
+	expect 2 "invalid IPv4 address" node set --src4 2001:db8::1
+	expect 2 "invalid MTU" node set --mtu 10
+	expect 2 "unknown interface" node set --egress no-such-if0
+	expect 2 "unknown interface" attach no-such-if0
+	expect 2 "is not native, generic or auto" attach lo --mode turbo
+	expect 1 "no pingx program attached" detach lo
+	expect 2 "unknown command 'frobnicate'" service frobnicate
+	expect 2 "'de' is ambiguous" de
+	# JSON errors are objects with "error".
+	pc -j service add 192.0.2.10:80 | $PY -c '
+import json, sys
+assert "exists" in json.load(sys.stdin)["error"]' || { fail "-j error"; return 1; }
+	# No maps at all: a clear error, nothing created.
+	out=$("$O/pingctl" --bpffs "$PIN-none" service list 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "no pingx maps in $PIN-none" ||
+		{ fail "missing maps: $out"; return 1; }
+	[ ! -e "$PIN-none" ] || { fail "a read command created $PIN-none"; return 1; }
+	[ "$BAD" = 0 ]
+}
+
+run_tests "$@"

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internals shared by the files of the control-plane library. */
+#ifndef USERSPACE_CTRL_CTRL_INT_H
+#define USERSPACE_CTRL_CTRL_INT_H
+
+#include "userspace/ctrl/ctrl.h"
+
+struct lb_bpf;
+
+/* Indexes of ctrl->fds, in the order of ctrl_map_names[]. */
+enum ctrl_map {
+	CM_META = 0,
+	CM_NODE,
+	CM_SERVICES,
+	CM_BACKENDS,
+	CM_MAGLEV,
+	CM_RING,
+	CM_CONNTRACK,
+	CM_SVC_STATS,
+	CM_BE_STATS,
+	CM_REASONS,
+	CM_TX_PORTS,
+	CM_MAX /* must stay last */
+};
+
+extern const char *const ctrl_map_names[CM_MAX];
+
+struct maglev;
+
+struct ctrl {
+	char *pin_dir;	   /* owned */
+	int dir_fd;	   /* the pin directory, for flock() */
+	int lock_depth;	   /* nesting of ctrl_lock() */
+	int fds[CM_MAX];   /* pinned maps */
+	int ncpu;	   /* libbpf_num_possible_cpus() */
+	__u32 abi;	   /* lb_meta's version */
+	struct maglev *mg; /* builder, reused while the table size stays */
+	int btf_fd;	   /* BTF of the object that created the maps, or -1 */
+	__u32 btf_u32;	   /* type ids in it: __u32, struct lb_mg_slot, lb_ring_point */
+	__u32 btf_mg_slot;
+	__u32 btf_ring_point;
+};
+
+/* Open the balancer object with its maps pinned in <pin_dir>, loading the program too when
+ * <with_prog>. Works around pinned DEVMAPs that libbpf cannot reuse. NULL + errno. */
+struct lb_bpf *ctrl_load_lb(const char *pin_dir, bool with_prog);
+
+/* Mount bpffs at PINGX_BPF_DIR_MNT when <path> lies under it and it is not mounted. */
+int ctrl_bpffs_ensure(const char *path);
+
+/* Sum the per-CPU values of <key> in <map> (<words> u64 per CPU) into <out>. */
+int ctrl_percpu_sum(struct ctrl *c, int map, __u32 key, size_t words, __u64 *out);
+
+/* Write zeros to every CPU's value of <key> in per-CPU array <map>. */
+int ctrl_percpu_zero(struct ctrl *c, int map, __u32 key, size_t value_size);
+
+/* Rebuild service <svc_id> as if backend <ovr_id> were <ovr> (when <ovr> is not NULL). */
+int ctrl_rebuild_with(struct ctrl *c, __u32 svc_id, __u32 ovr_id, const struct lb_backend *ovr);
+
+#endif /* USERSPACE_CTRL_CTRL_INT_H */

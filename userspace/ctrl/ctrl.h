@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The control-plane library: opens or creates the pinned maps of the XDP data plane, checks
+ * their ABI version, manages services and backends, rebuilds and publishes their tables
+ * atomically, reads stats, and attaches the programs. Every change that touches several maps
+ * holds flock() on the pin directory. Never prints; returns 0 or a negative errno. */
+#ifndef USERSPACE_CTRL_CTRL_H
+#define USERSPACE_CTRL_CTRL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "userspace/ctrl/ctrl-t.h"
+
+/* An open set of pinned maps (opaque). */
+struct ctrl;
+
+/* Open the maps pinned in <pin_dir>. With CTRL_F_CREATE in <flags>, mount the BPF filesystem
+ * at PINGX_BPF_DIR_MNT when it is missing, create <pin_dir> and any missing map, and stamp
+ * lb_meta with LB_ABI_VERSION. Returns NULL with errno: ENOENT (no maps and no CREATE),
+ * EPROTO (the maps have another ABI version), or the failing call's errno. */
+struct ctrl *ctrl_open(const char *pin_dir, unsigned int flags);
+
+/* Close <c>; NULL is accepted. */
+void ctrl_close(struct ctrl *c);
+
+/* The pin directory of <c>. */
+const char *ctrl_pin_dir(const struct ctrl *c);
+
+/* The ABI version found in lb_meta. */
+__u32 ctrl_abi_version(const struct ctrl *c);
+
+/* Take or release the exclusive lock on the pin directory. The library takes it itself for
+ * each change; callers take it to group several changes (it nests within one handle). */
+int ctrl_lock(struct ctrl *c);
+void ctrl_unlock(struct ctrl *c);
+
+/* Per-node settings. */
+int ctrl_node_get(struct ctrl *c, struct lb_node *n);
+int ctrl_node_set(struct ctrl *c, const struct lb_node *n);
+
+/* Add service <key> with the settings of <conf> (mode, algo, fwd, flags, table_size; 0 table
+ * size = LB_DEFAULT_TABLE_SIZE). Its id is chosen here and stored in *<id> when not NULL.
+ * Returns -EEXIST, -ENOSPC (LB_MAX_VIPS reached), -EINVAL (bad settings) or 0. */
+int ctrl_svc_add(
+	struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf, __u32 *id);
+
+/* Change mode, algo, fwd and flags of service <key> (the table size stays) and rebuild. */
+int ctrl_svc_update(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf);
+
+/* Delete service <key>, its table and its backends. Returns -ENOENT or 0. */
+int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key);
+
+/* Read service <key> into <out>. Returns -ENOENT or 0. */
+int ctrl_svc_get(struct ctrl *c, const struct lb_svc_key *key, struct lb_svc *out);
+
+/* All services, sorted by key, in a malloc'd array the caller frees; count in *<n>. */
+int ctrl_svc_list(struct ctrl *c, struct ctrl_service **out, size_t *n);
+
+/* Add backend <be> (addr, port, family, weight, mac; state UP unless set) to service <key>
+ * and rebuild its table. Stores the new id in *<id> when not NULL. Returns -ENOENT (no
+ * service), -EEXIST (same address in the service), -ENOSPC, -EINVAL (family mismatch for
+ * IPIP/GUE: an IPv6 service needs IPv6 backends) or 0. */
+int ctrl_be_add(
+	struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be, __u32 *id);
+
+/* Delete the backend with address <addr> (of <family>) from service <key>; rebuilds first,
+ * so no new flow can pick it once it is gone. */
+int ctrl_be_del(
+	struct ctrl *c, const struct lb_svc_key *key, __u8 family, const union lb_addr *addr);
+
+/* Set the weight (when <weight> >= 0) and the state (when <state> >= 0, an enum
+ * lb_be_state other than LB_BE_FREE) of a backend, and rebuild. A backend leaving the table
+ * is taken out of the table before its state changes; one joining is stored first. */
+int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
+	const union lb_addr *addr, long weight, int state);
+
+/* Health write-back for pingd: mark every backend with <addr> (in all services, or only in
+ * <key> when not NULL) up or down and rebuild the tables. A drained backend stays drained.
+ * Returns the number of backends changed, or a negative errno. */
+int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
+	const union lb_addr *addr, bool up);
+
+/* The backends of service <key> (all when NULL), sorted by service then address, in a
+ * malloc'd array; count in *<n>. */
+int ctrl_be_list(
+	struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backend **out, size_t *n);
+
+/* Rebuild and publish the table of service id <svc_id> from its usable backends. */
+int ctrl_rebuild(struct ctrl *c, __u32 svc_id);
+
+/* The backend id the data plane gives flow <flow> of service <key>: with <use_ct>, the
+ * conntrack entry when there is one (as for any packet but a SYN); otherwise the service's
+ * published table, hashed exactly as the program hashes. *<from_ct> (may be NULL) tells
+ * which. Returns -ENOENT (no such service, or no table: no usable backend) or 0. */
+int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct lb_flow_key *flow,
+	bool use_ct, __u32 *be_id, bool *from_ct);
+
+/* Stats summed over all possible CPUs. */
+int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out);
+int ctrl_stats_be(struct ctrl *c, __u32 be_id, struct lb_stats *out);
+/* <out> has LB_REASON_MAX entries, indexed by enum lb_reason. */
+int ctrl_stats_reasons(struct ctrl *c, __u64 *out);
+/* A stable snake_case name for <r> ("drop_truncated"), or "unknown". */
+const char *ctrl_reason_name(unsigned int r);
+
+/* Conntrack: number of tracked flows (counted up to <max>), and flush. */
+int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
+int ctrl_ct_flush(struct ctrl *c);
+
+/* Map file descriptors, for readers such as tests and benchmarks. <name> is a map name
+ * ("lb_maglev"). Returns the fd (owned by <c>) or -ENOENT. */
+int ctrl_map_fd(const struct ctrl *c, const char *name);
+
+/* Attach the balancer to <ifname> in <mode>, pinning the bpf_link at
+ * <pin_dir>/link_xdp_<ifname> so that it outlives the caller. Attaching again replaces the
+ * program in place; the maps and their flows stay. <egress>, when not NULL, is added to
+ * lb_tx_ports. Returns -ENODEV (no such interface), -EOPNOTSUPP (mode refused) or 0. */
+int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress);
+
+/* Add <ifname> to lb_tx_ports, so that packets whose next hop (bpf_fib_lookup) lies behind
+ * it can be redirected there. Resolved in the caller's network namespace. */
+int ctrl_tx_port_add(struct ctrl *c, const char *ifname);
+
+/* Detach the balancer from <ifname> and remove its link pin. Returns -ENOENT when it was
+ * not attached. */
+int ctrl_detach(struct ctrl *c, const char *ifname);
+
+/* Attach the backend-side decapsulation program to <ifname> with GUE port <gue_port> (host
+ * order; 0 = LB_DEFAULT_GUE_PORT), link pinned at <pin_dir>/link_decap_<ifname> and its
+ * counters at <pin_dir>/lb_decap_stats. No lb_* balancer map is needed. */
+int ctrl_decap_attach(
+	const char *pin_dir, const char *ifname, enum ctrl_xdp_mode mode, __u16 gue_port);
+int ctrl_decap_detach(const char *pin_dir, const char *ifname);
+
+/* Remove every pin in <pin_dir> and the directory itself (after the last detach). */
+int ctrl_destroy(const char *pin_dir);
+
+/* Parse "ADDR", "ADDR:PORT", "[ADDR6]:PORT", optionally followed by "/tcp" or "/udp", into
+ * <family>, <addr>, <port> (host order; 0 when absent) and <proto> (IPPROTO_TCP when absent).
+ * <need_port> makes a missing port an error. Returns 0 or -EINVAL with a reason in <err>. */
+int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb_addr *addr,
+	__u16 *port, __u8 *proto, char *err, size_t err_len);
+
+/* Format <family>/<addr> (and ":<port>" when port_h != 0) into <buf>. */
+const char *ctrl_format_addr(
+	__u8 family, const union lb_addr *addr, __u16 port_h, char *buf, size_t len);
+
+#endif /* USERSPACE_CTRL_CTRL_H */
