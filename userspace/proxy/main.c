@@ -15,6 +15,7 @@
 
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/log.h"
+#include "userspace/proxy/ops.h"
 #include "userspace/proxy/worker.h"
 
 #define EXIT_USAGE 2
@@ -180,11 +181,14 @@ static int write_pidfile(const char *path)
 	return err;
 }
 
+static struct ops *g_ops; /* control thread only */
+
 /* SIGINT/SIGTERM: end the main loop; main() then stops and joins the workers. */
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	log_notice("signal %d: shutting down", (int)sig);
+	ops_draining(g_ops);
 	event_base_loopexit(arg, NULL);
 }
 
@@ -289,6 +293,29 @@ int main(int argc, char **argv)
 		log_err("cannot install signal handlers");
 		goto out;
 	}
+	{
+		struct health_params *hp = calloc(c->n_upstreams + 1, sizeof(*hp));
+		const struct health_params **hpp = calloc(c->n_upstreams + 1, sizeof(*hpp));
+		struct ops_params op = {.admin_address = c->admin.address, .health = hpp};
+
+		if (!hp || !hpp) {
+			free(hp);
+			free(hpp);
+			err = -ENOMEM;
+			goto out;
+		}
+		for (size_t u = 0; u < c->n_upstreams; u++)
+			if (cfg_health_params(&c->upstreams[u].health, &hp[u]))
+				hpp[u] = &hp[u];
+		g_ops = ops_new(main_base, rt, nw, &op, NULL);
+		free(hp);
+		free(hpp);
+		if (!g_ops) {
+			err = -errno;
+			goto out;
+		}
+		rt->stats = ops_stats(g_ops);
+	}
 	for (; started < nw; started++) {
 		err = worker_start(&workers[started]);
 		if (err) {
@@ -299,6 +326,7 @@ int main(int argc, char **argv)
 	log_notice("pingd %s: %u worker%s, %zu listener%s (%s%s)", PINGX_VERSION, nw,
 		nw == 1 ? "" : "s", c->n_listeners, c->n_listeners == 1 ? "" : "s",
 		c->listeners[0].address.text, c->n_listeners > 1 ? ", ..." : "");
+	ops_ready(g_ops);
 	event_base_dispatch(main_base);
 out:
 	for (unsigned int i = 0; i < started; i++)
@@ -308,6 +336,7 @@ out:
 	for (unsigned int i = 0; i < nw; i++)
 		worker_release(&workers[i]);
 	free(workers);
+	ops_free(g_ops);
 	if (ev_int)
 		event_free(ev_int);
 	if (ev_term)
