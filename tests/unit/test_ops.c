@@ -63,6 +63,14 @@ static void run_ms(struct event_base *base, unsigned int ms)
 	event_base_dispatch(base);
 }
 
+/* Run <base> until the down flag at <flag> equals <want>, for at most 5 s: probes run every
+ * 20 ms, but a loaded machine may delay them, and the test must not depend on timing. */
+static void run_until_down(struct event_base *base, const volatile int *flag, int want)
+{
+	for (int i = 0; i < 100 && *flag != want; i++)
+		run_ms(base, 50);
+}
+
 /* GET <path> from the admin listener on <port>, served by <base> on this same thread: the
  * client socket is nonblocking and the loop runs between its steps. Returns the response in a
  * static buffer. */
@@ -165,7 +173,8 @@ static void test_glue(void)
 	o1 = ops_new(base, rt1, 1, &p, NULL);
 	CU_ASSERT_FATAL(o1 != NULL);
 	CU_ASSERT_EQUAL(ops_admin_port(o1), adm);
-	run_ms(base, 300);
+	run_until_down(base, &rt1->backends[0]->servers[1].down, 1);
+	run_ms(base, 100);
 	/* The refusing server is down in its pool; the live one and the unprobed pool are not. */
 	CU_ASSERT_EQUAL(rt1->backends[0]->servers[0].down, 0);
 	CU_ASSERT_EQUAL(rt1->backends[0]->servers[1].down, 1);
@@ -197,7 +206,7 @@ static void test_glue(void)
 	/* Probing goes on with the new pools; the live server going away is noticed. */
 	event_free(acc);
 	close(lfd);
-	run_ms(base, 300);
+	run_until_down(base, &rt2->backends[0]->servers[0].down, 1);
 	down = rt2->backends[0]->servers[0].down;
 	CU_ASSERT_EQUAL(down, 1);
 	r = admin_get(base, adm, "/metrics");
