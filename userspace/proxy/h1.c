@@ -361,11 +361,15 @@ struct scan {
 	uint32_t bytes;	     /* bytes of this section, leading empty lines included */
 	uint32_t fields;     /* field lines seen */
 	uint32_t start_line; /* length of the start line once complete */
+	uint32_t max_bytes;  /* limit on bytes: the byte past it is an error */
+	uint32_t max_fields; /* limit on field lines */
 };
 
-static void scan_init(struct scan *s, bool request, bool trailers)
+static void scan_init(struct scan *s, bool request, bool trailers, const struct h1_limits *lim)
 {
 	memset(s, 0, sizeof(*s));
+	s->max_bytes = lim->max_head;
+	s->max_fields = lim->max_headers;
 	s->request = request;
 	s->first_line = true;
 	if (trailers)
@@ -414,6 +418,12 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 		unsigned char c = (unsigned char)data[i];
 		enum h1_err e = H1_E_NONE;
 
+		/* limits are checked at the exact byte, so the error does not depend on how the
+		 * input was split */
+		if (s->bytes >= s->max_bytes) {
+			*err = H1_E_HEAD_TOO_BIG;
+			return i;
+		}
 		switch (s->st) {
 		case SC_LEAD:
 			if (c == '\r')
@@ -463,7 +473,8 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				 */
 				e = s->first_line ? H1_E_SYNTAX : H1_E_OBS_FOLD;
 			else if (is_tchar(c)) {
-				s->fields++;
+				if (++s->fields > s->max_fields)
+					e = H1_E_TOO_MANY_HEADERS;
 				s->first_line = false;
 				s->st = SC_NAME;
 			} else
@@ -770,6 +781,14 @@ static bool cl_ok(const struct h1_hdrs *h, unsigned *count)
 	return true;
 }
 
+/* A start-line piece; "" when empty (the line buffer may not exist yet). */
+static struct h1_str line_str(const struct h1_parser *p, size_t off, size_t len)
+{
+	struct h1_str r = {len ? p->line + off : "", len};
+
+	return r;
+}
+
 /* Fill the message summary and decide framing. Returns the llhttp on_headers_complete code
  * (0 body as llhttp sees it, 1 no body, 2 no body and protocol switch) or -1 on error. */
 static int on_headers_complete(llhttp_t *ll)
@@ -787,12 +806,9 @@ static int on_headers_complete(llhttp_t *ll)
 	m->minor = ll->http_minor;
 	if (m->major != 1 || m->minor > 1)
 		return cb_fail(p, H1_E_VERSION_UNSUP);
-	m->method_name.p = p->line + p->meth_off;
-	m->method_name.len = p->meth_len;
-	m->target.p = p->line + p->tgt_off;
-	m->target.len = p->tgt_len;
-	m->reason.p = p->line + p->rsn_off;
-	m->reason.len = p->rsn_len;
+	m->method_name = line_str(p, p->meth_off, p->meth_len);
+	m->target = line_str(p, p->tgt_off, p->tgt_len);
+	m->reason = line_str(p, p->rsn_off, p->rsn_len);
 	if (request) {
 		m->method = (enum h1_method)ll->method;
 		e = check_target(p);
@@ -889,12 +905,9 @@ static int on_body(llhttp_t *ll, const char *at, size_t n)
 {
 	struct h1_parser *p = parser_of(ll);
 
-	/* close-delimited bodies have no size up front: count them here */
-	if (p->msg.framing == H1_BODY_CLOSE) {
+	/* close-delimited bodies have no size up front: feed_body() bounds them */
+	if (p->msg.framing == H1_BODY_CLOSE)
 		p->body_seen += n;
-		if (p->lim.max_body && p->body_seen > p->lim.max_body)
-			return cb_fail(p, H1_E_BODY_TOO_BIG);
-	}
 	p->body.p = at;
 	p->body.len = n;
 	p->pend |= PEND_BODY;
@@ -917,7 +930,7 @@ static int on_chunk_header(llhttp_t *ll)
 		/* last chunk: the trailer section follows and goes through the scanner */
 		p->st = P_TRAILERS;
 		p->in_trailers = true;
-		scan_init(&p->sc, p->kind == H1_REQUEST, true);
+		scan_init(&p->sc, p->kind == H1_REQUEST, true, &p->lim);
 		return HPE_PAUSED;
 	}
 	return 0;
@@ -983,7 +996,7 @@ static void msg_begin(struct h1_parser *p)
 	p->body_seen = 0;
 	p->started = false;
 	p->cb_err = H1_E_NONE;
-	scan_init(&p->sc, p->kind == H1_REQUEST, false);
+	scan_init(&p->sc, p->kind == H1_REQUEST, false, &p->lim);
 	p->st = P_HEAD;
 }
 
@@ -1204,19 +1217,13 @@ static size_t ll_feed(struct h1_parser *p, const char *data, size_t n)
  * or the first bad byte. */
 static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 {
-	uint32_t before = p->sc.bytes;
 	bool head = p->st == P_HEAD;
 	enum h1_err serr;
 	size_t n, used;
 
+	/* on an error, the bytes before the bad one still go to llhttp so its earlier errors
+	 * win, as they would have with the input split there */
 	n = scan_run(&p->sc, data, len, &serr);
-	if (p->sc.bytes > p->lim.max_head) {
-		/* bytes before the limit still go to llhttp so its earlier errors win */
-		n = p->lim.max_head - before;
-		serr = H1_E_HEAD_TOO_BIG;
-	}
-	if (p->sc.fields > p->lim.max_headers && serr == H1_E_NONE)
-		serr = H1_E_TOO_MANY_HEADERS;
 	if (head && p->sc.st >= SC_START)
 		p->started = true;
 	used = ll_feed(p, data, n);
@@ -1227,6 +1234,23 @@ static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 		return 0;
 	}
 	return used;
+}
+
+/* Feed body bytes. A close-delimited body has no size up front: it is cut at the limit
+ * exactly, so the bytes passed on before the 413/502 do not depend on how input arrived. */
+static size_t feed_body(struct h1_parser *p, const char *data, size_t len)
+{
+	if (p->msg.framing == H1_BODY_CLOSE && p->lim.max_body) {
+		uint64_t room = p->lim.max_body - p->body_seen;
+
+		if (!room) {
+			set_error(p, H1_E_BODY_TOO_BIG);
+			return 0;
+		}
+		if (len > room)
+			len = (size_t)room;
+	}
+	return ll_feed(p, data, len);
 }
 
 static void take_event(struct h1_parser *p, struct h1_event *ev)
@@ -1287,7 +1311,7 @@ size_t h1_parse(struct h1_parser *p, const char *data, size_t len, struct h1_eve
 		if (p->st == P_HEAD || p->st == P_TRAILERS)
 			n = feed_section(p, data + used, len - used);
 		else if (p->st == P_BODY)
-			n = ll_feed(p, data + used, len - used);
+			n = feed_body(p, data + used, len - used);
 		else
 			break;
 		used += n;
