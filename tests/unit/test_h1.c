@@ -763,6 +763,18 @@ static void test_eof(void)
 			H1_EV_ERROR},
 	};
 
+	/* EOF while telling a bad method from an unknown one */
+	{
+		struct h1_parser *p = req_parser();
+		struct h1_event ev;
+
+		CU_ASSERT_EQUAL(h1_parse(p, S("FOOBAR"), &ev), 6);
+		CU_ASSERT_EQUAL(ev.type, H1_EV_NONE);
+		h1_parse_eof(p, &ev);
+		CU_ASSERT_EQUAL(ev.type, H1_EV_ERROR);
+		CU_ASSERT_EQUAL(ev.err, H1_E_METHOD);
+		h1_parser_free(p);
+	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct h1_parser *p = h1_parser_new(cases[i].kind, NULL);
 		struct h1_event ev;
@@ -803,8 +815,15 @@ struct bad_case {
 
 static const struct bad_case bad_requests[] = {
 	/* request line */
-	BAD("unknown method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
-	BAD("lowercase method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
+	BAD("unknown method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD_UNKNOWN, 501),
+	BAD("lowercase method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD_UNKNOWN, 501),
+	BAD("method with known prefix", "GETX / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD_UNKNOWN,
+		501),
+	BAD("method with separator", "GE(T / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
+	BAD("method with CTL", "GE\x01T / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
+	BAD("method then CRLF", "FOO\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
+	BAD("TLS on a plain port", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", H1_E_SYNTAX,
+		400),
 	BAD("double space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
 	BAD("leading space", " GET / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
 	BAD("trailing space", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
@@ -1057,7 +1076,11 @@ static void test_limit_head(void)
 	lim.max_head = 64;
 	expect_error(&lim, H1_REQUEST,
 		S("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n"),
-		H1_E_HEAD_TOO_BIG, 431);
+		H1_E_LINE_TOO_LONG, 414);
+	/* an endless unknown method is bounded by the same limit */
+	expect_error(&lim, H1_REQUEST,
+		S("FOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO"),
+		H1_E_METHOD, 400);
 	/* endless empty lines before a request are bounded too */
 	expect_error(&lim, H1_REQUEST,
 		S("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"

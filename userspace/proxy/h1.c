@@ -363,6 +363,8 @@ struct scan {
 	uint32_t start_line; /* length of the start line once complete */
 	uint32_t max_bytes;  /* limit on bytes: the byte past it is an error */
 	uint32_t max_fields; /* limit on field lines */
+	bool meth_done;	     /* request: the SP after the method was seen */
+	bool meth_bad;	     /* request: a non-tchar byte before that SP */
 };
 
 static void scan_init(struct scan *s, bool request, bool trailers, const struct h1_limits *lim)
@@ -388,9 +390,12 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 		if (c == ' ') {
 			if (i == 0 || s->prev_sp || ++s->sp > 2)
 				return H1_E_SYNTAX;
+			s->meth_done = true;
 			s->prev_sp = true;
 			return H1_E_NONE;
 		}
+		if (!s->sp && !is_tchar(c))
+			s->meth_bad = true;
 		s->prev_sp = false;
 		return (c > 0x20 && c < 0x7f) ? H1_E_NONE : H1_E_SYNTAX;
 	}
@@ -421,7 +426,9 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 		/* limits are checked at the exact byte, so the error does not depend on how the
 		 * input was split */
 		if (s->bytes >= s->max_bytes) {
-			*err = H1_E_HEAD_TOO_BIG;
+			bool in_line = s->st == SC_START || s->st == SC_START_CR;
+
+			*err = s->request && in_line ? H1_E_LINE_TOO_LONG : H1_E_HEAD_TOO_BIG;
 			return i;
 		}
 		switch (s->st) {
@@ -528,6 +535,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 enum pstate {
 	P_IDLE = 0, /* between messages (nothing of the next one seen) */
 	P_HEAD,	    /* in the start line / header section */
+	P_METHOD,   /* llhttp refused the method: scanning on to tell 400 from 501 */
 	P_BODY,	    /* in the body (including chunk framing) */
 	P_TRAILERS, /* in the trailer section */
 	P_DONE,	    /* message complete and reported; waiting for the next call with data */
@@ -1084,9 +1092,7 @@ void h1_parser_trim(struct h1_parser *p)
 	free(p->line);
 	p->line = NULL;
 	p->line_cap = p->line_len = 0;
-	memset(&p->msg.target, 0, sizeof(p->msg.target));
-	if (p->st == P_DONE)
-		p->st = P_IDLE;
+	p->msg.method_name = p->msg.target = p->msg.reason = (struct h1_str){"", 0};
 }
 
 static const struct {
@@ -1095,7 +1101,7 @@ static const struct {
 } err_info[H1_E_MAX] = {
 	[H1_E_NONE] = {"no error", 0},
 	[H1_E_SYNTAX] = {"malformed message", 400},
-	[H1_E_METHOD] = {"invalid or unknown method", 400},
+	[H1_E_METHOD] = {"malformed method", 400},
 	[H1_E_TARGET] = {"invalid request-target", 400},
 	[H1_E_VERSION] = {"malformed HTTP version", 400},
 	[H1_E_VERSION_UNSUP] = {"unsupported HTTP version", 505},
@@ -1118,6 +1124,8 @@ static const struct {
 	[H1_E_BODY_TOO_BIG] = {"body too large", 413},
 	[H1_E_TRUNCATED] = {"connection closed inside a message", 400},
 	[H1_E_NOMEM] = {"out of memory", 500},
+	[H1_E_METHOD_UNKNOWN] = {"method not implemented", 501},
+	[H1_E_LINE_TOO_LONG] = {"request line too long", 414},
 };
 
 const char *h1_err_str(enum h1_err err)
@@ -1213,6 +1221,22 @@ static size_t ll_feed(struct h1_parser *p, const char *data, size_t n)
 	}
 }
 
+/* llhttp knows a fixed list of methods. A well-formed token it does not know gets 501
+ * (RFC 9110 §9.1), anything else 400. The whole token is needed to tell them apart, so when
+ * it is not complete yet the parser keeps scanning (P_METHOD) and reports the error when it
+ * is; <scan_failed> means the scanner stopped on a bad byte. Returns the bytes consumed. */
+static size_t method_error(struct h1_parser *p, bool scan_failed, size_t scanned)
+{
+	if (p->sc.meth_done || p->sc.meth_bad || scan_failed) {
+		set_error(
+			p, p->sc.meth_done && !p->sc.meth_bad ? H1_E_METHOD_UNKNOWN : H1_E_METHOD);
+		return 0;
+	}
+	p->st = P_METHOD;
+	p->err = H1_E_NONE;
+	return scanned;
+}
+
 /* Feed a field section (head or trailers): scanner first, then llhttp up to the section end
  * or the first bad byte. */
 static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
@@ -1227,6 +1251,8 @@ static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 	if (head && p->sc.st >= SC_START)
 		p->started = true;
 	used = ll_feed(p, data, n);
+	if (p->st == P_ERROR && p->err == H1_E_METHOD)
+		return method_error(p, serr != H1_E_NONE, n);
 	if (p->st == P_ERROR)
 		return 0;
 	if (serr != H1_E_NONE) {
@@ -1234,6 +1260,15 @@ static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 		return 0;
 	}
 	return used;
+}
+
+/* Scanner-only state after llhttp refused the method, until the method token ends. */
+static size_t feed_method(struct h1_parser *p, const char *data, size_t len)
+{
+	enum h1_err serr;
+	size_t n = scan_run(&p->sc, data, len, &serr);
+
+	return method_error(p, serr != H1_E_NONE, n);
 }
 
 /* Feed body bytes. A close-delimited body has no size up front: it is cut at the limit
@@ -1310,6 +1345,8 @@ size_t h1_parse(struct h1_parser *p, const char *data, size_t len, struct h1_eve
 
 		if (p->st == P_HEAD || p->st == P_TRAILERS)
 			n = feed_section(p, data + used, len - used);
+		else if (p->st == P_METHOD)
+			n = feed_method(p, data + used, len - used);
 		else if (p->st == P_BODY)
 			n = feed_body(p, data + used, len - used);
 		else
@@ -1346,6 +1383,10 @@ void h1_parse_eof(struct h1_parser *p, struct h1_event *ev)
 		if (!p->started)
 			return;
 		break;
+	case P_METHOD:
+		set_error(p, H1_E_METHOD);
+		error_event(p, ev);
+		return;
 	case P_BODY:
 		if (p->msg.framing == H1_BODY_CLOSE) {
 			llhttp_errno_t e;

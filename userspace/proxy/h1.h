@@ -45,7 +45,7 @@
  *
  * Strictness (all errors close the connection; the request parser's status is the one to
  * send, the response parser always gives 502):
- *   400 malformed start line, method token, target, field name/value (NUL, CTL, DEL), space
+ *   400 malformed start line or method token, target, field name/value (NUL, CTL, DEL), space
  *       before colon, obs-fold, bare CR, bare LF anywhere in the head or chunk framing, any
  *       duplicate Content-Length (identical duplicates are rejected too, not folded), invalid
  *       Content-Length, Content-Length with Transfer-Encoding, Transfer-Encoding whose final
@@ -53,8 +53,10 @@
  *       (0x / + / - prefixes, non-hex, overflow), missing or duplicate Host in HTTP/1.1,
  *       EOF inside a request;
  *   413 body over max_body (Content-Length checked at the head, chunked at each chunk size);
+ *   414 request line alone over max_head;
  *   431 head over max_head or more than max_headers fields (also for trailers);
- *   501 codings before chunked (e.g. "gzip, chunked"), which the proxy does not implement;
+ *   501 a method token llhttp does not know ("FOO", "get"), and codings before chunked
+ *       (e.g. "gzip, chunked"), which the proxy does not implement;
  *   505 a well-formed version other than HTTP/1.0 and HTTP/1.1.
  * Responses: body framing follows RFC 9112 §6.3 with the request method from
  * h1_parser_set_method(): HEAD, 1xx, 204 and 304 have no body; 2xx to CONNECT and 101 are
