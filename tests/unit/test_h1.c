@@ -1268,6 +1268,15 @@ static void test_hdrs(void)
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("C"), S("1")), -ENOSPC);
 	CU_ASSERT_EQUAL(h.n, 2);
 	h1_hdrs_free(&h);
+	/* a set that does not fit leaves the old field */
+	h1_hdrs_init(&h, 4, 8);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("A"), S("1234")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_set(&h, S("A"), S("12345")), -ENOSPC);
+	CU_ASSERT_EQUAL(h.n, 1);
+	CU_ASSERT_EQUAL(h1_hdrs_get(&h, "A")->len, 4);
+	CU_ASSERT_EQUAL(h1_hdrs_set(&h, S("A"), S("12")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_get(&h, "a")->len, 2);
+	h1_hdrs_free(&h);
 }
 
 static void test_value_tokens(void)

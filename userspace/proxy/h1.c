@@ -227,7 +227,7 @@ unsigned h1_hdrs_remove(struct h1_hdrs *h, const char *name, size_t name_len)
 int h1_hdrs_set(
 	struct h1_hdrs *h, const char *name, size_t name_len, const char *value, size_t value_len)
 {
-	int i = h1_hdrs_find(h, name, name_len, 0);
+	int i = h1_hdrs_find(h, name, name_len, 0), err;
 
 	/* Validate before removing anything, so a bad value leaves the list as it was. */
 	if (i < 0)
@@ -235,6 +235,11 @@ int h1_hdrs_set(
 	for (size_t k = 0; k < value_len; k++)
 		if (!is_field_char((unsigned char)value[k]))
 			return -EINVAL;
+	/* removing frees a slot but no arena bytes: reserve them first so a failure leaves the
+	 * old fields in place */
+	err = hdrs_reserve(h, name_len + value_len);
+	if (err)
+		return err;
 	h1_hdrs_remove_at(h, (unsigned)i);
 	h1_hdrs_remove(h, name, name_len);
 	return h1_hdrs_add(h, name, name_len, value, value_len);
