@@ -26,19 +26,36 @@ _Static_assert(H1_METHOD_MAX == (int)HTTP_SOURCE + 1, "method numbering follows 
  * Character classes (RFC 9110 §5.6.2 tchar, §5.5 field-vchar)
  */
 
+enum char_class {
+	C_TCHAR = 1u << 0, /* token character */
+	C_FIELD = 1u << 1, /* field-vchar / SP / HTAB; obs-text allowed as RFC 9110 §5.5 permits */
+	C_VIS = 1u << 2,   /* visible ASCII (VCHAR) */
+};
+
+#define IS_TCHAR(c)                                                                                \
+	(((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+		(c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' ||              \
+		(c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' ||             \
+		(c) == '^' || (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define CLASS(c)                                                                \
+	((IS_TCHAR(c) ? C_TCHAR : 0) |                                          \
+		(((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f)) ? C_FIELD : 0) | \
+		(((c) > 0x20 && (c) < 0x7f) ? C_VIS : 0))
+#define CLASS4(c)  CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
+#define CLASS64(c) CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), CLASS16((c) + 48)
+
+/* One table lookup per byte: the scanner sees every head byte, so this is its hot path. */
+static const uint8_t char_class[256] = {CLASS64(0), CLASS64(64), CLASS64(128), CLASS64(192)};
+
 static bool is_tchar(unsigned char c)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c && memchr(extra, c, sizeof(extra) - 1);
+	return char_class[c] & C_TCHAR;
 }
 
-/* field-vchar / SP / HTAB; obs-text (0x80-0xff) is allowed as RFC 9110 §5.5 permits. */
 static bool is_field_char(unsigned char c)
 {
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
+	return char_class[c] & C_FIELD;
 }
 
 static bool is_ows(char c)
@@ -423,6 +440,18 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 {
 	size_t i;
 
+/* Skip the run of <class> bytes after byte i (itself already checked), within the byte
+ * limit; the loop's own increments then count the last byte of the run. */
+#define SKIP_RUN(class)                                                               \
+	do {                                                                          \
+		size_t stop_ = s->max_bytes - s->bytes, j_ = i + 1;                   \
+		stop_ = stop_ < len - i ? i + stop_ : len;                            \
+		while (j_ < stop_ && (char_class[(unsigned char)data[j_]] & (class))) \
+			j_++;                                                         \
+		s->bytes += (uint32_t)(j_ - i - 1);                                   \
+		i = j_ - 1;                                                           \
+	} while (0)
+
 	*err = H1_E_NONE;
 	for (i = 0; i < len && s->st != SC_DONE; i++) {
 		unsigned char c = (unsigned char)data[i];
@@ -462,6 +491,13 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				s->st = SC_START_CR;
 			} else if (c == '\n') {
 				e = H1_E_BARE_LF;
+			} else if (s->request && s->sp && (char_class[c] & C_VIS)) {
+				/* target or version: visible bytes up to the next SP or CR */
+				size_t from = i;
+
+				SKIP_RUN(C_VIS);
+				s->line_pos += (uint32_t)(i - from + 1);
+				s->prev_sp = false;
 			} else {
 				e = scan_start_byte(s, c);
 				s->line_pos++;
@@ -493,7 +529,9 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				e = H1_E_HEADER_NAME;
 			break;
 		case SC_NAME:
-			if (c == ':')
+			if (is_tchar(c))
+				SKIP_RUN(C_TCHAR);
+			else if (c == ':')
 				s->st = SC_VALUE;
 			else if (is_ows((char)c))
 				e = H1_E_SPACE_COLON;
@@ -501,7 +539,9 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				e = H1_E_HEADER_NAME;
 			break;
 		case SC_VALUE:
-			if (c == '\r')
+			if (is_field_char(c))
+				SKIP_RUN(C_FIELD);
+			else if (c == '\r')
 				s->st = SC_VALUE_CR;
 			else if (c == '\n')
 				e = H1_E_BARE_LF;
@@ -530,6 +570,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 		}
 		s->bytes++;
 	}
+#undef SKIP_RUN
 	return i;
 }
 
