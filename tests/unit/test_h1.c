@@ -572,6 +572,21 @@ static void test_connect(void)
 	CU_ASSERT_EQUAL(ev.msg->framing, H1_BODY_LENGTH);
 	h1_parser_free(p);
 
+	/* a CONNECT the upstream refused: the client may go on with HTTP */
+	p = req_parser();
+	h1_parse(p, S("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_HEAD);
+	h1_parse(p, NULL, 0, &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+	h1_parse(p, S("GET /after HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_UPGRADE);
+	CU_ASSERT_EQUAL(h1_parser_resume_http(p), 0);
+	n = h1_parse(p, S("GET /after HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(n, 32);
+	CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
+	CU_ASSERT_EQUAL(ev.msg->target.len, 6);
+	h1_parser_free(p);
+
 	/* authority-form only for CONNECT, and CONNECT only with it */
 	p = req_parser();
 	h1_parse(p, S("CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
@@ -1169,9 +1184,17 @@ static void test_parser_api(void)
 	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
 	CU_ASSERT(h1_parser_idle(p));
 	h1_parser_trim(p);
-	h1_parse(p, S("GET /again HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	h1_parse(p, S("GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), &ev);
 	CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
 	CU_ASSERT_EQUAL(ev.msg->target.len, 6);
+	h1_parse(p, NULL, 0, &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+	/* trimming forgets the head but not that the connection ends here */
+	h1_parser_trim(p);
+	CU_ASSERT_EQUAL(h1_parser_msg(p)->hdrs.n, 0);
+	CU_ASSERT_EQUAL(h1_parser_msg(p)->target.len, 0);
+	h1_parse(p, S("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_ERROR);
 	/* reset forgets everything, even an error */
 	h1_parse(p, S("BAD"), &ev);
 	h1_parser_reset(p);
