@@ -126,7 +126,9 @@ const char *h1_method_str(enum h1_method m);
  * ------------
  * They live here because parsing fills them and serializing reads them; the proxy layer uses
  * them for its header add/set/remove rules and for Via / X-Forwarded-* fields. Names compare
- * case-insensitively (ASCII). Adding copies name and value into the list's arena.
+ * case-insensitively (ASCII). Adding copies name and value into the list's arena, which
+ * may move it: pointers taken from the list (h1_hdrs_get() results, v[i].name/value) are
+ * invalid after an add or set, and indexes after a remove.
  */
 
 /* Set up an empty list allowed to hold up to <max_fields> fields and <max_bytes> bytes of
