@@ -1224,10 +1224,12 @@ static void test_parser_api(void)
 
 static void test_hdrs(void)
 {
+	static char big_value[700];
 	struct h1_hdrs h;
 	const struct h1_str *v;
 	char name[16], val[64];
 
+	memset(big_value, 'v', sizeof(big_value));
 	h1_hdrs_init(&h, 200, 8192);
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Host"), S("a")), 0);
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("X-A"), S("1")), 0);
@@ -1278,6 +1280,24 @@ static void test_hdrs(void)
 	}
 	h1_hdrs_clear(&h);
 	CU_ASSERT_EQUAL(h.n, 0);
+	h1_hdrs_free(&h);
+
+	/* adding or setting from a field of the same list, while the arena moves */
+	h1_hdrs_init(&h, 64, 1 << 16);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Seed"), S("0123456789")), 0);
+	for (int i = 0; i < 12; i++) {
+		const struct h1_header *f = &h.v[h.n - 1];
+
+		CU_ASSERT_EQUAL_FATAL(
+			h1_hdrs_add(&h, f->name.p, f->name.len, f->value.p, f->value.len), 0);
+		CU_ASSERT_EQUAL_FATAL(h1_hdrs_add(&h, S("Pad"), big_value, sizeof(big_value)), 0);
+	}
+	CU_ASSERT_EQUAL(h1_hdrs_set(&h, h.v[0].name.p, h.v[0].name.len, h.v[1].value.p, 4), 0);
+	v = h1_hdrs_get(&h, "seed");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(v->len, 4);
+	CU_ASSERT(!memcmp(v->p, "0123", 4));
+	CU_ASSERT_EQUAL(h1_hdrs_find(&h, S("Seed"), 0), (int)h.n - 1);
 	h1_hdrs_free(&h);
 
 	/* limits */

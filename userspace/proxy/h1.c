@@ -192,6 +192,31 @@ const struct h1_str *h1_hdrs_get(const struct h1_hdrs *h, const char *name)
 	return i < 0 ? NULL : &h->v[i].value;
 }
 
+/* Offset of <p> in the arena of <h>, or SIZE_MAX when it points elsewhere. Compared as
+ * integers: <p> usually points into another object. */
+static size_t arena_off(const struct h1_hdrs *h, const char *p)
+{
+	uintptr_t b = (uintptr_t)h->buf, x = (uintptr_t)p;
+
+	return h->buf && x >= b && x < b + h->used ? (size_t)(x - b) : SIZE_MAX;
+}
+
+/* Make room for <more> bytes; <*name> and <*value> may point into the arena (a field of this
+ * list being copied) and follow it when it moves. */
+static int hdrs_reserve_args(struct h1_hdrs *h, size_t more, const char **name, const char **value)
+{
+	size_t noff = arena_off(h, *name), voff = arena_off(h, *value);
+	int err = hdrs_reserve(h, more);
+
+	if (err)
+		return err;
+	if (noff != SIZE_MAX)
+		*name = h->buf + noff;
+	if (voff != SIZE_MAX)
+		*value = h->buf + voff;
+	return 0;
+}
+
 int h1_hdrs_add(
 	struct h1_hdrs *h, const char *name, size_t name_len, const char *value, size_t value_len)
 {
@@ -210,7 +235,7 @@ int h1_hdrs_add(
 	err = hdrs_slot(h);
 	if (err)
 		return err;
-	err = hdrs_reserve(h, name_len + value_len);
+	err = hdrs_reserve_args(h, name_len + value_len, &name, &value);
 	if (err)
 		return err;
 	off = h->used;
@@ -253,8 +278,9 @@ int h1_hdrs_set(
 		if (!is_field_char((unsigned char)value[k]))
 			return -EINVAL;
 	/* removing frees a slot but no arena bytes: reserve them first so a failure leaves the
-	 * old fields in place */
-	err = hdrs_reserve(h, name_len + value_len);
+	 * old fields in place (the removed fields' bytes stay, so <name> and <value> may still
+	 * point at them) */
+	err = hdrs_reserve_args(h, name_len + value_len, &name, &value);
 	if (err)
 		return err;
 	h1_hdrs_remove_at(h, (unsigned)i);
