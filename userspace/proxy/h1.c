@@ -571,7 +571,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				s->st = SC_VALUE_CR;
 			else if (c == '\n')
 				e = H1_E_BARE_LF;
-			else if (!is_field_char(c))
+			else
 				e = H1_E_HEADER_VALUE;
 			break;
 		case SC_VALUE_CR:
