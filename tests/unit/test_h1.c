@@ -856,6 +856,13 @@ static const struct bad_case bad_requests[] = {
 	BAD("version 0.9", "GET / HTTP/0.9\r\nHost: a\r\n\r\n", H1_E_VERSION_UNSUP, 505),
 	BAD("version no minor", "GET / HTTP/1\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
 	BAD("version lowercase", "GET / http/1.1\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("RTSP version", "GET / RTSP/1.0\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("ICE version", "SOURCE / ICE/1.0\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("RTSP method", "DESCRIBE / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("RTSP request", "DESCRIBE / RTSP/1.0\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("PRI method", "PRI / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		H1_E_METHOD_UNKNOWN, 501),
+	BAD("HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", H1_E_VERSION_UNSUP, 505),
 	BAD("version garbage", "GET / HTTP/1.1x\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
 	/* line endings */
 	BAD("bare LF after request line", "GET / HTTP/1.1\nHost: a\r\n\r\n", H1_E_BARE_LF, 400),

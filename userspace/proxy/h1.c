@@ -413,6 +413,7 @@ struct scan {
 	uint32_t max_fields; /* limit on field lines */
 	bool meth_done;	     /* request: the SP after the method was seen */
 	bool meth_bad;	     /* request: a non-tchar byte before that SP */
+	uint32_t ver_start;  /* request: line position where the version starts */
 };
 
 static void scan_init(struct scan *s, bool request, bool trailers, const struct h1_limits *lim)
@@ -440,10 +441,15 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 				return H1_E_SYNTAX;
 			s->meth_done = true;
 			s->prev_sp = true;
+			if (s->sp == 2)
+				s->ver_start = i + 1;
 			return H1_E_NONE;
 		}
 		if (!s->sp && !is_tchar(c))
 			s->meth_bad = true;
+		/* llhttp also takes RTSP/ and ICE/ request lines */
+		if (s->sp == 2 && i - s->ver_start < 5 && c != "HTTP/"[i - s->ver_start])
+			return H1_E_VERSION;
 		s->prev_sp = false;
 		return (c > 0x20 && c < 0x7f) ? H1_E_NONE : H1_E_SYNTAX;
 	}
@@ -517,8 +523,8 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				s->st = SC_START_CR;
 			} else if (c == '\n') {
 				e = H1_E_BARE_LF;
-			} else if (s->request && s->sp && (char_class[c] & C_VIS)) {
-				/* target or version: visible bytes up to the next SP or CR */
+			} else if (s->request && s->sp == 1 && (char_class[c] & C_VIS)) {
+				/* the target: visible bytes up to the next SP or CR */
 				size_t from = i;
 
 				SKIP_RUN(C_VIS);
@@ -890,6 +896,9 @@ static int on_headers_complete(llhttp_t *ll)
 	m->target = line_str(p, p->tgt_off, p->tgt_len);
 	m->reason = line_str(p, p->rsn_off, p->rsn_len);
 	if (request) {
+		/* RTSP methods and PRI, which llhttp also knows */
+		if (ll->method >= H1_METHOD_MAX)
+			return cb_fail(p, H1_E_METHOD_UNKNOWN);
 		m->method = (enum h1_method)ll->method;
 		e = check_target(p);
 		if (e)
@@ -1329,6 +1338,12 @@ static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 		return 0;
 	if (serr != H1_E_NONE) {
 		set_error(p, serr);
+		return 0;
+	}
+	if (p->sc.st == SC_DONE && p->st == (head ? P_HEAD : P_TRAILERS) && !p->pend) {
+		/* llhttp took the whole section without completing it: the HTTP/2 preface
+		 * ("PRI * HTTP/2.0"), which it waits to see the rest of */
+		set_error(p, p->ll.http_major == 2 ? H1_E_VERSION_UNSUP : H1_E_METHOD_UNKNOWN);
 		return 0;
 	}
 	return used;
