@@ -112,9 +112,11 @@ vmlinux:
 	bash scripts/gen-vmlinux.sh > vmlinux.h
 
 # Tests: tests/run.sh runs the suites named and prints one summary line.
-.PHONY: test check check-bpf check-integration check-l7 check-asan
-test: all $(TEST_BINS)
-	$(Q)O=$(O) bash tests/run.sh unit bpf integration l7
+.PHONY: test check check-bpf check-integration check-l7 check-asan asan-unit
+ASAN_O := $(O)/asan
+ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test: all $(TEST_BINS) asan-unit
+	$(Q)O=$(O) bash tests/run.sh unit asan bpf integration l7
 check: $(TEST_BINS)
 	$(Q)O=$(O) bash tests/run.sh unit
 check-bpf: all $(TEST_BINS)
@@ -123,9 +125,11 @@ check-integration: all $(TEST_BINS)
 	$(Q)O=$(O) bash tests/run.sh integration
 check-l7: all $(TEST_BINS)
 	$(Q)O=$(O) bash tests/run.sh l7
-check-asan:
-	$(Q)$(MAKE) --no-print-directory O=$(O)/asan CC=clang \
-		SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' check
+check-asan: asan-unit
+	$(Q)O=$(O) bash tests/run.sh asan
+asan-unit:
+	$(Q)$(MAKE) --no-print-directory O=$(ASAN_O) CC=clang SAN='$(ASAN_SAN)' \
+		$(ASAN_O)/tests/unit/pingx-unit
 
 .PHONY: bench
 bench: all $(BENCH_BINS)

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest ring accepted, in points before duplicates are removed (160 x total weight in nginx
+ * mode, 160 x servers in libketama mode): 16 Mi points, 128 MiB. */
+#define KETAMA_MAX_POINTS (1u << 24)
+
 enum ketama_compat {
 	KETAMA_NGINX = 0, /* nginx upstream hash consistent: crc32 points and keys */
 	KETAMA_LIBKETAMA, /* libketama: md5, 40 x 4 points scaled by share of total weight */
@@ -29,10 +33,13 @@ struct ketama_point {
 /* A built ring (opaque). Immutable after ketama_new(), so readers need no locking. */
 struct ketama;
 
-/* Build a ring of <n> servers in mode <compat>. Returns NULL with errno EINVAL (n == 0, a NULL
- * or empty name, a weight of 0, an unknown mode) or ENOMEM. */
-struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server *servers,
-			  size_t n);
+/* Build a ring of <n> servers in mode <compat>. Points are sorted by hash; of several points with
+ * the same hash only the one of the server listed first is kept (what nginx and libketama do
+ * with glibc's stable qsort), so the ring depends on the order of <servers>, as theirs do.
+ * <servers> is only read during the call. Returns NULL with errno EINVAL (servers NULL, n == 0,
+ * a NULL or empty name, a weight of 0, an unknown mode), E2BIG (more than KETAMA_MAX_POINTS
+ * points), EIO (MD5 unavailable from OpenSSL) or ENOMEM. */
+struct ketama *ketama_new(enum ketama_compat compat, const struct ketama_server *servers, size_t n);
 
 /* Release <r>; NULL is accepted. */
 void ketama_free(struct ketama *r);

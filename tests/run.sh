@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the named test suites (unit, bpf, integration, l7) and print one summary line:
+# Run the named test suites (unit, asan, bpf, integration, l7) and print one summary line:
 # "N passed, N failed[, N skipped]". Each suite appends "suite passed failed skipped"
 # lines to $PINGX_RESULTS. Under CI=true a skipped test counts as a failure.
 set -uo pipefail
@@ -23,6 +23,18 @@ run_unit() {
 	"$bin" || true
 }
 
+# The same unit tests built with ASan and UBSan (make asan-unit).
+run_asan() {
+	local bin=$O/asan/tests/unit/pingx-unit
+	if [ ! -x "$bin" ]; then
+		echo "asan: $bin missing" >&2
+		record asan 0 1 0
+		return
+	fi
+	echo "== unit tests under ASan and UBSan"
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$bin" || true
+}
+
 run_bpf() {
 	local bin=$O/tests/bpf/pingx-bpf-test
 	[ -x "$bin" ] || return 0
@@ -42,6 +54,7 @@ run_scripts() {
 for suite in "$@"; do
 	case "$suite" in
 	unit) run_unit ;;
+	asan) run_asan ;;
 	bpf) run_bpf ;;
 	integration) run_scripts integration ;;
 	l7) run_scripts l7 ;;

@@ -62,7 +62,7 @@ netns_add() {
 # Wait until a TCP port accepts connections: wait_port HOST PORT [NS] [TRIES]
 wait_port() {
 	local host=$1 port=$2 ns=${3:-} tries=${4:-100}
-	local cmd=(bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null)
+	local cmd=(bash -c "exec 3<>/dev/tcp/$host/$port")
 	while [ "$tries" -gt 0 ]; do
 		if [ -n "$ns" ]; then
 			nsx "$ns" "${cmd[@]}" 2>/dev/null && return 0

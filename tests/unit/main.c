@@ -21,14 +21,15 @@ struct suite_entry {
 #define UNIT_SUITE(n) {#n, test_##n##_register},
 static const struct suite_entry suites[] = {
 #include "tests/unit/suites.h"
+	{NULL, NULL}, /* must stay last */
 };
 #undef UNIT_SUITE
 
 static const struct suite_entry *find_suite(const char *name)
 {
-	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
-		if (!strcmp(suites[i].name, name))
-			return &suites[i];
+	for (const struct suite_entry *s = suites; s->name; s++)
+		if (!strcmp(s->name, name))
+			return s;
 	return NULL;
 }
 
@@ -55,8 +56,8 @@ int main(int argc, char **argv)
 	int err = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "--list")) {
-		for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
-			printf("%s\n", suites[i].name);
+		for (const struct suite_entry *s = suites; s->name; s++)
+			printf("%s\n", s->name);
 		return 0;
 	}
 	if (CU_initialize_registry() != CUE_SUCCESS) {
@@ -75,8 +76,8 @@ int main(int argc, char **argv)
 			err = s->reg() != CUE_SUCCESS;
 		}
 	} else {
-		for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]) && !err; i++)
-			err = suites[i].reg() != CUE_SUCCESS;
+		for (const struct suite_entry *s = suites; s->name && !err; s++)
+			err = s->reg() != CUE_SUCCESS;
 	}
 	if (err) {
 		if (err == 1)
