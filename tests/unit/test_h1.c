@@ -390,6 +390,76 @@ static void test_pipelined(void)
 	h1_parser_free(p);
 }
 
+static void test_pipelined_many(void)
+{
+	struct h1_parser *p = req_parser();
+	struct h1_buf b;
+	size_t off = 0;
+	int heads = 0, dones = 0;
+
+	h1_buf_init(&b, 0);
+	for (int i = 0; i < 500; i++) {
+		char one[64];
+		int n = snprintf(one, sizeof(one), "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+
+		CU_ASSERT_EQUAL_FATAL(h1_buf_append(&b, one, (size_t)n), 0);
+	}
+	for (int guard = 0; guard < 5000; guard++) {
+		struct h1_event ev;
+		size_t n = h1_parse(p, b.p + off, b.len - off, &ev);
+
+		off += n;
+		if (ev.type == H1_EV_NONE)
+			break;
+		if (ev.type == H1_EV_HEAD) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "/%d", heads++);
+			CU_ASSERT_EQUAL(ev.msg->target.len, strlen(want));
+			CU_ASSERT(!memcmp(ev.msg->target.p, want, strlen(want)));
+		} else if (ev.type == H1_EV_DONE) {
+			dones++;
+		} else {
+			CU_FAIL("unexpected event");
+			break;
+		}
+	}
+	CU_ASSERT_EQUAL(heads, 500);
+	CU_ASSERT_EQUAL(dones, 500);
+	CU_ASSERT_EQUAL(off, b.len);
+	h1_buf_free(&b);
+	h1_parser_free(p);
+}
+
+static void test_response_keepalive(void)
+{
+	static const struct {
+		const char *in;
+		bool keep;
+	} cases[] = {
+		{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true},
+		{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false},
+		{"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", true},
+		{"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
+			false},
+		{"HTTP/1.1 204 No Content\r\n\r\n", true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct h1_parser *p = resp_parser(H1_METHOD_GET);
+		struct h1_event ev;
+
+		h1_parse(p, cases[i].in, strlen(cases[i].in), &ev);
+		CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
+		CU_ASSERT_EQUAL(!!(ev.msg->flags & H1_F_KEEP_ALIVE), cases[i].keep);
+		CU_ASSERT_EQUAL(ev.msg->framing, H1_BODY_NONE);
+		h1_parse(p, NULL, 0, &ev);
+		CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+		h1_parser_free(p);
+	}
+}
+
 static void test_data_after_close(void)
 {
 	static const char reqs[] = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
@@ -1603,7 +1673,9 @@ int test_h1_register(void)
 		{"chunked_trailers", test_chunked_trailers},
 		{"chunked_no_trailers", test_chunked_no_trailers},
 		{"pipelined", test_pipelined},
+		{"pipelined_many", test_pipelined_many},
 		{"data_after_close", test_data_after_close},
+		{"response_keepalive", test_response_keepalive},
 		{"leading_crlf", test_leading_crlf},
 		{"http10", test_http10},
 		{"expect_continue", test_expect_continue},
