@@ -87,11 +87,63 @@ static void roundtrip(struct h1_msg *m, enum h1_method req_method)
 	h1_buf_free(&b);
 }
 
+/* Re-frame <body> as chunks of varying sizes with <trailers> (NULL: none) in a request and
+ * parse it back: the same bytes and the same number of trailers must come out. */
+static void rechunk(const char *body, size_t len, const struct h1_hdrs *trailers)
+{
+	static const char head[] =
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+	struct h1_parser *q = h1_parser_new(H1_REQUEST, NULL);
+	uint32_t want = 2166136261u, got = 2166136261u;
+	unsigned ntr = 0, done = 0;
+	size_t off = 0, size = 1;
+	struct h1_buf b;
+
+	if (!q)
+		abort();
+	h1_buf_init(&b, 1u << 22);
+	if (h1_buf_append(&b, head, sizeof(head) - 1))
+		abort();
+	while (off < len) {
+		char hdr[H1_CHUNK_HDR_MAX];
+		size_t n = size < len - off ? size : len - off;
+
+		if (h1_buf_append(&b, hdr, h1_chunk_header(hdr, n)) ||
+			h1_buf_append(&b, body + off, n) || h1_buf_append(&b, H1_CRLF, 2))
+			abort();
+		off += n;
+		size = size * 3 % 101 + 1;
+	}
+	if (h1_buf_write_last_chunk(&b, trailers))
+		abort();
+	fnv(&want, body, len);
+	off = 0;
+	for (unsigned guard = 0; guard < 100000 && !done; guard++) {
+		struct h1_event ev;
+
+		off += h1_parse(q, b.p + off, b.len - off, &ev);
+		if (ev.type == H1_EV_BODY)
+			fnv(&got, ev.data.p, ev.data.len);
+		else if (ev.type == H1_EV_DONE)
+			done = 1, ntr = ev.trailers ? ev.trailers->n : 0;
+		else if (ev.type != H1_EV_HEAD)
+			break;
+	}
+	if (!done || got != want || off != b.len || ntr != (trailers ? trailers->n : 0)) {
+		fprintf(stderr, "re-chunked body: done %u hash %u/%u trailers %u\n", done, got,
+			want, ntr);
+		abort();
+	}
+	h1_buf_free(&b);
+	h1_parser_free(q);
+}
+
 static void run(const char *data, size_t len, enum h1_kind kind, enum h1_method method,
 	const struct h1_limits *lim, size_t step, bool edit, struct summary *s)
 {
 	struct h1_parser *p = h1_parser_new(kind, lim);
-	size_t off = 0;
+	static char body[1 << 16];
+	size_t off = 0, body_len = 0;
 	bool in_msg = false;
 
 	if (!p)
@@ -135,6 +187,9 @@ static void run(const char *data, size_t len, enum h1_kind kind, enum h1_method 
 				abort();
 			s->body_bytes += ev.data.len;
 			fnv(&s->body_hash, ev.data.p, ev.data.len);
+			if (body_len + ev.data.len <= sizeof(body))
+				memcpy(body + body_len, ev.data.p, ev.data.len);
+			body_len += ev.data.len;
 			break;
 		case H1_EV_DONE:
 			if (!in_msg)
@@ -143,6 +198,9 @@ static void run(const char *data, size_t len, enum h1_kind kind, enum h1_method 
 			s->dones++;
 			if (ev.trailers && !ev.trailers->n)
 				abort();
+			if (edit && body_len <= sizeof(body))
+				rechunk(body, body_len, ev.trailers);
+			body_len = 0;
 			break;
 		case H1_EV_UPGRADE:
 			s->upgrade = 1;
