@@ -588,6 +588,10 @@ static void test_target_forms(void)
 		H1_REQUEST, 0, S("GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n"), &r);
 	CU_ASSERT_EQUAL(r.error, 0);
 	CU_ASSERT(r.m[0].flags & H1_F_ABS_TARGET);
+	parse_all_steps(
+		H1_REQUEST, 0, S("GET https://a.example HTTP/1.1\r\nHost: a.example\r\n\r\n"), &r);
+	CU_ASSERT_EQUAL(r.error, 0);
+	CU_ASSERT(r.m[0].flags & H1_F_ABS_TARGET);
 	parse_all_steps(H1_REQUEST, 0, S("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), &r);
 	CU_ASSERT_EQUAL(r.error, 0);
 	CU_ASSERT_STRING_EQUAL(r.m[0].target, "*");
@@ -938,6 +942,9 @@ static const struct bad_case bad_requests[] = {
 	BAD("bare LF after request line", "GET / HTTP/1.1\nHost: a\r\n\r\n", H1_E_BARE_LF, 400),
 	BAD("bare LF after field", "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", H1_E_BARE_LF, 400),
 	BAD("bare LF ending head", "GET / HTTP/1.1\r\nHost: a\r\n\n", H1_E_BARE_LF, 400),
+	BAD("bare CR leading line", "\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_BARE_CR, 400),
+	BAD("scheme only target", "GET http:// HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_TARGET, 400),
+	BAD("other scheme target", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_TARGET, 400),
 	BAD("bare LF leading line", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_BARE_LF, 400),
 	BAD("bare CR in value", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", H1_E_BARE_CR, 400),
 	BAD("bare CR in request line", "GET / HTTP/1.1\rHost: a\r\n\r\n", H1_E_BARE_CR, 400),
