@@ -1056,6 +1056,11 @@ static const struct bad_case bad_requests[] = {
 	BAD("trailer bare LF", CHUNKED_HEAD "0\r\nX: y\n\r\n", H1_E_BARE_LF, 400),
 	BAD("trailer obs-fold", CHUNKED_HEAD "0\r\nX: y\r\n z\r\n\r\n", H1_E_OBS_FOLD, 400),
 	BAD("trailer NUL", CHUNKED_HEAD "0\r\nX: a\0b\r\n\r\n", H1_E_HEADER_VALUE, 400),
+	BAD("trailer Content-Length", CHUNKED_HEAD "0\r\nContent-Length: 5\r\n\r\n", H1_E_TRAILER,
+		400),
+	BAD("trailer Transfer-Encoding", CHUNKED_HEAD "0\r\nX: 1\r\ntransfer-encoding: x\r\n\r\n",
+		H1_E_TE_INVALID, 400),
+	BAD("trailer Host", CHUNKED_HEAD "0\r\nHost: evil\r\n\r\n", H1_E_TRAILER, 400),
 	BAD("trailer space colon", CHUNKED_HEAD "0\r\nX : y\r\n\r\n", H1_E_SPACE_COLON, 400),
 };
 
@@ -1080,6 +1085,9 @@ static const struct bad_case bad_responses[] = {
 	BAD("NUL", "HTTP/1.1 200 OK\r\nX: \0\r\nContent-Length: 0\r\n\r\n", H1_E_HEADER_VALUE, 502),
 	BAD("bad chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", H1_E_CHUNK,
 		502),
+	BAD("trailer Transfer-Encoding",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: n\r\n\r\n",
+		H1_E_TRAILER, 502),
 };
 
 static void run_bad(enum h1_kind kind, const struct bad_case *c, size_t n)

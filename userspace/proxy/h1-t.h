@@ -160,6 +160,8 @@ enum h1_err {
 	H1_E_NOMEM = 24,	    /* allocation failed */
 	H1_E_METHOD_UNKNOWN = 25,   /* well-formed method token that llhttp does not know */
 	H1_E_LINE_TOO_LONG = 26,    /* request line alone over limits.max_head */
+	H1_E_TRAILER = 27,	    /* framing or routing field (Content-Length, Transfer-Encoding,
+				     * Host) in the trailers */
 	H1_E_MAX,		    /* must stay last */
 };
 

@@ -777,6 +777,15 @@ static int on_header_value_complete(llhttp_t *ll)
 	p->fval_started = false;
 	if (err)
 		return cb_fail(p, err == -ENOMEM ? H1_E_NOMEM : H1_E_TOO_MANY_HEADERS);
+	if (p->in_trailers) {
+		/* RFC 9110 §6.5.1: these cannot come after the content; a hop that merged them
+		 * into the header section would read the message differently */
+		const struct h1_str *name = &h->v[h->n - 1].name;
+
+		if (str_ieq(name, "Content-Length") || str_ieq(name, "Transfer-Encoding") ||
+			str_ieq(name, "Host"))
+			return cb_fail(p, H1_E_TRAILER);
+	}
 	return 0;
 }
 
@@ -1207,6 +1216,7 @@ static const struct {
 	[H1_E_NOMEM] = {"out of memory", 500},
 	[H1_E_METHOD_UNKNOWN] = {"method not implemented", 501},
 	[H1_E_LINE_TOO_LONG] = {"request line too long", 414},
+	[H1_E_TRAILER] = {"framing or routing field in trailers", 400},
 };
 
 const char *h1_err_str(enum h1_err err)

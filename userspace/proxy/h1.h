@@ -52,7 +52,7 @@
  *       Content-Length, Content-Length with Transfer-Encoding, Transfer-Encoding whose final
  *       coding is not "chunked" (or chunked twice, or TE in HTTP/1.0), invalid chunk size
  *       (0x / + / - prefixes, non-hex, overflow), missing or duplicate Host in HTTP/1.1,
- *       EOF inside a request;
+ *       Content-Length, Transfer-Encoding or Host in the trailers, EOF inside a request;
  *   413 body over max_body (Content-Length checked at the head, chunked at each chunk size,
  *       a close-delimited response body cut exactly at the limit);
  *   414 request line alone over max_head;
