@@ -167,6 +167,7 @@ help:
 	@echo '  check-l7          L7 proxy scenarios on loopback'
 	@echo '  check-asan        unit tests under ASan and UBSan'
 	@echo '  bench             benchmarks, printed as ratios against peers'
+	@echo '  fuzz              libFuzzer on the HTTP/1 codec for FUZZ_SECONDS (default 60)'
 	@echo '  vmlinux           regenerate vmlinux.h from the running kernel'
 	@echo '  install           install binaries under $$(DESTDIR)$$(PREFIX)'
 	@echo '  clean             remove $$(O)'
