@@ -25,6 +25,10 @@ test_man_page() {
 		done < <("$O/pingctl" $obj help | sed -n 's/^ *\(Usage: \)\{0,1\}pingctl \([a-z]* [a-z-]*\).*/\2/p' |
 			grep -v ' help$' | sort -u)
 	done
+	# The commands written inside braces in the help texts.
+	for cmd in "conntrack list" "conntrack count" "conntrack flush" "decap attach" "decap detach"; do
+		echo "$out" | grep -q -- "$cmd" || missing+=" '$cmd'"
+	done
 	[ -z "$missing" ] || { fail "the man page lacks:$missing"; return 1; }
 	for opt in --json --pretty --bpffs --watch --limit --flow --table-size --gateway-mac; do
 		echo "$out" | grep -q -- "$opt" || { fail "the man page lacks $opt"; return 1; }
