@@ -343,6 +343,7 @@ static int ct_list(int argc, char **argv)
 	struct ctrl_backend *bes = NULL;
 	struct ctrl_flow *flows = NULL;
 	char src[CTRL_ADDRSTRLEN], dst[CTRL_ADDRSTRLEN], be[CTRL_ADDRSTRLEN];
+	int w_src = 6, w_dst = 7, w_be = 7; /* CLIENT, SERVICE, BACKEND */
 	size_t n = 0, nb = 0, i;
 	__u32 limit = LB_MAX_FLOWS;
 	double now = now_s();
@@ -372,11 +373,25 @@ static int ct_list(int argc, char **argv)
 		free(bes);
 		return lb_fail(err, "conntrack list");
 	}
+	/* Column widths from the longest client and service: IPv6 rows stay aligned. */
+	for (i = 0; i < n; i++) {
+		const struct lb_flow_key *k = &flows[i].key;
+		int l;
+
+		l = (int)strlen(
+			ctrl_format_addr(k->family, &k->src, ntohs(k->sport), src, sizeof(src)));
+		w_src = l > w_src ? l : w_src;
+		l = (int)strlen(
+			ctrl_format_addr(k->family, &k->dst, ntohs(k->dport), dst, sizeof(dst)));
+		w_dst = l > w_dst ? l : w_dst;
+		l = (int)strlen(flow_backend(bes, nb, flows[i].val.backend, be, sizeof(be)));
+		w_be = l > w_be ? l : w_be;
+	}
 	if (json_wtr)
 		jsonw_start_array(json_wtr);
 	else
-		printf("%-5s %-40s %-40s %-28s %s\n", "PROTO", "CLIENT", "SERVICE", "BACKEND",
-			"IDLE_S");
+		printf("%-5s %-*s %-*s %-*s %s\n", "PROTO", w_src, "CLIENT", w_dst, "SERVICE", w_be,
+			"BACKEND", "IDLE_S");
 	for (i = 0; i < n; i++) {
 		const struct lb_flow_key *k = &flows[i].key;
 		const struct lb_flow *f = &flows[i].val;
@@ -410,8 +425,8 @@ static int ct_list(int argc, char **argv)
 			if (idle >= 0)
 				snprintf(idle_s, sizeof(idle_s), "%.1f%s", idle,
 					f->flags & LB_FLOW_F_FIN ? " fin" : "");
-			printf("%-5s %-40s %-40s %-28s %s\n",
-				k->proto == IPPROTO_UDP ? "udp" : "tcp", src, dst, be, idle_s);
+			printf("%-5s %-*s %-*s %-*s %s\n", k->proto == IPPROTO_UDP ? "udp" : "tcp",
+				w_src, src, w_dst, dst, w_be, be, idle_s);
 		}
 	}
 	if (json_wtr)
