@@ -17,7 +17,7 @@ test_man_page() {
 	command -v groff >/dev/null || { echo "   missing groff" >&2; return $SKIP; }
 	out=$(groff -man -Tutf8 -ww -z "$MAN" 2>&1)
 	[ -z "$out" ] || { fail "groff warns: $out"; return 1; }
-	out=$(groff -man -Tascii -rLL=300n -rHY=0 "$MAN" 2>/dev/null | col -b)
+	out=$(groff -man -Tascii -rLL=300n -rHY=0 -P-cbou "$MAN" 2>/dev/null)
 	# Every "pingctl OBJECT COMMAND" of the help texts appears in the page.
 	for obj in service backend node stats conntrack decap attach save hash; do
 		while read -r cmd; do
