@@ -123,7 +123,12 @@ test_live_reattach() {
 	# A keep-alive connection making 30 requests over 6 s, while the program is replaced
 	# twice and new connections keep being answered.
 	long_client 30 0.2 "$TMP/long" || return 1
-	id1=$(lbctl -j status | $PY -c 'import json,sys; print(json.load(sys.stdin)["attached"][0]["prog_id"])')
+	id1=$(lbctl -j status | $PY -c '
+import json, sys
+a = [a for a in json.load(sys.stdin)["attached"] if a["interface"] == "lb0"][0]
+assert a["mode"] == "native" and a["kind"] == "balancer", a
+print(a["prog_id"])') || { fail "status: lb0 not attached in native mode"; return 1; }
+	lbctl status | grep -Eq '^lb0 +[0-9]+ +native +balancer$' || { fail "status: $(lbctl status)"; return 1; }
 	lbctl attach lb0 --mode native || return 1
 	sleep 1
 	lbctl attach lb0 --mode native || return 1
