@@ -54,6 +54,12 @@ test_save_flush_restore() {
 	diff -u "$TMP/before" "$TMP/after" || { fail "the maps differ after save, flush, restore"; return 1; }
 	pc save | diff -u "$TMP/l4.yaml" - || { fail "save after restore differs"; return 1; }
 	log "identical: $(grep -c '"backend"' "$TMP/after") table entries, lb_node, lb_services, lb_backends"
+	# The same through save -j: JSON with the same keys, which restore reads as YAML.
+	pc -j save >"$TMP/l4.json" || return 1
+	$PY -c 'import json,sys; d = json.load(open(sys.argv[1])); assert len(d["l4"]["services"]) == 4' \
+		"$TMP/l4.json" || { fail "save -j: $(cat "$TMP/l4.json")"; return 1; }
+	pc service flush && pc restore "$TMP/l4.json" >/dev/null || return 1
+	dump | diff -u "$TMP/before" - || { fail "the maps differ after save -j, flush, restore"; return 1; }
 }
 
 test_restore_differences() {
