@@ -111,7 +111,10 @@ int do_detach(int argc, char **argv)
 	if (!c)
 		return err;
 	err = ctrl_detach(c, argv[0]);
-	if (err == -ENOENT)
+	/* A pin whose interface is gone is still removed above; without either, say which. */
+	if (err == -ENOENT && !if_nametoindex(argv[0]))
+		p_err("unknown interface '%s', and no pingx program attached to it", argv[0]);
+	else if (err == -ENOENT)
 		p_err("%s: no pingx program attached", argv[0]);
 	else if (err)
 		lb_fail(err, argv[0]);

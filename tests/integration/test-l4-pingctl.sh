@@ -130,6 +130,8 @@ test_pingctl_bad_input() {
 	expect 2 "unknown interface" attach no-such-if0
 	expect 2 "is not native, generic or auto" attach lo --mode turbo
 	expect 1 "no pingx program attached" detach lo
+	expect 1 "unknown interface 'no-such-if0'" detach no-such-if0
+	expect 2 "unknown interface 'no-such-if0'" decap attach no-such-if0
 	expect 2 "unknown command 'frobnicate'" service frobnicate
 	expect 2 "'de' is ambiguous" de
 	# JSON errors are objects with "error".
