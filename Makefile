@@ -86,13 +86,14 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-# llhttp: Debian ships the generated C sources; build them into a static library.
+# llhttp: Debian ships the generated C sources; build them into a static library, in strict
+# mode (loose mode accepts malformed chunk framing).
 LLHTTP_OBJS := $(addprefix $(O)/llhttp/,llhttp.o api.o http.o)
 LLHTTP_LIB := $(O)/llhttp/libllhttp.a
 $(O)/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(DEPS_STAMP)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -fPIC $(SAN) -I$(LLHTTP_INC) -c $< -o $@
+	$(Q)$(CC) -O2 -g -fPIC $(SAN) -DLLHTTP_STRICT_MODE=1 -I$(LLHTTP_INC) -c $< -o $@
 $(LLHTTP_LIB): $(LLHTTP_OBJS)
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
