@@ -137,9 +137,9 @@ bench: all $(BENCH_BINS)
 
 .PHONY: demo demo-down
 demo: all
-	$(Q)O=$(O) KEEP=$(KEEP) bash scripts/demo.sh
+	$(Q)O=$(O) KEEP=$(KEEP) PIN_DIR=$(PIN_DIR) bash scripts/demo.sh
 demo-down:
-	$(Q)O=$(O) bash scripts/demo.sh down
+	$(Q)O=$(O) PIN_DIR=$(PIN_DIR) bash scripts/demo.sh down
 
 .PHONY: install
 install: all
