@@ -135,8 +135,12 @@ while True:
     elif '$mode' == 'garbage':
         c.sendall(b'SSH-2.0-OpenSSH_9.2\\r\\n')
     elif '$mode' == 'split':
-        for ch in b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n':
-            c.sendall(bytes([ch])); time.sleep(0.001)
+        # Five pieces cut inside the status line, a field and the final CRLF; the codec's
+        # byte-by-byte splits are unit-tested, and a per-byte sleep here could outlast the
+        # probe timeout on a loaded machine.
+        r = b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n'
+        for a, b in ((0, 6), (6, 13), (13, 25), (25, 35), (35, len(r))):
+            c.sendall(r[a:b]); time.sleep(0.001)
     else:
         c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')
     c.close()"
