@@ -883,6 +883,9 @@ static bool retry(struct session *s, bool stale)
 {
 	struct stream *x = &s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
+	/* A failed connect never delivered the request, so sending it elsewhere adds no work
+	 * to the pool: only replays of a request a server may have seen spend the budget. */
+	bool replay = s->st != SS_CONNECT;
 
 	if (x->up) {
 		conn_free(x->up);
@@ -901,7 +904,7 @@ static bool retry(struct session *s, bool stale)
 	backend_done(ws, x->srv);
 	x->srv = -1;
 	if (x->attempts > x->be->cfg->retries ||
-		!backend_retry_take(x->be, ws, worker_now_ms(s->w)))
+		(replay && !backend_retry_take(x->be, ws, worker_now_ms(s->w))))
 		return false;
 	x->srv = select_server(s, ws, x->tried);
 	if (x->srv < 0)
