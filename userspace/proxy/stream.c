@@ -575,7 +575,9 @@ static int select_server(struct session *s, struct backend_wstate *ws, uint64_t 
 	for (size_t k = 0; k <= x->be->n; k++) {
 		int srv = backend_select(x->be, ws, x->hash, skip);
 
-		if (srv < 0 || !ws->passive || health_passive_available(&ws->passive[srv], now))
+		if (srv < 0)
+			break;
+		if (!ws->passive || health_passive_available(&ws->passive[srv], now))
 			return srv;
 		backend_done(ws, srv);
 		skip |= 1ull << (srv % 64);
