@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# pingd --upgrade under wrk load: the new process takes the listening sockets over the Unix
+# socket, the old one drains and exits, with zero refused connections and zero failed
+# requests. Loopback ports 32000-32999.
+ALL_TESTS="test_upgrade_oneline_under_load test_upgrade_config test_upgrade_nobody"
+
+source "$(dirname "$0")/../integration/lib.sh"
+source "$PINGX_TOP/tests/l7/l7lib.sh"
+source "$PINGX_TOP/tests/l7/opslib.sh"
+
+# wait_exit PID SECS: wait up to SECS for PID to end.
+wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# One-line mode with the derived socket path: old (to A) hands over to new (to B) twice
+# under keep-alive and connection-per-request load.
+test_upgrade_oneline_under_load() {
+	need_l7_tools wrk || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT sock
+	# Where pingd derives the socket from (see upgrade_socket in docs/config.md).
+	for sock in /run "${XDG_RUNTIME_DIR:-}" /tmp; do
+		[ -n "$sock" ] && [ -w "$sock" ] && break
+	done
+	sock=$sock/pingd-127.0.0.1-$lp.sock
+	on_exit "rm -f $sock"
+	spawn "$PINGD" --listen "127.0.0.1:$lp" --upstream "127.0.0.1:$OA" --workers 2
+	local old=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	local i
+	for ((i = 0; i < 30; i++)); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$sock" ] || fail "no upgrade socket at $sock"
+	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html"
+	local wrk_ka=$WRK_PID out_ka=$WRK_OUT
+	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	local wrk_cl=$WRK_PID out_cl=$WRK_OUT
+	sleep 1.5
+	spawn "$PINGD" --listen "127.0.0.1:$lp" --upstream "127.0.0.1:$OB" --workers 2 --upgrade
+	local new=$SPAWNED_PID
+	wait_exit "$old" 12 || fail "the old pingd did not exit after the hand-over"
+	kill -0 "$new" || fail "the new pingd is not running"
+	[ "$(get "$lp" /who)" = B ] || fail "the new process does not serve"
+	sleep 1
+	# And once more, back to A: the successor's own socket works too.
+	spawn "$PINGD" --listen "127.0.0.1:$lp" --upstream "127.0.0.1:$OA" --workers 2 --upgrade
+	local third=$SPAWNED_PID
+	wait_exit "$new" 12 || fail "the second pingd did not exit after the hand-over"
+	[ "$(get "$lp" /who)" = A ] || fail "the third process does not serve"
+	wait "$wrk_ka" "$wrk_cl"
+	check_wrk "$out_ka" keep-alive || return 1
+	check_wrk "$out_cl" connection-close || return 1
+	kill "$third"
+	wait_exit "$third" 12 || fail "the last pingd did not stop"
+	[ -e "$sock" ] && fail "$sock left behind"
+	return 0
+}
+
+# With a config file: upgrade_socket from the config, same listeners, a slow exchange on the
+# old process finishes after the hand-over.
+test_upgrade_config() {
+	need_l7_tools wrk || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT cfg=$TMPD/pingd.yaml late=$TMPD/late.out
+	ops_port || return 1
+	local lport=$PORT
+	spawn "${L7TOOL[@]}" origin "$lport" late "$TMPD/late.log"
+	wait_port 127.0.0.1 "$lport" || fail "late origin did not start"
+	write_cfg "$cfg" "$lp" "$OA" "" "$lport"
+	spawn "$PINGD" -c "$cfg"
+	local old=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	curl -s --max-time 10 -o "$late" -w '%{http_code}' "http://127.0.0.1:$lp/late" \
+		>"$late.code" &
+	local curl_pid=$!
+	on_exit "kill $curl_pid 2>/dev/null"
+	sleep 0.3
+	run_wrk_bg 4 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	sleep 0.5
+	write_cfg "$cfg" "$lp" "$OB" "" "$lport"
+	spawn "$PINGD" -c "$cfg" --upgrade
+	local new=$SPAWNED_PID
+	wait "$curl_pid"
+	[ "$(cat "$late.code")" = 200 ] || fail "the exchange on the old process failed"
+	wait_exit "$old" 12 || fail "the old pingd did not exit"
+	[ "$(get "$lp" /who)" = B ] || fail "the new process does not serve"
+	wait "$WRK_PID"
+	check_wrk "$WRK_OUT" connection-close || return 1
+	kill -0 "$new" || fail "the new pingd died"
+}
+
+# --upgrade with nobody to take over from: a clear error, exit 1, nothing bound.
+test_upgrade_nobody() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	ops_port || return 1
+	local lp=$PORT out rc
+	write_cfg "$TMPD/pingd.yaml" "$lp" 32999
+	out=$(timeout 10 "$PINGD" -c "$TMPD/pingd.yaml" --upgrade 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc = 1 ] || fail "exit $rc, expected 1"
+	grep -q "no running pingd handed over sockets at $TMPD/up.sock" <<<"$out" ||
+		fail "no clear message"
+	ss -Htln "sport = :$lp" | grep -q . && fail "it listens anyway"
+	# A socket path that is not a pingd: refused as well.
+	python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" \
+		"$TMPD/up.sock"
+	out=$(timeout 10 "$PINGD" -c "$TMPD/pingd.yaml" --upgrade 2>&1)
+	rc=$?
+	echo "$out"
+	[ $rc = 1 ] || fail "exit $rc with a dead socket, expected 1"
+	return 0
+}
+
+run_tests "$@"
