@@ -38,8 +38,9 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pingd [-d] [-v]... -c FILE\n"
+		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
 		"       pingd --listen ADDR:PORT --upstream ADDR:PORT[,ADDR:PORT...] [--workers N]\n"
+		"             [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
 		"  -c, --config FILE     YAML configuration (see docs/config.md)\n"

@@ -231,6 +231,8 @@ void worker_stop(struct worker *w)
 {
 	uint64_t one = 1;
 
+	/* A stop overrides a drain request the loop has not read yet. */
+	atomic_store(&w->drain_ms, 0);
 	/* A full counter still wakes the loop, so a failed write needs no handling. */
 	(void)!write(w->stop_fd, &one, sizeof(one));
 }
