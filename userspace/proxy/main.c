@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/gen.h"
 #include "userspace/proxy/log.h"
+#include "userspace/proxy/notify.h"
 #include "userspace/proxy/upgrade.h"
 #include "userspace/proxy/worker.h"
 
@@ -206,6 +208,8 @@ static int write_pidfile(const char *path)
 /* What the main thread's loop works on. */
 struct pingd {
 	const struct opts *o;
+	char **argv;	   /* as started, for SIGUSR2 */
+	char *exe;	   /* our executable's path, for SIGUSR2 */
 	struct event_base *base;
 	struct gen *cur;	   /* serving */
 	struct gen *old;	   /* draining, newest first */
@@ -236,6 +240,9 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Successors started by SIGUSR2 that failed. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	for (struct gen **gp = &p->old; *gp;) {
 		struct gen *g = *gp;
 
@@ -266,8 +273,27 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	log_notice("signal %d: shutting down (draining up to %u ms)", (int)sig,
 		p->cur ? p->cur->cfg->timeouts.shutdown_ms : 0);
 	p->stopping = true;
+	(void)notify_state("STOPPING=1");
 	retire(p);
 	on_reap(-1, 0, p);
+}
+
+/* SIGUSR2: start the executable (a new binary after an update) with our arguments plus
+ * --upgrade; it takes the listening sockets over and this process drains (on_upgrade()). */
+static void on_usr2(evutil_socket_t sig, short what, void *arg)
+{
+	struct pingd *p = arg;
+	pid_t pid;
+
+	(void)sig;
+	(void)what;
+	if (p->stopping || !p->exe || !p->up)
+		return;
+	pid = upgrade_spawn(p->exe, p->argv);
+	if (pid < 0)
+		log_err("SIGUSR2: cannot start %s: %s", p->exe, strerror((int)-pid));
+	else
+		log_notice("SIGUSR2: started %s (pid %d) to take over", p->exe, (int)pid);
 }
 
 /* SIGHUP: load the configuration again and start it on the same listening sockets; the old
@@ -284,33 +310,37 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	if (p->stopping || !p->cur)
 		return;
 	log_notice("SIGHUP: reloading %s", p->o->config ? p->o->config : "the command line");
+	(void)notify_state("RELOADING=1");
+	g = NULL;
 	c = load_config(p->o, true);
 	if (!c) {
 		log_err("reload: configuration rejected, the running one stays");
-		return;
+		goto out;
 	}
 	if (gen_fdpool_from_gen(&pool, p->cur) < 0) {
 		gen_fdpool_release(&pool);
 		cfg_free(c);
 		log_err("reload: out of memory, the running configuration stays");
-		return;
+		goto out;
 	}
 	g = gen_new(c, &pool);
 	gen_fdpool_release(&pool);
 	if (!g) {
 		log_err("reload: %s; the running configuration stays", strerror(errno));
 		cfg_free(c);
-		return;
+		goto out;
 	}
 	if (gen_start(g) < 0) {
 		log_err("reload: cannot start workers; the running configuration stays");
 		gen_free(g);
-		return;
+		goto out;
 	}
 	retire(p);
 	p->cur = g;
 	log_notice("reloaded: %u worker%s, %zu listener%s", g->nw, g->nw == 1 ? "" : "s",
 		c->n_listeners, c->n_listeners == 1 ? "" : "s");
+out:
+	(void)notify_state("READY=1");
 }
 
 /* A successor (pingd --upgrade) connected: hand it the listening sockets, and drain and exit
@@ -336,6 +366,7 @@ static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	log_notice("upgrade: the new process serves the listening sockets; draining");
+	/* Not STOPPING: under systemd the service goes on, its main process is the successor. */
 	p->handed_over = true;
 	p->stopping = true;
 	retire(p);
@@ -344,7 +375,7 @@ static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL;
+	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL, *ev_usr2 = NULL;
 	struct gen_fdpool inherited = {0};
 	struct pingd p = {0};
 	char *pidfile = NULL;
@@ -371,6 +402,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	p.o = &o;
+	p.argv = argv;
+	p.exe = upgrade_exe_path();
 	level = c->log.level + o.verbose;
 	log_setup(level >= LOG_LVL_MAX ? LOG_LVL_DEBUG : (enum log_level)level,
 		o.daemonize || c->log.syslog);
@@ -435,9 +468,11 @@ int main(int argc, char **argv)
 	ev_int = evsignal_new(p.base, SIGINT, on_stop_signal, &p);
 	ev_term = evsignal_new(p.base, SIGTERM, on_stop_signal, &p);
 	ev_hup = evsignal_new(p.base, SIGHUP, on_hup, &p);
+	ev_usr2 = evsignal_new(p.base, SIGUSR2, on_usr2, &p);
 	p.reap_ev = event_new(p.base, -1, EV_PERSIST, on_reap, &p);
-	if (!ev_int || !ev_term || !ev_hup || !p.reap_ev || evsignal_add(ev_int, NULL) < 0 ||
-		evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_hup, NULL) < 0 ||
+	if (!ev_int || !ev_term || !ev_hup || !ev_usr2 || !p.reap_ev ||
+		evsignal_add(ev_int, NULL) < 0 || evsignal_add(ev_term, NULL) < 0 ||
+		evsignal_add(ev_hup, NULL) < 0 || evsignal_add(ev_usr2, NULL) < 0 ||
 		event_add(p.reap_ev, &(struct timeval){0, REAP_MS * 1000}) < 0) {
 		err = -ENOMEM;
 		log_err("cannot install signal handlers");
@@ -446,6 +481,12 @@ int main(int argc, char **argv)
 	err = gen_start(p.cur);
 	if (err)
 		goto out;
+	/* Under systemd (Type=notify, NotifyAccess=all) a successor becomes the main process,
+	 * before its predecessor is told to go. */
+	if (up_conn >= 0)
+		(void)notify_state("MAINPID=%d\nREADY=1", (int)getpid());
+	else
+		(void)notify_state("READY=1");
 	if (up_conn >= 0) {
 		/* Serving: the predecessor may stop accepting and drain. */
 		err = upgrade_ready(up_conn);
@@ -489,12 +530,15 @@ out:
 		event_free(ev_term);
 	if (ev_hup)
 		event_free(ev_hup);
+	if (ev_usr2)
+		event_free(ev_usr2);
 	if (p.base)
 		event_base_free(p.base);
 	/* After a hand-over the pid file is the successor's. */
 	if (pidfile && !p.handed_over)
 		unlink(pidfile);
 	free(pidfile);
+	free(p.exe);
 	log_access_close();
 	return err ? 1 : 0;
 }

@@ -4,7 +4,9 @@
  * once its workers accept on them. */
 #include "userspace/proxy/upgrade.h"
 
+#include <limits.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -294,4 +296,39 @@ int upgrade_ready(int conn)
 		err = -errno;
 	close(conn);
 	return err;
+}
+
+char *upgrade_exe_path(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+pid_t upgrade_spawn(const char *exe, char *const *argv)
+{
+	extern char **environ;
+	size_t n = 0;
+	bool has = false;
+	char **av;
+	pid_t pid;
+	int err;
+
+	while (argv[n]) {
+		has = has || !strcmp(argv[n], "--upgrade");
+		n++;
+	}
+	av = calloc(n + 2, sizeof(*av));
+	if (!av)
+		return -ENOMEM;
+	memcpy(av, argv, n * sizeof(*av));
+	if (!has)
+		av[n] = (char *)"--upgrade";
+	err = posix_spawn(&pid, exe, NULL, NULL, av, environ);
+	free(av);
+	return err ? -err : pid;
 }

@@ -39,4 +39,13 @@ int upgrade_fetch(const char *path, struct gen_fdpool *pool, int *conn);
  * or a negative errno. */
 int upgrade_ready(int conn);
 
+/* The path of the running executable (for upgrade_spawn(): after a package update it names the
+ * new binary), malloc'd, or NULL with errno. */
+char *upgrade_exe_path(void);
+
+/* Start <exe> with <argv> plus "--upgrade" (unless already there) as a child, in this
+ * process's cgroup and environment: it takes over through the Unix socket. Returns the child's
+ * pid or a negative errno. */
+pid_t upgrade_spawn(const char *exe, char *const *argv);
+
 #endif /* USERSPACE_PROXY_UPGRADE_H */
