@@ -3,7 +3,8 @@
 # pingd --upgrade under wrk load: the new process takes the listening sockets over the Unix
 # socket, the old one drains and exits, with zero refused connections and zero failed
 # requests. Loopback ports 32000-32999.
-ALL_TESTS="test_upgrade_oneline_under_load test_upgrade_config test_upgrade_nobody"
+ALL_TESTS="test_upgrade_oneline_under_load test_upgrade_config test_upgrade_usr2_notify"
+ALL_TESTS+=" test_upgrade_nobody"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
@@ -100,6 +101,59 @@ test_upgrade_config() {
 	wait "$WRK_PID"
 	check_wrk "$WRK_OUT" connection-close || return 1
 	kill -0 "$new" || fail "the new pingd died"
+}
+
+# SIGUSR2 under load: pingd starts its own executable with --upgrade, which takes over; the
+# systemd notifications (to a NOTIFY_SOCKET of the test) name the successor as MAINPID.
+test_upgrade_usr2_notify() {
+	need_l7_tools wrk || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT cfg=$TMPD/pingd.yaml nlog=$TMPD/notify.log i newpid
+	: >"$nlog"
+	spawn python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    m = s.recv(4096)
+    with open(sys.argv[2], "ab") as f:
+        f.write(m.replace(b"\n", b" ") + b"\n")
+' "$TMPD/notify.sock" "$nlog"
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$TMPD/notify.sock" ] && break
+		sleep 0.1
+	done
+	write_cfg "$cfg" "$lp" "$OA"
+	NOTIFY_SOCKET=$TMPD/notify.sock spawn "$PINGD" -c "$cfg"
+	local old=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	run_wrk_bg 5 "http://127.0.0.1:$lp/index.html"
+	local wrk_ka=$WRK_PID out_ka=$WRK_OUT
+	run_wrk_bg 5 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	local wrk_cl=$WRK_PID out_cl=$WRK_OUT
+	sleep 1
+	kill -HUP "$old"
+	sleep 0.5
+	write_cfg "$cfg" "$lp" "$OB"
+	kill -USR2 "$old"
+	wait_exit "$old" 12 || fail "the old pingd did not exit after SIGUSR2"
+	newpid=$(sed -n 's/^MAINPID=\([0-9]*\) READY=1$/\1/p' "$nlog" | tail -1)
+	[ -n "$newpid" ] || fail "no MAINPID notification: $(cat "$nlog")"
+	on_exit "kill $newpid 2>/dev/null"
+	kill -0 "$newpid" || fail "the successor $newpid is not running"
+	[ "$(get "$lp" /who)" = B ] || fail "the successor does not serve its configuration"
+	wait "$wrk_ka" "$wrk_cl"
+	check_wrk "$out_ka" keep-alive || return 1
+	check_wrk "$out_cl" connection-close || return 1
+	cat "$nlog"
+	# READY, a reload, the successor's MAINPID+READY; the old one does not say STOPPING.
+	[ "$(tr '\n' '|' <"$nlog")" = "READY=1|RELOADING=1|READY=1|MAINPID=$newpid READY=1|" ] ||
+		fail "notifications: $(tr '\n' '|' <"$nlog")"
+	kill "$newpid"
+	wait_exit "$newpid" 12 || fail "the successor did not stop"
+	[ "$(tail -1 "$nlog")" = STOPPING=1 ] || fail "the successor did not notify STOPPING"
 }
 
 # --upgrade with nobody to take over from: a clear error, exit 1, nothing bound.
