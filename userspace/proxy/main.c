@@ -201,23 +201,22 @@ static int write_pidfile(const char *path)
 	return err;
 }
 
-
-#define REAP_MS		  50	/* how often drained generations are looked for */
+#define REAP_MS		 50    /* how often drained generations are looked for */
 #define UPGRADE_READY_MS 30000 /* how long a successor may take to start serving */
 
 /* What the main thread's loop works on. */
 struct pingd {
 	const struct opts *o;
-	char **argv;	   /* as started, for SIGUSR2 */
-	char *exe;	   /* our executable's path, for SIGUSR2 */
+	char **argv; /* as started, for SIGUSR2 */
+	char *exe;   /* our executable's path, for SIGUSR2 */
 	struct event_base *base;
-	struct gen *cur;	   /* serving */
-	struct gen *old;	   /* draining, newest first */
-	struct upgrade_srv *up;	   /* hand-over socket for a successor */
+	struct gen *cur;	/* serving */
+	struct gen *old;	/* draining, newest first */
+	struct upgrade_srv *up; /* hand-over socket for a successor */
 	struct event *up_ev;
 	struct event *reap_ev;
-	bool stopping;	   /* draining everything, then exit */
-	bool handed_over;  /* a successor took the sockets */
+	bool stopping;	  /* draining everything, then exit */
+	bool handed_over; /* a successor took the sockets */
 };
 
 /* Move the serving generation to the draining list. */
@@ -251,7 +250,8 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		*gp = g->next;
-		log_info("configuration of %s drained", g->cfg->file ? g->cfg->file : "command line");
+		log_info("configuration of %s drained",
+			g->cfg->file ? g->cfg->file : "command line");
 		gen_free(g);
 	}
 	if (p->stopping && !p->old && !p->cur)
@@ -424,8 +424,8 @@ int main(int argc, char **argv)
 	if (o.upgrade) {
 		err = upgrade_fetch(up_path, &inherited, &up_conn);
 		if (err) {
-			log_err("--upgrade: no running pingd handed over sockets at %s: %s", up_path,
-				strerror(-err));
+			log_err("--upgrade: no running pingd handed over sockets at %s: %s",
+				up_path, strerror(-err));
 			cfg_free(c);
 			goto out;
 		}
@@ -497,8 +497,8 @@ int main(int argc, char **argv)
 	}
 	p.up = upgrade_listen(up_path);
 	if (p.up) {
-		p.up_ev = event_new(p.base, upgrade_srv_fd(p.up), EV_READ | EV_PERSIST, on_upgrade,
-			&p);
+		p.up_ev = event_new(
+			p.base, upgrade_srv_fd(p.up), EV_READ | EV_PERSIST, on_upgrade, &p);
 		if (!p.up_ev || event_add(p.up_ev, NULL) < 0)
 			log_warn("upgrade socket %s: cannot watch it", up_path);
 	} else {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +58,8 @@ int upgrade_socket_path(const struct cfg *c, char *buf, size_t size)
 		n = snprintf(buf, size, "%s", c->upgrade_socket);
 	} else {
 		/* "127.0.0.1:80" -> 127.0.0.1-80, "[::1]:80" -> __1-80, "*:80" -> any-80 */
-		for (const char *p = c->listeners[0].address.text; *p && j + 4 < sizeof(name); p++) {
+		for (const char *p = c->listeners[0].address.text; *p && j + 4 < sizeof(name);
+			p++) {
 			if (*p == '[' || *p == ']')
 				continue;
 			if (*p == '*') {
@@ -66,10 +68,7 @@ int upgrade_socket_path(const struct cfg *c, char *buf, size_t size)
 			} else if (*p == ':' && !strchr(p + 1, ':')) {
 				name[j++] = '-';
 			} else {
-				name[j++] = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-							    (*p >= 'A' && *p <= 'Z') || *p == '.'
-						    ? *p
-						    : '_';
+				name[j++] = isalnum((unsigned char)*p) || *p == '.' ? *p : '_';
 			}
 		}
 		name[j] = '\0';
@@ -103,10 +102,13 @@ struct upgrade_srv *upgrade_listen(const char *path)
 		return NULL;
 	u->fd = -1;
 	u->path = strdup(path);
-	err = snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp) ||
-		      !u->path
-		      ? -ENAMETOOLONG
-		      : un_addr(tmp, &sun);
+	err = -ENOMEM;
+	if (!u->path)
+		goto err;
+	err = -ENAMETOOLONG;
+	if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		goto err;
+	err = un_addr(tmp, &sun);
 	if (err)
 		goto err;
 	u->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -246,8 +248,9 @@ int upgrade_fetch(const char *path, struct gen_fdpool *pool, int *conn)
 		goto err_errno;
 	do {
 		struct iovec iov = {&h, sizeof(h)};
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		struct msghdr msg = {.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = u.buf,
 			.msg_controllen = sizeof(u.buf)};
 		struct cmsghdr *cm;
 		size_t got = 0;

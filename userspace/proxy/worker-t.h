@@ -42,13 +42,13 @@ struct worker {
 	struct server_pool **pools; /* [backend][server] */
 	int stop_fd;		    /* eventfd: another thread asks the loop to end */
 	struct event *stop_ev;
-	atomic_uint drain_ms;	    /* non-zero with stop_fd: drain, with this grace period */
-	atomic_bool done;	    /* the thread's loop has ended */
-	bool draining;		    /* listeners closed; sessions end after their exchange */
-	struct event *grace_ev;	    /* ends a drain that outlasts its grace period */
-	unsigned int n_conns;			    /* client connections open */
-	bool paused;				    /* listeners paused at max_connections */
-	uint64_t requests;			    /* requests started */
+	atomic_uint drain_ms;	/* non-zero with stop_fd: drain, with this grace period */
+	atomic_bool done;	/* the thread's loop has ended */
+	bool draining;		/* listeners closed; sessions end after their exchange */
+	struct event *grace_ev; /* ends a drain that outlasts its grace period */
+	unsigned int n_conns;	/* client connections open */
+	bool paused;		/* listeners paused at max_connections */
+	uint64_t requests;	/* requests started */
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
 	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */

@@ -162,9 +162,9 @@ int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt
 	w->t_body = common_ms(w->base, c->timeouts.client_body_ms);
 	w->t_upread = common_ms(w->base, c->timeouts.upstream_read_ms);
 	w->t_send = common_ms(w->base, c->timeouts.send_ms);
-	w->t_drain = common_ms(w->base, DRAIN_IDLE_MS < c->timeouts.keepalive_ms
-						? DRAIN_IDLE_MS
-						: c->timeouts.keepalive_ms);
+	w->t_drain = common_ms(w->base, DRAIN_IDLE_MS < c->timeouts.keepalive_ms ?
+						DRAIN_IDLE_MS :
+						c->timeouts.keepalive_ms);
 	if (!w->t_header || !w->t_keepalive || !w->t_connect || !w->t_body || !w->t_upread ||
 		!w->t_send || !w->t_drain)
 		goto err;
