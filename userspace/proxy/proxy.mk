@@ -7,7 +7,7 @@ PROXY_ENGINE_SRCS := conn.c listener.c server.c stream.c worker.c gen.c upgrade.
 	main.c
 PROXY_LIB_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_LIB_SRCS))
 PROXY_ENGINE_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_ENGINE_SRCS))
-PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lcrypto
+PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lcrypto -lm
 PINGD_BIN := $(O)/pingd
 BINS += $(PINGD_BIN)
 
