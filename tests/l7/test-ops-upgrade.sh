@@ -4,7 +4,7 @@
 # socket, the old one drains and exits, with zero refused connections and zero failed
 # requests. Loopback ports 32000-32999.
 ALL_TESTS="test_upgrade_oneline_under_load test_upgrade_config test_upgrade_usr2_notify"
-ALL_TESTS+=" test_upgrade_nobody"
+ALL_TESTS+=" test_upgrade_fails test_upgrade_nobody"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
@@ -154,6 +154,38 @@ while True:
 	kill "$newpid"
 	wait_exit "$newpid" 12 || fail "the successor did not stop"
 	[ "$(tail -1 "$nlog")" = STOPPING=1 ] || fail "the successor did not notify STOPPING"
+}
+
+# A successor that cannot start (a listener port taken by another program) exits 1; the
+# running pingd keeps serving, and a later good upgrade still works.
+test_upgrade_fails() {
+	need_l7_tools wrk || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT cfg=$TMPD/pingd.yaml errlog=$TMPD/old.err rc
+	write_cfg "$cfg" "$lp" "$OA"
+	spawn "$PINGD" -c "$cfg" 2>"$errlog"
+	local old=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	run_wrk_bg 3 "http://127.0.0.1:$lp/index.html"
+	sleep 0.5
+	write_cfg "$cfg" "$lp" "$OB" "$OA"
+	timeout 20 "$PINGD" -c "$cfg" --upgrade 2>"$TMPD/new.err"
+	rc=$?
+	cat "$TMPD/new.err"
+	[ $rc = 1 ] || fail "the failing successor exited $rc, expected 1"
+	grep -q "listen on 127.0.0.1:$OA" "$TMPD/new.err" || fail "the successor did not say why"
+	sleep 0.3
+	grep -q "upgrade: hand-over failed" "$errlog" || fail "the old pingd did not log the failure"
+	kill -0 "$old" || fail "the old pingd exited"
+	[ "$(get "$lp" /who)" = A ] || fail "the old pingd stopped serving"
+	wait "$WRK_PID"
+	check_wrk "$WRK_OUT" keep-alive || return 1
+	write_cfg "$cfg" "$lp" "$OB"
+	spawn "$PINGD" -c "$cfg" --upgrade
+	wait_exit "$old" 12 || fail "the old pingd did not exit after a good upgrade"
+	[ "$(get "$lp" /who)" = B ] || fail "the good successor does not serve"
 }
 
 # --upgrade with nobody to take over from: a clear error, exit 1, nothing bound.
