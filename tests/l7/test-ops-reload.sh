@@ -40,7 +40,7 @@ test_reload_under_load() {
 
 	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html"
 	local wrk_ka=$WRK_PID out_ka=$WRK_OUT
-	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html" -H "Connection: close" -c256 -t2
 	local wrk_cl=$WRK_PID out_cl=$WRK_OUT
 	sleep 1
 	# To B, with a second listener.

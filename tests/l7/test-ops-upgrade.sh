@@ -45,7 +45,7 @@ test_upgrade_oneline_under_load() {
 	[ -S "$sock" ] || fail "no upgrade socket at $sock"
 	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html"
 	local wrk_ka=$WRK_PID out_ka=$WRK_OUT
-	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	run_wrk_bg 6 "http://127.0.0.1:$lp/index.html" -H "Connection: close" -c256 -t2
 	local wrk_cl=$WRK_PID out_cl=$WRK_OUT
 	sleep 1.5
 	spawn "$PINGD" --listen "127.0.0.1:$lp" --upstream "127.0.0.1:$OB" --workers 2 --upgrade
@@ -89,7 +89,7 @@ test_upgrade_config() {
 	local curl_pid=$!
 	on_exit "kill $curl_pid 2>/dev/null"
 	sleep 0.3
-	run_wrk_bg 4 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	run_wrk_bg 4 "http://127.0.0.1:$lp/index.html" -H "Connection: close" -c256 -t2
 	sleep 0.5
 	write_cfg "$cfg" "$lp" "$OB" "" "$lport"
 	spawn "$PINGD" -c "$cfg" --upgrade
@@ -131,7 +131,7 @@ while True:
 	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
 	run_wrk_bg 5 "http://127.0.0.1:$lp/index.html"
 	local wrk_ka=$WRK_PID out_ka=$WRK_OUT
-	run_wrk_bg 5 "http://127.0.0.1:$lp/index.html" -H "Connection: close"
+	run_wrk_bg 5 "http://127.0.0.1:$lp/index.html" -H "Connection: close" -c256 -t2
 	local wrk_cl=$WRK_PID out_cl=$WRK_OUT
 	sleep 1
 	kill -HUP "$old"
