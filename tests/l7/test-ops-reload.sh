@@ -7,7 +7,7 @@ ALL_TESTS="test_reload_under_load test_reload_invalid test_reload_oneline"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
-source "$PINGX_TOP/tests/l7/opslib.sh"
+source "$PINGX_TOP/tests/l7/reloadlib.sh"
 
 # Reload three times under load (A -> B with a new listener -> A), with a request 2 s long in
 # flight across the first reload.

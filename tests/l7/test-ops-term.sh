@@ -7,7 +7,7 @@ ALL_TESTS="test_term_slow_request test_term_grace_expires test_term_idle_keepali
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
-source "$PINGX_TOP/tests/l7/opslib.sh"
+source "$PINGX_TOP/tests/l7/reloadlib.sh"
 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }

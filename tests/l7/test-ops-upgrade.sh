@@ -8,7 +8,7 @@ ALL_TESTS+=" test_upgrade_fails test_upgrade_nobody"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
-source "$PINGX_TOP/tests/l7/opslib.sh"
+source "$PINGX_TOP/tests/l7/reloadlib.sh"
 
 # wait_exit PID SECS: wait up to SECS for PID to end.
 wait_exit() {
@@ -139,7 +139,7 @@ while True:
 	write_cfg "$cfg" "$lp" "$OB"
 	kill -USR2 "$old"
 	wait_exit "$old" 12 || fail "the old pingd did not exit after SIGUSR2"
-	newpid=$(sed -n 's/^MAINPID=\([0-9]*\) READY=1$/\1/p' "$nlog" | tail -1)
+	newpid=$(sed -n 's/^MAINPID=\([0-9]*\) READY=1.*/\1/p' "$nlog" | tail -1)
 	[ -n "$newpid" ] || fail "no MAINPID notification: $(cat "$nlog")"
 	on_exit "kill $newpid 2>/dev/null"
 	kill -0 "$newpid" || fail "the successor $newpid is not running"
@@ -149,11 +149,14 @@ while True:
 	check_wrk "$out_cl" connection-close || return 1
 	cat "$nlog"
 	# READY, a reload, the successor's MAINPID+READY; the old one does not say STOPPING.
-	[ "$(tr '\n' '|' <"$nlog")" = "READY=1|RELOADING=1|READY=1|MAINPID=$newpid READY=1|" ] ||
-		fail "notifications: $(tr '\n' '|' <"$nlog")"
+	local seq
+	seq=$(awk '{printf "%s %s|", $1, $2}' "$nlog")
+	[ "$seq" = "READY=1 STATUS=serving|RELOADING=1 STATUS=reloading|READY=1 STATUS=serving|MAINPID=$newpid READY=1|" ] ||
+		fail "notifications: $seq"
 	kill "$newpid"
 	wait_exit "$newpid" 12 || fail "the successor did not stop"
-	[ "$(tail -1 "$nlog")" = STOPPING=1 ] || fail "the successor did not notify STOPPING"
+	[ "$(tail -1 "$nlog" | awk '{print $1}')" = STOPPING=1 ] ||
+		fail "the successor did not notify STOPPING"
 }
 
 # A successor that cannot start (a listener port taken by another program) exits 1; the

@@ -390,6 +390,76 @@ static void test_pipelined(void)
 	h1_parser_free(p);
 }
 
+static void test_pipelined_many(void)
+{
+	struct h1_parser *p = req_parser();
+	struct h1_buf b;
+	size_t off = 0;
+	int heads = 0, dones = 0;
+
+	h1_buf_init(&b, 0);
+	for (int i = 0; i < 500; i++) {
+		char one[64];
+		int n = snprintf(one, sizeof(one), "GET /%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+
+		CU_ASSERT_EQUAL_FATAL(h1_buf_append(&b, one, (size_t)n), 0);
+	}
+	for (int guard = 0; guard < 5000; guard++) {
+		struct h1_event ev;
+		size_t n = h1_parse(p, b.p + off, b.len - off, &ev);
+
+		off += n;
+		if (ev.type == H1_EV_NONE)
+			break;
+		if (ev.type == H1_EV_HEAD) {
+			char want[16];
+
+			snprintf(want, sizeof(want), "/%d", heads++);
+			CU_ASSERT_EQUAL(ev.msg->target.len, strlen(want));
+			CU_ASSERT(!memcmp(ev.msg->target.p, want, strlen(want)));
+		} else if (ev.type == H1_EV_DONE) {
+			dones++;
+		} else {
+			CU_FAIL("unexpected event");
+			break;
+		}
+	}
+	CU_ASSERT_EQUAL(heads, 500);
+	CU_ASSERT_EQUAL(dones, 500);
+	CU_ASSERT_EQUAL(off, b.len);
+	h1_buf_free(&b);
+	h1_parser_free(p);
+}
+
+static void test_response_keepalive(void)
+{
+	static const struct {
+		const char *in;
+		bool keep;
+	} cases[] = {
+		{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true},
+		{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false},
+		{"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", true},
+		{"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
+			false},
+		{"HTTP/1.1 204 No Content\r\n\r\n", true},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct h1_parser *p = resp_parser(H1_METHOD_GET);
+		struct h1_event ev;
+
+		h1_parse(p, cases[i].in, strlen(cases[i].in), &ev);
+		CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
+		CU_ASSERT_EQUAL(!!(ev.msg->flags & H1_F_KEEP_ALIVE), cases[i].keep);
+		CU_ASSERT_EQUAL(ev.msg->framing, H1_BODY_NONE);
+		h1_parse(p, NULL, 0, &ev);
+		CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+		h1_parser_free(p);
+	}
+}
+
 static void test_data_after_close(void)
 {
 	static const char reqs[] = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
@@ -518,6 +588,10 @@ static void test_target_forms(void)
 		H1_REQUEST, 0, S("GET http://a.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n"), &r);
 	CU_ASSERT_EQUAL(r.error, 0);
 	CU_ASSERT(r.m[0].flags & H1_F_ABS_TARGET);
+	parse_all_steps(
+		H1_REQUEST, 0, S("GET https://a.example HTTP/1.1\r\nHost: a.example\r\n\r\n"), &r);
+	CU_ASSERT_EQUAL(r.error, 0);
+	CU_ASSERT(r.m[0].flags & H1_F_ABS_TARGET);
 	parse_all_steps(H1_REQUEST, 0, S("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), &r);
 	CU_ASSERT_EQUAL(r.error, 0);
 	CU_ASSERT_STRING_EQUAL(r.m[0].target, "*");
@@ -570,6 +644,21 @@ static void test_connect(void)
 	h1_parse(p, S("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"), &ev);
 	CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
 	CU_ASSERT_EQUAL(ev.msg->framing, H1_BODY_LENGTH);
+	h1_parser_free(p);
+
+	/* a CONNECT the upstream refused: the client may go on with HTTP */
+	p = req_parser();
+	h1_parse(p, S("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_HEAD);
+	h1_parse(p, NULL, 0, &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+	h1_parse(p, S("GET /after HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_UPGRADE);
+	CU_ASSERT_EQUAL(h1_parser_resume_http(p), 0);
+	n = h1_parse(p, S("GET /after HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(n, 32);
+	CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
+	CU_ASSERT_EQUAL(ev.msg->target.len, 6);
 	h1_parser_free(p);
 
 	/* authority-form only for CONNECT, and CONNECT only with it */
@@ -763,6 +852,18 @@ static void test_eof(void)
 			H1_EV_ERROR},
 	};
 
+	/* EOF while telling a bad method from an unknown one */
+	{
+		struct h1_parser *p = req_parser();
+		struct h1_event ev;
+
+		CU_ASSERT_EQUAL(h1_parse(p, S("FOOBAR"), &ev), 6);
+		CU_ASSERT_EQUAL(ev.type, H1_EV_NONE);
+		h1_parse_eof(p, &ev);
+		CU_ASSERT_EQUAL(ev.type, H1_EV_ERROR);
+		CU_ASSERT_EQUAL(ev.err, H1_E_METHOD);
+		h1_parser_free(p);
+	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct h1_parser *p = h1_parser_new(cases[i].kind, NULL);
 		struct h1_event ev;
@@ -803,8 +904,15 @@ struct bad_case {
 
 static const struct bad_case bad_requests[] = {
 	/* request line */
-	BAD("unknown method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
-	BAD("lowercase method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
+	BAD("unknown method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD_UNKNOWN, 501),
+	BAD("lowercase method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD_UNKNOWN, 501),
+	BAD("method with known prefix", "GETX / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD_UNKNOWN,
+		501),
+	BAD("method with separator", "GE(T / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
+	BAD("method with CTL", "GE\x01T / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
+	BAD("method then CRLF", "FOO\r\nHost: a\r\n\r\n", H1_E_METHOD, 400),
+	BAD("TLS on a plain port", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", H1_E_SYNTAX,
+		400),
 	BAD("double space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
 	BAD("leading space", " GET / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
 	BAD("trailing space", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", H1_E_SYNTAX, 400),
@@ -822,11 +930,21 @@ static const struct bad_case bad_requests[] = {
 	BAD("version 0.9", "GET / HTTP/0.9\r\nHost: a\r\n\r\n", H1_E_VERSION_UNSUP, 505),
 	BAD("version no minor", "GET / HTTP/1\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
 	BAD("version lowercase", "GET / http/1.1\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("RTSP version", "GET / RTSP/1.0\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("ICE version", "SOURCE / ICE/1.0\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("RTSP method", "DESCRIBE / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("RTSP request", "DESCRIBE / RTSP/1.0\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
+	BAD("PRI method", "PRI / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		H1_E_METHOD_UNKNOWN, 501),
+	BAD("HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", H1_E_VERSION_UNSUP, 505),
 	BAD("version garbage", "GET / HTTP/1.1x\r\nHost: a\r\n\r\n", H1_E_VERSION, 400),
 	/* line endings */
 	BAD("bare LF after request line", "GET / HTTP/1.1\nHost: a\r\n\r\n", H1_E_BARE_LF, 400),
 	BAD("bare LF after field", "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", H1_E_BARE_LF, 400),
 	BAD("bare LF ending head", "GET / HTTP/1.1\r\nHost: a\r\n\n", H1_E_BARE_LF, 400),
+	BAD("bare CR leading line", "\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_BARE_CR, 400),
+	BAD("scheme only target", "GET http:// HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_TARGET, 400),
+	BAD("other scheme target", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_TARGET, 400),
 	BAD("bare LF leading line", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", H1_E_BARE_LF, 400),
 	BAD("bare CR in value", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", H1_E_BARE_CR, 400),
 	BAD("bare CR in request line", "GET / HTTP/1.1\rHost: a\r\n\r\n", H1_E_BARE_CR, 400),
@@ -938,6 +1056,11 @@ static const struct bad_case bad_requests[] = {
 	BAD("trailer bare LF", CHUNKED_HEAD "0\r\nX: y\n\r\n", H1_E_BARE_LF, 400),
 	BAD("trailer obs-fold", CHUNKED_HEAD "0\r\nX: y\r\n z\r\n\r\n", H1_E_OBS_FOLD, 400),
 	BAD("trailer NUL", CHUNKED_HEAD "0\r\nX: a\0b\r\n\r\n", H1_E_HEADER_VALUE, 400),
+	BAD("trailer Content-Length", CHUNKED_HEAD "0\r\nContent-Length: 5\r\n\r\n", H1_E_TRAILER,
+		400),
+	BAD("trailer Transfer-Encoding", CHUNKED_HEAD "0\r\nX: 1\r\ntransfer-encoding: x\r\n\r\n",
+		H1_E_TE_INVALID, 400),
+	BAD("trailer Host", CHUNKED_HEAD "0\r\nHost: evil\r\n\r\n", H1_E_TRAILER, 400),
 	BAD("trailer space colon", CHUNKED_HEAD "0\r\nX : y\r\n\r\n", H1_E_SPACE_COLON, 400),
 };
 
@@ -962,6 +1085,9 @@ static const struct bad_case bad_responses[] = {
 	BAD("NUL", "HTTP/1.1 200 OK\r\nX: \0\r\nContent-Length: 0\r\n\r\n", H1_E_HEADER_VALUE, 502),
 	BAD("bad chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", H1_E_CHUNK,
 		502),
+	BAD("trailer Transfer-Encoding",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: n\r\n\r\n",
+		H1_E_TRAILER, 502),
 };
 
 static void run_bad(enum h1_kind kind, const struct bad_case *c, size_t n)
@@ -1057,7 +1183,11 @@ static void test_limit_head(void)
 	lim.max_head = 64;
 	expect_error(&lim, H1_REQUEST,
 		S("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n"),
-		H1_E_HEAD_TOO_BIG, 431);
+		H1_E_LINE_TOO_LONG, 414);
+	/* an endless unknown method is bounded by the same limit */
+	expect_error(&lim, H1_REQUEST,
+		S("FOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO"),
+		H1_E_METHOD, 400);
 	/* endless empty lines before a request are bounded too */
 	expect_error(&lim, H1_REQUEST,
 		S("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
@@ -1146,9 +1276,17 @@ static void test_parser_api(void)
 	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
 	CU_ASSERT(h1_parser_idle(p));
 	h1_parser_trim(p);
-	h1_parse(p, S("GET /again HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	h1_parse(p, S("GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), &ev);
 	CU_ASSERT_EQUAL_FATAL(ev.type, H1_EV_HEAD);
 	CU_ASSERT_EQUAL(ev.msg->target.len, 6);
+	h1_parse(p, NULL, 0, &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+	/* trimming forgets the head but not that the connection ends here */
+	h1_parser_trim(p);
+	CU_ASSERT_EQUAL(h1_parser_msg(p)->hdrs.n, 0);
+	CU_ASSERT_EQUAL(h1_parser_msg(p)->target.len, 0);
+	h1_parse(p, S("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_ERROR);
 	/* reset forgets everything, even an error */
 	h1_parse(p, S("BAD"), &ev);
 	h1_parser_reset(p);
@@ -1178,10 +1316,12 @@ static void test_parser_api(void)
 
 static void test_hdrs(void)
 {
+	static char big_value[700];
 	struct h1_hdrs h;
 	const struct h1_str *v;
 	char name[16], val[64];
 
+	memset(big_value, 'v', sizeof(big_value));
 	h1_hdrs_init(&h, 200, 8192);
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Host"), S("a")), 0);
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("X-A"), S("1")), 0);
@@ -1234,6 +1374,24 @@ static void test_hdrs(void)
 	CU_ASSERT_EQUAL(h.n, 0);
 	h1_hdrs_free(&h);
 
+	/* adding or setting from a field of the same list, while the arena moves */
+	h1_hdrs_init(&h, 64, 1 << 16);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Seed"), S("0123456789")), 0);
+	for (int i = 0; i < 12; i++) {
+		const struct h1_header *f = &h.v[h.n - 1];
+
+		CU_ASSERT_EQUAL_FATAL(
+			h1_hdrs_add(&h, f->name.p, f->name.len, f->value.p, f->value.len), 0);
+		CU_ASSERT_EQUAL_FATAL(h1_hdrs_add(&h, S("Pad"), big_value, sizeof(big_value)), 0);
+	}
+	CU_ASSERT_EQUAL(h1_hdrs_set(&h, h.v[0].name.p, h.v[0].name.len, h.v[1].value.p, 4), 0);
+	v = h1_hdrs_get(&h, "seed");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(v->len, 4);
+	CU_ASSERT(!memcmp(v->p, "0123", 4));
+	CU_ASSERT_EQUAL(h1_hdrs_find(&h, S("Seed"), 0), (int)h.n - 1);
+	h1_hdrs_free(&h);
+
 	/* limits */
 	h1_hdrs_init(&h, 2, 10);
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("A"), S("123456789")), 0);
@@ -1244,6 +1402,15 @@ static void test_hdrs(void)
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("B"), S("1")), 0);
 	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("C"), S("1")), -ENOSPC);
 	CU_ASSERT_EQUAL(h.n, 2);
+	h1_hdrs_free(&h);
+	/* a set that does not fit leaves the old field */
+	h1_hdrs_init(&h, 4, 8);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("A"), S("1234")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_set(&h, S("A"), S("12345")), -ENOSPC);
+	CU_ASSERT_EQUAL(h.n, 1);
+	CU_ASSERT_EQUAL(h1_hdrs_get(&h, "A")->len, 4);
+	CU_ASSERT_EQUAL(h1_hdrs_set(&h, S("A"), S("12")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_get(&h, "a")->len, 2);
 	h1_hdrs_free(&h);
 }
 
@@ -1521,7 +1688,9 @@ int test_h1_register(void)
 		{"chunked_trailers", test_chunked_trailers},
 		{"chunked_no_trailers", test_chunked_no_trailers},
 		{"pipelined", test_pipelined},
+		{"pipelined_many", test_pipelined_many},
 		{"data_after_close", test_data_after_close},
+		{"response_keepalive", test_response_keepalive},
 		{"leading_crlf", test_leading_crlf},
 		{"http10", test_http10},
 		{"expect_continue", test_expect_continue},

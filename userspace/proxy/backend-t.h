@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "userspace/proxy/cfg-t.h"
+#include "userspace/proxy/health-t.h"
 
 #define BACKEND_BUDGET_WINDOW_MS 10000u /* retry budget accounting window */
 
@@ -42,6 +43,7 @@ struct backend_wstate {
 	uint32_t prev_requests;	  /* the previous window's totals, so the budget does not
 				   * drop to the minimum at every window boundary */
 	uint32_t prev_retries;
+	struct health_passive *passive; /* one per server; NULL when passive health is off */
 };
 
 #endif /* USERSPACE_PROXY_BACKEND_T_H */

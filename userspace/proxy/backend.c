@@ -12,6 +12,7 @@
 
 #include "ketama/ketama.h"
 #include "maglev/maglev.h"
+#include "userspace/proxy/health.h"
 #include "userspace/proxy/cfg-t.h"
 
 struct backend *backend_new(const struct cfg *c, size_t idx)
@@ -112,7 +113,13 @@ int backend_wstate_init(struct backend_wstate *ws, const struct backend *be)
 	memset(ws, 0, sizeof(*ws));
 	ws->wrr_current = calloc(be->n, sizeof(*ws->wrr_current));
 	ws->active = calloc(be->n, sizeof(*ws->active));
-	if (!ws->wrr_current || !ws->active) {
+	if (be->cfg->passive.max_fails) {
+		ws->passive = calloc(be->n, sizeof(*ws->passive));
+		for (size_t i = 0; ws->passive && i < be->n; i++)
+			health_passive_init(&ws->passive[i], be->cfg->passive.max_fails,
+				be->cfg->passive.cooldown_ms);
+	}
+	if (!ws->wrr_current || !ws->active || (be->cfg->passive.max_fails && !ws->passive)) {
 		backend_wstate_release(ws);
 		return -ENOMEM;
 	}
@@ -123,6 +130,7 @@ void backend_wstate_release(struct backend_wstate *ws)
 {
 	free(ws->wrr_current);
 	free(ws->active);
+	free(ws->passive);
 	memset(ws, 0, sizeof(*ws));
 }
 

@@ -75,6 +75,34 @@ struct cfg_server {
 	int line;	     /* where it was defined, for messages */
 };
 
+enum cfg_health_check {
+	CFG_HC_OFF = 0, /* no active probes */
+	CFG_HC_TCP,	/* TCP connect */
+	CFG_HC_HTTP,	/* HTTP request, status in [status_min, status_max] */
+	CFG_HC_MAX	/* must stay last */
+};
+
+/* upstreams[].health: active probes of every server of the pool. */
+struct cfg_health {
+	int check;		  /* enum cfg_health_check */
+	unsigned int interval_ms; /* between probe starts */
+	unsigned int timeout_ms;  /* whole probe */
+	unsigned int rise;	  /* successes to come up */
+	unsigned int fall;	  /* failures to go down */
+	unsigned int jitter;	  /* percent spread of the interval */
+	char *method;		  /* http: request method */
+	char *path;		  /* http: request-target */
+	char *host;		  /* http: Host header; "" = the server's address */
+	unsigned int status_min;  /* http: lowest accepted status */
+	unsigned int status_max;  /* http: highest accepted status */
+};
+
+/* upstreams[].passive: consecutive failed requests take a peer out for a while. */
+struct cfg_passive {
+	unsigned int max_fails;	  /* 0 = off */
+	unsigned int cooldown_ms; /* how long the peer stays out */
+};
+
 struct cfg_upstream {
 	char *name;
 	enum cfg_select selection;
@@ -84,6 +112,8 @@ struct cfg_upstream {
 	unsigned int retries;	       /* extra attempts per request */
 	unsigned int retry_budget;     /* retries as a percentage of requests */
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
+	struct cfg_health health;
+	struct cfg_passive passive;
 	struct cfg_server *servers;
 	size_t n_servers;
 	int line;
@@ -150,6 +180,11 @@ struct cfg_proxy {
 	char *server_name;	/* token used in Via */
 };
 
+/* admin: the admin listener (metrics, pingd's own health). */
+struct cfg_admin {
+	char *address; /* IPv4:PORT or [IPv6]:PORT; "" = off */
+};
+
 struct cfg {
 	unsigned int workers; /* 0 = one per online CPU */
 	char *pidfile;
@@ -158,6 +193,7 @@ struct cfg {
 	struct cfg_timeouts timeouts;
 	struct cfg_limits limits;
 	struct cfg_proxy proxy;
+	struct cfg_admin admin;
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_vhost *vhosts;

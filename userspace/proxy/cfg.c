@@ -18,6 +18,7 @@
 
 #include <yaml.h>
 
+#include "userspace/proxy/health.h"
 #include "userspace/proxy/log.h"
 
 #define CFG_TEXT_MAX  (1u << 20) /* longest config message buffer kept, bytes */
@@ -52,6 +53,9 @@ enum cfg_section {
 	SEC_ROUTE,
 	SEC_UPSTREAM,
 	SEC_SERVER,
+	SEC_HEALTH,
+	SEC_PASSIVE,
+	SEC_ADMIN,
 	SEC_MAX /* must stay last */
 };
 
@@ -93,6 +97,9 @@ static const struct cfg_section_info sections[SEC_MAX] = {
 		offsetof(struct cfg_upstream, line)},
 	[SEC_SERVER] = {"upstreams[].servers[].", sizeof(struct cfg_server),
 		offsetof(struct cfg_server, line)},
+	[SEC_HEALTH] = {"upstreams[].health.", sizeof(struct cfg_health), SIZE_MAX},
+	[SEC_PASSIVE] = {"upstreams[].passive.", sizeof(struct cfg_passive), SIZE_MAX},
+	[SEC_ADMIN] = {"admin.", sizeof(struct cfg_admin), SIZE_MAX},
 };
 
 static const char *const level_names[] = {"err", "warn", "notice", "info", "debug", NULL};
@@ -100,6 +107,7 @@ static const char *const format_names[] = {"combined", "json", NULL};
 static const char *const select_names[] = {
 	"round_robin", "weighted_round_robin", "least_conn", "ketama", "maglev", NULL};
 static const char *const match_names[] = {"prefix", "exact", NULL};
+static const char *const check_names[] = {"off", "tcp", "http", NULL};
 
 #define DMS 86400000u /* one day in ms: the upper bound of most timeouts */
 
@@ -165,6 +173,9 @@ static const struct cfg_key cfg_keys[] = {
 	  1, 10000000, "client connections per worker; at the limit the worker stops accepting"),
 	K(SEC_LIMITS, "max_requests", CFG_T_UINT, struct cfg_limits, max_requests, "0", 0,
 	  UINT_MAX, "requests per client connection before it is closed; 0 = no limit"),
+	KS(SEC_ROOT, "admin", struct cfg, admin, SEC_ADMIN, "admin listener"),
+	K(SEC_ADMIN, "address", CFG_T_STR, struct cfg_admin, address, "", 0, 0,
+	  "GET /metrics and /healthz on IPv4:PORT or [IPv6]:PORT; empty = off"),
 	KS(SEC_ROOT, "proxy", struct cfg, proxy, SEC_PROXY, "headers pingd adds"),
 	K(SEC_PROXY, "via", CFG_T_BOOL, struct cfg_proxy, via, "true", 0, 0,
 	  "add Via: 1.1 <server_name> to requests and responses"),
@@ -218,6 +229,36 @@ static const struct cfg_key cfg_keys[] = {
 	  100, "retries allowed as a percentage of requests, per worker over 10 s"),
 	K(SEC_UPSTREAM, "retry_budget_min", CFG_T_UINT, struct cfg_upstream, retry_budget_min,
 	  "10", 0, 1000000, "retries always allowed per worker per 10 s"),
+	KS(SEC_UPSTREAM, "health", struct cfg_upstream, health, SEC_HEALTH,
+	   "active health checks of the pool's servers"),
+	KE(SEC_HEALTH, "check", struct cfg_health, check, "off", check_names,
+	   "off, tcp (connect) or http (request, expected status)"),
+	K(SEC_HEALTH, "interval", CFG_T_DURATION, struct cfg_health, interval_ms, "2s", 1, DMS,
+	  "time between two probe starts"),
+	K(SEC_HEALTH, "timeout", CFG_T_DURATION, struct cfg_health, timeout_ms, "1s", 1, DMS,
+	  "whole probe (connect and response head); at most the interval"),
+	K(SEC_HEALTH, "rise", CFG_T_UINT, struct cfg_health, rise, "2", 1, 1000,
+	  "consecutive successes that bring a down server up"),
+	K(SEC_HEALTH, "fall", CFG_T_UINT, struct cfg_health, fall, "3", 1, 1000,
+	  "consecutive failures that take an up server down"),
+	K(SEC_HEALTH, "jitter", CFG_T_UINT, struct cfg_health, jitter, "10", 0, 50,
+	  "percent by which each interval is spread, so probes do not synchronise"),
+	K(SEC_HEALTH, "method", CFG_T_STR, struct cfg_health, method, "GET", 0, 0,
+	  "http: request method"),
+	K(SEC_HEALTH, "path", CFG_T_STR, struct cfg_health, path, "/", 0, 0,
+	  "http: request-target, starting with /"),
+	K(SEC_HEALTH, "host", CFG_T_STR, struct cfg_health, host, "", 0, 0,
+	  "http: Host header; empty = the server's address"),
+	K(SEC_HEALTH, "status_min", CFG_T_UINT, struct cfg_health, status_min, "200", 100, 599,
+	  "http: lowest accepted status"),
+	K(SEC_HEALTH, "status_max", CFG_T_UINT, struct cfg_health, status_max, "399", 100, 599,
+	  "http: highest accepted status"),
+	KS(SEC_UPSTREAM, "passive", struct cfg_upstream, passive, SEC_PASSIVE,
+	   "passive health: failed requests take a server out for a while"),
+	K(SEC_PASSIVE, "max_fails", CFG_T_UINT, struct cfg_passive, max_fails, "0", 0, 1000,
+	  "consecutive failed requests that start a cool-down; 0 = off"),
+	K(SEC_PASSIVE, "cooldown", CFG_T_DURATION, struct cfg_passive, cooldown_ms, "10s", 1, DMS,
+	  "how long a server stays out before one request tries it again"),
 	KL(SEC_UPSTREAM, "servers", struct cfg_upstream, servers, n_servers, SEC_SERVER, 1, 4096,
 	   CFG_REQUIRED, "the pool's peers"),
 	KR(SEC_SERVER, "address", CFG_T_ADDR, struct cfg_server, address, "IPv4:PORT or [IPv6]:PORT"),
@@ -970,12 +1011,41 @@ static bool addr_equal(const struct cfg_addr *a, const struct cfg_addr *b)
 	return a->len == b->len && !memcmp(&a->ss, &b->ss, a->len);
 }
 
+bool cfg_health_params(const struct cfg_health *h, struct health_params *out)
+{
+	health_params_default(out);
+	if (h->check == CFG_HC_OFF)
+		return false;
+	out->kind = h->check == CFG_HC_HTTP ? HEALTH_HTTP : HEALTH_TCP;
+	out->interval_ms = h->interval_ms;
+	out->timeout_ms = h->timeout_ms;
+	out->rise = h->rise;
+	out->fall = h->fall;
+	out->jitter_pct = h->jitter;
+	out->method = h->method;
+	out->path = h->path;
+	out->host = h->host && *h->host ? h->host : NULL;
+	out->status_min = h->status_min;
+	out->status_max = h->status_max;
+	return true;
+}
+
 /* Checks that span keys: unique names and addresses, hosts served once, routes naming
  * existing upstreams (resolving upstream_idx), listeners naming existing virtual hosts. */
 static void validate(struct cfg_ctx *ctx, struct cfg *c)
 {
+	struct cfg_addr tmp;
+
+	if (c->admin.address && *c->admin.address && cfg_parse_addr(c->admin.address, &tmp) < 0)
+		msg_add(ctx, false, 0, "'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'",
+			c->admin.address);
 	for (size_t i = 0; i < c->n_upstreams; i++) {
 		struct cfg_upstream *u = &c->upstreams[i];
+		struct health_params hp;
+		char why[128];
+
+		if (cfg_health_params(&u->health, &hp) && health_params_check(&hp, why, sizeof(why)))
+			msg_add(ctx, false, u->line, "'upstreams[].health': %s", why);
 
 		for (size_t j = 0; j < i; j++)
 			if (u->name && c->upstreams[j].name &&

@@ -41,6 +41,11 @@ struct cfg *cfg_oneline(
 /* Release <c> and everything it owns; NULL is accepted. */
 void cfg_free(struct cfg *c);
 
+struct health_params;
+/* Fill <out> from pool health config <h> (strings point into <h>). Returns false when the
+ * pool has no active checks (check: off). */
+bool cfg_health_params(const struct cfg_health *h, struct health_params *out);
+
 /* Print <c> as YAML that cfg_load_*() reads back to the same values. */
 void cfg_dump(FILE *f, const struct cfg *c);
 

@@ -15,6 +15,7 @@
 
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/log.h"
+#include "userspace/proxy/ops.h"
 #include "userspace/proxy/worker.h"
 
 int gen_fdpool_add(struct gen_fdpool *p, int fd)
@@ -184,6 +185,7 @@ void gen_free(struct gen *g)
 	for (unsigned int i = 0; i < g->nw; i++)
 		worker_release(&g->workers[i]);
 	free(g->workers);
+	ops_free(g->ops);
 	pingd_rt_free(g->rt);
 	cfg_free(g->cfg);
 	free(g);

@@ -133,23 +133,23 @@ enum h1_ev_type {
 /* Why a message was rejected (ev->err). */
 enum h1_err {
 	H1_E_NONE = 0,
-	H1_E_SYNTAX = 1,	    /* malformed start line or header section (generic) */
-	H1_E_METHOD = 2,	    /* unknown or malformed method */
-	H1_E_TARGET = 3,	    /* malformed request-target or one not allowed for the method */
-	H1_E_VERSION = 4,	    /* malformed HTTP version */
-	H1_E_VERSION_UNSUP = 5,	    /* well-formed but unsupported version (HTTP/2.0, HTTP/0.9) */
-	H1_E_STATUS = 6,	    /* malformed status line (responses) */
-	H1_E_HEADER_NAME = 7,	    /* invalid byte in a field name, empty name */
-	H1_E_HEADER_VALUE = 8,	    /* NUL or another control byte in a field value */
-	H1_E_SPACE_COLON = 9,	    /* whitespace between field name and colon */
-	H1_E_OBS_FOLD = 10,	    /* obsolete line folding */
-	H1_E_BARE_LF = 11,	    /* LF not preceded by CR in the head or chunk framing */
-	H1_E_BARE_CR = 12,	    /* CR not followed by LF */
-	H1_E_CL_INVALID = 13,	    /* Content-Length not a plain decimal number */
-	H1_E_CL_DUP = 14,	    /* more than one Content-Length field (even if identical) */
-	H1_E_CL_TE = 15,	    /* both Content-Length and Transfer-Encoding */
-	H1_E_TE_INVALID = 16,	    /* Transfer-Encoding whose final coding is not chunked, or
-				     * chunked twice, or TE in an HTTP/1.0 message */
+	H1_E_SYNTAX = 1,	/* malformed start line or header section (generic) */
+	H1_E_METHOD = 2,	/* malformed method token (an unknown token: H1_E_METHOD_UNKNOWN) */
+	H1_E_TARGET = 3,	/* malformed request-target or one not allowed for the method */
+	H1_E_VERSION = 4,	/* malformed HTTP version */
+	H1_E_VERSION_UNSUP = 5, /* well-formed but unsupported version (HTTP/2.0, HTTP/0.9) */
+	H1_E_STATUS = 6,	/* malformed status line (responses) */
+	H1_E_HEADER_NAME = 7,	/* invalid byte in a field name, empty name */
+	H1_E_HEADER_VALUE = 8,	/* NUL or another control byte in a field value */
+	H1_E_SPACE_COLON = 9,	/* whitespace between field name and colon */
+	H1_E_OBS_FOLD = 10,	/* obsolete line folding */
+	H1_E_BARE_LF = 11,	/* LF not preceded by CR in the head or chunk framing */
+	H1_E_BARE_CR = 12,	/* CR not followed by LF */
+	H1_E_CL_INVALID = 13,	/* Content-Length not a plain decimal number */
+	H1_E_CL_DUP = 14,	/* more than one Content-Length field (even if identical) */
+	H1_E_CL_TE = 15,	/* both Content-Length and Transfer-Encoding */
+	H1_E_TE_INVALID = 16,	/* Transfer-Encoding whose final coding is not chunked, or
+				 * chunked twice, or TE in an HTTP/1.0 message */
 	H1_E_TE_UNSUPPORTED = 17,   /* codings before chunked (e.g. "gzip, chunked") */
 	H1_E_CHUNK = 18,	    /* invalid chunk size line or chunk framing */
 	H1_E_HOST = 19,		    /* HTTP/1.1 request without Host, or with several */
@@ -158,6 +158,10 @@ enum h1_err {
 	H1_E_BODY_TOO_BIG = 22,	    /* body over limits.max_body */
 	H1_E_TRUNCATED = 23,	    /* EOF inside a message */
 	H1_E_NOMEM = 24,	    /* allocation failed */
+	H1_E_METHOD_UNKNOWN = 25,   /* well-formed method token that llhttp does not know */
+	H1_E_LINE_TOO_LONG = 26,    /* request line alone over limits.max_head */
+	H1_E_TRAILER = 27,	    /* framing or routing field (Content-Length, Transfer-Encoding,
+				     * Host) in the trailers */
 	H1_E_MAX,		    /* must stay last */
 };
 

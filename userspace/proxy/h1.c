@@ -26,19 +26,36 @@ _Static_assert(H1_METHOD_MAX == (int)HTTP_SOURCE + 1, "method numbering follows 
  * Character classes (RFC 9110 §5.6.2 tchar, §5.5 field-vchar)
  */
 
+enum char_class {
+	C_TCHAR = 1u << 0, /* token character */
+	C_FIELD = 1u << 1, /* field-vchar / SP / HTAB; obs-text allowed as RFC 9110 §5.5 permits */
+	C_VIS = 1u << 2,   /* visible ASCII (VCHAR) */
+};
+
+#define IS_TCHAR(c)                                                                                \
+	(((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+		(c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' ||              \
+		(c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' ||             \
+		(c) == '^' || (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define CLASS(c)                                                                \
+	((IS_TCHAR(c) ? C_TCHAR : 0) |                                          \
+		(((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f)) ? C_FIELD : 0) | \
+		(((c) > 0x20 && (c) < 0x7f) ? C_VIS : 0))
+#define CLASS4(c)  CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
+#define CLASS64(c) CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), CLASS16((c) + 48)
+
+/* One table lookup per byte: the scanner sees every head byte, so this is its hot path. */
+static const uint8_t char_class[256] = {CLASS64(0), CLASS64(64), CLASS64(128), CLASS64(192)};
+
 static bool is_tchar(unsigned char c)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c && memchr(extra, c, sizeof(extra) - 1);
+	return char_class[c] & C_TCHAR;
 }
 
-/* field-vchar / SP / HTAB; obs-text (0x80-0xff) is allowed as RFC 9110 §5.5 permits. */
 static bool is_field_char(unsigned char c)
 {
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
+	return char_class[c] & C_FIELD;
 }
 
 static bool is_ows(char c)
@@ -175,6 +192,31 @@ const struct h1_str *h1_hdrs_get(const struct h1_hdrs *h, const char *name)
 	return i < 0 ? NULL : &h->v[i].value;
 }
 
+/* Offset of <p> in the arena of <h>, or SIZE_MAX when it points elsewhere. Compared as
+ * integers: <p> usually points into another object. */
+static size_t arena_off(const struct h1_hdrs *h, const char *p)
+{
+	uintptr_t b = (uintptr_t)h->buf, x = (uintptr_t)p;
+
+	return h->buf && x >= b && x < b + h->used ? (size_t)(x - b) : SIZE_MAX;
+}
+
+/* Make room for <more> bytes; <*name> and <*value> may point into the arena (a field of this
+ * list being copied) and follow it when it moves. */
+static int hdrs_reserve_args(struct h1_hdrs *h, size_t more, const char **name, const char **value)
+{
+	size_t noff = arena_off(h, *name), voff = arena_off(h, *value);
+	int err = hdrs_reserve(h, more);
+
+	if (err)
+		return err;
+	if (noff != SIZE_MAX)
+		*name = h->buf + noff;
+	if (voff != SIZE_MAX)
+		*value = h->buf + voff;
+	return 0;
+}
+
 int h1_hdrs_add(
 	struct h1_hdrs *h, const char *name, size_t name_len, const char *value, size_t value_len)
 {
@@ -193,7 +235,7 @@ int h1_hdrs_add(
 	err = hdrs_slot(h);
 	if (err)
 		return err;
-	err = hdrs_reserve(h, name_len + value_len);
+	err = hdrs_reserve_args(h, name_len + value_len, &name, &value);
 	if (err)
 		return err;
 	off = h->used;
@@ -227,7 +269,7 @@ unsigned h1_hdrs_remove(struct h1_hdrs *h, const char *name, size_t name_len)
 int h1_hdrs_set(
 	struct h1_hdrs *h, const char *name, size_t name_len, const char *value, size_t value_len)
 {
-	int i = h1_hdrs_find(h, name, name_len, 0);
+	int i = h1_hdrs_find(h, name, name_len, 0), err;
 
 	/* Validate before removing anything, so a bad value leaves the list as it was. */
 	if (i < 0)
@@ -235,6 +277,12 @@ int h1_hdrs_set(
 	for (size_t k = 0; k < value_len; k++)
 		if (!is_field_char((unsigned char)value[k]))
 			return -EINVAL;
+	/* removing frees a slot but no arena bytes: reserve them first so a failure leaves the
+	 * old fields in place (the removed fields' bytes stay, so <name> and <value> may still
+	 * point at them) */
+	err = hdrs_reserve_args(h, name_len + value_len, &name, &value);
+	if (err)
+		return err;
 	h1_hdrs_remove_at(h, (unsigned)i);
 	h1_hdrs_remove(h, name, name_len);
 	return h1_hdrs_add(h, name, name_len, value, value_len);
@@ -361,11 +409,18 @@ struct scan {
 	uint32_t bytes;	     /* bytes of this section, leading empty lines included */
 	uint32_t fields;     /* field lines seen */
 	uint32_t start_line; /* length of the start line once complete */
+	uint32_t max_bytes;  /* limit on bytes: the byte past it is an error */
+	uint32_t max_fields; /* limit on field lines */
+	bool meth_done;	     /* request: the SP after the method was seen */
+	bool meth_bad;	     /* request: a non-tchar byte before that SP */
+	uint32_t ver_start;  /* request: line position where the version starts */
 };
 
-static void scan_init(struct scan *s, bool request, bool trailers)
+static void scan_init(struct scan *s, bool request, bool trailers, const struct h1_limits *lim)
 {
 	memset(s, 0, sizeof(*s));
+	s->max_bytes = lim->max_head;
+	s->max_fields = lim->max_headers;
 	s->request = request;
 	s->first_line = true;
 	if (trailers)
@@ -384,9 +439,17 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 		if (c == ' ') {
 			if (i == 0 || s->prev_sp || ++s->sp > 2)
 				return H1_E_SYNTAX;
+			s->meth_done = true;
 			s->prev_sp = true;
+			if (s->sp == 2)
+				s->ver_start = i + 1;
 			return H1_E_NONE;
 		}
+		if (!s->sp && !is_tchar(c))
+			s->meth_bad = true;
+		/* llhttp also takes RTSP/ and ICE/ request lines */
+		if (s->sp == 2 && i - s->ver_start < 5 && c != "HTTP/"[i - s->ver_start])
+			return H1_E_VERSION;
 		s->prev_sp = false;
 		return (c > 0x20 && c < 0x7f) ? H1_E_NONE : H1_E_SYNTAX;
 	}
@@ -409,11 +472,31 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 {
 	size_t i;
 
+/* Skip the run of <class> bytes after byte i (itself already checked), within the byte
+ * limit; the loop's own increments then count the last byte of the run. */
+#define SKIP_RUN(class)                                                               \
+	do {                                                                          \
+		size_t stop_ = s->max_bytes - s->bytes, j_ = i + 1;                   \
+		stop_ = stop_ < len - i ? i + stop_ : len;                            \
+		while (j_ < stop_ && (char_class[(unsigned char)data[j_]] & (class))) \
+			j_++;                                                         \
+		s->bytes += (uint32_t)(j_ - i - 1);                                   \
+		i = j_ - 1;                                                           \
+	} while (0)
+
 	*err = H1_E_NONE;
 	for (i = 0; i < len && s->st != SC_DONE; i++) {
 		unsigned char c = (unsigned char)data[i];
 		enum h1_err e = H1_E_NONE;
 
+		/* limits are checked at the exact byte, so the error does not depend on how the
+		 * input was split */
+		if (s->bytes >= s->max_bytes) {
+			bool in_line = s->st == SC_START || s->st == SC_START_CR;
+
+			*err = s->request && in_line ? H1_E_LINE_TOO_LONG : H1_E_HEAD_TOO_BIG;
+			return i;
+		}
 		switch (s->st) {
 		case SC_LEAD:
 			if (c == '\r')
@@ -440,6 +523,13 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				s->st = SC_START_CR;
 			} else if (c == '\n') {
 				e = H1_E_BARE_LF;
+			} else if (s->request && s->sp == 1 && (char_class[c] & C_VIS)) {
+				/* the target: visible bytes up to the next SP or CR */
+				size_t from = i;
+
+				SKIP_RUN(C_VIS);
+				s->line_pos += (uint32_t)(i - from + 1);
+				s->prev_sp = false;
 			} else {
 				e = scan_start_byte(s, c);
 				s->line_pos++;
@@ -463,14 +553,17 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				 */
 				e = s->first_line ? H1_E_SYNTAX : H1_E_OBS_FOLD;
 			else if (is_tchar(c)) {
-				s->fields++;
+				if (++s->fields > s->max_fields)
+					e = H1_E_TOO_MANY_HEADERS;
 				s->first_line = false;
 				s->st = SC_NAME;
 			} else
 				e = H1_E_HEADER_NAME;
 			break;
 		case SC_NAME:
-			if (c == ':')
+			if (is_tchar(c))
+				SKIP_RUN(C_TCHAR);
+			else if (c == ':')
 				s->st = SC_VALUE;
 			else if (is_ows((char)c))
 				e = H1_E_SPACE_COLON;
@@ -478,11 +571,13 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				e = H1_E_HEADER_NAME;
 			break;
 		case SC_VALUE:
-			if (c == '\r')
+			if (is_field_char(c))
+				SKIP_RUN(C_FIELD);
+			else if (c == '\r')
 				s->st = SC_VALUE_CR;
 			else if (c == '\n')
 				e = H1_E_BARE_LF;
-			else if (!is_field_char(c))
+			else
 				e = H1_E_HEADER_VALUE;
 			break;
 		case SC_VALUE_CR:
@@ -507,6 +602,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 		}
 		s->bytes++;
 	}
+#undef SKIP_RUN
 	return i;
 }
 
@@ -517,6 +613,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 enum pstate {
 	P_IDLE = 0, /* between messages (nothing of the next one seen) */
 	P_HEAD,	    /* in the start line / header section */
+	P_METHOD,   /* llhttp refused the method: scanning on to tell 400 from 501 */
 	P_BODY,	    /* in the body (including chunk framing) */
 	P_TRAILERS, /* in the trailer section */
 	P_DONE,	    /* message complete and reported; waiting for the next call with data */
@@ -680,6 +777,15 @@ static int on_header_value_complete(llhttp_t *ll)
 	p->fval_started = false;
 	if (err)
 		return cb_fail(p, err == -ENOMEM ? H1_E_NOMEM : H1_E_TOO_MANY_HEADERS);
+	if (p->in_trailers) {
+		/* RFC 9110 §6.5.1: these cannot come after the content; a hop that merged them
+		 * into the header section would read the message differently */
+		const struct h1_str *name = &h->v[h->n - 1].name;
+
+		if (str_ieq(name, "Content-Length") || str_ieq(name, "Transfer-Encoding") ||
+			str_ieq(name, "Host"))
+			return cb_fail(p, H1_E_TRAILER);
+	}
 	return 0;
 }
 
@@ -770,6 +876,14 @@ static bool cl_ok(const struct h1_hdrs *h, unsigned *count)
 	return true;
 }
 
+/* A start-line piece; "" when empty (the line buffer may not exist yet). */
+static struct h1_str line_str(const struct h1_parser *p, size_t off, size_t len)
+{
+	struct h1_str r = {len ? p->line + off : "", len};
+
+	return r;
+}
+
 /* Fill the message summary and decide framing. Returns the llhttp on_headers_complete code
  * (0 body as llhttp sees it, 1 no body, 2 no body and protocol switch) or -1 on error. */
 static int on_headers_complete(llhttp_t *ll)
@@ -787,13 +901,13 @@ static int on_headers_complete(llhttp_t *ll)
 	m->minor = ll->http_minor;
 	if (m->major != 1 || m->minor > 1)
 		return cb_fail(p, H1_E_VERSION_UNSUP);
-	m->method_name.p = p->line + p->meth_off;
-	m->method_name.len = p->meth_len;
-	m->target.p = p->line + p->tgt_off;
-	m->target.len = p->tgt_len;
-	m->reason.p = p->line + p->rsn_off;
-	m->reason.len = p->rsn_len;
+	m->method_name = line_str(p, p->meth_off, p->meth_len);
+	m->target = line_str(p, p->tgt_off, p->tgt_len);
+	m->reason = line_str(p, p->rsn_off, p->rsn_len);
 	if (request) {
+		/* RTSP methods and PRI, which llhttp also knows */
+		if (ll->method >= H1_METHOD_MAX)
+			return cb_fail(p, H1_E_METHOD_UNKNOWN);
 		m->method = (enum h1_method)ll->method;
 		e = check_target(p);
 		if (e)
@@ -889,12 +1003,9 @@ static int on_body(llhttp_t *ll, const char *at, size_t n)
 {
 	struct h1_parser *p = parser_of(ll);
 
-	/* close-delimited bodies have no size up front: count them here */
-	if (p->msg.framing == H1_BODY_CLOSE) {
+	/* close-delimited bodies have no size up front: feed_body() bounds them */
+	if (p->msg.framing == H1_BODY_CLOSE)
 		p->body_seen += n;
-		if (p->lim.max_body && p->body_seen > p->lim.max_body)
-			return cb_fail(p, H1_E_BODY_TOO_BIG);
-	}
 	p->body.p = at;
 	p->body.len = n;
 	p->pend |= PEND_BODY;
@@ -917,7 +1028,7 @@ static int on_chunk_header(llhttp_t *ll)
 		/* last chunk: the trailer section follows and goes through the scanner */
 		p->st = P_TRAILERS;
 		p->in_trailers = true;
-		scan_init(&p->sc, p->kind == H1_REQUEST, true);
+		scan_init(&p->sc, p->kind == H1_REQUEST, true, &p->lim);
 		return HPE_PAUSED;
 	}
 	return 0;
@@ -983,7 +1094,7 @@ static void msg_begin(struct h1_parser *p)
 	p->body_seen = 0;
 	p->started = false;
 	p->cb_err = H1_E_NONE;
-	scan_init(&p->sc, p->kind == H1_REQUEST, false);
+	scan_init(&p->sc, p->kind == H1_REQUEST, false, &p->lim);
 	p->st = P_HEAD;
 }
 
@@ -1071,9 +1182,7 @@ void h1_parser_trim(struct h1_parser *p)
 	free(p->line);
 	p->line = NULL;
 	p->line_cap = p->line_len = 0;
-	memset(&p->msg.target, 0, sizeof(p->msg.target));
-	if (p->st == P_DONE)
-		p->st = P_IDLE;
+	p->msg.method_name = p->msg.target = p->msg.reason = (struct h1_str){"", 0};
 }
 
 static const struct {
@@ -1082,7 +1191,7 @@ static const struct {
 } err_info[H1_E_MAX] = {
 	[H1_E_NONE] = {"no error", 0},
 	[H1_E_SYNTAX] = {"malformed message", 400},
-	[H1_E_METHOD] = {"invalid or unknown method", 400},
+	[H1_E_METHOD] = {"malformed method", 400},
 	[H1_E_TARGET] = {"invalid request-target", 400},
 	[H1_E_VERSION] = {"malformed HTTP version", 400},
 	[H1_E_VERSION_UNSUP] = {"unsupported HTTP version", 505},
@@ -1105,6 +1214,9 @@ static const struct {
 	[H1_E_BODY_TOO_BIG] = {"body too large", 413},
 	[H1_E_TRUNCATED] = {"connection closed inside a message", 400},
 	[H1_E_NOMEM] = {"out of memory", 500},
+	[H1_E_METHOD_UNKNOWN] = {"method not implemented", 501},
+	[H1_E_LINE_TOO_LONG] = {"request line too long", 414},
+	[H1_E_TRAILER] = {"framing or routing field in trailers", 400},
 };
 
 const char *h1_err_str(enum h1_err err)
@@ -1200,33 +1312,77 @@ static size_t ll_feed(struct h1_parser *p, const char *data, size_t n)
 	}
 }
 
+/* llhttp knows a fixed list of methods. A well-formed token it does not know gets 501
+ * (RFC 9110 §9.1), anything else 400. The whole token is needed to tell them apart, so when
+ * it is not complete yet the parser keeps scanning (P_METHOD) and reports the error when it
+ * is; <scan_failed> means the scanner stopped on a bad byte. Returns the bytes consumed. */
+static size_t method_error(struct h1_parser *p, bool scan_failed, size_t scanned)
+{
+	if (p->sc.meth_done || p->sc.meth_bad || scan_failed) {
+		set_error(
+			p, p->sc.meth_done && !p->sc.meth_bad ? H1_E_METHOD_UNKNOWN : H1_E_METHOD);
+		return 0;
+	}
+	p->st = P_METHOD;
+	p->err = H1_E_NONE;
+	return scanned;
+}
+
 /* Feed a field section (head or trailers): scanner first, then llhttp up to the section end
  * or the first bad byte. */
 static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 {
-	uint32_t before = p->sc.bytes;
 	bool head = p->st == P_HEAD;
 	enum h1_err serr;
 	size_t n, used;
 
+	/* on an error, the bytes before the bad one still go to llhttp so its earlier errors
+	 * win, as they would have with the input split there */
 	n = scan_run(&p->sc, data, len, &serr);
-	if (p->sc.bytes > p->lim.max_head) {
-		/* bytes before the limit still go to llhttp so its earlier errors win */
-		n = p->lim.max_head - before;
-		serr = H1_E_HEAD_TOO_BIG;
-	}
-	if (p->sc.fields > p->lim.max_headers && serr == H1_E_NONE)
-		serr = H1_E_TOO_MANY_HEADERS;
 	if (head && p->sc.st >= SC_START)
 		p->started = true;
 	used = ll_feed(p, data, n);
+	if (p->st == P_ERROR && p->err == H1_E_METHOD)
+		return method_error(p, serr != H1_E_NONE, n);
 	if (p->st == P_ERROR)
 		return 0;
 	if (serr != H1_E_NONE) {
 		set_error(p, serr);
 		return 0;
 	}
+	if (p->sc.st == SC_DONE && p->st == (head ? P_HEAD : P_TRAILERS) && !p->pend) {
+		/* llhttp took the whole section without completing it: the HTTP/2 preface
+		 * ("PRI * HTTP/2.0"), which it waits to see the rest of */
+		set_error(p, p->ll.http_major == 2 ? H1_E_VERSION_UNSUP : H1_E_METHOD_UNKNOWN);
+		return 0;
+	}
 	return used;
+}
+
+/* Scanner-only state after llhttp refused the method, until the method token ends. */
+static size_t feed_method(struct h1_parser *p, const char *data, size_t len)
+{
+	enum h1_err serr;
+	size_t n = scan_run(&p->sc, data, len, &serr);
+
+	return method_error(p, serr != H1_E_NONE, n);
+}
+
+/* Feed body bytes. A close-delimited body has no size up front: it is cut at the limit
+ * exactly, so the bytes passed on before the 413/502 do not depend on how input arrived. */
+static size_t feed_body(struct h1_parser *p, const char *data, size_t len)
+{
+	if (p->msg.framing == H1_BODY_CLOSE && p->lim.max_body) {
+		uint64_t room = p->lim.max_body - p->body_seen;
+
+		if (!room) {
+			set_error(p, H1_E_BODY_TOO_BIG);
+			return 0;
+		}
+		if (len > room)
+			len = (size_t)room;
+	}
+	return ll_feed(p, data, len);
 }
 
 static void take_event(struct h1_parser *p, struct h1_event *ev)
@@ -1286,8 +1442,10 @@ size_t h1_parse(struct h1_parser *p, const char *data, size_t len, struct h1_eve
 
 		if (p->st == P_HEAD || p->st == P_TRAILERS)
 			n = feed_section(p, data + used, len - used);
+		else if (p->st == P_METHOD)
+			n = feed_method(p, data + used, len - used);
 		else if (p->st == P_BODY)
-			n = ll_feed(p, data + used, len - used);
+			n = feed_body(p, data + used, len - used);
 		else
 			break;
 		used += n;
@@ -1322,6 +1480,10 @@ void h1_parse_eof(struct h1_parser *p, struct h1_event *ev)
 		if (!p->started)
 			return;
 		break;
+	case P_METHOD:
+		set_error(p, H1_E_METHOD);
+		error_event(p, ev);
+		return;
 	case P_BODY:
 		if (p->msg.framing == H1_BODY_CLOSE) {
 			llhttp_errno_t e;

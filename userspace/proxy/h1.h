@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "userspace/proxy/h1-t.h"
 
@@ -41,21 +40,26 @@
  * Backpressure: a body is returned in slices of at most the bytes passed in, so a caller
  * that can take only k more body bytes passes len <= k (at least 1); bytes not passed in
  * stay in the caller's buffer. h1_parser_in_body() says when the parser is in a body.
- * Byte-at-a-time feeding works: heads are copied into the parser as they arrive.
+ * Byte-at-a-time feeding works: heads are copied into the parser as they arrive, and any
+ * split of the input gives the same events and the same error.
  *
  * Strictness (all errors close the connection; the request parser's status is the one to
  * send, the response parser always gives 502):
- *   400 malformed start line, method token, target, field name/value (NUL, CTL, DEL), space
+ *   400 malformed start line or method token, a protocol other than HTTP/ (llhttp takes
+ *       RTSP/ and ICE/ lines), target, field name/value (NUL, CTL, DEL), space
  *       before colon, obs-fold, bare CR, bare LF anywhere in the head or chunk framing, any
  *       duplicate Content-Length (identical duplicates are rejected too, not folded), invalid
  *       Content-Length, Content-Length with Transfer-Encoding, Transfer-Encoding whose final
  *       coding is not "chunked" (or chunked twice, or TE in HTTP/1.0), invalid chunk size
  *       (0x / + / - prefixes, non-hex, overflow), missing or duplicate Host in HTTP/1.1,
- *       EOF inside a request;
- *   413 body over max_body (Content-Length checked at the head, chunked at each chunk size);
+ *       Content-Length, Transfer-Encoding or Host in the trailers, EOF inside a request;
+ *   413 body over max_body (Content-Length checked at the head, chunked at each chunk size,
+ *       a close-delimited response body cut exactly at the limit);
+ *   414 request line alone over max_head;
  *   431 head over max_head or more than max_headers fields (also for trailers);
- *   501 codings before chunked (e.g. "gzip, chunked"), which the proxy does not implement;
- *   505 a well-formed version other than HTTP/1.0 and HTTP/1.1.
+ *   501 a method token llhttp does not know ("FOO", "get"), and codings before chunked
+ *       (e.g. "gzip, chunked"), which the proxy does not implement;
+ *   505 a well-formed version other than HTTP/1.0 and HTTP/1.1, the HTTP/2 preface.
  * Responses: body framing follows RFC 9112 §6.3 with the request method from
  * h1_parser_set_method(): HEAD, 1xx, 204 and 304 have no body; 2xx to CONNECT and 101 are
  * H1_BODY_TUNNEL; no CL/TE means H1_BODY_CLOSE. A 1xx other than 101 is a complete message
@@ -124,7 +128,9 @@ const char *h1_method_str(enum h1_method m);
  * ------------
  * They live here because parsing fills them and serializing reads them; the proxy layer uses
  * them for its header add/set/remove rules and for Via / X-Forwarded-* fields. Names compare
- * case-insensitively (ASCII). Adding copies name and value into the list's arena.
+ * case-insensitively (ASCII). Adding copies name and value into the list's arena, which
+ * may move it: pointers taken from the list (h1_hdrs_get() results, v[i].name/value) are
+ * invalid after an add or set, and indexes after a remove.
  */
 
 /* Set up an empty list allowed to hold up to <max_fields> fields and <max_bytes> bytes of

@@ -8,7 +8,8 @@ UNIT_LIB_OBJS += $(H1_OBJS) $(LLHTTP_LIB)
 
 # `make fuzz`: build tests/fuzz/fuzz_h1.c with clang's libFuzzer, ASan and UBSan (codec and
 # llhttp instrumented alike) and run it for FUZZ_SECONDS on the seeds in tests/fuzz/h1-corpus.
-# New inputs go to $(O)/fuzz/h1-corpus, crashes to $(O)/fuzz/.
+# New inputs go to $(O)/fuzz/h1-corpus, crashes to $(O)/fuzz/. FUZZ_JOBS > 1 runs that many
+# fuzzing processes (each logging to $(O)/fuzz/fuzz-N.log).
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 FUZZ_H1 := $(O)/fuzz/fuzz_h1
@@ -28,5 +29,6 @@ fuzz-build: $(FUZZ_H1)
 fuzz: $(FUZZ_H1)
 	$(Q)mkdir -p $(O)/fuzz/h1-corpus
 	$(Q)cd $(O)/fuzz && ./fuzz_h1 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) -print_final_stats=1 \
+		$(if $(filter-out 1,$(FUZZ_JOBS)),-jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS)) \
+		-print_final_stats=1 \
 		h1-corpus $(CURDIR)/tests/fuzz/h1-corpus

@@ -17,7 +17,8 @@
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/gen.h"
 #include "userspace/proxy/log.h"
-#include "userspace/proxy/notify.h"
+#include "userspace/proxy/ops.h"
+#include "userspace/proxy/sdnotify.h"
 #include "userspace/proxy/upgrade.h"
 #include "userspace/proxy/worker.h"
 
@@ -219,6 +220,34 @@ struct pingd {
 	bool handed_over; /* a successor took the sockets */
 };
 
+/* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
+ * the running generation <prev> (NULL at start). Returns 0 or a negative errno (logged). */
+static int gen_ops(struct event_base *base, struct gen *g, struct gen *prev)
+{
+	const struct cfg *c = g->cfg;
+	struct health_params *hp = calloc(c->n_upstreams + 1, sizeof(*hp));
+	const struct health_params **hpp = calloc(c->n_upstreams + 1, sizeof(*hpp));
+	struct ops_params op = {.admin_address = c->admin.address, .health = hpp};
+	int err = 0;
+
+	if (!hp || !hpp) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t u = 0; u < c->n_upstreams; u++)
+		if (cfg_health_params(&c->upstreams[u].health, &hp[u]))
+			hpp[u] = &hp[u];
+	g->ops = ops_new(base, g->rt, g->nw, &op, prev ? prev->ops : NULL);
+	if (!g->ops)
+		err = -errno;
+	else
+		g->rt->stats = ops_stats(g->ops);
+out:
+	free(hp);
+	free(hpp);
+	return err;
+}
+
 /* Move the serving generation to the draining list. */
 static void retire(struct pingd *p)
 {
@@ -273,7 +302,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	log_notice("signal %d: shutting down (draining up to %u ms)", (int)sig,
 		p->cur ? p->cur->cfg->timeouts.shutdown_ms : 0);
 	p->stopping = true;
-	(void)notify_state("STOPPING=1");
+	if (p->cur)
+		ops_draining(p->cur->ops);
 	retire(p);
 	on_reap(-1, 0, p);
 }
@@ -310,7 +340,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	if (p->stopping || !p->cur)
 		return;
 	log_notice("SIGHUP: reloading %s", p->o->config ? p->o->config : "the command line");
-	(void)notify_state("RELOADING=1");
+	ops_reloading(p->cur->ops);
 	g = NULL;
 	c = load_config(p->o, true);
 	if (!c) {
@@ -330,6 +360,11 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		cfg_free(c);
 		goto out;
 	}
+	if (gen_ops(p->base, g, p->cur) < 0) {
+		log_err("reload: operations could not be set up; the running configuration stays");
+		gen_free(g);
+		goto out;
+	}
 	if (gen_start(g) < 0) {
 		log_err("reload: cannot start workers; the running configuration stays");
 		gen_free(g);
@@ -340,7 +375,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	log_notice("reloaded: %u worker%s, %zu listener%s", g->nw, g->nw == 1 ? "" : "s",
 		c->n_listeners, c->n_listeners == 1 ? "" : "s");
 out:
-	(void)notify_state("READY=1");
+	ops_ready(p->cur->ops);
 }
 
 /* A successor (pingd --upgrade) connected: hand it the listening sockets, and drain and exit
@@ -478,15 +513,21 @@ int main(int argc, char **argv)
 		log_err("cannot install signal handlers");
 		goto out;
 	}
-	err = gen_start(p.cur);
+	err = gen_ops(p.base, p.cur, NULL);
+	if (!err)
+		err = gen_start(p.cur);
 	if (err)
 		goto out;
 	/* Under systemd (Type=notify, NotifyAccess=all) a successor becomes the main process,
 	 * before its predecessor is told to go. */
-	if (up_conn >= 0)
-		(void)notify_state("MAINPID=%d\nREADY=1", (int)getpid());
-	else
-		(void)notify_state("READY=1");
+	if (up_conn >= 0) {
+		err = sdnotify_mainpid(getpid());
+		if (err < 0)
+			log_warn("sd_notify MAINPID: %s", strerror(-err));
+		err = 0;
+	} else {
+		ops_ready(p.cur->ops);
+	}
 	if (up_conn >= 0) {
 		/* Serving: the predecessor may stop accepting and drain. */
 		err = upgrade_ready(up_conn);

@@ -28,7 +28,9 @@
 #include "userspace/proxy/listener.h"
 #include "userspace/proxy/log.h"
 #include "userspace/proxy/route.h"
+#include "userspace/proxy/health.h"
 #include "userspace/proxy/server.h"
+#include "userspace/proxy/stats.h"
 #include "userspace/proxy/worker.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
@@ -227,6 +229,7 @@ static void sess_destroy(struct session *s)
 
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_conns--;
+	stats_conn_close(w->rt->stats, w->id);
 	if (w->paused && w->n_conns < s->cfg->limits.max_connections) {
 		for (size_t i = 0; i < w->n_listeners; i++)
 			listener_pause(w->listeners[i], false);
@@ -339,6 +342,8 @@ static void phase_logging(struct session *s)
 	char method[32], target[1024], ref[512], ua[512];
 	struct log_access_rec rec = {0};
 
+	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
+		x->start_us ? now_us() - x->start_us : 0);
 	if (!log_access_enabled())
 		return;
 	rec.client = s->cli->peer_text;
@@ -563,6 +568,41 @@ static uint64_t request_hash(struct session *s)
 	return backend_hash(be, val ? val : "", len);
 }
 
+/* backend_select() skipping the servers this worker holds in a passive-health cool-down. When
+ * every usable server is cooling down, the plain choice is taken: trying one beats a 502. */
+static int select_server(struct session *s, struct backend_wstate *ws, uint64_t tried)
+{
+	struct stream *x = &s->x;
+	uint64_t now = worker_now_ms(s->w), skip = tried;
+
+	for (size_t k = 0; k <= x->be->n; k++) {
+		int srv = backend_select(x->be, ws, x->hash, skip);
+
+		if (srv < 0 || !ws->passive || health_passive_available(&ws->passive[srv], now))
+			return srv;
+		backend_done(ws, srv);
+		skip |= 1ull << (srv % 64);
+	}
+	return backend_select(x->be, ws, x->hash, tried);
+}
+
+/* Passive health: record the outcome <ok> of the current attempt on its server. */
+static void passive_report(struct session *s, bool ok)
+{
+	struct stream *x = &s->x;
+	struct backend_wstate *ws = &s->w->bws[x->be_idx];
+
+	if (!ws->passive || x->srv < 0)
+		return;
+	if (health_passive_report(&ws->passive[x->srv], ok, worker_now_ms(s->w)) !=
+		HEALTH_PASSIVE_DOWN)
+		return;
+	stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
+	log_ratelimited(LOG_LVL_NOTICE, "worker %u: upstream %s: %u failed requests, out for %u ms",
+		s->w->id, x->be->servers[x->srv].cfg->address.text, x->be->cfg->passive.max_fails,
+		x->be->cfg->passive.cooldown_ms);
+}
+
 /* upstream_peer: pick a server of the route's pool. Returns 0, or -1 after answering. */
 static int phase_upstream_peer(struct session *s)
 {
@@ -574,7 +614,7 @@ static int phase_upstream_peer(struct session *s)
 	ws = &s->w->bws[x->be_idx];
 	x->hash = request_hash(s);
 	backend_note_request(ws, worker_now_ms(s->w));
-	x->srv = backend_select(x->be, ws, x->hash, 0);
+	x->srv = select_server(s, ws, 0);
 	if (x->srv < 0) {
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': no usable server", x->be->cfg->name);
 		send_error(s, 502);
@@ -821,6 +861,7 @@ static void connect_upstream(struct session *s)
 	x->up_eof = false;
 	x->resp_started = false;
 	c = server_pool_get(pool);
+	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
 	if (c) {
 		x->up_reused = true;
 		upstream_attach(s, c);
@@ -865,9 +906,10 @@ static bool retry(struct session *s, bool stale)
 	if (x->attempts > x->be->cfg->retries ||
 		!backend_retry_take(x->be, ws, worker_now_ms(s->w)))
 		return false;
-	x->srv = backend_select(x->be, ws, x->hash, x->tried);
+	x->srv = select_server(s, ws, x->tried);
 	if (x->srv < 0)
 		return false;
+	stats_upstream_retry(s->w->rt->stats, s->w->id, x->be_idx);
 	log_ratelimited(LOG_LVL_INFO, "retrying on %s", x->be->servers[x->srv].cfg->address.text);
 	s->st = SS_CONNECT;
 	connect_upstream(s);
@@ -879,6 +921,10 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 {
 	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x.upstream,
 		timed_out ? "timed out" : strerror(err));
+	passive_report(s, false);
+	if (s->x.srv >= 0)
+		stats_upstream_connect_error(s->w->rt->stats, s->w->id, s->x.be_idx,
+			(size_t)s->x.srv);
 	if (retry(s, false))
 		return;
 	send_error(s, timed_out ? 504 : 502);
@@ -891,6 +937,9 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 {
 	struct stream *x = &s->x;
 
+	/* A stale pooled connection is not the server's fault. */
+	if (!(x->up_reused && !x->resp_started && x->idempotent && !x->req_body && x->req_done))
+		passive_report(s, false);
 	if (!x->resp_started && x->idempotent && !x->req_body && x->req_done) {
 		if (x->up_reused) {
 			if (retry(s, true))
@@ -1102,6 +1151,8 @@ static int response_head(struct session *s, struct h1_msg *m)
 	else if (x->cli_minor == 0)
 		flags |= H1_W_KEEP_ALIVE;
 	x->status = m->status;
+	/* 502-504 from the upstream mean it (or what is behind it) is failing. */
+	passive_report(s, m->status < 502 || m->status > 504);
 	s->w->scratch.len = 0;
 	if (h1_buf_write_head(&s->w->scratch, m, flags) < 0)
 		return -1;
@@ -1445,6 +1496,7 @@ void stream_accept(
 		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->n_conns++;
+	stats_conn_open(w->rt->stats, w->id);
 	/* At the limit, stop accepting: further clients wait in the kernel's backlog until a
 	 * connection ends (sess_destroy() resumes), rather than being accepted and dropped. */
 	if (w->n_conns >= c->limits.max_connections && !w->paused) {
@@ -1465,6 +1517,7 @@ void stream_accept(
 		else {
 			TAILQ_REMOVE(&w->sessions, s, link);
 			w->n_conns--;
+			stats_conn_close(w->rt->stats, w->id);
 			h1_parser_free(s->rqp);
 			if (s->timer)
 				event_free(s->timer);

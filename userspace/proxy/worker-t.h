@@ -21,6 +21,7 @@ struct listener;
 struct route_table;
 struct server_pool;
 struct session;
+struct stats;
 struct h1_parser;
 
 /* What every worker reads and none writes: built from one config. */
@@ -29,6 +30,7 @@ struct pingd_rt {
 	struct route_table *routes;
 	struct backend **backends; /* one per cfg->upstreams */
 	size_t n_backends;
+	struct stats *stats; /* metrics; set by main before the workers start */
 };
 
 struct worker {
