@@ -80,10 +80,14 @@ test_upgrade_config() {
 	local lport=$PORT
 	spawn "${L7TOOL[@]}" origin "$lport" late "$TMPD/late.log"
 	wait_port 127.0.0.1 "$lport" || fail "late origin did not start"
+	ops_port || return 1
+	local ap=$PORT
 	write_cfg "$cfg" "$lp" "$OA" "" "$lport"
+	echo "admin: {address: 127.0.0.1:$ap}" >>"$cfg"
 	spawn "$PINGD" -c "$cfg"
 	local old=$SPAWNED_PID
 	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	wait_port 127.0.0.1 "$ap" || fail "admin listener did not start"
 	curl -s --max-time 10 -o "$late" -w '%{http_code}' "http://127.0.0.1:$lp/late" \
 		>"$late.code" &
 	local curl_pid=$!
@@ -92,6 +96,7 @@ test_upgrade_config() {
 	run_wrk_bg 4 "http://127.0.0.1:$lp/index.html" -H "Connection: close" -c256 -t2
 	sleep 0.5
 	write_cfg "$cfg" "$lp" "$OB" "" "$lport"
+	echo "admin: {address: 127.0.0.1:$ap}" >>"$cfg"
 	spawn "$PINGD" -c "$cfg" --upgrade
 	local new=$SPAWNED_PID
 	wait "$curl_pid"
@@ -101,6 +106,9 @@ test_upgrade_config() {
 	wait "$WRK_PID"
 	check_wrk "$WRK_OUT" connection-close || return 1
 	kill -0 "$new" || fail "the new pingd died"
+	# The admin listener moved along (the new process bound it next to the draining one).
+	[ "$(get "$ap" /healthz)" = ok ] || fail "no admin /healthz after the upgrade"
+	get "$ap" /metrics | grep -q '^pingd_' || fail "no metrics after the upgrade"
 }
 
 # SIGUSR2 under load: pingd starts its own executable with --upgrade, which takes over; the
