@@ -4,6 +4,7 @@
 # requests and no dropped exchange; an invalid configuration is rejected and the running one
 # keeps serving. Loopback ports 32000-32999.
 ALL_TESTS="test_reload_under_load test_reload_invalid test_reload_oneline"
+ALL_TESTS+=" test_reload_keeps_ops"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
@@ -126,6 +127,44 @@ test_reload_oneline() {
 	wait "$WRK_PID"
 	check_wrk "$WRK_OUT" keep-alive || return 1
 	[ "$(get "$lp" /who)" = A ] || fail "not serving after reloads"
+}
+
+# Health states, metrics and the admin listener carry over a reload: a server found down
+# stays down in the new configuration (no probe round of traffic to it), counters continue.
+test_reload_keeps_ops() {
+	need_l7_tools wrk || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT ap dead cfg=$TMPD/pingd.yaml i up m1 m2
+	ops_port || return 1
+	ap=$PORT
+	ops_port || return 1
+	dead=$PORT
+	write_cfg "$cfg" "$lp" "$OA"
+	sed -i "s|servers: \[{address: 127.0.0.1:$OA}\]|servers: [{address: 127.0.0.1:$OA}, {address: 127.0.0.1:$dead}]\n    health: {check: tcp, interval: 5s, timeout: 1s, fall: 1, rise: 1}|" "$cfg"
+	echo "admin: {address: 127.0.0.1:$ap}" >>"$cfg"
+	spawn "$PINGD" -c "$cfg"
+	local pid=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	wait_port 127.0.0.1 "$ap" || fail "admin did not start"
+	up="pingd_upstream_peer_up{upstream=\"pool\",server=\"127.0.0.1:$dead\"}"
+	for ((i = 0; i < 60; i++)); do
+		get "$ap" /metrics | grep -qxF "$up 0" && break
+		sleep 0.1
+	done
+	get "$ap" /metrics | grep -qxF "$up 0" || fail "the dead server is not down"
+	for ((i = 0; i < 20; i++)); do get "$lp" /who >/dev/null; done
+	m1=$(get "$ap" /metrics | awk '/^pingd_requests_total/ {s += $2} END {print s + 0}')
+	kill -HUP "$pid"
+	sleep 0.3
+	# The next probe is 5 s away: only a carried-over state can say down now.
+	get "$ap" /metrics | grep -qxF "$up 0" || fail "health state lost in the reload"
+	for ((i = 0; i < 20; i++)); do get "$lp" /who >/dev/null; done
+	m2=$(get "$ap" /metrics | awk '/^pingd_requests_total/ {s += $2} END {print s + 0}')
+	log "requests_total: $m1 before the reload, $m2 after 20 more"
+	[ "$m2" -ge $((m1 + 20)) ] || fail "counters did not continue over the reload"
+	[ "$(get "$ap" /healthz)" = ok ] || fail "healthz after the reload"
 }
 
 run_tests "$@"
