@@ -86,13 +86,14 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-# llhttp: Debian ships the generated C sources; build them into a static library.
+# llhttp: Debian ships the generated C sources; build them into a static library, in strict
+# mode (loose mode accepts malformed chunk framing); rebuilt when the flags here change.
 LLHTTP_OBJS := $(addprefix $(O)/llhttp/,llhttp.o api.o http.o)
 LLHTTP_LIB := $(O)/llhttp/libllhttp.a
-$(O)/llhttp/%.o: $(LLHTTP_SRC)/%.c | $(DEPS_STAMP)
+$(O)/llhttp/%.o: $(LLHTTP_SRC)/%.c Makefile | $(DEPS_STAMP)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -fPIC $(SAN) -I$(LLHTTP_INC) -c $< -o $@
+	$(Q)$(CC) -O2 -g -fPIC $(SAN) -DLLHTTP_STRICT_MODE=1 -I$(LLHTTP_INC) -c $< -o $@
 $(LLHTTP_LIB): $(LLHTTP_OBJS)
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
@@ -136,9 +137,9 @@ bench: all $(BENCH_BINS)
 
 .PHONY: demo demo-down
 demo: all
-	$(Q)O=$(O) KEEP=$(KEEP) bash scripts/demo.sh
+	$(Q)O=$(O) KEEP=$(KEEP) PIN_DIR=$(PIN_DIR) bash scripts/demo.sh
 demo-down:
-	$(Q)O=$(O) bash scripts/demo.sh down
+	$(Q)O=$(O) PIN_DIR=$(PIN_DIR) bash scripts/demo.sh down
 
 .PHONY: install
 install: all
@@ -166,6 +167,7 @@ help:
 	@echo '  check-l7          L7 proxy scenarios on loopback'
 	@echo '  check-asan        unit tests under ASan and UBSan'
 	@echo '  bench             benchmarks, printed as ratios against peers'
+	@echo '  fuzz              libFuzzer on the HTTP/1 codec for FUZZ_SECONDS (default 60)'
 	@echo '  vmlinux           regenerate vmlinux.h from the running kernel'
 	@echo '  install           install binaries under $$(DESTDIR)$$(PREFIX)'
 	@echo '  clean             remove $$(O)'

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,12 +111,37 @@ int do_detach(int argc, char **argv)
 	if (!c)
 		return err;
 	err = ctrl_detach(c, argv[0]);
-	if (err == -ENOENT)
+	/* A pin whose interface is gone is still removed above; without either, say which. */
+	if (err == -ENOENT && !if_nametoindex(argv[0]))
+		p_err("unknown interface '%s', and no pingx program attached to it", argv[0]);
+	else if (err == -ENOENT)
 		p_err("%s: no pingx program attached", argv[0]);
 	else if (err)
 		lb_fail(err, argv[0]);
 	ctrl_close(c);
 	return err;
+}
+
+/* The XDP mode of the link <info> pinned for <ifname>: "native" or "generic", or "unknown"
+ * when the interface lies in another network namespace than ours. */
+static const char *link_mode(const struct bpf_link_info *info, const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[IF_NAMESIZE];
+
+	if (!info->prog_id || !if_indextoname(info->xdp.ifindex, name) || strcmp(name, ifname) ||
+		bpf_xdp_query((int)info->xdp.ifindex, 0, &q))
+		return "unknown";
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_DRV:
+		return "native";
+	case XDP_ATTACHED_SKB:
+		return "generic";
+	case XDP_ATTACHED_MULTI:
+		return q.drv_prog_id == info->prog_id ? "native" : "generic";
+	default:
+		return "unknown";
+	}
 }
 
 int do_status(int argc, char **argv)
@@ -157,14 +183,14 @@ int do_status(int argc, char **argv)
 		printf("pin directory  %s\nABI version    %u\nservices       %zu\nbackends       "
 		       "%zu\nflows          %zu\n",
 			bpffs_dir, ctrl_abi_version(c), ns, nb, nf);
-		printf("%-16s %-8s %s\n", "INTERFACE", "PROGRAM", "KIND");
+		printf("%-16s %-8s %-8s %s\n", "INTERFACE", "PROGRAM", "MODE", "KIND");
 	}
 	d = opendir(bpffs_dir);
 	while (d && (de = readdir(d))) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		char path[PATH_MAX];
-		const char *kind = NULL, *ifname;
+		const char *kind = NULL, *ifname, *mode;
 		int fd;
 
 		if (!strncmp(de->d_name, "link_xdp_", 9))
@@ -180,14 +206,16 @@ int do_status(int argc, char **argv)
 			info.prog_id = 0;
 		if (fd >= 0)
 			close(fd);
+		mode = link_mode(&info, ifname);
 		if (json_wtr) {
 			jsonw_start_object(json_wtr);
 			jsonw_string_field(json_wtr, "interface", ifname);
 			jsonw_string_field(json_wtr, "kind", kind);
 			jsonw_uint_field(json_wtr, "prog_id", info.prog_id);
+			jsonw_string_field(json_wtr, "mode", mode);
 			jsonw_end_object(json_wtr);
 		} else {
-			printf("%-16s %-8u %s\n", ifname, info.prog_id, kind);
+			printf("%-16s %-8u %-8s %s\n", ifname, info.prog_id, mode, kind);
 		}
 	}
 	if (d)

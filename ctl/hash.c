@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "ctl/hash_args.h"
+#include "ctl/lb.h"
 #include "ketama/ketama.h"
 #include "maglev/maglev.h"
 
@@ -25,6 +28,8 @@ static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s hash --algo maglev|ketama [--ketama-compat nginx|libketama]\n"
 	       "                  [--table-size M] --backends ADDR:PORT[=WEIGHT],... KEY...\n"
+	       "       %s hash --service VIP:PORT[/PROTO] [--dport PORT] [--new]\n"
+	       "                  --flow CLIENT:PORT[/PROTO] [--flow ...]\n"
 	       "       %s hash help\n"
 	       "\n"
 	       "Print the backend each KEY selects. KEY '-' reads keys from standard input, one\n"
@@ -42,8 +47,14 @@ static int do_help(int argc, char **argv)
 	       "  WEIGHT            1 to 4294967295, default 1\n"
 	       "\n"
 	       "Columns: BACKEND, then HASH (ketama: the key's 32-bit hash) or SLOT (maglev),\n"
-	       "then KEY. With -j: an array of {key, backend, index, hash|slot}.\n",
-		bin_name, bin_name, MAGLEV_MIN_SIZE, MAGLEV_MAX_SIZE, MAGLEV_DEFAULT_SIZE);
+	       "then KEY. With -j: an array of {key, backend, index, hash|slot}.\n"
+	       "\n"
+	       "With --service, the running data plane answers instead: the backend it gives\n"
+	       "each client flow to the service, from the flow table when the flow is tracked\n"
+	       "(unless --new: as for a SYN), else from the service's published table, hashed\n"
+	       "as the XDP program hashes. --dport is the destination port for an all-ports\n"
+	       "service (port 0). With -j: an array of {flow, backend, backend_id, from}.\n",
+		bin_name, bin_name, bin_name, MAGLEV_MIN_SIZE, MAGLEV_MAX_SIZE, MAGLEV_DEFAULT_SIZE);
 	return 0;
 }
 
@@ -169,6 +180,132 @@ static int answer_stdin(struct selector *sel)
 	return err;
 }
 
+/* pingctl hash --service VIP:PORT --flow CLIENT:PORT...: the running data plane's choice. */
+static int hash_service(int argc, char **argv)
+{
+	struct ctrl_backend *bes = NULL;
+	const char *svc_text = NULL, *val;
+	char why[128], be[CTRL_ADDRSTRLEN];
+	struct lb_flow_key *flows = NULL;
+	struct lb_svc_key key;
+	__u32 dport = 0, id;
+	bool use_ct = true, from_ct;
+	size_t nflows = 0, nb = 0, i, j;
+	struct ctrl *c = NULL;
+	int a, err = 0;
+
+	flows = calloc((size_t)argc, sizeof(*flows));
+	if (!flows)
+		return lb_fail(-ENOMEM, "hash");
+	for (a = 0; a < argc && !err; a++) {
+		if (!strcmp(argv[a], "--new")) {
+			use_ct = false;
+			continue;
+		}
+		if (strcmp(argv[a], "--service") && strcmp(argv[a], "--flow") &&
+			strcmp(argv[a], "--dport")) {
+			err = usage_err("hash help", "hash: unknown argument '%s' with --service",
+				argv[a]);
+			break;
+		}
+		val = lb_optarg(argc, argv, &a, "hash help");
+		if (!val) {
+			err = -CTL_EUSAGE;
+		} else if (!strcmp(argv[a - 1], "--service")) {
+			svc_text = val;
+			err = lb_parse_service(val, &key);
+		} else if (!strcmp(argv[a - 1], "--dport")) {
+			err = lb_parse_u32(val, "port", 1, 65535, &dport);
+		} else {
+			struct lb_flow_key *f = &flows[nflows++];
+			__u16 port;
+
+			if (ctrl_parse_endpoint(val, true, &f->family, &f->src, &port, &f->proto, why,
+				    sizeof(why))) {
+				err = usage_err("hash help", "hash: invalid flow %s", why);
+			} else if (!port) {
+				err = usage_err("hash help", "hash: flow '%s': port must be 1..65535",
+					val);
+			}
+			f->sport = htons(port);
+			/* A flow without /PROTO takes the service's. */
+			if (!strchr(val, '/'))
+				f->proto = 0;
+		}
+	}
+	if (!err && !svc_text)
+		err = usage_err("hash help", "hash: --flow needs --service VIP:PORT");
+	if (!err && !nflows)
+		err = usage_err("hash help", "hash: --service needs at least one --flow");
+	if (!err && !key.port && !dport)
+		err = usage_err("hash help", "hash: %s is an all-ports service: give --dport",
+			svc_text);
+	for (i = 0; !err && i < nflows; i++) {
+		struct lb_flow_key *f = &flows[i];
+
+		if (f->family != key.family)
+			err = usage_err("hash help", "hash: flow %zu and service %s differ in family",
+				i + 1, svc_text);
+		else if (f->proto && f->proto != key.proto)
+			err = usage_err("hash help", "hash: flow %zu and service %s differ in protocol",
+				i + 1, svc_text);
+		f->proto = key.proto;
+		f->dst = key.addr;
+		f->dport = key.port ? key.port : htons((__u16)dport);
+	}
+	if (err)
+		goto out;
+	c = lb_open(false, &err);
+	if (!c)
+		goto out;
+	err = ctrl_be_list(c, &key, &bes, &nb);
+	if (err == -ENOENT) {
+		p_err("service %s does not exist", svc_text);
+		goto out;
+	} else if (err) {
+		lb_fail(err, "hash");
+		goto out;
+	}
+	if (json_wtr)
+		jsonw_start_array(json_wtr);
+	else
+		printf("%-28s %-28s %5s %s\n", "BACKEND", "FLOW", "ID", "FROM");
+	for (i = 0; i < nflows; i++) {
+		char fl[CTRL_ADDRSTRLEN];
+
+		err = ctrl_flow_backend(c, &key, &flows[i], use_ct, &id, &from_ct);
+		if (err == -ENOENT) {
+			p_err("service %s has no table: no usable backend", svc_text);
+			break;
+		} else if (err) {
+			lb_fail(err, "hash");
+			break;
+		}
+		snprintf(be, sizeof(be), "#%u", id);
+		for (j = 0; j < nb; j++)
+			if (bes[j].id == id)
+				ctrl_format_addr(bes[j].be.family, &bes[j].be.addr, 0, be, sizeof(be));
+		ctrl_format_addr(flows[i].family, &flows[i].src, ntohs(flows[i].sport), fl, sizeof(fl));
+		if (json_wtr) {
+			jsonw_start_object(json_wtr);
+			jsonw_string_field(json_wtr, "flow", fl);
+			jsonw_string_field(json_wtr, "backend", be);
+			jsonw_uint_field(json_wtr, "backend_id", id);
+			jsonw_string_field(json_wtr, "from", from_ct ? "conntrack" : "table");
+			jsonw_end_object(json_wtr);
+		} else {
+			printf("%-28s %-28s %5u %s\n", be, fl, id, from_ct ? "conntrack" : "table");
+		}
+	}
+	if (json_wtr)
+		jsonw_end_array(json_wtr);
+out:
+	ctrl_close(c);
+	free(bes);
+	free(flows);
+	return err;
+}
+
 int do_hash(int argc, char **argv)
 {
 	struct selector sel = {0};
@@ -178,6 +315,9 @@ int do_hash(int argc, char **argv)
 
 	if (argc < 1 || is_help(argv[0]))
 		return do_help(argc, argv);
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--service") || !strcmp(argv[i], "--flow"))
+			return hash_service(argc, argv);
 	err = hash_parse_args(argc, argv, &args, err_msg, sizeof(err_msg));
 	if (err == -EINVAL) {
 		err = usage_err("hash help", "hash: %s", err_msg);

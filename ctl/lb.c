@@ -3,10 +3,13 @@
 #include "ctl/lb.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 
 #include <arpa/inet.h>
 
@@ -53,11 +56,46 @@ __attribute__((format(printf, 2, 0))) static int libbpf_print(
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Whether <path>, or its nearest existing ancestor, lies on a BPF filesystem. Unknown (a
+ * permission problem, say) counts as yes: the open that follows reports the real cause. */
+static bool on_bpffs(const char *path)
+{
+	char buf[PATH_MAX], *slash;
+	struct statfs st;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (;;) {
+		if (!statfs(buf, &st))
+			return st.f_type == BPF_FS_MAGIC;
+		if (errno != ENOENT)
+			return true;
+		slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			return false;
+		*slash = '\0';
+	}
+}
+
 struct ctrl *lb_open(bool create, int *err)
 {
+	size_t mnt_len = strlen(PINGX_BPF_DIR_MNT);
+	bool under_mnt;
 	struct ctrl *c;
 
 	libbpf_set_print(libbpf_print);
+	/* The library mounts bpffs itself when it creates maps under PINGX_BPF_DIR_MNT. */
+	under_mnt = !strncmp(bpffs_dir, PINGX_BPF_DIR_MNT, mnt_len) &&
+		    (bpffs_dir[mnt_len] == '/' || !bpffs_dir[mnt_len]);
+	if (!on_bpffs(bpffs_dir) && !(create && under_mnt)) {
+		*err = -ENODEV;
+		if (under_mnt)
+			p_err("bpffs is not mounted at %s: mount -t bpf bpf %s", PINGX_BPF_DIR_MNT,
+				PINGX_BPF_DIR_MNT);
+		else
+			p_err("%s is not on a bpffs mount: choose a --bpffs directory on one",
+				bpffs_dir);
+		return NULL;
+	}
 	c = ctrl_open(bpffs_dir, create ? CTRL_F_CREATE : 0);
 
 	if (c)

@@ -17,11 +17,12 @@ static int do_help(int argc, char **argv)
 	       "       %s service del VIP:PORT[/tcp|/udp]\n"
 	       "       %s service show VIP:PORT[/tcp|/udp]\n"
 	       "       %s service list\n"
+	       "       %s service flush          (delete every service and its backends)\n"
 	       "\n"
 	       "OPTIONS := { --algo maglev|ketama  --mode l4|l7  --fwd ipip|gue|l2\n"
 	       "             --table-size M (add only; a prime)  --hash 5tuple|src }\n"
 	       "Port 0 is the all-ports service of the address.\n",
-		bin_name, bin_name, bin_name, bin_name, bin_name);
+		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -253,6 +254,30 @@ static int do_list(int argc, char **argv)
 	return 0;
 }
 
+static int do_flush(int argc, char **argv)
+{
+	struct ctrl_service *list = NULL;
+	struct ctrl *c;
+	size_t n = 0, i;
+	int err;
+
+	if (argc)
+		return usage_err("service help", "'service flush' takes no argument");
+	c = lb_open(false, &err);
+	if (!c)
+		return err;
+	err = ctrl_lock(c);
+	if (!err) {
+		err = ctrl_svc_list(c, &list, &n);
+		for (i = 0; !err && i < n; i++)
+			err = ctrl_svc_del(c, &list[i].key);
+		ctrl_unlock(c);
+	}
+	ctrl_close(c);
+	free(list);
+	return err ? lb_fail(err, "service flush") : 0;
+}
+
 int do_service(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
@@ -261,6 +286,7 @@ int do_service(int argc, char **argv)
 		{"del", do_del},
 		{"show", do_show},
 		{"list", do_list},
+		{"flush", do_flush},
 		{"help", do_help},
 		{NULL, NULL},
 	};

@@ -3,6 +3,6 @@
 # unit tests. Needs zlib (crc32) and libcrypto (MD5).
 
 KETAMA_OBJS := $(O)/ketama/ketama.o
-KETAMA_LDLIBS := -lz -lcrypto
+KETAMA_LDLIBS := -lz -lcrypto -lm
 UNIT_LIB_OBJS += $(KETAMA_OBJS)
 UNIT_LDLIBS += $(KETAMA_LDLIBS)

@@ -13,7 +13,9 @@ PKGS=(
 	libevent-dev libssl-dev libnghttp2-dev libyaml-dev libcunit1-dev node-llhttp
 	# networking and test peers
 	iproute2 ethtool procps util-linux curl wrk nginx-light haproxy nghttp2-client
-	python3 openssl
+	python3 openssl groff-base
+	# metrics: promtool and a Prometheus server for the scrape test
+	prometheus
 )
 
 missing=()
@@ -40,8 +42,9 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts nginx and haproxy on install; tests start their own on loopback ports.
-for s in nginx haproxy; do
+# Debian starts nginx, haproxy and prometheus on install; tests start their own on loopback
+# ports.
+for s in nginx haproxy prometheus; do
 	if command -v systemctl >/dev/null 2>&1; then
 		(systemctl stop "$s" && systemctl disable "$s") >/dev/null 2>&1 || true
 	fi

@@ -15,78 +15,25 @@ PX=px-l4-$$
 NS_C=$PX-c
 NS_LB=$PX-lb
 PINS=/sys/fs/bpf/$PX
-VIP4=10.201.100.1
-VIP6=fd00:201:100::1
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
+VIP4=10.201.100.1 # as scripts/topo.sh
+VIP6=fd00:201:100::1
+TOPO=$PX TOPO_PINS=$PINS TOPO_LB_PIN=$PINS/lb TOPO_SERVE_SECONDS=300
+source "$HERE/../../scripts/topo.sh"
 
 lbctl() { nsx "$NS_LB" "$O/pingctl" --bpffs "$PINS/lb" "$@"; }
 mac_of() { ip -n "$1" -j link show dev "$2" | $PY -c 'import json,sys;print(json.load(sys.stdin)[0]["address"])'; }
 
-# Build the namespaces, attach the programs, start the servers.
+# The topology (scripts/topo.sh, shared with make demo): namespaces, programs, servers.
 setup_topo() {
-	local i ns
 	need_root || return
 	for t in ethtool curl nsenter; do
 		command -v $t >/dev/null || { echo "   missing $t" >&2; return $SKIP; }
 	done
 	[ -x "$O/pingctl" ] || { echo "   $O/pingctl not built" >&2; return 1; }
-	mkdir -p "$PINS" && on_exit "rm -rf $PINS"
-	netns_add "$NS_C" && netns_add "$NS_LB" || return 1
-	for i in 1 2 3 4; do netns_add "$PX-b$i" || return 1; done
-
-	# The balancer: lb0 is its only interface; its peer lb0-br is a port of br0.
-	# bpf_fib_lookup() answers only for interfaces that forward.
-	ip netns exec "$NS_LB" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-		net.ipv4.conf.all.arp_announce=2 net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$NS_LB" link add br0 type bridge
-	ip -n "$NS_LB" link set br0 mtu 1600 up
-	ip netns exec "$NS_LB" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
-		[ -e $f ] && echo 0 > $f; done; true'
-	ip -n "$NS_LB" link add lb0 type veth peer name lb0-br
-	ip -n "$NS_LB" link set lb0-br master br0 mtu 1600 up
-	ip -n "$NS_LB" addr add 10.201.0.1/24 dev lb0
-	ip -n "$NS_LB" addr add fd00:201::1/64 dev lb0 nodad
-	ip -n "$NS_LB" link set lb0 mtu 1600 up
-
-	# The client routes the VIPs to the balancer. No TX checksum offload: after XDP_TX the
-	# backend would drop partial checksums.
-	ip -n "$NS_LB" link add veth-c type veth peer name eth0 netns "$NS_C"
-	ip -n "$NS_LB" link set veth-c master br0 mtu 1600 up
-	ip -n "$NS_C" addr add 10.201.0.2/24 dev eth0
-	ip -n "$NS_C" addr add fd00:201::2/64 dev eth0 nodad
-	ip -n "$NS_C" link set eth0 up
-	ip -n "$NS_C" route add $VIP4/32 via 10.201.0.1
-	ip -n "$NS_C" -6 route add $VIP6/128 via fd00:201::1
-	ip netns exec "$NS_C" ethtool -K eth0 tx off >/dev/null
-
-	for i in 1 2 3 4; do
-		ns=$PX-b$i
-		ip -n "$NS_LB" link add veth-b$i type veth peer name eth0 netns "$ns"
-		ip -n "$NS_LB" link set veth-b$i master br0 mtu 1600 up
-		ip -n "$ns" addr add 10.201.0.1$i/24 dev eth0
-		ip -n "$ns" addr add fd00:201::1$i/64 dev eth0 nodad
-		ip -n "$ns" link set eth0 mtu 1600 up
-		ip -n "$ns" addr add $VIP4/32 dev lo
-		ip -n "$ns" addr add $VIP6/128 dev lo
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2
-		nsx "$ns" "$O/pingctl" --bpffs "$PINS/b$i" decap attach eth0 --mode native ||
-			return 1
-		spawn ip netns exec "$ns" $PY "$HERE/l4_server.py" b$i 80 300
-		# The balancer's next hop comes from its neighbour table: make it permanent.
-		ip -n "$NS_LB" neigh replace 10.201.0.1$i lladdr "$(mac_of "$ns" eth0)" dev lb0 \
-			nud permanent
-		ip -n "$NS_LB" neigh replace fd00:201::1$i lladdr "$(mac_of "$ns" eth0)" dev lb0 \
-			nud permanent
-	done
-	# Native XDP_TX out of lb0 needs an XDP program on its peer: the pass-through decap.
-	nsx "$NS_LB" "$O/pingctl" --bpffs "$PINS/br" decap attach lb0-br --mode native || return 1
-	lbctl node set --src4 10.201.0.1 --src6 fd00:201::1 --mtu 1600 || return 1
-	lbctl attach lb0 --mode native || return 1
-	for i in 1 2 3 4; do
-		wait_port 10.201.0.1$i 80 "$NS_C" 100 || { fail "backend $i not listening"; return 1; }
-	done
+	on_exit topo_down
+	topo_up 4
 }
 
 # add_backends VIP_SVC FAMILY FWD N...: add backends N (1..4) to the service.

@@ -5,7 +5,8 @@
 # exit status 2 (usage) or 1 (failed), and leaves the maps exactly as they were.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_pingctl_commands test_pingctl_bad_input"
+ALL_TESTS="test_pingctl_commands test_pingctl_bad_input test_pingctl_environment"
+ALL_TESTS+=" test_pingctl_json test_pingctl_concurrent_adds"
 
 PIN=/sys/fs/bpf/px-ctl-$$
 PY=/usr/bin/python3
@@ -129,6 +130,8 @@ test_pingctl_bad_input() {
 	expect 2 "unknown interface" attach no-such-if0
 	expect 2 "is not native, generic or auto" attach lo --mode turbo
 	expect 1 "no pingx program attached" detach lo
+	expect 1 "unknown interface 'no-such-if0'" detach no-such-if0
+	expect 2 "unknown interface 'no-such-if0'" decap attach no-such-if0
 	expect 2 "unknown command 'frobnicate'" service frobnicate
 	expect 2 "'de' is ambiguous" de
 	# JSON errors are objects with "error".
@@ -141,6 +144,130 @@ assert "exists" in json.load(sys.stdin)["error"]' || { fail "-j error"; return 1
 		{ fail "missing maps: $out"; return 1; }
 	[ ! -e "$PIN-none" ] || { fail "a read command created $PIN-none"; return 1; }
 	[ "$BAD" = 0 ]
+}
+
+# The environment cases of the bad-input table: not root, bpffs not mounted, a pin directory
+# not on bpffs, no program attached, an ABI version mismatch. Each: the message, exit 1,
+# and the maps unchanged.
+test_pingctl_environment() {
+	local before out
+	setup || return
+	command -v setpriv >/dev/null && command -v unshare >/dev/null ||
+		{ echo "   missing setpriv or unshare" >&2; return $SKIP; }
+	# Not root: reading, writing and attaching all say what is needed.
+	local empty
+	empty=$(mktemp) && on_exit "rm -f $empty"
+	printf 'l4:\n  services: []\n' >"$empty" && chmod 644 "$empty"
+	unpriv() { setpriv --reuid=65534 --regid=65534 --clear-groups "$O/pingctl" --bpffs "$PIN" "$@"; }
+	for cmd in "service list" "service add 192.0.2.11:80" "backend add 192.0.2.10:80 198.51.100.3" \
+		"attach lo" "conntrack flush" "restore $empty"; do
+		before=$(dump_maps)
+		# shellcheck disable=SC2086
+		out=$(unpriv $cmd 2>&1)
+		[ $? = 1 ] && echo "$out" | grep -q 'pingctl needs root, or CAP_BPF and CAP_NET_ADMIN$' ||
+			{ fail "not root, $cmd: $out"; BAD=1; }
+		[ "$before" = "$(dump_maps)" ] || { fail "not root, $cmd: the maps changed"; BAD=1; }
+	done
+	# bpffs not mounted (in a private mount namespace): reads refuse with the cause.
+	out=$(unshare -m sh -c "umount $(dirname "$PIN") && '$O/pingctl' --bpffs '$PIN' service list" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "bpffs is not mounted at /sys/fs/bpf: mount -t bpf bpf /sys/fs/bpf" ||
+		{ fail "bpffs not mounted: $out"; BAD=1; }
+	out=$("$O/pingctl" --bpffs /tmp/px-ctl-$$ service add 192.0.2.11:80 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "/tmp/px-ctl-$$ is not on a bpffs mount" ||
+		{ fail "pin directory off bpffs: $out"; BAD=1; }
+	[ ! -e /tmp/px-ctl-$$ ] || { rm -rf /tmp/px-ctl-$$; fail "created a directory off bpffs"; BAD=1; }
+	# No program attached.
+	expect 1 "lo: no pingx program attached" detach lo
+	out=$(pc -j status) && [ "$(echo "$out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["attached"])')" = "[]" ] ||
+		{ fail "status without a program: $out"; BAD=1; }
+	# An ABI version mismatch: every command refuses, nothing changes.
+	bpftool map update pinned "$PIN/lb_meta" key 0 0 0 0 value 99 0 0 0 0 0 0 0 || return 1
+	expect 1 "have another ABI version than this pingctl" service list
+	expect 1 "have another ABI version than this pingctl" service add 192.0.2.11:80
+	expect 1 "have another ABI version than this pingctl" backend add 192.0.2.10:80 198.51.100.3
+	expect 1 "have another ABI version than this pingctl" attach lo
+	expect 1 "have another ABI version than this pingctl" stats
+	[ "$BAD" = 0 ]
+}
+
+# Every read command's JSON: valid, the documented keys, errors as {"error": ...}.
+test_pingctl_json() {
+	local out
+	setup || return
+	check() { # check CODE CMD...: the JSON of pingctl -j CMD passes the Python assertion CODE
+		local code=$1
+		shift
+		out=$(pc -j "$@") || { fail "pingctl -j $*: exit $?"; BAD=1; return; }
+		echo "$out" | $PY -c "import json, sys
+d = json.load(sys.stdin)
+$code" || { fail "pingctl -j $*: $out"; BAD=1; }
+	}
+	check 'assert set(d) == {"pin_dir", "abi_version", "services", "backends", "flows", "attached"} and d["services"] == 2' status
+	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout"}' node show
+	check 'assert [set(x) for x in d] == 2 * [{"vip", "port", "proto", "id", "mode", "algo", "fwd", "hash", "table_size"}]' service list
+	check 'assert d["vip"] == "2001:db8::10" and d["proto"] == "udp" and d["hash"] == "src"' service show '[2001:db8::10]:443/udp'
+	check 'assert len(d) == 3 and set(d[0]) == {"service", "service_id", "id", "address", "port", "weight", "state", "mac"}' backend list
+	check 'assert [x["address"] for x in d] == ["2001:db8::be:1"]' backend list '[2001:db8::10]:443/udp'
+	check 'assert set(d) == {"services", "reasons"} and set(d["services"][0]) == {"service", "packets", "bytes", "new_flows", "backends"}
+assert set(d["services"][0]["backends"][0]) == {"backend", "packets", "bytes", "new_flows"} and "drop_no_backend" in d["reasons"]' stats
+	check 'assert len(d["services"]) == 1 and len(d["services"][0]["backends"]) == 2' stats 192.0.2.10:80
+	check 'assert d == {"flows": 0}' conntrack count
+	check 'assert d == []' conntrack list
+	check 'assert d["version"]' version
+	check 'assert [x["backend"] for x in d] == ["10.0.0.1:80"]' hash --algo maglev --backends 10.0.0.1:80 k
+	check 'assert len(d) == 2 and all(set(x) == {"flow", "backend", "backend_id", "from"} and x["from"] == "table" for x in d)' \
+		hash --service 192.0.2.10:80 --flow 198.51.100.50:1000 --flow 198.51.100.50:1001
+	out=$(pc -j stats --watch 1 --count 2) && [ "$(echo "$out" | grep -c .)" = 2 ] &&
+		echo "$out" | $PY -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]' ||
+		{ fail "stats --watch -j: $out"; BAD=1; }
+	# Errors: one object, nothing else on stdout.
+	for cmd in "service show 192.0.2.99:80" "backend list 192.0.2.99:80" "stats 192.0.2.99:80" \
+		"service add zz" "conntrack list --limit 0"; do
+		# shellcheck disable=SC2086
+		out=$(pc -j $cmd 2>/dev/null)
+		echo "$out" | $PY -c 'import json,sys; d = json.load(sys.stdin); assert list(d) == ["error"], d' ||
+			{ fail "pingctl -j $cmd: '$out'"; BAD=1; }
+	done
+	[ "$BAD" = 0 ]
+}
+
+# Two pingctl processes adding 200 backends each to one service at the same time: none is
+# lost, every one has its own id, and the published table holds them all.
+test_pingctl_concurrent_adds() {
+	local a b
+	setup || return
+	pc service add 192.0.2.20:80 --table-size 1009 || return 1
+	adder() { # adder SUBNET: 200 backends 10.SUBNET.x.y
+		local i
+		for i in $(seq 1 200); do
+			pc backend add 192.0.2.20:80 "10.$1.$((i / 100)).$((i % 100))" || echo "FAILED $i"
+		done
+	}
+	local out
+	out=$(mktemp -d) && on_exit "rm -rf $out"
+	adder 51 >"$out/a" 2>&1 &
+	a=$!
+	adder 52 >"$out/b" 2>&1 &
+	b=$!
+	on_exit "kill $a $b 2>/dev/null"
+	wait $a && wait $b || { fail "an adder failed"; return 1; }
+	! grep -q . "$out/a" "$out/b" || { fail "failed adds: $(head -3 "$out/a" "$out/b")"; return 1; }
+	pc -j backend list 192.0.2.20:80 | $PY -c '
+import json, sys
+b = json.load(sys.stdin)
+addrs = {x["address"] for x in b}
+ids = {x["id"] for x in b}
+assert len(b) == 400 and len(addrs) == 400 and len(ids) == 400, (len(b), len(addrs), len(ids))
+assert sum(a.startswith("10.51.") for a in addrs) == 200, "lost adds of the first process"
+print("   400 of 400 backends, 400 distinct ids")' || { fail "backends lost"; return 1; }
+	$PY "$PINGX_TOP/tests/integration/l4_dump.py" "$PIN" | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+svc = [s["value"]["id"] for s in d["lb_services"] if s["key"]["addr"]["bytes"][:4] == [192, 0, 2, 20]][0]
+mine = {e["key"] for e in d["lb_backends"] if e["value"]["svc"] == svc}
+table = {e["backend"] for e in d["lb_maglev"][str(svc)]["table"]}
+assert len(mine) == 400 and table == mine, (len(mine), len(table))' ||
+		{ fail "the published table lacks backends"; return 1; }
 }
 
 run_tests "$@"

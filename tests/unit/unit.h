@@ -3,6 +3,8 @@
 #ifndef TESTS_UNIT_UNIT_H
 #define TESTS_UNIT_UNIT_H
 
+#include <stdlib.h>
+
 #include <CUnit/CUnit.h>
 
 /* Add suite <name> with the NULL-terminated <tests> to the registry. Returns a CU_ErrorCode. */

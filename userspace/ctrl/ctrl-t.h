@@ -30,6 +30,12 @@ struct ctrl_backend {
 	struct lb_backend be;
 };
 
+/* A tracked flow: its key and value in lb_conntrack. */
+struct ctrl_flow {
+	struct lb_flow_key key;
+	struct lb_flow val;
+};
+
 /* Length of text buffers for addresses as "ADDR" or "[ADDR]:PORT/PROTO". */
 #define CTRL_ADDRSTRLEN 64
 

@@ -421,6 +421,41 @@ int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 	return 0;
 }
 
+int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
+{
+	struct lb_flow_key k, next;
+	struct ctrl_flow *list, *bigger;
+	size_t cap = 64;
+	void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	list = malloc(cap * sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	while (*n < max && !bpf_map_get_next_key(c->fds[CM_CONNTRACK], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (*n == cap) {
+			bigger = realloc(list, 2 * cap * sizeof(*list));
+			if (!bigger) {
+				free(list);
+				*n = 0;
+				return -ENOMEM;
+			}
+			list = bigger;
+			cap *= 2;
+		}
+		/* Evicted or expired since get_next_key: skip it. */
+		if (bpf_map_lookup_elem(c->fds[CM_CONNTRACK], &k, &list[*n].val))
+			continue;
+		list[*n].key = k;
+		(*n)++;
+	}
+	*out = list;
+	return 0;
+}
+
 int ctrl_ct_flush(struct ctrl *c)
 {
 	struct lb_flow_key k;

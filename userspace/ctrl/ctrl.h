@@ -108,6 +108,10 @@ const char *ctrl_reason_name(unsigned int r);
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);
 
+/* Up to <max> tracked flows, in the map's order, in a malloc'd array the caller frees; count
+ * in *<n>. The data plane changes the table meanwhile: a flow may be missed or be gone. */
+int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n);
+
 /* Map file descriptors, for readers such as tests and benchmarks. <name> is a map name
  * ("lb_maglev"). Returns the fd (owned by <c>) or -ENOENT. */
 int ctrl_map_fd(const struct ctrl *c, const char *name);

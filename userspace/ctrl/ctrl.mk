@@ -5,7 +5,7 @@
 CTRL_SRCS := $(wildcard userspace/ctrl/*.c)
 CTRL_OBJS := $(patsubst %.c,$(O)/%.o,$(CTRL_SRCS))
 CTRL_ALL_OBJS := $(CTRL_OBJS) $(MAGLEV_OBJS) $(KETAMA_OBJS)
-CTRL_LDLIBS := -lbpf -lelf -lz $(KETAMA_LDLIBS) -lm
+CTRL_LDLIBS := -lbpf -lelf -lz $(KETAMA_LDLIBS) -lm -lyaml
 
 $(CTRL_OBJS): $(O)/bpf/lb.skel.h $(O)/bpf/decap.skel.h
 
@@ -14,3 +14,6 @@ CTL_LDLIBS += $(CTRL_LDLIBS)
 
 # Address parsing has no BPF dependency: the unit tests link it alone.
 UNIT_LIB_OBJS += $(O)/userspace/ctrl/addr.o
+# So has the parser of the l4: configuration section (applying it is in l4apply.c).
+UNIT_LIB_OBJS += $(O)/userspace/ctrl/l4cfg.o
+UNIT_LDLIBS += -lyaml

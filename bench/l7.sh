@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# L7 benchmark: wrk (keep-alive, 64 connections, a small response) through pingd, nginx and
+# HAProxy, each with the same number of workers, upstream keep-alive on and no access log,
+# in front of the same nginx origin, plus the origin directly (the ceiling). Rounds are
+# interleaved and the medians printed, with pingd's ratios to each peer. Then the RSS of
+# pingd and nginx holding 10,000 idle keep-alive client connections. Loopback only.
+#
+# Environment: ROUNDS (3), DURATION (5s), CONNS (64), WORKERS (1), WRK_THREADS (1),
+# IDLE_CONNS (10000).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+O=${O:-build}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-64}
+WORKERS=${WORKERS:-1}
+WRK_THREADS=${WRK_THREADS:-1}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+PINGD=$O/pingd
+
+for t in nginx haproxy wrk python3 curl; do
+	command -v $t >/dev/null || { echo "l7.sh: needs $t" >&2; exit 1; }
+done
+[ -x "$PINGD" ] || { echo "l7.sh: build pingd first (make)" >&2; exit 1; }
+# Each side of IDLE_CONNS connections needs that many descriptors.
+NOFILE=$(ulimit -Hn)
+[ "$NOFILE" = unlimited ] && NOFILE=65536
+ulimit -n "$NOFILE" || exit 1
+if [ "$NOFILE" -lt $((IDLE_CONNS + 1000)) ]; then
+	echo "l7.sh: open-file limit $NOFILE is too low for IDLE_CONNS=$IDLE_CONNS" >&2
+	exit 1
+fi
+
+TMPD=$(mktemp -d /tmp/pingx-bench.XXXXXX)
+chmod 755 "$TMPD"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+
+BASE=$((20000 + RANDOM % 9000))
+P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2)) P_HAPROXY=$((BASE + 3))
+
+wait_port() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "l7.sh: nothing listening on $1" >&2
+	return 1
+}
+
+nginx_conf() { # nginx_conf DIR BODY: a config with its own prefix under DIR
+	local d=$1
+	mkdir -p "$d/logs" "$d/tmp" "$d/html"
+	chmod 777 "$d/tmp"
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes $WORKERS;
+worker_rlimit_nofile $NOFILE;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 30000; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 10000000;
+	keepalive_timeout 300s;
+$2
+}
+NGINX
+}
+
+# The origin: a small static file.
+nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
+printf 'hello, world\n' >"$TMPD/origin/html/index.html"
+nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
+PIDS+=($!)
+ORIGIN_MASTER=$!
+
+# nginx as the proxy.
+nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; keepalive_requests 10000000; }
+	server {
+		listen 127.0.0.1:$P_NGINX;
+		location / {
+			proxy_pass http://o;
+			proxy_http_version 1.1;
+			proxy_set_header Connection \"\";
+		}
+	}"
+nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" -g 'daemon off;' &
+PIDS+=($!)
+NGINX_MASTER=$!
+
+# HAProxy.
+cat >"$TMPD/haproxy.cfg" <<HAP
+global
+	nbthread $WORKERS
+	maxconn $(((NOFILE - 100) / 2))
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 300s
+	timeout server 60s
+	timeout http-keep-alive 300s
+	http-reuse always
+frontend f
+	bind 127.0.0.1:$P_HAPROXY
+	default_backend b
+backend b
+	server o 127.0.0.1:$P_ORIGIN
+HAP
+haproxy -f "$TMPD/haproxy.cfg" -db &
+PIDS+=($!)
+HAPROXY_PID=$!
+
+# pingd.
+cat >"$TMPD/pingd.yaml" <<YAML
+workers: $WORKERS
+log: {level: warn}
+timeouts: {keepalive: 300s}
+listeners: [{address: '127.0.0.1:$P_PINGD'}]
+upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+"$PINGD" -c "$TMPD/pingd.yaml" &
+PIDS+=($!)
+PINGD_PID=$!
+
+for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD; do wait_port $p || exit 1; done
+for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD; do
+	[ "$(curl -s "http://127.0.0.1:$p/index.html")" = "hello, world" ] ||
+		{ echo "l7.sh: port $p does not serve the test file" >&2; exit 1; }
+done
+
+# wrk's latency figures in microseconds: "50% 1.23ms" -> 1230.
+to_us() {
+	awk '{v=$1; u=v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+	      m = (u == "us") ? 1 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 60000000;
+	      printf "%d\n", v * m}'
+}
+
+# CPU time (clock ticks) used so far by a process and its children.
+cpu_ticks() {
+	local p s=0
+	for p in "$1" $(pgrep -P "$1"); do
+		s=$((s + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0)))
+	done
+	echo $s
+}
+HZ=$(getconf CLK_TCK)
+
+declare -A RPS P50 P99 CPU
+NAMES=(origin pingd nginx haproxy)
+declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
+declare -A PID_OF=([origin]=$ORIGIN_MASTER [pingd]=$PINGD_PID [nginx]=$NGINX_MASTER
+	[haproxy]=$HAPROXY_PID)
+
+echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for n in "${NAMES[@]}"; do
+		c0=$(cpu_ticks "${PID_OF[$n]}")
+		out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency \
+			"http://127.0.0.1:${PORT[$n]}/index.html")
+		c1=$(cpu_ticks "${PID_OF[$n]}")
+		if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
+			echo "l7.sh: $n had errors:" >&2
+			echo "$out" >&2
+		fi
+		rps=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
+		p50=$(awk '$1 == "50%" {print $2}' <<<"$out" | to_us)
+		p99=$(awk '$1 == "99%" {print $2}' <<<"$out" | to_us)
+		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+		# CPU per request of the proxy alone (the origin row: the origin's), which the
+		# other load on a shared machine disturbs far less than req/s.
+		cpu=$(awk -v a="$c0" -v b="$c1" -v r="$reqs" -v hz="$HZ" \
+			'BEGIN {printf "%.1f", (b - a) * 1000000 / hz / r}')
+		CPU[$n]+="$cpu "
+		RPS[$n]+="$rps "
+		P50[$n]+="$p50 "
+		P99[$n]+="$p99 "
+		printf '  round %d %-8s %8d req/s  p50 %6d us  p99 %6d us  cpu %5s us/req\n' "$r" "$n" \
+			"$rps" "$p50" "$p99" "$cpu"
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+
+echo
+printf '%-8s %10s %10s %10s %14s\n' "" "req/s" "p50 (us)" "p99 (us)" "CPU (us/req)"
+declare -A M_RPS M_P50 M_P99 M_CPU
+for n in "${NAMES[@]}"; do
+	M_RPS[$n]=$(median <<<"${RPS[$n]}")
+	M_P50[$n]=$(median <<<"${P50[$n]}")
+	M_P99[$n]=$(median <<<"${P99[$n]}")
+	M_CPU[$n]=$(median <<<"${CPU[$n]}")
+	printf '%-8s %10d %10d %10d %14s\n' "$n" "${M_RPS[$n]}" "${M_P50[$n]}" "${M_P99[$n]}" \
+		"${M_CPU[$n]}"
+done
+echo
+for n in nginx haproxy origin; do
+	awk -v a="${M_RPS[pingd]}" -v b="${M_RPS[$n]}" -v c="${M_P99[pingd]}" -v d="${M_P99[$n]}" \
+		-v e="${M_CPU[pingd]}" -v f="${M_CPU[$n]}" -v n="$n" \
+		'BEGIN {printf "pingd / %-7s req/s %.2f   p99 %.2f   CPU per request %.2f\n", n,
+			a / b, c / d, e / f}'
+done
+
+# RSS (KiB) of a process and its children.
+rss_tree() {
+	local pids
+	pids=$(pgrep -P "$1" | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	ps -o rss= -p "$1" $pids | awk '{s += $1} END {print s}'
+}
+
+# Open IDLE_CONNS keep-alive connections to a port, one request each, and hold them.
+hold_idle() {
+	python3 - "$1" "$IDLE_CONNS" "$TMPD/ready.$1" <<'PY' &
+import socket, sys, time
+port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+req = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(req)
+    socks.append(s)
+for s in socks:
+    got = b""
+    while not got.endswith(b"hello, world\n"):
+        b = s.recv(4096)
+        if not b:
+            sys.exit("connection closed")
+        got += b
+open(ready, "w").close()
+time.sleep(600)
+PY
+	HOLD_PID=$!
+	PIDS+=($HOLD_PID)
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$TMPD/ready.$1" ] && return 0
+		kill -0 $HOLD_PID 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+echo
+echo "RSS with $IDLE_CONNS idle keep-alive client connections (KiB, process tree):"
+for n in pingd nginx; do
+	pid=$([ $n = pingd ] && echo "$PINGD_PID" || echo "$NGINX_MASTER")
+	before=$(rss_tree "$pid")
+	if ! hold_idle "${PORT[$n]}"; then
+		echo "  $n: could not open $IDLE_CONNS connections" >&2
+		continue
+	fi
+	after=$(rss_tree "$pid")
+	printf '  %-6s before %8d  with connections %8d  per connection %.2f KiB\n' "$n" \
+		"$before" "$after" "$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" \
+		'BEGIN {print (a - b) / n}')"
+	eval "IDLE_$n=$after"
+	kill "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+done
+if [ -n "${IDLE_pingd:-}" ] && [ -n "${IDLE_nginx:-}" ]; then
+	awk -v a="$IDLE_pingd" -v b="$IDLE_nginx" 'BEGIN {printf "pingd / nginx RSS %.2f\n", a / b}'
+fi

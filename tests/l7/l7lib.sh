@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by tests/l7/test-*.sh (after tests/integration/lib.sh): an nginx origin, pingd,
+# python origins, all on 127.0.0.1 ports in 20000-29999, each stopped by PID when the test
+# ends.
+
+L7_DIR=$PINGX_TOP/tests/l7
+
+# Each test runs in a subshell whose EXIT trap cleans up, so a failed check ends the test.
+fail() {
+	echo "   FAIL: $*" >&2
+	exit 1
+}
+PINGD=$O/pingd
+L7TOOL=(python3 "$L7_DIR/l7tool.py")
+
+need_l7_tools() {
+	local t
+	for t in nginx curl python3 "$@"; do
+		command -v "$t" >/dev/null 2>&1 || { echo "   needs $t" >&2; return $SKIP; }
+	done
+	[ -x "$PINGD" ] || { echo "   $PINGD not built" >&2; return 1; }
+}
+
+# A temporary directory removed when the test ends: sets TMPD.
+l7_tmpdir() {
+	TMPD=$(mktemp -d /tmp/pingx-l7.XXXXXX)
+	# nginx workers run unprivileged and must read (and for PUT, write) under it.
+	chmod 755 "$TMPD"
+	on_exit "rm -rf $TMPD"
+}
+
+# A free loopback TCP port in 20000-29999: sets PORT. Random start, so that scripts running
+# at the same time rarely meet; bounded tries.
+free_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 10000))
+		if ! ss -Htln "sport = :$p" | grep -q . && ! ss -Htan "sport = :$p" | grep -q .; then
+			PORT=$p
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Start nginx as the origin on a free port with its own prefix under $TMPD/nginx: static
+# files in $ORIGIN_ROOT, PUT (dav) under /up/, stub_status at /status. Sets ORIGIN_PORT.
+start_origin() {
+	local d=$TMPD/nginx
+	free_port || return 1
+	ORIGIN_PORT=$PORT
+	ORIGIN_ROOT=$d/html
+	mkdir -p "$d/logs" "$ORIGIN_ROOT/up" "$d/tmp"
+	chmod 777 "$ORIGIN_ROOT/up" "$d/tmp"
+	echo hello >"$ORIGIN_ROOT/index.html"
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
+	server {
+		listen 127.0.0.1:$ORIGIN_PORT;
+		root $ORIGIN_ROOT;
+		location /up/ {
+			dav_methods PUT;
+			create_full_put_path on;
+			client_max_body_size 0;
+		}
+		location = /status { stub_status; }
+	}
+}
+NGINX
+	spawn nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
+	wait_port 127.0.0.1 "$ORIGIN_PORT" || { fail "nginx origin did not start"; return 1; }
+}
+
+# Connections the origin has accepted so far (nginx stub_status), read directly.
+origin_accepts() {
+	curl -s "http://127.0.0.1:$ORIGIN_PORT/status" | awk 'NR == 3 {print $1}'
+}
+
+# Start a python origin in MODE (see l7tool.py): sets PYO_PORT and PYO_LOG.
+start_pyorigin() {
+	free_port || return 1
+	PYO_PORT=$PORT
+	PYO_LOG=$TMPD/pyorigin-$PORT.log
+	: >"$PYO_LOG"
+	spawn "${L7TOOL[@]}" origin "$PYO_PORT" "$1" "$PYO_LOG"
+	wait_port 127.0.0.1 "$PYO_PORT" || { fail "python origin did not start"; return 1; }
+}
+
+# Start pingd with the given arguments on a free port: --listen is added unless a config
+# file (-c) is given, in which case LISTEN_PORT must already be in it. Sets PINGD_PORT.
+start_pingd() {
+	if [ "$1" = -c ]; then
+		PINGD_PORT=$LISTEN_PORT
+	else
+		free_port || return 1
+		PINGD_PORT=$PORT
+		set -- --listen "127.0.0.1:$PINGD_PORT" "$@"
+	fi
+	spawn "$PINGD" "$@"
+	PINGD_PID=$SPAWNED_PID
+	wait_port 127.0.0.1 "$PINGD_PORT" || { fail "pingd did not start"; return 1; }
+}
+
+# HTTP status of a GET through pingd: http_status PATH [curl args...]
+http_status() {
+	local path=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" \
+		"http://127.0.0.1:$PINGD_PORT$path"
+}

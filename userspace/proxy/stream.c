@@ -1,0 +1,1565 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Client sessions and request/response exchanges. A session is one client connection; it
+ * carries one exchange (stream) at a time, so pipelined requests are answered in order by
+ * not parsing the next one before the current response is done. Both bodies are streamed
+ * through bounded buffers: a side whose output holds limits.buffer_size bytes stops reading
+ * the other side until it drains. */
+#include "userspace/proxy/stream.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "userspace/proxy/backend.h"
+#include "userspace/proxy/conn.h"
+#include "userspace/proxy/h1.h"
+#include "userspace/proxy/listener.h"
+#include "userspace/proxy/log.h"
+#include "userspace/proxy/route.h"
+#include "userspace/proxy/health.h"
+#include "userspace/proxy/server.h"
+#include "userspace/proxy/stats.h"
+#include "userspace/proxy/worker.h"
+
+#define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
+#define HDR_JOIN_MAX 4096 /* longest X-Forwarded-For / Forwarded value we build */
+
+#define BUG_ON(cond)                                                            \
+	do {                                                                    \
+		if (cond) {                                                     \
+			log_err("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
+			abort();                                                \
+		}                                                               \
+	} while (0)
+
+/*
+ * A session moves through these states:
+ *
+ *   accept -> HEAD --head--> CONNECT --upstream ready--> EXCHANGE --response done--> IDLE
+ *                ^                                                                   |
+ *                +------------------- first byte of the next request ----------------+
+ *
+ * and to LINGER from anywhere once the last response is queued (an error answer, a
+ * "Connection: close", a response that cannot be completed). Timers: HEAD has
+ * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
+ * the bufferevent timeouts (connect, client_body, upstream_read, send) and total.
+ */
+enum sess_state {
+	SS_IDLE = 0, /* between requests: keep-alive timer */
+	SS_HEAD,     /* reading a request head: client_header timer */
+	SS_CONNECT,  /* head parsed: getting an upstream connection; body not read yet */
+	SS_EXCHANGE, /* request body and response flowing */
+	SS_LINGER,   /* last response queued: flush, half-close, drain, close */
+	SS_MAX	     /* must stay last */
+};
+
+/* One request/response exchange. */
+struct stream {
+	struct h1_msg *rq; /* request head, owned by the request parser */
+	const struct cfg_route *route;
+	size_t be_idx;
+	const struct backend *be;
+	int srv;	       /* selected server index, or -1 */
+	uint64_t tried;	       /* servers tried (bit index % 64) */
+	unsigned int attempts; /* connections attempted */
+	uint64_t hash;	       /* key hash for ketama/maglev */
+	struct conn *up;       /* upstream connection */
+	bool up_reused;	       /* taken from the idle pool */
+	bool up_eof;	       /* the upstream closed its side */
+	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
+	unsigned int wflags;   /* h1_write_head() flags of the upstream request */
+	bool idempotent;       /* may be replayed (RFC 9110 §9.2.2) */
+	bool expect;	       /* client sent Expect: 100-continue */
+	bool req_body;	       /* request has a body */
+	bool req_chunked;      /* request body re-framed as chunked upstream */
+	bool req_done;	       /* request fully read from the client */
+	bool resp_started;     /* a byte of response arrived from the upstream */
+	bool resp_head_sent;   /* final response head queued to the client */
+	bool resp_chunked;     /* response body re-framed as chunked to the client */
+	bool interim;	       /* the upstream message being parsed is a 1xx */
+	int status;	       /* status sent to the client */
+	uint64_t bytes_out;    /* response body bytes sent to the client */
+	uint64_t start_us;     /* monotonic */
+	const char *upstream;  /* peer that answered, for logs (config storage) */
+};
+
+struct session {
+	TAILQ_ENTRY(session) link;
+	struct worker *w;
+	const struct cfg *cfg;
+	struct conn *cli;
+	size_t listener;
+	struct h1_parser *rqp; /* requests from the client */
+	struct h1_parser *rsp; /* responses from the current upstream */
+	struct event *timer;   /* header, keep-alive or linger timer */
+	struct event *total;   /* timeouts.total of the current exchange */
+	enum sess_state st;
+	unsigned int nreq;  /* requests started on this connection */
+	bool close_after;   /* close once the current response is sent */
+	bool cli_paused;    /* client reads paused: upstream output full */
+	bool up_paused;	    /* upstream reads paused: client output full */
+	bool shut;	    /* write side shut down while lingering */
+	bool dead;	    /* free when the outermost callback returns */
+	unsigned int depth; /* callbacks on the stack */
+	struct stream x;
+};
+
+/* Consume client input as the state allows: a head when idle, body bytes during the
+ * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
+static void drive_client(struct session *s);
+/* Move the upstream response to the client while its output has room; pause the upstream
+ * when it has none (sess_flush() or cli_write() resumes it). */
+static void drive_response(struct session *s);
+/* Get a connection to the selected server: an idle pooled one at once, else a new connect
+ * whose outcome arrives in up_event(). */
+static void connect_upstream(struct session *s);
+static void fail_to_connect(struct session *s, int err, bool timed_out);
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static struct timeval ms_tv(unsigned int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	return tv;
+}
+
+static struct evbuffer *cli_in(struct session *s)
+{
+	return bufferevent_get_input(s->cli->bev);
+}
+
+static struct evbuffer *cli_out(struct session *s)
+{
+	return bufferevent_get_output(s->cli->bev);
+}
+
+/* Bytes for the client are staged and sent when the callback ends (sess_leave()). */
+static struct evbuffer *cli_stage(struct session *s)
+{
+	return s->w->cstage;
+}
+
+static struct evbuffer *up_stage(struct session *s)
+{
+	return s->w->ustage;
+}
+
+static struct evbuffer *up_out(struct session *s)
+{
+	return bufferevent_get_output(s->x.up->bev);
+}
+
+static void timer_set(struct session *s, const struct timeval *tv)
+{
+	evtimer_add(s->timer, tv);
+}
+
+/* Copy h1_str <v> into <buf> as a C string (truncated to <size>). NULL for an absent one. */
+static const char *cstr(const struct h1_str *v, char *buf, size_t size)
+{
+	if (!v)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)v->len, v->p ? v->p : "");
+	return buf;
+}
+
+/* ------------------------------------------------------------------ lifetime */
+
+/* Give <s> a response parser for its exchange, from the worker's cache if it has one. */
+static int rsp_take(struct session *s)
+{
+	struct worker *w = s->w;
+	struct h1_limits pl = {
+		.max_head = s->cfg->limits.max_header_size,
+		.max_headers = s->cfg->limits.max_headers,
+	};
+
+	if (s->rsp)
+		return 0;
+	if (w->n_rsp_cache) {
+		s->rsp = w->rsp_cache[--w->n_rsp_cache];
+		return 0;
+	}
+	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
+	return s->rsp ? 0 : -ENOMEM;
+}
+
+/* Return the response parser of <s> to the cache (or free it when the cache is full). */
+
+static void rsp_give(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (!s->rsp)
+		return;
+	if (w->n_rsp_cache < sizeof(w->rsp_cache) / sizeof(w->rsp_cache[0])) {
+		h1_parser_reset(s->rsp);
+		w->rsp_cache[w->n_rsp_cache++] = s->rsp;
+	} else {
+		h1_parser_free(s->rsp);
+	}
+	s->rsp = NULL;
+}
+
+/* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
+static void sess_destroy(struct session *s)
+{
+	struct worker *w = s->w;
+
+	TAILQ_REMOVE(&w->sessions, s, link);
+	w->n_conns--;
+	stats_conn_close(w->rt->stats, w->id);
+	if (w->paused && w->n_conns < s->cfg->limits.max_connections) {
+		for (size_t i = 0; i < w->n_listeners; i++)
+			listener_pause(w->listeners[i], false);
+		w->paused = false;
+	}
+	if (s->x.up)
+		conn_free(s->x.up);
+	if (s->x.srv >= 0)
+		backend_done(&w->bws[s->x.be_idx], s->x.srv);
+	conn_free(s->cli);
+	h1_parser_free(s->rqp);
+	rsp_give(s);
+	if (s->timer)
+		event_free(s->timer);
+	if (s->total)
+		event_free(s->total);
+	free(s);
+	/* A draining worker is done with its last client. */
+	if (w->draining && !w->n_conns)
+		event_base_loopbreak(w->base);
+}
+
+/* Every callback runs between sess_enter() and sess_leave(), and code that ends a session
+ * only marks it dead, so no frame ever touches a freed session. */
+static void sess_enter(struct session *s)
+{
+	s->depth++;
+}
+
+static void linger_flushed(struct session *s);
+
+/* The end of a callback: send what was staged, and wake a paused side whose peer's output
+ * drained, through a deferred callback so that this one can return first. */
+static void sess_flush(struct session *s)
+{
+	size_t bs = s->cfg->limits.buffer_size;
+
+	if (evbuffer_get_length(cli_stage(s)))
+		conn_send(s->cli, cli_stage(s));
+	if (evbuffer_get_length(up_stage(s))) {
+		if (s->x.up)
+			conn_send(s->x.up, up_stage(s));
+		else
+			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	}
+	if (s->st == SS_LINGER) {
+		linger_flushed(s);
+		return;
+	}
+	if (s->up_paused && s->x.up && evbuffer_get_length(cli_out(s)) < bs) {
+		s->up_paused = false;
+		bufferevent_enable(s->x.up->bev, EV_READ);
+		bufferevent_trigger(s->x.up->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+	if (s->cli_paused && s->x.up && evbuffer_get_length(up_out(s)) < bs) {
+		s->cli_paused = false;
+		bufferevent_enable(s->cli->bev, EV_READ);
+		bufferevent_trigger(s->cli->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	}
+}
+
+static void sess_leave(struct session *s)
+{
+	if (s->depth == 1) {
+		if (!s->dead) {
+			sess_flush(s);
+		} else {
+			/* The stages are the worker's: leave them empty for the next session. */
+			evbuffer_drain(cli_stage(s), evbuffer_get_length(cli_stage(s)));
+			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+		}
+	}
+	if (--s->depth == 0 && s->dead)
+		sess_destroy(s);
+}
+
+/* Mark <s> for destruction and silence its events; the memory goes in sess_leave(). */
+static void sess_kill(struct session *s)
+{
+	s->dead = true;
+	bufferevent_disable(s->cli->bev, EV_READ | EV_WRITE);
+	if (s->x.up)
+		bufferevent_disable(s->x.up->bev, EV_READ | EV_WRITE);
+	evtimer_del(s->timer);
+	if (s->total)
+		evtimer_del(s->total);
+}
+
+/* Drop the upstream side of the exchange without reuse, and its in-flight count. */
+static void upstream_drop(struct session *s)
+{
+	struct stream *x = &s->x;
+
+	if (x->up) {
+		conn_free(x->up);
+		x->up = NULL;
+	}
+	if (x->srv >= 0) {
+		backend_done(&s->w->bws[x->be_idx], x->srv);
+		x->srv = -1;
+	}
+	evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	s->up_paused = false;
+}
+
+/* The logging phase: one access-log line per exchange. */
+static void phase_logging(struct session *s)
+{
+	struct stream *x = &s->x;
+	char method[32], target[1024], ref[512], ua[512];
+	struct log_access_rec rec = {0};
+
+	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
+		x->start_us ? now_us() - x->start_us : 0);
+	if (!log_access_enabled())
+		return;
+	rec.client = s->cli->peer_text;
+	rec.status = x->status;
+	rec.bytes_sent = x->bytes_out;
+	rec.version_minor = x->cli_minor;
+	rec.upstream = x->upstream;
+	rec.duration_us = x->start_us ? now_us() - x->start_us : 0;
+	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
+	if (x->rq) {
+		rec.method = cstr(&x->rq->method_name, method, sizeof(method));
+		rec.target = cstr(&x->rq->target, target, sizeof(target));
+		rec.referer = cstr(h1_hdrs_get(&x->rq->hdrs, "Referer"), ref, sizeof(ref));
+		rec.user_agent = cstr(h1_hdrs_get(&x->rq->hdrs, "User-Agent"), ua, sizeof(ua));
+	}
+	log_access(&rec);
+}
+
+/* Shut the write side once the last response is flushed; the close itself waits for the
+ * client to close or the linger timer, so unread request bytes do not turn into a reset
+ * that destroys the response before the client reads it. */
+static void linger_flushed(struct session *s)
+{
+	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
+		return;
+	s->shut = true;
+	if (shutdown(bufferevent_getfd(s->cli->bev), SHUT_WR) < 0)
+		sess_kill(s);
+}
+
+/* Enter LINGER: drop the upstream, stop reading requests (unread bytes are discarded),
+ * and close once the queued answer is out and the client closed or LINGER_MS passed. */
+static void sess_linger(struct session *s)
+{
+	upstream_drop(s);
+	if (s->total)
+		evtimer_del(s->total);
+	s->st = SS_LINGER;
+	s->x.rq = NULL;
+	rsp_give(s);
+	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
+	bufferevent_enable(s->cli->bev, EV_READ | EV_WRITE);
+	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, 0);
+	{
+		struct timeval tv = ms_tv(LINGER_MS);
+
+		timer_set(s, &tv);
+	}
+	evbuffer_drain(cli_in(s), evbuffer_get_length(cli_in(s)));
+	/* sess_leave() sends the staged answer and half-closes once it is out. */
+}
+
+/* Answer with a canned <status> (before any response byte went out) and close. */
+static void send_error(struct session *s, int status)
+{
+	size_t len;
+	const char *r = h1_error_response(status, &len);
+
+	BUG_ON(s->x.resp_head_sent);
+	evbuffer_add(cli_stage(s), r, len);
+	s->x.status = status;
+	s->x.resp_head_sent = true;
+	phase_logging(s);
+	sess_linger(s);
+}
+
+/* End the client connection: the response already started and cannot be completed, and a
+ * close is the only way to say so (never a fake end of body). */
+static void stream_abort(struct session *s, const char *why)
+{
+	log_ratelimited(
+		LOG_LVL_WARN, "client %s: %s; closing mid-response", s->cli->peer_text, why);
+	s->x.status = s->x.status ? s->x.status : 502;
+	phase_logging(s);
+	/* Flush what the client was already promised, then close without the final chunk. */
+	sess_linger(s);
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+/* Run <p> over <in> until an event other than "need more", feeding at most <limit> bytes.
+ * Bytes consumed before a "need more" are drained here; for any other event the caller
+ * drains the returned count after using the event (BODY data points into <in>). h1_parse()
+ * is called at least once, even with no input, so events that need no bytes (the end of a
+ * message without a body) come out. */
+static size_t parse_step(
+	struct h1_parser *p, struct evbuffer *in, size_t limit, struct h1_event *ev)
+{
+	for (;;) {
+		struct evbuffer_iovec v;
+		const char *data = NULL;
+		size_t len = 0, n;
+
+		if (evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
+			data = v.iov_base;
+			len = v.iov_len;
+		}
+		if (len > limit)
+			len = limit;
+		n = h1_parse(p, data, len, ev);
+		if (ev->type != H1_EV_NONE)
+			return n;
+		evbuffer_drain(in, n);
+		limit -= n;
+		if (!n || !limit || !evbuffer_get_length(in))
+			return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ request phases */
+
+/* Methods a client may expect to be repeated safely, so that a retry is allowed. */
+static bool method_idempotent(enum h1_method m)
+{
+	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_OPTIONS ||
+	       m == H1_METHOD_TRACE || m == H1_METHOD_PUT || m == H1_METHOD_DELETE;
+}
+
+/* An absolute-form target (http://host/path): the authority becomes Host and the target its
+ * path, which is a suffix of the original bytes, so nothing is copied. */
+static int absolute_target(struct h1_msg *m)
+{
+	static const char root[] = "/";
+	const char *t = m->target.p, *end = t + m->target.len, *auth, *path;
+
+	auth = memmem(t, m->target.len, "://", 3);
+	if (!auth)
+		return -EINVAL;
+	auth += 3;
+	for (path = auth; path < end && *path != '/' && *path != '?'; path++)
+		;
+	if (path == auth)
+		return -EINVAL;
+	if (h1_hdrs_set(&m->hdrs, "Host", 4, auth, (size_t)(path - auth)) < 0)
+		return -ENOSPC;
+	if (path < end && *path == '/') {
+		m->target.p = path;
+		m->target.len = (size_t)(end - path);
+	} else {
+		m->target.p = root;
+		m->target.len = 1;
+	}
+	return 0;
+}
+
+/* request_filter: routing and the request's properties. Returns 0, or -1 after answering
+ * with an error. */
+static int phase_request_filter(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct h1_msg *m = x->rq;
+	const struct h1_str *host;
+
+	if (m->method == H1_METHOD_CONNECT) {
+		send_error(s, 405);
+		return -1;
+	}
+	if ((m->flags & H1_F_ABS_TARGET) && absolute_target(m) < 0) {
+		send_error(s, 400);
+		return -1;
+	}
+	host = h1_hdrs_get(&m->hdrs, "Host");
+	x->route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
+		host ? host->len : 0, m->target.p, m->target.len);
+	if (!x->route) {
+		send_error(s, 404);
+		return -1;
+	}
+	x->cli_minor = m->minor;
+	x->idempotent = method_idempotent(m->method);
+	x->req_body = m->framing != H1_BODY_NONE;
+	x->req_chunked = m->framing == H1_BODY_CHUNKED;
+	x->expect = (m->flags & H1_F_EXPECT_CONTINUE) != 0;
+	if (m->flags & H1_F_EXPECT_OTHER) {
+		send_error(s, 417);
+		return -1;
+	}
+	if (!(m->flags & H1_F_KEEP_ALIVE))
+		s->close_after = true;
+	if (s->cfg->limits.max_requests && s->nreq >= s->cfg->limits.max_requests)
+		s->close_after = true;
+	return 0;
+}
+
+/* The bytes a hashing pool hashes for this request. */
+
+static uint64_t request_hash(struct session *s)
+{
+	const struct backend *be = s->x.be;
+	const struct h1_msg *m = s->x.rq;
+	const struct cfg_hash_key *hk = &be->cfg->hash_key;
+	const struct h1_str *v;
+	const char *val = "";
+	size_t len = 0;
+
+	if (be->cfg->selection != CFG_SEL_KETAMA && be->cfg->selection != CFG_SEL_MAGLEV)
+		return 0;
+	switch (hk->src) {
+	case CFG_HASH_URI:
+		val = m->target.p;
+		len = m->target.len;
+		break;
+	case CFG_HASH_HEADER:
+		v = h1_hdrs_get(&m->hdrs, hk->name);
+		if (v) {
+			val = v->p;
+			len = v->len;
+		}
+		break;
+	case CFG_HASH_COOKIE:
+		v = h1_hdrs_get(&m->hdrs, "Cookie");
+		if (v && !backend_cookie_value(v->p, v->len, hk->name, &val, &len)) {
+			val = "";
+			len = 0;
+		}
+		break;
+	default:
+		val = s->cli->peer_text;
+		len = strlen(val);
+		break;
+	}
+	return backend_hash(be, val ? val : "", len);
+}
+
+/* backend_select() skipping the servers this worker holds in a passive-health cool-down. When
+ * every usable server is cooling down, the plain choice is taken: trying one beats a 502. */
+static int select_server(struct session *s, struct backend_wstate *ws, uint64_t tried)
+{
+	struct stream *x = &s->x;
+	uint64_t now = worker_now_ms(s->w), skip = tried;
+
+	for (size_t k = 0; k <= x->be->n; k++) {
+		int srv = backend_select(x->be, ws, x->hash, skip);
+
+		if (srv < 0)
+			break;
+		if (!ws->passive || health_passive_available(&ws->passive[srv], now))
+			return srv;
+		backend_done(ws, srv);
+		skip |= 1ull << (srv % 64);
+	}
+	return backend_select(x->be, ws, x->hash, tried);
+}
+
+/* Passive health: record the outcome <ok> of the current attempt on its server. */
+static void passive_report(struct session *s, bool ok)
+{
+	struct stream *x = &s->x;
+	struct backend_wstate *ws = &s->w->bws[x->be_idx];
+
+	if (!ws->passive || x->srv < 0)
+		return;
+	if (health_passive_report(&ws->passive[x->srv], ok, worker_now_ms(s->w)) !=
+		HEALTH_PASSIVE_DOWN)
+		return;
+	stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
+	log_ratelimited(LOG_LVL_NOTICE, "worker %u: upstream %s: %u failed requests, out for %u ms",
+		s->w->id, x->be->servers[x->srv].cfg->address.text, x->be->cfg->passive.max_fails,
+		x->be->cfg->passive.cooldown_ms);
+}
+
+/* upstream_peer: pick a server of the route's pool. Returns 0, or -1 after answering. */
+static int phase_upstream_peer(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct backend_wstate *ws;
+
+	x->be_idx = (size_t)x->route->upstream_idx;
+	x->be = s->w->rt->backends[x->be_idx];
+	ws = &s->w->bws[x->be_idx];
+	x->hash = request_hash(s);
+	backend_note_request(ws, worker_now_ms(s->w));
+	x->srv = select_server(s, ws, 0);
+	if (x->srv < 0) {
+		log_ratelimited(LOG_LVL_WARN, "upstream '%s': no usable server", x->be->cfg->name);
+		send_error(s, 502);
+		return -1;
+	}
+	return 0;
+}
+
+/* "1.<minor> <name>" into <buf> of <size> bytes (truncating <name>); returns the length. On
+ * every request, so no printf. */
+static size_t via_value(char *buf, size_t size, unsigned int minor, const char *name)
+{
+	size_t nl = strlen(name);
+
+	if (nl > size - 5)
+		nl = size - 5;
+	buf[0] = '1';
+	buf[1] = '.';
+	buf[2] = (char)('0' + (minor % 10));
+	buf[3] = ' ';
+	memcpy(buf + 4, name, nl);
+	buf[4 + nl] = '\0';
+	return 4 + nl;
+}
+
+/* Append <val> to the list-valued field <name>, merging existing fields into one. */
+static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
+{
+	char buf[HDR_JOIN_MAX];
+	size_t n = 0, nl = strlen(name), vl = strlen(val);
+	unsigned int from = 0;
+	int idx;
+
+	while ((idx = h1_hdrs_find(h, name, nl, from)) >= 0) {
+		const struct h1_str *v = &h->v[idx].value;
+
+		if (n + v->len + 2 > sizeof(buf))
+			return -ENOSPC;
+		memcpy(buf + n, v->p, v->len);
+		n += v->len;
+		memcpy(buf + n, ", ", 2);
+		n += 2;
+		from = (unsigned int)idx + 1;
+	}
+	if (n + vl > sizeof(buf))
+		return -ENOSPC;
+	memcpy(buf + n, val, vl);
+	n += vl;
+	return h1_hdrs_set(h, name, nl, buf, n);
+}
+
+/* A route's header rewrites, in order. Returns 0 or the first h1_hdrs_* error. */
+static int apply_hdr_ops(struct h1_hdrs *h, const struct cfg_hdr_ops *ops)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < ops->n && err >= 0; i++) {
+		const struct cfg_hdr_op *op = &ops->ops[i];
+		size_t nl = strlen(op->name);
+
+		switch (op->action) {
+		case CFG_HDR_ADD:
+			err = h1_hdrs_add(h, op->name, nl, op->value, strlen(op->value));
+			break;
+		case CFG_HDR_SET:
+			err = h1_hdrs_set(h, op->name, nl, op->value, strlen(op->value));
+			break;
+		default:
+			h1_hdrs_remove(h, op->name, nl);
+			break;
+		}
+	}
+	return err < 0 ? err : 0;
+}
+
+/* upstream_request_filter: turn the client's head into the upstream's and serialize it.
+ * Returns 0, or -1 after answering. */
+static int phase_upstream_request_filter(struct session *s)
+{
+	const struct cfg_proxy *pc = &s->cfg->proxy;
+	struct stream *x = &s->x;
+	struct h1_msg *m = x->rq;
+	struct h1_hdrs *h = &m->hdrs;
+	const char *ip = s->cli->peer_text;
+	char via[96], fwd[256];
+	int err = 0;
+
+	if (h1_hdrs_strip_hop(h, 0) < 0)
+		err = -ENOSPC;
+	/* pingd answers Expect: 100-continue itself once the upstream is connected. */
+	h1_hdrs_remove(h, "Expect", 6);
+	if (!err && x->route->host)
+		err = h1_hdrs_set(h, "Host", 4, x->route->host, strlen(x->route->host));
+	if (!err && !h1_hdrs_get(h, "Host")) {
+		const char *a = x->be->servers[x->srv].cfg->address.text;
+
+		err = h1_hdrs_add(h, "Host", 4, a, strlen(a));
+	}
+	if (!err && pc->x_forwarded_for)
+		err = hdr_append_list(h, "X-Forwarded-For", ip);
+	if (!err && pc->x_forwarded_proto)
+		err = h1_hdrs_set(h, "X-Forwarded-Proto", 17, "http", 4);
+	if (!err && pc->forwarded) {
+		const struct h1_str *host = h1_hdrs_get(h, "Host");
+		bool v6 = strchr(ip, ':') != NULL;
+		int n = snprintf(fwd, sizeof(fwd), "for=%s%s%s%s;proto=http", v6 ? "\"[" : "", ip,
+			v6 ? "]" : "", v6 ? "\"" : "");
+
+		if (host && n > 0 && (size_t)n + host->len + 10 < sizeof(fwd))
+			snprintf(fwd + n, sizeof(fwd) - (size_t)n, ";host=\"%.*s\"", (int)host->len,
+				host->p);
+		err = hdr_append_list(h, "Forwarded", fwd);
+	}
+	if (!err && pc->via) {
+		size_t vl = via_value(via, sizeof(via), x->cli_minor, pc->server_name);
+
+		err = h1_hdrs_add(h, "Via", 3, via, vl);
+	}
+	if (!err)
+		err = apply_hdr_ops(h, &x->route->request_headers);
+	if (err) {
+		log_ratelimited(
+			LOG_LVL_WARN, "client %s: request head too large after rewriting", ip);
+		send_error(s, 431);
+		return -1;
+	}
+	/* Serialized at each connection attempt (retries resend the same head). */
+	m->minor = 1;
+	if (x->req_chunked)
+		x->wflags |= H1_W_CHUNKED;
+	if (!x->be->cfg->keepalive)
+		x->wflags |= H1_W_CLOSE;
+	return 0;
+}
+
+/* A new request head from the client: run the phases up to the upstream connection. */
+static void stream_begin(struct session *s, struct h1_msg *m)
+{
+	struct stream *x = &s->x;
+	struct timeval tv;
+
+	memset(x, 0, sizeof(*x));
+	x->srv = -1;
+	x->rq = m;
+	x->start_us = now_us();
+	s->nreq++;
+	s->w->requests++;
+	s->st = SS_CONNECT;
+	evtimer_del(s->timer);
+	if (s->total) {
+		tv = ms_tv(s->cfg->timeouts.total_ms);
+		evtimer_add(s->total, &tv);
+	}
+	if (phase_request_filter(s) < 0 || phase_upstream_peer(s) < 0 ||
+		phase_upstream_request_filter(s) < 0)
+		return;
+	if (rsp_take(s) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
+	connect_upstream(s);
+}
+
+/* ------------------------------------------------------------------ upstream connection */
+
+/* Event callbacks: each one is a sess_enter()/sess_leave() pair around the work. */
+static void up_read(struct conn *c, void *arg);
+static void up_write(struct conn *c, void *arg);
+static void up_event(struct conn *c, short what, void *arg);
+
+/* The idle pool of the server the exchange uses. */
+static struct server_pool *cur_pool(struct session *s)
+{
+	return &s->w->pools[s->x.be_idx][s->x.srv];
+}
+
+/* The request is fully read: from now on the upstream owes us a response. */
+static void request_done(struct session *s)
+{
+	struct worker *w = s->w;
+
+	s->x.req_done = true;
+	if (s->x.req_body)
+		bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
+	if (s->x.up && s->x.up->connected)
+		bufferevent_set_timeouts(s->x.up->bev, w->t_upread, w->t_send);
+}
+
+/* The upstream connection is usable: send the head, then let the body flow. */
+static void upstream_ready(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct worker *w = s->w;
+	struct h1_buf *hb = &w->scratch;
+
+	h1_parser_reset(s->rsp);
+	h1_parser_set_method(s->rsp, x->rq->method);
+
+	hb->len = 0;
+	if (h1_buf_write_head(hb, x->rq, x->wflags) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
+	evbuffer_add(up_stage(s), hb->p, hb->len);
+	/* Timeouts are libevent common timeouts (O(1) to re-arm on every read and write).
+	 * Without a body, request_done() comes in this same call and sets the upstream's. */
+	if (x->req_done)
+		bufferevent_set_timeouts(x->up->bev, w->t_upread, w->t_send);
+	else if (x->req_body)
+		bufferevent_set_timeouts(x->up->bev, NULL, w->t_send);
+	s->st = SS_EXCHANGE;
+	if (!x->req_done) {
+		if (x->req_body && x->expect && x->cli_minor >= 1)
+			evbuffer_add(cli_stage(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
+		if (x->req_body)
+			bufferevent_set_timeouts(s->cli->bev, w->t_body, w->t_send);
+		drive_client(s);
+	}
+}
+
+/* Make <c> the exchange's upstream connection: callbacks, and a read watermark so an
+ * upstream that outruns the client fills at most buffer_size of our memory. */
+static void upstream_attach(struct session *s, struct conn *c)
+{
+	unsigned int bs = s->cfg->limits.buffer_size;
+
+	s->x.up = c;
+	conn_set_cbs(c, up_read, up_write, up_event, s);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, bs);
+	bufferevent_setwatermark(c->bev, EV_WRITE, bs / 2, 0);
+}
+
+static void connect_upstream(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct server_pool *pool = cur_pool(s);
+	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
+	struct conn *c;
+
+	x->attempts++;
+	x->upstream = addr->text;
+	x->up_eof = false;
+	x->resp_started = false;
+	c = server_pool_get(pool);
+	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
+	if (c) {
+		x->up_reused = true;
+		upstream_attach(s, c);
+		upstream_ready(s);
+		return;
+	}
+	x->up_reused = false;
+	c = conn_connect(s->w->base, &conn_tcp, addr);
+	if (!c) {
+		fail_to_connect(s, errno, false);
+		return;
+	}
+	pool->opened++;
+	upstream_attach(s, c);
+	/* libevent times a connect with the write timeout. */
+	bufferevent_set_timeouts(c->bev, NULL, s->w->t_connect);
+}
+
+/* Try another server (or, after a stale pooled connection, the same one on a fresh
+ * connection). Returns true when an attempt started. */
+static bool retry(struct session *s, bool stale)
+{
+	struct stream *x = &s->x;
+	struct backend_wstate *ws = &s->w->bws[x->be_idx];
+	/* A failed connect never delivered the request, so sending it elsewhere adds no work
+	 * to the pool: only replays of a request a server may have seen spend the budget. */
+	bool replay = s->st != SS_CONNECT;
+
+	if (x->up) {
+		conn_free(x->up);
+		x->up = NULL;
+	}
+	evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	s->up_paused = false;
+	if (stale) {
+		/* A keep-alive connection the server closed as we reused it: not the server's
+		 * fault and not a retry, the request never reached it. */
+		s->st = SS_CONNECT;
+		connect_upstream(s);
+		return true;
+	}
+	x->tried |= 1ull << (x->srv % 64);
+	backend_done(ws, x->srv);
+	x->srv = -1;
+	if (x->attempts > x->be->cfg->retries ||
+		(replay && !backend_retry_take(x->be, ws, worker_now_ms(s->w))))
+		return false;
+	x->srv = select_server(s, ws, x->tried);
+	if (x->srv < 0)
+		return false;
+	stats_upstream_retry(s->w->rt->stats, s->w->id, x->be_idx);
+	log_ratelimited(LOG_LVL_INFO, "retrying on %s", x->be->servers[x->srv].cfg->address.text);
+	s->st = SS_CONNECT;
+	connect_upstream(s);
+	return true;
+}
+
+/* fail_to_connect: the connect failed or timed out; retry elsewhere or answer 502/504. */
+static void fail_to_connect(struct session *s, int err, bool timed_out)
+{
+	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x.upstream,
+		timed_out ? "timed out" : strerror(err));
+	passive_report(s, false);
+	if (s->x.srv >= 0)
+		stats_upstream_connect_error(s->w->rt->stats, s->w->id, s->x.be_idx,
+			(size_t)s->x.srv);
+	if (retry(s, false))
+		return;
+	send_error(s, timed_out ? 504 : 502);
+}
+
+/* error_while_proxy: the upstream failed after the connection was made. A request the
+ * upstream has not started answering may be replayed if it is idempotent and has no body;
+ * otherwise 502/504, or a close if the response already started. */
+static void error_while_proxy(struct session *s, const char *why, bool timed_out)
+{
+	struct stream *x = &s->x;
+
+	/* A stale pooled connection is not the server's fault. */
+	if (!(x->up_reused && !x->resp_started && x->idempotent && !x->req_body && x->req_done))
+		passive_report(s, false);
+	if (!x->resp_started && x->idempotent && !x->req_body && x->req_done) {
+		if (x->up_reused) {
+			if (retry(s, true))
+				return;
+		} else {
+			log_ratelimited(LOG_LVL_WARN, "upstream %s: %s", x->upstream, why);
+			if (retry(s, false))
+				return;
+		}
+	} else {
+		log_ratelimited(LOG_LVL_WARN, "upstream %s: %s", x->upstream, why);
+	}
+	if (!x->resp_head_sent) {
+		upstream_drop(s);
+		send_error(s, timed_out ? 504 : 502);
+	} else {
+		stream_abort(s, why);
+	}
+}
+
+/* ------------------------------------------------------------------ request body */
+
+/* Move request body bytes from the client to the upstream while the upstream's output has
+ * room; pause the client when it has none. */
+static void pump_request(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct evbuffer *in = cli_in(s), *out = up_stage(s);
+	size_t bs = s->cfg->limits.buffer_size;
+	char ch[H1_CHUNK_HDR_MAX];
+	struct h1_event ev;
+
+	while (!s->dead && s->st == SS_EXCHANGE && !x->req_done) {
+		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(up_out(s)), n;
+
+		if (olen >= bs) {
+			bufferevent_disable(s->cli->bev, EV_READ);
+			s->cli_paused = true;
+			return;
+		}
+		n = parse_step(s->rqp, in, bs - olen, &ev);
+		switch (ev.type) {
+		case H1_EV_NONE:
+			return;
+		case H1_EV_BODY:
+			if (x->req_chunked) {
+				evbuffer_add(out, ch, h1_chunk_header(ch, ev.data.len));
+				evbuffer_add(out, ev.data.p, ev.data.len);
+				evbuffer_add(out, H1_CRLF, 2);
+			} else {
+				evbuffer_add(out, ev.data.p, ev.data.len);
+			}
+			evbuffer_drain(in, n);
+			break;
+		case H1_EV_DONE:
+			if (x->req_chunked) {
+				size_t need = h1_write_last_chunk(NULL, 0, ev.trailers);
+				struct evbuffer_iovec v;
+
+				if (evbuffer_reserve_space(out, need + 1, &v, 1) == 1) {
+					h1_write_last_chunk(v.iov_base, need + 1, ev.trailers);
+					v.iov_len = need;
+					evbuffer_commit_space(out, &v, 1);
+				}
+			}
+			evbuffer_drain(in, n);
+			request_done(s);
+			return;
+		case H1_EV_UPGRADE:
+			/* Upgrade was stripped from the upstream request: stay in HTTP. */
+			h1_parser_resume_http(s->rqp);
+			break;
+		case H1_EV_ERROR:
+			log_ratelimited(LOG_LVL_INFO, "client %s: %s (%d)", s->cli->peer_text,
+				ev.reason, ev.status);
+			if (x->resp_head_sent) {
+				stream_abort(s, ev.reason);
+			} else {
+				upstream_drop(s);
+				send_error(s, ev.status);
+			}
+			return;
+		default:
+			BUG_ON(ev.type == H1_EV_HEAD);
+			return;
+		}
+	}
+}
+
+/* Read the next request head (idle or in the middle of one). */
+static void read_head(struct session *s)
+{
+	struct evbuffer *in = cli_in(s);
+	struct h1_event ev;
+	size_t n;
+
+	n = parse_step(s->rqp, in, SIZE_MAX, &ev);
+	switch (ev.type) {
+	case H1_EV_NONE:
+		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
+			s->st = SS_HEAD;
+			timer_set(s, s->w->t_header);
+		}
+		return;
+	case H1_EV_HEAD:
+		evbuffer_drain(in, n);
+		stream_begin(s, ev.msg);
+		return;
+	case H1_EV_ERROR:
+		log_ratelimited(LOG_LVL_INFO, "client %s: %s (%d)", s->cli->peer_text, ev.reason,
+			ev.status);
+		memset(&s->x, 0, sizeof(s->x));
+		s->x.srv = -1;
+		s->x.start_us = now_us();
+		send_error(s, ev.status);
+		return;
+	default:
+		log_err("client %s: unexpected parser event %d before a head", s->cli->peer_text,
+			ev.type);
+		sess_kill(s);
+		return;
+	}
+}
+
+static void drive_client(struct session *s)
+{
+	switch (s->st) {
+	case SS_IDLE:
+	case SS_HEAD:
+		read_head(s);
+		break;
+	case SS_EXCHANGE:
+		if (!s->x.req_done)
+			pump_request(s);
+		break;
+	case SS_LINGER:
+		evbuffer_drain(cli_in(s), evbuffer_get_length(cli_in(s)));
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ response */
+
+/* response_filter: the upstream's head becomes the client's. */
+static int phase_response_filter(struct session *s, struct h1_msg *m)
+{
+	const struct cfg_proxy *pc = &s->cfg->proxy;
+	char via[96];
+	int err = 0;
+
+	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
+		err = -ENOSPC;
+	if (!err && pc->via) {
+		size_t vl = via_value(via, sizeof(via), m->minor, pc->server_name);
+
+		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
+	}
+	if (!err)
+		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
+	return err;
+}
+
+/* An upstream head: relay a 1xx (not 100, which pingd sends itself, and never to
+ * HTTP/1.0), or run response_filter on the final head and choose the client framing:
+ * Content-Length as is, chunked or close-delimited re-framed as chunked for HTTP/1.1 and
+ * close-delimited for HTTP/1.0. Returns 0, or -1 when the head cannot be forwarded. */
+static int response_head(struct session *s, struct h1_msg *m)
+{
+	struct stream *x = &s->x;
+	unsigned int flags = 0;
+
+	if (m->status < 200) {
+		x->interim = true;
+		/* 100 is pingd's to send (it stripped Expect); HTTP/1.0 clients get no 1xx. */
+		if (m->status == 100 || x->cli_minor == 0 || m->status == 101)
+			return m->status == 101 ? -1 : 0;
+		h1_hdrs_strip_hop(&m->hdrs, 0);
+		s->w->scratch.len = 0;
+		if (h1_buf_write_head(&s->w->scratch, m, 0) == 0)
+			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
+		return 0;
+	}
+	if (phase_response_filter(s, m) < 0)
+		return -1;
+	switch (m->framing) {
+	case H1_BODY_NONE:
+	case H1_BODY_LENGTH:
+		break;
+	case H1_BODY_CHUNKED:
+	case H1_BODY_CLOSE:
+		if (x->cli_minor >= 1) {
+			x->resp_chunked = true;
+			flags |= H1_W_CHUNKED;
+		} else {
+			s->close_after = true;
+		}
+		break;
+	default:
+		return -1;
+	}
+	/* Unread request body bytes would be taken for the next request; a draining worker
+	 * tells the client to take its next request elsewhere. */
+	if (!x->req_done || s->w->draining)
+		s->close_after = true;
+	if (s->close_after)
+		flags |= H1_W_CLOSE;
+	else if (x->cli_minor == 0)
+		flags |= H1_W_KEEP_ALIVE;
+	x->status = m->status;
+	/* 502-504 from the upstream mean it (or what is behind it) is failing. */
+	passive_report(s, m->status < 502 || m->status > 504);
+	s->w->scratch.len = 0;
+	if (h1_buf_write_head(&s->w->scratch, m, flags) < 0)
+		return -1;
+	evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
+	x->resp_head_sent = true;
+	return 0;
+}
+
+/* The exchange is over: log, return the upstream connection to its pool when it can carry
+ * another request, then wait for the next request or close. */
+static void stream_finish(struct session *s, bool reuse)
+{
+	struct stream *x = &s->x;
+	struct server_pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
+
+	phase_logging(s);
+	if (s->total)
+		evtimer_del(s->total);
+	if (evbuffer_get_length(up_stage(s))) {
+		/* Request bytes still unsent: the server answered early, so the connection is
+		 * mid-request and cannot carry another one. */
+		reuse = false;
+		evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
+	}
+	if (x->up) {
+		struct conn *c = x->up;
+
+		x->up = NULL;
+		c->requests++;
+		if (reuse && pool)
+			server_pool_put(pool, c);
+		else
+			conn_free(c);
+	}
+	if (x->srv >= 0)
+		backend_done(&s->w->bws[x->be_idx], x->srv);
+	x->srv = -1;
+	x->rq = NULL;
+	s->up_paused = false;
+	if (s->close_after) {
+		sess_linger(s);
+		return;
+	}
+	s->st = SS_IDLE;
+	if (s->cli_paused) {
+		s->cli_paused = false;
+		bufferevent_enable(s->cli->bev, EV_READ);
+	}
+	if (!evbuffer_get_length(cli_in(s)))
+		h1_parser_trim(s->rqp);
+	rsp_give(s);
+	/* Draining, a response that promised keep-alive: the client may already be sending
+	 * the next request, which is answered with "Connection: close"; a quiet one closes
+	 * soon. */
+	timer_set(s, s->w->draining ? s->w->t_drain : s->w->t_keepalive);
+	drive_client(s);
+}
+
+/* The final response is complete: end the client body and decide whether the upstream
+ * connection can carry another request. */
+static void response_done(struct session *s, const struct h1_hdrs *trailers, bool up_closed)
+{
+	struct stream *x = &s->x;
+	struct h1_msg *m = h1_parser_msg(s->rsp);
+	bool reuse;
+
+	if (x->resp_chunked) {
+		size_t need = h1_write_last_chunk(NULL, 0, trailers);
+		struct evbuffer_iovec v;
+
+		if (evbuffer_reserve_space(cli_stage(s), need + 1, &v, 1) == 1) {
+			h1_write_last_chunk(v.iov_base, need + 1, trailers);
+			v.iov_len = need;
+			evbuffer_commit_space(cli_stage(s), &v, 1);
+		}
+	}
+	reuse = !up_closed && !x->up_eof && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
+		m->framing != H1_BODY_CLOSE && x->be->cfg->keepalive &&
+		!evbuffer_get_length(bufferevent_get_input(x->up->bev));
+	stream_finish(s, reuse);
+}
+
+/* The upstream closed and every byte it sent has been parsed. */
+static void upstream_closed(struct session *s)
+{
+	struct h1_event ev;
+
+	h1_parse_eof(s->rsp, &ev);
+	if (ev.type == H1_EV_DONE && !s->x.interim && s->x.resp_head_sent)
+		response_done(s, ev.trailers, true);
+	else if (!s->x.resp_started)
+		error_while_proxy(s, "closed before responding", false);
+	else
+		error_while_proxy(
+			s, ev.type == H1_EV_ERROR ? ev.reason : "closed mid-response", false);
+}
+
+static void drive_response(struct session *s)
+{
+	struct stream *x = &s->x;
+	size_t bs = s->cfg->limits.buffer_size;
+	char ch[H1_CHUNK_HDR_MAX];
+	struct h1_event ev;
+
+	while (!s->dead && s->st == SS_EXCHANGE && x->up) {
+		struct evbuffer *in = bufferevent_get_input(x->up->bev), *out = cli_stage(s);
+		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(cli_out(s)), n;
+
+		if (olen >= bs) {
+			bufferevent_disable(x->up->bev, EV_READ);
+			s->up_paused = true;
+			return;
+		}
+		if (evbuffer_get_length(in))
+			x->resp_started = true;
+		n = parse_step(s->rsp, in, bs - olen, &ev);
+		switch (ev.type) {
+		case H1_EV_NONE:
+			if (x->up_eof && !evbuffer_get_length(in))
+				upstream_closed(s);
+			return;
+		case H1_EV_HEAD:
+			evbuffer_drain(in, n);
+			if (response_head(s, ev.msg) < 0) {
+				error_while_proxy(s, "unusable response head", false);
+				return;
+			}
+			break;
+		case H1_EV_BODY:
+			if (x->resp_chunked) {
+				evbuffer_add(out, ch, h1_chunk_header(ch, ev.data.len));
+				evbuffer_add(out, ev.data.p, ev.data.len);
+				evbuffer_add(out, H1_CRLF, 2);
+			} else {
+				evbuffer_add(out, ev.data.p, ev.data.len);
+			}
+			x->bytes_out += ev.data.len;
+			evbuffer_drain(in, n);
+			break;
+		case H1_EV_DONE:
+			evbuffer_drain(in, n);
+			if (x->interim) {
+				x->interim = false;
+				break;
+			}
+			response_done(s, ev.trailers, false);
+			return;
+		case H1_EV_ERROR:
+			error_while_proxy(s, ev.reason, false);
+			return;
+		default:
+			error_while_proxy(s, "protocol switch not supported", false);
+			return;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ callbacks */
+
+static void up_read(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	(void)c;
+	sess_enter(s);
+	if (!s->dead)
+		drive_response(s);
+	sess_leave(s);
+}
+
+static void up_write(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	if (!s->dead && s->cli_paused &&
+		evbuffer_get_length(bufferevent_get_output(c->bev)) < s->cfg->limits.buffer_size) {
+		s->cli_paused = false;
+		bufferevent_enable(s->cli->bev, EV_READ);
+		drive_client(s);
+	}
+	sess_leave(s);
+}
+
+static void up_event(struct conn *c, short what, void *arg)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	if (s->dead || c != s->x.up)
+		goto out;
+	if (what & BEV_EVENT_CONNECTED) {
+		upstream_ready(s);
+	} else if (s->st == SS_CONNECT) {
+		fail_to_connect(s, EVUTIL_SOCKET_ERROR(), (what & BEV_EVENT_TIMEOUT) != 0);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		error_while_proxy(
+			s, (what & BEV_EVENT_READING) ? "read timed out" : "write timed out", true);
+	} else if (what & BEV_EVENT_EOF) {
+		s->x.up_eof = true;
+		drive_response(s);
+	} else {
+		error_while_proxy(s, strerror(EVUTIL_SOCKET_ERROR()), false);
+	}
+out:
+	sess_leave(s);
+}
+
+static void cli_read(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	(void)c;
+	sess_enter(s);
+	if (!s->dead)
+		drive_client(s);
+	sess_leave(s);
+}
+
+static void cli_write(struct conn *c, void *arg)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	if (s->dead)
+		goto out;
+	if (s->st == SS_LINGER) {
+		linger_flushed(s);
+	} else if (s->up_paused && s->x.up &&
+		   evbuffer_get_length(bufferevent_get_output(c->bev)) <
+			   s->cfg->limits.buffer_size) {
+		s->up_paused = false;
+		bufferevent_enable(s->x.up->bev, EV_READ);
+		drive_response(s);
+	}
+out:
+	sess_leave(s);
+}
+
+/* Client EOF, error or timeout. A half-close after a whole request still gets its answer;
+ * a stalled request body gets 408; anything else ends the session (logged as 499). */
+static void cli_event(struct conn *c, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)c;
+	sess_enter(s);
+	if (s->dead)
+		goto out;
+	if ((what & BEV_EVENT_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
+		/* Half-closed after a complete request: answer it, then close. */
+		s->close_after = true;
+	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+		   s->st == SS_EXCHANGE && !s->x.resp_head_sent) {
+		log_ratelimited(
+			LOG_LVL_INFO, "client %s: request body timed out", s->cli->peer_text);
+		upstream_drop(s);
+		send_error(s, 408);
+	} else {
+		if (s->st == SS_EXCHANGE || s->st == SS_CONNECT) {
+			s->x.status = s->x.status ? s->x.status : 499;
+			phase_logging(s);
+		}
+		sess_kill(s);
+	}
+out:
+	sess_leave(s);
+}
+
+/* The session timer: 408 for a head that took too long, a quiet close otherwise. */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	sess_enter(s);
+	if (s->dead)
+		goto out;
+	if (s->st == SS_HEAD) {
+		log_ratelimited(
+			LOG_LVL_INFO, "client %s: request head timed out", s->cli->peer_text);
+		memset(&s->x, 0, sizeof(s->x));
+		s->x.srv = -1;
+		send_error(s, 408);
+	} else {
+		/* Keep-alive expiry or the end of lingering: close quietly. */
+		sess_kill(s);
+	}
+out:
+	sess_leave(s);
+}
+
+/* timeouts.total: 504 before the response started, a close after. */
+static void on_total(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	sess_enter(s);
+	if (!s->dead && (s->st == SS_CONNECT || s->st == SS_EXCHANGE)) {
+		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded timeouts.total",
+			s->cli->peer_text);
+		if (!s->x.resp_head_sent) {
+			upstream_drop(s);
+			send_error(s, 504);
+		} else {
+			stream_abort(s, "total timeout");
+		}
+	}
+	sess_leave(s);
+}
+
+/* ------------------------------------------------------------------ accept */
+
+void stream_accept(
+	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
+{
+	const struct cfg *c = w->rt->cfg;
+	struct h1_limits rl = {
+		.max_head = c->limits.max_header_size,
+		.max_headers = c->limits.max_headers,
+		.max_body = c->limits.max_body_size,
+	};
+	struct session *s;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return;
+	}
+	s->w = w;
+	s->cfg = c;
+	s->listener = idx;
+	s->x.srv = -1;
+	s->cli = conn_accepted(w->base, &conn_tcp, fd, sa, len);
+	s->rqp = h1_parser_new(H1_REQUEST, &rl);
+	s->timer = evtimer_new(w->base, on_timer, s);
+	if (c->timeouts.total_ms)
+		s->total = evtimer_new(w->base, on_total, s);
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	w->n_conns++;
+	stats_conn_open(w->rt->stats, w->id);
+	/* At the limit, stop accepting: further clients wait in the kernel's backlog until a
+	 * connection ends (sess_destroy() resumes), rather than being accepted and dropped. */
+	if (w->n_conns >= c->limits.max_connections && !w->paused) {
+		log_ratelimited(LOG_LVL_WARN, "worker %u: %u connections, pausing accept", w->id,
+			w->n_conns);
+		for (size_t i = 0; i < w->n_listeners; i++)
+			listener_pause(w->listeners[i], true);
+		w->paused = true;
+	}
+	if (!s->cli || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
+		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
+		if (!s->cli) {
+			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
+			s->cli = NULL;
+		}
+		if (s->cli)
+			sess_destroy(s);
+		else {
+			TAILQ_REMOVE(&w->sessions, s, link);
+			w->n_conns--;
+			stats_conn_close(w->rt->stats, w->id);
+			h1_parser_free(s->rqp);
+			if (s->timer)
+				event_free(s->timer);
+			if (s->total)
+				event_free(s->total);
+			free(s);
+		}
+		return;
+	}
+	bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
+	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
+	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, c->limits.buffer_size);
+	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);
+	s->st = SS_HEAD;
+	timer_set(s, w->t_header);
+}
+
+void stream_drain(struct worker *w)
+{
+	struct session *s;
+
+	/* Idle keep-alive connections close after a short wait rather than at once: a request
+	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
+	 * exchange close when it ends (response_head() and stream_finish()). */
+	TAILQ_FOREACH(s, &w->sessions, link)
+		if (s->st == SS_IDLE)
+			timer_set(s, w->t_drain);
+	if (!w->n_conns)
+		event_base_loopbreak(w->base);
+}
+
+void stream_release_all(struct worker *w)
+{
+	struct session *s;
+
+	while ((s = TAILQ_FIRST(&w->sessions)))
+		sess_destroy(s);
+	while (w->n_rsp_cache)
+		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Client sessions and their request/response exchanges (streams). A stream runs a request
+ * through its phases: request_filter (routing, header rules) -> upstream_peer (selection) ->
+ * connection (pool or connect, with retries: fail_to_connect) -> upstream_request_filter ->
+ * body both ways with backpressure -> response_filter -> logging; error_while_proxy on
+ * failures after the connection. The phases are separate functions so that hooks can be
+ * called at each. */
+#ifndef USERSPACE_PROXY_STREAM_H
+#define USERSPACE_PROXY_STREAM_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <event2/util.h>
+
+struct worker;
+
+/* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
+void stream_accept(
+	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len);
+
+/* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
+ * connections close shortly, responses in progress say "Connection: close", and the loop
+ * breaks when the last session ends. */
+void stream_drain(struct worker *w);
+
+/* Close every session of <w> (at shutdown, after its loop ended). */
+void stream_release_all(struct worker *w);
+
+#endif /* USERSPACE_PROXY_STREAM_H */

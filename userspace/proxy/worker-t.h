@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A worker: one thread, one event base, its own listening sockets, connection pools and
+ * selection state. Workers share only read-only data (struct pingd_rt). */
+#ifndef USERSPACE_PROXY_WORKER_T_H
+#define USERSPACE_PROXY_WORKER_T_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "userspace/proxy/backend-t.h"
+#include "userspace/proxy/cfg-t.h"
+#include "userspace/proxy/h1-t.h"
+
+struct event_base;
+struct evbuffer;
+struct listener;
+struct route_table;
+struct server_pool;
+struct session;
+struct stats;
+struct h1_parser;
+
+/* What every worker reads and none writes: built from one config. */
+struct pingd_rt {
+	const struct cfg *cfg;
+	struct route_table *routes;
+	struct backend **backends; /* one per cfg->upstreams */
+	size_t n_backends;
+	struct stats *stats; /* metrics; set by main before the workers start */
+};
+
+struct worker {
+	unsigned int id;
+	pthread_t thread;
+	struct event_base *base;
+	const struct pingd_rt *rt;
+	struct listener **listeners; /* one per cfg->listeners */
+	size_t n_listeners;
+	struct backend_wstate *bws; /* one per backend */
+	struct server_pool **pools; /* [backend][server] */
+	int stop_fd;		    /* eventfd: another thread asks the loop to end */
+	struct event *stop_ev;
+	atomic_uint drain_ms;	/* non-zero with stop_fd: drain, with this grace period */
+	atomic_bool done;	/* the thread's loop has ended */
+	bool draining;		/* listeners closed; sessions end after their exchange */
+	struct event *grace_ev; /* ends a drain that outlasts its grace period */
+	unsigned int n_conns;	/* client connections open */
+	bool paused;		/* listeners paused at max_connections */
+	uint64_t requests;	/* requests started */
+	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
+	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
+	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
+	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
+					  * callback ends, empty between callbacks */
+	struct h1_parser *rsp_cache[64]; /* idle response parsers, handed to exchanges so
+					  * idle client connections hold none */
+	unsigned int n_rsp_cache;
+	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
+	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
+	const struct timeval *t_connect;   /* ... and for the bufferevent timeouts, re-armed on */
+	const struct timeval *t_body;	   /* every read and write */
+	const struct timeval *t_upread;
+	const struct timeval *t_send;
+	const struct timeval *t_drain; /* idle keep-alive connections while draining */
+};
+
+#endif /* USERSPACE_PROXY_WORKER_T_H */

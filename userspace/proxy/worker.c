@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Worker threads and the shared runtime they read. */
+#include "userspace/proxy/worker.h"
+
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "userspace/proxy/backend.h"
+#include "userspace/proxy/h1.h"
+#include "userspace/proxy/listener.h"
+#include "userspace/proxy/log.h"
+#include "userspace/proxy/route.h"
+#include "userspace/proxy/server.h"
+#include "userspace/proxy/stream.h"
+
+struct pingd_rt *pingd_rt_new(const struct cfg *c)
+{
+	struct pingd_rt *rt = calloc(1, sizeof(*rt));
+	int err = ENOMEM;
+
+	if (!rt)
+		return NULL;
+	rt->cfg = c;
+	rt->routes = route_table_new(c);
+	rt->backends = calloc(c->n_upstreams, sizeof(*rt->backends));
+	if (!rt->routes || !rt->backends)
+		goto err;
+	for (size_t i = 0; i < c->n_upstreams; i++) {
+		rt->backends[i] = backend_new(c, i);
+		if (!rt->backends[i]) {
+			err = errno;
+			log_err("upstream '%s': %s", c->upstreams[i].name, strerror(err));
+			goto err;
+		}
+		rt->n_backends++;
+	}
+	return rt;
+err:
+	pingd_rt_free(rt);
+	errno = err;
+	return NULL;
+}
+
+void pingd_rt_free(struct pingd_rt *rt)
+{
+	if (!rt)
+		return;
+	for (size_t i = 0; i < rt->n_backends; i++)
+		backend_free(rt->backends[i]);
+	free(rt->backends);
+	route_table_free(rt->routes);
+	free(rt);
+}
+
+/* Listener callback: the stream layer owns client connections from here. */
+static void on_accept(void *arg, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
+{
+	stream_accept(arg, idx, fd, sa, len);
+}
+
+#define DRAIN_IDLE_MS 500 /* how long an idle keep-alive connection stays open while draining */
+
+/* The grace period is over: end the loop; worker_release() closes what is left. */
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_notice("worker %u: grace period over, closing %u connection%s", w->id, w->n_conns,
+		w->n_conns == 1 ? "" : "s");
+	event_base_loopbreak(w->base);
+}
+
+/* Close the listeners and let the sessions finish (see stream_drain()). */
+static void drain(struct worker *w, unsigned int grace_ms)
+{
+	struct timeval tv = {grace_ms / 1000, (grace_ms % 1000) * 1000};
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	for (size_t i = 0; i < w->n_listeners; i++)
+		listener_free(w->listeners[i]);
+	w->n_listeners = 0;
+	w->grace_ev = evtimer_new(w->base, on_grace, w);
+	if (w->grace_ev)
+		evtimer_add(w->grace_ev, &tv);
+	log_debug("worker %u: draining %u connection%s", w->id, w->n_conns,
+		w->n_conns == 1 ? "" : "s");
+	stream_drain(w);
+}
+
+/* The loop has no locks (no evthread), so other threads reach it only through this fd. */
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	unsigned int grace_ms;
+	uint64_t v;
+
+	(void)what;
+	(void)!read(fd, &v, sizeof(v));
+	grace_ms = atomic_exchange(&w->drain_ms, 0);
+	if (grace_ms && !w->draining)
+		drain(w, grace_ms);
+	else
+		event_base_loopbreak(w->base);
+}
+
+/* A libevent common timeout of <ms> on <base>, or NULL. */
+static const struct timeval *common_ms(struct event_base *base, unsigned int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	return event_base_init_common_timeout(base, &tv);
+}
+
+int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
+{
+	return worker_init_fds(w, id, rt, NULL);
+}
+
+int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds)
+{
+	const struct cfg *c = rt->cfg;
+	int err = -ENOMEM;
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->rt = rt;
+	TAILQ_INIT(&w->sessions);
+	w->stop_fd = -1;
+	h1_buf_init(&w->scratch, 0);
+	w->base = event_base_new();
+	w->listeners = calloc(c->n_listeners, sizeof(*w->listeners));
+	w->bws = calloc(rt->n_backends, sizeof(*w->bws));
+	w->pools = calloc(rt->n_backends, sizeof(*w->pools));
+	w->cstage = evbuffer_new();
+	w->ustage = evbuffer_new();
+	if (!w->base || !w->listeners || !w->bws || !w->pools || !w->cstage || !w->ustage)
+		goto err;
+	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->stop_fd < 0) {
+		err = -errno;
+		goto err;
+	}
+	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ | EV_PERSIST, on_stop, w);
+	if (!w->stop_ev || event_add(w->stop_ev, NULL) < 0)
+		goto err;
+	w->t_header = common_ms(w->base, c->timeouts.client_header_ms);
+	w->t_keepalive = common_ms(w->base, c->timeouts.keepalive_ms);
+	w->t_connect = common_ms(w->base, c->timeouts.connect_ms);
+	w->t_body = common_ms(w->base, c->timeouts.client_body_ms);
+	w->t_upread = common_ms(w->base, c->timeouts.upstream_read_ms);
+	w->t_send = common_ms(w->base, c->timeouts.send_ms);
+	w->t_drain = common_ms(w->base, DRAIN_IDLE_MS < c->timeouts.keepalive_ms ?
+						DRAIN_IDLE_MS :
+						c->timeouts.keepalive_ms);
+	if (!w->t_header || !w->t_keepalive || !w->t_connect || !w->t_body || !w->t_upread ||
+		!w->t_send || !w->t_drain)
+		goto err;
+	for (size_t i = 0; i < rt->n_backends; i++) {
+		const struct backend *be = rt->backends[i];
+
+		err = backend_wstate_init(&w->bws[i], be);
+		if (err)
+			goto err;
+		w->pools[i] = calloc(be->n, sizeof(**w->pools));
+		if (!w->pools[i]) {
+			err = -ENOMEM;
+			goto err;
+		}
+		for (size_t s = 0; s < be->n; s++)
+			server_pool_init(&w->pools[i][s], be->cfg->keepalive,
+				common_ms(w->base, be->cfg->idle_timeout_ms));
+	}
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		int fd = fds ? fds[i] : -1;
+
+		if (fds)
+			fds[i] = -1; /* the listener owns it now, even on failure */
+		w->listeners[i] = listener_new_fd(w->base, &c->listeners[i], i, on_accept, w, fd);
+		if (!w->listeners[i]) {
+			err = -errno;
+			log_err("listen on %s: %s", c->listeners[i].address.text, strerror(-err));
+			goto err;
+		}
+		w->n_listeners++;
+	}
+	return 0;
+err:
+	worker_release(w);
+	return err;
+}
+
+/* Thread body: run the loop until worker_stop(). */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	log_debug("worker %u running", w->id);
+	if (event_base_dispatch(w->base) < 0)
+		log_err("worker %u: event loop failed", w->id);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	sigset_t all, old;
+	int err;
+
+	/* Workers inherit a full mask, so signals reach the main thread's loop only. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}
+
+void worker_stop(struct worker *w)
+{
+	uint64_t one = 1;
+
+	/* A stop overrides a drain request the loop has not read yet. */
+	atomic_store(&w->drain_ms, 0);
+	/* A full counter still wakes the loop, so a failed write needs no handling. */
+	(void)!write(w->stop_fd, &one, sizeof(one));
+}
+
+void worker_drain(struct worker *w, unsigned int grace_ms)
+{
+	uint64_t one = 1;
+
+	atomic_store(&w->drain_ms, grace_ms ? grace_ms : 1);
+	(void)!write(w->stop_fd, &one, sizeof(one));
+}
+
+int worker_listener_fd(const struct worker *w, size_t idx)
+{
+	return idx < w->n_listeners ? listener_fd(w->listeners[idx]) : -1;
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void worker_release(struct worker *w)
+{
+	for (size_t i = 0; i < w->n_listeners; i++)
+		listener_free(w->listeners[i]);
+	free(w->listeners);
+	w->listeners = NULL;
+	stream_release_all(w);
+	for (size_t i = 0; w->pools && i < w->rt->n_backends; i++) {
+		for (size_t s = 0; w->pools[i] && s < w->rt->backends[i]->n; s++)
+			server_pool_release(&w->pools[i][s]);
+		free(w->pools[i]);
+	}
+	free(w->pools);
+	w->pools = NULL;
+	for (size_t i = 0; w->bws && i < w->rt->n_backends; i++)
+		backend_wstate_release(&w->bws[i]);
+	free(w->bws);
+	w->bws = NULL;
+	h1_buf_free(&w->scratch);
+	if (w->stop_ev)
+		event_free(w->stop_ev);
+	w->stop_ev = NULL;
+	if (w->grace_ev)
+		event_free(w->grace_ev);
+	w->grace_ev = NULL;
+	if (w->stop_fd >= 0)
+		close(w->stop_fd);
+	w->stop_fd = -1;
+	if (w->cstage)
+		evbuffer_free(w->cstage);
+	if (w->ustage)
+		evbuffer_free(w->ustage);
+	w->cstage = w->ustage = NULL;
+	if (w->base)
+		event_base_free(w->base);
+	w->base = NULL;
+}
+
+uint64_t worker_now_ms(const struct worker *w)
+{
+	struct timespec ts;
+
+	(void)w;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
