@@ -299,7 +299,11 @@ int ctrl_node_get(struct ctrl *c, struct lb_node *n)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(c->fds[CM_NODE], &zero, n) ? -errno : 0;
+	if (bpf_map_lookup_elem(c->fds[CM_NODE], &zero, n))
+		return -errno;
+	/* The library's own flag: not a setting, so callers comparing settings never see it. */
+	n->flags &= (__u8)~LB_NODE_F_ALL_PORTS;
+	return 0;
 }
 
 /* True when lb_services holds a service with port 0. */
