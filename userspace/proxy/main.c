@@ -15,6 +15,7 @@
 
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/log.h"
+#include "userspace/proxy/l4health.h"
 #include "userspace/proxy/ops.h"
 #include "userspace/proxy/worker.h"
 
@@ -207,6 +208,7 @@ int main(int argc, char **argv)
 	struct event_base *main_base = NULL;
 	struct worker *workers = NULL;
 	struct pingd_rt *rt = NULL;
+	struct l4health *l4 = NULL;
 	const char *pidfile = NULL;
 	unsigned int nw = 0, started = 0;
 	struct cfg *c;
@@ -316,6 +318,16 @@ int main(int argc, char **argv)
 		}
 		rt->stats = ops_stats(g_ops);
 	}
+	if (c->l4) {
+		char why[512];
+
+		l4 = l4health_new(main_base, c, why, sizeof(why));
+		if (!l4) {
+			err = -errno;
+			log_err("%s", why);
+			goto out;
+		}
+	}
 	for (; started < nw; started++) {
 		err = worker_start(&workers[started]);
 		if (err) {
@@ -336,6 +348,7 @@ out:
 	for (unsigned int i = 0; i < nw; i++)
 		worker_release(&workers[i]);
 	free(workers);
+	l4health_free(l4);
 	ops_free(g_ops);
 	if (ev_int)
 		event_free(ev_int);
