@@ -563,6 +563,9 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t size)
 	case CFG_T_SECTION:
 		snprintf(buf, size, "a mapping");
 		break;
+	case CFG_T_L4:
+		snprintf(buf, size, "the l4: schema (docs/pingctl.md)");
+		break;
 	case CFG_T_LIST:
 		snprintf(buf, size, "a list of mappings");
 		break;
