@@ -9,4 +9,4 @@ $(O)/pingd: PROXY_LDLIBS += $(CTRL_LDLIBS)
 $(O)/userspace/proxy/l4health.o: $(O)/bpf/lb.skel.h
 
 # cfg.c hands the l4: node to the control plane's parser.
-$(O)/tests/l7/ops-harness: $(O)/userspace/ctrl/l4cfg.o $(O)/userspace/ctrl/addr.o
+$(O)/tests/l7/ops-harness: $(O)/userspace/ctrl/l4cfg.o $(O)/userspace/ctrl/addr.o $(MAGLEV_OBJS)
