@@ -138,6 +138,8 @@ test_l4_health_failover() {
 	t1=$(date +%s%N)
 	log "failover: b$victim killed -> down in the table after $(((t1 - t0) / 1000000)) ms" \
 		"(interval 200ms x fall 2, timeout 150ms)"
+	# Two failed probes 200 ms (+-10 %) apart, the first within one interval of the kill.
+	[ $(((t1 - t0) / 1000000)) -le 1000 ] || { fail "failover took over 1 s"; return 1; }
 	lbctl backend list | sed 's/^/   /'
 	n=$(bpftool_state "$id")
 	[ "$n" = 3 ] || { fail "bpftool shows b$victim (id $id) in state '$n', not 3 (down)"; return 1; }
