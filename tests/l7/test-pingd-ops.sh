@@ -4,7 +4,8 @@
 # failed request under load), bring it back when restarted, and /metrics on the admin
 # listener shows it all and passes promtool.
 
-ALL_TESTS="test_failover_under_load test_passive_cooldown test_admin_config_errors"
+ALL_TESTS="test_failover_under_load test_passive_cooldown test_passive_all_cooling \
+ test_admin_config_errors"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/opslib.sh"
@@ -157,6 +158,45 @@ YAML
 	curl -s --max-time 5 "http://127.0.0.1:$aport/metrics" |
 		grep -q "^pingd_upstream_peer_cooldowns_total{upstream=\"web\",server=\"127.0.0.1:$bad\"} 2$" ||
 		fail "second cool-down not counted"
+}
+
+# A pool whose every server is cooling down still gets its requests: the 503 origin's own
+# answers come back, not a 502 from pingd.
+test_passive_all_cooling() {
+	need_ops_tools curl || return $?
+	[ -x "$PINGD" ] || fail "$PINGD not built"
+	ops_tmpdir
+	ops_port || fail "no free port"
+	local bad=$PORT lport codes i
+	spawn python3 -c "
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        open('$TMPD/bad.log', 'a').write('x\\n')
+        self.send_response(503); self.send_header('Content-Length', '0'); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(('127.0.0.1', $bad), H).serve_forever()"
+	wait_port 127.0.0.1 "$bad" || fail "bad origin did not start"
+	ops_port || fail "no free port"
+	lport=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+listeners: [{address: '127.0.0.1:$lport'}]
+upstreams:
+  - name: web
+    passive: {max_fails: 1, cooldown: 60s}
+    servers: [{address: '127.0.0.1:$bad'}]
+virtual_hosts: [{name: site, hosts: '*', routes: [{path: /, upstream: web}]}]
+YAML
+	spawn "$PINGD" -c "$TMPD/pingd.yaml"
+	wait_port 127.0.0.1 "$lport" || fail "pingd did not start"
+	codes=""
+	for ((i = 0; i < 3; i++)); do
+		codes+=$(curl -s -o /dev/null -w '%{http_code} ' --max-time 5 "http://127.0.0.1:$lport/")
+	done
+	log "statuses: $codes; origin saw $(wc -l <"$TMPD/bad.log")"
+	[ "$codes" = "503 503 503 " ] || fail "cooling-down pool answered $codes"
+	[ "$(wc -l <"$TMPD/bad.log")" = 3 ] || fail "origin saw $(wc -l <"$TMPD/bad.log") requests"
 }
 
 test_admin_config_errors() {

@@ -180,29 +180,39 @@ test_retry_connect() {
 	kill_origin_and_expect_502
 }
 
-# With a zero retry budget the refusing peer's requests fail instead of being retried.
+# With a zero retry budget a request the resetting peer has read is not replayed (502),
+# while a refused connect, which delivered nothing, is still retried on the other peer.
 test_retry_budget() {
 	need_l7_tools || return $?
 	l7_tmpdir
 	start_origin || return 1
+	start_pyorigin reset || return 1
 	free_port || return 1
-	local dead=$PORT codes="" i
-	free_port || return 1
-	LISTEN_PORT=$PORT
-	cat >"$TMPD/pingd.yaml" <<YAML
+	local dead=$PORT peer codes i
+	for peer in "$dead" "$PYO_PORT"; do
+		free_port || return 1
+		LISTEN_PORT=$PORT
+		cat >"$TMPD/pingd-$peer.yaml" <<YAML
 workers: 1
 listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
 upstreams:
   - name: o
     retry_budget: 0
     retry_budget_min: 0
-    servers: [{address: '127.0.0.1:$dead'}, {address: '127.0.0.1:$ORIGIN_PORT'}]
+    servers: [{address: '127.0.0.1:$peer'}, {address: '127.0.0.1:$ORIGIN_PORT'}]
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
 YAML
-	start_pingd -c "$TMPD/pingd.yaml" || return 1
-	for ((i = 0; i < 4; i++)); do codes+="$(http_status /index.html) "; done
-	log "statuses: $codes"
-	[ "$codes" = "502 200 502 200 " ] || fail "retry budget not enforced"
+		start_pingd -c "$TMPD/pingd-$peer.yaml" || return 1
+		codes=""
+		for ((i = 0; i < 4; i++)); do codes+="$(http_status /index.html) "; done
+		if [ "$peer" = "$dead" ]; then
+			log "refusing peer: $codes"
+			[ "$codes" = "200 200 200 200 " ] || fail "refused connect not retried"
+		else
+			log "resetting peer: $codes"
+			[ "$codes" = "502 200 502 200 " ] || fail "retry budget not enforced"
+		fi
+	done
 }
 
 kill_origin_and_expect_502() {

@@ -208,6 +208,46 @@ static void test_retry_budget(void)
 	fx_close(&f);
 }
 
+/* Health checks can mark every server down (a live but slow one fails its probe timeout):
+ * selection then fails open, still skipping tried servers, so that a request reaches the
+ * live one instead of being answered 502. */
+static void test_all_down(void)
+{
+	static const char *const sels[] = {
+		"round_robin", "weighted_round_robin", "least_conn", "ketama", "maglev"};
+
+	for (size_t k = 0; k < sizeof(sels) / sizeof(sels[0]); k++) {
+		struct fixture f;
+		int srv;
+
+		CU_ASSERT_EQUAL_FATAL(fx_open(&f, sels[k], "1 1 1"), 0);
+		f.be->servers[0].down = 1;
+		f.be->servers[1].down = 1;
+		f.be->servers[2].down = 1;
+		for (int i = 0; i < 6; i++) {
+			srv = backend_select(f.be, &f.ws, (uint64_t)i * 7919, 0);
+			CU_ASSERT(srv >= 0 && srv < 3);
+			backend_done(&f.ws, srv);
+		}
+		/* Server 0 refused (tried), 1 and 2 down: the retry goes to 1 or 2. */
+		srv = backend_select(f.be, &f.ws, 0, 1u << 0);
+		CU_ASSERT(srv == 1 || srv == 2);
+		backend_done(&f.ws, srv);
+		CU_ASSERT_EQUAL(backend_select(f.be, &f.ws, 0, (1u << 0) | (1u << 2)), 1);
+		backend_done(&f.ws, 1);
+		CU_ASSERT_EQUAL(backend_select(f.be, &f.ws, 0, 7), -ENOENT);
+		/* One server up: only it is picked while it is untried. */
+		f.be->servers[2].down = 0;
+		for (int i = 0; i < 6; i++) {
+			srv = backend_select(f.be, &f.ws, (uint64_t)i * 7919, 0);
+			CU_ASSERT_EQUAL(srv, 2);
+			backend_done(&f.ws, srv);
+		}
+		CU_ASSERT_NOT_EQUAL(backend_select(f.be, &f.ws, 0, 1u << 2), -ENOENT);
+		fx_close(&f);
+	}
+}
+
 static void test_cookie(void)
 {
 	const char *h = "a=1; sid=\"xyz\" ;  b=; sidx=no; s=2";
@@ -236,6 +276,7 @@ int test_backend_register(void)
 		{"ketama: stable keys, failover moves only the failed peer's", test_ketama},
 		{"maglev: stable keys, failover, weights", test_maglev},
 		{"retry budget", test_retry_budget},
+		{"every server down: fail open, skipping tried ones", test_all_down},
 		{"cookie lookup", test_cookie},
 		CU_TEST_INFO_NULL,
 	};

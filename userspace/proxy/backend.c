@@ -165,21 +165,22 @@ uint64_t backend_hash(const struct backend *be, const void *key, size_t len)
 	}
 }
 
-/* Server <i> is neither tried by this request nor marked down by health checks. */
-static bool usable(const struct backend *be, size_t i, uint64_t tried)
+/* Server <i> is not tried by this request and, unless <any>, not marked down by health
+ * checks. */
+static bool usable(const struct backend *be, size_t i, uint64_t tried, bool any)
 {
 	return !(tried & (1ull << (i % 64))) &&
-	       !__atomic_load_n(&be->servers[i].down, __ATOMIC_RELAXED);
+	       (any || !__atomic_load_n(&be->servers[i].down, __ATOMIC_RELAXED));
 }
 
 /* Round robin from the worker's position; each worker keeps its own, so with N workers
  * the spread is even per worker, not a global rotation. */
-static int pick_rr(const struct backend *be, struct backend_wstate *ws, uint64_t tried)
+static int pick_rr(const struct backend *be, struct backend_wstate *ws, uint64_t tried, bool any)
 {
 	for (size_t k = 0; k < be->n; k++) {
 		size_t i = (size_t)((ws->rr + k) % be->n);
 
-		if (usable(be, i, tried)) {
+		if (usable(be, i, tried, any)) {
 			ws->rr = i + 1;
 			return (int)i;
 		}
@@ -189,13 +190,13 @@ static int pick_rr(const struct backend *be, struct backend_wstate *ws, uint64_t
 
 /* nginx's smooth weighted round robin: every usable peer gains its weight, the largest
  * current weight wins and pays back the total. Spreads a 5:1:1 pool as a a b a c a a. */
-static int pick_wrr(const struct backend *be, struct backend_wstate *ws, uint64_t tried)
+static int pick_wrr(const struct backend *be, struct backend_wstate *ws, uint64_t tried, bool any)
 {
 	int64_t total = 0;
 	int best = -1;
 
 	for (size_t i = 0; i < be->n; i++) {
-		if (!usable(be, i, tried))
+		if (!usable(be, i, tried, any))
 			continue;
 		ws->wrr_current[i] += be->servers[i].cfg->weight;
 		total += be->servers[i].cfg->weight;
@@ -209,14 +210,14 @@ static int pick_wrr(const struct backend *be, struct backend_wstate *ws, uint64_
 
 /* Fewest in flight per unit of weight (compared as a/wa < b/wb without division), ties
  * broken round robin so that an idle pool still spreads. */
-static int pick_least(const struct backend *be, struct backend_wstate *ws, uint64_t tried)
+static int pick_least(const struct backend *be, struct backend_wstate *ws, uint64_t tried, bool any)
 {
 	int best = -1;
 
 	for (size_t k = 0; k < be->n; k++) {
 		size_t i = (size_t)((ws->rr + k) % be->n);
 
-		if (!usable(be, i, tried))
+		if (!usable(be, i, tried, any))
 			continue;
 		if (best < 0 || (uint64_t)ws->active[i] * be->servers[best].cfg->weight <
 					(uint64_t)ws->active[best] * be->servers[i].cfg->weight)
@@ -227,7 +228,7 @@ static int pick_least(const struct backend *be, struct backend_wstate *ws, uint6
 	return best >= 0 ? best : -ENOENT;
 }
 
-static int pick_ketama(const struct backend *be, uint64_t hash, uint64_t tried)
+static int pick_ketama(const struct backend *be, uint64_t hash, uint64_t tried, bool any)
 {
 	/* Walk the ring clockwise to the next distinct server, as nginx does on failure. */
 	for (unsigned int nth = 0; nth < be->n; nth++) {
@@ -235,13 +236,13 @@ static int pick_ketama(const struct backend *be, uint64_t hash, uint64_t tried)
 
 		if (i < 0)
 			break;
-		if (usable(be, (size_t)i, tried))
+		if (usable(be, (size_t)i, tried, any))
 			return i;
 	}
 	return -ENOENT;
 }
 
-static int pick_maglev(const struct backend *be, uint64_t hash, uint64_t tried)
+static int pick_maglev(const struct backend *be, uint64_t hash, uint64_t tried, bool any)
 {
 	uint32_t slot = (uint32_t)(hash % be->maglev_len);
 
@@ -250,34 +251,40 @@ static int pick_maglev(const struct backend *be, uint64_t hash, uint64_t tried)
 	for (uint32_t k = 0; k < be->maglev_len; k++) {
 		uint32_t i = be->maglev[(slot + k) % be->maglev_len];
 
-		if (usable(be, i, tried))
+		if (usable(be, i, tried, any))
 			return (int)i;
 	}
 	return -ENOENT;
 }
 
+/* A server of <be> by its policy among the untried ones that are up (or all, with <any>). */
+static int pick(const struct backend *be, struct backend_wstate *ws, uint64_t hash, uint64_t tried,
+	bool any)
+{
+	switch (be->cfg->selection) {
+	case CFG_SEL_WRR:
+		return pick_wrr(be, ws, tried, any);
+	case CFG_SEL_LEAST_CONN:
+		return pick_least(be, ws, tried, any);
+	case CFG_SEL_KETAMA:
+		return pick_ketama(be, hash, tried, any);
+	case CFG_SEL_MAGLEV:
+		return pick_maglev(be, hash, tried, any);
+	default:
+		return pick_rr(be, ws, tried, any);
+	}
+}
+
 int backend_select(
 	const struct backend *be, struct backend_wstate *ws, uint64_t hash, uint64_t tried)
 {
-	int i;
+	int i = pick(be, ws, hash, tried, false);
 
-	switch (be->cfg->selection) {
-	case CFG_SEL_WRR:
-		i = pick_wrr(be, ws, tried);
-		break;
-	case CFG_SEL_LEAST_CONN:
-		i = pick_least(be, ws, tried);
-		break;
-	case CFG_SEL_KETAMA:
-		i = pick_ketama(be, hash, tried);
-		break;
-	case CFG_SEL_MAGLEV:
-		i = pick_maglev(be, hash, tried);
-		break;
-	default:
-		i = pick_rr(be, ws, tried);
-		break;
-	}
+	/* Every untried server is marked down: fail open. A probe also fails a live server
+	 * that is merely slow (a timeout under load), and trying the servers, with retries
+	 * behind each attempt, beats answering 502 to every request. */
+	if (i < 0)
+		i = pick(be, ws, hash, tried, true);
 	if (i >= 0)
 		ws->active[i]++;
 	return i;

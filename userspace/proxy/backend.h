@@ -29,8 +29,9 @@ uint64_t backend_hash(const struct backend *be, const void *key, size_t len);
 
 /* Pick a server of <be> for a request whose key hash is <hash> (ignored unless the pool
  * hashes), skipping servers marked down and those whose bit (index % 64) is set in
- * <tried>. Counts the request as in flight on the result (release with backend_done()).
- * Returns the server index, or -ENOENT when no usable untried server is left. */
+ * <tried>; when every untried server is marked down, picks among those (fail open).
+ * Counts the request as in flight on the result (release with backend_done()).
+ * Returns the server index, or -ENOENT when every server has been tried. */
 int backend_select(
 	const struct backend *be, struct backend_wstate *ws, uint64_t hash, uint64_t tried);
 

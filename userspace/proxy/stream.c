@@ -575,7 +575,9 @@ static int select_server(struct session *s, struct backend_wstate *ws, uint64_t 
 	for (size_t k = 0; k <= x->be->n; k++) {
 		int srv = backend_select(x->be, ws, x->hash, skip);
 
-		if (srv < 0 || !ws->passive || health_passive_available(&ws->passive[srv], now))
+		if (srv < 0)
+			break;
+		if (!ws->passive || health_passive_available(&ws->passive[srv], now))
 			return srv;
 		backend_done(ws, srv);
 		skip |= 1ull << (srv % 64);
@@ -883,6 +885,9 @@ static bool retry(struct session *s, bool stale)
 {
 	struct stream *x = &s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
+	/* A failed connect never delivered the request, so sending it elsewhere adds no work
+	 * to the pool: only replays of a request a server may have seen spend the budget. */
+	bool replay = s->st != SS_CONNECT;
 
 	if (x->up) {
 		conn_free(x->up);
@@ -901,7 +906,7 @@ static bool retry(struct session *s, bool stale)
 	backend_done(ws, x->srv);
 	x->srv = -1;
 	if (x->attempts > x->be->cfg->retries ||
-		!backend_retry_take(x->be, ws, worker_now_ms(s->w)))
+		(replay && !backend_retry_take(x->be, ws, worker_now_ms(s->w))))
 		return false;
 	x->srv = select_server(s, ws, x->tried);
 	if (x->srv < 0)
