@@ -104,7 +104,7 @@ test_l4_health_failover() {
 	out=$(mktemp) && on_exit "rm -f $out $out.*"
 	write_config "$cfg" "$PINS/lb"
 
-	spawn nsx "$NS_LB" "$O/pingd" -c "$cfg"
+	spawn nsx "$NS_LB" "$O/pingd" -c "$cfg" 2>"$out.log1"
 	pid=$SPAWNED_PID
 	for i in 1 2 3; do
 		wait_state "$i" up 250 || { fail "b$i not up in the maps"; lbctl backend list; return 1; }
@@ -171,6 +171,30 @@ test_l4_health_failover() {
 	[ "$n" -gt 0 ] || { fail "b$victim got no new flow after it came back"; return 1; }
 	log "after: b$victim answered $n of 60"
 	kill -0 "$pid" || { fail "pingd died"; return 1; }
+	grep -q 'services: 1 added, 0 changed, 0 deleted; backends: 3 added' "$out.log1" ||
+		{ fail "first start did not add the service"; cat "$out.log1"; return 1; }
+
+	# 6. Restarting pingd with the same section changes nothing in the maps: a long-lived
+	# connection across the restart keeps its backend.
+	: >"$out.ka"
+	spawn ip netns exec "$NS_C" $PY "$HERE/l4_client.py" "$VIP4" 80 30 0.1 >"$out.ka"
+	keep=$SPAWNED_PID
+	sleep 0.5
+	kill "$pid" && wait "$pid"
+	spawn nsx "$NS_LB" "$O/pingd" -c "$cfg" 2>"$out.log2"
+	pid=$SPAWNED_PID
+	tries=100
+	while ! grep -q 'l4 health: probing' "$out.log2" && [ $tries -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	grep -q 'services: 0 added, 0 changed, 0 deleted; backends: 0 added, 0 changed, 0 deleted' \
+		"$out.log2" || { fail "a restart with the same section changed the maps"; cat "$out.log2"; return 1; }
+	wait "$keep" || { fail "the long-lived connection failed across the restart"; return 1; }
+	first=$(head -1 "$out.ka")
+	n=$(grep -c "^$first\$" "$out.ka")
+	[ "$n" -eq 30 ] || { fail "the connection moved across the restart: $(sort "$out.ka" | uniq -c | tr '\n' ' ')"; return 1; }
+	log "pingd restarted: maps unchanged, a connection across it: 30 of 30 answers from $first"
 	return 0
 }
 
