@@ -7,7 +7,7 @@
 # when its server does. Prints the failover time: kill -> the table without it.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_l4_health_failover test_l4_health_no_maps"
+ALL_TESTS="test_l4_health_failover test_l4_health_no_maps test_l4_health_bad_item"
 
 PX=px-l4h-$$
 NS_C=$PX-c
@@ -211,6 +211,22 @@ test_l4_health_no_maps() {
 		{ fail "no clear error"; cat "$cfg.err"; return 1; }
 	[ ! -e "/sys/fs/bpf/$PX-none" ] || { rm -rf "/sys/fs/bpf/$PX-none"; fail "pins created"; return 1; }
 	log "$(grep 'no pingx maps' "$cfg.err")"
+	return 0
+}
+
+# An l4_health item that names no service of the section: one error line with its place.
+test_l4_health_bad_item() {
+	local cfg rc
+	need_root || return
+	cfg=$(mktemp) && on_exit "rm -f $cfg $cfg.err"
+	write_config "$cfg" "/sys/fs/bpf/$PX-none"
+	sed -i "s/service: '$VIP4:80'/service: '$VIP4:81'/" "$cfg"
+	timeout 10 "$O/pingd" -c "$cfg" 2>"$cfg.err"
+	rc=$?
+	[ $rc -eq 1 ] || { fail "exit status $rc, not 1"; cat "$cfg.err"; return 1; }
+	grep -q "$cfg:23: 'l4_health\[\].service': '$VIP4:81' is not a service of the l4 section" \
+		"$cfg.err" || { fail "no clear error"; cat "$cfg.err"; return 1; }
+	log "$(grep 'not a service' "$cfg.err")"
 	return 0
 }
 
