@@ -180,10 +180,72 @@ static int add_target(struct l4health *l, const struct ctrl_l4cfg_service *s,
 	return 0;
 }
 
+/* A deep copy of <src> into <dst> (free with free_copy()), for apply to see the health
+ * verdicts already in the maps. Returns 0 or -ENOMEM. */
+static int copy_cfg(struct ctrl_l4cfg *dst, const struct ctrl_l4cfg *src)
+{
+	*dst = *src;
+	dst->services = calloc(src->n_services + 1, sizeof(*dst->services));
+	if (!dst->services)
+		return -ENOMEM;
+	for (size_t s = 0; s < src->n_services; s++) {
+		const struct ctrl_l4cfg_service *ss = &src->services[s];
+
+		dst->services[s] = *ss;
+		dst->services[s].backends = calloc(ss->n_backends + 1, sizeof(*ss->backends));
+		if (!dst->services[s].backends) {
+			dst->n_services = s;
+			return -ENOMEM;
+		}
+		memcpy(dst->services[s].backends, ss->backends,
+			ss->n_backends * sizeof(*ss->backends));
+	}
+	return 0;
+}
+
+static void free_copy(struct ctrl_l4cfg *cfg)
+{
+	for (size_t s = 0; cfg->services && s < cfg->n_services; s++)
+		free(cfg->services[s].backends);
+	free(cfg->services);
+}
+
+/* Backends that the section says are up but the maps hold down were marked down by health
+ * checks (this process before a reload, or a previous pingd): keep them down in <work> so
+ * that applying does not bring a dead backend back for <fall> probes. */
+static void keep_down(struct ctrl *ctrl, struct ctrl_l4cfg *work)
+{
+	struct ctrl_backend *list = NULL;
+	size_t n = 0;
+
+	if (ctrl_be_list(ctrl, NULL, &list, &n))
+		return;
+	for (size_t s = 0; s < work->n_services; s++) {
+		struct ctrl_l4cfg_service *svc = &work->services[s];
+		struct lb_svc cur;
+
+		if (ctrl_svc_get(ctrl, &svc->key, &cur))
+			continue;
+		for (size_t b = 0; b < svc->n_backends; b++) {
+			struct lb_backend *be = &svc->backends[b].be;
+
+			if (be->state != LB_BE_UP)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (list[i].be.svc == cur.id && list[i].be.family == be->family &&
+					!memcmp(&list[i].be.addr, &be->addr, sizeof(be->addr)) &&
+					list[i].be.state == LB_BE_DOWN)
+					be->state = LB_BE_DOWN;
+		}
+	}
+	free(list);
+}
+
 struct l4health *l4health_new(
 	struct event_base *base, const struct cfg *c, char *err, size_t errlen)
 {
 	struct ctrl_l4cfg_changes ch = {0};
+	struct ctrl_l4cfg work = {0};
 	struct l4health *l;
 	size_t total = 0;
 	int rc;
@@ -208,7 +270,11 @@ struct l4health *l4health_new(
 			snprintf(err, errlen, "l4: %s: %s", c->l4_pin_dir, strerror(-rc));
 		goto fail;
 	}
-	rc = ctrl_l4cfg_apply(l->ctrl, c->l4, &ch, err, errlen);
+	rc = copy_cfg(&work, c->l4);
+	if (rc)
+		goto nomem;
+	keep_down(l->ctrl, &work);
+	rc = ctrl_l4cfg_apply(l->ctrl, &work, &ch, err, errlen);
 	if (rc)
 		goto fail;
 	log_notice("l4: %s: node %s; services: %u added, %u changed, %u deleted; backends: %u "
@@ -236,6 +302,7 @@ struct l4health *l4health_new(
 			 */
 			if (svc->backends[b].be.state != LB_BE_UP)
 				continue;
+			p.start_down = work.services[s].backends[b].be.state == LB_BE_DOWN;
 			rc = add_target(l, svc, &svc->backends[b], h, &p);
 			if (rc) {
 				snprintf(err, errlen, "l4 health: service line %u: %s", svc->line,
@@ -245,11 +312,13 @@ struct l4health *l4health_new(
 		}
 	}
 	log_notice("l4 health: probing %zu backend%s", l->n_targets, l->n_targets == 1 ? "" : "s");
+	free_copy(&work);
 	return l;
 nomem:
 	rc = -ENOMEM;
 	snprintf(err, errlen, "l4: %s", strerror(ENOMEM));
 fail:
+	free_copy(&work);
 	l4health_free(l);
 	errno = -rc;
 	return NULL;

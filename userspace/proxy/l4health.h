@@ -13,7 +13,10 @@ struct l4health;
 
 /* Apply <c>->l4 to the maps pinned in <c>->l4_pin_dir (only the differences are written, so
  * running flows stay) and start probing its backends on <base> (not owned) as
- * <c>->l4_health says. <c> must outlive the result. On failure writes one line into <err>
+ * <c>->l4_health says (<c> is not used afterwards). A backend the section says is up but
+ * the maps hold down (marked so by health checks before a reload or restart) stays down and
+ * is probed from down, so that neither revives a dead backend. On failure writes one line into
+ * <err>
  * (<errlen> bytes) and returns NULL with errno: ENOENT (no maps pinned there: the data plane
  * is not set up), EINVAL (an l4_health item names no l4 service), or the failing call's. */
 struct l4health *l4health_new(
