@@ -7,7 +7,7 @@
 # when its server does. Prints the failover time: kill -> the table without it.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_l4_health_failover test_l4_health_no_maps test_l4_health_bad_item"
+ALL_TESTS="test_l4_health_failover test_l4_health_reload test_l4_health_no_maps test_l4_health_bad_item"
 
 PX=px-l4h-$$
 NS_C=$PX-c
@@ -104,7 +104,7 @@ test_l4_health_failover() {
 	out=$(mktemp) && on_exit "rm -f $out $out.*"
 	write_config "$cfg" "$PINS/lb"
 
-	spawn nsx "$NS_LB" "$O/pingd" -c "$cfg" 2>"$out.log1"
+	spawn nsenter --net=/run/netns/"$NS_LB" "$O/pingd" -c "$cfg" 2>"$out.log1"
 	pid=$SPAWNED_PID
 	for i in 1 2 3; do
 		wait_state "$i" up 250 || { fail "b$i not up in the maps"; lbctl backend list; return 1; }
@@ -181,7 +181,7 @@ test_l4_health_failover() {
 	keep=$SPAWNED_PID
 	sleep 0.5
 	kill "$pid" && wait "$pid"
-	spawn nsx "$NS_LB" "$O/pingd" -c "$cfg" 2>"$out.log2"
+	spawn nsenter --net=/run/netns/"$NS_LB" "$O/pingd" -c "$cfg" 2>"$out.log2"
 	pid=$SPAWNED_PID
 	tries=100
 	while ! grep -q 'l4 health: probing' "$out.log2" && [ $tries -gt 0 ]; do
@@ -195,6 +195,47 @@ test_l4_health_failover() {
 	n=$(grep -c "^$first\$" "$out.ka")
 	[ "$n" -eq 30 ] || { fail "the connection moved across the restart: $(sort "$out.ka" | uniq -c | tr '\n' ' ')"; return 1; }
 	log "pingd restarted: maps unchanged, a connection across it: 30 of 30 answers from $first"
+	return 0
+}
+
+# SIGHUP with a changed l4 section: the change reaches the maps, and a backend marked down by
+# the health checks stays down across the reload (not revived until its probes pass).
+test_l4_health_reload() {
+	local cfg out pid i tries
+	need_root || return
+	command -v nsenter >/dev/null || { echo "   missing nsenter" >&2; return $SKIP; }
+	[ -x "$O/pingctl" ] && [ -x "$O/pingd" ] || { echo "   pingctl/pingd not built" >&2; return 1; }
+	on_exit topo_down
+	topo_up 3 || return 1
+	cfg=$(mktemp) && on_exit "rm -f $cfg"
+	out=$(mktemp) && on_exit "rm -f $out"
+	write_config "$cfg" "$PINS/lb"
+	spawn nsenter --net=/run/netns/"$NS_LB" "$O/pingd" -c "$cfg" 2>"$out"
+	pid=$SPAWNED_PID
+	for i in 1 2 3; do wait_state "$i" up 250 || { fail "b$i not up"; cat "$out"; return 1; }; done
+	ip netns pids "$PX-b1" | xargs -r kill
+	wait_state 1 down 500 || { fail "b1 not marked down"; return 1; }
+
+	sed -i "s/- address: '10.201.0.13'/- {address: '10.201.0.13', weight: 2}/" "$cfg"
+	kill -HUP "$pid"
+	tries=250
+	while [ "$(be_field 3 weight)" != 2 ] && [ $tries -gt 0 ]; do
+		sleep 0.02
+		tries=$((tries - 1))
+	done
+	[ "$(be_field 3 weight)" = 2 ] || { fail "the reload did not reach the maps"; cat "$out"; return 1; }
+	grep -q 'backends: 0 added, 1 changed, 0 deleted' "$out" ||
+		{ fail "the reload changed more than b3"; cat "$out"; return 1; }
+	for tries in $(seq 1 25); do
+		[ "$(be_field 1 state)" = down ] || { fail "b1 revived by the reload"; cat "$out"; return 1; }
+		sleep 0.04
+	done
+	log "SIGHUP: b3 weight 2 in the maps, 1 backend changed; b1 stayed down across the reload"
+	spawn ip netns exec "$PX-b1" $PY "$PINGX_TOP/tests/integration/l4_server.py" b1 80 300 \
+		</dev/null >/dev/null 2>&1
+	wait_state 1 up 500 || { fail "b1 not up again after the reload"; cat "$out"; return 1; }
+	log "b1 up again once its server is"
+	kill -0 "$pid" || { fail "pingd died"; return 1; }
 	return 0
 }
 
