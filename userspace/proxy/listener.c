@@ -86,3 +86,8 @@ void listener_pause(struct listener *l, bool paused)
 	else
 		evconnlistener_enable(l->ev);
 }
+
+int listener_fd(const struct listener *l)
+{
+	return (int)evconnlistener_get_fd(l->ev);
+}

@@ -26,6 +26,9 @@ struct listener *listener_new(struct event_base *base, const struct cfg_listener
 /* Stop accepting and close; NULL is accepted. */
 void listener_free(struct listener *l);
 
+/* The listening socket of <l>, still owned by <l> (e.g. to hand to a BPF socket map). */
+int listener_fd(const struct listener *l);
+
 /* Stop or resume accepting (e.g. at the connection limit). */
 void listener_pause(struct listener *l, bool paused);
 
