@@ -16,6 +16,7 @@
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/log.h"
 #include "userspace/proxy/ops.h"
+#include "userspace/proxy/steer.h"
 #include "userspace/proxy/worker.h"
 
 #define EXIT_USAGE 2
@@ -207,6 +208,7 @@ int main(int argc, char **argv)
 	struct event_base *main_base = NULL;
 	struct worker *workers = NULL;
 	struct pingd_rt *rt = NULL;
+	struct steer *steer = NULL;
 	const char *pidfile = NULL;
 	unsigned int nw = 0, started = 0;
 	struct cfg *c;
@@ -316,6 +318,9 @@ int main(int argc, char **argv)
 		}
 		rt->stats = ops_stats(g_ops);
 	}
+	err = steer_start(c, &workers[0], &steer);
+	if (err)
+		goto out;
 	for (; started < nw; started++) {
 		err = worker_start(&workers[started]);
 		if (err) {
@@ -329,6 +334,7 @@ int main(int argc, char **argv)
 	ops_ready(g_ops);
 	event_base_dispatch(main_base);
 out:
+	steer_stop(steer);
 	for (unsigned int i = 0; i < started; i++)
 		worker_stop(&workers[i]);
 	for (unsigned int i = 0; i < started; i++)
