@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 ALL_TESTS="test_steer_end_to_end test_steer_new_service_live test_steer_other_ports \
-test_steer_plain_bind test_steer_ipv6 test_steer_errors"
+test_steer_plain_bind test_steer_ipv6 test_steer_reuseport test_steer_errors"
 
 PX=px-steer-$$
 PINS=/sys/fs/bpf/$PX
@@ -97,7 +97,9 @@ YAML
 start_pingd() {
 	spawn nsenter --net=/run/netns/"$LB" "$O/pingd" -c "$TMP/pingd.yaml" 2>"$TMP/pingd.log"
 	PINGD_PID=$SPAWNED_PID
-	wait_port 127.0.0.1 8080 "$LB" || { cat "$TMP/pingd.log"; fail "pingd does not listen"; return 1; }
+	# Its sockets listen before the steering is attached: wait for the ready notice.
+	for i in $(seq 50); do grep -q ' workers, ' "$TMP/pingd.log" && break; sleep 0.1; done
+	grep -q ' workers, ' "$TMP/pingd.log" || { cat "$TMP/pingd.log"; fail "pingd is not ready"; return 1; }
 }
 
 # The sk_lookup links attached to the balancer's namespace.
@@ -198,6 +200,32 @@ test_steer_ipv6() {
 	start_pingd || return 1
 	out=$(fetch "http://[$VIP6]/") || { fail "curl [VIP6]:80 failed"; return 1; }
 	[ "$out" = "$(printf 'origin\nvia')" ] || { fail "[VIP6]:80 answered '$out'"; return 1; }
+	return 0
+}
+
+# Only worker 0's socket is in the socket map, yet the kernel still picks within its
+# SO_REUSEPORT group: with pingd stopped, steered connections queue on both workers' sockets.
+test_steer_reuseport() {
+	local qs
+	setup || return
+	lbctl service add $VIP:80 --mode l7 || return 1
+	start_pingd || return 1
+	kill -STOP "$PINGD_PID"
+	on_exit "kill -CONT $PINGD_PID"
+	spawn nsx "$CL" python3 -c "
+import socket, time
+s = [socket.create_connection(('$VIP', 80), timeout=3) for _ in range(24)]
+print('connected', flush=True)
+time.sleep(5)" >"$TMP/conns"
+	for i in $(seq 50); do [ -s "$TMP/conns" ] && break; sleep 0.1; done
+	[ -s "$TMP/conns" ] || { fail "24 connections to VIP:80 did not complete"; return 1; }
+	# Recv-Q of a listening socket is its accept queue.
+	qs=$(nsx "$LB" ss -Hltn 'sport = :8080' | awk '$4 ~ /^127\.0\.0\.1:/ {print $2}' | sort -n | xargs)
+	log "accept queues of the 127.0.0.1:8080 sockets: $qs"
+	set -- $qs
+	[ $# = 2 ] || { fail "expected two sockets (one per worker), got '$qs'"; return 1; }
+	[ "$1" -gt 0 ] && [ $(($1 + $2)) = 24 ] || { fail "not spread over the group: '$qs'"; return 1; }
+	kill -CONT "$PINGD_PID"
 	return 0
 }
 
