@@ -1034,6 +1034,7 @@ bool cfg_health_params(const struct cfg_health *h, struct health_params *out)
 static void validate(struct cfg_ctx *ctx, struct cfg *c)
 {
 	struct cfg_addr tmp;
+	bool steer = false; /* some listener takes steered connections */
 
 	if (c->admin.address && *c->admin.address && cfg_parse_addr(c->admin.address, &tmp) < 0)
 		msg_add(ctx, false, 0, "'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'",
@@ -1111,16 +1112,16 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 				msg_add(ctx, false, l->line,
 					"'listeners[].address': '%s' listed twice",
 					l->address.text);
-		for (size_t j = 0; l->steer && j < i; j++)
-			if (c->listeners[j].steer && l->address.ss.ss_family ==
-							     c->listeners[j].address.ss.ss_family)
+		for (size_t j = 0; l->steer && j < i; j++) {
+			const struct cfg_listener *o = &c->listeners[j];
+
+			if (o->steer && o->address.ss.ss_family == l->address.ss.ss_family)
 				msg_add(ctx, false, l->line,
 					"'listeners[].steer': '%s' and '%s' both steer IPv%c; one may",
-					c->listeners[j].address.text, l->address.text,
+					o->address.text, l->address.text,
 					l->address.ss.ss_family == AF_INET6 ? '6' : '4');
-		if (l->steer && (!c->steer_pin_dir || c->steer_pin_dir[0] != '/'))
-			msg_add(ctx, false, 0, "'steer_pin_dir': expected an absolute path, got '%s'",
-				c->steer_pin_dir ? c->steer_pin_dir : "");
+		}
+		steer |= l->steer;
 		for (size_t n = 0; n < l->virtual_hosts.n; n++) {
 			bool found = false;
 
@@ -1134,6 +1135,9 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					l->virtual_hosts.v[n]);
 		}
 	}
+	if (steer && (!c->steer_pin_dir || c->steer_pin_dir[0] != '/'))
+		msg_add(ctx, false, 0, "'steer_pin_dir': expected an absolute path, got '%s'",
+			c->steer_pin_dir ? c->steer_pin_dir : "");
 }
 
 /* ------------------------------------------------------------------ loading */
