@@ -102,8 +102,8 @@ static int fill_sockets(struct steer *s, const struct cfg *c, const struct worke
 
 	for (size_t i = 0; i < c->n_listeners && i < w->n_listeners; i++) {
 		const struct cfg_listener *l = &c->listeners[i];
-		__u32 slot = l->address.ss.ss_family == AF_INET6 ? STEER_SLOT_INET6
-								  : STEER_SLOT_INET;
+		__u32 slot =
+			l->address.ss.ss_family == AF_INET6 ? STEER_SLOT_INET6 : STEER_SLOT_INET;
 		__u64 fd;
 
 		if (!l->steer)
