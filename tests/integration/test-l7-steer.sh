@@ -7,7 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 
 ALL_TESTS="test_steer_end_to_end test_steer_new_service_live test_steer_other_ports \
-test_steer_plain_bind test_steer_ipv6 test_steer_reuseport test_steer_errors"
+test_steer_plain_bind test_steer_ipv6 test_steer_reuseport test_steer_two_pingd \
+test_steer_errors"
 
 PX=px-steer-$$
 PINS=/sys/fs/bpf/$PX
@@ -226,6 +227,30 @@ time.sleep(5)" >"$TMP/conns"
 	[ $# = 2 ] || { fail "expected two sockets (one per worker), got '$qs'"; return 1; }
 	[ "$1" -gt 0 ] && [ $(($1 + $2)) = 24 ] || { fail "not spread over the group: '$qs'"; return 1; }
 	kill -CONT "$PINGD_PID"
+	return 0
+}
+
+# Two pingd in one namespace (as during a hand-over) each attach a program: the second yields
+# to the first's choice instead of dropping, and takes over when the first exits.
+test_steer_two_pingd() {
+	local first out
+	setup || return
+	lbctl service add $VIP:80 --mode l7 || return 1
+	start_pingd || return 1
+	first=$PINGD_PID
+	mv "$TMP/pingd.log" "$TMP/pingd1.log"
+	start_pingd || return 1
+	[ "$(netns_links)" = 2 ] || { fail "expected two sk_lookup links"; return 1; }
+	for i in $(seq 10); do
+		out=$(fetch http://$VIP/) || { fail "curl VIP:80 failed with two pingd"; return 1; }
+		[ "$out" = "$(printf 'origin\nvia')" ] || { fail "VIP:80 answered '$out'"; return 1; }
+	done
+	kill -TERM "$first"
+	wait "$first" 2>/dev/null
+	for i in $(seq 10); do
+		out=$(fetch http://$VIP/) || { fail "curl VIP:80 failed after the first pingd left"; return 1; }
+		[ "$out" = "$(printf 'origin\nvia')" ] || { fail "VIP:80 answered '$out'"; return 1; }
+	done
 	return 0
 }
 
