@@ -116,8 +116,6 @@ static int fill_sockets(struct steer *s, const struct cfg *c, const struct worke
 				strerror(-err));
 			return err;
 		}
-		log_notice("steering l7 services of %s/lb_services (IPv%c) into %s",
-			c->steer_pin_dir, slot == STEER_SLOT_INET ? '4' : '6', l->address.text);
 	}
 	return 0;
 }
@@ -173,6 +171,12 @@ int steer_start(const struct cfg *c, const struct worker *w, struct steer **out)
 	}
 	close(ns_fd);
 	close(svc_fd); /* the program holds the map */
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (c->listeners[i].steer)
+			log_notice("steering l7 services of %s/lb_services (IPv%c) into %s",
+				c->steer_pin_dir,
+				c->listeners[i].address.ss.ss_family == AF_INET6 ? '6' : '4',
+				c->listeners[i].address.text);
 	*out = s;
 	return 0;
 err:
