@@ -13,7 +13,8 @@ origins that misbehave on purpose. Loopback only.
                                       diechunked (one chunk, then close), reset (close
                                       with RST on every request), early (103 then 200),
                                       close (200 without framing, body until close),
-                                      chunked (200 with a chunked body and a trailer)
+                                      chunked (200 with a chunked body and a trailer),
+                                      late (200 as echo, 2 seconds after the request)
 """
 import socket
 import socketserver
@@ -105,7 +106,9 @@ class Handler(socketserver.StreamRequestHandler):
                     length = int(line.split(b":", 1)[1])
             if length:
                 self.rfile.read(length)
-            if mode == "echo":
+            if mode == "late":
+                time.sleep(2)
+            if mode in ("echo", "late"):
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                                  b"Content-Length: %d\r\n\r\n" % len(head) + head)
                 self.wfile.flush()

@@ -630,10 +630,34 @@ static int be_store(struct ctrl *c, __u32 svc_id, __u32 id, const struct lb_back
 	return bpf_map_update_elem(c->fds[CM_BACKENDS], &id, nb, BPF_ANY) ? -errno : 0;
 }
 
+/* With the lock held: find the backend <family>/<addr> of service <key>. On success *<svc> is
+ * the service, *<all> a copy of every backend slot (the caller frees it) and the return value
+ * the backend's id; otherwise a negative errno and *<all> is NULL. */
+static int be_locate(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
+	const union lb_addr *addr, struct lb_svc *svc, struct lb_backend **all)
+{
+	int err, id;
+
+	*all = NULL;
+	err = ctrl_svc_get(c, key, svc);
+	if (err)
+		return err;
+	*all = calloc(LB_MAX_REALS, sizeof(**all));
+	if (!*all)
+		return -ENOMEM;
+	err = read_backends(c, *all);
+	id = err ? err : find_be(*all, svc->id, family, addr);
+	if (id < 0) {
+		free(*all);
+		*all = NULL;
+	}
+	return id;
+}
+
 int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 	const union lb_addr *addr, long weight, int state)
 {
-	struct lb_backend *all = NULL, nb;
+	struct lb_backend *all, nb;
 	struct lb_svc svc;
 	int err, id;
 
@@ -643,18 +667,7 @@ int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 	err = ctrl_lock(c);
 	if (err)
 		return err;
-	err = ctrl_svc_get(c, key, &svc);
-	if (err)
-		goto out;
-	all = calloc(LB_MAX_REALS, sizeof(*all));
-	if (!all) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = read_backends(c, all);
-	if (err)
-		goto out;
-	id = find_be(all, svc.id, family, addr);
+	id = be_locate(c, key, family, addr, &svc, &all);
 	if (id < 0) {
 		err = id;
 		goto out;
@@ -674,25 +687,14 @@ out:
 int ctrl_be_del(
 	struct ctrl *c, const struct lb_svc_key *key, __u8 family, const union lb_addr *addr)
 {
-	struct lb_backend *all = NULL, none = {};
+	struct lb_backend *all, none = {};
 	struct lb_svc svc;
 	int err, id;
 
 	err = ctrl_lock(c);
 	if (err)
 		return err;
-	err = ctrl_svc_get(c, key, &svc);
-	if (err)
-		goto out;
-	all = calloc(LB_MAX_REALS, sizeof(*all));
-	if (!all) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = read_backends(c, all);
-	if (err)
-		goto out;
-	id = find_be(all, svc.id, family, addr);
+	id = be_locate(c, key, family, addr, &svc, &all);
 	if (id < 0) {
 		err = id;
 		goto out;

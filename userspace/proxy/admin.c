@@ -285,7 +285,10 @@ struct admin *admin_new(struct event_base *base, const struct sockaddr *sa, sock
 	a->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->fd == -1)
 		goto err;
+	/* SO_REUSEPORT: a binary upgrade's new pingd binds the same address while the old one
+	 * still drains. */
 	if (setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+		setsockopt(a->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
 		bind(a->fd, sa, salen) == -1 || listen(a->fd, 64) == -1 ||
 		getsockname(a->fd, (struct sockaddr *)&ss, &sl) == -1)
 		goto err;

@@ -154,6 +154,7 @@ struct cfg_timeouts {
 	unsigned int keepalive_ms;     /* idle client connection between requests */
 	unsigned int send_ms;	       /* between two writes to a peer that stopped reading */
 	unsigned int total_ms;	       /* whole exchange; 0 = no limit (504) */
+	unsigned int shutdown_ms;      /* grace period of a drain (stop, reload, upgrade) */
 };
 
 struct cfg_limits {
@@ -188,6 +189,7 @@ struct cfg_admin {
 struct cfg {
 	unsigned int workers; /* 0 = one per online CPU */
 	char *pidfile;
+	char *upgrade_socket; /* Unix socket of the binary upgrade; "" = derived */
 	struct cfg_log log;
 	struct cfg_timeouts timeouts;
 	struct cfg_limits limits;

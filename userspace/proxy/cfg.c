@@ -131,6 +131,9 @@ static const struct cfg_key cfg_keys[] = {
 	  "worker threads, each with its own event loop and sockets; 0 = one per CPU"),
 	K(SEC_ROOT, "pidfile", CFG_T_STR, struct cfg, pidfile, "/run/pingd.pid", 0, 0,
 	  "pid file written when daemonized (-d)"),
+	K(SEC_ROOT, "upgrade_socket", CFG_T_STR, struct cfg, upgrade_socket, "", 0, 0,
+	  "Unix socket that hands the listening sockets to pingd --upgrade; empty = "
+	  "/run/pingd-ADDR-PORT.sock of the first listener"),
 	KS(SEC_ROOT, "log", struct cfg, log, SEC_LOG, "error and access logs"),
 	KE(SEC_LOG, "level", struct cfg_log, level, "notice", level_names,
 	   "error log threshold: err, warn, notice, info, debug"),
@@ -155,6 +158,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "between two writes to a peer that stopped reading"),
 	K(SEC_TIMEOUTS, "total", CFG_T_DURATION, struct cfg_timeouts, total_ms, "0", 0, DMS,
 	  "whole request/response exchange; 0 = no limit (504)"),
+	K(SEC_TIMEOUTS, "shutdown", CFG_T_DURATION, struct cfg_timeouts, shutdown_ms, "30s", 1,
+	  DMS, "grace period for requests in progress on SIGTERM, reload and upgrade"),
 	KS(SEC_ROOT, "limits", struct cfg, limits, SEC_LIMITS, "sizes and counts"),
 	K(SEC_LIMITS, "max_header_size", CFG_T_SIZE, struct cfg_limits, max_header_size, "16k",
 	  256, 1u << 20, "largest request or response head, bytes (431 / 502)"),

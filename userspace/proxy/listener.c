@@ -33,11 +33,27 @@ static void on_accept(
 struct listener *listener_new(struct event_base *base, const struct cfg_listener *cfg, size_t idx,
 	listener_accept_fn cb, void *arg)
 {
-	struct listener *l = calloc(1, sizeof(*l));
-	int fd, one = 1, err;
+	return listener_new_fd(base, cfg, idx, cb, arg, -1);
+}
 
-	if (!l)
+struct listener *listener_new_fd(struct event_base *base, const struct cfg_listener *cfg,
+	size_t idx, listener_accept_fn cb, void *arg, int fd)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	int one = 1, err;
+
+	if (!l) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
+	if (fd >= 0) {
+		/* An inherited socket: already bound and listening; only the backlog may have
+		 * changed. */
+		if (listen(fd, (int)cfg->backlog) < 0)
+			goto err_close;
+		goto ready;
+	}
 	fd = socket(cfg->address.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto err_free;
@@ -51,6 +67,7 @@ struct listener *listener_new(struct event_base *base, const struct cfg_listener
 		goto err_close;
 	if (listen(fd, (int)cfg->backlog) < 0)
 		goto err_close;
+ready:
 	l->cfg = cfg;
 	l->idx = idx;
 	l->cb = cb;
@@ -79,15 +96,15 @@ void listener_free(struct listener *l)
 	free(l);
 }
 
+int listener_fd(const struct listener *l)
+{
+	return evconnlistener_get_fd(l->ev);
+}
+
 void listener_pause(struct listener *l, bool paused)
 {
 	if (paused)
 		evconnlistener_disable(l->ev);
 	else
 		evconnlistener_enable(l->ev);
-}
-
-int listener_fd(const struct listener *l)
-{
-	return (int)evconnlistener_get_fd(l->ev);
 }

@@ -23,11 +23,17 @@ typedef void (*listener_accept_fn)(
 struct listener *listener_new(struct event_base *base, const struct cfg_listener *cfg, size_t idx,
 	listener_accept_fn cb, void *arg);
 
+/* As listener_new(), on <fd> when it is >= 0: a socket already listening on <cfg>'s address
+ * (inherited from a previous configuration or process), owned by the listener from here on,
+ * even on failure. */
+struct listener *listener_new_fd(struct event_base *base, const struct cfg_listener *cfg,
+	size_t idx, listener_accept_fn cb, void *arg, int fd);
+
+/* The listening socket of <l> (still owned by <l>). */
+int listener_fd(const struct listener *l);
+
 /* Stop accepting and close; NULL is accepted. */
 void listener_free(struct listener *l);
-
-/* The listening socket of <l>, still owned by <l> (e.g. to hand to a BPF socket map). */
-int listener_fd(const struct listener *l);
 
 /* Stop or resume accepting (e.g. at the connection limit). */
 void listener_pause(struct listener *l, bool paused);

@@ -29,6 +29,7 @@
 #define STEER_SLOT_INET6 1
 
 struct steer {
+	char *pin_dir; /* where lb_services came from, owned */
 	struct steer_bpf *skel;
 	struct bpf_link *link; /* attachment to the network namespace; destroying it detaches */
 };
@@ -94,11 +95,12 @@ static int open_services(const char *dir)
 	return open_pinned(dir, "lb_services");
 }
 
-/* Put <w>'s socket of every steering listener of <c> into the socket map, by family.
- * Returns 0 or a negative errno, logged. */
+/* Point each slot of the socket map at <w>'s socket of the steering listener of its family in
+ * <c>, and empty the slots of families none steers. Returns 0 or a negative errno, logged. */
 static int fill_sockets(struct steer *s, const struct cfg *c, const struct worker *w)
 {
 	int map = bpf_map__fd(s->skel->maps.lb_steer_socks);
+	bool used[2] = {false, false};
 
 	for (size_t i = 0; i < c->n_listeners && i < w->n_listeners; i++) {
 		const struct cfg_listener *l = &c->listeners[i];
@@ -116,27 +118,54 @@ static int fill_sockets(struct steer *s, const struct cfg *c, const struct worke
 				strerror(-err));
 			return err;
 		}
+		used[slot] = true;
 	}
+	for (__u32 slot = 0; slot < 2; slot++)
+		if (!used[slot] && bpf_map_delete_elem(map, &slot) < 0 && errno != ENOENT) {
+			int err = -errno;
+
+			log_err("steering: socket map: %s", strerror(-err));
+			return err;
+		}
 	return 0;
+}
+
+/* Log which listeners of <c> take steered connections. */
+static void announce(const struct cfg *c)
+{
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (c->listeners[i].steer)
+			log_notice("steering l7 services of %s/lb_services (IPv%c) into %s",
+				c->steer_pin_dir,
+				c->listeners[i].address.ss.ss_family == AF_INET6 ? '6' : '4',
+				c->listeners[i].address.text);
+}
+
+/* Whether some listener of <c> steers. */
+static bool any_steer(const struct cfg *c)
+{
+	for (size_t i = 0; i < c->n_listeners; i++)
+		if (c->listeners[i].steer)
+			return true;
+	return false;
 }
 
 int steer_start(const struct cfg *c, const struct worker *w, struct steer **out)
 {
 	struct steer *s = NULL;
 	int svc_fd = -1, ns_fd = -1, err;
-	bool any = false;
 
 	*out = NULL;
-	for (size_t i = 0; i < c->n_listeners; i++)
-		any |= c->listeners[i].steer;
-	if (!any)
+	if (!any_steer(c))
 		return 0;
 	libbpf_set_print(libbpf_print);
 	svc_fd = open_services(c->steer_pin_dir);
 	if (svc_fd < 0)
 		return svc_fd;
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (s)
+		s->pin_dir = strdup(c->steer_pin_dir);
+	if (!s || !s->pin_dir) {
 		err = -ENOMEM;
 		goto err;
 	}
@@ -171,12 +200,7 @@ int steer_start(const struct cfg *c, const struct worker *w, struct steer **out)
 	}
 	close(ns_fd);
 	close(svc_fd); /* the program holds the map */
-	for (size_t i = 0; i < c->n_listeners; i++)
-		if (c->listeners[i].steer)
-			log_notice("steering l7 services of %s/lb_services (IPv%c) into %s",
-				c->steer_pin_dir,
-				c->listeners[i].address.ss.ss_family == AF_INET6 ? '6' : '4',
-				c->listeners[i].address.text);
+	announce(c);
 	*out = s;
 	return 0;
 err:
@@ -187,11 +211,32 @@ err:
 	return err;
 }
 
+int steer_reload(struct steer **s, const struct cfg *c, const struct worker *w)
+{
+	struct steer *n;
+	int err;
+
+	if (*s && any_steer(c) && !strcmp((*s)->pin_dir, c->steer_pin_dir)) {
+		err = fill_sockets(*s, c, w);
+		if (!err)
+			announce(c);
+		return err;
+	}
+	/* Attach the new program before detaching the old, so that no connection misses. */
+	err = steer_start(c, w, &n);
+	if (err)
+		return err;
+	steer_stop(*s);
+	*s = n;
+	return 0;
+}
+
 void steer_stop(struct steer *s)
 {
 	if (!s)
 		return;
 	bpf_link__destroy(s->link);
 	steer_bpf__destroy(s->skel);
+	free(s->pin_dir);
 	free(s);
 }

@@ -247,6 +247,9 @@ static void sess_destroy(struct session *s)
 	if (s->total)
 		event_free(s->total);
 	free(s);
+	/* A draining worker is done with its last client. */
+	if (w->draining && !w->n_conns)
+		event_base_loopbreak(w->base);
 }
 
 /* Every callback runs between sess_enter() and sess_leave(), and code that ends a session
@@ -1144,8 +1147,9 @@ static int response_head(struct session *s, struct h1_msg *m)
 	default:
 		return -1;
 	}
-	/* Unread request body bytes would be taken for the next request. */
-	if (!x->req_done)
+	/* Unread request body bytes would be taken for the next request; a draining worker
+	 * tells the client to take its next request elsewhere. */
+	if (!x->req_done || s->w->draining)
 		s->close_after = true;
 	if (s->close_after)
 		flags |= H1_W_CLOSE;
@@ -1205,7 +1209,10 @@ static void stream_finish(struct session *s, bool reuse)
 	if (!evbuffer_get_length(cli_in(s)))
 		h1_parser_trim(s->rqp);
 	rsp_give(s);
-	timer_set(s, s->w->t_keepalive);
+	/* Draining, a response that promised keep-alive: the client may already be sending
+	 * the next request, which is answered with "Connection: close"; a quiet one closes
+	 * soon. */
+	timer_set(s, s->w->draining ? s->w->t_drain : s->w->t_keepalive);
 	drive_client(s);
 }
 
@@ -1531,6 +1538,20 @@ void stream_accept(
 	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);
 	s->st = SS_HEAD;
 	timer_set(s, w->t_header);
+}
+
+void stream_drain(struct worker *w)
+{
+	struct session *s;
+
+	/* Idle keep-alive connections close after a short wait rather than at once: a request
+	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
+	 * exchange close when it ends (response_head() and stream_finish()). */
+	TAILQ_FOREACH(s, &w->sessions, link)
+		if (s->st == SS_IDLE)
+			timer_set(s, w->t_drain);
+	if (!w->n_conns)
+		event_base_loopbreak(w->base);
 }
 
 void stream_release_all(struct worker *w)

@@ -19,6 +19,11 @@ struct worker;
 void stream_accept(
 	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len);
 
+/* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
+ * connections close shortly, responses in progress say "Connection: close", and the loop
+ * breaks when the last session ends. */
+void stream_drain(struct worker *w);
+
 /* Close every session of <w> (at shutdown, after its loop ended). */
 void stream_release_all(struct worker *w);
 

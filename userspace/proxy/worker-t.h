@@ -5,6 +5,8 @@
 #define USERSPACE_PROXY_WORKER_T_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -42,9 +44,13 @@ struct worker {
 	struct server_pool **pools; /* [backend][server] */
 	int stop_fd;		    /* eventfd: another thread asks the loop to end */
 	struct event *stop_ev;
-	unsigned int n_conns;			    /* client connections open */
-	bool paused;				    /* listeners paused at max_connections */
-	uint64_t requests;			    /* requests started */
+	atomic_uint drain_ms;	/* non-zero with stop_fd: drain, with this grace period */
+	atomic_bool done;	/* the thread's loop has ended */
+	bool draining;		/* listeners closed; sessions end after their exchange */
+	struct event *grace_ev; /* ends a drain that outlasts its grace period */
+	unsigned int n_conns;	/* client connections open */
+	bool paused;		/* listeners paused at max_connections */
+	uint64_t requests;	/* requests started */
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
 	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
@@ -59,6 +65,7 @@ struct worker {
 	const struct timeval *t_body;	   /* every read and write */
 	const struct timeval *t_upread;
 	const struct timeval *t_send;
+	const struct timeval *t_drain; /* idle keep-alive connections while draining */
 };
 
 #endif /* USERSPACE_PROXY_WORKER_T_H */

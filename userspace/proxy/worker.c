@@ -67,15 +67,53 @@ static void on_accept(void *arg, size_t idx, evutil_socket_t fd, struct sockaddr
 	stream_accept(arg, idx, fd, sa, len);
 }
 
+#define DRAIN_IDLE_MS 500 /* how long an idle keep-alive connection stays open while draining */
+
+/* The grace period is over: end the loop; worker_release() closes what is left. */
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_notice("worker %u: grace period over, closing %u connection%s", w->id, w->n_conns,
+		w->n_conns == 1 ? "" : "s");
+	event_base_loopbreak(w->base);
+}
+
+/* Close the listeners and let the sessions finish (see stream_drain()). */
+static void drain(struct worker *w, unsigned int grace_ms)
+{
+	struct timeval tv = {grace_ms / 1000, (grace_ms % 1000) * 1000};
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	for (size_t i = 0; i < w->n_listeners; i++)
+		listener_free(w->listeners[i]);
+	w->n_listeners = 0;
+	w->grace_ev = evtimer_new(w->base, on_grace, w);
+	if (w->grace_ev)
+		evtimer_add(w->grace_ev, &tv);
+	log_debug("worker %u: draining %u connection%s", w->id, w->n_conns,
+		w->n_conns == 1 ? "" : "s");
+	stream_drain(w);
+}
+
 /* The loop has no locks (no evthread), so other threads reach it only through this fd. */
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
+	unsigned int grace_ms;
 	uint64_t v;
 
 	(void)what;
 	(void)!read(fd, &v, sizeof(v));
-	event_base_loopbreak(w->base);
+	grace_ms = atomic_exchange(&w->drain_ms, 0);
+	if (grace_ms && !w->draining)
+		drain(w, grace_ms);
+	else
+		event_base_loopbreak(w->base);
 }
 
 /* A libevent common timeout of <ms> on <base>, or NULL. */
@@ -87,6 +125,11 @@ static const struct timeval *common_ms(struct event_base *base, unsigned int ms)
 }
 
 int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
+{
+	return worker_init_fds(w, id, rt, NULL);
+}
+
+int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds)
 {
 	const struct cfg *c = rt->cfg;
 	int err = -ENOMEM;
@@ -119,8 +162,11 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 	w->t_body = common_ms(w->base, c->timeouts.client_body_ms);
 	w->t_upread = common_ms(w->base, c->timeouts.upstream_read_ms);
 	w->t_send = common_ms(w->base, c->timeouts.send_ms);
+	w->t_drain = common_ms(w->base, DRAIN_IDLE_MS < c->timeouts.keepalive_ms ?
+						DRAIN_IDLE_MS :
+						c->timeouts.keepalive_ms);
 	if (!w->t_header || !w->t_keepalive || !w->t_connect || !w->t_body || !w->t_upread ||
-		!w->t_send)
+		!w->t_send || !w->t_drain)
 		goto err;
 	for (size_t i = 0; i < rt->n_backends; i++) {
 		const struct backend *be = rt->backends[i];
@@ -138,7 +184,11 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
 				common_ms(w->base, be->cfg->idle_timeout_ms));
 	}
 	for (size_t i = 0; i < c->n_listeners; i++) {
-		w->listeners[i] = listener_new(w->base, &c->listeners[i], i, on_accept, w);
+		int fd = fds ? fds[i] : -1;
+
+		if (fds)
+			fds[i] = -1; /* the listener owns it now, even on failure */
+		w->listeners[i] = listener_new_fd(w->base, &c->listeners[i], i, on_accept, w, fd);
 		if (!w->listeners[i]) {
 			err = -errno;
 			log_err("listen on %s: %s", c->listeners[i].address.text, strerror(-err));
@@ -160,6 +210,7 @@ static void *worker_main(void *arg)
 	log_debug("worker %u running", w->id);
 	if (event_base_dispatch(w->base) < 0)
 		log_err("worker %u: event loop failed", w->id);
+	atomic_store(&w->done, true);
 	return NULL;
 }
 
@@ -180,8 +231,23 @@ void worker_stop(struct worker *w)
 {
 	uint64_t one = 1;
 
+	/* A stop overrides a drain request the loop has not read yet. */
+	atomic_store(&w->drain_ms, 0);
 	/* A full counter still wakes the loop, so a failed write needs no handling. */
 	(void)!write(w->stop_fd, &one, sizeof(one));
+}
+
+void worker_drain(struct worker *w, unsigned int grace_ms)
+{
+	uint64_t one = 1;
+
+	atomic_store(&w->drain_ms, grace_ms ? grace_ms : 1);
+	(void)!write(w->stop_fd, &one, sizeof(one));
+}
+
+int worker_listener_fd(const struct worker *w, size_t idx)
+{
+	return idx < w->n_listeners ? listener_fd(w->listeners[idx]) : -1;
 }
 
 void worker_join(struct worker *w)
@@ -211,6 +277,9 @@ void worker_release(struct worker *w)
 	if (w->stop_ev)
 		event_free(w->stop_ev);
 	w->stop_ev = NULL;
+	if (w->grace_ev)
+		event_free(w->grace_ev);
+	w->grace_ev = NULL;
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	w->stop_fd = -1;

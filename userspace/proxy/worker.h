@@ -16,11 +16,25 @@ void pingd_rt_free(struct pingd_rt *rt);
  * (with the failing listener's address logged). */
 int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt);
 
+/* As worker_init(), adopting listening sockets: <fds> has one entry per configured listener,
+ * a listening socket of that address to accept on instead of binding a new one, or -1. The
+ * worker takes every entry it reads (setting it to -1), even on failure. NULL = bind all. */
+int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds);
+
 /* Run <w>'s event loop on a new thread. Returns 0 or a negative errno. */
 int worker_start(struct worker *w);
 
 /* Ask <w>'s loop to exit (safe from any thread: it writes to the worker's eventfd). */
 void worker_stop(struct worker *w);
+
+/* Ask <w> to drain (safe from any thread): close its listeners, finish the requests in
+ * progress, close idle keep-alive connections, and end its loop when no connection is left or
+ * after <grace_ms>. w->done tells when the loop has ended. */
+void worker_drain(struct worker *w, unsigned int grace_ms);
+
+/* The listening socket of <w>'s listener <idx> (still owned by it), or -1. Only while <w>'s
+ * thread is not running or from it, or before it drains. */
+int worker_listener_fd(const struct worker *w, size_t idx);
 
 /* Wait for <w>'s thread to end. */
 void worker_join(struct worker *w);
