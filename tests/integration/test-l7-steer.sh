@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 ALL_TESTS="test_steer_end_to_end test_steer_new_service_live test_steer_other_ports \
-test_steer_plain_bind test_steer_ipv6 test_steer_reuseport test_steer_two_pingd \
+test_steer_plain_bind test_steer_ipv6 test_steer_reuseport test_steer_two_pingd test_steer_reload test_steer_upgrade \
 test_steer_errors"
 
 PX=px-steer-$$
@@ -76,6 +76,9 @@ setup() {
 	cat >"$TMP/pingd.yaml" <<YAML
 workers: 2
 steer_pin_dir: $TOPO_LB_PIN
+upgrade_socket: $TMP/upgrade.sock
+timeouts:
+  shutdown: 1s
 listeners:
   - address: 127.0.0.1:8080
     steer: true
@@ -251,6 +254,70 @@ test_steer_two_pingd() {
 		out=$(fetch http://$VIP/) || { fail "curl VIP:80 failed after the first pingd left"; return 1; }
 		[ "$out" = "$(printf 'origin\nvia')" ] || { fail "VIP:80 answered '$out'"; return 1; }
 	done
+	return 0
+}
+
+# Expect VIP:80 answered by pingd: expect_steered WHAT
+expect_steered() {
+	local out
+	out=$(fetch http://$VIP/) || { fail "curl VIP:80 failed $1"; return 1; }
+	[ "$out" = "$(printf 'origin\nvia')" ] || { fail "VIP:80 answered '$out' $1"; return 1; }
+}
+
+# Reload pingd (SIGHUP) and wait for the Nth "reloaded" line: reload N
+reload() {
+	kill -HUP "$PINGD_PID"
+	for i in $(seq 50); do [ "$(grep -c '] reloaded: ' "$TMP/pingd.log")" -ge "$1" ] && return 0; sleep 0.1; done
+	cat "$TMP/pingd.log"
+	fail "reload $1 did not happen"
+}
+
+# SIGHUP follows the config: steering off, on again, and onto a listener of another port
+# while the old one's sockets close.
+test_steer_reload() {
+	setup || return
+	lbctl service add $VIP:80 --mode l7 || return 1
+	start_pingd || return 1
+	expect_steered "at start" || return 1
+	sed -i 's/    steer: true/    steer: false/' "$TMP/pingd.yaml"
+	reload 1 || return 1
+	sleep 1.5 # the old generation drains (timeouts.shutdown 1s)
+	[ "$(netns_links)" = 0 ] || { fail "steering left attached after a reload without it"; return 1; }
+	fetch http://$VIP/ >/dev/null && { fail "VIP:80 still steered with steering off"; return 1; }
+	sed -i 's/    steer: false/    steer: true/' "$TMP/pingd.yaml"
+	reload 2 || return 1
+	expect_steered "after steering came back" || return 1
+	# The IPv4 steering listener moves from 127.0.0.1:8080 to 127.0.0.1:8090.
+	sed -i 's/127.0.0.1:8080/127.0.0.1:8090/' "$TMP/pingd.yaml"
+	reload 3 || return 1
+	sleep 1.5
+	nsx "$LB" ss -Hltn 'src 127.0.0.1:8080' | grep -q . && { fail "127.0.0.1:8080 still listening"; return 1; }
+	expect_steered "after the steering listener moved" || return 1
+	[ "$(netns_links)" = 1 ] || { fail "expected one sk_lookup link"; return 1; }
+	return 0
+}
+
+# A binary upgrade (pingd --upgrade) takes the steered sockets over without a failed request.
+test_steer_upgrade() {
+	local old n=0 bad=0
+	setup || return
+	lbctl service add $VIP:80 --mode l7 || return 1
+	start_pingd || return 1
+	old=$PINGD_PID
+	spawn nsenter --net=/run/netns/"$LB" "$O/pingd" --upgrade -c "$TMP/pingd.yaml" 2>"$TMP/new.log"
+	# Requests all through the hand-over, until the old process has exited (10 s at most).
+	while kill -0 "$old" 2>/dev/null && [ $n -lt 200 ]; do
+		fetch http://$VIP/ >"$TMP/out" && [ "$(cat "$TMP/out")" = "$(printf 'origin\nvia')" ] ||
+			bad=$((bad + 1))
+		n=$((n + 1))
+		sleep 0.05
+	done
+	log "$n requests during the hand-over, $bad failed"
+	kill -0 "$old" 2>/dev/null && { cat "$TMP/pingd.log" "$TMP/new.log"; fail "the old pingd did not exit"; return 1; }
+	[ $bad = 0 ] || { fail "$bad requests failed during the upgrade"; return 1; }
+	grep -q "steering l7 services" "$TMP/new.log" || { cat "$TMP/new.log"; fail "the new pingd does not steer"; return 1; }
+	expect_steered "after the upgrade" || return 1
+	[ "$(netns_links)" = 1 ] || { fail "expected one sk_lookup link after the upgrade"; return 1; }
 	return 0
 }
 
