@@ -275,6 +275,7 @@ reload() {
 # SIGHUP follows the config: steering off, on again, and onto a listener of another port
 # while the old one's sockets close.
 test_steer_reload() {
+	local out
 	setup || return
 	lbctl service add $VIP:80 --mode l7 || return 1
 	start_pingd || return 1
@@ -294,6 +295,18 @@ test_steer_reload() {
 	nsx "$LB" ss -Hltn 'src 127.0.0.1:8080' | grep -q . && { fail "127.0.0.1:8080 still listening"; return 1; }
 	expect_steered "after the steering listener moved" || return 1
 	[ "$(netns_links)" = 1 ] || { fail "expected one sk_lookup link"; return 1; }
+	# The data plane's maps re-created: the next SIGHUP moves the steering onto the new ones.
+	lbctl detach lb0 || return 1
+	rm -rf "$TOPO_LB_PIN"
+	lbctl node set --src4 10.201.0.1 --src6 fd00:201::1 --mtu 1600 || return 1
+	lbctl attach lb0 --mode native || return 1
+	lbctl service add $VIP2:8080 --mode l7 || return 1
+	fetch http://$VIP2:8080/ >/dev/null && { fail "new maps read before the reload"; return 1; }
+	reload 4 || return 1
+	out=$(fetch http://$VIP2:8080/) || { fail "VIP2:8080 of the new maps not steered"; return 1; }
+	[ "$out" = "$(printf 'origin\nvia')" ] || { fail "VIP2:8080 answered '$out'"; return 1; }
+	fetch http://$VIP/ >/dev/null && { fail "VIP:80 (only in the old maps) still steered"; return 1; }
+	[ "$(netns_links)" = 1 ] || { fail "expected one sk_lookup link after the maps changed"; return 1; }
 	return 0
 }
 

@@ -30,6 +30,7 @@
 
 struct steer {
 	char *pin_dir; /* where lb_services came from, owned */
+	__u32 svc_id;  /* lb_services' map id: a re-created map is another one */
 	struct steer_bpf *skel;
 	struct bpf_link *link; /* attachment to the network namespace; destroying it detaches */
 };
@@ -68,6 +69,33 @@ static int open_pinned(const char *dir, const char *name)
 		return err;
 	}
 	return fd;
+}
+
+/* The id of the map behind <fd>, or 0. */
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Whether <s> still reads the map pinned as lb_services in its pin directory. */
+static bool same_services(const struct steer *s)
+{
+	char path[PATH_MAX];
+	__u32 id = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/lb_services", s->pin_dir) >= (int)sizeof(path))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		id = map_id(fd);
+		close(fd);
+	}
+	return id && id == s->svc_id;
 }
 
 /* The pinned lb_services under <dir>, after checking lb_meta's ABI version. Returns its fd
@@ -175,6 +203,7 @@ int steer_start(const struct cfg *c, const struct worker *w, struct steer **out)
 		log_err("steering: open program: %s", strerror(-err));
 		goto err;
 	}
+	s->svc_id = map_id(svc_fd);
 	err = bpf_map__reuse_fd(s->skel->maps.lb_services, svc_fd);
 	if (!err)
 		err = steer_bpf__load(s->skel);
@@ -216,7 +245,7 @@ int steer_reload(struct steer **s, const struct cfg *c, const struct worker *w)
 	struct steer *n;
 	int err;
 
-	if (*s && any_steer(c) && !strcmp((*s)->pin_dir, c->steer_pin_dir)) {
+	if (*s && any_steer(c) && !strcmp((*s)->pin_dir, c->steer_pin_dir) && same_services(*s)) {
 		err = fill_sockets(*s, c, w);
 		if (!err)
 			announce(c);

@@ -18,9 +18,9 @@ struct steer;
 int steer_start(const struct cfg *c, const struct worker *w, struct steer **out);
 
 /* After a reload to <c> served by <w>: point the socket map at <w>'s steering listeners, or
- * (steering newly on, off, or another pin directory) replace *<s> by a fresh steer_start(),
- * attached before the old one is detached. On error *<s> is unchanged. Logs its own errors.
- * Returns 0 or a negative errno. */
+ * (steering newly on, off, another pin directory, or lb_services re-created) replace *<s> by a
+ * fresh steer_start(), attached before the old one is detached. On error *<s> is unchanged. Logs
+ * its own errors. Returns 0 or a negative errno. */
 int steer_reload(struct steer **s, const struct cfg *c, const struct worker *w);
 
 /* Detach the program and free <s>; NULL is accepted. */
