@@ -142,6 +142,7 @@ struct cfg_listener {
 	struct cfg_addr address;
 	unsigned int backlog;
 	struct cfg_str_list virtual_hosts; /* names served here; empty = all */
+	bool steer;			   /* also takes connections to l7 services (sk_lookup) */
 	int line;
 };
 
@@ -209,6 +210,7 @@ struct cfg {
 	struct cfg_limits limits;
 	struct cfg_proxy proxy;
 	struct cfg_admin admin;
+	char *steer_pin_dir; /* where the data plane's maps are pinned, for listeners[].steer */
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_vhost *vhosts;

@@ -200,6 +200,10 @@ static const struct cfg_key cfg_keys[] = {
 	  "listen(2) backlog of each worker's socket"),
 	K(SEC_LISTENER, "virtual_hosts", CFG_T_STRLIST, struct cfg_listener, virtual_hosts, "[]",
 	  0, 0, "names of the virtual hosts served here; empty = all"),
+	K(SEC_LISTENER, "steer", CFG_T_BOOL, struct cfg_listener, steer, "false", 0, 0,
+	  "also take every connection to an l7 service of the data plane (one per family)"),
+	K(SEC_ROOT, "steer_pin_dir", CFG_T_STR, struct cfg, steer_pin_dir, PINGX_PIN_DIR, 0, 0,
+	  "pin directory of the data plane's maps, read by listeners[].steer"),
 	KL(SEC_ROOT, "virtual_hosts", struct cfg, vhosts, n_vhosts, SEC_VHOST, 1, 4096,
 	   CFG_REQUIRED, "virtual hosts, matched on the Host header"),
 	KR(SEC_VHOST, "name", CFG_T_STR, struct cfg_vhost, name, "unique name"),
@@ -1105,6 +1109,7 @@ bool cfg_health_params(const struct cfg_health *h, struct health_params *out)
 static void validate(struct cfg_ctx *ctx, struct cfg *c)
 {
 	struct cfg_addr tmp;
+	bool steer = false; /* some listener takes steered connections */
 
 	if (c->admin.address && *c->admin.address && cfg_parse_addr(c->admin.address, &tmp) < 0)
 		msg_add(ctx, false, 0, "'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'",
@@ -1182,6 +1187,16 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 				msg_add(ctx, false, l->line,
 					"'listeners[].address': '%s' listed twice",
 					l->address.text);
+		for (size_t j = 0; l->steer && j < i; j++) {
+			const struct cfg_listener *o = &c->listeners[j];
+
+			if (o->steer && o->address.ss.ss_family == l->address.ss.ss_family)
+				msg_add(ctx, false, l->line,
+					"'listeners[].steer': '%s' and '%s' both steer IPv%c; one may",
+					o->address.text, l->address.text,
+					l->address.ss.ss_family == AF_INET6 ? '6' : '4');
+		}
+		steer |= l->steer;
 		for (size_t n = 0; n < l->virtual_hosts.n; n++) {
 			bool found = false;
 
@@ -1195,6 +1210,9 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					l->virtual_hosts.v[n]);
 		}
 	}
+	if (steer && (!c->steer_pin_dir || c->steer_pin_dir[0] != '/'))
+		msg_add(ctx, false, 0, "'steer_pin_dir': expected an absolute path, got '%s'",
+			c->steer_pin_dir ? c->steer_pin_dir : "");
 }
 
 /* ------------------------------------------------------------------ loading */

@@ -20,6 +20,7 @@
 #include "userspace/proxy/log.h"
 #include "userspace/proxy/ops.h"
 #include "userspace/proxy/sdnotify.h"
+#include "userspace/proxy/steer.h"
 #include "userspace/proxy/upgrade.h"
 #include "userspace/proxy/worker.h"
 
@@ -214,6 +215,7 @@ struct pingd {
 	struct event_base *base;
 	struct gen *cur;	/* serving */
 	struct gen *old;	/* draining, newest first */
+	struct steer *steer;	/* l7 steering into cur's listeners; NULL when none steers */
 	struct upgrade_srv *up; /* hand-over socket for a successor */
 	struct event *up_ev;
 	struct event *reap_ev;
@@ -402,6 +404,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	retire(p);
 	p->cur = g;
+	/* Errors are logged; the steering then stays as it was. */
+	(void)steer_reload(&p->steer, c, &g->workers[0]);
 	log_notice("reloaded: %u worker%s, %zu listener%s", g->nw, g->nw == 1 ? "" : "s",
 		c->n_listeners, c->n_listeners == 1 ? "" : "s");
 out:
@@ -551,6 +555,8 @@ int main(int argc, char **argv)
 		err = l4_reload(&p, c);
 	if (!err)
 		err = gen_start(p.cur);
+	if (!err)
+		err = steer_start(p.cur->cfg, &p.cur->workers[0], &p.steer);
 	if (err)
 		goto out;
 	/* Under systemd (Type=notify, NotifyAccess=all) a successor becomes the main process,
@@ -588,6 +594,7 @@ int main(int argc, char **argv)
 out:
 	if (up_conn >= 0)
 		close(up_conn);
+	steer_stop(p.steer);
 	l4health_free(p.l4);
 	gen_free(p.cur);
 	while (p.old) {
