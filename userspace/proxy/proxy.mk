@@ -1,19 +1,45 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd, the L7 reverse proxy: listener -> conn -> h1 -> stream -> backend -> server.
 # Objects without libevent types are also linked into the unit tests.
+# The engine is libpingx.a (with pingx.pc); pingd is its main() with the built-in hooks.
 
 PROXY_LIB_SRCS := log.c cfg.c route.c backend.c
-PROXY_ENGINE_SRCS := conn.c listener.c server.c stream.c worker.c gen.c upgrade.c main.c
+PROXY_ENGINE_SRCS := conn.c listener.c server.c stream.c worker.c gen.c upgrade.c main.c pingx.c
 PROXY_LIB_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_LIB_SRCS))
 PROXY_ENGINE_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_ENGINE_SRCS))
 PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lcrypto -lm
 PINGD_BIN := $(O)/pingd
 BINS += $(PINGD_BIN)
 
-$(PINGD_BIN): $(PROXY_ENGINE_OBJS) $(PROXY_LIB_OBJS) $(H1_OBJS) $(LLHTTP_LIB) $(MAGLEV_OBJS) \
-		$(KETAMA_OBJS)
+LIBPINGX := $(O)/libpingx.a
+PINGX_PC := $(O)/pingx.pc
+LIBPINGX_OBJS := $(PROXY_ENGINE_OBJS) $(PROXY_LIB_OBJS) $(OPS_OBJS) $(H1_OBJS) $(LLHTTP_OBJS) \
+	$(MAGLEV_OBJS) $(KETAMA_OBJS)
+
+$(LIBPINGX): $(LIBPINGX_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(PINGX_PC): userspace/proxy/pingx.pc.in Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@LIBS@|$(PROXY_LDLIBS)|' $< > $@
+
+# pingd's link rule also receives the objects other fragments add to it ($^): the archive
+# then supplies only what they leave undefined.
+$(PINGD_BIN): $(O)/userspace/proxy/pingd.o $(LIBPINGX) | $(PINGX_PC)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROXY_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(LIBPINGX),$^) $(LIBPINGX) $(PROXY_LDLIBS)
+
+.PHONY: install-libpingx
+install: install-libpingx
+install-libpingx: $(LIBPINGX) $(PINGX_PC)
+	install -d $(DESTDIR)$(INCLUDEDIR)/pingx $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 userspace/include/pingx/pingx.h $(DESTDIR)$(INCLUDEDIR)/pingx/
+	install -m 0644 $(LIBPINGX) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(PINGX_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 
 UNIT_LIB_OBJS += $(PROXY_LIB_OBJS)
 UNIT_LDLIBS += $(PROXY_LDLIBS)

@@ -13,7 +13,12 @@
 
 #include <event2/util.h>
 
+struct pingx_proxy_ops;
 struct worker;
+
+/* Make <ops> (NULL: the built-in, config-driven table) the hooks every stream calls, with
+ * <user_data>. Call before the workers start. */
+void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data);
 
 /* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
 void stream_accept(
