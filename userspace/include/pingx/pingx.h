@@ -32,8 +32,8 @@ enum pingx_verdict {
 /*
  * Hooks. Each gets the request's context and the user_data given to pingx_run(). Filters
  * return 0 to go on, an HTTP status (400-599) to answer with that status and close, or a
- * negative errno (answered with 500). A NULL hook does nothing, except upstream_peer which
- * is required.
+ * negative errno (-ENOSPC answers 431, others 500). A NULL filter does nothing, except
+ * upstream_peer which is required; a NULL error hook takes the built-in decision.
  */
 
 /* First, once per request head: allocate per-request state (pingx_set_user()). */
@@ -47,8 +47,9 @@ typedef int pingx_upstream_request_filter_fn(struct pingx_ctx *ctx, void *user_d
 /* The upstream's final response head, before it goes to the client. A non-zero return
  * makes the response unusable (502). */
 typedef int pingx_response_filter_fn(struct pingx_ctx *ctx, void *user_data);
-/* Once per request, last, whatever happened (status 499 when the client went away):
- * release what new_ctx allocated. Requests rejected by the parser reach it without new_ctx. */
+/* Once per request that reached new_ctx, last, whatever happened (status 499 when the client
+ * went away): release what new_ctx allocated. Requests the parser rejected (400, 408, 431 on
+ * the head) never reach the hooks. */
 typedef void pingx_logging_fn(struct pingx_ctx *ctx, void *user_data);
 /* A connect to the chosen server failed (<err> a positive errno, or ETIMEDOUT). */
 typedef enum pingx_verdict pingx_fail_to_connect_fn(
