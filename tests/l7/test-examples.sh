@@ -199,7 +199,8 @@ test_gate_needs_keys() {
 	grep -q PINGX_API_KEYS <<<"$err" || fail "no hint: $err"
 }
 
-# Install the library into a scratch root and build an example with pkg-config alone.
+# Install the library into a scratch root and build an example with pkg-config alone (it
+# links the shared library).
 test_installed_pkgconfig() {
 	need_examples || return $?
 	command -v pkg-config >/dev/null || { echo "   needs pkg-config" >&2; return $SKIP; }
@@ -225,6 +226,18 @@ listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
 upstreams: [{name: default, servers: [{address: '127.0.0.1:$ORIGIN_ALPHA'}]}]
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: default}]}]
 YAML
+	# -lpingx takes the shared library, which exports the API and nothing else.
+	local libdir
+	libdir=$(dirname "$(find "$root" -name libpingx.so.0 | head -1)")
+	[ -f "$libdir/libpingx.so.0" ] || fail "libpingx.so.0 not installed"
+	ldd "$TMPD/router" | grep -q "libpingx.so.0 => $libdir" ||
+		LD_LIBRARY_PATH=$libdir ldd "$TMPD/router" | grep -q "libpingx.so.0 => $libdir" ||
+		fail "not linked to the installed libpingx.so"
+	if nm -D --defined-only "$libdir/libpingx.so.0" | awk '$2 ~ /^[TDB]$/ {print $3}' |
+		grep -v '^pingx_' | grep -q .; then
+		fail "libpingx.so exports more than pingx_*"
+	fi
+	export LD_LIBRARY_PATH=$libdir
 	"$TMPD/router" -t -c "$TMPD/r.yaml" >/dev/null || fail "installed build rejects the config"
 	start_proxy "$TMPD/router" "$TMPD/r.yaml"
 	get /p | grep -qx name=alpha || fail "installed build does not proxy: $(code)"

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd, the L7 reverse proxy: listener -> conn -> h1 -> stream -> backend -> server.
 # Objects without libevent types are also linked into the unit tests.
-# The engine is libpingx.a (with pingx.pc); pingd is its main() with the built-in hooks.
+# The engine is libpingx (.a and .so, with pingx.pc); pingd is its main() with the built-in
+# hooks.
 
 PROXY_LIB_SRCS := log.c cfg.c route.c backend.c
 PROXY_ENGINE_SRCS := conn.c listener.c server.c stream.c worker.c gen.c upgrade.c main.c pingx.c
@@ -20,6 +21,23 @@ $(LIBPINGX): $(LIBPINGX_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The shared library: the same sources built position-independent, exporting pingx_* only.
+LIBPINGX_SO := $(O)/libpingx.so.0
+LIBPINGX_PIC_OBJS := $(patsubst $(O)/%,$(O)/pic/%,$(filter-out $(LLHTTP_OBJS),$(LIBPINGX_OBJS)))
+BINS_LIB := $(LIBPINGX) $(LIBPINGX_SO) $(PINGX_PC)
+all: $(BINS_LIB)
+
+$(O)/pic/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC-PIC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$<))) -fPIC -c $< -o $@
+
+$(LIBPINGX_SO): $(LIBPINGX_PIC_OBJS) $(LLHTTP_OBJS) userspace/proxy/libpingx.map
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libpingx.so.0 \
+		-Wl,--version-script=userspace/proxy/libpingx.map -o $@ \
+		$(filter %.o,$^) $(PROXY_LDLIBS)
+
 $(PINGX_PC): userspace/proxy/pingx.pc.in Makefile
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
@@ -35,10 +53,12 @@ $(PINGD_BIN): $(O)/userspace/proxy/pingd.o $(LIBPINGX) | $(PINGX_PC)
 
 .PHONY: install-libpingx
 install: install-libpingx
-install-libpingx: $(LIBPINGX) $(PINGX_PC)
+install-libpingx: $(BINS_LIB)
 	install -d $(DESTDIR)$(INCLUDEDIR)/pingx $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 userspace/include/pingx/pingx.h $(DESTDIR)$(INCLUDEDIR)/pingx/
 	install -m 0644 $(LIBPINGX) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIBPINGX_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libpingx.so.0 $(DESTDIR)$(LIBDIR)/libpingx.so
 	install -m 0644 $(PINGX_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 
 UNIT_LIB_OBJS += $(PROXY_LIB_OBJS)
