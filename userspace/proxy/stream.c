@@ -1249,7 +1249,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
-	if (phase_response_filter(s, m) < 0)
+	if (phase_response_filter(s, m))
 		return -1;
 	switch (m->framing) {
 	case H1_BODY_NONE:
