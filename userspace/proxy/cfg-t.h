@@ -185,6 +185,21 @@ struct cfg_admin {
 	char *address; /* IPv4:PORT or [IPv6]:PORT; "" = off */
 };
 
+/* Health checks of L4 backends: one item per service, or "*" for every other service. */
+struct cfg_l4health {
+	char *service;		  /* "VIP:PORT[/tcp|/udp]" as in l4.services[].address, or "*" */
+	int check;		  /* 0 off, 1 tcp, 2 http */
+	unsigned int interval_ms; /* between probes */
+	unsigned int timeout_ms;
+	unsigned int rise, fall;
+	unsigned int port; /* probe port; 0 = the backend's port, else the service's */
+	char *path;	   /* http: request path */
+	char *host;	   /* http: Host header; "" = the backend address */
+	int line;
+};
+
+struct ctrl_l4cfg;
+
 struct cfg {
 	unsigned int workers; /* 0 = one per online CPU */
 	char *pidfile;
@@ -200,6 +215,10 @@ struct cfg {
 	size_t n_vhosts;
 	struct cfg_upstream *upstreams;
 	size_t n_upstreams;
+	struct ctrl_l4cfg *l4; /* the l4: section, owned; NULL when absent */
+	char *l4_pin_dir;      /* where the data plane's maps are pinned */
+	struct cfg_l4health *l4_health;
+	size_t n_l4_health;
 	char *file; /* where it came from, owned */
 };
 

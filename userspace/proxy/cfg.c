@@ -18,6 +18,7 @@
 
 #include <yaml.h>
 
+#include "userspace/ctrl/l4cfg.h"
 #include "userspace/proxy/health.h"
 #include "userspace/proxy/log.h"
 
@@ -39,6 +40,7 @@ enum cfg_type {
 	CFG_T_HASHKEY,	/* struct cfg_hash_key */
 	CFG_T_SECTION,	/* a nested mapping stored inline at off */
 	CFG_T_LIST,	/* a sequence of mappings: T * at off, size_t count at count_off */
+	CFG_T_L4,	/* struct ctrl_l4cfg *, owned: the l4: section (userspace/ctrl/l4cfg.h) */
 	CFG_T_MAX	/* must stay last */
 };
 
@@ -56,6 +58,7 @@ enum cfg_section {
 	SEC_HEALTH,
 	SEC_PASSIVE,
 	SEC_ADMIN,
+	SEC_L4HEALTH,
 	SEC_MAX /* must stay last */
 };
 
@@ -100,6 +103,8 @@ static const struct cfg_section_info sections[SEC_MAX] = {
 	[SEC_HEALTH] = {"upstreams[].health.", sizeof(struct cfg_health), SIZE_MAX},
 	[SEC_PASSIVE] = {"upstreams[].passive.", sizeof(struct cfg_passive), SIZE_MAX},
 	[SEC_ADMIN] = {"admin.", sizeof(struct cfg_admin), SIZE_MAX},
+	[SEC_L4HEALTH] = {"l4_health[].", sizeof(struct cfg_l4health),
+		offsetof(struct cfg_l4health, line)},
 };
 
 static const char *const level_names[] = {"err", "warn", "notice", "info", "debug", NULL};
@@ -264,6 +269,31 @@ static const struct cfg_key cfg_keys[] = {
 	KR(SEC_SERVER, "address", CFG_T_ADDR, struct cfg_server, address, "IPv4:PORT or [IPv6]:PORT"),
 	K(SEC_SERVER, "weight", CFG_T_UINT, struct cfg_server, weight, "1", 1, 1000,
 	  "relative share (weighted_round_robin, least_conn, ketama, maglev)"),
+	{ .sec = SEC_ROOT, .name = "l4", .type = CFG_T_L4, .off = offsetof(struct cfg, l4),
+	  .help = "XDP services and backends, the schema `pingctl save` prints (docs/pingctl.md); "
+		  "applied to the pinned maps at start-up; absent = the maps are not touched" },
+	K(SEC_ROOT, "l4_pin_dir", CFG_T_STR, struct cfg, l4_pin_dir, PINGX_PIN_DIR, 0, 0,
+	  "pin directory of the data plane's maps (as pingctl --bpffs), used with l4"),
+	KL(SEC_ROOT, "l4_health", struct cfg, l4_health, n_l4_health, SEC_L4HEALTH, 0, 4096, 0,
+	   "health checks of the l4 backends, per service; without an item: tcp with the defaults"),
+	K(SEC_L4HEALTH, "service", CFG_T_STR, struct cfg_l4health, service, "*", 0, 0,
+	  "an l4.services[].address, or * for every service without an item of its own"),
+	KE(SEC_L4HEALTH, "check", struct cfg_l4health, check, "tcp", check_names,
+	   "off: backends stay as configured; tcp: connect; http: a request, status 200-399"),
+	K(SEC_L4HEALTH, "interval", CFG_T_DURATION, struct cfg_l4health, interval_ms, "2s", 1, DMS,
+	  "time between probes of one backend"),
+	K(SEC_L4HEALTH, "timeout", CFG_T_DURATION, struct cfg_l4health, timeout_ms, "1s", 1, DMS,
+	  "a probe not done by then failed (at most interval)"),
+	K(SEC_L4HEALTH, "rise", CFG_T_UINT, struct cfg_l4health, rise, "2", 1, 1000,
+	  "consecutive successes that bring a down backend up"),
+	K(SEC_L4HEALTH, "fall", CFG_T_UINT, struct cfg_l4health, fall, "3", 1, 1000,
+	  "consecutive failures that take a backend down"),
+	K(SEC_L4HEALTH, "port", CFG_T_UINT, struct cfg_l4health, port, "0", 0, 65535,
+	  "port probed; 0 = the backend's port, or the service's when the backend has none"),
+	K(SEC_L4HEALTH, "path", CFG_T_STR, struct cfg_l4health, path, "/", 0, 0,
+	  "http: request path"),
+	K(SEC_L4HEALTH, "host", CFG_T_STR, struct cfg_l4health, host, "", 0, 0,
+	  "http: Host header; empty = the backend address"),
 };
 /* clang-format on */
 
@@ -537,6 +567,9 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t size)
 		break;
 	case CFG_T_SECTION:
 		snprintf(buf, size, "a mapping");
+		break;
+	case CFG_T_L4:
+		snprintf(buf, size, "the l4: schema (docs/pingctl.md)");
 		break;
 	case CFG_T_LIST:
 		snprintf(buf, size, "a list of mappings");
@@ -859,6 +892,39 @@ static void parse_list(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t
 	}
 }
 
+/* The l4: section goes to the control plane's own parser, the one `pingctl restore` uses. */
+static void parse_l4(struct cfg_ctx *ctx, yaml_node_t *n, struct ctrl_l4cfg **dst)
+{
+	char err[512];
+	int rc;
+
+	*dst = calloc(1, sizeof(**dst));
+	if (!*dst) {
+		msg_add(ctx, false, node_line(n), "out of memory");
+		return;
+	}
+	rc = ctrl_l4cfg_parse_node(ctx->doc, n, ctx->file, *dst, err, sizeof(err));
+	if (rc) {
+		/* <err> reads "file:line: reason": keep its line, our format. */
+		size_t flen = strlen(ctx->file);
+		const char *why = err;
+		long line = node_line(n);
+		char *end;
+
+		if (!strncmp(err, ctx->file, flen) && err[flen] == ':') {
+			long l = strtol(err + flen + 1, &end, 10);
+
+			if (end != err + flen + 1 && *end == ':') {
+				line = l;
+				why = end + 1 + (end[1] == ' ');
+			} else {
+				why = err + flen + 1 + (err[flen + 1] == ' ');
+			}
+		}
+		msg_add(ctx, false, (int)line, "%s", why);
+	}
+}
+
 /* Parse value node <n> of key <k> into <base> + k->off. */
 static void parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, char *base)
 {
@@ -882,6 +948,9 @@ static void parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_
 		return;
 	case CFG_T_HDROPS:
 		parse_hdrops(ctx, k, n, dst);
+		return;
+	case CFG_T_L4:
+		parse_l4(ctx, n, dst);
 		return;
 	default:
 		break;
@@ -910,6 +979,7 @@ static void apply_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *ba
 	case CFG_T_LIST:
 	case CFG_T_STRLIST:
 	case CFG_T_HDROPS:
+	case CFG_T_L4:
 		return; /* empty */
 	default:
 		break;
@@ -1290,6 +1360,11 @@ static void free_value(const struct cfg_key *k, void *p)
 	case CFG_T_SECTION:
 		free_section(k->child, p);
 		break;
+	case CFG_T_L4:
+		if (*(struct ctrl_l4cfg **)p)
+			ctrl_l4cfg_free(*(struct ctrl_l4cfg **)p);
+		free(*(struct ctrl_l4cfg **)p);
+		break;
 	default:
 		break;
 	}
@@ -1371,6 +1446,13 @@ static void dump_key(FILE *f, const struct cfg_key *k, const char *base, int ind
 {
 	const void *p = base + k->off;
 
+	if (k->type == CFG_T_L4) {
+		/* The maps are the l4 section's truth: pingctl save prints them. */
+		if (*(struct ctrl_l4cfg *const *)p)
+			fprintf(f, "%*s# %s: given, not printed here ('pingctl save' prints it)\n",
+				indent, "", k->name);
+		return;
+	}
 	fprintf(f, "%*s%s:", indent, "", k->name);
 	switch (k->type) {
 	case CFG_T_UINT:
@@ -1520,7 +1602,7 @@ static const char *type_name(const struct cfg_key *k)
 {
 	static const char *const names[CFG_T_MAX] = {"integer", "boolean", "duration", "size",
 		"size", "string", "enum", "address", "string list", "header rewrites", "hash key",
-		"section", "list"};
+		"section", "list", "l4 section"};
 
 	return names[k->type];
 }

@@ -16,6 +16,7 @@
 
 #include "userspace/proxy/cfg.h"
 #include "userspace/proxy/gen.h"
+#include "userspace/proxy/l4health.h"
 #include "userspace/proxy/log.h"
 #include "userspace/proxy/ops.h"
 #include "userspace/proxy/sdnotify.h"
@@ -218,6 +219,8 @@ struct pingd {
 	struct event *reap_ev;
 	bool stopping;	  /* draining everything, then exit */
 	bool handed_over; /* a successor took the sockets */
+	/* The l4 section's side (maps applied, backends probed), across reloads. */
+	struct l4health *l4;
 };
 
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
@@ -246,6 +249,28 @@ out:
 	free(hp);
 	free(hpp);
 	return err;
+}
+
+/* Apply the l4 section of <c> to the maps and probe its backends, replacing the running l4
+ * side; without a section, probing stops and the maps stay as they are. Returns 0 or a
+ * negative errno (logged). */
+static int l4_reload(struct pingd *p, const struct cfg *c)
+{
+	struct l4health *l = NULL;
+	char why[512];
+
+	if (c->l4) {
+		l = l4health_new(p->base, c, why, sizeof(why));
+		if (!l) {
+			int err = -errno;
+
+			log_err("%s", why);
+			return err;
+		}
+	}
+	l4health_free(p->l4);
+	p->l4 = l;
+	return 0;
 }
 
 /* Move the serving generation to the draining list. */
@@ -365,6 +390,11 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		gen_free(g);
 		goto out;
 	}
+	if (l4_reload(p, c) < 0) {
+		log_err("reload: the l4 section could not be applied; the running configuration stays");
+		gen_free(g);
+		goto out;
+	}
 	if (gen_start(g) < 0) {
 		log_err("reload: cannot start workers; the running configuration stays");
 		gen_free(g);
@@ -403,6 +433,9 @@ static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 	log_notice("upgrade: the new process serves the listening sockets; draining");
 	/* Not STOPPING: under systemd the service goes on, its main process is the successor. */
 	p->handed_over = true;
+	/* The successor probes the l4 backends now. */
+	l4health_free(p->l4);
+	p->l4 = NULL;
 	p->stopping = true;
 	retire(p);
 	on_reap(-1, 0, p);
@@ -515,6 +548,8 @@ int pingd_main(int argc, char **argv)
 	}
 	err = gen_ops(p.base, p.cur, NULL);
 	if (!err)
+		err = l4_reload(&p, c);
+	if (!err)
 		err = gen_start(p.cur);
 	if (err)
 		goto out;
@@ -553,6 +588,7 @@ int pingd_main(int argc, char **argv)
 out:
 	if (up_conn >= 0)
 		close(up_conn);
+	l4health_free(p.l4);
 	gen_free(p.cur);
 	while (p.old) {
 		struct gen *g = p.old;
