@@ -9,8 +9,8 @@ all: $(EXAMPLE_BINS)
 
 $(O)/examples/header-router: $(O)/examples/header_router.o $(LIBPINGX)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROXY_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPINGX_LDLIBS)
 
 $(O)/examples/api-key-gate: $(O)/examples/api_key_gate.o $(LIBPINGX)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PROXY_LDLIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPINGX_LDLIBS)

@@ -14,12 +14,16 @@ BINS += $(PINGD_BIN)
 
 LIBPINGX := $(O)/libpingx.a
 PINGX_PC := $(O)/pingx.pc
-LIBPINGX_OBJS := $(PROXY_ENGINE_OBJS) $(PROXY_LIB_OBJS) $(OPS_OBJS) $(H1_OBJS) $(LLHTTP_OBJS) \
-	$(MAGLEV_OBJS) $(KETAMA_OBJS)
+# Everything pingd links (the l4: section brings the control-plane library); a custom proxy
+# links LIBPINGX_LDLIBS after the archive.
+LIBPINGX_OBJS := $(PROXY_ENGINE_OBJS) $(PROXY_LIB_OBJS) $(OPS_OBJS) $(L4H_OBJS) $(H1_OBJS) \
+	$(LLHTTP_OBJS) $(sort $(CTRL_ALL_OBJS) $(MAGLEV_OBJS) $(KETAMA_OBJS))
+LIBPINGX_LDLIBS := $(PROXY_LDLIBS) $(CTRL_LDLIBS)
 
-$(LIBPINGX): $(LIBPINGX_OBJS)
+# Rebuilt when this fragment changes the member list.
+$(LIBPINGX): $(LIBPINGX_OBJS) userspace/proxy/proxy.mk
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 # The shared library: the same sources built position-independent, exporting pingx_* only.
 LIBPINGX_SO := $(O)/libpingx.so.0
@@ -27,23 +31,27 @@ LIBPINGX_PIC_OBJS := $(patsubst $(O)/%,$(O)/pic/%,$(filter-out $(LLHTTP_OBJS),$(
 BINS_LIB := $(LIBPINGX) $(LIBPINGX_SO) $(PINGX_PC)
 all: $(BINS_LIB)
 
+# Some sources include the BPF skeletons (the control-plane library, the l4: section).
+$(LIBPINGX_PIC_OBJS): | $(BPF_SKELS)
+
 $(O)/pic/%.o: %.c | $(DEPS_STAMP)
 	$(call msg,CC-PIC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$<))) -fPIC -c $< -o $@
 
-$(LIBPINGX_SO): $(LIBPINGX_PIC_OBJS) $(LLHTTP_OBJS) userspace/proxy/libpingx.map
+$(LIBPINGX_SO): $(LIBPINGX_PIC_OBJS) $(LLHTTP_OBJS) userspace/proxy/libpingx.map \
+		userspace/proxy/proxy.mk
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libpingx.so.0 \
 		-Wl,--version-script=userspace/proxy/libpingx.map -o $@ \
-		$(filter %.o,$^) $(PROXY_LDLIBS)
+		$(filter %.o,$^) $(LIBPINGX_LDLIBS)
 
-$(PINGX_PC): userspace/proxy/pingx.pc.in Makefile
+$(PINGX_PC): userspace/proxy/pingx.pc.in Makefile userspace/proxy/proxy.mk
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@LIBS@|$(PROXY_LDLIBS)|' $< > $@
+		-e 's|@LIBS@|$(LIBPINGX_LDLIBS)|' $< > $@
 
 # pingd's link rule also receives the objects other fragments add to it ($^): the archive
 # then supplies only what they leave undefined.
