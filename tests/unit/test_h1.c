@@ -1632,8 +1632,8 @@ static void test_chunk_helpers(void)
 
 static void test_canned(void)
 {
-	static const int statuses[] = {
-		400, 403, 404, 405, 408, 411, 413, 414, 417, 431, 500, 501, 502, 503, 504, 505};
+	static const int statuses[] = {400, 401, 403, 404, 405, 408, 411, 413, 414, 417, 429, 431,
+		500, 501, 502, 503, 504, 505};
 	size_t len;
 	const char *txt;
 

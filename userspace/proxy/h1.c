@@ -1786,6 +1786,7 @@ static const struct {
 	const char *text;
 } canned[] = {
 	CANNED(400, "Bad Request", 12),
+	CANNED(401, "Unauthorized", 13),
 	CANNED(403, "Forbidden", 10),
 	CANNED(404, "Not Found", 10),
 	CANNED(405, "Method Not Allowed", 19),
@@ -1794,6 +1795,7 @@ static const struct {
 	CANNED(413, "Content Too Large", 18),
 	CANNED(414, "URI Too Long", 13),
 	CANNED(417, "Expectation Failed", 19),
+	CANNED(429, "Too Many Requests", 18),
 	CANNED(431, "Request Header Fields Too Large", 32),
 	CANNED(500, "Internal Server Error", 22),
 	CANNED(501, "Not Implemented", 16),

@@ -214,8 +214,8 @@ int h1_buf_write_last_chunk(struct h1_buf *b, const struct h1_hdrs *trailers);
 /* Standard reason phrase for <status> ("Not Found"), or "Unknown". */
 const char *h1_status_reason(int status);
 
-/* A complete canned response for <status> (400, 403, 404, 405, 408, 411, 413, 414, 417,
- * 431, 500, 501, 502, 503, 504, 505; any other gives 500): status line, Content-Type:
+/* A complete canned response for <status> (400, 401, 403, 404, 405, 408, 411, 413, 414,
+ * 417, 429, 431, 500, 501, 502, 503, 504, 505; any other gives 500): status line, Content-Type:
  * text/plain, Content-Length, Connection: close, and a one-line body. Static storage; its
  * length goes to <*len>. */
 const char *h1_error_response(int status, size_t *len);

@@ -445,7 +445,7 @@ static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 	on_reap(-1, 0, p);
 }
 
-int main(int argc, char **argv)
+int pingd_main(int argc, char **argv)
 {
 	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL, *ev_usr2 = NULL;
 	struct gen_fdpool inherited = {0};

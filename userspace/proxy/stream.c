@@ -22,6 +22,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "pingx/pingx.h"
 #include "userspace/proxy/backend.h"
 #include "userspace/proxy/conn.h"
 #include "userspace/proxy/h1.h"
@@ -35,6 +36,14 @@
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
 #define HDR_JOIN_MAX 4096 /* longest X-Forwarded-For / Forwarded value we build */
+
+/* The hooks' view of an exchange: lives in struct stream, so no allocation per request. */
+struct pingx_ctx {
+	void *user;	     /* pingx_set_user() */
+	struct h1_msg *resp; /* the response head during response_filter, else NULL */
+	bool live;	     /* new_ctx ran and logging has not yet */
+	bool has_be;	     /* upstream_peer chose a pool */
+};
 
 #define BUG_ON(cond)                                                            \
 	do {                                                                    \
@@ -93,6 +102,7 @@ struct stream {
 	uint64_t bytes_out;    /* response body bytes sent to the client */
 	uint64_t start_us;     /* monotonic */
 	const char *upstream;  /* peer that answered, for logs (config storage) */
+	struct pingx_ctx px;   /* what the hooks see */
 };
 
 struct session {
@@ -126,6 +136,13 @@ static void drive_response(struct session *s);
  * whose outcome arrives in up_event(). */
 static void connect_upstream(struct session *s);
 static void fail_to_connect(struct session *s, int err, bool timed_out);
+static void upstream_drop(struct session *s);
+static void send_error(struct session *s, int status);
+static void px_end(struct session *s);
+static enum pingx_verdict px_fail_to_connect(struct session *s, int err);
+static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why);
+static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data);
+static int builtin_response_filter(struct pingx_ctx *px, void *user_data);
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -184,6 +201,62 @@ static const char *cstr(const struct h1_str *v, char *buf, size_t size)
 	return buf;
 }
 
+/* ------------------------------------------------------------------ hooks */
+
+static const struct pingx_proxy_ops builtin_ops;
+
+/* The session whose exchange <px> is. */
+static struct session *px_session(const struct pingx_ctx *px)
+{
+	return (struct session *)((char *)px - offsetof(struct session, x.px));
+}
+/* Set once before the workers start (stream_set_ops()), read-only after. */
+static const struct pingx_proxy_ops *px_ops = &builtin_ops;
+static void *px_data;
+
+void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data)
+{
+	px_ops = ops ? ops : &builtin_ops;
+	px_data = user_data;
+}
+
+/* Run filter hook <fn> (NULL: nothing to do). Returns 0 to go on, or -1 after answering:
+ * with the status the hook gave, 431 for -ENOSPC (the head outgrew its limits), else 500. */
+static int px_filter(struct session *s, int (*fn)(struct pingx_ctx *, void *))
+{
+	int r, status;
+
+	if (!fn)
+		return 0;
+	r = fn(&s->x.px, px_data);
+	if (!r)
+		return 0;
+	if (r >= 400 && r <= 599)
+		status = r;
+	else if (r == -ENOSPC)
+		status = 431;
+	else
+		status = 500;
+	upstream_drop(s);
+	send_error(s, status);
+	return -1;
+}
+
+/* The logging hook of a live context: once per request that reached new_ctx. */
+static void px_end(struct session *s)
+{
+	struct pingx_ctx *px = &s->x.px;
+
+	if (!px->live)
+		return;
+	px->live = false;
+	if (!s->x.status)
+		s->x.status = 499;
+	if (px_ops->logging)
+		px_ops->logging(px, px_data);
+	px->user = NULL;
+}
+
 /* ------------------------------------------------------------------ lifetime */
 
 /* Give <s> a response parser for its exchange, from the worker's cache if it has one. */
@@ -227,6 +300,7 @@ static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
 
+	px_end(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_conns--;
 	stats_conn_close(w->rt->stats, w->id);
@@ -344,6 +418,7 @@ static void phase_logging(struct session *s)
 
 	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
 		x->start_us ? now_us() - x->start_us : 0);
+	px_end(s);
 	if (!log_access_enabled())
 		return;
 	rec.client = s->cli->peer_text;
@@ -489,13 +564,13 @@ static int absolute_target(struct h1_msg *m)
 	return 0;
 }
 
-/* request_filter: routing and the request's properties. Returns 0, or -1 after answering
- * with an error. */
+/* request_filter: what the engine refuses (CONNECT, a bad absolute target), the hook
+ * (routing in pingd), then the request's properties. Returns 0, or -1 after answering with
+ * an error. */
 static int phase_request_filter(struct session *s)
 {
 	struct stream *x = &s->x;
 	struct h1_msg *m = x->rq;
-	const struct h1_str *host;
 
 	if (m->method == H1_METHOD_CONNECT) {
 		send_error(s, 405);
@@ -505,13 +580,8 @@ static int phase_request_filter(struct session *s)
 		send_error(s, 400);
 		return -1;
 	}
-	host = h1_hdrs_get(&m->hdrs, "Host");
-	x->route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
-		host ? host->len : 0, m->target.p, m->target.len);
-	if (!x->route) {
-		send_error(s, 404);
+	if (px_filter(s, px_ops->request_filter) < 0)
 		return -1;
-	}
 	x->cli_minor = m->minor;
 	x->idempotent = method_idempotent(m->method);
 	x->req_body = m->framing != H1_BODY_NONE;
@@ -605,14 +675,21 @@ static void passive_report(struct session *s, bool ok)
 		x->be->cfg->passive.cooldown_ms);
 }
 
-/* upstream_peer: pick a server of the route's pool. Returns 0, or -1 after answering. */
+/* upstream_peer: the hook chooses the pool, then a server of it is picked. Returns 0, or -1
+ * after answering. */
 static int phase_upstream_peer(struct session *s)
 {
 	struct stream *x = &s->x;
 	struct backend_wstate *ws;
 
-	x->be_idx = (size_t)x->route->upstream_idx;
-	x->be = s->w->rt->backends[x->be_idx];
+	if (px_filter(s, px_ops->upstream_peer) < 0)
+		return -1;
+	if (!x->px.has_be) {
+		log_ratelimited(LOG_LVL_WARN, "client %s: upstream_peer chose no upstream",
+			s->cli->peer_text);
+		send_error(s, 502);
+		return -1;
+	}
 	ws = &s->w->bws[x->be_idx];
 	x->hash = request_hash(s);
 	backend_note_request(ws, worker_now_ms(s->w));
@@ -692,10 +769,11 @@ static int apply_hdr_ops(struct h1_hdrs *h, const struct cfg_hdr_ops *ops)
 	return err < 0 ? err : 0;
 }
 
-/* upstream_request_filter: turn the client's head into the upstream's and serialize it.
- * Returns 0, or -1 after answering. */
-static int phase_upstream_request_filter(struct session *s)
+/* The built-in upstream_request_filter: the route's Host, X-Forwarded-*, Forwarded, Via and
+ * the route's header rules. 431 when the head outgrows its limits. */
+static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data)
 {
+	struct session *s = px_session(px);
 	const struct cfg_proxy *pc = &s->cfg->proxy;
 	struct stream *x = &s->x;
 	struct h1_msg *m = x->rq;
@@ -704,17 +782,8 @@ static int phase_upstream_request_filter(struct session *s)
 	char via[96], fwd[256];
 	int err = 0;
 
-	if (h1_hdrs_strip_hop(h, 0) < 0)
-		err = -ENOSPC;
-	/* pingd answers Expect: 100-continue itself once the upstream is connected. */
-	h1_hdrs_remove(h, "Expect", 6);
-	if (!err && x->route->host)
+	if (x->route && x->route->host)
 		err = h1_hdrs_set(h, "Host", 4, x->route->host, strlen(x->route->host));
-	if (!err && !h1_hdrs_get(h, "Host")) {
-		const char *a = x->be->servers[x->srv].cfg->address.text;
-
-		err = h1_hdrs_add(h, "Host", 4, a, strlen(a));
-	}
 	if (!err && pc->x_forwarded_for)
 		err = hdr_append_list(h, "X-Forwarded-For", ip);
 	if (!err && pc->x_forwarded_proto)
@@ -735,14 +804,44 @@ static int phase_upstream_request_filter(struct session *s)
 
 		err = h1_hdrs_add(h, "Via", 3, via, vl);
 	}
-	if (!err)
+	if (!err && x->route)
 		err = apply_hdr_ops(h, &x->route->request_headers);
 	if (err) {
 		log_ratelimited(
 			LOG_LVL_WARN, "client %s: request head too large after rewriting", ip);
+		return 431;
+	}
+	return 0;
+}
+
+/* upstream_request_filter: turn the client's head into the upstream's (hop-by-hop fields
+ * out, a Host for HTTP/1.0, then the hook) and set how it is serialized. Returns 0, or -1
+ * after answering. */
+static int phase_upstream_request_filter(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct h1_msg *m = x->rq;
+	struct h1_hdrs *h = &m->hdrs;
+	int err = 0;
+
+	if (h1_hdrs_strip_hop(h, 0) < 0)
+		err = -ENOSPC;
+	/* pingd answers Expect: 100-continue itself once the upstream is connected. */
+	h1_hdrs_remove(h, "Expect", 6);
+	/* A Host the hook (or a route's host:) may replace; only HTTP/1.0 can lack one. */
+	if (!err && !h1_hdrs_get(h, "Host")) {
+		const char *a = x->be->servers[x->srv].cfg->address.text;
+
+		err = h1_hdrs_add(h, "Host", 4, a, strlen(a));
+	}
+	if (err) {
+		log_ratelimited(LOG_LVL_WARN, "client %s: request head too large after rewriting",
+			s->cli->peer_text);
 		send_error(s, 431);
 		return -1;
 	}
+	if (px_filter(s, px_ops->upstream_request_filter) < 0)
+		return -1;
 	/* Serialized at each connection attempt (retries resend the same head). */
 	m->minor = 1;
 	if (x->req_chunked)
@@ -762,6 +861,7 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	x->srv = -1;
 	x->rq = m;
 	x->start_us = now_us();
+	x->px.live = true;
 	s->nreq++;
 	s->w->requests++;
 	s->st = SS_CONNECT;
@@ -770,8 +870,8 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 		tv = ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
-	if (phase_request_filter(s) < 0 || phase_upstream_peer(s) < 0 ||
-		phase_upstream_request_filter(s) < 0)
+	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
+		phase_upstream_peer(s) < 0 || phase_upstream_request_filter(s) < 0)
 		return;
 	if (rsp_take(s) < 0) {
 		upstream_drop(s);
@@ -928,9 +1028,9 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 		timed_out ? "timed out" : strerror(err));
 	passive_report(s, false);
 	if (s->x.srv >= 0)
-		stats_upstream_connect_error(s->w->rt->stats, s->w->id, s->x.be_idx,
-			(size_t)s->x.srv);
-	if (retry(s, false))
+		stats_upstream_connect_error(
+			s->w->rt->stats, s->w->id, s->x.be_idx, (size_t)s->x.srv);
+	if (px_fail_to_connect(s, timed_out ? ETIMEDOUT : err) == PINGX_RETRY && retry(s, false))
 		return;
 	send_error(s, timed_out ? 504 : 502);
 }
@@ -941,11 +1041,15 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 static void error_while_proxy(struct session *s, const char *why, bool timed_out)
 {
 	struct stream *x = &s->x;
+	/* A request may be replayed only when no response byte came and its body (none) is not
+	 * gone; the hook decides within that (pingd: idempotent methods). */
+	bool replay = !x->resp_started && !x->req_body && x->req_done &&
+		      px_error_while_proxy(s, why) == PINGX_RETRY;
 
 	/* A stale pooled connection is not the server's fault. */
-	if (!(x->up_reused && !x->resp_started && x->idempotent && !x->req_body && x->req_done))
+	if (!(x->up_reused && replay))
 		passive_report(s, false);
-	if (!x->resp_started && x->idempotent && !x->req_body && x->req_done) {
+	if (replay) {
 		if (x->up_reused) {
 			if (retry(s, true))
 				return;
@@ -1090,22 +1194,38 @@ static void drive_client(struct session *s)
 
 /* ------------------------------------------------------------------ response */
 
-/* response_filter: the upstream's head becomes the client's. */
-static int phase_response_filter(struct session *s, struct h1_msg *m)
+/* The built-in response_filter: Via and the route's response header rules. */
+static int builtin_response_filter(struct pingx_ctx *px, void *user_data)
 {
+	struct session *s = px_session(px);
 	const struct cfg_proxy *pc = &s->cfg->proxy;
+	struct h1_msg *m = px->resp;
 	char via[96];
 	int err = 0;
 
-	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
-		err = -ENOSPC;
-	if (!err && pc->via) {
+	if (pc->via) {
 		size_t vl = via_value(via, sizeof(via), m->minor, pc->server_name);
 
 		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
 	}
-	if (!err)
+	if (!err && s->x.route)
 		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
+	return err;
+}
+
+/* response_filter: the upstream's head becomes the client's (hop-by-hop fields out, then the
+ * hook). Returns 0 or non-zero when the head cannot be used. */
+static int phase_response_filter(struct session *s, struct h1_msg *m)
+{
+	int err = 0;
+
+	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
+		return -ENOSPC;
+	if (px_ops->response_filter) {
+		s->x.px.resp = m;
+		err = px_ops->response_filter(&s->x.px, px_data);
+		s->x.px.resp = NULL;
+	}
 	return err;
 }
 
@@ -1129,7 +1249,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
-	if (phase_response_filter(s, m) < 0)
+	if (phase_response_filter(s, m))
 		return -1;
 	switch (m->framing) {
 	case H1_BODY_NONE:
@@ -1548,8 +1668,8 @@ void stream_drain(struct worker *w)
 	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
 	 * exchange close when it ends (response_head() and stream_finish()). */
 	TAILQ_FOREACH(s, &w->sessions, link)
-		if (s->st == SS_IDLE)
-			timer_set(s, w->t_drain);
+	if (s->st == SS_IDLE)
+		timer_set(s, w->t_drain);
 	if (!w->n_conns)
 		event_base_loopbreak(w->base);
 }
@@ -1562,4 +1682,217 @@ void stream_release_all(struct worker *w)
 		sess_destroy(s);
 	while (w->n_rsp_cache)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
+}
+
+/* ------------------------------------------------------------------ built-in hooks */
+
+/* Routing: the listener's virtual host and route for Host and the path; 404 without one. */
+static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
+{
+	struct session *s = px_session(px);
+	struct h1_msg *m = s->x.rq;
+	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
+
+	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
+		host ? host->len : 0, m->target.p, m->target.len);
+	return s->x.route ? 0 : 404;
+}
+
+static void px_set_backend(struct session *s, size_t idx)
+{
+	s->x.be_idx = idx;
+	s->x.be = s->w->rt->backends[idx];
+	s->x.px.has_be = true;
+}
+
+/* The route's pool; a table without the built-in request_filter has no route. */
+static int builtin_upstream_peer(struct pingx_ctx *px, void *user_data)
+{
+	struct session *s = px_session(px);
+
+	if (!s->x.route)
+		return -EINVAL;
+	px_set_backend(s, (size_t)s->x.route->upstream_idx);
+	return 0;
+}
+
+/* A failed connect never delivered the request: always worth another server. */
+static enum pingx_verdict builtin_fail_to_connect(struct pingx_ctx *px, int err, void *user_data)
+{
+	return PINGX_RETRY;
+}
+
+/* Only methods a client expects to be repeated safely (RFC 9110 §9.2.2) are replayed. */
+static enum pingx_verdict builtin_error_while_proxy(
+	struct pingx_ctx *px, const char *why, void *user_data)
+{
+	return px_session(px)->x.idempotent ? PINGX_RETRY : PINGX_GIVE_UP;
+}
+
+static const struct pingx_proxy_ops builtin_ops = {
+	.request_filter = builtin_request_filter,
+	.upstream_peer = builtin_upstream_peer,
+	.upstream_request_filter = builtin_upstream_request_filter,
+	.response_filter = builtin_response_filter,
+	.fail_to_connect = builtin_fail_to_connect,
+	.error_while_proxy = builtin_error_while_proxy,
+};
+
+const struct pingx_proxy_ops *pingx_builtin_ops(void)
+{
+	return &builtin_ops;
+}
+
+/* A NULL error hook takes the built-in decision. */
+static enum pingx_verdict px_fail_to_connect(struct session *s, int err)
+{
+	pingx_fail_to_connect_fn *fn = px_ops->fail_to_connect;
+
+	return (fn ? fn : builtin_fail_to_connect)(&s->x.px, err, px_data);
+}
+
+static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why)
+{
+	pingx_error_while_proxy_fn *fn = px_ops->error_while_proxy;
+
+	return (fn ? fn : builtin_error_while_proxy)(&s->x.px, why, px_data);
+}
+
+/* ------------------------------------------------------------------ context accessors */
+
+const char *pingx_method(const struct pingx_ctx *px, size_t *len)
+{
+	const struct h1_msg *m = px_session(px)->x.rq;
+
+	if (!m) {
+		*len = 0;
+		return NULL;
+	}
+	*len = m->method_name.len;
+	return m->method_name.p;
+}
+
+const char *pingx_path(const struct pingx_ctx *px, size_t *len)
+{
+	const struct h1_msg *m = px_session(px)->x.rq;
+
+	if (!m) {
+		*len = 0;
+		return NULL;
+	}
+	*len = m->target.len;
+	return m->target.p;
+}
+
+const char *pingx_client_addr(const struct pingx_ctx *px)
+{
+	return px_session(px)->cli->peer_text;
+}
+
+bool pingx_idempotent(const struct pingx_ctx *px)
+{
+	const struct h1_msg *m = px_session(px)->x.rq;
+
+	return m && method_idempotent(m->method);
+}
+
+/* The header list <which> names, or NULL when that message is not at hand: the request can
+ * be read until logging and changed until it is sent, the response only in response_filter. */
+static struct h1_hdrs *px_hdrs(const struct pingx_ctx *px, enum pingx_msg which, bool write)
+{
+	struct session *s = px_session(px);
+
+	if (which == PINGX_REQUEST)
+		return s->x.rq && (!write || s->st == SS_CONNECT) ? &s->x.rq->hdrs : NULL;
+	if (which == PINGX_RESPONSE)
+		return px->resp ? &px->resp->hdrs : NULL;
+	return NULL;
+}
+
+const char *pingx_header_get(
+	const struct pingx_ctx *px, enum pingx_msg which, const char *name, size_t *len)
+{
+	const struct h1_hdrs *h = px_hdrs(px, which, false);
+	const struct h1_str *v = h && name ? h1_hdrs_get(h, name) : NULL;
+
+	*len = v ? v->len : 0;
+	return v ? (v->p ? v->p : "") : NULL;
+}
+
+int pingx_header_set(
+	struct pingx_ctx *px, enum pingx_msg which, const char *name, const char *value)
+{
+	struct h1_hdrs *h = px_hdrs(px, which, true);
+
+	if (!h)
+		return -ENOENT;
+	if (!name || !value)
+		return -EINVAL;
+	return h1_hdrs_set(h, name, strlen(name), value, strlen(value));
+}
+
+int pingx_header_add(
+	struct pingx_ctx *px, enum pingx_msg which, const char *name, const char *value)
+{
+	struct h1_hdrs *h = px_hdrs(px, which, true);
+
+	if (!h)
+		return -ENOENT;
+	if (!name || !value)
+		return -EINVAL;
+	return h1_hdrs_add(h, name, strlen(name), value, strlen(value));
+}
+
+int pingx_header_remove(struct pingx_ctx *px, enum pingx_msg which, const char *name)
+{
+	struct h1_hdrs *h = px_hdrs(px, which, true);
+
+	if (!h)
+		return -ENOENT;
+	if (!name)
+		return -EINVAL;
+	return (int)h1_hdrs_remove(h, name, strlen(name));
+}
+
+int pingx_set_upstream(struct pingx_ctx *px, const char *name)
+{
+	struct session *s = px_session(px);
+	const struct pingd_rt *rt = s->w->rt;
+
+	if (!name || s->st != SS_CONNECT || s->x.srv >= 0)
+		return -EINVAL;
+	for (size_t i = 0; i < rt->n_backends; i++) {
+		if (!strcmp(rt->backends[i]->cfg->name, name)) {
+			px_set_backend(s, i);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *pingx_upstream(const struct pingx_ctx *px)
+{
+	const struct stream *x = &px_session(px)->x;
+
+	return px->has_be ? x->be->cfg->name : NULL;
+}
+
+const char *pingx_peer(const struct pingx_ctx *px)
+{
+	return px_session(px)->x.upstream;
+}
+
+int pingx_status(const struct pingx_ctx *px)
+{
+	return px_session(px)->x.status;
+}
+
+void pingx_set_user(struct pingx_ctx *px, void *p)
+{
+	px->user = p;
+}
+
+void *pingx_get_user(const struct pingx_ctx *px)
+{
+	return px->user;
 }

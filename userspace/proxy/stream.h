@@ -3,8 +3,8 @@
  * through its phases: request_filter (routing, header rules) -> upstream_peer (selection) ->
  * connection (pool or connect, with retries: fail_to_connect) -> upstream_request_filter ->
  * body both ways with backpressure -> response_filter -> logging; error_while_proxy on
- * failures after the connection. The phases are separate functions so that hooks can be
- * called at each. */
+ * failures after the connection. Each phase does the protocol's part itself and calls the
+ * hook of the same name (pingx/pingx.h); pingd's config-driven part is the built-in table. */
 #ifndef USERSPACE_PROXY_STREAM_H
 #define USERSPACE_PROXY_STREAM_H
 
@@ -13,7 +13,12 @@
 
 #include <event2/util.h>
 
+struct pingx_proxy_ops;
 struct worker;
+
+/* Make <ops> (NULL: the built-in, config-driven table) the hooks every stream calls, with
+ * <user_data>. Call before the workers start. */
+void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data);
 
 /* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
 void stream_accept(
