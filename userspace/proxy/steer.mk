@@ -1,8 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# L7 steering (userspace/proxy/steer.c): loads bpf/steer.bpf.c through its skeleton. Read after
-# proxy.mk, so it adds its object and libraries to pingd's existing link rule.
+# L7 steering (userspace/proxy/steer.c, part of the engine in proxy.mk): it loads
+# bpf/steer.bpf.c through its skeleton; its libraries come with the control plane's.
 
-STEER_OBJS := $(O)/userspace/proxy/steer.o
-$(STEER_OBJS): $(O)/bpf/steer.skel.h
-$(O)/pingd: $(STEER_OBJS)
-PROXY_LDLIBS += -lbpf -lelf -lz
+$(O)/userspace/proxy/steer.o $(O)/pic/userspace/proxy/steer.o: $(O)/bpf/steer.skel.h
