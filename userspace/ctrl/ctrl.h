@@ -59,9 +59,9 @@ int ctrl_svc_list(struct ctrl *c, struct ctrl_service **out, size_t *n);
 
 /* Add backend <be> (addr, port, family, weight, mac; state UP unless set) to service <key>
  * and rebuild its table. The slot is marked with <be>'s marked_by (LB_MARK_PINGCTL when
- * LB_MARK_NONE) and the current time; <be>'s marked_at is ignored. Stores the new id in *<id> when not NULL. Returns -ENOENT (no
- * service), -EEXIST (same address in the service), -ENOSPC, -EINVAL (family mismatch for
- * IPIP/GUE: an IPv6 service needs IPv6 backends) or 0. */
+ * LB_MARK_NONE) and the current time; <be>'s marked_at is ignored. Stores the new id in *<id> when
+ * not NULL. Returns -ENOENT (no service), -EEXIST (same address in the service), -ENOSPC, -EINVAL
+ * (family mismatch for IPIP/GUE: an IPv6 service needs IPv6 backends) or 0. */
 int ctrl_be_add(
 	struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be, __u32 *id);
 

@@ -108,8 +108,8 @@ static int apply_backends(struct ctrl *c, const struct ctrl_l4cfg_service *s,
 		} else if (cur[i].be.weight != w->weight || cur[i].be.state != w->state) {
 			/* marked_by/marked_at are history, not configuration: they never make
 			 * a difference here, and the restore marks only what it changes. */
-			r = ctrl_be_set_marked(c, &s->key, w->family, &w->addr, w->weight,
-				w->state, LB_MARK_RESTORE);
+			r = ctrl_be_set_marked(c, &s->key, w->family, &w->addr, w->weight, w->state,
+				LB_MARK_RESTORE);
 			if (r) {
 				r = fail(r, err, len, "changing", &s->key, w);
 				goto out;
