@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 3
+#define LB_ABI_VERSION 4
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -78,6 +78,15 @@ enum lb_be_state {
 	LB_BE_DRAIN,	/* keeps established flows, gets no new ones */
 	LB_BE_DOWN,	/* established flows move to other backends */
 	LB_BE_STATE_MAX /* must stay last */
+};
+
+/* Who last changed a backend's state (lb_backend.marked_by). */
+enum lb_be_marker {
+	LB_MARK_NONE = 0, /* never changed since the slot was written without a marker */
+	LB_MARK_PINGCTL,  /* pingctl backend add/set */
+	LB_MARK_HEALTH,	  /* pingd's health checker */
+	LB_MARK_RESTORE,  /* pingctl restore/apply of a configuration */
+	LB_MARK_MAX	  /* must stay last */
 };
 
 /* lb_svc.flags */
@@ -170,9 +179,12 @@ struct lb_backend {
 	__u32 weight;	    /* relative share; 0 takes no new flows */
 	__u32 svc;	    /* id of the service the backend belongs to */
 	__u8 mac[6];	    /* destination MAC for LB_FWD_L2 */
-	__u8 pad[2];
+	__u8 marked_by;	    /* enum lb_be_marker: who last changed the state */
+	__u8 pad[5];	    /* explicit: marked_at must sit on an 8-byte boundary */
+	__u64 marked_at;    /* when: CLOCK_REALTIME seconds, host order; 0 = never */
 };
-_Static_assert(sizeof(struct lb_backend) == 36, "lb_backend size");
+_Static_assert(sizeof(struct lb_backend) == 48, "lb_backend size");
+_Static_assert(__builtin_offsetof(struct lb_backend, marked_at) == 40, "lb_backend marked_at");
 
 /* Value of a Maglev table slot (inner arrays of lb_maglev, M entries). */
 struct lb_mg_slot {

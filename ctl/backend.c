@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl/lb.h"
 
@@ -23,6 +24,22 @@ static int do_help(int argc, char **argv)
 	       "lose them to the other backends.\n",
 		bin_name, bin_name, bin_name, bin_name);
 	return 0;
+}
+
+static const char *const marker_names[] = {[LB_MARK_NONE] = "-",
+	[LB_MARK_PINGCTL] = "pingctl",
+	[LB_MARK_HEALTH] = "health",
+	[LB_MARK_RESTORE] = "restore"};
+
+/* <t> (unix seconds) as ISO-8601 UTC into <buf>, or "-" when 0 (never marked). */
+static const char *format_marked_at(__u64 t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "-");
+	return buf;
 }
 
 static int parse_backend(const char *text, struct lb_backend *b)
@@ -187,10 +204,12 @@ static int do_list(int argc, char **argv)
 	if (json_wtr)
 		jsonw_start_array(json_wtr);
 	else
-		printf("%-28s %-28s %5s %6s  %-5s %s\n", "SERVICE", "BACKEND", "ID", "WEIGHT",
-			"STATE", "MAC");
+		printf("%-28s %-28s %5s %6s  %-5s %-17s  %-9s %s\n", "SERVICE", "BACKEND", "ID",
+			"WEIGHT", "STATE", "MAC", "MARKED_BY", "MARKED_AT");
 	for (i = 0; i < n; i++) {
 		const struct lb_backend *b = &list[i].be;
+		const char *by = marker_names[b->marked_by < LB_MARK_MAX ? b->marked_by : 0];
+		char at[32];
 
 		v[0] = '\0';
 		for (j = 0; j < ns; j++)
@@ -214,11 +233,15 @@ static int do_list(int argc, char **argv)
 			jsonw_string_field(
 				json_wtr, "state", lb_state_names[b->state % LB_BE_STATE_MAX]);
 			jsonw_string_field(json_wtr, "mac", mac);
+			jsonw_string_field(json_wtr, "marked_by", by);
+			jsonw_uint_field(json_wtr, "marked_at", b->marked_at);
 			jsonw_end_object(json_wtr);
 		} else {
-			printf("%-28s %-28s %5u %6u  %-5s %02x:%02x:%02x:%02x:%02x:%02x\n", v, a,
-				list[i].id, b->weight, lb_state_names[b->state % LB_BE_STATE_MAX],
-				b->mac[0], b->mac[1], b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+			printf("%-28s %-28s %5u %6u  %-5s %02x:%02x:%02x:%02x:%02x:%02x  %-9s %s\n",
+				v, a, list[i].id, b->weight,
+				lb_state_names[b->state % LB_BE_STATE_MAX], b->mac[0], b->mac[1],
+				b->mac[2], b->mac[3], b->mac[4], b->mac[5], by,
+				format_marked_at(b->marked_at, at, sizeof(at)));
 		}
 	}
 	if (json_wtr)

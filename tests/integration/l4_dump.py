@@ -3,7 +3,9 @@
 # Print the configuration maps of a pin directory as one canonical JSON document, read with
 # bpftool: lb_node, lb_services, lb_backends, and every service's Maglev table or ketama ring
 # by content (the inner maps' ids change on every publication; with --ids they are printed
-# too, to tell whether a table was republished). usage: l4_dump.py PIN_DIR [--ids]
+# too, to tell whether a table was republished). A backend's marked_by/marked_at (who last
+# changed its state, and when) are history, not configuration: left out.
+# usage: l4_dump.py PIN_DIR [--ids]
 import json
 import subprocess
 import sys
@@ -37,6 +39,9 @@ doc = {
     "lb_services": sorted(dump("pinned", f"{pin}/lb_services"), key=json.dumps),
     "lb_backends": [e for e in dump("pinned", f"{pin}/lb_backends") if e["value"]["family"]],
 }
+for e in doc["lb_backends"]:
+    for k in ("marked_by", "marked_at"):
+        e["value"].pop(k)
 for name in ("lb_maglev", "lb_ring"):
     tables = {}
     for key, inner in sorted(outer(name).items()):

@@ -144,6 +144,12 @@ test_l4_health_failover() {
 	n=$(bpftool_state "$id")
 	[ "$n" = 3 ] || { fail "bpftool shows b$victim (id $id) in state '$n', not 3 (down)"; return 1; }
 	log "bpftool: lb_backends[$id].state = $n (LB_BE_DOWN)"
+	by=$(be_field "$victim" marked_by)
+	at=$(be_field "$victim" marked_at)
+	[ "$by" = health ] || { fail "b$victim marked down by '$by', not 'health'"; return 1; }
+	[ "$at" -ge $((t0 / 1000000000)) ] && [ "$at" -le $(($(date +%s) + 1)) ] ||
+		{ fail "b$victim marked_at $at is not the failover's time"; return 1; }
+	log "pingctl: b$victim marked_by $by at $at"
 
 	# 3. New flows avoid it, all answered.
 	count_names 60 >"$out"

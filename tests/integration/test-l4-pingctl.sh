@@ -45,6 +45,28 @@ test_pingctl_commands() {
 	out=$(pc -j service show 192.0.2.10:80) || return 1
 	[ "$(echo "$out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["table_size"])')" = 251 ] ||
 		{ fail "service show -j: $out"; return 1; }
+	# Who changed the state and when: pingctl's set --down marks the backend "pingctl" now.
+	t0=$(date +%s)
+	pc backend set 192.0.2.10:80 198.51.100.2 --down || return 1
+	out=$(pc -j backend list 192.0.2.10:80) || return 1
+	echo "$out" | $PY -c '
+import json, sys
+b = {x["address"]: x for x in json.load(sys.stdin)}["198.51.100.2"]
+t0 = int(sys.argv[1])
+assert b["state"] == "down" and b["marked_by"] == "pingctl", b
+assert isinstance(b["marked_at"], int) and t0 <= b["marked_at"] <= t0 + 5, (t0, b)' "$t0" ||
+		{ fail "backend list -j after set --down: $out"; return 1; }
+	out=$(pc backend list 192.0.2.10:80) || return 1
+	echo "$out" | head -1 | grep -q ' MARKED_BY MARKED_AT$' || { fail "backend list header: $out"; return 1; }
+	echo "$out" | grep -Eq '^192\.0\.2\.10:80 .* 198\.51\.100\.2:8080 .* down .* pingctl +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' ||
+		{ fail "backend list after set --down: $out"; return 1; }
+	# A set that leaves the state as it is keeps the mark (and its time).
+	at=$(echo "$out" | awk '/198\.51\.100\.2:8080/ {print $NF}')
+	sleep 1
+	pc backend set 192.0.2.10:80 198.51.100.2 --down || return 1
+	[ "$(pc backend list 192.0.2.10:80 | awk '/198\.51\.100\.2:8080/ {print $NF}')" = "$at" ] ||
+		{ fail "an unchanged state moved marked_at"; return 1; }
+	log "backend set --down: marked_by pingctl at $at"
 	pc backend set 192.0.2.10:80 198.51.100.2 --drain || return 1
 	out=$(pc -j backend list 192.0.2.10:80) || return 1
 	echo "$out" | $PY -c '
@@ -206,7 +228,7 @@ $code" || { fail "pingctl -j $*: $out"; BAD=1; }
 	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout"}' node show
 	check 'assert [set(x) for x in d] == 2 * [{"vip", "port", "proto", "id", "mode", "algo", "fwd", "hash", "table_size"}]' service list
 	check 'assert d["vip"] == "2001:db8::10" and d["proto"] == "udp" and d["hash"] == "src"' service show '[2001:db8::10]:443/udp'
-	check 'assert len(d) == 3 and set(d[0]) == {"service", "service_id", "id", "address", "port", "weight", "state", "mac"}' backend list
+	check 'assert len(d) == 3 and set(d[0]) == {"service", "service_id", "id", "address", "port", "weight", "state", "mac", "marked_by", "marked_at"}' backend list
 	check 'assert [x["address"] for x in d] == ["2001:db8::be:1"]' backend list '[2001:db8::10]:443/udp'
 	check 'assert set(d) == {"services", "reasons"} and set(d["services"][0]) == {"service", "packets", "bytes", "new_flows", "backends"}
 assert set(d["services"][0]["backends"][0]) == {"backend", "packets", "bytes", "new_flows"} and "drop_no_backend" in d["reasons"]' stats

@@ -52,6 +52,10 @@ test_save_flush_restore() {
 		{ fail "restore: $out"; return 1; }
 	dump >"$TMP/after" || return 1
 	diff -u "$TMP/before" "$TMP/after" || { fail "the maps differ after save, flush, restore"; return 1; }
+	pc -j backend list | $PY -c '
+import json, sys
+assert {b["marked_by"] for b in json.load(sys.stdin)} == {"restore"}' ||
+		{ fail "restored backends not marked restore: $(pc backend list)"; return 1; }
 	pc save | diff -u "$TMP/l4.yaml" - || { fail "save after restore differs"; return 1; }
 	log "identical: $(grep -c '"backend"' "$TMP/after") table entries, lb_node, lb_services, lb_backends"
 	# The same through save -j: JSON with the same keys, which restore reads as YAML.

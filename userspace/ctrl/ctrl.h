@@ -58,9 +58,10 @@ int ctrl_svc_get(struct ctrl *c, const struct lb_svc_key *key, struct lb_svc *ou
 int ctrl_svc_list(struct ctrl *c, struct ctrl_service **out, size_t *n);
 
 /* Add backend <be> (addr, port, family, weight, mac; state UP unless set) to service <key>
- * and rebuild its table. Stores the new id in *<id> when not NULL. Returns -ENOENT (no
- * service), -EEXIST (same address in the service), -ENOSPC, -EINVAL (family mismatch for
- * IPIP/GUE: an IPv6 service needs IPv6 backends) or 0. */
+ * and rebuild its table. The slot is marked with <be>'s marked_by (LB_MARK_PINGCTL when
+ * LB_MARK_NONE) and the current time; <be>'s marked_at is ignored. Stores the new id in *<id> when
+ * not NULL. Returns -ENOENT (no service), -EEXIST (same address in the service), -ENOSPC, -EINVAL
+ * (family mismatch for IPIP/GUE: an IPv6 service needs IPv6 backends) or 0. */
 int ctrl_be_add(
 	struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be, __u32 *id);
 
@@ -75,8 +76,15 @@ int ctrl_be_del(
 int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 	const union lb_addr *addr, long weight, int state);
 
+/* ctrl_be_set() recording <marker> (an enum lb_be_marker other than LB_MARK_NONE; ctrl_be_set()
+ * uses LB_MARK_PINGCTL) and the current time as the backend's marked_by/marked_at when the
+ * state changes. Returns -EINVAL for a bad marker, else as ctrl_be_set(). */
+int ctrl_be_set_marked(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
+	const union lb_addr *addr, long weight, int state, __u8 marker);
+
 /* Health write-back for pingd: mark every backend with <addr> (in all services, or only in
  * <key> when not NULL) up or down and rebuild the tables. A drained backend stays drained.
+ * Each backend changed is marked LB_MARK_HEALTH with the current time.
  * Returns the number of backends changed, or a negative errno. */
 int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 	const union lb_addr *addr, bool up);

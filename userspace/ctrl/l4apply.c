@@ -96,14 +96,20 @@ static int apply_backends(struct ctrl *c, const struct ctrl_l4cfg_service *s,
 			if (keep[i] && same_addr(&cur[i].be, w))
 				break;
 		if (i == n) {
-			r = ctrl_be_add(c, &s->key, w, NULL);
+			struct lb_backend nb = *w;
+
+			nb.marked_by = LB_MARK_RESTORE;
+			r = ctrl_be_add(c, &s->key, &nb, NULL);
 			if (r) {
 				r = fail(r, err, len, "adding to", &s->key, w);
 				goto out;
 			}
 			ch->be_add++;
 		} else if (cur[i].be.weight != w->weight || cur[i].be.state != w->state) {
-			r = ctrl_be_set(c, &s->key, w->family, &w->addr, w->weight, w->state);
+			/* marked_by/marked_at are history, not configuration: they never make
+			 * a difference here, and the restore marks only what it changes. */
+			r = ctrl_be_set_marked(c, &s->key, w->family, &w->addr, w->weight, w->state,
+				LB_MARK_RESTORE);
 			if (r) {
 				r = fail(r, err, len, "changing", &s->key, w);
 				goto out;

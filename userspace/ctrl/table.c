@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -547,6 +548,16 @@ static int find_be(
 	return -ENOENT;
 }
 
+/* CLOCK_REALTIME in whole seconds, the unit of lb_backend.marked_at. */
+static __u64 now_realtime(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || ts.tv_sec < 0)
+		return 0;
+	return (__u64)ts.tv_sec;
+}
+
 int ctrl_be_add(
 	struct ctrl *c, const struct lb_svc_key *key, const struct lb_backend *be, __u32 *id)
 {
@@ -559,8 +570,11 @@ int ctrl_be_add(
 		return -EINVAL;
 	if (b.state == LB_BE_FREE)
 		b.state = LB_BE_UP;
-	if (b.state >= LB_BE_STATE_MAX)
+	if (b.state >= LB_BE_STATE_MAX || b.marked_by >= LB_MARK_MAX)
 		return -EINVAL;
+	if (b.marked_by == LB_MARK_NONE)
+		b.marked_by = LB_MARK_PINGCTL;
+	b.marked_at = now_realtime();
 	err = ctrl_lock(c);
 	if (err)
 		return err;
@@ -661,10 +675,18 @@ static int be_locate(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 	const union lb_addr *addr, long weight, int state)
 {
+	return ctrl_be_set_marked(c, key, family, addr, weight, state, LB_MARK_PINGCTL);
+}
+
+int ctrl_be_set_marked(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
+	const union lb_addr *addr, long weight, int state, __u8 marker)
+{
 	struct lb_backend *all, nb;
 	struct lb_svc svc;
 	int err, id;
 
+	if (marker == LB_MARK_NONE || marker >= LB_MARK_MAX)
+		return -EINVAL;
 	if (weight > (long)UINT32_MAX ||
 		(state >= 0 && (state == LB_BE_FREE || state >= LB_BE_STATE_MAX)))
 		return -EINVAL;
@@ -679,8 +701,11 @@ int ctrl_be_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 	nb = all[id];
 	if (weight >= 0)
 		nb.weight = (__u32)weight;
-	if (state >= 0)
+	if (state >= 0 && nb.state != (__u8)state) {
 		nb.state = (__u8)state;
+		nb.marked_by = marker;
+		nb.marked_at = now_realtime();
+	}
 	err = be_store(c, svc.id, (__u32)id, &all[id], &nb);
 out:
 	free(all);
@@ -742,6 +767,8 @@ int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 			continue;
 		nb = all[i];
 		nb.state = up ? LB_BE_UP : LB_BE_DOWN;
+		nb.marked_by = LB_MARK_HEALTH;
+		nb.marked_at = now_realtime();
 		err = be_store(c, nb.svc, (__u32)i, &all[i], &nb);
 		if (err)
 			goto out;
