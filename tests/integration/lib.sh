@@ -59,6 +59,25 @@ netns_add() {
 	ip -n "$ns" link set lo up
 }
 
+# A free loopback TCP port in [LO, LO + SPAN) that this test has not been handed before:
+# pick_port LO SPAN sets PORT. A port handed out may not be bound yet (or never, for a port that
+# must stay dead), so ss alone cannot see it is taken. Random start, so that scripts running at
+# the same time rarely meet; bounded tries.
+_PORTS_GIVEN=" "
+pick_port() {
+	local lo=$1 span=$2 p i
+	for ((i = 0; i < 300; i++)); do
+		p=$((lo + RANDOM % span))
+		case "$_PORTS_GIVEN" in *" $p "*) continue ;; esac
+		if ! ss -Htan "sport = :$p" | grep -q .; then
+			_PORTS_GIVEN+="$p "
+			PORT=$p
+			return 0
+		fi
+	done
+	return 1
+}
+
 # Wait until a TCP port accepts connections: wait_port HOST PORT [NS] [TRIES]
 wait_port() {
 	local host=$1 port=$2 ns=${3:-} tries=${4:-100}

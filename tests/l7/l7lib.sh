@@ -29,18 +29,9 @@ l7_tmpdir() {
 	on_exit "rm -rf $TMPD"
 }
 
-# A free loopback TCP port in 20000-29999: sets PORT. Random start, so that scripts running
-# at the same time rarely meet; bounded tries.
+# A free loopback TCP port in 20000-29999: sets PORT.
 free_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 10000))
-		if ! ss -Htln "sport = :$p" | grep -q . && ! ss -Htan "sport = :$p" | grep -q .; then
-			PORT=$p
-			return 0
-		fi
-	done
-	return 1
+	pick_port 20000 10000
 }
 
 # Start nginx as the origin on a free port with its own prefix under $TMPD/nginx: static

@@ -25,15 +25,7 @@ ops_tmpdir() {
 
 # A free loopback TCP port in 31000-31999 (random start, bounded tries): sets PORT.
 ops_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((31000 + RANDOM % 1000))
-		if ! ss -Htan "sport = :$p" | grep -q .; then
-			PORT=$p
-			return 0
-		fi
-	done
-	return 1
+	pick_port 31000 1000
 }
 
 # Wall clock in milliseconds.

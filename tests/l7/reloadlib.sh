@@ -3,19 +3,8 @@
 # are, pingd from a config file, wrk runs whose failures are counted. Ports in 32000-32999.
 
 # A free loopback TCP port in 32000-32999 not handed out before in this test: sets PORT.
-OPS_USED=" "
 ops_port() {
-	local p i
-	for ((i = 0; i < 300; i++)); do
-		p=$((32000 + RANDOM % 1000))
-		[[ $OPS_USED == *" $p "* ]] && continue
-		if ! ss -Htan "sport = :$p" | grep -q .; then
-			OPS_USED+="$p "
-			PORT=$p
-			return 0
-		fi
-	done
-	return 1
+	pick_port 32000 1000
 }
 
 # Two nginx origins in one nginx: /who answers A or B, other paths are static files.

@@ -20,19 +20,8 @@ need_examples() {
 }
 
 # A free loopback TCP port in 33000-33999, none handed out before in this test: sets PORT.
-_USED_PORTS=" "
 ex_port() {
-	local p i
-	for ((i = 0; i < 200; i++)); do
-		p=$((33000 + RANDOM % 1000))
-		case "$_USED_PORTS" in *" $p "*) continue ;; esac
-		if ! ss -Htan "sport = :$p" | grep -q .; then
-			_USED_PORTS+="$p "
-			PORT=$p
-			return 0
-		fi
-	done
-	return 1
+	pick_port 33000 1000
 }
 
 # Start an origin answering with NAME: sets ORIGIN_<NAME>.
