@@ -61,6 +61,7 @@ write_config() {
 	cat >"$1" <<EOC
 listeners:
   - address: 127.0.0.1:18480
+admin: {address: '127.0.0.1:18482'}
 upstreams:
   - name: none
     servers:
@@ -119,6 +120,15 @@ test_l4_health_failover() {
 		log "before: b$i answered $n of 60"
 		[ "$n" -gt 0 ] || { fail "b$i got no flow"; return 1; }
 	done
+	# The data plane's counters are on pingd's /metrics, read from the maps at the scrape.
+	nsx "$NS_LB" curl -s -m 5 http://127.0.0.1:18482/metrics >"$out.metrics" ||
+		{ fail "no /metrics from pingd"; return 1; }
+	grep -qx 'pingx_xdp_up 1' "$out.metrics" ||
+		{ fail "XDP counters not read: $(grep pingx_xdp_up "$out.metrics")"; return 1; }
+	n=$(awk -v s="pingx_xdp_service_new_flows_total{service=\"$VIP4:80/tcp\"}" \
+		'$1 == s {print $2}' "$out.metrics")
+	log "pingx_xdp_service_new_flows_total for $VIP4:80/tcp: ${n:-none}"
+	[ "${n:-0}" -ge 60 ] || { fail "XDP new flows on /metrics: ${n:-none}, expected >= 60"; return 1; }
 
 	# 2. A long-lived connection on one backend; another one's server is killed.
 	spawn ip netns exec "$NS_C" $PY "$HERE/l4_client.py" "$VIP4" 80 40 0.1 >"$out.ka"

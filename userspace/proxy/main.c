@@ -20,9 +20,11 @@
 #include "userspace/proxy/log.h"
 #include "userspace/proxy/ops.h"
 #include "userspace/proxy/sdnotify.h"
+#include "userspace/proxy/stats.h"
 #include "userspace/proxy/steer.h"
 #include "userspace/proxy/upgrade.h"
 #include "userspace/proxy/worker.h"
+#include "userspace/proxy/xdpstats.h"
 
 #define EXIT_USAGE 2
 
@@ -223,6 +225,7 @@ struct pingd {
 	bool handed_over; /* a successor took the sockets */
 	/* The l4 section's side (maps applied, backends probed), across reloads. */
 	struct l4health *l4;
+	struct xdpstats *xdp; /* the data plane's counters for /metrics */
 };
 
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
@@ -551,6 +554,14 @@ int pingd_main(int argc, char **argv)
 		goto out;
 	}
 	err = gen_ops(p.base, p.cur, NULL);
+	if (!err) {
+		/* The registry is shared by every generation, so one source serves them all. */
+		p.xdp = xdpstats_new(c->l4_pin_dir ? c->l4_pin_dir : PINGX_PIN_DIR);
+		if (p.xdp)
+			stats_set_xdp_source(ops_stats(p.cur->ops), xdpstats_read, p.xdp);
+		else
+			log_warn("metrics: XDP counters unavailable: %s", strerror(errno));
+	}
 	if (!err)
 		err = l4_reload(&p, c);
 	if (!err)
@@ -603,6 +614,7 @@ out:
 		p.old = g->next;
 		gen_free(g);
 	}
+	xdpstats_free(p.xdp);
 	if (p.up_ev)
 		event_free(p.up_ev);
 	upgrade_srv_free(p.up);

@@ -6,7 +6,7 @@
 
 PROXY_LIB_SRCS := log.c cfg.c route.c backend.c
 PROXY_ENGINE_SRCS := conn.c listener.c server.c stream.c worker.c gen.c upgrade.c main.c pingx.c \
-	steer.c
+	steer.c xdpstats.c
 PROXY_LIB_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_LIB_SRCS))
 PROXY_ENGINE_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_ENGINE_SRCS))
 PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lcrypto -lm
