@@ -61,7 +61,6 @@ write_config() {
 	cat >"$1" <<EOC
 listeners:
   - address: 127.0.0.1:18480
-admin: {address: '127.0.0.1:18482'}
 upstreams:
   - name: none
     servers:
@@ -89,6 +88,7 @@ l4_health:
     timeout: 150ms
     rise: 2
     fall: 2
+admin: {address: '127.0.0.1:18482'}
 EOC
 }
 
