@@ -29,27 +29,6 @@ l7_tmpdir() {
 	on_exit "rm -rf $TMPD"
 }
 
-# The start of an nginx origin's configuration living under <dir> (pid, logs, temp paths,
-# no access log, long keep-alive), up to the server blocks; the caller closes "http {".
-nginx_conf_head() {
-	local d=$1
-	cat <<NGINX
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 1000000;
-	keepalive_timeout 120s;
-NGINX
-}
-
 # A free loopback TCP port in 20000-29999: sets PORT.
 free_port() {
 	pick_port 20000 10000
@@ -65,9 +44,20 @@ start_origin() {
 	mkdir -p "$d/logs" "$ORIGIN_ROOT/up" "$d/tmp"
 	chmod 777 "$ORIGIN_ROOT/up" "$d/tmp"
 	echo hello >"$ORIGIN_ROOT/index.html"
-	{
-		nginx_conf_head "$d"
-		cat <<NGINX
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
 	server {
 		listen 127.0.0.1:$ORIGIN_PORT;
 		root $ORIGIN_ROOT;
@@ -80,7 +70,6 @@ start_origin() {
 	}
 }
 NGINX
-	} >"$d/nginx.conf"
 	spawn nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
 	wait_port 127.0.0.1 "$ORIGIN_PORT" || { fail "nginx origin did not start"; return 1; }
 }

@@ -19,9 +19,20 @@ start_ab_origins() {
 	mkdir -p "$d/logs" "$ROOT" "$d/tmp"
 	chmod 777 "$d/tmp"
 	head -c 2000 /dev/zero | tr '\0' x >"$ROOT/index.html"
-	{
-		nginx_conf_head "$d"
-		cat <<NGINX
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
 	server {
 		listen 127.0.0.1:$OA;
 		root $ROOT;
@@ -34,7 +45,6 @@ start_ab_origins() {
 	}
 }
 NGINX
-	} >"$d/nginx.conf"
 	spawn nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
 	wait_port 127.0.0.1 "$OA" && wait_port 127.0.0.1 "$OB" || fail "nginx did not start"
 }
