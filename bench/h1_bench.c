@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* HTTP/1.x codec throughput: messages per second for typical requests and responses through
  * h1_parse(), against bare llhttp (the same strict build, callbacks that only count) in the
- * same run. The ratio is what the strict scanner, copying and checks cost.
- * Usage: h1_bench [RUNS] */
+ * same run. The ratio is what the strict scanner, copying and checks cost. Then the codec's
+ * part of one proxied request as pingd does it (parse, strip, add fields, serialize, both
+ * ways), in ns per cycle. Usage: h1_bench [RUNS [cycle]]; "cycle" runs only the cycle (for perf).
+ */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +112,144 @@ static double run_h1(enum h1_kind kind, const char *buf, size_t len, int msgs, i
 	return (double)msgs * reps / t;
 }
 
+/* A wrk/curl-like request head (8 fields) and an nginx response head (8 fields, 13-byte
+ * body), the exchange pingd proxies in the wrk comparison. */
+static const char cyc_req[] =
+	"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+	"User-Agent: wrk/4.2.0\r\nAccept: */*\r\n"
+	"Accept-Encoding: gzip, deflate\r\nAccept-Language: en-US,en;q=0.5\r\n"
+	"Cache-Control: no-cache\r\nConnection: keep-alive\r\n"
+	"X-Request-Id: 7f3a9c1e\r\n\r\n";
+static const char cyc_rsp[] =
+	"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+	"Date: Sat, 28 Nov 2026 12:00:00 GMT\r\nContent-Type: text/plain\r\n"
+	"Content-Length: 13\r\nLast-Modified: Sat, 28 Nov 2026 11:00:00 GMT\r\n"
+	"Connection: keep-alive\r\nETag: \"6767a1c0-d\"\r\n"
+	"Accept-Ranges: bytes\r\n\r\nHello, world!";
+
+static void die(const char *what)
+{
+	fprintf(stderr, "h1_bench: cycle: %s\n", what);
+	exit(1);
+}
+
+/* Parse one message of <len> bytes to its head; returns the head. */
+static struct h1_msg *cyc_head(struct h1_parser *p, const char *d, size_t len, size_t *used)
+{
+	struct h1_event ev;
+
+	*used = h1_parse(p, d, len, &ev);
+	if (ev.type != H1_EV_HEAD)
+		die(ev.reason[0] ? ev.reason : "no head");
+	return ev.msg;
+}
+
+/* Parse the rest of the message (body) up to DONE. */
+static void cyc_done(struct h1_parser *p, const char *d, size_t len)
+{
+	for (;;) {
+		struct h1_event ev;
+		size_t n = h1_parse(p, d, len, &ev);
+
+		d += n, len -= n;
+		if (ev.type == H1_EV_DONE)
+			return;
+		if (ev.type == H1_EV_BODY)
+			sink += ev.data.len;
+		else if (ev.type != H1_EV_NONE || !n)
+			die("no done");
+	}
+}
+
+/* One request/response exchange as stream.c runs the codec: request head in, hop-by-hop
+ * out, X-Forwarded-For/-Proto and Via in, serialized; response head in, hop-by-hop out,
+ * Via in, serialized; the request parser trimmed (idle keep-alive connection) and the
+ * response parser reset for the next exchange. */
+static void cycle_once(struct h1_parser *rq, struct h1_parser *rs, struct h1_buf *out)
+{
+	const struct h1_str *v;
+	struct h1_msg *m;
+	size_t n;
+
+	m = cyc_head(rq, cyc_req, sizeof(cyc_req) - 1, &n);
+	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
+		die("strip");
+	h1_hdrs_remove(&m->hdrs, "Expect", 6);
+	if (!h1_hdrs_get(&m->hdrs, "Host"))
+		die("host");
+	if (h1_hdrs_find(&m->hdrs, "X-Forwarded-For", 15, 0) >= 0 ||
+		h1_hdrs_set(&m->hdrs, "X-Forwarded-For", 15, "127.0.0.1", 9) < 0 ||
+		h1_hdrs_set(&m->hdrs, "X-Forwarded-Proto", 17, "http", 4) < 0 ||
+		h1_hdrs_add(&m->hdrs, "Via", 3, "1.1 pingd", 9) < 0)
+		die("add");
+	m->minor = 1;
+	out->len = 0;
+	if (h1_buf_write_head(out, m, 0) < 0)
+		die("write");
+	sink += out->len;
+	cyc_done(rq, cyc_req + n, sizeof(cyc_req) - 1 - n);
+
+	h1_parser_reset(rs);
+	h1_parser_set_method(rs, m->method);
+	m = cyc_head(rs, cyc_rsp, sizeof(cyc_rsp) - 1, &n);
+	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0 ||
+		h1_hdrs_add(&m->hdrs, "Via", 3, "1.1 pingd", 9) < 0)
+		die("response edit");
+	out->len = 0;
+	if (h1_buf_write_head(out, m, 0) < 0)
+		die("write");
+	sink += out->len;
+	cyc_done(rs, cyc_rsp + n, sizeof(cyc_rsp) - 1 - n);
+	/* access log fields */
+	v = h1_hdrs_get(&h1_parser_msg(rq)->hdrs, "User-Agent");
+	sink += v ? v->len : 0;
+	v = h1_hdrs_get(&h1_parser_msg(rq)->hdrs, "Referer");
+	sink += v ? v->len : 0;
+	h1_parser_trim(rq);
+}
+
+/* ns per cycle_once() over <reps> cycles. */
+static double run_cycle(int reps)
+{
+	struct h1_parser *rq = h1_parser_new(H1_REQUEST, NULL);
+	struct h1_parser *rs = h1_parser_new(H1_RESPONSE, NULL);
+	struct h1_buf out;
+	double t;
+
+	if (!rq || !rs)
+		exit(1);
+	h1_buf_init(&out, 0);
+	t = now_s();
+	for (int r = 0; r < reps; r++)
+		cycle_once(rq, rs, &out);
+	t = now_s() - t;
+	h1_buf_free(&out);
+	h1_parser_free(rq);
+	h1_parser_free(rs);
+	return t * 1e9 / reps;
+}
+
+/* ns for bare llhttp over the same two messages (no copies, no edits, no output). */
+static double run_cycle_llhttp(int reps)
+{
+	llhttp_settings_t st;
+	llhttp_t a, b;
+	double t;
+
+	llhttp_settings_init(&st);
+	st.on_url = st.on_status = st.on_header_field = st.on_header_value = st.on_body = cnt_data;
+	st.on_headers_complete = st.on_message_complete = cnt_cb;
+	llhttp_init(&a, HTTP_REQUEST, &st);
+	llhttp_init(&b, HTTP_RESPONSE, &st);
+	t = now_s();
+	for (int r = 0; r < reps; r++)
+		if (llhttp_execute(&a, cyc_req, sizeof(cyc_req) - 1) != HPE_OK ||
+			llhttp_execute(&b, cyc_rsp, sizeof(cyc_rsp) - 1) != HPE_OK)
+			die("llhttp");
+	t = now_s() - t;
+	return t * 1e9 / reps;
+}
+
 /* <n> copies of <one> in a fresh buffer. */
 static char *repeat(const char *one, size_t len, int n, size_t *out)
 {
@@ -144,6 +285,7 @@ int main(int argc, char **argv)
 		int msgs;
 	} cases[3];
 	int runs = argc > 1 ? atoi(argv[1]) : 7;
+	bool only_cycle = argc > 2 && !strcmp(argv[2], "cycle");
 	char *one;
 	size_t n1;
 
@@ -183,20 +325,39 @@ int main(int argc, char **argv)
 		free(one);
 	}
 
-	printf("%-26s %14s %14s %8s\n", "messages/s (median)", "h1", "llhttp", "h1/ll");
+	if (!only_cycle)
+		printf("%-26s %14s %14s %8s\n", "messages/s (median)", "h1", "llhttp", "h1/ll");
 	for (size_t c = 0; c < 3; c++) {
+		if (only_cycle) {
+			free(cases[c].buf);
+			continue;
+		}
 		double a[1000], b[1000], ma, mb;
 		int reps = cases[c].len > 100000 ? 200 : 2000;
 
 		for (int r = 0; r < runs; r++) {
 			/* interleaved so load bursts from other work hit both */
-			a[r] = run_h1(cases[c].kind, cases[c].buf, cases[c].len, cases[c].msgs, reps);
-			b[r] = run_llhttp(cases[c].kind, cases[c].buf, cases[c].len, cases[c].msgs, reps);
+			a[r] = run_h1(
+				cases[c].kind, cases[c].buf, cases[c].len, cases[c].msgs, reps);
+			b[r] = run_llhttp(
+				cases[c].kind, cases[c].buf, cases[c].len, cases[c].msgs, reps);
 		}
 		ma = median(a, runs);
 		mb = median(b, runs);
 		printf("%-26s %14.0f %14.0f %8.2f\n", cases[c].name, ma, mb, ma / mb);
 		free(cases[c].buf);
+	}
+	{
+		double a[1000], b[1000], ma, mb;
+
+		for (int r = 0; r < runs; r++) {
+			a[r] = run_cycle(200000);
+			b[r] = run_cycle_llhttp(200000);
+		}
+		ma = median(a, runs);
+		mb = median(b, runs);
+		printf("\n%-26s %14s %14s %8s\n", "ns per cycle (median)", "h1", "llhttp", "h1/ll");
+		printf("%-26s %14.1f %14.1f %8.2f\n", "proxy cycle (req+rsp)", ma, mb, ma / mb);
 	}
 	return 0;
 }
