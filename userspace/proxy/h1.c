@@ -30,6 +30,7 @@ enum char_class {
 	C_TCHAR = 1u << 0, /* token character */
 	C_FIELD = 1u << 1, /* field-vchar / SP / HTAB; obs-text allowed as RFC 9110 §5.5 permits */
 	C_VIS = 1u << 2,   /* visible ASCII (VCHAR) */
+	C_HOST = 1u << 3,  /* uri-host and port characters (see host_ok()) */
 };
 
 #define IS_TCHAR(c)                                                                                \
@@ -37,10 +38,16 @@ enum char_class {
 		(c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' ||              \
 		(c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' ||             \
 		(c) == '^' || (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define IS_HOSTCHAR(c)                                                                             \
+	(((c) >= '0' && (c) <= '9') || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+		(c) == '-' || (c) == '.' || (c) == '_' || (c) == '~' || (c) == '!' ||              \
+		(c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||             \
+		(c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=' ||              \
+		(c) == ':' || (c) == '[' || (c) == ']' || (c) == '%')
 #define CLASS(c)                                                                \
 	((IS_TCHAR(c) ? C_TCHAR : 0) |                                          \
 		(((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f)) ? C_FIELD : 0) | \
-		(((c) > 0x20 && (c) < 0x7f) ? C_VIS : 0))
+		(((c) > 0x20 && (c) < 0x7f) ? C_VIS : 0) | (IS_HOSTCHAR(c) ? C_HOST : 0))
 #define CLASS4(c)  CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
 #define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
 #define CLASS64(c) CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), CLASS16((c) + 48)
@@ -73,14 +80,56 @@ static bool ieq(const char *a, size_t alen, const char *b, size_t blen)
 	if (alen != blen)
 		return false;
 	for (size_t i = 0; i < alen; i++)
-		if (lower(a[i]) != lower(b[i]))
+		if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
 			return false;
 	return true;
 }
 
-static bool str_ieq(const struct h1_str *s, const char *lit)
+/* <s> equals string literal <lit>, ignoring case; the length comes from the literal. */
+#define STR_IEQ(s, lit) ieq((s)->p, (s)->len, (lit), sizeof(lit) - 1)
+
+/* Field names the codec acts on. Knowing the class takes one length switch and at most one
+ * comparison, so the per-field passes (framing checks, hop-by-hop stripping) stay cheap. */
+enum fname {
+	FN_OTHER = 0,
+	FN_CONNECTION,
+	FN_CONTENT_LENGTH,
+	FN_TRANSFER_ENCODING,
+	FN_HOST,
+	FN_EXPECT,
+	FN_KEEP_ALIVE,
+	FN_TE,
+	FN_TRAILER,
+	FN_UPGRADE,
+	FN_PROXY_CONNECTION,
+	FN_MAX, /* must stay last */
+};
+
+static enum fname fname_kind(const char *p, size_t len)
 {
-	return ieq(s->p, s->len, lit, strlen(lit));
+#define IS(lit, kind) (ieq(p, len, (lit), sizeof(lit) - 1) ? (kind) : FN_OTHER)
+	switch (len) {
+	case 2:
+		return IS("te", FN_TE);
+	case 4:
+		return IS("host", FN_HOST);
+	case 6:
+		return IS("expect", FN_EXPECT);
+	case 7:
+		return lower(p[0]) == 't' ? IS("trailer", FN_TRAILER) : IS("upgrade", FN_UPGRADE);
+	case 10:
+		return lower(p[0]) == 'c' ? IS("connection", FN_CONNECTION) :
+					    IS("keep-alive", FN_KEEP_ALIVE);
+	case 14:
+		return IS("content-length", FN_CONTENT_LENGTH);
+	case 16:
+		return IS("proxy-connection", FN_PROXY_CONNECTION);
+	case 17:
+		return IS("transfer-encoding", FN_TRANSFER_ENCODING);
+	default:
+		return FN_OTHER;
+	}
+#undef IS
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -312,63 +361,118 @@ static bool list_next(const struct h1_str *v, size_t *pos, struct h1_str *el)
 
 bool h1_value_has_token(const struct h1_str *value, const char *token)
 {
+	size_t pos = 0, tlen = strlen(token);
 	struct h1_str el;
-	size_t pos = 0;
 
 	while (list_next(value, &pos, &el))
-		if (str_ieq(&el, token))
+		if (ieq(el.p, el.len, token, tlen))
 			return true;
+	return false;
+}
+
+/* Connection elements remembered by h1_hdrs_strip_hop() on its stack; a list naming more
+ * fields than this (never seen in practice) is walked again for each field instead. */
+#define HOP_NAMED_MAX 8
+
+/* True for a field h1_hdrs_strip_hop() removes by name alone. */
+static bool hop_fixed(enum fname k, bool keep_upgrade)
+{
+	switch (k) {
+	case FN_CONNECTION:
+	case FN_KEEP_ALIVE:
+	case FN_TE:
+	case FN_TRAILER:
+	case FN_TRANSFER_ENCODING:
+	case FN_PROXY_CONNECTION:
+		return true;
+	case FN_UPGRADE:
+		return !keep_upgrade;
+	default:
+		return false;
+	}
+}
+
+/* A Connection element that names a field to remove. Framing and routing fields are never
+ * hop-by-hop, whatever a peer claims: dropping them would change how the next hop reads the
+ * message. */
+static bool hop_named(const struct h1_str *el, bool keep_upgrade)
+{
+	enum fname k = fname_kind(el->p, el->len);
+
+	return el->len && k != FN_CONTENT_LENGTH && k != FN_HOST &&
+	       !(keep_upgrade && k == FN_UPGRADE);
+}
+
+/* Whether some Connection field of <h> names field <name> (the slow path for long lists). */
+static bool hop_listed(const struct h1_hdrs *h, const struct h1_str *name, bool keep_upgrade)
+{
+	for (unsigned i = 0; i < h->n; i++) {
+		struct h1_str el;
+		size_t pos = 0;
+
+		if (fname_kind(h->v[i].name.p, h->v[i].name.len) != FN_CONNECTION)
+			continue;
+		while (list_next(&h->v[i].value, &pos, &el))
+			if (hop_named(&el, keep_upgrade) && ieq(name->p, name->len, el.p, el.len))
+				return true;
+	}
 	return false;
 }
 
 int h1_hdrs_strip_hop(struct h1_hdrs *h, unsigned flags)
 {
-	static const char *const fixed[] = {"Connection", "Keep-Alive", "TE", "Trailer",
-		"Transfer-Encoding", "Proxy-Connection", "Upgrade"};
 	bool keep_upgrade = flags & H1_HOP_KEEP_UPGRADE;
-	bool had_upgrade_token = false;
-	unsigned removed = 0, w = 0;
-	bool *drop;
+	bool had_upgrade_token = false, overflow = false;
+	struct h1_str named[HOP_NAMED_MAX];
+	unsigned removed = 0, w = 0, nnamed = 0;
+	bool *drops = NULL;
 
-	if (!h->n)
-		return 0;
-	drop = calloc(h->n, sizeof(*drop));
-	if (!drop)
-		return -ENOMEM;
+	/* Pass 1: what the Connection fields name. Elements that are removed by name anyway
+	 * (keep-alive, close is not a field but costs nothing) need no second look. */
 	for (unsigned i = 0; i < h->n; i++) {
+		const struct h1_str *name = &h->v[i].name;
 		struct h1_str el;
 		size_t pos = 0;
 
-		if (!str_ieq(&h->v[i].name, "Connection"))
+		if (name->len != 10 || fname_kind(name->p, name->len) != FN_CONNECTION)
 			continue;
 		while (list_next(&h->v[i].value, &pos, &el)) {
-			if (str_ieq(&el, "upgrade"))
+			enum fname k = fname_kind(el.p, el.len);
+
+			if (k == FN_UPGRADE)
 				had_upgrade_token = true;
-			/* Framing and routing fields are never hop-by-hop, whatever a peer claims:
-			 * dropping them would change how the next hop reads the message. */
-			if (!el.len || str_ieq(&el, "Content-Length") || str_ieq(&el, "Host"))
+			if (!hop_named(&el, keep_upgrade) || hop_fixed(k, keep_upgrade))
 				continue;
-			if (keep_upgrade && str_ieq(&el, "Upgrade"))
-				continue;
-			for (unsigned k = 0; k < h->n; k++)
-				if (ieq(h->v[k].name.p, h->v[k].name.len, el.p, el.len))
-					drop[k] = true;
+			if (nnamed < HOP_NAMED_MAX)
+				named[nnamed++] = el;
+			else
+				overflow = true;
 		}
 	}
-	for (unsigned i = 0; i < h->n; i++)
-		for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
-			if (str_ieq(&h->v[i].name, fixed[f]) &&
-				!(keep_upgrade && f == sizeof(fixed) / sizeof(fixed[0]) - 1))
-				drop[i] = true;
+	/* A long list is read again for each field, so the decisions are all taken before
+	 * compacting overwrites the Connection fields. */
+	if (overflow) {
+		drops = calloc(h->n, sizeof(*drops));
+		if (!drops)
+			return -ENOMEM;
+		for (unsigned i = 0; i < h->n; i++)
+			drops[i] = hop_listed(h, &h->v[i].name, keep_upgrade);
+	}
+	/* Pass 2: drop and compact in place; the arena does not move, so <named> stays valid. */
 	for (unsigned i = 0; i < h->n; i++) {
-		if (drop[i]) {
+		const struct h1_str *name = &h->v[i].name;
+		bool drop = hop_fixed(fname_kind(name->p, name->len), keep_upgrade);
+
+		for (unsigned k = 0; !drop && k < nnamed; k++)
+			drop = ieq(name->p, name->len, named[k].p, named[k].len);
+		if (drop || (drops && drops[i])) {
 			removed++;
 			continue;
 		}
 		h->v[w++] = h->v[i];
 	}
 	h->n = w;
-	free(drop);
+	free(drops);
 	if (keep_upgrade && had_upgrade_token) {
 		int err = h1_hdrs_add(h, "Connection", 10, "upgrade", 7);
 
@@ -781,32 +885,33 @@ static int on_header_value_complete(llhttp_t *ll)
 		/* RFC 9110 §6.5.1: these cannot come after the content; a hop that merged them
 		 * into the header section would read the message differently */
 		const struct h1_str *name = &h->v[h->n - 1].name;
+		enum fname k = fname_kind(name->p, name->len);
 
-		if (str_ieq(name, "Content-Length") || str_ieq(name, "Transfer-Encoding") ||
-			str_ieq(name, "Host"))
+		if (k == FN_CONTENT_LENGTH || k == FN_TRANSFER_ENCODING || k == FN_HOST)
 			return cb_fail(p, H1_E_TRAILER);
 	}
 	return 0;
 }
 
-/* Check a Transfer-Encoding list (all TE fields in order). Only "chunked" as the final and
- * only coding is accepted; anything else would make the proxy forward a body it cannot
- * delimit or decode. */
-static enum h1_err check_te(const struct h1_hdrs *h)
+/* Check a Transfer-Encoding list (all TE fields in order, the first at <first>). Only "chunked" as
+ * the final and only coding is accepted; anything else would make the proxy forward a body it
+ * cannot delimit or decode. */
+static enum h1_err check_te(const struct h1_hdrs *h, unsigned first)
 {
 	unsigned codings = 0, chunked = 0;
 	bool last_chunked = false;
 
-	for (int i = h1_hdrs_find(h, "Transfer-Encoding", 17, 0); i >= 0;
-		i = h1_hdrs_find(h, "Transfer-Encoding", 17, (unsigned)i + 1)) {
+	for (unsigned i = first; i < h->n; i++) {
 		struct h1_str el;
 		size_t pos = 0;
 
+		if (fname_kind(h->v[i].name.p, h->v[i].name.len) != FN_TRANSFER_ENCODING)
+			continue;
 		while (list_next(&h->v[i].value, &pos, &el)) {
 			if (!el.len)
 				continue;
 			codings++;
-			last_chunked = str_ieq(&el, "chunked");
+			last_chunked = STR_IEQ(&el, "chunked");
 			chunked += last_chunked;
 		}
 	}
@@ -821,15 +926,9 @@ static enum h1_err check_te(const struct h1_hdrs *h)
  * let it mean different things to different hops. Empty is allowed. */
 static bool host_ok(const struct h1_str *v)
 {
-	static const char ok[] = "-._~!$&'()*+,;=:[]%";
-
-	for (size_t i = 0; i < v->len; i++) {
-		char c = v->p[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    memchr(ok, c, sizeof(ok) - 1)))
+	for (size_t i = 0; i < v->len; i++)
+		if (!(char_class[(unsigned char)v->p[i]] & C_HOST))
 			return false;
-	}
 	return true;
 }
 
@@ -858,22 +957,73 @@ static enum h1_err check_target(struct h1_parser *p)
 	return H1_E_TARGET;
 }
 
-/* Content-Length values are 1*DIGIT (llhttp rejects others, and any duplicate, already; this
- * keeps the rule independent of it). */
-static bool cl_ok(const struct h1_hdrs *h, unsigned *count)
-{
-	*count = 0;
-	for (int i = h1_hdrs_find(h, "Content-Length", 14, 0); i >= 0;
-		i = h1_hdrs_find(h, "Content-Length", 14, (unsigned)i + 1)) {
-		const struct h1_str *v = &h->v[i].value;
+/* What on_headers_complete() needs from the field list, gathered in one pass. */
+struct head_sum {
+	int te;		/* first Transfer-Encoding field, or -1 */
+	int cl;		/* first Content-Length field, or -1 */
+	unsigned ncl;	/* Content-Length fields */
+	int host;	/* first Host field, or -1 */
+	unsigned nhost; /* Host fields */
+	int expect;	/* first Expect field, or -1 */
+	unsigned conn;	/* H1_F_CONN_* tokens found in Connection fields */
+};
 
-		if (++*count > 1 || !v->len)
-			return false;
-		for (size_t k = 0; k < v->len; k++)
-			if (v->p[k] < '0' || v->p[k] > '9')
-				return false;
+static void head_summary(const struct h1_hdrs *h, struct head_sum *sum)
+{
+	*sum = (struct head_sum){-1, -1, 0, -1, 0, -1, 0};
+	for (unsigned i = 0; i < h->n; i++) {
+		const struct h1_header *f = &h->v[i];
+		struct h1_str el;
+		size_t pos = 0;
+
+		switch (fname_kind(f->name.p, f->name.len)) {
+		case FN_TRANSFER_ENCODING:
+			if (sum->te < 0)
+				sum->te = (int)i;
+			break;
+		case FN_CONTENT_LENGTH:
+			if (!sum->ncl++)
+				sum->cl = (int)i;
+			break;
+		case FN_HOST:
+			if (!sum->nhost++)
+				sum->host = (int)i;
+			break;
+		case FN_EXPECT:
+			if (sum->expect < 0)
+				sum->expect = (int)i;
+			break;
+		case FN_CONNECTION:
+			while (list_next(&f->value, &pos, &el)) {
+				if (STR_IEQ(&el, "close"))
+					sum->conn |= H1_F_CONN_CLOSE;
+				else if (STR_IEQ(&el, "keep-alive"))
+					sum->conn |= H1_F_CONN_KEEPALIVE;
+				else if (STR_IEQ(&el, "upgrade"))
+					sum->conn |= H1_F_CONN_UPGRADE;
+			}
+			break;
+		default:
+			break;
+		}
 	}
-	return true;
+}
+
+/* Content-Length values are 1*DIGIT, once (llhttp rejects others, and any duplicate,
+ * already; this keeps the rule independent of it). Returns H1_E_NONE or the error. */
+static enum h1_err cl_check(const struct h1_hdrs *h, const struct head_sum *sum)
+{
+	const struct h1_str *v;
+
+	if (!sum->ncl)
+		return H1_E_NONE;
+	v = &h->v[sum->cl].value;
+	if (!v->len)
+		return H1_E_CL_INVALID;
+	for (size_t k = 0; k < v->len; k++)
+		if (v->p[k] < '0' || v->p[k] > '9')
+			return H1_E_CL_INVALID;
+	return sum->ncl > 1 ? H1_E_CL_DUP : H1_E_NONE;
 }
 
 /* A start-line piece; "" when empty (the line buffer may not exist yet). */
@@ -892,7 +1042,8 @@ static int on_headers_complete(llhttp_t *ll)
 	struct h1_msg *m = &p->msg;
 	struct h1_hdrs *h = &m->hdrs;
 	bool request = p->kind == H1_REQUEST;
-	bool has_te = h1_hdrs_find(h, "Transfer-Encoding", 17, 0) >= 0;
+	struct head_sum sum;
+	bool has_te;
 	unsigned ncl;
 	enum h1_err e;
 	int ret = 0;
@@ -919,43 +1070,36 @@ static int on_headers_complete(llhttp_t *ll)
 			return cb_fail(p, H1_E_STATUS);
 	}
 
-	for (int i = h1_hdrs_find(h, "Connection", 10, 0); i >= 0;
-		i = h1_hdrs_find(h, "Connection", 10, (unsigned)i + 1)) {
-		if (h1_value_has_token(&h->v[i].value, "close"))
-			m->flags |= H1_F_CONN_CLOSE;
-		if (h1_value_has_token(&h->v[i].value, "keep-alive"))
-			m->flags |= H1_F_CONN_KEEPALIVE;
-		if (h1_value_has_token(&h->v[i].value, "upgrade"))
-			m->flags |= H1_F_CONN_UPGRADE;
-	}
+	head_summary(h, &sum);
+	has_te = sum.te >= 0;
+	ncl = sum.ncl;
+	m->flags |= sum.conn;
 	if (m->minor == 1 ? !(m->flags & H1_F_CONN_CLOSE) :
 			    ((m->flags & H1_F_CONN_KEEPALIVE) && !(m->flags & H1_F_CONN_CLOSE)))
 		m->flags |= H1_F_KEEP_ALIVE;
 
-	if (!cl_ok(h, &ncl))
-		return cb_fail(p, ncl > 1 ? H1_E_CL_DUP : H1_E_CL_INVALID);
+	e = cl_check(h, &sum);
+	if (e)
+		return cb_fail(p, e);
 	if (ncl && has_te)
 		return cb_fail(p, H1_E_CL_TE);
 	if (has_te) {
 		if (m->minor == 0)
 			return cb_fail(p, H1_E_TE_INVALID);
-		e = check_te(h);
+		e = check_te(h, (unsigned)sum.te);
 		if (e)
 			return cb_fail(p, e);
 	}
 
 	if (request) {
-		int hi = h1_hdrs_find(h, "Host", 4, 0);
-		const struct h1_str *ex = h1_hdrs_get(h, "Expect");
-
-		if ((hi < 0 && m->minor == 1) ||
-			(hi >= 0 && h1_hdrs_find(h, "Host", 4, hi + 1) >= 0))
+		if ((!sum.nhost && m->minor == 1) || sum.nhost > 1)
 			return cb_fail(p, H1_E_HOST);
-		if (hi >= 0 && !host_ok(&h->v[hi].value))
+		if (sum.nhost && !host_ok(&h->v[sum.host].value))
 			return cb_fail(p, H1_E_HOST);
-		if (ex && m->minor == 1) /* RFC 9110 §10.1.1: ignored in HTTP/1.0 */
-			m->flags |= str_ieq(ex, "100-continue") ? H1_F_EXPECT_CONTINUE :
-								  H1_F_EXPECT_OTHER;
+		if (sum.expect >= 0 && m->minor == 1) /* RFC 9110 §10.1.1: ignored in HTTP/1.0 */
+			m->flags |= STR_IEQ(&h->v[sum.expect].value, "100-continue") ?
+					    H1_F_EXPECT_CONTINUE :
+					    H1_F_EXPECT_OTHER;
 		if (m->method == H1_METHOD_CONNECT) {
 			/* the bytes after the head belong to the tunnel, if the upstream agrees */
 			m->flags |= H1_F_UPGRADE;
