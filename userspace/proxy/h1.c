@@ -6,8 +6,6 @@
 #include "userspace/proxy/h1.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1687,11 +1685,6 @@ static void w_put(struct writer *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void w_str(struct writer *w, const char *s)
-{
-	w_put(w, s, strlen(s));
-}
-
 static void w_fields(struct writer *w, const struct h1_hdrs *h)
 {
 	for (unsigned i = 0; h && i < h->n; i++) {
@@ -1702,46 +1695,138 @@ static void w_fields(struct writer *w, const struct h1_hdrs *h)
 	}
 }
 
-static void w_head(struct writer *w, const struct h1_msg *m, unsigned flags)
+/* Decimal digits of <v> written backwards ending at <end>; returns the first digit. */
+static char *dec_u64(char *end, uint64_t v)
 {
-	const char *ver = (m->major == 1 && m->minor == 0) ? "HTTP/1.0" : "HTTP/1.1";
-	char num[32];
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* A head's start-line pieces and numbers, worked out once: head_plan() sizes the head and
+ * head_emit() writes it from the same plan, with no printf and no second strlen. */
+struct head_plan {
+	const char *meth; /* request: method token */
+	size_t meth_len;
+	const char *reason; /* response: reason phrase */
+	size_t reason_len;
+	const char *status; /* response: status code digits (at least 3) inside num_status */
+	size_t status_len;
+	const char *cl; /* H1_W_CONTENT_LENGTH: decimal digits inside num_cl */
+	size_t cl_len;
+	size_t len; /* bytes of the whole head */
+	char num_status[8];
+	char num_cl[24];
+};
+
+#define LIT(s) s, sizeof(s) - 1
+
+/* Fill <hp> for <m> and <flags>; returns the head's length (also in hp->len). */
+static size_t head_plan(const struct h1_msg *m, unsigned flags, struct head_plan *hp)
+{
+	const struct h1_hdrs *h = &m->hdrs;
+	size_t len;
 
 	if (m->kind == H1_REQUEST) {
-		if (m->method_name.len)
-			w_put(w, m->method_name.p, m->method_name.len);
-		else
-			w_str(w, h1_method_str(m->method));
-		w_put(w, " ", 1);
-		w_put(w, m->target.p, m->target.len);
-		w_put(w, " ", 1);
-		w_str(w, ver);
+		if (m->method_name.len) {
+			hp->meth = m->method_name.p;
+			hp->meth_len = m->method_name.len;
+		} else {
+			hp->meth = h1_method_str(m->method);
+			hp->meth_len = strlen(hp->meth);
+		}
+		/* method SP target SP HTTP/1.x CRLF */
+		len = hp->meth_len + 1 + m->target.len + 1 + 8 + 2;
 	} else {
-		w_str(w, ver);
-		snprintf(num, sizeof(num), " %03u ", (unsigned)m->status);
-		w_str(w, num);
-		if (m->reason.len)
-			w_put(w, m->reason.p, m->reason.len);
-		else
-			w_str(w, h1_status_reason(m->status));
+		char *end = hp->num_status + sizeof(hp->num_status), *d = dec_u64(end, m->status);
+
+		while (end - d < 3)
+			*--d = '0';
+		hp->status = d;
+		hp->status_len = (size_t)(end - d);
+		if (m->reason.len) {
+			hp->reason = m->reason.p;
+			hp->reason_len = m->reason.len;
+		} else {
+			hp->reason = h1_status_reason(m->status);
+			hp->reason_len = strlen(hp->reason);
+		}
+		/* HTTP/1.x SP status SP reason CRLF */
+		len = 8 + 1 + hp->status_len + 1 + hp->reason_len + 2;
 	}
-	w_put(w, "\r\n", 2);
-	w_fields(w, &m->hdrs);
+	for (unsigned i = 0; i < h->n; i++)
+		len += h->v[i].name.len + h->v[i].value.len + 4;
 	if (flags & H1_W_CONTENT_LENGTH) {
-		snprintf(num, sizeof(num), "%" PRIu64, m->content_length);
-		w_str(w, "Content-Length: ");
-		w_str(w, num);
-		w_put(w, "\r\n", 2);
+		char *end = hp->num_cl + sizeof(hp->num_cl);
+
+		hp->cl = dec_u64(end, m->content_length);
+		hp->cl_len = (size_t)(end - hp->cl);
+		len += sizeof("Content-Length: \r\n") - 1 + hp->cl_len;
 	}
 	if (flags & H1_W_CHUNKED)
-		w_str(w, "Transfer-Encoding: chunked\r\n");
+		len += sizeof("Transfer-Encoding: chunked\r\n") - 1;
 	if (flags & H1_W_CLOSE)
-		w_str(w, "Connection: close\r\n");
+		len += sizeof("Connection: close\r\n") - 1;
 	if (flags & H1_W_KEEP_ALIVE)
-		w_str(w, "Connection: keep-alive\r\n");
+		len += sizeof("Connection: keep-alive\r\n") - 1;
 	if (flags & H1_W_UPGRADE)
-		w_str(w, "Connection: upgrade\r\n");
-	w_put(w, "\r\n", 2);
+		len += sizeof("Connection: upgrade\r\n") - 1;
+	hp->len = len + 2;
+	return hp->len;
+}
+
+static char *put(char *d, const char *s, size_t n)
+{
+	memcpy(d, s, n);
+	return d + n;
+}
+
+/* Write the head planned in <hp> at <d>, which has room for hp->len bytes. */
+static void head_emit(char *d, const struct h1_msg *m, unsigned flags, const struct head_plan *hp)
+{
+	const char *ver = (m->major == 1 && m->minor == 0) ? "HTTP/1.0" : "HTTP/1.1";
+	const struct h1_hdrs *h = &m->hdrs;
+
+	if (m->kind == H1_REQUEST) {
+		d = put(d, hp->meth, hp->meth_len);
+		*d++ = ' ';
+		if (m->target.len)
+			d = put(d, m->target.p, m->target.len);
+		*d++ = ' ';
+		d = put(d, ver, 8);
+	} else {
+		d = put(d, ver, 8);
+		*d++ = ' ';
+		d = put(d, hp->status, hp->status_len);
+		*d++ = ' ';
+		d = put(d, hp->reason, hp->reason_len);
+	}
+	d = put(d, LIT("\r\n"));
+	for (unsigned i = 0; i < h->n; i++) {
+		const struct h1_header *f = &h->v[i];
+
+		d = put(d, f->name.p, f->name.len);
+		d = put(d, LIT(": "));
+		if (f->value.len)
+			d = put(d, f->value.p, f->value.len);
+		d = put(d, LIT("\r\n"));
+	}
+	if (flags & H1_W_CONTENT_LENGTH) {
+		d = put(d, LIT("Content-Length: "));
+		d = put(d, hp->cl, hp->cl_len);
+		d = put(d, LIT("\r\n"));
+	}
+	if (flags & H1_W_CHUNKED)
+		d = put(d, LIT("Transfer-Encoding: chunked\r\n"));
+	if (flags & H1_W_CLOSE)
+		d = put(d, LIT("Connection: close\r\n"));
+	if (flags & H1_W_KEEP_ALIVE)
+		d = put(d, LIT("Connection: keep-alive\r\n"));
+	if (flags & H1_W_UPGRADE)
+		d = put(d, LIT("Connection: upgrade\r\n"));
+	put(d, LIT("\r\n"));
 }
 
 static void w_last_chunk(struct writer *w, const struct h1_hdrs *trailers)
@@ -1761,21 +1846,31 @@ static size_t w_finish(struct writer *w, char *dst, size_t cap)
 
 size_t h1_write_head(char *dst, size_t cap, const struct h1_msg *m, unsigned flags)
 {
-	struct writer w = {NULL, 0, 0};
+	struct head_plan hp;
+	size_t len = head_plan(m, flags, &hp);
 
-	w_head(&w, m, flags);
-	if (dst && w.len <= cap) {
-		w = (struct writer){dst, cap, 0};
-		w_head(&w, m, flags);
+	if (dst && len <= cap) {
+		head_emit(dst, m, flags, &hp);
+		if (len < cap)
+			dst[len] = '\0';
 	}
-	return w_finish(&w, dst, cap);
+	return len;
 }
 
 size_t h1_chunk_header(char *dst, uint64_t size)
 {
-	int n = snprintf(dst, H1_CHUNK_HDR_MAX, "%" PRIx64 "\r\n", size);
+	static const char hex[] = "0123456789abcdef";
+	char tmp[16], *d = tmp + sizeof(tmp);
+	size_t n;
 
-	return n < 0 ? 0 : (size_t)n;
+	do {
+		*--d = hex[size & 15];
+		size >>= 4;
+	} while (size);
+	n = (size_t)(tmp + sizeof(tmp) - d);
+	memcpy(dst, d, n);
+	memcpy(dst + n, "\r\n", 3);
+	return n + 2;
 }
 
 size_t h1_write_last_chunk(char *dst, size_t cap, const struct h1_hdrs *trailers)
@@ -1839,13 +1934,15 @@ int h1_buf_append(struct h1_buf *b, const void *data, size_t len)
 
 int h1_buf_write_head(struct h1_buf *b, const struct h1_msg *m, unsigned flags)
 {
-	size_t n = h1_write_head(NULL, 0, m, flags);
+	struct head_plan hp;
+	size_t n = head_plan(m, flags, &hp);
 	int err = buf_reserve(b, n);
 
 	if (err)
 		return err;
-	h1_write_head(b->p + b->len, b->cap - b->len, m, flags);
+	head_emit(b->p + b->len, m, flags, &hp);
 	b->len += n;
+	b->p[b->len] = '\0';
 	return 0;
 }
 
