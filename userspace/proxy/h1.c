@@ -105,25 +105,32 @@ enum fname {
 
 static enum fname fname_kind(const char *p, size_t len)
 {
-#define IS(lit, kind) (ieq(p, len, (lit), sizeof(lit) - 1) ? (kind) : FN_OTHER)
+	char c0;
+
+	/* the length, then the first byte, rule out nearly every other field before a full
+	 * comparison */
+	if (len < 2 || len > 17)
+		return FN_OTHER;
+	c0 = lower(p[0]);
+#define IS(c, lit, kind) (c0 == (c) && ieq(p, len, (lit), sizeof(lit) - 1) ? (kind) : FN_OTHER)
 	switch (len) {
 	case 2:
-		return IS("te", FN_TE);
+		return IS('t', "te", FN_TE);
 	case 4:
-		return IS("host", FN_HOST);
+		return IS('h', "host", FN_HOST);
 	case 6:
-		return IS("expect", FN_EXPECT);
+		return IS('e', "expect", FN_EXPECT);
 	case 7:
-		return lower(p[0]) == 't' ? IS("trailer", FN_TRAILER) : IS("upgrade", FN_UPGRADE);
+		return c0 == 't' ? IS('t', "trailer", FN_TRAILER) : IS('u', "upgrade", FN_UPGRADE);
 	case 10:
-		return lower(p[0]) == 'c' ? IS("connection", FN_CONNECTION) :
-					    IS("keep-alive", FN_KEEP_ALIVE);
+		return c0 == 'c' ? IS('c', "connection", FN_CONNECTION) :
+				   IS('k', "keep-alive", FN_KEEP_ALIVE);
 	case 14:
-		return IS("content-length", FN_CONTENT_LENGTH);
+		return IS('c', "content-length", FN_CONTENT_LENGTH);
 	case 16:
-		return IS("proxy-connection", FN_PROXY_CONNECTION);
+		return IS('p', "proxy-connection", FN_PROXY_CONNECTION);
 	case 17:
-		return IS("transfer-encoding", FN_TRANSFER_ENCODING);
+		return IS('t', "transfer-encoding", FN_TRANSFER_ENCODING);
 	default:
 		return FN_OTHER;
 	}
@@ -570,50 +577,75 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 /* Scan <len> bytes. Returns how many belong to the section (up to and including its final
  * LF when it ends here, else all). Sets <*err> and returns the offset of the bad byte on an
  * error. */
+/* Bytes from <j> up to <stop> are skipped 8 at a time while none of them can end or break a
+ * field value (a control byte or DEL); the byte loop after it finds where the run ends
+ * exactly (HTAB, which is allowed, also stops the word loop). Returns the first byte not
+ * skipped. */
+static size_t skip_field_words(const char *data, size_t j, size_t stop)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	while (stop - j >= 8) {
+		uint64_t x, y;
+
+		memcpy(&x, data + j, 8);
+		y = x ^ (ones * 0x7f);
+		/* exact "some byte < 0x20" and "some byte == 0x7f" tests */
+		if (((x - ones * 0x20) & ~x & highs) | ((y - ones) & ~y & highs))
+			break;
+		j += 8;
+	}
+	return j;
+}
+
 static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err *err)
 {
+	enum scan_state st = s->st; /* hot state in locals: stores through <s> could alias <data> */
+	uint32_t bytes = s->bytes, max = s->max_bytes;
 	size_t i;
 
 /* Skip the run of <class> bytes after byte i (itself already checked), within the byte
  * limit; the loop's own increments then count the last byte of the run. */
 #define SKIP_RUN(class)                                                               \
 	do {                                                                          \
-		size_t stop_ = s->max_bytes - s->bytes, j_ = i + 1;                   \
+		size_t stop_ = max - bytes, j_ = i + 1;                               \
 		stop_ = stop_ < len - i ? i + stop_ : len;                            \
+		if ((class) == C_FIELD)                                               \
+			j_ = skip_field_words(data, j_, stop_);                       \
 		while (j_ < stop_ && (char_class[(unsigned char)data[j_]] & (class))) \
 			j_++;                                                         \
-		s->bytes += (uint32_t)(j_ - i - 1);                                   \
+		bytes += (uint32_t)(j_ - i - 1);                                      \
 		i = j_ - 1;                                                           \
 	} while (0)
 
 	*err = H1_E_NONE;
-	for (i = 0; i < len && s->st != SC_DONE; i++) {
+	for (i = 0; i < len && st != SC_DONE; i++) {
 		unsigned char c = (unsigned char)data[i];
 		enum h1_err e = H1_E_NONE;
 
 		/* limits are checked at the exact byte, so the error does not depend on how the
 		 * input was split */
-		if (s->bytes >= s->max_bytes) {
-			bool in_line = s->st == SC_START || s->st == SC_START_CR;
+		if (bytes >= max) {
+			bool in_line = st == SC_START || st == SC_START_CR;
 
 			*err = s->request && in_line ? H1_E_LINE_TOO_LONG : H1_E_HEAD_TOO_BIG;
-			return i;
+			break;
 		}
-		switch (s->st) {
+		switch (st) {
 		case SC_LEAD:
 			if (c == '\r')
-				s->st = SC_LEAD_CR;
+				st = SC_LEAD_CR;
 			else if (c == '\n')
 				e = H1_E_BARE_LF;
 			else {
-				s->st = SC_START;
+				st = SC_START;
 				e = scan_start_byte(s, c);
 				s->line_pos++;
 			}
 			break;
 		case SC_LEAD_CR:
 			if (c == '\n')
-				s->st = SC_LEAD;
+				st = SC_LEAD;
 			else
 				e = H1_E_BARE_CR;
 			break;
@@ -622,7 +654,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				/* a status line may end right after the code: "HTTP/1.1 200" */
 				if (s->request ? (s->sp != 2 || s->prev_sp) : s->line_pos < 12)
 					e = s->request ? H1_E_SYNTAX : H1_E_STATUS;
-				s->st = SC_START_CR;
+				st = SC_START_CR;
 			} else if (c == '\n') {
 				e = H1_E_BARE_LF;
 			} else if (s->request && s->sp == 1 && (char_class[c] & C_VIS)) {
@@ -640,14 +672,14 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 		case SC_START_CR:
 			if (c == '\n') {
 				s->start_line = s->line_pos;
-				s->st = SC_LINE_BEGIN;
+				st = SC_LINE_BEGIN;
 			} else {
 				e = H1_E_BARE_CR;
 			}
 			break;
 		case SC_LINE_BEGIN:
 			if (c == '\r')
-				s->st = SC_END_CR;
+				st = SC_END_CR;
 			else if (c == '\n')
 				e = H1_E_BARE_LF;
 			else if (is_ows((char)c))
@@ -658,7 +690,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 				if (++s->fields > s->max_fields)
 					e = H1_E_TOO_MANY_HEADERS;
 				s->first_line = false;
-				s->st = SC_NAME;
+				st = SC_NAME;
 			} else
 				e = H1_E_HEADER_NAME;
 			break;
@@ -666,7 +698,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 			if (is_tchar(c))
 				SKIP_RUN(C_TCHAR);
 			else if (c == ':')
-				s->st = SC_VALUE;
+				st = SC_VALUE;
 			else if (is_ows((char)c))
 				e = H1_E_SPACE_COLON;
 			else if (!is_tchar(c))
@@ -676,7 +708,7 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 			if (is_field_char(c))
 				SKIP_RUN(C_FIELD);
 			else if (c == '\r')
-				s->st = SC_VALUE_CR;
+				st = SC_VALUE_CR;
 			else if (c == '\n')
 				e = H1_E_BARE_LF;
 			else
@@ -684,13 +716,13 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 			break;
 		case SC_VALUE_CR:
 			if (c == '\n')
-				s->st = SC_LINE_BEGIN;
+				st = SC_LINE_BEGIN;
 			else
 				e = H1_E_BARE_CR;
 			break;
 		case SC_END_CR:
 			if (c == '\n')
-				s->st = SC_DONE;
+				st = SC_DONE;
 			else
 				e = H1_E_BARE_CR;
 			break;
@@ -700,11 +732,13 @@ static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err
 		}
 		if (e != H1_E_NONE) {
 			*err = e;
-			return i;
+			break;
 		}
-		s->bytes++;
+		bytes++;
 	}
 #undef SKIP_RUN
+	s->st = st;
+	s->bytes = bytes;
 	return i;
 }
 
@@ -832,10 +866,13 @@ static struct h1_hdrs *cur_list(struct h1_parser *p)
 static int field_bytes(struct h1_parser *p, const char *at, size_t n)
 {
 	struct h1_hdrs *h = cur_list(p);
-	int err = hdrs_reserve(h, n);
 
-	if (err)
-		return cb_fail(p, err == -ENOMEM ? H1_E_NOMEM : H1_E_HEAD_TOO_BIG);
+	if (n > h->size - h->used) {
+		int err = hdrs_reserve(h, n);
+
+		if (err)
+			return cb_fail(p, err == -ENOMEM ? H1_E_NOMEM : H1_E_HEAD_TOO_BIG);
+	}
 	memcpy(h->buf + h->used, at, n);
 	h->used += n;
 	return 0;
