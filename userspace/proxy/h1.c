@@ -164,6 +164,11 @@ void h1_hdrs_clear(struct h1_hdrs *h)
 	h->used = 0;
 }
 
+/* First arena and field-array sizes: a browser request (12 fields, ~500 bytes) plus the
+ * fields a proxy adds fits without growing, which would copy the arena again. */
+#define HDRS_ARENA_FIRST 1024u
+#define HDRS_SLOTS_FIRST 24u
+
 /* Make room for <more> arena bytes. Every field points into the arena, so after moving it
  * the pointers are rebased by offset (the old block is still valid while we do it). */
 static int hdrs_reserve(struct h1_hdrs *h, size_t more)
@@ -176,7 +181,7 @@ static int hdrs_reserve(struct h1_hdrs *h, size_t more)
 	if (more > h->max_bytes || h->used > h->max_bytes - more)
 		return -ENOSPC;
 	need = h->used + more;
-	size = h->size ? h->size : 256;
+	size = h->size ? h->size : HDRS_ARENA_FIRST;
 	while (size < need)
 		size *= 2;
 	if (size > h->max_bytes)
@@ -205,7 +210,7 @@ static int hdrs_slot(struct h1_hdrs *h)
 		return 0;
 	if (h->n >= h->max_fields)
 		return -ENOSPC;
-	cap = h->cap ? h->cap * 2 : 16;
+	cap = h->cap ? h->cap * 2 : HDRS_SLOTS_FIRST;
 	if (cap > h->max_fields)
 		cap = h->max_fields;
 	nv = realloc(h->v, cap * sizeof(*nv));
