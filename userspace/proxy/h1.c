@@ -794,6 +794,9 @@ struct h1_parser {
 	size_t fname_off, fname_len; /* field being parsed: name within the arena ... */
 	size_t fval_off, fval_len;   /* ... and value */
 	bool fval_started;	     /* value bytes of the current field arrived */
+	bool own_body;		     /* head taken by fast_head(): the codec counts the
+				      * Content-Length body itself, llhttp saw nothing */
+	uint64_t body_left;	     /* own_body: body bytes still to come */
 	uint64_t body_seen;	     /* body bytes announced so far (CL or chunk sizes) */
 	struct h1_str body;	     /* PEND_BODY slice */
 	enum h1_err cb_err;	     /* error raised inside a callback */
@@ -1074,11 +1077,20 @@ static struct h1_str line_str(const struct h1_parser *p, size_t off, size_t len)
 	return r;
 }
 
+/* What the start line and llhttp's own header handling said about a head. */
+struct head_info {
+	uint8_t major, minor; /* HTTP version */
+	unsigned method;      /* request: llhttp method number */
+	unsigned status;      /* response: status code */
+	bool upgrade;	      /* llhttp's upgrade flag (Upgrade + Connection: upgrade, CONNECT) */
+	uint64_t content_length; /* Content-Length value (0 when absent) */
+};
+
 /* Fill the message summary and decide framing. Returns the llhttp on_headers_complete code
- * (0 body as llhttp sees it, 1 no body, 2 no body and protocol switch) or -1 on error. */
-static int on_headers_complete(llhttp_t *ll)
+ * (0 body as llhttp sees it, 1 no body, 2 no body and protocol switch) or -1 on error
+ * (p->cb_err says which). */
+static int head_complete(struct h1_parser *p, const struct head_info *hi)
 {
-	struct h1_parser *p = parser_of(ll);
 	struct h1_msg *m = &p->msg;
 	struct h1_hdrs *h = &m->hdrs;
 	bool request = p->kind == H1_REQUEST;
@@ -1088,8 +1100,8 @@ static int on_headers_complete(llhttp_t *ll)
 	enum h1_err e;
 	int ret = 0;
 
-	m->major = ll->http_major;
-	m->minor = ll->http_minor;
+	m->major = hi->major;
+	m->minor = hi->minor;
 	if (m->major != 1 || m->minor > 1)
 		return cb_fail(p, H1_E_VERSION_UNSUP);
 	m->method_name = line_str(p, p->meth_off, p->meth_len);
@@ -1097,15 +1109,15 @@ static int on_headers_complete(llhttp_t *ll)
 	m->reason = line_str(p, p->rsn_off, p->rsn_len);
 	if (request) {
 		/* RTSP methods and PRI, which llhttp also knows */
-		if (ll->method >= H1_METHOD_MAX)
+		if (hi->method >= H1_METHOD_MAX)
 			return cb_fail(p, H1_E_METHOD_UNKNOWN);
-		m->method = (enum h1_method)ll->method;
+		m->method = (enum h1_method)hi->method;
 		e = check_target(p);
 		if (e)
 			return cb_fail(p, e);
 	} else {
 		m->method = p->req_method;
-		m->status = ll->status_code;
+		m->status = (uint16_t)hi->status;
 		if (m->status < 100)
 			return cb_fail(p, H1_E_STATUS);
 	}
@@ -1145,11 +1157,11 @@ static int on_headers_complete(llhttp_t *ll)
 			m->flags |= H1_F_UPGRADE;
 			m->framing = H1_BODY_NONE;
 		} else {
-			if (ll->upgrade)
+			if (hi->upgrade)
 				m->flags |= H1_F_UPGRADE;
 			if (has_te)
 				m->framing = H1_BODY_CHUNKED;
-			else if (ncl && ll->content_length)
+			else if (ncl && hi->content_length)
 				m->framing = H1_BODY_LENGTH;
 			else
 				m->framing = H1_BODY_NONE;
@@ -1167,13 +1179,13 @@ static int on_headers_complete(llhttp_t *ll)
 	} else if (has_te) {
 		m->framing = H1_BODY_CHUNKED;
 	} else if (ncl) {
-		m->framing = ll->content_length ? H1_BODY_LENGTH : H1_BODY_NONE;
+		m->framing = hi->content_length ? H1_BODY_LENGTH : H1_BODY_NONE;
 	} else {
 		m->framing = H1_BODY_CLOSE;
 		m->flags &= ~(unsigned)H1_F_KEEP_ALIVE;
 	}
 	if (m->framing == H1_BODY_LENGTH) {
-		m->content_length = ll->content_length;
+		m->content_length = hi->content_length;
 		if (p->lim.max_body && m->content_length > p->lim.max_body)
 			return cb_fail(p, H1_E_BODY_TOO_BIG);
 		p->body_seen = m->content_length;
@@ -1181,6 +1193,20 @@ static int on_headers_complete(llhttp_t *ll)
 	p->pend |= PEND_HEAD;
 	p->st = P_BODY;
 	return ret;
+}
+
+static int on_headers_complete(llhttp_t *ll)
+{
+	struct head_info hi = {
+		.major = ll->http_major,
+		.minor = ll->http_minor,
+		.method = ll->method,
+		.status = ll->status_code,
+		.upgrade = ll->upgrade,
+		.content_length = ll->content_length,
+	};
+
+	return head_complete(parser_of(ll), &hi);
 }
 
 static int on_body(llhttp_t *ll, const char *at, size_t n)
@@ -1274,6 +1300,8 @@ static void msg_begin(struct h1_parser *p)
 	p->meth_off = p->meth_len = p->tgt_off = p->tgt_len = p->rsn_off = p->rsn_len = 0;
 	p->fname_off = p->fname_len = p->fval_off = p->fval_len = 0;
 	p->fval_started = false;
+	p->own_body = false;
+	p->body_left = 0;
 	p->in_trailers = false;
 	p->body_seen = 0;
 	p->started = false;
@@ -1512,11 +1540,230 @@ static size_t method_error(struct h1_parser *p, bool scan_failed, size_t scanned
 	return scanned;
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Fast path for whole heads. When one input holds a complete head that the scanner accepted,
+ * the common case, the head is split into its parts here instead of by llhttp, and its body
+ * (none, or Content-Length) is counted here too. It takes only heads whose every byte llhttp
+ * would accept in the same way, with the same callbacks: a method among the common ones, an
+ * origin-form target, HTTP/1.0 or /1.1, no Transfer-Encoding, Upgrade or Proxy-Connection
+ * field, at most one plain Content-Length, Connection naming one known token. Anything else,
+ * and any head on_headers_complete would refuse, goes the llhttp way from its first byte, so
+ * errors and unusual heads are handled exactly as before.
+ */
+
+/* Request methods taken by the fast path; numbers are llhttp's (see enum h1_method). */
+static int fast_method(const char *p, size_t n)
+{
+	switch (n) {
+	case 3:
+		if (!memcmp(p, "GET", 3))
+			return H1_METHOD_GET;
+		if (!memcmp(p, "PUT", 3))
+			return H1_METHOD_PUT;
+		return -1;
+	case 4:
+		if (!memcmp(p, "POST", 4))
+			return H1_METHOD_POST;
+		if (!memcmp(p, "HEAD", 4))
+			return H1_METHOD_HEAD;
+		return -1;
+	case 5:
+		return memcmp(p, "PATCH", 5) ? -1 : H1_METHOD_PATCH;
+	case 6:
+		return memcmp(p, "DELETE", 6) ? -1 : H1_METHOD_DELETE;
+	case 7:
+		return memcmp(p, "OPTIONS", 7) ? -1 : H1_METHOD_OPTIONS;
+	default:
+		return -1;
+	}
+}
+
+/* "HTTP/1.0" or "HTTP/1.1" at <p>: the minor version, or -1. */
+static int fast_version(const char *p)
+{
+	if (memcmp(p, "HTTP/1.", 7) || (p[7] != '0' && p[7] != '1'))
+		return -1;
+	return p[7] - '0';
+}
+
+/* Append a start-line piece the way the llhttp span callbacks do. */
+static bool fast_line(struct h1_parser *p, const char *at, size_t n, size_t *off, size_t *len)
+{
+	*off = p->line_len;
+	*len = n;
+	return !line_append(p, at, n);
+}
+
+/* Split the start line of <d> (<n> bytes up to its CR) into <hi> and the line buffer. */
+static bool fast_start(struct h1_parser *p, const char *d, size_t n, struct head_info *hi)
+{
+	const char *sp1, *sp2;
+	int v;
+
+	hi->major = 1;
+	if (p->kind == H1_REQUEST) {
+		/* the scanner saw exactly two single spaces and visible bytes between them */
+		sp1 = memchr(d, ' ', n);
+		if (!sp1)
+			return false;
+		sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - d));
+		if (!sp2 || d + n - (sp2 + 1) != 8 || sp1[1] != '/')
+			return false;
+		v = fast_method(d, (size_t)(sp1 - d));
+		if (v < 0)
+			return false;
+		hi->method = (unsigned)v;
+		v = fast_version(sp2 + 1);
+		if (v < 0)
+			return false;
+		hi->minor = (uint8_t)v;
+		return fast_line(p, d, (size_t)(sp1 - d), &p->meth_off, &p->meth_len) &&
+		       fast_line(p, sp1 + 1, (size_t)(sp2 - sp1 - 1), &p->tgt_off, &p->tgt_len);
+	}
+	/* the scanner checked "x{8} ddd " and the reason's bytes; llhttp takes all of those */
+	if (n < 14 || d[8] != ' ' || d[12] != ' ' || d[9] == '0')
+		return false;
+	v = fast_version(d);
+	if (v < 0)
+		return false;
+	hi->minor = (uint8_t)v;
+	hi->status = (unsigned)((d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0'));
+	return fast_line(p, d + 13, n - 13, &p->rsn_off, &p->rsn_len);
+}
+
+/* Content-Length value <v> (OWS trimmed) into <*cl>: plain digits, short enough that llhttp
+ * cannot overflow either. */
+static bool fast_cl(const struct h1_str *v, uint64_t *cl)
+{
+	uint64_t x = 0;
+
+	if (!v->len || v->len > 18)
+		return false;
+	for (size_t i = 0; i < v->len; i++) {
+		if (v->p[i] < '0' || v->p[i] > '9')
+			return false;
+		x = x * 10 + (uint64_t)(v->p[i] - '0');
+	}
+	*cl = x;
+	return true;
+}
+
+/* Copy the field lines of <d> (<n> bytes from the first field line to the final CRLF) into
+ * the arena as llhttp's callbacks would: the name, then the value from its first non-OWS
+ * byte up to the CR (trailing OWS kept in the arena, trimmed in the list). */
+static bool fast_fields(struct h1_parser *p, const char *d, size_t n, struct head_info *hi)
+{
+	struct h1_hdrs *h = &p->msg.hdrs;
+	const char *end = d + n;
+	bool have_cl = false;
+
+	while (d + 2 < end) {
+		const char *colon = memchr(d, ':', (size_t)(end - d)), *v, *eol;
+		size_t nlen, vlen, off;
+		struct h1_str val;
+
+		if (!colon)
+			return false;
+		nlen = (size_t)(colon - d);
+		v = colon + 1;
+		while (is_ows(*v))
+			v++;
+		eol = memchr(v, '\r', (size_t)(end - v));
+		if (!eol)
+			return false;
+		vlen = (size_t)(eol - v);
+		val.p = v;
+		val.len = vlen;
+		while (val.len && is_ows(val.p[val.len - 1]))
+			val.len--;
+		switch (fname_kind(d, nlen)) {
+		case FN_TRANSFER_ENCODING:
+		case FN_UPGRADE:
+		case FN_PROXY_CONNECTION:
+			return false;
+		case FN_CONTENT_LENGTH:
+			if (have_cl || !fast_cl(&val, &hi->content_length))
+				return false;
+			have_cl = true;
+			break;
+		case FN_CONNECTION:
+			if (!STR_IEQ(&val, "keep-alive") && !STR_IEQ(&val, "close") &&
+				!STR_IEQ(&val, "upgrade"))
+				return false;
+			break;
+		default:
+			break;
+		}
+		if (nlen + vlen > h->size - h->used && hdrs_reserve(h, nlen + vlen))
+			return false;
+		off = h->used;
+		memcpy(h->buf + off, d, nlen);
+		if (vlen)
+			memcpy(h->buf + off + nlen, v, vlen);
+		h->used += nlen + vlen;
+		if (hdrs_push(h, off, nlen, off + nlen, val.len))
+			return false;
+		d = eol + 2;
+	}
+	return true;
+}
+
+/* Take the complete head <d> of <n> bytes (the scanner's section, ending with CRLF CRLF)
+ * without llhttp. Returns false, with the message as msg_begin() left it, when the head is
+ * not one for the fast path; the caller then feeds llhttp. */
+static bool fast_head(struct h1_parser *p, const char *d, size_t n)
+{
+	struct head_info hi = {0};
+	const char *eol = memchr(d, '\r', n);
+	struct scan sc;
+
+	if (!eol || !fast_start(p, d, (size_t)(eol - d), &hi) ||
+		!fast_fields(p, eol + 2, n - (size_t)(eol + 2 - d), &hi))
+		goto slow;
+	if (head_complete(p, &hi) < 0 || (p->msg.flags & H1_F_UPGRADE) ||
+		(p->msg.framing != H1_BODY_NONE && p->msg.framing != H1_BODY_LENGTH))
+		goto slow;
+	if (p->msg.framing == H1_BODY_NONE) {
+		/* what llhttp's on_message_complete would do right after the head */
+		p->pend |= PEND_DONE;
+		p->st = P_DONE;
+	} else {
+		p->own_body = true;
+		p->body_left = p->msg.content_length;
+	}
+	return true;
+slow:
+	/* start the message over, keeping what the scanner found */
+	sc = p->sc;
+	msg_begin(p);
+	p->sc = sc;
+	p->started = true;
+	p->pend = 0;
+	return false;
+}
+
+/* Body bytes of a head fast_head() took: Content-Length framing, counted here. */
+static size_t feed_own_body(struct h1_parser *p, const char *data, size_t len)
+{
+	size_t n = len < p->body_left ? len : (size_t)p->body_left;
+
+	p->body_left -= n;
+	p->body.p = data;
+	p->body.len = n;
+	p->pend |= PEND_BODY;
+	if (!p->body_left) {
+		p->pend |= PEND_DONE;
+		p->st = P_DONE;
+	}
+	return n;
+}
+
 /* Feed a field section (head or trailers): scanner first, then llhttp up to the section end
  * or the first bad byte. */
 static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 {
 	bool head = p->st == P_HEAD;
+	bool whole = head && !p->sc.bytes; /* nothing of this head was fed to llhttp yet */
 	enum h1_err serr;
 	size_t n, used;
 
@@ -1525,6 +1772,8 @@ static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 	n = scan_run(&p->sc, data, len, &serr);
 	if (head && p->sc.st >= SC_START)
 		p->started = true;
+	if (whole && serr == H1_E_NONE && p->sc.st == SC_DONE && fast_head(p, data, n))
+		return n;
 	used = ll_feed(p, data, n);
 	if (p->st == P_ERROR && p->err == H1_E_METHOD)
 		return method_error(p, serr != H1_E_NONE, n);
@@ -1556,6 +1805,8 @@ static size_t feed_method(struct h1_parser *p, const char *data, size_t len)
  * exactly, so the bytes passed on before the 413/502 do not depend on how input arrived. */
 static size_t feed_body(struct h1_parser *p, const char *data, size_t len)
 {
+	if (p->own_body)
+		return feed_own_body(p, data, len);
 	if (p->msg.framing == H1_BODY_CLOSE && p->lim.max_body) {
 		uint64_t room = p->lim.max_body - p->body_seen;
 
