@@ -2,10 +2,12 @@
 /* CUnit tests for the HTTP/1.x codec: parsing (fed whole and in small pieces), every
  * malformed-input and limit case, the serializer, header lists and canned responses. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <CUnit/CUnit.h>
 
@@ -1478,6 +1480,357 @@ static void test_strip_hop(void)
 	h1_parser_free(p);
 }
 
+/* The hop-by-hop rule written the plain way (RFC 9110 §7.6.1, as h1.h states it), to check
+ * h1_hdrs_strip_hop() against on generated lists: <keep[i]> says whether field i stays. */
+static unsigned ref_strip(const struct h1_hdrs *h, bool keep_upgrade, bool *keep, bool *readd)
+{
+	static const char *const fixed[] = {"connection", "keep-alive", "te", "trailer",
+		"transfer-encoding", "proxy-connection"};
+	unsigned kept = 0;
+
+	*readd = false;
+	for (unsigned i = 0; i < h->n; i++) {
+		const struct h1_str *nm = &h->v[i].name;
+
+		keep[i] = true;
+		for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++)
+			if (nm->len == strlen(fixed[f]) && !strncasecmp(nm->p, fixed[f], nm->len))
+				keep[i] = false;
+		if (!keep_upgrade && nm->len == 7 && !strncasecmp(nm->p, "upgrade", 7))
+			keep[i] = false;
+	}
+	for (unsigned c = 0; c < h->n; c++) {
+		const struct h1_str *v = &h->v[c].value;
+		size_t pos = 0;
+
+		if (h->v[c].name.len != 10 || strncasecmp(h->v[c].name.p, "connection", 10))
+			continue;
+		while (pos <= v->len) {
+			size_t e = pos, a, b;
+
+			while (e < v->len && v->p[e] != ',')
+				e++;
+			a = pos, b = e;
+			while (a < b && (v->p[a] == ' ' || v->p[a] == '\t'))
+				a++;
+			while (b > a && (v->p[b - 1] == ' ' || v->p[b - 1] == '\t'))
+				b--;
+			pos = e + 1;
+			if (b - a == 7 && !strncasecmp(v->p + a, "upgrade", 7))
+				*readd = keep_upgrade;
+			if (b == a ||
+				(b - a == 14 && !strncasecmp(v->p + a, "content-length", 14)) ||
+				(b - a == 4 && !strncasecmp(v->p + a, "host", 4)) ||
+				(keep_upgrade && b - a == 7 &&
+					!strncasecmp(v->p + a, "upgrade", 7)))
+				continue;
+			for (unsigned i = 0; i < h->n; i++)
+				if (h->v[i].name.len == b - a &&
+					!strncasecmp(h->v[i].name.p, v->p + a, b - a))
+					keep[i] = false;
+		}
+	}
+	for (unsigned i = 0; i < h->n; i++)
+		kept += keep[i];
+	return h->n - kept;
+}
+
+/* Generated lists: few or many (more than the stripper keeps on its stack) Connection
+ * elements, repeated Connection fields, case variants, empty elements, framing fields named
+ * in Connection; the result must match ref_strip() field by field. */
+static void test_strip_hop_generated(void)
+{
+	static const char *const names[] = {"Connection", "connection", "CONNECTION", "X-A", "x-a",
+		"X-B", "Keep-Alive", "TE", "Te", "Trailer", "Upgrade", "upgrade",
+		"Transfer-Encoding", "Proxy-Connection", "Host", "Content-Length", "Expect", "X-C",
+		"X-D", "X-E", "X-F", "X-G", "X-H", "X-I", "X-J", "Via", "close"};
+	static const char *const elems[] = {"close", "keep-alive", "upgrade", "Upgrade", "X-A",
+		"x-b", "X-C", "X-D", "X-E", "X-F", "X-G", "X-H", "X-I", "X-J", "Host",
+		"content-length", "", " ", "Expect", "TE", "Via", "X-Z", "X-A "};
+	uint32_t seed = 12345;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		struct h1_hdrs h, orig;
+		bool keep[40], readd;
+		unsigned nf, want;
+		bool ku = iter & 1;
+		int got;
+
+		h1_hdrs_init(&h, 64, 8192);
+		h1_hdrs_init(&orig, 64, 8192);
+		seed = seed * 1103515245u + 12345u;
+		nf = 1 + (seed >> 16) % 30;
+		for (unsigned i = 0; i < nf; i++) {
+			const char *nm;
+			char val[256] = "";
+			size_t vl = 0;
+
+			seed = seed * 1103515245u + 12345u;
+			nm = names[(seed >> 16) % (sizeof(names) / sizeof(names[0]))];
+			if (!strcasecmp(nm, "connection")) {
+				unsigned ne = 1 + (seed >> 8) % (iter % 3 ? 4 : 16);
+
+				for (unsigned k = 0; k < ne; k++) {
+					const char *el;
+
+					seed = seed * 1103515245u + 12345u;
+					el = elems[(seed >> 16) %
+						   (sizeof(elems) / sizeof(elems[0]))];
+					vl += (size_t)snprintf(val + vl, sizeof(val) - vl, "%s%s",
+						k ? (seed & 1 ? ", " : ",") : "", el);
+				}
+			} else {
+				vl = (size_t)snprintf(val, sizeof(val), "v%u", i);
+			}
+			/* a value with edge OWS as the parser would leave it: trimmed */
+			while (vl && (val[vl - 1] == ' '))
+				val[--vl] = '\0';
+			CU_ASSERT_EQUAL_FATAL(h1_hdrs_add(&h, nm, strlen(nm), val, vl), 0);
+			CU_ASSERT_EQUAL_FATAL(h1_hdrs_add(&orig, nm, strlen(nm), val, vl), 0);
+		}
+		want = ref_strip(&orig, ku, keep, &readd);
+		got = h1_hdrs_strip_hop(&h, ku ? H1_HOP_KEEP_UPGRADE : 0);
+		CU_ASSERT_EQUAL(got, (int)want);
+		CU_ASSERT_EQUAL_FATAL(h.n, orig.n - want + readd);
+		for (unsigned i = 0, k = 0; i < orig.n; i++) {
+			if (!keep[i])
+				continue;
+			CU_ASSERT(h.v[k].name.len == orig.v[i].name.len &&
+				  !memcmp(h.v[k].name.p, orig.v[i].name.p, orig.v[i].name.len));
+			CU_ASSERT(h.v[k].value.len == orig.v[i].value.len &&
+				  !memcmp(h.v[k].value.p, orig.v[i].value.p, orig.v[i].value.len));
+			k++;
+		}
+		if (readd)
+			CU_ASSERT(h.v[h.n - 1].name.len == 10 && h.v[h.n - 1].value.len == 7 &&
+				  !memcmp(h.v[h.n - 1].value.p, "upgrade", 7));
+		h1_hdrs_free(&h);
+		h1_hdrs_free(&orig);
+	}
+}
+
+/* Edge cases: an empty list, only hop-by-hop fields, a Connection list naming more fields
+ * than fit on the stripper's stack, and a full list where re-adding Connection fails. */
+static void test_strip_hop_edges(void)
+{
+	static const char many[] = "a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, A11, keep-alive";
+	struct h1_hdrs h;
+	char nm[8];
+
+	h1_hdrs_init(&h, 16, 1024);
+	CU_ASSERT_EQUAL(h1_hdrs_strip_hop(&h, 0), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("TE"), S("trailers")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("connection"), S("te")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_strip_hop(&h, 0), 2);
+	CU_ASSERT_EQUAL(h.n, 0);
+
+	/* 11 named fields: the slow path; the fields named come before and after the list */
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("A1"), S("x")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Connection"), S(many)), 0);
+	for (int i = 2; i <= 11; i++) {
+		int n = snprintf(nm, sizeof(nm), "a%d", i);
+
+		CU_ASSERT_EQUAL(h1_hdrs_add(&h, nm, (size_t)n, S("x")), 0);
+	}
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Kept"), S("y")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_strip_hop(&h, 0), 12);
+	CU_ASSERT_EQUAL_FATAL(h.n, 1);
+	CU_ASSERT_EQUAL(h1_hdrs_find(&h, S("kept"), 0), 0);
+	h1_hdrs_free(&h);
+
+	/* Connection: upgrade re-added into a list with no room left fails with -ENOSPC */
+	h1_hdrs_init(&h, 2, 1024);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Upgrade"), S("websocket")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("X"), S("1")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_strip_hop(&h, H1_HOP_KEEP_UPGRADE), 0);
+	h1_hdrs_free(&h);
+	h1_hdrs_init(&h, 2, 1024);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Upgrade"), S("websocket")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&h, S("Connection"), S("upgrade")), 0);
+	CU_ASSERT_EQUAL(h1_hdrs_strip_hop(&h, H1_HOP_KEEP_UPGRADE), 1);
+	CU_ASSERT_EQUAL(h.n, 2);
+	h1_hdrs_free(&h);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Whole heads (fast path) against the same heads arriving in pieces (llhttp path)
+ */
+
+/* Heads with OWS, tabs, empty values, obs-text, Connection forms, methods and versions the
+ * fast path takes or leaves to llhttp: fed whole and byte by byte, the field lists, the arena
+ * bytes used and the room left for added fields must be identical. */
+static void test_whole_vs_bytewise(void)
+{
+	static const char *const heads[] = {
+		"GET /a?b=c HTTP/1.1\r\nHost: h\r\nX-Sp:   v  \r\nX-Tab:\t v\t\r\nX-E:\r\n"
+		"X-E2:   \r\nX-Obs: \xe2\x82\xac\r\nConnection: keep-alive\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+		"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		"HEAD / HTTP/1.0\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length:  0012 \r\n\r\n",
+		"PUT /p HTTP/1.1\r\nHost: h\r\nContent-Length: 000\r\n\r\n",
+		"DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+		"PATCH /x HTTP/1.1\r\nHost: h\r\nProxy-Connection: keep-alive\r\n\r\n",
+		"MKCOL /x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET http://h/x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 123456789012345678901\r\n\r\n",
+		"\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+	};
+	struct h1_limits lim = {.head_extra = 64, .extra_fields = 2};
+
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		struct h1_parser *a = h1_parser_new(H1_REQUEST, &lim);
+		struct h1_parser *b = h1_parser_new(H1_REQUEST, &lim);
+		size_t len = strlen(heads[i]);
+		struct h1_event ea, eb;
+		int adds_a = 0, adds_b = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+		h1_parse(a, heads[i], len, &ea);
+		for (size_t k = 0; k < len; k++) {
+			size_t n = h1_parse(b, heads[i] + k, 1, &eb);
+
+			CU_ASSERT_EQUAL(n, eb.type == H1_EV_ERROR ? 0u : 1u);
+			if (eb.type != H1_EV_NONE)
+				break;
+		}
+		CU_ASSERT_EQUAL(ea.type, eb.type);
+		if (ea.type != H1_EV_HEAD || eb.type != H1_EV_HEAD) {
+			CU_ASSERT_EQUAL(ea.err, eb.err);
+			goto next;
+		}
+		CU_ASSERT_EQUAL(ea.msg->hdrs.n, eb.msg->hdrs.n);
+		CU_ASSERT_EQUAL(ea.msg->hdrs.used, eb.msg->hdrs.used);
+		CU_ASSERT_EQUAL(ea.msg->flags, eb.msg->flags);
+		CU_ASSERT_EQUAL(ea.msg->framing, eb.msg->framing);
+		CU_ASSERT_EQUAL(ea.msg->content_length, eb.msg->content_length);
+		CU_ASSERT_EQUAL(ea.msg->method, eb.msg->method);
+		CU_ASSERT_EQUAL(ea.msg->minor, eb.msg->minor);
+		CU_ASSERT(ea.msg->target.len == eb.msg->target.len &&
+			  !memcmp(ea.msg->target.p, eb.msg->target.p, ea.msg->target.len));
+		for (unsigned k = 0; k < ea.msg->hdrs.n && k < eb.msg->hdrs.n; k++) {
+			const struct h1_header *fa = &ea.msg->hdrs.v[k], *fb = &eb.msg->hdrs.v[k];
+
+			CU_ASSERT(fa->name.len == fb->name.len &&
+				  !memcmp(fa->name.p, fb->name.p, fa->name.len));
+			CU_ASSERT(fa->value.len == fb->value.len &&
+				  (!fa->value.len ||
+					  !memcmp(fa->value.p, fb->value.p, fa->value.len)));
+		}
+		/* the room left for the proxy's fields is the same */
+		while (adds_a < 64 && h1_hdrs_add(&ea.msg->hdrs, S("X-Added"), S("12345")) == 0)
+			adds_a++;
+		while (adds_b < 64 && h1_hdrs_add(&eb.msg->hdrs, S("X-Added"), S("12345")) == 0)
+			adds_b++;
+		CU_ASSERT_EQUAL(adds_a, adds_b);
+	next:
+		h1_parser_free(a);
+		h1_parser_free(b);
+	}
+}
+
+/* One keep-alive connection mixing heads the fast path takes and heads it leaves to llhttp,
+ * with bodies, trimmed between messages as pingd does. */
+static void test_mixed_connection(void)
+{
+	static const char in[] =
+		"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+		"POST /2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+		"POST /3 HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nwxyz"
+		"MKCOL /4 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nqq"
+		"GET /5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+	static const char *const targets[] = {"/1", "/2", "/3", "/4", "/5"};
+	static const char *const bodies[] = {"", "abc", "wxyz", "qq", ""};
+	struct rec r;
+
+	parse_all_steps(H1_REQUEST, H1_METHOD_GET, S(in), &r);
+	CU_ASSERT_EQUAL(r.error, 0);
+	CU_ASSERT_EQUAL_FATAL(r.nmsg, 5);
+	for (int i = 0; i < 5; i++) {
+		CU_ASSERT_STRING_EQUAL(r.m[i].target, targets[i]);
+		CU_ASSERT_EQUAL(r.m[i].body_len, strlen(bodies[i]));
+		CU_ASSERT(!memcmp(r.m[i].body, bodies[i], r.m[i].body_len));
+		CU_ASSERT_EQUAL(r.m[i].done, 1);
+	}
+	CU_ASSERT_EQUAL(r.m[4].flags & H1_F_KEEP_ALIVE, 0);
+
+	/* the same, one message per call, trimming the idle parser in between */
+	{
+		struct h1_parser *p = req_parser();
+		size_t off = 0, len = sizeof(in) - 1;
+		int dones = 0;
+
+		for (int guard = 0; guard < 100 && off < len; guard++) {
+			struct h1_event ev;
+
+			off += h1_parse(p, in + off, len - off, &ev);
+			CU_ASSERT_NOT_EQUAL(ev.type, H1_EV_ERROR);
+			if (ev.type == H1_EV_DONE) {
+				dones++;
+				CU_ASSERT(h1_parser_idle(p));
+				h1_parser_trim(p);
+			}
+		}
+		CU_ASSERT_EQUAL(off, len);
+		CU_ASSERT_EQUAL(dones, 4); /* the last DONE comes with the next call */
+		h1_parser_free(p);
+	}
+}
+
+/* A Content-Length body the codec counts itself: in-body state, trim refused, EOF inside
+ * it, and responses (1xx then final, HEAD, 204) fed whole. */
+static void test_whole_head_bodies(void)
+{
+	static const char post[] = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab";
+	static const char rsp[] =
+		"HTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+		"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n"
+		"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n!";
+	struct h1_parser *p = req_parser();
+	struct h1_event ev;
+	struct rec r;
+	size_t n;
+
+	n = h1_parse(p, S(post), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_HEAD);
+	CU_ASSERT_EQUAL(ev.msg->framing, H1_BODY_LENGTH);
+	n += h1_parse(p, post + n, sizeof(post) - 1 - n, &ev);
+	CU_ASSERT_EQUAL(n, sizeof(post) - 1);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_BODY);
+	CU_ASSERT(h1_parser_in_body(p));
+	CU_ASSERT(!h1_parser_idle(p));
+	h1_parser_trim(p); /* no effect inside a message */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h1_parser_msg(p));
+	CU_ASSERT_EQUAL(h1_parser_msg(p)->hdrs.n, 2);
+	h1_parse_eof(p, &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_ERROR);
+	CU_ASSERT_EQUAL(ev.err, H1_E_TRUNCATED);
+	h1_parser_free(p);
+
+	parse_all_steps(H1_RESPONSE, H1_METHOD_GET, S(rsp), &r);
+	CU_ASSERT_EQUAL(r.error, 0);
+	CU_ASSERT_EQUAL_FATAL(r.nmsg, 4);
+	CU_ASSERT_EQUAL(r.m[0].status, 103);
+	CU_ASSERT_EQUAL(r.m[1].body_len, 2);
+	CU_ASSERT_EQUAL(r.m[2].framing, H1_BODY_NONE);
+	CU_ASSERT_EQUAL(r.m[3].body_len, 1);
+	CU_ASSERT_EQUAL(r.m[3].done, 1);
+
+	/* a HEAD response announces a length but has no body */
+	p = resp_parser(H1_METHOD_HEAD);
+	n = h1_parse(p, S("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"), &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_HEAD);
+	CU_ASSERT_EQUAL(ev.msg->framing, H1_BODY_NONE);
+	h1_parse(p, NULL, 0, &ev);
+	CU_ASSERT_EQUAL(ev.type, H1_EV_DONE);
+	h1_parser_free(p);
+}
+
 /* ------------------------------------------------------------------------------------------
  * Serializer
  */
@@ -1578,6 +1931,122 @@ static void test_write_response(void)
 	h1_buf_free(&b);
 	h1_hdrs_free(&m.hdrs);
 	h1_parser_free(p);
+}
+
+/* Status codes and sizes are written by hand: every status 0..1099 (three digits at least,
+ * as "%03u" would) and Content-Length / chunk sizes around each power of ten and sixteen
+ * must come out as printf writes them. */
+static void test_write_numbers(void)
+{
+	struct h1_msg m;
+	char out[256], want[256], hdr[H1_CHUNK_HDR_MAX];
+	uint64_t sizes[200];
+	size_t ns = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = H1_RESPONSE;
+	m.major = 1;
+	m.minor = 1;
+	m.reason.p = "R";
+	m.reason.len = 1;
+	h1_hdrs_init(&m.hdrs, 4, 64);
+	for (unsigned st = 0; st < 1100; st++) {
+		size_t n;
+
+		m.status = (uint16_t)st;
+		n = h1_write_head(out, sizeof(out), &m, 0);
+		snprintf(want, sizeof(want), "HTTP/1.1 %03u R\r\n\r\n", st);
+		CU_ASSERT_EQUAL(n, strlen(want));
+		CU_ASSERT_STRING_EQUAL(out, want);
+	}
+	m.status = 65535;
+	h1_write_head(out, sizeof(out), &m, 0);
+	CU_ASSERT_STRING_EQUAL(out, "HTTP/1.1 65535 R\r\n\r\n");
+	/* the standard reason when none is given */
+	m.reason.len = 0;
+	m.status = 404;
+	h1_write_head(out, sizeof(out), &m, 0);
+	CU_ASSERT_STRING_EQUAL(out, "HTTP/1.1 404 Not Found\r\n\r\n");
+
+	sizes[ns++] = 0;
+	sizes[ns++] = UINT64_MAX;
+	sizes[ns++] = UINT64_MAX - 1;
+	for (uint64_t p = 1; ns < 190; p *= 10) {
+		sizes[ns++] = p - 1;
+		sizes[ns++] = p;
+		sizes[ns++] = p + 1;
+		if (p > UINT64_MAX / 10)
+			break;
+	}
+	for (int sh = 0; sh < 64 && ns < 200; sh += 4)
+		sizes[ns++] = (uint64_t)1 << sh;
+	for (size_t i = 0; i < ns; i++) {
+		size_t n;
+
+		m.content_length = sizes[i];
+		n = h1_write_head(out, sizeof(out), &m, H1_W_CONTENT_LENGTH);
+		snprintf(want, sizeof(want),
+			"HTTP/1.1 404 Not Found\r\nContent-Length: %" PRIu64 "\r\n\r\n", sizes[i]);
+		CU_ASSERT_EQUAL(n, strlen(want));
+		CU_ASSERT_STRING_EQUAL(out, want);
+		if (!sizes[i])
+			continue;
+		n = h1_chunk_header(hdr, sizes[i]);
+		snprintf(want, sizeof(want), "%" PRIx64 "\r\n", sizes[i]);
+		CU_ASSERT_EQUAL(n, strlen(want));
+		CU_ASSERT_STRING_EQUAL(hdr, want);
+		n = h1_chunk_header(hdr, sizes[i] - 1 ? sizes[i] - 1 : 1);
+		snprintf(want, sizeof(want), "%" PRIx64 "\r\n", sizes[i] - 1 ? sizes[i] - 1 : 1);
+		CU_ASSERT_STRING_EQUAL(hdr, want);
+	}
+	h1_hdrs_free(&m.hdrs);
+}
+
+/* Every flag combination, a request with the method from the enum and an empty target, and
+ * the sizing contract at each capacity around the length. */
+static void test_write_flags(void)
+{
+	static const char *const lines[] = {"Content-Length: 7\r\n",
+		"Transfer-Encoding: chunked\r\n", "Connection: close\r\n",
+		"Connection: keep-alive\r\n", "Connection: upgrade\r\n"};
+	static const unsigned bits[] = {
+		H1_W_CONTENT_LENGTH, H1_W_CHUNKED, H1_W_CLOSE, H1_W_KEEP_ALIVE, H1_W_UPGRADE};
+	struct h1_msg m;
+	char out[512], want[512];
+
+	memset(&m, 0, sizeof(m));
+	m.kind = H1_REQUEST;
+	m.method = H1_METHOD_OPTIONS;
+	m.major = 1;
+	m.minor = 0;
+	m.content_length = 7;
+	h1_hdrs_init(&m.hdrs, 4, 64);
+	CU_ASSERT_EQUAL(h1_hdrs_add(&m.hdrs, S("X-Empty"), "", 0), 0);
+	for (unsigned f = 0; f < 32; f++) {
+		size_t wl =
+			(size_t)snprintf(want, sizeof(want), "OPTIONS  HTTP/1.0\r\nX-Empty: \r\n");
+		size_t n;
+
+		for (int b = 0; b < 5; b++)
+			if (f & bits[b])
+				wl += (size_t)snprintf(
+					want + wl, sizeof(want) - wl, "%s", lines[b]);
+		wl += (size_t)snprintf(want + wl, sizeof(want) - wl, "\r\n");
+		n = h1_write_head(out, sizeof(out), &m, f);
+		CU_ASSERT_EQUAL(n, wl);
+		CU_ASSERT_STRING_EQUAL(out, want);
+		for (size_t cap = n - 2; cap <= n + 1; cap++) {
+			memset(out, '#', sizeof(out));
+			CU_ASSERT_EQUAL(h1_write_head(out, cap, &m, f), n);
+			if (cap < n) {
+				CU_ASSERT_EQUAL(out[0], '#');
+			} else {
+				CU_ASSERT(
+					!memcmp(out, want, n) && out[n] == (cap > n ? '\0' : '#'));
+			}
+		}
+	}
+	h1_hdrs_free(&m.hdrs);
 }
 
 static void test_chunk_helpers(void)
@@ -1714,8 +2183,15 @@ int test_h1_register(void)
 		{"hdrs", test_hdrs},
 		{"value_tokens", test_value_tokens},
 		{"strip_hop", test_strip_hop},
+		{"strip_hop_generated", test_strip_hop_generated},
+		{"strip_hop_edges", test_strip_hop_edges},
+		{"whole_vs_bytewise", test_whole_vs_bytewise},
+		{"mixed_connection", test_mixed_connection},
+		{"whole_head_bodies", test_whole_head_bodies},
 		{"write_request_roundtrip", test_write_request_roundtrip},
 		{"write_response", test_write_response},
+		{"write_numbers", test_write_numbers},
+		{"write_flags", test_write_flags},
 		{"chunk_helpers", test_chunk_helpers},
 		{"canned", test_canned},
 		{"error_statuses_canned", test_error_statuses_canned},
