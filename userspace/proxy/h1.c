@@ -1083,7 +1083,8 @@ struct head_info {
 	unsigned method;      /* request: llhttp method number */
 	unsigned status;      /* response: status code */
 	bool upgrade;	      /* llhttp's upgrade flag (Upgrade + Connection: upgrade, CONNECT) */
-	uint64_t content_length; /* Content-Length value (0 when absent) */
+	uint64_t content_length;    /* Content-Length value (0 when absent) */
+	const struct head_sum *sum; /* the field summary when already known, else NULL */
 };
 
 /* Fill the message summary and decide framing. Returns the llhttp on_headers_complete code
@@ -1122,7 +1123,10 @@ static int head_complete(struct h1_parser *p, const struct head_info *hi)
 			return cb_fail(p, H1_E_STATUS);
 	}
 
-	head_summary(h, &sum);
+	if (hi->sum)
+		sum = *hi->sum;
+	else
+		head_summary(h, &sum);
 	has_te = sum.te >= 0;
 	ncl = sum.ncl;
 	m->flags |= sum.conn;
@@ -1594,41 +1598,56 @@ static bool fast_line(struct h1_parser *p, const char *at, size_t n, size_t *off
 	return !line_append(p, at, n);
 }
 
-/* Split the start line of <d> (<n> bytes up to its CR) into <hi> and the line buffer. */
-static bool fast_start(struct h1_parser *p, const char *d, size_t n, struct head_info *hi)
+/* End of the run of <class> bytes from <q> (before <end>). */
+static const char *fast_run(const char *q, const char *end, unsigned class)
 {
-	const char *sp1, *sp2;
+	if (class == C_FIELD)
+		q += skip_field_words(q, 0, (size_t)(end - q));
+	while (q < end && (char_class[(unsigned char)*q] & class))
+		q++;
+	return q;
+}
+
+/* The start line at <q>: request "METHOD SP /target SP HTTP/1.x CRLF" or response
+ * "HTTP/1.x SP ddd SP reason CRLF", within what the scanner accepts. Fills <hi> and the line
+ * buffer; returns the first byte after the CRLF, or NULL. */
+static const char *fast_start(
+	struct h1_parser *p, const char *q, const char *end, struct head_info *hi)
+{
+	const char *a, *b;
 	int v;
 
 	hi->major = 1;
 	if (p->kind == H1_REQUEST) {
-		/* the scanner saw exactly two single spaces and visible bytes between them */
-		sp1 = memchr(d, ' ', n);
-		if (!sp1)
-			return false;
-		sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - d));
-		if (!sp2 || d + n - (sp2 + 1) != 8 || sp1[1] != '/')
-			return false;
-		v = fast_method(d, (size_t)(sp1 - d));
+		a = fast_run(q, end, C_TCHAR);
+		if (end - a < 2 || *a != ' ' || a[1] != '/')
+			return NULL;
+		v = fast_method(q, (size_t)(a - q));
 		if (v < 0)
-			return false;
+			return NULL;
 		hi->method = (unsigned)v;
-		v = fast_version(sp2 + 1);
-		if (v < 0)
-			return false;
+		b = fast_run(a + 1, end, C_VIS);
+		if (end - b < 11 || *b != ' ' || b[9] != '\r' || b[10] != '\n')
+			return NULL;
+		v = fast_version(b + 1);
+		if (v < 0 || !fast_line(p, q, (size_t)(a - q), &p->meth_off, &p->meth_len) ||
+			!fast_line(p, a + 1, (size_t)(b - a - 1), &p->tgt_off, &p->tgt_len))
+			return NULL;
 		hi->minor = (uint8_t)v;
-		return fast_line(p, d, (size_t)(sp1 - d), &p->meth_off, &p->meth_len) &&
-		       fast_line(p, sp1 + 1, (size_t)(sp2 - sp1 - 1), &p->tgt_off, &p->tgt_len);
+		return b + 11;
 	}
-	/* the scanner checked "x{8} ddd " and the reason's bytes; llhttp takes all of those */
-	if (n < 14 || d[8] != ' ' || d[12] != ' ' || d[9] == '0')
-		return false;
-	v = fast_version(d);
-	if (v < 0)
-		return false;
+	/* a reason is required: llhttp reports an empty one differently */
+	if (end - q < 16 || q[8] != ' ' || q[12] != ' ' || q[9] < '1' || q[9] > '9' ||
+		q[10] < '0' || q[10] > '9' || q[11] < '0' || q[11] > '9')
+		return NULL;
+	v = fast_version(q);
+	b = fast_run(q + 13, end, C_FIELD);
+	if (v < 0 || b == q + 13 || end - b < 2 || b[0] != '\r' || b[1] != '\n' ||
+		!fast_line(p, q + 13, (size_t)(b - q - 13), &p->rsn_off, &p->rsn_len))
+		return NULL;
 	hi->minor = (uint8_t)v;
-	hi->status = (unsigned)((d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0'));
-	return fast_line(p, d + 13, n - 13, &p->rsn_off, &p->rsn_len);
+	hi->status = (unsigned)((q[9] - '0') * 100 + (q[10] - '0') * 10 + (q[11] - '0'));
+	return b + 2;
 }
 
 /* Content-Length value <v> (OWS trimmed) into <*cl>: plain digits, short enough that llhttp
@@ -1648,81 +1667,112 @@ static bool fast_cl(const struct h1_str *v, uint64_t *cl)
 	return true;
 }
 
-/* Copy the field lines of <d> (<n> bytes from the first field line to the final CRLF) into
- * the arena as llhttp's callbacks would: the name, then the value from its first non-OWS
- * byte up to the CR (trailing OWS kept in the arena, trimmed in the list). */
-static bool fast_fields(struct h1_parser *p, const char *d, size_t n, struct head_info *hi)
+/* The field lines at <q> up to and including the final CRLF, each "token: value CRLF" with
+ * field-vchar values, as the scanner demands. They are copied into the arena as llhttp's
+ * callbacks would (the name, then the value from its first non-OWS byte up to the CR: the
+ * trailing OWS is in the arena, trimmed in the list), and summed up in <sum>. Returns the
+ * first byte after the head, or NULL. */
+static const char *fast_fields(struct h1_parser *p, const char *q, const char *end,
+	struct head_info *hi, struct head_sum *sum)
 {
 	struct h1_hdrs *h = &p->msg.hdrs;
-	const char *end = d + n;
-	bool have_cl = false;
 
-	while (d + 2 < end) {
-		const char *colon = memchr(d, ':', (size_t)(end - d)), *v, *eol;
+	*sum = (struct head_sum){-1, -1, 0, -1, 0, -1, 0};
+	for (;;) {
+		const char *colon, *v, *eol;
 		size_t nlen, vlen, off;
 		struct h1_str val;
+		int idx = (int)h->n;
 
-		if (!colon)
-			return false;
-		nlen = (size_t)(colon - d);
-		v = colon + 1;
-		while (is_ows(*v))
-			v++;
-		eol = memchr(v, '\r', (size_t)(end - v));
-		if (!eol)
-			return false;
+		if (end - q < 2)
+			return NULL;
+		if (q[0] == '\r')
+			return q[1] == '\n' ? q + 2 : NULL;
+		colon = fast_run(q, end, C_TCHAR);
+		if (colon == q || colon == end || *colon != ':' || h->n >= p->lim.max_headers)
+			return NULL;
+		for (v = colon + 1; v < end && is_ows(*v); v++)
+			;
+		eol = fast_run(v, end, C_FIELD);
+		if (end - eol < 2 || eol[0] != '\r' || eol[1] != '\n')
+			return NULL;
+		nlen = (size_t)(colon - q);
 		vlen = (size_t)(eol - v);
 		val.p = v;
 		val.len = vlen;
 		while (val.len && is_ows(val.p[val.len - 1]))
 			val.len--;
-		switch (fname_kind(d, nlen)) {
+		switch (fname_kind(q, nlen)) {
 		case FN_TRANSFER_ENCODING:
 		case FN_UPGRADE:
 		case FN_PROXY_CONNECTION:
-			return false;
+			return NULL;
 		case FN_CONTENT_LENGTH:
-			if (have_cl || !fast_cl(&val, &hi->content_length))
-				return false;
-			have_cl = true;
+			if (sum->ncl++ || !fast_cl(&val, &hi->content_length))
+				return NULL;
+			sum->cl = idx;
 			break;
 		case FN_CONNECTION:
-			if (!STR_IEQ(&val, "keep-alive") && !STR_IEQ(&val, "close") &&
-				!STR_IEQ(&val, "upgrade"))
-				return false;
+			if (STR_IEQ(&val, "keep-alive"))
+				sum->conn |= H1_F_CONN_KEEPALIVE;
+			else if (STR_IEQ(&val, "close"))
+				sum->conn |= H1_F_CONN_CLOSE;
+			else if (STR_IEQ(&val, "upgrade"))
+				sum->conn |= H1_F_CONN_UPGRADE;
+			else
+				return NULL;
+			break;
+		case FN_HOST:
+			if (!sum->nhost++)
+				sum->host = idx;
+			break;
+		case FN_EXPECT:
+			if (sum->expect < 0)
+				sum->expect = idx;
 			break;
 		default:
 			break;
 		}
 		if (nlen + vlen > h->size - h->used && hdrs_reserve(h, nlen + vlen))
-			return false;
+			return NULL;
 		off = h->used;
-		memcpy(h->buf + off, d, nlen);
+		memcpy(h->buf + off, q, nlen);
 		if (vlen)
 			memcpy(h->buf + off + nlen, v, vlen);
 		h->used += nlen + vlen;
-		if (hdrs_push(h, off, nlen, off + nlen, val.len))
-			return false;
-		d = eol + 2;
+		if (hdrs_push(h, off, nlen, off + nlen + (size_t)(val.p - v), val.len))
+			return NULL;
+		q = eol + 2;
 	}
-	return true;
 }
 
-/* Take the complete head <d> of <n> bytes (the scanner's section, ending with CRLF CRLF)
- * without llhttp. Returns false, with the message as msg_begin() left it, when the head is
- * not one for the fast path; the caller then feeds llhttp. */
-static bool fast_head(struct h1_parser *p, const char *d, size_t n)
+/* Take a complete head at the start of <d> (<len> bytes) without the scanner and llhttp.
+ * Returns its length, or 0 with the message as msg_begin() left it when the head is not
+ * complete in <d> or not one for the fast path; the caller then takes the usual way. */
+static size_t fast_head(struct h1_parser *p, const char *d, size_t len)
 {
 	struct head_info hi = {0};
-	const char *eol = memchr(d, '\r', n);
-	struct scan sc;
+	const char *end = d + len, *q;
+	struct head_sum sum;
+	size_t n;
 
-	if (!eol || !fast_start(p, d, (size_t)(eol - d), &hi) ||
-		!fast_fields(p, eol + 2, n - (size_t)(eol + 2 - d), &hi))
+	q = fast_start(p, d, end, &hi);
+	if (!q)
 		goto slow;
-	if (head_complete(p, &hi) < 0 || (p->msg.flags & H1_F_UPGRADE) ||
+	q = fast_fields(p, q, end, &hi, &sum);
+	if (!q)
+		goto slow;
+	n = (size_t)(q - d);
+	hi.sum = &sum;
+	/* over the limit: the scanner finds the exact byte */
+	if (n > p->lim.max_head || head_complete(p, &hi) < 0 || (p->msg.flags & H1_F_UPGRADE) ||
 		(p->msg.framing != H1_BODY_NONE && p->msg.framing != H1_BODY_LENGTH))
 		goto slow;
+	/* as if the scanner had run: h1_parser_idle() and the next message look at it */
+	p->sc.st = SC_DONE;
+	p->sc.bytes = (uint32_t)n;
+	p->sc.fields = p->msg.hdrs.n;
+	p->started = true;
 	if (p->msg.framing == H1_BODY_NONE) {
 		/* what llhttp's on_message_complete would do right after the head */
 		p->pend |= PEND_DONE;
@@ -1731,15 +1781,11 @@ static bool fast_head(struct h1_parser *p, const char *d, size_t n)
 		p->own_body = true;
 		p->body_left = p->msg.content_length;
 	}
-	return true;
+	return n;
 slow:
-	/* start the message over, keeping what the scanner found */
-	sc = p->sc;
 	msg_begin(p);
-	p->sc = sc;
-	p->started = true;
 	p->pend = 0;
-	return false;
+	return 0;
 }
 
 /* Body bytes of a head fast_head() took: Content-Length framing, counted here. */
@@ -1763,17 +1809,20 @@ static size_t feed_own_body(struct h1_parser *p, const char *data, size_t len)
 static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 {
 	bool head = p->st == P_HEAD;
-	bool whole = head && !p->sc.bytes; /* nothing of this head was fed to llhttp yet */
 	enum h1_err serr;
 	size_t n, used;
 
+	/* nothing of this head seen yet: try to take it whole */
+	if (head && !p->sc.bytes) {
+		n = fast_head(p, data, len);
+		if (n)
+			return n;
+	}
 	/* on an error, the bytes before the bad one still go to llhttp so its earlier errors
 	 * win, as they would have with the input split there */
 	n = scan_run(&p->sc, data, len, &serr);
 	if (head && p->sc.st >= SC_START)
 		p->started = true;
-	if (whole && serr == H1_E_NONE && p->sc.st == SC_DONE && fast_head(p, data, n))
-		return n;
 	used = ll_feed(p, data, n);
 	if (p->st == P_ERROR && p->err == H1_E_METHOD)
 		return method_error(p, serr != H1_E_NONE, n);
