@@ -103,15 +103,26 @@ enum fname {
 	FN_MAX, /* must stay last */
 };
 
-static enum fname fname_kind(const char *p, size_t len)
+static inline enum fname fname_kind(const char *p, size_t len)
 {
 	char c0;
 
 	/* the length, then the first byte, rule out nearly every other field before a full
 	 * comparison */
+	static const char first[18][2] = {[2] = "t",
+		[4] = "h",
+		[6] = "e",
+		[7] = "tu",
+		[10] = "ck",
+		[14] = "c",
+		[16] = "p",
+		[17] = "t"};
+
 	if (len < 2 || len > 17)
 		return FN_OTHER;
 	c0 = lower(p[0]);
+	if (c0 != first[len][0] && c0 != first[len][1])
+		return FN_OTHER;
 #define IS(c, lit, kind) (c0 == (c) && ieq(p, len, (lit), sizeof(lit) - 1) ? (kind) : FN_OTHER)
 	switch (len) {
 	case 2:
@@ -135,6 +146,34 @@ static enum fname fname_kind(const char *p, size_t len)
 		return FN_OTHER;
 	}
 #undef IS
+}
+
+/* memcpy() for the short, variable-length pieces of a head (names, values), inline: a call
+ * per piece costs more than the copy. Writes exactly [d, d + n); <d> and <s> do not overlap. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+	uint64_t x, y;
+	uint32_t a, b;
+
+	if (n >= 8) {
+		size_t i;
+
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, s + i, 8);
+			memcpy(d + i, &x, 8);
+		}
+		/* the last 8 bytes, overlapping what was copied */
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -238,8 +277,15 @@ static int hdrs_push(struct h1_hdrs *h, size_t noff, size_t nlen, size_t voff, s
 
 int h1_hdrs_find(const struct h1_hdrs *h, const char *name, size_t name_len, unsigned from)
 {
+	char c0;
+
+	if (!name_len)
+		return -1;
+	c0 = lower(name[0]);
+	/* length and first byte first: most fields differ there */
 	for (unsigned i = from; i < h->n; i++)
-		if (ieq(h->v[i].name.p, h->v[i].name.len, name, name_len))
+		if (h->v[i].name.len == name_len && lower(h->v[i].name.p[0]) == c0 &&
+			ieq(h->v[i].name.p, name_len, name, name_len))
 			return (int)i;
 	return -1;
 }
@@ -1736,9 +1782,8 @@ static const char *fast_fields(struct h1_parser *p, const char *q, const char *e
 		if (nlen + vlen > h->size - h->used && hdrs_reserve(h, nlen + vlen))
 			return NULL;
 		off = h->used;
-		memcpy(h->buf + off, q, nlen);
-		if (vlen)
-			memcpy(h->buf + off + nlen, v, vlen);
+		copy_bytes(h->buf + off, q, nlen);
+		copy_bytes(h->buf + off + nlen, v, vlen);
 		h->used += nlen + vlen;
 		if (hdrs_push(h, off, nlen, off + nlen + (size_t)(val.p - v), val.len))
 			return NULL;
@@ -2121,7 +2166,7 @@ static size_t head_plan(const struct h1_msg *m, unsigned flags, struct head_plan
 
 static char *put(char *d, const char *s, size_t n)
 {
-	memcpy(d, s, n);
+	copy_bytes(d, s, n);
 	return d + n;
 }
 
