@@ -2,7 +2,8 @@
 /* HTTP/1.x codec: llhttp (built in strict mode) does the tokenizing and body framing; our own
  * byte scanner checks the start line and field sections first, because llhttp accepts
  * obs-fold, NUL in values, bare LF and HTTP/0.9 forms that a proxy must refuse. llhttp must be
- * built with LLHTTP_STRICT_MODE=1: loose mode skips the CRLF after chunk data unchecked. */
+ * built with LLHTTP_STRICT_MODE=1: loose mode skips the CRLF after chunk data unchecked. Common
+ * heads that arrive whole take a fast path that does both in one pass (see fast_head()). */
 #include "userspace/proxy/h1.h"
 
 #include <errno.h>
@@ -483,8 +484,8 @@ int h1_hdrs_strip_hop(struct h1_hdrs *h, unsigned flags)
 	unsigned removed = 0, w = 0, nnamed = 0;
 	bool *drops = NULL;
 
-	/* Pass 1: what the Connection fields name. Elements that are removed by name anyway
-	 * (keep-alive, close is not a field but costs nothing) need no second look. */
+	/* Pass 1: the fields the Connection fields name. Names removed anyway (Keep-Alive,
+	 * TE, ...) are not remembered, so the usual "keep-alive" costs no comparison later. */
 	for (unsigned i = 0; i < h->n; i++) {
 		const struct h1_str *name = &h->v[i].name;
 		struct h1_str el;
@@ -625,9 +626,6 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 	return (c > 0x20 && c < 0x7f) ? H1_E_NONE : H1_E_STATUS;
 }
 
-/* Scan <len> bytes. Returns how many belong to the section (up to and including its final
- * LF when it ends here, else all). Sets <*err> and returns the offset of the bad byte on an
- * error. */
 /* Bytes from <j> up to <stop> are skipped 8 at a time while none of them can end or break a
  * field value (a control byte or DEL); the byte loop after it finds where the run ends
  * exactly (HTAB, which is allowed, also stops the word loop). Returns the first byte not
@@ -649,6 +647,9 @@ static size_t skip_field_words(const char *data, size_t j, size_t stop)
 	return j;
 }
 
+/* Scan <len> bytes. Returns how many belong to the section (up to and including its final
+ * LF when it ends here, else all). Sets <*err> and returns the offset of the bad byte on an
+ * error. */
 static size_t scan_run(struct scan *s, const char *data, size_t len, enum h1_err *err)
 {
 	enum scan_state st = s->st; /* hot state in locals: stores through <s> could alias <data> */
@@ -982,9 +983,9 @@ static int on_header_value_complete(llhttp_t *ll)
 	return 0;
 }
 
-/* Check a Transfer-Encoding list (all TE fields in order, the first at <first>). Only "chunked" as
- * the final and only coding is accepted; anything else would make the proxy forward a body it
- * cannot delimit or decode. */
+/* Check a Transfer-Encoding list (all TE fields in order, the first at <first>). Only
+ * "chunked" as the final and only coding is accepted; anything else would make the proxy
+ * forward a body it cannot delimit or decode. */
 static enum h1_err check_te(const struct h1_hdrs *h, unsigned first)
 {
 	unsigned codings = 0, chunked = 0;
@@ -1591,14 +1592,15 @@ static size_t method_error(struct h1_parser *p, bool scan_failed, size_t scanned
 }
 
 /* ------------------------------------------------------------------------------------------
- * Fast path for whole heads. When one input holds a complete head that the scanner accepted,
- * the common case, the head is split into its parts here instead of by llhttp, and its body
- * (none, or Content-Length) is counted here too. It takes only heads whose every byte llhttp
- * would accept in the same way, with the same callbacks: a method among the common ones, an
- * origin-form target, HTTP/1.0 or /1.1, no Transfer-Encoding, Upgrade or Proxy-Connection
- * field, at most one plain Content-Length, Connection naming one known token. Anything else,
- * and any head on_headers_complete would refuse, goes the llhttp way from its first byte, so
- * errors and unusual heads are handled exactly as before.
+ * Fast path for whole heads. When one input starts with a complete head, the common case,
+ * the head is checked and split here in one pass instead of by the scanner and then llhttp,
+ * and its body (none, or Content-Length) is counted here too. It takes only heads that the
+ * scanner accepts and whose every byte llhttp would take the same way, with the same callback
+ * spans: a method among the common ones, an origin-form target, HTTP/1.0 or /1.1, a status
+ * line with a reason, "token: field-vchar" lines within the limits, no Transfer-Encoding,
+ * Upgrade or Proxy-Connection field, at most one plain Content-Length, Connection naming one
+ * known token. Anything else, and any head head_complete() refuses, goes the usual way from
+ * its first byte, so errors and unusual heads are handled exactly as before.
  */
 
 /* Request methods taken by the fast path; numbers are llhttp's (see enum h1_method). */
