@@ -1733,6 +1733,67 @@ static void test_whole_vs_bytewise(void)
 	}
 }
 
+/* One Connection spelling <lead><token><trail> in HTTP/1.<minor>, then <next>: see
+ * test_whole_head_forms(). */
+static void conn_form(
+	const char *token, const char *lead, const char *trail, int minor, const char *next)
+{
+	bool close = !strcasecmp(token, "close") || strstr(token, ", close");
+	bool ka = !strncasecmp(token, "keep-alive", 10);
+	char in[512];
+	struct rec r;
+	int n = snprintf(in, sizeof(in),
+		"GET / HTTP/1.%d\r\nHost: a\r\nConnection:%s%s%s\r\n\r\n%s", minor, lead, token,
+		trail, next);
+
+	parse_all_steps(H1_REQUEST, H1_METHOD_GET, in, (size_t)n, &r);
+	/* Data after a message that ends the connection is an error. llhttp does not take a
+	 * token followed by HTAB, so it ends an HTTP/1.0 connection after "keep-alive<HTAB>"
+	 * (and the next request gets 400) where the codec's flags say keep-alive: that stays
+	 * as it was, whichever way the head arrives. */
+	CU_ASSERT_EQUAL(r.error, minor ? close : !ka || close || strchr(trail, '\t'));
+	CU_ASSERT_EQUAL(r.nmsg, 2 - r.error);
+}
+
+/* Connection and Content-Length values in every spelling of case and OWS, in a head that
+ * arrives whole and then in pieces, followed by a message the fast path leaves to llhttp:
+ * the same messages and errors come out whichever way, so llhttp's view of the connection
+ * (kept alive or closed) after a whole head matches the codec's. */
+static void test_whole_head_forms(void)
+{
+	static const char *const tokens[] = {"close", "CLOSE", "Close", "keep-alive", "Keep-Alive",
+		"KEEP-ALIVE", "upgrade", "Upgrade", "close2", "keep-alive, close"};
+	static const char *const ows[] = {"", " ", "\t", " \t", "\t ", "  "};
+	static const char *const cls[] = {"2", "02", "2 ", "2  ", "2\t", "2 \t", "\t2", " 2 ",
+		"2 2", "", "+2", "0x2", "1234567890123456789012"};
+	static const char next[] = "MKCOL /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+	char in[512];
+	struct rec r;
+
+	for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++)
+		for (size_t k = 0; k < 2 * 36; k++)
+			conn_form(tokens[t], ows[k / 2 % 6], ows[k / 12], (int)(k % 2), next);
+	for (size_t c = 0; c < sizeof(cls) / sizeof(cls[0]); c++) {
+		for (size_t a = 0; a < 3; a++) {
+			int n = snprintf(in, sizeof(in),
+				"POST / HTTP/1.1\r\nHost: a\r\nContent-Length:%s%s\r\n\r\nab%s",
+				ows[a], cls[c], next);
+
+			parse_all_steps(H1_REQUEST, H1_METHOD_GET, in, (size_t)n, &r);
+			n = snprintf(in, sizeof(in),
+				"HTTP/1.1 200 OK\r\nContent-Length:%s%s\r\n\r\nab"
+				"HTTP/1.1 204 No Content\r\n\r\n",
+				ows[a], cls[c]);
+			parse_all_steps(H1_RESPONSE, H1_METHOD_GET, in, (size_t)n, &r);
+		}
+	}
+	/* the one the fuzzer found: an HTAB after the digits is refused, whole or not */
+	parse_all_steps(H1_RESPONSE, H1_METHOD_GET,
+		S("HTTP/1.1 200 OK\r\nContent-Length: 2\t\r\n\r\nab"), &r);
+	CU_ASSERT_EQUAL(r.error, 1);
+	CU_ASSERT_EQUAL(r.err, H1_E_CL_INVALID);
+}
+
 /* One keep-alive connection mixing heads the fast path takes and heads it leaves to llhttp,
  * with bodies, trimmed between messages as pingd does. */
 static void test_mixed_connection(void)
@@ -2186,6 +2247,7 @@ int test_h1_register(void)
 		{"strip_hop_generated", test_strip_hop_generated},
 		{"strip_hop_edges", test_strip_hop_edges},
 		{"whole_vs_bytewise", test_whole_vs_bytewise},
+		{"whole_head_forms", test_whole_head_forms},
 		{"mixed_connection", test_mixed_connection},
 		{"whole_head_bodies", test_whole_head_bodies},
 		{"write_request_roundtrip", test_write_request_roundtrip},

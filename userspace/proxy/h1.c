@@ -1698,19 +1698,20 @@ static const char *fast_start(
 	return b + 2;
 }
 
-/* Content-Length value <v> (OWS trimmed) into <*cl>: plain digits, short enough that llhttp
- * cannot overflow either. */
-static bool fast_cl(const struct h1_str *v, uint64_t *cl)
+/* Content-Length value <v> (from its first non-OWS byte to the CR) into <*cl>: digits, few
+ * enough that llhttp cannot overflow either, then only SP; llhttp refuses an HTAB there. */
+static bool fast_cl(const char *v, size_t n, uint64_t *cl)
 {
 	uint64_t x = 0;
+	size_t i;
 
-	if (!v->len || v->len > 18)
+	for (i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	if (!i || i > 18)
 		return false;
-	for (size_t i = 0; i < v->len; i++) {
-		if (v->p[i] < '0' || v->p[i] > '9')
+	for (; i < n; i++)
+		if (v[i] != ' ')
 			return false;
-		x = x * 10 + (uint64_t)(v->p[i] - '0');
-	}
 	*cl = x;
 	return true;
 }
@@ -1756,11 +1757,15 @@ static const char *fast_fields(struct h1_parser *p, const char *q, const char *e
 		case FN_PROXY_CONNECTION:
 			return NULL;
 		case FN_CONTENT_LENGTH:
-			if (sum->ncl++ || !fast_cl(&val, &hi->content_length))
+			if (sum->ncl++ || !fast_cl(v, vlen, &hi->content_length))
 				return NULL;
 			sum->cl = idx;
 			break;
 		case FN_CONNECTION:
+			/* llhttp does not see the token before an HTAB: it would take
+			 * "keep-alive<HTAB>" as no keep-alive and the codec as one */
+			if (memchr(val.p + val.len, '\t', vlen - val.len))
+				return NULL;
 			if (STR_IEQ(&val, "keep-alive"))
 				sum->conn |= H1_F_CONN_KEEPALIVE;
 			else if (STR_IEQ(&val, "close"))
