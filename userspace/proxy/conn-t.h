@@ -54,7 +54,8 @@ struct conn {
 	struct evbuffer *out; /* bytes conn_send() could not write at once */
 	struct event *rev;    /* readable (persistent while reading is enabled) */
 	struct event *wev;    /* writable (pending only while <out> holds bytes) */
-	struct evbuffer_cb_entry *in_cb; /* resumes reading once <in> drains below rd_high */
+	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
+					  * drains below rd_high */
 	const struct conn_transport *tr;
 	const struct timeval *t_read; /* read/write timeouts, NULL: none (caller storage) */
 	const struct timeval *t_write;

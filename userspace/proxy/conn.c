@@ -90,18 +90,26 @@ static void read_arm(struct conn *c)
 		event_add(c->rev, c->t_read);
 }
 
+static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+
 /* Stop reading while the input holds rd_high bytes; the input callback resumes it. */
 static void read_suspend(struct conn *c)
 {
 	c->suspended = true;
 	event_del(c->rev);
-	evbuffer_cb_set_flags(c->in, c->in_cb, EVBUFFER_CB_ENABLED);
+	/* Registered only while suspended: every add and drain runs a buffer's callbacks. If
+	 * it cannot be registered, conn_set_read_high() or conn_enable() still resumes. */
+	if (!c->in_cb)
+		c->in_cb = evbuffer_add_cb(c->in, on_in_drained, c);
 }
 
 static void read_resume(struct conn *c)
 {
 	c->suspended = false;
-	evbuffer_cb_clear_flags(c->in, c->in_cb, EVBUFFER_CB_ENABLED);
+	if (c->in_cb) {
+		evbuffer_remove_cb_entry(c->in, c->in_cb);
+		c->in_cb = NULL;
+	}
 	read_arm(c);
 }
 
@@ -260,10 +268,6 @@ static struct conn *conn_new(struct event_base *base, const struct conn_transpor
 		event_assign(c->rev, base, fd, EV_READ | EV_PERSIST, on_readable, c) < 0 ||
 		event_assign(c->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable, c) < 0)
 		goto fail;
-	c->in_cb = evbuffer_add_cb(c->in, on_in_drained, c);
-	if (!c->in_cb)
-		goto fail;
-	evbuffer_cb_clear_flags(c->in, c->in_cb, EVBUFFER_CB_ENABLED);
 	c->enabled = CONN_WRITING;
 	return c;
 fail:
@@ -338,7 +342,10 @@ void conn_set_cbs(
 void conn_enable(struct conn *c, short what)
 {
 	c->enabled |= what & (CONN_READING | CONN_WRITING);
-	if (what & CONN_READING)
+	if ((what & CONN_READING) && c->suspended &&
+		(!c->rd_high || evbuffer_get_length(c->in) < c->rd_high))
+		read_resume(c);
+	else if (what & CONN_READING)
 		read_arm(c);
 	if ((what & CONN_WRITING) && (!c->connected || evbuffer_get_length(c->out)))
 		event_add(c->wev, c->t_write);
