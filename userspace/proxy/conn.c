@@ -336,7 +336,10 @@ void conn_set_cbs(
 	c->on_write = on_write;
 	c->on_event = on_event;
 	c->arg = arg;
-	conn_enable(c, CONN_READING);
+	/* A pooled connection changing owner reads already; its new owner sets its own
+	 * timeouts next, which re-arms the event once rather than twice. */
+	if (!(c->enabled & CONN_READING))
+		conn_enable(c, CONN_READING);
 }
 
 void conn_enable(struct conn *c, short what)
