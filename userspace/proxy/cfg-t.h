@@ -77,10 +77,10 @@ struct cfg_str_list {
 /* One upstream server. A server written as NAME:PORT is resolved when the config loads and
  * becomes one cfg_server per address, each with the same weight and <name>. */
 struct cfg_server {
-	struct cfg_addr address;    /* what is connected to; text is always numeric */
-	char name[CFG_NAME_MAX];    /* "NAME:PORT" as written when resolved from a name, else "" */
-	unsigned int weight;	    /* relative share, 1..1000 */
-	int line;	     /* where it was defined, for messages */
+	struct cfg_addr address; /* what is connected to; text is always numeric */
+	char name[CFG_NAME_MAX]; /* "NAME:PORT" as written when resolved from a name, else "" */
+	unsigned int weight;	 /* relative share, 1..1000 */
+	int line;		 /* where it was defined, for messages */
 };
 
 enum cfg_health_check {

@@ -26,9 +26,10 @@
 #define CFG_TEXT_MAX  (1u << 20) /* longest config message buffer kept, bytes */
 #define CFG_BARE_WARN 100	 /* a bare duration below this many ms is probably seconds */
 #define CFG_HOST_MAX  255
+
 #define CFG_MAX_SERVERS 4096u /* servers of one pool, names expanded */
-#define CFG_DNS_MAX   253 /* longest DNS name in text form, without a trailing dot (RFC 1035) */
-#define CFG_LABEL_MAX 63  /* longest label of a DNS name */
+#define CFG_DNS_MAX	253   /* longest DNS name in text form, without a trailing dot (RFC 1035) */
+#define CFG_LABEL_MAX	63    /* longest label of a DNS name */
 
 enum cfg_type {
 	CFG_T_UINT = 0, /* unsigned int in [min, max] */
@@ -616,8 +617,8 @@ static void bad_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *
 }
 
 /* As bad_value(), followed by ": <why>". */
-static void bad_value_why(struct cfg_ctx *ctx, const struct cfg_key *k, int line, const char *got,
-	const char *why)
+static void bad_value_why(
+	struct cfg_ctx *ctx, const struct cfg_key *k, int line, const char *got, const char *why)
 {
 	char exp[256];
 
@@ -1254,7 +1255,8 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 	bool steer = false; /* some listener takes steered connections */
 
 	if (c->admin.address && *c->admin.address && cfg_parse_addr(c->admin.address, &tmp) < 0)
-		msg_add(ctx, false, 0, "'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'%s",
+		msg_add(ctx, false, 0,
+			"'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'%s",
 			c->admin.address,
 			looks_like_name(c->admin.address) ?
 				": the admin listener binds an IP address; host names are not "
@@ -1289,8 +1291,9 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					msg_add(ctx, false, a->line,
 						"'upstreams[].servers[].address': '%s' (%s%s) listed twice in '%s': also from line %d (%s%s)",
 						a->address.text, *a->name ? "from " : "",
-						*a->name ? a->name : "written so", u->name ? u->name : "",
-						b->line, *b->name ? "from " : "",
+						*a->name ? a->name : "written so",
+						u->name ? u->name : "", b->line,
+						*b->name ? "from " : "",
 						*b->name ? b->name : "written so");
 				break;
 			}

@@ -82,8 +82,8 @@ int cfg_parse_addr(const char *s, struct cfg_addr *a);
 size_t cfg_addrs_sort_unique(struct cfg_addr *a, size_t n);
 
 struct addrinfo;
-typedef int (*cfg_getaddrinfo_fn)(const char *node, const char *service,
-	const struct addrinfo *hints, struct addrinfo **res);
+typedef int (*cfg_getaddrinfo_fn)(
+	const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res);
 typedef void (*cfg_freeaddrinfo_fn)(struct addrinfo *res);
 
 /* Resolve upstream server names with <getaddrinfo_fn> and release its results with
