@@ -15,6 +15,8 @@
 #include "tests/unit/unit.h"
 #include "userspace/proxy/backend.h"
 #include "userspace/proxy/cfg.h"
+#include "userspace/proxy/metrics.h"
+#include "userspace/proxy/stats.h"
 
 /* Everything but the upstream pool, which each test appends. */
 #define HEAD                            \
@@ -603,6 +605,53 @@ static void test_dump(void)
 	cfg_msgs_free(&m);
 }
 
+/* Metrics label servers by address; pingd_upstream_peer_info maps them to the name, for the
+ * current config only. */
+static void test_metrics(void)
+{
+	struct cfg_msgs m;
+	struct cfg *c, *c2;
+	struct stats *st, *st2;
+	char *out = NULL;
+	size_t len = 0;
+
+	fake_on();
+	c = load(HEAD "    servers:\n      - address: v6.test:80\n      - address: 10.0.0.7:80\n",
+		&m);
+	cfg_msgs_free(&m);
+	c2 = load(HEAD "    servers:\n      - address: one.test:80\n", &m);
+	cfg_msgs_free(&m);
+	fake_off();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+	st = stats_new(c, 1, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL_FATAL(metrics_render(stats_metrics(st), &out, &len), 0);
+	CU_ASSERT(
+		strstr(out, "# TYPE pingd_upstream_peer_info gauge\n"
+			    "pingd_upstream_peer_info{upstream=\"web\",server=\"[2001:db8::2]:80\","
+			    "name=\"v6.test:80\"} 1\n"
+			    "pingd_upstream_peer_info{upstream=\"web\",server=\"[2001:db8::9]:80\","
+			    "name=\"v6.test:80\"} 1\n#") != NULL);
+	CU_ASSERT(strstr(out, "server=\"10.0.0.7:80\",name") == NULL);
+	CU_ASSERT(
+		strstr(out, "pingd_upstream_peer_up{upstream=\"web\",server=\"[2001:db8::9]:80\"} "
+			    "1\n") != NULL);
+	free(out);
+	/* A reload: the old mapping is gone from the info family. */
+	st2 = stats_new(c2, 1, st);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st2);
+	CU_ASSERT_EQUAL_FATAL(metrics_render(stats_metrics(st2), &out, &len), 0);
+	CU_ASSERT(strstr(out, "pingd_upstream_peer_info{upstream=\"web\",server=\"10.0.0.2:80\","
+			      "name=\"one.test:80\"} 1\n") != NULL);
+	CU_ASSERT(strstr(out, "name=\"v6.test:80\"") == NULL);
+	free(out);
+	stats_free(st2);
+	stats_free(st);
+	cfg_free(c);
+	cfg_free(c2);
+}
+
 int test_resolve_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -616,6 +665,7 @@ int test_resolve_register(void)
 		{"an address from two items is an error", test_duplicates},
 		{"at most 4096 servers after expansion", test_too_many},
 		{"dump-config shows address and name", test_dump},
+		{"metrics: address labels, name info", test_metrics},
 		CU_TEST_INFO_NULL,
 	};
 
