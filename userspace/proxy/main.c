@@ -174,14 +174,15 @@ static void log_resolved(const struct cfg *c)
 				    !strcmp(up->servers[j].name, up->servers[i].name);
 				j++)
 				if (len < sizeof(list))
-					len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-						j > i ? ", " : "", up->servers[j].address.text);
+					len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s", j > i ? ", " : "",
+						up->servers[j].address.text);
 			if (j == i) {
 				j++;
 				continue;
 			}
-			log_info("upstream '%s': %s resolved to %s%s", up->name, up->servers[i].name,
-				list, len >= sizeof(list) ? "..." : "");
+			log_info("upstream '%s': %s resolved to %s%s", up->name,
+				up->servers[i].name, list, len >= sizeof(list) ? "..." : "");
 		}
 	}
 }

@@ -92,7 +92,7 @@ static int add_checks(struct ops *o, const struct ops_params *p, struct ops *pre
 			int id, old;
 
 			snprintf(name, sizeof(name), "%s/%s", be->cfg->name, a->text);
-			/* A server written as a name is asked for by that name, as a client would. */
+			/* A server written as a name is probed with that name as Host. */
 			if (!hp.host && *be->servers[i].cfg->name)
 				hp.host = be->servers[i].cfg->name;
 			old = prev ? health_find(prev->health, name) : -ENOENT;

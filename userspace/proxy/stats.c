@@ -107,8 +107,8 @@ static int collect_names(struct metrics_writer *w, void *arg)
 		const struct cfg_upstream *up = &st->cfg->upstreams[u];
 
 		for (size_t i = 0; i < up->n_servers && !err; i++) {
-			const char *lv[] = {up->name, up->servers[i].address.text,
-				up->servers[i].name};
+			const char *lv[] = {
+				up->name, up->servers[i].address.text, up->servers[i].name};
 
 			if (*up->servers[i].name)
 				err = metrics_write_sample(w, ln, lv, 3, 1);
