@@ -215,7 +215,7 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (!c && err != EINVAL && logged)
 		log_err("%s: %s", o->config ? o->config : "command line", strerror(err));
 	cfg_msgs_free(&m);
-	if (c)
+	if (c && logged)
 		log_resolved(c);
 	if (c && o->workers >= 0)
 		c->workers = (unsigned int)o->workers;
@@ -514,6 +514,7 @@ int pingd_main(int argc, char **argv)
 	level = c->log.level + o.verbose;
 	log_setup(level >= LOG_LVL_MAX ? LOG_LVL_DEBUG : (enum log_level)level,
 		o.daemonize || c->log.syslog);
+	log_resolved(c);
 	err = log_access_open(c->log.access_log, (enum log_format)c->log.access_format);
 	if (err) {
 		log_err("access log %s: %s", c->log.access_log, strerror(-err));
