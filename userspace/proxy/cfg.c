@@ -263,7 +263,7 @@ static const struct cfg_key cfg_keys[] = {
 	K(SEC_HEALTH, "path", CFG_T_STR, struct cfg_health, path, "/", 0, 0,
 	  "http: request-target, starting with /"),
 	K(SEC_HEALTH, "host", CFG_T_STR, struct cfg_health, host, "", 0, 0,
-	  "http: Host header; empty = the server's address"),
+	  "http: Host header; empty = the server's address, or its NAME:PORT"),
 	K(SEC_HEALTH, "status_min", CFG_T_UINT, struct cfg_health, status_min, "200", 100, 599,
 	  "http: lowest accepted status"),
 	K(SEC_HEALTH, "status_max", CFG_T_UINT, struct cfg_health, status_max, "399", 100, 599,
