@@ -165,9 +165,12 @@ declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=
 declare -A PID_OF=([origin]=$ORIGIN_MASTER [pingd]=$PINGD_PID [nginx]=$NGINX_MASTER
 	[haproxy]=$HAPROXY_PID)
 
-echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds"
+echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds" \
+	"(each round starts with the next peer)"
 for ((r = 1; r <= ROUNDS; r++)); do
-	for n in "${NAMES[@]}"; do
+	# Each round starts with the next one, so no proxy always runs after the same one.
+	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
+	for n in "${order[@]}"; do
 		c0=$(cpu_ticks "${PID_OF[$n]}")
 		out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency \
 			"http://127.0.0.1:${PORT[$n]}/index.html")
