@@ -69,13 +69,13 @@ static struct conn *pair_conn(struct event_base *base, int *peer, struct seen *s
 }
 
 /* Run the loop until <cond> or 200 passes of at most 10 ms each. */
-#define LOOP_UNTIL(base, cond)                                               \
-	do {                                                                 \
-		struct timeval tv_ = {0, 10000};                             \
-		for (int i_ = 0; i_ < 200 && !(cond); i_++) {                \
-			event_base_loopexit(base, &tv_);                     \
-			event_base_loop(base, EVLOOP_ONCE);                  \
-		}                                                            \
+#define LOOP_UNTIL(base, cond)                                \
+	do {                                                  \
+		struct timeval tv_ = {0, 10000};              \
+		for (int i_ = 0; i_ < 200 && !(cond); i_++) { \
+			event_base_loopexit(base, &tv_);      \
+			event_base_loop(base, EVLOOP_ONCE);   \
+		}                                             \
 	} while (0)
 
 static void test_read_eof(void)

@@ -12,6 +12,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
 #include "userspace/proxy/backend.h"
 #include "userspace/proxy/cfg.h"
@@ -32,27 +33,6 @@
 	"  - name: web\n"
 /* The line of the first server item after HEAD "    servers:\n". */
 #define FIRST_SERVER_LINE 12
-
-static struct cfg *load(const char *yaml, struct cfg_msgs *m)
-{
-	memset(m, 0, sizeof(*m));
-	return cfg_load_string("t.yaml", yaml, strlen(yaml), m);
-}
-
-/* Load <yaml>, expect failure with a message containing <want>. */
-static void expect_error(const char *yaml, const char *want)
-{
-	struct cfg_msgs m;
-	struct cfg *c = load(yaml, &m);
-
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(m.errors > 0);
-	if (!m.text || !strstr(m.text, want))
-		fprintf(stderr, "\n  wanted '%s' in:\n%s", want, m.text ? m.text : "(nothing)");
-	CU_ASSERT(m.text && strstr(m.text, want));
-	cfg_free(c);
-	cfg_msgs_free(&m);
-}
 
 /* ------------------------------------------------------------------ fake resolver */
 
@@ -219,10 +199,10 @@ static bool is_loopback(const struct cfg_addr *a)
 static void test_localhost(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load(HEAD "    servers:\n"
-				  "      - address: 127.0.0.1:9000\n"
-				  "      - {address: 'localhost:9001', weight: 3}\n"
-				  "      - address: 127.0.0.2:9002\n",
+	struct cfg *c = cfgtest_load(HEAD "    servers:\n"
+					  "      - address: 127.0.0.1:9000\n"
+					  "      - {address: 'localhost:9001', weight: 3}\n"
+					  "      - address: 127.0.0.2:9002\n",
 		&m);
 	const struct cfg_upstream *u;
 	struct cfg_addr sorted[64];
@@ -285,7 +265,7 @@ static void test_expand_sorted(void)
 	fake_on();
 	for (int r = 0; r < 3; r++) {
 		fake_rotate = (size_t)r * 2 + 1;
-		c[r] = load(y, &m);
+		c[r] = cfgtest_load(y, &m);
 		if (!c[r])
 			fprintf(stderr, "\n%s", m.text ? m.text : "");
 		cfg_msgs_free(&m);
@@ -347,10 +327,10 @@ static void test_ketama_stable(void)
 	unsigned int hit = 0;
 
 	fake_on();
-	c1 = load(y, &m);
+	c1 = cfgtest_load(y, &m);
 	cfg_msgs_free(&m);
 	fake_rotate = 1;
-	c2 = load(y, &m);
+	c2 = cfgtest_load(y, &m);
 	cfg_msgs_free(&m);
 	fake_off();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c1);
@@ -413,29 +393,29 @@ static void test_unresolvable(void)
 	struct cfg *c;
 
 	/* The real resolver: .invalid never resolves (RFC 6761) and is not even asked. */
-	expect_error(HEAD "    servers:\n      - address: 127.0.0.1:80\n"
-			  "      - address: nosuch.invalid:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: 127.0.0.1:80\n"
+				  "      - address: nosuch.invalid:80\n",
 		"t.yaml:13: 'upstreams[].servers[].address': cannot resolve 'nosuch.invalid': "
 		"Name or service not known\n");
-	expect_error(HEAD "    servers:\n      - address: 'a.b.INVALID.:80'\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: 'a.b.INVALID.:80'\n",
 		"t.yaml:12: 'upstreams[].servers[].address': cannot resolve 'a.b.INVALID.': "
 		"Name or service not known\n");
 
 	fake_on();
-	expect_error(HEAD "    servers:\n      - address: nosuch.invalid:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: nosuch.invalid:80\n",
 		"cannot resolve 'nosuch.invalid'");
 	CU_ASSERT_EQUAL(fake_calls, 0);
-	expect_error(HEAD "    servers:\n      - address: nope.test:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: nope.test:80\n",
 		"t.yaml:12: 'upstreams[].servers[].address': cannot resolve 'nope.test': "
 		"Name or service not known");
-	expect_error(HEAD "    servers:\n      - address: slow.test:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: slow.test:80\n",
 		"t.yaml:12: 'upstreams[].servers[].address': cannot resolve 'slow.test': "
 		"Temporary failure in name resolution");
-	expect_error(HEAD "    servers:\n      - address: unix.test:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: unix.test:80\n",
 		"cannot resolve 'unix.test': no IPv4 or IPv6 address");
 	/* Every failure is reported, with the other errors of the file. */
-	c = load(HEAD "    servers:\n      - address: nope.test:80\n      - address: "
-		      "slow.test:81\n      - {address: app.test:80, weight: 0}\n",
+	c = cfgtest_load(HEAD "    servers:\n      - address: nope.test:80\n      - address: "
+			      "slow.test:81\n      - {address: app.test:80, weight: 0}\n",
 		&m);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_EQUAL(m.errors, 3);
@@ -482,27 +462,27 @@ static void test_malformed(void)
 		snprintf(want, sizeof(want),
 			"t.yaml:12: 'upstreams[].servers[].address': expected "
 			"IPv4:PORT, [IPv6]:PORT or NAME:PORT, got '");
-		expect_error(y, want);
-		expect_error(y, bad[i].why);
+		cfgtest_expect_error(y, want);
+		cfgtest_expect_error(y, bad[i].why);
 	}
 	/* 64-byte label; 254-byte name (253 with a final dot is fine, then it does not
 	 * resolve). */
 	memset(longname, 'a', 64);
 	strcpy(longname + 64, ".test:80");
 	snprintf(y, sizeof(y), HEAD "    servers:\n      - address: %s\n", longname);
-	expect_error(y, "a host name label is longer than 63 bytes");
+	cfgtest_expect_error(y, "a host name label is longer than 63 bytes");
 	for (size_t i = 0; i < 254; i++)
 		longname[i] = i % 2 ? '.' : 'a';
 	strcpy(longname + 253, "b:80");
 	snprintf(y, sizeof(y), HEAD "    servers:\n      - address: %s\n", longname);
-	expect_error(y, "host name longer than 253 bytes");
+	cfgtest_expect_error(y, "host name longer than 253 bytes");
 	strcpy(longname + 253, ".:80");
 	snprintf(y, sizeof(y), HEAD "    servers:\n      - address: %s\n", longname);
-	expect_error(y, "cannot resolve '");
+	cfgtest_expect_error(y, "cannot resolve '");
 	CU_ASSERT_EQUAL(fake_calls, 1); /* only the well-formed one is looked up */
 	fake_off();
 	/* A list where an address belongs. */
-	expect_error(HEAD "    servers:\n      - address: [a, b]\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: [a, b]\n",
 		"'upstreams[].servers[].address': expected IPv4:PORT, [IPv6]:PORT or NAME:PORT, "
 		"got 'a list'");
 }
@@ -510,17 +490,17 @@ static void test_malformed(void)
 /* Listeners and the admin listener bind IP addresses; given a name they say so. */
 static void test_listener_names(void)
 {
-	expect_error("listeners:\n  - address: localhost:8080\n",
+	cfgtest_expect_error("listeners:\n  - address: localhost:8080\n",
 		"t.yaml:2: 'listeners[].address': expected IPv4:PORT or [IPv6]:PORT, got "
 		"'localhost:8080': a listener binds an IP address; host names are not resolved "
 		"here");
-	expect_error("admin: {address: 'localhost:9100'}\n" HEAD
-		     "    servers:\n      - address: 127.0.0.1:80\n",
+	cfgtest_expect_error("admin: {address: 'localhost:9100'}\n" HEAD
+			     "    servers:\n      - address: 127.0.0.1:80\n",
 		"t.yaml: 'admin.address': expected IPv4:PORT or [IPv6]:PORT, got "
 		"'localhost:9100': the admin listener binds an IP address; host names are not "
 		"resolved here");
 	/* Not a name: no such hint. */
-	expect_error("listeners:\n  - address: 1.2.3.4:0\n",
+	cfgtest_expect_error("listeners:\n  - address: 1.2.3.4:0\n",
 		"'listeners[].address': expected IPv4:PORT or [IPv6]:PORT, got '1.2.3.4:0'\n");
 }
 
@@ -528,22 +508,22 @@ static void test_listener_names(void)
 static void test_duplicates(void)
 {
 	fake_on();
-	expect_error(HEAD "    servers:\n      - address: one.test:80\n"
-			  "      - address: 10.0.0.2:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: one.test:80\n"
+				  "      - address: 10.0.0.2:80\n",
 		"t.yaml:13: 'upstreams[].servers[].address': '10.0.0.2:80' (written so) listed "
 		"twice in 'web': also from line 12 (from one.test:80)");
-	expect_error(HEAD "    servers:\n      - address: app.test:80\n"
-			  "      - address: one.test:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: app.test:80\n"
+				  "      - address: one.test:80\n",
 		"t.yaml:13: 'upstreams[].servers[].address': '10.0.0.2:80' (from one.test:80) "
 		"listed twice in 'web': also from line 12 (from app.test:80)");
 	/* Other ports, or other pools, are other servers. */
 	{
 		struct cfg_msgs m;
-		struct cfg *c =
-			load(HEAD "    servers:\n      - address: one.test:80\n"
-				  "      - address: one.test:81\n"
-				  "  - name: other\n    servers: [{address: one.test:80}]\n",
-				&m);
+		struct cfg *c = cfgtest_load(HEAD
+			"    servers:\n      - address: one.test:80\n"
+			"      - address: one.test:81\n"
+			"  - name: other\n    servers: [{address: one.test:80}]\n",
+			&m);
 
 		CU_ASSERT_PTR_NOT_NULL(c);
 		if (c)
@@ -562,14 +542,14 @@ static void test_too_many(void)
 
 	fake_on();
 	fake_many = 4096;
-	c = load(HEAD "    servers:\n      - address: many.test:80\n", &m);
+	c = cfgtest_load(HEAD "    servers:\n      - address: many.test:80\n", &m);
 	CU_ASSERT_PTR_NOT_NULL(c);
 	if (c)
 		CU_ASSERT_EQUAL(c->upstreams[0].n_servers, 4096);
 	cfg_free(c);
 	cfg_msgs_free(&m);
-	expect_error(HEAD "    servers:\n      - address: many.test:80\n"
-			  "      - address: 127.0.0.1:80\n",
+	cfgtest_expect_error(HEAD "    servers:\n      - address: many.test:80\n"
+				  "      - address: 127.0.0.1:80\n",
 		"t.yaml:10: 'upstreams[].servers': expected at most 4096 servers once names are "
 		"resolved, got 4097");
 	fake_many = 0;
@@ -586,7 +566,7 @@ static void test_dump(void)
 	FILE *f;
 
 	fake_on();
-	c = load(HEAD "    servers:\n      - {address: one.test:80, weight: 4}\n", &m);
+	c = cfgtest_load(HEAD "    servers:\n      - {address: one.test:80, weight: 4}\n", &m);
 	fake_off();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	f = open_memstream(&d, &len);
@@ -594,7 +574,7 @@ static void test_dump(void)
 	fclose(f);
 	CU_ASSERT(strstr(d, "- address: '10.0.0.2:80' # one.test:80\n        weight: 4\n") != NULL);
 	cfg_msgs_free(&m);
-	c2 = load(d, &m);
+	c2 = cfgtest_load(d, &m);
 	CU_ASSERT_PTR_NOT_NULL(c2);
 	if (c2) {
 		CU_ASSERT_STRING_EQUAL(c2->upstreams[0].servers[0].address.text, "10.0.0.2:80");
@@ -617,10 +597,11 @@ static void test_metrics(void)
 	size_t len = 0;
 
 	fake_on();
-	c = load(HEAD "    servers:\n      - address: v6.test:80\n      - address: 10.0.0.7:80\n",
+	c = cfgtest_load(HEAD
+		"    servers:\n      - address: v6.test:80\n      - address: 10.0.0.7:80\n",
 		&m);
 	cfg_msgs_free(&m);
-	c2 = load(HEAD "    servers:\n      - address: one.test:80\n", &m);
+	c2 = cfgtest_load(HEAD "    servers:\n      - address: one.test:80\n", &m);
 	cfg_msgs_free(&m);
 	fake_off();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);

@@ -50,10 +50,10 @@ enum conn_side {
 
 struct conn {
 	evutil_socket_t fd;
-	struct evbuffer *in;  /* bytes read, for the owner to consume */
-	struct evbuffer *out; /* bytes conn_send() could not write at once */
-	struct event *rev;    /* readable (persistent while reading is enabled) */
-	struct event *wev;    /* writable (pending only while <out> holds bytes) */
+	struct evbuffer *in;		 /* bytes read, for the owner to consume */
+	struct evbuffer *out;		 /* bytes conn_send() could not write at once */
+	struct event *rev;		 /* readable (persistent while reading is enabled) */
+	struct event *wev;		 /* writable (pending only while <out> holds bytes) */
 	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
 					  * drains below rd_high */
 	const struct conn_transport *tr;
@@ -62,11 +62,11 @@ struct conn {
 	size_t rd_high; /* stop reading while <in> holds this much (0: no limit) */
 	size_t wr_low;	/* on_write once <out> drains to this much */
 	enum conn_side side;
-	unsigned char enabled; /* CONN_READING | CONN_WRITING */
-	bool suspended;	       /* reading stopped by rd_high */
-	bool connected;	       /* server side: the connect completed */
-	bool triggered;	       /* conn_trigger_read() pending */
-	int err;	       /* the last socket error */
+	unsigned char enabled;	      /* CONN_READING | CONN_WRITING */
+	bool suspended;		      /* reading stopped by rd_high */
+	bool connected;		      /* server side: the connect completed */
+	bool triggered;		      /* conn_trigger_read() pending */
+	int err;		      /* the last socket error */
 	struct sockaddr_storage peer; /* the other end */
 	socklen_t peer_len;
 	char peer_text[64]; /* "ip" (client) or "ip:port" (server) */

@@ -191,8 +191,10 @@ static int flush_out(struct conn *c)
 			want += v[i].iov_len;
 		}
 		n = c->tr->sendv(c, iov, k);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
 		if (n < 0)
-			return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : errno;
+			return errno;
 		evbuffer_drain(c->out, (size_t)n);
 		if ((size_t)n < want)
 			return 0;
@@ -319,8 +321,7 @@ struct conn *conn_connect(
 	snprintf(c->peer_text, sizeof(c->peer_text), "%s", addr->text);
 	/* The outcome, even an immediate refusal, is reported from the loop through the
 	 * writable handler, so callers have one path for every failure. */
-	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 &&
-		errno != EINPROGRESS)
+	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 && errno != EINPROGRESS)
 		c->err = errno ? errno : ECONNREFUSED;
 	if (c->err)
 		event_active(c->wev, EV_WRITE, 1);
