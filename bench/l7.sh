@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # L7 benchmark: wrk (keep-alive, 64 connections, a small response) through pingd, nginx and
-# HAProxy, each with the same number of workers, upstream keep-alive on and no access log,
-# in front of the same nginx origin, plus the origin directly (the ceiling). Rounds are
+# HAProxy, each with the same number of workers, upstream keep-alive on, no access log and the
+# same header work (X-Forwarded-For and X-Forwarded-Proto added, no Via), in front of the
+# same nginx origin, plus the origin directly (the ceiling). Rounds are
 # interleaved and the medians printed, with pingd's ratios to each peer. Then the RSS of
 # pingd and nginx holding 10,000 idle keep-alive client connections. Loopback only.
 #
@@ -81,7 +82,11 @@ NGINX
 }
 
 # The origin: a small static file.
-nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
+nginx_conf "$TMPD/origin" "	server {
+		listen 127.0.0.1:$P_ORIGIN;
+		root $TMPD/origin/html;
+		location = /xff { return 200 \"\$http_x_forwarded_for \$http_x_forwarded_proto\n\"; }
+	}"
 printf 'hello, world\n' >"$TMPD/origin/html/index.html"
 nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
 PIDS+=($!)
@@ -95,6 +100,8 @@ nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64
 			proxy_pass http://o;
 			proxy_http_version 1.1;
 			proxy_set_header Connection \"\";
+			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+			proxy_set_header X-Forwarded-Proto \$scheme;
 		}
 	}"
 nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" -g 'daemon off;' &
@@ -113,8 +120,10 @@ defaults
 	timeout server 60s
 	timeout http-keep-alive 300s
 	http-reuse always
+	option forwardfor
 frontend f
 	bind 127.0.0.1:$P_HAPROXY
+	http-request set-header X-Forwarded-Proto http
 	default_backend b
 backend b
 	server o 127.0.0.1:$P_ORIGIN
@@ -127,6 +136,7 @@ HAPROXY_PID=$!
 cat >"$TMPD/pingd.yaml" <<YAML
 workers: $WORKERS
 log: {level: warn}
+proxy: {via: false}
 timeouts: {keepalive: 300s}
 listeners: [{address: '127.0.0.1:$P_PINGD'}]
 upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
@@ -140,6 +150,10 @@ for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD; do wait_port $p || exit 1; done
 for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD; do
 	[ "$(curl -s "http://127.0.0.1:$p/index.html")" = "hello, world" ] ||
 		{ echo "l7.sh: port $p does not serve the test file" >&2; exit 1; }
+done
+for p in $P_NGINX $P_HAPROXY $P_PINGD; do
+	[ "$(curl -s "http://127.0.0.1:$p/xff")" = "127.0.0.1 http" ] ||
+		{ echo "l7.sh: port $p does not add the same forwarding headers" >&2; exit 1; }
 done
 
 # wrk's latency figures in microseconds: "50% 1.23ms" -> 1230.
@@ -165,9 +179,12 @@ declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=
 declare -A PID_OF=([origin]=$ORIGIN_MASTER [pingd]=$PINGD_PID [nginx]=$NGINX_MASTER
 	[haproxy]=$HAPROXY_PID)
 
-echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds"
+echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds" \
+	"(each round starts with the next peer)"
 for ((r = 1; r <= ROUNDS; r++)); do
-	for n in "${NAMES[@]}"; do
+	# Each round starts with the next one, so no proxy always runs after the same one.
+	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
+	for n in "${order[@]}"; do
 		c0=$(cpu_ticks "${PID_OF[$n]}")
 		out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency \
 			"http://127.0.0.1:${PORT[$n]}/index.html")

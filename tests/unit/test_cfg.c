@@ -7,6 +7,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
 #include "userspace/proxy/cfg.h"
 
@@ -38,32 +39,10 @@
 	"      - address: 127.0.0.1:9000\n"
 #define BASE_U "listeners:\n  - address: 127.0.0.1:8080\n" NOLISTEN_U
 
-static struct cfg *load(const char *yaml, struct cfg_msgs *m)
-{
-	memset(m, 0, sizeof(*m));
-	return cfg_load_string("t.yaml", yaml, strlen(yaml), m);
-}
-
-/* Load <yaml>, expect failure with a message containing <want>. */
-static void expect_error(const char *yaml, const char *want)
-{
-	struct cfg_msgs m;
-	struct cfg *c = load(yaml, &m);
-
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(m.errors > 0);
-	CU_ASSERT_PTR_NOT_NULL(m.text);
-	if (!m.text || !strstr(m.text, want))
-		fprintf(stderr, "\n  wanted '%s' in:\n%s", want, m.text ? m.text : "(nothing)");
-	CU_ASSERT(m.text && strstr(m.text, want));
-	cfg_free(c);
-	cfg_msgs_free(&m);
-}
-
 static void test_minimal_defaults(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load(BASE, &m);
+	struct cfg *c = cfgtest_load(BASE, &m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(m.errors, 0);
@@ -126,7 +105,7 @@ static void test_full(void)
 			"        response_headers: {remove: Server}\n"
 			"      - {path: /health, match: exact, upstream: api}\n";
 	struct cfg_msgs m;
-	struct cfg *c = load(y, &m);
+	struct cfg *c = cfgtest_load(y, &m);
 	struct cfg_route *r;
 
 	if (!c)
@@ -164,108 +143,124 @@ static void test_full(void)
 
 static void test_error_forms(void)
 {
-	expect_error("workers: lots\n" BASE,
+	cfgtest_expect_error("workers: lots\n" BASE,
 		"t.yaml:1: 'workers': expected an integer in [0, 256], got 'lots'");
-	expect_error("workers: 999\n" BASE, "t.yaml:1: 'workers': expected an integer");
-	expect_error("workers: -1\n" BASE, "'workers': expected an integer");
-	expect_error("timeouts: {connect: 5 s}\n" BASE,
+	cfgtest_expect_error("workers: 999\n" BASE, "t.yaml:1: 'workers': expected an integer");
+	cfgtest_expect_error("workers: -1\n" BASE, "'workers': expected an integer");
+	cfgtest_expect_error("timeouts: {connect: 5 s}\n" BASE,
 		"t.yaml:1: 'timeouts.connect': expected a duration with a unit (ms, s, m, h), "
 		"got '5 s'");
-	expect_error("timeouts: {connect: 5d}\n" BASE, "'timeouts.connect': expected a duration");
-	expect_error("timeouts: {connect: 0}\n" BASE, "'timeouts.connect': expected a duration");
-	expect_error("timeouts: {keepalive: 99999999999s}\n" BASE, "'timeouts.keepalive'");
-	expect_error("limits: {max_header_size: 16q}\n" BASE,
+	cfgtest_expect_error(
+		"timeouts: {connect: 5d}\n" BASE, "'timeouts.connect': expected a duration");
+	cfgtest_expect_error(
+		"timeouts: {connect: 0}\n" BASE, "'timeouts.connect': expected a duration");
+	cfgtest_expect_error("timeouts: {keepalive: 99999999999s}\n" BASE, "'timeouts.keepalive'");
+	cfgtest_expect_error("limits: {max_header_size: 16q}\n" BASE,
 		"'limits.max_header_size': expected a size (bytes, or with k, m, g), got '16q'");
-	expect_error("limits: {max_header_size: 10}\n" BASE, "'limits.max_header_size'");
-	expect_error(
+	cfgtest_expect_error("limits: {max_header_size: 10}\n" BASE, "'limits.max_header_size'");
+	cfgtest_expect_error(
 		"proxy: {via: maybe}\n" BASE, "'proxy.via': expected true or false, got 'maybe'");
-	expect_error("log: {level: loud}\n" BASE,
+	cfgtest_expect_error("log: {level: loud}\n" BASE,
 		"'log.level': expected one of err, warn, notice, info, debug, got 'loud'");
-	expect_error("log: [1, 2]\n" BASE, "t.yaml:1: 'log': expected a mapping, got 'a list'");
-	expect_error(
+	cfgtest_expect_error(
+		"log: [1, 2]\n" BASE, "t.yaml:1: 'log': expected a mapping, got 'a list'");
+	cfgtest_expect_error(
 		"workers: [1]\n" BASE, "'workers': expected an integer in [0, 256], got 'a list'");
-	expect_error("colour: blue\n" BASE, "t.yaml:1: 'colour': unknown key (known here: workers");
-	expect_error("timeouts: {conect: 1s}\n" BASE, "'timeouts.conect': unknown key");
-	expect_error("workers: 1\nworkers: 2\n" BASE, "t.yaml:2: 'workers': given twice");
-	expect_error(
+	cfgtest_expect_error(
+		"colour: blue\n" BASE, "t.yaml:1: 'colour': unknown key (known here: workers");
+	cfgtest_expect_error("timeouts: {conect: 1s}\n" BASE, "'timeouts.conect': unknown key");
+	cfgtest_expect_error("workers: 1\nworkers: 2\n" BASE, "t.yaml:2: 'workers': given twice");
+	cfgtest_expect_error(
 		"listeners: []\nupstreams: []\n", "'listeners': expected 1 to 64 items, got 0");
-	expect_error("workers: 1\n", "'listeners': required, missing");
-	expect_error("listeners: 3\n", "'listeners': expected a list of mappings, got '3'");
-	expect_error("- a\n- b\n", "t.yaml:1: expected a mapping at the top, got a list");
-	expect_error("", "empty configuration");
-	expect_error("a: [b\n", "YAML: ");
-	expect_error("a: b\n\tc: d\n", "t.yaml:2: YAML: ");
+	cfgtest_expect_error("workers: 1\n", "'listeners': required, missing");
+	cfgtest_expect_error("listeners: 3\n", "'listeners': expected a list of mappings, got '3'");
+	cfgtest_expect_error("- a\n- b\n", "t.yaml:1: expected a mapping at the top, got a list");
+	cfgtest_expect_error("", "empty configuration");
+	cfgtest_expect_error("a: [b\n", "YAML: ");
+	cfgtest_expect_error("a: b\n\tc: d\n", "t.yaml:2: YAML: ");
 }
 
 static void test_error_sections(void)
 {
-	expect_error("listeners:\n  - address: localhost:80\nupstreams: []\n",
+	cfgtest_expect_error("listeners:\n  - address: localhost:80\nupstreams: []\n",
 		"t.yaml:2: 'listeners[].address': expected IPv4:PORT or [IPv6]:PORT, got "
 		"'localhost:80'");
-	expect_error("listeners:\n  - address: 1.2.3.4:0\n", "'listeners[].address'");
-	expect_error("listeners:\n  - address: 1.2.3.4:65536\n", "'listeners[].address'");
-	expect_error("listeners:\n  - address: '[::1:80'\n", "'listeners[].address'");
-	expect_error("listeners:\n  - backlog: 5\n", "t.yaml:2: 'listeners[].address': required");
-	expect_error("listeners:\n  - 1.2.3.4:80\n", "'listeners': expected a list of mappings, "
-						     "got '1.2.3.4:80'");
-	expect_error(BASE "  - name: main\n    hosts: b\n    routes: [{path: /, upstream: web}]\n",
+	cfgtest_expect_error("listeners:\n  - address: 1.2.3.4:0\n", "'listeners[].address'");
+	cfgtest_expect_error("listeners:\n  - address: 1.2.3.4:65536\n", "'listeners[].address'");
+	cfgtest_expect_error("listeners:\n  - address: '[::1:80'\n", "'listeners[].address'");
+	cfgtest_expect_error(
+		"listeners:\n  - backlog: 5\n", "t.yaml:2: 'listeners[].address': required");
+	cfgtest_expect_error("listeners:\n  - 1.2.3.4:80\n",
+		"'listeners': expected a list of mappings, "
+		"got '1.2.3.4:80'");
+	cfgtest_expect_error(BASE
+		"  - name: main\n    hosts: b\n    routes: [{path: /, upstream: web}]\n",
 		"'virtual_hosts[].name': 'main' defined twice");
-	expect_error(BASE "  - name: two\n    hosts: '*'\n    routes: [{path: /, upstream: web}]\n",
+	cfgtest_expect_error(BASE
+		"  - name: two\n    hosts: '*'\n    routes: [{path: /, upstream: web}]\n",
 		"'virtual_hosts[].hosts': '*' already served by 'main'");
-	expect_error(BASE "  - name: two\n    hosts: 'a.*.com'\n    routes: [{path: /, upstream: "
-			  "web}]\n",
+	cfgtest_expect_error(BASE
+		"  - name: two\n    hosts: 'a.*.com'\n    routes: [{path: /, upstream: "
+		"web}]\n",
 		"t.yaml:13: 'virtual_hosts[].hosts': expected a host name, *.domain or *, got "
 		"'a.*.com'");
-	expect_error(BASE "      - {path: api, upstream: web}\n",
+	cfgtest_expect_error(BASE "      - {path: api, upstream: web}\n",
 		"t.yaml:13: 'virtual_hosts[].routes[].path': expected a path starting with /, "
 		"got 'api'");
-	expect_error(BASE "      - {path: /x, upstream: nope}\n",
+	cfgtest_expect_error(BASE "      - {path: /x, upstream: nope}\n",
 		"t.yaml:13: 'virtual_hosts[].routes[].upstream': no upstream named 'nope'");
-	expect_error(BASE "      - {path: /x, upstream: web, match: regex}\n",
+	cfgtest_expect_error(BASE "      - {path: /x, upstream: web, match: regex}\n",
 		"'virtual_hosts[].routes[].match': expected one of prefix, exact, got 'regex'");
-	expect_error(BASE "      - {path: /x, upstream: web, request_headers: {append: {A: b}}}\n",
+	cfgtest_expect_error(BASE
+		"      - {path: /x, upstream: web, request_headers: {append: {A: b}}}\n",
 		"'virtual_hosts[].routes[].request_headers': expected add, set or remove, got "
 		"'append'");
-	expect_error(BASE "      - {path: /x, upstream: web, request_headers: {add: {'A B': b}}}\n",
+	cfgtest_expect_error(BASE
+		"      - {path: /x, upstream: web, request_headers: {add: {'A B': b}}}\n",
 		"expected a header name, got 'A B'");
-	expect_error(BASE
+	cfgtest_expect_error(BASE
 		"      - {path: /x, upstream: web, request_headers: {set: {A: \"b\\r\\nX: "
 		"y\"}}}\n",
 		"expected a header value without control bytes");
-	expect_error(BASE "      - {path: /x, upstream: web, request_headers: {remove: ['a:b']}}\n",
+	cfgtest_expect_error(BASE
+		"      - {path: /x, upstream: web, request_headers: {remove: ['a:b']}}\n",
 		"expected a header name, got 'a:b'");
-	expect_error(BASE "      - {path: /x, upstream: web, request_headers: {add: X}}\n",
+	cfgtest_expect_error(BASE "      - {path: /x, upstream: web, request_headers: {add: X}}\n",
 		"expected a mapping of header names to values under 'add', got 'X'");
-	expect_error(BASE_U "  - name: web\n    servers: [{address: 1.1.1.1:1}]\n",
+	cfgtest_expect_error(BASE_U "  - name: web\n    servers: [{address: 1.1.1.1:1}]\n",
 		"'upstreams[].name': 'web' defined twice");
-	expect_error(BASE_U "  - name: w2\n    servers: []\n",
+	cfgtest_expect_error(BASE_U "  - name: w2\n    servers: []\n",
 		"'upstreams[].servers': expected 1 to 4096 items, got 0");
-	expect_error(BASE_U "  - name: w2\n    servers: [{address: 1.1.1.1:1}, {address: "
-			    "1.1.1.1:1}]\n",
+	cfgtest_expect_error(BASE_U "  - name: w2\n    servers: [{address: 1.1.1.1:1}, {address: "
+				    "1.1.1.1:1}]\n",
 		"'upstreams[].servers[].address': '1.1.1.1:1' listed twice in 'w2'");
-	expect_error(BASE_U
+	cfgtest_expect_error(BASE_U
 		"  - name: w2\n    selection: random\n    servers: [{address: 1.1.1.1:1}]\n",
 		"'upstreams[].selection': expected one of round_robin, weighted_round_robin, "
 		"least_conn, ketama, maglev, got 'random'");
-	expect_error(BASE_U
+	cfgtest_expect_error(BASE_U
 		"  - name: w2\n    hash_key: body\n    servers: [{address: 1.1.1.1:1}]\n",
 		"'upstreams[].hash_key': expected uri, client_addr, header:NAME or "
 		"cookie:NAME, got 'body'");
-	expect_error(BASE_U "  - name: w2\n    hash_key: 'header:'\n    servers: [{address: "
-			    "1.1.1.1:1}]\n",
+	cfgtest_expect_error(BASE_U
+		"  - name: w2\n    hash_key: 'header:'\n    servers: [{address: "
+		"1.1.1.1:1}]\n",
 		"'upstreams[].hash_key'");
-	expect_error(BASE_U "  - name: w2\n    servers: [{address: 1.1.1.1:1, weight: 0}]\n",
+	cfgtest_expect_error(BASE_U
+		"  - name: w2\n    servers: [{address: 1.1.1.1:1, weight: 0}]\n",
 		"'upstreams[].servers[].weight': expected an integer in [1, 1000], got '0'");
-	expect_error("listeners:\n  - address: 127.0.0.1:1\n    virtual_hosts: [nope]\n" NOLISTEN_U,
+	cfgtest_expect_error(
+		"listeners:\n  - address: 127.0.0.1:1\n    virtual_hosts: [nope]\n" NOLISTEN_U,
 		"'listeners[].virtual_hosts': no virtual host named 'nope'");
-	expect_error("listeners:\n  - address: 127.0.0.1:1\n  - address: 127.0.0.1:1\n" NOLISTEN_U,
+	cfgtest_expect_error(
+		"listeners:\n  - address: 127.0.0.1:1\n  - address: 127.0.0.1:1\n" NOLISTEN_U,
 		"'listeners[].address': '127.0.0.1:1' listed twice");
 }
 
 static void test_several_errors(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load("workers: x\ntimeouts: {connect: y}\n" BASE, &m);
+	struct cfg *c = cfgtest_load("workers: x\ntimeouts: {connect: y}\n" BASE, &m);
 
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_EQUAL(m.errors, 2);
@@ -277,7 +272,7 @@ static void test_several_errors(void)
 static void test_bare_duration_warning(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load("timeouts: {connect: 5}\n" BASE, &m);
+	struct cfg *c = cfgtest_load("timeouts: {connect: 5}\n" BASE, &m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(m.errors, 0);
@@ -357,14 +352,14 @@ static void test_dump_roundtrip(void)
 	char *d1 = NULL, *d2 = NULL;
 	size_t l1 = 0, l2 = 0;
 	struct cfg_msgs m;
-	struct cfg *c = load(y, &m), *c2;
+	struct cfg *c = cfgtest_load(y, &m), *c2;
 	FILE *f;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	f = open_memstream(&d1, &l1);
 	cfg_dump(f, c);
 	fclose(f);
-	c2 = load(d1, &m);
+	c2 = cfgtest_load(d1, &m);
 	if (!c2)
 		fprintf(stderr, "%s\n%s", d1, m.text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);

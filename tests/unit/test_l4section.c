@@ -7,6 +7,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
 #include "userspace/ctrl/l4cfg.h"
 #include "userspace/proxy/cfg.h"
@@ -36,30 +37,10 @@
 	"          weight: 3\n"           \
 	"    - address: '[fd00::1]:443'\n"
 
-static struct cfg *load(const char *yaml, struct cfg_msgs *m)
-{
-	memset(m, 0, sizeof(*m));
-	return cfg_load_string("t.yaml", yaml, strlen(yaml), m);
-}
-
-static void expect_error(const char *yaml, const char *want)
-{
-	struct cfg_msgs m;
-	struct cfg *c = load(yaml, &m);
-
-	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT(m.errors > 0);
-	if (!m.text || !strstr(m.text, want))
-		fprintf(stderr, "\n  wanted '%s' in:\n%s", want, m.text ? m.text : "(nothing)");
-	CU_ASSERT(m.text && strstr(m.text, want));
-	cfg_free(c);
-	cfg_msgs_free(&m);
-}
-
 static void test_absent(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load(BASE, &m);
+	struct cfg *c = cfgtest_load(BASE, &m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_PTR_NULL(c->l4);
@@ -72,14 +53,14 @@ static void test_absent(void)
 static void test_accepted(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load(BASE L4 "l4_pin_dir: /sys/fs/bpf/x\n"
-				     "l4_health:\n"
-				     "  - service: '10.9.0.1:80'\n"
-				     "    check: http\n"
-				     "    interval: 250ms\n"
-				     "    fall: 2\n"
-				     "    path: /healthz\n"
-				     "  - check: off\n",
+	struct cfg *c = cfgtest_load(BASE L4 "l4_pin_dir: /sys/fs/bpf/x\n"
+					     "l4_health:\n"
+					     "  - service: '10.9.0.1:80'\n"
+					     "    check: http\n"
+					     "    interval: 250ms\n"
+					     "    fall: 2\n"
+					     "    path: /healthz\n"
+					     "  - check: off\n",
 		&m);
 
 	if (m.text)
@@ -112,7 +93,7 @@ static void test_accepted(void)
 static void test_dump(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load(BASE L4, &m);
+	struct cfg *c = cfgtest_load(BASE L4, &m);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -132,20 +113,23 @@ static void test_dump(void)
 static void test_errors(void)
 {
 	/* The control plane's messages keep their line in pingd's file. */
-	expect_error(BASE "l4:\n  services:\n    - address: '10.9.0.1:80'\n      backends:\n"
-			  "        - address: '10.9.1.1'\n          weight: -1\n",
+	cfgtest_expect_error(BASE
+		"l4:\n  services:\n    - address: '10.9.0.1:80'\n      backends:\n"
+		"        - address: '10.9.1.1'\n          weight: -1\n",
 		"t.yaml:18: 'weight'");
-	expect_error(BASE "l4:\n  services:\n    - address: '10.9.0:80'\n", "t.yaml:15: ");
-	expect_error(BASE "l4:\n  bogus: 1\n", "t.yaml:14: ");
-	expect_error(BASE "l4: 3\n", "t.yaml:13: ");
-	expect_error(BASE "l4:\n  services:\n    - address: '10.9.0.1:80'\n"
-			  "    - address: '10.9.0.1:80'\n",
+	cfgtest_expect_error(BASE "l4:\n  services:\n    - address: '10.9.0:80'\n", "t.yaml:15: ");
+	cfgtest_expect_error(BASE "l4:\n  bogus: 1\n", "t.yaml:14: ");
+	cfgtest_expect_error(BASE "l4: 3\n", "t.yaml:13: ");
+	cfgtest_expect_error(BASE "l4:\n  services:\n    - address: '10.9.0.1:80'\n"
+				  "    - address: '10.9.0.1:80'\n",
 		"t.yaml:16: ");
 	/* l4_health items go through the key table. */
-	expect_error(BASE L4 "l4_health:\n  - check: udp\n", "t.yaml:22: 'l4_health[].check'");
-	expect_error(BASE L4 "l4_health:\n  - fall: 0\n", "t.yaml:22: 'l4_health[].fall'");
-	expect_error(BASE L4 "l4_health:\n  - probe: 1\n", "'l4_health[].probe': unknown key");
-	expect_error(BASE L4 "l4_health: 1\n", "t.yaml:21: 'l4_health'");
+	cfgtest_expect_error(
+		BASE L4 "l4_health:\n  - check: udp\n", "t.yaml:22: 'l4_health[].check'");
+	cfgtest_expect_error(BASE L4 "l4_health:\n  - fall: 0\n", "t.yaml:22: 'l4_health[].fall'");
+	cfgtest_expect_error(
+		BASE L4 "l4_health:\n  - probe: 1\n", "'l4_health[].probe': unknown key");
+	cfgtest_expect_error(BASE L4 "l4_health: 1\n", "t.yaml:21: 'l4_health'");
 }
 
 int test_l4section_register(void)

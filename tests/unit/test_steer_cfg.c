@@ -7,6 +7,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
 #include "userspace/proxy/cfg.h"
 
@@ -22,35 +23,10 @@
 	"    servers:\n"          \
 	"      - address: 127.0.0.1:9000\n"
 
-/* Load <yaml>; NULL on errors, with the messages in <m> (the caller frees them). */
-static struct cfg *load(const char *yaml, struct cfg_msgs *m)
-{
-	memset(m, 0, sizeof(*m));
-	return cfg_load_string("t.yaml", yaml, strlen(yaml), m);
-}
-
-/* Expect <yaml> rejected with a message containing <want>, <count> times. */
-static void expect_error(const char *yaml, const char *want, int count)
-{
-	struct cfg_msgs m;
-	struct cfg *c = load(yaml, &m);
-	int n = 0;
-
-	CU_ASSERT_PTR_NULL(c);
-	for (const char *p = m.text; p && (p = strstr(p, want)); p++)
-		n++;
-	if (n != count)
-		fprintf(stderr, "\n  wanted '%s' %d times in:\n%s", want, count,
-			m.text ? m.text : "(nothing)");
-	CU_ASSERT_EQUAL(n, count);
-	cfg_free(c);
-	cfg_msgs_free(&m);
-}
-
 static void test_defaults(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load("listeners:\n  - address: 127.0.0.1:8080\n" ROUTES, &m);
+	struct cfg *c = cfgtest_load("listeners:\n  - address: 127.0.0.1:8080\n" ROUTES, &m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_FALSE(c->listeners[0].steer);
@@ -62,11 +38,11 @@ static void test_defaults(void)
 static void test_one_per_family(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load("steer_pin_dir: /sys/fs/bpf/other\n"
-			     "listeners:\n"
-			     "  - {address: 127.0.0.1:8080, steer: true}\n"
-			     "  - {address: '[::1]:8080', steer: true}\n"
-			     "  - {address: 127.0.0.1:8081}\n" ROUTES,
+	struct cfg *c = cfgtest_load("steer_pin_dir: /sys/fs/bpf/other\n"
+				     "listeners:\n"
+				     "  - {address: 127.0.0.1:8080, steer: true}\n"
+				     "  - {address: '[::1]:8080', steer: true}\n"
+				     "  - {address: 127.0.0.1:8081}\n" ROUTES,
 		&m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -80,26 +56,26 @@ static void test_one_per_family(void)
 
 static void test_errors(void)
 {
-	expect_error("listeners:\n"
-		     "  - {address: 127.0.0.1:8080, steer: true}\n"
-		     "  - {address: '*:8081', steer: true}\n" ROUTES,
+	cfgtest_expect_error_n("listeners:\n"
+			       "  - {address: 127.0.0.1:8080, steer: true}\n"
+			       "  - {address: '*:8081', steer: true}\n" ROUTES,
 		"'listeners[].steer': '127.0.0.1:8080' and '*:8081' both steer IPv4; one may", 1);
-	expect_error("listeners:\n"
-		     "  - {address: '[::1]:8080', steer: true}\n"
-		     "  - {address: '[::]:8081', steer: true}\n" ROUTES,
+	cfgtest_expect_error_n("listeners:\n"
+			       "  - {address: '[::1]:8080', steer: true}\n"
+			       "  - {address: '[::]:8081', steer: true}\n" ROUTES,
 		"both steer IPv6", 1);
 	/* Reported once, however many listeners steer. */
-	expect_error("steer_pin_dir: pins\n"
-		     "listeners:\n"
-		     "  - {address: 127.0.0.1:8080, steer: true}\n"
-		     "  - {address: '[::1]:8080', steer: true}\n" ROUTES,
+	cfgtest_expect_error_n("steer_pin_dir: pins\n"
+			       "listeners:\n"
+			       "  - {address: 127.0.0.1:8080, steer: true}\n"
+			       "  - {address: '[::1]:8080', steer: true}\n" ROUTES,
 		"'steer_pin_dir': expected an absolute path, got 'pins'", 1);
-	expect_error("steer_pin_dir: ''\n"
-		     "listeners:\n  - {address: 127.0.0.1:8080, steer: true}\n" ROUTES,
+	cfgtest_expect_error_n("steer_pin_dir: ''\n"
+			       "listeners:\n  - {address: 127.0.0.1:8080, steer: true}\n" ROUTES,
 		"'steer_pin_dir': expected an absolute path, got ''", 1);
-	expect_error("listeners:\n  - {address: 127.0.0.1:8080, steer: maybe}\n" ROUTES,
+	cfgtest_expect_error_n("listeners:\n  - {address: 127.0.0.1:8080, steer: maybe}\n" ROUTES,
 		"t.yaml:2: 'listeners[].steer': expected true or false, got 'maybe'", 1);
-	expect_error("listeners:\n  - {address: 127.0.0.1:8080, steer: [true]}\n" ROUTES,
+	cfgtest_expect_error_n("listeners:\n  - {address: 127.0.0.1:8080, steer: [true]}\n" ROUTES,
 		"'listeners[].steer': expected true or false, got 'a list'", 1);
 }
 
@@ -107,8 +83,8 @@ static void test_errors(void)
 static void test_pin_dir_unused(void)
 {
 	struct cfg_msgs m;
-	struct cfg *c = load("steer_pin_dir: relative\n"
-			     "listeners:\n  - address: 127.0.0.1:8080\n" ROUTES,
+	struct cfg *c = cfgtest_load("steer_pin_dir: relative\n"
+				     "listeners:\n  - address: 127.0.0.1:8080\n" ROUTES,
 		&m);
 
 	CU_ASSERT_PTR_NOT_NULL(c);

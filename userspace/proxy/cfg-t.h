@@ -39,11 +39,16 @@ enum cfg_hdr_action {
 	CFG_HDR_MAX	 /* must stay last */
 };
 
-/* A socket address as written in the config ("127.0.0.1:80", "[::1]:80"). */
+/* Longest "NAME:PORT" an upstream server may be written as: a 253-byte DNS name, ':', five
+ * digits and the NUL. */
+#define CFG_NAME_MAX 260
+
+/* A socket address ("127.0.0.1:80", "[::1]:80"). */
 struct cfg_addr {
 	struct sockaddr_storage ss; /* port in network order inside */
 	socklen_t len;		    /* 0 when unset */
-	char text[64];		    /* as written, for logs and hashing */
+	char text[64];		    /* as written, or printed from a name's resolved address;
+				     * for logs, metrics and hashing */
 };
 
 /* One header rewrite of a route. */
@@ -69,10 +74,13 @@ struct cfg_str_list {
 	size_t n;
 };
 
+/* One upstream server. A server written as NAME:PORT is resolved when the config loads and
+ * becomes one cfg_server per address, each with the same weight and <name>. */
 struct cfg_server {
-	struct cfg_addr address;
-	unsigned int weight; /* relative share, 1..1000 */
-	int line;	     /* where it was defined, for messages */
+	struct cfg_addr address; /* what is connected to; text is always numeric */
+	char name[CFG_NAME_MAX]; /* "NAME:PORT" as written when resolved from a name, else "" */
+	unsigned int weight;	 /* relative share, 1..1000 */
+	int line;		 /* where it was defined, for messages */
 };
 
 enum cfg_health_check {

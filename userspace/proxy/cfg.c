@@ -4,6 +4,7 @@
 #include "userspace/proxy/cfg.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <ctype.h>
@@ -26,6 +27,10 @@
 #define CFG_BARE_WARN 100	 /* a bare duration below this many ms is probably seconds */
 #define CFG_HOST_MAX  255
 
+#define CFG_MAX_SERVERS 4096u /* servers of one pool, names expanded */
+#define CFG_DNS_MAX	253   /* longest DNS name in text form, without a trailing dot (RFC 1035) */
+#define CFG_LABEL_MAX	63    /* longest label of a DNS name */
+
 enum cfg_type {
 	CFG_T_UINT = 0, /* unsigned int in [min, max] */
 	CFG_T_BOOL,	/* bool */
@@ -41,6 +46,7 @@ enum cfg_type {
 	CFG_T_SECTION,	/* a nested mapping stored inline at off */
 	CFG_T_LIST,	/* a sequence of mappings: T * at off, size_t count at count_off */
 	CFG_T_L4,	/* struct ctrl_l4cfg *, owned: the l4: section (userspace/ctrl/l4cfg.h) */
+	CFG_T_PEER,	/* struct cfg_server's address: an IP literal, or NAME:PORT in name */
 	CFG_T_MAX	/* must stay last */
 };
 
@@ -180,7 +186,7 @@ static const struct cfg_key cfg_keys[] = {
 	  UINT_MAX, "requests per client connection before it is closed; 0 = no limit"),
 	KS(SEC_ROOT, "admin", struct cfg, admin, SEC_ADMIN, "admin listener"),
 	K(SEC_ADMIN, "address", CFG_T_STR, struct cfg_admin, address, "", 0, 0,
-	  "GET /metrics and /healthz on IPv4:PORT or [IPv6]:PORT; empty = off"),
+	  "GET /metrics and /healthz on IPv4:PORT or [IPv6]:PORT (no names); empty = off"),
 	KS(SEC_ROOT, "proxy", struct cfg, proxy, SEC_PROXY, "headers pingd adds"),
 	K(SEC_PROXY, "via", CFG_T_BOOL, struct cfg_proxy, via, "true", 0, 0,
 	  "add Via: 1.1 <server_name> to requests and responses"),
@@ -195,7 +201,7 @@ static const struct cfg_key cfg_keys[] = {
 	KL(SEC_ROOT, "listeners", struct cfg, listeners, n_listeners, SEC_LISTENER, 1, 64,
 	   CFG_REQUIRED, "addresses to accept client connections on"),
 	KR(SEC_LISTENER, "address", CFG_T_ADDR, struct cfg_listener, address,
-	   "IPv4:PORT, [IPv6]:PORT or *:PORT"),
+	   "IPv4:PORT, [IPv6]:PORT or *:PORT (IP addresses, no names)"),
 	K(SEC_LISTENER, "backlog", CFG_T_UINT, struct cfg_listener, backlog, "4096", 1, 65535,
 	  "listen(2) backlog of each worker's socket"),
 	K(SEC_LISTENER, "virtual_hosts", CFG_T_STRLIST, struct cfg_listener, virtual_hosts, "[]",
@@ -257,7 +263,7 @@ static const struct cfg_key cfg_keys[] = {
 	K(SEC_HEALTH, "path", CFG_T_STR, struct cfg_health, path, "/", 0, 0,
 	  "http: request-target, starting with /"),
 	K(SEC_HEALTH, "host", CFG_T_STR, struct cfg_health, host, "", 0, 0,
-	  "http: Host header; empty = the server's address"),
+	  "http: Host header; empty = the server's address, or its NAME:PORT"),
 	K(SEC_HEALTH, "status_min", CFG_T_UINT, struct cfg_health, status_min, "200", 100, 599,
 	  "http: lowest accepted status"),
 	K(SEC_HEALTH, "status_max", CFG_T_UINT, struct cfg_health, status_max, "399", 100, 599,
@@ -268,9 +274,12 @@ static const struct cfg_key cfg_keys[] = {
 	  "consecutive failed requests that start a cool-down; 0 = off"),
 	K(SEC_PASSIVE, "cooldown", CFG_T_DURATION, struct cfg_passive, cooldown_ms, "10s", 1, DMS,
 	  "how long a server stays out before one request tries it again"),
-	KL(SEC_UPSTREAM, "servers", struct cfg_upstream, servers, n_servers, SEC_SERVER, 1, 4096,
+	KL(SEC_UPSTREAM, "servers", struct cfg_upstream, servers, n_servers, SEC_SERVER, 1,
+	   CFG_MAX_SERVERS,
 	   CFG_REQUIRED, "the pool's peers"),
-	KR(SEC_SERVER, "address", CFG_T_ADDR, struct cfg_server, address, "IPv4:PORT or [IPv6]:PORT"),
+	KR(SEC_SERVER, "address", CFG_T_PEER, struct cfg_server, address,
+	   "IPv4:PORT, [IPv6]:PORT or NAME:PORT; a name is resolved when the config loads and "
+	   "each of its addresses becomes a server"),
 	K(SEC_SERVER, "weight", CFG_T_UINT, struct cfg_server, weight, "1", 1, 1000,
 	  "relative share (weighted_round_robin, least_conn, ketama, maglev)"),
 	{ .sec = SEC_ROOT, .name = "l4", .type = CFG_T_L4, .off = offsetof(struct cfg, l4),
@@ -560,6 +569,9 @@ static void expected_text(const struct cfg_key *k, char *buf, size_t size)
 	case CFG_T_ADDR:
 		snprintf(buf, size, "IPv4:PORT or [IPv6]:PORT");
 		break;
+	case CFG_T_PEER:
+		snprintf(buf, size, "IPv4:PORT, [IPv6]:PORT or NAME:PORT");
+		break;
 	case CFG_T_STRLIST:
 		snprintf(buf, size, "a string or a list of strings");
 		break;
@@ -602,6 +614,130 @@ static void bad_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *
 		bad_value(ctx, k, node_line(n), (const char *)n->data.scalar.value);
 	else
 		bad_value(ctx, k, node_line(n), what);
+}
+
+/* As bad_value(), followed by ": <why>". */
+static void bad_value_why(
+	struct cfg_ctx *ctx, const struct cfg_key *k, int line, const char *got, const char *why)
+{
+	char exp[256];
+
+	expected_text(k, exp, sizeof(exp));
+	msg_add(ctx, false, line, "'%s%s': expected %s, got '%s': %s", sections[k->sec].prefix,
+		k->name, exp, got, why);
+}
+
+/* Whether <s> is "HOST:PORT" with a HOST that is not an IP literal, i.e. what an upstream
+ * server may be written as but a listener may not. */
+static bool looks_like_name(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+
+	return colon && colon != s && strchr(s, ':') == colon && *s != '[' &&
+	       strspn(s, "0123456789.*") < (size_t)(colon - s);
+}
+
+/* Check the host of "NAME:PORT" <s> (<len> bytes before the colon) as a DNS name: labels of
+ * letters, digits, "-" and "_" (used by internal zones), none empty or over 63 bytes, no
+ * label starting or ending with "-", at most 253 bytes plus an optional final dot, and a last
+ * label not all digits (so that "10.0.0.256" is not looked up as a name). Returns NULL when
+ * valid, else what is wrong, in <buf> or a constant. */
+static const char *check_dns_name(const char *h, size_t len, char *buf, size_t size)
+{
+	size_t label = 0;
+	bool digits = true;
+
+	if (len && h[len - 1] == '.')
+		len--; /* a fully qualified name: the root label is empty */
+	if (!len)
+		return "no host before the port";
+	if (len > CFG_DNS_MAX)
+		return "host name longer than 253 bytes";
+	for (size_t i = 0; i <= len; i++) {
+		char ch = i < len ? h[i] : '.';
+
+		if (ch == '.') {
+			if (!label)
+				return "empty label in host name";
+			if (h[i - 1] == '-' || h[i - label] == '-')
+				return "a host name label starts or ends with '-'";
+			if (i < len) {
+				label = 0;
+				digits = true;
+			}
+			continue;
+		}
+		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '_') {
+			if (isprint((unsigned char)ch))
+				snprintf(buf, size, "'%c' is not allowed in a host name", ch);
+			else
+				snprintf(buf, size, "byte 0x%02x is not allowed in a host name",
+					(unsigned char)ch);
+			return buf;
+		}
+		if (++label > CFG_LABEL_MAX)
+			return "a host name label is longer than 63 bytes";
+		digits &= isdigit((unsigned char)ch) != 0;
+	}
+	if (digits)
+		return "not a valid IPv4 address, nor a host name (its last label is all digits)";
+	return NULL;
+}
+
+/* Check "NAME:PORT" <s> (not an IP literal). Returns NULL when well formed, else what is
+ * wrong, in <buf> or a constant. */
+static const char *check_name_port(const char *s, char *buf, size_t size)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	char *end;
+
+	if (*s == '[')
+		return "not an IPv6 address between the brackets";
+	if (!colon)
+		return "no port (NAME:PORT)";
+	if (strchr(s, ':') != colon)
+		return "an IPv6 address needs brackets: [IPv6]:PORT";
+	if (colon == s + 1 && *s == '*')
+		return "'*' (any address) is for listeners; a server needs an address or a name";
+	if (!colon[1])
+		return "no port after ':'";
+	if (!isdigit((unsigned char)colon[1]) || strlen(colon + 1) > 5)
+		return "the port is not a number from 1 to 65535";
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || errno || !port || port > 65535)
+		return "the port is not a number from 1 to 65535";
+	return check_dns_name(s, (size_t)(colon - s), buf, size);
+}
+
+/* Parse an upstream server's address node <n> (key <k>) into the struct cfg_server at
+ * <base>: an IP literal fills its address now; a well-formed NAME:PORT is kept in its name
+ * and resolved by resolve_servers() once the whole file is parsed. */
+static void parse_peer(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, char *base)
+{
+	struct cfg_server *srv = (struct cfg_server *)base;
+	const char *s, *why;
+	char buf[64];
+
+	if (n->type != YAML_SCALAR_NODE) {
+		bad_node(ctx, k, n);
+		return;
+	}
+	s = (const char *)n->data.scalar.value;
+	if (*s == ':' || !strncmp(s, "*:", 2)) {
+		why = check_name_port(s, buf, sizeof(buf));
+		bad_value_why(ctx, k, node_line(n), s, why ? why : "no host");
+		return;
+	}
+	if (!cfg_parse_addr(s, &srv->address))
+		return;
+	why = check_name_port(s, buf, sizeof(buf));
+	if (why) {
+		bad_value_why(ctx, k, node_line(n), s, why);
+		return;
+	}
+	snprintf(srv->name, sizeof(srv->name), "%s", s);
 }
 
 /* YAML 1.1 booleans as libyaml leaves them (untyped scalars): true/yes/on, false/no/off. */
@@ -956,6 +1092,9 @@ static void parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_
 	case CFG_T_L4:
 		parse_l4(ctx, n, dst);
 		return;
+	case CFG_T_PEER:
+		parse_peer(ctx, k, n, base);
+		return;
 	default:
 		break;
 	}
@@ -966,6 +1105,10 @@ static void parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_
 	err = parse_scalar(ctx, k, (const char *)n->data.scalar.value, node_line(n), dst);
 	if (err == -ENOMEM)
 		msg_add(ctx, false, node_line(n), "out of memory");
+	else if (err && k->type == CFG_T_ADDR &&
+		 looks_like_name((const char *)n->data.scalar.value))
+		bad_value_why(ctx, k, node_line(n), (const char *)n->data.scalar.value,
+			"a listener binds an IP address; host names are not resolved here");
 	else if (err)
 		bad_value(ctx, k, node_line(n), (const char *)n->data.scalar.value);
 }
@@ -1112,8 +1255,13 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 	bool steer = false; /* some listener takes steered connections */
 
 	if (c->admin.address && *c->admin.address && cfg_parse_addr(c->admin.address, &tmp) < 0)
-		msg_add(ctx, false, 0, "'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'",
-			c->admin.address);
+		msg_add(ctx, false, 0,
+			"'admin.address': expected IPv4:PORT or [IPv6]:PORT, got '%s'%s",
+			c->admin.address,
+			looks_like_name(c->admin.address) ?
+				": the admin listener binds an IP address; host names are not "
+				"resolved here" :
+				"");
 	for (size_t i = 0; i < c->n_upstreams; i++) {
 		struct cfg_upstream *u = &c->upstreams[i];
 		struct health_params hp;
@@ -1127,13 +1275,29 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 				!strcmp(u->name, c->upstreams[j].name))
 				msg_add(ctx, false, u->line,
 					"'upstreams[].name': '%s' defined twice", u->name);
-		for (size_t s = 0; s < u->n_servers; s++)
-			for (size_t t = 0; t < s; t++)
-				if (u->servers[s].address.len &&
-					addr_equal(&u->servers[s].address, &u->servers[t].address))
-					msg_add(ctx, false, u->servers[s].line,
+		for (size_t s = 0; s < u->n_servers; s++) {
+			const struct cfg_server *a = &u->servers[s];
+
+			for (size_t t = 0; t < s; t++) {
+				const struct cfg_server *b = &u->servers[t];
+
+				if (!a->address.len || !addr_equal(&a->address, &b->address))
+					continue;
+				if (!*a->name && !*b->name)
+					msg_add(ctx, false, a->line,
 						"'upstreams[].servers[].address': '%s' listed twice in '%s'",
-						u->servers[s].address.text, u->name ? u->name : "");
+						a->address.text, u->name ? u->name : "");
+				else
+					msg_add(ctx, false, a->line,
+						"'upstreams[].servers[].address': '%s' (%s%s) listed twice in '%s': also from line %d (%s%s)",
+						a->address.text, *a->name ? "from " : "",
+						*a->name ? a->name : "written so",
+						u->name ? u->name : "", b->line,
+						*b->name ? "from " : "",
+						*b->name ? b->name : "written so");
+				break;
+			}
+		}
 	}
 	for (size_t i = 0; i < c->n_vhosts; i++) {
 		struct cfg_vhost *v = &c->vhosts[i];
@@ -1215,6 +1379,224 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 			c->steer_pin_dir ? c->steer_pin_dir : "");
 }
 
+/* ------------------------------------------------------------------ names */
+
+static cfg_getaddrinfo_fn resolve_fn = getaddrinfo;
+static cfg_freeaddrinfo_fn resolve_free_fn = freeaddrinfo;
+
+void cfg_set_resolver(cfg_getaddrinfo_fn getaddrinfo_fn, cfg_freeaddrinfo_fn freeaddrinfo_fn)
+{
+	resolve_fn = getaddrinfo_fn ? getaddrinfo_fn : getaddrinfo;
+	resolve_free_fn = freeaddrinfo_fn ? freeaddrinfo_fn : freeaddrinfo;
+}
+
+/* Order of resolved addresses: IPv4 before IPv6, then address bytes, then port (and scope),
+ * so that a pool's servers, and with them its ketama ring and Maglev table, do not depend on
+ * the order in which DNS answered. */
+static int addr_cmp(const void *x, const void *y)
+{
+	const struct cfg_addr *a = x, *b = y;
+	int r;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return a->ss.ss_family == AF_INET ? -1 : 1;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)&a->ss, *q = (const void *)&b->ss;
+
+		r = memcmp(&p->sin_addr, &q->sin_addr, sizeof(p->sin_addr));
+		return r ? r : (int)ntohs(p->sin_port) - (int)ntohs(q->sin_port);
+	} else {
+		const struct sockaddr_in6 *p = (const void *)&a->ss, *q = (const void *)&b->ss;
+
+		r = memcmp(&p->sin6_addr, &q->sin6_addr, sizeof(p->sin6_addr));
+		if (!r)
+			r = (int)ntohs(p->sin6_port) - (int)ntohs(q->sin6_port);
+		if (!r && p->sin6_scope_id != q->sin6_scope_id)
+			r = p->sin6_scope_id < q->sin6_scope_id ? -1 : 1;
+		return r;
+	}
+}
+
+size_t cfg_addrs_sort_unique(struct cfg_addr *a, size_t n)
+{
+	size_t w = 0;
+
+	if (!n)
+		return 0;
+	qsort(a, n, sizeof(*a), addr_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (addr_cmp(&a[w], &a[i]))
+			a[++w] = a[i];
+	return w + 1;
+}
+
+/* Whether host <h> (<len> bytes) is in the special-use domain "invalid." (RFC 6761 6.4), which
+ * resolvers should refuse without asking anyone: so it is, here. */
+static bool is_invalid_tld(const char *h, size_t len)
+{
+	if (len && h[len - 1] == '.')
+		len--;
+	return (len == 7 && !strncasecmp(h, "invalid", 7)) ||
+	       (len > 8 && !strncasecmp(h + len - 8, ".invalid", 8));
+}
+
+/* Fill <a> from socket address <sa> (AF_INET or AF_INET6, <salen> bytes), with its text in
+ * the config's numeric form ("10.0.0.1:80", "[2001:db8::1]:80"). Returns 0 or -EAFNOSUPPORT. */
+static int addr_from_sockaddr(struct cfg_addr *a, const struct sockaddr *sa, socklen_t salen)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	memset(a, 0, sizeof(*a));
+	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
+
+		memcpy(sin, sa, sizeof(*sin));
+		a->len = sizeof(*sin);
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		snprintf(a->text, sizeof(a->text), "%s:%u", ip, ntohs(sin->sin_port));
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
+
+		memcpy(sin6, sa, sizeof(*sin6));
+		sin6->sin6_flowinfo = 0; /* not part of the server's identity */
+		a->len = sizeof(*sin6);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		snprintf(a->text, sizeof(a->text), "[%s]:%u", ip, ntohs(sin6->sin6_port));
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* Resolve "NAME:PORT" <written> (checked by check_name_port()) to its TCP addresses, sorted,
+ * without duplicates. Returns 0 with *<out> (<n> items, the caller frees it), or a negative
+ * errno with the reason in <why>. */
+static int resolve_name(
+	const char *written, struct cfg_addr **out, size_t *n, char *why, size_t why_size)
+{
+	const struct addrinfo hints = {.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_protocol = IPPROTO_TCP,
+		.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV};
+	const char *colon = strrchr(written, ':');
+	char host[CFG_NAME_MAX];
+	struct addrinfo *res = NULL;
+	struct cfg_addr *a;
+	size_t count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - written), written);
+	if (is_invalid_tld(host, strlen(host))) {
+		snprintf(why, why_size, "%s", gai_strerror(EAI_NONAME));
+		return -ENOENT;
+	}
+	rc = resolve_fn(host, colon + 1, &hints, &res);
+	if (rc) {
+		int err = errno;
+
+		snprintf(why, why_size, "%s", rc == EAI_SYSTEM ? strerror(err) : gai_strerror(rc));
+		return rc == EAI_MEMORY ? -ENOMEM : rc == EAI_AGAIN ? -EAGAIN : -ENOENT;
+	}
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		count++;
+	a = calloc(count + 1, sizeof(*a));
+	if (!a) {
+		resolve_free_fn(res);
+		snprintf(why, why_size, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	count = 0;
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		if (ai->ai_addr && !addr_from_sockaddr(&a[count], ai->ai_addr, ai->ai_addrlen))
+			count++;
+	resolve_free_fn(res);
+	if (!count) {
+		free(a);
+		snprintf(why, why_size, "no IPv4 or IPv6 address");
+		return -ENOENT;
+	}
+	*n = cfg_addrs_sort_unique(a, count);
+	*out = a;
+	return 0;
+}
+
+/* Resolve every server written as NAME:PORT and put one server per address in its place,
+ * with the same weight, line and name. A name that does not resolve is an error at its line;
+ * its server stays, without an address, so that every error of the file is still reported. */
+static void resolve_servers(struct cfg_ctx *ctx, struct cfg *c)
+{
+	for (size_t i = 0; i < c->n_upstreams; i++) {
+		struct cfg_upstream *u = &c->upstreams[i];
+		struct cfg_addr **addrs = NULL;
+		struct cfg_server *servers;
+		size_t *counts = NULL, total = 0, k = 0, n_old = u->n_servers;
+		bool named = false;
+
+		for (size_t s = 0; s < u->n_servers; s++)
+			named |= u->servers[s].name[0] != '\0';
+		if (!named)
+			continue;
+		addrs = calloc(u->n_servers, sizeof(*addrs));
+		counts = calloc(u->n_servers, sizeof(*counts));
+		if (!addrs || !counts) {
+			msg_add(ctx, false, u->line, "out of memory");
+			goto next;
+		}
+		for (size_t s = 0; s < u->n_servers; s++) {
+			struct cfg_server *srv = &u->servers[s];
+			char why[256];
+			int err;
+
+			counts[s] = 1;
+			if (!srv->name[0])
+				continue;
+			err = resolve_name(srv->name, &addrs[s], &counts[s], why, sizeof(why));
+			if (err) {
+				counts[s] = 1;
+				msg_add(ctx, false, srv->line,
+					"'upstreams[].servers[].address': cannot resolve '%.*s': %s",
+					(int)(strrchr(srv->name, ':') - srv->name), srv->name, why);
+			}
+		}
+		for (size_t s = 0; s < u->n_servers; s++)
+			total += counts[s];
+		if (total > CFG_MAX_SERVERS) {
+			msg_add(ctx, false, u->line,
+				"'upstreams[].servers': expected at most %u servers once names are resolved, got %zu",
+				CFG_MAX_SERVERS, total);
+			goto next;
+		}
+		servers = calloc(total, sizeof(*servers));
+		if (!servers) {
+			msg_add(ctx, false, u->line, "out of memory");
+			goto next;
+		}
+		/* A server owns no memory (an address, a weight, inline text), so copies are
+		 * plain struct copies and the old array goes with free(). */
+		for (size_t s = 0; s < u->n_servers; s++) {
+			if (!addrs[s]) {
+				servers[k++] = u->servers[s];
+				continue;
+			}
+			for (size_t j = 0; j < counts[s]; j++) {
+				servers[k] = u->servers[s];
+				servers[k++].address = addrs[s][j];
+			}
+		}
+		free(u->servers);
+		u->servers = servers;
+		u->n_servers = total;
+	next:
+		for (size_t s = 0; addrs && s < n_old; s++)
+			free(addrs[s]);
+		free(addrs);
+		free(counts);
+	}
+}
+
 /* ------------------------------------------------------------------ loading */
 
 /* Build a config from <parser>'s one document; NULL with errno EINVAL when any error was
@@ -1247,6 +1629,7 @@ static struct cfg *load(const char *name, yaml_parser_t *parser, struct cfg_msgs
 			root->type == YAML_SCALAR_NODE ? "a scalar" : "a list");
 	} else {
 		parse_mapping(&ctx, root, SEC_ROOT, (char *)c);
+		resolve_servers(&ctx, c);
 		validate(&ctx, c);
 	}
 	yaml_document_delete(&doc);
@@ -1507,6 +1890,17 @@ static void dump_key(FILE *f, const struct cfg_key *k, const char *base, int ind
 		dump_quoted(f, ((const struct cfg_addr *)p)->text);
 		fputc('\n', f);
 		break;
+	case CFG_T_PEER: {
+		/* The running config holds addresses: print them, and the name they came from. */
+		const struct cfg_server *srv = (const struct cfg_server *)base;
+
+		fputc(' ', f);
+		dump_quoted(f, srv->address.text);
+		if (*srv->name)
+			fprintf(f, " # %s", srv->name);
+		fputc('\n', f);
+		break;
+	}
 	case CFG_T_HASHKEY: {
 		const struct cfg_hash_key *hk = p;
 		static const char *const src[] = {"uri", "header:", "cookie:", "client_addr"};
@@ -1620,7 +2014,7 @@ static const char *type_name(const struct cfg_key *k)
 {
 	static const char *const names[CFG_T_MAX] = {"integer", "boolean", "duration", "size",
 		"size", "string", "enum", "address", "string list", "header rewrites", "hash key",
-		"section", "list", "l4 section"};
+		"section", "list", "l4 section", "address or name"};
 
 	return names[k->type];
 }

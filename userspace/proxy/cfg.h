@@ -77,4 +77,19 @@ int cfg_parse_size(const char *s, uint64_t *bytes);
 /* Parse "IPv4:PORT", "[IPv6]:PORT" or "*:PORT" into <a>. Returns 0 or -EINVAL. */
 int cfg_parse_addr(const char *s, struct cfg_addr *a);
 
+/* Sort the <n> addresses at <a> (IPv4 before IPv6, then by address and port) and drop
+ * repeats, in place. Returns how many are left at the front of <a>. */
+size_t cfg_addrs_sort_unique(struct cfg_addr *a, size_t n);
+
+struct addrinfo;
+typedef int (*cfg_getaddrinfo_fn)(
+	const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res);
+typedef void (*cfg_freeaddrinfo_fn)(struct addrinfo *res);
+
+/* Resolve upstream server names with <getaddrinfo_fn> and release its results with
+ * <freeaddrinfo_fn> from now on; NULLs restore getaddrinfo(3) and freeaddrinfo(3). For tests:
+ * a fake resolver answers in any order, with repeats, without DNS. Not thread-safe: call it
+ * while no config is loading. */
+void cfg_set_resolver(cfg_getaddrinfo_fn getaddrinfo_fn, cfg_freeaddrinfo_fn freeaddrinfo_fn);
+
 #endif /* USERSPACE_PROXY_CFG_H */

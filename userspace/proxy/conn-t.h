@@ -1,34 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* A connection: one socket and its bufferevent, client or server side. It moves bytes and
- * knows nothing about HTTP. The transport vtable hides how the bufferevent is made (plain
- * TCP now; TLS through bufferevent_openssl later) from every layer above. */
+/* A connection: one non-blocking socket with an input and an output buffer, client or
+ * server side. It moves bytes and knows nothing about HTTP. The transport vtable is how
+ * bytes cross the socket (plain TCP now; TLS later), so no layer above sees the difference. */
 #ifndef USERSPACE_PROXY_CONN_T_H
 #define USERSPACE_PROXY_CONN_T_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include <event2/util.h>
 
-struct bufferevent;
 struct conn;
+struct event;
+struct evbuffer;
+struct evbuffer_cb_entry;
 struct event_base;
 
-typedef void (*conn_io_fn)(struct conn *c, void *arg);
-typedef void (*conn_event_fn)(struct conn *c, short what, void *arg); /* BEV_EVENT_* bits */
+/* What an owner's event callback is told: a direction and what happened. */
+enum conn_what {
+	CONN_READING = 0x01,   /* while reading */
+	CONN_WRITING = 0x02,   /* while writing */
+	CONN_EOF = 0x10,       /* the peer closed its side */
+	CONN_ERROR = 0x20,     /* a socket error: errno (and conn.err) tell which */
+	CONN_TIMEOUT = 0x40,   /* the read or write timeout expired */
+	CONN_CONNECTED = 0x80, /* an outgoing connect completed */
+};
 
-/* How a transport wraps a socket. */
+typedef void (*conn_io_fn)(struct conn *c, void *arg);
+typedef void (*conn_event_fn)(struct conn *c, short what, void *arg); /* enum conn_what bits */
+
+/* How bytes cross a transport. Both follow read(2)/writev(2): a byte count, 0 for EOF
+ * (recv only), or -1 with errno (EAGAIN when the socket is not ready). */
 struct conn_transport {
 	const char *name; /* "tcp", later "tls" */
-	/* Wrap the non-blocking socket <fd> (or -1 for a socket to be connected) in a
-	 * bufferevent on <base>; <accepted> tells a client-side (server role) socket. Returns
-	 * NULL on failure. */
-	struct bufferevent *(*bev_new)(
-		struct event_base *base, evutil_socket_t fd, bool accepted, void *ctx);
-	void *ctx;   /* transport context, e.g. an SSL_CTX */
-	bool direct; /* bytes may be written to the socket itself, bypassing the bufferevent
-		      * (plain TCP; never TLS) */
+	ssize_t (*recv)(struct conn *c, void *buf, size_t len);
+	ssize_t (*sendv)(struct conn *c, const struct iovec *iov, int n);
+	void *ctx; /* transport context, e.g. an SSL_CTX */
 };
 
 enum conn_side {
@@ -38,10 +49,24 @@ enum conn_side {
 };
 
 struct conn {
-	struct bufferevent *bev;
+	evutil_socket_t fd;
+	struct evbuffer *in;		 /* bytes read, for the owner to consume */
+	struct evbuffer *out;		 /* bytes conn_send() could not write at once */
+	struct event *rev;		 /* readable (persistent while reading is enabled) */
+	struct event *wev;		 /* writable (pending only while <out> holds bytes) */
+	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
+					  * drains below rd_high */
 	const struct conn_transport *tr;
+	const struct timeval *t_read; /* read/write timeouts, NULL: none (caller storage) */
+	const struct timeval *t_write;
+	size_t rd_high; /* stop reading while <in> holds this much (0: no limit) */
+	size_t wr_low;	/* on_write once <out> drains to this much */
 	enum conn_side side;
+	unsigned char enabled;	      /* CONN_READING | CONN_WRITING */
+	bool suspended;		      /* reading stopped by rd_high */
 	bool connected;		      /* server side: the connect completed */
+	bool triggered;		      /* conn_trigger_read() pending */
+	int err;		      /* the last socket error */
 	struct sockaddr_storage peer; /* the other end */
 	socklen_t peer_len;
 	char peer_text[64]; /* "ip" (client) or "ip:port" (server) */

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
-		"       pingd --listen ADDR:PORT --upstream ADDR:PORT[,ADDR:PORT...] [--workers N]\n"
+		"       pingd --listen ADDR:PORT --upstream HOST:PORT[,HOST:PORT...] [--workers N]\n"
 		"             [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"      --dump-config     print the configuration with every default filled in\n"
 		"      --help-config     print the reference of every configuration key\n"
 		"      --listen ADDR     one-line mode: accept on ADDR:PORT ...\n"
-		"      --upstream LIST   ... and balance round robin over these servers\n"
+		"      --upstream LIST   ... and balance round robin over these servers (IP\n"
+		"                        addresses, or names resolved now and at each reload)\n"
 		"      --workers N       worker threads (default: the config's, or one per CPU)\n"
 		"      --upgrade         take over the listening sockets of the running pingd\n"
 		"                        (same arguments), which then drains and exits\n"
@@ -157,6 +158,35 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Log what each upstream server name of <c> resolved to, one line per name. */
+static void log_resolved(const struct cfg *c)
+{
+	for (size_t u = 0; u < c->n_upstreams; u++) {
+		const struct cfg_upstream *up = &c->upstreams[u];
+
+		for (size_t i = 0, j; i < up->n_servers; i = j) {
+			char list[512];
+			size_t len = 0;
+
+			/* A name's addresses are consecutive and share its name and line. */
+			for (j = i; j < up->n_servers && *up->servers[i].name &&
+				    up->servers[j].line == up->servers[i].line &&
+				    !strcmp(up->servers[j].name, up->servers[i].name);
+				j++)
+				if (len < sizeof(list))
+					len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s", j > i ? ", " : "",
+						up->servers[j].address.text);
+			if (j == i) {
+				j++;
+				continue;
+			}
+			log_info("upstream '%s': %s resolved to %s%s", up->name,
+				up->servers[i].name, list, len >= sizeof(list) ? "..." : "");
+		}
+	}
+}
+
 /* Load the file or build the one-line config, printing every message (to the error log when
  * <logged>, e.g. on reload); NULL on errors. */
 static struct cfg *load_config(const struct opts *o, bool logged)
@@ -185,6 +215,8 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (!c && err != EINVAL && logged)
 		log_err("%s: %s", o->config ? o->config : "command line", strerror(err));
 	cfg_msgs_free(&m);
+	if (c && logged)
+		log_resolved(c);
 	if (c && o->workers >= 0)
 		c->workers = (unsigned int)o->workers;
 	return c;
@@ -482,6 +514,7 @@ int pingd_main(int argc, char **argv)
 	level = c->log.level + o.verbose;
 	log_setup(level >= LOG_LVL_MAX ? LOG_LVL_DEBUG : (enum log_level)level,
 		o.daemonize || c->log.syslog);
+	log_resolved(c);
 	err = log_access_open(c->log.access_log, (enum log_format)c->log.access_format);
 	if (err) {
 		log_err("access log %s: %s", c->log.access_log, strerror(-err));

@@ -45,7 +45,8 @@ static void on_health(const struct health_event *ev, void *arg)
 	 * every worker sees it, with no lock on their side. */
 	__atomic_store_n(&srv->down, ev->up ? 0 : 1, __ATOMIC_RELAXED);
 	stats_peer_state(o->stats, peer->upstream, peer->server, ev->up);
-	log_notice("health: %s is %s (%s)", ev->name, ev->up ? "up" : "down", ev->reason);
+	log_notice("health: %s is %s (%s)%s%s", ev->name, ev->up ? "up" : "down", ev->reason,
+		*srv->cfg->name ? ", from " : "", srv->cfg->name);
 }
 
 static int admin_metrics(void *arg, char **body, size_t *len)
@@ -91,6 +92,9 @@ static int add_checks(struct ops *o, const struct ops_params *p, struct ops *pre
 			int id, old;
 
 			snprintf(name, sizeof(name), "%s/%s", be->cfg->name, a->text);
+			/* A server written as a name is probed with that name as Host. */
+			if (!hp.host && *be->servers[i].cfg->name)
+				hp.host = be->servers[i].cfg->name;
 			old = prev ? health_find(prev->health, name) : -ENOENT;
 			if (old >= 0)
 				hp.start_down = !health_is_up(prev->health, (unsigned int)old);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd, the L7 reverse proxy: listener -> conn -> h1 -> stream -> backend -> server.
-# Objects without libevent types are also linked into the unit tests.
+# The library objects, and the connection layer, are also linked into the unit tests.
 # The engine is libpingx (.a and .so, with pingx.pc); pingd is its main() with the built-in
 # hooks.
 
@@ -70,5 +70,5 @@ install-libpingx: $(BINS_LIB)
 	ln -sf libpingx.so.0 $(DESTDIR)$(LIBDIR)/libpingx.so
 	install -m 0644 $(PINGX_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 
-UNIT_LIB_OBJS += $(PROXY_LIB_OBJS)
+UNIT_LIB_OBJS += $(PROXY_LIB_OBJS) $(O)/userspace/proxy/conn.o
 UNIT_LDLIBS += $(PROXY_LDLIBS)

@@ -7,7 +7,6 @@
 #include <sys/time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "userspace/proxy/conn.h"
@@ -62,8 +61,8 @@ struct conn *server_pool_get(struct server_pool *p)
 
 void server_pool_put(struct server_pool *p, struct conn *c)
 {
-	if (p->n_idle >= p->max_idle || evbuffer_get_length(bufferevent_get_input(c->bev)) ||
-		evbuffer_get_length(bufferevent_get_output(c->bev))) {
+	if (p->n_idle >= p->max_idle || evbuffer_get_length(c->in) ||
+		evbuffer_get_length(c->out)) {
 		conn_free(c);
 		return;
 	}
@@ -71,8 +70,8 @@ void server_pool_put(struct server_pool *p, struct conn *c)
 	TAILQ_INSERT_HEAD(&p->idle, c, pool_link);
 	p->n_idle++;
 	conn_set_cbs(c, idle_read, NULL, idle_event, p);
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(c->bev, p->t_idle, NULL);
+	conn_set_write_low(c, 0);
+	conn_set_timeouts(c, p->t_idle, NULL);
 }
 
 void server_pool_release(struct server_pool *p)

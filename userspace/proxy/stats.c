@@ -89,6 +89,35 @@ static int collect_pool(struct metrics_writer *w, void *arg)
 	return err;
 }
 
+/* Servers written as a name: which address came from which name, in the current config only,
+ * so that a reload after a DNS change does not leave the old mapping behind. */
+static int collect_names(struct metrics_writer *w, void *arg)
+{
+	static const char *const ln[] = {"upstream", "server", "name"};
+	struct stats_shared *sh = arg;
+	struct stats *st;
+	int err;
+
+	pthread_mutex_lock(&sh->lock);
+	st = sh->current;
+	err = metrics_write_family(w, "pingd_upstream_peer_info",
+		"1 for each address an upstream server name resolved to when the config loaded",
+		METRICS_GAUGE);
+	for (size_t u = 0; st && u < st->cfg->n_upstreams && !err; u++) {
+		const struct cfg_upstream *up = &st->cfg->upstreams[u];
+
+		for (size_t i = 0; i < up->n_servers && !err; i++) {
+			const char *lv[] = {
+				up->name, up->servers[i].address.text, up->servers[i].name};
+
+			if (*up->servers[i].name)
+				err = metrics_write_sample(w, ln, lv, 3, 1);
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return err;
+}
+
 static int collect_xdp(struct metrics_writer *w, void *arg)
 {
 	static const char *const svc_l[] = {"service"}, *const be_l[] = {"service", "backend"},
@@ -237,6 +266,7 @@ static struct stats_shared *shared_new(unsigned int n_workers, size_t slots)
 		}
 	}
 	if (metrics_collector(sh->m, collect_pool, sh) < 0 ||
+		metrics_collector(sh->m, collect_names, sh) < 0 ||
 		metrics_collector(sh->m, collect_xdp, sh) < 0)
 		goto err;
 	return sh;

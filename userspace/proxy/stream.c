@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "pingx/pingx.h"
@@ -63,7 +62,7 @@ struct pingx_ctx {
  * and to LINGER from anywhere once the last response is queued (an error answer, a
  * "Connection: close", a response that cannot be completed). Timers: HEAD has
  * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
- * the bufferevent timeouts (connect, client_body, upstream_read, send) and total.
+ * the connection timeouts (connect, client_body, upstream_read, send) and total.
  */
 enum sess_state {
 	SS_IDLE = 0, /* between requests: keep-alive timer */
@@ -163,12 +162,12 @@ static struct timeval ms_tv(unsigned int ms)
 
 static struct evbuffer *cli_in(struct session *s)
 {
-	return bufferevent_get_input(s->cli->bev);
+	return s->cli->in;
 }
 
 static struct evbuffer *cli_out(struct session *s)
 {
-	return bufferevent_get_output(s->cli->bev);
+	return s->cli->out;
 }
 
 /* Bytes for the client are staged and sent when the callback ends (sess_leave()). */
@@ -184,7 +183,7 @@ static struct evbuffer *up_stage(struct session *s)
 
 static struct evbuffer *up_out(struct session *s)
 {
-	return bufferevent_get_output(s->x.up->bev);
+	return s->x.up->out;
 }
 
 static void timer_set(struct session *s, const struct timeval *tv)
@@ -355,13 +354,13 @@ static void sess_flush(struct session *s)
 	}
 	if (s->up_paused && s->x.up && evbuffer_get_length(cli_out(s)) < bs) {
 		s->up_paused = false;
-		bufferevent_enable(s->x.up->bev, EV_READ);
-		bufferevent_trigger(s->x.up->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+		conn_enable(s->x.up, CONN_READING);
+		conn_trigger_read(s->x.up);
 	}
 	if (s->cli_paused && s->x.up && evbuffer_get_length(up_out(s)) < bs) {
 		s->cli_paused = false;
-		bufferevent_enable(s->cli->bev, EV_READ);
-		bufferevent_trigger(s->cli->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+		conn_enable(s->cli, CONN_READING);
+		conn_trigger_read(s->cli);
 	}
 }
 
@@ -384,9 +383,9 @@ static void sess_leave(struct session *s)
 static void sess_kill(struct session *s)
 {
 	s->dead = true;
-	bufferevent_disable(s->cli->bev, EV_READ | EV_WRITE);
+	conn_disable(s->cli, CONN_READING | CONN_WRITING);
 	if (s->x.up)
-		bufferevent_disable(s->x.up->bev, EV_READ | EV_WRITE);
+		conn_disable(s->x.up, CONN_READING | CONN_WRITING);
 	evtimer_del(s->timer);
 	if (s->total)
 		evtimer_del(s->total);
@@ -445,7 +444,7 @@ static void linger_flushed(struct session *s)
 	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
 		return;
 	s->shut = true;
-	if (shutdown(bufferevent_getfd(s->cli->bev), SHUT_WR) < 0)
+	if (shutdown(s->cli->fd, SHUT_WR) < 0)
 		sess_kill(s);
 }
 
@@ -459,9 +458,9 @@ static void sess_linger(struct session *s)
 	s->st = SS_LINGER;
 	s->x.rq = NULL;
 	rsp_give(s);
-	bufferevent_set_timeouts(s->cli->bev, NULL, NULL);
-	bufferevent_enable(s->cli->bev, EV_READ | EV_WRITE);
-	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, 0);
+	conn_set_timeouts(s->cli, NULL, NULL);
+	conn_enable(s->cli, CONN_READING | CONN_WRITING);
+	conn_set_read_high(s->cli, 0);
 	{
 		struct timeval tv = ms_tv(LINGER_MS);
 
@@ -901,9 +900,9 @@ static void request_done(struct session *s)
 
 	s->x.req_done = true;
 	if (s->x.req_body)
-		bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
+		conn_set_timeouts(s->cli, NULL, w->t_send);
 	if (s->x.up && s->x.up->connected)
-		bufferevent_set_timeouts(s->x.up->bev, w->t_upread, w->t_send);
+		conn_set_timeouts(s->x.up, w->t_upread, w->t_send);
 }
 
 /* The upstream connection is usable: send the head, then let the body flow. */
@@ -926,15 +925,15 @@ static void upstream_ready(struct session *s)
 	/* Timeouts are libevent common timeouts (O(1) to re-arm on every read and write).
 	 * Without a body, request_done() comes in this same call and sets the upstream's. */
 	if (x->req_done)
-		bufferevent_set_timeouts(x->up->bev, w->t_upread, w->t_send);
+		conn_set_timeouts(x->up, w->t_upread, w->t_send);
 	else if (x->req_body)
-		bufferevent_set_timeouts(x->up->bev, NULL, w->t_send);
+		conn_set_timeouts(x->up, NULL, w->t_send);
 	s->st = SS_EXCHANGE;
 	if (!x->req_done) {
 		if (x->req_body && x->expect && x->cli_minor >= 1)
 			evbuffer_add(cli_stage(s), H1_100_CONTINUE, strlen(H1_100_CONTINUE));
 		if (x->req_body)
-			bufferevent_set_timeouts(s->cli->bev, w->t_body, w->t_send);
+			conn_set_timeouts(s->cli, w->t_body, w->t_send);
 		drive_client(s);
 	}
 }
@@ -947,8 +946,8 @@ static void upstream_attach(struct session *s, struct conn *c)
 
 	s->x.up = c;
 	conn_set_cbs(c, up_read, up_write, up_event, s);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, bs);
-	bufferevent_setwatermark(c->bev, EV_WRITE, bs / 2, 0);
+	conn_set_read_high(c, bs);
+	conn_set_write_low(c, bs / 2);
 }
 
 static void connect_upstream(struct session *s)
@@ -978,8 +977,8 @@ static void connect_upstream(struct session *s)
 	}
 	pool->opened++;
 	upstream_attach(s, c);
-	/* libevent times a connect with the write timeout. */
-	bufferevent_set_timeouts(c->bev, NULL, s->w->t_connect);
+	/* A connect is timed by the write timeout. */
+	conn_set_timeouts(c, NULL, s->w->t_connect);
 }
 
 /* Try another server (or, after a stale pooled connection, the same one on a fresh
@@ -1085,7 +1084,7 @@ static void pump_request(struct session *s)
 		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(up_out(s)), n;
 
 		if (olen >= bs) {
-			bufferevent_disable(s->cli->bev, EV_READ);
+			conn_disable(s->cli, CONN_READING);
 			s->cli_paused = true;
 			return;
 		}
@@ -1324,7 +1323,7 @@ static void stream_finish(struct session *s, bool reuse)
 	s->st = SS_IDLE;
 	if (s->cli_paused) {
 		s->cli_paused = false;
-		bufferevent_enable(s->cli->bev, EV_READ);
+		conn_enable(s->cli, CONN_READING);
 	}
 	if (!evbuffer_get_length(cli_in(s)))
 		h1_parser_trim(s->rqp);
@@ -1356,7 +1355,7 @@ static void response_done(struct session *s, const struct h1_hdrs *trailers, boo
 	}
 	reuse = !up_closed && !x->up_eof && x->req_done && m && (m->flags & H1_F_KEEP_ALIVE) &&
 		m->framing != H1_BODY_CLOSE && x->be->cfg->keepalive &&
-		!evbuffer_get_length(bufferevent_get_input(x->up->bev));
+		!evbuffer_get_length(x->up->in);
 	stream_finish(s, reuse);
 }
 
@@ -1383,11 +1382,11 @@ static void drive_response(struct session *s)
 	struct h1_event ev;
 
 	while (!s->dead && s->st == SS_EXCHANGE && x->up) {
-		struct evbuffer *in = bufferevent_get_input(x->up->bev), *out = cli_stage(s);
+		struct evbuffer *in = x->up->in, *out = cli_stage(s);
 		size_t olen = evbuffer_get_length(out) + evbuffer_get_length(cli_out(s)), n;
 
 		if (olen >= bs) {
-			bufferevent_disable(x->up->bev, EV_READ);
+			conn_disable(x->up, CONN_READING);
 			s->up_paused = true;
 			return;
 		}
@@ -1454,9 +1453,9 @@ static void up_write(struct conn *c, void *arg)
 
 	sess_enter(s);
 	if (!s->dead && s->cli_paused &&
-		evbuffer_get_length(bufferevent_get_output(c->bev)) < s->cfg->limits.buffer_size) {
+		evbuffer_get_length(c->out) < s->cfg->limits.buffer_size) {
 		s->cli_paused = false;
-		bufferevent_enable(s->cli->bev, EV_READ);
+		conn_enable(s->cli, CONN_READING);
 		drive_client(s);
 	}
 	sess_leave(s);
@@ -1469,14 +1468,14 @@ static void up_event(struct conn *c, short what, void *arg)
 	sess_enter(s);
 	if (s->dead || c != s->x.up)
 		goto out;
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & CONN_CONNECTED) {
 		upstream_ready(s);
 	} else if (s->st == SS_CONNECT) {
-		fail_to_connect(s, EVUTIL_SOCKET_ERROR(), (what & BEV_EVENT_TIMEOUT) != 0);
-	} else if (what & BEV_EVENT_TIMEOUT) {
+		fail_to_connect(s, EVUTIL_SOCKET_ERROR(), (what & CONN_TIMEOUT) != 0);
+	} else if (what & CONN_TIMEOUT) {
 		error_while_proxy(
-			s, (what & BEV_EVENT_READING) ? "read timed out" : "write timed out", true);
-	} else if (what & BEV_EVENT_EOF) {
+			s, (what & CONN_READING) ? "read timed out" : "write timed out", true);
+	} else if (what & CONN_EOF) {
 		s->x.up_eof = true;
 		drive_response(s);
 	} else {
@@ -1507,10 +1506,10 @@ static void cli_write(struct conn *c, void *arg)
 	if (s->st == SS_LINGER) {
 		linger_flushed(s);
 	} else if (s->up_paused && s->x.up &&
-		   evbuffer_get_length(bufferevent_get_output(c->bev)) <
+		   evbuffer_get_length(c->out) <
 			   s->cfg->limits.buffer_size) {
 		s->up_paused = false;
-		bufferevent_enable(s->x.up->bev, EV_READ);
+		conn_enable(s->x.up, CONN_READING);
 		drive_response(s);
 	}
 out:
@@ -1527,10 +1526,10 @@ static void cli_event(struct conn *c, short what, void *arg)
 	sess_enter(s);
 	if (s->dead)
 		goto out;
-	if ((what & BEV_EVENT_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
+	if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
 		/* Half-closed after a complete request: answer it, then close. */
 		s->close_after = true;
-	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	} else if ((what & CONN_TIMEOUT) && (what & CONN_READING) &&
 		   s->st == SS_EXCHANGE && !s->x.resp_head_sent) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request body timed out", s->cli->peer_text);
@@ -1652,10 +1651,10 @@ void stream_accept(
 		}
 		return;
 	}
-	bufferevent_set_timeouts(s->cli->bev, NULL, w->t_send);
+	conn_set_timeouts(s->cli, NULL, w->t_send);
 	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
-	bufferevent_setwatermark(s->cli->bev, EV_READ, 0, c->limits.buffer_size);
-	bufferevent_setwatermark(s->cli->bev, EV_WRITE, c->limits.buffer_size / 2, 0);
+	conn_set_read_high(s->cli, c->limits.buffer_size);
+	conn_set_write_low(s->cli, c->limits.buffer_size / 2);
 	s->st = SS_HEAD;
 	timer_set(s, w->t_header);
 }

@@ -61,7 +61,7 @@ struct worker {
 	unsigned int n_rsp_cache;
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
-	const struct timeval *t_connect;   /* ... and for the bufferevent timeouts, re-armed on */
+	const struct timeval *t_connect;   /* ... and for the connection timeouts, re-armed on */
 	const struct timeval *t_body;	   /* every read and write */
 	const struct timeval *t_upread;
 	const struct timeval *t_send;

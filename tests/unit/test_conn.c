@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The connection layer on real sockets and a real event base: reads, EOF, the read
+ * watermark, queued writes and the write watermark, connect outcomes, timeouts, read
+ * triggers and freeing from a callback. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "tests/unit/unit.h"
+#include "userspace/proxy/conn.h"
+
+struct seen {
+	int reads, writes, events;
+	short what;
+	int err;
+	bool free_on_read;
+	bool drain_on_read;
+};
+
+static void t_read(struct conn *c, void *arg)
+{
+	struct seen *s = arg;
+
+	s->reads++;
+	if (s->drain_on_read)
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	if (s->free_on_read)
+		conn_free(c);
+}
+
+static void t_write(struct conn *c, void *arg)
+{
+	(void)c;
+	((struct seen *)arg)->writes++;
+}
+
+static void t_event(struct conn *c, short what, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)c;
+	s->events++;
+	s->what = what;
+	s->err = errno;
+}
+
+/* A conn over one end of a socket pair; the other end goes to <*peer>. */
+static struct conn *pair_conn(struct event_base *base, int *peer, struct seen *s)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	int sv[2];
+	struct conn *c;
+
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	c = conn_accepted(base, &conn_tcp, sv[0], (struct sockaddr *)&sin, sizeof(sin));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_STRING_EQUAL(c->peer_text, "127.0.0.1");
+	conn_set_cbs(c, t_read, t_write, t_event, s);
+	*peer = sv[1];
+	return c;
+}
+
+/* Run the loop until <cond> or 200 passes of at most 10 ms each. */
+#define LOOP_UNTIL(base, cond)                                \
+	do {                                                  \
+		struct timeval tv_ = {0, 10000};              \
+		for (int i_ = 0; i_ < 200 && !(cond); i_++) { \
+			event_base_loopexit(base, &tv_);      \
+			event_base_loop(base, EVLOOP_ONCE);   \
+		}                                             \
+	} while (0)
+
+static void test_read_eof(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+	char got[16] = {0};
+
+	CU_ASSERT(write(peer, "hello", 5) == 5);
+	LOOP_UNTIL(base, s.reads > 0);
+	CU_ASSERT_EQUAL(s.reads, 1);
+	CU_ASSERT_EQUAL(evbuffer_remove(c->in, got, sizeof(got) - 1), 5);
+	CU_ASSERT_STRING_EQUAL(got, "hello");
+	close(peer);
+	LOOP_UNTIL(base, s.events > 0);
+	CU_ASSERT_EQUAL(s.events, 1);
+	CU_ASSERT_EQUAL(s.what, CONN_READING | CONN_EOF);
+	/* Reading stopped at EOF: no second report. */
+	LOOP_UNTIL(base, s.events > 1);
+	CU_ASSERT_EQUAL(s.events, 1);
+	conn_free(c);
+	event_base_free(base);
+}
+
+static void test_read_high_watermark(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+
+	conn_set_read_high(c, 4);
+	CU_ASSERT(write(peer, "0123456789", 10) == 10);
+	LOOP_UNTIL(base, s.reads > 0);
+	CU_ASSERT_EQUAL(evbuffer_get_length(c->in), 4);
+	CU_ASSERT(c->suspended);
+	/* Suspended: more passes read nothing. */
+	LOOP_UNTIL(base, s.reads > 1);
+	CU_ASSERT_EQUAL(s.reads, 1);
+	CU_ASSERT_EQUAL(evbuffer_get_length(c->in), 4);
+	/* Draining below the mark resumes reading by itself. */
+	evbuffer_drain(c->in, 1);
+	CU_ASSERT(!c->suspended);
+	LOOP_UNTIL(base, s.reads > 1);
+	CU_ASSERT_EQUAL(evbuffer_get_length(c->in), 4);
+	/* 5 of the 10 bytes read so far: 4 more fit, then the last one. */
+	evbuffer_drain(c->in, 4);
+	LOOP_UNTIL(base, evbuffer_get_length(c->in) == 4);
+	CU_ASSERT_EQUAL(evbuffer_get_length(c->in), 4);
+	evbuffer_drain(c->in, 4);
+	LOOP_UNTIL(base, evbuffer_get_length(c->in) == 1);
+	CU_ASSERT_EQUAL(evbuffer_get_length(c->in), 1);
+	/* Lifting the limit resumes too. */
+	conn_set_read_high(c, 0);
+	CU_ASSERT(!c->suspended);
+	close(peer);
+	conn_free(c);
+	event_base_free(base);
+}
+
+static void test_send_queue_and_low_watermark(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+	struct evbuffer *stage = evbuffer_new();
+	size_t total = 4 << 20, got = 0;
+	static char buf[1 << 16];
+	unsigned long sum_in = 0, sum_out = 0;
+
+	/* Small: written at once, without the loop. */
+	evbuffer_add(stage, "ping", 4);
+	conn_send(c, stage);
+	CU_ASSERT_EQUAL(evbuffer_get_length(stage), 0);
+	CU_ASSERT_EQUAL(conn_pending(c), 0);
+	CU_ASSERT_EQUAL(read(peer, buf, sizeof(buf)), 4);
+	/* Large: what the socket cannot take is queued and written as the peer reads. */
+	for (size_t i = 0; i < total; i++) {
+		char b = (char)(i * 7 + i / 251);
+
+		evbuffer_add(stage, &b, 1);
+		sum_in += (unsigned char)b * (i % 13 + 1);
+	}
+	conn_set_write_low(c, 0);
+	conn_send(c, stage);
+	CU_ASSERT(conn_pending(c) > 0);
+	CU_ASSERT_EQUAL(s.writes, 0);
+	for (int i = 0; i < 20000 && got < total; i++) {
+		ssize_t n = read(peer, buf, sizeof(buf));
+
+		for (ssize_t k = 0; k < n; k++, got++)
+			sum_out += (unsigned char)buf[k] * (got % 13 + 1);
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	CU_ASSERT_EQUAL(got, total);
+	CU_ASSERT_EQUAL(sum_in, sum_out);
+	CU_ASSERT_EQUAL(conn_pending(c), 0);
+	CU_ASSERT(s.writes >= 1);
+	CU_ASSERT_EQUAL(s.events, 0);
+	evbuffer_free(stage);
+	close(peer);
+	conn_free(c);
+	event_base_free(base);
+}
+
+static void test_write_error(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+	struct evbuffer *stage = evbuffer_new();
+
+	close(peer);
+	conn_disable(c, CONN_READING);
+	evbuffer_add(stage, "x", 1);
+	/* EPIPE, without a SIGPIPE, reported from the loop. */
+	conn_send(c, stage);
+	CU_ASSERT_EQUAL(s.events, 0);
+	LOOP_UNTIL(base, s.events > 0);
+	CU_ASSERT_EQUAL(s.what, CONN_WRITING | CONN_ERROR);
+	CU_ASSERT(s.err == EPIPE || s.err == ECONNRESET);
+	evbuffer_free(stage);
+	conn_free(c);
+	event_base_free(base);
+}
+
+/* A loopback listener (or, with <close_it>, a port nobody listens on) in <a>. */
+static int loopback_port(struct cfg_addr *a, bool close_it)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CU_ASSERT_FATAL(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->ss, &sin, sizeof(sin));
+	a->len = sizeof(sin);
+	snprintf(a->text, sizeof(a->text), "127.0.0.1:%u", ntohs(sin.sin_port));
+	if (close_it) {
+		close(fd);
+		return -1;
+	}
+	CU_ASSERT_FATAL(listen(fd, 4) == 0);
+	return fd;
+}
+
+static void test_connect(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	struct cfg_addr a;
+	int lfd = loopback_port(&a, false);
+	struct conn *c = conn_connect(base, &conn_tcp, &a);
+
+	CU_ASSERT_FATAL(c != NULL);
+	conn_set_cbs(c, t_read, t_write, t_event, &s);
+	CU_ASSERT(!c->connected);
+	CU_ASSERT_EQUAL(s.events, 0);
+	LOOP_UNTIL(base, s.events > 0);
+	CU_ASSERT_EQUAL(s.what, CONN_CONNECTED);
+	CU_ASSERT(c->connected);
+	CU_ASSERT_STRING_EQUAL(c->peer_text, a.text);
+	conn_free(c);
+	close(lfd);
+	event_base_free(base);
+}
+
+static void test_connect_refused(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	struct cfg_addr a;
+	struct conn *c;
+
+	loopback_port(&a, true);
+	c = conn_connect(base, &conn_tcp, &a);
+	CU_ASSERT_FATAL(c != NULL);
+	conn_set_cbs(c, t_read, t_write, t_event, &s);
+	/* Never from the call itself, even when the refusal is immediate. */
+	CU_ASSERT_EQUAL(s.events, 0);
+	LOOP_UNTIL(base, s.events > 0);
+	CU_ASSERT_EQUAL(s.events, 1);
+	CU_ASSERT(s.what & CONN_ERROR);
+	CU_ASSERT_EQUAL(s.err, ECONNREFUSED);
+	CU_ASSERT_EQUAL(s.reads, 0);
+	conn_free(c);
+	event_base_free(base);
+}
+
+static void test_read_timeout(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	struct timeval t = {0, 30000};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+
+	conn_set_timeouts(c, &t, NULL);
+	LOOP_UNTIL(base, s.events > 0);
+	CU_ASSERT_EQUAL(s.what, CONN_READING | CONN_TIMEOUT);
+	CU_ASSERT(!(c->enabled & CONN_READING));
+	close(peer);
+	conn_free(c);
+	event_base_free(base);
+}
+
+static void test_trigger_read(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {.drain_on_read = true};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+
+	evbuffer_add(c->in, "kept", 4);
+	conn_trigger_read(c);
+	CU_ASSERT_EQUAL(s.reads, 0);
+	LOOP_UNTIL(base, s.reads > 0);
+	CU_ASSERT_EQUAL(s.reads, 1);
+	CU_ASSERT_EQUAL(evbuffer_get_length(c->in), 0);
+	close(peer);
+	conn_free(c);
+	event_base_free(base);
+}
+
+static void test_free_in_callback(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {.free_on_read = true};
+	int peer;
+
+	pair_conn(base, &peer, &s);
+	CU_ASSERT(write(peer, "bye", 3) == 3);
+	LOOP_UNTIL(base, s.reads > 0);
+	CU_ASSERT_EQUAL(s.reads, 1);
+	/* Freed: the closed socket shows EOF to the peer. */
+	char b;
+	CU_ASSERT_EQUAL(read(peer, &b, 1), 0);
+	close(peer);
+	event_base_free(base);
+}
+
+int test_conn_register(void)
+{
+	static const CU_TestInfo tests[] = {
+		{"read and EOF", test_read_eof},
+		{"read high watermark", test_read_high_watermark},
+		{"send, queue and write low watermark", test_send_queue_and_low_watermark},
+		{"write error", test_write_error},
+		{"connect", test_connect},
+		{"connect refused", test_connect_refused},
+		{"read timeout", test_read_timeout},
+		{"trigger read", test_trigger_read},
+		{"free from a callback", test_free_in_callback},
+		CU_TEST_INFO_NULL,
+	};
+
+	return unit_add_suite("conn", tests);
+}
