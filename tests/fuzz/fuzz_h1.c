@@ -21,7 +21,7 @@ struct summary {
 	int status;
 	uint64_t body_bytes;
 	uint32_t body_hash; /* FNV-1a over every body byte, in order */
-	uint32_t head_hash; /* over framing, status, method, field count of every head */
+	uint32_t head_hash; /* over every part of every head: line, fields, framing, flags */
 };
 
 static void fnv(uint32_t *h, const void *p, size_t n)
@@ -32,6 +32,16 @@ static void fnv(uint32_t *h, const void *p, size_t n)
 		*h ^= c[i];
 		*h *= 16777619u;
 	}
+}
+
+/* A string with its length, so that "ab","c" and "a","bc" differ. */
+static void hash_str(uint32_t *h, const struct h1_str *v)
+{
+	uint64_t n = v->len;
+
+	fnv(h, &n, sizeof(n));
+	if (v->len)
+		fnv(h, v->p, v->len);
 }
 
 /* Serialize <m> (after stripping hop-by-hop fields and adding a few) and parse it again:
@@ -168,14 +178,24 @@ static void run(const char *data, size_t len, enum h1_kind kind, enum h1_method 
 				goto eof;
 			continue;
 		case H1_EV_HEAD: {
-			uint32_t k[4] = {
-				ev.msg->framing, ev.msg->status, ev.msg->method, ev.msg->hdrs.n};
+			const struct h1_msg *m = ev.msg;
+			uint64_t k[7] = {m->framing, m->status, m->method, m->hdrs.n, m->minor,
+				m->flags, m->content_length};
 
 			if (in_msg || !h1_parser_msg(p))
 				abort();
 			in_msg = true;
 			s->heads++;
+			/* Every part of the head, so a head taken whole (the fast path) and the
+			 * same head in pieces (the general one) must match byte for byte. */
 			fnv(&s->head_hash, k, sizeof(k));
+			hash_str(&s->head_hash, &m->method_name);
+			hash_str(&s->head_hash, &m->target);
+			hash_str(&s->head_hash, &m->reason);
+			for (unsigned i = 0; i < m->hdrs.n; i++) {
+				hash_str(&s->head_hash, &m->hdrs.v[i].name);
+				hash_str(&s->head_hash, &m->hdrs.v[i].value);
+			}
 			if (edit)
 				roundtrip(ev.msg, method);
 			break;
