@@ -1662,8 +1662,8 @@ static void test_strip_hop_edges(void)
 static void test_whole_vs_bytewise(void)
 {
 	static const char *const heads[] = {
-		"GET /a?b=c HTTP/1.1\r\nHost: h\r\nX-Sp:   v  \r\nX-Tab:\t v\t\r\nX-E:\r\n"
-		"X-E2:   \r\nX-Obs: \xe2\x82\xac\r\nConnection: keep-alive\r\n\r\n",
+		("GET /a?b=c HTTP/1.1\r\nHost: h\r\nX-Sp:   v  \r\nX-Tab:\t v\t\r\nX-E:\r\n"
+		 "X-E2:   \r\nX-Obs: \xe2\x82\xac\r\nConnection: keep-alive\r\n\r\n"),
 		"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
