@@ -25,6 +25,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows when the machine is busy and several
+    # clients connect at once: the dropped SYN costs a 1 s retransmission, then 3 s.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         pass  # clients that reset their connection are expected

@@ -53,7 +53,7 @@ del_backend() {
 curl_ports() {
 	local url=$1 first=$2 count=$3
 	seq "$first" $((first + count - 1)) | xargs -P 8 -I{} sh -c \
-		"echo {} \$(ip netns exec $NS_C curl -gs -m 3 -H 'Connection: close' --local-port {} $url || echo FAIL)"
+		"echo {} \$(ip netns exec $NS_C curl -gs -m 10 -H 'Connection: close' --local-port {} $url || echo FAIL \$?)"
 }
 
 scenario() {
@@ -75,7 +75,7 @@ scenario() {
 	# 1. 300 connections from distinct ports: all answered, each backend 100 +- 25.
 	curl_ports "$url" 20000 300 >"$out"
 	n=$(grep -c ' b[1-3]$' "$out")
-	[ "$n" -eq 300 ] || { fail "$((300 - n)) of 300 requests failed"; head -3 "$out"; lbctl stats; return 1; }
+	[ "$n" -eq 300 ] || { fail "$((300 - n)) of 300 requests failed (port, curl exit code):"; grep -v ' b[1-3]$' "$out" | head -5 | sed 's/^/   /'; lbctl stats; return 1; }
 	for i in 1 2 3; do
 		n=$(grep -c " b$i\$" "$out")
 		log "b$i: $n of 300"

@@ -28,8 +28,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops SYNs when many connect at once
+
+
 def main():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    srv = Server(("127.0.0.1", int(sys.argv[1])), Handler)
     srv.name = sys.argv[2]
     srv.serve_forever()
 
