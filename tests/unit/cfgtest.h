@@ -10,6 +10,18 @@
 
 #include "userspace/proxy/cfg.h"
 
+/* One virtual host sending every path to the pool "web", then the start of that pool: the
+ * tests append its servers (or more keys). Seven lines. */
+#define CFGTEST_WEB_HEAD          \
+	"virtual_hosts:\n"        \
+	"  - name: main\n"        \
+	"    hosts: '*'\n"        \
+	"    routes:\n"           \
+	"      - path: /\n"       \
+	"        upstream: web\n" \
+	"upstreams:\n"            \
+	"  - name: web\n"
+
 /* Load <yaml> as "t.yaml"; NULL on errors, with the messages in <m> (the caller frees them). */
 static inline struct cfg *cfgtest_load(const char *yaml, struct cfg_msgs *m)
 {

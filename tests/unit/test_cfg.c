@@ -26,18 +26,8 @@
 	"        upstream: web\n"
 
 /* The same, with upstreams last so that tests can append pools. */
-#define NOLISTEN_U                \
-	"virtual_hosts:\n"        \
-	"  - name: main\n"        \
-	"    hosts: '*'\n"        \
-	"    routes:\n"           \
-	"      - path: /\n"       \
-	"        upstream: web\n" \
-	"upstreams:\n"            \
-	"  - name: web\n"         \
-	"    servers:\n"          \
-	"      - address: 127.0.0.1:9000\n"
-#define BASE_U "listeners:\n  - address: 127.0.0.1:8080\n" NOLISTEN_U
+#define NOLISTEN_U CFGTEST_WEB_HEAD "    servers:\n      - address: 127.0.0.1:9000\n"
+#define BASE_U	   "listeners:\n  - address: 127.0.0.1:8080\n" NOLISTEN_U
 
 static void test_minimal_defaults(void)
 {

@@ -20,17 +20,7 @@
 #include "userspace/proxy/stats.h"
 
 /* Everything but the upstream pool, which each test appends. */
-#define HEAD                            \
-	"listeners:\n"                  \
-	"  - address: 127.0.0.1:8080\n" \
-	"virtual_hosts:\n"              \
-	"  - name: main\n"              \
-	"    hosts: '*'\n"              \
-	"    routes:\n"                 \
-	"      - path: /\n"             \
-	"        upstream: web\n"       \
-	"upstreams:\n"                  \
-	"  - name: web\n"
+#define HEAD "listeners:\n  - address: 127.0.0.1:8080\n" CFGTEST_WEB_HEAD
 /* The line of the first server item after HEAD "    servers:\n". */
 #define FIRST_SERVER_LINE 12
 

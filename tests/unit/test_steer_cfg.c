@@ -11,17 +11,7 @@
 #include "tests/unit/unit.h"
 #include "userspace/proxy/cfg.h"
 
-#define ROUTES                    \
-	"virtual_hosts:\n"        \
-	"  - name: main\n"        \
-	"    hosts: '*'\n"        \
-	"    routes:\n"           \
-	"      - path: /\n"       \
-	"        upstream: web\n" \
-	"upstreams:\n"            \
-	"  - name: web\n"         \
-	"    servers:\n"          \
-	"      - address: 127.0.0.1:9000\n"
+#define ROUTES CFGTEST_WEB_HEAD "    servers:\n      - address: 127.0.0.1:9000\n"
 
 static void test_defaults(void)
 {
