@@ -1442,31 +1442,49 @@ static bool is_invalid_tld(const char *h, size_t len)
 
 /* Fill <a> from socket address <sa> (AF_INET or AF_INET6, <salen> bytes), with its text in
  * the config's numeric form ("10.0.0.1:80", "[2001:db8::1]:80"). Returns 0 or -EAFNOSUPPORT. */
-static int addr_from_sockaddr(struct cfg_addr *a, const struct sockaddr *sa, socklen_t salen)
+int cfg_sockaddr_text(const struct sockaddr *sa, bool with_port, char *out, size_t size)
 {
 	char ip[INET6_ADDRSTRLEN];
+	unsigned int port;
 
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s6->sin6_port);
+	} else {
+		snprintf(out, size, "?");
+		return -EAFNOSUPPORT;
+	}
+	if (!with_port)
+		snprintf(out, size, "%s", ip);
+	else if (sa->sa_family == AF_INET6)
+		snprintf(out, size, "[%s]:%u", ip, port);
+	else
+		snprintf(out, size, "%s:%u", ip, port);
+	return 0;
+}
+
+static int addr_from_sockaddr(struct cfg_addr *a, const struct sockaddr *sa, socklen_t salen)
+{
 	memset(a, 0, sizeof(*a));
 	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
-
-		memcpy(sin, sa, sizeof(*sin));
-		a->len = sizeof(*sin);
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-		snprintf(a->text, sizeof(a->text), "%s:%u", ip, ntohs(sin->sin_port));
-		return 0;
+		memcpy(&a->ss, sa, sizeof(struct sockaddr_in));
+		a->len = sizeof(struct sockaddr_in);
+	} else if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
+		memcpy(&a->ss, sa, sizeof(struct sockaddr_in6));
+		/* not part of the server's identity */
+		((struct sockaddr_in6 *)&a->ss)->sin6_flowinfo = 0;
+		a->len = sizeof(struct sockaddr_in6);
+	} else {
+		return -EAFNOSUPPORT;
 	}
-	if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->ss;
-
-		memcpy(sin6, sa, sizeof(*sin6));
-		sin6->sin6_flowinfo = 0; /* not part of the server's identity */
-		a->len = sizeof(*sin6);
-		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
-		snprintf(a->text, sizeof(a->text), "[%s]:%u", ip, ntohs(sin6->sin6_port));
-		return 0;
-	}
-	return -EAFNOSUPPORT;
+	return cfg_sockaddr_text((const struct sockaddr *)&a->ss, true, a->text, sizeof(a->text));
 }
 
 /* Resolve "NAME:PORT" <written> (checked by check_name_port()) to its TCP addresses, sorted,

@@ -21,6 +21,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "userspace/proxy/cfg.h"
+
 #define READ_MAX  (64 * 1024) /* bytes taken from the socket per readiness */
 #define WRITE_IOV 16	      /* buffer chains written per sendmsg() */
 
@@ -45,31 +47,6 @@ const struct conn_transport conn_tcp = {
 	.recv = tcp_recv,
 	.sendv = tcp_sendv,
 };
-
-/* "ip" or "ip:port" ("[ip]:port" for IPv6) of <sa>, for logs and X-Forwarded-For. */
-static void addr_text(const struct sockaddr *sa, bool with_port, char *out, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned int port = 0;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		port = ntohs(s4->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s6->sin6_port);
-	}
-	if (!with_port)
-		snprintf(out, size, "%s", ip);
-	else if (sa->sa_family == AF_INET6)
-		snprintf(out, size, "[%s]:%u", ip, port);
-	else
-		snprintf(out, size, "%s:%u", ip, port);
-}
 
 /* Tell the owner; the last thing a handler does, since the owner may free <c>. */
 static void report(struct conn *c, short what, int err)
@@ -296,7 +273,7 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 		len = sizeof(c->peer);
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
-	addr_text(sa, false, c->peer_text, sizeof(c->peer_text));
+	(void)cfg_sockaddr_text(sa, false, c->peer_text, sizeof(c->peer_text));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->connected = true;
 	return c;

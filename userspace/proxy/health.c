@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "userspace/proxy/cfg.h"
 #include "userspace/proxy/h1.h"
 
 #define HEALTH_REQ_MAX 1024u /* bytes of an HTTP probe request */
@@ -514,35 +515,14 @@ void health_free(struct health *h)
 	free(h);
 }
 
-/* "127.0.0.1:80" or "[::1]:80" for <ss> into <buf>. Returns 0 or -EINVAL. */
-static int addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(s4->sin_port));
-		return 0;
-	}
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(s6->sin6_port));
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* Build the HTTP probe request of <t> once. Returns 0 or -EINVAL when it does not fit. */
 static int build_request(struct health_target *t)
 {
 	char host[INET6_ADDRSTRLEN + 8];
 	int n;
 
-	if (!t->p.host && addr_text(&t->ss, host, sizeof(host)) < 0)
+	if (!t->p.host &&
+		cfg_sockaddr_text((const struct sockaddr *)&t->ss, true, host, sizeof(host)) < 0)
 		return -EINVAL;
 	n = snprintf(t->req, sizeof(t->req),
 		"%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: pingd-health\r\n"
