@@ -60,24 +60,40 @@ TEST_BINS :=
 BENCH_BINS :=
 CLEAN_EXTRA :=
 
-# Installing packages is only attempted when a build input is missing.
-DEPS_STAMP := $(O)/.deps-ok
-$(DEPS_STAMP): scripts/deps.sh
+# Packages first, rules second. The rules below name files that packages install (llhttp's
+# sources, headers found by pkg-config), so they are read only once the packages are there:
+# on the first run $(DEPS_MK) is missing, make reads nothing past this point, runs its recipe
+# (which installs what is missing) and then restarts, reading the whole Makefile with the
+# packages in place. DEPS_SH is the install script (overridable for tests).
+DEPS_SH ?= scripts/deps.sh
+DEPS_MK := $(O)/.deps.mk
+NODEPS_GOALS := clean help deps format
+$(DEPS_MK): $(DEPS_SH)
 	$(Q)mkdir -p $(@D)
-	$(Q)if ! bash scripts/deps.sh --check >/dev/null 2>&1; then bash scripts/deps.sh; fi
-	$(Q)touch $@
+	$(Q)if ! bash $(DEPS_SH) --check >/dev/null 2>&1; then bash $(DEPS_SH); fi
+	$(Q)bash $(DEPS_SH) --check
+	$(Q)echo '# $(DEPS_SH) --check passed; delete this file to check again' >$@
 
 .PHONY: deps
 deps:
-	bash scripts/deps.sh
+	bash $(DEPS_SH)
+
+.PHONY: clean
+clean:
+	rm -rf $(O) $(CLEAN_EXTRA)
+
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(DEPS_MK)
+endif
+ifneq ($(wildcard $(DEPS_MK)),)
 
 # Generic rules: C objects mirror the source tree under $(O).
-$(O)/%.o: %.c | $(DEPS_STAMP)
+$(O)/%.o: %.c
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$<))) -c $< -o $@
 
-$(O)/%.bpf.o: %.bpf.c vmlinux.h | $(DEPS_STAMP)
+$(O)/%.bpf.o: %.bpf.c vmlinux.h
 	$(call msg,BPF,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
@@ -90,7 +106,7 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 # mode (loose mode accepts malformed chunk framing); rebuilt when the flags here change.
 LLHTTP_OBJS := $(addprefix $(O)/llhttp/,llhttp.o api.o http.o)
 LLHTTP_LIB := $(O)/llhttp/libllhttp.a
-$(O)/llhttp/%.o: $(LLHTTP_SRC)/%.c Makefile | $(DEPS_STAMP)
+$(O)/llhttp/%.o: $(LLHTTP_SRC)/%.c Makefile
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -fPIC $(SAN) -DLLHTTP_STRICT_MODE=1 -I$(LLHTTP_INC) -c $< -o $@
@@ -150,9 +166,7 @@ install: all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux.h$$')
 
-.PHONY: clean
-clean:
-	rm -rf $(O) $(CLEAN_EXTRA)
+endif # the packages are installed
 
 .PHONY: help
 help:

@@ -35,7 +35,7 @@ all: $(BINS_LIB)
 # Some sources include the BPF skeletons (the control-plane library, the l4: section).
 $(LIBPINGX_PIC_OBJS): | $(BPF_SKELS)
 
-$(O)/pic/%.o: %.c | $(DEPS_STAMP)
+$(O)/pic/%.o: %.c
 	$(call msg,CC-PIC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$<))) -fPIC -c $< -o $@
