@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -21,13 +23,16 @@ static int attach_help(int argc, char **argv)
 	printf("Usage: %s attach IFACE [--mode native|generic|auto] [--egress IFACE]...\n"
 	       "       %s detach IFACE\n"
 	       "       %s status\n"
+	       "       %s unload [--all]\n"
 	       "       %s decap { attach IFACE [--mode M] [--gue-port PORT] | detach IFACE }\n"
 	       "\n"
 	       "attach loads the balancer with its maps pinned in the pin directory (--bpffs) and\n"
 	       "pins its bpf_link there; attaching again replaces the program and keeps the\n"
 	       "maps and their flows. --egress adds an interface for XDP_REDIRECT (the first\n"
-	       "is also where gateway-MAC and l2 forwarding send packets).\n",
-		bin_name, bin_name, bin_name, bin_name);
+	       "is also where gateway-MAC and l2 forwarding send packets). detach keeps the\n"
+	       "maps; unload detaches every link of the pin directory and removes all its pins\n"
+	       "(--all: of every pingx pin directory on the bpffs mount).\n",
+		bin_name, bin_name, bin_name, bin_name, bin_name);
 	return 0;
 }
 
@@ -40,6 +45,14 @@ static int parse_mode(const char *s, enum ctrl_xdp_mode *mode)
 		return usage_err("attach help", "--mode: '%s' is not native, generic or auto", s);
 	*mode = (enum ctrl_xdp_mode)m;
 	return 0;
+}
+
+/* Say that <n> severed links of <ifname> were replaced (ctrl_link_prune()'s result). */
+static void report_pruned(int n, const char *ifname)
+{
+	if (n > 0)
+		p_info("%s: replaced %d severed link%s (the interface had gone away)", ifname, n,
+			n > 1 ? "s" : "");
 }
 
 int do_attach(int argc, char **argv)
@@ -82,6 +95,7 @@ int do_attach(int argc, char **argv)
 	c = lb_open(true, &err);
 	if (!c)
 		return err;
+	report_pruned(ctrl_link_prune(bpffs_dir, CTRL_LINK_XDP, argv[0]), argv[0]);
 	/* The first --egress is also the node's egress (gateway-MAC and l2 forwarding); all
 	 * are redirect targets for next hops found with the FIB. */
 	for (i = 1, err = 0; i < n && !err; i++)
@@ -122,15 +136,13 @@ int do_detach(int argc, char **argv)
 	return err;
 }
 
-/* The XDP mode of the link <info> pinned for <ifname>: "native" or "generic", or "unknown"
- * when the interface lies in another network namespace than ours. */
-static const char *link_mode(const struct bpf_link_info *info, const char *ifname)
+/* The XDP mode of link <l>: "native" or "generic", or "unknown" when it is severed or lies in
+ * another network namespace than ours. */
+static const char *link_mode(const struct ctrl_link *l)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[IF_NAMESIZE];
 
-	if (!info->prog_id || !if_indextoname(info->xdp.ifindex, name) || strcmp(name, ifname) ||
-		bpf_xdp_query((int)info->xdp.ifindex, 0, &q))
+	if (l->severed || !l->here || bpf_xdp_query((int)l->ifindex, 0, &q))
 		return "unknown";
 	switch (q.attach_mode) {
 	case XDP_ATTACHED_DRV:
@@ -138,10 +150,112 @@ static const char *link_mode(const struct bpf_link_info *info, const char *ifnam
 	case XDP_ATTACHED_SKB:
 		return "generic";
 	case XDP_ATTACHED_MULTI:
-		return q.drv_prog_id == info->prog_id ? "native" : "generic";
+		return q.drv_prog_id == l->prog_id ? "native" : "generic";
 	default:
 		return "unknown";
 	}
+}
+
+/* The inode of the network namespace file <path>, or 0. */
+static __u64 ns_inode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (__u64)st.st_ino;
+}
+
+/* A readable name for network namespace <ino>: its name under /run/netns, "init" for the
+ * host's, else the inode number; "?" for a link pinned without one. */
+static const char *netns_name(__u64 ino, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (!ino)
+		return "?";
+	d = opendir("/run/netns");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		if (ns_inode(path) == ino) {
+			snprintf(buf, len, "%s", de->d_name);
+			closedir(d);
+			return buf;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (ns_inode("/proc/1/ns/net") == ino)
+		return "init";
+	snprintf(buf, len, "%llu", (unsigned long long)ino);
+	return buf;
+}
+
+/* List the links pinned in the pin directory: one row each, severed ones marked. */
+static void status_links(void)
+{
+	static const char *const kinds[CTRL_LINK_KIND_MAX] = {
+		[CTRL_LINK_XDP] = "balancer", [CTRL_LINK_DECAP] = "decap"};
+	struct ctrl_link *v = NULL;
+	char ns[NAME_MAX + 1];
+	size_t n = 0, i;
+
+	if (ctrl_link_list(bpffs_dir, &v, &n))
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const char *state = v[i].severed ? "severed" : "attached";
+		const char *name = netns_name(v[i].netns, ns, sizeof(ns));
+
+		if (json_wtr) {
+			jsonw_start_object(json_wtr);
+			jsonw_string_field(json_wtr, "interface", v[i].ifname);
+			jsonw_string_field(json_wtr, "netns", name);
+			jsonw_uint_field(json_wtr, "netns_inode", v[i].netns);
+			jsonw_bool_field(json_wtr, "here", v[i].here);
+			jsonw_string_field(json_wtr, "kind", kinds[v[i].kind]);
+			jsonw_uint_field(json_wtr, "prog_id", v[i].prog_id);
+			jsonw_string_field(json_wtr, "mode", link_mode(&v[i]));
+			jsonw_string_field(json_wtr, "state", state);
+			jsonw_string_field(json_wtr, "pin", v[i].pin);
+			jsonw_end_object(json_wtr);
+		} else {
+			printf("%-16s %-20s %-8u %-8s %-9s %s\n", v[i].ifname, name, v[i].prog_id,
+				link_mode(&v[i]), state, kinds[v[i].kind]);
+		}
+	}
+	free(v);
+}
+
+static void status_header(void)
+{
+	printf("%-16s %-20s %-8s %-8s %-9s %s\n", "INTERFACE", "NETNS", "PROGRAM", "MODE", "STATE",
+		"KIND");
+}
+
+/* status of a pin directory with links and no balancer maps (a backend's). */
+static int status_no_maps(void)
+{
+	if (json_wtr) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "pin_dir", bpffs_dir);
+		jsonw_uint_field(json_wtr, "abi_version", 0);
+		jsonw_uint_field(json_wtr, "services", 0);
+		jsonw_uint_field(json_wtr, "backends", 0);
+		jsonw_uint_field(json_wtr, "flows", 0);
+		jsonw_name(json_wtr, "attached");
+		jsonw_start_array(json_wtr);
+	} else {
+		printf("pin directory  %s\nmaps           none (no balancer here)\n", bpffs_dir);
+		status_header();
+	}
+	status_links();
+	if (json_wtr) {
+		jsonw_end_array(json_wtr);
+		jsonw_end_object(json_wtr);
+	}
+	return 0;
 }
 
 int do_status(int argc, char **argv)
@@ -149,13 +263,16 @@ int do_status(int argc, char **argv)
 	struct ctrl_service *svcs = NULL;
 	struct ctrl_backend *bes = NULL;
 	size_t ns = 0, nb = 0, nf = 0;
-	struct dirent *de;
+	char meta[PATH_MAX];
 	struct ctrl *c;
-	DIR *d;
 	int err;
 
 	if (argc)
 		return usage_err("attach help", "'status' takes no argument");
+	/* A backend's pin directory holds decapsulation links and no balancer maps. */
+	snprintf(meta, sizeof(meta), "%s/lb_meta", bpffs_dir);
+	if (access(meta, F_OK) && errno == ENOENT && ctrl_is_pin_dir(bpffs_dir))
+		return status_no_maps();
 	c = lb_open(false, &err);
 	if (!c)
 		return err;
@@ -183,43 +300,9 @@ int do_status(int argc, char **argv)
 		printf("pin directory  %s\nABI version    %u\nservices       %zu\nbackends       "
 		       "%zu\nflows          %zu\n",
 			bpffs_dir, ctrl_abi_version(c), ns, nb, nf);
-		printf("%-16s %-8s %-8s %s\n", "INTERFACE", "PROGRAM", "MODE", "KIND");
+		status_header();
 	}
-	d = opendir(bpffs_dir);
-	while (d && (de = readdir(d))) {
-		struct bpf_link_info info = {};
-		__u32 len = sizeof(info);
-		char path[PATH_MAX];
-		const char *kind = NULL, *ifname, *mode;
-		int fd;
-
-		if (!strncmp(de->d_name, "link_xdp_", 9))
-			kind = "balancer";
-		else if (!strncmp(de->d_name, "link_decap_", 11))
-			kind = "decap";
-		if (!kind)
-			continue;
-		ifname = strchr(de->d_name + 5, '_') + 1;
-		snprintf(path, sizeof(path), "%s/%s", bpffs_dir, de->d_name);
-		fd = bpf_obj_get(path);
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-			info.prog_id = 0;
-		if (fd >= 0)
-			close(fd);
-		mode = link_mode(&info, ifname);
-		if (json_wtr) {
-			jsonw_start_object(json_wtr);
-			jsonw_string_field(json_wtr, "interface", ifname);
-			jsonw_string_field(json_wtr, "kind", kind);
-			jsonw_uint_field(json_wtr, "prog_id", info.prog_id);
-			jsonw_string_field(json_wtr, "mode", mode);
-			jsonw_end_object(json_wtr);
-		} else {
-			printf("%-16s %-8u %-8s %s\n", ifname, info.prog_id, mode, kind);
-		}
-	}
-	if (d)
-		closedir(d);
+	status_links();
 	if (json_wtr) {
 		jsonw_end_array(json_wtr);
 		jsonw_end_object(json_wtr);
@@ -255,6 +338,9 @@ static int decap_attach(int argc, char **argv)
 		return -CTL_EUSAGE;
 	}
 	libbpf_set_print(NULL);
+	if (lb_mount_bpffs(bpffs_dir))
+		return -errno;
+	report_pruned(ctrl_link_prune(bpffs_dir, CTRL_LINK_DECAP, argv[0]), argv[0]);
 	err = ctrl_decap_attach(bpffs_dir, argv[0], mode, (__u16)port);
 	if (err)
 		lb_fail(err, argv[0]);
@@ -285,4 +371,108 @@ int do_decap(int argc, char **argv)
 	};
 
 	return cmd_select(cmds, argc, argv, attach_help);
+}
+
+/* Whether <dir> holds pingx pins, directly or in a subdirectory (the decapsulation pin
+ * directories of a test bed, one per backend). */
+static bool holds_pins(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found;
+	DIR *d;
+
+	if (ctrl_is_pin_dir(dir))
+		return true;
+	d = opendir(dir);
+	if (!d)
+		return false;
+	for (found = false; !found && (de = readdir(d));) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		found = ctrl_is_pin_dir(path);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Unload <dir>, adding what was removed to <sum>; prints a failure. */
+static int unload_one(const char *dir, struct ctrl_unload_stats *sum)
+{
+	struct ctrl_unload_stats st;
+	int err;
+
+	err = ctrl_unload(dir, &st);
+	sum->links += st.links;
+	sum->pins += st.pins;
+	sum->dirs += st.dirs;
+	sum->kept += st.kept;
+	if (err && err != -ENOENT)
+		lb_fail(err, dir);
+	if (st.kept)
+		p_info("%s: left %u file%s that pingx did not make", dir, st.kept,
+			st.kept > 1 ? "s" : "");
+	return err == -ENOENT ? 0 : err;
+}
+
+/* pingctl unload [--all]: everything pingx left in the kernel under the pin directory (or
+ * under every pingx pin directory of the bpffs mount) goes: links, and with them their
+ * programs, and pins. */
+int do_unload(int argc, char **argv)
+{
+	struct ctrl_unload_stats sum = {};
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool all = false;
+	int err = 0, e;
+	DIR *d;
+
+	if (argc == 1 && is_help(argv[0]))
+		return attach_help(0, NULL);
+	if (argc == 1 && !strcmp(argv[0], "--all"))
+		all = true;
+	else if (argc)
+		return usage_err("attach help", "'unload' takes only --all");
+	if (geteuid() != 0) {
+		p_err("%s: pingctl needs root, or CAP_BPF and CAP_NET_ADMIN", bpffs_dir);
+		return -EPERM;
+	}
+	if (!all) {
+		if (access(bpffs_dir, F_OK)) {
+			p_info("%s: nothing to unload", bpffs_dir);
+		} else if (!holds_pins(bpffs_dir)) {
+			p_err("%s holds no pingx pins: not removing it", bpffs_dir);
+			return -ENOENT;
+		} else {
+			err = unload_one(bpffs_dir, &sum);
+		}
+	} else {
+		d = opendir(PINGX_BPF_DIR_MNT);
+		while (d && (de = readdir(d))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", PINGX_BPF_DIR_MNT, de->d_name);
+			if (!holds_pins(path))
+				continue;
+			e = unload_one(path, &sum);
+			if (e && !err)
+				err = e;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (json_wtr) {
+		jsonw_start_object(json_wtr);
+		jsonw_uint_field(json_wtr, "links", sum.links);
+		jsonw_uint_field(json_wtr, "pins", sum.pins);
+		jsonw_uint_field(json_wtr, "directories", sum.dirs);
+		jsonw_uint_field(json_wtr, "kept", sum.kept);
+		jsonw_end_object(json_wtr);
+	} else {
+		printf("detached %u link%s, removed %u pin%s and %u director%s\n", sum.links,
+			sum.links == 1 ? "" : "s", sum.pins, sum.pins == 1 ? "" : "s", sum.dirs,
+			sum.dirs == 1 ? "y" : "ies");
+	}
+	return err;
 }

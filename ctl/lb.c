@@ -76,6 +76,21 @@ static bool on_bpffs(const char *path)
 	}
 }
 
+int lb_mount_bpffs(const char *dir)
+{
+	int r = ctrl_bpffs_ensure(dir);
+
+	if (r < 0) {
+		p_err("bpffs is not mounted at %s and mounting it failed: %s", PINGX_BPF_DIR_MNT,
+			strerror(-r));
+		errno = -r;
+		return -1;
+	}
+	if (r > 0)
+		p_info("mounted bpffs at %s", PINGX_BPF_DIR_MNT);
+	return 0;
+}
+
 struct ctrl *lb_open(bool create, int *err)
 {
 	size_t mnt_len = strlen(PINGX_BPF_DIR_MNT);
@@ -83,10 +98,13 @@ struct ctrl *lb_open(bool create, int *err)
 	struct ctrl *c;
 
 	libbpf_set_print(libbpf_print);
-	/* The library mounts bpffs itself when it creates maps under PINGX_BPF_DIR_MNT. */
 	under_mnt = !strncmp(bpffs_dir, PINGX_BPF_DIR_MNT, mnt_len) &&
 		    (bpffs_dir[mnt_len] == '/' || !bpffs_dir[mnt_len]);
-	if (!on_bpffs(bpffs_dir) && !(create && under_mnt)) {
+	if (create && under_mnt && lb_mount_bpffs(bpffs_dir)) {
+		*err = -errno;
+		return NULL;
+	}
+	if (!on_bpffs(bpffs_dir)) {
 		*err = -ENODEV;
 		if (under_mnt)
 			p_err("bpffs is not mounted at %s: mount -t bpf bpf %s", PINGX_BPF_DIR_MNT,

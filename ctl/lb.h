@@ -9,9 +9,14 @@
 
 #include "userspace/ctrl/ctrl.h"
 
-/* Open the maps in the pin directory (--bpffs); <create> makes them when missing. Prints
- * the error and returns NULL on failure, with *<err> a negative errno. */
+/* Open the maps in the pin directory (--bpffs); <create> makes them when missing, mounting
+ * bpffs first when the directory lies under its mount point and nothing is mounted there.
+ * Prints the error and returns NULL on failure, with *<err> a negative errno. */
 struct ctrl *lb_open(bool create, int *err);
+
+/* Mount bpffs when <dir> lies under its mount point and nothing is mounted there, saying so
+ * in one line. Returns 0, or -1 with errno set (the error printed). */
+int lb_mount_bpffs(const char *dir);
 
 /* Report a failed call with its cause; returns <err>. */
 int lb_fail(int err, const char *what);

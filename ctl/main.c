@@ -96,7 +96,7 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
 	       "       %s help | version\n"
 	       "\n"
-	       "       %s { attach IFACE | detach IFACE | status | save | restore FILE }\n"
+	       "       %s { attach IFACE | detach IFACE | status | unload | save | restore FILE }\n"
 	       "\n"
 	       "OBJECT := { service | backend | node | stats | conntrack | decap | hash }\n"
 	       "OPTIONS := { -j|--json  -p|--pretty  -v|--verbose  -h|--help  -V|--version\n"
@@ -110,6 +110,7 @@ static int do_help(int argc, char **argv)
 	       "  decap      the backend-side decapsulation program\n"
 	       "  hash       where a key goes: Maglev or ketama over a backend list\n"
 	       "  save       print the configuration as YAML; restore FILE applies one\n"
+	       "  unload     remove every link and pin pingx left in the kernel\n"
 	       "\n"
 	       "'%s OBJECT help' shows an object's commands. Abbreviations are accepted when\n"
 	       "unique. Exit status: 0 ok, 1 the operation failed, 2 usage error.\n",
@@ -142,6 +143,7 @@ static const struct cmd objects[] = {
 	{"service", do_service},
 	{"stats", do_stats},
 	{"status", do_status},
+	{"unload", do_unload},
 	{"help", do_help},
 	{"version", do_version},
 	{NULL, NULL},

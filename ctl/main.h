@@ -43,6 +43,7 @@ int do_hash(int argc, char **argv);
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_status(int argc, char **argv);
+int do_unload(int argc, char **argv);
 int do_decap(int argc, char **argv);
 int do_node(int argc, char **argv);
 int do_service(int argc, char **argv);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctl/lb.h"
+#include "maglev/maglev.h"
 
 static int do_help(int argc, char **argv)
 {
@@ -68,6 +69,9 @@ static int parse_opts(int argc, char **argv, struct lb_svc *v, bool add)
 		} else if (add && !strcmp(argv[i - 1], "--table-size")) {
 			if (lb_parse_u32(val, "table size", 251, LB_MAX_TABLE_SIZE, &v->table_size))
 				return -CTL_EUSAGE;
+			if (!maglev_is_prime(v->table_size))
+				return usage_err("service help",
+					"invalid table size '%s': expected a prime", val);
 		} else {
 			return usage_err("service help", "unknown option '%s'", argv[i - 1]);
 		}

@@ -10,11 +10,14 @@ cd "$(dirname "$0")/.."
 O=${O:-build}
 KEEP=${KEEP:-}
 REQUESTS=${REQUESTS:-300}
-PIN_DIR=${PIN_DIR:-/sys/fs/bpf/pingx}
+BPF_DIR_MNT=${BPF_DIR_MNT:-/sys/fs/bpf}
 
-TOPO=pingx-demo
-TOPO_PINS=/sys/fs/bpf/pingx-demo
-TOPO_LB_PIN=$PIN_DIR
+# The demo keeps to its own namespaces and pin directory, so that it never touches an
+# operator's pingx (the default pin directory) and runs beside one. DEMO_NS and DEMO_PINS
+# choose others (the tests run the demo under names of their own).
+TOPO=${DEMO_NS:-pingx-demo}
+TOPO_PINS=${DEMO_PINS:-$BPF_DIR_MNT/pingx-demo}
+TOPO_LB_PIN=$TOPO_PINS/lb
 source scripts/topo.sh
 VIP=$TOPO_VIP4
 
@@ -37,15 +40,32 @@ done
 
 if [ "${1:-}" = down ]; then
 	topo_down
-	echo "demo: removed the namespaces $TOPO-*, $TOPO_LB_PIN and $TOPO_PINS"
+	echo "demo: removed the namespaces $TOPO-* and $TOPO_PINS"
 	exit 0
 fi
 
-if [ -n "$(topo_namespaces)" ] || [ -e "$TOPO_PINS" ]; then
+if [ -n "$(topo_namespaces)" ]; then
 	die "a demo is already up: 'make demo-down' removes it"
 fi
-if [ -e "$TOPO_LB_PIN" ]; then
-	die "$TOPO_LB_PIN is in use by a running pingx: the demo needs it"
+# Pins without the demo's namespaces are either left by a demo that was killed (stale: their
+# links are severed, or there are only maps) or in use by a program that is attached.
+if [ -e "$TOPO_PINS" ]; then
+	live=0
+	for d in $(find "$TOPO_PINS" -maxdepth 1 -type d); do
+		n=$("$O/pingctl" -j --bpffs "$d" status 2>/dev/null | python3 -c '
+import json, sys
+try:
+    s = json.load(sys.stdin)
+except ValueError:
+    s = {}
+print(sum(1 for a in s.get("attached", []) if a.get("state") == "attached"))')
+		live=$((live + ${n:-0}))
+	done
+	if [ "${live:-0}" -gt 0 ]; then
+		die "$TOPO_PINS holds $live attached program(s); 'pingctl --bpffs DIR status' shows them, 'pingctl --bpffs $TOPO_PINS unload' removes them"
+	fi
+	echo "demo: removing stale pins in $TOPO_PINS (left by an earlier demo; nothing attached)"
+	"$O/pingctl" --bpffs "$TOPO_PINS" unload >/dev/null || die "cannot remove $TOPO_PINS"
 fi
 
 kept=
@@ -103,13 +123,14 @@ if [ -n "$KEEP" ]; then
 	kept=1
 	lbshell="nsenter --net=/run/netns/$TOPO-lb"
 	cshell="nsenter --net=/run/netns/$TOPO-c"
+	pc="$O/pingctl --bpffs $TOPO_LB_PIN"
 	cat <<EOF
 
 == The demo stays up. Explore it (as root):
-   $O/pingctl status
-   $O/pingctl backend set $VIP:80 $(topo_be_addr 2) --drain
+   $pc status
+   $pc backend set $VIP:80 $(topo_be_addr 2) --drain
    $cshell curl -s http://$VIP/
-   $O/pingctl conntrack count
+   $pc conntrack count
    bpftool map dump pinned $TOPO_LB_PIN/lb_services
    bpftool map dump pinned $TOPO_LB_PIN/lb_backends
    bpftool map dump pinned $TOPO_LB_PIN/lb_reasons
@@ -120,5 +141,5 @@ else
 	section "Tearing down"
 	topo_down
 	kept=1
-	echo "   removed the namespaces $TOPO-* and $TOPO_LB_PIN (make demo KEEP=1 keeps them)"
+	echo "   removed the namespaces $TOPO-* and $TOPO_PINS (make demo KEEP=1 keeps them)"
 fi

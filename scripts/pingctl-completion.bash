@@ -90,7 +90,8 @@ _pingctl() {
 		if [[ $cur == -* ]]; then
 			reply="-j --json -p --pretty -v --verbose -h --help -V --version --bpffs"
 		else
-			reply="attach detach status save restore service backend node stats conntrack"
+			reply="attach detach status unload save restore service backend node stats"
+			reply+=" conntrack"
 			reply+=" decap hash help version"
 		fi
 		COMPREPLY=($(compgen -W "$reply" -- "$cur"))
@@ -110,6 +111,9 @@ _pingctl() {
 			COMPREPLY=($(compgen -f -- "$cur"))
 			return
 		fi
+		;;
+	unload)
+		[ $pos = 1 ] && reply="--all"
 		;;
 	status | save | help | version) ;;
 	service)

@@ -46,6 +46,7 @@ topo_down() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	"$O/pingctl" --bpffs "$TOPO_PINS" unload >/dev/null 2>&1
 	rm -rf "$TOPO_PINS" "$TOPO_LB_PIN" 2>/dev/null
 	return 0
 }
@@ -67,8 +68,17 @@ _topo_wait_backend() {
 	return 1
 }
 
+# Mount bpffs at /sys/fs/bpf when nothing is mounted there (minimal images and containers
+# often lack it): the pin directories live on it.
+topo_bpffs() {
+	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && return 0
+	mount -t bpf bpf /sys/fs/bpf || return 1
+	echo "topo: mounted bpffs at /sys/fs/bpf"
+}
+
 topo_up() {
 	local n=$1 i ns lb=$TOPO-lb c=$TOPO-c
+	topo_bpffs || return 1
 	mkdir -p "$TOPO_PINS" || return 1
 	_topo_ns "$c" && _topo_ns "$lb" || return 1
 	for i in $(seq 1 "$n"); do _topo_ns "$TOPO-b$i" || return 1; done

@@ -517,6 +517,7 @@ static void fx_ctrl_attach_detach(void)
 	int ifindex = (int)if_nametoindex("pxt1");
 	char path[256];
 	struct ctrl *c = open_ctrl();
+	struct stat st;
 	__u32 first;
 
 	if (!c)
@@ -525,8 +526,10 @@ static void fx_ctrl_attach_detach(void)
 	CHECK(!bpf_xdp_query(ifindex, 0, &q) && q.drv_prog_id && q.attach_mode == XDP_ATTACHED_DRV,
 		"not attached in native mode");
 	first = q.drv_prog_id;
-	snprintf(path, sizeof(path), "%s/link_xdp_pxt1", test_pin_dir);
-	CHECK(access(path, F_OK) == 0, "link not pinned");
+	CHECK(stat("/proc/self/ns/net", &st) == 0, "netns");
+	snprintf(path, sizeof(path), "%s/link_xdp_pxt1:%llu", test_pin_dir,
+		(unsigned long long)st.st_ino);
+	CHECK(access(path, F_OK) == 0, "link not pinned at %s", path);
 	/* Attaching again replaces the program; the link stays. */
 	CHECK(ctrl_attach(c, "pxt1", CTRL_XDP_AUTO, NULL) == 0, "re-attach");
 	CHECK(!bpf_xdp_query(ifindex, 0, &q) && q.drv_prog_id && q.drv_prog_id != first,

@@ -129,7 +129,7 @@ test_pingctl_bad_input() {
 	expect 2 "is not maglev or ketama" service add 192.0.2.11:80 --algo random
 	expect 2 "is not ipip, gue or l2" service add 192.0.2.11:80 --fwd gre
 	expect 2 "invalid table size" service add 192.0.2.11:80 --table-size 10
-	expect 1 "table size must be a prime" service add 192.0.2.11:80 --table-size 1000
+	expect 2 "invalid table size '1000': expected a prime" service add 192.0.2.11:80 --table-size 1000
 	expect 2 "unknown option '--bogus'" service add 192.0.2.11:80 --bogus 1
 	expect 2 "needs a value" service add 192.0.2.11:80 --algo
 	expect 1 "service 192.0.2.10:80 exists" service add 192.0.2.10:80

@@ -26,7 +26,8 @@ test_man_page() {
 			grep -v ' help$' | sort -u)
 	done
 	# The commands written inside braces in the help texts.
-	for cmd in "conntrack list" "conntrack count" "conntrack flush" "decap attach" "decap detach"; do
+	for cmd in "conntrack list" "conntrack count" "conntrack flush" "decap attach" "decap detach" \
+		"unload"; do
 		echo "$out" | grep -q -- "$cmd" || missing+=" '$cmd'"
 	done
 	[ -z "$missing" ] || { fail "the man page lacks:$missing"; return 1; }
@@ -67,6 +68,7 @@ test_completion() {
 	want "auto generic native" pingctl attach lo --mode ""
 	want "lo" pingctl attach l
 	want "lo" pingctl decap attach l
+	want "--all" pingctl unload -
 	want "--down --drain --up --weight" pingctl backend set 192.0.2.1:80 10.0.0.1 --
 	want "--limit" pingctl conntrack list -
 	want "--count --watch" pingctl stats 192.0.2.1:80 --

@@ -128,7 +128,7 @@ import json, sys
 a = [a for a in json.load(sys.stdin)["attached"] if a["interface"] == "lb0"][0]
 assert a["mode"] == "native" and a["kind"] == "balancer", a
 print(a["prog_id"])') || { fail "status: lb0 not attached in native mode"; return 1; }
-	lbctl status | grep -Eq '^lb0 +[0-9]+ +native +balancer$' || { fail "status: $(lbctl status)"; return 1; }
+	lbctl status | grep -Eq "^lb0 +$TOPO-lb +[0-9]+ +native +attached +balancer\$" || { fail "status: $(lbctl status)"; return 1; }
 	lbctl attach lb0 --mode native || return 1
 	sleep 1
 	lbctl attach lb0 --mode native || return 1

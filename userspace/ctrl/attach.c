@@ -4,11 +4,13 @@
 #include "userspace/ctrl/ctrl.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,30 +22,229 @@
 #include "bpf/lb.skel.h"
 #include "userspace/ctrl/ctrl-int.h"
 
-static int link_path(
-	char *buf, size_t len, const char *pin_dir, const char *kind, const char *ifname)
+/* The identity of the caller's network namespace: the inode of its nsfs file, stable for the
+ * namespace's life. /proc/thread-self, so that a thread that entered another namespace with
+ * setns() gets that one. Returns 0 when it cannot be read. */
+static __u64 netns_self(void)
 {
-	int n = snprintf(buf, len, "%s/link_%s_%s", pin_dir, kind, ifname);
+	struct stat st;
 
+	if (stat("/proc/thread-self/ns/net", &st) && stat("/proc/self/ns/net", &st))
+		return 0;
+	return (__u64)st.st_ino;
+}
+
+/* Pin name of the <kind> link on <ifname> in network namespace <netns>:
+ * link_<kind>_<ifname>:<netns>. Interface names cannot hold ':', so the last ':' splits it.
+ * <netns> 0 gives the name older versions used, without the namespace. */
+static int link_path(char *buf, size_t len, const char *pin_dir, const char *kind,
+	const char *ifname, __u64 netns)
+{
+	int n;
+
+	if (netns)
+		n = snprintf(buf, len, "%s/link_%s_%s:%llu", pin_dir, kind, ifname,
+			(unsigned long long)netns);
+	else
+		n = snprintf(buf, len, "%s/link_%s_%s", pin_dir, kind, ifname);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int ctrl_link_parse(const char *name, struct ctrl_link *l)
+{
+	static const char *const kinds[CTRL_LINK_KIND_MAX] = {
+		[CTRL_LINK_XDP] = "link_xdp_", [CTRL_LINK_DECAP] = "link_decap_"};
+	const char *ifname = NULL, *colon;
+	unsigned long long ns = 0;
+	char *end;
+	size_t len;
+	int k;
+
+	for (k = 0; k < CTRL_LINK_KIND_MAX; k++) {
+		len = strlen(kinds[k]);
+		if (!strncmp(name, kinds[k], len)) {
+			ifname = name + len;
+			break;
+		}
+	}
+	if (!ifname)
+		return -EINVAL;
+	colon = strrchr(ifname, ':');
+	len = colon ? (size_t)(colon - ifname) : strlen(ifname);
+	if (colon) {
+		errno = 0;
+		ns = strtoull(colon + 1, &end, 10);
+		if (errno || *end || end == colon + 1 || !ns)
+			return -EINVAL;
+	}
+	if (!len || len >= IF_NAMESIZE || strlen(name) >= sizeof(l->pin))
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	l->kind = (enum ctrl_link_kind)k;
+	memcpy(l->ifname, ifname, len);
+	l->netns = ns;
+	strcpy(l->pin, name);
+	return 0;
+}
+
+/* Fill the kernel's view of the link pinned at <pin_dir>/<l->pin>: program, interface,
+ * whether it is severed and whether it lies in the caller's namespace. */
+static int link_inspect(const char *pin_dir, struct ctrl_link *l, __u64 self)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX], name[IF_NAMESIZE];
+	int fd, err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, l->pin) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	l->link_id = info.id;
+	l->prog_id = info.prog_id;
+	l->ifindex = info.type == BPF_LINK_TYPE_XDP ? info.xdp.ifindex : 0;
+	/* The kernel clears the interface of an XDP link whose device went away. */
+	l->severed = !l->ifindex;
+	if (l->netns)
+		l->here = l->netns == self;
+	else /* an old pin name: ours when the interface of that index has that name here */
+		l->here = !l->severed && if_indextoname(l->ifindex, name) && !strcmp(name, l->ifname);
+	return 0;
+}
+
+int ctrl_link_list(const char *pin_dir, struct ctrl_link **out, size_t *n)
+{
+	struct ctrl_link *v = NULL, *tmp, l;
+	size_t cnt = 0, cap = 0;
+	__u64 self = netns_self();
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	d = opendir(pin_dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (ctrl_link_parse(de->d_name, &l))
+			continue;
+		/* A pin that cannot be read (removed meanwhile, not a link) is skipped. */
+		if (link_inspect(pin_dir, &l, self))
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 8;
+			tmp = realloc(v, cap * sizeof(*v));
+			if (!tmp) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = tmp;
+		}
+		v[cnt++] = l;
+	}
+	closedir(d);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Remove the link pinned at <pin_dir>/<l->pin>: detach it (a severed link has nothing left
+ * to detach) and unpin it. */
+static int link_remove(const char *pin_dir, const struct ctrl_link *l)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, l->pin) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (!l->severed && bpf_link_detach(fd))
+			err = -errno;
+		close(fd);
+	}
+	if (unlink(path) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+int ctrl_link_prune(const char *pin_dir, enum ctrl_link_kind kind, const char *ifname)
+{
+	struct ctrl_link *v;
+	size_t n, i;
+	int err, pruned = 0;
+
+	err = ctrl_link_list(pin_dir, &v, &n);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (i = 0; i < n && !err; i++) {
+		if (v[i].kind != kind || !v[i].severed || strcmp(v[i].ifname, ifname))
+			continue;
+		err = link_remove(pin_dir, &v[i]);
+		pruned++;
+	}
+	free(v);
+	return err ? err : pruned;
+}
+
+/* The pin path of the <kind> link on <ifname> in the caller's namespace. A link pinned under
+ * the old name (no namespace) that is attached here is renamed to it, so that upgrading pingx
+ * keeps the interface's program in place. */
+static int link_here(char *path, size_t len, const char *pin_dir, enum ctrl_link_kind kind,
+	const char *ifname)
+{
+	const char *kname = kind == CTRL_LINK_XDP ? "xdp" : "decap";
+	char old[PATH_MAX];
+	struct ctrl_link l;
+	__u64 self = netns_self();
+	int err;
+
+	if (!self)
+		return -ENOTSUP;
+	err = link_path(path, len, pin_dir, kname, ifname, self);
+	if (err)
+		return err;
+	err = link_path(old, sizeof(old), pin_dir, kname, ifname, 0);
+	if (err)
+		return err;
+	if (ctrl_link_parse(strrchr(old, '/') + 1, &l) || link_inspect(pin_dir, &l, self) ||
+		!l.here)
+		return 0;
+	return rename(old, path) ? -errno : 0;
+}
+
 /* Attach <prog_fd> to <ifindex> in <mode>, or replace the program of the link pinned at
- * <path>; pin a new link there. */
+ * <path>; pin a new link there. A severed link pinned there is replaced by a new one. */
 static int link_attach(int prog_fd, int ifindex, enum ctrl_xdp_mode mode, const char *path)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
 	int lfd, err;
 
 	lfd = bpf_obj_get(path);
 	if (lfd >= 0) {
-		/* Atomic replacement: the interface never runs without a program. */
-		err = bpf_link_update(lfd, prog_fd, NULL) ? -errno : 0;
+		if (!bpf_obj_get_info_by_fd(lfd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
+			info.xdp.ifindex == (__u32)ifindex) {
+			/* Atomic replacement: the interface never runs without a program. */
+			err = bpf_link_update(lfd, prog_fd, NULL) ? -errno : 0;
+			close(lfd);
+			return err;
+		}
+		/* Severed (its interface went away and came back) or not ours any more. */
 		close(lfd);
-		return err;
-	}
-	if (errno != ENOENT)
+		if (unlink(path))
+			return -errno;
+	} else if (errno != ENOENT) {
 		return -errno;
+	}
 	lo.flags = mode == CTRL_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	lfd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
 	if (lfd < 0 && mode == CTRL_XDP_AUTO) {
@@ -57,17 +258,21 @@ static int link_attach(int prog_fd, int ifindex, enum ctrl_xdp_mode mode, const 
 	return err;
 }
 
-static int link_detach(const char *path)
+/* Detach and unpin the <kind> link on <ifname> in the caller's namespace. */
+static int link_detach(const char *pin_dir, enum ctrl_link_kind kind, const char *ifname)
 {
-	int lfd, err;
+	char path[PATH_MAX];
+	struct ctrl_link l;
+	int err;
 
-	lfd = bpf_obj_get(path);
-	if (lfd < 0)
-		return -errno;
-	err = bpf_link_detach(lfd) ? -errno : 0;
-	close(lfd);
-	if (unlink(path) && !err)
-		err = -errno;
+	err = link_here(path, sizeof(path), pin_dir, kind, ifname);
+	if (err)
+		return err;
+	err = ctrl_link_parse(strrchr(path, '/') + 1, &l);
+	if (!err)
+		err = link_inspect(pin_dir, &l, netns_self());
+	if (!err)
+		err = link_remove(pin_dir, &l);
 	return err;
 }
 
@@ -89,12 +294,15 @@ int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, con
 		if (!e_ifindex)
 			return -ENODEV;
 	}
-	err = link_path(path, sizeof(path), c->pin_dir, "xdp", ifname);
-	if (err)
-		return err;
 	err = ctrl_lock(c);
 	if (err)
 		return err;
+	err = link_here(path, sizeof(path), c->pin_dir, CTRL_LINK_XDP, ifname);
+	if (!err)
+		err = ctrl_link_prune(c->pin_dir, CTRL_LINK_XDP, ifname);
+	if (err < 0)
+		goto out;
+	err = 0;
 	if (e_ifindex) {
 		port.ifindex = (__u32)e_ifindex;
 		if (bpf_map_update_elem(c->fds[CM_TX_PORTS], &port.ifindex, &port, BPF_ANY)) {
@@ -133,16 +341,12 @@ int ctrl_tx_port_add(struct ctrl *c, const char *ifname)
 
 int ctrl_detach(struct ctrl *c, const char *ifname)
 {
-	char path[PATH_MAX];
 	int err;
 
-	err = link_path(path, sizeof(path), c->pin_dir, "xdp", ifname);
-	if (err)
-		return err;
 	err = ctrl_lock(c);
 	if (err)
 		return err;
-	err = link_detach(path);
+	err = link_detach(c->pin_dir, CTRL_LINK_XDP, ifname);
 	ctrl_unlock(c);
 	return err;
 }
@@ -160,14 +364,18 @@ int ctrl_decap_attach(
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
 		return -ENODEV;
-	err = link_path(path, sizeof(path), pin_dir, "decap", ifname);
-	if (err)
-		return err;
 	err = ctrl_bpffs_ensure(pin_dir);
+	if (err < 0)
+		return err;
+	err = ctrl_mkdir_p(pin_dir);
 	if (err)
 		return err;
-	if (mkdir(pin_dir, 0700) && errno != EEXIST)
-		return -errno;
+	err = link_here(path, sizeof(path), pin_dir, CTRL_LINK_DECAP, ifname);
+	if (!err)
+		err = ctrl_link_prune(pin_dir, CTRL_LINK_DECAP, ifname);
+	if (err < 0)
+		return err;
+	err = 0;
 	skel = decap_bpf__open_opts(&oo);
 	if (!skel)
 		return -errno;
@@ -181,11 +389,88 @@ int ctrl_decap_attach(
 
 int ctrl_decap_detach(const char *pin_dir, const char *ifname)
 {
-	char path[PATH_MAX];
-	int err;
+	return link_detach(pin_dir, CTRL_LINK_DECAP, ifname);
+}
 
-	err = link_path(path, sizeof(path), pin_dir, "decap", ifname);
+/* Whether <name> is a pin pingx makes: a link, or one of its maps (all named lb_*). */
+static bool is_pingx_pin(const char *name)
+{
+	struct ctrl_link l;
+
+	return !strncmp(name, "lb_", 3) || !ctrl_link_parse(name, &l);
+}
+
+bool ctrl_is_pin_dir(const char *dir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = de->d_type != DT_DIR && is_pingx_pin(de->d_name);
+	closedir(d);
+	return found;
+}
+
+/* ctrl_unload() of <dir> at subdirectory depth <depth>: links first (so no program runs on
+ * maps being unpinned), then maps, then pingx's subdirectories. */
+static int unload_dir(const char *dir, struct ctrl_unload_stats *st, int depth)
+{
+	char path[PATH_MAX];
+	struct ctrl_link *v;
+	struct dirent *de;
+	size_t n, i;
+	int err, e;
+	DIR *d;
+
+	err = ctrl_link_list(dir, &v, &n);
 	if (err)
 		return err;
-	return link_detach(path);
+	for (i = 0; i < n; i++) {
+		e = link_remove(dir, &v[i]);
+		if (e && !err)
+			err = e;
+		else if (!e)
+			st->links++;
+	}
+	free(v);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
+			st->kept++;
+			continue;
+		}
+		if (de->d_type == DT_DIR) {
+			/* Decap pin directories nest one level (one per backend, say). */
+			if (depth < 2 && ctrl_is_pin_dir(path))
+				e = unload_dir(path, st, depth + 1);
+			else
+				e = (st->kept++, 0);
+		} else if (is_pingx_pin(de->d_name)) {
+			e = unlink(path) ? -errno : (st->pins++, 0);
+		} else {
+			e = (st->kept++, 0);
+		}
+		if (e && !err)
+			err = e;
+	}
+	closedir(d);
+	if (!rmdir(dir))
+		st->dirs++;
+	else if (errno != ENOTEMPTY && !err)
+		err = -errno;
+	return err;
+}
+
+int ctrl_unload(const char *pin_dir, struct ctrl_unload_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return unload_dir(pin_dir, st, 0);
 }

@@ -45,8 +45,8 @@ struct ctrl {
  * <with_prog>. Works around pinned DEVMAPs that libbpf cannot reuse. NULL + errno. */
 struct lb_bpf *ctrl_load_lb(const char *pin_dir, bool with_prog);
 
-/* Mount bpffs at PINGX_BPF_DIR_MNT when <path> lies under it and it is not mounted. */
-int ctrl_bpffs_ensure(const char *path);
+/* mkdir -p <dir> (mode 0700). Returns 0 or a negative errno. */
+int ctrl_mkdir_p(const char *dir);
 
 /* Sum the per-CPU values of <key> in <map> (<words> u64 per CPU) into <out>. */
 int ctrl_percpu_sum(struct ctrl *c, int map, __u32 key, size_t words, __u64 *out);

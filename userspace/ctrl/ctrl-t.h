@@ -4,6 +4,7 @@
 #define USERSPACE_CTRL_CTRL_T_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 
 #include "bpf/lb_abi.h"
 
@@ -16,6 +17,27 @@ enum ctrl_xdp_mode {
 	CTRL_XDP_NATIVE,   /* driver mode */
 	CTRL_XDP_GENERIC,  /* skb mode */
 	CTRL_XDP_MODE_MAX  /* must stay last */
+};
+
+/* What a pinned bpf_link attaches. */
+enum ctrl_link_kind {
+	CTRL_LINK_XDP = 0,  /* the balancer, lb_xdp: link_xdp_<ifname>:<netns> */
+	CTRL_LINK_DECAP,    /* the backend-side decapsulation: link_decap_<ifname>:<netns> */
+	CTRL_LINK_KIND_MAX  /* must stay last */
+};
+
+/* A bpf_link pinned in a pin directory, as ctrl_link_list() finds it. */
+struct ctrl_link {
+	char pin[64];		  /* its file name in the pin directory */
+	char ifname[16];	  /* the interface name it was attached to (IF_NAMESIZE) */
+	__u64 netns;		  /* inode of the network namespace it was attached in; 0 for a
+				   * pin named by an older version (no namespace in the name) */
+	enum ctrl_link_kind kind; /* which program */
+	__u32 link_id;		  /* the kernel's link id */
+	__u32 prog_id;		  /* the program it runs */
+	__u32 ifindex;		  /* its interface's index in its namespace; 0 when severed */
+	bool severed;		  /* the interface went away: the link runs nothing any more */
+	bool here;		  /* attached in the caller's network namespace */
 };
 
 /* A service as stored: its key and value. */

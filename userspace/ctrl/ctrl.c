@@ -78,7 +78,24 @@ int ctrl_bpffs_ensure(const char *path)
 		return 0;
 	if (mount("bpf", PINGX_BPF_DIR_MNT, "bpf", 0, "mode=0700"))
 		return -errno;
-	return 0;
+	return 1;
+}
+
+int ctrl_mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
 struct lb_bpf *ctrl_load_lb(const char *pin_dir, bool with_prog)
@@ -181,12 +198,11 @@ struct ctrl *ctrl_open(const char *pin_dir, unsigned int flags)
 	}
 	if (flags & CTRL_F_CREATE) {
 		err = ctrl_bpffs_ensure(pin_dir);
+		if (err < 0)
+			goto err;
+		err = ctrl_mkdir_p(pin_dir);
 		if (err)
 			goto err;
-		if (mkdir(pin_dir, 0700) && errno != EEXIST) {
-			err = -errno;
-			goto err;
-		}
 	}
 	c->dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dir_fd < 0) {

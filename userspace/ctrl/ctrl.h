@@ -125,8 +125,10 @@ int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n);
 int ctrl_map_fd(const struct ctrl *c, const char *name);
 
 /* Attach the balancer to <ifname> in <mode>, pinning the bpf_link at
- * <pin_dir>/link_xdp_<ifname> so that it outlives the caller. Attaching again replaces the
- * program in place; the maps and their flows stay. <egress>, when not NULL, is added to
+ * <pin_dir>/link_xdp_<ifname>:<netns> (the inode of the caller's network namespace) so that it
+ * outlives the caller and two namespaces' interfaces of one name do not meet. Attaching again
+ * replaces the program in place; the maps and their flows stay. A severed link of that
+ * interface is replaced. <egress>, when not NULL, is added to
  * lb_tx_ports. Returns -ENODEV (no such interface), -EOPNOTSUPP (mode refused) or 0. */
 int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress);
 
@@ -139,7 +141,7 @@ int ctrl_tx_port_add(struct ctrl *c, const char *ifname);
 int ctrl_detach(struct ctrl *c, const char *ifname);
 
 /* Attach the backend-side decapsulation program to <ifname> with GUE port <gue_port> (host
- * order; 0 = LB_DEFAULT_GUE_PORT), link pinned at <pin_dir>/link_decap_<ifname> and its
+ * order; 0 = LB_DEFAULT_GUE_PORT), link pinned at <pin_dir>/link_decap_<ifname>:<netns> and its
  * counters at <pin_dir>/lb_decap_stats. No lb_* balancer map is needed. */
 int ctrl_decap_attach(
 	const char *pin_dir, const char *ifname, enum ctrl_xdp_mode mode, __u16 gue_port);
@@ -147,6 +149,42 @@ int ctrl_decap_detach(const char *pin_dir, const char *ifname);
 
 /* Remove every pin in <pin_dir> and the directory itself (after the last detach). */
 int ctrl_destroy(const char *pin_dir);
+
+/* Parse the pin file name <name> of a link (link_xdp_IF:NETNS, link_decap_IF:NETNS, or the
+ * older link_xdp_IF) into <l>'s pin, ifname, netns and kind. Returns -EINVAL for any other
+ * name. */
+int ctrl_link_parse(const char *name, struct ctrl_link *l);
+
+/* Every link pinned in <pin_dir>, with the kernel's view of each (program, interface,
+ * severed, in the caller's namespace), in a malloc'd array the caller frees; count in *<n>.
+ * Returns -ENOENT when <pin_dir> does not exist. */
+int ctrl_link_list(const char *pin_dir, struct ctrl_link **out, size_t *n);
+
+/* Unpin the severed links of <kind> on <ifname> in <pin_dir>, in any namespace: links whose
+ * interface went away (a deleted namespace, a re-created veth). Returns how many, or a
+ * negative errno. ctrl_attach() and ctrl_decap_attach() call it themselves. */
+int ctrl_link_prune(const char *pin_dir, enum ctrl_link_kind kind, const char *ifname);
+
+/* What ctrl_unload() removed. */
+struct ctrl_unload_stats {
+	unsigned int links;    /* links detached and unpinned (severed ones included) */
+	unsigned int pins;     /* other pins removed (maps) */
+	unsigned int dirs;     /* pin directories removed */
+	unsigned int kept;     /* files left alone: not pingx's */
+};
+
+/* Remove everything pingx pinned in <pin_dir>: detach and unpin every link (in any
+ * namespace), unpin every map, and remove the directory and pingx's subdirectories (decap
+ * pin directories) when nothing else is left in them. Files that are not pingx's are left
+ * and counted in <st>->kept. Returns -ENOENT when <pin_dir> does not exist. */
+int ctrl_unload(const char *pin_dir, struct ctrl_unload_stats *st);
+
+/* Whether <dir> holds pingx pins (maps or links) directly. */
+bool ctrl_is_pin_dir(const char *dir);
+
+/* Mount bpffs at PINGX_BPF_DIR_MNT when <path> lies under it and nothing is mounted there.
+ * Returns 1 when it mounted it, 0 when there was nothing to do, or a negative errno. */
+int ctrl_bpffs_ensure(const char *path);
 
 /* Parse "ADDR", "ADDR:PORT", "[ADDR6]:PORT", optionally followed by "/tcp" or "/udp", into
  * <family>, <addr>, <port> (host order; 0 when absent) and <proto> (IPPROTO_TCP when absent).

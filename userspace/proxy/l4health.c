@@ -258,6 +258,10 @@ struct l4health *l4health_new(
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		goto nomem;
+	/* The maps live on bpffs: mount it when nothing is mounted (as pingctl does). A failure
+	 * shows as the missing maps below. */
+	if (ctrl_bpffs_ensure(c->l4_pin_dir) > 0)
+		log_notice("l4: mounted bpffs at %s", PINGX_BPF_DIR_MNT);
 	l->ctrl = ctrl_open(c->l4_pin_dir, 0);
 	if (!l->ctrl) {
 		rc = -errno;

@@ -21,6 +21,7 @@
 
 #include "bpf/lb_abi.h"
 #include "bpf/steer.skel.h"
+#include "userspace/ctrl/ctrl.h"
 #include "userspace/proxy/listener.h"
 #include "userspace/proxy/log.h"
 
@@ -187,6 +188,9 @@ int steer_start(const struct cfg *c, const struct worker *w, struct steer **out)
 	if (!any_steer(c))
 		return 0;
 	libbpf_set_print(libbpf_print);
+	/* As for the l4: section: mount bpffs when missing; a failure shows as missing maps. */
+	if (ctrl_bpffs_ensure(c->steer_pin_dir) > 0)
+		log_notice("steering: mounted bpffs at %s", PINGX_BPF_DIR_MNT);
 	svc_fd = open_services(c->steer_pin_dir);
 	if (svc_fd < 0)
 		return svc_fd;
