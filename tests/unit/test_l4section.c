@@ -9,8 +9,8 @@
 
 #include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
+#include "userspace/cfg/cfg.h"
 #include "userspace/ctrl/l4cfg.h"
-#include "userspace/proxy/cfg.h"
 
 #define BASE                                \
 	"listeners:\n"                      \

@@ -16,12 +16,12 @@
 #include <event2/event.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/cfg.h"
-#include "userspace/proxy/health.h"
-#include "userspace/proxy/metrics.h"
-#include "userspace/proxy/ops.h"
-#include "userspace/proxy/stats.h"
+#include "userspace/cfg/cfg.h"
+#include "userspace/ops/metrics.h"
+#include "userspace/ops/stats.h"
+#include "userspace/pingd/ops.h"
+#include "userspace/upstream/backend.h"
+#include "userspace/upstream/health.h"
 
 /* A listening socket on the first free port of 127.0.0.1:31950-31999 (or a bound, refusing one
  * when <listening> is false); fills <port>. */

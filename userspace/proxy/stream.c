@@ -22,16 +22,16 @@
 #include <event2/event.h>
 
 #include "pingx/pingx.h"
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/conn.h"
-#include "userspace/proxy/h1.h"
-#include "userspace/proxy/listener.h"
-#include "userspace/proxy/log.h"
+#include "userspace/http/h1.h"
+#include "userspace/lib/log.h"
+#include "userspace/net/conn.h"
+#include "userspace/net/listener.h"
+#include "userspace/ops/stats.h"
 #include "userspace/proxy/route.h"
-#include "userspace/proxy/health.h"
-#include "userspace/proxy/server.h"
-#include "userspace/proxy/stats.h"
 #include "userspace/proxy/worker.h"
+#include "userspace/upstream/backend.h"
+#include "userspace/upstream/health.h"
+#include "userspace/upstream/pool.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
 #define HDR_JOIN_MAX 4096 /* longest X-Forwarded-For / Forwarded value we build */

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include "userspace/proxy/backend-t.h"
-#include "userspace/proxy/cfg-t.h"
-#include "userspace/proxy/h1-t.h"
+#include "userspace/cfg/cfg-t.h"
+#include "userspace/http/h1-t.h"
+#include "userspace/upstream/backend-t.h"
 
 struct event_base;
 struct evbuffer;

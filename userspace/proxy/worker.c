@@ -14,13 +14,13 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/h1.h"
-#include "userspace/proxy/listener.h"
-#include "userspace/proxy/log.h"
+#include "userspace/http/h1.h"
+#include "userspace/lib/log.h"
+#include "userspace/net/listener.h"
 #include "userspace/proxy/route.h"
-#include "userspace/proxy/server.h"
 #include "userspace/proxy/stream.h"
+#include "userspace/upstream/backend.h"
+#include "userspace/upstream/pool.h"
 
 struct pingd_rt *pingd_rt_new(const struct cfg *c)
 {
