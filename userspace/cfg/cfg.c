@@ -19,9 +19,11 @@
 
 #include <yaml.h>
 
+#include "userspace/cfg/health_params.h"
 #include "userspace/ctrl/l4cfg.h"
+#include "userspace/http/h1.h"
+#include "userspace/lib/addr.h"
 #include "userspace/lib/log.h"
-#include "userspace/upstream/health.h"
 
 #define CFG_TEXT_MAX  (1u << 20) /* longest config message buffer kept, bytes */
 #define CFG_BARE_WARN 100	 /* a bare duration below this many ms is probably seconds */
@@ -487,17 +489,6 @@ int cfg_parse_addr(const char *s, struct cfg_addr *a)
 	return 0;
 }
 
-/* An RFC 9110 token (header field names). */
-/* True when <s> is a non-empty RFC 9110 token, as header field names must be. */
-static bool is_token(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-			return false;
-	return true;
-}
 
 /* A header value we are willing to send: visible ASCII, space, tab, obs-text; no CR/LF/NUL. */
 static bool is_field_value(const char *s)
@@ -774,7 +765,7 @@ static int parse_hashkey(const char *s, struct cfg_hash_key *hk)
 	}
 	hk->name = NULL;
 	if (name) {
-		if (!is_token(name))
+		if (!h1_is_token(name))
 			return -EINVAL;
 		hk->name = strdup(name);
 		if (!hk->name)
@@ -941,7 +932,7 @@ static void parse_hdrops(
 
 			parse_strlist(ctx, k, vn, &l);
 			for (size_t i = 0; i < l.n; i++) {
-				if (!is_token(l.v[i]))
+				if (!h1_is_token(l.v[i]))
 					msg_add(ctx, false, node_line(vn),
 						"'%s': expected a header name, got '%s'", full,
 						l.v[i]);
@@ -966,7 +957,7 @@ static void parse_hdrops(
 			yaml_node_t *hv = yaml_document_get_node(ctx->doc, q->value);
 
 			if (hn->type != YAML_SCALAR_NODE ||
-				!is_token((const char *)hn->data.scalar.value)) {
+				!h1_is_token((const char *)hn->data.scalar.value)) {
 				msg_add(ctx, false, node_line(hn),
 					"'%s': expected a header name, got '%s'", full,
 					hn->type == YAML_SCALAR_NODE ?
@@ -1442,34 +1433,6 @@ static bool is_invalid_tld(const char *h, size_t len)
 
 /* Fill <a> from socket address <sa> (AF_INET or AF_INET6, <salen> bytes), with its text in
  * the config's numeric form ("10.0.0.1:80", "[2001:db8::1]:80"). Returns 0 or -EAFNOSUPPORT. */
-int cfg_sockaddr_text(const struct sockaddr *sa, bool with_port, char *out, size_t size)
-{
-	char ip[INET6_ADDRSTRLEN];
-	unsigned int port;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		port = ntohs(s4->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s6->sin6_port);
-	} else {
-		snprintf(out, size, "?");
-		return -EAFNOSUPPORT;
-	}
-	if (!with_port)
-		snprintf(out, size, "%s", ip);
-	else if (sa->sa_family == AF_INET6)
-		snprintf(out, size, "[%s]:%u", ip, port);
-	else
-		snprintf(out, size, "%s:%u", ip, port);
-	return 0;
-}
-
 static int addr_from_sockaddr(struct cfg_addr *a, const struct sockaddr *sa, socklen_t salen)
 {
 	memset(a, 0, sizeof(*a));
@@ -1484,7 +1447,7 @@ static int addr_from_sockaddr(struct cfg_addr *a, const struct sockaddr *sa, soc
 	} else {
 		return -EAFNOSUPPORT;
 	}
-	return cfg_sockaddr_text((const struct sockaddr *)&a->ss, true, a->text, sizeof(a->text));
+	return addr_sockaddr_text((const struct sockaddr *)&a->ss, true, a->text, sizeof(a->text));
 }
 
 /* Resolve "NAME:PORT" <written> (checked by check_name_port()) to its TCP addresses, sorted,

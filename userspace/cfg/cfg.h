@@ -77,12 +77,6 @@ int cfg_parse_size(const char *s, uint64_t *bytes);
 /* Parse "IPv4:PORT", "[IPv6]:PORT" or "*:PORT" into <a>. Returns 0 or -EINVAL. */
 int cfg_parse_addr(const char *s, struct cfg_addr *a);
 
-struct sockaddr;
-
-/* "ip" (<with_port> false), "ip:port" or "[ipv6]:port" of <sa> into <out> (<size> bytes).
- * Returns 0, or -EAFNOSUPPORT (and "?") for a family other than AF_INET and AF_INET6. */
-int cfg_sockaddr_text(const struct sockaddr *sa, bool with_port, char *out, size_t size);
-
 /* Sort the <n> addresses at <a> (IPv4 before IPv6, then by address and port) and drop
  * repeats, in place. Returns how many are left at the front of <a>. */
 size_t cfg_addrs_sort_unique(struct cfg_addr *a, size_t n);

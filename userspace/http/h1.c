@@ -59,6 +59,16 @@ static bool is_tchar(unsigned char c)
 	return char_class[c] & C_TCHAR;
 }
 
+bool h1_is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!is_tchar((unsigned char)*s))
+			return false;
+	return true;
+}
+
 static bool is_field_char(unsigned char c)
 {
 	return char_class[c] & C_FIELD;

@@ -123,6 +123,9 @@ const char *h1_err_str(enum h1_err err);
 /* Method name ("GET") for <m>, or "<unknown>". */
 const char *h1_method_str(enum h1_method m);
 
+/* True when <s> (NUL-terminated) is a non-empty RFC 9110 token: a method, a field name. */
+bool h1_is_token(const char *s);
+
 /*
  * Header lists
  * ------------

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "userspace/lib/clock.h"
+
 #define LOG_LINE_MAX 2048
 #define LOG_RL_BURST 10 /* rate-limited lines per second per thread */
 
@@ -52,7 +54,7 @@ static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
-	struct timespec ts;
+	struct timespec ts = clock_read(CLOCK_REALTIME);
 	struct tm tm;
 	size_t n = 0;
 	int r;
@@ -61,7 +63,6 @@ static void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 		vsyslog(level_syslog[level], fmt, ap);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
 	r = snprintf(line + n, sizeof(line) - n, ".%03ld [%s] ", ts.tv_nsec / 1000000,

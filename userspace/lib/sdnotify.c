@@ -11,8 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "userspace/lib/clock.h"
 
 int sdnotify_send(const char *state)
 {
@@ -57,12 +58,10 @@ int sdnotify_ready(void)
 
 int sdnotify_reloading(void)
 {
-	struct timespec ts;
 	char msg[96];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
-		(unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+		(unsigned long long)clock_mono_us());
 	return sdnotify_send(msg);
 }
 

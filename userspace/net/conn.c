@@ -21,7 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "userspace/cfg/cfg.h"
+#include "userspace/lib/addr.h"
 
 #define READ_MAX  (64 * 1024) /* bytes taken from the socket per readiness */
 #define WRITE_IOV 16	      /* buffer chains written per sendmsg() */
@@ -273,7 +273,7 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 		len = sizeof(c->peer);
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
-	(void)cfg_sockaddr_text(sa, false, c->peer_text, sizeof(c->peer_text));
+	(void)addr_sockaddr_text(sa, false, c->peer_text, sizeof(c->peer_text));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->connected = true;
 	return c;

@@ -31,13 +31,7 @@ static void on_accept(
 }
 
 struct listener *listener_new(struct event_base *base, const struct cfg_listener *cfg, size_t idx,
-	listener_accept_fn cb, void *arg)
-{
-	return listener_new_fd(base, cfg, idx, cb, arg, -1);
-}
-
-struct listener *listener_new_fd(struct event_base *base, const struct cfg_listener *cfg,
-	size_t idx, listener_accept_fn cb, void *arg, int fd)
+	listener_accept_fn cb, void *arg, int fd)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 	int one = 1, err;

@@ -18,16 +18,12 @@ struct listener;
 typedef void (*listener_accept_fn)(
 	void *arg, size_t listener_idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len);
 
-/* Bind and listen on <cfg>'s address with SO_REUSEPORT and accept on <base>, calling <cb>
- * with <arg> and <idx>. Returns NULL with errno (EADDRINUSE, EACCES, ...). */
+/* Accept on <base>, calling <cb> with <arg> and <idx>: on <fd> when it is >= 0, a socket
+ * already listening on <cfg>'s address (inherited from a previous configuration or process),
+ * owned by the listener from here on, even on failure; otherwise on a new socket bound to
+ * <cfg>'s address with SO_REUSEPORT. Returns NULL with errno (EADDRINUSE, EACCES, ...). */
 struct listener *listener_new(struct event_base *base, const struct cfg_listener *cfg, size_t idx,
-	listener_accept_fn cb, void *arg);
-
-/* As listener_new(), on <fd> when it is >= 0: a socket already listening on <cfg>'s address
- * (inherited from a previous configuration or process), owned by the listener from here on,
- * even on failure. */
-struct listener *listener_new_fd(struct event_base *base, const struct cfg_listener *cfg,
-	size_t idx, listener_accept_fn cb, void *arg, int fd);
+	listener_accept_fn cb, void *arg, int fd);
 
 /* The listening socket of <l> (still owned by <l>). */
 int listener_fd(const struct listener *l);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "userspace/http/h1.h"
+#include "userspace/lib/clock.h"
 #include "userspace/ops/metrics.h"
 
 #define ADMIN_MAX_HEAD 8192u /* request head bytes */
@@ -231,8 +232,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	const struct h1_limits lim = {.max_head = ADMIN_MAX_HEAD, .max_body = 65536};
-	const struct timeval tv = {
-		.tv_sec = ADMIN_TIMEOUT_MS / 1000, .tv_usec = (ADMIN_TIMEOUT_MS % 1000) * 1000};
+	const struct timeval tv = clock_ms_tv(ADMIN_TIMEOUT_MS);
 	struct admin *a = arg;
 
 	while (a->n_conns < ADMIN_MAX_CONNS) {

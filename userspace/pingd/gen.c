@@ -16,6 +16,7 @@
 #include "userspace/cfg/cfg.h"
 #include "userspace/lib/log.h"
 #include "userspace/pingd/ops.h"
+#include "userspace/proxy/stream.h"
 #include "userspace/proxy/worker.h"
 
 int gen_fdpool_add(struct gen_fdpool *p, int fd)
@@ -126,7 +127,7 @@ struct gen *gen_new(struct cfg *c, struct gen_fdpool *pool)
 	for (unsigned int i = 0; i < nw; i++) {
 		for (size_t l = 0; l < c->n_listeners; l++)
 			fds[l] = pool_take(pool, &c->listeners[l].address);
-		err = -worker_init_fds(&g->workers[i], i, g->rt, fds);
+		err = -worker_init(&g->workers[i], i, g->rt, fds, &stream_client_fns);
 		if (err) {
 			for (size_t l = 0; l < c->n_listeners; l++)
 				if (fds[l] >= 0)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pingd: the L7 reverse proxy. Wiring: options, config, logs, worker threads (one event base
  * each), and signals on the main thread's own event base. */
+#include "userspace/pingd/pingd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,7 +28,6 @@
 #include "userspace/pingd/upgrade.h"
 #include "userspace/proxy/worker.h"
 
-#define EXIT_USAGE 2
 
 struct opts {
 	const char *config;

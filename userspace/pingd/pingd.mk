@@ -14,7 +14,7 @@ PINGX_PC := $(O)/pingx.pc
 # proxy links LIBPINGX_LDLIBS after the archive.
 LIBPINGX_OBJS := $(LIB_OBJS) $(HTTP_OBJS) $(CFG_OBJS) $(NET_OBJS) $(UPSTREAM_OBJS) $(OPS_OBJS) \
 	$(PROXY_OBJS) $(L4_OBJS) $(PINGD_OBJS) $(LLHTTP_OBJS) \
-	$(sort $(CTRL_ALL_OBJS) $(MAGLEV_OBJS) $(KETAMA_OBJS))
+	$(sort $(filter-out $(LIB_OBJS),$(CTRL_ALL_OBJS)) $(MAGLEV_OBJS) $(KETAMA_OBJS))
 LIBPINGX_LDLIBS := $(PROXY_LDLIBS) $(CTRL_LDLIBS)
 USERSPACE_MKS := $(foreach l,$(USERSPACE_LAYERS),userspace/$(l)/$(l).mk)
 

@@ -7,8 +7,6 @@
 #include "userspace/pingd/pingd.h"
 #include "userspace/proxy/stream.h"
 
-#define EXIT_USAGE 2
-
 int pingx_run(int argc, char **argv, const struct pingx_proxy_ops *ops, void *user_data)
 {
 	if (ops && !ops->upstream_peer) {

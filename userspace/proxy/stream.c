@@ -23,6 +23,8 @@
 
 #include "pingx/pingx.h"
 #include "userspace/http/h1.h"
+#include "userspace/lib/bug.h"
+#include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
@@ -43,14 +45,6 @@ struct pingx_ctx {
 	bool live;	     /* new_ctx ran and logging has not yet */
 	bool has_be;	     /* upstream_peer chose a pool */
 };
-
-#define BUG_ON(cond)                                                            \
-	do {                                                                    \
-		if (cond) {                                                     \
-			log_err("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
-			abort();                                                \
-		}                                                               \
-	} while (0)
 
 /*
  * A session moves through these states:
@@ -144,21 +138,6 @@ static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data
 static int builtin_response_filter(struct pingx_ctx *px, void *user_data);
 
 /* ------------------------------------------------------------------ helpers */
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static struct timeval ms_tv(unsigned int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	return tv;
-}
 
 static struct evbuffer *cli_in(struct session *s)
 {
@@ -416,7 +395,7 @@ static void phase_logging(struct session *s)
 	struct log_access_rec rec = {0};
 
 	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
-		x->start_us ? now_us() - x->start_us : 0);
+		x->start_us ? clock_mono_us() - x->start_us : 0);
 	px_end(s);
 	if (!log_access_enabled())
 		return;
@@ -425,7 +404,7 @@ static void phase_logging(struct session *s)
 	rec.bytes_sent = x->bytes_out;
 	rec.version_minor = x->cli_minor;
 	rec.upstream = x->upstream;
-	rec.duration_us = x->start_us ? now_us() - x->start_us : 0;
+	rec.duration_us = x->start_us ? clock_mono_us() - x->start_us : 0;
 	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
 	if (x->rq) {
 		rec.method = cstr(&x->rq->method_name, method, sizeof(method));
@@ -462,7 +441,7 @@ static void sess_linger(struct session *s)
 	conn_enable(s->cli, CONN_READING | CONN_WRITING);
 	conn_set_read_high(s->cli, 0);
 	{
-		struct timeval tv = ms_tv(LINGER_MS);
+		struct timeval tv = clock_ms_tv(LINGER_MS);
 
 		timer_set(s, &tv);
 	}
@@ -642,7 +621,7 @@ static uint64_t request_hash(struct session *s)
 static int select_server(struct session *s, struct backend_wstate *ws, uint64_t tried)
 {
 	struct stream *x = &s->x;
-	uint64_t now = worker_now_ms(s->w), skip = tried;
+	uint64_t now = clock_coarse_ms(), skip = tried;
 
 	for (size_t k = 0; k <= x->be->n; k++) {
 		int srv = backend_select(x->be, ws, x->hash, skip);
@@ -665,7 +644,7 @@ static void passive_report(struct session *s, bool ok)
 
 	if (!ws->passive || x->srv < 0)
 		return;
-	if (health_passive_report(&ws->passive[x->srv], ok, worker_now_ms(s->w)) !=
+	if (health_passive_report(&ws->passive[x->srv], ok, clock_coarse_ms()) !=
 		HEALTH_PASSIVE_DOWN)
 		return;
 	stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
@@ -691,7 +670,7 @@ static int phase_upstream_peer(struct session *s)
 	}
 	ws = &s->w->bws[x->be_idx];
 	x->hash = request_hash(s);
-	backend_note_request(ws, worker_now_ms(s->w));
+	backend_note_request(ws, clock_coarse_ms());
 	x->srv = select_server(s, ws, 0);
 	if (x->srv < 0) {
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': no usable server", x->be->cfg->name);
@@ -859,14 +838,14 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	memset(x, 0, sizeof(*x));
 	x->srv = -1;
 	x->rq = m;
-	x->start_us = now_us();
+	x->start_us = clock_mono_us();
 	x->px.live = true;
 	s->nreq++;
 	s->w->requests++;
 	s->st = SS_CONNECT;
 	evtimer_del(s->timer);
 	if (s->total) {
-		tv = ms_tv(s->cfg->timeouts.total_ms);
+		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
 	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
@@ -1008,7 +987,7 @@ static bool retry(struct session *s, bool stale)
 	backend_done(ws, x->srv);
 	x->srv = -1;
 	if (x->attempts > x->be->cfg->retries ||
-		(replay && !backend_retry_take(x->be, ws, worker_now_ms(s->w))))
+		(replay && !backend_retry_take(x->be, ws, clock_coarse_ms())))
 		return false;
 	x->srv = select_server(s, ws, x->tried);
 	if (x->srv < 0)
@@ -1161,7 +1140,7 @@ static void read_head(struct session *s)
 			ev.status);
 		memset(&s->x, 0, sizeof(s->x));
 		s->x.srv = -1;
-		s->x.start_us = now_us();
+		s->x.start_us = clock_mono_us();
 		send_error(s, ev.status);
 		return;
 	default:
@@ -1593,8 +1572,7 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ accept */
 
-void stream_accept(
-	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
+void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
 {
 	const struct cfg *c = w->rt->cfg;
 	struct h1_limits rl = {
@@ -1895,3 +1873,9 @@ void *pingx_get_user(const struct pingx_ctx *px)
 {
 	return px->user;
 }
+
+const struct worker_client_fns stream_client_fns = {
+	.accept = stream_accept,
+	.drain = stream_drain,
+	.release_all = stream_release_all,
+};

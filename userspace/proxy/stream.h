@@ -11,18 +11,16 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include <event2/util.h>
+#include "userspace/proxy/worker-t.h"
 
 struct pingx_proxy_ops;
-struct worker;
 
 /* Make <ops> (NULL: the built-in, config-driven table) the hooks every stream calls, with
  * <user_data>. Call before the workers start. */
 void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data);
 
 /* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
-void stream_accept(
-	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len);
+void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len);
 
 /* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
  * connections close shortly, responses in progress say "Connection: close", and the loop
@@ -31,5 +29,8 @@ void stream_drain(struct worker *w);
 
 /* Close every session of <w> (at shutdown, after its loop ended). */
 void stream_release_all(struct worker *w);
+
+/* The three above, for worker_init(): a worker's client connections become sessions. */
+extern const struct worker_client_fns stream_client_fns;
 
 #endif /* USERSPACE_PROXY_STREAM_H */

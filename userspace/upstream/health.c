@@ -17,8 +17,9 @@
 
 #include <event2/event.h>
 
-#include "userspace/cfg/cfg.h"
 #include "userspace/http/h1.h"
+#include "userspace/lib/addr.h"
+#include "userspace/lib/clock.h"
 
 #define HEALTH_REQ_MAX 1024u /* bytes of an HTTP probe request */
 #define HEALTH_RX_BUF  4096u /* bytes read per recv() */
@@ -57,95 +58,6 @@ struct health {
 	unsigned int n, cap;
 	uint64_t rng; /* xorshift64 state for jitter */
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void health_params_default(struct health_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->kind = HEALTH_TCP;
-	p->interval_ms = HEALTH_DEF_INTERVAL_MS;
-	p->timeout_ms = HEALTH_DEF_TIMEOUT_MS;
-	p->rise = HEALTH_DEF_RISE;
-	p->fall = HEALTH_DEF_FALL;
-	p->jitter_pct = HEALTH_DEF_JITTER_PCT;
-	p->status_min = HEALTH_DEF_STATUS_MIN;
-	p->status_max = HEALTH_DEF_STATUS_MAX;
-}
-
-/* RFC 9110 tchar: the method must be a token. */
-static bool is_token(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-			!strchr("!#$%&'*+-.^_`|~", c))
-			return false;
-	}
-	return true;
-}
-
-/* Printable ASCII without spaces: what a path or Host may hold in a probe. */
-static bool is_visible(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return false;
-	return true;
-}
-
-int health_params_check(const struct health_params *p, char *err, size_t errlen)
-{
-	const char *why = NULL;
-
-	if (p->kind >= HEALTH_KIND_MAX)
-		why = "unknown check kind";
-	else if (p->interval_ms < 1)
-		why = "interval must be at least 1ms";
-	else if (p->timeout_ms < 1 || p->timeout_ms > p->interval_ms)
-		why = "timeout must be between 1ms and the interval";
-	else if (p->rise < 1 || p->rise > HEALTH_MAX_COUNT)
-		why = "rise must be between 1 and 1000";
-	else if (p->fall < 1 || p->fall > HEALTH_MAX_COUNT)
-		why = "fall must be between 1 and 1000";
-	else if (p->jitter_pct > 50)
-		why = "jitter must be between 0 and 50 percent";
-	else if (p->kind == HEALTH_HTTP) {
-		if (p->method && !is_token(p->method))
-			why = "method must be an HTTP token";
-		else if (p->path && (p->path[0] != '/' || !is_visible(p->path)))
-			why = "path must start with '/' and hold no spaces or control bytes";
-		else if (p->host && !is_visible(p->host))
-			why = "host must hold no spaces or control bytes";
-		else if (p->status_min < 100 || p->status_min > 599 ||
-			 p->status_max < p->status_min || p->status_max > 599)
-			why = "expected status range must lie within 100-599, low <= high";
-	}
-	if (!why)
-		return 0;
-	if (err && errlen)
-		snprintf(err, errlen, "%s", why);
-	return -EINVAL;
-}
 
 void health_sm_init(struct health_sm *sm, bool up, unsigned int rise, unsigned int fall)
 {
@@ -245,8 +157,7 @@ static uint64_t next_delay_ms(struct health_target *t)
 
 static void arm_ms(struct event *ev, uint64_t ms)
 {
-	struct timeval tv = {
-		.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = clock_ms_tv(ms);
 
 	/* event_add() fails only on a bad event or OOM in the backend; the next probe would
 	 * then never run, which the probe counters make visible. */
@@ -273,7 +184,7 @@ static void probe_close(struct health_target *t)
  * transition and schedule the next probe. */
 static void probe_done(struct health_target *t, bool ok, const char *reason)
 {
-	uint64_t now = mono_ms(), elapsed = now - t->start_ms, delay;
+	uint64_t now = clock_mono_ms(), elapsed = now - t->start_ms, delay;
 	struct health *h = t->h;
 
 	probe_close(t);
@@ -289,7 +200,7 @@ static void probe_done(struct health_target *t, bool ok, const char *reason)
 			.target_arg = t->target_arg,
 			.up = t->sm.up,
 			.reason = t->reason,
-			.time_ms = wall_ms(),
+			.time_ms = clock_wall_ms(),
 			.mono_ms = now,
 		};
 
@@ -452,7 +363,7 @@ static void on_timer(evutil_socket_t unused, short what, void *arg)
 	struct health_target *t = arg;
 	int fd;
 
-	t->start_ms = mono_ms();
+	t->start_ms = clock_mono_ms();
 	t->connected = false;
 	t->req_sent = 0;
 	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -488,7 +399,7 @@ struct health *health_new(struct event_base *base, health_change_fn cb, void *ar
 	h->base = base;
 	h->cb = cb;
 	h->arg = arg;
-	h->rng = ((uint64_t)wall_ms() << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)h;
+	h->rng = ((uint64_t)clock_wall_ms() << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)h;
 	if (!h->rng)
 		h->rng = 0x9e3779b97f4a7c15ull;
 	return h;
@@ -522,7 +433,7 @@ static int build_request(struct health_target *t)
 	int n;
 
 	if (!t->p.host &&
-		cfg_sockaddr_text((const struct sockaddr *)&t->ss, true, host, sizeof(host)) < 0)
+		addr_sockaddr_text((const struct sockaddr *)&t->ss, true, host, sizeof(host)) < 0)
 		return -EINVAL;
 	n = snprintf(t->req, sizeof(t->req),
 		"%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: pingd-health\r\n"

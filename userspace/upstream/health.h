@@ -10,16 +10,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "userspace/cfg/health_params.h"
 #include "userspace/upstream/health-t.h"
 
 struct event_base;
 struct health;
-
-/* Fill <p> with the defaults (TCP, HEALTH_DEF_*). */
-void health_params_default(struct health_params *p);
-
-/* Check <p>; on error write a one-line reason into <err> (<errlen> bytes) and return -EINVAL. */
-int health_params_check(const struct health_params *p, char *err, size_t errlen);
 
 /* Rise/fall state machine: start in state <up> with thresholds <rise>, <fall> (>= 1). */
 void health_sm_init(struct health_sm *sm, bool up, unsigned int rise, unsigned int fall);
