@@ -90,7 +90,8 @@ enum cfg_health_check {
 	CFG_HC_MAX	/* must stay last */
 };
 
-/* upstreams[].health: active probes of every server of the pool. */
+/* How targets are probed: upstreams[].health (every server of a pool) and l4_health[] (the
+ * backends of an l4 service) alike; cfg_health_params() turns it into the probe parameters. */
 struct cfg_health {
 	int check;		  /* enum cfg_health_check */
 	unsigned int interval_ms; /* between probe starts */
@@ -197,13 +198,8 @@ struct cfg_admin {
 /* Health checks of L4 backends: one item per service, or "*" for every other service. */
 struct cfg_l4health {
 	char *service;		  /* "VIP:PORT[/tcp|/udp]" as in l4.services[].address, or "*" */
-	int check;		  /* 0 off, 1 tcp, 2 http */
-	unsigned int interval_ms; /* between probes */
-	unsigned int timeout_ms;
-	unsigned int rise, fall;
+	struct cfg_health health; /* how its backends are probed */
 	unsigned int port; /* probe port; 0 = the backend's port, else the service's */
-	char *path;	   /* http: request path */
-	char *host;	   /* http: Host header; "" = the backend address */
 	int line;
 };
 

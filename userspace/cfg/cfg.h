@@ -42,8 +42,8 @@ struct cfg *cfg_oneline(
 void cfg_free(struct cfg *c);
 
 struct health_params;
-/* Fill <out> from pool health config <h> (strings point into <h>). Returns false when the
- * pool has no active checks (check: off). */
+/* Fill <out> from health config <h>, of a pool or of an l4_health item (strings point into
+ * <h>). Returns false when <h> turns active checks off (check: off). */
 bool cfg_health_params(const struct cfg_health *h, struct health_params *out);
 
 /* Print <c> as YAML that cfg_load_*() reads back to the same values. */

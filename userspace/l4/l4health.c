@@ -122,18 +122,9 @@ static int check_items(const struct cfg *c, char *err, size_t errlen)
 /* Probe parameters of item <h> (NULL: the defaults, tcp). False when checks are off. */
 static bool params_of(const struct cfg_l4health *h, struct health_params *p)
 {
+	if (h)
+		return cfg_health_params(&h->health, p);
 	health_params_default(p);
-	if (!h)
-		return true;
-	if (h->check == 0)
-		return false;
-	p->kind = h->check == 2 ? HEALTH_HTTP : HEALTH_TCP;
-	p->interval_ms = h->interval_ms;
-	p->timeout_ms = h->timeout_ms;
-	p->rise = h->rise;
-	p->fall = h->fall;
-	p->path = h->path;
-	p->host = h->host && *h->host ? h->host : NULL;
 	return true;
 }
 
