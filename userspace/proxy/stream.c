@@ -3,7 +3,8 @@
  * carries one exchange (stream) at a time, so pipelined requests are answered in order by
  * not parsing the next one before the current response is done. Both bodies are streamed
  * through bounded buffers: a side whose output holds limits.buffer_size bytes stops reading
- * the other side until it drains. */
+ * the other side until it drains. The session's layout is in session-t.h; the built-in hooks
+ * are in builtin.c and the framework's accessors in pingx_ctx.c. */
 #include "userspace/proxy/stream.h"
 
 #include <arpa/inet.h>
@@ -30,94 +31,13 @@
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
 #include "userspace/proxy/route.h"
+#include "userspace/proxy/session.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/health.h"
 #include "userspace/upstream/pool.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
-#define HDR_JOIN_MAX 4096 /* longest X-Forwarded-For / Forwarded value we build */
-
-/* The hooks' view of an exchange: lives in struct stream, so no allocation per request. */
-struct pingx_ctx {
-	void *user;	     /* pingx_set_user() */
-	struct h1_msg *resp; /* the response head during response_filter, else NULL */
-	bool live;	     /* new_ctx ran and logging has not yet */
-	bool has_be;	     /* upstream_peer chose a pool */
-};
-
-/*
- * A session moves through these states:
- *
- *   accept -> HEAD --head--> CONNECT --upstream ready--> EXCHANGE --response done--> IDLE
- *                ^                                                                   |
- *                +------------------- first byte of the next request ----------------+
- *
- * and to LINGER from anywhere once the last response is queued (an error answer, a
- * "Connection: close", a response that cannot be completed). Timers: HEAD has
- * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
- * the connection timeouts (connect, client_body, upstream_read, send) and total.
- */
-enum sess_state {
-	SS_IDLE = 0, /* between requests: keep-alive timer */
-	SS_HEAD,     /* reading a request head: client_header timer */
-	SS_CONNECT,  /* head parsed: getting an upstream connection; body not read yet */
-	SS_EXCHANGE, /* request body and response flowing */
-	SS_LINGER,   /* last response queued: flush, half-close, drain, close */
-	SS_MAX	     /* must stay last */
-};
-
-/* One request/response exchange. */
-struct stream {
-	struct h1_msg *rq; /* request head, owned by the request parser */
-	const struct cfg_route *route;
-	size_t be_idx;
-	const struct backend *be;
-	int srv;	       /* selected server index, or -1 */
-	uint64_t tried;	       /* servers tried (bit index % 64) */
-	unsigned int attempts; /* connections attempted */
-	uint64_t hash;	       /* key hash for ketama/maglev */
-	struct conn *up;       /* upstream connection */
-	bool up_reused;	       /* taken from the idle pool */
-	bool up_eof;	       /* the upstream closed its side */
-	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
-	unsigned int wflags;   /* h1_write_head() flags of the upstream request */
-	bool idempotent;       /* may be replayed (RFC 9110 §9.2.2) */
-	bool expect;	       /* client sent Expect: 100-continue */
-	bool req_body;	       /* request has a body */
-	bool req_chunked;      /* request body re-framed as chunked upstream */
-	bool req_done;	       /* request fully read from the client */
-	bool resp_started;     /* a byte of response arrived from the upstream */
-	bool resp_head_sent;   /* final response head queued to the client */
-	bool resp_chunked;     /* response body re-framed as chunked to the client */
-	bool interim;	       /* the upstream message being parsed is a 1xx */
-	int status;	       /* status sent to the client */
-	uint64_t bytes_out;    /* response body bytes sent to the client */
-	uint64_t start_us;     /* monotonic */
-	const char *upstream;  /* peer that answered, for logs (config storage) */
-	struct pingx_ctx px;   /* what the hooks see */
-};
-
-struct session {
-	TAILQ_ENTRY(session) link;
-	struct worker *w;
-	const struct cfg *cfg;
-	struct conn *cli;
-	size_t listener;
-	struct h1_parser *rqp; /* requests from the client */
-	struct h1_parser *rsp; /* responses from the current upstream */
-	struct event *timer;   /* header, keep-alive or linger timer */
-	struct event *total;   /* timeouts.total of the current exchange */
-	enum sess_state st;
-	unsigned int nreq;  /* requests started on this connection */
-	bool close_after;   /* close once the current response is sent */
-	bool cli_paused;    /* client reads paused: upstream output full */
-	bool up_paused;	    /* upstream reads paused: client output full */
-	bool shut;	    /* write side shut down while lingering */
-	bool dead;	    /* free when the outermost callback returns */
-	unsigned int depth; /* callbacks on the stack */
-	struct stream x;
-};
 
 /* Consume client input as the state allows: a head when idle, body bytes during the
  * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
@@ -134,8 +54,7 @@ static void send_error(struct session *s, int status);
 static void px_end(struct session *s);
 static enum pingx_verdict px_fail_to_connect(struct session *s, int err);
 static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why);
-static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data);
-static int builtin_response_filter(struct pingx_ctx *px, void *user_data);
+
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -181,20 +100,13 @@ static const char *cstr(const struct h1_str *v, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ hooks */
 
-static const struct pingx_proxy_ops builtin_ops;
-
-/* The session whose exchange <px> is. */
-static struct session *px_session(const struct pingx_ctx *px)
-{
-	return (struct session *)((char *)px - offsetof(struct session, x.px));
-}
 /* Set once before the workers start (stream_set_ops()), read-only after. */
-static const struct pingx_proxy_ops *px_ops = &builtin_ops;
+static const struct pingx_proxy_ops *px_ops = &builtin_hooks;
 static void *px_data;
 
 void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data)
 {
-	px_ops = ops ? ops : &builtin_ops;
+	px_ops = ops ? ops : &builtin_hooks;
 	px_data = user_data;
 }
 
@@ -508,13 +420,6 @@ static size_t parse_step(
 
 /* ------------------------------------------------------------------ request phases */
 
-/* Methods a client may expect to be repeated safely, so that a retry is allowed. */
-static bool method_idempotent(enum h1_method m)
-{
-	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_OPTIONS ||
-	       m == H1_METHOD_TRACE || m == H1_METHOD_PUT || m == H1_METHOD_DELETE;
-}
-
 /* An absolute-form target (http://host/path): the authority becomes Host and the target its
  * path, which is a suffix of the original bytes, so nothing is copied. */
 static int absolute_target(struct h1_msg *m)
@@ -676,118 +581,6 @@ static int phase_upstream_peer(struct session *s)
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': no usable server", x->be->cfg->name);
 		send_error(s, 502);
 		return -1;
-	}
-	return 0;
-}
-
-/* "1.<minor> <name>" into <buf> of <size> bytes (truncating <name>); returns the length. On
- * every request, so no printf. */
-static size_t via_value(char *buf, size_t size, unsigned int minor, const char *name)
-{
-	size_t nl = strlen(name);
-
-	if (nl > size - 5)
-		nl = size - 5;
-	buf[0] = '1';
-	buf[1] = '.';
-	buf[2] = (char)('0' + (minor % 10));
-	buf[3] = ' ';
-	memcpy(buf + 4, name, nl);
-	buf[4 + nl] = '\0';
-	return 4 + nl;
-}
-
-/* Append <val> to the list-valued field <name>, merging existing fields into one. */
-static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
-{
-	char buf[HDR_JOIN_MAX];
-	size_t n = 0, nl = strlen(name), vl = strlen(val);
-	unsigned int from = 0;
-	int idx;
-
-	while ((idx = h1_hdrs_find(h, name, nl, from)) >= 0) {
-		const struct h1_str *v = &h->v[idx].value;
-
-		if (n + v->len + 2 > sizeof(buf))
-			return -ENOSPC;
-		memcpy(buf + n, v->p, v->len);
-		n += v->len;
-		memcpy(buf + n, ", ", 2);
-		n += 2;
-		from = (unsigned int)idx + 1;
-	}
-	if (n + vl > sizeof(buf))
-		return -ENOSPC;
-	memcpy(buf + n, val, vl);
-	n += vl;
-	return h1_hdrs_set(h, name, nl, buf, n);
-}
-
-/* A route's header rewrites, in order. Returns 0 or the first h1_hdrs_* error. */
-static int apply_hdr_ops(struct h1_hdrs *h, const struct cfg_hdr_ops *ops)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < ops->n && err >= 0; i++) {
-		const struct cfg_hdr_op *op = &ops->ops[i];
-		size_t nl = strlen(op->name);
-
-		switch (op->action) {
-		case CFG_HDR_ADD:
-			err = h1_hdrs_add(h, op->name, nl, op->value, strlen(op->value));
-			break;
-		case CFG_HDR_SET:
-			err = h1_hdrs_set(h, op->name, nl, op->value, strlen(op->value));
-			break;
-		default:
-			h1_hdrs_remove(h, op->name, nl);
-			break;
-		}
-	}
-	return err < 0 ? err : 0;
-}
-
-/* The built-in upstream_request_filter: the route's Host, X-Forwarded-*, Forwarded, Via and
- * the route's header rules. 431 when the head outgrows its limits. */
-static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-	const struct cfg_proxy *pc = &s->cfg->proxy;
-	struct stream *x = &s->x;
-	struct h1_msg *m = x->rq;
-	struct h1_hdrs *h = &m->hdrs;
-	const char *ip = s->cli->peer_text;
-	char via[96], fwd[256];
-	int err = 0;
-
-	if (x->route && x->route->host)
-		err = h1_hdrs_set(h, "Host", 4, x->route->host, strlen(x->route->host));
-	if (!err && pc->x_forwarded_for)
-		err = hdr_append_list(h, "X-Forwarded-For", ip);
-	if (!err && pc->x_forwarded_proto)
-		err = h1_hdrs_set(h, "X-Forwarded-Proto", 17, "http", 4);
-	if (!err && pc->forwarded) {
-		const struct h1_str *host = h1_hdrs_get(h, "Host");
-		bool v6 = strchr(ip, ':') != NULL;
-		int n = snprintf(fwd, sizeof(fwd), "for=%s%s%s%s;proto=http", v6 ? "\"[" : "", ip,
-			v6 ? "]" : "", v6 ? "\"" : "");
-
-		if (host && n > 0 && (size_t)n + host->len + 10 < sizeof(fwd))
-			snprintf(fwd + n, sizeof(fwd) - (size_t)n, ";host=\"%.*s\"", (int)host->len,
-				host->p);
-		err = hdr_append_list(h, "Forwarded", fwd);
-	}
-	if (!err && pc->via) {
-		size_t vl = via_value(via, sizeof(via), x->cli_minor, pc->server_name);
-
-		err = h1_hdrs_add(h, "Via", 3, via, vl);
-	}
-	if (!err && x->route)
-		err = apply_hdr_ops(h, &x->route->request_headers);
-	if (err) {
-		log_ratelimited(
-			LOG_LVL_WARN, "client %s: request head too large after rewriting", ip);
-		return 431;
 	}
 	return 0;
 }
@@ -1171,25 +964,6 @@ static void drive_client(struct session *s)
 }
 
 /* ------------------------------------------------------------------ response */
-
-/* The built-in response_filter: Via and the route's response header rules. */
-static int builtin_response_filter(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-	const struct cfg_proxy *pc = &s->cfg->proxy;
-	struct h1_msg *m = px->resp;
-	char via[96];
-	int err = 0;
-
-	if (pc->via) {
-		size_t vl = via_value(via, sizeof(via), m->minor, pc->server_name);
-
-		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
-	}
-	if (!err && s->x.route)
-		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
-	return err;
-}
 
 /* response_filter: the upstream's head becomes the client's (hop-by-hop fields out, then the
  * hook). Returns 0 or non-zero when the head cannot be used. */
@@ -1661,65 +1435,6 @@ void stream_release_all(struct worker *w)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
 }
 
-/* ------------------------------------------------------------------ built-in hooks */
-
-/* Routing: the listener's virtual host and route for Host and the path; 404 without one. */
-static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-	struct h1_msg *m = s->x.rq;
-	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
-
-	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
-		host ? host->len : 0, m->target.p, m->target.len);
-	return s->x.route ? 0 : 404;
-}
-
-static void px_set_backend(struct session *s, size_t idx)
-{
-	s->x.be_idx = idx;
-	s->x.be = s->w->rt->backends[idx];
-	s->x.px.has_be = true;
-}
-
-/* The route's pool; a table without the built-in request_filter has no route. */
-static int builtin_upstream_peer(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-
-	if (!s->x.route)
-		return -EINVAL;
-	px_set_backend(s, (size_t)s->x.route->upstream_idx);
-	return 0;
-}
-
-/* A failed connect never delivered the request: always worth another server. */
-static enum pingx_verdict builtin_fail_to_connect(struct pingx_ctx *px, int err, void *user_data)
-{
-	return PINGX_RETRY;
-}
-
-/* Only methods a client expects to be repeated safely (RFC 9110 §9.2.2) are replayed. */
-static enum pingx_verdict builtin_error_while_proxy(
-	struct pingx_ctx *px, const char *why, void *user_data)
-{
-	return px_session(px)->x.idempotent ? PINGX_RETRY : PINGX_GIVE_UP;
-}
-
-static const struct pingx_proxy_ops builtin_ops = {
-	.request_filter = builtin_request_filter,
-	.upstream_peer = builtin_upstream_peer,
-	.upstream_request_filter = builtin_upstream_request_filter,
-	.response_filter = builtin_response_filter,
-	.fail_to_connect = builtin_fail_to_connect,
-	.error_while_proxy = builtin_error_while_proxy,
-};
-
-const struct pingx_proxy_ops *pingx_builtin_ops(void)
-{
-	return &builtin_ops;
-}
-
 /* A NULL error hook takes the built-in decision. */
 static enum pingx_verdict px_fail_to_connect(struct session *s, int err)
 {
@@ -1733,145 +1448,6 @@ static enum pingx_verdict px_error_while_proxy(struct session *s, const char *wh
 	pingx_error_while_proxy_fn *fn = px_ops->error_while_proxy;
 
 	return (fn ? fn : builtin_error_while_proxy)(&s->x.px, why, px_data);
-}
-
-/* ------------------------------------------------------------------ context accessors */
-
-const char *pingx_method(const struct pingx_ctx *px, size_t *len)
-{
-	const struct h1_msg *m = px_session(px)->x.rq;
-
-	if (!m) {
-		*len = 0;
-		return NULL;
-	}
-	*len = m->method_name.len;
-	return m->method_name.p;
-}
-
-const char *pingx_path(const struct pingx_ctx *px, size_t *len)
-{
-	const struct h1_msg *m = px_session(px)->x.rq;
-
-	if (!m) {
-		*len = 0;
-		return NULL;
-	}
-	*len = m->target.len;
-	return m->target.p;
-}
-
-const char *pingx_client_addr(const struct pingx_ctx *px)
-{
-	return px_session(px)->cli->peer_text;
-}
-
-bool pingx_idempotent(const struct pingx_ctx *px)
-{
-	const struct h1_msg *m = px_session(px)->x.rq;
-
-	return m && method_idempotent(m->method);
-}
-
-/* The header list <which> names, or NULL when that message is not at hand: the request can
- * be read until logging and changed until it is sent, the response only in response_filter. */
-static struct h1_hdrs *px_hdrs(const struct pingx_ctx *px, enum pingx_msg which, bool write)
-{
-	struct session *s = px_session(px);
-
-	if (which == PINGX_REQUEST)
-		return s->x.rq && (!write || s->st == SS_CONNECT) ? &s->x.rq->hdrs : NULL;
-	if (which == PINGX_RESPONSE)
-		return px->resp ? &px->resp->hdrs : NULL;
-	return NULL;
-}
-
-const char *pingx_header_get(
-	const struct pingx_ctx *px, enum pingx_msg which, const char *name, size_t *len)
-{
-	const struct h1_hdrs *h = px_hdrs(px, which, false);
-	const struct h1_str *v = h && name ? h1_hdrs_get(h, name) : NULL;
-
-	*len = v ? v->len : 0;
-	return v ? (v->p ? v->p : "") : NULL;
-}
-
-int pingx_header_set(
-	struct pingx_ctx *px, enum pingx_msg which, const char *name, const char *value)
-{
-	struct h1_hdrs *h = px_hdrs(px, which, true);
-
-	if (!h)
-		return -ENOENT;
-	if (!name || !value)
-		return -EINVAL;
-	return h1_hdrs_set(h, name, strlen(name), value, strlen(value));
-}
-
-int pingx_header_add(
-	struct pingx_ctx *px, enum pingx_msg which, const char *name, const char *value)
-{
-	struct h1_hdrs *h = px_hdrs(px, which, true);
-
-	if (!h)
-		return -ENOENT;
-	if (!name || !value)
-		return -EINVAL;
-	return h1_hdrs_add(h, name, strlen(name), value, strlen(value));
-}
-
-int pingx_header_remove(struct pingx_ctx *px, enum pingx_msg which, const char *name)
-{
-	struct h1_hdrs *h = px_hdrs(px, which, true);
-
-	if (!h)
-		return -ENOENT;
-	if (!name)
-		return -EINVAL;
-	return (int)h1_hdrs_remove(h, name, strlen(name));
-}
-
-int pingx_set_upstream(struct pingx_ctx *px, const char *name)
-{
-	struct session *s = px_session(px);
-	const struct pingd_rt *rt = s->w->rt;
-
-	if (!name || s->st != SS_CONNECT || s->x.srv >= 0)
-		return -EINVAL;
-	for (size_t i = 0; i < rt->n_backends; i++) {
-		if (!strcmp(rt->backends[i]->cfg->name, name)) {
-			px_set_backend(s, i);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-const char *pingx_upstream(const struct pingx_ctx *px)
-{
-	const struct stream *x = &px_session(px)->x;
-
-	return px->has_be ? x->be->cfg->name : NULL;
-}
-
-const char *pingx_peer(const struct pingx_ctx *px)
-{
-	return px_session(px)->x.upstream;
-}
-
-int pingx_status(const struct pingx_ctx *px)
-{
-	return px_session(px)->x.status;
-}
-
-void pingx_set_user(struct pingx_ctx *px, void *p)
-{
-	px->user = p;
-}
-
-void *pingx_get_user(const struct pingx_ctx *px)
-{
-	return px->user;
 }
 
 const struct worker_client_fns stream_client_fns = {
