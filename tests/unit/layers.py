@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Check pingd's layering (docs/architecture.md): a file under userspace/<layer>/ includes only
 # headers of its own layer or of lower ones (the order of USERSPACE_LAYERS in the Makefile), and
-# no two modules (foo.c with foo.h and foo-t.h) include each other, directly or in a circle.
+# no two modules (foo.c with foo.h; a type header foo-t.h counts on its own, as it may only
+# include other type headers) include each other, directly or in a circle.
 # Prints each violation and exits 1 if there is any.
 import os
 import re
@@ -16,7 +17,7 @@ inc_re = re.compile(r'^#include "userspace/([^/]+)/([^"]+)"', re.M)
 
 
 def module(layer, name):
-    base = re.sub(r'(-t)?\.[ch]$', '', name)
+    base = re.sub(r'\.[ch]$', '', name)
     return layer + '/' + base
 
 
