@@ -243,6 +243,9 @@ static int write_pidfile(const char *path)
 #define UPGRADE_READY_MS 30000 /* how long a successor may take to start serving */
 
 /* What the main thread's loop works on. */
+/* Signals the main thread handles: SIGINT and SIGTERM stop, SIGHUP reloads, SIGUSR2 upgrades. */
+#define PINGD_N_SIGNALS 4
+
 struct pingd {
 	const struct opts *o;
 	char **argv; /* as started, for SIGUSR2 */
@@ -254,6 +257,8 @@ struct pingd {
 	struct upgrade_srv *up; /* hand-over socket for a successor */
 	struct event *up_ev;
 	struct event *reap_ev;
+	struct event *sig_ev[PINGD_N_SIGNALS]; /* SIGINT, SIGTERM, SIGHUP, SIGUSR2 */
+	char *pidfile;			       /* written with -d, removed at exit; owned */
 	bool stopping;	  /* draining everything, then exit */
 	bool handed_over; /* a successor took the sockets */
 	/* The l4 section's side (maps applied, backends probed), across reloads. */
@@ -481,16 +486,170 @@ static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 	on_reap(-1, 0, p);
 }
 
+/* Set the error log up from <c> and -v, and open the access log. Returns 0 or a negative
+ * errno (logged). */
+static int start_logs(const struct pingd *p, const struct cfg *c)
+{
+	int level = c->log.level + p->o->verbose, err;
+
+	log_setup(level >= LOG_LVL_MAX ? LOG_LVL_DEBUG : (enum log_level)level,
+		p->o->daemonize || c->log.syslog);
+	log_resolved(c);
+	err = log_access_open(c->log.access_log, (enum log_format)c->log.access_format);
+	if (err)
+		log_err("access log %s: %s", c->log.access_log, strerror(-err));
+	return err;
+}
+
+/* -d: detach, re-arm the workers' event bases and write the pid file (its path, owned, into
+ * p->pidfile). Returns 0 or a negative errno (logged). */
+static int detach(struct pingd *p, const struct cfg *c)
+{
+	int err;
+
+	if (p->o->pidfile || c->pidfile)
+		p->pidfile = strdup(p->o->pidfile ? p->o->pidfile : c->pidfile);
+	if (daemon(0, 0) < 0) {
+		err = -errno;
+		log_err("daemon: %s", strerror(-err));
+		return err;
+	}
+	/* The epoll descriptors were made before the fork. */
+	for (unsigned int i = 0; i < p->cur->nw; i++)
+		(void)event_reinit(p->cur->workers[i].base);
+	if (p->pidfile) {
+		err = write_pidfile(p->pidfile);
+		if (err) {
+			log_err("pidfile %s: %s", p->pidfile, strerror(-err));
+			free(p->pidfile);
+			p->pidfile = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The main thread's event base with the signal events and the reaper of drained
+ * generations. Returns 0 or a negative errno (logged). */
+static int install_events(struct pingd *p)
+{
+	static const int sigs[PINGD_N_SIGNALS] = {SIGINT, SIGTERM, SIGHUP, SIGUSR2};
+	static const event_callback_fn fns[PINGD_N_SIGNALS] = {
+		on_stop_signal, on_stop_signal, on_hup, on_usr2};
+
+	p->base = event_base_new();
+	if (!p->base)
+		return -ENOMEM;
+	for (int i = 0; i < PINGD_N_SIGNALS; i++) {
+		p->sig_ev[i] = evsignal_new(p->base, sigs[i], fns[i], p);
+		if (!p->sig_ev[i] || evsignal_add(p->sig_ev[i], NULL) < 0)
+			goto fail;
+	}
+	p->reap_ev = event_new(p->base, -1, EV_PERSIST, on_reap, p);
+	if (p->reap_ev && event_add(p->reap_ev, &(struct timeval){0, REAP_MS * 1000}) == 0)
+		return 0;
+fail:
+	log_err("cannot install signal handlers");
+	return -ENOMEM;
+}
+
+/* Start serving <c> with the first generation: operations, the XDP counters, the l4
+ * section, the workers and L7 steering. Returns 0 or a negative errno (logged). */
+static int start_serving(struct pingd *p, const struct cfg *c)
+{
+	int err = gen_ops(p->base, p->cur, NULL);
+
+	if (!err) {
+		/* The registry is shared by every generation, so one source serves them all. */
+		p->xdp = xdpstats_new(c->l4_pin_dir ? c->l4_pin_dir : PINGX_PIN_DIR);
+		if (p->xdp)
+			stats_set_xdp_source(ops_stats(p->cur->ops), xdpstats_read, p->xdp);
+		else
+			log_warn("metrics: XDP counters unavailable: %s", strerror(errno));
+	}
+	if (!err)
+		err = l4_reload(p, c);
+	if (!err)
+		err = gen_start(p->cur);
+	if (!err)
+		err = steer_start(p->cur->cfg, &p->cur->workers[0], &p->steer);
+	return err;
+}
+
+/* Serving: tell systemd, or with --upgrade the predecessor through <up_conn> (closed here),
+ * then open the hand-over socket at <up_path> for a successor. Failures are only warned
+ * about: pingd serves either way. */
+static void announce(struct pingd *p, int up_conn, const char *up_path)
+{
+	int err;
+
+	if (up_conn >= 0) {
+		/* Under systemd (Type=notify, NotifyAccess=all) a successor becomes the main
+		 * process, before its predecessor is told to go. */
+		err = sdnotify_mainpid(getpid());
+		if (err < 0)
+			log_warn("sd_notify MAINPID: %s", strerror(-err));
+		/* Serving: the predecessor may stop accepting and drain. */
+		err = upgrade_ready(up_conn);
+		if (err)
+			log_warn("--upgrade: telling the old process: %s", strerror(-err));
+	} else {
+		ops_ready(p->cur->ops);
+	}
+	p->up = upgrade_listen(up_path);
+	if (p->up) {
+		p->up_ev = event_new(
+			p->base, upgrade_srv_fd(p->up), EV_READ | EV_PERSIST, on_upgrade, p);
+		if (!p->up_ev || event_add(p->up_ev, NULL) < 0)
+			log_warn("upgrade socket %s: cannot watch it", up_path);
+	} else {
+		log_warn("upgrade socket %s: %s (pingd --upgrade will not find this process)",
+			up_path, strerror(errno));
+	}
+}
+
+/* Free everything <p> holds, generations first; remove the pid file unless a successor took
+ * over. */
+static void release(struct pingd *p)
+{
+	steer_stop(p->steer);
+	l4health_free(p->l4);
+	gen_free(p->cur);
+	while (p->old) {
+		struct gen *g = p->old;
+
+		p->old = g->next;
+		gen_free(g);
+	}
+	xdpstats_free(p->xdp);
+	if (p->up_ev)
+		event_free(p->up_ev);
+	upgrade_srv_free(p->up);
+	if (p->reap_ev)
+		event_free(p->reap_ev);
+	for (int i = 0; i < PINGD_N_SIGNALS; i++)
+		if (p->sig_ev[i])
+			event_free(p->sig_ev[i]);
+	if (p->base)
+		event_base_free(p->base);
+	/* After a hand-over the pid file is the successor's. */
+	if (p->pidfile && !p->handed_over)
+		unlink(p->pidfile);
+	free(p->pidfile);
+	free(p->exe);
+	log_access_close();
+}
+
+/* Load the configuration and run the first generation until the process stops. Returns the
+ * exit code. */
 int pingd_main(int argc, char **argv)
 {
-	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL, *ev_usr2 = NULL;
 	struct gen_fdpool inherited = {0};
 	struct pingd p = {0};
-	char *pidfile = NULL;
 	char up_path[108];
 	struct cfg *c;
 	struct opts o;
-	int level, up_conn = -1, err = 0;
+	int up_conn = -1, err = 0;
 
 	if (parse_opts(argc, argv, &o) < 0) {
 		fprintf(stderr, "Try 'pingd --help'.\n");
@@ -499,47 +658,38 @@ int pingd_main(int argc, char **argv)
 	c = load_config(&o, false);
 	if (!c)
 		return 1;
-	if (o.test) {
-		printf("pingd: configuration %s is valid\n", o.config ? o.config : "command line");
-		cfg_free(c);
-		return 0;
-	}
-	if (o.dump) {
-		cfg_dump(stdout, c);
+	if (o.test || o.dump) {
+		if (o.test)
+			printf("pingd: configuration %s is valid\n",
+				o.config ? o.config : "command line");
+		else
+			cfg_dump(stdout, c);
 		cfg_free(c);
 		return 0;
 	}
 	p.o = &o;
 	p.argv = argv;
 	p.exe = upgrade_exe_path();
-	level = c->log.level + o.verbose;
-	log_setup(level >= LOG_LVL_MAX ? LOG_LVL_DEBUG : (enum log_level)level,
-		o.daemonize || c->log.syslog);
-	log_resolved(c);
-	err = log_access_open(c->log.access_log, (enum log_format)c->log.access_format);
-	if (err) {
-		log_err("access log %s: %s", c->log.access_log, strerror(-err));
-		cfg_free(c);
-		goto out;
-	}
+	err = start_logs(&p, c);
 	/* A client that goes away mid-write must give EPIPE, not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
-	err = upgrade_socket_path(c, up_path, sizeof(up_path));
-	if (err) {
-		log_err("upgrade socket path: %s", strerror(-err));
-		cfg_free(c);
-		goto out;
+	if (!err) {
+		err = upgrade_socket_path(c, up_path, sizeof(up_path));
+		if (err)
+			log_err("upgrade socket path: %s", strerror(-err));
 	}
-	if (o.upgrade) {
+	if (!err && o.upgrade) {
 		err = upgrade_fetch(up_path, &inherited, &up_conn);
-		if (err) {
+		if (err)
 			log_err("--upgrade: no running pingd handed over sockets at %s: %s",
 				up_path, strerror(-err));
-			cfg_free(c);
-			goto out;
-		}
-		log_info("--upgrade: received %zu listening socket%s", inherited.n,
-			inherited.n == 1 ? "" : "s");
+		else
+			log_info("--upgrade: received %zu listening socket%s", inherited.n,
+				inherited.n == 1 ? "" : "s");
+	}
+	if (err) {
+		cfg_free(c);
+		goto out;
 	}
 	p.cur = gen_new(c, &inherited);
 	gen_fdpool_release(&inherited);
@@ -548,90 +698,16 @@ int pingd_main(int argc, char **argv)
 		cfg_free(c);
 		goto out;
 	}
-	if (o.daemonize) {
-		if (o.pidfile || c->pidfile)
-			pidfile = strdup(o.pidfile ? o.pidfile : c->pidfile);
-		if (daemon(0, 0) < 0) {
-			err = -errno;
-			log_err("daemon: %s", strerror(-err));
-			goto out;
-		}
-		/* The epoll descriptors were made before the fork. */
-		for (unsigned int i = 0; i < p.cur->nw; i++)
-			(void)event_reinit(p.cur->workers[i].base);
-		if (pidfile) {
-			err = write_pidfile(pidfile);
-			if (err) {
-				log_err("pidfile %s: %s", pidfile, strerror(-err));
-				free(pidfile);
-				pidfile = NULL;
-				goto out;
-			}
-		}
-	}
-	p.base = event_base_new();
-	if (!p.base) {
-		err = -ENOMEM;
-		goto out;
-	}
-	ev_int = evsignal_new(p.base, SIGINT, on_stop_signal, &p);
-	ev_term = evsignal_new(p.base, SIGTERM, on_stop_signal, &p);
-	ev_hup = evsignal_new(p.base, SIGHUP, on_hup, &p);
-	ev_usr2 = evsignal_new(p.base, SIGUSR2, on_usr2, &p);
-	p.reap_ev = event_new(p.base, -1, EV_PERSIST, on_reap, &p);
-	if (!ev_int || !ev_term || !ev_hup || !ev_usr2 || !p.reap_ev ||
-		evsignal_add(ev_int, NULL) < 0 || evsignal_add(ev_term, NULL) < 0 ||
-		evsignal_add(ev_hup, NULL) < 0 || evsignal_add(ev_usr2, NULL) < 0 ||
-		event_add(p.reap_ev, &(struct timeval){0, REAP_MS * 1000}) < 0) {
-		err = -ENOMEM;
-		log_err("cannot install signal handlers");
-		goto out;
-	}
-	err = gen_ops(p.base, p.cur, NULL);
-	if (!err) {
-		/* The registry is shared by every generation, so one source serves them all. */
-		p.xdp = xdpstats_new(c->l4_pin_dir ? c->l4_pin_dir : PINGX_PIN_DIR);
-		if (p.xdp)
-			stats_set_xdp_source(ops_stats(p.cur->ops), xdpstats_read, p.xdp);
-		else
-			log_warn("metrics: XDP counters unavailable: %s", strerror(errno));
-	}
+	if (o.daemonize)
+		err = detach(&p, c);
 	if (!err)
-		err = l4_reload(&p, c);
+		err = install_events(&p);
 	if (!err)
-		err = gen_start(p.cur);
-	if (!err)
-		err = steer_start(p.cur->cfg, &p.cur->workers[0], &p.steer);
+		err = start_serving(&p, c);
 	if (err)
 		goto out;
-	/* Under systemd (Type=notify, NotifyAccess=all) a successor becomes the main process,
-	 * before its predecessor is told to go. */
-	if (up_conn >= 0) {
-		err = sdnotify_mainpid(getpid());
-		if (err < 0)
-			log_warn("sd_notify MAINPID: %s", strerror(-err));
-		err = 0;
-	} else {
-		ops_ready(p.cur->ops);
-	}
-	if (up_conn >= 0) {
-		/* Serving: the predecessor may stop accepting and drain. */
-		err = upgrade_ready(up_conn);
-		up_conn = -1;
-		if (err)
-			log_warn("--upgrade: telling the old process: %s", strerror(-err));
-		err = 0;
-	}
-	p.up = upgrade_listen(up_path);
-	if (p.up) {
-		p.up_ev = event_new(
-			p.base, upgrade_srv_fd(p.up), EV_READ | EV_PERSIST, on_upgrade, &p);
-		if (!p.up_ev || event_add(p.up_ev, NULL) < 0)
-			log_warn("upgrade socket %s: cannot watch it", up_path);
-	} else {
-		log_warn("upgrade socket %s: %s (pingd --upgrade will not find this process)",
-			up_path, strerror(errno));
-	}
+	announce(&p, up_conn, up_path);
+	up_conn = -1;
 	log_notice("pingd %s: %u worker%s, %zu listener%s (%s%s)", PINGX_VERSION, p.cur->nw,
 		p.cur->nw == 1 ? "" : "s", c->n_listeners, c->n_listeners == 1 ? "" : "s",
 		c->listeners[0].address.text, c->n_listeners > 1 ? ", ..." : "");
@@ -639,36 +715,6 @@ int pingd_main(int argc, char **argv)
 out:
 	if (up_conn >= 0)
 		close(up_conn);
-	steer_stop(p.steer);
-	l4health_free(p.l4);
-	gen_free(p.cur);
-	while (p.old) {
-		struct gen *g = p.old;
-
-		p.old = g->next;
-		gen_free(g);
-	}
-	xdpstats_free(p.xdp);
-	if (p.up_ev)
-		event_free(p.up_ev);
-	upgrade_srv_free(p.up);
-	if (p.reap_ev)
-		event_free(p.reap_ev);
-	if (ev_int)
-		event_free(ev_int);
-	if (ev_term)
-		event_free(ev_term);
-	if (ev_hup)
-		event_free(ev_hup);
-	if (ev_usr2)
-		event_free(ev_usr2);
-	if (p.base)
-		event_base_free(p.base);
-	/* After a hand-over the pid file is the successor's. */
-	if (pidfile && !p.handed_over)
-		unlink(pidfile);
-	free(pidfile);
-	free(p.exe);
-	log_access_close();
+	release(&p);
 	return err ? 1 : 0;
 }
