@@ -15,7 +15,7 @@
 
 #include "userspace/cfg/cfg.h"
 #include "userspace/lib/log.h"
-#include "userspace/pingd/ops.h"
+#include "userspace/pingd/monitor.h"
 #include "userspace/proxy/stream.h"
 #include "userspace/proxy/worker.h"
 
@@ -186,7 +186,7 @@ void gen_free(struct gen *g)
 	for (unsigned int i = 0; i < g->nw; i++)
 		worker_release(&g->workers[i]);
 	free(g->workers);
-	ops_free(g->ops);
+	monitor_free(g->monitor);
 	pingd_rt_free(g->rt);
 	cfg_free(g->cfg);
 	free(g);

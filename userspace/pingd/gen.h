@@ -11,12 +11,12 @@
 #include "userspace/cfg/cfg-t.h"
 #include "userspace/proxy/worker-t.h"
 
-struct ops;
+struct monitor;
 
 struct gen {
 	struct cfg *cfg; /* owned */
 	struct pingd_rt *rt;
-	struct ops *ops; /* health checks, metrics, admin listener: set by the caller, freed
+	struct monitor *monitor; /* health checks, metrics, admin listener: set by the caller, freed
 			  * with the generation (its workers count into its stats) */
 	struct worker *workers;
 	unsigned int nw;      /* workers set up */
@@ -58,7 +58,7 @@ void gen_drain(struct gen *g, unsigned int grace_ms);
 /* Whether every worker thread of <g> has ended (drained). */
 bool gen_done(const struct gen *g);
 
-/* Stop, join and free <g> with its ops, runtime and config; NULL is accepted. */
+/* Stop, join and free <g> with its monitor, runtime and config; NULL is accepted. */
 void gen_free(struct gen *g);
 
 #endif /* USERSPACE_PINGD_GEN_H */

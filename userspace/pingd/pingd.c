@@ -24,7 +24,7 @@
 #include "userspace/lib/sdnotify.h"
 #include "userspace/ops/stats.h"
 #include "userspace/pingd/gen.h"
-#include "userspace/pingd/ops.h"
+#include "userspace/pingd/monitor.h"
 #include "userspace/pingd/upgrade.h"
 #include "userspace/proxy/worker.h"
 
@@ -268,12 +268,12 @@ struct pingd {
 
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
  * the running generation <prev> (NULL at start). Returns 0 or a negative errno (logged). */
-static int gen_ops(struct event_base *base, struct gen *g, struct gen *prev)
+static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 {
 	const struct cfg *c = g->cfg;
 	struct health_params *hp = calloc(c->n_upstreams + 1, sizeof(*hp));
 	const struct health_params **hpp = calloc(c->n_upstreams + 1, sizeof(*hpp));
-	struct ops_params op = {.admin_address = c->admin.address, .health = hpp};
+	struct monitor_params op = {.admin_address = c->admin.address, .health = hpp};
 	int err = 0;
 
 	if (!hp || !hpp) {
@@ -283,11 +283,11 @@ static int gen_ops(struct event_base *base, struct gen *g, struct gen *prev)
 	for (size_t u = 0; u < c->n_upstreams; u++)
 		if (cfg_health_params(&c->upstreams[u].health, &hp[u]))
 			hpp[u] = &hp[u];
-	g->ops = ops_new(base, g->rt, g->nw, &op, prev ? prev->ops : NULL);
-	if (!g->ops)
+	g->monitor = monitor_new(base, g->rt, g->nw, &op, prev ? prev->monitor : NULL);
+	if (!g->monitor)
 		err = -errno;
 	else
-		g->rt->stats = ops_stats(g->ops);
+		g->rt->stats = monitor_stats(g->monitor);
 out:
 	free(hp);
 	free(hpp);
@@ -371,7 +371,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		p->cur ? p->cur->cfg->timeouts.shutdown_ms : 0);
 	p->stopping = true;
 	if (p->cur)
-		ops_draining(p->cur->ops);
+		monitor_draining(p->cur->monitor);
 	retire(p);
 	on_reap(-1, 0, p);
 }
@@ -408,7 +408,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	if (p->stopping || !p->cur)
 		return;
 	log_notice("SIGHUP: reloading %s", p->o->config ? p->o->config : "the command line");
-	ops_reloading(p->cur->ops);
+	monitor_reloading(p->cur->monitor);
 	g = NULL;
 	c = load_config(p->o, true);
 	if (!c) {
@@ -428,7 +428,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		cfg_free(c);
 		goto out;
 	}
-	if (gen_ops(p->base, g, p->cur) < 0) {
+	if (gen_monitor(p->base, g, p->cur) < 0) {
 		log_err("reload: operations could not be set up; the running configuration stays");
 		gen_free(g);
 		goto out;
@@ -450,7 +450,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	log_notice("reloaded: %u worker%s, %zu listener%s", g->nw, g->nw == 1 ? "" : "s",
 		c->n_listeners, c->n_listeners == 1 ? "" : "s");
 out:
-	ops_ready(p->cur->ops);
+	monitor_ready(p->cur->monitor);
 }
 
 /* A successor (pingd --upgrade) connected: hand it the listening sockets, and drain and exit
@@ -557,13 +557,13 @@ fail:
  * section, the workers and L7 steering. Returns 0 or a negative errno (logged). */
 static int start_serving(struct pingd *p, const struct cfg *c)
 {
-	int err = gen_ops(p->base, p->cur, NULL);
+	int err = gen_monitor(p->base, p->cur, NULL);
 
 	if (!err) {
 		/* The registry is shared by every generation, so one source serves them all. */
 		p->xdp = xdpstats_new(c->l4_pin_dir ? c->l4_pin_dir : PINGX_PIN_DIR);
 		if (p->xdp)
-			stats_set_xdp_source(ops_stats(p->cur->ops), xdpstats_read, p->xdp);
+			stats_set_xdp_source(monitor_stats(p->cur->monitor), xdpstats_read, p->xdp);
 		else
 			log_warn("metrics: XDP counters unavailable: %s", strerror(errno));
 	}
@@ -594,7 +594,7 @@ static void announce(struct pingd *p, int up_conn, const char *up_path)
 		if (err)
 			log_warn("--upgrade: telling the old process: %s", strerror(-err));
 	} else {
-		ops_ready(p->cur->ops);
+		monitor_ready(p->cur->monitor);
 	}
 	p->up = upgrade_listen(up_path);
 	if (p->up) {

@@ -3,7 +3,7 @@
 # Every layer below is libpingx (.a and .so, with pingx.pc); pingd is its main() with the
 # built-in hooks. Read last: it links the objects of every folder before it.
 
-PINGD_SRCS := pingd.c gen.c upgrade.c ops.c pingx.c
+PINGD_SRCS := pingd.c gen.c upgrade.c monitor.c pingx.c
 PINGD_OBJS := $(patsubst %.c,$(O)/userspace/pingd/%.o,$(PINGD_SRCS))
 PINGD_BIN := $(O)/pingd
 BINS += $(PINGD_BIN)
@@ -64,4 +64,4 @@ install-libpingx: $(BINS_LIB)
 	ln -sf libpingx.so.0 $(DESTDIR)$(LIBDIR)/libpingx.so
 	install -m 0644 $(PINGX_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 
-UNIT_LIB_OBJS += $(O)/userspace/pingd/ops.o
+UNIT_LIB_OBJS += $(O)/userspace/pingd/monitor.o

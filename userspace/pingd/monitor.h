@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* pingd's operations glue on the control thread: health checks of the upstream servers written
+/* pingd's monitor, on the control thread: health checks of the upstream servers written
  * into the pools' down flags, the metric families, the admin listener and the systemd
  * notifications, built from one runtime config and carried over reloads. */
-#ifndef USERSPACE_PINGD_OPS_H
-#define USERSPACE_PINGD_OPS_H
+#ifndef USERSPACE_PINGD_MONITOR_H
+#define USERSPACE_PINGD_MONITOR_H
 
 #include <stdbool.h>
 
@@ -11,11 +11,11 @@
 #include "userspace/upstream/health-t.h"
 
 struct event_base;
-struct ops;
+struct monitor;
 struct stats;
 
 /* What the config says about operations (the caller maps its config keys to this). */
-struct ops_params {
+struct monitor_params {
 	const char *admin_address; /* "IPv4:PORT" or "[IPv6]:PORT"; NULL or "": off */
 	const struct health_params *const *health; /* one per rt->backends entry (NULL entry:
 						    * no probes for that pool); NULL: none */
@@ -27,25 +27,25 @@ struct ops_params {
  * in both keeps its health state (written into <rt>'s down flags at once), and the admin
  * listener is handed over when its address is unchanged. The caller frees <prev> after the
  * workers switched to <rt>. Returns NULL with errno; the failing step is logged. */
-struct ops *ops_new(struct event_base *base, const struct pingd_rt *rt, unsigned int n_workers,
-	const struct ops_params *p, struct ops *prev);
+struct monitor *monitor_new(struct event_base *base, const struct pingd_rt *rt, unsigned int n_workers,
+	const struct monitor_params *p, struct monitor *prev);
 
 /* Stop probing, close the admin listener (unless handed over) and free <o>; NULL is accepted. */
-void ops_free(struct ops *o);
+void monitor_free(struct monitor *o);
 
 /* The metrics that workers update (stats_request() and friends, shard = worker id). */
-struct stats *ops_stats(struct ops *o);
+struct stats *monitor_stats(struct monitor *o);
 
 /* Start-up (or a reload) finished: READY=1 to systemd. */
-void ops_ready(struct ops *o);
+void monitor_ready(struct monitor *o);
 
 /* A reload (SIGHUP) began: RELOADING=1 to systemd. */
-void ops_reloading(struct ops *o);
+void monitor_reloading(struct monitor *o);
 
 /* Shutdown began: /healthz answers 503 "draining" from now on; STOPPING=1 to systemd. */
-void ops_draining(struct ops *o);
+void monitor_draining(struct monitor *o);
 
 /* Port of the admin listener (host order), 0 when there is none. */
-unsigned int ops_admin_port(const struct ops *o);
+unsigned int monitor_admin_port(const struct monitor *o);
 
-#endif /* USERSPACE_PINGD_OPS_H */
+#endif /* USERSPACE_PINGD_MONITOR_H */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The operations glue on a real event base: health checks mark pool servers down, metrics and
+/* pingd's monitor on a real event base: health checks mark pool servers down, metrics and
  * /healthz follow, a reload carries states over and hands the admin listener on. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,7 +19,7 @@
 #include "userspace/cfg/cfg.h"
 #include "userspace/ops/metrics.h"
 #include "userspace/ops/stats.h"
-#include "userspace/pingd/ops.h"
+#include "userspace/pingd/monitor.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/health.h"
 
@@ -134,10 +134,10 @@ static void test_glue(void)
 	struct event_base *base = event_base_new();
 	struct health_params hp;
 	const struct health_params *per_pool[2] = {&hp, NULL};
-	struct ops_params p = {.health = per_pool};
+	struct monitor_params p = {.health = per_pool};
 	struct cfg_msgs msgs = {0};
 	struct pingd_rt *rt1, *rt2;
-	struct ops *o1, *o2;
+	struct monitor *o1, *o2;
 	char yaml[512], admin[32];
 	const char *r;
 	struct cfg *c;
@@ -170,16 +170,16 @@ static void test_glue(void)
 	hp.fall = 2;
 
 	rt1 = rt_new(c);
-	o1 = ops_new(base, rt1, 1, &p, NULL);
+	o1 = monitor_new(base, rt1, 1, &p, NULL);
 	CU_ASSERT_FATAL(o1 != NULL);
-	CU_ASSERT_EQUAL(ops_admin_port(o1), adm);
+	CU_ASSERT_EQUAL(monitor_admin_port(o1), adm);
 	run_until_down(base, &rt1->backends[0]->servers[1].down, 1);
 	run_ms(base, 100);
 	/* The refusing server is down in its pool; the live one and the unprobed pool are not. */
 	CU_ASSERT_EQUAL(rt1->backends[0]->servers[0].down, 0);
 	CU_ASSERT_EQUAL(rt1->backends[0]->servers[1].down, 1);
 	CU_ASSERT_EQUAL(rt1->backends[1]->servers[0].down, 0);
-	CU_ASSERT_EQUAL(metrics_render(stats_metrics(ops_stats(o1)), &out, &len), 0);
+	CU_ASSERT_EQUAL(metrics_render(stats_metrics(monitor_stats(o1)), &out, &len), 0);
 	snprintf(yaml, sizeof(yaml),
 		"pingd_upstream_peer_up{upstream=\"web\",server=\"127.0.0.1:%u\"} 0\n", dead);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, yaml));
@@ -193,16 +193,16 @@ static void test_glue(void)
 
 	/* Reload: new pools start with the carried-over states, before any probe ran. */
 	rt2 = rt_new(c);
-	o2 = ops_new(base, rt2, 1, &p, o1);
+	o2 = monitor_new(base, rt2, 1, &p, o1);
 	CU_ASSERT_FATAL(o2 != NULL);
 	CU_ASSERT_EQUAL(rt2->backends[0]->servers[0].down, 0);
 	CU_ASSERT_EQUAL(rt2->backends[0]->servers[1].down, 1);
-	CU_ASSERT_EQUAL(ops_admin_port(o2), adm);
-	CU_ASSERT_EQUAL(ops_admin_port(o1), 0);
-	ops_free(o1);
+	CU_ASSERT_EQUAL(monitor_admin_port(o2), adm);
+	CU_ASSERT_EQUAL(monitor_admin_port(o1), 0);
+	monitor_free(o1);
 	rt_free(rt1);
 	/* A worker count that differs from the running one is refused. */
-	CU_ASSERT_PTR_NULL(ops_new(base, rt2, 2, &p, o2));
+	CU_ASSERT_PTR_NULL(monitor_new(base, rt2, 2, &p, o2));
 	/* Probing goes on with the new pools; the live server going away is noticed. */
 	event_free(acc);
 	close(lfd);
@@ -213,17 +213,17 @@ static void test_glue(void)
 	snprintf(yaml, sizeof(yaml),
 		"pingd_upstream_peer_up{upstream=\"web\",server=\"127.0.0.1:%u\"} 0\n", live);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r, yaml));
-	ops_draining(o2);
+	monitor_draining(o2);
 	r = admin_get(base, adm, "/healthz");
 	CU_ASSERT_EQUAL(strncmp(r, "HTTP/1.1 503 Service Unavailable\r\n", 34), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r, "\r\n\r\ndraining\n"));
-	ops_free(o2);
+	monitor_free(o2);
 	rt_free(rt2);
 
 	/* A bad admin address is an error, not a silent no-op. */
 	p.admin_address = "localhost";
 	rt1 = rt_new(c);
-	CU_ASSERT_PTR_NULL(ops_new(base, rt1, 1, &p, NULL));
+	CU_ASSERT_PTR_NULL(monitor_new(base, rt1, 1, &p, NULL));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 	rt_free(rt1);
 	close(dfd);
@@ -232,12 +232,12 @@ static void test_glue(void)
 	event_base_free(base);
 }
 
-int test_ops_register(void)
+int test_monitor_register(void)
 {
 	static const CU_TestInfo tests[] = {
 		{"health into pools, metrics, admin, reload hand-over", test_glue},
 		CU_TEST_INFO_NULL,
 	};
 
-	return unit_add_suite("ops", tests);
+	return unit_add_suite("monitor", tests);
 }

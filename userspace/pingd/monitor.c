@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* pingd's operations glue: one health engine, stats object and (optionally) admin listener per
+/* pingd's monitor: one health engine, stats object and (optionally) admin listener per
  * runtime config, all on the control thread, handed from one config to the next on reload. */
-#include "userspace/pingd/ops.h"
+#include "userspace/pingd/monitor.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,11 +20,11 @@
 
 /* Which server a health target is. */
 struct ops_peer {
-	struct ops *o;
+	struct monitor *o;
 	size_t upstream, server;
 };
 
-struct ops {
+struct monitor {
 	struct event_base *base;
 	const struct pingd_rt *rt;
 	struct stats *stats;
@@ -38,7 +38,7 @@ struct ops {
 static void on_health(const struct health_event *ev, void *arg)
 {
 	const struct ops_peer *peer = ev->target_arg;
-	struct ops *o = peer->o;
+	struct monitor *o = peer->o;
 	struct backend_server *srv = &o->rt->backends[peer->upstream]->servers[peer->server];
 
 	/* Workers read the flag with relaxed loads in backend_select(): the next selection on
@@ -51,14 +51,14 @@ static void on_health(const struct health_event *ev, void *arg)
 
 static int admin_metrics(void *arg, char **body, size_t *len)
 {
-	struct ops *o = arg;
+	struct monitor *o = arg;
 
 	return metrics_render(stats_metrics(o->stats), body, len);
 }
 
 static int admin_health(void *arg, const char **reason)
 {
-	struct ops *o = arg;
+	struct monitor *o = arg;
 
 	if (!o->draining)
 		return 0;
@@ -67,7 +67,7 @@ static int admin_health(void *arg, const char **reason)
 }
 
 /* Probe every server of every pool that has health params; carry states over from <prev>. */
-static int add_checks(struct ops *o, const struct ops_params *p, struct ops *prev)
+static int add_checks(struct monitor *o, const struct monitor_params *p, struct monitor *prev)
 {
 	const struct pingd_rt *rt = o->rt;
 	size_t n = 0, k = 0;
@@ -114,7 +114,7 @@ static int add_checks(struct ops *o, const struct ops_params *p, struct ops *pre
 }
 
 /* Open the admin listener, or take <prev>'s over when the address is the same. */
-static int open_admin(struct ops *o, const char *addr, struct ops *prev)
+static int open_admin(struct monitor *o, const char *addr, struct monitor *prev)
 {
 	const struct admin_handlers h = {.metrics = admin_metrics, .health = admin_health};
 	struct cfg_addr a;
@@ -144,10 +144,10 @@ static int open_admin(struct ops *o, const char *addr, struct ops *prev)
 	return 0;
 }
 
-struct ops *ops_new(struct event_base *base, const struct pingd_rt *rt, unsigned int n_workers,
-	const struct ops_params *p, struct ops *prev)
+struct monitor *monitor_new(struct event_base *base, const struct pingd_rt *rt, unsigned int n_workers,
+	const struct monitor_params *p, struct monitor *prev)
 {
-	struct ops *o;
+	struct monitor *o;
 	int err;
 
 	if (!base || !rt || !p) {
@@ -177,12 +177,12 @@ struct ops *ops_new(struct event_base *base, const struct pingd_rt *rt, unsigned
 		goto err;
 	return o;
 err:
-	ops_free(o);
+	monitor_free(o);
 	errno = -err;
 	return NULL;
 }
 
-void ops_free(struct ops *o)
+void monitor_free(struct monitor *o)
 {
 	if (!o)
 		return;
@@ -193,12 +193,12 @@ void ops_free(struct ops *o)
 	free(o);
 }
 
-struct stats *ops_stats(struct ops *o)
+struct stats *monitor_stats(struct monitor *o)
 {
 	return o->stats;
 }
 
-void ops_ready(struct ops *o)
+void monitor_ready(struct monitor *o)
 {
 	int err = sdnotify_ready();
 
@@ -206,7 +206,7 @@ void ops_ready(struct ops *o)
 		log_warn("sd_notify READY=1: %s", strerror(-err));
 }
 
-void ops_reloading(struct ops *o)
+void monitor_reloading(struct monitor *o)
 {
 	int err = sdnotify_reloading();
 
@@ -214,7 +214,7 @@ void ops_reloading(struct ops *o)
 		log_warn("sd_notify RELOADING=1: %s", strerror(-err));
 }
 
-void ops_draining(struct ops *o)
+void monitor_draining(struct monitor *o)
 {
 	int err;
 
@@ -224,7 +224,7 @@ void ops_draining(struct ops *o)
 		log_warn("sd_notify STOPPING=1: %s", strerror(-err));
 }
 
-unsigned int ops_admin_port(const struct ops *o)
+unsigned int monitor_admin_port(const struct monitor *o)
 {
 	return o->admin ? admin_port(o->admin) : 0;
 }
