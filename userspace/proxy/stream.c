@@ -660,7 +660,7 @@ static void up_write(struct conn *c, void *arg);
 static void up_event(struct conn *c, short what, void *arg);
 
 /* The idle pool of the server the exchange uses. */
-static struct server_pool *cur_pool(struct session *s)
+static struct pool *cur_pool(struct session *s)
 {
 	return &s->w->pools[s->x.be_idx][s->x.srv];
 }
@@ -725,7 +725,7 @@ static void upstream_attach(struct session *s, struct conn *c)
 static void connect_upstream(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct server_pool *pool = cur_pool(s);
+	struct pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
 	struct conn *c;
 
@@ -733,7 +733,7 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
-	c = server_pool_get(pool);
+	c = pool_get(pool);
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
 	if (c) {
 		x->up_reused = true;
@@ -1043,7 +1043,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 static void stream_finish(struct session *s, bool reuse)
 {
 	struct stream *x = &s->x;
-	struct server_pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
+	struct pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
 	if (s->total)
@@ -1060,7 +1060,7 @@ static void stream_finish(struct session *s, bool reuse)
 		x->up = NULL;
 		c->requests++;
 		if (reuse && pool)
-			server_pool_put(pool, c);
+			pool_put(pool, c);
 		else
 			conn_free(c);
 	}

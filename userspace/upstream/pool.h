@@ -10,7 +10,7 @@
 
 #include "userspace/net/conn-t.h"
 
-struct server_pool {
+struct pool {
 	TAILQ_HEAD(, conn) idle; /* most recently used first */
 	unsigned int n_idle;
 	unsigned int max_idle;	      /* 0 = no reuse */
@@ -20,17 +20,17 @@ struct server_pool {
 };
 
 /* Set up <p> to keep at most <max_idle> connections for <t_idle> (which must outlive it). */
-void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct timeval *t_idle);
+void pool_init(struct pool *p, unsigned int max_idle, const struct timeval *t_idle);
 
 /* Take the most recently idled connection, or NULL. The caller sets its callbacks. */
-struct conn *server_pool_get(struct server_pool *p);
+struct conn *pool_get(struct pool *p);
 
 /* Keep <c> (connected, nothing pending in either direction) for reuse, or free it when the
  * pool is full. The pool frees it on its own if the server closes it, sends anything, or it
  * stays idle past the timeout. */
-void server_pool_put(struct server_pool *p, struct conn *c);
+void pool_put(struct pool *p, struct conn *c);
 
 /* Free every idle connection of <p>. */
-void server_pool_release(struct server_pool *p);
+void pool_release(struct pool *p);
 
 #endif /* USERSPACE_UPSTREAM_POOL_H */
