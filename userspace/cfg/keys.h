@@ -127,24 +127,12 @@ void cfg_msg_add(struct cfg_ctx *ctx, bool warning, int line, const char *fmt, .
  * missing keys take their defaults or, when required, are errors at the mapping's line. */
 void cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_section sec, char *base);
 
-/* Every optional key of section <sec> at <base> to its default. */
-void cfg_apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base);
-
 /* Release what section <sec> at <base> owns, list items included. */
 void cfg_free_section(enum cfg_section sec, char *base);
 
 /* Print the keys of section <sec> at <base> at <indent> columns; <first_dash> starts a list
  * item. */
 void cfg_dump_section(FILE *f, enum cfg_section sec, const char *base, int indent, bool first_dash);
-
-/* Parse value node <n> of key <k> into <base> through its type's row, reporting errors. */
-void cfg_parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, char *base);
-
-/* Set key <k> in <base> to its default; a default that does not parse is a bug (abort). */
-void cfg_apply_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *base);
-
-/* What a non-scalar node is, for "got ..." in messages; NULL for a scalar. */
-const char *cfg_node_type_name(const yaml_node_t *n);
 
 /* Whether <s> is "HOST:PORT" with a HOST that is not an IP literal: what an upstream server
  * may be written as but a listener may not. */

@@ -19,6 +19,8 @@
 #define CFG_DNS_MAX   253 /* longest DNS name in text form, without a trailing dot (RFC 1035) */
 #define CFG_LABEL_MAX 63  /* longest label of a DNS name */
 
+static void apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base);
+
 /* ------------------------------------------------------------------ messages */
 
 /* Append one message for <line> (0: no line) to the context's list, as an error or a
@@ -58,7 +60,8 @@ void cfg_msg_add(struct cfg_ctx *ctx, bool warning, int line, const char *fmt, .
 	m->len += n;
 }
 
-const char *cfg_node_type_name(const yaml_node_t *n)
+/* What a non-scalar node is, for "got ..." in messages; NULL for a scalar. */
+static const char *node_type_name(const yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -119,7 +122,7 @@ static void bad_value(struct cfg_ctx *ctx, const struct cfg_key *k, int line, co
 /* As bad_value(), naming a list or mapping by its kind rather than its text. */
 static void bad_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n)
 {
-	const char *what = cfg_node_type_name(n);
+	const char *what = node_type_name(n);
 
 	if (!what)
 		bad_value(ctx, k, cfg_node_line(n), (const char *)n->data.scalar.value);
@@ -572,7 +575,7 @@ static void section_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node
 
 	if (n->type != YAML_MAPPING_NODE) {
 		bad_node(ctx, k, n);
-		cfg_apply_defaults(ctx, k->child, dst);
+		apply_defaults(ctx, k->child, dst);
 		return;
 	}
 	cfg_parse_mapping(ctx, n, k->child, dst);
@@ -612,7 +615,7 @@ static void list_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t 
 			*(int *)(elem + si->line_off) = cfg_node_line(item);
 		if (item->type != YAML_MAPPING_NODE) {
 			bad_node(ctx, k, item);
-			cfg_apply_defaults(ctx, k->child, elem);
+			apply_defaults(ctx, k->child, elem);
 			continue;
 		}
 		cfg_parse_mapping(ctx, item, k->child, elem);
@@ -657,7 +660,7 @@ static void l4_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n
 
 static void section_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *base)
 {
-	cfg_apply_defaults(ctx, k->child, base + k->off);
+	apply_defaults(ctx, k->child, base + k->off);
 }
 
 /* Lists, string lists, header rewrites and the l4 section start empty. */
@@ -973,7 +976,7 @@ const struct cfg_type_fns cfg_types[CFG_T_MAX] = {
 
 /* ------------------------------------------------------------------ one key */
 
-void cfg_parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, char *base)
+static void parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *n, char *base)
 {
 	const struct cfg_type_fns *t = &cfg_types[k->type];
 	const char *s;
@@ -997,7 +1000,7 @@ void cfg_parse_value(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t *
 
 /* The defaults are in the table as YAML text, so they go through the same parser as the
  * file; a default that fails to parse is a bug. */
-void cfg_apply_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *base)
+static void apply_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *base)
 {
 	const struct cfg_type_fns *t = &cfg_types[k->type];
 
@@ -1014,11 +1017,11 @@ void cfg_apply_default(struct cfg_ctx *ctx, const struct cfg_key *k, char *base)
 /* ------------------------------------------------------------------ sections */
 
 /* Every optional key of section <sec> at <base> to its default. */
-void cfg_apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base)
+static void apply_defaults(struct cfg_ctx *ctx, enum cfg_section sec, char *base)
 {
 	for (size_t i = 0; i < cfg_n_keys; i++)
 		if (cfg_keys[i].sec == sec && !(cfg_keys[i].flags & CFG_REQUIRED))
-			cfg_apply_default(ctx, &cfg_keys[i], base);
+			apply_default(ctx, &cfg_keys[i], base);
 }
 
 /* Parse mapping <map> as section <sec> into <base>: unknown and repeated keys are errors,
@@ -1039,7 +1042,7 @@ void cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_section s
 
 		if (kn->type != YAML_SCALAR_NODE) {
 			cfg_msg_add(ctx, false, cfg_node_line(kn), "expected a key name, got %s",
-				cfg_node_type_name(kn));
+				node_type_name(kn));
 			continue;
 		}
 		name = (const char *)kn->data.scalar.value;
@@ -1068,7 +1071,7 @@ void cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_section s
 			continue;
 		}
 		seen[i] = true;
-		cfg_parse_value(ctx, k, vn, base);
+		parse_value(ctx, k, vn, base);
 	}
 	for (size_t i = 0; i < cfg_n_keys; i++) {
 		if (cfg_keys[i].sec != sec || seen[i])
@@ -1077,7 +1080,7 @@ void cfg_parse_mapping(struct cfg_ctx *ctx, yaml_node_t *map, enum cfg_section s
 			cfg_msg_add(ctx, false, cfg_node_line(map), "'%s%s': required, missing",
 				sections[sec].prefix, cfg_keys[i].name);
 		else
-			cfg_apply_default(ctx, &cfg_keys[i], base);
+			apply_default(ctx, &cfg_keys[i], base);
 	}
 }
 

@@ -1346,7 +1346,8 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ accept */
 
-void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
+/* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
+static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
 {
 	const struct cfg *c = w->rt->cfg;
 	struct h1_limits rl = {
@@ -1411,7 +1412,10 @@ void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, so
 	timer_set(s, w->t_header);
 }
 
-void stream_drain(struct worker *w)
+/* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
+ * connections close shortly, responses in progress say "Connection: close", and the loop
+ * breaks when the last session ends. */
+static void stream_drain(struct worker *w)
 {
 	struct session *s;
 
@@ -1425,7 +1429,8 @@ void stream_drain(struct worker *w)
 		event_base_loopbreak(w->base);
 }
 
-void stream_release_all(struct worker *w)
+/* Close every session of <w> (at shutdown, after its loop ended). */
+static void stream_release_all(struct worker *w)
 {
 	struct session *s;
 
