@@ -13,7 +13,7 @@
 
 #include <llhttp.h>
 
-#include "userspace/proxy/h1.h"
+#include "userspace/http/h1.h"
 
 static double now_s(void)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "userspace/proxy/h1.h"
+#include "userspace/http/h1.h"
 
 #define FUZZ_MAX_MSGS 64
 

@@ -18,12 +18,12 @@
 
 #include <event2/event.h>
 
-#include "userspace/proxy/admin.h"
-#include "userspace/proxy/cfg.h"
-#include "userspace/proxy/health.h"
-#include "userspace/proxy/metrics.h"
-#include "userspace/proxy/sdnotify.h"
-#include "userspace/proxy/stats.h"
+#include "userspace/cfg/cfg.h"
+#include "userspace/lib/sdnotify.h"
+#include "userspace/ops/admin.h"
+#include "userspace/ops/metrics.h"
+#include "userspace/ops/stats.h"
+#include "userspace/upstream/health.h"
 
 #define MAX_CHECKS 16
 

@@ -8,7 +8,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "userspace/proxy/cfg.h"
+#include "userspace/cfg/cfg.h"
 
 /* One virtual host sending every path to the pool "web", then the start of that pool: the
  * tests append its servers (or more keys). Seven lines. */

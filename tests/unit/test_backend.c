@@ -8,8 +8,8 @@
 #include <CUnit/CUnit.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/cfg.h"
+#include "userspace/cfg/cfg.h"
+#include "userspace/upstream/backend.h"
 
 static struct cfg *pool(const char *selection, const char *weights)
 {

@@ -9,7 +9,7 @@
 
 #include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
-#include "userspace/proxy/cfg.h"
+#include "userspace/cfg/cfg.h"
 
 #define BASE                                \
 	"listeners:\n"                      \

@@ -15,7 +15,7 @@
 #include <event2/event.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/conn.h"
+#include "userspace/net/conn.h"
 
 struct seen {
 	int reads, writes, events;

@@ -12,7 +12,7 @@
 #include <CUnit/CUnit.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/h1.h"
+#include "userspace/http/h1.h"
 
 #define MAX_MSGS 8
 

@@ -14,7 +14,7 @@
 #include <event2/event.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/health.h"
+#include "userspace/upstream/health.h"
 
 static void test_sm_rise_fall(void)
 {

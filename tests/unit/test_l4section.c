@@ -9,8 +9,8 @@
 
 #include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
+#include "userspace/cfg/cfg.h"
 #include "userspace/ctrl/l4cfg.h"
-#include "userspace/proxy/cfg.h"
 
 #define BASE                                \
 	"listeners:\n"                      \
@@ -77,14 +77,14 @@ static void test_accepted(void)
 	CU_ASSERT_STRING_EQUAL(c->l4_pin_dir, "/sys/fs/bpf/x");
 	CU_ASSERT_EQUAL_FATAL(c->n_l4_health, 2);
 	CU_ASSERT_STRING_EQUAL(c->l4_health[0].service, "10.9.0.1:80");
-	CU_ASSERT_EQUAL(c->l4_health[0].check, 2);
-	CU_ASSERT_EQUAL(c->l4_health[0].interval_ms, 250);
-	CU_ASSERT_EQUAL(c->l4_health[0].timeout_ms, 1000);
-	CU_ASSERT_EQUAL(c->l4_health[0].fall, 2);
-	CU_ASSERT_EQUAL(c->l4_health[0].rise, 2);
-	CU_ASSERT_STRING_EQUAL(c->l4_health[0].path, "/healthz");
+	CU_ASSERT_EQUAL(c->l4_health[0].health.check, 2);
+	CU_ASSERT_EQUAL(c->l4_health[0].health.interval_ms, 250);
+	CU_ASSERT_EQUAL(c->l4_health[0].health.timeout_ms, 1000);
+	CU_ASSERT_EQUAL(c->l4_health[0].health.fall, 2);
+	CU_ASSERT_EQUAL(c->l4_health[0].health.rise, 2);
+	CU_ASSERT_STRING_EQUAL(c->l4_health[0].health.path, "/healthz");
 	CU_ASSERT_STRING_EQUAL(c->l4_health[1].service, "*");
-	CU_ASSERT_EQUAL(c->l4_health[1].check, 0);
+	CU_ASSERT_EQUAL(c->l4_health[1].health.check, 0);
 	cfg_free(c);
 	cfg_msgs_free(&m);
 }

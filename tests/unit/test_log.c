@@ -7,7 +7,7 @@
 #include <CUnit/CUnit.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/log.h"
+#include "userspace/lib/log.h"
 
 static const struct log_access_rec rec = {
 	.client = "192.0.2.7",

@@ -12,9 +12,9 @@
 #include <CUnit/CUnit.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/cfg.h"
-#include "userspace/proxy/metrics.h"
-#include "userspace/proxy/stats.h"
+#include "userspace/cfg/cfg.h"
+#include "userspace/ops/metrics.h"
+#include "userspace/ops/stats.h"
 
 static void test_names(void)
 {

@@ -14,10 +14,10 @@
 
 #include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/cfg.h"
-#include "userspace/proxy/metrics.h"
-#include "userspace/proxy/stats.h"
+#include "userspace/cfg/cfg.h"
+#include "userspace/ops/metrics.h"
+#include "userspace/ops/stats.h"
+#include "userspace/upstream/backend.h"
 
 /* Everything but the upstream pool, which each test appends. */
 #define HEAD "listeners:\n  - address: 127.0.0.1:8080\n" CFGTEST_WEB_HEAD

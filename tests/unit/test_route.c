@@ -7,7 +7,7 @@
 #include <CUnit/CUnit.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/cfg.h"
+#include "userspace/cfg/cfg.h"
 #include "userspace/proxy/route.h"
 
 static const char yaml[] = "listeners:\n"

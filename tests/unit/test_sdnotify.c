@@ -14,7 +14,7 @@
 #include <CUnit/CUnit.h>
 
 #include "tests/unit/unit.h"
-#include "userspace/proxy/sdnotify.h"
+#include "userspace/lib/sdnotify.h"
 
 /* A datagram socket bound to <name> (leading '@': abstract); -1 on failure. */
 static int bind_dgram(const char *name)

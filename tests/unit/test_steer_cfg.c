@@ -9,7 +9,7 @@
 
 #include "tests/unit/cfgtest.h"
 #include "tests/unit/unit.h"
-#include "userspace/proxy/cfg.h"
+#include "userspace/cfg/cfg.h"
 
 #define ROUTES CFGTEST_WEB_HEAD "    servers:\n      - address: 127.0.0.1:9000\n"
 

@@ -21,3 +21,10 @@ $(UNIT_BIN): $(UNIT_OBJS) $(UNIT_LIB_OBJS)
 
 .PHONY: FORCE
 FORCE:
+
+# The layering of userspace/ (docs/architecture.md): no include of a higher layer, no circle.
+.PHONY: check-layers
+check: check-layers
+check-layers:
+	$(call msg,LAYERS,userspace)
+	$(Q)python3 tests/unit/layers.py

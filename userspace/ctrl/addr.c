@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "userspace/lib/addr.h"
+
 int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb_addr *addr,
 	__u16 *port, __u8 *proto, char *err, size_t err_len)
 {
@@ -78,15 +80,7 @@ int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb
 const char *ctrl_format_addr(
 	__u8 family, const union lb_addr *addr, __u16 port_h, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family == LB_AF_INET ? AF_INET : AF_INET6, addr->bytes, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	if (!port_h)
-		snprintf(buf, len, "%s", a);
-	else if (family == LB_AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port_h);
-	else
-		snprintf(buf, len, "%s:%u", a, port_h);
+	(void)addr_text(family == LB_AF_INET ? AF_INET : AF_INET6, addr->bytes, port_h, port_h != 0,
+		buf, len);
 	return buf;
 }

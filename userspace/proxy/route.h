@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "userspace/proxy/cfg-t.h"
+#include "userspace/cfg/cfg-t.h"
 
 struct route_table;
 

@@ -3,7 +3,8 @@
  * carries one exchange (stream) at a time, so pipelined requests are answered in order by
  * not parsing the next one before the current response is done. Both bodies are streamed
  * through bounded buffers: a side whose output holds limits.buffer_size bytes stops reading
- * the other side until it drains. */
+ * the other side until it drains. The session's layout is in session-t.h; the built-in hooks
+ * are in builtin.c and the framework's accessors in pingx_ctx.c. */
 #include "userspace/proxy/stream.h"
 
 #include <arpa/inet.h>
@@ -22,108 +23,21 @@
 #include <event2/event.h>
 
 #include "pingx/pingx.h"
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/conn.h"
-#include "userspace/proxy/h1.h"
-#include "userspace/proxy/listener.h"
-#include "userspace/proxy/log.h"
+#include "userspace/http/h1.h"
+#include "userspace/lib/bug.h"
+#include "userspace/lib/clock.h"
+#include "userspace/lib/log.h"
+#include "userspace/net/conn.h"
+#include "userspace/net/listener.h"
+#include "userspace/ops/stats.h"
 #include "userspace/proxy/route.h"
-#include "userspace/proxy/health.h"
-#include "userspace/proxy/server.h"
-#include "userspace/proxy/stats.h"
+#include "userspace/proxy/session.h"
 #include "userspace/proxy/worker.h"
+#include "userspace/upstream/backend.h"
+#include "userspace/upstream/health.h"
+#include "userspace/upstream/pool.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
-#define HDR_JOIN_MAX 4096 /* longest X-Forwarded-For / Forwarded value we build */
-
-/* The hooks' view of an exchange: lives in struct stream, so no allocation per request. */
-struct pingx_ctx {
-	void *user;	     /* pingx_set_user() */
-	struct h1_msg *resp; /* the response head during response_filter, else NULL */
-	bool live;	     /* new_ctx ran and logging has not yet */
-	bool has_be;	     /* upstream_peer chose a pool */
-};
-
-#define BUG_ON(cond)                                                            \
-	do {                                                                    \
-		if (cond) {                                                     \
-			log_err("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
-			abort();                                                \
-		}                                                               \
-	} while (0)
-
-/*
- * A session moves through these states:
- *
- *   accept -> HEAD --head--> CONNECT --upstream ready--> EXCHANGE --response done--> IDLE
- *                ^                                                                   |
- *                +------------------- first byte of the next request ----------------+
- *
- * and to LINGER from anywhere once the last response is queued (an error answer, a
- * "Connection: close", a response that cannot be completed). Timers: HEAD has
- * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
- * the connection timeouts (connect, client_body, upstream_read, send) and total.
- */
-enum sess_state {
-	SS_IDLE = 0, /* between requests: keep-alive timer */
-	SS_HEAD,     /* reading a request head: client_header timer */
-	SS_CONNECT,  /* head parsed: getting an upstream connection; body not read yet */
-	SS_EXCHANGE, /* request body and response flowing */
-	SS_LINGER,   /* last response queued: flush, half-close, drain, close */
-	SS_MAX	     /* must stay last */
-};
-
-/* One request/response exchange. */
-struct stream {
-	struct h1_msg *rq; /* request head, owned by the request parser */
-	const struct cfg_route *route;
-	size_t be_idx;
-	const struct backend *be;
-	int srv;	       /* selected server index, or -1 */
-	uint64_t tried;	       /* servers tried (bit index % 64) */
-	unsigned int attempts; /* connections attempted */
-	uint64_t hash;	       /* key hash for ketama/maglev */
-	struct conn *up;       /* upstream connection */
-	bool up_reused;	       /* taken from the idle pool */
-	bool up_eof;	       /* the upstream closed its side */
-	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
-	unsigned int wflags;   /* h1_write_head() flags of the upstream request */
-	bool idempotent;       /* may be replayed (RFC 9110 §9.2.2) */
-	bool expect;	       /* client sent Expect: 100-continue */
-	bool req_body;	       /* request has a body */
-	bool req_chunked;      /* request body re-framed as chunked upstream */
-	bool req_done;	       /* request fully read from the client */
-	bool resp_started;     /* a byte of response arrived from the upstream */
-	bool resp_head_sent;   /* final response head queued to the client */
-	bool resp_chunked;     /* response body re-framed as chunked to the client */
-	bool interim;	       /* the upstream message being parsed is a 1xx */
-	int status;	       /* status sent to the client */
-	uint64_t bytes_out;    /* response body bytes sent to the client */
-	uint64_t start_us;     /* monotonic */
-	const char *upstream;  /* peer that answered, for logs (config storage) */
-	struct pingx_ctx px;   /* what the hooks see */
-};
-
-struct session {
-	TAILQ_ENTRY(session) link;
-	struct worker *w;
-	const struct cfg *cfg;
-	struct conn *cli;
-	size_t listener;
-	struct h1_parser *rqp; /* requests from the client */
-	struct h1_parser *rsp; /* responses from the current upstream */
-	struct event *timer;   /* header, keep-alive or linger timer */
-	struct event *total;   /* timeouts.total of the current exchange */
-	enum sess_state st;
-	unsigned int nreq;  /* requests started on this connection */
-	bool close_after;   /* close once the current response is sent */
-	bool cli_paused;    /* client reads paused: upstream output full */
-	bool up_paused;	    /* upstream reads paused: client output full */
-	bool shut;	    /* write side shut down while lingering */
-	bool dead;	    /* free when the outermost callback returns */
-	unsigned int depth; /* callbacks on the stack */
-	struct stream x;
-};
 
 /* Consume client input as the state allows: a head when idle, body bytes during the
  * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
@@ -140,25 +54,9 @@ static void send_error(struct session *s, int status);
 static void px_end(struct session *s);
 static enum pingx_verdict px_fail_to_connect(struct session *s, int err);
 static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why);
-static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data);
-static int builtin_response_filter(struct pingx_ctx *px, void *user_data);
+
 
 /* ------------------------------------------------------------------ helpers */
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static struct timeval ms_tv(unsigned int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	return tv;
-}
 
 static struct evbuffer *cli_in(struct session *s)
 {
@@ -202,20 +100,13 @@ static const char *cstr(const struct h1_str *v, char *buf, size_t size)
 
 /* ------------------------------------------------------------------ hooks */
 
-static const struct pingx_proxy_ops builtin_ops;
-
-/* The session whose exchange <px> is. */
-static struct session *px_session(const struct pingx_ctx *px)
-{
-	return (struct session *)((char *)px - offsetof(struct session, x.px));
-}
 /* Set once before the workers start (stream_set_ops()), read-only after. */
-static const struct pingx_proxy_ops *px_ops = &builtin_ops;
+static const struct pingx_proxy_ops *px_ops = &builtin_hooks;
 static void *px_data;
 
 void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data)
 {
-	px_ops = ops ? ops : &builtin_ops;
+	px_ops = ops ? ops : &builtin_hooks;
 	px_data = user_data;
 }
 
@@ -416,7 +307,7 @@ static void phase_logging(struct session *s)
 	struct log_access_rec rec = {0};
 
 	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
-		x->start_us ? now_us() - x->start_us : 0);
+		x->start_us ? clock_mono_us() - x->start_us : 0);
 	px_end(s);
 	if (!log_access_enabled())
 		return;
@@ -425,7 +316,7 @@ static void phase_logging(struct session *s)
 	rec.bytes_sent = x->bytes_out;
 	rec.version_minor = x->cli_minor;
 	rec.upstream = x->upstream;
-	rec.duration_us = x->start_us ? now_us() - x->start_us : 0;
+	rec.duration_us = x->start_us ? clock_mono_us() - x->start_us : 0;
 	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
 	if (x->rq) {
 		rec.method = cstr(&x->rq->method_name, method, sizeof(method));
@@ -462,7 +353,7 @@ static void sess_linger(struct session *s)
 	conn_enable(s->cli, CONN_READING | CONN_WRITING);
 	conn_set_read_high(s->cli, 0);
 	{
-		struct timeval tv = ms_tv(LINGER_MS);
+		struct timeval tv = clock_ms_tv(LINGER_MS);
 
 		timer_set(s, &tv);
 	}
@@ -528,13 +419,6 @@ static size_t parse_step(
 }
 
 /* ------------------------------------------------------------------ request phases */
-
-/* Methods a client may expect to be repeated safely, so that a retry is allowed. */
-static bool method_idempotent(enum h1_method m)
-{
-	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_OPTIONS ||
-	       m == H1_METHOD_TRACE || m == H1_METHOD_PUT || m == H1_METHOD_DELETE;
-}
 
 /* An absolute-form target (http://host/path): the authority becomes Host and the target its
  * path, which is a suffix of the original bytes, so nothing is copied. */
@@ -642,7 +526,7 @@ static uint64_t request_hash(struct session *s)
 static int select_server(struct session *s, struct backend_wstate *ws, uint64_t tried)
 {
 	struct stream *x = &s->x;
-	uint64_t now = worker_now_ms(s->w), skip = tried;
+	uint64_t now = clock_coarse_ms(), skip = tried;
 
 	for (size_t k = 0; k <= x->be->n; k++) {
 		int srv = backend_select(x->be, ws, x->hash, skip);
@@ -665,7 +549,7 @@ static void passive_report(struct session *s, bool ok)
 
 	if (!ws->passive || x->srv < 0)
 		return;
-	if (health_passive_report(&ws->passive[x->srv], ok, worker_now_ms(s->w)) !=
+	if (health_passive_report(&ws->passive[x->srv], ok, clock_coarse_ms()) !=
 		HEALTH_PASSIVE_DOWN)
 		return;
 	stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
@@ -691,124 +575,12 @@ static int phase_upstream_peer(struct session *s)
 	}
 	ws = &s->w->bws[x->be_idx];
 	x->hash = request_hash(s);
-	backend_note_request(ws, worker_now_ms(s->w));
+	backend_note_request(ws, clock_coarse_ms());
 	x->srv = select_server(s, ws, 0);
 	if (x->srv < 0) {
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': no usable server", x->be->cfg->name);
 		send_error(s, 502);
 		return -1;
-	}
-	return 0;
-}
-
-/* "1.<minor> <name>" into <buf> of <size> bytes (truncating <name>); returns the length. On
- * every request, so no printf. */
-static size_t via_value(char *buf, size_t size, unsigned int minor, const char *name)
-{
-	size_t nl = strlen(name);
-
-	if (nl > size - 5)
-		nl = size - 5;
-	buf[0] = '1';
-	buf[1] = '.';
-	buf[2] = (char)('0' + (minor % 10));
-	buf[3] = ' ';
-	memcpy(buf + 4, name, nl);
-	buf[4 + nl] = '\0';
-	return 4 + nl;
-}
-
-/* Append <val> to the list-valued field <name>, merging existing fields into one. */
-static int hdr_append_list(struct h1_hdrs *h, const char *name, const char *val)
-{
-	char buf[HDR_JOIN_MAX];
-	size_t n = 0, nl = strlen(name), vl = strlen(val);
-	unsigned int from = 0;
-	int idx;
-
-	while ((idx = h1_hdrs_find(h, name, nl, from)) >= 0) {
-		const struct h1_str *v = &h->v[idx].value;
-
-		if (n + v->len + 2 > sizeof(buf))
-			return -ENOSPC;
-		memcpy(buf + n, v->p, v->len);
-		n += v->len;
-		memcpy(buf + n, ", ", 2);
-		n += 2;
-		from = (unsigned int)idx + 1;
-	}
-	if (n + vl > sizeof(buf))
-		return -ENOSPC;
-	memcpy(buf + n, val, vl);
-	n += vl;
-	return h1_hdrs_set(h, name, nl, buf, n);
-}
-
-/* A route's header rewrites, in order. Returns 0 or the first h1_hdrs_* error. */
-static int apply_hdr_ops(struct h1_hdrs *h, const struct cfg_hdr_ops *ops)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < ops->n && err >= 0; i++) {
-		const struct cfg_hdr_op *op = &ops->ops[i];
-		size_t nl = strlen(op->name);
-
-		switch (op->action) {
-		case CFG_HDR_ADD:
-			err = h1_hdrs_add(h, op->name, nl, op->value, strlen(op->value));
-			break;
-		case CFG_HDR_SET:
-			err = h1_hdrs_set(h, op->name, nl, op->value, strlen(op->value));
-			break;
-		default:
-			h1_hdrs_remove(h, op->name, nl);
-			break;
-		}
-	}
-	return err < 0 ? err : 0;
-}
-
-/* The built-in upstream_request_filter: the route's Host, X-Forwarded-*, Forwarded, Via and
- * the route's header rules. 431 when the head outgrows its limits. */
-static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-	const struct cfg_proxy *pc = &s->cfg->proxy;
-	struct stream *x = &s->x;
-	struct h1_msg *m = x->rq;
-	struct h1_hdrs *h = &m->hdrs;
-	const char *ip = s->cli->peer_text;
-	char via[96], fwd[256];
-	int err = 0;
-
-	if (x->route && x->route->host)
-		err = h1_hdrs_set(h, "Host", 4, x->route->host, strlen(x->route->host));
-	if (!err && pc->x_forwarded_for)
-		err = hdr_append_list(h, "X-Forwarded-For", ip);
-	if (!err && pc->x_forwarded_proto)
-		err = h1_hdrs_set(h, "X-Forwarded-Proto", 17, "http", 4);
-	if (!err && pc->forwarded) {
-		const struct h1_str *host = h1_hdrs_get(h, "Host");
-		bool v6 = strchr(ip, ':') != NULL;
-		int n = snprintf(fwd, sizeof(fwd), "for=%s%s%s%s;proto=http", v6 ? "\"[" : "", ip,
-			v6 ? "]" : "", v6 ? "\"" : "");
-
-		if (host && n > 0 && (size_t)n + host->len + 10 < sizeof(fwd))
-			snprintf(fwd + n, sizeof(fwd) - (size_t)n, ";host=\"%.*s\"", (int)host->len,
-				host->p);
-		err = hdr_append_list(h, "Forwarded", fwd);
-	}
-	if (!err && pc->via) {
-		size_t vl = via_value(via, sizeof(via), x->cli_minor, pc->server_name);
-
-		err = h1_hdrs_add(h, "Via", 3, via, vl);
-	}
-	if (!err && x->route)
-		err = apply_hdr_ops(h, &x->route->request_headers);
-	if (err) {
-		log_ratelimited(
-			LOG_LVL_WARN, "client %s: request head too large after rewriting", ip);
-		return 431;
 	}
 	return 0;
 }
@@ -859,14 +631,14 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	memset(x, 0, sizeof(*x));
 	x->srv = -1;
 	x->rq = m;
-	x->start_us = now_us();
+	x->start_us = clock_mono_us();
 	x->px.live = true;
 	s->nreq++;
 	s->w->requests++;
 	s->st = SS_CONNECT;
 	evtimer_del(s->timer);
 	if (s->total) {
-		tv = ms_tv(s->cfg->timeouts.total_ms);
+		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
 	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
@@ -888,7 +660,7 @@ static void up_write(struct conn *c, void *arg);
 static void up_event(struct conn *c, short what, void *arg);
 
 /* The idle pool of the server the exchange uses. */
-static struct server_pool *cur_pool(struct session *s)
+static struct pool *cur_pool(struct session *s)
 {
 	return &s->w->pools[s->x.be_idx][s->x.srv];
 }
@@ -953,7 +725,7 @@ static void upstream_attach(struct session *s, struct conn *c)
 static void connect_upstream(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct server_pool *pool = cur_pool(s);
+	struct pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
 	struct conn *c;
 
@@ -961,7 +733,7 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
-	c = server_pool_get(pool);
+	c = pool_get(pool);
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
 	if (c) {
 		x->up_reused = true;
@@ -1008,7 +780,7 @@ static bool retry(struct session *s, bool stale)
 	backend_done(ws, x->srv);
 	x->srv = -1;
 	if (x->attempts > x->be->cfg->retries ||
-		(replay && !backend_retry_take(x->be, ws, worker_now_ms(s->w))))
+		(replay && !backend_retry_take(x->be, ws, clock_coarse_ms())))
 		return false;
 	x->srv = select_server(s, ws, x->tried);
 	if (x->srv < 0)
@@ -1161,7 +933,7 @@ static void read_head(struct session *s)
 			ev.status);
 		memset(&s->x, 0, sizeof(s->x));
 		s->x.srv = -1;
-		s->x.start_us = now_us();
+		s->x.start_us = clock_mono_us();
 		send_error(s, ev.status);
 		return;
 	default:
@@ -1192,25 +964,6 @@ static void drive_client(struct session *s)
 }
 
 /* ------------------------------------------------------------------ response */
-
-/* The built-in response_filter: Via and the route's response header rules. */
-static int builtin_response_filter(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-	const struct cfg_proxy *pc = &s->cfg->proxy;
-	struct h1_msg *m = px->resp;
-	char via[96];
-	int err = 0;
-
-	if (pc->via) {
-		size_t vl = via_value(via, sizeof(via), m->minor, pc->server_name);
-
-		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
-	}
-	if (!err && s->x.route)
-		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
-	return err;
-}
 
 /* response_filter: the upstream's head becomes the client's (hop-by-hop fields out, then the
  * hook). Returns 0 or non-zero when the head cannot be used. */
@@ -1290,7 +1043,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 static void stream_finish(struct session *s, bool reuse)
 {
 	struct stream *x = &s->x;
-	struct server_pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
+	struct pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
 	if (s->total)
@@ -1307,7 +1060,7 @@ static void stream_finish(struct session *s, bool reuse)
 		x->up = NULL;
 		c->requests++;
 		if (reuse && pool)
-			server_pool_put(pool, c);
+			pool_put(pool, c);
 		else
 			conn_free(c);
 	}
@@ -1593,8 +1346,8 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ accept */
 
-void stream_accept(
-	struct worker *w, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
+/* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
+static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
 {
 	const struct cfg *c = w->rt->cfg;
 	struct h1_limits rl = {
@@ -1659,7 +1412,10 @@ void stream_accept(
 	timer_set(s, w->t_header);
 }
 
-void stream_drain(struct worker *w)
+/* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
+ * connections close shortly, responses in progress say "Connection: close", and the loop
+ * breaks when the last session ends. */
+static void stream_drain(struct worker *w)
 {
 	struct session *s;
 
@@ -1673,7 +1429,8 @@ void stream_drain(struct worker *w)
 		event_base_loopbreak(w->base);
 }
 
-void stream_release_all(struct worker *w)
+/* Close every session of <w> (at shutdown, after its loop ended). */
+static void stream_release_all(struct worker *w)
 {
 	struct session *s;
 
@@ -1681,65 +1438,6 @@ void stream_release_all(struct worker *w)
 		sess_destroy(s);
 	while (w->n_rsp_cache)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
-}
-
-/* ------------------------------------------------------------------ built-in hooks */
-
-/* Routing: the listener's virtual host and route for Host and the path; 404 without one. */
-static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-	struct h1_msg *m = s->x.rq;
-	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
-
-	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
-		host ? host->len : 0, m->target.p, m->target.len);
-	return s->x.route ? 0 : 404;
-}
-
-static void px_set_backend(struct session *s, size_t idx)
-{
-	s->x.be_idx = idx;
-	s->x.be = s->w->rt->backends[idx];
-	s->x.px.has_be = true;
-}
-
-/* The route's pool; a table without the built-in request_filter has no route. */
-static int builtin_upstream_peer(struct pingx_ctx *px, void *user_data)
-{
-	struct session *s = px_session(px);
-
-	if (!s->x.route)
-		return -EINVAL;
-	px_set_backend(s, (size_t)s->x.route->upstream_idx);
-	return 0;
-}
-
-/* A failed connect never delivered the request: always worth another server. */
-static enum pingx_verdict builtin_fail_to_connect(struct pingx_ctx *px, int err, void *user_data)
-{
-	return PINGX_RETRY;
-}
-
-/* Only methods a client expects to be repeated safely (RFC 9110 §9.2.2) are replayed. */
-static enum pingx_verdict builtin_error_while_proxy(
-	struct pingx_ctx *px, const char *why, void *user_data)
-{
-	return px_session(px)->x.idempotent ? PINGX_RETRY : PINGX_GIVE_UP;
-}
-
-static const struct pingx_proxy_ops builtin_ops = {
-	.request_filter = builtin_request_filter,
-	.upstream_peer = builtin_upstream_peer,
-	.upstream_request_filter = builtin_upstream_request_filter,
-	.response_filter = builtin_response_filter,
-	.fail_to_connect = builtin_fail_to_connect,
-	.error_while_proxy = builtin_error_while_proxy,
-};
-
-const struct pingx_proxy_ops *pingx_builtin_ops(void)
-{
-	return &builtin_ops;
 }
 
 /* A NULL error hook takes the built-in decision. */
@@ -1757,141 +1455,8 @@ static enum pingx_verdict px_error_while_proxy(struct session *s, const char *wh
 	return (fn ? fn : builtin_error_while_proxy)(&s->x.px, why, px_data);
 }
 
-/* ------------------------------------------------------------------ context accessors */
-
-const char *pingx_method(const struct pingx_ctx *px, size_t *len)
-{
-	const struct h1_msg *m = px_session(px)->x.rq;
-
-	if (!m) {
-		*len = 0;
-		return NULL;
-	}
-	*len = m->method_name.len;
-	return m->method_name.p;
-}
-
-const char *pingx_path(const struct pingx_ctx *px, size_t *len)
-{
-	const struct h1_msg *m = px_session(px)->x.rq;
-
-	if (!m) {
-		*len = 0;
-		return NULL;
-	}
-	*len = m->target.len;
-	return m->target.p;
-}
-
-const char *pingx_client_addr(const struct pingx_ctx *px)
-{
-	return px_session(px)->cli->peer_text;
-}
-
-bool pingx_idempotent(const struct pingx_ctx *px)
-{
-	const struct h1_msg *m = px_session(px)->x.rq;
-
-	return m && method_idempotent(m->method);
-}
-
-/* The header list <which> names, or NULL when that message is not at hand: the request can
- * be read until logging and changed until it is sent, the response only in response_filter. */
-static struct h1_hdrs *px_hdrs(const struct pingx_ctx *px, enum pingx_msg which, bool write)
-{
-	struct session *s = px_session(px);
-
-	if (which == PINGX_REQUEST)
-		return s->x.rq && (!write || s->st == SS_CONNECT) ? &s->x.rq->hdrs : NULL;
-	if (which == PINGX_RESPONSE)
-		return px->resp ? &px->resp->hdrs : NULL;
-	return NULL;
-}
-
-const char *pingx_header_get(
-	const struct pingx_ctx *px, enum pingx_msg which, const char *name, size_t *len)
-{
-	const struct h1_hdrs *h = px_hdrs(px, which, false);
-	const struct h1_str *v = h && name ? h1_hdrs_get(h, name) : NULL;
-
-	*len = v ? v->len : 0;
-	return v ? (v->p ? v->p : "") : NULL;
-}
-
-int pingx_header_set(
-	struct pingx_ctx *px, enum pingx_msg which, const char *name, const char *value)
-{
-	struct h1_hdrs *h = px_hdrs(px, which, true);
-
-	if (!h)
-		return -ENOENT;
-	if (!name || !value)
-		return -EINVAL;
-	return h1_hdrs_set(h, name, strlen(name), value, strlen(value));
-}
-
-int pingx_header_add(
-	struct pingx_ctx *px, enum pingx_msg which, const char *name, const char *value)
-{
-	struct h1_hdrs *h = px_hdrs(px, which, true);
-
-	if (!h)
-		return -ENOENT;
-	if (!name || !value)
-		return -EINVAL;
-	return h1_hdrs_add(h, name, strlen(name), value, strlen(value));
-}
-
-int pingx_header_remove(struct pingx_ctx *px, enum pingx_msg which, const char *name)
-{
-	struct h1_hdrs *h = px_hdrs(px, which, true);
-
-	if (!h)
-		return -ENOENT;
-	if (!name)
-		return -EINVAL;
-	return (int)h1_hdrs_remove(h, name, strlen(name));
-}
-
-int pingx_set_upstream(struct pingx_ctx *px, const char *name)
-{
-	struct session *s = px_session(px);
-	const struct pingd_rt *rt = s->w->rt;
-
-	if (!name || s->st != SS_CONNECT || s->x.srv >= 0)
-		return -EINVAL;
-	for (size_t i = 0; i < rt->n_backends; i++) {
-		if (!strcmp(rt->backends[i]->cfg->name, name)) {
-			px_set_backend(s, i);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-const char *pingx_upstream(const struct pingx_ctx *px)
-{
-	const struct stream *x = &px_session(px)->x;
-
-	return px->has_be ? x->be->cfg->name : NULL;
-}
-
-const char *pingx_peer(const struct pingx_ctx *px)
-{
-	return px_session(px)->x.upstream;
-}
-
-int pingx_status(const struct pingx_ctx *px)
-{
-	return px_session(px)->x.status;
-}
-
-void pingx_set_user(struct pingx_ctx *px, void *p)
-{
-	px->user = p;
-}
-
-void *pingx_get_user(const struct pingx_ctx *px)
-{
-	return px->user;
-}
+const struct worker_client_fns stream_client_fns = {
+	.accept = stream_accept,
+	.drain = stream_drain,
+	.release_all = stream_release_all,
+};

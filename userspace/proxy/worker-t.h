@@ -10,19 +10,32 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
-#include "userspace/proxy/backend-t.h"
-#include "userspace/proxy/cfg-t.h"
-#include "userspace/proxy/h1-t.h"
+#include "userspace/cfg/cfg-t.h"
+#include "userspace/http/h1-t.h"
+#include "userspace/upstream/backend-t.h"
 
 struct event_base;
 struct evbuffer;
 struct listener;
 struct route_table;
-struct server_pool;
+struct pool;
 struct session;
 struct stats;
 struct h1_parser;
+struct worker;
+
+/* What a worker does with its client connections, registered by its owner (the stream layer's
+ * functions): the worker runs the loop and the listeners, and knows nothing of HTTP. */
+struct worker_client_fns {
+	/* Take accepted socket <fd> (owned from here) from <sa> on listener <idx> of <w>. */
+	void (*accept)(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len);
+	/* <w> started draining: its listeners are closed and w->draining is set. */
+	void (*drain)(struct worker *w);
+	/* Close every connection of <w> (at shutdown, after its loop ended). */
+	void (*release_all)(struct worker *w);
+};
 
 /* What every worker reads and none writes: built from one config. */
 struct pingd_rt {
@@ -38,10 +51,11 @@ struct worker {
 	pthread_t thread;
 	struct event_base *base;
 	const struct pingd_rt *rt;
-	struct listener **listeners; /* one per cfg->listeners */
+	const struct worker_client_fns *client; /* the owner's; see worker_init() */
+	struct listener **listeners;		/* one per cfg->listeners */
 	size_t n_listeners;
 	struct backend_wstate *bws; /* one per backend */
-	struct server_pool **pools; /* [backend][server] */
+	struct pool **pools;	    /* [backend][server] */
 	int stop_fd;		    /* eventfd: another thread asks the loop to end */
 	struct event *stop_ev;
 	atomic_uint drain_ms;	/* non-zero with stop_fd: drain, with this grace period */

@@ -8,19 +8,18 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "userspace/proxy/backend.h"
-#include "userspace/proxy/h1.h"
-#include "userspace/proxy/listener.h"
-#include "userspace/proxy/log.h"
+#include "userspace/http/h1.h"
+#include "userspace/lib/clock.h"
+#include "userspace/lib/log.h"
+#include "userspace/net/listener.h"
 #include "userspace/proxy/route.h"
-#include "userspace/proxy/server.h"
-#include "userspace/proxy/stream.h"
+#include "userspace/upstream/backend.h"
+#include "userspace/upstream/pool.h"
 
 struct pingd_rt *pingd_rt_new(const struct cfg *c)
 {
@@ -61,10 +60,12 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt);
 }
 
-/* Listener callback: the stream layer owns client connections from here. */
+/* Listener callback: the owner's client functions (the stream layer) own the socket now. */
 static void on_accept(void *arg, size_t idx, evutil_socket_t fd, struct sockaddr *sa, socklen_t len)
 {
-	stream_accept(arg, idx, fd, sa, len);
+	struct worker *w = arg;
+
+	w->client->accept(w, idx, fd, sa, len);
 }
 
 #define DRAIN_IDLE_MS 500 /* how long an idle keep-alive connection stays open while draining */
@@ -81,10 +82,10 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
-/* Close the listeners and let the sessions finish (see stream_drain()). */
+/* Close the listeners and let the sessions finish (w->client->drain). */
 static void drain(struct worker *w, unsigned int grace_ms)
 {
-	struct timeval tv = {grace_ms / 1000, (grace_ms % 1000) * 1000};
+	struct timeval tv = clock_ms_tv(grace_ms);
 
 	if (w->draining)
 		return;
@@ -97,7 +98,7 @@ static void drain(struct worker *w, unsigned int grace_ms)
 		evtimer_add(w->grace_ev, &tv);
 	log_debug("worker %u: draining %u connection%s", w->id, w->n_conns,
 		w->n_conns == 1 ? "" : "s");
-	stream_drain(w);
+	w->client->drain(w);
 }
 
 /* The loop has no locks (no evthread), so other threads reach it only through this fd. */
@@ -119,17 +120,13 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 /* A libevent common timeout of <ms> on <base>, or NULL. */
 static const struct timeval *common_ms(struct event_base *base, unsigned int ms)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = clock_ms_tv(ms);
 
 	return event_base_init_common_timeout(base, &tv);
 }
 
-int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt)
-{
-	return worker_init_fds(w, id, rt, NULL);
-}
-
-int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds)
+int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds,
+	const struct worker_client_fns *client)
 {
 	const struct cfg *c = rt->cfg;
 	int err = -ENOMEM;
@@ -137,6 +134,7 @@ int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt
 	memset(w, 0, sizeof(*w));
 	w->id = id;
 	w->rt = rt;
+	w->client = client;
 	TAILQ_INIT(&w->sessions);
 	w->stop_fd = -1;
 	h1_buf_init(&w->scratch, 0);
@@ -180,7 +178,7 @@ int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt
 			goto err;
 		}
 		for (size_t s = 0; s < be->n; s++)
-			server_pool_init(&w->pools[i][s], be->cfg->keepalive,
+			pool_init(&w->pools[i][s], be->cfg->keepalive,
 				common_ms(w->base, be->cfg->idle_timeout_ms));
 	}
 	for (size_t i = 0; i < c->n_listeners; i++) {
@@ -188,7 +186,7 @@ int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt
 
 		if (fds)
 			fds[i] = -1; /* the listener owns it now, even on failure */
-		w->listeners[i] = listener_new_fd(w->base, &c->listeners[i], i, on_accept, w, fd);
+		w->listeners[i] = listener_new(w->base, &c->listeners[i], i, on_accept, w, fd);
 		if (!w->listeners[i]) {
 			err = -errno;
 			log_err("listen on %s: %s", c->listeners[i].address.text, strerror(-err));
@@ -261,10 +259,10 @@ void worker_release(struct worker *w)
 		listener_free(w->listeners[i]);
 	free(w->listeners);
 	w->listeners = NULL;
-	stream_release_all(w);
+	w->client->release_all(w);
 	for (size_t i = 0; w->pools && i < w->rt->n_backends; i++) {
 		for (size_t s = 0; w->pools[i] && s < w->rt->backends[i]->n; s++)
-			server_pool_release(&w->pools[i][s]);
+			pool_release(&w->pools[i][s]);
 		free(w->pools[i]);
 	}
 	free(w->pools);
@@ -291,13 +289,4 @@ void worker_release(struct worker *w)
 	if (w->base)
 		event_base_free(w->base);
 	w->base = NULL;
-}
-
-uint64_t worker_now_ms(const struct worker *w)
-{
-	struct timespec ts;
-
-	(void)w;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -12,14 +12,14 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c);
 /* Release <rt>; NULL is accepted. */
 void pingd_rt_free(struct pingd_rt *rt);
 
-/* Set up worker <id> over <rt>: event base, listeners, pools. Returns 0 or a negative errno
- * (with the failing listener's address logged). */
-int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt);
-
-/* As worker_init(), adopting listening sockets: <fds> has one entry per configured listener,
- * a listening socket of that address to accept on instead of binding a new one, or -1. The
- * worker takes every entry it reads (setting it to -1), even on failure. NULL = bind all. */
-int worker_init_fds(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds);
+/* Set up worker <id> over <rt>: event base, listeners, pools; its accepted connections go
+ * to <client> (which must outlive <w>). <fds> (NULL: bind every listener) adopts listening
+ * sockets: one entry per configured listener, a listening socket of that address to accept on
+ * instead of binding a new one, or -1; the worker takes every entry it reads (setting it to
+ * -1), even on failure. Returns 0 or a negative errno (with the failing listener's address
+ * logged). */
+int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt, int *fds,
+	const struct worker_client_fns *client);
 
 /* Run <w>'s event loop on a new thread. Returns 0 or a negative errno. */
 int worker_start(struct worker *w);
@@ -41,8 +41,5 @@ void worker_join(struct worker *w);
 
 /* Free what worker_init() set up (after worker_join()). */
 void worker_release(struct worker *w);
-
-/* Milliseconds of the monotonic clock as cached by <w>'s loop. */
-uint64_t worker_now_ms(const struct worker *w);
 
 #endif /* USERSPACE_PROXY_WORKER_H */

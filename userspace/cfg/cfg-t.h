@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* pingd's configuration as parsed from YAML: the types every layer reads. The keys, their
+ * defaults, bounds and help live in one table in cfg.c. */
+#ifndef USERSPACE_CFG_CFG_T_H
+#define USERSPACE_CFG_CFG_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum cfg_select {
+	CFG_SEL_RR = 0,	    /* round robin */
+	CFG_SEL_WRR,	    /* smooth weighted round robin (nginx's) */
+	CFG_SEL_LEAST_CONN, /* fewest active requests per unit of weight, per worker */
+	CFG_SEL_KETAMA,	    /* ketama ring over hash_key */
+	CFG_SEL_MAGLEV,	    /* Maglev table over hash_key */
+	CFG_SEL_MAX	    /* must stay last */
+};
+
+enum cfg_hash_src {
+	CFG_HASH_URI = 0,     /* the request-target */
+	CFG_HASH_HEADER,      /* a request header's value */
+	CFG_HASH_COOKIE,      /* a cookie's value */
+	CFG_HASH_CLIENT_ADDR, /* the client's IP address */
+	CFG_HASH_MAX	      /* must stay last */
+};
+
+enum cfg_match {
+	CFG_MATCH_PREFIX = 0, /* path starts with the route's path */
+	CFG_MATCH_EXACT,      /* path (without query) equals it */
+	CFG_MATCH_MAX	      /* must stay last */
+};
+
+enum cfg_hdr_action {
+	CFG_HDR_ADD = 0, /* append a field even if the name exists */
+	CFG_HDR_SET,	 /* replace every field of that name */
+	CFG_HDR_REMOVE,	 /* drop every field of that name */
+	CFG_HDR_MAX	 /* must stay last */
+};
+
+/* Longest "NAME:PORT" an upstream server may be written as: a 253-byte DNS name, ':', five
+ * digits and the NUL. */
+#define CFG_NAME_MAX 260
+
+/* A socket address ("127.0.0.1:80", "[::1]:80"). */
+struct cfg_addr {
+	struct sockaddr_storage ss; /* port in network order inside */
+	socklen_t len;		    /* 0 when unset */
+	char text[64];		    /* as written, or printed from a name's resolved address;
+				     * for logs, metrics and hashing */
+};
+
+/* One header rewrite of a route. */
+struct cfg_hdr_op {
+	enum cfg_hdr_action action;
+	char *name;  /* field name, owned */
+	char *value; /* NULL for CFG_HDR_REMOVE, owned */
+};
+
+struct cfg_hdr_ops {
+	struct cfg_hdr_op *ops; /* applied in order, owned */
+	size_t n;
+};
+
+/* What ketama and Maglev hash a request on: uri, client_addr, header:NAME or cookie:NAME. */
+struct cfg_hash_key {
+	enum cfg_hash_src src;
+	char *name; /* header or cookie name, owned; NULL for uri and client_addr */
+};
+
+struct cfg_str_list {
+	char **v; /* owned strings */
+	size_t n;
+};
+
+/* One upstream server. A server written as NAME:PORT is resolved when the config loads and
+ * becomes one cfg_server per address, each with the same weight and <name>. */
+struct cfg_server {
+	struct cfg_addr address; /* what is connected to; text is always numeric */
+	char name[CFG_NAME_MAX]; /* "NAME:PORT" as written when resolved from a name, else "" */
+	unsigned int weight;	 /* relative share, 1..1000 */
+	int line;		 /* where it was defined, for messages */
+};
+
+enum cfg_health_check {
+	CFG_HC_OFF = 0, /* no active probes */
+	CFG_HC_TCP,	/* TCP connect */
+	CFG_HC_HTTP,	/* HTTP request, status in [status_min, status_max] */
+	CFG_HC_MAX	/* must stay last */
+};
+
+/* How targets are probed: upstreams[].health (every server of a pool) and l4_health[] (the
+ * backends of an l4 service) alike; cfg_health_params() turns it into the probe parameters. */
+struct cfg_health {
+	int check;		  /* enum cfg_health_check */
+	unsigned int interval_ms; /* between probe starts */
+	unsigned int timeout_ms;  /* whole probe */
+	unsigned int rise;	  /* successes to come up */
+	unsigned int fall;	  /* failures to go down */
+	unsigned int jitter;	  /* percent spread of the interval */
+	char *method;		  /* http: request method */
+	char *path;		  /* http: request-target */
+	char *host;		  /* http: Host header; "" = the server's address */
+	unsigned int status_min;  /* http: lowest accepted status */
+	unsigned int status_max;  /* http: highest accepted status */
+};
+
+/* upstreams[].passive: consecutive failed requests take a peer out for a while. */
+struct cfg_passive {
+	unsigned int max_fails;	  /* 0 = off */
+	unsigned int cooldown_ms; /* how long the peer stays out */
+};
+
+struct cfg_upstream {
+	char *name;
+	enum cfg_select selection;
+	struct cfg_hash_key hash_key;
+	unsigned int keepalive;	       /* idle connections kept per peer per worker */
+	unsigned int idle_timeout_ms;  /* idle upstream connection lifetime */
+	unsigned int retries;	       /* extra attempts per request */
+	unsigned int retry_budget;     /* retries as a percentage of requests */
+	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
+	struct cfg_health health;
+	struct cfg_passive passive;
+	struct cfg_server *servers;
+	size_t n_servers;
+	int line;
+};
+
+struct cfg_route {
+	char *path;
+	enum cfg_match match;
+	char *upstream;	  /* pool name */
+	int upstream_idx; /* resolved by validation */
+	char *host;	  /* Host to send upstream; NULL keeps the client's */
+	struct cfg_hdr_ops request_headers;
+	struct cfg_hdr_ops response_headers;
+	int line;
+};
+
+struct cfg_vhost {
+	char *name;
+	struct cfg_str_list hosts; /* "example.com", "*.example.com" or "*" */
+	struct cfg_route *routes;
+	size_t n_routes;
+	int line;
+};
+
+struct cfg_listener {
+	struct cfg_addr address;
+	unsigned int backlog;
+	struct cfg_str_list virtual_hosts; /* names served here; empty = all */
+	bool steer;			   /* also takes connections to l7 services (sk_lookup) */
+	int line;
+};
+
+struct cfg_timeouts {
+	unsigned int connect_ms;       /* upstream TCP connect */
+	unsigned int client_header_ms; /* whole request head from the client (408) */
+	unsigned int client_body_ms;   /* between two reads of a request body (408) */
+	unsigned int upstream_read_ms; /* between two reads from the upstream (504) */
+	unsigned int keepalive_ms;     /* idle client connection between requests */
+	unsigned int send_ms;	       /* between two writes to a peer that stopped reading */
+	unsigned int total_ms;	       /* whole exchange; 0 = no limit (504) */
+	unsigned int shutdown_ms;      /* grace period of a drain (stop, reload, upgrade) */
+};
+
+struct cfg_limits {
+	unsigned int max_header_size; /* request or response head, bytes (431) */
+	unsigned int max_headers;     /* header fields per message (431) */
+	uint64_t max_body_size;	      /* request body, bytes; 0 = no limit (413) */
+	unsigned int buffer_size;     /* per-direction high watermark, bytes */
+	unsigned int max_connections; /* client connections per worker */
+	unsigned int max_requests;    /* requests per client connection; 0 = no limit */
+};
+
+struct cfg_log {
+	int level;	   /* enum log_level */
+	bool syslog;	   /* error log to syslog even in the foreground */
+	char *access_log;  /* path, "stderr" or "off" */
+	int access_format; /* enum log_format */
+};
+
+struct cfg_proxy {
+	bool via;		/* add "Via: 1.1 pingd" */
+	bool x_forwarded_for;	/* append the client address */
+	bool x_forwarded_proto; /* set to http */
+	bool forwarded;		/* append an RFC 7239 element */
+	char *server_name;	/* token used in Via */
+};
+
+/* admin: the admin listener (metrics, pingd's own health). */
+struct cfg_admin {
+	char *address; /* IPv4:PORT or [IPv6]:PORT; "" = off */
+};
+
+/* Health checks of L4 backends: one item per service, or "*" for every other service. */
+struct cfg_l4health {
+	char *service;		  /* "VIP:PORT[/tcp|/udp]" as in l4.services[].address, or "*" */
+	struct cfg_health health; /* how its backends are probed */
+	unsigned int port; /* probe port; 0 = the backend's port, else the service's */
+	int line;
+};
+
+struct ctrl_l4cfg;
+
+struct cfg {
+	unsigned int workers; /* 0 = one per online CPU */
+	char *pidfile;
+	char *upgrade_socket; /* Unix socket of the binary upgrade; "" = derived */
+	struct cfg_log log;
+	struct cfg_timeouts timeouts;
+	struct cfg_limits limits;
+	struct cfg_proxy proxy;
+	struct cfg_admin admin;
+	char *steer_pin_dir; /* where the data plane's maps are pinned, for listeners[].steer */
+	struct cfg_listener *listeners;
+	size_t n_listeners;
+	struct cfg_vhost *vhosts;
+	size_t n_vhosts;
+	struct cfg_upstream *upstreams;
+	size_t n_upstreams;
+	struct ctrl_l4cfg *l4; /* the l4: section, owned; NULL when absent */
+	char *l4_pin_dir;      /* where the data plane's maps are pinned */
+	struct cfg_l4health *l4_health;
+	size_t n_l4_health;
+	char *file; /* where it came from, owned */
+};
+
+/* Messages collected while loading: one line each, "file:line: 'key': problem". The loader
+ * never prints; the caller decides where they go. */
+struct cfg_msgs {
+	char *text; /* NUL-terminated lines, owned; NULL when empty */
+	size_t len;
+	unsigned int errors;
+	unsigned int warnings;
+};
+
+#endif /* USERSPACE_CFG_CFG_T_H */

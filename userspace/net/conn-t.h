@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A connection: one non-blocking socket with an input and an output buffer, client or
+ * server side. It moves bytes and knows nothing about HTTP. The transport vtable is how
+ * bytes cross the socket (plain TCP now; TLS later), so no layer above sees the difference. */
+#ifndef USERSPACE_NET_CONN_T_H
+#define USERSPACE_NET_CONN_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <event2/util.h>
+
+struct conn;
+struct event;
+struct evbuffer;
+struct evbuffer_cb_entry;
+struct event_base;
+
+/* What an owner's event callback is told: a direction and what happened. */
+enum conn_what {
+	CONN_READING = 0x01,   /* while reading */
+	CONN_WRITING = 0x02,   /* while writing */
+	CONN_EOF = 0x10,       /* the peer closed its side */
+	CONN_ERROR = 0x20,     /* a socket error: errno (and conn.err) tell which */
+	CONN_TIMEOUT = 0x40,   /* the read or write timeout expired */
+	CONN_CONNECTED = 0x80, /* an outgoing connect completed */
+};
+
+typedef void (*conn_io_fn)(struct conn *c, void *arg);
+typedef void (*conn_event_fn)(struct conn *c, short what, void *arg); /* enum conn_what bits */
+
+/* How bytes cross a transport. Both follow read(2)/writev(2): a byte count, 0 for EOF
+ * (recv only), or -1 with errno (EAGAIN when the socket is not ready). */
+struct conn_transport {
+	const char *name; /* "tcp", later "tls" */
+	ssize_t (*recv)(struct conn *c, void *buf, size_t len);
+	ssize_t (*sendv)(struct conn *c, const struct iovec *iov, int n);
+	void *ctx; /* transport context, e.g. an SSL_CTX */
+};
+
+enum conn_side {
+	CONN_CLIENT = 0, /* accepted from a client */
+	CONN_SERVER,	 /* opened to an upstream server */
+	CONN_SIDE_MAX	 /* must stay last */
+};
+
+struct conn {
+	evutil_socket_t fd;
+	struct evbuffer *in;		 /* bytes read, for the owner to consume */
+	struct evbuffer *out;		 /* bytes conn_send() could not write at once */
+	struct event *rev;		 /* readable (persistent while reading is enabled) */
+	struct event *wev;		 /* writable (pending only while <out> holds bytes) */
+	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
+					  * drains below rd_high */
+	const struct conn_transport *tr;
+	const struct timeval *t_read; /* read/write timeouts, NULL: none (caller storage) */
+	const struct timeval *t_write;
+	size_t rd_high; /* stop reading while <in> holds this much (0: no limit) */
+	size_t wr_low;	/* on_write once <out> drains to this much */
+	enum conn_side side;
+	unsigned char enabled;	      /* CONN_READING | CONN_WRITING */
+	bool suspended;		      /* reading stopped by rd_high */
+	bool connected;		      /* server side: the connect completed */
+	bool triggered;		      /* conn_trigger_read() pending */
+	int err;		      /* the last socket error */
+	struct sockaddr_storage peer; /* the other end */
+	socklen_t peer_len;
+	char peer_text[64]; /* "ip" (client) or "ip:port" (server) */
+	conn_io_fn on_read; /* owner callbacks; NULL ignores the event */
+	conn_io_fn on_write;
+	conn_event_fn on_event;
+	void *arg;
+	TAILQ_ENTRY(conn) pool_link; /* server side: place in an idle pool */
+	void *pool;		     /* the struct pool holding it while idle */
+	unsigned int requests;	     /* requests carried so far */
+};
+
+#endif /* USERSPACE_NET_CONN_T_H */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Connections: create (accepted or outgoing), owner callbacks, reading and writing with
+ * watermarks and timeouts, free. Level-triggered events on the worker's event base; a read
+ * is one recv() into the input buffer, a write one sendmsg() of the queued bytes. */
+#ifndef USERSPACE_NET_CONN_H
+#define USERSPACE_NET_CONN_H
+
+#include <sys/socket.h>
+
+#include <event2/util.h>
+
+struct evbuffer;
+struct timeval;
+
+#include "userspace/cfg/cfg-t.h"
+#include "userspace/net/conn-t.h"
+
+/* Plain TCP. */
+extern const struct conn_transport conn_tcp;
+
+/* Wrap accepted socket <fd> from <sa> (<len> bytes). Takes ownership of <fd> even on
+ * failure. Returns NULL with errno. */
+struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
+	evutil_socket_t fd, const struct sockaddr *sa, socklen_t len);
+
+/* Start connecting to <addr>. Completion (CONN_CONNECTED) or failure (CONN_ERROR, also for
+ * an immediate refusal, or CONN_TIMEOUT after the write timeout) comes through the event
+ * callback from the event loop, never from this call. Returns NULL with errno when no
+ * socket could be made. */
+struct conn *conn_connect(
+	struct event_base *base, const struct conn_transport *tr, const struct cfg_addr *addr);
+
+/* Route the events of <c> to the given callbacks with <arg>; NULLs ignore. Reading is
+ * enabled. Callbacks run from the event loop and may free <c>. */
+void conn_set_cbs(
+	struct conn *c, conn_io_fn on_read, conn_io_fn on_write, conn_event_fn on_event, void *arg);
+
+/* Start or stop reading (CONN_READING) and writing (CONN_WRITING; on from creation on).
+ * A timeout, EOF or error stops the direction it happened in. Enabling an enabled
+ * direction restarts its timeout. */
+void conn_enable(struct conn *c, short what);
+void conn_disable(struct conn *c, short what);
+
+/* Time out reading after <rd> without a byte while reading is enabled, and writing after
+ * <wr> without progress while bytes wait; NULL: never. The timevals (typically libevent
+ * common timeouts) must outlive their use. A connect is timed by <wr>. */
+void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct timeval *wr);
+
+/* Stop reading while the input buffer holds <high> bytes or more (0: no limit); reading
+ * resumes by itself when the owner drains it below. */
+void conn_set_read_high(struct conn *c, size_t high);
+
+/* Call on_write when a write leaves at most <low> bytes queued. */
+void conn_set_write_low(struct conn *c, size_t low);
+
+/* Run on_read from the event loop soon, e.g. for bytes already in the input buffer
+ * after reading was paused, even when the socket has nothing new. */
+void conn_trigger_read(struct conn *c);
+
+/* Move every byte of <stage> to <c>: written to the socket at once when nothing is queued
+ * and the connection is up, the rest queued and written when the socket is ready. <stage>
+ * ends empty. A write error is reported through the event callback, from the loop. */
+void conn_send(struct conn *c, struct evbuffer *stage);
+
+/* Bytes queued for writing. */
+size_t conn_pending(const struct conn *c);
+
+/* Close and free <c>; NULL is accepted. */
+void conn_free(struct conn *c);
+
+#endif /* USERSPACE_NET_CONN_H */

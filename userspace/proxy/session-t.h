@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A client session and its current exchange (stream), shared by the files of the proxy layer:
+ * the state machine (stream.c), the built-in hooks (builtin.c) and the framework's accessors
+ * (pingx_ctx.c). Nothing outside userspace/proxy/ sees these layouts. */
+#ifndef USERSPACE_PROXY_SESSION_T_H
+#define USERSPACE_PROXY_SESSION_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "userspace/cfg/cfg-t.h"
+#include "userspace/http/h1-t.h"
+
+struct backend;
+struct conn;
+struct event;
+struct h1_parser;
+struct worker;
+
+/* The hooks' view of an exchange: lives in struct stream, so no allocation per request. */
+struct pingx_ctx {
+	void *user;	     /* pingx_set_user() */
+	struct h1_msg *resp; /* the response head during response_filter, else NULL */
+	bool live;	     /* new_ctx ran and logging has not yet */
+	bool has_be;	     /* upstream_peer chose a pool */
+};
+
+/*
+ * A session moves through these states:
+ *
+ *   accept -> HEAD --head--> CONNECT --upstream ready--> EXCHANGE --response done--> IDLE
+ *                ^                                                                   |
+ *                +------------------- first byte of the next request ----------------+
+ *
+ * and to LINGER from anywhere once the last response is queued (an error answer, a
+ * "Connection: close", a response that cannot be completed). Timers: HEAD has
+ * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
+ * the connection timeouts (connect, client_body, upstream_read, send) and total.
+ */
+enum sess_state {
+	SS_IDLE = 0, /* between requests: keep-alive timer */
+	SS_HEAD,     /* reading a request head: client_header timer */
+	SS_CONNECT,  /* head parsed: getting an upstream connection; body not read yet */
+	SS_EXCHANGE, /* request body and response flowing */
+	SS_LINGER,   /* last response queued: flush, half-close, drain, close */
+	SS_MAX	     /* must stay last */
+};
+
+/* One request/response exchange. */
+struct stream {
+	struct h1_msg *rq; /* request head, owned by the request parser */
+	const struct cfg_route *route;
+	size_t be_idx;
+	const struct backend *be;
+	int srv;	       /* selected server index, or -1 */
+	uint64_t tried;	       /* servers tried (bit index % 64) */
+	unsigned int attempts; /* connections attempted */
+	uint64_t hash;	       /* key hash for ketama/maglev */
+	struct conn *up;       /* upstream connection */
+	bool up_reused;	       /* taken from the idle pool */
+	bool up_eof;	       /* the upstream closed its side */
+	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
+	unsigned int wflags;   /* h1_write_head() flags of the upstream request */
+	bool idempotent;       /* may be replayed (RFC 9110 §9.2.2) */
+	bool expect;	       /* client sent Expect: 100-continue */
+	bool req_body;	       /* request has a body */
+	bool req_chunked;      /* request body re-framed as chunked upstream */
+	bool req_done;	       /* request fully read from the client */
+	bool resp_started;     /* a byte of response arrived from the upstream */
+	bool resp_head_sent;   /* final response head queued to the client */
+	bool resp_chunked;     /* response body re-framed as chunked to the client */
+	bool interim;	       /* the upstream message being parsed is a 1xx */
+	int status;	       /* status sent to the client */
+	uint64_t bytes_out;    /* response body bytes sent to the client */
+	uint64_t start_us;     /* monotonic */
+	const char *upstream;  /* peer that answered, for logs (config storage) */
+	struct pingx_ctx px;   /* what the hooks see */
+};
+
+struct session {
+	TAILQ_ENTRY(session) link;
+	struct worker *w;
+	const struct cfg *cfg;
+	struct conn *cli;
+	size_t listener;
+	struct h1_parser *rqp; /* requests from the client */
+	struct h1_parser *rsp; /* responses from the current upstream */
+	struct event *timer;   /* header, keep-alive or linger timer */
+	struct event *total;   /* timeouts.total of the current exchange */
+	enum sess_state st;
+	unsigned int nreq;  /* requests started on this connection */
+	bool close_after;   /* close once the current response is sent */
+	bool cli_paused;    /* client reads paused: upstream output full */
+	bool up_paused;	    /* upstream reads paused: client output full */
+	bool shut;	    /* write side shut down while lingering */
+	bool dead;	    /* free when the outermost callback returns */
+	unsigned int depth; /* callbacks on the stack */
+	struct stream x;
+};
+
+#endif /* USERSPACE_PROXY_SESSION_T_H */

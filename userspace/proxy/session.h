@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the files of the proxy layer share about a session beyond its layout: the session of
+ * a hook's context, the built-in hook table, and small rules used in more than one place. */
+#ifndef USERSPACE_PROXY_SESSION_H
+#define USERSPACE_PROXY_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pingx/pingx.h"
+#include "userspace/proxy/session-t.h"
+#include "userspace/proxy/worker-t.h"
+
+/* The session whose exchange <px> is. */
+static inline struct session *px_session(const struct pingx_ctx *px)
+{
+	return (struct session *)((char *)px - offsetof(struct session, x.px));
+}
+
+/* Methods a client may expect to be repeated safely, so that a retry is allowed. */
+static inline bool method_idempotent(enum h1_method m)
+{
+	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_OPTIONS ||
+	       m == H1_METHOD_TRACE || m == H1_METHOD_PUT || m == H1_METHOD_DELETE;
+}
+
+/* Make pool <idx> of the runtime the exchange's upstream (upstream_peer's choice). */
+static inline void px_set_backend(struct session *s, size_t idx)
+{
+	s->x.be_idx = idx;
+	s->x.be = s->w->rt->backends[idx];
+	s->x.px.has_be = true;
+}
+
+/* pingd's config-driven hooks (builtin.c): routing, the route's pool, header rules. */
+extern const struct pingx_proxy_ops builtin_hooks;
+
+/* The built-in decisions, taken when a custom table leaves these hooks NULL: a failed connect
+ * is retried; a failure after the request was sent is retried for idempotent methods only. */
+enum pingx_verdict builtin_fail_to_connect(struct pingx_ctx *px, int err, void *user_data);
+enum pingx_verdict builtin_error_while_proxy(
+	struct pingx_ctx *px, const char *why, void *user_data);
+
+#endif /* USERSPACE_PROXY_SESSION_H */
