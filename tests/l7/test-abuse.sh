@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd under abuse of its resources: out of file descriptors it stops accepting for a while
 # and logs once (no spin, no log flood), then serves again once descriptors are free; the
-# listen backlog is the configured one.
+# listen backlog is the configured one; a slow upload on a pooled upstream connection is not
+# cut by that connection's idle timeout.
 
-ALL_TESTS="test_emfile_backoff test_listen_backlog"
+ALL_TESTS="test_emfile_backoff test_listen_backlog test_upload_on_reused_connection"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -84,6 +85,53 @@ YAML
 	q=$(ss -Hltn "sport = :$PINGD_PORT" | awk '{print $3}' | sort -u | tr '\n' ' ' | sed 's/ $//')
 	log "default backlog: Send-Q $q (somaxconn $somax)"
 	[ "$q" = "$want" ] || fail "default backlog $q, not $want"
+}
+
+# A GET leaves its upstream connection in the pool (idle timeout 2 s); 1 s later a PUT takes
+# it and sends its body over 3 s. The pool's idle timeout must not fire during the upload
+# (it did: 504 two seconds after the GET).
+test_upload_on_reused_connection() {
+	local out
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_origin || return 1
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
+upstreams: [{name: o, idle_timeout: 2s, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	start_pingd -c "$TMPD/pingd.yaml"
+	out=$(python3 - "$PINGD_PORT" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+f = s.makefile("rb")
+def response():
+    status = f.readline().split()[1].decode()
+    n = 0
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line.lower().startswith(b"content-length:"):
+            n = int(line.split(b":")[1])
+    f.read(n)
+    return status
+s.sendall(b"GET /index.html HTTP/1.1\r\nHost: o\r\n\r\n")
+print("GET", response())
+time.sleep(1)
+s.sendall(b"PUT /up/slow HTTP/1.1\r\nHost: o\r\nContent-Length: 30\r\n\r\n")
+for _ in range(30):
+    time.sleep(0.1)
+    s.sendall(b"x")
+print("PUT", response())
+EOF
+)
+	log "$(echo $out)"
+	[ "$out" = "$(printf 'GET 200\nPUT 201')" ] || fail "got: $out"
+	[ "$(origin_accepts)" -le 2 ] || log "note: the PUT did not reuse the pooled connection"
 }
 
 run_tests "$@"
