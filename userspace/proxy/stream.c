@@ -863,6 +863,12 @@ static void pump_request(struct session *s)
 		n = parse_step(s->rqp, in, bs - olen, &ev);
 		switch (ev.type) {
 		case H1_EV_NONE:
+			if (evbuffer_get_length(in)) {
+				/* Out of room with the client's bytes already here: wait for the
+				 * upstream's output to drain, as above (sess_flush() resumes). */
+				conn_disable(s->cli, CONN_READING);
+				s->cli_paused = true;
+			}
 			return;
 		case H1_EV_BODY:
 			if (x->req_chunked) {
@@ -917,6 +923,12 @@ static void read_head(struct session *s)
 	size_t n;
 
 	n = parse_step(s->rqp, in, SIZE_MAX, &ev);
+	if (ev.type == H1_EV_UPGRADE) {
+		/* The previous request asked for an upgrade (h2c, websocket) and was answered
+		 * in HTTP/1.1 (Upgrade is not forwarded): the connection stays HTTP/1.1. */
+		h1_parser_resume_http(s->rqp);
+		n = parse_step(s->rqp, in, SIZE_MAX, &ev);
+	}
 	switch (ev.type) {
 	case H1_EV_NONE:
 		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
@@ -1148,7 +1160,16 @@ static void drive_response(struct session *s)
 		n = parse_step(s->rsp, in, bs - olen, &ev);
 		switch (ev.type) {
 		case H1_EV_NONE:
-			if (x->up_eof && !evbuffer_get_length(in))
+			if (evbuffer_get_length(in)) {
+				/* The parser took all the room the client's output had left and
+				 * wants more of what is already here (the next head, pipelined):
+				 * nothing will come from the upstream to wake us, so wait as for a
+				 * full output; sess_flush() or cli_write() carries on. */
+				conn_disable(x->up, CONN_READING);
+				s->up_paused = true;
+				return;
+			}
+			if (x->up_eof)
 				upstream_closed(s);
 			return;
 		case H1_EV_HEAD:
