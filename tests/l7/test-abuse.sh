@@ -7,7 +7,8 @@
 # response; Upgrade requests are answered in HTTP/1.1.
 
 ALL_TESTS="test_emfile_backoff test_listen_backlog test_upload_on_reused_connection \
-	test_pipelining_paused_reader test_upgrade_answered_in_http1"
+	test_pipelining_paused_reader test_upgrade_answered_in_http1 \
+	test_timeout_not_resent"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -187,6 +188,53 @@ test_upgrade_answered_in_http1() {
 	out=$("${L7TOOL[@]}" raw "$PINGD_PORT" 'GET /index.html HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n' 3)
 	[ "$(grep -c '^HTTP/1.1 200 ' <<<"$out")" = 1 ] || fail "lone websocket upgrade: $out"
 	log "h2c and websocket upgrades answered in HTTP/1.1"
+}
+
+# An upstream that never answers a request on a reused connection: with one server, pingd
+# answers 504 after one read timeout and sends the request once (it resent it on the same
+# server, silently, and answered after two). With a second server and retry_on_timeout, the
+# request is tried there instead.
+test_timeout_not_resent() {
+	local out n hang_port hang_log
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin hangreuse || return 1
+	hang_port=$PYO_PORT hang_log=$PYO_LOG
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+timeouts: {upstream_read: 1s}
+listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$hang_port'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	start_pingd -c "$TMPD/pingd.yaml"
+	out=$("${L7TOOL[@]}" raw "$PINGD_PORT" 'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n' 5)
+	[ "$(grep -c '^HTTP/1.1 200 ' <<<"$out")" = 1 ] && grep -q '^HTTP/1.1 504 ' <<<"$out" ||
+		fail "one server: $(grep '^HTTP/' <<<"$out")"
+	n=$(grep -c '^GET /b ' "$hang_log")
+	[ "$n" = 1 ] || fail "the timed-out request reached the origin $n times"
+	log "one server: 200 then 504, GET /b sent once"
+	kill "$PINGD_PID"
+	wait "$PINGD_PID" 2>/dev/null
+	# Two servers, retry_on_timeout: the request that timed out goes to the other one.
+	start_pyorigin echo || return 1
+	: >"$hang_log"
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+timeouts: {upstream_read: 1s}
+listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
+upstreams: [{name: o, retry_on_timeout: true, selection: round_robin,
+  servers: [{address: '127.0.0.1:$hang_port'}, {address: '127.0.0.1:$PYO_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	start_pingd -c "$TMPD/pingd.yaml"
+	for n in 1 2 3 4; do
+		out=$("${L7TOOL[@]}" raw "$PINGD_PORT" "GET /c$n HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" 5)
+		grep -q '^HTTP/1.1 200 ' <<<"$out" || fail "retry_on_timeout: request $n: $(head -1 <<<"$out")"
+	done
+	log "two servers, retry_on_timeout: 4 of 4 answered; hanging origin saw $(wc -l <"$hang_log") request(s)"
 }
 
 run_tests "$@"

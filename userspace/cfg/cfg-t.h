@@ -119,6 +119,7 @@ struct cfg_upstream {
 	unsigned int keepalive;	       /* idle connections kept per peer per worker */
 	unsigned int idle_timeout_ms;  /* idle upstream connection lifetime */
 	unsigned int retries;	       /* extra attempts per request */
+	bool retry_on_timeout;	       /* replay a timed-out idempotent request elsewhere */
 	unsigned int retry_budget;     /* retries as a percentage of requests */
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
 	struct cfg_health health;

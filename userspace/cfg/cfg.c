@@ -242,6 +242,8 @@ static const struct cfg_key cfg_keys[] = {
 	  "60s", 1, DMS, "how long an idle upstream connection is kept"),
 	K(SEC_UPSTREAM, "retries", CFG_T_UINT, struct cfg_upstream, retries, "2", 0, 16,
 	  "further peers tried after a connect failure (or a reset, for idempotent requests)"),
+	K(SEC_UPSTREAM, "retry_on_timeout", CFG_T_BOOL, struct cfg_upstream, retry_on_timeout,
+	  "false", 0, 0, "an idempotent request whose response timed out is tried on another peer"),
 	K(SEC_UPSTREAM, "retry_budget", CFG_T_UINT, struct cfg_upstream, retry_budget, "20", 0,
 	  100, "replays allowed as a percentage of requests, per worker over 10 s"),
 	K(SEC_UPSTREAM, "retry_budget_min", CFG_T_UINT, struct cfg_upstream, retry_budget_min,

@@ -813,15 +813,25 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 {
 	struct stream *x = &s->x;
 	/* A request may be replayed only when no response byte came and its body (none) is not
-	 * gone; the hook decides within that (pingd: idempotent methods). */
+	 * gone; the hook decides within that (pingd: idempotent methods). A timeout is the
+	 * server taking its time, so it is replayed only where configured, and on another
+	 * peer: the server may still be working on it. */
 	bool replay = !x->resp_started && !x->req_body && x->req_done &&
+		      (!timed_out || x->be->cfg->retry_on_timeout) &&
 		      px_error_while_proxy(s, why) == PINGX_RETRY;
+	/* A pooled connection the server closed or reset as we reused it: the request most
+	 * likely never reached it (a timeout says nothing of the kind). */
+	bool stale = x->up_reused && !timed_out;
 
 	/* A stale pooled connection is not the server's fault. */
-	if (!(x->up_reused && replay))
+	if (!(stale && replay))
 		passive_report(s, false);
 	if (replay) {
-		if (x->up_reused) {
+		if (stale) {
+			log_ratelimited(LOG_LVL_INFO,
+				"upstream %s: %s on a reused connection; sending again on a new one",
+				x->upstream, why);
+			stats_upstream_retry(s->w->rt->stats, s->w->id, x->be_idx);
 			if (retry(s, true))
 				return;
 		} else {
