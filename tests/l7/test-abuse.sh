@@ -8,7 +8,7 @@
 
 ALL_TESTS="test_emfile_backoff test_listen_backlog test_upload_on_reused_connection \
 	test_pipelining_paused_reader test_upgrade_answered_in_http1 \
-	test_timeout_not_resent"
+	test_timeout_not_resent test_origin_killed_under_load"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -235,6 +235,87 @@ YAML
 		grep -q '^HTTP/1.1 200 ' <<<"$out" || fail "retry_on_timeout: request $n: $(head -1 <<<"$out")"
 	done
 	log "two servers, retry_on_timeout: 4 of 4 answered; hanging origin saw $(wc -l <"$hang_log") request(s)"
+}
+
+# nginx serving index.html on 127.0.0.1:$2 inside namespace $1, its prefix under $TMPD/$3;
+# access log on. Sets NGX_PID.
+ns_origin() {
+	local ns=$1 port=$2 d=$TMPD/$3
+	mkdir -p "$d/logs" "$d/html" "$d/tmp"
+	chmod 777 "$d/tmp" "$d/logs"
+	echo hello >"$d/html/index.html"
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 4096; }
+http {
+	access_log $d/logs/access.log;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 1000000;
+	server { listen 127.0.0.1:$port; root $d/html; }
+}
+NGINX
+	spawn nsx "$ns" nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
+	NGX_PID=$SPAWNED_PID
+	wait_port 127.0.0.1 "$port" "$ns" || fail "origin $3 did not start"
+}
+
+# The namespace's count of connects that failed (refused), from TcpAttemptFails.
+attempt_fails() {
+	nsx "$1" cat /proc/net/snmp | awk '/^Tcp:/ {if (!h) {for (i = 1; i <= NF; i++) if ($i == "AttemptFails") c = i; h = 1} else print $c}'
+}
+
+# Two origins behind one-line pingd with its defaults, wrk load, and one origin killed
+# (SIGKILL) mid-run, all in a namespace of the test's own (so the kernel's counters are its
+# own): no request fails; after the first second the dead origin gets fewer than 10 connects
+# a second (passive health backs off); restarted, it serves again within the cool-down.
+test_origin_killed_under_load() {
+	local ns=px-kill-$$ out f0 f1 f2 rate n i pid
+	need_l7_tools wrk || return $?
+	need_root || return
+	l7_tmpdir
+	netns_add $ns || return 1
+	ns_origin $ns 18081 a
+	ns_origin $ns 18082 b
+	spawn nsx $ns "$PINGD" --listen 127.0.0.1:18080 --upstream 127.0.0.1:18081,127.0.0.1:18082 \
+		2>"$TMPD/pingd.err"
+	wait_port 127.0.0.1 18080 $ns || fail "pingd did not start"
+	nsx $ns wrk -t1 -c32 -d8s http://127.0.0.1:18080/index.html >"$TMPD/wrk.out" 2>&1 &
+	local wrk=$!
+	sleep 2
+	pid=$(cat "$TMPD/b/nginx.pid")
+	kill -9 $(pgrep -P "$pid") "$pid"
+	f0=$(attempt_fails $ns)
+	sleep 1
+	f1=$(attempt_fails $ns)
+	sleep 4
+	f2=$(attempt_fails $ns)
+	wait $wrk
+	out=$(cat "$TMPD/wrk.out")
+	log "$(grep -E 'requests in|Non-2xx|Socket errors' <<<"$out" | tr -s ' ' | tr '\n' ';')"
+	grep -q 'requests in' <<<"$out" || fail "wrk: $out"
+	! grep -qE "Non-2xx|Socket errors" <<<"$out" || fail "requests failed: $out $(cat "$TMPD/pingd.err")"
+	rate=$(((f2 - f1) / 4))
+	log "refused connects: $((f1 - f0)) in the first second after the kill, $((f2 - f1)) in the next 4 s"
+	[ "$rate" -lt 10 ] || fail "$rate refused connects a second to the dead origin"
+	# The origin comes back: within the first cool-down (10 s) a probe finds it and it
+	# serves requests again.
+	: >"$TMPD/b/logs/access.log"
+	ns_origin $ns 18082 b
+	for i in $(seq 1 150); do
+		nsx $ns curl -s -o /dev/null "http://127.0.0.1:18080/index.html"
+		n=$(wc -l <"$TMPD/b/logs/access.log")
+		[ "$n" -ge 2 ] && break
+		sleep 0.1
+	done
+	log "the restarted origin served $n request(s) after $i tries; $(grep -c 'out for\|back in' "$TMPD/pingd.err") health log line(s)"
+	[ "$n" -ge 2 ] || fail "the restarted origin got no traffic back: $(cat "$TMPD/pingd.err")"
+	grep -q 'back in' "$TMPD/pingd.err" || fail "no log line for the origin's return"
 }
 
 run_tests "$@"

@@ -108,8 +108,9 @@ struct cfg_health {
 
 /* upstreams[].passive: consecutive failed requests take a peer out for a while. */
 struct cfg_passive {
-	unsigned int max_fails;	  /* 0 = off */
-	unsigned int cooldown_ms; /* how long the peer stays out */
+	unsigned int max_fails;	      /* 0 = off */
+	unsigned int cooldown_ms;     /* how long the peer stays out the first time */
+	unsigned int cooldown_max_ms; /* longest cool-down while it keeps failing */
 };
 
 struct cfg_upstream {

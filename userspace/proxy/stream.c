@@ -547,15 +547,26 @@ static void passive_report(struct session *s, bool ok)
 	struct stream *x = &s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
 
+	struct health_passive *p;
+
 	if (!ws->passive || x->srv < 0)
 		return;
-	if (health_passive_report(&ws->passive[x->srv], ok, clock_coarse_ms()) !=
-		HEALTH_PASSIVE_DOWN)
-		return;
-	stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
-	log_ratelimited(LOG_LVL_NOTICE, "worker %u: upstream %s: %u failed requests, out for %u ms",
-		s->w->id, x->be->servers[x->srv].cfg->address.text, x->be->cfg->passive.max_fails,
-		x->be->cfg->passive.cooldown_ms);
+	p = &ws->passive[x->srv];
+	switch (health_passive_report(p, ok, clock_coarse_ms())) {
+	case HEALTH_PASSIVE_DOWN:
+		stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
+		log_notice("worker %u: upstream %s: failed %s, out for %llu ms", s->w->id,
+			x->be->servers[x->srv].cfg->address.text,
+			p->cooldowns > 1 && p->backoff_ms > p->cooldown_ms ? "again" : "requests",
+			(unsigned long long)p->backoff_ms);
+		break;
+	case HEALTH_PASSIVE_UP:
+		log_notice("worker %u: upstream %s: answering again, back in", s->w->id,
+			x->be->servers[x->srv].cfg->address.text);
+		break;
+	default:
+		break;
+	}
 }
 
 /* upstream_peer: the hook chooses the pool, then a server of it is picked. Returns 0, or -1
@@ -733,7 +744,8 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
-	c = server_pool_get(pool);
+	c = x->fresh_only ? NULL : server_pool_get(pool);
+	x->fresh_only = false;
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
 	if (c) {
 		x->up_reused = true;
@@ -771,7 +783,11 @@ static bool retry(struct session *s, bool stale)
 	s->up_paused = false;
 	if (stale) {
 		/* A keep-alive connection the server closed as we reused it: not the server's
-		 * fault and not a retry, the request never reached it. */
+		 * fault and not an attempt of its own, the request never reached it. It goes
+		 * again on a new connection: the pool's other connections to that server may
+		 * be dead too (it restarted or died), and each would fail the same way. */
+		x->attempts--;
+		x->fresh_only = true;
 		s->st = SS_CONNECT;
 		connect_upstream(s);
 		return true;
