@@ -8,7 +8,7 @@
 
 ALL_TESTS="test_emfile_backoff test_listen_backlog test_upload_on_reused_connection \
 	test_pipelining_paused_reader test_upgrade_answered_in_http1 \
-	test_timeout_not_resent test_origin_killed_under_load"
+	test_timeout_not_resent test_origin_killed_under_load test_pool_grows_to_concurrency"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -316,6 +316,23 @@ test_origin_killed_under_load() {
 	log "the restarted origin served $n request(s) after $i tries; $(grep -c 'out for\|back in' "$TMPD/pingd.err") health log line(s)"
 	[ "$n" -ge 2 ] || fail "the restarted origin got no traffic back: $(cat "$TMPD/pingd.err")"
 	grep -q 'back in' "$TMPD/pingd.err" || fail "no log line for the origin's return"
+}
+
+# One-line mode with its defaults under 64 keep-alive clients: the upstream pools grow to the
+# concurrency seen, so the origin accepts about one connection per client per worker at most,
+# not a new one every few requests (the pool held 32 and opened ~100 a second).
+test_pool_grows_to_concurrency() {
+	local before after workers=2
+	need_l7_tools wrk || return $?
+	l7_tmpdir
+	start_origin || return 1
+	start_pingd --workers $workers --upstream "127.0.0.1:$ORIGIN_PORT"
+	before=$(origin_accepts)
+	wrk -t1 -c64 -d4s "http://127.0.0.1:$PINGD_PORT/index.html" >"$TMPD/wrk.out" 2>&1
+	after=$(origin_accepts)
+	log "origin accepted $((after - before)) connections for $(grep -o '[0-9]* requests' "$TMPD/wrk.out")"
+	[ $((after - before)) -le $((64 * workers + 8)) ] ||
+		fail "$((after - before)) upstream connections for 64 clients and $workers workers"
 }
 
 run_tests "$@"

@@ -237,7 +237,7 @@ static const struct cfg_key cfg_keys[] = {
 	K(SEC_UPSTREAM, "hash_key", CFG_T_HASHKEY, struct cfg_upstream, hash_key, "uri", 0, 0,
 	  "ketama/maglev key: uri, client_addr, header:NAME or cookie:NAME"),
 	K(SEC_UPSTREAM, "keepalive", CFG_T_UINT, struct cfg_upstream, keepalive, "32", 0, 65536,
-	  "idle connections kept per peer per worker; 0 = no reuse"),
+	  "idle connections kept per peer per worker, more when it has more clients; 0 = no reuse"),
 	K(SEC_UPSTREAM, "idle_timeout", CFG_T_DURATION, struct cfg_upstream, idle_timeout_ms,
 	  "60s", 1, DMS, "how long an idle upstream connection is kept"),
 	K(SEC_UPSTREAM, "retries", CFG_T_UINT, struct cfg_upstream, retries, "2", 0, 16,

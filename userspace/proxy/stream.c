@@ -1098,7 +1098,7 @@ static void stream_finish(struct session *s, bool reuse)
 		x->up = NULL;
 		c->requests++;
 		if (reuse && pool)
-			server_pool_put(pool, c);
+			server_pool_put(pool, c, s->w->n_conns);
 		else
 			conn_free(c);
 	}

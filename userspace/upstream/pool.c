@@ -59,10 +59,11 @@ struct conn *server_pool_get(struct server_pool *p)
 	return c;
 }
 
-void server_pool_put(struct server_pool *p, struct conn *c)
+void server_pool_put(struct server_pool *p, struct conn *c, unsigned int demand)
 {
-	if (p->n_idle >= p->max_idle || evbuffer_get_length(c->in) ||
-		evbuffer_get_length(c->out)) {
+	unsigned int limit = p->max_idle && demand > p->max_idle ? demand : p->max_idle;
+
+	if (p->n_idle >= limit || evbuffer_get_length(c->in) || evbuffer_get_length(c->out)) {
 		conn_free(c);
 		return;
 	}

@@ -26,9 +26,12 @@ void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct
 struct conn *server_pool_get(struct server_pool *p);
 
 /* Keep <c> (connected, nothing pending in either direction) for reuse, or free it when the
- * pool is full. The pool frees it on its own if the server closes it, sends anything, or it
- * stays idle past the timeout. */
-void server_pool_put(struct server_pool *p, struct conn *c);
+ * pool is full. Full means max_idle idle connections, or more when <demand> (the most
+ * requests the owner can have in flight to the server at once: its client connections) is
+ * higher, so that the pool grows to the concurrency actually seen; a pool whose max_idle is
+ * 0 keeps nothing. The pool frees <c> on its own if the server closes it, sends anything, or
+ * it stays idle past the timeout. */
+void server_pool_put(struct server_pool *p, struct conn *c, unsigned int demand);
 
 /* Free every idle connection of <p>. */
 void server_pool_release(struct server_pool *p);
