@@ -230,4 +230,13 @@ struct cfg {
 	char *file; /* where it came from, owned */
 };
 
+/* Messages collected while loading: one line each, "file:line: 'key': problem". The loader
+ * never prints; the caller decides where they go. */
+struct cfg_msgs {
+	char *text; /* NUL-terminated lines, owned; NULL when empty */
+	size_t len;
+	unsigned int errors;
+	unsigned int warnings;
+};
+
 #endif /* USERSPACE_CFG_CFG_T_H */

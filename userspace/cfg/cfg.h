@@ -10,15 +10,8 @@
 #include <stdio.h>
 
 #include "userspace/cfg/cfg-t.h"
+#include "userspace/cfg/scalar.h"
 
-/* Messages collected while loading: one line each, "file:line: 'key': problem". The loader
- * never prints; the caller decides where they go. */
-struct cfg_msgs {
-	char *text; /* NUL-terminated lines, owned; NULL when empty */
-	size_t len;
-	unsigned int errors;
-	unsigned int warnings;
-};
 
 /* Free the text of <m> and reset it; <m> itself is the caller's. */
 void cfg_msgs_free(struct cfg_msgs *m);
@@ -65,17 +58,6 @@ size_t cfg_key_count(void);
 
 /* Fill <out> with key <i> (< cfg_key_count()). Returns 0 or -ERANGE. */
 int cfg_key_info_at(size_t i, struct cfg_key_info *out);
-
-/* Parse a duration ("250ms", "5s", "2m", "1h"; a bare number is milliseconds) into *<ms>.
- * Returns 0 or -EINVAL (bad form) or -ERANGE (over UINT_MAX ms). */
-int cfg_parse_duration(const char *s, unsigned int *ms);
-
-/* Parse a size ("512", "16k", "1m", "2g", binary units) into *<bytes>. Returns 0, -EINVAL or
- * -ERANGE. */
-int cfg_parse_size(const char *s, uint64_t *bytes);
-
-/* Parse "IPv4:PORT", "[IPv6]:PORT" or "*:PORT" into <a>. Returns 0 or -EINVAL. */
-int cfg_parse_addr(const char *s, struct cfg_addr *a);
 
 /* Sort the <n> addresses at <a> (IPv4 before IPv6, then by address and port) and drop
  * repeats, in place. Returns how many are left at the front of <a>. */

@@ -339,7 +339,7 @@ static enum h1_err cl_check(const struct h1_hdrs *h, const struct head_sum *sum)
 	if (!v->len)
 		return H1_E_CL_INVALID;
 	for (size_t k = 0; k < v->len; k++)
-		if (v->p[k] < '0' || v->p[k] > '9')
+		if (!is_digit((unsigned char)v->p[k]))
 			return H1_E_CL_INVALID;
 	return sum->ncl > 1 ? H1_E_CL_DUP : H1_E_NONE;
 }
@@ -913,8 +913,9 @@ static const char *fast_start(
 		return b + 11;
 	}
 	/* a reason is required: llhttp reports an empty one differently */
-	if (end - q < 16 || q[8] != ' ' || q[12] != ' ' || q[9] < '1' || q[9] > '9' ||
-		q[10] < '0' || q[10] > '9' || q[11] < '0' || q[11] > '9')
+	if (end - q < 16 || q[8] != ' ' || q[12] != ' ' || q[9] == '0' ||
+		!is_digit((unsigned char)q[9]) || !is_digit((unsigned char)q[10]) ||
+		!is_digit((unsigned char)q[11]))
 		return NULL;
 	v = fast_version(q);
 	b = fast_run(q + 13, end, C_FIELD);
@@ -933,7 +934,7 @@ static bool fast_cl(const char *v, size_t n, uint64_t *cl)
 	uint64_t x = 0;
 	size_t i;
 
-	for (i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+	for (i = 0; i < n && is_digit((unsigned char)v[i]); i++)
 		x = x * 10 + (uint64_t)(v[i] - '0');
 	if (!i || i > 18)
 		return false;

@@ -57,6 +57,17 @@ static inline bool is_field_char(unsigned char c)
 	return char_class[c] & C_FIELD;
 }
 
+/* A visible ASCII byte (VCHAR): what the start line holds outside its spaces. */
+static inline bool is_vchar(unsigned char c)
+{
+	return char_class[c] & C_VIS;
+}
+
+static inline bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static inline bool is_ows(char c)
 {
 	return c == ' ' || c == '\t';

@@ -40,18 +40,18 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 		if (s->sp == 2 && i - s->ver_start < 5 && c != "HTTP/"[i - s->ver_start])
 			return H1_E_VERSION;
 		s->prev_sp = false;
-		return (c > 0x20 && c < 0x7f) ? H1_E_NONE : H1_E_SYNTAX;
+		return is_vchar(c) ? H1_E_NONE : H1_E_SYNTAX;
 	}
 	/* HTTP-version SP 3DIGIT SP reason; llhttp checks the version bytes */
 	if (i == 8)
 		return c == ' ' ? H1_E_NONE : H1_E_STATUS;
 	if (i >= 9 && i <= 11)
-		return (c >= '0' && c <= '9') ? H1_E_NONE : H1_E_STATUS;
+		return is_digit(c) ? H1_E_NONE : H1_E_STATUS;
 	if (i == 12)
 		return c == ' ' ? H1_E_NONE : H1_E_STATUS;
 	if (i > 12)
 		return is_field_char(c) ? H1_E_NONE : H1_E_STATUS;
-	return (c > 0x20 && c < 0x7f) ? H1_E_NONE : H1_E_STATUS;
+	return is_vchar(c) ? H1_E_NONE : H1_E_STATUS;
 }
 
 /* Scan <len> bytes. Returns how many belong to the section (up to and including its final

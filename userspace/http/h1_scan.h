@@ -48,7 +48,8 @@ struct scan {
 	uint32_t ver_start;  /* request: line position where the version starts */
 };
 
-/* Start scanning a section. */
+/* Start scanning a section with <lim>: a request or status line and its fields (<request>
+ * says which), or only the fields of a trailer section (<trailers>). */
 void h1_scan_init(struct scan *s, bool request, bool trailers, const struct h1_limits *lim);
 
 /* Scan <len> bytes. Returns how many belong to the section (up to and including its final

@@ -36,7 +36,8 @@ struct steer {
 };
 
 /* libbpf's messages, demoted one level so verifier output shows only with -vv. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int libbpf_print(
+	enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	size_t n;

@@ -75,7 +75,7 @@ struct conn {
 	conn_event_fn on_event;
 	void *arg;
 	TAILQ_ENTRY(conn) pool_link; /* server side: place in an idle pool */
-	void *pool;		     /* the struct server_pool holding it while idle */
+	void *pool;		     /* the struct pool holding it while idle */
 	unsigned int requests;	     /* requests carried so far */
 };
 

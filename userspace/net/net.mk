@@ -5,4 +5,4 @@
 NET_SRCS := conn.c listener.c
 NET_OBJS := $(patsubst %.c,$(O)/userspace/net/%.o,$(NET_SRCS))
 
-UNIT_LIB_OBJS += $(O)/userspace/net/conn.o
+UNIT_LIB_OBJS += $(NET_OBJS)

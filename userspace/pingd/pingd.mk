@@ -64,4 +64,6 @@ install-libpingx: $(BINS_LIB)
 	ln -sf libpingx.so.0 $(DESTDIR)$(LIBDIR)/libpingx.so
 	install -m 0644 $(PINGX_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 
-UNIT_LIB_OBJS += $(O)/userspace/pingd/monitor.o
+# The unit tests run generations and the monitor; the process itself (pingd.c, upgrade.c,
+# pingx.c) and the l4 layer stay out.
+UNIT_LIB_OBJS += $(O)/userspace/pingd/gen.o $(O)/userspace/pingd/monitor.o

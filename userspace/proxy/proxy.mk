@@ -6,5 +6,5 @@ PROXY_SRCS := worker.c route.c stream.c builtin.c pingx_ctx.c
 PROXY_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_SRCS))
 PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lcrypto -lm
 
-UNIT_LIB_OBJS += $(O)/userspace/proxy/route.o
+UNIT_LIB_OBJS += $(PROXY_OBJS)
 UNIT_LDLIBS += $(PROXY_LDLIBS)

@@ -671,7 +671,7 @@ static void up_write(struct conn *c, void *arg);
 static void up_event(struct conn *c, short what, void *arg);
 
 /* The idle pool of the server the exchange uses. */
-static struct server_pool *cur_pool(struct session *s)
+static struct pool *cur_pool(struct session *s)
 {
 	return &s->w->pools[s->x.be_idx][s->x.srv];
 }
@@ -736,7 +736,7 @@ static void upstream_attach(struct session *s, struct conn *c)
 static void connect_upstream(struct session *s)
 {
 	struct stream *x = &s->x;
-	struct server_pool *pool = cur_pool(s);
+	struct pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
 	struct conn *c;
 
@@ -744,7 +744,7 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
-	c = x->fresh_only ? NULL : server_pool_get(pool);
+	c = x->fresh_only ? NULL : pool_get(pool);
 	x->fresh_only = false;
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
 	if (c) {
@@ -1081,7 +1081,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 static void stream_finish(struct session *s, bool reuse)
 {
 	struct stream *x = &s->x;
-	struct server_pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
+	struct pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
 	if (s->total)
@@ -1098,7 +1098,7 @@ static void stream_finish(struct session *s, bool reuse)
 		x->up = NULL;
 		c->requests++;
 		if (reuse && pool)
-			server_pool_put(pool, c, s->w->n_conns);
+			pool_put(pool, c, s->w->n_conns);
 		else
 			conn_free(c);
 	}
@@ -1393,7 +1393,8 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ accept */
 
-void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
+/* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
+static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
 {
 	const struct cfg *c = w->rt->cfg;
 	struct h1_limits rl = {
@@ -1458,7 +1459,10 @@ void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, so
 	timer_set(s, w->t_header);
 }
 
-void stream_drain(struct worker *w)
+/* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
+ * connections close shortly, responses in progress say "Connection: close", and the loop
+ * breaks when the last session ends. */
+static void stream_drain(struct worker *w)
 {
 	struct session *s;
 
@@ -1472,7 +1476,8 @@ void stream_drain(struct worker *w)
 		event_base_loopbreak(w->base);
 }
 
-void stream_release_all(struct worker *w)
+/* Close every session of <w> (at shutdown, after its loop ended). */
+static void stream_release_all(struct worker *w)
 {
 	struct session *s;
 

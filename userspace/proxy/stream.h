@@ -19,18 +19,9 @@ struct pingx_proxy_ops;
  * <user_data>. Call before the workers start. */
 void stream_set_ops(const struct pingx_proxy_ops *ops, void *user_data);
 
-/* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
-void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len);
-
-/* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive
- * connections close shortly, responses in progress say "Connection: close", and the loop
- * breaks when the last session ends. */
-void stream_drain(struct worker *w);
-
-/* Close every session of <w> (at shutdown, after its loop ended). */
-void stream_release_all(struct worker *w);
-
-/* The three above, for worker_init(): a worker's client connections become sessions. */
+/* For worker_init(): a worker's accepted sockets become sessions; a drain closes idle
+ * keep-alive sessions at once, says "Connection: close" on the responses in progress and
+ * ends the worker's loop with its last session; release_all closes what is left. */
 extern const struct worker_client_fns stream_client_fns;
 
 #endif /* USERSPACE_PROXY_STREAM_H */

@@ -20,7 +20,7 @@ struct event_base;
 struct evbuffer;
 struct listener;
 struct route_table;
-struct server_pool;
+struct pool;
 struct session;
 struct stats;
 struct h1_parser;
@@ -55,7 +55,7 @@ struct worker {
 	struct listener **listeners;		/* one per cfg->listeners */
 	size_t n_listeners;
 	struct backend_wstate *bws; /* one per backend */
-	struct server_pool **pools; /* [backend][server] */
+	struct pool **pools;	    /* [backend][server] */
 	int stop_fd;		    /* eventfd: another thread asks the loop to end */
 	struct event *stop_ev;
 	atomic_uint drain_ms;	/* non-zero with stop_fd: drain, with this grace period */

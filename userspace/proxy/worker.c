@@ -178,7 +178,7 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt, in
 			goto err;
 		}
 		for (size_t s = 0; s < be->n; s++)
-			server_pool_init(&w->pools[i][s], be->cfg->keepalive,
+			pool_init(&w->pools[i][s], be->cfg->keepalive,
 				common_ms(w->base, be->cfg->idle_timeout_ms));
 	}
 	for (size_t i = 0; i < c->n_listeners; i++) {
@@ -262,7 +262,7 @@ void worker_release(struct worker *w)
 	w->client->release_all(w);
 	for (size_t i = 0; w->pools && i < w->rt->n_backends; i++) {
 		for (size_t s = 0; w->pools[i] && s < w->rt->backends[i]->n; s++)
-			server_pool_release(&w->pools[i][s]);
+			pool_release(&w->pools[i][s]);
 		free(w->pools[i]);
 	}
 	free(w->pools);

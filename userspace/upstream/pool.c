@@ -11,7 +11,7 @@
 
 #include "userspace/net/conn.h"
 
-void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct timeval *t_idle)
+void pool_init(struct pool *p, unsigned int max_idle, const struct timeval *t_idle)
 {
 	TAILQ_INIT(&p->idle);
 	p->n_idle = 0;
@@ -22,7 +22,7 @@ void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct
 }
 
 /* Take <c> out of the idle pool and close it. */
-static void pool_drop(struct server_pool *p, struct conn *c)
+static void pool_drop(struct pool *p, struct conn *c)
 {
 	TAILQ_REMOVE(&p->idle, c, pool_link);
 	p->n_idle--;
@@ -42,7 +42,7 @@ static void idle_event(struct conn *c, short what, void *arg)
 	pool_drop(arg, c);
 }
 
-struct conn *server_pool_get(struct server_pool *p)
+struct conn *pool_get(struct pool *p)
 {
 	struct conn *c = TAILQ_FIRST(&p->idle);
 
@@ -59,7 +59,7 @@ struct conn *server_pool_get(struct server_pool *p)
 	return c;
 }
 
-void server_pool_put(struct server_pool *p, struct conn *c, unsigned int demand)
+void pool_put(struct pool *p, struct conn *c, unsigned int demand)
 {
 	unsigned int limit = p->max_idle && demand > p->max_idle ? demand : p->max_idle;
 
@@ -75,7 +75,7 @@ void server_pool_put(struct server_pool *p, struct conn *c, unsigned int demand)
 	conn_set_timeouts(c, p->t_idle, NULL);
 }
 
-void server_pool_release(struct server_pool *p)
+void pool_release(struct pool *p)
 {
 	struct conn *c;
 

@@ -10,7 +10,7 @@
 
 #include "userspace/net/conn-t.h"
 
-struct server_pool {
+struct pool {
 	TAILQ_HEAD(, conn) idle; /* most recently used first */
 	unsigned int n_idle;
 	unsigned int max_idle;	      /* 0 = no reuse */
@@ -20,10 +20,10 @@ struct server_pool {
 };
 
 /* Set up <p> to keep at most <max_idle> connections for <t_idle> (which must outlive it). */
-void server_pool_init(struct server_pool *p, unsigned int max_idle, const struct timeval *t_idle);
+void pool_init(struct pool *p, unsigned int max_idle, const struct timeval *t_idle);
 
 /* Take the most recently idled connection, or NULL. The caller sets its callbacks. */
-struct conn *server_pool_get(struct server_pool *p);
+struct conn *pool_get(struct pool *p);
 
 /* Keep <c> (connected, nothing pending in either direction) for reuse, or free it when the
  * pool is full. Full means max_idle idle connections, or more when <demand> (the most
@@ -31,9 +31,9 @@ struct conn *server_pool_get(struct server_pool *p);
  * higher, so that the pool grows to the concurrency actually seen; a pool whose max_idle is
  * 0 keeps nothing. The pool frees <c> on its own if the server closes it, sends anything, or
  * it stays idle past the timeout. */
-void server_pool_put(struct server_pool *p, struct conn *c, unsigned int demand);
+void pool_put(struct pool *p, struct conn *c, unsigned int demand);
 
 /* Free every idle connection of <p>. */
-void server_pool_release(struct server_pool *p);
+void pool_release(struct pool *p);
 
 #endif /* USERSPACE_UPSTREAM_POOL_H */

@@ -5,4 +5,4 @@
 UPSTREAM_SRCS := backend.c pool.c health.c
 UPSTREAM_OBJS := $(patsubst %.c,$(O)/userspace/upstream/%.o,$(UPSTREAM_SRCS))
 
-UNIT_LIB_OBJS += $(O)/userspace/upstream/backend.o $(O)/userspace/upstream/health.o
+UNIT_LIB_OBJS += $(UPSTREAM_OBJS)
