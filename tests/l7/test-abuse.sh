@@ -8,7 +8,8 @@
 
 ALL_TESTS="test_emfile_backoff test_listen_backlog test_upload_on_reused_connection \
 	test_pipelining_paused_reader test_upgrade_answered_in_http1 \
-	test_timeout_not_resent test_origin_killed_under_load test_pool_grows_to_concurrency"
+	test_timeout_not_resent test_origin_killed_under_load test_pool_grows_to_concurrency \
+	test_options_star"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -333,6 +334,22 @@ test_pool_grows_to_concurrency() {
 	log "origin accepted $((after - before)) connections for $(grep -o '[0-9]* requests' "$TMPD/wrk.out")"
 	[ $((after - before)) -le $((64 * workers + 8)) ] ||
 		fail "$((after - before)) upstream connections for 64 clients and $workers workers"
+}
+
+# "OPTIONS *" is a question to the server itself: pingd answers 200 with Allow (it answered
+# 404 from routing); "OPTIONS /path" still goes to the upstream.
+test_options_star() {
+	local out
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin echo || return 1
+	start_pingd --upstream "127.0.0.1:$PYO_PORT"
+	out=$("${L7TOOL[@]}" raw "$PINGD_PORT" 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n' 3)
+	grep -q '^HTTP/1.1 200 ' <<<"$out" && grep -q '^Allow: ' <<<"$out" || fail "OPTIONS *: $out"
+	! grep -q '^OPTIONS' "$PYO_LOG" || fail "OPTIONS * reached the upstream"
+	out=$("${L7TOOL[@]}" raw "$PINGD_PORT" 'OPTIONS /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' 3)
+	grep -q '^HTTP/1.1 200 ' <<<"$out" && grep -q '^OPTIONS /x' "$PYO_LOG" || fail "OPTIONS /x: $out"
+	log "OPTIONS * answered by pingd, OPTIONS /x forwarded"
 }
 
 run_tests "$@"

@@ -361,18 +361,25 @@ static void sess_linger(struct session *s)
 	/* sess_leave() sends the staged answer and half-closes once it is out. */
 }
 
-/* Answer with a canned <status> (before any response byte went out) and close. */
-static void send_error(struct session *s, int status)
+/* Answer with the whole response <r> (<len> bytes, status <status>, "Connection: close")
+ * and close the connection once it is sent. */
+static void send_canned(struct session *s, int status, const char *r, size_t len)
 {
-	size_t len;
-	const char *r = h1_error_response(status, &len);
-
 	BUG_ON(s->x.resp_head_sent);
 	evbuffer_add(cli_stage(s), r, len);
 	s->x.status = status;
 	s->x.resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
+}
+
+/* Answer with a canned <status> (before any response byte went out) and close. */
+static void send_error(struct session *s, int status)
+{
+	size_t len;
+	const char *r = h1_error_response(status, &len);
+
+	send_canned(s, status, r, len);
 }
 
 /* End the client connection: the response already started and cannot be completed, and a
@@ -457,6 +464,18 @@ static int phase_request_filter(struct session *s)
 
 	if (m->method == H1_METHOD_CONNECT) {
 		send_error(s, 405);
+		return -1;
+	}
+	if (m->method == H1_METHOD_OPTIONS && m->target.len == 1 && m->target.p[0] == '*') {
+		/* "OPTIONS *" asks about the server itself, not a resource of an upstream: the
+		 * proxy answers it (RFC 9110 §9.3.7). */
+		static const char options_star[] = "HTTP/1.1 200 OK\r\n"
+						   "Allow: GET, HEAD, POST, PUT, DELETE, "
+						   "OPTIONS, PATCH\r\n"
+						   "Content-Length: 0\r\n"
+						   "Connection: close\r\n\r\n";
+
+		send_canned(s, 200, options_star, sizeof(options_star) - 1);
 		return -1;
 	}
 	if ((m->flags & H1_F_ABS_TARGET) && absolute_target(m) < 0) {
