@@ -61,7 +61,12 @@ struct conn *pool_get(struct pool *p)
 
 void pool_put(struct pool *p, struct conn *c, unsigned int demand)
 {
-	unsigned int limit = p->max_idle && demand > p->max_idle ? demand : p->max_idle;
+	unsigned int limit = p->max_idle;
+
+	if (demand > POOL_GROW_MAX)
+		demand = POOL_GROW_MAX;
+	if (limit && demand > limit)
+		limit = demand;
 
 	if (p->n_idle >= limit || evbuffer_get_length(c->in) || evbuffer_get_length(c->out)) {
 		conn_free(c);
