@@ -14,7 +14,9 @@ origins that misbehave on purpose. Loopback only.
                                       with RST on every request), early (103 then 200),
                                       close (200 without framing, body until close),
                                       chunked (200 with a chunked body and a trailer),
-                                      late (200 as echo, 2 seconds after the request)
+                                      late (200 as echo, 2 seconds after the request),
+                                      hangreuse (echo for a connection's first request,
+                                      never an answer to the later ones)
 """
 import socket
 import socketserver
@@ -94,6 +96,7 @@ def read_head(f):
 class Handler(socketserver.StreamRequestHandler):
     def handle(self):
         mode = self.server.mode
+        served = 0
         while True:
             head = read_head(self.rfile)
             if head is None:
@@ -108,6 +111,13 @@ class Handler(socketserver.StreamRequestHandler):
                 self.rfile.read(length)
             if mode == "late":
                 time.sleep(2)
+            served += 1
+            if self.server.mode == "hangreuse":
+                # the first request of a connection is answered, later ones never are
+                if served > 1:
+                    time.sleep(3600)
+                    return
+                mode = "echo"
             if mode in ("echo", "late"):
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                                  b"Content-Length: %d\r\n\r\n" % len(head) + head)

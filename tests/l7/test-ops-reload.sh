@@ -21,19 +21,24 @@ test_reload_under_load() {
 	ops_port || return 1
 	extra=$PORT
 	write_cfg "$cfg" "$lp" "$OA"
-	spawn "$PINGD" -c "$cfg"
-	local pid=$SPAWNED_PID
+	spawn "$PINGD" -c "$cfg" 2>"$TMPD/pingd.err"
+	local pid=$SPAWNED_PID i
 	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
 	[ "$(get "$lp" /who)" = A ] || fail "not routed to A before the reload"
 
-	# A slow exchange on its own pool and route, started before the first reload.
+	# A slow exchange on its own pool and route, started once the reload that adds them is
+	# done (a fixed pause lost that race on a busy machine: the request met the old routes).
 	ops_port || return 1
 	local lport=$PORT
 	spawn "${L7TOOL[@]}" origin "$lport" late "$TMPD/late.log"
 	wait_port 127.0.0.1 "$lport" || fail "late origin did not start"
 	write_cfg "$cfg" "$lp" "$OA" "" "$lport"
 	kill -HUP "$pid"
-	sleep 0.5
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'reloaded:' "$TMPD/pingd.err" && break
+		sleep 0.05
+	done
+	grep -q 'reloaded:' "$TMPD/pingd.err" || fail "the first reload did not finish: $(cat "$TMPD/pingd.err")"
 	curl -s --max-time 10 -o "$late" -w '%{http_code}' "http://127.0.0.1:$lp/late" \
 		>"$late.code" &
 	local curl_pid=$!
@@ -51,7 +56,8 @@ test_reload_under_load() {
 	[ "$(get "$lp" /who)" = B ] || fail "route not switched to B on the old listener"
 	[ "$(get "$extra" /who)" = B ] || fail "new listener does not serve B"
 	wait "$curl_pid"
-	[ "$(cat "$late.code")" = 200 ] || fail "the exchange in flight across the reload failed"
+	[ "$(cat "$late.code")" = 200 ] ||
+		fail "the exchange in flight across the reload failed: $(cat "$late.code") $(cat "$TMPD/pingd.err")"
 	grep -q 'GET /late' "$late" || fail "the exchange in flight got a wrong body"
 	sleep 1.5
 	# Back to A, the extra listener closed again.

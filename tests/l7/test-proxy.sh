@@ -182,6 +182,7 @@ test_retry_connect() {
 
 # With a zero retry budget a request the resetting peer has read is not replayed (502),
 # while a refused connect, which delivered nothing, is still retried on the other peer.
+# The budget alone (passive health off: it would take the failing peer out first).
 test_retry_budget() {
 	need_l7_tools || return $?
 	l7_tmpdir
@@ -199,6 +200,7 @@ upstreams:
   - name: o
     retry_budget: 0
     retry_budget_min: 0
+    passive: {max_fails: 0}
     servers: [{address: '127.0.0.1:$peer'}, {address: '127.0.0.1:$ORIGIN_PORT'}]
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
 YAML

@@ -288,6 +288,30 @@ static void test_read_timeout(void)
 	event_base_free(base);
 }
 
+/* A read timeout taken back (a pooled connection handed to a request that sends a body
+ * first) no longer fires: the read stays armed without one. */
+static void test_read_timeout_cleared(void)
+{
+	struct event_base *base = event_base_new();
+	struct seen s = {0};
+	struct timeval t = {0, 30000}, wait = {0, 150000};
+	int peer;
+	struct conn *c = pair_conn(base, &peer, &s);
+
+	conn_set_timeouts(c, &t, NULL);
+	conn_set_timeouts(c, NULL, NULL);
+	event_base_loopexit(base, &wait);
+	event_base_dispatch(base);
+	CU_ASSERT_EQUAL(s.events, 0);
+	CU_ASSERT(c->enabled & CONN_READING);
+	CU_ASSERT_EQUAL(write(peer, "x", 1), 1);
+	LOOP_UNTIL(base, s.reads > 0);
+	CU_ASSERT_EQUAL(s.reads, 1);
+	close(peer);
+	conn_free(c);
+	event_base_free(base);
+}
+
 static void test_trigger_read(void)
 {
 	struct event_base *base = event_base_new();
@@ -333,6 +357,7 @@ int test_conn_register(void)
 		{"connect", test_connect},
 		{"connect refused", test_connect_refused},
 		{"read timeout", test_read_timeout},
+		{"read timeout cleared", test_read_timeout_cleared},
 		{"trigger read", test_trigger_read},
 		{"free from a callback", test_free_in_callback},
 		CU_TEST_INFO_NULL,

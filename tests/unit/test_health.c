@@ -59,7 +59,7 @@ static void test_passive(void)
 {
 	struct health_passive p;
 
-	health_passive_init(&p, 3, 1000);
+	health_passive_init(&p, 3, 1000, 1000);
 	CU_ASSERT_TRUE(health_passive_available(&p, 0));
 	CU_ASSERT_EQUAL(health_passive_report(&p, false, 10), HEALTH_PASSIVE_SAME);
 	CU_ASSERT_EQUAL(health_passive_report(&p, false, 11), HEALTH_PASSIVE_SAME);
@@ -86,6 +86,39 @@ static void test_passive(void)
 	CU_ASSERT_EQUAL(p.state, HEALTH_PASSIVE_OK);
 	CU_ASSERT_EQUAL(health_passive_report(&p, false, 2103), HEALTH_PASSIVE_SAME);
 	CU_ASSERT_TRUE(health_passive_available(&p, 2104));
+}
+
+/* While a peer stays down, each failed probation doubles the cool-down up to the maximum;
+ * probation lets one request at a time through, and gives up on a probe whose outcome never
+ * comes; success resets the back-off. */
+static void test_passive_backoff(void)
+{
+	struct health_passive p;
+	uint64_t t = 0, want[] = {100, 200, 400, 800, 1000, 1000};
+
+	health_passive_init(&p, 1, 100, 1000);
+	CU_ASSERT_EQUAL(health_passive_report(&p, false, t), HEALTH_PASSIVE_DOWN);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CU_ASSERT_EQUAL(p.backoff_ms, want[i]);
+		CU_ASSERT_FALSE(health_passive_available(&p, t + want[i] - 1));
+		t += want[i];
+		CU_ASSERT_TRUE(health_passive_available(&p, t));
+		/* One probe at a time. */
+		CU_ASSERT_FALSE(health_passive_available(&p, t));
+		CU_ASSERT_EQUAL(health_passive_report(&p, false, t), HEALTH_PASSIVE_DOWN);
+	}
+	/* A probe that never reports is given up after the first cool-down's length. */
+	t += 1000;
+	CU_ASSERT_TRUE(health_passive_available(&p, t));
+	CU_ASSERT_FALSE(health_passive_available(&p, t + 99));
+	CU_ASSERT_TRUE(health_passive_available(&p, t + 100));
+	CU_ASSERT_EQUAL(health_passive_report(&p, true, t + 101), HEALTH_PASSIVE_UP);
+	CU_ASSERT_EQUAL(p.backoff_ms, 0);
+	CU_ASSERT_TRUE(health_passive_available(&p, t + 102));
+	CU_ASSERT_TRUE(health_passive_available(&p, t + 102));
+	/* Down again: the back-off starts over from the first cool-down. */
+	CU_ASSERT_EQUAL(health_passive_report(&p, false, t + 103), HEALTH_PASSIVE_DOWN);
+	CU_ASSERT_EQUAL(p.backoff_ms, 100);
 }
 
 static void test_params(void)
@@ -265,6 +298,7 @@ int test_health_register(void)
 		{"rise/fall hysteresis", test_sm_rise_fall},
 		{"rise = fall = 1", test_sm_one},
 		{"passive: failures, cool-down, probation", test_passive},
+		{"passive: back-off, one probe at a time", test_passive_backoff},
 		{"probe parameters: bounds and malformed HTTP fields", test_params},
 		{"engine: TCP probes on loopback rise and fall", test_engine},
 		CU_TEST_INFO_NULL,

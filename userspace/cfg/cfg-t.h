@@ -108,8 +108,9 @@ struct cfg_health {
 
 /* upstreams[].passive: consecutive failed requests take a peer out for a while. */
 struct cfg_passive {
-	unsigned int max_fails;	  /* 0 = off */
-	unsigned int cooldown_ms; /* how long the peer stays out */
+	unsigned int max_fails;	      /* 0 = off */
+	unsigned int cooldown_ms;     /* how long the peer stays out the first time */
+	unsigned int cooldown_max_ms; /* longest cool-down while it keeps failing */
 };
 
 struct cfg_upstream {
@@ -119,6 +120,7 @@ struct cfg_upstream {
 	unsigned int keepalive;	       /* idle connections kept per peer per worker */
 	unsigned int idle_timeout_ms;  /* idle upstream connection lifetime */
 	unsigned int retries;	       /* extra attempts per request */
+	bool retry_on_timeout;	       /* replay a timed-out idempotent request elsewhere */
 	unsigned int retry_budget;     /* retries as a percentage of requests */
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
 	struct cfg_health health;

@@ -345,11 +345,19 @@ void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct ti
 {
 	c->t_read = rd;
 	c->t_write = wr;
-	/* Re-adding a pending event moves its timeout. */
-	if (event_pending(c->rev, EV_READ, NULL))
+	/* Re-adding a pending event moves its timeout; but event_add() without one keeps the
+	 * timeout already scheduled, so taking a timeout back needs the event deleted first
+	 * (a pooled connection's idle timeout would otherwise fire in its next request). */
+	if (event_pending(c->rev, EV_READ, NULL)) {
+		if (!rd)
+			event_del(c->rev);
 		event_add(c->rev, rd);
-	if (event_pending(c->wev, EV_WRITE, NULL))
+	}
+	if (event_pending(c->wev, EV_WRITE, NULL)) {
+		if (!wr)
+			event_del(c->wev);
 		event_add(c->wev, wr);
+	}
 }
 
 void conn_set_read_high(struct conn *c, size_t high)

@@ -11,6 +11,12 @@
 
 #include "userspace/cfg/cfg-t.h"
 
+/* After accept() fails for want of descriptors or memory, the listener waits this long
+ * before accepting again (nginx waits its accept_mutex_delay, 500 ms), and logs such failures
+ * at most once per LISTENER_LOG_S seconds. */
+#define LISTENER_BACKOFF_MS 500u
+#define LISTENER_LOG_S	    5
+
 struct event_base;
 struct listener;
 
@@ -31,7 +37,8 @@ int listener_fd(const struct listener *l);
 /* Stop accepting and close; NULL is accepted. */
 void listener_free(struct listener *l);
 
-/* Stop or resume accepting (e.g. at the connection limit). */
+/* Stop or resume accepting (e.g. at the connection limit). Resuming during a back-off
+ * takes effect when the back-off ends. */
 void listener_pause(struct listener *l, bool paused);
 
 #endif /* USERSPACE_NET_LISTENER_H */

@@ -60,6 +60,7 @@ struct stream {
 	uint64_t hash;	       /* key hash for ketama/maglev */
 	struct conn *up;       /* upstream connection */
 	bool up_reused;	       /* taken from the idle pool */
+	bool fresh_only;       /* the next connection is a new one, not from the pool */
 	bool up_eof;	       /* the upstream closed its side */
 	uint8_t cli_minor;     /* client's HTTP/1.x minor version */
 	unsigned int wflags;   /* h1_write_head() flags of the upstream request */

@@ -361,18 +361,25 @@ static void sess_linger(struct session *s)
 	/* sess_leave() sends the staged answer and half-closes once it is out. */
 }
 
-/* Answer with a canned <status> (before any response byte went out) and close. */
-static void send_error(struct session *s, int status)
+/* Answer with the whole response <r> (<len> bytes, status <status>, "Connection: close")
+ * and close the connection once it is sent. */
+static void send_canned(struct session *s, int status, const char *r, size_t len)
 {
-	size_t len;
-	const char *r = h1_error_response(status, &len);
-
 	BUG_ON(s->x.resp_head_sent);
 	evbuffer_add(cli_stage(s), r, len);
 	s->x.status = status;
 	s->x.resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
+}
+
+/* Answer with a canned <status> (before any response byte went out) and close. */
+static void send_error(struct session *s, int status)
+{
+	size_t len;
+	const char *r = h1_error_response(status, &len);
+
+	send_canned(s, status, r, len);
 }
 
 /* End the client connection: the response already started and cannot be completed, and a
@@ -457,6 +464,18 @@ static int phase_request_filter(struct session *s)
 
 	if (m->method == H1_METHOD_CONNECT) {
 		send_error(s, 405);
+		return -1;
+	}
+	if (m->method == H1_METHOD_OPTIONS && m->target.len == 1 && m->target.p[0] == '*') {
+		/* "OPTIONS *" asks about the server itself, not a resource of an upstream: the
+		 * proxy answers it (RFC 9110 §9.3.7). */
+		static const char options_star[] = "HTTP/1.1 200 OK\r\n"
+						   "Allow: GET, HEAD, POST, PUT, DELETE, "
+						   "OPTIONS, PATCH\r\n"
+						   "Content-Length: 0\r\n"
+						   "Connection: close\r\n\r\n";
+
+		send_canned(s, 200, options_star, sizeof(options_star) - 1);
 		return -1;
 	}
 	if ((m->flags & H1_F_ABS_TARGET) && absolute_target(m) < 0) {
@@ -547,15 +566,26 @@ static void passive_report(struct session *s, bool ok)
 	struct stream *x = &s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
 
+	struct health_passive *p;
+
 	if (!ws->passive || x->srv < 0)
 		return;
-	if (health_passive_report(&ws->passive[x->srv], ok, clock_coarse_ms()) !=
-		HEALTH_PASSIVE_DOWN)
-		return;
-	stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
-	log_ratelimited(LOG_LVL_NOTICE, "worker %u: upstream %s: %u failed requests, out for %u ms",
-		s->w->id, x->be->servers[x->srv].cfg->address.text, x->be->cfg->passive.max_fails,
-		x->be->cfg->passive.cooldown_ms);
+	p = &ws->passive[x->srv];
+	switch (health_passive_report(p, ok, clock_coarse_ms())) {
+	case HEALTH_PASSIVE_DOWN:
+		stats_peer_cooldown(s->w->rt->stats, s->w->id, x->be_idx, (size_t)x->srv);
+		log_notice("worker %u: upstream %s: failed %s, out for %llu ms", s->w->id,
+			x->be->servers[x->srv].cfg->address.text,
+			p->cooldowns > 1 && p->backoff_ms > p->cooldown_ms ? "again" : "requests",
+			(unsigned long long)p->backoff_ms);
+		break;
+	case HEALTH_PASSIVE_UP:
+		log_notice("worker %u: upstream %s: answering again, back in", s->w->id,
+			x->be->servers[x->srv].cfg->address.text);
+		break;
+	default:
+		break;
+	}
 }
 
 /* upstream_peer: the hook chooses the pool, then a server of it is picked. Returns 0, or -1
@@ -733,7 +763,8 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
-	c = pool_get(pool);
+	c = x->fresh_only ? NULL : pool_get(pool);
+	x->fresh_only = false;
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
 	if (c) {
 		x->up_reused = true;
@@ -771,7 +802,11 @@ static bool retry(struct session *s, bool stale)
 	s->up_paused = false;
 	if (stale) {
 		/* A keep-alive connection the server closed as we reused it: not the server's
-		 * fault and not a retry, the request never reached it. */
+		 * fault and not an attempt of its own, the request never reached it. It goes
+		 * again on a new connection: the pool's other connections to that server may
+		 * be dead too (it restarted or died), and each would fail the same way. */
+		x->attempts--;
+		x->fresh_only = true;
 		s->st = SS_CONNECT;
 		connect_upstream(s);
 		return true;
@@ -813,15 +848,25 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 {
 	struct stream *x = &s->x;
 	/* A request may be replayed only when no response byte came and its body (none) is not
-	 * gone; the hook decides within that (pingd: idempotent methods). */
+	 * gone; the hook decides within that (pingd: idempotent methods). A timeout is the
+	 * server taking its time, so it is replayed only where configured, and on another
+	 * peer: the server may still be working on it. */
 	bool replay = !x->resp_started && !x->req_body && x->req_done &&
+		      (!timed_out || x->be->cfg->retry_on_timeout) &&
 		      px_error_while_proxy(s, why) == PINGX_RETRY;
+	/* A pooled connection the server closed or reset as we reused it: the request most
+	 * likely never reached it (a timeout says nothing of the kind). */
+	bool stale = x->up_reused && !timed_out;
 
 	/* A stale pooled connection is not the server's fault. */
-	if (!(x->up_reused && replay))
+	if (!(stale && replay))
 		passive_report(s, false);
 	if (replay) {
-		if (x->up_reused) {
+		if (stale) {
+			log_ratelimited(LOG_LVL_INFO,
+				"upstream %s: %s on a reused connection; sending again on a new one",
+				x->upstream, why);
+			stats_upstream_retry(s->w->rt->stats, s->w->id, x->be_idx);
 			if (retry(s, true))
 				return;
 		} else {
@@ -863,6 +908,12 @@ static void pump_request(struct session *s)
 		n = parse_step(s->rqp, in, bs - olen, &ev);
 		switch (ev.type) {
 		case H1_EV_NONE:
+			if (evbuffer_get_length(in)) {
+				/* Out of room with the client's bytes already here: wait for the
+				 * upstream's output to drain, as above (sess_flush() resumes). */
+				conn_disable(s->cli, CONN_READING);
+				s->cli_paused = true;
+			}
 			return;
 		case H1_EV_BODY:
 			if (x->req_chunked) {
@@ -917,6 +968,12 @@ static void read_head(struct session *s)
 	size_t n;
 
 	n = parse_step(s->rqp, in, SIZE_MAX, &ev);
+	if (ev.type == H1_EV_UPGRADE) {
+		/* The previous request asked for an upgrade (h2c, websocket) and was answered
+		 * in HTTP/1.1 (Upgrade is not forwarded): the connection stays HTTP/1.1. */
+		h1_parser_resume_http(s->rqp);
+		n = parse_step(s->rqp, in, SIZE_MAX, &ev);
+	}
 	switch (ev.type) {
 	case H1_EV_NONE:
 		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
@@ -1060,7 +1117,7 @@ static void stream_finish(struct session *s, bool reuse)
 		x->up = NULL;
 		c->requests++;
 		if (reuse && pool)
-			pool_put(pool, c);
+			pool_put(pool, c, s->w->n_conns);
 		else
 			conn_free(c);
 	}
@@ -1148,7 +1205,16 @@ static void drive_response(struct session *s)
 		n = parse_step(s->rsp, in, bs - olen, &ev);
 		switch (ev.type) {
 		case H1_EV_NONE:
-			if (x->up_eof && !evbuffer_get_length(in))
+			if (evbuffer_get_length(in)) {
+				/* The parser took all the room the client's output had left and
+				 * wants more of what is already here (the next head, pipelined):
+				 * nothing will come from the upstream to wake us, so wait as for a
+				 * full output; sess_flush() or cli_write() carries on. */
+				conn_disable(x->up, CONN_READING);
+				s->up_paused = true;
+				return;
+			}
+			if (x->up_eof)
 				upstream_closed(s);
 			return;
 		case H1_EV_HEAD:

@@ -108,18 +108,24 @@ void backend_free(struct backend *be)
 	free(be);
 }
 
+bool backend_passive_on(const struct backend *be)
+{
+	/* Active checks, where configured, decide instead of request outcomes. */
+	return be->cfg->passive.max_fails && be->cfg->health.check == CFG_HC_OFF;
+}
+
 int backend_wstate_init(struct backend_wstate *ws, const struct backend *be)
 {
 	memset(ws, 0, sizeof(*ws));
 	ws->wrr_current = calloc(be->n, sizeof(*ws->wrr_current));
 	ws->active = calloc(be->n, sizeof(*ws->active));
-	if (be->cfg->passive.max_fails) {
+	if (backend_passive_on(be)) {
 		ws->passive = calloc(be->n, sizeof(*ws->passive));
 		for (size_t i = 0; ws->passive && i < be->n; i++)
 			health_passive_init(&ws->passive[i], be->cfg->passive.max_fails,
-				be->cfg->passive.cooldown_ms);
+				be->cfg->passive.cooldown_ms, be->cfg->passive.cooldown_max_ms);
 	}
-	if (!ws->wrr_current || !ws->active || (be->cfg->passive.max_fails && !ws->passive)) {
+	if (!ws->wrr_current || !ws->active || (backend_passive_on(be) && !ws->passive)) {
 		backend_wstate_release(ws);
 		return -ENOMEM;
 	}

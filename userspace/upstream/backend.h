@@ -17,6 +17,10 @@ struct backend *backend_new(const struct cfg *c, size_t idx);
 /* Release <be>; NULL is accepted. */
 void backend_free(struct backend *be);
 
+/* Whether <be> takes servers out on failed requests (passive health): on unless
+ * passive.max_fails is 0 or an active check is configured, which then decides alone. */
+bool backend_passive_on(const struct backend *be);
+
 /* Set up <ws>, a worker's state for <be>. Returns 0 or -ENOMEM. */
 int backend_wstate_init(struct backend_wstate *ws, const struct backend *be);
 

@@ -23,22 +23,29 @@ struct health_sm {
 };
 
 /* Passive health of one peer as one worker sees it: <max_fails> consecutive failed requests
- * take the peer out for <cooldown_ms>; then one request is let through on probation: a
- * success restores the peer, a failure starts another cool-down at once. */
+ * take the peer out for a cool-down; then one request at a time is let through on
+ * probation: a success restores the peer, a failure starts another cool-down at once, twice
+ * as long as the last one (up to <cooldown_max_ms>), so a peer that stays down is tried less
+ * and less often. */
 enum health_passive_state {
 	HEALTH_PASSIVE_OK = 0,	  /* selectable */
 	HEALTH_PASSIVE_COOLDOWN,  /* not selectable until down_until_ms */
-	HEALTH_PASSIVE_PROBATION, /* selectable; the next outcome decides */
+	HEALTH_PASSIVE_PROBATION, /* one request may try it; its outcome decides */
 	HEALTH_PASSIVE_STATE_MAX  /* must stay last */
 };
 
 struct health_passive {
 	enum health_passive_state state;
-	unsigned int max_fails; /* consecutive failures that start a cool-down; >= 1 */
-	unsigned int fails;	/* consecutive failures so far (state OK) */
-	uint64_t cooldown_ms;	/* length of a cool-down */
-	uint64_t down_until_ms; /* end of the current cool-down, caller's clock */
-	uint64_t cooldowns;	/* cool-downs started (for metrics) */
+	unsigned int max_fails;	   /* consecutive failures that start a cool-down; >= 1 */
+	unsigned int fails;	   /* consecutive failures so far (state OK) */
+	bool probing;		   /* PROBATION: a request is trying the peer */
+	uint64_t probe_since_ms;   /* when it started; a probe whose outcome never comes
+				    * (its client went away) is given up after cooldown_ms */
+	uint64_t cooldown_ms;	   /* length of the first cool-down */
+	uint64_t cooldown_max_ms;  /* longest cool-down (>= cooldown_ms) */
+	uint64_t backoff_ms;	   /* length of the current or last cool-down */
+	uint64_t down_until_ms;	   /* end of the current cool-down, caller's clock */
+	uint64_t cooldowns;	   /* cool-downs started (for metrics) */
 };
 
 /* What health_passive_report() changed. */

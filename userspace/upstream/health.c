@@ -81,34 +81,54 @@ bool health_sm_report(struct health_sm *sm, bool ok)
 	return true;
 }
 
-void health_passive_init(struct health_passive *p, unsigned int max_fails, uint64_t cooldown_ms)
+void health_passive_init(struct health_passive *p, unsigned int max_fails, uint64_t cooldown_ms,
+	uint64_t cooldown_max_ms)
 {
 	memset(p, 0, sizeof(*p));
 	p->state = HEALTH_PASSIVE_OK;
 	p->max_fails = max_fails ? max_fails : 1;
 	p->cooldown_ms = cooldown_ms;
+	p->cooldown_max_ms = cooldown_max_ms > cooldown_ms ? cooldown_max_ms : cooldown_ms;
 }
 
 bool health_passive_available(struct health_passive *p, uint64_t now_ms)
 {
-	if (p->state != HEALTH_PASSIVE_COOLDOWN)
+	switch (p->state) {
+	case HEALTH_PASSIVE_OK:
 		return true;
-	if (now_ms < p->down_until_ms)
-		return false;
-	p->state = HEALTH_PASSIVE_PROBATION;
-	return true;
+	case HEALTH_PASSIVE_COOLDOWN:
+		if (now_ms < p->down_until_ms)
+			return false;
+		p->state = HEALTH_PASSIVE_PROBATION;
+		p->probing = true;
+		p->probe_since_ms = now_ms;
+		return true;
+	case HEALTH_PASSIVE_PROBATION:
+	default:
+		/* One request at a time: the others wait for its outcome elsewhere. */
+		if (p->probing && now_ms - p->probe_since_ms < p->cooldown_ms)
+			return false;
+		p->probing = true;
+		p->probe_since_ms = now_ms;
+		return true;
+	}
 }
 
-static void passive_cooldown(struct health_passive *p, uint64_t now_ms)
+/* Start a cool-down of <len> ms at <now_ms>. */
+static void passive_cooldown(struct health_passive *p, uint64_t now_ms, uint64_t len)
 {
 	p->state = HEALTH_PASSIVE_COOLDOWN;
 	p->fails = 0;
-	p->down_until_ms = now_ms + p->cooldown_ms;
+	p->probing = false;
+	p->backoff_ms = len;
+	p->down_until_ms = now_ms + len;
 	p->cooldowns++;
 }
 
 enum health_passive_change health_passive_report(struct health_passive *p, bool ok, uint64_t now_ms)
 {
+	uint64_t len;
+
 	switch (p->state) {
 	case HEALTH_PASSIVE_OK:
 		if (ok) {
@@ -117,15 +137,22 @@ enum health_passive_change health_passive_report(struct health_passive *p, bool 
 		}
 		if (++p->fails < p->max_fails)
 			return HEALTH_PASSIVE_SAME;
-		passive_cooldown(p, now_ms);
+		passive_cooldown(p, now_ms, p->cooldown_ms);
 		return HEALTH_PASSIVE_DOWN;
 	case HEALTH_PASSIVE_PROBATION:
 		if (ok) {
 			p->state = HEALTH_PASSIVE_OK;
 			p->fails = 0;
+			p->probing = false;
+			p->backoff_ms = 0;
 			return HEALTH_PASSIVE_UP;
 		}
-		passive_cooldown(p, now_ms);
+		len = p->backoff_ms * 2;
+		if (len < p->cooldown_ms)
+			len = p->cooldown_ms;
+		if (len > p->cooldown_max_ms)
+			len = p->cooldown_max_ms;
+		passive_cooldown(p, now_ms, len);
 		return HEALTH_PASSIVE_DOWN;
 	case HEALTH_PASSIVE_COOLDOWN:
 	default:

@@ -22,10 +22,14 @@ void health_sm_init(struct health_sm *sm, bool up, unsigned int rise, unsigned i
 /* Feed one probe result <ok>. Returns true when the verdict (sm->up) changed. */
 bool health_sm_report(struct health_sm *sm, bool ok);
 
-/* Passive helper: <max_fails> (>= 1) consecutive failures start a cool-down of <cooldown_ms>. */
-void health_passive_init(struct health_passive *p, unsigned int max_fails, uint64_t cooldown_ms);
+/* Passive helper: <max_fails> (>= 1) consecutive failures start a cool-down of <cooldown_ms>;
+ * each failed probation after it doubles the cool-down, up to <cooldown_max_ms>. */
+void health_passive_init(struct health_passive *p, unsigned int max_fails, uint64_t cooldown_ms,
+	uint64_t cooldown_max_ms);
 
-/* May a request be sent to the peer at <now_ms>? Moves an expired cool-down to probation. */
+/* May a request be sent to the peer at <now_ms>? Moves an expired cool-down to probation,
+ * where one request at a time may try the peer: a true answer then counts as that request,
+ * whose outcome the caller must report (or the peer stays on probation without a try). */
 bool health_passive_available(struct health_passive *p, uint64_t now_ms);
 
 /* Record a request outcome <ok> at <now_ms> (a connect failure, reset or 5xx the caller counts

@@ -59,9 +59,16 @@ struct conn *pool_get(struct pool *p)
 	return c;
 }
 
-void pool_put(struct pool *p, struct conn *c)
+void pool_put(struct pool *p, struct conn *c, unsigned int demand)
 {
-	if (p->n_idle >= p->max_idle || evbuffer_get_length(c->in) || evbuffer_get_length(c->out)) {
+	unsigned int limit = p->max_idle;
+
+	if (demand > POOL_GROW_MAX)
+		demand = POOL_GROW_MAX;
+	if (limit && demand > limit)
+		limit = demand;
+
+	if (p->n_idle >= limit || evbuffer_get_length(c->in) || evbuffer_get_length(c->out)) {
 		conn_free(c);
 		return;
 	}

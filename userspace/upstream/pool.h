@@ -25,10 +25,17 @@ void pool_init(struct pool *p, unsigned int max_idle, const struct timeval *t_id
 /* Take the most recently idled connection, or NULL. The caller sets its callbacks. */
 struct conn *pool_get(struct pool *p);
 
+/* How far a pool grows past its max_idle to meet demand (see pool_put()). */
+#define POOL_GROW_MAX 256u
+
 /* Keep <c> (connected, nothing pending in either direction) for reuse, or free it when the
- * pool is full. The pool frees it on its own if the server closes it, sends anything, or it
- * stays idle past the timeout. */
-void pool_put(struct pool *p, struct conn *c);
+ * pool is full. Full means max_idle idle connections, or more when <demand> (the most
+ * requests the owner can have in flight to the server at once: its client connections) is
+ * higher, up to POOL_GROW_MAX, so that the pool grows to the concurrency actually seen
+ * without holding thousands of idle connections for thousands of idle clients; a pool whose
+ * max_idle is 0 keeps nothing. The pool frees <c> on its own if the server closes it, sends anything, or
+ * it stays idle past the timeout. */
+void pool_put(struct pool *p, struct conn *c, unsigned int demand);
 
 /* Free every idle connection of <p>. */
 void pool_release(struct pool *p);
