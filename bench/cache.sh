@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Object store hit ratios on a Zipf(1.0) workload against a plain LRU (same run) and TinyUFO's
-# published figures, then ns per hit with 1 and 2 threads. RUNS=N sets the timing runs
-# (median quoted); exits 1 if a hit ratio falls more than 0.5 points below TinyUFO's.
+# Object store hit ratios on a Zipf(1.0) workload against a plain LRU (same traces) and TinyUFO's
+# published figures, then CPU ns per hit with 1 and 2 threads. RUNS=N sets the traces and timing
+# runs (medians quoted); exits 1 if a hit ratio falls more than 0.5 points below TinyUFO's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 O=${O:-build}
