@@ -47,10 +47,12 @@ int cache_put(struct cache *c, uint64_t hash, const void *key, size_t key_len, c
  * Returns 0, -ENOENT when absent, or -EINVAL on NULL or zero-length input. */
 int cache_remove(struct cache *c, uint64_t hash, const void *key, size_t key_len);
 
-/* Sum the counters of every shard of <c> into <st>, each shard read under its lock. */
+/* Sum the counters of every shard of <c> into <st> (neither NULL), each shard read under its
+ * lock: every shard is consistent in itself, the sum is not one instant across shards. */
 void cache_stats_get(struct cache *c, struct cache_stats *st);
 
-/* The value bytes of <e> (read-only; valid until the reference is released). */
+/* The value bytes of the referenced entry <e>, not NULL (read-only; valid until the reference
+ * is released). */
 const void *cache_entry_value(const struct cache_entry *e);
 
 /* The length of the value of <e> in bytes. */
