@@ -72,17 +72,21 @@ void limit_rate_free(struct limit_rate *r)
 static unsigned int rate_sync(struct limit_rate *r, uint64_t w)
 {
 	uint64_t st = atomic_load_explicit(&r->state, memory_order_acquire);
-	uint64_t cur = st >> 1;
+	uint64_t cur;
 
-	if (st & ROTATING)
-		return (cur + 1) & 1;
-	if (w == cur)
-		return cur & 1;
-	if (w + 1 == cur) /* a caller whose clock read came just before the move */
-		return w & 1;
-	if (!atomic_compare_exchange_strong_explicit(&r->state, &st, (w << 1) | ROTATING,
-		    memory_order_acq_rel, memory_order_acquire))
-		return (st & ROTATING) ? ((st >> 1) + 1) & 1 : (st >> 1) & 1;
+	for (;;) {
+		cur = st >> 1;
+		if (st & ROTATING)
+			return (cur + 1) & 1;
+		if (w == cur)
+			return cur & 1;
+		if (w + 1 == cur) /* a caller whose clock read came just before the move */
+			return w & 1;
+		if (atomic_compare_exchange_strong_explicit(&r->state, &st, (w << 1) | ROTATING,
+			    memory_order_acq_rel, memory_order_acquire))
+			break;
+		/* someone else moved first: <st> is the state it left, look again */
+	}
 	/* We own the move. One interval on: the slot of w held w - 2, clear it and keep the
 	 * current one as the previous window. Any other jump: both windows are stale. */
 	limit_cms_clear(r->win[w & 1]);
