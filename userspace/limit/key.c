@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+/* First key byte: the family, so that an IPv4 /32 and the first 4 bytes of an IPv6 address
+ * never meet. */
 #define KEY_TAG_V4 4
 #define KEY_TAG_V6 6
 
@@ -29,8 +31,9 @@ int limit_key_addr(void *buf, size_t size, int family, const void *addr, unsigne
 	if (size < 2 + (size_t)nbytes)
 		return -ENOSPC;
 	out[0] = family == AF_INET ? KEY_TAG_V4 : KEY_TAG_V6;
-	out[1] = (unsigned char)prefix_len;
+	out[1] = (unsigned char)prefix_len; /* 10.0.0.0/8 and 10.0.0.0/16 are two clients */
 	memcpy(out + 2, addr, nbytes);
+	/* keep the top prefix_len % 8 bits of the last byte: hosts of the prefix share the key */
 	if (prefix_len % 8)
 		out[1 + nbytes] &= (unsigned char)(0xff00u >> (prefix_len % 8));
 	return 2 + (int)nbytes;
@@ -49,6 +52,7 @@ int limit_key_sockaddr(void *buf, size_t size, const struct sockaddr *sa, unsign
 	if (sa->sa_family != AF_INET6)
 		return -EAFNOSUPPORT;
 	sin6 = (const struct sockaddr_in6 *)sa;
+	/* the IPv4 address is the last 4 of the 16 bytes */
 	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
 		return limit_key_addr(buf, size, AF_INET, &sin6->sin6_addr.s6_addr[12], v4_prefix);
 	return limit_key_addr(buf, size, AF_INET6, &sin6->sin6_addr, v6_prefix);

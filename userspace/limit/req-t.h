@@ -38,7 +38,7 @@ enum limit_verdict {
 
 /* The answer for one request. */
 struct limit_decision {
-	enum limit_verdict verdict;
+	enum limit_verdict verdict; /* what to do with the request */
 	uint64_t wait_ms; /* DELAY: how long to hold the request; REJECT: the Retry-After, both
 			   * rounded up to a whole millisecond; 0 for PASS */
 };

@@ -20,11 +20,11 @@
 #define SPAN_MAX_NS (1ULL << 60)
 
 struct limit_req {
-	uint64_t t_ns;	  /* T: nanoseconds between requests at the rate */
-	uint64_t tau_ns;  /* burst x T: how far ahead of now a TAT may be for a pass */
-	uint64_t free_ns; /* min(delay_after, burst) x T: backlog passed without delay */
-	uint64_t seed;	  /* key hash seed */
-	unsigned int rows;
+	uint64_t t_ns;		  /* T: nanoseconds between requests at the rate */
+	uint64_t tau_ns;	  /* burst x T: how far ahead of now a TAT may be for a pass */
+	uint64_t free_ns;	  /* min(delay_after, burst) x T: backlog passed without delay */
+	uint64_t seed;		  /* key hash seed */
+	unsigned int rows;	  /* table rows, 1..LIMIT_ROWS_MAX */
 	uint32_t mask;		  /* cells per row - 1 */
 	_Atomic uint64_t cells[]; /* rows x width TATs, ns of the caller's clock; 0 = full bucket */
 };
