@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -273,6 +274,57 @@ static void *inflight_worker_run(void *arg)
 			limit_inflight_release(&g[j]);
 	}
 	return NULL;
+}
+
+struct cap_worker {
+	struct limit_inflight *l;
+	atomic_int *live;  /* holders right now, counted outside the limiter */
+	int most;	   /* the most this thread saw */
+	unsigned int held; /* successful acquires */
+};
+
+/* try_acquire with max 2 in a loop: while a thread holds a slot, count it in <live>. */
+static void *cap_worker_run(void *arg)
+{
+	struct cap_worker *w = arg;
+
+	for (unsigned int i = 0; i < PER_THREAD / 4; i++) {
+		struct limit_inflight_guard g;
+		int now;
+
+		if (limit_inflight_try_acquire(w->l, "hot", 3, 2, &g) < 0)
+			continue;
+		now = atomic_fetch_add(w->live, 1) + 1;
+		w->most = now > w->most ? now : w->most;
+		w->held++;
+		atomic_fetch_sub(w->live, 1);
+		limit_inflight_release(&g);
+	}
+	return NULL;
+}
+
+/* Racing try_acquire never lets more than max hold at once. */
+static void test_inflight_cap_threads(void)
+{
+	struct limit_inflight *l = limit_inflight_new(4, 256, 5);
+	struct cap_worker w[THREADS];
+	pthread_t tid[THREADS];
+	atomic_int live = 0;
+	unsigned int held = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	for (unsigned int i = 0; i < THREADS; i++) {
+		w[i] = (struct cap_worker){.l = l, .live = &live};
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&tid[i], NULL, cap_worker_run, &w[i]), 0);
+	}
+	for (unsigned int i = 0; i < THREADS; i++) {
+		CU_ASSERT_EQUAL(pthread_join(tid[i], NULL), 0);
+		CU_ASSERT(w[i].most <= 2);
+		held += w[i].held;
+	}
+	CU_ASSERT(held > 0);
+	CU_ASSERT_EQUAL(limit_inflight_get(l, "hot", 3), 0);
+	limit_inflight_free(l);
 }
 
 static void test_inflight_threads(void)
@@ -605,6 +657,7 @@ int test_limit_register(void)
 		{"rate bad input", test_rate_bad_input},
 		{"inflight", test_inflight},
 		{"inflight threads", test_inflight_threads},
+		{"inflight cap threads", test_inflight_cap_threads},
 		{"req reject", test_req_reject},
 		{"req delay", test_req_delay},
 		{"req clock jumps", test_req_clock_jumps},

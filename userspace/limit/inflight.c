@@ -5,6 +5,7 @@
 #include "userspace/limit/inflight.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "userspace/limit/cms.h"
@@ -61,10 +62,21 @@ int64_t limit_inflight_try_acquire(struct limit_inflight *l, const void *key, si
 {
 	int64_t n = limit_inflight_acquire(l, key, len, g);
 
-	if (n < 0 || n <= max)
+	if (n < 0)
 		return n;
-	/* Over: take it back. Two racing callers may both see max + 1 and both back off; the
-	 * limit then holds with one slot to spare, never with one too many. */
+	if (n <= max) {
+		/* The estimate above mixes rows read at different moments: two racing callers
+		 * can each find one row where the other has not added yet, and both pass with
+		 * max + 1 in flight. Read the rows again once all our additions are done: the
+		 * fence orders our additions before these reads against any other caller's,
+		 * so of two racing callers at least one sees both additions. */
+		atomic_thread_fence(memory_order_seq_cst);
+		n = limit_cms_get(l->cms, g->hash);
+		if (n <= max)
+			return n;
+	}
+	/* Over: take it back. Two racing callers may both back off; the limit then holds with
+	 * one slot to spare, never with one too many. */
 	limit_inflight_release(g);
 	return -EBUSY;
 }

@@ -25,7 +25,8 @@ int64_t limit_inflight_acquire(
 
 /* As limit_inflight_acquire(), but only while the estimate stays at most <max>: returns the new
  * count, or -EBUSY with <g> left released when the key already has <max> (or, through sketch
- * collisions, seems to). */
+ * collisions, seems to). Racing callers never hold more than <max> at once between them; at
+ * the edge they may all back off. */
 int64_t limit_inflight_try_acquire(struct limit_inflight *l, const void *key, size_t len,
 	int64_t max, struct limit_inflight_guard *g);
 
