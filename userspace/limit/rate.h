@@ -31,7 +31,8 @@ void limit_rate_free(struct limit_rate *r);
 
 /* Count <n> (0..LIMIT_RATE_N_MAX) events of the <len> bytes at <key> at time <now_us>, first
  * moving to <now_us>'s interval when it has begun. Returns the key's estimated count in the
- * current interval including these events, or -EINVAL (NULL <r>, NULL <key> with <len> > 0,
+ * current interval including these events (in the interval being left, for the microseconds
+ * another thread takes to move the windows), or -EINVAL (NULL <r>, NULL <key> with <len> > 0,
  * <n> out of range). Safe from any number of threads at once. */
 int64_t limit_rate_observe(
 	struct limit_rate *r, const void *key, size_t len, int64_t n, uint64_t now_us);
