@@ -118,7 +118,7 @@ $(LLHTTP_LIB): $(LLHTTP_OBJS)
 # lists are expanded when a rule is read).
 include $(wildcard maglev/*.mk ketama/*.mk bpf/*.mk userspace/ctrl/*.mk)
 # pingd's layers, lowest first (docs/architecture.md): each fragment uses only those before it.
-USERSPACE_LAYERS := lib cache http cfg net upstream ops proxy l4 pingd
+USERSPACE_LAYERS := lib cache limit http cfg net upstream ops proxy l4 pingd
 include $(foreach l,$(USERSPACE_LAYERS),userspace/$(l)/$(l).mk)
 include $(wildcard ctl/*.mk examples/*.mk examples/*/*.mk)
 include $(wildcard tests/*/*.mk bench/*.mk)
