@@ -133,7 +133,7 @@ admin: {address: '127.0.0.1:$aport'}
 listeners: [{address: '127.0.0.1:$lport'}]
 upstreams:
   - name: web
-    passive: {max_fails: 2, cooldown: 1500ms}
+    passive: {max_fails: 2, cooldown: 4s}
     servers: [{address: '127.0.0.1:$good'}, {address: '127.0.0.1:$bad'}]
 virtual_hosts: [{name: site, hosts: '*', routes: [{path: /, upstream: web}]}]
 YAML
@@ -149,8 +149,10 @@ YAML
 	curl -s --max-time 5 "http://127.0.0.1:$aport/metrics" >"$TMPD/m1"
 	grep -q "^pingd_upstream_peer_cooldowns_total{upstream=\"web\",server=\"127.0.0.1:$bad\"} 1$" \
 		"$TMPD/m1" || fail "cool-down not counted: $(grep cooldowns "$TMPD/m1")"
-	# After the cool-down one request goes to it on probation; its 503 starts another.
-	sleep 1.7
+	# After the cool-down one request goes to it on probation; its 503 starts another, twice
+	# as long. (The cool-downs are long enough for the requests of each step to fit in them
+	# on a busy machine.)
+	sleep 4.2
 	for ((i = 0; i < 10; i++)); do
 		curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$lport/"
 	done
