@@ -405,6 +405,7 @@ static void test_byte_bound(void)
 	cache_free(c);
 }
 
+#ifndef UNIT_ASAN
 /* Resident set size in bytes, from /proc/self/statm; 0 when unknown. */
 static uint64_t rss_bytes(void)
 {
@@ -418,6 +419,7 @@ static uint64_t rss_bytes(void)
 	fclose(f);
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /* Churn ~50 times the capacity through the cache: RSS after the churn stays within the
  * capacity of RSS after the first fill. A newcomer the admission refuses gets room by purging
