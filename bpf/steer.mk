@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd's sk_lookup program (L7 steering) and its skeleton, built by the top Makefile's
-# pattern rules; userspace/proxy/steer.mk links it into pingd.
+# pattern rules; userspace/l4/l4.mk links it into pingd.
 
 BPF_PROGS += steer
 BPF_OBJS += $(O)/bpf/steer.bpf.o
