@@ -13,6 +13,32 @@
 /* GUE source ports spread over 49152..65535 by flow hash, for ECMP between LB and backend. */
 #define ENCAP_SPORT(hash) (0xc000 | ((hash)&0x3fff))
 
+/* The outer IPv4 source for a flow of <hash>: lb_node.src4 with its host bits (past
+ * src4_plen) taken from the hash, so that a backend's NIC spreads the tunnels of different
+ * flows over its receive queues (RSS hashes the outer header). Network order. */
+static __always_inline __be32 encap_src4(const struct lb_node *node, __u32 hash)
+{
+	__u32 plen = node->src4_plen, host;
+
+	if (!plen || plen >= 32)
+		return node->src4.v4;
+	host = 0xffffffffu >> plen;
+	return (node->src4.v4 & ~bpf_htonl(host)) | bpf_htonl(hash & host);
+}
+
+/* The outer IPv6 source for a flow of <hash> into *<out>: lb_node.src6 with the host bits
+ * past src6_plen, at most its last 32, taken from the hash. */
+static __always_inline void encap_src6(const struct lb_node *node, __u32 hash, union lb_addr *out)
+{
+	__u32 plen = node->src6_plen, host;
+
+	*out = node->src6;
+	if (!plen || plen >= 128)
+		return;
+	host = plen <= 96 ? 0xffffffffu : 0xffffffffu >> (plen - 96);
+	out->v6[3] = (out->v6[3] & ~bpf_htonl(host)) | bpf_htonl(hash & host);
+}
+
 /* Returned by encap_ip() for a packet that would exceed the MTU: the caller answers it. */
 #define ENCAP_TOO_BIG (-2)
 
@@ -64,9 +90,9 @@ static __always_inline int encap_set_l2_proto(void *data, void *end, __u32 l2_le
 }
 
 /* Encapsulate the packet described by <p> toward backend <be>, inside UDP when <gue>, with
- * the sources of <node>. <hash> is the flow hash (GUE source port, IPv6 flow label). The
- * caller checked that <be>'s family can carry <p>'s. Returns LB_CONTINUE, a counted verdict,
- * or ENCAP_TOO_BIG with the packet untouched. */
+ * the sources of <node>. <hash> is the flow hash (outer source host bits, GUE source port,
+ * IPv6 flow label). The caller checked that <be>'s family can carry <p>'s. Returns
+ * LB_CONTINUE, a counted verdict, or ENCAP_TOO_BIG with the packet untouched. */
 static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *p,
 	const struct lb_backend *be, const struct lb_node *node, __u32 hash, bool gue)
 {
@@ -76,6 +102,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 	__be16 gue_port = node->gue_port ? node->gue_port : bpf_htons(LB_DEFAULT_GUE_PORT);
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	union lb_addr src6;
 	__u64 inner_sum = 0;
 	bool sum_ok = false;
 	struct ipv6hdr *ip6;
@@ -102,7 +129,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 	if (be->family == LB_AF_INET) {
 		__be16 tot_len = bpf_htons(p->ip_len + grow);
 		__u8 proto = gue ? IPPROTO_UDP : inner_proto;
-		__be32 saddr = node->src4.v4, daddr = be->addr.v4;
+		__be32 saddr = encap_src4(node, hash), daddr = be->addr.v4;
 
 		iph = data + l2_len;
 		uh = (void *)(iph + 1);
@@ -129,6 +156,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 		}
 		return LB_CONTINUE;
 	}
+	encap_src6(node, hash, &src6);
 	ip6 = data + l2_len;
 	uh = (void *)(ip6 + 1);
 	if ((void *)(uh + 1) > end)
@@ -137,7 +165,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 	ip6->payload_len = bpf_htons(p->ip_len + grow - sizeof(*ip6));
 	ip6->nexthdr = gue ? IPPROTO_UDP : inner_proto;
 	ip6->hop_limit = ENCAP_TTL;
-	__builtin_memcpy(&ip6->saddr, node->src6.bytes, 16);
+	__builtin_memcpy(&ip6->saddr, src6.bytes, 16);
 	__builtin_memcpy(&ip6->daddr, be->addr.bytes, 16);
 	if (gue) {
 		uh->source = bpf_htons(ENCAP_SPORT(hash));
@@ -146,7 +174,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 		uh->check = 0;
 		/* Mandatory over IPv6 (RFC 8200); zero only when the inner sum is unknown. */
 		if (sum_ok) {
-			__u16 ck = csum_fold(csum_addr6(&node->src6) + csum_addr6(&be->addr) +
+			__u16 ck = csum_fold(csum_addr6(&src6) + csum_addr6(&be->addr) +
 					     bpf_htonl(p->ip_len + sizeof(*uh)) +
 					     bpf_htonl(IPPROTO_UDP) + uh->source + uh->dest +
 					     uh->len + inner_sum);

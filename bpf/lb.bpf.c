@@ -39,7 +39,7 @@ static __always_inline struct lb_svc *lb_service(
 static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, __u32 pkt_len)
 {
 	struct fwd_hop hop = {};
-	struct lb_backend *be;
+	struct lb_backend *be = NULL;
 	struct lb_node *node;
 	struct lb_svc *svc;
 	__u32 zero = 0, be_id, svc_id, hash;
@@ -56,10 +56,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		return stats_pass(LB_PASS_L7);
 	svc_id = svc->id;
 	hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
-	ret = sched_pick(p, svc, node, hash, &be_id, &new_flow);
+	ret = sched_pick(p, svc, node, hash, &be_id, &new_flow, &be);
 	if (ret != LB_CONTINUE)
 		return ret;
-	be = bpf_map_lookup_elem(&lb_backends, &be_id);
+	if (!be)
+		be = bpf_map_lookup_elem(&lb_backends, &be_id);
 	if (!be || be->family == 0)
 		return stats_drop(LB_DROP_NO_BACKEND);
 

@@ -30,6 +30,7 @@ struct env {
 	int prog;	/* lb_xdp */
 	int decap_prog; /* lb_decap */
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
+	int guard;
 	int decap_stats;
 	int ncpu;
 };
@@ -72,6 +73,10 @@ uint64_t reason_count(enum lb_reason r);
 struct lb_stats svc_stats(uint32_t id);
 struct lb_stats be_stats(uint32_t id);
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val);
+/* Set every CPU's flow-guard window to end far in the future (no reset during a fixture). */
+void guard_freeze(void);
+/* New flows the guard refused an entry, summed over CPUs. */
+uint64_t guard_refused(void);
 int ct_count(void);
 
 /* Compare <got> with <want> and describe the first difference. */

@@ -20,6 +20,7 @@ enum ctrl_map {
 	CM_BE_STATS,
 	CM_REASONS,
 	CM_TX_PORTS,
+	CM_GUARD,
 	CM_MAX /* must stay last */
 };
 

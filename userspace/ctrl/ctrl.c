@@ -36,6 +36,7 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_BE_STATS] = "lb_be_stats",
 	[CM_REASONS] = "lb_reasons",
 	[CM_TX_PORTS] = "lb_tx_ports",
+	[CM_GUARD] = "lb_guard",
 };
 
 static const char *const reason_names[LB_REASON_MAX] = {
@@ -409,6 +410,11 @@ int ctrl_stats_reasons(struct ctrl *c, __u64 *out)
 			return err;
 	}
 	return 0;
+}
+
+int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out)
+{
+	return ctrl_percpu_sum(c, c->fds[CM_GUARD], 0, 3, (__u64 *)out);
 }
 
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
