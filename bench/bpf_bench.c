@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		return veth_main(argc - 1, argv + 1);
 	struct target tg[MAX_TARGETS] = {};
 	int ntg = 0, rounds = 9, repeat = 2000000, argi = 1, t, j;
+	const char *only;
 	char pin[96];
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin);
 	struct lb_svc conf = {.table_size = 65537};
@@ -306,6 +307,8 @@ int main(int argc, char **argv)
 		ntg++;
 		argi += 2;
 	}
+	/* BENCH_ONLY=CASE measures one case only (for profiling with perf). */
+	only = getenv("BENCH_ONLY");
 	if (argi < argc)
 		rounds = atoi(argv[argi++]);
 	if (argi < argc)
@@ -384,6 +387,8 @@ int main(int argc, char **argv)
 	 * the same machine load and none always runs right after another. */
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < NCASE; i++) {
+			if (only && strcmp(only, names[i]))
+				continue;
 			for (j = 0; j < ntg; j++) {
 				struct target *x = &tg[r % 2 ? ntg - 1 - j : j];
 				int want = x == &tg[0] ? XDP_TX : verdicts[i];
