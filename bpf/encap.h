@@ -6,6 +6,7 @@
 #define BPF_ENCAP_H
 
 #include "bpf/csum.h"
+#include "bpf/fwd.h"
 
 /* The longest L2 header parse_eth() accepts: Ethernet + two VLAN tags. */
 #define ENCAP_MAX_L2 22
@@ -49,25 +50,37 @@ static __always_inline __u32 encap_len(__u8 family, bool gue)
 	       (gue ? sizeof(struct udphdr) : 0);
 }
 
-/* Grow the head of the packet by <grow> bytes and move the L2 header back to the front. The
- * copy is always ENCAP_MAX_L2 bytes long, a constant size the verifier accepts; the bytes it
- * writes past a shorter L2 header fall inside the outer header written next (grow >= 20). */
-static __always_inline int encap_push(struct xdp_md *ctx, __u32 grow)
+/* Grow the head of the packet by <grow> bytes and write the new L2 header at the front: the
+ * MACs of <hop> (its source defaults to the received destination MAC, read here), the
+ * received VLAN tags of an <l2_len>-byte header, and the payload type is left to
+ * encap_set_l2_proto(). Only those bytes move, not the whole received header. */
+static __always_inline int encap_push(
+	struct xdp_md *ctx, __u32 grow, __u32 l2_len, struct fwd_hop *hop)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u8 l2[ENCAP_MAX_L2];
+	__u64 tags = 0;
 
 	if (data + ENCAP_MAX_L2 > end)
 		return stats_drop(LB_DROP_TRUNCATED);
-	__builtin_memcpy(l2, data, ENCAP_MAX_L2);
+	if (!hop->smac_set) {
+		__builtin_memcpy(hop->smac, data, ETH_ALEN);
+		hop->smac_set = 1;
+	}
+	/* One or two tags: the 8 bytes after the MACs (with one tag, its type field and 2
+	 * bytes of the IP header come along; both are rewritten below and by the caller). */
+	if (l2_len > sizeof(struct ethhdr))
+		tags = *(__u64 *)(data + 2 * ETH_ALEN);
 	if (bpf_xdp_adjust_head(ctx, -(int)grow))
 		return stats_drop(LB_DROP_ADJUST);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	if (data + ENCAP_MAX_L2 > end)
 		return stats_drop(LB_DROP_INTERNAL);
-	__builtin_memcpy(data, l2, ENCAP_MAX_L2);
+	__builtin_memcpy(data, hop->dmac, ETH_ALEN);
+	__builtin_memcpy(data + ETH_ALEN, hop->smac, ETH_ALEN);
+	if (l2_len > sizeof(struct ethhdr))
+		*(__u64 *)(data + 2 * ETH_ALEN) = tags;
 	return LB_CONTINUE;
 }
 
@@ -90,11 +103,13 @@ static __always_inline int encap_set_l2_proto(void *data, void *end, __u32 l2_le
 }
 
 /* Encapsulate the packet described by <p> toward backend <be>, inside UDP when <gue>, with
- * the sources of <node>. <hash> is the flow hash (outer source host bits, GUE source port,
- * IPv6 flow label). The caller checked that <be>'s family can carry <p>'s. Returns
- * LB_CONTINUE, a counted verdict, or ENCAP_TOO_BIG with the packet untouched. */
+ * the sources of <node> and the MACs of <hop> (written here: fwd_xmit() need not). <hash>
+ * is the flow hash (outer source host bits, GUE source port, IPv6 flow label). The caller
+ * checked that <be>'s family can carry <p>'s. Returns LB_CONTINUE, a counted verdict, or
+ * ENCAP_TOO_BIG with the packet untouched. */
 static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *p,
-	const struct lb_backend *be, const struct lb_node *node, __u32 hash, bool gue)
+	const struct lb_backend *be, const struct lb_node *node, __u32 hash, bool gue,
+	struct fwd_hop *hop)
 {
 	__u8 inner_proto = p->flow.family == LB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	__u32 l2_len = p->l2_len, grow = encap_len(be->family, gue);
@@ -117,7 +132,7 @@ static __always_inline int encap_ip(struct xdp_md *ctx, const struct parse_pkt *
 		return stats_drop(LB_DROP_INTERNAL);
 	if (gue && be->family == LB_AF_INET6)
 		sum_ok = csum_lco_inner(data + l2_len, end, p, &inner_sum);
-	ret = encap_push(ctx, grow);
+	ret = encap_push(ctx, grow, l2_len, hop);
 	if (ret != LB_CONTINUE)
 		return ret;
 	data = (void *)(long)ctx->data;

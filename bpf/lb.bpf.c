@@ -81,7 +81,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		ret = fwd_resolve(ctx, node, be->family, src, &be->addr, &hop);
 		if (ret != LB_CONTINUE)
 			return ret;
-		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE);
+		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE, &hop);
 		if (ret == ENCAP_TOO_BIG)
 			return icmp_too_big(ctx, p,
 				(node->mtu ? node->mtu : LB_DEFAULT_MTU) -
@@ -89,7 +89,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		if (ret != LB_CONTINUE)
 			return ret;
 	}
-	ret = fwd_xmit(ctx, &hop);
+	ret = fwd_xmit(ctx, &hop, svc->fwd != LB_FWD_L2);
 	if (ret != XDP_DROP)
 		stats_fwd(svc_id, be_id, pkt_len, new_flow);
 	return ret;
