@@ -42,8 +42,8 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	struct lb_backend *be = NULL;
 	struct lb_node *node;
 	struct lb_svc *svc;
-	__u32 zero = 0, be_id, svc_id, hash;
-	bool new_flow;
+	__u32 zero = 0, be_id, svc_id, hash = 0;
+	bool new_flow, hashed = false;
 	int ret;
 
 	node = bpf_map_lookup_elem(&lb_node, &zero);
@@ -55,8 +55,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	if (svc->mode == LB_MODE_L7)
 		return stats_pass(LB_PASS_L7);
 	svc_id = svc->id;
-	hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
-	ret = sched_pick(p, svc, node, hash, &be_id, &new_flow, &be);
+	ret = sched_pick(p, svc, node, &hash, &hashed, &be_id, &new_flow, &be);
 	if (ret != LB_CONTINUE)
 		return ret;
 	if (!be)
@@ -81,6 +80,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		ret = fwd_resolve(ctx, node, be->family, src, &be->addr, &hop);
 		if (ret != LB_CONTINUE)
 			return ret;
+		/* A conntrack hit skipped the hash: only GUE's source port, the IPv6 flow label
+		 * and a prefix of IPv4 outer sources need it. */
+		if (!hashed && (svc->fwd == LB_FWD_GUE || be->family == LB_AF_INET6 ||
+				       (node->src4_plen && node->src4_plen < 32)))
+			hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
 		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE, &hop);
 		if (ret == ENCAP_TOO_BIG)
 			return icmp_too_big(ctx, p,

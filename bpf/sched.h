@@ -124,11 +124,12 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<be> (the backend's entry when conntrack chose it and it was read already,
- * else NULL) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN always consults
+ * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
+ * hit costs no hashing) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN always consults
  * the table (a new connection, maybe reusing a 4-tuple); an RST removes the flow after this
  * packet; a FIN starts its expiry. ICMP errors follow the flow but never create one. */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
-	const struct lb_node *node, __u32 hash, __u32 *be_id, bool *new_flow,
+	const struct lb_node *node, __u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow,
 	struct lb_backend **bep)
 {
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
@@ -167,10 +168,12 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		}
 	}
 table:
+	*hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
+	*hashed = true;
 	if (svc->algo == LB_ALGO_KETAMA)
-		id = sched_ketama(svc, hash);
+		id = sched_ketama(svc, *hash);
 	else
-		id = sched_maglev(svc, hash);
+		id = sched_maglev(svc, *hash);
 	if (id == SCHED_NONE)
 		return stats_drop(LB_DROP_NO_BACKEND);
 	*be_id = id;

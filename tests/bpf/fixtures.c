@@ -307,6 +307,9 @@ static void fx_outer_src_from_flow(void)
 				inet_ntop(fam == 4 ? AF_INET : AF_INET6, a.bytes, want, sizeof(want));
 				outer_src = want;
 				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f], false);
+				/* The same from conntrack, which skips the table's hashing. */
+				s.tcp_flags = 0x10;
+				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f], false);
 				outer_src = NULL;
 				srcs[i] = fam == 4 ? a.v4 : a.v6[3];
 				sports[i] = 0xc000 | (h & 0x3fff);
