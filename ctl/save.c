@@ -136,13 +136,14 @@ static void save_node(const struct lb_node *n)
 
 	o_map("node");
 	ctrl_format_addr(LB_AF_INET, &n->src4, 0, a, sizeof(a));
-	if (n->src4_plen && n->src4_plen < 32)
+	/* Any stored length (even /32) prints, so that restore writes back the same bytes. */
+	if (n->src4_plen)
 		snprintf(p, sizeof(p), "%s/%u", a, n->src4_plen);
 	else
 		snprintf(p, sizeof(p), "%s", a);
 	o_str("src4", p, true);
 	ctrl_format_addr(LB_AF_INET6, &n->src6, 0, a, sizeof(a));
-	if (n->src6_plen && n->src6_plen < 128)
+	if (n->src6_plen)
 		snprintf(p, sizeof(p), "%s/%u", a, n->src6_plen);
 	else
 		snprintf(p, sizeof(p), "%s", a);
@@ -159,10 +160,11 @@ static void save_node(const struct lb_node *n)
 	o_uint("gue_port", n->gue_port ? ntohs(n->gue_port) : LB_DEFAULT_GUE_PORT);
 	o_uint("seed", n->hash_seed);
 	o_uint("udp_timeout", n->udp_timeout ? n->udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+	/* Absent when never set: the default then follows the data plane's. */
 	if (n->flow_rate == LB_FLOW_RATE_OFF)
 		o_str("flow_rate", "off", false);
-	else
-		o_uint("flow_rate", n->flow_rate ? n->flow_rate : LB_DEFAULT_FLOW_RATE);
+	else if (n->flow_rate)
+		o_uint("flow_rate", n->flow_rate);
 	o_map_end();
 }
 
