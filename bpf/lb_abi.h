@@ -251,7 +251,8 @@ _Static_assert(sizeof(struct lb_reason_ctr) == 8, "lb_reason_ctr size");
 
 /* lb_guard value (per CPU, one entry): the flow guard's window, written by bpf. */
 struct lb_guard {
-	__u64 window_end; /* bpf_ktime_get_ns() when the current one-second window ends */
+	__u64 window_end; /* bpf_ktime_get_coarse_ns() when the current one-second window
+			   * ends */
 	__u64 inserts;	  /* conntrack entries created in the window */
 	__u64 refused;	  /* new flows forwarded without an entry since the maps were made */
 };

@@ -113,7 +113,9 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 	g = bpf_map_lookup_elem(&lb_guard, &zero);
 	if (!g)
 		return NULL;
-	now = bpf_ktime_get_ns();
+	/* The coarse clock (tick resolution) is plenty for a one-second window and much
+	 * cheaper than bpf_ktime_get_ns() under a hypervisor's clock source. */
+	now = bpf_ktime_get_coarse_ns();
 	/* Per-CPU value, softirq: no other writer. */
 	if (now >= g->window_end) {
 		g->window_end = now + SCHED_NS_PER_S;
