@@ -16,14 +16,22 @@
 #include "bpf/sched.h"
 #include "bpf/stats.h"
 
-/* The service of the flow in <p>: the exact port first, then the all-ports service when
- * <node> says there may be one (a packet to no service then costs one hash lookup, not two). */
+/* The service of the flow in <p>: none when lb_vip_filter says no service has its address;
+ * else the exact port first, then the all-ports service when <node> says there may be one (a
+ * packet to no service then costs at most one hash lookup, not two). */
 static __always_inline struct lb_svc *lb_service(
 	const struct parse_pkt *p, const struct lb_node *node)
 {
+	__u32 bit = hash_vip_bit(&p->flow.dst), word = bit / 64;
 	struct lb_svc_key key = {};
+	struct lb_vip_word *w;
 	struct lb_svc *svc;
 
+	/* A clear bit: no service has this address, on any port (an array read instead of a
+	 * hash lookup for the host's own traffic). */
+	w = bpf_map_lookup_elem(&lb_vip_filter, &word);
+	if (w && !(w->bits & (1ull << (bit % 64))))
+		return NULL;
 	key.addr = p->flow.dst;
 	key.port = p->flow.dport;
 	key.proto = p->flow.proto;

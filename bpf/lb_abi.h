@@ -27,6 +27,9 @@
 #ifndef LB_RING_MAX_POINTS
 #define LB_RING_MAX_POINTS 65536 /* ketama points per service */
 #endif
+/* Bits of lb_vip_filter (a power of two), in 64-bit words. */
+#define LB_VIP_FILTER_BITS  65536
+#define LB_VIP_FILTER_WORDS (LB_VIP_FILTER_BITS / 64)
 /* Binary search steps over LB_RING_MAX_POINTS points: ceil(log2(65536 + 1)). */
 #define LB_RING_SEARCH_STEPS 17
 
@@ -248,6 +251,13 @@ struct lb_reason_ctr {
 	__u64 packets;
 };
 _Static_assert(sizeof(struct lb_reason_ctr) == 8, "lb_reason_ctr size");
+
+/* lb_vip_filter value: 64 bits of a bitmap with a bit set for the address of every service
+ * (hash_vip_bit()), so that a packet to no service skips the services lookup. */
+struct lb_vip_word {
+	__u64 bits; /* bit b of word w stands for hash_vip_bit() == w * 64 + b */
+};
+_Static_assert(sizeof(struct lb_vip_word) == 8, "lb_vip_word size");
 
 /* lb_guard value (per CPU, one entry): the flow guard's window, written by bpf. */
 struct lb_guard {

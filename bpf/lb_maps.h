@@ -40,6 +40,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_services SEC(".maps");
 
+/* Key: word index, LB_VIP_FILTER_WORDS words. A bit per hash_vip_bit() of every service's
+ * address; a clear bit means no service has the address. Written by the control plane: the
+ * bit is set before the service is added, and the words are recomputed after a delete. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_VIP_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, struct lb_vip_word);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_vip_filter SEC(".maps");
+
 /* Key: backend id. Written by pingctl; the state also by pingd's health checks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

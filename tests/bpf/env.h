@@ -30,7 +30,7 @@ struct env {
 	int prog;	/* lb_xdp */
 	int decap_prog; /* lb_decap */
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
-	int guard;
+	int guard, vip_filter;
 	int decap_stats;
 	int ncpu;
 };
@@ -54,6 +54,8 @@ void node_default(struct lb_node *n);
 int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
 	uint8_t algo, uint8_t fwd, uint8_t flags);
 int svc_del(int family, const char *vip, uint16_t port, uint8_t proto);
+/* Set (or clear) the lb_vip_filter bit of <a>; svc_add() sets it. */
+int vip_bit_set(const union lb_addr *a, bool on);
 int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state, uint32_t weight);
 int mg_publish(uint32_t svc, const uint32_t *ids, size_t n);
 int ring_publish(uint32_t svc, const struct lb_ring_point *pts, uint32_t n);

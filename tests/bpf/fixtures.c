@@ -431,6 +431,24 @@ static void fx_conntrack_per_cpu_survives_republish(void)
 	CHECK(ct_count() == 1, "%d entries", ct_count());
 }
 
+/* lb_vip_filter: an address with its bit set is looked up (another port of the VIP is not a
+ * service); with the bit cleared, even the VIP's own service is taken for a stranger, which
+ * shows the filter is what the program reads first. */
+static void fx_vip_filter(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 47000);
+	union lb_addr vip = {};
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	CHECK(send_to(&s) >= 0, "the service is not forwarded");
+	s.dport = 81;
+	expect_verdict(&s, XDP_PASS, LB_PASS_NO_SERVICE);
+	inet_pton(AF_INET, VIP4, vip.bytes);
+	CHECK(!vip_bit_set(&vip, false), "lb_vip_filter: %s", strerror(errno));
+	s.dport = 80;
+	expect_verdict(&s, XDP_PASS, LB_PASS_NO_SERVICE);
+}
+
 static void fx_gue_ipv4(void)
 {
 	struct pkt_spec s = tcp_spec(4, 0x02, 42000);
@@ -1246,6 +1264,7 @@ const struct fixture fixtures[] = {
 	{"syn_rewrites_tracked_flow", fx_syn_rewrites_tracked_flow},
 	{"outer_src_from_flow", fx_outer_src_from_flow},
 	{"flow_guard", fx_flow_guard},
+	{"vip_filter", fx_vip_filter},
 	{"conntrack_per_cpu_survives_republish", fx_conntrack_per_cpu_survives_republish},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},

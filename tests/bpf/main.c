@@ -109,6 +109,20 @@ static void svc_key(struct lb_svc_key *k, int family, const char *vip, uint16_t 
 	k->family = family == 4 ? LB_AF_INET : LB_AF_INET6;
 }
 
+int vip_bit_set(const union lb_addr *a, bool on)
+{
+	uint32_t bit = hash_vip_bit(a), w = bit / 64;
+	struct lb_vip_word v;
+
+	if (bpf_map_lookup_elem(E.vip_filter, &w, &v))
+		return -1;
+	if (on)
+		v.bits |= 1ull << (bit % 64);
+	else
+		v.bits &= ~(1ull << (bit % 64));
+	return bpf_map_update_elem(E.vip_filter, &w, &v, BPF_ANY);
+}
+
 int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
 	uint8_t algo, uint8_t fwd, uint8_t flags)
 {
@@ -122,7 +136,9 @@ int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t 
 	int err;
 
 	svc_key(&k, family, vip, port, proto);
-	err = bpf_map_update_elem(E.services, &k, &v, BPF_ANY);
+	err = vip_bit_set(&k.addr, true);
+	if (!err)
+		err = bpf_map_update_elem(E.services, &k, &v, BPF_ANY);
 	if (!err)
 		err = node_sync();
 	CHECK(!err, "lb_services update: %s", strerror(errno));
@@ -377,6 +393,7 @@ void env_reset(void)
 	zero_array(E.be_stats, 256, sizeof(struct lb_stats));
 	zero_array(E.reasons, LB_REASON_MAX, sizeof(struct lb_reason_ctr));
 	zero_array(E.guard, 1, sizeof(struct lb_guard));
+	zero_array(E.vip_filter, LB_VIP_FILTER_WORDS, sizeof(struct lb_vip_word));
 	clear_map(E.tx, 4);
 	node_default(&n);
 	node_set(&n);
@@ -516,6 +533,7 @@ int main(int argc, char **argv)
 	E.be_stats = bpf_map__fd(lb->maps.lb_be_stats);
 	E.reasons = bpf_map__fd(lb->maps.lb_reasons);
 	E.guard = bpf_map__fd(lb->maps.lb_guard);
+	E.vip_filter = bpf_map__fd(lb->maps.lb_vip_filter);
 	E.tx = bpf_map__fd(lb->maps.lb_tx_ports);
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);
 	E.ncpu = libbpf_num_possible_cpus();
