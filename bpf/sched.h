@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* BPF-only: backend choice. The conntrack LRU keeps an established flow on its backend while
  * that backend is usable; a new flow takes the slot of its hash in the service's Maglev table
- * or the first point at or after its hash on the service's ketama ring. */
+ * or the first point at or after its hash on the service's ketama ring, and is recorded while
+ * the per-CPU flow guard allows. */
 #ifndef BPF_SCHED_H
 #define BPF_SCHED_H
 
@@ -125,11 +126,12 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 }
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
- * chose it), *<be> (the backend's entry when conntrack chose it and it was read already,
+ * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
  * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
- * hit costs no hashing) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN always consults
- * the table (a new connection, maybe reusing a 4-tuple); an RST removes the flow after this
- * packet; a FIN starts its expiry. ICMP errors follow the flow but never create one. */
+ * hit costs no hashing) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN
+ * always consults the table (a new connection, maybe reusing a 4-tuple); an RST removes the
+ * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
+ * create one. New entries are subject to the flow guard (sched_guard()). */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
 	const struct lb_node *node, __u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow,
 	struct lb_backend **bep)
