@@ -6,8 +6,9 @@
 
 #include <bpf/bpf_helpers.h>
 
-/* Restored bytes: every header the balancer writes lies in the first 64 bytes. */
-#define BENCH_COPY 64
+/* Restored bytes: every header the balancer writes to an IPv4 TCP packet without VLAN tags
+ * lies in the first 60 bytes (the shortest packet measured). bpf_bench.c uses the same. */
+#define BENCH_COPY 60
 
 struct bench_input {
 	__u32 len;	       /* length of the original packet */

@@ -3,11 +3,14 @@
  * TCP SYN (of a tracked 4-tuple, and of a new flow every pass), an established flow (conntrack
  * hit) and a packet to a non-VIP address, each against the floor (the same harness tail-calling
  * an empty XDP_TX program) measured in the same run. Every pass restores the input first
- * (bench.bpf.c). Prints medians of ROUNDS.
+ * (bench.bpf.c). lb_xdp runs with the flow guard on (the default) and off; --peer loads another
+ * balancer object with Katran's map layout (bpf-bench.sh says how to build one) and measures it
+ * in the same rounds, the programs' order reversed every other round. Prints medians of ROUNDS,
+ * in ns above the floor, and pingx's ratios to each peer.
  * With --veth, packets per second through a veth pair instead: a live-frames generator in
  * namespace NS_A sends out of IF_A; IF_B in NS_B runs the floor (XDP_TX) or the balancer
  * (encapsulate, XDP_TX), and IF_A counts what comes back.
- * Usage: pingx-bpf-bench [ROUNDS [REPEAT]]
+ * Usage: pingx-bpf-bench [--peer NAME=OBJECT]... [ROUNDS [REPEAT]]
  *        pingx-bpf-bench --veth NS_A IF_A NS_B IF_B [ROUNDS [FRAMES]] */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +36,10 @@
 #include "tests/bpf/pkt.h"
 #include "userspace/ctrl/ctrl.h"
 
-#define NCASE 4
+#define NCASE	    4
+#define BENCH_COPY  60 /* bytes the harness restores, as in bench.bpf.c */
+#define MAX_TARGETS 8
+#define MAX_CPUS    256
 
 __attribute__((format(printf, 2, 0))) static int quiet(
 	enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -56,7 +62,7 @@ static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, i
 	struct {
 		__u32 len;
 		__u32 vary_off;
-		__u8 data[64];
+		__u8 data[BENCH_COPY];
 	} in = {.len = (__u32)len, .vary_off = vary_off};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
 		.data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
@@ -73,31 +79,203 @@ static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, i
 	return o.duration;
 }
 
+/* A program measured beside the floor: pingx's lb_xdp (under a node flow-guard setting), or a
+ * peer balancer loaded from an object file. */
+struct target {
+	char name[32];
+	int prog;	  /* fd of the program the harness tail-calls */
+	bool pingx;	  /* lb_xdp: set flow_rate in lb_node before measuring */
+	__u32 flow_rate;  /* lb_node.flow_rate while measured */
+	const char *path;	/* a peer's object file */
+	struct bpf_object *obj; /* a peer's object once opened, else NULL */
+	int lru[MAX_CPUS]; /* a peer's per-CPU flow tables, -1 when unused */
+	int ncpu;
+};
+
+/* The flow and VIP layouts of a Katran-style balancer object (its balancer_structs.h): the
+ * harness writes them the way that balancer's userspace would. */
+struct peer_flow_key {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+struct peer_lru_val {
+	__u32 pos;
+	__u32 pad;
+	__u64 atime;
+};
+struct peer_vip_key {
+	__be32 addr[4];
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+struct peer_vip_meta {
+	__u32 flags;
+	__u32 vip_num;
+};
+struct peer_real {
+	__be32 addr[4];
+	__u8 flags;
+	__u8 pad[3];
+};
+struct peer_ctl {
+	__u8 mac[8];
+};
+
+/* Katran's ring size and its userspace's table split: RING_SIZE slots per VIP, the flow table
+ * size divided among the forwarding CPUs (KatranLb::initLrus). */
+#define PEER_RING_SIZE 65537
+
+static int peer_fd(struct bpf_object *obj, const char *map)
+{
+	int fd = bpf_object__find_map_fd_by_name(obj, map);
+
+	if (fd < 0)
+		fprintf(stderr, "bench: peer object has no map %s\n", map);
+	return fd;
+}
+
+/* Load the balancer object at <path> as target <t>: one TCP VIP <vip>:<port> with the three
+ * IPv4 reals <reals> (ids 1..3, spread over the ring), next hop <gw_mac>, and per-CPU flow
+ * tables of LB_MAX_FLOWS entries in all. Returns 0 or -1 (with a message). */
+static int peer_load(struct target *t, const char *path, __be32 vip, __be16 port,
+	const __be32 *reals, const uint8_t *gw_mac)
+{
+	struct peer_vip_key vk = {.addr = {vip}, .port = port, .proto = IPPROTO_TCP};
+	struct peer_vip_meta vm = {.flags = 0, .vip_num = 0};
+	struct peer_ctl ctl = {};
+	struct bpf_program *prog;
+	int vip_map, real_map, ring_map, ctl_map, lru_map, i;
+	__u32 k, *keys = NULL, *vals = NULL, count = PEER_RING_SIZE;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+	t->obj = bpf_object__open_file(path, NULL);
+	if (!t->obj || bpf_object__load(t->obj)) {
+		fprintf(stderr, "bench: cannot load %s\n", path);
+		return -1;
+	}
+	prog = bpf_object__find_program_by_name(t->obj, "balancer_ingress");
+	if (!prog) {
+		fprintf(stderr, "bench: %s has no program balancer_ingress\n", path);
+		return -1;
+	}
+	t->prog = bpf_program__fd(prog);
+	vip_map = peer_fd(t->obj, "vip_map");
+	real_map = peer_fd(t->obj, "reals");
+	ring_map = peer_fd(t->obj, "ch_rings");
+	ctl_map = peer_fd(t->obj, "ctl_array");
+	lru_map = peer_fd(t->obj, "lru_mapping");
+	if (vip_map < 0 || real_map < 0 || ring_map < 0 || ctl_map < 0 || lru_map < 0)
+		return -1;
+	memcpy(ctl.mac, gw_mac, 6);
+	k = 0;
+	if (bpf_map_update_elem(ctl_map, &k, &ctl, BPF_ANY) ||
+		bpf_map_update_elem(vip_map, &vk, &vm, BPF_ANY))
+		goto fail;
+	for (i = 0; i < 3; i++) {
+		struct peer_real r = {.addr = {reals[i]}};
+
+		k = (__u32)i + 1; /* real ids start at 1 */
+		if (bpf_map_update_elem(real_map, &k, &r, BPF_ANY))
+			goto fail;
+	}
+	keys = calloc(PEER_RING_SIZE, sizeof(*keys));
+	vals = calloc(PEER_RING_SIZE, sizeof(*vals));
+	if (!keys || !vals)
+		goto fail;
+	for (k = 0; k < PEER_RING_SIZE; k++) {
+		keys[k] = k; /* vip_num 0 */
+		vals[k] = 1 + k % 3;
+	}
+	if (bpf_map_update_batch(ring_map, keys, vals, &count, &bo))
+		goto fail;
+	t->ncpu = libbpf_num_possible_cpus();
+	if (t->ncpu > MAX_CPUS)
+		t->ncpu = MAX_CPUS;
+	for (i = 0; i < t->ncpu; i++) {
+		__u32 cpu = (__u32)i;
+
+		t->lru[i] = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "peer_lru",
+			sizeof(struct peer_flow_key), sizeof(struct peer_lru_val),
+			LB_MAX_FLOWS / (__u32)t->ncpu, NULL);
+		if (t->lru[i] < 0 || bpf_map_update_elem(lru_map, &cpu, &t->lru[i], BPF_ANY))
+			goto fail;
+	}
+	free(keys);
+	free(vals);
+	return 0;
+fail:
+	fprintf(stderr, "bench: filling the maps of %s: %s\n", path, strerror(errno));
+	free(keys);
+	free(vals);
+	return -1;
+}
+
+/* Record the flow of <spec> in every flow table of <t> (pingx: lb_conntrack through <c> with
+ * service <k>), so that the established case measures a flow-table hit whatever earlier cases
+ * evicted or a flow guard refused. */
+static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key *k,
+	const struct lb_flow_key *flow)
+{
+	int i;
+
+	if (t->pingx) {
+		struct lb_flow f = {};
+		bool from_ct;
+
+		if (ctrl_flow_backend(c, k, flow, false, &f.backend, &from_ct))
+			return -1;
+		return bpf_map_update_elem(ctrl_map_fd(c, "lb_conntrack"), flow, &f, BPF_ANY);
+	}
+	if (!t->obj)
+		return 0;
+	for (i = 0; i < t->ncpu; i++) {
+		struct peer_flow_key pk = {.sport = flow->sport, .dport = flow->dport,
+			.proto = flow->proto};
+		struct peer_lru_val v = {.pos = 1};
+
+		pk.src[0] = flow->src.v4;
+		pk.dst[0] = flow->dst.v4;
+		if (bpf_map_update_elem(t->lru[i], &pk, &v, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
 static int veth_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--veth"))
 		return veth_main(argc - 1, argv + 1);
-	int rounds = argc > 1 ? atoi(argv[1]) : 9, repeat = argc > 2 ? atoi(argv[2]) : 2000000;
+	struct target tg[MAX_TARGETS] = {};
+	int ntg = 0, rounds = 9, repeat = 2000000, argi = 1, t, j;
+	const char *only;
 	char pin[96];
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin);
 	struct lb_svc conf = {.table_size = 65537};
+	/* 60 bytes: Ethernet, IPv4, TCP and 6 bytes of payload. */
 	struct pkt_spec s = {.family = 4,
 		.src = "203.0.113.7",
 		.dst = "192.0.2.100",
 		.proto = IPPROTO_TCP,
 		.sport = 40000,
 		.dport = 80,
-		.payload = 20};
-	/* syn_tracked repeats one SYN: after the first pass conntrack holds its 4-tuple (a
-	 * retransmitted SYN, a reused port), and the SYN only rechecks the table. syn_new
-	 * changes the source address on every pass: a new entry each time, which evicts the
-	 * least recently used one once the LRU is full (the steady state of a busy node). */
+		.payload = 6};
+	/* syn_tracked repeats one SYN: after the first pass the flow table holds its 4-tuple
+	 * (a retransmitted SYN, a reused port), and the SYN only rechecks the table. syn_new
+	 * changes the source address on every pass: a new flow each time, which evicts the
+	 * least recently used one once the table is full (the steady state of a busy node) or
+	 * meets the flow guard. established finds its flow in the table (primed before it). */
 	static const char *const names[NCASE] = {
 		"syn_tracked", "syn_new", "established", "non_vip"};
 	static const int verdicts[NCASE] = {XDP_TX, XDP_TX, XDP_TX, XDP_PASS};
 	static const __u32 vary[NCASE] = {0, 14 + 12, 0, 0};
+	static double ns[NCASE][MAX_TARGETS][64];
 	uint8_t pkts[NCASE][PKT_MAX];
 	size_t lens[NCASE];
 	struct bench_bpf *bb = NULL;
@@ -105,11 +283,38 @@ int main(int argc, char **argv)
 	struct ctrl *c = NULL;
 	struct lb_svc_key k = {.family = LB_AF_INET, .proto = IPPROTO_TCP};
 	struct lb_node node = {.flags = LB_NODE_F_GW_MAC, .gw_mac = {2, 0, 0, 0, 0, 0xfe}};
-	int err = 1, i, r, lb_fd, tx_fd, target, input;
+	struct lb_flow_key est = {.family = LB_AF_INET, .proto = IPPROTO_TCP};
+	__be32 reals[3];
+	int err = 1, i, r, target, input, restore;
 	__u32 zero = 0;
 
-	if (rounds < 1 || repeat < 1) {
-		fprintf(stderr, "usage: %s [ROUNDS [REPEAT]]\n", argv[0]);
+	for (t = 0; t < MAX_TARGETS; t++)
+		for (i = 0; i < MAX_CPUS; i++)
+			tg[t].lru[i] = -1;
+	/* Peers come first on the command line: --peer NAME=OBJECT, repeatable. */
+	ntg = 3;
+	while (argi + 1 < argc && !strcmp(argv[argi], "--peer")) {
+		const char *eq = strchr(argv[argi + 1], '=');
+
+		if (!eq || eq == argv[argi + 1] || ntg == MAX_TARGETS ||
+			(size_t)(eq - argv[argi + 1]) >= sizeof(tg[0].name)) {
+			fprintf(stderr, "bench: --peer NAME=OBJECT (at most %d)\n", MAX_TARGETS - 3);
+			return 2;
+		}
+		snprintf(tg[ntg].name, sizeof(tg[ntg].name), "%.*s", (int)(eq - argv[argi + 1]),
+			argv[argi + 1]);
+		tg[ntg].path = eq + 1;
+		ntg++;
+		argi += 2;
+	}
+	/* BENCH_ONLY=CASE measures one case only (for profiling with perf). */
+	only = getenv("BENCH_ONLY");
+	if (argi < argc)
+		rounds = atoi(argv[argi++]);
+	if (argi < argc)
+		repeat = atoi(argv[argi++]);
+	if (rounds < 1 || rounds > 64 || repeat < 1 || argi < argc) {
+		fprintf(stderr, "usage: %s [--peer NAME=OBJECT]... [ROUNDS [REPEAT]]\n", argv[0]);
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -146,9 +351,23 @@ int main(int argc, char **argv)
 
 		snprintf(a, sizeof(a), "198.51.100.%d", 10 + i);
 		inet_pton(AF_INET, a, b.addr.bytes);
+		reals[i] = b.addr.v4;
 		if (ctrl_be_add(c, &k, &b, NULL))
 			goto out;
 	}
+	snprintf(tg[0].name, sizeof(tg[0].name), "floor");
+	tg[0].prog = bpf_program__fd(bb->progs.bench_tx);
+	snprintf(tg[1].name, sizeof(tg[1].name), "pingx");
+	tg[1].prog = bpf_program__fd(lb->progs.lb_xdp);
+	tg[1].pingx = true;
+	tg[1].flow_rate = 0; /* the default guard */
+	snprintf(tg[2].name, sizeof(tg[2].name), "pingx_noguard");
+	tg[2].prog = tg[1].prog;
+	tg[2].pingx = true;
+	tg[2].flow_rate = LB_FLOW_RATE_OFF;
+	for (t = 3; t < ntg; t++)
+		if (peer_load(&tg[t], tg[t].path, k.addr.v4, k.port, reals, node.gw_mac))
+			goto out;
 	s.tcp_flags = 0x02;
 	lens[0] = pkt_build(&s, pkts[0]);
 	lens[1] = pkt_build(&s, pkts[1]);
@@ -156,46 +375,80 @@ int main(int argc, char **argv)
 	lens[2] = pkt_build(&s, pkts[2]);
 	s.dst = "192.0.2.200";
 	lens[3] = pkt_build(&s, pkts[3]);
+	est.src.v4 = inet_addr("203.0.113.7");
+	est.dst.v4 = k.addr.v4;
+	est.sport = htons(40000);
+	est.dport = htons(80);
 
-	lb_fd = bpf_program__fd(lb->progs.lb_xdp);
-	tx_fd = bpf_program__fd(bb->progs.bench_tx);
 	target = bpf_map__fd(bb->maps.bench_target);
 	input = bpf_map__fd(bb->maps.bench_input);
-	{
-		double floor_ns[NCASE][64], lb_ns[NCASE][64];
+	restore = bpf_program__fd(bb->progs.bench_restore);
+	/* Every program in every round, in an order reversed every other round, so that all see
+	 * the same machine load and none always runs right after another. */
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < NCASE; i++) {
+			if (only && strcmp(only, names[i]))
+				continue;
+			for (j = 0; j < ntg; j++) {
+				struct target *x = &tg[r % 2 ? ntg - 1 - j : j];
+				int want = x == &tg[0] ? XDP_TX : verdicts[i];
 
-		if (rounds > 64)
-			rounds = 64;
-		/* Interleave floor and balancer in every round: both see the same machine load. */
-		for (r = 0; r < rounds; r++) {
-			for (i = 0; i < NCASE; i++) {
-				bpf_map_update_elem(target, &zero, &tx_fd, BPF_ANY);
-				floor_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore),
-					input, pkts[i], lens[i], repeat, XDP_TX, vary[i]);
-				bpf_map_update_elem(target, &zero, &lb_fd, BPF_ANY);
-				lb_ns[i][r] = measure(bpf_program__fd(bb->progs.bench_restore),
-					input, pkts[i], lens[i], repeat, verdicts[i], vary[i]);
-				if (floor_ns[i][r] < 0 || lb_ns[i][r] < 0)
+				if (x->pingx) {
+					node.flow_rate = x->flow_rate;
+					if (ctrl_node_set(c, &node))
+						goto out;
+				}
+				if (i == 2 && prime_flow(x, c, &k, &est)) {
+					fprintf(stderr, "bench: priming %s: %s\n", x->name,
+						strerror(errno));
+					goto out;
+				}
+				bpf_map_update_elem(target, &zero, &x->prog, BPF_ANY);
+				ns[i][x - tg][r] = measure(
+					restore, input, pkts[i], lens[i], repeat, want, vary[i]);
+				if (ns[i][x - tg][r] < 0)
 					goto out;
 			}
 		}
-		printf("pingx XDP balancer, BPF_PROG_TEST_RUN, input restored every pass, %d rounds "
-		       "x %d passes, medians\n",
-			rounds, repeat);
-		printf("%-12s %10s %10s %12s %8s\n", "case", "floor_ns", "lb_ns", "above_floor",
-			"ratio");
-		for (i = 0; i < NCASE; i++) {
-			double f, l;
+	}
+	printf("XDP balancers, BPF_PROG_TEST_RUN, %zu-byte packets restored every pass, %d rounds "
+	       "x %d passes, medians, ns per packet above the floor\n",
+		lens[0], rounds, repeat);
+	printf("%-12s %8s", "case", "floor");
+	for (t = 1; t < ntg; t++)
+		printf(" %14s", tg[t].name);
+	printf("\n");
+	{
+		double med[NCASE][MAX_TARGETS];
 
-			qsort(floor_ns[i], (size_t)rounds, sizeof(double), cmp_double);
-			qsort(lb_ns[i], (size_t)rounds, sizeof(double), cmp_double);
-			f = floor_ns[i][rounds / 2];
-			l = lb_ns[i][rounds / 2];
-			printf("%-12s %10.1f %10.1f %12.1f %8.2f\n", names[i], f, l, l - f, l / f);
+		for (i = 0; i < NCASE; i++) {
+			for (t = 0; t < ntg; t++) {
+				qsort(ns[i][t], (size_t)rounds, sizeof(double), cmp_double);
+				med[i][t] = ns[i][t][rounds / 2];
+			}
+			printf("%-12s %8.1f", names[i], med[i][0]);
+			for (t = 1; t < ntg; t++)
+				printf(" %14.1f", med[i][t] - med[i][0]);
+			printf("\n");
+		}
+		/* Ratios above the floor: pingx (guard on, and off) against every peer. */
+		for (t = 3; t < ntg; t++) {
+			printf("\n%-12s %18s %24s\n", "case", "pingx / ", "pingx_noguard / ");
+			for (i = 0; i < NCASE; i++)
+				printf("%-12s %9s %8.2f %15s %8.2f\n", names[i], tg[t].name,
+					(med[i][1] - med[i][0]) / (med[i][t] - med[i][0]),
+					tg[t].name,
+					(med[i][2] - med[i][0]) / (med[i][t] - med[i][0]));
 		}
 	}
 	err = 0;
 out:
+	for (t = 3; t < ntg; t++) {
+		for (i = 0; i < MAX_CPUS; i++)
+			if (tg[t].lru[i] >= 0)
+				close(tg[t].lru[i]);
+		bpf_object__close(tg[t].obj);
+	}
 	bench_bpf__destroy(bb);
 	lb_bpf__destroy(lb);
 	ctrl_close(c);
@@ -365,7 +618,7 @@ static int veth_main(int argc, char **argv)
 		struct {
 			__u32 len;
 			__u32 vary_off;
-			__u8 data[64];
+			__u8 data[BENCH_COPY];
 		} in = {.len = (__u32)len};
 
 		memcpy(in.data, pkt, sizeof(in.data));

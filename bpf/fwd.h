@@ -62,21 +62,27 @@ static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct lb_node 
 	return LB_CONTINUE;
 }
 
-/* Write <hop>'s MACs into the Ethernet header and send the packet out. */
-static __always_inline int fwd_xmit(struct xdp_md *ctx, const struct fwd_hop *hop)
+/* Write <hop>'s MACs into the Ethernet header (unless <macs_written>) and send the packet
+ * out. */
+static __always_inline int fwd_xmit(
+	struct xdp_md *ctx, const struct fwd_hop *hop, bool macs_written)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	long ret;
 
-	if ((void *)(eth + 1) > end)
+	if (macs_written) {
+		/* nothing to write */
+	} else if ((void *)(eth + 1) > end) {
 		return stats_drop(LB_DROP_INTERNAL);
-	if (hop->smac_set)
-		__builtin_memcpy(eth->h_source, hop->smac, ETH_ALEN);
-	else
-		__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, hop->dmac, ETH_ALEN);
+	} else {
+		if (hop->smac_set)
+			__builtin_memcpy(eth->h_source, hop->smac, ETH_ALEN);
+		else
+			__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+		__builtin_memcpy(eth->h_dest, hop->dmac, ETH_ALEN);
+	}
 	if (!hop->ifindex || hop->ifindex == ctx->ingress_ifindex)
 		return stats_reason(LB_FWD_TX, XDP_TX);
 	/* The low bits of the flags are the verdict when the interface is not in the map. */

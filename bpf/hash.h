@@ -47,6 +47,16 @@ HASH_INLINE __u32 hash_addr(const union lb_addr *a)
 	return a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
 }
 
+/* The lb_vip_filter bit of service address <a>: its words folded, as loaded in host order
+ * (the program and the control plane run on the same host). */
+HASH_INLINE __u32 hash_vip_bit(const union lb_addr *a)
+{
+	__u32 w = hash_addr(a);
+
+	w ^= w >> 16;
+	return w & (LB_VIP_FILTER_BITS - 1);
+}
+
 /* The hash of flow <k> with <seed>. With <src_only>, only the source address counts, so every
  * connection of a client lands on the same backend. */
 HASH_INLINE __u32 hash_flow(const struct lb_flow_key *k, __u32 seed, int src_only)

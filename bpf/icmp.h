@@ -95,6 +95,7 @@ static __always_inline int icmp_too_big(struct xdp_md *ctx, const struct parse_p
 	bool v4 = p->flow.family == LB_AF_INET;
 	__u32 l2_len = p->l2_len, hdr = v4 ? sizeof(struct iphdr) + 8 : sizeof(struct ipv6hdr) + 8;
 	__u32 quote = v4 ? ICMP_QUOTE4 : ICMP_QUOTE6;
+	struct fwd_hop hop = {};
 	void *data, *end;
 	int len, ret;
 
@@ -110,12 +111,22 @@ static __always_inline int icmp_too_big(struct xdp_md *ctx, const struct parse_p
 		if ((void *)(vihl + 1) > end || *vihl != 0x45) /* options: not quoted */
 			return stats_drop(LB_DROP_TOO_BIG);
 	}
-	ret = encap_push(ctx, hdr);
+	/* The received MACs as they were: icmp_fill() swaps them. */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + sizeof(struct ethhdr) > end)
+		return stats_drop(LB_DROP_TRUNCATED);
+	__builtin_memcpy(hop.dmac, data, ETH_ALEN);
+	__builtin_memcpy(hop.smac, data + ETH_ALEN, ETH_ALEN);
+	hop.smac_set = 1;
+	ret = encap_push(ctx, hdr, l2_len, &hop);
 	if (ret != LB_CONTINUE)
 		return ret;
 	/* Keep L2 + new IP + ICMP + the quote; drop the rest of the payload. */
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
+	if (encap_set_l2_proto(data, end, l2_len, bpf_htons(v4 ? ETH_P_IP : ETH_P_IPV6)))
+		return stats_drop(LB_DROP_INTERNAL);
 	len = (int)(end - data);
 	/* Keep clang from folding the subtraction into pointer arithmetic on data_end, which
 	 * the verifier refuses. */

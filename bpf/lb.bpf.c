@@ -16,14 +16,22 @@
 #include "bpf/sched.h"
 #include "bpf/stats.h"
 
-/* The service of the flow in <p>: the exact port first, then the all-ports service when
- * <node> says there may be one (a packet to no service then costs one hash lookup, not two). */
+/* The service of the flow in <p>: none when lb_vip_filter says no service has its address;
+ * else the exact port first, then the all-ports service when <node> says there may be one (a
+ * packet to no service then costs at most one hash lookup, not two). */
 static __always_inline struct lb_svc *lb_service(
 	const struct parse_pkt *p, const struct lb_node *node)
 {
+	__u32 bit = hash_vip_bit(&p->flow.dst), word = bit / 64;
 	struct lb_svc_key key = {};
+	struct lb_vip_word *w;
 	struct lb_svc *svc;
 
+	/* A clear bit: no service has this address, on any port (an array read instead of a
+	 * hash lookup for the host's own traffic). */
+	w = bpf_map_lookup_elem(&lb_vip_filter, &word);
+	if (w && !(w->bits & (1ull << (bit % 64))))
+		return NULL;
 	key.addr = p->flow.dst;
 	key.port = p->flow.dport;
 	key.proto = p->flow.proto;
@@ -39,11 +47,11 @@ static __always_inline struct lb_svc *lb_service(
 static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, __u32 pkt_len)
 {
 	struct fwd_hop hop = {};
-	struct lb_backend *be;
+	struct lb_backend *be = NULL;
 	struct lb_node *node;
 	struct lb_svc *svc;
-	__u32 zero = 0, be_id, svc_id, hash;
-	bool new_flow;
+	__u32 zero = 0, be_id, svc_id, hash = 0;
+	bool new_flow, hashed = false;
 	int ret;
 
 	node = bpf_map_lookup_elem(&lb_node, &zero);
@@ -55,11 +63,11 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	if (svc->mode == LB_MODE_L7)
 		return stats_pass(LB_PASS_L7);
 	svc_id = svc->id;
-	hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
-	ret = sched_pick(p, svc, node, hash, &be_id, &new_flow);
+	ret = sched_pick(p, svc, node, &hash, &hashed, &be_id, &new_flow, &be);
 	if (ret != LB_CONTINUE)
 		return ret;
-	be = bpf_map_lookup_elem(&lb_backends, &be_id);
+	if (!be)
+		be = bpf_map_lookup_elem(&lb_backends, &be_id);
 	if (!be || be->family == 0)
 		return stats_drop(LB_DROP_NO_BACKEND);
 
@@ -80,7 +88,12 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		ret = fwd_resolve(ctx, node, be->family, src, &be->addr, &hop);
 		if (ret != LB_CONTINUE)
 			return ret;
-		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE);
+		/* A conntrack hit skipped the hash: only GUE's source port, the IPv6 flow label
+		 * and a prefix of IPv4 outer sources need it. */
+		if (!hashed && (svc->fwd == LB_FWD_GUE || be->family == LB_AF_INET6 ||
+				       (node->src4_plen && node->src4_plen < 32)))
+			hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
+		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE, &hop);
 		if (ret == ENCAP_TOO_BIG)
 			return icmp_too_big(ctx, p,
 				(node->mtu ? node->mtu : LB_DEFAULT_MTU) -
@@ -88,7 +101,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		if (ret != LB_CONTINUE)
 			return ret;
 	}
-	ret = fwd_xmit(ctx, &hop);
+	ret = fwd_xmit(ctx, &hop, svc->fwd != LB_FWD_L2);
 	if (ret != XDP_DROP)
 		stats_fwd(svc_id, be_id, pkt_len, new_flow);
 	return ret;

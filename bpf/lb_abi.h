@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 4
+#define LB_ABI_VERSION 5
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -27,6 +27,9 @@
 #ifndef LB_RING_MAX_POINTS
 #define LB_RING_MAX_POINTS 65536 /* ketama points per service */
 #endif
+/* Bits of lb_vip_filter (a power of two), in 64-bit words. */
+#define LB_VIP_FILTER_BITS  65536
+#define LB_VIP_FILTER_WORDS (LB_VIP_FILTER_BITS / 64)
 /* Binary search steps over LB_RING_MAX_POINTS points: ceil(log2(65536 + 1)). */
 #define LB_RING_SEARCH_STEPS 17
 
@@ -39,6 +42,10 @@
 #define LB_DEFAULT_GUE_PORT    6080 /* GUE destination port (host order) */
 #define LB_DEFAULT_UDP_TIMEOUT 30   /* seconds a UDP flow stays pinned without packets */
 #define LB_FIN_TIMEOUT	       10   /* seconds a TCP flow stays pinned after FIN */
+/* New conntrack entries per second and per CPU that the flow guard lets in; past it, a new
+ * flow is forwarded by its hash without an entry (none is evicted for it). */
+#define LB_DEFAULT_FLOW_RATE 125000
+#define LB_FLOW_RATE_OFF     0xffffffffu /* lb_node.flow_rate: no guard */
 
 /* An IPv4 or IPv6 address in network order. IPv4 uses v4 with the other 12 bytes zero. The
  * byte view makes `bpftool map dump` readable. */
@@ -147,8 +154,15 @@ struct lb_node {
 	__be16 gue_port;      /* GUE destination port, network order; 0 = default */
 	__u8 flags;	      /* LB_NODE_F_*; LB_NODE_F_ALL_PORTS is the control plane's */
 	__u8 pad;
+	__u32 flow_rate;      /* new conntrack entries per second per CPU; 0 =
+			       * LB_DEFAULT_FLOW_RATE, LB_FLOW_RATE_OFF = unlimited */
+	__u8 src4_plen;	      /* outer IPv4 sources: src4's first src4_plen bits, the rest
+			       * from the flow hash; 0 or 32 = src4 itself */
+	__u8 src6_plen;	      /* the same for src6 (at most its last 32 bits vary); 0 or 128 =
+			       * src6 itself */
+	__u8 pad2[2];
 };
-_Static_assert(sizeof(struct lb_node) == 64, "lb_node size");
+_Static_assert(sizeof(struct lb_node) == 72, "lb_node size");
 
 /* lb_services key: a service. Port 0 matches every port of the address and protocol. */
 struct lb_svc_key {
@@ -237,6 +251,22 @@ struct lb_reason_ctr {
 	__u64 packets;
 };
 _Static_assert(sizeof(struct lb_reason_ctr) == 8, "lb_reason_ctr size");
+
+/* lb_vip_filter value: 64 bits of a bitmap with a bit set for the address of every service
+ * (hash_vip_bit()), so that a packet to no service skips the services lookup. */
+struct lb_vip_word {
+	__u64 bits; /* bit b of word w stands for hash_vip_bit() == w * 64 + b */
+};
+_Static_assert(sizeof(struct lb_vip_word) == 8, "lb_vip_word size");
+
+/* lb_guard value (per CPU, one entry): the flow guard's window, written by bpf. */
+struct lb_guard {
+	__u64 window_end; /* bpf_ktime_get_coarse_ns() when the current one-second window
+			   * ends */
+	__u64 inserts;	  /* conntrack entries created in the window */
+	__u64 refused;	  /* new flows forwarded without an entry since the maps were made */
+};
+_Static_assert(sizeof(struct lb_guard) == 24, "lb_guard size");
 
 /* lb_tx_ports value: an egress interface for XDP_REDIRECT, keyed by its ifindex. */
 struct lb_tx_port {

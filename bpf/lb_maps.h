@@ -40,6 +40,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_services SEC(".maps");
 
+/* Key: word index, LB_VIP_FILTER_WORDS words. A bit per hash_vip_bit() of every service's
+ * address; a clear bit means no service has the address. Written by the control plane: the
+ * bit is set before the service is added, and the words are recomputed after a delete. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_VIP_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, struct lb_vip_word);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_vip_filter SEC(".maps");
+
 /* Key: backend id. Written by pingctl; the state also by pingd's health checks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -87,14 +98,28 @@ struct {
 	__array(values, struct lb_ring_inner); /* a flexible array: must stay last */
 } lb_ring SEC(".maps");
 
-/* Key: the client's 5-tuple. Value: its backend. Written by bpf; flushed by pingctl. */
+/* Key: the client's 5-tuple. Value: its backend. Written by bpf; flushed by pingctl. One
+ * table that every CPU reads, but each CPU keeps its own LRU list and free nodes
+ * (BPF_F_NO_COMMON_LRU, LB_MAX_FLOWS / CPUs each): new flows on different CPUs never wait
+ * for one shared list lock, and a flow found on any CPU keeps its backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LB_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct lb_flow_key);
 	__type(value, struct lb_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_conntrack SEC(".maps");
+
+/* Key 0 only. Per-CPU flow guard: the current window's conntrack inserts and the new flows
+ * refused an entry. Written by bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_guard);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_guard SEC(".maps");
 
 /* Key: service id. Per-CPU forwarded packets, bytes, new flows. Written by bpf. */
 struct {

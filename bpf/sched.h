@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* BPF-only: backend choice. The conntrack LRU keeps an established flow on its backend while
  * that backend is usable; a new flow takes the slot of its hash in the service's Maglev table
- * or the first point at or after its hash on the service's ketama ring. */
+ * or the first point at or after its hash on the service's ketama ring, and is recorded while
+ * the per-CPU flow guard allows. */
 #ifndef BPF_SCHED_H
 #define BPF_SCHED_H
 
@@ -97,19 +98,58 @@ static __always_inline bool sched_expired(
 	return *now - f->last_seen > ttl;
 }
 
+/* The flow guard of this CPU, its window restarted when it has ended, or NULL when the node
+ * runs without one. *<rate> is the node's limit: new conntrack entries per second per CPU.
+ * Past it, a new flow goes to the backend of its hash without an entry: a SYN flood then
+ * costs no table writes and evicts no established flow. */
+static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, __u32 *rate)
+{
+	struct lb_guard *g;
+	__u32 zero = 0;
+	__u64 now;
+
+	*rate = node->flow_rate ? node->flow_rate : LB_DEFAULT_FLOW_RATE;
+	if (*rate == LB_FLOW_RATE_OFF)
+		return NULL;
+	g = bpf_map_lookup_elem(&lb_guard, &zero);
+	if (!g)
+		return NULL;
+	/* The coarse clock (tick resolution) is plenty for a one-second window and much
+	 * cheaper than bpf_ktime_get_ns() under a hypervisor's clock source. */
+	now = bpf_ktime_get_coarse_ns();
+	/* Per-CPU value, softirq: no other writer. */
+	if (now >= g->window_end) {
+		g->window_end = now + SCHED_NS_PER_S;
+		g->inserts = 0;
+	}
+	return g;
+}
+
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
- * chose it) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN always consults
- * the table (a new connection, maybe reusing a 4-tuple); an RST removes the flow after this
- * packet; a FIN starts its expiry. ICMP errors follow the flow but never create one. */
+ * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
+ * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
+ * hit costs no hashing) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN
+ * always consults the table (a new connection, maybe reusing a 4-tuple); an RST removes the
+ * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
+ * create one. New entries are subject to the flow guard (sched_guard()). */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
-	const struct lb_node *node, __u32 hash, __u32 *be_id, bool *new_flow)
+	const struct lb_node *node, __u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow,
+	struct lb_backend **bep)
 {
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
-	struct lb_flow *f, nf = {};
+	struct lb_flow *f = NULL, nf = {};
+	struct lb_guard *guard = NULL;
 	struct lb_backend *be;
+	__u32 id, rate = 0;
 	__u64 now = 0;
-	__u32 id;
 
+	/* A SYN past the guard's limit is not looked up either: it takes the table's backend
+	 * and leaves conntrack as it is (a retransmitted SYN keeps its entry unchanged). */
+	if (syn) {
+		guard = sched_guard(node, &rate);
+		if (guard && guard->inserts >= rate)
+			goto table;
+	}
 	f = bpf_map_lookup_elem(&lb_conntrack, &p->flow);
 	if (f && !syn) {
 		id = f->backend;
@@ -127,13 +167,17 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 			}
 			*be_id = id;
 			*new_flow = false;
+			*bep = be;
 			return LB_CONTINUE;
 		}
 	}
+table:
+	*hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
+	*hashed = true;
 	if (svc->algo == LB_ALGO_KETAMA)
-		id = sched_ketama(svc, hash);
+		id = sched_ketama(svc, *hash);
 	else
-		id = sched_maglev(svc, hash);
+		id = sched_maglev(svc, *hash);
 	if (id == SCHED_NONE)
 		return stats_drop(LB_DROP_NO_BACKEND);
 	*be_id = id;
@@ -144,6 +188,17 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		if (f)
 			bpf_map_delete_elem(&lb_conntrack, &p->flow);
 		return LB_CONTINUE;
+	}
+	/* Only a new entry counts against the guard; rewriting one in place evicts nothing. */
+	if (!f) {
+		if (!syn)
+			guard = sched_guard(node, &rate);
+		if (guard && guard->inserts >= rate) {
+			guard->refused++; /* per-CPU, softirq */
+			return LB_CONTINUE;
+		}
+		if (guard)
+			guard->inserts++;
 	}
 	nf.backend = id;
 	/* Only UDP and closing TCP flows expire, so only they need the clock. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pingctl node: the per-node settings of the data plane (outer source addresses, next hop,
- * MTU, GUE port, hash seed, UDP timeout). */
+ * MTU, GUE port, hash seed, UDP timeout, flow guard). */
 #include "ctl/main.h"
 
 #include <arpa/inet.h>
@@ -16,23 +16,37 @@ static int do_help(int argc, char **argv)
 	printf("Usage: %s node set [OPTIONS]\n"
 	       "       %s node show\n"
 	       "\n"
-	       "OPTIONS := { --src4 ADDR  --src6 ADDR  --gateway-mac MAC|fib  --src-mac MAC\n"
-	       "             --egress IFACE|none  --mtu BYTES  --gue-port PORT  --seed N\n"
-	       "             --udp-timeout SECONDS }\n"
-	       "--src4/--src6 are the outer source addresses of encapsulated packets. Without a\n"
-	       "gateway MAC the next hop comes from the kernel's routing and neighbour tables.\n",
-		bin_name, bin_name);
+	       "OPTIONS := { --src4 ADDR[/PLEN]  --src6 ADDR[/PLEN]  --gateway-mac MAC|fib\n"
+	       "             --src-mac MAC  --egress IFACE|none  --mtu BYTES  --gue-port PORT\n"
+	       "             --seed N  --udp-timeout SECONDS  --flow-rate N|off }\n"
+	       "--src4/--src6 are the outer source addresses of encapsulated packets; with /PLEN\n"
+	       "each flow gets its own source in that prefix (the bits past PLEN, at most the\n"
+	       "last 32, from the flow hash). Without a gateway MAC the next hop comes from the\n"
+	       "kernel's routing and neighbour tables. --flow-rate caps the new flows recorded\n"
+	       "per second per CPU (default %u); past it they are forwarded by hash only.\n",
+		bin_name, bin_name, LB_DEFAULT_FLOW_RATE);
 	return 0;
 }
 
-static int parse_addr(const char *text, int af, union lb_addr *a)
+static int parse_src(const char *text, int af, union lb_addr *a, __u8 *plen)
 {
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(af, text, a->bytes) != 1) {
-		p_err("invalid %s address '%s'", af == AF_INET ? "IPv4" : "IPv6", text);
+	char msg[160];
+
+	if (ctrl_parse_src_prefix(text, af, a, plen, msg, sizeof(msg))) {
+		p_err("%s", msg);
 		return -CTL_EUSAGE;
 	}
 	return 0;
+}
+
+/* "N" (1..2^32-2 new flows per second per CPU) or "off". */
+static int parse_flow_rate(const char *text, __u32 *out)
+{
+	if (!strcmp(text, "off")) {
+		*out = LB_FLOW_RATE_OFF;
+		return 0;
+	}
+	return lb_parse_u32(text, "flow rate", 1, LB_FLOW_RATE_OFF - 1, out);
 }
 
 static int do_set(int argc, char **argv)
@@ -53,9 +67,9 @@ static int do_set(int argc, char **argv)
 		if (!val) {
 			err = -CTL_EUSAGE;
 		} else if (!strcmp(opt, "--src4")) {
-			err = parse_addr(val, AF_INET, &n.src4);
+			err = parse_src(val, AF_INET, &n.src4, &n.src4_plen);
 		} else if (!strcmp(opt, "--src6")) {
-			err = parse_addr(val, AF_INET6, &n.src6);
+			err = parse_src(val, AF_INET6, &n.src6, &n.src6_plen);
 		} else if (!strcmp(opt, "--gateway-mac")) {
 			if (!strcmp(val, "fib")) {
 				n.flags &= (__u8)~LB_NODE_F_GW_MAC;
@@ -81,6 +95,8 @@ static int do_set(int argc, char **argv)
 			err = lb_parse_u32(val, "seed", 0, UINT32_MAX, &n.hash_seed);
 		} else if (!strcmp(opt, "--udp-timeout")) {
 			err = lb_parse_u32(val, "UDP timeout", 1, 86400, &n.udp_timeout);
+		} else if (!strcmp(opt, "--flow-rate")) {
+			err = parse_flow_rate(val, &n.flow_rate);
 		} else {
 			err = usage_err("node help", "unknown option '%s'", opt);
 		}
@@ -95,7 +111,9 @@ static int do_set(int argc, char **argv)
 
 static int do_show(int argc, char **argv)
 {
-	char s4[CTRL_ADDRSTRLEN], s6[CTRL_ADDRSTRLEN], gw[18], sm[18], ifn[IF_NAMESIZE] = "";
+	char s4[CTRL_ADDRSTRLEN + 4], s6[CTRL_ADDRSTRLEN + 4], gw[18], sm[18],
+		ifn[IF_NAMESIZE] = "", rate[16];
+	size_t l;
 	struct lb_node n;
 	struct ctrl *c;
 	int err;
@@ -109,6 +127,16 @@ static int do_show(int argc, char **argv)
 		return lb_fail(err, "node show");
 	ctrl_format_addr(LB_AF_INET, &n.src4, 0, s4, sizeof(s4));
 	ctrl_format_addr(LB_AF_INET6, &n.src6, 0, s6, sizeof(s6));
+	l = strlen(s4);
+	if (n.src4_plen && n.src4_plen < 32)
+		snprintf(s4 + l, sizeof(s4) - l, "/%u", n.src4_plen);
+	l = strlen(s6);
+	if (n.src6_plen && n.src6_plen < 128)
+		snprintf(s6 + l, sizeof(s6) - l, "/%u", n.src6_plen);
+	if (n.flow_rate == LB_FLOW_RATE_OFF)
+		snprintf(rate, sizeof(rate), "off");
+	else
+		snprintf(rate, sizeof(rate), "%u", n.flow_rate ? n.flow_rate : LB_DEFAULT_FLOW_RATE);
 	snprintf(gw, sizeof(gw), "%02x:%02x:%02x:%02x:%02x:%02x", n.gw_mac[0], n.gw_mac[1],
 		n.gw_mac[2], n.gw_mac[3], n.gw_mac[4], n.gw_mac[5]);
 	snprintf(sm, sizeof(sm), "%02x:%02x:%02x:%02x:%02x:%02x", n.src_mac[0], n.src_mac[1],
@@ -129,16 +157,21 @@ static int do_show(int argc, char **argv)
 		jsonw_uint_field(json_wtr, "seed", n.hash_seed);
 		jsonw_uint_field(json_wtr, "udp_timeout",
 			n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+		if (n.flow_rate == LB_FLOW_RATE_OFF)
+			jsonw_string_field(json_wtr, "flow_rate", "off");
+		else
+			jsonw_uint_field(json_wtr, "flow_rate",
+				n.flow_rate ? n.flow_rate : LB_DEFAULT_FLOW_RATE);
 		jsonw_end_object(json_wtr);
 		return 0;
 	}
 	printf("src4         %s\nsrc6         %s\ngateway_mac  %s\nsrc_mac      %s\n"
 	       "egress       %s\nmtu          %u\ngue_port     %u\nseed         %u\n"
-	       "udp_timeout  %u\n",
+	       "udp_timeout  %u\nflow_rate    %s\n",
 		s4, s6, n.flags & LB_NODE_F_GW_MAC ? gw : "fib", sm, ifn[0] ? ifn : "(receiving)",
 		n.mtu ? n.mtu : LB_DEFAULT_MTU,
 		n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT, n.hash_seed,
-		n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+		n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT, rate);
 	return 0;
 }
 

@@ -132,11 +132,22 @@ static void o_item_end(void)
 
 static void save_node(const struct lb_node *n)
 {
-	char a[CTRL_ADDRSTRLEN], m[18], ifn[IF_NAMESIZE];
+	char a[CTRL_ADDRSTRLEN], p[CTRL_ADDRSTRLEN + 4], m[18], ifn[IF_NAMESIZE];
 
 	o_map("node");
-	o_str("src4", ctrl_format_addr(LB_AF_INET, &n->src4, 0, a, sizeof(a)), true);
-	o_str("src6", ctrl_format_addr(LB_AF_INET6, &n->src6, 0, a, sizeof(a)), true);
+	ctrl_format_addr(LB_AF_INET, &n->src4, 0, a, sizeof(a));
+	/* Any stored length (even /32) prints, so that restore writes back the same bytes. */
+	if (n->src4_plen)
+		snprintf(p, sizeof(p), "%s/%u", a, n->src4_plen);
+	else
+		snprintf(p, sizeof(p), "%s", a);
+	o_str("src4", p, true);
+	ctrl_format_addr(LB_AF_INET6, &n->src6, 0, a, sizeof(a));
+	if (n->src6_plen)
+		snprintf(p, sizeof(p), "%s/%u", a, n->src6_plen);
+	else
+		snprintf(p, sizeof(p), "%s", a);
+	o_str("src6", p, true);
 	o_str("gateway_mac", n->flags & LB_NODE_F_GW_MAC ? mac_str(n->gw_mac, m) : "fib", true);
 	if (!mac_zero(n->src_mac))
 		o_str("src_mac", mac_str(n->src_mac, m), true);
@@ -149,6 +160,11 @@ static void save_node(const struct lb_node *n)
 	o_uint("gue_port", n->gue_port ? ntohs(n->gue_port) : LB_DEFAULT_GUE_PORT);
 	o_uint("seed", n->hash_seed);
 	o_uint("udp_timeout", n->udp_timeout ? n->udp_timeout : LB_DEFAULT_UDP_TIMEOUT);
+	/* Absent when never set: the default then follows the data plane's. */
+	if (n->flow_rate == LB_FLOW_RATE_OFF)
+		o_str("flow_rate", "off", false);
+	else if (n->flow_rate)
+		o_uint("flow_rate", n->flow_rate);
 	o_map_end();
 }
 

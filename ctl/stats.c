@@ -20,7 +20,8 @@ static int stats_help(int argc, char **argv)
 	       "       %s conntrack { list [--limit N] | count | flush }\n"
 	       "\n"
 	       "stats prints, per service and backend, the packets, bytes and new flows forwarded,\n"
-	       "then the count of every forward, pass and drop reason (summed over CPUs). With\n"
+	       "then the count of every forward, pass and drop reason, then the new flows the\n"
+	       "flow guard forwarded without recording them (summed over CPUs). With\n"
 	       "--watch it prints them every SECONDS with the rates over the interval (packets,\n"
 	       "bits and new flows per second), N times or until interrupted; with -j, one JSON\n"
 	       "object per line.\n"
@@ -39,6 +40,7 @@ struct sample {
 	struct lb_stats *svc_st; /* by index into svcs */
 	struct lb_stats *be_st;	 /* by index into bes */
 	__u64 reasons[LB_REASON_MAX];
+	__u64 guard_refused; /* new flows the flow guard forwarded without an entry */
 	double t; /* CLOCK_MONOTONIC seconds */
 };
 
@@ -81,6 +83,12 @@ static int sample_read(struct ctrl *c, struct sample *s)
 		err = ctrl_stats_be(c, s->bes[i].id, &s->be_st[i]);
 	if (!err)
 		err = ctrl_stats_reasons(c, s->reasons);
+	if (!err) {
+		struct lb_guard g;
+
+		err = ctrl_stats_guard(c, &g);
+		s->guard_refused = g.refused;
+	}
 	return err;
 }
 
@@ -205,8 +213,15 @@ static void print_sample(
 			printf("\n");
 		}
 	}
+	if (!json_wtr) {
+		printf("\n%-24s %14llu", "guard_refused", (unsigned long long)s->guard_refused);
+		if (rates)
+			printf(" %12.1f", p ? rate(s->guard_refused, p->guard_refused, dt) : 0);
+		printf("\n");
+	}
 	if (json_wtr) {
 		jsonw_end_object(json_wtr);
+		jsonw_uint_field(json_wtr, "guard_refused", s->guard_refused);
 		if (rates) {
 			jsonw_name(json_wtr, "reasons_per_s");
 			jsonw_start_object(json_wtr);

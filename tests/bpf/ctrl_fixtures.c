@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/hash.h"
 #include "ketama/ketama.h"
 #include "userspace/ctrl/ctrl.h"
 
@@ -247,6 +248,36 @@ static void fx_ctrl_all_ports_flag(void)
 	/* ... and with it set while no service has port 0, lose it. */
 	n.flags |= LB_NODE_F_ALL_PORTS;
 	CHECK(ctrl_node_set(c, &n) == 0 && !all_ports_flag(c), "node set forced the flag");
+	ctrl_close(c);
+}
+
+/* The bit of an address in lb_vip_filter. */
+static bool vip_bit(const union lb_addr *a)
+{
+	uint32_t bit = hash_vip_bit(a), w = bit / 64;
+	struct lb_vip_word v = {};
+
+	CHECK(!bpf_map_lookup_elem(E.vip_filter, &w, &v), "lb_vip_filter: %s", strerror(errno));
+	return v.bits & (1ull << (bit % 64));
+}
+
+/* The control plane keeps lb_vip_filter in step: a service's address bit is set once the
+ * service exists, and cleared when the last service of the address goes. */
+static void fx_ctrl_vip_filter(void)
+{
+	struct lb_svc conf = {.table_size = TBL_M};
+	struct lb_svc_key k80, k443;
+	struct ctrl *c = open_ctrl();
+
+	if (!c)
+		return;
+	vip_key(&k80, 4, VIP4, 80);
+	vip_key(&k443, 4, VIP4, 443);
+	CHECK(!vip_bit(&k80.addr), "bit set before any service");
+	CHECK(ctrl_svc_add(c, &k80, &conf, NULL) == 0 && vip_bit(&k80.addr), "add: bit not set");
+	CHECK(ctrl_svc_add(c, &k443, &conf, NULL) == 0, "add 443");
+	CHECK(ctrl_svc_del(c, &k80) == 0 && vip_bit(&k80.addr), "443 still needs the bit");
+	CHECK(ctrl_svc_del(c, &k443) == 0 && !vip_bit(&k80.addr), "last one deleted, bit kept");
 	ctrl_close(c);
 }
 
@@ -610,6 +641,7 @@ const struct fixture ctrl_fixtures[] = {
 	{"ctrl_open_and_abi", fx_ctrl_open_and_abi},
 	{"ctrl_crud", fx_ctrl_crud},
 	{"ctrl_all_ports_flag", fx_ctrl_all_ports_flag},
+	{"ctrl_vip_filter", fx_ctrl_vip_filter},
 	{"ctrl_tables_match_program", fx_ctrl_tables_match_program},
 	{"ctrl_publish_is_atomic", fx_ctrl_publish_is_atomic},
 	{"ctrl_two_processes_lose_nothing", fx_ctrl_two_processes_lose_nothing},

@@ -30,6 +30,7 @@ struct env {
 	int prog;	/* lb_xdp */
 	int decap_prog; /* lb_decap */
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
+	int guard, vip_filter;
 	int decap_stats;
 	int ncpu;
 };
@@ -53,6 +54,8 @@ void node_default(struct lb_node *n);
 int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
 	uint8_t algo, uint8_t fwd, uint8_t flags);
 int svc_del(int family, const char *vip, uint16_t port, uint8_t proto);
+/* Set (or clear) the lb_vip_filter bit of <a>; svc_add() sets it. */
+int vip_bit_set(const union lb_addr *a, bool on);
 int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t state, uint32_t weight);
 int mg_publish(uint32_t svc, const uint32_t *ids, size_t n);
 int ring_publish(uint32_t svc, const struct lb_ring_point *pts, uint32_t n);
@@ -72,6 +75,10 @@ uint64_t reason_count(enum lb_reason r);
 struct lb_stats svc_stats(uint32_t id);
 struct lb_stats be_stats(uint32_t id);
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val);
+/* Set every CPU's flow-guard window to end far in the future (no reset during a fixture). */
+void guard_freeze(void);
+/* New flows the guard refused an entry, summed over CPUs. */
+uint64_t guard_refused(void);
 int ct_count(void);
 
 /* Compare <got> with <want> and describe the first difference. */

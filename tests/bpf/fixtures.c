@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,6 +54,9 @@ static size_t l2_len_of(const struct pkt_spec *s)
 
 /* Run <s> and expect it encapsulated (or, for L2, MAC-rewritten) toward backend <be> of
  * <be_family>. Returns the backend id the output went to, checked against <be>. */
+/* The outer source expect_fwd_key() expects; NULL: the node's fixed LBSRC4 / LBSRC6. */
+static const char *outer_src;
+
 static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd,
 	const struct lb_flow_key *hkey, bool src_only)
 {
@@ -78,7 +82,7 @@ static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be,
 	} else {
 		struct pkt_outer o = {
 			.family = be_family,
-			.src = be_family == 4 ? LBSRC4 : LBSRC6,
+			.src = outer_src ? outer_src : be_family == 4 ? LBSRC4 : LBSRC6,
 			.dst = be_family == 4 ? BE4[be] : BE6[be],
 			.gue = fwd == LB_FWD_GUE,
 			.gue_port = LB_DEFAULT_GUE_PORT,
@@ -267,6 +271,182 @@ static void fx_syn_rewrites_tracked_flow(void)
 	CHECK(send_to(&ack) == (int)others[0], "the new connection lost its backend");
 	CHECK(svc_stats(0).new_flows == 3, "new flows %llu",
 		(unsigned long long)svc_stats(0).new_flows);
+}
+
+/* With a source prefix, the outer source's host bits come from the flow hash (IPv4: the
+ * bits past the prefix; IPv6: at most the last 32), and the GUE source port too: different
+ * flows reach a backend from different addresses and ports, which its NIC's RSS spreads. */
+static void fx_outer_src_from_flow(void)
+{
+	static const uint8_t fwds[2] = {LB_FWD_IPIP, LB_FWD_GUE};
+	char want[INET6_ADDRSTRLEN];
+	uint32_t srcs[4], sports[4];
+	struct lb_node n;
+	int fam, f, i;
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		for (f = 0; f < 2; f++) {
+			env_reset();
+			node_default(&n);
+			n.src4_plen = 24;
+			n.src6_plen = 64;
+			node_set(&n);
+			setup(fam, fam, fwds[f], 0);
+			for (i = 0; i < 4; i++) {
+				struct pkt_spec s = tcp_spec(fam, 0x02, (uint16_t)(43000 + i));
+				struct lb_flow_key key;
+				union lb_addr a = fam == 4 ? n.src4 : n.src6;
+				uint32_t h;
+
+				flow_of(&s, &key);
+				h = flow_hash(&key, false);
+				if (fam == 4)
+					a.v4 = (a.v4 & htonl(0xffffff00)) | htonl(h & 0xff);
+				else
+					a.v6[3] = htonl(h); /* /64: the last 32 bits vary */
+				inet_ntop(fam == 4 ? AF_INET : AF_INET6, a.bytes, want, sizeof(want));
+				outer_src = want;
+				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f], false);
+				/* The same from conntrack, which skips the table's hashing. */
+				s.tcp_flags = 0x10;
+				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f], false);
+				outer_src = NULL;
+				srcs[i] = fam == 4 ? a.v4 : a.v6[3];
+				sports[i] = 0xc000 | (h & 0x3fff);
+			}
+			/* Four flows, more than one source and (GUE) source port. */
+			CHECK(srcs[0] != srcs[1] || srcs[0] != srcs[2] || srcs[0] != srcs[3],
+				"IPv%d: every flow got the same outer source", fam);
+			CHECK(sports[0] != sports[1] || sports[0] != sports[2],
+				"IPv%d: every flow got the same GUE source port", fam);
+		}
+	}
+	/* Prefix lengths of 32 / 128 (or 0) keep the configured address itself. */
+	env_reset();
+	node_default(&n);
+	n.src4_plen = 32;
+	node_set(&n);
+	setup(4, 4, LB_FWD_IPIP, 0);
+	{
+		struct pkt_spec s = tcp_spec(4, 0x02, 43100);
+		struct lb_flow_key key;
+
+		flow_of(&s, &key);
+		expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	}
+}
+
+/* The flow guard: past the node's flow_rate new entries in a window, new flows (SYNs or not)
+ * are forwarded by their hash without an entry, counted in lb_guard; established flows keep
+ * their entries and backends, and nothing is evicted. flow_rate off lifts the limit. */
+static void fx_flow_guard(void)
+{
+	struct pkt_spec est = tcp_spec(4, 0x10, 44000), syn = tcp_spec(4, 0x02, 44001);
+	struct lb_flow_key key, ekey;
+	struct lb_flow f, ef;
+	struct lb_node n;
+	uint32_t x, others[1];
+	int i;
+
+	node_default(&n);
+	n.flow_rate = 2;
+	node_set(&n);
+	setup(4, 4, LB_FWD_IPIP, 0);
+	guard_freeze();
+	flow_of(&est, &ekey);
+	x = mg_expect(&ekey, IDS, 3, false);
+	CHECK(send_to(&est) == (int)x, "established flow");	/* entry 1 */
+	CHECK(send_to(&syn) >= 0, "first SYN");			/* entry 2 */
+	CHECK(ct_get(&ekey, &ef) && ef.backend == x, "established flow not tracked");
+	/* The flood: every SYN is forwarded to its table backend, none recorded. */
+	for (i = 0; i < 20; i++) {
+		struct pkt_spec s = tcp_spec(4, 0x02, (uint16_t)(45000 + i));
+
+		flow_of(&s, &key);
+		CHECK(send_to(&s) == (int)mg_expect(&key, IDS, 3, false), "SYN %d", i);
+		CHECK(!ct_get(&key, &f), "SYN %d recorded past the guard", i);
+	}
+	/* A non-SYN packet of an unknown flow meets the same limit. */
+	est.sport = 44002;
+	flow_of(&est, &key);
+	CHECK(send_to(&est) >= 0 && !ct_get(&key, &f), "untracked ACK recorded");
+	CHECK(guard_refused() == 21, "refused %llu, want 21", (unsigned long long)guard_refused());
+	CHECK(ct_count() == 2, "%d entries", ct_count());
+	CHECK(reason_count(LB_FWD_TX) == 23, "forwarded %llu",
+		(unsigned long long)reason_count(LB_FWD_TX));
+	/* The established flow is untouched and keeps its backend across a table change. */
+	others[0] = (x + 1) % 3;
+	mg_publish(0, others, 1);
+	est.sport = 44000;
+	CHECK(send_to(&est) == (int)x, "established flow moved during the flood");
+	CHECK(ct_get(&ekey, &f) && !memcmp(&f, &ef, sizeof(f)), "established entry changed");
+	/* Off: the next new flow is recorded again. */
+	n.flow_rate = LB_FLOW_RATE_OFF;
+	node_set(&n);
+	syn.sport = 44003;
+	flow_of(&syn, &key);
+	CHECK(send_to(&syn) == (int)others[0] && ct_get(&key, &f), "guard off: not recorded");
+	CHECK(guard_refused() == 21, "guard off still counts");
+}
+
+/* The flow table keeps each CPU's LRU apart (no common list), yet is one table: a flow
+ * recorded on one CPU keeps its backend when its packets arrive on another, and across
+ * republished tables. */
+static void fx_conntrack_per_cpu_survives_republish(void)
+{
+	struct pkt_spec syn = tcp_spec(4, 0x02, 46000), ack = tcp_spec(4, 0x10, 46000);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct lb_flow_key key;
+	uint32_t x, others[1];
+	cpu_set_t all, one;
+	int cpu, round;
+
+	CHECK(!bpf_obj_get_info_by_fd(E.ct, &info, &len) &&
+		      (info.map_flags & BPF_F_NO_COMMON_LRU) &&
+		      info.type == BPF_MAP_TYPE_LRU_HASH,
+		"lb_conntrack: type %u flags %#x", info.type, info.map_flags);
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&syn, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	CHECK(!sched_getaffinity(0, sizeof(all), &all), "affinity: %s", strerror(errno));
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	(void)sched_setaffinity(0, sizeof(one), &one); /* best effort: a SYN on CPU 0 */
+	CHECK(send_to(&syn) == (int)x, "SYN");
+	for (round = 0; round < 3; round++) {
+		others[0] = (x + 1 + (uint32_t)round % 2) % 3;
+		mg_publish(0, others, 1);
+		for (cpu = 0; cpu < CPU_SETSIZE && cpu < E.ncpu; cpu++) {
+			if (!CPU_ISSET(cpu, &all))
+				continue;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			(void)sched_setaffinity(0, sizeof(one), &one); /* offline CPUs refuse */
+			CHECK(send_to(&ack) == (int)x, "republish %d, CPU %d: flow moved", round,
+				cpu);
+		}
+	}
+	(void)sched_setaffinity(0, sizeof(all), &all);
+	CHECK(ct_count() == 1, "%d entries", ct_count());
+}
+
+/* lb_vip_filter: an address with its bit set is looked up (another port of the VIP is not a
+ * service); with the bit cleared, even the VIP's own service is taken for a stranger, which
+ * shows the filter is what the program reads first. */
+static void fx_vip_filter(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 47000);
+	union lb_addr vip = {};
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	CHECK(send_to(&s) >= 0, "the service is not forwarded");
+	s.dport = 81;
+	expect_verdict(&s, XDP_PASS, LB_PASS_NO_SERVICE);
+	inet_pton(AF_INET, VIP4, vip.bytes);
+	CHECK(!vip_bit_set(&vip, false), "lb_vip_filter: %s", strerror(errno));
+	s.dport = 80;
+	expect_verdict(&s, XDP_PASS, LB_PASS_NO_SERVICE);
 }
 
 static void fx_gue_ipv4(void)
@@ -1082,6 +1262,10 @@ const struct fixture fixtures[] = {
 	{"non_vip_passes", fx_non_vip_passes},
 	{"conntrack_across_table_change", fx_conntrack_across_table_change},
 	{"syn_rewrites_tracked_flow", fx_syn_rewrites_tracked_flow},
+	{"outer_src_from_flow", fx_outer_src_from_flow},
+	{"flow_guard", fx_flow_guard},
+	{"vip_filter", fx_vip_filter},
+	{"conntrack_per_cpu_survives_republish", fx_conntrack_per_cpu_survives_republish},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},
 	{"gue_ipv4_in_ipv6", fx_gue_ipv4_in_ipv6},

@@ -109,6 +109,20 @@ static void svc_key(struct lb_svc_key *k, int family, const char *vip, uint16_t 
 	k->family = family == 4 ? LB_AF_INET : LB_AF_INET6;
 }
 
+int vip_bit_set(const union lb_addr *a, bool on)
+{
+	uint32_t bit = hash_vip_bit(a), w = bit / 64;
+	struct lb_vip_word v;
+
+	if (bpf_map_lookup_elem(E.vip_filter, &w, &v))
+		return -1;
+	if (on)
+		v.bits |= 1ull << (bit % 64);
+	else
+		v.bits &= ~(1ull << (bit % 64));
+	return bpf_map_update_elem(E.vip_filter, &w, &v, BPF_ANY);
+}
+
 int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
 	uint8_t algo, uint8_t fwd, uint8_t flags)
 {
@@ -122,7 +136,9 @@ int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t 
 	int err;
 
 	svc_key(&k, family, vip, port, proto);
-	err = bpf_map_update_elem(E.services, &k, &v, BPF_ANY);
+	err = vip_bit_set(&k.addr, true);
+	if (!err)
+		err = bpf_map_update_elem(E.services, &k, &v, BPF_ANY);
 	if (!err)
 		err = node_sync();
 	CHECK(!err, "lb_services update: %s", strerror(errno));
@@ -275,6 +291,30 @@ struct lb_stats be_stats(uint32_t id)
 	return s;
 }
 
+void guard_freeze(void)
+{
+	struct lb_guard *v = calloc((size_t)E.ncpu, sizeof(*v));
+	uint32_t zero = 0;
+	int c;
+
+	CHECK(v, "out of memory");
+	if (!v)
+		return;
+	/* A window that ends in ~146 years of uptime: the fixture sees one window only. */
+	for (c = 0; c < E.ncpu; c++)
+		v[c].window_end = 1ull << 62;
+	CHECK(!bpf_map_update_elem(E.guard, &zero, v, BPF_ANY), "lb_guard: %s", strerror(errno));
+	free(v);
+}
+
+uint64_t guard_refused(void)
+{
+	struct lb_guard g;
+
+	percpu_sum(E.guard, 0, 3, (uint64_t *)&g);
+	return g.refused;
+}
+
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val)
 {
 	return bpf_map_lookup_elem(E.ct, key, val) == 0;
@@ -352,6 +392,8 @@ void env_reset(void)
 	zero_array(E.svc_stats, 8, sizeof(struct lb_stats));
 	zero_array(E.be_stats, 256, sizeof(struct lb_stats));
 	zero_array(E.reasons, LB_REASON_MAX, sizeof(struct lb_reason_ctr));
+	zero_array(E.guard, 1, sizeof(struct lb_guard));
+	zero_array(E.vip_filter, LB_VIP_FILTER_WORDS, sizeof(struct lb_vip_word));
 	clear_map(E.tx, 4);
 	node_default(&n);
 	node_set(&n);
@@ -490,6 +532,8 @@ int main(int argc, char **argv)
 	E.svc_stats = bpf_map__fd(lb->maps.lb_svc_stats);
 	E.be_stats = bpf_map__fd(lb->maps.lb_be_stats);
 	E.reasons = bpf_map__fd(lb->maps.lb_reasons);
+	E.guard = bpf_map__fd(lb->maps.lb_guard);
+	E.vip_filter = bpf_map__fd(lb->maps.lb_vip_filter);
 	E.tx = bpf_map__fd(lb->maps.lb_tx_ports);
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);
 	E.ncpu = libbpf_num_possible_cpus();

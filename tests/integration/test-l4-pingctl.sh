@@ -90,6 +90,16 @@ assert n["gue_port"] == 7000 and n["seed"] == 42 and n["udp_timeout"] == 60, n' 
 		{ fail "node show -j: $out"; return 1; }
 	pc node set --gateway-mac fib || return 1
 	pc -j node show | grep -q '"gateway_mac":"fib"' || { fail "gateway-mac fib"; return 1; }
+	pc -j node show | grep -q '"flow_rate":125000' || { fail "default flow rate"; return 1; }
+	pc node set --src4 192.0.2.0/24 --src6 2001:db8:1::/64 --flow-rate 5000 || return 1
+	out=$(pc -j node show) || return 1
+	echo "$out" | grep -q '"src4":"192.0.2.0/24".*"src6":"2001:db8:1::/64"' &&
+		echo "$out" | grep -q '"flow_rate":5000' || { fail "prefix, flow rate: $out"; return 1; }
+	pc node set --flow-rate off --src4 192.0.2.1 || return 1
+	out=$(pc -j node show) || return 1
+	echo "$out" | grep -q '"src4":"192.0.2.1".*"flow_rate":"off"' ||
+		{ fail "flow rate off: $out"; return 1; }
+	pc stats | grep -q '^guard_refused  *0$' || { fail "stats guard_refused"; return 1; }
 	pc -j stats | json_ok || { fail "stats -j"; return 1; }
 	pc stats 192.0.2.10:80 | grep -q '^backend .*198.51.100.1' || { fail "stats"; return 1; }
 	pc -j status | json_ok || { fail "status -j"; return 1; }
@@ -148,6 +158,12 @@ test_pingctl_bad_input() {
 	expect 2 "unknown option" backend set 192.0.2.10:80 198.51.100.1 --sideways
 	expect 2 "invalid IPv4 address" node set --src4 2001:db8::1
 	expect 2 "invalid MTU" node set --mtu 10
+	expect 2 "invalid IPv4 prefix length" node set --src4 192.0.2.0/33
+	expect 2 "invalid IPv4 prefix length" node set --src4 192.0.2.0/
+	expect 2 "invalid IPv6 prefix length" node set --src6 2001:db8::/129
+	expect 2 "invalid flow rate" node set --flow-rate 0
+	expect 2 "invalid flow rate" node set --flow-rate many
+	expect 2 "invalid flow rate" node set --flow-rate -5
 	expect 2 "unknown interface" node set --egress no-such-if0
 	expect 2 "unknown interface" attach no-such-if0
 	expect 2 "is not native, generic or auto" attach lo --mode turbo
@@ -225,12 +241,12 @@ d = json.load(sys.stdin)
 $code" || { fail "pingctl -j $*: $out"; BAD=1; }
 	}
 	check 'assert set(d) == {"pin_dir", "abi_version", "services", "backends", "flows", "attached"} and d["services"] == 2' status
-	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout"}' node show
+	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout", "flow_rate"}' node show
 	check 'assert [set(x) for x in d] == 2 * [{"vip", "port", "proto", "id", "mode", "algo", "fwd", "hash", "table_size"}]' service list
 	check 'assert d["vip"] == "2001:db8::10" and d["proto"] == "udp" and d["hash"] == "src"' service show '[2001:db8::10]:443/udp'
 	check 'assert len(d) == 3 and set(d[0]) == {"service", "service_id", "id", "address", "port", "weight", "state", "mac", "marked_by", "marked_at"}' backend list
 	check 'assert [x["address"] for x in d] == ["2001:db8::be:1"]' backend list '[2001:db8::10]:443/udp'
-	check 'assert set(d) == {"services", "reasons"} and set(d["services"][0]) == {"service", "packets", "bytes", "new_flows", "backends"}
+	check 'assert set(d) == {"services", "reasons", "guard_refused"} and set(d["services"][0]) == {"service", "packets", "bytes", "new_flows", "backends"}
 assert set(d["services"][0]["backends"][0]) == {"backend", "packets", "bytes", "new_flows"} and "drop_no_backend" in d["reasons"]' stats
 	check 'assert len(d["services"]) == 1 and len(d["services"][0]["backends"]) == 2' stats 192.0.2.10:80
 	check 'assert d == {"flows": 0}' conntrack count

@@ -20,8 +20,8 @@ setup() {
 	[ -x "$O/pingctl" ] || { echo "   $O/pingctl not built" >&2; return 1; }
 	on_exit "rm -rf $PIN"
 	TMP=$(mktemp -d) && on_exit "rm -rf $TMP"
-	pc node set --src4 192.0.2.1 --src6 2001:db8::1 --gateway-mac 02:00:00:00:00:fe \
-		--mtu 1600 --gue-port 7000 --seed 42 --udp-timeout 60 || return 1
+	pc node set --src4 192.0.2.0/24 --src6 2001:db8::1 --gateway-mac 02:00:00:00:00:fe \
+		--mtu 1600 --gue-port 7000 --seed 42 --udp-timeout 60 --flow-rate 5000 || return 1
 	pc service add 192.0.2.10:80 --table-size 251 || return 1
 	pc service add '[2001:db8::10]:443/udp' --algo ketama --fwd gue --hash src || return 1
 	pc service add 192.0.2.11:0/udp --fwd l2 --table-size 257 || return 1

@@ -118,6 +118,40 @@ static void test_format(void)
 		ctrl_format_addr(LB_AF_INET6, &a, 443, buf, sizeof(buf)), "[2001:db8::1]:443");
 }
 
+/* Outer source prefixes: ADDR or ADDR/PLEN, the length within the family's bits. */
+static void test_src_prefix(void)
+{
+	union lb_addr a, want = {};
+	char err[160];
+	__u8 plen = 99;
+
+	CU_ASSERT_EQUAL(ctrl_parse_src_prefix("192.0.2.0/24", AF_INET, &a, &plen, err, sizeof(err)),
+		0);
+	inet_pton(AF_INET, "192.0.2.0", want.bytes);
+	CU_ASSERT(!memcmp(&a, &want, sizeof(a)) && plen == 24);
+	CU_ASSERT_EQUAL(ctrl_parse_src_prefix("192.0.2.1", AF_INET, &a, &plen, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(plen, 0);
+	CU_ASSERT_EQUAL(
+		ctrl_parse_src_prefix("2001:db8::/64", AF_INET6, &a, &plen, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(plen, 64);
+	CU_ASSERT_EQUAL(
+		ctrl_parse_src_prefix("192.0.2.0/33", AF_INET, &a, &plen, err, sizeof(err)), -ERANGE);
+	CU_ASSERT_STRING_EQUAL(
+		err, "invalid IPv4 prefix length in '192.0.2.0/33': expected 1..32");
+	CU_ASSERT_EQUAL(
+		ctrl_parse_src_prefix("192.0.2.0/0", AF_INET, &a, &plen, err, sizeof(err)), -ERANGE);
+	CU_ASSERT_EQUAL(
+		ctrl_parse_src_prefix("192.0.2.0/", AF_INET, &a, &plen, err, sizeof(err)), -ERANGE);
+	CU_ASSERT_EQUAL(
+		ctrl_parse_src_prefix("192.0.2.0/-8", AF_INET, &a, &plen, err, sizeof(err)), -ERANGE);
+	CU_ASSERT_EQUAL(ctrl_parse_src_prefix(
+				"2001:db8::/129", AF_INET6, &a, &plen, err, sizeof(err)),
+		-ERANGE);
+	CU_ASSERT_EQUAL(
+		ctrl_parse_src_prefix("2001:db8::/64", AF_INET, &a, &plen, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "invalid IPv4 address '2001:db8::/64'");
+}
+
 int test_ctrl_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -125,6 +159,7 @@ int test_ctrl_register(void)
 		{"ipv6", test_ipv6},
 		{"bad", test_bad},
 		{"format", test_format},
+		{"src_prefix", test_src_prefix},
 		CU_TEST_INFO_NULL,
 	};
 

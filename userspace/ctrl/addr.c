@@ -77,6 +77,38 @@ int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb
 	return 0;
 }
 
+int ctrl_parse_src_prefix(
+	const char *text, int af, union lb_addr *addr, __u8 *plen, char *err, size_t err_len)
+{
+	const char *fam = af == AF_INET ? "IPv4" : "IPv6", *slash = strchr(text, '/');
+	unsigned long max = af == AF_INET ? 32 : 128, v = 0;
+	char buf[INET6_ADDRSTRLEN];
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	char *end;
+
+	memset(addr, 0, sizeof(*addr));
+	*plen = 0;
+	if (n < sizeof(buf)) {
+		memcpy(buf, text, n);
+		buf[n] = 0;
+	}
+	if (n >= sizeof(buf) || inet_pton(af, buf, addr->bytes) != 1) {
+		snprintf(err, err_len, "invalid %s address '%s'", fam, text);
+		return -EINVAL;
+	}
+	if (slash) {
+		errno = 0;
+		v = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || slash[1] == '-' || v < 1 || v > max) {
+			snprintf(err, err_len, "invalid %s prefix length in '%s': expected 1..%lu",
+				fam, text, max);
+			return -ERANGE;
+		}
+		*plen = (__u8)v;
+	}
+	return 0;
+}
+
 const char *ctrl_format_addr(
 	__u8 family, const union lb_addr *addr, __u16 port_h, char *buf, size_t len)
 {

@@ -20,10 +20,17 @@ enum ctrl_map {
 	CM_BE_STATS,
 	CM_REASONS,
 	CM_TX_PORTS,
+	CM_GUARD,
+	CM_VIP_FILTER,
 	CM_MAX /* must stay last */
 };
 
 extern const char *const ctrl_map_names[CM_MAX];
+
+/* lb_vip_filter: set the bit of service address <a> (before the service is added), or
+ * recompute every word from lb_services (after one is deleted). The caller holds the lock. */
+int ctrl_vip_filter_add(struct ctrl *c, const union lb_addr *a);
+int ctrl_vip_filter_sync(struct ctrl *c);
 
 struct maglev;
 

@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/hash.h"
 #include "bpf/lb.skel.h"
 #include "maglev/maglev.h"
 #include "userspace/ctrl/ctrl-int.h"
@@ -36,6 +37,8 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_BE_STATS] = "lb_be_stats",
 	[CM_REASONS] = "lb_reasons",
 	[CM_TX_PORTS] = "lb_tx_ports",
+	[CM_GUARD] = "lb_guard",
+	[CM_VIP_FILTER] = "lb_vip_filter",
 };
 
 static const char *const reason_names[LB_REASON_MAX] = {
@@ -369,6 +372,47 @@ int ctrl_all_ports_sync(struct ctrl *c)
 	return err ? err : node_write(c, &n);
 }
 
+int ctrl_vip_filter_add(struct ctrl *c, const union lb_addr *a)
+{
+	__u32 bit = hash_vip_bit(a), w = bit / 64;
+	struct lb_vip_word v;
+
+	if (bpf_map_lookup_elem(c->fds[CM_VIP_FILTER], &w, &v))
+		return -errno;
+	v.bits |= 1ull << (bit % 64);
+	return bpf_map_update_elem(c->fds[CM_VIP_FILTER], &w, &v, BPF_ANY) ? -errno : 0;
+}
+
+int ctrl_vip_filter_sync(struct ctrl *c)
+{
+	struct lb_svc_key k, next;
+	struct lb_vip_word *want, cur;
+	void *prev = NULL;
+	__u32 w, bit;
+	int err = 0;
+
+	want = calloc(LB_VIP_FILTER_WORDS, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(c->fds[CM_SERVICES], prev, &next)) {
+		bit = hash_vip_bit(&next.addr);
+		want[bit / 64].bits |= 1ull << (bit % 64);
+		k = next;
+		prev = &k;
+	}
+	/* Only changed words are written: each write is one word, so a packet sees every
+	 * service still present either way. */
+	for (w = 0; w < LB_VIP_FILTER_WORDS && !err; w++) {
+		if (bpf_map_lookup_elem(c->fds[CM_VIP_FILTER], &w, &cur))
+			err = -errno;
+		else if (cur.bits != want[w].bits &&
+			 bpf_map_update_elem(c->fds[CM_VIP_FILTER], &w, &want[w], BPF_ANY))
+			err = -errno;
+	}
+	free(want);
+	return err;
+}
+
 int ctrl_percpu_sum(struct ctrl *c, int map, __u32 key, size_t words, __u64 *out)
 {
 	__u64 *vals;
@@ -425,6 +469,11 @@ int ctrl_stats_reasons(struct ctrl *c, __u64 *out)
 			return err;
 	}
 	return 0;
+}
+
+int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out)
+{
+	return ctrl_percpu_sum(c, c->fds[CM_GUARD], 0, 3, (__u64 *)out);
 }
 
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)

@@ -109,6 +109,9 @@ int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out);
 int ctrl_stats_be(struct ctrl *c, __u32 be_id, struct lb_stats *out);
 /* <out> has LB_REASON_MAX entries, indexed by enum lb_reason. */
 int ctrl_stats_reasons(struct ctrl *c, __u64 *out);
+/* The flow guard's counters summed over CPUs: <out>->refused counts the new flows forwarded
+ * without a conntrack entry (window_end and inserts are sums, meaningless but harmless). */
+int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out);
 /* A stable snake_case name for <r> ("drop_truncated"), or "unknown". */
 const char *ctrl_reason_name(unsigned int r);
 
@@ -191,6 +194,12 @@ int ctrl_bpffs_ensure(const char *path);
  * <need_port> makes a missing port an error. Returns 0 or -EINVAL with a reason in <err>. */
 int ctrl_parse_endpoint(const char *text, bool need_port, __u8 *family, union lb_addr *addr,
 	__u16 *port, __u8 *proto, char *err, size_t err_len);
+
+/* Parse an outer source "ADDR" or "ADDR/PLEN" of address family <af> (AF_INET or AF_INET6)
+ * into <addr> and <plen> (0 without a length: the address itself; else 1..32 or 1..128).
+ * Returns 0, -EINVAL (bad address) or -ERANGE (bad length) with a reason in <err>. */
+int ctrl_parse_src_prefix(
+	const char *text, int af, union lb_addr *addr, __u8 *plen, char *err, size_t err_len);
 
 /* Format <family>/<addr> (and ":<port>" when port_h != 0) into <buf>. */
 const char *ctrl_format_addr(

@@ -22,6 +22,12 @@ static struct lb_node node_effective(const struct lb_node *n)
 		e.gue_port = htons(LB_DEFAULT_GUE_PORT);
 	if (!e.udp_timeout)
 		e.udp_timeout = LB_DEFAULT_UDP_TIMEOUT;
+	if (!e.flow_rate)
+		e.flow_rate = LB_DEFAULT_FLOW_RATE;
+	if (!e.src4_plen)
+		e.src4_plen = 32;
+	if (!e.src6_plen)
+		e.src6_plen = 128;
 	return e;
 }
 

@@ -148,16 +148,22 @@ static int parse_mac(struct pctx *x, const char *key, yaml_node_t *n, __u8 *mac)
 	return 0;
 }
 
-static int parse_ip(struct pctx *x, const char *key, yaml_node_t *n, int af, union lb_addr *a)
+/* An outer source "ADDR" or "ADDR/PLEN" (ctrl_parse_src_prefix). */
+static int parse_src(
+	struct pctx *x, const char *key, yaml_node_t *n, int af, union lb_addr *a, __u8 *plen)
 {
 	const char *s = scalar(x, key, n);
+	char msg[160];
+	int err;
 
 	if (!s)
 		return -EINVAL;
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(af, s, a->bytes) != 1)
+	err = ctrl_parse_src_prefix(s, af, a, plen, msg, sizeof(msg));
+	if (err == -EINVAL)
 		return perr(x, n, "'%s': expected an %s address, got '%s'", key,
 			af == AF_INET ? "IPv4" : "IPv6", s);
+	if (err)
+		return perr(x, n, "'%s': %s", key, msg);
 	return 0;
 }
 
@@ -179,9 +185,9 @@ static int parse_node(struct pctx *x, yaml_node_t *m, struct ctrl_l4cfg *cfg)
 	FOR_PAIRS(x, m, p, key, v)
 	{
 		if (!strcmp(key, "src4")) {
-			err = parse_ip(x, key, v, AF_INET, &n->src4);
+			err = parse_src(x, key, v, AF_INET, &n->src4, &n->src4_plen);
 		} else if (!strcmp(key, "src6")) {
-			err = parse_ip(x, key, v, AF_INET6, &n->src6);
+			err = parse_src(x, key, v, AF_INET6, &n->src6, &n->src6_plen);
 		} else if (!strcmp(key, "gateway_mac")) {
 			s = scalar(x, key, v);
 			if (!s)
@@ -210,10 +216,18 @@ static int parse_node(struct pctx *x, yaml_node_t *m, struct ctrl_l4cfg *cfg)
 			err = parse_u32(x, key, v, 0, UINT32_MAX, &n->hash_seed);
 		} else if (!strcmp(key, "udp_timeout")) {
 			err = parse_u32(x, key, v, 1, 86400, &n->udp_timeout);
+		} else if (!strcmp(key, "flow_rate")) {
+			s = scalar(x, key, v);
+			if (!s)
+				return -EINVAL;
+			if (!strcmp(s, "off"))
+				n->flow_rate = LB_FLOW_RATE_OFF;
+			else
+				err = parse_u32(x, key, v, 1, LB_FLOW_RATE_OFF - 1, &n->flow_rate);
 		} else {
 			return perr(x, yaml_document_get_node(x->doc, p->key),
 				"'%s': unknown key in node (src4, src6, gateway_mac, src_mac, "
-				"egress, mtu, gue_port, seed, udp_timeout)",
+				"egress, mtu, gue_port, seed, udp_timeout, flow_rate)",
 				key);
 		}
 		if (err)

@@ -407,6 +407,10 @@ int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_s
 		err = -errno;
 		goto out;
 	}
+	/* The filter first: a packet to the new service must never be taken for a stranger. */
+	err = ctrl_vip_filter_add(c, &key->addr);
+	if (err)
+		goto out;
 	if (bpf_map_update_elem(c->fds[CM_SERVICES], key, &v, BPF_NOEXIST)) {
 		err = -errno;
 		goto out;
@@ -486,7 +490,8 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 		err = -errno;
 		goto out;
 	}
-	if (!key->port)
+	err = ctrl_vip_filter_sync(c);
+	if (!err && !key->port)
 		err = ctrl_all_ports_sync(c);
 	if (bpf_map_delete_elem(c->fds[CM_MAGLEV], &v.id) && errno != ENOENT)
 		err = -errno;
