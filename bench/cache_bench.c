@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/stat.h"
 #include "userspace/cache/cache.h"
 
 #define KEYS	    10000
@@ -171,29 +172,6 @@ static double pingx_hit_ratio(const uint32_t *trace, size_t n, size_t cap)
 	return 100.0 * hits / n;
 }
 
-/* CPU time of the calling thread: on a shared, loaded machine wall time mostly measures the
- * scheduler, while lock and cache-line contention still show up here. */
-static double thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 struct timed_arg {
 	struct cache *c;
 	const uint32_t *keys; /* TIMED_GETS resident keys to look up */
@@ -204,7 +182,7 @@ struct timed_arg {
 static void *timed_gets(void *p)
 {
 	struct timed_arg *a = p;
-	double t0 = thread_ns();
+	double t0 = bench_thread_ns();
 
 	for (size_t i = 0; i < TIMED_GETS; i++) {
 		uint64_t key = a->keys[i], h = key_hash(key);
@@ -216,7 +194,7 @@ static void *timed_gets(void *p)
 		}
 		cache_entry_release(e);
 	}
-	a->ns = (thread_ns() - t0) / TIMED_GETS;
+	a->ns = (bench_thread_ns() - t0) / TIMED_GETS;
 	return NULL;
 }
 
@@ -252,7 +230,7 @@ static double time_hits(int runs, int threads)
 			t[r] += a[i].ns / threads;
 		}
 	}
-	res = median(t, runs);
+	res = bench_median(t, runs);
 out:
 	cache_free(c);
 	free(keys);
@@ -300,8 +278,8 @@ int main(int argc, char **argv)
 			lo = ratio_pingx[i][r] < lo ? ratio_pingx[i][r] : lo;
 			hi = ratio_pingx[i][r] > hi ? ratio_pingx[i][r] : hi;
 		}
-		p = median(ratio_pingx[i], runs);
-		l = median(ratio_lru[i], runs);
+		p = bench_median(ratio_pingx[i], runs);
+		l = bench_median(ratio_lru[i], runs);
 		printf("%5.1f%% %6zu %6.2f%% %6.2f%% %+7.2fpp %6.2fpp | %6.2f%% %6.2f%% %6.2f%% | "
 		       "%+.2fpp %s\n",
 			sizes_pct[i], cap, p, l, p - l, hi - lo, pub, pub - tinyufo_minus_lru[i],

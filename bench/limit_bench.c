@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/stat.h"
 #include "userspace/limit/cms.h"
 #include "userspace/limit/hash.h"
 #include "userspace/limit/inflight.h"
@@ -26,29 +27,6 @@
  * 212 ns per op on each of 8 threads (the authors' machine, not run here). */
 #define PINGORA_NS_1T 10
 #define PINGORA_NS_8T 212
-
-/* CPU time of the calling thread: on a shared machine the time a thread waits for a CPU is
- * not the operation's cost, while stalls on cache lines the other thread holds still count. */
-static double cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* xorshift64: the key stream, cheap enough not to hide what is measured */
 static uint64_t next_rand(uint64_t *s)
@@ -97,7 +75,7 @@ static void *run(void *arg)
 	struct limit_decision d;
 	struct limit_inflight_guard g;
 	int64_t sink = 0;
-	double t0 = cpu_ns();
+	double t0 = bench_thread_ns();
 
 	for (uint32_t i = 0; i < OPS; i++) {
 		uint32_t k = (uint32_t)next_rand(&s) & KEY_MASK; /* uniform over KEYS */
@@ -133,7 +111,7 @@ static void *run(void *arg)
 			break;
 		}
 	}
-	j->ns = (cpu_ns() - t0) / OPS;
+	j->ns = (bench_thread_ns() - t0) / OPS;
 	j->sink = sink;
 	return NULL;
 }
@@ -165,7 +143,7 @@ static double measure(
 		passed += jobs[0].passed + jobs[1].passed;
 	}
 	*pass = (double)passed / ((double)OPS * threads * runs);
-	return median(v, runs);
+	return bench_median(v, runs);
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "userspace/cache/sketch.h"
 #include "userspace/lib/bug.h"
+#include "userspace/lib/hash.h"
 
 #define CACHE_USES_MAX	   3  /* hits remembered per entry: main's second chances */
 #define CACHE_SMALL_PCT	   10 /* share of a shard's bytes the small queue may keep */
@@ -101,20 +102,10 @@ struct cache {
 	struct cache_shard *shards;
 };
 
-/* Spread the caller's hash: shard and bucket indexes come from different bits of this. */
-static inline uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
+/* Shard and bucket indexes come from different bits of the mixed hash. */
 static inline struct cache_shard *shard_of(struct cache *c, uint64_t hash)
 {
-	return &c->shards[((mix64(hash) >> 32) * c->nshards) >> 32];
+	return &c->shards[((hash_mix64(hash) >> 32) * c->nshards) >> 32];
 }
 
 static void cache_unref(struct cache *c)
@@ -183,7 +174,7 @@ const void *cache_entry_key(const struct cache_entry *e, size_t *key_len)
 /* Index slot of <hash> in <g>: where it is, or the free slot where it would go. */
 static size_t ghost_slot(const struct cache_ghost *g, uint64_t hash)
 {
-	size_t i = mix64(hash ^ 0x5bd1e995) & g->idx_mask;
+	size_t i = hash_mix64(hash ^ 0x5bd1e995) & g->idx_mask;
 
 	while (g->cnt[i] && g->keys[i] != hash)
 		i = (i + 1) & g->idx_mask;
@@ -210,7 +201,7 @@ static void ghost_index_drop(struct cache_ghost *g, uint64_t hash)
 		j = (j + 1) & g->idx_mask;
 		if (!g->cnt[j])
 			break;
-		home = mix64(g->keys[j] ^ 0x5bd1e995) & g->idx_mask;
+		home = hash_mix64(g->keys[j] ^ 0x5bd1e995) & g->idx_mask;
 		/* move j into the hole at i unless its home lies cyclically in (i, j] */
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
@@ -320,7 +311,7 @@ static inline struct cache_fifo *fifo_of(struct cache_shard *sh, const struct ca
 static struct cache_entry **bucket_find(
 	struct cache_shard *sh, uint64_t hash, const void *key, size_t key_len)
 {
-	struct cache_entry **pp = &sh->buckets[mix64(hash) & sh->bucket_mask];
+	struct cache_entry **pp = &sh->buckets[hash_mix64(hash) & sh->bucket_mask];
 
 	for (; *pp; pp = &(*pp)->hnext) {
 		struct cache_entry *e = *pp;
@@ -348,7 +339,7 @@ static void buckets_maybe_grow(struct cache_shard *sh)
 		struct cache_entry *e = sh->buckets[i], *next;
 
 		for (; e; e = next) {
-			size_t k = mix64(e->hash) & mask;
+			size_t k = hash_mix64(e->hash) & mask;
 
 			next = e->hnext;
 			e->hnext = b[k];

@@ -9,22 +9,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "userspace/lib/hash.h"
+
 /* Rows and width bounds shared by the sketches and the request table. */
 #define LIMIT_ROWS_MAX	8
 #define LIMIT_WIDTH_MIN 16
 #define LIMIT_WIDTH_MAX (1u << 24)
-
-/* A bijective 64-bit finaliser (the splitmix64 constants): every input bit reaches every
- * output bit, so keys that differ in one byte land in unrelated columns. */
-static inline uint64_t limit_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 /* The hash of the <len> bytes at <key> (NULL only when <len> is 0) under <seed>. Words are
  * read in host byte order: the value never leaves the process. */
@@ -36,14 +26,14 @@ static inline uint64_t limit_hash(const void *key, size_t len, uint64_t seed)
 
 	while (len >= 8) {
 		memcpy(&w, p, 8);
-		h = limit_mix64(h ^ w);
+		h = hash_mix64(h ^ w);
 		p += 8;
 		len -= 8;
 	}
 	w = 0; /* the seed above holds the length, so "a" and "a\0" still differ */
 	if (len)
 		memcpy(&w, p, len);
-	return limit_mix64(h ^ w);
+	return hash_mix64(h ^ w);
 }
 
 /* Column of row <row> for hash <h> in a row of <mask> + 1 (a power of two) cells: the low half
