@@ -78,7 +78,7 @@ assert [(a["interface"], a["netns"], a["state"]) for a in s["attached"]] == \
 # A demo killed before its teardown leaves pins whose namespaces are gone (severed links,
 # maps): the next demo says so, removes them and runs.
 test_demo_stale_pins() {
-	local out ns
+	local out ns i
 	demo_setup || return
 	out=$(REQUESTS=10 KEEP=1 O=$O bash "$DEMO" 2>&1) || { fail "demo: $out"; return 1; }
 	for ns in $(ip netns list | awk -v p="$DEMO_NS-" 'index($1, p) == 1 {print $1}'); do
@@ -86,6 +86,11 @@ test_demo_stale_pins() {
 		ip netns del "$ns"
 	done
 	[ -e "$DEMO_PINS/lb/lb_meta" ] || { fail "no pins left to test with"; return 1; }
+	# The kernel tears a deleted namespace's devices down in the background: wait for it.
+	for i in $(seq 1 100); do
+		"$O/pingctl" --bpffs "$DEMO_PINS/lb" status | grep -Eq '^lb0 .* severed +balancer$' && break
+		sleep 0.1
+	done
 	"$O/pingctl" --bpffs "$DEMO_PINS/lb" status | grep -Eq '^lb0 .* severed +balancer$' ||
 		{ fail "status does not show the severed link: $("$O/pingctl" --bpffs "$DEMO_PINS/lb" status)"; return 1; }
 	out=$(REQUESTS=30 O=$O bash "$DEMO" 2>&1)

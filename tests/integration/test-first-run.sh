@@ -177,12 +177,20 @@ test_severed_link_replaced() {
 # The namespace is deleted and created again under the same name (a container restarted):
 # attach there works, and only the new link is left pinned for the interface.
 test_netns_recreated() {
-	local ns=$PX-r out
+	local ns=$PX-r out i
 	need_root || return
 	on_exit "$O/pingctl --bpffs $PIN unload"
 	veth_ns $ns || return 1
 	nsx $ns "$O/pingctl" --bpffs "$PIN" attach eth0 --mode generic || return 1
 	ip netns del $ns
+	# The kernel tears a deleted namespace's devices down in the background: wait until the
+	# link is severed, as it is by the time a container runtime creates the namespace again.
+	for i in $(seq 1 100); do
+		"$O/pingctl" --bpffs "$PIN" status | grep -Eq '^eth0 .* severed +balancer$' && break
+		sleep 0.1
+	done
+	"$O/pingctl" --bpffs "$PIN" status | grep -Eq '^eth0 .* severed +balancer$' ||
+		{ fail "the link was not severed: $("$O/pingctl" --bpffs "$PIN" status)"; return 1; }
 	veth_ns $ns || return 1
 	out=$(nsx $ns "$O/pingctl" --bpffs "$PIN" attach eth0 --mode generic 2>&1) ||
 		{ fail "attach in the new namespace: $out"; return 1; }
