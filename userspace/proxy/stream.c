@@ -335,7 +335,7 @@ static void linger_flushed(struct session *s)
 	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
 		return;
 	s->shut = true;
-	if (shutdown(s->cli->fd, SHUT_WR) < 0)
+	if (conn_shutdown_write(s->cli) < 0)
 		sess_kill(s);
 }
 
@@ -1341,11 +1341,17 @@ static void cli_event(struct conn *c, short what, void *arg)
 {
 	struct session *s = arg;
 
-	(void)c;
 	sess_enter(s);
 	if (s->dead)
 		goto out;
-	if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
+	if (c->handshaking) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: %s handshake %s", c->peer_text,
+			c->tr->name,
+			what & CONN_TIMEOUT ? "timed out" :
+			what & CONN_EOF	    ? "cut short" :
+					      strerror(c->err));
+		sess_kill(s);
+	} else if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
 		/* Half-closed after a complete request: answer it, then close. */
 		s->close_after = true;
 	} else if ((what & CONN_TIMEOUT) && (what & CONN_READING) &&
