@@ -1438,7 +1438,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->cfg = c;
 	s->listener = idx;
 	s->x.srv = -1;
-	s->cli = conn_accepted(w->base, &conn_tcp, fd, sa, len);
+	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
 	s->rqp = h1_parser_new(H1_REQUEST, &rl);
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
