@@ -29,8 +29,11 @@ setup() {
 	start_origin || return 1
 	free_port || return 1
 	LISTEN_PORT=$PORT
+	free_port || return 1
+	ADMIN_PORT=$PORT
 	cat >"$TMPD/pingd.yaml" <<YAML
 workers: 1
+admin: {address: '127.0.0.1:$ADMIN_PORT'}
 listeners:
   - address: '127.0.0.1:$LISTEN_PORT'
     tls:
@@ -160,6 +163,16 @@ test_bad_handshakes() {
 	wait "$stall" || fail "stall: $(cat "$TMPD/stall.out")"
 	log "stalled: $(cat "$TMPD/stall.out")"
 	still_serving "a stalled handshake"
+	# Counted on /metrics: completed handshakes, and the failures by reason.
+	local m ok fails
+	m=$(curl -s --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics")
+	grep '^pingd_tls_handshake' <<<"$m" | while read -r l; do log "$l"; done
+	ok=$(awk '$1 == "pingd_tls_handshakes_total" {print $2}' <<<"$m")
+	[ "${ok:-0}" -ge 4 ] || fail "pingd_tls_handshakes_total: '$ok'"
+	grep -q '^pingd_tls_handshake_failures_total{reason="not_tls"} [1-9]' <<<"$m" ||
+		fail "the garbage was not counted as not_tls"
+	fails=$(awk '/^pingd_tls_handshake_failures_total/ {n += $2} END {print n + 0}' <<<"$m")
+	[ "$fails" -ge 3 ] || fail "failed handshakes counted: $fails, expected 3 or more"
 }
 
 test_large_bodies() {

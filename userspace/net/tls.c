@@ -39,6 +39,19 @@ struct tls_conn {
 	bool failed; /* the handshake failed and was counted */
 };
 
+/* The counters of every server since the process started: what survives reloads. */
+static atomic_uint_fast64_t total_handshakes;
+static atomic_uint_fast64_t total_failed[TLS_FAIL_MAX];
+
+static const char *const fail_names[TLS_FAIL_MAX] = {
+	[TLS_FAIL_PROTOCOL] = "protocol",
+	[TLS_FAIL_CIPHER] = "cipher",
+	[TLS_FAIL_NOT_TLS] = "not_tls",
+	[TLS_FAIL_OTHER] = "other",
+	[TLS_FAIL_CLOSED] = "closed",
+	[TLS_FAIL_ABORTED] = "aborted",
+};
+
 /* Coalesced writes: one buffer per worker thread. */
 static __thread unsigned char write_buf[TLS_RECORD];
 
@@ -46,6 +59,7 @@ static void count_fail(struct tls_server *s, struct tls_conn *t, enum tls_fail w
 {
 	t->failed = true;
 	atomic_fetch_add_explicit(&s->failed[why], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&total_failed[why], 1, memory_order_relaxed);
 }
 
 /* The reason for the failed handshake whose first error is <e>. */
@@ -174,6 +188,7 @@ static int tls_handshake(struct conn *c)
 	err = errno;
 	if (r == 1) {
 		atomic_fetch_add_explicit(&s->handshakes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&total_handshakes, 1, memory_order_relaxed);
 		return 0;
 	}
 	switch (SSL_get_error(t->ssl, r)) {
@@ -453,6 +468,18 @@ void tls_server_stats(const struct tls_server *s, struct tls_stats *st)
 	st->handshakes = atomic_load_explicit(&s->handshakes, memory_order_relaxed);
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		st->failed[i] = atomic_load_explicit(&s->failed[i], memory_order_relaxed);
+}
+
+void tls_stats_total(struct tls_stats *st)
+{
+	st->handshakes = atomic_load_explicit(&total_handshakes, memory_order_relaxed);
+	for (int i = 0; i < TLS_FAIL_MAX; i++)
+		st->failed[i] = atomic_load_explicit(&total_failed[i], memory_order_relaxed);
+}
+
+const char *tls_fail_name(enum tls_fail why)
+{
+	return why < TLS_FAIL_MAX ? fail_names[why] : "?";
 }
 
 void tls_server_free(struct tls_server *s)

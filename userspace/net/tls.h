@@ -23,6 +23,12 @@ const struct conn_transport *tls_server_transport(const struct tls_server *s);
 /* Copy the counters of <s> into <st>. */
 void tls_server_stats(const struct tls_server *s, struct tls_stats *st);
 
+/* Copy the counters of every server since the process started into <st>. */
+void tls_stats_total(struct tls_stats *st);
+
+/* The metric label of failure reason <why>: "protocol", "cipher", "not_tls", ... */
+const char *tls_fail_name(enum tls_fail why);
+
 /* Free <s> (NULL is accepted) once no connection uses its transport. */
 void tls_server_free(struct tls_server *s);
 
