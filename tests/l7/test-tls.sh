@@ -3,11 +3,12 @@
 # TLS termination in pingd, with certificates made for the test: HTTPS to an nginx origin,
 # SNI over two certificates, ALPN, old protocol versions refused, keep-alive and pipelining,
 # bad handshakes (not TLS, one byte per write, truncated, stalled) each closed while other
-# clients are served, bodies of a few MB both ways, certificate errors at -t and at start,
-# and the one-line mode.
+# clients are served, bodies of a few MB both ways, certificate errors at -t, at start and on
+# a reload, the /metrics counters, and the one-line mode.
 
 ALL_TESTS="test_https test_sni test_alpn test_old_protocols test_keepalive_pipeline \
- test_bad_handshakes test_large_bodies test_bad_certificates test_oneline"
+ test_bad_handshakes test_large_bodies test_bad_certificates test_reload_bad_certificate \
+ test_oneline"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -216,6 +217,46 @@ YAML
 	out=$(timeout 20 "$PINGD" -c "$TMPD/bad.yaml" 2>&1) && fail "pingd started"
 	grep -q "missing.crt: No such file" <<<"$out" || fail "start: $out"
 	log "start: $(grep missing <<<"$out")"
+}
+
+# A reload whose certificate cannot be used keeps the running configuration and says why.
+test_reload_bad_certificate() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	start_origin || return 1
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	PINGD_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+pidfile: '$TMPD/pingd.pid'
+upgrade_socket: '$TMPD/pingd.sock'
+listeners:
+  - address: '127.0.0.1:$LISTEN_PORT'
+    tls:
+      certificates:
+        - {cert: '$TMPD/a.crt', key: '$TMPD/a.key'}
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>'$TMPD/pingd.log'"
+	local pid=$SPAWNED_PID i
+	wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start"
+	still_serving "start"
+	sed -i "s|key: '$TMPD/a.key'|key: '$TMPD/b.key'|" "$TMPD/pingd.yaml"
+	kill -HUP "$pid"
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'the running configuration stays' "$TMPD/pingd.log" && break
+		sleep 0.1
+	done
+	grep -q "pingd.yaml:8: 'listeners\[\].tls.certificates\[\]': .*b.key: the key does not match" \
+		"$TMPD/pingd.log" || fail "reload: $(cat "$TMPD/pingd.log")"
+	grep -q 'the running configuration stays' "$TMPD/pingd.log" ||
+		fail "reload: $(cat "$TMPD/pingd.log")"
+	log "$(grep -E 'does not match|stays' "$TMPD/pingd.log")"
+	still_serving "a rejected reload"
+	[ "$(served_cn a.test)" = a.test ] || fail "the certificate changed"
 }
 
 test_oneline() {
