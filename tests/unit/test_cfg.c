@@ -310,7 +310,8 @@ static void test_parsers(void)
 static void test_oneline(void)
 {
 	struct cfg_msgs m = {0};
-	struct cfg *c = cfg_oneline("127.0.0.1:8080", "127.0.0.1:9001,127.0.0.1:9002", 3, &m);
+	struct cfg *c =
+		cfg_oneline("127.0.0.1:8080", "127.0.0.1:9001,127.0.0.1:9002", 3, NULL, 0, &m);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->workers, 3);
@@ -321,12 +322,12 @@ static void test_oneline(void)
 	cfg_free(c);
 	cfg_msgs_free(&m);
 
-	c = cfg_oneline("127.0.0.1:8080", "127.0.0.1:9001,bad'host", 1, &m);
+	c = cfg_oneline("127.0.0.1:8080", "127.0.0.1:9001,bad'host", 1, NULL, 0, &m);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT(m.text && strstr(m.text, "command line:"));
 	CU_ASSERT(m.text && strstr(m.text, "got 'bad'host'"));
 	cfg_msgs_free(&m);
-	c = cfg_oneline("nowhere", "127.0.0.1:9001", 1, &m);
+	c = cfg_oneline("nowhere", "127.0.0.1:9001", 1, NULL, 0, &m);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT(m.text && strstr(m.text, "'listeners[].address'"));
 	cfg_msgs_free(&m);

@@ -228,7 +228,7 @@ static void test_localhost(void)
 	cfg_msgs_free(&m);
 
 	/* The one-line mode takes names too. */
-	c = cfg_oneline("127.0.0.1:8080", "localhost:9001,127.0.0.1:9002", 1, &m);
+	c = cfg_oneline("127.0.0.1:8080", "localhost:9001,127.0.0.1:9002", 1, NULL, 0, &m);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT(c->upstreams[0].n_servers >= 2);
 	CU_ASSERT_STRING_EQUAL(c->upstreams[0].servers[0].address.text, "127.0.0.1:9001");

@@ -149,11 +149,29 @@ struct cfg_vhost {
 	int line;
 };
 
+/* A certificate chain and its key (PEM files) a TLS listener offers. */
+struct cfg_tls_cert {
+	char *cert;
+	char *key;
+	int line;
+};
+
+/* TLS on a listener: on when it has certificates. */
+struct cfg_tls {
+	struct cfg_tls_cert *certificates; /* the first is the default, the others by SNI */
+	size_t n_certificates;
+	struct cfg_str_list protocols; /* "TLSv1.2", "TLSv1.3"; empty: both */
+	char *ciphers;		       /* TLS 1.2 cipher list; empty: the default */
+	struct cfg_str_list alpn;      /* protocols offered; empty: http/1.1 */
+	unsigned int handshake_timeout_ms;
+};
+
 struct cfg_listener {
 	struct cfg_addr address;
 	unsigned int backlog;
 	struct cfg_str_list virtual_hosts; /* names served here; empty = all */
 	bool steer;			   /* also takes connections to l7 services (sk_lookup) */
+	struct cfg_tls tls;
 	int line;
 };
 

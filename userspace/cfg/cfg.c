@@ -261,6 +261,16 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					l->address.ss.ss_family == AF_INET6 ? '6' : '4');
 		}
 		steer |= l->steer;
+		for (size_t n = 0; n < l->tls.protocols.n; n++)
+			if (strcmp(l->tls.protocols.v[n], "TLSv1.2") &&
+				strcmp(l->tls.protocols.v[n], "TLSv1.3"))
+				cfg_msg_add(ctx, false, l->line,
+					"'listeners[].tls.protocols': expected TLSv1.2 or TLSv1.3, got '%s'",
+					l->tls.protocols.v[n]);
+		if (!l->tls.n_certificates && (l->tls.protocols.n || l->tls.alpn.n ||
+						      (l->tls.ciphers && *l->tls.ciphers)))
+			cfg_msg_add(ctx, false, l->line,
+				"'listeners[].tls': certificates are required with TLS options");
 		for (size_t n = 0; n < l->virtual_hosts.n; n++) {
 			bool found = false;
 
@@ -576,8 +586,17 @@ struct cfg *cfg_load_file(const char *path, struct cfg_msgs *msgs)
 	return c;
 }
 
-struct cfg *cfg_oneline(
-	const char *listen, const char *upstreams, unsigned int workers, struct cfg_msgs *msgs)
+/* Write <s> to <f> as a single-quoted YAML scalar: every byte kept, "'" doubled. */
+static void yaml_quoted(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (const char *p = s; *p; p++)
+		fprintf(f, *p == '\'' ? "''" : "%c", *p);
+	fputc('\'', f);
+}
+
+struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int workers,
+	const char *const *tls, size_t n_tls, struct cfg_msgs *msgs)
 {
 	char *yaml = NULL, *list = NULL, *save = NULL, *tok;
 	size_t size = 0;
@@ -598,7 +617,17 @@ struct cfg *cfg_oneline(
 	fprintf(f, "workers: %u\nlisteners:\n  - address: '", workers);
 	for (const char *p = listen; *p; p++)
 		fprintf(f, *p == '\'' ? "''" : "%c", *p);
-	fprintf(f, "'\nupstreams:\n  - name: default\n    servers:\n");
+	fprintf(f, "'\n");
+	if (n_tls)
+		fprintf(f, "    tls:\n      certificates:\n");
+	for (size_t i = 0; i < n_tls; i++) {
+		fprintf(f, "        - cert: ");
+		yaml_quoted(f, tls[2 * i]);
+		fprintf(f, "\n          key: ");
+		yaml_quoted(f, tls[2 * i + 1]);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "upstreams:\n  - name: default\n    servers:\n");
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		fprintf(f, "      - address: '");
 		for (const char *p = tok; *p; p++)

@@ -26,10 +26,12 @@ struct cfg *cfg_load_file(const char *path, struct cfg_msgs *msgs);
 struct cfg *cfg_load_string(const char *name, const char *text, size_t len, struct cfg_msgs *msgs);
 
 /* The config of the one-line mode: listen on <listen> ("ADDR:PORT") and balance round robin
- * over the comma-separated <upstreams>, with <workers> workers (0 = one per CPU). Goes through
- * the same parser and validation as a file, so errors read the same way. */
-struct cfg *cfg_oneline(
-	const char *listen, const char *upstreams, unsigned int workers, struct cfg_msgs *msgs);
+ * over the comma-separated <upstreams>, with <workers> workers (0 = one per CPU); with
+ * <n_tls> certificate and key file pairs in <tls> (cert, key, cert, key, ...) the listener
+ * terminates TLS, the first the default. Goes through the same parser and validation as a
+ * file, so errors read the same way. */
+struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int workers,
+	const char *const *tls, size_t n_tls, struct cfg_msgs *msgs);
 
 /* Release <c> and everything it owns; NULL is accepted. */
 void cfg_free(struct cfg *c);

@@ -50,6 +50,8 @@ enum cfg_section {
 	SEC_PASSIVE,
 	SEC_ADMIN,
 	SEC_L4HEALTH,
+	SEC_TLS,
+	SEC_TLS_CERT,
 	SEC_MAX /* must stay last */
 };
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -33,13 +34,28 @@ enum conn_what {
 typedef void (*conn_io_fn)(struct conn *c, void *arg);
 typedef void (*conn_event_fn)(struct conn *c, short what, void *arg); /* enum conn_what bits */
 
-/* How bytes cross a transport. Both follow read(2)/writev(2): a byte count, 0 for EOF
- * (recv only), or -1 with errno (EAGAIN when the socket is not ready). */
+/* How bytes cross a transport. recv and sendv follow read(2)/writev(2): a byte count, 0 for
+ * EOF (recv only), or -1 with errno (EAGAIN when the socket is not ready). The hooks after
+ * them are optional (NULL for plain TCP, which then pays nothing for them). */
 struct conn_transport {
-	const char *name; /* "tcp", later "tls" */
+	const char *name; /* "tcp" or "tls" */
 	ssize_t (*recv)(struct conn *c, void *buf, size_t len);
 	ssize_t (*sendv)(struct conn *c, const struct iovec *iov, int n);
-	void *ctx; /* transport context, e.g. an SSL_CTX */
+	/* Set up per-connection state in c->tr_conn when the socket is accepted: 0 or
+	 * -errno. */
+	int (*attach)(struct conn *c);
+	/* One step of the handshake: 0 once done, -EAGAIN with c->hs_want telling which
+	 * readiness it waits for, another -errno when it failed. */
+	int (*handshake)(struct conn *c);
+	/* Application bytes the transport holds already, which no readiness of the socket
+	 * would announce (the rest of a record larger than the last read). */
+	size_t (*pending)(struct conn *c);
+	/* Say goodbye before the write side is shut (a closing alert): best effort. */
+	void (*shutdown)(struct conn *c);
+	/* Release c->tr_conn when the connection is freed. */
+	void (*detach)(struct conn *c);
+	const struct timeval *t_handshake; /* handshake without progress; NULL: none */
+	void *ctx;			   /* transport context, e.g. the TLS server */
 };
 
 enum conn_side {
@@ -66,6 +82,9 @@ struct conn {
 	bool suspended;		      /* reading stopped by rd_high */
 	bool connected;		      /* server side: the connect completed */
 	bool triggered;		      /* conn_trigger_read() pending */
+	bool handshaking;	      /* the transport's handshake is not done yet */
+	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
+	void *tr_conn;		      /* per-connection transport state (an SSL) */
 	int err;		      /* the last socket error */
 	struct sockaddr_storage peer; /* the other end */
 	socklen_t peer_len;

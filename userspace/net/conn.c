@@ -59,12 +59,50 @@ static void report(struct conn *c, short what, int err)
 	}
 }
 
+/* The read timeout in force: the transport's handshake timeout until it is done. */
+static const struct timeval *read_timeout(const struct conn *c, const struct timeval *rd)
+{
+	return c->handshaking ? c->tr->t_handshake : rd;
+}
+
 /* Arm the read event unless reading is off or held back by the watermark. */
 static void read_arm(struct conn *c)
 {
 	/* A connecting socket is only watched for writability: an error is reported once. */
 	if ((c->enabled & CONN_READING) && !c->suspended && c->connected)
-		event_add(c->rev, c->t_read);
+		event_add(c->rev, read_timeout(c, c->t_read));
+}
+
+static int flush_out(struct conn *c);
+
+/* Run one step of the transport's handshake. Returns true once it is done (the caller goes
+ * on reading or writing), false while it waits for the socket or when it failed (reported
+ * to the owner, who may have freed <c>). */
+static bool handshake_step(struct conn *c, short dir)
+{
+	int err = c->tr->handshake(c);
+
+	if (err == -EAGAIN) {
+		if (c->hs_want & CONN_WRITING)
+			event_add(c->wev, c->tr->t_handshake);
+		else
+			event_del(c->wev);
+		return false;
+	}
+	if (err) {
+		conn_disable(c, CONN_READING | CONN_WRITING);
+		report(c, dir | CONN_ERROR, -err);
+		return false;
+	}
+	c->handshaking = false;
+	c->hs_want = 0;
+	read_arm(c); /* the handshake timeout gives way to the read timeout */
+	/* Bytes the owner queued meanwhile go now; the writable handler reports an error. */
+	if (evbuffer_get_length(c->out) && (flush_out(c) || evbuffer_get_length(c->out)))
+		event_add(c->wev, c->t_write);
+	else
+		event_del(c->wev);
+	return true;
 }
 
 static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
@@ -88,6 +126,8 @@ static void read_resume(struct conn *c)
 		c->in_cb = NULL;
 	}
 	read_arm(c);
+	if (c->tr->pending && (c->enabled & CONN_READING) && c->tr->pending(c))
+		event_active(c->rev, EV_READ, 1);
 }
 
 static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
@@ -109,10 +149,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	c->triggered = false;
 	if (what & EV_TIMEOUT) {
-		conn_disable(c, CONN_READING);
+		conn_disable(c, c->handshaking ? CONN_READING | CONN_WRITING : CONN_READING);
 		report(c, CONN_READING | CONN_TIMEOUT, 0);
 		return;
 	}
+	if (c->handshaking && (!(c->enabled & CONN_READING) || !handshake_step(c, CONN_READING)))
+		return;
 	if (!(c->enabled & CONN_READING) || c->suspended) {
 		if (trig && c->on_read)
 			c->on_read(c, c->arg);
@@ -130,6 +172,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		if (c->rd_high && have + (size_t)n >= c->rd_high)
 			read_suspend(c);
+		else if (c->tr->pending && c->tr->pending(c))
+			event_active(c->rev, EV_READ, 1);
 	} else if (n == 0) {
 		conn_disable(c, CONN_READING);
 		report(c, CONN_READING | CONN_EOF, 0);
@@ -186,8 +230,13 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 	int err;
 
 	if (what & EV_TIMEOUT) {
-		conn_disable(c, CONN_WRITING);
+		conn_disable(c, c->handshaking ? CONN_READING | CONN_WRITING : CONN_WRITING);
 		report(c, CONN_WRITING | CONN_TIMEOUT, c->connected ? 0 : ETIMEDOUT);
+		return;
+	}
+	if (c->handshaking) {
+		if (handshake_step(c, CONN_WRITING) && (c->enabled & CONN_READING))
+			conn_trigger_read(c); /* application bytes may wait in the transport */
 		return;
 	}
 	if (!c->connected) {
@@ -276,6 +325,16 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 	(void)addr_sockaddr_text(sa, false, c->peer_text, sizeof(c->peer_text));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->connected = true;
+	if (tr->attach) {
+		int err = tr->attach(c);
+
+		if (err) {
+			conn_free(c);
+			errno = -err;
+			return NULL;
+		}
+	}
+	c->handshaking = tr->handshake != NULL;
 	return c;
 }
 
@@ -349,9 +408,9 @@ void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct ti
 	 * timeout already scheduled, so taking a timeout back needs the event deleted first
 	 * (a pooled connection's idle timeout would otherwise fire in its next request). */
 	if (event_pending(c->rev, EV_READ, NULL)) {
-		if (!rd)
+		if (!read_timeout(c, rd))
 			event_del(c->rev);
-		event_add(c->rev, rd);
+		event_add(c->rev, read_timeout(c, rd));
 	}
 	if (event_pending(c->wev, EV_WRITE, NULL)) {
 		if (!wr)
@@ -387,7 +446,7 @@ void conn_send(struct conn *c, struct evbuffer *stage)
 	bool queued = evbuffer_get_length(c->out) != 0;
 
 	evbuffer_add_buffer(c->out, stage);
-	if (queued || !c->connected)
+	if (queued || !c->connected || c->handshaking)
 		return;
 	/* Written at once: no event round trip (and no epoll_ctl) for a response that fits
 	 * the socket buffer, which is nearly all of them. */
@@ -396,6 +455,15 @@ void conn_send(struct conn *c, struct evbuffer *stage)
 		if (c->enabled & CONN_WRITING)
 			event_add(c->wev, c->t_write);
 	}
+}
+
+int conn_shutdown_write(struct conn *c)
+{
+	if (c->tr->shutdown && !c->handshaking)
+		c->tr->shutdown(c);
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return -errno;
+	return 0;
 }
 
 size_t conn_pending(const struct conn *c)
@@ -409,6 +477,8 @@ void conn_free(struct conn *c)
 		return;
 	event_del(c->rev);
 	event_del(c->wev);
+	if (c->tr_conn)
+		c->tr->detach(c);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	if (c->fd >= 0)

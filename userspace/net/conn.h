@@ -19,7 +19,10 @@ struct timeval;
 extern const struct conn_transport conn_tcp;
 
 /* Wrap accepted socket <fd> from <sa> (<len> bytes). Takes ownership of <fd> even on
- * failure. Returns NULL with errno. */
+ * failure. A transport with a handshake runs it from the event loop once reading is enabled
+ * (timed by tr->t_handshake); the owner's on_read sees only application bytes, and a failed
+ * or timed-out handshake comes as CONN_READING with CONN_ERROR or CONN_TIMEOUT. Returns NULL
+ * with errno. */
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
 	evutil_socket_t fd, const struct sockaddr *sa, socklen_t len);
 
@@ -61,6 +64,10 @@ void conn_trigger_read(struct conn *c);
  * and the connection is up, the rest queued and written when the socket is ready. <stage>
  * ends empty. A write error is reported through the event callback, from the loop. */
 void conn_send(struct conn *c, struct evbuffer *stage);
+
+/* Shut the write side of <c> down after what was written: the transport's closing alert
+ * first (TLS close_notify), then shutdown(2). Returns 0 or -errno. */
+int conn_shutdown_write(struct conn *c);
 
 /* Bytes queued for writing. */
 size_t conn_pending(const struct conn *c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "userspace/net/tls.h"
 #include "userspace/ops/metrics.h"
 
 #define N_CLASSES 6 /* 1xx..5xx, other */
@@ -115,6 +116,30 @@ static int collect_names(struct metrics_writer *w, void *arg)
 		}
 	}
 	pthread_mutex_unlock(&sh->lock);
+	return err;
+}
+
+/* TLS handshakes of every listener since the process started. */
+static int collect_tls(struct metrics_writer *w, void *arg)
+{
+	static const char *const ln[] = {"reason"};
+	struct tls_stats t;
+	int err;
+
+	(void)arg;
+	tls_stats_total(&t);
+	err = metrics_write_family(w, "pingd_tls_handshakes_total",
+		"TLS handshakes completed by the listeners", METRICS_COUNTER);
+	if (!err)
+		err = metrics_write_sample(w, NULL, NULL, 0, (double)t.handshakes);
+	if (!err)
+		err = metrics_write_family(w, "pingd_tls_handshake_failures_total",
+			"TLS handshakes that failed or were given up, by reason", METRICS_COUNTER);
+	for (int i = 0; i < TLS_FAIL_MAX && !err; i++) {
+		const char *lv[] = {tls_fail_name((enum tls_fail)i)};
+
+		err = metrics_write_sample(w, ln, lv, 1, (double)t.failed[i]);
+	}
 	return err;
 }
 
@@ -267,7 +292,8 @@ static struct stats_shared *shared_new(unsigned int n_workers, size_t slots)
 	}
 	if (metrics_collector(sh->m, collect_pool, sh) < 0 ||
 		metrics_collector(sh->m, collect_names, sh) < 0 ||
-		metrics_collector(sh->m, collect_xdp, sh) < 0)
+		metrics_collector(sh->m, collect_xdp, sh) < 0 ||
+		metrics_collector(sh->m, collect_tls, sh) < 0)
 		goto err;
 	return sh;
 err:

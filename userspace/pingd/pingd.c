@@ -28,11 +28,14 @@
 #include "userspace/pingd/upgrade.h"
 #include "userspace/proxy/worker.h"
 
+#define PINGD_TLS_MAX 16 /* --tls-cert/--tls-key pairs */
 
 struct opts {
 	const char *config;
 	const char *listen;
 	const char *upstream;
+	const char *tls[2 * PINGD_TLS_MAX]; /* --tls-cert, --tls-key pairs */
+	size_t n_cert, n_key;
 	const char *pidfile;
 	long workers; /* -1 = from the config */
 	int verbose;
@@ -48,7 +51,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
 		"       pingd --listen ADDR:PORT --upstream HOST:PORT[,HOST:PORT...] [--workers N]\n"
-		"             [--upgrade]\n"
+		"             [--tls-cert FILE --tls-key FILE]... [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
 		"  -c, --config FILE     YAML configuration (see docs/config.md)\n"
@@ -58,6 +61,9 @@ static void usage(FILE *f)
 		"      --listen ADDR     one-line mode: accept on ADDR:PORT ...\n"
 		"      --upstream LIST   ... and balance round robin over these servers (IP\n"
 		"                        addresses, or names resolved now and at each reload)\n"
+		"      --tls-cert FILE   ... terminating TLS with this certificate chain (PEM);\n"
+		"      --tls-key FILE    ... and its key; repeat both for more names (SNI), the\n"
+		"                        first pair the default\n"
 		"      --workers N       worker threads (default: the config's, or one per CPU)\n"
 		"      --upgrade         take over the listening sockets of the running pingd\n"
 		"                        (same arguments), which then drains and exits\n"
@@ -80,6 +86,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"upstream", required_argument, NULL, 'u'},
 		{"workers", required_argument, NULL, 'w'},
+		{"tls-cert", required_argument, NULL, 'C'},
+		{"tls-key", required_argument, NULL, 'K'},
 		{"daemon", no_argument, NULL, 'd'},
 		{"upgrade", no_argument, NULL, 'U'},
 		{"pidfile", required_argument, NULL, 'p'},
@@ -113,6 +121,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'u':
 			o->upstream = optarg;
 			break;
+		case 'C':
+		case 'K': {
+			size_t *n = ch == 'C' ? &o->n_cert : &o->n_key;
+
+			if (*n == PINGD_TLS_MAX) {
+				fprintf(stderr, "pingd: at most %d --tls-cert/--tls-key pairs\n",
+					PINGD_TLS_MAX);
+				return -EINVAL;
+			}
+			o->tls[2 * (*n)++ + (ch == 'K')] = optarg;
+			break;
+		}
 		case 'w':
 			errno = 0;
 			o->workers = strtol(optarg, &end, 10);
@@ -150,6 +170,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->config && (o->listen || o->upstream)) {
 		fprintf(stderr, "pingd: -c and --listen/--upstream exclude each other\n");
+		return -EINVAL;
+	}
+	if (o->n_cert != o->n_key) {
+		fprintf(stderr, "pingd: give --tls-cert and --tls-key in pairs\n");
+		return -EINVAL;
+	}
+	if (o->config && o->n_cert) {
+		fprintf(stderr,
+			"pingd: --tls-cert/--tls-key are for one-line mode; use tls: in -c\n");
 		return -EINVAL;
 	}
 	if (!o->config && (!o->listen || !o->upstream)) {
@@ -199,8 +228,8 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (o->config)
 		c = cfg_load_file(o->config, &m);
 	else
-		c = cfg_oneline(
-			o->listen, o->upstream, o->workers > 0 ? (unsigned int)o->workers : 0, &m);
+		c = cfg_oneline(o->listen, o->upstream,
+			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert, &m);
 	err = errno;
 	if (m.text && !logged)
 		fputs(m.text, stderr);
@@ -658,6 +687,16 @@ int pingd_main(int argc, char **argv)
 	c = load_config(&o, false);
 	if (!c)
 		return 1;
+	if (o.test) {
+		/* What only loading shows: certificates and keys (said in the log). */
+		struct pingd_rt *rt = pingd_rt_new(c);
+
+		if (!rt) {
+			cfg_free(c);
+			return 1;
+		}
+		pingd_rt_free(rt);
+	}
 	if (o.test || o.dump) {
 		if (o.test)
 			printf("pingd: configuration %s is valid\n",

@@ -92,6 +92,7 @@ static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
 	const char *ip = s->cli->peer_text;
+	bool tls = s->w->rt->tls[s->listener] != NULL;
 	char via[96], fwd[256];
 	int err = 0;
 
@@ -100,12 +101,12 @@ static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data
 	if (!err && pc->x_forwarded_for)
 		err = hdr_append_list(h, "X-Forwarded-For", ip);
 	if (!err && pc->x_forwarded_proto)
-		err = h1_hdrs_set(h, "X-Forwarded-Proto", 17, "http", 4);
+		err = h1_hdrs_set(h, "X-Forwarded-Proto", 17, tls ? "https" : "http", tls ? 5 : 4);
 	if (!err && pc->forwarded) {
 		const struct h1_str *host = h1_hdrs_get(h, "Host");
 		bool v6 = strchr(ip, ':') != NULL;
-		int n = snprintf(fwd, sizeof(fwd), "for=%s%s%s%s;proto=http", v6 ? "\"[" : "", ip,
-			v6 ? "]" : "", v6 ? "\"" : "");
+		int n = snprintf(fwd, sizeof(fwd), "for=%s%s%s%s;proto=%s", v6 ? "\"[" : "", ip,
+			v6 ? "]" : "", v6 ? "\"" : "", tls ? "https" : "http");
 
 		if (host && n > 0 && (size_t)n + host->len + 10 < sizeof(fwd))
 			snprintf(fwd + n, sizeof(fwd) - (size_t)n, ";host=\"%.*s\"", (int)host->len,

@@ -4,7 +4,7 @@
 
 PROXY_SRCS := worker.c route.c stream.c builtin.c pingx_ctx.c
 PROXY_OBJS := $(patsubst %.c,$(O)/userspace/proxy/%.o,$(PROXY_SRCS))
-PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lcrypto -lm
+PROXY_LDLIBS := -levent -levent_pthreads -lyaml -lpthread -lz -lssl -lcrypto -lm
 
 UNIT_LIB_OBJS += $(PROXY_OBJS)
 UNIT_LDLIBS += $(PROXY_LDLIBS)

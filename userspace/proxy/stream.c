@@ -335,7 +335,7 @@ static void linger_flushed(struct session *s)
 	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
 		return;
 	s->shut = true;
-	if (shutdown(s->cli->fd, SHUT_WR) < 0)
+	if (conn_shutdown_write(s->cli) < 0)
 		sess_kill(s);
 }
 
@@ -1341,11 +1341,17 @@ static void cli_event(struct conn *c, short what, void *arg)
 {
 	struct session *s = arg;
 
-	(void)c;
 	sess_enter(s);
 	if (s->dead)
 		goto out;
-	if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
+	if (c->handshaking) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: %s handshake %s", c->peer_text,
+			c->tr->name,
+			what & CONN_TIMEOUT ? "timed out" :
+			what & CONN_EOF	    ? "cut short" :
+					      strerror(c->err));
+		sess_kill(s);
+	} else if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
 		/* Half-closed after a complete request: answer it, then close. */
 		s->close_after = true;
 	} else if ((what & CONN_TIMEOUT) && (what & CONN_READING) &&
@@ -1432,7 +1438,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->cfg = c;
 	s->listener = idx;
 	s->x.srv = -1;
-	s->cli = conn_accepted(w->base, &conn_tcp, fd, sa, len);
+	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
 	s->rqp = h1_parser_new(H1_REQUEST, &rl);
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)

@@ -24,6 +24,8 @@ struct pool;
 struct session;
 struct stats;
 struct h1_parser;
+struct conn_transport;
+struct tls_server;
 struct worker;
 
 /* What a worker does with its client connections, registered by its owner (the stream layer's
@@ -43,6 +45,8 @@ struct pingd_rt {
 	struct route_table *routes;
 	struct backend **backends; /* one per cfg->upstreams */
 	size_t n_backends;
+	struct tls_server **tls;		  /* one per cfg->listeners; NULL: plain TCP */
+	const struct conn_transport **transports; /* one per cfg->listeners */
 	struct stats *stats; /* metrics; set by main before the workers start */
 };
 

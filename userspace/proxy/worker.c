@@ -16,10 +16,56 @@
 #include "userspace/http/h1.h"
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
+#include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
+#include "userspace/net/tls.h"
 #include "userspace/proxy/route.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
+
+/* The TLS server of listener <l> of <c>, or NULL with errno (said in the log, at the
+ * line of the certificate at fault). */
+static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_listener *l)
+{
+	const struct cfg_tls *t = &l->tls;
+	struct tls_cert_pair *certs = calloc(t->n_certificates, sizeof(*certs));
+	struct tls_server_opts o = {
+		.certs = certs,
+		.n_certs = t->n_certificates,
+		.ciphers = t->ciphers && *t->ciphers ? t->ciphers : NULL,
+		.handshake_ms = t->handshake_timeout_ms,
+	};
+	char alpn[256] = "", why[512];
+	struct tls_server *s;
+	size_t bad, len = 0;
+	int err;
+
+	if (!certs)
+		return NULL;
+	for (size_t i = 0; i < t->n_certificates; i++)
+		certs[i] = (struct tls_cert_pair){t->certificates[i].cert, t->certificates[i].key};
+	for (size_t i = 0; i < t->protocols.n; i++) {
+		int v = tls_version(t->protocols.v[i]);
+
+		if (!o.min_version || v < o.min_version)
+			o.min_version = v;
+		if (v > o.max_version)
+			o.max_version = v;
+	}
+	for (size_t i = 0; i < t->alpn.n && len < sizeof(alpn); i++)
+		len += (size_t)snprintf(
+			alpn + len, sizeof(alpn) - len, "%s%s", i ? "," : "", t->alpn.v[i]);
+	o.alpn = len ? alpn : NULL;
+	s = tls_server_new(&o, why, sizeof(why), &bad);
+	err = errno;
+	if (!s)
+		log_err("%s:%d: 'listeners[].tls%s': %s", c->file ? c->file : "command line",
+			bad < t->n_certificates ? t->certificates[bad].line : l->line,
+			bad < t->n_certificates ? ".certificates[]" : "", why);
+	free(certs);
+	errno = err;
+	return s;
+}
 
 struct pingd_rt *pingd_rt_new(const struct cfg *c)
 {
@@ -31,8 +77,21 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 	rt->cfg = c;
 	rt->routes = route_table_new(c);
 	rt->backends = calloc(c->n_upstreams, sizeof(*rt->backends));
-	if (!rt->routes || !rt->backends)
+	rt->tls = calloc(c->n_listeners, sizeof(*rt->tls));
+	rt->transports = calloc(c->n_listeners, sizeof(*rt->transports));
+	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports)
 		goto err;
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		rt->transports[i] = &conn_tcp;
+		if (!c->listeners[i].tls.n_certificates)
+			continue;
+		rt->tls[i] = listener_tls(c, &c->listeners[i]);
+		if (!rt->tls[i]) {
+			err = errno;
+			goto err;
+		}
+		rt->transports[i] = tls_server_transport(rt->tls[i]);
+	}
 	for (size_t i = 0; i < c->n_upstreams; i++) {
 		rt->backends[i] = backend_new(c, i);
 		if (!rt->backends[i]) {
@@ -56,6 +115,10 @@ void pingd_rt_free(struct pingd_rt *rt)
 	for (size_t i = 0; i < rt->n_backends; i++)
 		backend_free(rt->backends[i]);
 	free(rt->backends);
+	for (size_t i = 0; rt->tls && i < rt->cfg->n_listeners; i++)
+		tls_server_free(rt->tls[i]);
+	free(rt->tls);
+	free(rt->transports);
 	route_table_free(rt->routes);
 	free(rt);
 }

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# TLS termination in pingd, with certificates made for the test: HTTPS to an nginx origin,
+# SNI over two certificates, ALPN, old protocol versions refused, keep-alive and pipelining,
+# bad handshakes (not TLS, one byte per write, truncated, stalled) each closed while other
+# clients are served, bodies of a few MB both ways, certificate errors at -t, at start and on
+# a reload, the /metrics counters, and the one-line mode.
+
+ALL_TESTS="test_https test_sni test_alpn test_old_protocols test_keepalive_pipeline \
+ test_bad_handshakes test_large_bodies test_bad_certificates test_reload_bad_certificate \
+ test_oneline"
+
+source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/l7lib.sh"
+
+TLSTOOL=(python3 "$L7_DIR/tlstool.py")
+
+# Two certificates in $TMPD: a (a.test, the default) and b (*.b.test).
+make_certs() {
+	bash "$PINGX_TOP/scripts/selfsigned.sh" "$TMPD/a" a.test >/dev/null || fail "openssl a"
+	bash "$PINGX_TOP/scripts/selfsigned.sh" "$TMPD/b" b.test '*.b.test' >/dev/null ||
+		fail "openssl b"
+}
+
+# pingd terminating TLS with both certificates in front of nginx.
+setup() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	start_origin || return 1
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	free_port || return 1
+	ADMIN_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+admin: {address: '127.0.0.1:$ADMIN_PORT'}
+listeners:
+  - address: '127.0.0.1:$LISTEN_PORT'
+    tls:
+      certificates:
+        - {cert: '$TMPD/a.crt', key: '$TMPD/a.key'}
+        - {cert: '$TMPD/b.crt', key: '$TMPD/b.key'}
+      handshake_timeout: 1s
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	start_pingd -c "$TMPD/pingd.yaml"
+}
+
+# curl over TLS to NAME through pingd: tcurl NAME CA PATH [curl args...]
+tcurl() {
+	local name=$1 ca=$2 path=$3
+	shift 3
+	curl -sS --max-time 20 --cacert "$ca" --resolve "$name:$PINGD_PORT:127.0.0.1" "$@" \
+		"https://$name:$PINGD_PORT$path"
+}
+
+# The subject of the certificate pingd shows for SNI NAME (none: no SNI).
+served_cn() {
+	local sni=()
+	[ -n "$1" ] && sni=(-servername "$1") || sni=(-noservername)
+	openssl s_client -connect "127.0.0.1:$PINGD_PORT" "${sni[@]}" </dev/null 2>/dev/null |
+		openssl x509 -noout -subject 2>/dev/null | sed 's/.*CN *= *//'
+}
+
+# pingd still answers a normal client.
+still_serving() {
+	[ "$(tcurl a.test "$TMPD/a.crt" / 2>&1)" = hello ] || fail "pingd stopped serving after $1"
+}
+
+test_https() {
+	setup || return $?
+	local out
+	out=$(tcurl a.test "$TMPD/a.crt" /) || fail "curl over TLS failed"
+	[ "$out" = hello ] || fail "got '$out'"
+	# The origin hears plain HTTP with the scheme the client used.
+	out=$(tcurl a.test "$TMPD/a.crt" / -D - -o /dev/null)
+	grep -q '^HTTP/1.1 200' <<<"$out" || fail "no 200: $out"
+	# Plain HTTP on the TLS port is refused, and the next client is served.
+	out=$(curl -s --max-time 10 "http://127.0.0.1:$PINGD_PORT/")
+	[ -z "$out" ] || fail "plain HTTP answered on a TLS port: $out"
+	still_serving "a plain HTTP client"
+}
+
+test_sni() {
+	setup || return $?
+	local cn
+	cn=$(served_cn a.test)
+	[ "$cn" = a.test ] || fail "SNI a.test got '$cn'"
+	cn=$(served_cn x.b.test)
+	[ "$cn" = b.test ] || fail "SNI x.b.test got '$cn'"
+	cn=$(served_cn "")
+	[ "$cn" = a.test ] || fail "no SNI got '$cn'"
+	cn=$(served_cn other.test)
+	[ "$cn" = a.test ] || fail "unknown SNI got '$cn'"
+	# The wildcard covers one label only.
+	cn=$(served_cn y.x.b.test)
+	[ "$cn" = a.test ] || fail "SNI y.x.b.test got '$cn'"
+	log "a.test, x.b.test, none, other.test, y.x.b.test -> a, b, a, a, a"
+	[ "$(tcurl www.b.test "$TMPD/b.crt" /)" = hello ] || fail "curl to www.b.test failed"
+}
+
+test_alpn() {
+	setup || return $?
+	local out
+	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
+		-alpn h2,http/1.1 </dev/null 2>/dev/null)
+	grep -q 'ALPN protocol: http/1.1' <<<"$out" || fail "ALPN: $(grep -i alpn <<<"$out")"
+	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test </dev/null 2>&1)
+	grep -q 'New, TLSv1.3' <<<"$out" || fail "not TLS 1.3 by default: $(grep -i tls <<<"$out")"
+	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test -tls1_2 \
+		</dev/null 2>&1)
+	grep -q 'Protocol *: TLSv1.2' <<<"$out" || fail "TLS 1.2 refused"
+	grep -q 'Cipher *: ECDHE-ECDSA-AES' <<<"$out" || fail "TLS 1.2 cipher: $(grep Cipher <<<"$out")"
+}
+
+test_old_protocols() {
+	setup || return $?
+	local v
+	for v in -tls1_1 -tls1; do
+		# The client is allowed the old versions, so only pingd can refuse them.
+		if openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test "$v" \
+			-cipher 'DEFAULT:@SECLEVEL=0' </dev/null >"$TMPD/old.out" 2>&1; then
+			fail "$v accepted: $(grep -E 'Protocol|Cipher' "$TMPD/old.out")"
+		fi
+		grep -qE 'alert protocol version|no protocols available|unsupported protocol' \
+			"$TMPD/old.out" || fail "$v: $(tail -n3 "$TMPD/old.out")"
+		log "$v refused"
+	done
+	still_serving "old protocol versions"
+}
+
+test_keepalive_pipeline() {
+	setup || return $?
+	local out
+	# Three requests on one connection: curl reuses it.
+	out=$(tcurl a.test "$TMPD/a.crt" / -v -o /dev/null -o /dev/null -o /dev/null \
+		"https://a.test:$PINGD_PORT/" "https://a.test:$PINGD_PORT/" 2>&1)
+	[ "$(grep -c '^< HTTP/1.1 200' <<<"$out")" = 3 ] || fail "keep-alive: $out"
+	[ "$(grep -ci 're-using existing connection\|reusing existing' <<<"$out")" -ge 2 ] ||
+		fail "the connection was not reused: $(grep -i connect <<<"$out")"
+	out=$("${TLSTOOL[@]}" pipeline "$PINGD_PORT" "$TMPD/a.crt" a.test 10) ||
+		fail "pipelining: $out"
+	log "pipelined: $out"
+}
+
+test_bad_handshakes() {
+	setup || return $?
+	local out
+	out=$("${TLSTOOL[@]}" garbage "$PINGD_PORT") || fail "garbage: $out"
+	log "garbage: $out"
+	still_serving "garbage"
+	out=$("${TLSTOOL[@]}" dribble "$PINGD_PORT" "$TMPD/a.crt" a.test) || fail "dribble: $out"
+	log "one byte per write: $out"
+	out=$("${TLSTOOL[@]}" truncated "$PINGD_PORT") || fail "truncated: $out"
+	log "truncated: $out"
+	still_serving "a truncated handshake"
+	# A stalled client holds one connection until the handshake timeout; others go on.
+	"${TLSTOOL[@]}" stall "$PINGD_PORT" >"$TMPD/stall.out" 2>&1 &
+	local stall=$!
+	on_exit "kill $stall 2>/dev/null"
+	still_serving "a stalled handshake started"
+	wait "$stall" || fail "stall: $(cat "$TMPD/stall.out")"
+	log "stalled: $(cat "$TMPD/stall.out")"
+	still_serving "a stalled handshake"
+	# Counted on /metrics: completed handshakes, and the failures by reason.
+	local m ok fails
+	m=$(curl -s --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics")
+	grep '^pingd_tls_handshake' <<<"$m" | while read -r l; do log "$l"; done
+	ok=$(awk '$1 == "pingd_tls_handshakes_total" {print $2}' <<<"$m")
+	[ "${ok:-0}" -ge 4 ] || fail "pingd_tls_handshakes_total: '$ok'"
+	grep -q '^pingd_tls_handshake_failures_total{reason="not_tls"} [1-9]' <<<"$m" ||
+		fail "the garbage was not counted as not_tls"
+	fails=$(awk '/^pingd_tls_handshake_failures_total/ {n += $2} END {print n + 0}' <<<"$m")
+	[ "$fails" -ge 3 ] || fail "failed handshakes counted: $fails, expected 3 or more"
+}
+
+test_large_bodies() {
+	setup || return $?
+	local sum got
+	head -c 5000000 /dev/urandom >"$TMPD/big"
+	sum=$(sha256sum <"$TMPD/big" | cut -d' ' -f1)
+	got=$(tcurl a.test "$TMPD/a.crt" /up/big -T "$TMPD/big" -o /dev/null -w '%{http_code}')
+	[[ "$got" == 20[14] ]] || fail "PUT of 5 MB over TLS: $got"
+	[ "$(sha256sum <"$ORIGIN_ROOT/up/big" | cut -d' ' -f1)" = "$sum" ] ||
+		fail "the origin stored other bytes"
+	got=$(tcurl a.test "$TMPD/a.crt" /up/big | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$sum" ] || fail "GET of 5 MB over TLS: checksum differs"
+	log "5 MB up and down, sha256 equal"
+}
+
+test_bad_certificates() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	free_port || return 1
+	cat >"$TMPD/bad.yaml" <<YAML
+listeners:
+  - address: '127.0.0.1:$PORT'
+    tls:
+      certificates:
+        - {cert: '$TMPD/a.crt', key: '$TMPD/a.key'}
+        - {cert: '$TMPD/b.crt', key: '$TMPD/a.key'}
+upstreams: [{name: o, servers: [{address: '127.0.0.1:9'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	local out
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted a key of another certificate"
+	log "$out"
+	grep -q "bad.yaml:6: 'listeners\[\].tls.certificates\[\]': .*a.key: the key does not match" \
+		<<<"$out" || fail "-t: $out"
+	sed -i "s|$TMPD/b.crt|$TMPD/missing.crt|" "$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted a missing file"
+	grep -q "bad.yaml:6: .*missing.crt: No such file" <<<"$out" || fail "-t: $out"
+	# At start: the same message, exit 1, nothing listening.
+	out=$(timeout 20 "$PINGD" -c "$TMPD/bad.yaml" 2>&1) && fail "pingd started"
+	grep -q "missing.crt: No such file" <<<"$out" || fail "start: $out"
+	log "start: $(grep missing <<<"$out")"
+}
+
+# A reload whose certificate cannot be used keeps the running configuration and says why.
+test_reload_bad_certificate() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	start_origin || return 1
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	PINGD_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+pidfile: '$TMPD/pingd.pid'
+upgrade_socket: '$TMPD/pingd.sock'
+listeners:
+  - address: '127.0.0.1:$LISTEN_PORT'
+    tls:
+      certificates:
+        - {cert: '$TMPD/a.crt', key: '$TMPD/a.key'}
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>'$TMPD/pingd.log'"
+	local pid=$SPAWNED_PID i
+	wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start"
+	still_serving "start"
+	sed -i "s|key: '$TMPD/a.key'|key: '$TMPD/b.key'|" "$TMPD/pingd.yaml"
+	kill -HUP "$pid"
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'the running configuration stays' "$TMPD/pingd.log" && break
+		sleep 0.1
+	done
+	grep -q "pingd.yaml:8: 'listeners\[\].tls.certificates\[\]': .*b.key: the key does not match" \
+		"$TMPD/pingd.log" || fail "reload: $(cat "$TMPD/pingd.log")"
+	grep -q 'the running configuration stays' "$TMPD/pingd.log" ||
+		fail "reload: $(cat "$TMPD/pingd.log")"
+	log "$(grep -E 'does not match|stays' "$TMPD/pingd.log")"
+	still_serving "a rejected reload"
+	[ "$(served_cn a.test)" = a.test ] || fail "the certificate changed"
+}
+
+test_oneline() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	start_origin || return 1
+	start_pingd --upstream "127.0.0.1:$ORIGIN_PORT" --workers 1 \
+		--tls-cert "$TMPD/a.crt" --tls-key "$TMPD/a.key" \
+		--tls-cert "$TMPD/b.crt" --tls-key "$TMPD/b.key" || return 1
+	[ "$(tcurl a.test "$TMPD/a.crt" /)" = hello ] || fail "one-line mode: a.test"
+	[ "$(tcurl z.b.test "$TMPD/b.crt" /)" = hello ] || fail "one-line mode: z.b.test"
+	local out
+	out=$("$PINGD" --listen 127.0.0.1:1 --upstream 127.0.0.1:2 --tls-cert "$TMPD/a.crt" 2>&1)
+	[ $? = 2 ] || fail "an unpaired --tls-cert: $out"
+}
+
+run_tests "$@"

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The TLS transport on a socket pair: an OpenSSL client in the test thread against a conn
+ * on a real event base. Handshake with SNI and ALPN, data both ways, a client that is not
+ * TLS, a handshake timeout, and certificate files that cannot be used. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tests/unit/unit.h"
+#include "userspace/net/conn.h"
+#include "userspace/net/tls.h"
+
+struct seen {
+	int reads, events;
+	short what;
+	int err;
+	bool echo; /* send back what arrives */
+};
+
+static char dir[] = "/tmp/pingx-tls-XXXXXX";
+static char cert_a[64], key_a[64], cert_b[64], key_b[64];
+
+static void t_read(struct conn *c, void *arg)
+{
+	struct seen *s = arg;
+
+	s->reads++;
+	if (s->echo) {
+		struct evbuffer *stage = evbuffer_new();
+
+		evbuffer_add_buffer(stage, c->in);
+		conn_send(c, stage);
+		evbuffer_free(stage);
+	}
+}
+
+static void t_event(struct conn *c, short what, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)c;
+	s->events++;
+	s->what = what;
+	s->err = errno;
+}
+
+/* A self-signed P-256 certificate for <san> with common name <cn>, as PEM files. */
+static int make_pair(const char *cn, const char *san, const char *cert, const char *key)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_EXTENSION *ext;
+	X509_NAME *n;
+	FILE *f;
+	int ok = 0;
+
+	if (!pk || !x)
+		goto out;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pk);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+	if (!ext)
+		goto out;
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	if (!X509_sign(x, pk, EVP_sha256()))
+		goto out;
+	f = fopen(cert, "w");
+	if (!f)
+		goto out;
+	ok = PEM_write_X509(f, x);
+	fclose(f);
+	f = fopen(key, "w");
+	if (!f)
+		goto out;
+	ok = ok && PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+out:
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return ok ? 0 : -1;
+}
+
+static int suite_init(void)
+{
+	/* The client's writes to a closed pair end must not end the test run. */
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cert_a, sizeof(cert_a), "%s/a.crt", dir);
+	snprintf(key_a, sizeof(key_a), "%s/a.key", dir);
+	snprintf(cert_b, sizeof(cert_b), "%s/b.crt", dir);
+	snprintf(key_b, sizeof(key_b), "%s/b.key", dir);
+	if (make_pair("a.test", "DNS:a.test", cert_a, key_a) ||
+		make_pair("b.test", "DNS:*.b.test", cert_b, key_b))
+		return -1;
+	return 0;
+}
+
+static int suite_clean(void)
+{
+	unlink(cert_a);
+	unlink(key_a);
+	unlink(cert_b);
+	unlink(key_b);
+	rmdir(dir);
+	return 0;
+}
+
+static struct tls_server *server(unsigned int hs_ms)
+{
+	struct tls_cert_pair certs[] = {{cert_a, key_a}, {cert_b, key_b}};
+	struct tls_server_opts o = {.certs = certs, .n_certs = 2, .handshake_ms = hs_ms};
+	char err[256] = "";
+	size_t bad;
+	struct tls_server *s = tls_server_new(&o, err, sizeof(err), &bad);
+
+	CU_ASSERT_FATAL(s != NULL);
+	return s;
+}
+
+/* A TLS conn of <ts> on one end of a socket pair; the other end goes to <*peer>. */
+static struct conn *pair_conn(
+	struct event_base *base, struct tls_server *ts, int *peer, struct seen *s)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	int sv[2];
+	struct conn *c;
+
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	c = conn_accepted(
+		base, tls_server_transport(ts), sv[0], (struct sockaddr *)&sin, sizeof(sin));
+	CU_ASSERT_FATAL(c != NULL);
+	conn_set_cbs(c, t_read, NULL, t_event, s);
+	*peer = sv[1];
+	return c;
+}
+
+/* One pass of the loop: at most 5 ms. */
+static void loop_once(struct event_base *base)
+{
+	struct timeval tv = {0, 5000};
+
+	event_base_loopexit(base, &tv);
+	event_base_loop(base, EVLOOP_ONCE);
+}
+
+/* A client over <fd> for <sni> (NULL: none), offering http/1.1; handshaken against the
+ * loop, or NULL. */
+static SSL *client(struct event_base *base, SSL_CTX **cctx, int fd, const char *sni)
+{
+	static const unsigned char alpn[] = "\x08http/1.1";
+	SSL *ssl;
+	int r = 0;
+
+	*cctx = SSL_CTX_new(TLS_client_method());
+	CU_ASSERT_FATAL(*cctx != NULL);
+	ssl = SSL_new(*cctx);
+	SSL_set_fd(ssl, fd);
+	SSL_set_connect_state(ssl);
+	if (sni)
+		SSL_set_tlsext_host_name(ssl, sni);
+	SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
+	for (int i = 0; i < 400 && r != 1; i++) {
+		r = SSL_do_handshake(ssl);
+		if (r != 1) {
+			int e = SSL_get_error(ssl, r);
+
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+				break;
+			loop_once(base);
+		}
+	}
+	if (r != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+/* The common name of the certificate <ssl> was given. */
+static void peer_cn(SSL *ssl, char *cn, size_t len)
+{
+	X509 *x = SSL_get1_peer_certificate(ssl);
+
+	cn[0] = '\0';
+	if (x) {
+		X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, (int)len);
+		X509_free(x);
+	}
+}
+
+static void test_handshake_sni_alpn(void)
+{
+	struct event_base *base = event_base_new();
+	struct tls_server *ts = server(0);
+	const char *snis[] = {NULL, "a.test", "x.b.test", "b.test"};
+	const char *want[] = {"a.test", "a.test", "b.test", "a.test"};
+	struct tls_stats st;
+
+	for (int i = 0; i < 4; i++) {
+		struct seen s = {0};
+		int peer;
+		struct conn *c = pair_conn(base, ts, &peer, &s);
+		SSL_CTX *cctx;
+		SSL *ssl = client(base, &cctx, peer, snis[i]);
+		const unsigned char *proto;
+		unsigned int plen = 0;
+		char cn[64];
+
+		CU_ASSERT_FATAL(ssl != NULL);
+		peer_cn(ssl, cn, sizeof(cn));
+		CU_ASSERT_STRING_EQUAL(cn, want[i]);
+		SSL_get0_alpn_selected(ssl, &proto, &plen);
+		CU_ASSERT(plen == 8 && !memcmp(proto, "http/1.1", 8));
+		CU_ASSERT(SSL_version(ssl) == TLS1_3_VERSION);
+		/* The server's side ends with the client's Finished: a byte through proves it. */
+		CU_ASSERT(SSL_write(ssl, "x", 1) == 1);
+		for (int k = 0; k < 400 && !s.reads; k++)
+			loop_once(base);
+		CU_ASSERT_EQUAL(s.reads, 1);
+		SSL_free(ssl);
+		SSL_CTX_free(cctx);
+		conn_free(c);
+		close(peer);
+	}
+	tls_server_stats(ts, &st);
+	CU_ASSERT_EQUAL(st.handshakes, 4);
+	tls_server_free(ts);
+	event_base_free(base);
+}
+
+/* Bytes both ways, much more than a record and than a socket buffer: the echo conn queues,
+ * the client drains. */
+static void test_echo_large(void)
+{
+	struct event_base *base = event_base_new();
+	struct tls_server *ts = server(0);
+	struct seen s = {.echo = true};
+	int peer;
+	struct conn *c = pair_conn(base, ts, &peer, &s);
+	SSL_CTX *cctx;
+	SSL *ssl = client(base, &cctx, peer, NULL);
+	size_t total = 1 << 20, sent = 0, got = 0;
+	unsigned char *out = malloc(total), *in = malloc(total);
+
+	CU_ASSERT_FATAL(ssl && out && in);
+	for (size_t i = 0; i < total; i++)
+		out[i] = (unsigned char)(i * 7 + i / 251);
+	for (int i = 0; i < 20000 && got < total; i++) {
+		size_t n;
+
+		if (sent < total && SSL_write_ex(ssl, out + sent, total - sent, &n) == 1)
+			sent += n;
+		while (got < total && SSL_read_ex(ssl, in + got, total - got, &n) == 1)
+			got += n;
+		loop_once(base);
+	}
+	CU_ASSERT_EQUAL(got, total);
+	CU_ASSERT(!memcmp(in, out, total));
+	CU_ASSERT_EQUAL(s.events, 0);
+	/* A clean close from the client is an end of stream. */
+	SSL_shutdown(ssl);
+	for (int i = 0; i < 400 && !s.events; i++)
+		loop_once(base);
+	CU_ASSERT_EQUAL(s.what, CONN_READING | CONN_EOF);
+	SSL_free(ssl);
+	SSL_CTX_free(cctx);
+	conn_free(c);
+	close(peer);
+	free(out);
+	free(in);
+	tls_server_free(ts);
+	event_base_free(base);
+}
+
+static void test_not_tls(void)
+{
+	struct event_base *base = event_base_new();
+	struct tls_server *ts = server(0);
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, ts, &peer, &s);
+	static const char req[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct tls_stats st;
+
+	CU_ASSERT(write(peer, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1);
+	for (int i = 0; i < 400 && !s.events; i++)
+		loop_once(base);
+	CU_ASSERT_EQUAL(s.what, CONN_READING | CONN_ERROR);
+	CU_ASSERT_EQUAL(s.err, EPROTO);
+	CU_ASSERT_EQUAL(s.reads, 0);
+	conn_free(c);
+	close(peer);
+	tls_server_stats(ts, &st);
+	CU_ASSERT_EQUAL(st.handshakes, 0);
+	CU_ASSERT_EQUAL(st.failed[TLS_FAIL_NOT_TLS], 1);
+	CU_ASSERT_EQUAL(st.failed[TLS_FAIL_ABORTED], 0);
+	tls_server_free(ts);
+	event_base_free(base);
+}
+
+static void test_handshake_timeout(void)
+{
+	struct event_base *base = event_base_new();
+	struct tls_server *ts = server(20);
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, ts, &peer, &s);
+	struct tls_stats st;
+
+	/* Half a record header, then silence. */
+	CU_ASSERT(write(peer, "\x16\x03", 2) == 2);
+	for (int i = 0; i < 1000 && !s.events; i++)
+		loop_once(base);
+	CU_ASSERT_EQUAL(s.what, CONN_READING | CONN_TIMEOUT);
+	conn_free(c);
+	close(peer);
+	tls_server_stats(ts, &st);
+	CU_ASSERT_EQUAL(st.failed[TLS_FAIL_ABORTED], 1);
+	tls_server_free(ts);
+	event_base_free(base);
+}
+
+static void test_bad_files(void)
+{
+	struct tls_cert_pair missing[] = {{"/nonexistent/x.crt", key_a}};
+	struct tls_cert_pair mismatch[] = {{cert_a, key_a}, {cert_b, key_a}};
+	struct tls_cert_pair swapped[] = {{key_a, cert_a}};
+	struct tls_server_opts o = {.certs = missing, .n_certs = 1};
+	char err[256];
+	size_t bad;
+
+	CU_ASSERT(tls_server_new(&o, err, sizeof(err), &bad) == NULL);
+	CU_ASSERT(strstr(err, "/nonexistent/x.crt: No such file") != NULL);
+	o.certs = mismatch;
+	o.n_certs = 2;
+	CU_ASSERT(tls_server_new(&o, err, sizeof(err), &bad) == NULL);
+	CU_ASSERT(strstr(err, "does not match") != NULL);
+	CU_ASSERT_EQUAL(bad, 1);
+	o.certs = swapped;
+	o.n_certs = 1;
+	CU_ASSERT(tls_server_new(&o, err, sizeof(err), &bad) == NULL);
+	CU_ASSERT(strstr(err, key_a) != NULL);
+	o.certs = missing + 0;
+	o.n_certs = 0;
+	CU_ASSERT(tls_server_new(&o, err, sizeof(err), &bad) == NULL);
+	CU_ASSERT_EQUAL(tls_version("TLSv1.3"), TLS1_3_VERSION);
+	CU_ASSERT_EQUAL(tls_version("TLSv1.1"), 0);
+}
+
+int test_tls_register(void)
+{
+	static const CU_TestInfo tests[] = {
+		{"handshake, SNI and ALPN", test_handshake_sni_alpn},
+		{"large echo and clean close", test_echo_large},
+		{"not TLS", test_not_tls},
+		{"handshake timeout", test_handshake_timeout},
+		{"bad certificate files", test_bad_files},
+		CU_TEST_INFO_NULL,
+	};
+
+	CU_pSuite su = CU_add_suite("tls", suite_init, suite_clean);
+
+	if (!su)
+		return CU_get_error();
+	for (const CU_TestInfo *t = tests; t->pName; t++)
+		if (!CU_add_test(su, t->pName, t->pTestFunc))
+			return CU_get_error();
+	return CUE_SUCCESS;
+}

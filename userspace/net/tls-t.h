@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TLS server transport: the options it is built from and the counters it keeps. */
+#ifndef USERSPACE_NET_TLS_T_H
+#define USERSPACE_NET_TLS_T_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One certificate chain and its private key, both PEM files. */
+struct tls_cert_pair {
+	const char *cert;
+	const char *key;
+};
+
+/* What a TLS server is made of; the strings are only read during tls_server_new(). */
+struct tls_server_opts {
+	const struct tls_cert_pair *certs; /* the first is the default, others by SNI */
+	size_t n_certs;
+	int min_version;	   /* TLS1_2_VERSION, TLS1_3_VERSION; 0: TLS 1.2 */
+	int max_version;	   /* 0: the newest the library has */
+	const char *ciphers;	   /* TLS 1.2 cipher list; NULL: TLS_DEFAULT_CIPHERS */
+	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
+	unsigned int handshake_ms; /* handshake without progress; 0: none */
+};
+
+/* Why a handshake failed. */
+enum tls_fail {
+	TLS_FAIL_PROTOCOL = 0, /* no common protocol version */
+	TLS_FAIL_CIPHER,       /* no common cipher or ALPN protocol */
+	TLS_FAIL_NOT_TLS,      /* the client spoke something else (plain HTTP, garbage) */
+	TLS_FAIL_OTHER,	       /* any other TLS alert or error */
+	TLS_FAIL_CLOSED,       /* the client closed or reset mid-handshake */
+	TLS_FAIL_ABORTED,      /* freed mid-handshake: a timeout or the owner gave up */
+	TLS_FAIL_MAX	       /* must stay last */
+};
+
+/* Handshakes since the server was made, summed over every thread. */
+struct tls_stats {
+	uint64_t handshakes;	       /* completed */
+	uint64_t failed[TLS_FAIL_MAX]; /* failed, by reason */
+};
+
+/* The default TLS 1.2 cipher list: forward secret AEAD suites only. */
+#define TLS_DEFAULT_CIPHERS                                          \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+#endif /* USERSPACE_NET_TLS_T_H */

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TLS termination over OpenSSL as a conn transport. One SSL_CTX per certificate, the first
+ * the default; the SNI callback switches to the first whose names (exact or wildcard, as
+ * X509_check_host() matches them) cover the requested name. The handshake is driven by the
+ * conn's events; reads and writes go through SSL_read_ex/SSL_write_ex on the socket. */
+#include "userspace/net/tls.h"
+
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
+#define ALPN_MAX   255
+
+struct tls_server {
+	struct conn_transport tr;
+	SSL_CTX **ctx; /* one per certificate, [0] the default */
+	size_t n_ctx;
+	struct timeval t_handshake;
+	unsigned char alpn[ALPN_MAX]; /* wire format: length-prefixed names */
+	unsigned int alpn_len;
+	atomic_uint_fast64_t handshakes;
+	atomic_uint_fast64_t failed[TLS_FAIL_MAX];
+};
+
+/* Per connection. */
+struct tls_conn {
+	SSL *ssl;
+	bool failed; /* the handshake failed and was counted */
+};
+
+/* The counters of every server since the process started: what survives reloads. */
+static atomic_uint_fast64_t total_handshakes;
+static atomic_uint_fast64_t total_failed[TLS_FAIL_MAX];
+
+static const char *const fail_names[TLS_FAIL_MAX] = {
+	[TLS_FAIL_PROTOCOL] = "protocol",
+	[TLS_FAIL_CIPHER] = "cipher",
+	[TLS_FAIL_NOT_TLS] = "not_tls",
+	[TLS_FAIL_OTHER] = "other",
+	[TLS_FAIL_CLOSED] = "closed",
+	[TLS_FAIL_ABORTED] = "aborted",
+};
+
+/* Coalesced writes: one buffer per worker thread. */
+static __thread unsigned char write_buf[TLS_RECORD];
+
+static void count_fail(struct tls_server *s, struct tls_conn *t, enum tls_fail why)
+{
+	t->failed = true;
+	atomic_fetch_add_explicit(&s->failed[why], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&total_failed[why], 1, memory_order_relaxed);
+}
+
+/* The reason for the failed handshake whose first error is <e>. */
+static enum tls_fail fail_reason(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return TLS_FAIL_OTHER;
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_VERSION_TOO_LOW:
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+		return TLS_FAIL_PROTOCOL;
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_APPLICATION_PROTOCOL:
+		return TLS_FAIL_CIPHER;
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_HTTPS_PROXY_REQUEST:
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_RECORD_LENGTH_MISMATCH:
+	case SSL_R_UNEXPECTED_MESSAGE:
+	case SSL_R_UNEXPECTED_RECORD:
+		return TLS_FAIL_NOT_TLS;
+	case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+		return TLS_FAIL_CLOSED;
+	default:
+		return TLS_FAIL_OTHER;
+	}
+}
+
+/* Map the failed SSL call that returned <r> (with <err> the errno right after it) to
+ * read(2)/write(2) terms: -1 with errno, or 0 for a clean end of the stream when reading. */
+static ssize_t io_error(struct tls_conn *t, int r, int err, bool reading)
+{
+	switch (SSL_get_error(t->ssl, r)) {
+	case SSL_ERROR_ZERO_RETURN:
+		if (reading)
+			return 0;
+		errno = EPIPE;
+		return -1;
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		if (!err && reading)
+			return 0;
+		errno = err ? err : EPIPE;
+		return -1;
+	default:
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
+{
+	struct tls_conn *t = c->tr_conn;
+	size_t got = 0, n;
+	int r = 0, err = 0;
+
+	/* A record at a time, until <buf> is full or the socket has no more. */
+	while (got < len) {
+		ERR_clear_error();
+		errno = 0;
+		r = SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n);
+		err = errno;
+		if (r != 1)
+			break;
+		got += n;
+	}
+	if (got)
+		return (ssize_t)got; /* what stopped the loop comes again on the next call */
+	return io_error(t, r, err, true);
+}
+
+static ssize_t tls_sendv(struct conn *c, const struct iovec *iov, int n)
+{
+	struct tls_conn *t = c->tr_conn;
+	const void *p = iov[0].iov_base;
+	size_t len = iov[0].iov_len, done;
+	int r, err;
+
+	/* Small pieces are copied into one record. A write that must be retried is retried with
+	 * the same bytes first (the conn's queue does not move), at least as many of them. */
+	if (len < TLS_RECORD && n > 1) {
+		len = 0;
+		for (int i = 0; i < n && len < TLS_RECORD; i++) {
+			size_t k = iov[i].iov_len;
+
+			if (k > TLS_RECORD - len)
+				k = TLS_RECORD - len;
+			memcpy(write_buf + len, iov[i].iov_base, k);
+			len += k;
+		}
+		p = write_buf;
+	}
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_write_ex(t->ssl, p, len, &done);
+	err = errno;
+	if (r == 1)
+		return (ssize_t)done;
+	return io_error(t, r, err, false);
+}
+
+static size_t tls_pending(struct conn *c)
+{
+	struct tls_conn *t = c->tr_conn;
+
+	return (size_t)SSL_pending(t->ssl);
+}
+
+static int tls_handshake(struct conn *c)
+{
+	struct tls_server *s = c->tr->ctx;
+	struct tls_conn *t = c->tr_conn;
+	unsigned long e;
+	int r, err;
+
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_do_handshake(t->ssl);
+	err = errno;
+	if (r == 1) {
+		atomic_fetch_add_explicit(&s->handshakes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&total_handshakes, 1, memory_order_relaxed);
+		return 0;
+	}
+	switch (SSL_get_error(t->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		c->hs_want = CONN_READING;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		c->hs_want = CONN_WRITING;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		count_fail(s, t, TLS_FAIL_CLOSED);
+		return -ECONNRESET;
+	case SSL_ERROR_SYSCALL:
+		count_fail(s, t, TLS_FAIL_CLOSED);
+		ERR_clear_error();
+		return err ? -err : -ECONNRESET;
+	default:
+		e = ERR_peek_error();
+		count_fail(s, t, fail_reason(e));
+		ERR_clear_error();
+		return -EPROTO;
+	}
+}
+
+static void tls_shutdown(struct conn *c)
+{
+	struct tls_conn *t = c->tr_conn;
+
+	if (t->failed || !SSL_is_init_finished(t->ssl))
+		return;
+	/* One close_notify, not waiting for the client's: the socket closes soon after. */
+	ERR_clear_error();
+	(void)SSL_shutdown(t->ssl); /* best effort: a full socket or a gone client loses it */
+	ERR_clear_error();
+}
+
+static int tls_attach(struct conn *c)
+{
+	struct tls_server *s = c->tr->ctx;
+	struct tls_conn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->ssl = SSL_new(s->ctx[0]);
+	if (!t->ssl || SSL_set_fd(t->ssl, c->fd) != 1) {
+		SSL_free(t->ssl);
+		free(t);
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	SSL_set_accept_state(t->ssl);
+	c->tr_conn = t;
+	return 0;
+}
+
+static void tls_detach(struct conn *c)
+{
+	struct tls_server *s = c->tr->ctx;
+	struct tls_conn *t = c->tr_conn;
+
+	if (!t->failed && !SSL_is_init_finished(t->ssl))
+		count_fail(s, t, TLS_FAIL_ABORTED);
+	else if (!SSL_get_shutdown(t->ssl))
+		tls_shutdown(c);
+	SSL_free(t->ssl);
+	free(t);
+	c->tr_conn = NULL;
+}
+
+/* SNI: switch to the first certificate that covers the name; the default otherwise. */
+static int on_servername(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_server *s = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	if (!name || s->n_ctx < 2)
+		return SSL_TLSEXT_ERR_OK;
+	for (size_t i = 0; i < s->n_ctx; i++) {
+		X509 *x = SSL_CTX_get0_certificate(s->ctx[i]);
+
+		if (X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1) {
+			if (i && !SSL_set_SSL_CTX(ssl, s->ctx[i]))
+				return SSL_TLSEXT_ERR_ALERT_FATAL;
+			break;
+		}
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* ALPN: the first of our protocols the client offers; none in common goes on without. */
+static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+	const unsigned char *in, unsigned int inlen, void *arg)
+{
+	struct tls_server *s = arg;
+	unsigned char *sel;
+
+	(void)ssl;
+	if (SSL_select_next_proto(&sel, outlen, s->alpn, s->alpn_len, in, inlen) !=
+		OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Write the first OpenSSL error into <err> after <what>, and clear the queue. */
+static void ssl_err(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(err, errlen, "%s: %s", what, r ? r : "unknown OpenSSL error");
+	ERR_clear_error();
+}
+
+/* Can <path> be opened for reading? Otherwise say why in <err>. */
+static bool readable(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
+/* Parse the comma-separated ALPN list <list> into wire format. */
+static int alpn_wire(struct tls_server *s, const char *list, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	s->alpn_len = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (!n || n > 255 || s->alpn_len + 1 + n > ALPN_MAX) {
+			snprintf(err, errlen, "alpn: bad protocol list '%s'", list);
+			return -EINVAL;
+		}
+		s->alpn[s->alpn_len++] = (unsigned char)n;
+		memcpy(s->alpn + s->alpn_len, p, n);
+		s->alpn_len += (unsigned int)n;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* An SSL_CTX for certificate pair <cp> with the options of <o>. */
+static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
+	const struct tls_cert_pair *cp, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if (!readable(cp->cert, err, errlen) || !readable(cp->key, err, errlen)) {
+		errno = ENOENT;
+		return NULL;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		ssl_err(err, errlen, "SSL_CTX_new");
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* No resumption yet (no session cache, no tickets), no renegotiation, and a client
+	 * closing without close_notify is an end of stream as with plain TCP. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+					 SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	(void)SSL_CTX_set_num_tickets(ctx, 0); /* cannot fail on a server context */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
+		!SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
+		ssl_err(err, errlen, "protocols");
+		goto err;
+	}
+	if (!SSL_CTX_set_cipher_list(ctx, o->ciphers ? o->ciphers : TLS_DEFAULT_CIPHERS)) {
+		ssl_err(err, errlen, "ciphers");
+		goto err;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cp->cert) != 1) {
+		ssl_err(err, errlen, cp->cert);
+		goto err;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cp->key, SSL_FILETYPE_PEM) != 1) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
+			ssl_err(err, errlen, cp->key);
+			goto err;
+		}
+		ERR_clear_error();
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, errlen, "%s: the key does not match the certificate %s", cp->key,
+			cp->cert);
+		ERR_clear_error();
+		goto err;
+	}
+	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
+	SSL_CTX_set_tlsext_servername_arg(ctx, s);
+	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, s);
+	return ctx;
+err:
+	SSL_CTX_free(ctx);
+	errno = EINVAL;
+	return NULL;
+}
+
+struct tls_server *tls_server_new(
+	const struct tls_server_opts *o, char *err, size_t errlen, size_t *bad)
+{
+	struct tls_server *s;
+	int e;
+
+	*bad = o->n_certs;
+	if (!o->n_certs) {
+		snprintf(err, errlen, "no certificate");
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto err_nomem;
+	s->ctx = calloc(o->n_certs, sizeof(*s->ctx));
+	if (!s->ctx) {
+		free(s);
+		goto err_nomem;
+	}
+	e = alpn_wire(s, o->alpn ? o->alpn : "http/1.1", err, errlen);
+	if (e) {
+		tls_server_free(s);
+		errno = -e;
+		return NULL;
+	}
+	for (size_t i = 0; i < o->n_certs; i++) {
+		s->ctx[i] = ctx_new(s, o, &o->certs[i], err, errlen);
+		if (!s->ctx[i]) {
+			e = errno;
+			*bad = i;
+			tls_server_free(s);
+			errno = e;
+			return NULL;
+		}
+		s->n_ctx++;
+	}
+	s->t_handshake.tv_sec = o->handshake_ms / 1000;
+	s->t_handshake.tv_usec = (o->handshake_ms % 1000) * 1000;
+	s->tr = (struct conn_transport){
+		.name = "tls",
+		.recv = tls_recv,
+		.sendv = tls_sendv,
+		.attach = tls_attach,
+		.handshake = tls_handshake,
+		.pending = tls_pending,
+		.shutdown = tls_shutdown,
+		.detach = tls_detach,
+		.t_handshake = o->handshake_ms ? &s->t_handshake : NULL,
+		.ctx = s,
+	};
+	return s;
+err_nomem:
+	snprintf(err, errlen, "out of memory");
+	errno = ENOMEM;
+	return NULL;
+}
+
+const struct conn_transport *tls_server_transport(const struct tls_server *s)
+{
+	return &s->tr;
+}
+
+void tls_server_stats(const struct tls_server *s, struct tls_stats *st)
+{
+	st->handshakes = atomic_load_explicit(&s->handshakes, memory_order_relaxed);
+	for (int i = 0; i < TLS_FAIL_MAX; i++)
+		st->failed[i] = atomic_load_explicit(&s->failed[i], memory_order_relaxed);
+}
+
+void tls_stats_total(struct tls_stats *st)
+{
+	st->handshakes = atomic_load_explicit(&total_handshakes, memory_order_relaxed);
+	for (int i = 0; i < TLS_FAIL_MAX; i++)
+		st->failed[i] = atomic_load_explicit(&total_failed[i], memory_order_relaxed);
+}
+
+const char *tls_fail_name(enum tls_fail why)
+{
+	return why < TLS_FAIL_MAX ? fail_names[why] : "?";
+}
+
+void tls_server_free(struct tls_server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_ctx; i++)
+		SSL_CTX_free(s->ctx[i]);
+	free(s->ctx);
+	free(s);
+}
+
+int tls_version(const char *name)
+{
+	if (!strcmp(name, "TLSv1.2"))
+		return TLS1_2_VERSION;
+	if (!strcmp(name, "TLSv1.3"))
+		return TLS1_3_VERSION;
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* TLS termination as a conn transport over OpenSSL: a server made from certificate files
+ * and options, its transport for conn_accepted(), its counters. */
+#ifndef USERSPACE_NET_TLS_H
+#define USERSPACE_NET_TLS_H
+
+#include <stddef.h>
+
+#include "userspace/net/conn-t.h"
+#include "userspace/net/tls-t.h"
+
+struct tls_server;
+
+/* Load the certificates and keys of <o> and make a server. On failure returns NULL with
+ * errno, writes why into <err> (<errlen> bytes), naming the file at fault, and sets <*bad>
+ * to the index of the certificate pair at fault (o->n_certs for the other options). */
+struct tls_server *tls_server_new(
+	const struct tls_server_opts *o, char *err, size_t errlen, size_t *bad);
+
+/* The transport that terminates TLS with <s>, for conn_accepted(); lives as long as <s>. */
+const struct conn_transport *tls_server_transport(const struct tls_server *s);
+
+/* Copy the counters of <s> into <st>. */
+void tls_server_stats(const struct tls_server *s, struct tls_stats *st);
+
+/* Copy the counters of every server since the process started into <st>. */
+void tls_stats_total(struct tls_stats *st);
+
+/* The metric label of failure reason <why>: "protocol", "cipher", "not_tls", ... */
+const char *tls_fail_name(enum tls_fail why);
+
+/* Free <s> (NULL is accepted) once no connection uses its transport. */
+void tls_server_free(struct tls_server *s);
+
+/* The version for <name> ("TLSv1.2" or "TLSv1.3"), or 0 when it is neither. */
+int tls_version(const char *name);
+
+#endif /* USERSPACE_NET_TLS_H */
