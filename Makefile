@@ -3,6 +3,10 @@
 # Everything is built out of tree under $(O).
 
 O ?= build
+# One spelling of the build directory, relative when it lies in the tree: dependency files
+# name their targets as given, so a build with O=$(CURDIR)/build (the tests use absolute paths)
+# would otherwise write rules that a plain `make` never matches, leaving stale objects.
+override O := $(patsubst $(CURDIR)/%,%,$(abspath $(O)))
 ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CC ?= gcc
 CLANG ?= clang

@@ -34,23 +34,21 @@ free_port() {
 	pick_port 20000 10000
 }
 
-# Start nginx as the origin on a free port with its own prefix under $TMPD/nginx: static
-# files in $ORIGIN_ROOT, PUT (dav) under /up/, stub_status at /status. Sets ORIGIN_PORT.
-start_origin() {
-	local d=$TMPD/nginx
-	free_port || return 1
-	ORIGIN_PORT=$PORT
-	ORIGIN_ROOT=$d/html
-	mkdir -p "$d/logs" "$ORIGIN_ROOT/up" "$d/tmp"
-	chmod 777 "$ORIGIN_ROOT/up" "$d/tmp"
-	echo hello >"$ORIGIN_ROOT/index.html"
+# Start nginx on 127.0.0.1:PORT with its prefix in DIR: static files in DIR/html (index.html
+# says hello), PUT (dav) under /up/, stub_status at /status, the access log to ACCESS_LOG (or
+# off), in network namespace NS when given: origin_nginx DIR PORT ACCESS_LOG [NS].
+origin_nginx() {
+	local d=$1 port=$2 alog=$3 ns=${4:-}
+	mkdir -p "$d/logs" "$d/html/up" "$d/tmp"
+	chmod 777 "$d/html/up" "$d/tmp" "$d/logs"
+	echo hello >"$d/html/index.html"
 	cat >"$d/nginx.conf" <<NGINX
 worker_processes 1;
 pid $d/nginx.pid;
 error_log $d/logs/error.log;
 events { worker_connections 4096; }
 http {
-	access_log off;
+	access_log $alog;
 	client_body_temp_path $d/tmp/body;
 	proxy_temp_path $d/tmp/proxy;
 	fastcgi_temp_path $d/tmp/fcgi;
@@ -59,8 +57,8 @@ http {
 	keepalive_requests 1000000;
 	keepalive_timeout 120s;
 	server {
-		listen 127.0.0.1:$ORIGIN_PORT;
-		root $ORIGIN_ROOT;
+		listen 127.0.0.1:$port;
+		root $d/html;
 		location /up/ {
 			dav_methods PUT;
 			create_full_put_path on;
@@ -70,8 +68,21 @@ http {
 	}
 }
 NGINX
-	spawn nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
-	wait_port 127.0.0.1 "$ORIGIN_PORT" || { fail "nginx origin did not start"; return 1; }
+	if [ -n "$ns" ]; then
+		spawn nsx "$ns" nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
+	else
+		spawn nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
+	fi
+	wait_port 127.0.0.1 "$port" "$ns" || { fail "nginx origin on $port did not start"; return 1; }
+}
+
+# Start nginx as the origin on a free port (origin_nginx under $TMPD/nginx, no access log).
+# Sets ORIGIN_PORT and ORIGIN_ROOT.
+start_origin() {
+	free_port || return 1
+	ORIGIN_PORT=$PORT
+	ORIGIN_ROOT=$TMPD/nginx/html
+	origin_nginx "$TMPD/nginx" "$ORIGIN_PORT" off
 }
 
 # Connections the origin has accepted so far (nginx stub_status), read directly.

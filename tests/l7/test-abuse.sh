@@ -238,32 +238,9 @@ YAML
 	log "two servers, retry_on_timeout: 4 of 4 answered; hanging origin saw $(wc -l <"$hang_log") request(s)"
 }
 
-# nginx serving index.html on 127.0.0.1:$2 inside namespace $1, its prefix under $TMPD/$3;
-# access log on. Sets NGX_PID.
+# nginx on 127.0.0.1:$2 inside namespace $1, its prefix under $TMPD/$3, access log on.
 ns_origin() {
-	local ns=$1 port=$2 d=$TMPD/$3
-	mkdir -p "$d/logs" "$d/html" "$d/tmp"
-	chmod 777 "$d/tmp" "$d/logs"
-	echo hello >"$d/html/index.html"
-	cat >"$d/nginx.conf" <<NGINX
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 4096; }
-http {
-	access_log $d/logs/access.log;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 1000000;
-	server { listen 127.0.0.1:$port; root $d/html; }
-}
-NGINX
-	spawn nsx "$ns" nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
-	NGX_PID=$SPAWNED_PID
-	wait_port 127.0.0.1 "$port" "$ns" || fail "origin $3 did not start"
+	origin_nginx "$TMPD/$3" "$2" "$TMPD/$3/logs/access.log" "$1"
 }
 
 # The namespace's count of connects that failed (refused), from TcpAttemptFails.
