@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 
 struct listener {
@@ -53,7 +54,7 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
 	struct listener *l = arg;
 	int err = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = {LISTENER_BACKOFF_MS / 1000, (LISTENER_BACKOFF_MS % 1000) * 1000};
+	struct timeval tv = clock_ms_tv(LISTENER_BACKOFF_MS);
 
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
 		return;

@@ -19,6 +19,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "userspace/lib/clock.h"
+
 #define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
 #define ALPN_MAX   255
 
@@ -437,8 +439,7 @@ struct tls_server *tls_server_new(
 		}
 		s->n_ctx++;
 	}
-	s->t_handshake.tv_sec = o->handshake_ms / 1000;
-	s->t_handshake.tv_usec = (o->handshake_ms % 1000) * 1000;
+	s->t_handshake = clock_ms_tv(o->handshake_ms);
 	s->tr = (struct conn_transport){
 		.name = "tls",
 		.recv = tls_recv,
