@@ -6,12 +6,14 @@
 # and daemon mode with a pid file.
 
 ALL_TESTS="test_interim test_close_delimited test_chunked_trailers test_keepalive_timeout \
- test_retry_reset test_total_timeout test_daemon test_selection test_max_connections"
+ test_retry_reset test_total_timeout test_daemon test_selection test_max_connections \
+ test_extension_methods test_route_methods"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
 
-# pingd in front of the python origin(s) given as ports, with extra YAML lines in $EXTRA.
+# pingd in front of the python origin(s) given as ports, with extra YAML lines in $EXTRA and
+# extra route keys in $ROUTE_EXTRA.
 setup_cfg() {
 	free_port || return 1
 	LISTEN_PORT=$PORT
@@ -22,7 +24,7 @@ workers: 1
 ${EXTRA:-}
 listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
 upstreams: [{name: o, ${UP_EXTRA:-}servers: [${servers%, }]}]
-virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o${ROUTE_EXTRA:+, $ROUTE_EXTRA}}]}]
 YAML
 	start_pingd -c "$TMPD/pingd.yaml"
 }
@@ -249,6 +251,59 @@ test_max_connections() {
 	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PINGD_PORT/4")
 	log "after one closed: $code"
 	[ "$code" = 200 ] || fail "accepting did not resume"
+}
+
+# Every well-formed method reaches the origin as it was sent, with its body, on a connection
+# that stays open; a method token that is not well-formed is refused.
+test_extension_methods() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin echo || return 1
+	setup_cfg "$PYO_PORT" || return 1
+	local out m
+	for m in FOO get PROPFIND BASELINE-CONTROL 'X_Y!*.~'; do
+		out=$("${L7TOOL[@]}" raw "$PINGD_PORT" \
+			"$m /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /y HTTP/1.1\r\nHost: x\r\n\r\n" 3)
+		[ "$(grep -c '^HTTP/1.1 200' <<<"$out")" = 2 ] ||
+			{ echo "$out"; fail "$m: not answered 200 twice"; }
+		grep -qxF "$m /x HTTP/1.1" "$PYO_LOG" || fail "$m did not reach the origin as sent"
+	done
+	grep -qx "GET /y HTTP/1.1" "$PYO_LOG" || fail "the request after an extension method was lost"
+	out=$("${L7TOOL[@]}" raw "$PINGD_PORT" 'F(O / HTTP/1.1\r\nHost: x\r\n\r\n' 3)
+	grep -q '^HTTP/1.1 400' <<<"$out" || fail "a malformed method was not refused with 400"
+	grep -q '^F(O' "$PYO_LOG" && fail "a malformed method reached the origin"
+	return 0
+}
+
+# A route's methods list answers other methods 405 with Allow; GET allows HEAD.
+test_route_methods() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin echo || return 1
+	ROUTE_EXTRA="methods: [GET, PURGE-ALL]" setup_cfg "$PYO_PORT" || return 1
+	local out code m
+	for m in GET PURGE-ALL; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X "$m" --max-time 5 \
+			"http://127.0.0.1:$PINGD_PORT/a")
+		[ "$code" = 200 ] || fail "$m: $code, expected 200"
+	done
+	code=$(curl -s -o /dev/null -w '%{http_code}' -I --max-time 5 "http://127.0.0.1:$PINGD_PORT/a")
+	[ "$code" = 200 ] || fail "HEAD: $code, expected 200"
+	out=$("${L7TOOL[@]}" raw "$PINGD_PORT" 'POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n' 3)
+	echo "$out" | head -3
+	grep -q '^HTTP/1.1 405' <<<"$out" || fail "POST was not answered 405"
+	grep -q '^Allow: GET, PURGE-ALL, HEAD' <<<"$out" || fail "405 without the route's Allow"
+	grep -q '^POST /b' "$PYO_LOG" && fail "a refused method reached the origin"
+	# a method list with something that is not a token is a config error
+	cat >"$TMPD/bad.yaml" <<YAML
+listeners: [{address: '127.0.0.1:1'}]
+upstreams: [{name: o, servers: [{address: '127.0.0.1:1'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o, methods: ['GE T']}]}]
+YAML
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "pingd -t took a bad method list"
+	echo "$out"
+	grep -q "expected a method token, got 'GE T'" <<<"$out" || fail "no clear error"
+	return 0
 }
 
 run_tests "$@"

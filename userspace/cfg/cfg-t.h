@@ -136,6 +136,7 @@ struct cfg_route {
 	char *upstream;	  /* pool name */
 	int upstream_idx; /* resolved by validation */
 	char *host;	  /* Host to send upstream; NULL keeps the client's */
+	struct cfg_str_list methods; /* methods allowed (GET allows HEAD too); none: any */
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
 	int line;

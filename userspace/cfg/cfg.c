@@ -234,6 +234,11 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 				cfg_msg_add(ctx, false, rt->line,
 					"'virtual_hosts[].routes[].host': expected a host name, got '%s'",
 					rt->host);
+			for (size_t k = 0; k < rt->methods.n; k++)
+				if (!h1_is_token(rt->methods.v[k]))
+					cfg_msg_add(ctx, false, rt->line,
+						"'virtual_hosts[].routes[].methods': expected a method token, got '%s'",
+						rt->methods.v[k]);
 			if (!rt->upstream)
 				continue;
 			for (size_t u = 0; u < c->n_upstreams; u++)

@@ -156,6 +156,8 @@ const struct cfg_key cfg_keys[] = {
 	KR(SEC_ROUTE, "upstream", CFG_T_STR, struct cfg_route, upstream, "upstream pool name"),
 	K(SEC_ROUTE, "host", CFG_T_STR, struct cfg_route, host, "", 0, 0,
 	  "Host sent upstream; empty keeps the client's"),
+	K(SEC_ROUTE, "methods", CFG_T_STRLIST, struct cfg_route, methods, "[]", 0, 0,
+	  "request methods allowed, others answered 405 (GET allows HEAD); empty = any"),
 	K(SEC_ROUTE, "request_headers", CFG_T_HDROPS, struct cfg_route, request_headers, "{}", 0,
 	  0, "request header rewrites: {add: {N: V}, set: {N: V}, remove: [N]}"),
 	K(SEC_ROUTE, "response_headers", CFG_T_HDROPS, struct cfg_route, response_headers, "{}",

@@ -45,8 +45,8 @@ struct h1_hdrs {
 	size_t max_bytes;    /* hard limit on size */
 };
 
-/* Request methods. Values equal llhttp's enum llhttp_method (checked at build time in h1.c);
- * the parser only accepts these. */
+/* Request methods. Values below H1_METHOD_EXT equal llhttp's enum llhttp_method (checked at
+ * build time in h1.c); every other method token is H1_METHOD_EXT. */
 enum h1_method {
 	H1_METHOD_DELETE = 0,
 	H1_METHOD_GET = 1,
@@ -60,7 +60,8 @@ enum h1_method {
 	H1_METHOD_PATCH = 28,
 	H1_METHOD_PURGE = 29,
 	/* 30..33: MKCALENDAR, LINK, UNLINK, SOURCE */
-	H1_METHOD_MAX = 34, /* must stay last; also "unknown" for a response parser */
+	H1_METHOD_EXT = 34, /* any other well-formed method token: method_name holds it */
+	H1_METHOD_MAX = 35, /* must stay last; also "unknown" for a response parser */
 };
 
 /* Which side a parser reads. */

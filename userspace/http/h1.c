@@ -20,7 +20,7 @@ _Static_assert(H1_METHOD_HEAD == (int)HTTP_HEAD, "method numbering follows llhtt
 _Static_assert(H1_METHOD_CONNECT == (int)HTTP_CONNECT, "method numbering follows llhttp");
 _Static_assert(H1_METHOD_OPTIONS == (int)HTTP_OPTIONS, "method numbering follows llhttp");
 _Static_assert(H1_METHOD_PATCH == (int)HTTP_PATCH, "method numbering follows llhttp");
-_Static_assert(H1_METHOD_MAX == (int)HTTP_SOURCE + 1, "method numbering follows llhttp");
+_Static_assert(H1_METHOD_EXT == (int)HTTP_SOURCE + 1, "method numbering follows llhttp");
 
 /* ------------------------------------------------------------------------------------------
  * Parser
@@ -56,6 +56,7 @@ struct h1_parser {
 	bool ll_paused;		     /* llhttp returned HPE_PAUSED: resume before executing */
 	bool started;		     /* a byte of the current message beyond empty lines seen */
 	bool in_trailers;	     /* callbacks fill the trailer list */
+	bool xmeth;		     /* llhttp was given a stand-in for an extension method */
 	enum h1_method req_method;   /* response parser: method of the request answered */
 	struct scan sc;		     /* head / trailer scanner */
 	struct h1_msg msg;	     /* current message; msg.hdrs is the head arena */
@@ -113,6 +114,13 @@ static int on_method(llhttp_t *ll, const char *at, size_t n)
 {
 	struct h1_parser *p = parser_of(ll);
 
+	if (p->xmeth) {
+		/* llhttp parses the stand-in; the line keeps the method as received */
+		if (p->meth_len)
+			return 0;
+		at = p->sc.meth;
+		n = p->sc.meth_len;
+	}
 	if (!p->meth_len)
 		p->meth_off = p->line_len;
 	p->meth_len += n;
@@ -384,10 +392,10 @@ static int head_complete(struct h1_parser *p, const struct head_info *hi)
 	m->target = line_str(p, p->tgt_off, p->tgt_len);
 	m->reason = line_str(p, p->rsn_off, p->rsn_len);
 	if (request) {
-		/* RTSP methods and PRI, which llhttp also knows */
-		if (hi->method >= H1_METHOD_MAX)
+		/* PRI (the HTTP/2 preface's) and RTSP methods, which llhttp also knows */
+		if (hi->method >= H1_METHOD_EXT)
 			return cb_fail(p, H1_E_METHOD_UNKNOWN);
-		m->method = (enum h1_method)hi->method;
+		m->method = p->xmeth ? H1_METHOD_EXT : (enum h1_method)hi->method;
 		e = check_target(p);
 		if (e)
 			return cb_fail(p, e);
@@ -582,6 +590,7 @@ static void msg_begin(struct h1_parser *p)
 	p->own_body = false;
 	p->body_left = 0;
 	p->in_trailers = false;
+	p->xmeth = false;
 	p->body_seen = 0;
 	p->started = false;
 	p->cb_err = H1_E_NONE;
@@ -803,10 +812,11 @@ static size_t ll_feed(struct h1_parser *p, const char *data, size_t n)
 	}
 }
 
-/* llhttp knows a fixed list of methods. A well-formed token it does not know gets 501
- * (RFC 9110 §9.1), anything else 400. The whole token is needed to tell them apart, so when
- * it is not complete yet the parser keeps scanning (P_METHOD) and reports the error when it
- * is; <scan_failed> means the scanner stopped on a bad byte. Returns the bytes consumed. */
+/* llhttp knows a fixed list of methods. A well-formed token it does not know is an
+ * extension method (ext_restart()), unless it is longer than H1_SCAN_METH_MAX: that one gets
+ * 501 (RFC 9110 §9.1), anything else 400. The whole token is needed to tell them apart, so
+ * when it is not complete yet the parser keeps scanning (P_METHOD) and decides when it is;
+ * <scan_failed> means the scanner stopped on a bad byte. Returns the bytes consumed. */
 static size_t method_error(struct h1_parser *p, bool scan_failed, size_t scanned)
 {
 	if (p->sc.meth_done || p->sc.meth_bad || scan_failed) {
@@ -1085,13 +1095,55 @@ static size_t feed_own_body(struct h1_parser *p, const char *data, size_t len)
 	return n;
 }
 
+/* The method just scanned is a well-formed token that llhttp does not know as an HTTP
+ * method (llhttp refuses it, or takes it only with an RTSP version): an extension method. */
+static bool ext_method(const struct h1_parser *p)
+{
+	const struct scan *sc = &p->sc;
+
+	if (p->kind != H1_REQUEST || p->xmeth || !sc->meth_done || sc->meth_bad ||
+		sc->meth_len > H1_SCAN_METH_MAX)
+		return false;
+	for (unsigned m = 0; m <= HTTP_PRI; m++) {
+		const char *name = llhttp_method_name((llhttp_method_t)m);
+
+		if (strlen(name) == sc->meth_len && !memcmp(name, sc->meth, sc->meth_len))
+			return false;
+	}
+	return true;
+}
+
+static size_t feed_head_rest(
+	struct h1_parser *p, const char *data, size_t n, enum h1_err serr, bool head);
+
+/* An extension method is complete in <data> (its SP is the first there): llhttp starts the
+ * head again with GET standing in for it, which frames a request like any method but
+ * CONNECT, and on_method() puts the real token in the line. The bytes from the SP on go to
+ * llhttp as usual. <n>: the bytes the scanner took. */
+static size_t ext_restart(struct h1_parser *p, const char *data, size_t n, enum h1_err serr)
+{
+	const char *sp = memchr(data, ' ', n);
+	size_t off = sp ? (size_t)(sp - data) : n;
+
+	llhttp_init(&p->ll, HTTP_REQUEST, &h1_settings);
+	p->ll_paused = false;
+	p->line_len = 0;
+	p->meth_off = p->meth_len = 0;
+	p->xmeth = true;
+	p->st = P_HEAD;
+	p->err = H1_E_NONE;
+	(void)ll_feed(p, "GET", 3);
+	return off + feed_head_rest(p, data + off, n - off, serr, true);
+}
+
 /* Feed a field section (head or trailers): scanner first, then llhttp up to the section end
  * or the first bad byte. */
 static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 {
 	bool head = p->st == P_HEAD;
+	bool meth_before = p->sc.meth_done;
 	enum h1_err serr;
-	size_t n, used;
+	size_t n;
 
 	/* nothing of this head seen yet: try to take it whole */
 	if (head && !p->sc.bytes) {
@@ -1104,7 +1156,17 @@ static size_t feed_section(struct h1_parser *p, const char *data, size_t len)
 	n = h1_scan_run(&p->sc, data, len, &serr);
 	if (head && p->sc.st >= SC_START)
 		p->started = true;
-	used = ll_feed(p, data, n);
+	if (head && !meth_before && ext_method(p))
+		return ext_restart(p, data, n, serr);
+	return feed_head_rest(p, data, n, serr, head);
+}
+
+/* llhttp's part of feed_section(): the <n> bytes the scanner took (<serr>: what stopped it). */
+static size_t feed_head_rest(
+	struct h1_parser *p, const char *data, size_t n, enum h1_err serr, bool head)
+{
+	size_t used = ll_feed(p, data, n);
+
 	if (p->st == P_ERROR && p->err == H1_E_METHOD)
 		return method_error(p, serr != H1_E_NONE, n);
 	if (p->st == P_ERROR)
@@ -1128,6 +1190,8 @@ static size_t feed_method(struct h1_parser *p, const char *data, size_t len)
 	enum h1_err serr;
 	size_t n = h1_scan_run(&p->sc, data, len, &serr);
 
+	if (ext_method(p))
+		return ext_restart(p, data, n, serr);
 	return method_error(p, serr != H1_E_NONE, n);
 }
 
@@ -1285,6 +1349,8 @@ int h1_parser_resume_http(struct h1_parser *p)
 
 const char *h1_method_str(enum h1_method m)
 {
+	if (m == H1_METHOD_EXT)
+		return "<extension>";
 	if ((unsigned)m >= H1_METHOD_MAX)
 		return "<unknown>";
 	return llhttp_method_name((llhttp_method_t)m);

@@ -34,8 +34,14 @@ static enum h1_err scan_start_byte(struct scan *s, unsigned char c)
 				s->ver_start = i + 1;
 			return H1_E_NONE;
 		}
-		if (!s->sp && !is_tchar(c))
-			s->meth_bad = true;
+		if (!s->sp) {
+			if (!is_tchar(c))
+				s->meth_bad = true;
+			if (s->meth_len < H1_SCAN_METH_MAX)
+				s->meth[s->meth_len] = (char)c;
+			if (s->meth_len <= H1_SCAN_METH_MAX)
+				s->meth_len++;
+		}
 		/* llhttp also takes RTSP/ and ICE/ request lines */
 		if (s->sp == 2 && i - s->ver_start < 5 && c != "HTTP/"[i - s->ver_start])
 			return H1_E_VERSION;

@@ -10,6 +10,10 @@
 
 #include "userspace/http/h1-t.h"
 
+/* Longest extension method the codec forwards (WebDAV's longest is 16 bytes); a longer
+ * well-formed token is answered 501. */
+#define H1_SCAN_METH_MAX 32
+
 /*
  * Field-section scanner. llhttp tokenizes, but accepts things a proxy must not forward
  * (obs-fold, NUL truncating a value, bare LF line ends, "GET /" without a version, double
@@ -45,6 +49,8 @@ struct scan {
 	uint32_t max_fields; /* limit on field lines */
 	bool meth_done;	     /* request: the SP after the method was seen */
 	bool meth_bad;	     /* request: a non-tchar byte before that SP */
+	uint8_t meth_len;    /* request: bytes of the method (one past meth[] when longer) */
+	char meth[H1_SCAN_METH_MAX]; /* request: the method token, when it fits */
 	uint32_t ver_start;  /* request: line position where the version starts */
 };
 

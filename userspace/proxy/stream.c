@@ -457,6 +457,45 @@ static int absolute_target(struct h1_msg *m)
 /* request_filter: what the engine refuses (CONNECT, a bad absolute target), the hook
  * (routing in pingd), then the request's properties. Returns 0, or -1 after answering with
  * an error. */
+/* Whether the route's method list <l> takes <m>'s method (GET takes HEAD too). */
+static bool method_allowed(const struct cfg_str_list *l, const struct h1_msg *m)
+{
+	const struct h1_str *n = &m->method_name;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const char *a = l->v[i];
+
+		if ((strlen(a) == n->len && !memcmp(a, n->p, n->len)) ||
+			(m->method == H1_METHOD_HEAD && !strcmp(a, "GET")))
+			return true;
+	}
+	return false;
+}
+
+/* 405 with the route's methods in Allow (RFC 9110 §15.5.6), then close. */
+static void send_405(struct session *s, const struct cfg_str_list *l)
+{
+	struct evbuffer *b = cli_stage(s);
+	bool head = false;
+
+	BUG_ON(s->x.resp_head_sent);
+	evbuffer_add_printf(b, "HTTP/1.1 405 Method Not Allowed\r\nAllow: ");
+	for (size_t i = 0; i < l->n; i++) {
+		evbuffer_add_printf(b, "%s%s", i ? ", " : "", l->v[i]);
+		head = head || !strcmp(l->v[i], "HEAD");
+	}
+	for (size_t i = 0; i < l->n && !head; i++)
+		if (!strcmp(l->v[i], "GET")) {
+			evbuffer_add_printf(b, ", HEAD");
+			head = true;
+		}
+	evbuffer_add_printf(b, "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	s->x.status = 405;
+	s->x.resp_head_sent = true;
+	phase_logging(s);
+	sess_linger(s);
+}
+
 static int phase_request_filter(struct session *s)
 {
 	struct stream *x = &s->x;
@@ -484,6 +523,10 @@ static int phase_request_filter(struct session *s)
 	}
 	if (px_filter(s, px_ops->request_filter) < 0)
 		return -1;
+	if (x->route && x->route->methods.n && !method_allowed(&x->route->methods, m)) {
+		send_405(s, &x->route->methods);
+		return -1;
+	}
 	x->cli_minor = m->minor;
 	x->idempotent = method_idempotent(m->method);
 	x->req_body = m->framing != H1_BODY_NONE;
