@@ -3,9 +3,12 @@
 # L7 benchmark: wrk (keep-alive, 64 connections, a small response) through pingd, nginx and
 # HAProxy, each with the same number of workers, upstream keep-alive on, no access log and the
 # same header work (X-Forwarded-For and X-Forwarded-Proto added, no Via), in front of the
-# same nginx origin, plus the origin directly (the ceiling). Rounds are
-# interleaved and the medians printed, with pingd's ratios to each peer. Then the RSS of
-# pingd and nginx holding 10,000 idle keep-alive client connections. Loopback only.
+# same nginx origin, plus the origin directly (the ceiling). pingd runs twice: from a config
+# file (pingd) and in one-line mode with its defaults (pingd-1l: --listen --upstream
+# --workers). Rounds are interleaved and the medians printed, with pingd's ratios to each
+# peer. Then the RSS growth of pingd, nginx and HAProxy while they hold 10,000 idle keep-alive
+# client connections, each after one request: opened one after the other (steady state),
+# then all at once (what a burst leaves behind). Loopback only.
 #
 # Environment: ROUNDS (3), DURATION (5s), CONNS (64), WORKERS (1), WRK_THREADS (1),
 # IDLE_CONNS (10000).
@@ -46,6 +49,7 @@ trap cleanup EXIT
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2)) P_HAPROXY=$((BASE + 3))
+P_PINGD1=$((BASE + 4))
 
 wait_port() {
 	local i
@@ -145,9 +149,15 @@ YAML
 "$PINGD" -c "$TMPD/pingd.yaml" &
 PIDS+=($!)
 PINGD_PID=$!
+# The same in one-line mode, its defaults otherwise (access log to stderr: discarded here,
+# as the others log nothing).
+"$PINGD" --listen "127.0.0.1:$P_PINGD1" --upstream "127.0.0.1:$P_ORIGIN" --workers "$WORKERS" \
+	2>/dev/null &
+PIDS+=($!)
+PINGD1_PID=$!
 
-for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD; do wait_port $p || exit 1; done
-for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD; do
+for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD $P_PINGD1; do wait_port $p || exit 1; done
+for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD $P_PINGD1; do
 	[ "$(curl -s "http://127.0.0.1:$p/index.html")" = "hello, world" ] ||
 		{ echo "l7.sh: port $p does not serve the test file" >&2; exit 1; }
 done
@@ -174,10 +184,11 @@ cpu_ticks() {
 HZ=$(getconf CLK_TCK)
 
 declare -A RPS P50 P99 CPU
-NAMES=(origin pingd nginx haproxy)
-declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
-declare -A PID_OF=([origin]=$ORIGIN_MASTER [pingd]=$PINGD_PID [nginx]=$NGINX_MASTER
-	[haproxy]=$HAPROXY_PID)
+NAMES=(origin pingd pingd-1l nginx haproxy)
+declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [pingd-1l]=$P_PINGD1 [nginx]=$P_NGINX
+	[haproxy]=$P_HAPROXY)
+declare -A PID_OF=([origin]=$ORIGIN_MASTER [pingd]=$PINGD_PID [pingd-1l]=$PINGD1_PID
+	[nginx]=$NGINX_MASTER [haproxy]=$HAPROXY_PID)
 
 echo "wrk -t$WRK_THREADS -c$CONNS -d$DURATION, $WORKERS worker(s) each, $ROUNDS interleaved rounds" \
 	"(each round starts with the next peer)"
@@ -224,11 +235,13 @@ for n in "${NAMES[@]}"; do
 		"${M_CPU[$n]}"
 done
 echo
-for n in nginx haproxy origin; do
-	awk -v a="${M_RPS[pingd]}" -v b="${M_RPS[$n]}" -v c="${M_P99[pingd]}" -v d="${M_P99[$n]}" \
-		-v e="${M_CPU[pingd]}" -v f="${M_CPU[$n]}" -v n="$n" \
-		'BEGIN {printf "pingd / %-7s req/s %.2f   p99 %.2f   CPU per request %.2f\n", n,
-			a / b, c / d, e / f}'
+for p in pingd pingd-1l; do
+	for n in nginx haproxy origin; do
+		awk -v a="${M_RPS[$p]}" -v b="${M_RPS[$n]}" -v c="${M_P99[$p]}" -v d="${M_P99[$n]}" \
+			-v e="${M_CPU[$p]}" -v f="${M_CPU[$n]}" -v n="$n" -v p="$p" \
+			'BEGIN {printf "%-8s / %-7s req/s %.2f   p99 %.2f   CPU per request %.2f\n", p, n,
+				a / b, c / d, e / f}'
+	done
 done
 
 # RSS (KiB) of a process and its children.
@@ -239,31 +252,38 @@ rss_tree() {
 	ps -o rss= -p "$1" $pids | awk '{s += $1} END {print s}'
 }
 
-# Open IDLE_CONNS keep-alive connections to a port, one request each, and hold them.
+# Open IDLE_CONNS keep-alive connections to a port, one request each, and hold them: "seq"
+# waits for each answer before the next connection, "burst" sends every request first.
 hold_idle() {
-	python3 - "$1" "$IDLE_CONNS" "$TMPD/ready.$1" <<'PY' &
+	rm -f "$TMPD/ready.$1"
+	python3 - "$1" "$IDLE_CONNS" "$TMPD/ready.$1" "$2" <<'PY' &
 import socket, sys, time
-port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, n, ready, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 req = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
 socks = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(req)
-    socks.append(s)
-for s in socks:
+def answer(s):
     got = b""
     while not got.endswith(b"hello, world\n"):
         b = s.recv(4096)
         if not b:
             sys.exit("connection closed")
         got += b
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(req)
+    socks.append(s)
+    if mode == "seq":
+        answer(s)
+if mode != "seq":
+    for s in socks:
+        answer(s)
 open(ready, "w").close()
 time.sleep(600)
 PY
 	HOLD_PID=$!
 	PIDS+=($HOLD_PID)
 	local i
-	for ((i = 0; i < 600; i++)); do
+	for ((i = 0; i < 900; i++)); do
 		[ -e "$TMPD/ready.$1" ] && return 0
 		kill -0 $HOLD_PID 2>/dev/null || return 1
 		sleep 0.1
@@ -272,22 +292,33 @@ PY
 }
 
 echo
-echo "RSS with $IDLE_CONNS idle keep-alive client connections (KiB, process tree):"
-for n in pingd nginx; do
-	pid=$([ $n = pingd ] && echo "$PINGD_PID" || echo "$NGINX_MASTER")
-	before=$(rss_tree "$pid")
-	if ! hold_idle "${PORT[$n]}"; then
-		echo "  $n: could not open $IDLE_CONNS connections" >&2
-		continue
-	fi
-	after=$(rss_tree "$pid")
-	printf '  %-6s before %8d  with connections %8d  per connection %.2f KiB\n' "$n" \
-		"$before" "$after" "$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" \
-		'BEGIN {print (a - b) / n}')"
-	eval "IDLE_$n=$after"
-	kill "$HOLD_PID" 2>/dev/null
-	wait "$HOLD_PID" 2>/dev/null
+echo "RSS growth with $IDLE_CONNS idle keep-alive client connections (process tree):"
+declare -A KB
+for mode in seq burst; do
+	for n in pingd pingd-1l nginx haproxy; do
+		pid=${PID_OF[$n]}
+		before=$(rss_tree "$pid")
+		if ! hold_idle "${PORT[$n]}" $mode; then
+			echo "  $n: could not open $IDLE_CONNS connections" >&2
+			kill "$HOLD_PID" 2>/dev/null
+			wait "$HOLD_PID" 2>/dev/null
+			continue
+		fi
+		after=$(rss_tree "$pid")
+		KB[$mode.$n]=$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" \
+			'BEGIN {printf "%.3f", (a - b) / n}')
+		printf '  %-5s %-8s before %8d KiB  with connections %8d KiB  per connection %s KiB\n' \
+			$mode "$n" "$before" "$after" "${KB[$mode.$n]}"
+		kill "$HOLD_PID" 2>/dev/null
+		wait "$HOLD_PID" 2>/dev/null
+		sleep 1
+	done
+	for p in pingd pingd-1l; do
+		for n in nginx haproxy; do
+			[ -n "${KB[$mode.$p]:-}" ] && [ -n "${KB[$mode.$n]:-}" ] &&
+				awk -v a="${KB[$mode.$p]}" -v b="${KB[$mode.$n]}" -v m=$mode -v p=$p -v n=$n \
+					'BEGIN {printf "  %-5s %-8s / %-7s memory per connection %.2f\n",
+						m, p, n, (b > 0 ? a / b : 0)}'
+		done
+	done
 done
-if [ -n "${IDLE_pingd:-}" ] && [ -n "${IDLE_nginx:-}" ]; then
-	awk -v a="$IDLE_pingd" -v b="$IDLE_nginx" 'BEGIN {printf "pingd / nginx RSS %.2f\n", a / b}'
-fi

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/queue.h>
 #include <sys/time.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -86,7 +87,11 @@ struct conn {
 	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
 	void *tr_conn;		      /* per-connection transport state (an SSL) */
 	int err;		      /* the last socket error */
-	struct sockaddr_storage peer; /* the other end */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer; /* the other end (IPv4 or IPv6: a sockaddr_storage would be 100 bytes more) */
 	socklen_t peer_len;
 	char peer_text[64]; /* "ip" (client) or "ip:port" (server) */
 	conn_io_fn on_read; /* owner callbacks; NULL ignores the event */

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,48 @@
 /* One read buffer per worker thread: bytes go from it into the input buffer, which then
  * holds only what arrived rather than a READ_MAX chain per connection. */
 static __thread char read_buf[READ_MAX];
+
+/* A connection with nothing to read or write holds no buffers of its own: <in> and <out>
+ * then point at one empty buffer shared by every connection of the process, which nothing
+ * ever adds to, so every thread only reads it (its length, a peek, a drain of nothing,
+ * which returns at once). A real buffer is made when bytes arrive or must wait, and given
+ * back by conn_release_buffers() (the owner, when its connection goes idle) and once the
+ * output drains. */
+static struct evbuffer *empty_buf;
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+static void empty_make(void)
+{
+	empty_buf = evbuffer_new();
+}
+
+static struct evbuffer *empty(void)
+{
+	pthread_once(&empty_once, empty_make);
+	return empty_buf;
+}
+
+/* Make *<b> a buffer of the connection's own. Returns 0 or -ENOMEM. */
+static int buf_own(struct evbuffer **b)
+{
+	struct evbuffer *n;
+
+	if (*b != empty_buf)
+		return 0;
+	n = evbuffer_new();
+	if (!n)
+		return -ENOMEM;
+	*b = n;
+	return 0;
+}
+
+static void buf_drop(struct evbuffer **b)
+{
+	if (*b != empty_buf && !evbuffer_get_length(*b)) {
+		evbuffer_free(*b);
+		*b = empty_buf;
+	}
+}
 
 static ssize_t tcp_recv(struct conn *c, void *buf, size_t len)
 {
@@ -165,7 +208,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		room = c->rd_high - have;
 	n = c->tr->recv(c, read_buf, room);
 	if (n > 0) {
-		if (evbuffer_add(c->in, read_buf, (size_t)n) < 0) {
+		if (buf_own(&c->in) || evbuffer_add(c->in, read_buf, (size_t)n) < 0) {
 			conn_disable(c, CONN_READING);
 			report(c, CONN_READING | CONN_ERROR, ENOMEM);
 			return;
@@ -191,9 +234,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		c->on_read(c, c->arg);
 }
 
-/* Write queued bytes until the socket is full or the queue empty. Returns 0, or the errno
+/* Write the bytes of <b> until the socket is full or <b> empty. Returns 0, or the errno
  * of a failed write (EAGAIN is not a failure). */
-static int flush_out(struct conn *c)
+static int flush_buf(struct conn *c, struct evbuffer *b)
 {
 	struct evbuffer_iovec v[WRITE_IOV];
 	struct iovec iov[WRITE_IOV];
@@ -201,8 +244,8 @@ static int flush_out(struct conn *c)
 	ssize_t n;
 	int k;
 
-	while (evbuffer_get_length(c->out)) {
-		k = evbuffer_peek(c->out, -1, NULL, v, WRITE_IOV);
+	while (evbuffer_get_length(b)) {
+		k = evbuffer_peek(b, -1, NULL, v, WRITE_IOV);
 		if (k > WRITE_IOV)
 			k = WRITE_IOV;
 		want = 0;
@@ -216,11 +259,20 @@ static int flush_out(struct conn *c)
 			return 0;
 		if (n < 0)
 			return errno;
-		evbuffer_drain(c->out, (size_t)n);
+		evbuffer_drain(b, (size_t)n);
 		if ((size_t)n < want)
 			return 0;
 	}
 	return 0;
+}
+
+/* Write queued bytes until the socket is full or the queue empty. */
+static int flush_out(struct conn *c)
+{
+	int err = flush_buf(c, c->out);
+
+	buf_drop(&c->out);
+	return err;
 }
 
 /* Writable: finish a connect, or write what is queued. */
@@ -290,21 +342,14 @@ static struct conn *conn_new(struct event_base *base, const struct conn_transpor
 	c->side = side;
 	c->rev = (struct event *)((char *)c + head);
 	c->wev = (struct event *)((char *)c + head + evsz);
-	c->in = evbuffer_new();
-	c->out = evbuffer_new();
-	if (!c->in || !c->out ||
-		event_assign(c->rev, base, fd, EV_READ | EV_PERSIST, on_readable, c) < 0 ||
-		event_assign(c->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable, c) < 0)
-		goto fail;
+	c->in = c->out = empty();
+	if (!c->in || event_assign(c->rev, base, fd, EV_READ | EV_PERSIST, on_readable, c) < 0 ||
+		event_assign(c->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable, c) < 0) {
+		free(c);
+		return NULL;
+	}
 	c->enabled = CONN_WRITING;
 	return c;
-fail:
-	if (c->in)
-		evbuffer_free(c->in);
-	if (c->out)
-		evbuffer_free(c->out);
-	free(c);
-	return NULL;
 }
 
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
@@ -352,8 +397,8 @@ struct conn *conn_connect(
 		errno = ENOMEM;
 		return NULL;
 	}
-	memcpy(&c->peer, &addr->ss, addr->len);
-	c->peer_len = addr->len;
+	c->peer_len = addr->len < sizeof(c->peer) ? addr->len : (socklen_t)sizeof(c->peer);
+	memcpy(&c->peer, &addr->ss, c->peer_len);
 	snprintf(c->peer_text, sizeof(c->peer_text), "%s", addr->text);
 	/* The outcome, even an immediate refusal, is reported from the loop through the
 	 * writable handler, so callers have one path for every failure. */
@@ -443,18 +488,33 @@ void conn_trigger_read(struct conn *c)
 
 void conn_send(struct conn *c, struct evbuffer *stage)
 {
-	bool queued = evbuffer_get_length(c->out) != 0;
+	int err = 0;
 
-	evbuffer_add_buffer(c->out, stage);
-	if (queued || !c->connected || c->handshaking)
+	if (!evbuffer_get_length(stage))
 		return;
-	/* Written at once: no event round trip (and no epoll_ctl) for a response that fits
-	 * the socket buffer, which is nearly all of them. */
-	if (flush_out(c) || evbuffer_get_length(c->out)) {
-		/* Left over, or an error the writable handler will meet again and report. */
-		if (c->enabled & CONN_WRITING)
-			event_add(c->wev, c->t_write);
+	/* Written at once from the stage when nothing waits before it: no event round trip
+	 * (and no epoll_ctl) for a response that fits the socket buffer, which is nearly all
+	 * of them, and no buffer of the connection's own. */
+	if (!evbuffer_get_length(c->out) && c->connected && !c->handshaking) {
+		err = flush_buf(c, stage);
+		if (!evbuffer_get_length(stage))
+			return;
+	} else if (evbuffer_get_length(c->out)) {
+		evbuffer_add_buffer(c->out, stage);
+		return;
 	}
+	if (buf_own(&c->out)) {
+		/* Nowhere to keep the rest: the connection cannot go on. */
+		evbuffer_drain(stage, evbuffer_get_length(stage));
+		err = ENOMEM;
+	} else {
+		evbuffer_add_buffer(c->out, stage);
+	}
+	if (err)
+		c->err = err;
+	/* Left over, or an error the writable handler will meet again and report. */
+	if (c->connected && !c->handshaking && (c->enabled & CONN_WRITING))
+		event_add(c->wev, c->t_write);
 }
 
 int conn_shutdown_write(struct conn *c)
@@ -464,6 +524,13 @@ int conn_shutdown_write(struct conn *c)
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return -errno;
 	return 0;
+}
+
+void conn_release_buffers(struct conn *c)
+{
+	if (!c->in_cb)
+		buf_drop(&c->in);
+	buf_drop(&c->out);
 }
 
 size_t conn_pending(const struct conn *c)
@@ -479,8 +546,10 @@ void conn_free(struct conn *c)
 	event_del(c->wev);
 	if (c->tr_conn)
 		c->tr->detach(c);
-	evbuffer_free(c->in);
-	evbuffer_free(c->out);
+	if (c->in != empty_buf)
+		evbuffer_free(c->in);
+	if (c->out != empty_buf)
+		evbuffer_free(c->out);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);

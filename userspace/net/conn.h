@@ -72,6 +72,10 @@ int conn_shutdown_write(struct conn *c);
 /* Bytes queued for writing. */
 size_t conn_pending(const struct conn *c);
 
+/* Give back the input and output buffers while they are empty: an idle connection then
+ * holds none (they come back when bytes arrive or must wait). */
+void conn_release_buffers(struct conn *c);
+
 /* Close and free <c>; NULL is accepted. */
 void conn_free(struct conn *c);
 

@@ -149,40 +149,74 @@ static void px_end(struct session *s)
 
 /* ------------------------------------------------------------------ lifetime */
 
-/* Give <s> a response parser for its exchange, from the worker's cache if it has one. */
-static int rsp_take(struct session *s)
+/* Parsers live in a session only while it needs them: a worker keeps a few idle ones of
+ * each kind (<cache>, <n> of them, room for PARSER_CACHE), so an idle keep-alive connection
+ * holds none and a busy one allocates none. */
+#define PARSER_CACHE 64
+
+static struct h1_parser *parser_take(struct session *s, struct h1_parser **cache, unsigned int *n,
+	enum h1_kind kind)
 {
-	struct worker *w = s->w;
+	const struct cfg_limits *l = &s->cfg->limits;
 	struct h1_limits pl = {
-		.max_head = s->cfg->limits.max_header_size,
-		.max_headers = s->cfg->limits.max_headers,
+		.max_head = l->max_header_size,
+		.max_headers = l->max_headers,
+		.max_body = kind == H1_REQUEST ? l->max_body_size : 0,
 	};
 
-	if (s->rsp)
-		return 0;
-	if (w->n_rsp_cache) {
-		s->rsp = w->rsp_cache[--w->n_rsp_cache];
-		return 0;
-	}
-	s->rsp = h1_parser_new(H1_RESPONSE, &pl);
-	return s->rsp ? 0 : -ENOMEM;
+	if (*n)
+		return cache[--*n];
+	return h1_parser_new(kind, &pl);
 }
 
-/* Return the response parser of <s> to the cache (or free it when the cache is full). */
+static void parser_give(struct h1_parser **p, struct h1_parser **cache, unsigned int *n)
+{
+	if (!*p)
+		return;
+	if (*n < PARSER_CACHE) {
+		h1_parser_reset(*p);
+		cache[(*n)++] = *p;
+	} else {
+		h1_parser_free(*p);
+	}
+	*p = NULL;
+}
 
-static void rsp_give(struct session *s)
+/* Give <s> a response parser for its exchange. */
+static int rsp_take(struct session *s)
 {
 	struct worker *w = s->w;
 
 	if (!s->rsp)
+		s->rsp = parser_take(s, w->rsp_cache, &w->n_rsp_cache, H1_RESPONSE);
+	return s->rsp ? 0 : -ENOMEM;
+}
+
+static void rsp_give(struct session *s)
+{
+	parser_give(&s->rsp, s->w->rsp_cache, &s->w->n_rsp_cache);
+}
+
+/* Give <s> a request parser: at its first byte, and at the first byte of a request after
+ * it idled without one. */
+static int rqp_take(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (!s->rqp)
+		s->rqp = parser_take(s, w->rqp_cache, &w->n_rqp_cache, H1_REQUEST);
+	return s->rqp ? 0 : -ENOMEM;
+}
+
+/* An idle session's request parser and buffers go back when nothing of the next request
+ * is here. */
+static void rqp_give(struct session *s)
+{
+	if (evbuffer_get_length(cli_in(s)))
 		return;
-	if (w->n_rsp_cache < sizeof(w->rsp_cache) / sizeof(w->rsp_cache[0])) {
-		h1_parser_reset(s->rsp);
-		w->rsp_cache[w->n_rsp_cache++] = s->rsp;
-	} else {
-		h1_parser_free(s->rsp);
-	}
-	s->rsp = NULL;
+	if (s->rqp && h1_parser_idle(s->rqp))
+		parser_give(&s->rqp, s->w->rqp_cache, &s->w->n_rqp_cache);
+	conn_release_buffers(s->cli);
 }
 
 /* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
@@ -205,6 +239,7 @@ static void sess_destroy(struct session *s)
 		backend_done(&w->bws[s->x.be_idx], s->x.srv);
 	conn_free(s->cli);
 	h1_parser_free(s->rqp);
+	s->rqp = NULL;
 	rsp_give(s);
 	if (s->timer)
 		event_free(s->timer);
@@ -1010,6 +1045,13 @@ static void read_head(struct session *s)
 	struct h1_event ev;
 	size_t n;
 
+	if (!evbuffer_get_length(in) && (!s->rqp || h1_parser_idle(s->rqp)))
+		return;
+	if (rqp_take(s)) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory", s->cli->peer_text);
+		sess_kill(s);
+		return;
+	}
 	n = parse_step(s->rqp, in, SIZE_MAX, &ev);
 	if (ev.type == H1_EV_UPGRADE) {
 		/* The previous request asked for an upgrade (h2c, websocket) and was answered
@@ -1178,8 +1220,7 @@ static void stream_finish(struct session *s, bool reuse)
 		s->cli_paused = false;
 		conn_enable(s->cli, CONN_READING);
 	}
-	if (!evbuffer_get_length(cli_in(s)))
-		h1_parser_trim(s->rqp);
+	rqp_give(s);
 	rsp_give(s);
 	/* Draining, a response that promised keep-alive: the client may already be sending
 	 * the next request, which is answered with "Connection: close"; a quiet one closes
@@ -1465,11 +1506,6 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr *sa, socklen_t len)
 {
 	const struct cfg *c = w->rt->cfg;
-	struct h1_limits rl = {
-		.max_head = c->limits.max_header_size,
-		.max_headers = c->limits.max_headers,
-		.max_body = c->limits.max_body_size,
-	};
 	struct session *s;
 
 	s = calloc(1, sizeof(*s));
@@ -1482,7 +1518,6 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->listener = idx;
 	s->x.srv = -1;
 	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
-	s->rqp = h1_parser_new(H1_REQUEST, &rl);
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
 		s->total = evtimer_new(w->base, on_total, s);
@@ -1498,7 +1533,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 			listener_pause(w->listeners[i], true);
 		w->paused = true;
 	}
-	if (!s->cli || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
+	if (!s->cli || !s->timer || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -1510,7 +1545,6 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 			TAILQ_REMOVE(&w->sessions, s, link);
 			w->n_conns--;
 			stats_conn_close(w->rt->stats, w->id);
-			h1_parser_free(s->rqp);
 			if (s->timer)
 				event_free(s->timer);
 			if (s->total)
@@ -1553,6 +1587,8 @@ static void stream_release_all(struct worker *w)
 		sess_destroy(s);
 	while (w->n_rsp_cache)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
+	while (w->n_rqp_cache)
+		h1_parser_free(w->rqp_cache[--w->n_rqp_cache]);
 }
 
 /* A NULL error hook takes the built-in decision. */

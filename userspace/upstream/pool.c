@@ -72,6 +72,7 @@ void pool_put(struct pool *p, struct conn *c, unsigned int demand)
 		conn_free(c);
 		return;
 	}
+	conn_release_buffers(c);
 	c->pool = p;
 	TAILQ_INSERT_HEAD(&p->idle, c, pool_link);
 	p->n_idle++;
