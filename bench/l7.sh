@@ -96,66 +96,79 @@ nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
 PIDS+=($!)
 ORIGIN_MASTER=$!
 
-# nginx as the proxy.
-nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; keepalive_requests 10000000; }
-	server {
-		listen 127.0.0.1:$P_NGINX;
-		location / {
-			proxy_pass http://o;
-			proxy_http_version 1.1;
-			proxy_set_header Connection \"\";
-			proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-			proxy_set_header X-Forwarded-Proto \$scheme;
-		}
-	}"
-nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" -g 'daemon off;' &
-PIDS+=($!)
-NGINX_MASTER=$!
+# The four proxies, started afresh (the memory figures need processes whose heap only this
+# run has touched): sets NGINX_MASTER, HAPROXY_PID, PINGD_PID and PINGD1_PID.
+start_proxies() {
+	# nginx as the proxy.
+	nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; keepalive_requests 10000000; }
+		server {
+			listen 127.0.0.1:$P_NGINX;
+			location / {
+				proxy_pass http://o;
+				proxy_http_version 1.1;
+				proxy_set_header Connection \"\";
+				proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+				proxy_set_header X-Forwarded-Proto \$scheme;
+			}
+		}"
+	nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" -g 'daemon off;' &
+	PIDS+=($!)
+	NGINX_MASTER=$!
 
-# HAProxy.
-cat >"$TMPD/haproxy.cfg" <<HAP
-global
-	nbthread $WORKERS
-	maxconn $(((NOFILE - 100) / 2))
-defaults
-	mode http
-	timeout connect 5s
-	timeout client 300s
-	timeout server 60s
-	timeout http-keep-alive 300s
-	http-reuse always
-	option forwardfor
-frontend f
-	bind 127.0.0.1:$P_HAPROXY
-	http-request set-header X-Forwarded-Proto http
-	default_backend b
-backend b
-	server o 127.0.0.1:$P_ORIGIN
-HAP
-haproxy -f "$TMPD/haproxy.cfg" -db &
-PIDS+=($!)
-HAPROXY_PID=$!
+	# HAProxy.
+	cat >"$TMPD/haproxy.cfg" <<-HAP
+	global
+		nbthread $WORKERS
+		maxconn $(((NOFILE - 100) / 2))
+	defaults
+		mode http
+		timeout connect 5s
+		timeout client 300s
+		timeout server 60s
+		timeout http-keep-alive 300s
+		http-reuse always
+		option forwardfor
+	frontend f
+		bind 127.0.0.1:$P_HAPROXY
+		http-request set-header X-Forwarded-Proto http
+		default_backend b
+	backend b
+		server o 127.0.0.1:$P_ORIGIN
+	HAP
+	haproxy -f "$TMPD/haproxy.cfg" -db &
+	PIDS+=($!)
+	HAPROXY_PID=$!
 
-# pingd.
-cat >"$TMPD/pingd.yaml" <<YAML
-workers: $WORKERS
-log: {level: warn}
-proxy: {via: false}
-timeouts: {keepalive: 300s}
-listeners: [{address: '127.0.0.1:$P_PINGD'}]
-upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
-virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
-YAML
-"$PINGD" -c "$TMPD/pingd.yaml" &
-PIDS+=($!)
-PINGD_PID=$!
-# The same in one-line mode, its defaults otherwise (access log to stderr: discarded here,
-# as the others log nothing).
-"$PINGD" --listen "127.0.0.1:$P_PINGD1" --upstream "127.0.0.1:$P_ORIGIN" --workers "$WORKERS" \
-	2>/dev/null &
-PIDS+=($!)
-PINGD1_PID=$!
+	# pingd.
+	cat >"$TMPD/pingd.yaml" <<-YAML
+	workers: $WORKERS
+	log: {level: warn}
+	proxy: {via: false}
+	timeouts: {keepalive: 300s}
+	listeners: [{address: '127.0.0.1:$P_PINGD'}]
+	upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
+	virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+	YAML
+	"$PINGD" -c "$TMPD/pingd.yaml" &
+	PIDS+=($!)
+	PINGD_PID=$!
+	# The same in one-line mode, its defaults otherwise (access log to stderr: discarded here,
+	# as the others log nothing).
+	"$PINGD" --listen "127.0.0.1:$P_PINGD1" --upstream "127.0.0.1:$P_ORIGIN" --workers "$WORKERS" \
+		2>/dev/null &
+	PIDS+=($!)
+	PINGD1_PID=$!
+	for p in $P_NGINX $P_HAPROXY $P_PINGD $P_PINGD1; do wait_port $p || exit 1; done
+}
 
+stop_proxies() {
+	local p
+	for p in $NGINX_MASTER $HAPROXY_PID $PINGD_PID $PINGD1_PID; do kill "$p" 2>/dev/null; done
+	for p in $NGINX_MASTER $HAPROXY_PID $PINGD_PID $PINGD1_PID; do wait "$p" 2>/dev/null; done
+	sleep 1
+}
+
+start_proxies
 for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD $P_PINGD1; do wait_port $p || exit 1; done
 for p in $P_ORIGIN $P_NGINX $P_HAPROXY $P_PINGD $P_PINGD1; do
 	[ "$(curl -s "http://127.0.0.1:$p/index.html")" = "hello, world" ] ||
@@ -292,10 +305,17 @@ PY
 }
 
 echo
-echo "RSS growth with $IDLE_CONNS idle keep-alive client connections (process tree):"
+echo "RSS growth with $IDLE_CONNS idle keep-alive client connections (process tree, proxies" \
+	"restarted for each way of opening them):"
 declare -A KB
 for mode in seq burst; do
+	stop_proxies
+	start_proxies
+	PID_OF[pingd]=$PINGD_PID PID_OF[pingd-1l]=$PINGD1_PID PID_OF[nginx]=$NGINX_MASTER
+	PID_OF[haproxy]=$HAPROXY_PID
 	for n in pingd pingd-1l nginx haproxy; do
+		# one request first, so every process has started its workers and pools
+		curl -s -o /dev/null "http://127.0.0.1:${PORT[$n]}/index.html"
 		pid=${PID_OF[$n]}
 		before=$(rss_tree "$pid")
 		if ! hold_idle "${PORT[$n]}" $mode; then
@@ -304,6 +324,7 @@ for mode in seq burst; do
 			wait "$HOLD_PID" 2>/dev/null
 			continue
 		fi
+		sleep 2 # settled: what each process keeps once the burst is over
 		after=$(rss_tree "$pid")
 		KB[$mode.$n]=$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" \
 			'BEGIN {printf "%.3f", (a - b) / n}')

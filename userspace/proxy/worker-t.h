@@ -66,6 +66,8 @@ struct worker {
 	atomic_bool done;	/* the thread's loop has ended */
 	bool draining;		/* listeners closed; sessions end after their exchange */
 	struct event *grace_ev; /* ends a drain that outlasts its grace period */
+	struct event *trim_ev;	/* worker 0: hands freed heap back to the kernel */
+	size_t trim_free;	/* heap bytes free after the last look */
 	unsigned int n_conns;	/* client connections open */
 	bool paused;		/* listeners paused at max_connections */
 	uint64_t requests;	/* requests started */

@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,27 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(w->base);
 }
 
+/* A burst of connections leaves its buffers, parsers and upstream connections freed in
+ * the middle of the heap, where free() keeps them: once a second worker 0 looks whether
+ * more than TRIM_MIN bytes were freed since its last look and, if so, has malloc_trim()
+ * give the free pages back, so the RSS follows what is in use rather than the peak. */
+#define TRIM_PERIOD_MS 1000
+#define TRIM_MIN       (1u << 20)
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct mallinfo2 mi = mallinfo2();
+
+	(void)fd;
+	(void)what;
+	if (mi.fordblks > w->trim_free + TRIM_MIN) {
+		malloc_trim(0);
+		mi = mallinfo2();
+	}
+	w->trim_free = mi.fordblks;
+}
+
 /* A libevent common timeout of <ms> on <base>, or NULL. */
 static const struct timeval *common_ms(struct event_base *base, unsigned int ms)
 {
@@ -217,6 +239,13 @@ int worker_init(struct worker *w, unsigned int id, const struct pingd_rt *rt, in
 	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ | EV_PERSIST, on_stop, w);
 	if (!w->stop_ev || event_add(w->stop_ev, NULL) < 0)
 		goto err;
+	if (id == 0) {
+		struct timeval tv = clock_ms_tv(TRIM_PERIOD_MS);
+
+		w->trim_ev = event_new(w->base, -1, EV_PERSIST, on_trim, w);
+		if (!w->trim_ev || event_add(w->trim_ev, &tv) < 0)
+			goto err;
+	}
 	w->t_header = common_ms(w->base, c->timeouts.client_header_ms);
 	w->t_keepalive = common_ms(w->base, c->timeouts.keepalive_ms);
 	w->t_connect = common_ms(w->base, c->timeouts.connect_ms);
@@ -341,6 +370,9 @@ void worker_release(struct worker *w)
 	if (w->grace_ev)
 		event_free(w->grace_ev);
 	w->grace_ev = NULL;
+	if (w->trim_ev)
+		event_free(w->trim_ev);
+	w->trim_ev = NULL;
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	w->stop_fd = -1;
