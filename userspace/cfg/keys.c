@@ -140,7 +140,7 @@ const struct cfg_key cfg_keys[] = {
 	K(SEC_TLS, "alpn", CFG_T_STRLIST, struct cfg_tls, alpn, "[]", 0, 0,
 	  "ALPN protocols offered, preferred first; empty = http/1.1"),
 	K(SEC_TLS, "handshake_timeout", CFG_T_DURATION, struct cfg_tls, handshake_timeout_ms,
-	  "10s", 1, DMS, "a handshake without progress for this long is closed"),
+	  "10s", 1, DMS, "a handshake not done this long after the accept is closed"),
 	K(SEC_ROOT, "steer_pin_dir", CFG_T_STR, struct cfg, steer_pin_dir, PINGX_PIN_DIR, 0, 0,
 	  "pin directory of the data plane's maps, read by listeners[].steer"),
 	KL(SEC_ROOT, "virtual_hosts", struct cfg, vhosts, n_vhosts, SEC_VHOST, 1, 4096,

@@ -20,7 +20,7 @@ struct tls_server_opts {
 	int max_version;	   /* 0: the newest the library has */
 	const char *ciphers;	   /* TLS 1.2 cipher list; NULL: TLS_DEFAULT_CIPHERS */
 	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
-	unsigned int handshake_ms; /* handshake without progress; 0: none */
+	unsigned int handshake_ms; /* the whole handshake's deadline; 0: none */
 };
 
 /* Why a handshake failed. */
