@@ -164,6 +164,8 @@ struct cfg_tls {
 	char *ciphers;		       /* TLS 1.2 cipher list; empty: the default */
 	struct cfg_str_list alpn;      /* protocols offered; empty: http/1.1 */
 	unsigned int handshake_timeout_ms;
+	bool session_tickets;	     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */
+	unsigned int session_cache;  /* sessions cached for resumption; 0: no cache */
 };
 
 struct cfg_listener {
@@ -235,6 +237,7 @@ struct cfg {
 	struct cfg_proxy proxy;
 	struct cfg_admin admin;
 	char *steer_pin_dir; /* where the data plane's maps are pinned, for listeners[].steer */
+	unsigned int tls_ticket_rotation_ms; /* the session ticket keys' rotation period */
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_vhost *vhosts;

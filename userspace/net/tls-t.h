@@ -3,6 +3,7 @@
 #ifndef USERSPACE_NET_TLS_T_H
 #define USERSPACE_NET_TLS_T_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct tls_server_opts {
 	const char *ciphers;	   /* TLS 1.2 cipher list; NULL: TLS_DEFAULT_CIPHERS */
 	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
 	unsigned int handshake_ms; /* the whole handshake's deadline; 0: none */
+	bool no_tickets;	   /* no session tickets (TLS 1.2 tickets, TLS 1.3 PSKs) */
+	unsigned int session_cache; /* sessions kept in memory for resumption; 0: none */
+	const char *id;		    /* names the listener in sessions (its address) */
 };
 
 /* Why a handshake failed. */
@@ -36,7 +40,8 @@ enum tls_fail {
 
 /* Handshakes since the server was made, summed over every thread. */
 struct tls_stats {
-	uint64_t handshakes;	       /* completed */
+	uint64_t handshakes;	       /* completed, full or resumed */
+	uint64_t resumed;	       /* completed resuming a session (ticket, PSK or cache) */
 	uint64_t failed[TLS_FAIL_MAX]; /* failed, by reason */
 };
 

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "userspace/lib/clock.h"
+#include "userspace/net/tlskeys.h"
 
 #define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
 #define ALPN_MAX   255
@@ -32,6 +33,7 @@ struct tls_server {
 	unsigned char alpn[ALPN_MAX]; /* wire format: length-prefixed names */
 	unsigned int alpn_len;
 	atomic_uint_fast64_t handshakes;
+	atomic_uint_fast64_t resumed;
 	atomic_uint_fast64_t failed[TLS_FAIL_MAX];
 };
 
@@ -43,6 +45,7 @@ struct tls_conn {
 
 /* The counters of every server since the process started: what survives reloads. */
 static atomic_uint_fast64_t total_handshakes;
+static atomic_uint_fast64_t total_resumed;
 static atomic_uint_fast64_t total_failed[TLS_FAIL_MAX];
 
 static const char *const fail_names[TLS_FAIL_MAX] = {
@@ -191,6 +194,10 @@ static int tls_handshake(struct conn *c)
 	if (r == 1) {
 		atomic_fetch_add_explicit(&s->handshakes, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&total_handshakes, 1, memory_order_relaxed);
+		if (SSL_session_reused(t->ssl)) {
+			atomic_fetch_add_explicit(&s->resumed, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&total_resumed, 1, memory_order_relaxed);
+		}
 		return 0;
 	}
 	switch (SSL_get_error(t->ssl, r)) {
@@ -342,6 +349,42 @@ static int alpn_wire(struct tls_server *s, const char *list, char *err, size_t e
 	return 0;
 }
 
+/* Resumption on <ctx> as <o> says. Tickets (TLS 1.2 tickets, TLS 1.3 PSKs) come from the
+ * process's key ring, so any worker, any later generation and a successor process resume
+ * them; the session cache is this server's, so a reload empties it. Every certificate's
+ * context gets the same settings: OpenSSL resumes with the context the handshake began with.
+ * Returns 0 or -1 (an OpenSSL error queued). */
+static int session_setup(SSL_CTX *ctx, const struct tls_server_opts *o)
+{
+	const char *id = o->id && *o->id ? o->id : "pingd";
+	size_t idlen = strlen(id);
+
+	if (idlen > SSL_MAX_SID_CTX_LENGTH) {
+		id += idlen - SSL_MAX_SID_CTX_LENGTH;
+		idlen = SSL_MAX_SID_CTX_LENGTH;
+	}
+	if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)id, (unsigned int)idlen) !=
+		1)
+		return -1;
+	if (o->session_cache) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		(void)SSL_CTX_sess_set_cache_size(ctx, o->session_cache); /* the old size */
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	}
+	if (o->no_tickets) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		/* TLS 1.3 tickets would be stateful: cached sessions, or none without a cache. */
+		if (!o->session_cache)
+			(void)SSL_CTX_set_num_tickets(ctx, 0); /* cannot fail on a server */
+		return 0;
+	}
+	if (tls_keys_setup(0) < 0)
+		return -1;
+	SSL_CTX_set_timeout(ctx, (long)tls_keys_lifetime());
+	return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_keys_ticket_cb) == 1 ? 0 : -1;
+}
+
 /* An SSL_CTX for certificate pair <cp> with the options of <o>. */
 static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	const struct tls_cert_pair *cp, char *err, size_t errlen)
@@ -358,12 +401,14 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* No resumption yet (no session cache, no tickets), no renegotiation, and a client
-	 * closing without close_notify is an end of stream as with plain TCP. */
+	/* No renegotiation, and a client closing without close_notify is an end of stream as
+	 * with plain TCP. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	(void)SSL_CTX_set_num_tickets(ctx, 0); /* cannot fail on a server context */
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (session_setup(ctx, o)) {
+		ssl_err(err, errlen, "session resumption");
+		goto err;
+	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
@@ -467,6 +512,7 @@ const struct conn_transport *tls_server_transport(const struct tls_server *s)
 void tls_server_stats(const struct tls_server *s, struct tls_stats *st)
 {
 	st->handshakes = atomic_load_explicit(&s->handshakes, memory_order_relaxed);
+	st->resumed = atomic_load_explicit(&s->resumed, memory_order_relaxed);
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		st->failed[i] = atomic_load_explicit(&s->failed[i], memory_order_relaxed);
 }
@@ -474,6 +520,7 @@ void tls_server_stats(const struct tls_server *s, struct tls_stats *st)
 void tls_stats_total(struct tls_stats *st)
 {
 	st->handshakes = atomic_load_explicit(&total_handshakes, memory_order_relaxed);
+	st->resumed = atomic_load_explicit(&total_resumed, memory_order_relaxed);
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		st->failed[i] = atomic_load_explicit(&total_failed[i], memory_order_relaxed);
 }

@@ -122,16 +122,20 @@ static int collect_names(struct metrics_writer *w, void *arg)
 /* TLS handshakes of every listener since the process started. */
 static int collect_tls(struct metrics_writer *w, void *arg)
 {
-	static const char *const ln[] = {"reason"};
+	static const char *const ln[] = {"reason"}, *const kn[] = {"kind"};
+	static const char *const full[] = {"full"}, *const resumed[] = {"resumed"};
 	struct tls_stats t;
 	int err;
 
 	(void)arg;
 	tls_stats_total(&t);
 	err = metrics_write_family(w, "pingd_tls_handshakes_total",
-		"TLS handshakes completed by the listeners", METRICS_COUNTER);
+		"TLS handshakes completed by the listeners: full, or resuming a session",
+		METRICS_COUNTER);
 	if (!err)
-		err = metrics_write_sample(w, NULL, NULL, 0, (double)t.handshakes);
+		err = metrics_write_sample(w, kn, full, 1, (double)(t.handshakes - t.resumed));
+	if (!err)
+		err = metrics_write_sample(w, kn, resumed, 1, (double)t.resumed);
 	if (!err)
 		err = metrics_write_family(w, "pingd_tls_handshake_failures_total",
 			"TLS handshakes that failed or were given up, by reason", METRICS_COUNTER);

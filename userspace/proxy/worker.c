@@ -19,6 +19,7 @@
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/net/tls.h"
+#include "userspace/net/tlskeys.h"
 #include "userspace/proxy/route.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
@@ -34,6 +35,9 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.n_certs = t->n_certificates,
 		.ciphers = t->ciphers && *t->ciphers ? t->ciphers : NULL,
 		.handshake_ms = t->handshake_timeout_ms,
+		.no_tickets = !t->session_tickets,
+		.session_cache = t->session_cache,
+		.id = l->address.text,
 	};
 	char alpn[256] = "", why[512];
 	struct tls_server *s;
@@ -81,6 +85,13 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 	rt->transports = calloc(c->n_listeners, sizeof(*rt->transports));
 	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports)
 		goto err;
+	/* The ticket keys are the process's: they outlive this runtime (reloads resume). */
+	err = -tls_keys_setup(c->tls_ticket_rotation_ms / 1000);
+	if (err) {
+		log_err("session ticket keys: %s", strerror(err));
+		goto err;
+	}
+	err = ENOMEM;
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		rt->transports[i] = &conn_tcp;
 		if (!c->listeners[i].tls.n_certificates)
