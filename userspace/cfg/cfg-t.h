@@ -80,6 +80,7 @@ struct cfg_server {
 	struct cfg_addr address; /* what is connected to; text is always numeric */
 	char name[CFG_NAME_MAX]; /* "NAME:PORT" as written when resolved from a name, else "" */
 	unsigned int weight;	 /* relative share, 1..1000 */
+	bool tls;		 /* written https://: TLS to it (cfg_upstream.tls) */
 	int line;		 /* where it was defined, for messages */
 };
 
@@ -113,6 +114,17 @@ struct cfg_passive {
 	unsigned int cooldown_max_ms; /* longest cool-down while it keeps failing */
 };
 
+/* TLS to an upstream pool's https:// servers. */
+struct cfg_uptls {
+	char *ca;	       /* CA bundle; empty: the system's */
+	bool verify;	       /* verify chain and name */
+	char *sni;	       /* empty: the server's host name if it has one */
+	char *verify_hostname; /* empty: the SNI name, else the server's IP address */
+	char *cert;	       /* client certificate chain; empty: none */
+	char *key;
+	bool session_reuse; /* resume the last session per server */
+};
+
 struct cfg_upstream {
 	char *name;
 	enum cfg_select selection;
@@ -125,6 +137,7 @@ struct cfg_upstream {
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
 	struct cfg_health health;
 	struct cfg_passive passive;
+	struct cfg_uptls tls;
 	struct cfg_server *servers;
 	size_t n_servers;
 	int line;

@@ -29,6 +29,7 @@ const struct cfg_section_info sections[SEC_MAX] = {
 	[SEC_TLS] = {"listeners[].tls.", sizeof(struct cfg_tls), SIZE_MAX},
 	[SEC_TLS_CERT] = {"listeners[].tls.certificates[].", sizeof(struct cfg_tls_cert),
 		offsetof(struct cfg_tls_cert, line)},
+	[SEC_UPTLS] = {"upstreams[].tls.", sizeof(struct cfg_uptls), SIZE_MAX},
 };
 
 static const char *const level_names[] = {"err", "warn", "notice", "info", "debug", NULL};
@@ -209,6 +210,21 @@ const struct cfg_key cfg_keys[] = {
 	  "http: lowest accepted status"),
 	K(SEC_HEALTH, "status_max", CFG_T_UINT, struct cfg_health, status_max, "399", 100, 599,
 	  "http: highest accepted status"),
+	KS(SEC_UPSTREAM, "tls", struct cfg_upstream, tls, SEC_UPTLS,
+	   "TLS to the servers written https://"),
+	K(SEC_UPTLS, "ca", CFG_T_STR, struct cfg_uptls, ca, "", 0, 0,
+	  "CA bundle (PEM) the servers' certificates are verified against; empty = the system's"),
+	K(SEC_UPTLS, "verify", CFG_T_BOOL, struct cfg_uptls, verify, "true", 0, 0,
+	  "verify the servers' certificates (chain and name); false accepts any"),
+	K(SEC_UPTLS, "sni", CFG_T_STR, struct cfg_uptls, sni, "", 0, 0,
+	  "server name sent (SNI); empty = the server's host name when written as a name, else none"),
+	K(SEC_UPTLS, "verify_hostname", CFG_T_STR, struct cfg_uptls, verify_hostname, "", 0, 0,
+	  "name the certificate must carry; empty = the SNI name, else the server's IP address"),
+	K(SEC_UPTLS, "cert", CFG_T_STR, struct cfg_uptls, cert, "", 0, 0,
+	  "client certificate chain (PEM) for servers that ask for one; empty = none"),
+	K(SEC_UPTLS, "key", CFG_T_STR, struct cfg_uptls, key, "", 0, 0, "its private key, PEM"),
+	K(SEC_UPTLS, "session_reuse", CFG_T_BOOL, struct cfg_uptls, session_reuse, "true", 0, 0,
+	  "resume each server's last session on new connections"),
 	KS(SEC_UPSTREAM, "passive", struct cfg_upstream, passive, SEC_PASSIVE,
 	   "passive health: failed requests take a server out for a while"),
 	K(SEC_PASSIVE, "max_fails", CFG_T_UINT, struct cfg_passive, max_fails, "1", 0, 1000,
@@ -222,7 +238,7 @@ const struct cfg_key cfg_keys[] = {
 	   CFG_REQUIRED, "the pool's peers"),
 	KR(SEC_SERVER, "address", CFG_T_PEER, struct cfg_server, address,
 	   "IPv4:PORT, [IPv6]:PORT or NAME:PORT; a name is resolved when the config loads and "
-	   "each of its addresses becomes a server"),
+	   "each of its addresses becomes a server; https:// in front: TLS to the server"),
 	K(SEC_SERVER, "weight", CFG_T_UINT, struct cfg_server, weight, "1", 1, 1000,
 	  "relative share (weighted_round_robin, least_conn, ketama, maglev)"),
 	{ .sec = SEC_ROOT, .name = "l4", .type = CFG_T_L4, .off = offsetof(struct cfg, l4),

@@ -127,7 +127,24 @@ static bool handshake_step(struct conn *c, short dir)
 		event_add(c->wev, c->t_write);
 	else
 		event_del(c->wev);
+	if (c->side == CONN_SERVER) {
+		/* An outgoing connection is up once its transport is: the owner may free it. */
+		report(c, CONN_CONNECTED, 0);
+		return false;
+	}
 	return true;
+}
+
+/* Start the transport's handshake on <c>, whose socket is connected: its deadline runs from
+ * now. */
+static void handshake_begin(struct conn *c)
+{
+	const struct timeval *t = c->tr->t_handshake;
+
+	c->handshaking = true;
+	if (t)
+		c->hs_deadline_ms = clock_coarse_ms() + (uint64_t)t->tv_sec * 1000 +
+				    (uint64_t)t->tv_usec / 1000;
 }
 
 static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
@@ -282,6 +299,12 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		c->connected = true;
 		/* Heads and small bodies must not wait for Nagle. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (c->tr->handshake) {
+			/* The owner hears CONN_CONNECTED once the handshake is done. */
+			handshake_begin(c);
+			(void)handshake_step(c, CONN_WRITING);
+			return;
+		}
 		if (!evbuffer_get_length(c->out))
 			event_del(c->wev);
 		read_arm(c);
@@ -359,10 +382,8 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 			return NULL;
 		}
 	}
-	c->handshaking = tr->handshake != NULL;
-	if (c->handshaking && tr->t_handshake)
-		c->hs_deadline_ms = clock_coarse_ms() + (uint64_t)tr->t_handshake->tv_sec * 1000 +
-				    (uint64_t)tr->t_handshake->tv_usec / 1000;
+	if (tr->handshake)
+		handshake_begin(c);
 	return c;
 }
 
@@ -383,6 +404,15 @@ struct conn *conn_connect(
 	memcpy(&c->peer, &addr->ss, addr->len);
 	c->peer_len = addr->len;
 	snprintf(c->peer_text, sizeof(c->peer_text), "%s", addr->text);
+	if (tr->attach) {
+		int err = tr->attach(c);
+
+		if (err) {
+			conn_free(c);
+			errno = -err;
+			return NULL;
+		}
+	}
 	/* The outcome, even an immediate refusal, is reported from the loop through the
 	 * writable handler, so callers have one path for every failure. */
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 && errno != EINPROGRESS)

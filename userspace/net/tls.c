@@ -20,9 +20,9 @@
 #include <openssl/x509v3.h>
 
 #include "userspace/lib/clock.h"
+#include "userspace/net/tls-int.h"
 #include "userspace/net/tlskeys.h"
 
-#define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
 #define ALPN_MAX   255
 
 struct tls_server {
@@ -37,11 +37,6 @@ struct tls_server {
 	atomic_uint_fast64_t failed[TLS_FAIL_MAX];
 };
 
-/* Per connection. */
-struct tls_conn {
-	SSL *ssl;
-	bool failed; /* the handshake failed and was counted */
-};
 
 /* The counters of every server since the process started: what survives reloads. */
 static atomic_uint_fast64_t total_handshakes;
@@ -122,7 +117,7 @@ static ssize_t io_error(struct tls_conn *t, int r, int err, bool reading)
 	}
 }
 
-static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
+ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len)
 {
 	struct tls_conn *t = c->tr_conn;
 	size_t got = 0, n;
@@ -143,7 +138,7 @@ static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
 	return io_error(t, r, err, true);
 }
 
-static ssize_t tls_sendv(struct conn *c, const struct iovec *iov, int n)
+ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n)
 {
 	struct tls_conn *t = c->tr_conn;
 	const void *p = iov[0].iov_base;
@@ -173,7 +168,7 @@ static ssize_t tls_sendv(struct conn *c, const struct iovec *iov, int n)
 	return io_error(t, r, err, false);
 }
 
-static size_t tls_pending(struct conn *c)
+size_t tls_conn_pending(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
@@ -222,7 +217,20 @@ static int tls_handshake(struct conn *c)
 	}
 }
 
-static void tls_shutdown(struct conn *c)
+void tls_conn_close(struct tls_conn *t)
+{
+	if (!(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+		ERR_clear_error();
+		(void)SSL_shutdown(t->ssl); /* best effort, as in tls_conn_shutdown() */
+		ERR_clear_error();
+	}
+	/* Counted as a clean close even when the alert was lost: OpenSSL would otherwise take
+	 * the connection's session for a bad one and make it unresumable (a server's cache
+	 * entry, a client's session kept for the next connection). */
+	SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) | SSL_SENT_SHUTDOWN);
+}
+
+void tls_conn_shutdown(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
@@ -260,8 +268,8 @@ static void tls_detach(struct conn *c)
 
 	if (!t->failed && !SSL_is_init_finished(t->ssl))
 		count_fail(s, t, TLS_FAIL_ABORTED);
-	else if (!SSL_get_shutdown(t->ssl))
-		tls_shutdown(c);
+	else if (!t->failed)
+		tls_conn_close(t);
 	SSL_free(t->ssl);
 	free(t);
 	c->tr_conn = NULL;
@@ -303,8 +311,7 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* Write the first OpenSSL error into <err> after <what>, and clear the queue. */
-static void ssl_err(char *err, size_t errlen, const char *what)
+void tls_ssl_err(char *err, size_t errlen, const char *what)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -397,7 +404,7 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	}
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
-		ssl_err(err, errlen, "SSL_CTX_new");
+		tls_ssl_err(err, errlen, "SSL_CTX_new");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -406,27 +413,27 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (session_setup(ctx, o)) {
-		ssl_err(err, errlen, "session resumption");
+		tls_ssl_err(err, errlen, "session resumption");
 		goto err;
 	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
 		!SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
-		ssl_err(err, errlen, "protocols");
+		tls_ssl_err(err, errlen, "protocols");
 		goto err;
 	}
 	if (!SSL_CTX_set_cipher_list(ctx, o->ciphers ? o->ciphers : TLS_DEFAULT_CIPHERS)) {
-		ssl_err(err, errlen, "ciphers");
+		tls_ssl_err(err, errlen, "ciphers");
 		goto err;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cp->cert) != 1) {
-		ssl_err(err, errlen, cp->cert);
+		tls_ssl_err(err, errlen, cp->cert);
 		goto err;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, cp->key, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-			ssl_err(err, errlen, cp->key);
+			tls_ssl_err(err, errlen, cp->key);
 			goto err;
 		}
 		ERR_clear_error();
@@ -487,12 +494,12 @@ struct tls_server *tls_server_new(
 	s->t_handshake = clock_ms_tv(o->handshake_ms);
 	s->tr = (struct conn_transport){
 		.name = "tls",
-		.recv = tls_recv,
-		.sendv = tls_sendv,
+		.recv = tls_conn_recv,
+		.sendv = tls_conn_sendv,
 		.attach = tls_attach,
 		.handshake = tls_handshake,
-		.pending = tls_pending,
-		.shutdown = tls_shutdown,
+		.pending = tls_conn_pending,
+		.shutdown = tls_conn_shutdown,
 		.detach = tls_detach,
 		.t_handshake = o->handshake_ms ? &s->t_handshake : NULL,
 		.ctx = s,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "userspace/net/tls.h"
+#include "userspace/net/tlsclient.h"
 #include "userspace/ops/metrics.h"
 
 #define N_CLASSES 6 /* 1xx..5xx, other */
@@ -119,6 +120,35 @@ static int collect_names(struct metrics_writer *w, void *arg)
 	return err;
 }
 
+/* TLS handshakes with upstream servers since the process started. */
+static int collect_tls_upstream(struct metrics_writer *w)
+{
+	static const char *const kn[] = {"kind"}, *const rn[] = {"reason"};
+	static const char *const full[] = {"full"}, *const resumed[] = {"resumed"};
+	static const char *const verify[] = {"verify"}, *const other[] = {"other"};
+	struct tls_client_stats t;
+	int err;
+
+	tls_client_stats_total(&t);
+	err = metrics_write_family(w, "pingd_tls_upstream_handshakes_total",
+		"TLS handshakes completed with upstream servers: full, or resuming a session",
+		METRICS_COUNTER);
+	if (!err)
+		err = metrics_write_sample(w, kn, full, 1, (double)(t.handshakes - t.resumed));
+	if (!err)
+		err = metrics_write_sample(w, kn, resumed, 1, (double)t.resumed);
+	if (!err)
+		err = metrics_write_family(w, "pingd_tls_upstream_handshake_failures_total",
+			"TLS handshakes with upstream servers that failed: the server's certificate "
+			"refused, or another reason",
+			METRICS_COUNTER);
+	if (!err)
+		err = metrics_write_sample(w, rn, verify, 1, (double)t.verify);
+	if (!err)
+		err = metrics_write_sample(w, rn, other, 1, (double)(t.failed - t.verify));
+	return err;
+}
+
 /* TLS handshakes of every listener since the process started. */
 static int collect_tls(struct metrics_writer *w, void *arg)
 {
@@ -144,7 +174,7 @@ static int collect_tls(struct metrics_writer *w, void *arg)
 
 		err = metrics_write_sample(w, ln, lv, 1, (double)t.failed[i]);
 	}
-	return err;
+	return err ? err : collect_tls_upstream(w);
 }
 
 static int collect_xdp(struct metrics_writer *w, void *arg)
