@@ -130,7 +130,7 @@ static int suite_clean(void)
 
 static struct tls_server *server(unsigned int hs_ms)
 {
-	struct tls_cert_pair certs[] = {{cert_a, key_a}, {cert_b, key_b}};
+	struct tls_cert_pair certs[] = {{cert_a, key_a, NULL}, {cert_b, key_b, NULL}};
 	struct tls_server_opts o = {.certs = certs, .n_certs = 2, .handshake_ms = hs_ms};
 	char err[256] = "";
 	size_t bad;
@@ -393,9 +393,9 @@ static void test_handshake_deadline(void)
 
 static void test_bad_files(void)
 {
-	struct tls_cert_pair missing[] = {{"/nonexistent/x.crt", key_a}};
-	struct tls_cert_pair mismatch[] = {{cert_a, key_a}, {cert_b, key_a}};
-	struct tls_cert_pair swapped[] = {{key_a, cert_a}};
+	struct tls_cert_pair missing[] = {{"/nonexistent/x.crt", key_a, NULL}};
+	struct tls_cert_pair mismatch[] = {{cert_a, key_a, NULL}, {cert_b, key_a, NULL}};
+	struct tls_cert_pair swapped[] = {{key_a, cert_a, NULL}};
 	struct tls_server_opts o = {.certs = missing, .n_certs = 1};
 	char err[256];
 	size_t bad;

@@ -149,6 +149,7 @@ struct cfg_route {
 	char *upstream;	  /* pool name */
 	int upstream_idx; /* resolved by validation */
 	char *host;	  /* Host to send upstream; NULL keeps the client's */
+	bool client_cert; /* only for clients with a verified TLS certificate (403) */
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
 	int line;
@@ -166,6 +167,7 @@ struct cfg_vhost {
 struct cfg_tls_cert {
 	char *cert;
 	char *key;
+	char *ocsp; /* DER OCSP response stapled; empty: none */
 	int line;
 };
 
@@ -179,6 +181,10 @@ struct cfg_tls {
 	unsigned int handshake_timeout_ms;
 	bool session_tickets;	     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */
 	unsigned int session_cache;  /* sessions cached for resumption; 0: no cache */
+	int client_verify;	     /* enum tls_verify: off, optional, required */
+	char *client_ca;	     /* CA bundle for client certificates */
+	unsigned int client_verify_depth; /* intermediates allowed in a client's chain */
+	bool client_cert_headers;	  /* X-Client-* request headers to the upstream */
 };
 
 struct cfg_listener {

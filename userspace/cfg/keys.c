@@ -38,6 +38,7 @@ static const char *const select_names[] = {
 	"round_robin", "weighted_round_robin", "least_conn", "ketama", "maglev", NULL};
 static const char *const match_names[] = {"prefix", "exact", NULL};
 static const char *const check_names[] = {"off", "tcp", "http", NULL};
+static const char *const verify_names[] = {"off", "optional", "required", NULL};
 
 #define DMS 86400000u /* one day in ms: the upper bound of most timeouts */
 
@@ -134,6 +135,8 @@ const struct cfg_key cfg_keys[] = {
 	KR(SEC_TLS_CERT, "cert", CFG_T_STR, struct cfg_tls_cert, cert,
 	   "certificate chain, PEM: the server's first, then intermediates"),
 	KR(SEC_TLS_CERT, "key", CFG_T_STR, struct cfg_tls_cert, key, "its private key, PEM"),
+	K(SEC_TLS_CERT, "ocsp", CFG_T_STR, struct cfg_tls_cert, ocsp, "", 0, 0,
+	  "OCSP response (DER) stapled for it, re-read on reload; empty = none"),
 	K(SEC_TLS, "protocols", CFG_T_STRLIST, struct cfg_tls, protocols, "[]", 0, 0,
 	  "TLSv1.2 and/or TLSv1.3; empty = both"),
 	K(SEC_TLS, "ciphers", CFG_T_STR, struct cfg_tls, ciphers, "", 0, 0,
@@ -146,6 +149,15 @@ const struct cfg_key cfg_keys[] = {
 	  "resume sessions from tickets (TLS 1.2) and PSKs (TLS 1.3) sealed with the shared keys"),
 	K(SEC_TLS, "session_cache", CFG_T_UINT, struct cfg_tls, session_cache, "0", 0, 10000000,
 	  "sessions kept in memory per listener for resumption by ID; 0 = no cache"),
+	KE(SEC_TLS, "client_verify", struct cfg_tls, client_verify, "off", verify_names,
+	   "client certificates: off, optional (verified when given) or required"),
+	K(SEC_TLS, "client_ca", CFG_T_STR, struct cfg_tls, client_ca, "", 0, 0,
+	  "CA bundle (PEM) client certificates are verified against"),
+	K(SEC_TLS, "client_verify_depth", CFG_T_UINT, struct cfg_tls, client_verify_depth, "2", 0,
+	  100, "intermediate certificates allowed in a client's chain"),
+	K(SEC_TLS, "client_cert_headers", CFG_T_BOOL, struct cfg_tls, client_cert_headers, "false",
+	  0, 0, "send X-Client-Verify, -Subject, -SAN and -Fingerprint upstream (the client's own "
+	  "removed)"),
 	K(SEC_ROOT, "tls_ticket_rotation", CFG_T_DURATION, struct cfg, tls_ticket_rotation_ms,
 	  "1h", 1000, DMS, "a new session ticket key this often; tickets live for two periods"),
 	K(SEC_ROOT, "steer_pin_dir", CFG_T_STR, struct cfg, steer_pin_dir, PINGX_PIN_DIR, 0, 0,
@@ -163,6 +175,8 @@ const struct cfg_key cfg_keys[] = {
 	KR(SEC_ROUTE, "upstream", CFG_T_STR, struct cfg_route, upstream, "upstream pool name"),
 	K(SEC_ROUTE, "host", CFG_T_STR, struct cfg_route, host, "", 0, 0,
 	  "Host sent upstream; empty keeps the client's"),
+	K(SEC_ROUTE, "client_cert", CFG_T_BOOL, struct cfg_route, client_cert, "false", 0, 0,
+	  "only clients with a verified TLS certificate (listeners[].tls.client_verify); others 403"),
 	K(SEC_ROUTE, "request_headers", CFG_T_HDROPS, struct cfg_route, request_headers, "{}", 0,
 	  0, "request header rewrites: {add: {N: V}, set: {N: V}, remove: [N]}"),
 	K(SEC_ROUTE, "response_headers", CFG_T_HDROPS, struct cfg_route, response_headers, "{}",

@@ -11,6 +11,15 @@
 struct tls_cert_pair {
 	const char *cert;
 	const char *key;
+	const char *ocsp; /* a DER OCSP response for it, stapled when asked; NULL: none */
+};
+
+/* Client certificates (mTLS). */
+enum tls_verify {
+	TLS_VERIFY_OFF = 0,  /* not asked for */
+	TLS_VERIFY_OPTIONAL, /* asked for; verified when given, a handshake without one goes on */
+	TLS_VERIFY_REQUIRED, /* asked for, verified, and a handshake without one fails */
+	TLS_VERIFY_MAX	     /* must stay last */
 };
 
 /* What a TLS server is made of; the strings are only read during tls_server_new(). */
@@ -25,6 +34,9 @@ struct tls_server_opts {
 	bool no_tickets;	   /* no session tickets (TLS 1.2 tickets, TLS 1.3 PSKs) */
 	unsigned int session_cache; /* sessions kept in memory for resumption; 0: none */
 	const char *id;		    /* names the listener in sessions (its address) */
+	enum tls_verify client_verify; /* client certificates: asked for or not */
+	const char *client_ca;	       /* CA bundle (PEM) client certificates are verified with */
+	unsigned int verify_depth;     /* longest client chain, intermediates; 0: OpenSSL's */
 };
 
 /* Why a handshake failed. */
@@ -33,6 +45,7 @@ enum tls_fail {
 	TLS_FAIL_CIPHER,       /* no common cipher or ALPN protocol */
 	TLS_FAIL_NOT_TLS,      /* the client spoke something else (plain HTTP, garbage) */
 	TLS_FAIL_OTHER,	       /* any other TLS alert or error */
+	TLS_FAIL_CLIENT_CERT,  /* a client certificate missing (required) or refused */
 	TLS_FAIL_CLOSED,       /* the client closed or reset mid-handshake */
 	TLS_FAIL_ABORTED,      /* freed mid-handshake: a timeout or the owner gave up */
 	TLS_FAIL_MAX	       /* must stay last */
@@ -46,6 +59,11 @@ struct tls_stats {
 };
 
 /* The default TLS 1.2 cipher list: forward secret AEAD suites only. */
+/* A client's certificate as the listener verified it, for routes, hooks and headers. */
+#define TLS_SUBJECT_MAX 512
+#define TLS_SAN_MAX	1024
+#define TLS_FPR_MAX	(32 * 3) /* SHA-256 as "AB:CD:..." */
+
 #define TLS_DEFAULT_CIPHERS                                          \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -25,9 +26,16 @@
 
 #define ALPN_MAX   255
 
+/* An OCSP response stapled for one certificate. */
+struct tls_ocsp {
+	unsigned char *der;
+	long len;
+};
+
 struct tls_server {
 	struct conn_transport tr;
 	SSL_CTX **ctx; /* one per certificate, [0] the default */
+	struct tls_ocsp *ocsp; /* one per certificate; der NULL: none */
 	size_t n_ctx;
 	struct timeval t_handshake;
 	unsigned char alpn[ALPN_MAX]; /* wire format: length-prefixed names */
@@ -48,6 +56,7 @@ static const char *const fail_names[TLS_FAIL_MAX] = {
 	[TLS_FAIL_CIPHER] = "cipher",
 	[TLS_FAIL_NOT_TLS] = "not_tls",
 	[TLS_FAIL_OTHER] = "other",
+	[TLS_FAIL_CLIENT_CERT] = "client_cert",
 	[TLS_FAIL_CLOSED] = "closed",
 	[TLS_FAIL_ABORTED] = "aborted",
 };
@@ -86,6 +95,10 @@ static enum tls_fail fail_reason(unsigned long e)
 		return TLS_FAIL_NOT_TLS;
 	case SSL_R_UNEXPECTED_EOF_WHILE_READING:
 		return TLS_FAIL_CLOSED;
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+	case SSL_R_NO_CERTIFICATES_RETURNED:
+		return TLS_FAIL_CLIENT_CERT;
 	default:
 		return TLS_FAIL_OTHER;
 	}
@@ -392,9 +405,129 @@ static int session_setup(SSL_CTX *ctx, const struct tls_server_opts *o)
 	return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_keys_ticket_cb) == 1 ? 0 : -1;
 }
 
-/* An SSL_CTX for certificate pair <cp> with the options of <o>. */
+/* The client asked for the certificate's status: staple the response read at load. */
+static int on_status(SSL *ssl, void *arg)
+{
+	const struct tls_ocsp *r = arg;
+	unsigned char *copy;
+
+	if (!r->der)
+		return SSL_TLSEXT_ERR_NOACK;
+	copy = OPENSSL_memdup(r->der, (size_t)r->len);
+	if (!copy || SSL_set_tlsext_status_ocsp_resp(ssl, copy, r->len) != 1) {
+		OPENSSL_free(copy);
+		return SSL_TLSEXT_ERR_NOACK; /* the handshake goes on without */
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Read the OCSP response of <cp> into <r> and staple it from <ctx>, whose certificate (and
+ * chain, with the issuer) are loaded: it must be a successful response covering that
+ * certificate, and current. Returns 0, or -1 with why in <err>. */
+static int ocsp_setup(SSL_CTX *ctx, const struct tls_cert_pair *cp, struct tls_ocsp *r,
+	char *err, size_t errlen)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx), *issuer = NULL;
+	STACK_OF(X509) *chain = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *basic = NULL;
+	OCSP_CERTID *id = NULL;
+	ASN1_GENERALIZEDTIME *thisupd, *nextupd;
+	int status, reason, ret = -1;
+	BIO *b;
+
+	b = BIO_new_file(cp->ocsp, "rb");
+	if (!b) {
+		snprintf(err, errlen, "%s: %s", cp->ocsp, strerror(errno ? errno : ENOENT));
+		ERR_clear_error();
+		return -1;
+	}
+	r->len = 0;
+	resp = d2i_OCSP_RESPONSE_bio(b, NULL);
+	BIO_free(b);
+	if (!resp) {
+		snprintf(err, errlen, "%s: not a DER OCSP response", cp->ocsp);
+		goto out;
+	}
+	if (OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+		!(basic = OCSP_response_get1_basic(resp))) {
+		snprintf(err, errlen, "%s: the OCSP response is not a successful one", cp->ocsp);
+		goto out;
+	}
+	SSL_CTX_get0_chain_certs(ctx, &chain);
+	for (int i = 0; chain && i < sk_X509_num(chain) && !issuer; i++)
+		if (X509_check_issued(sk_X509_value(chain, i), x) == X509_V_OK)
+			issuer = sk_X509_value(chain, i);
+	if (!issuer && X509_check_issued(x, x) == X509_V_OK)
+		issuer = x;
+	if (!issuer) {
+		snprintf(err, errlen, "%s: the issuer of %s is not in its chain", cp->ocsp, cp->cert);
+		goto out;
+	}
+	id = OCSP_cert_to_id(NULL, x, issuer);
+	if (!id || OCSP_resp_find_status(basic, id, &status, &reason, NULL, &thisupd,
+			   &nextupd) != 1) {
+		snprintf(err, errlen, "%s: the OCSP response is not about %s", cp->ocsp, cp->cert);
+		goto out;
+	}
+	if (!OCSP_check_validity(thisupd, nextupd, 300, -1)) {
+		snprintf(err, errlen, "%s: the OCSP response is out of date", cp->ocsp);
+		goto out;
+	}
+	r->len = i2d_OCSP_RESPONSE(resp, &r->der);
+	if (r->len <= 0) {
+		r->der = NULL;
+		snprintf(err, errlen, "%s: out of memory", cp->ocsp);
+		goto out;
+	}
+	SSL_CTX_set_tlsext_status_cb(ctx, on_status);
+	SSL_CTX_set_tlsext_status_arg(ctx, r);
+	ret = 0;
+out:
+	ERR_clear_error();
+	OCSP_CERTID_free(id);
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+	return ret;
+}
+
+/* Client certificates on <ctx> as <o> says: the CA bundle they are verified with (and whose
+ * names are sent to the client as acceptable issuers), the depth, required or optional.
+ * Returns 0, or -1 with why in <err>. */
+static int client_verify_setup(
+	SSL_CTX *ctx, const struct tls_server_opts *o, char *err, size_t errlen)
+{
+	STACK_OF(X509_NAME) *names;
+
+	if (!o->client_ca || !*o->client_ca) {
+		snprintf(err, errlen, "client certificates need a CA file (client_ca)");
+		return -1;
+	}
+	if (!readable(o->client_ca, err, errlen))
+		return -1;
+	if (SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1) {
+		tls_ssl_err(err, errlen, o->client_ca);
+		return -1;
+	}
+	names = SSL_load_client_CA_file(o->client_ca);
+	if (!names) {
+		tls_ssl_err(err, errlen, o->client_ca);
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx,
+		SSL_VERIFY_PEER |
+			(o->client_verify == TLS_VERIFY_REQUIRED ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
+								   0),
+		NULL);
+	if (o->verify_depth)
+		SSL_CTX_set_verify_depth(ctx, (int)o->verify_depth);
+	return 0;
+}
+
+/* An SSL_CTX for certificate pair <cp> with the options of <o>, its OCSP response in <r>. */
 static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
-	const struct tls_cert_pair *cp, char *err, size_t errlen)
+	const struct tls_cert_pair *cp, struct tls_ocsp *r, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
@@ -416,6 +549,8 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 		tls_ssl_err(err, errlen, "session resumption");
 		goto err;
 	}
+	if (o->client_verify && client_verify_setup(ctx, o, err, errlen))
+		goto err;
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
@@ -444,6 +579,8 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 		ERR_clear_error();
 		goto err;
 	}
+	if (cp->ocsp && *cp->ocsp && ocsp_setup(ctx, cp, r, err, errlen))
+		goto err;
 	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
 	SSL_CTX_set_tlsext_servername_arg(ctx, s);
 	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, s);
@@ -470,7 +607,10 @@ struct tls_server *tls_server_new(
 	if (!s)
 		goto err_nomem;
 	s->ctx = calloc(o->n_certs, sizeof(*s->ctx));
-	if (!s->ctx) {
+	s->ocsp = calloc(o->n_certs, sizeof(*s->ocsp));
+	if (!s->ctx || !s->ocsp) {
+		free(s->ctx);
+		free(s->ocsp);
 		free(s);
 		goto err_nomem;
 	}
@@ -481,7 +621,7 @@ struct tls_server *tls_server_new(
 		return NULL;
 	}
 	for (size_t i = 0; i < o->n_certs; i++) {
-		s->ctx[i] = ctx_new(s, o, &o->certs[i], err, errlen);
+		s->ctx[i] = ctx_new(s, o, &o->certs[i], &s->ocsp[i], err, errlen);
 		if (!s->ctx[i]) {
 			e = errno;
 			*bad = i;
@@ -543,6 +683,9 @@ void tls_server_free(struct tls_server *s)
 		return;
 	for (size_t i = 0; i < s->n_ctx; i++)
 		SSL_CTX_free(s->ctx[i]);
+	for (size_t i = 0; s->ocsp && i < s->n_ctx; i++)
+		OPENSSL_free(s->ocsp[i].der); /* set only once nothing else can fail */
+	free(s->ocsp);
 	free(s->ctx);
 	free(s);
 }
@@ -554,4 +697,88 @@ int tls_version(const char *name)
 	if (!strcmp(name, "TLSv1.3"))
 		return TLS1_3_VERSION;
 	return 0;
+}
+
+/* The verified client certificate of <c> (not a reference), or NULL. */
+static X509 *peer_cert(const struct conn *c)
+{
+	const struct tls_conn *t = c->tr_conn;
+	X509 *x;
+
+	if (!t || c->tr->attach != tls_attach || c->handshaking)
+		return NULL;
+	x = SSL_get0_peer_certificate(t->ssl);
+	if (!x || SSL_get_verify_result(t->ssl) != X509_V_OK)
+		return NULL;
+	return x;
+}
+
+bool tls_peer_verified(const struct conn *c)
+{
+	return peer_cert(c) != NULL;
+}
+
+const char *tls_peer_subject(const struct conn *c, char *buf, size_t len)
+{
+	X509 *x = peer_cert(c);
+	BIO *b;
+	int n;
+
+	if (!x || !len)
+		return NULL;
+	b = BIO_new(BIO_s_mem());
+	if (!b)
+		return NULL;
+	n = X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	n = n < 0 ? 0 : BIO_read(b, buf, (int)len - 1);
+	BIO_free(b);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+const char *tls_peer_san(const struct conn *c, char *buf, size_t len)
+{
+	X509 *x = peer_cert(c);
+	GENERAL_NAMES *gens;
+	size_t used = 0;
+
+	if (!x || !len)
+		return NULL;
+	buf[0] = '\0';
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const char *kind = g->type == GEN_DNS	? "DNS" :
+				   g->type == GEN_EMAIL ? "email" :
+				   g->type == GEN_URI	? "URI" :
+							  NULL;
+		const ASN1_STRING *v = g->d.ia5;
+		int n;
+
+		if (!kind)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s:%.*s", used ? ", " : "", kind,
+			ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
+		if (n < 0 || (size_t)n >= len - used)
+			break; /* what fits */
+		used += (size_t)n;
+	}
+	GENERAL_NAMES_free(gens);
+	return buf;
+}
+
+const char *tls_peer_fingerprint(const struct conn *c, char *buf, size_t len)
+{
+	X509 *x = peer_cert(c);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!x || X509_digest(x, EVP_sha256(), md, &n) != 1 || !n || len < 3 * (size_t)n)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		buf[3 * i] = "0123456789ABCDEF"[md[i] >> 4];
+		buf[3 * i + 1] = "0123456789ABCDEF"[md[i] & 15];
+		buf[3 * i + 2] = i + 1 < n ? ':' : '\0';
+	}
+	return buf;
 }

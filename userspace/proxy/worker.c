@@ -39,6 +39,9 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.no_tickets = !t->session_tickets,
 		.session_cache = t->session_cache,
 		.id = l->address.text,
+		.client_verify = (enum tls_verify)t->client_verify,
+		.client_ca = t->client_ca,
+		.verify_depth = t->client_verify_depth,
 	};
 	char alpn[256] = "", why[512];
 	struct tls_server *s;
@@ -48,7 +51,8 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 	if (!certs)
 		return NULL;
 	for (size_t i = 0; i < t->n_certificates; i++)
-		certs[i] = (struct tls_cert_pair){t->certificates[i].cert, t->certificates[i].key};
+		certs[i] = (struct tls_cert_pair){
+			t->certificates[i].cert, t->certificates[i].key, t->certificates[i].ocsp};
 	for (size_t i = 0; i < t->protocols.n; i++) {
 		int v = tls_version(t->protocols.v[i]);
 
