@@ -185,6 +185,7 @@ struct cfg_tls {
 	char *client_ca;	     /* CA bundle for client certificates */
 	unsigned int client_verify_depth; /* intermediates allowed in a client's chain */
 	bool client_cert_headers;	  /* X-Client-* request headers to the upstream */
+	bool ktls;			  /* records sealed by the kernel where it can */
 };
 
 struct cfg_listener {

@@ -158,6 +158,8 @@ const struct cfg_key cfg_keys[] = {
 	K(SEC_TLS, "client_cert_headers", CFG_T_BOOL, struct cfg_tls, client_cert_headers, "false",
 	  0, 0, "send X-Client-Verify, -Subject, -SAN and -Fingerprint upstream (the client's own "
 	  "removed)"),
+	K(SEC_TLS, "ktls", CFG_T_BOOL, struct cfg_tls, ktls, "true", 0, 0,
+	  "let the kernel seal and open records (kTLS) where it has the tls module; else userspace"),
 	K(SEC_ROOT, "tls_ticket_rotation", CFG_T_DURATION, struct cfg, tls_ticket_rotation_ms,
 	  "1h", 1000, DMS, "a new session ticket key this often; tickets live for two periods"),
 	K(SEC_ROOT, "steer_pin_dir", CFG_T_STR, struct cfg, steer_pin_dir, PINGX_PIN_DIR, 0, 0,

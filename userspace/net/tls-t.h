@@ -36,7 +36,8 @@ struct tls_server_opts {
 	const char *id;		    /* names the listener in sessions (its address) */
 	enum tls_verify client_verify; /* client certificates: asked for or not */
 	const char *client_ca;	       /* CA bundle (PEM) client certificates are verified with */
-	unsigned int verify_depth;     /* longest client chain, intermediates; 0: OpenSSL's */
+	unsigned int verify_depth;     /* intermediates allowed in a client's chain */
+	bool ktls;		       /* let the kernel seal and open records where it can */
 };
 
 /* Why a handshake failed. */

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "userspace/lib/clock.h"
+#include "userspace/net/ktls.h"
 #include "userspace/net/tls-int.h"
 #include "userspace/net/tlskeys.h"
 
@@ -43,6 +44,9 @@ struct tls_server {
 	atomic_uint_fast64_t handshakes;
 	atomic_uint_fast64_t resumed;
 	atomic_uint_fast64_t failed[TLS_FAIL_MAX];
+	enum ktls_mode ktls;	 /* how this server's records are sealed */
+	char ktls_why[96];	 /* why not in the kernel */
+	struct ktls_listener *kl; /* the listener's kTLS counters; NULL: none */
 };
 
 
@@ -188,6 +192,16 @@ size_t tls_conn_pending(struct conn *c)
 	return (size_t)SSL_pending(t->ssl);
 }
 
+/* Count what the kernel took over on <ssl> after its handshake: OpenSSL hands a direction
+ * to the kernel when the cipher and version allow it. */
+static void count_ktls(struct ktls_listener *kl, SSL *ssl)
+{
+	if (BIO_get_ktls_send(SSL_get_wbio(ssl)))
+		atomic_fetch_add_explicit(&kl->send, 1, memory_order_relaxed);
+	if (BIO_get_ktls_recv(SSL_get_rbio(ssl)))
+		atomic_fetch_add_explicit(&kl->recv, 1, memory_order_relaxed);
+}
+
 static int tls_handshake(struct conn *c)
 {
 	struct tls_server *s = c->tr->ctx;
@@ -206,6 +220,8 @@ static int tls_handshake(struct conn *c)
 			atomic_fetch_add_explicit(&s->resumed, 1, memory_order_relaxed);
 			atomic_fetch_add_explicit(&total_resumed, 1, memory_order_relaxed);
 		}
+		if (s->ktls == KTLS_KERNEL && s->kl)
+			count_ktls(s->kl, t->ssl);
 		return 0;
 	}
 	switch (SSL_get_error(t->ssl, r)) {
@@ -520,8 +536,7 @@ static int client_verify_setup(
 			(o->client_verify == TLS_VERIFY_REQUIRED ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
 								   0),
 		NULL);
-	if (o->verify_depth)
-		SSL_CTX_set_verify_depth(ctx, (int)o->verify_depth);
+	SSL_CTX_set_verify_depth(ctx, (int)o->verify_depth);
 	return 0;
 }
 
@@ -551,6 +566,8 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	}
 	if (o->client_verify && client_verify_setup(ctx, o, err, errlen))
 		goto err;
+	if (s->ktls == KTLS_KERNEL)
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
@@ -620,6 +637,12 @@ struct tls_server *tls_server_new(
 		errno = -e;
 		return NULL;
 	}
+	s->ktls = KTLS_OFF;
+	if (o->ktls)
+		s->ktls = ktls_available(s->ktls_why, sizeof(s->ktls_why)) ? KTLS_KERNEL :
+									       KTLS_NO_KERNEL;
+	else
+		snprintf(s->ktls_why, sizeof(s->ktls_why), "off in the configuration");
 	for (size_t i = 0; i < o->n_certs; i++) {
 		s->ctx[i] = ctx_new(s, o, &o->certs[i], &s->ocsp[i], err, errlen);
 		if (!s->ctx[i]) {
@@ -631,6 +654,7 @@ struct tls_server *tls_server_new(
 		}
 		s->n_ctx++;
 	}
+	s->kl = ktls_listener(o->id && *o->id ? o->id : "?");
 	s->t_handshake = clock_ms_tv(o->handshake_ms);
 	s->tr = (struct conn_transport){
 		.name = "tls",
@@ -662,6 +686,14 @@ void tls_server_stats(const struct tls_server *s, struct tls_stats *st)
 	st->resumed = atomic_load_explicit(&s->resumed, memory_order_relaxed);
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		st->failed[i] = atomic_load_explicit(&s->failed[i], memory_order_relaxed);
+}
+
+int tls_server_ktls(struct tls_server *s, const char **why)
+{
+	*why = s->ktls_why;
+	if (s->kl)
+		atomic_store(&s->kl->mode, (int)s->ktls);
+	return s->ktls;
 }
 
 void tls_stats_total(struct tls_stats *st)

@@ -24,6 +24,10 @@ const struct conn_transport *tls_server_transport(const struct tls_server *s);
 /* Copy the counters of <s> into <st>. */
 void tls_server_stats(const struct tls_server *s, struct tls_stats *st);
 
+/* How <s> seals and opens records (enum ktls_mode of ktls.h), why not in the kernel in
+ * <*why>; publishes it as its listener's mode for /metrics (call when <s> goes live). */
+int tls_server_ktls(struct tls_server *s, const char **why);
+
 /* Copy the counters of every server since the process started into <st>. */
 void tls_stats_total(struct tls_stats *st);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "userspace/net/ktls.h"
 #include "userspace/net/tls.h"
 #include "userspace/net/tlsclient.h"
 #include "userspace/ops/metrics.h"
@@ -120,6 +121,43 @@ static int collect_names(struct metrics_writer *w, void *arg)
 	return err;
 }
 
+/* One listener's kTLS mode and counters. */
+static int ktls_mode_sample(const struct ktls_listener *l, void *arg)
+{
+	static const char *const ln[] = {"listener", "mode"};
+	const char *lv[] = {l->id, ktls_mode_name((enum ktls_mode)atomic_load(&l->mode))};
+
+	return metrics_write_sample(arg, ln, lv, 2, 1);
+}
+
+static int ktls_conn_sample(const struct ktls_listener *l, void *arg)
+{
+	static const char *const ln[] = {"listener", "direction"};
+	const char *s[] = {l->id, "send"}, *r[] = {l->id, "receive"};
+	int err;
+
+	err = metrics_write_sample(arg, ln, s, 2, (double)atomic_load(&l->send));
+	return err ? err : metrics_write_sample(arg, ln, r, 2, (double)atomic_load(&l->recv));
+}
+
+/* How each TLS listener seals its records, and the connections the kernel took over. */
+static int collect_ktls(struct metrics_writer *w)
+{
+	int err;
+
+	err = metrics_write_family(w, "pingd_tls_ktls_info",
+		"How each TLS listener seals its records: kernel (kTLS), userspace (no kernel "
+		"support) or off",
+		METRICS_GAUGE);
+	if (!err)
+		err = ktls_each(ktls_mode_sample, w);
+	if (!err)
+		err = metrics_write_family(w, "pingd_tls_ktls_connections_total",
+			"TLS connections whose records the kernel sends or receives, per listener",
+			METRICS_COUNTER);
+	return err ? err : ktls_each(ktls_conn_sample, w);
+}
+
 /* TLS handshakes with upstream servers since the process started. */
 static int collect_tls_upstream(struct metrics_writer *w)
 {
@@ -174,6 +212,8 @@ static int collect_tls(struct metrics_writer *w, void *arg)
 
 		err = metrics_write_sample(w, ln, lv, 1, (double)t.failed[i]);
 	}
+	if (!err)
+		err = collect_ktls(w);
 	return err ? err : collect_tls_upstream(w);
 }
 

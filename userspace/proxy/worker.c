@@ -17,6 +17,7 @@
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
+#include "userspace/net/ktls.h"
 #include "userspace/net/listener.h"
 #include "userspace/net/tls.h"
 #include "userspace/net/tlsclient.h"
@@ -42,6 +43,7 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.client_verify = (enum tls_verify)t->client_verify,
 		.client_ca = t->client_ca,
 		.verify_depth = t->client_verify_depth,
+		.ktls = t->ktls,
 	};
 	char alpn[256] = "", why[512];
 	struct tls_server *s;
@@ -74,6 +76,19 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 	free(certs);
 	errno = err;
 	return s;
+}
+
+/* Say how listener <l> seals its TLS records (and publish it for /metrics). */
+static void log_ktls(const struct cfg_listener *l, struct tls_server *s)
+{
+	const char *why;
+	int m = tls_server_ktls(s, &why);
+
+	if (m == KTLS_KERNEL)
+		log_notice("listener %s: TLS records by the kernel (kTLS) where the cipher allows",
+			l->address.text);
+	else
+		log_notice("listener %s: TLS records in userspace (kTLS: %s)", l->address.text, why);
 }
 
 /* The host of "HOST:PORT" or "[HOST]:PORT" <hp> into <buf>. */
@@ -180,6 +195,7 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 			goto err;
 		}
 		rt->transports[i] = tls_server_transport(rt->tls[i]);
+		log_ktls(&c->listeners[i], rt->tls[i]);
 	}
 	rt->up_tls = calloc(c->n_upstreams, sizeof(*rt->up_tls));
 	rt->up_peers = calloc(c->n_upstreams, sizeof(*rt->up_peers));
