@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Debian's testssl.sh against a pingd TLS listener (RSA and ECDSA certificates, tickets on):
 # protocols, ciphers, server defaults and the known vulnerabilities, with no finding of
-# severity HIGH or CRITICAL. Its JSON goes to the test's temporary directory and is parsed
-# there.
+# severity HIGH or CRITICAL about pingd. Findings about the throwaway certificate the test
+# makes (self-signed, short-lived, no CRL or OCSP URI, not issued for 127.0.0.1) are the
+# operator's to fix with a real one, and are printed but not counted. Its JSON goes to the
+# test's temporary directory and is parsed there.
 
 ALL_TESTS="test_testssl"
 
@@ -42,8 +44,14 @@ import collections, json, sys
 found = json.load(open(sys.argv[1]))
 count = collections.Counter(f["severity"] for f in found)
 print("   severities:", dict(count))
-bad = [f for f in found if f["severity"] in ("HIGH", "CRITICAL")]
-for f in bad + [f for f in found if f["severity"] in ("MEDIUM", "LOW")]:
+# Facts of the test's self-signed certificate, not of pingd's TLS.
+OWN_CERT = {"cert_trust", "cert_chain_of_trust", "cert_expirationStatus", "cert_notAfter",
+            "cert_revocation"}
+for f in found:
+    if f["id"] in OWN_CERT and f["severity"] in ("HIGH", "CRITICAL"):
+        print("   ignored (the test's certificate): %s %s" % (f["severity"], f["id"]))
+bad = [f for f in found if f["severity"] in ("HIGH", "CRITICAL") and f["id"] not in OWN_CERT]
+for f in bad + [f for f in found if f["severity"] in ("MEDIUM", "LOW", "WARN")]:
     print("   %s %s: %s" % (f["severity"], f["id"], f["finding"][:120]))
 if not any(f["id"] == "TLS1_3" and "offered" in f["finding"] for f in found):
     print("   no TLS1_3 finding: the scan did not run")
