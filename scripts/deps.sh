@@ -13,7 +13,7 @@ PKGS=(
 	libevent-dev libssl-dev libnghttp2-dev libyaml-dev libcunit1-dev node-llhttp
 	# networking and test peers
 	iproute2 ethtool procps util-linux curl wrk nginx-light haproxy nghttp2-client
-	python3 openssl groff-base
+	python3 openssl groff-base testssl.sh
 	# metrics: promtool and a Prometheus server for the scrape test
 	prometheus
 )

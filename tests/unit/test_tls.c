@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "tests/unit/unit.h"
+#include "userspace/lib/clock.h"
 #include "userspace/net/conn.h"
 #include "userspace/net/tls.h"
 
@@ -129,7 +130,7 @@ static int suite_clean(void)
 
 static struct tls_server *server(unsigned int hs_ms)
 {
-	struct tls_cert_pair certs[] = {{cert_a, key_a}, {cert_b, key_b}};
+	struct tls_cert_pair certs[] = {{cert_a, key_a, NULL}, {cert_b, key_b, NULL}};
 	struct tls_server_opts o = {.certs = certs, .n_certs = 2, .handshake_ms = hs_ms};
 	char err[256] = "";
 	size_t bad;
@@ -342,11 +343,59 @@ static void test_handshake_timeout(void)
 	event_base_free(base);
 }
 
+/* A ClientHello for a.test, written by a client on memory BIOs, into <buf>: its length. */
+static size_t client_hello(unsigned char *buf, size_t len)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl = SSL_new(cctx);
+	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+	int n;
+
+	SSL_set_bio(ssl, rb, wb);
+	SSL_set_connect_state(ssl);
+	SSL_set_tlsext_host_name(ssl, "a.test");
+	(void)SSL_do_handshake(ssl); /* wants the server's answer */
+	n = BIO_read(wb, buf, (int)len);
+	SSL_free(ssl);
+	SSL_CTX_free(cctx);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The deadline is the whole handshake's: a byte every 20 ms against a 100 ms deadline is
+ * closed long before the ClientHello is complete (a timeout restarted by each byte never
+ * fires, and the handshake would go on). */
+static void test_handshake_deadline(void)
+{
+	struct event_base *base = event_base_new();
+	struct tls_server *ts = server(100);
+	struct seen s = {0};
+	int peer;
+	struct conn *c = pair_conn(base, ts, &peer, &s);
+	unsigned char hello[2048];
+	size_t n = client_hello(hello, sizeof(hello)), sent = 0;
+
+	CU_ASSERT_FATAL(n > 100);
+	while (sent < n && !s.events) {
+		uint64_t until = clock_mono_ms() + 20;
+
+		CU_ASSERT_FATAL(write(peer, hello + sent, 1) == 1);
+		sent++;
+		while (!s.events && clock_mono_ms() < until)
+			loop_once(base);
+	}
+	CU_ASSERT_EQUAL(s.what, CONN_READING | CONN_TIMEOUT);
+	CU_ASSERT(sent < n);
+	conn_free(c);
+	close(peer);
+	tls_server_free(ts);
+	event_base_free(base);
+}
+
 static void test_bad_files(void)
 {
-	struct tls_cert_pair missing[] = {{"/nonexistent/x.crt", key_a}};
-	struct tls_cert_pair mismatch[] = {{cert_a, key_a}, {cert_b, key_a}};
-	struct tls_cert_pair swapped[] = {{key_a, cert_a}};
+	struct tls_cert_pair missing[] = {{"/nonexistent/x.crt", key_a, NULL}};
+	struct tls_cert_pair mismatch[] = {{cert_a, key_a, NULL}, {cert_b, key_a, NULL}};
+	struct tls_cert_pair swapped[] = {{key_a, cert_a, NULL}};
 	struct tls_server_opts o = {.certs = missing, .n_certs = 1};
 	char err[256];
 	size_t bad;
@@ -376,6 +425,7 @@ int test_tls_register(void)
 		{"large echo and clean close", test_echo_large},
 		{"not TLS", test_not_tls},
 		{"handshake timeout", test_handshake_timeout},
+		{"handshake deadline against a slow client", test_handshake_deadline},
 		{"bad certificate files", test_bad_files},
 		CU_TEST_INFO_NULL,
 	};

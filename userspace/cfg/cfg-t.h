@@ -80,6 +80,7 @@ struct cfg_server {
 	struct cfg_addr address; /* what is connected to; text is always numeric */
 	char name[CFG_NAME_MAX]; /* "NAME:PORT" as written when resolved from a name, else "" */
 	unsigned int weight;	 /* relative share, 1..1000 */
+	bool tls;		 /* written https://: TLS to it (cfg_upstream.tls) */
 	int line;		 /* where it was defined, for messages */
 };
 
@@ -113,6 +114,17 @@ struct cfg_passive {
 	unsigned int cooldown_max_ms; /* longest cool-down while it keeps failing */
 };
 
+/* TLS to an upstream pool's https:// servers. */
+struct cfg_uptls {
+	char *ca;	       /* CA bundle; empty: the system's */
+	bool verify;	       /* verify chain and name */
+	char *sni;	       /* empty: the server's host name if it has one */
+	char *verify_hostname; /* empty: the SNI name, else the server's IP address */
+	char *cert;	       /* client certificate chain; empty: none */
+	char *key;
+	bool session_reuse; /* resume the last session per server */
+};
+
 struct cfg_upstream {
 	char *name;
 	enum cfg_select selection;
@@ -125,6 +137,7 @@ struct cfg_upstream {
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
 	struct cfg_health health;
 	struct cfg_passive passive;
+	struct cfg_uptls tls;
 	struct cfg_server *servers;
 	size_t n_servers;
 	int line;
@@ -137,6 +150,7 @@ struct cfg_route {
 	int upstream_idx; /* resolved by validation */
 	char *host;	  /* Host to send upstream; NULL keeps the client's */
 	struct cfg_str_list methods; /* methods allowed (GET allows HEAD too); none: any */
+	bool client_cert; /* only for clients with a verified TLS certificate (403) */
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
 	int line;
@@ -154,6 +168,7 @@ struct cfg_vhost {
 struct cfg_tls_cert {
 	char *cert;
 	char *key;
+	char *ocsp; /* DER OCSP response stapled; empty: none */
 	int line;
 };
 
@@ -165,6 +180,13 @@ struct cfg_tls {
 	char *ciphers;		       /* TLS 1.2 cipher list; empty: the default */
 	struct cfg_str_list alpn;      /* protocols offered; empty: http/1.1 */
 	unsigned int handshake_timeout_ms;
+	bool session_tickets;	     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */
+	unsigned int session_cache;  /* sessions cached for resumption; 0: no cache */
+	int client_verify;	     /* enum tls_verify: off, optional, required */
+	char *client_ca;	     /* CA bundle for client certificates */
+	unsigned int client_verify_depth; /* intermediates allowed in a client's chain */
+	bool client_cert_headers;	  /* X-Client-* request headers to the upstream */
+	bool ktls;			  /* records sealed by the kernel where it can */
 };
 
 struct cfg_listener {
@@ -236,6 +258,7 @@ struct cfg {
 	struct cfg_proxy proxy;
 	struct cfg_admin admin;
 	char *steer_pin_dir; /* where the data plane's maps are pinned, for listeners[].steer */
+	unsigned int tls_ticket_rotation_ms; /* the session ticket keys' rotation period */
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_vhost *vhosts;

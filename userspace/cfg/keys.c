@@ -29,6 +29,7 @@ const struct cfg_section_info sections[SEC_MAX] = {
 	[SEC_TLS] = {"listeners[].tls.", sizeof(struct cfg_tls), SIZE_MAX},
 	[SEC_TLS_CERT] = {"listeners[].tls.certificates[].", sizeof(struct cfg_tls_cert),
 		offsetof(struct cfg_tls_cert, line)},
+	[SEC_UPTLS] = {"upstreams[].tls.", sizeof(struct cfg_uptls), SIZE_MAX},
 };
 
 static const char *const level_names[] = {"err", "warn", "notice", "info", "debug", NULL};
@@ -37,6 +38,7 @@ static const char *const select_names[] = {
 	"round_robin", "weighted_round_robin", "least_conn", "ketama", "maglev", NULL};
 static const char *const match_names[] = {"prefix", "exact", NULL};
 static const char *const check_names[] = {"off", "tcp", "http", NULL};
+static const char *const verify_names[] = {"off", "optional", "required", NULL};
 
 #define DMS 86400000u /* one day in ms: the upper bound of most timeouts */
 
@@ -133,6 +135,8 @@ const struct cfg_key cfg_keys[] = {
 	KR(SEC_TLS_CERT, "cert", CFG_T_STR, struct cfg_tls_cert, cert,
 	   "certificate chain, PEM: the server's first, then intermediates"),
 	KR(SEC_TLS_CERT, "key", CFG_T_STR, struct cfg_tls_cert, key, "its private key, PEM"),
+	K(SEC_TLS_CERT, "ocsp", CFG_T_STR, struct cfg_tls_cert, ocsp, "", 0, 0,
+	  "OCSP response (DER) stapled for it, re-read on reload; empty = none"),
 	K(SEC_TLS, "protocols", CFG_T_STRLIST, struct cfg_tls, protocols, "[]", 0, 0,
 	  "TLSv1.2 and/or TLSv1.3; empty = both"),
 	K(SEC_TLS, "ciphers", CFG_T_STR, struct cfg_tls, ciphers, "", 0, 0,
@@ -140,7 +144,24 @@ const struct cfg_key cfg_keys[] = {
 	K(SEC_TLS, "alpn", CFG_T_STRLIST, struct cfg_tls, alpn, "[]", 0, 0,
 	  "ALPN protocols offered, preferred first; empty = http/1.1"),
 	K(SEC_TLS, "handshake_timeout", CFG_T_DURATION, struct cfg_tls, handshake_timeout_ms,
-	  "10s", 1, DMS, "a handshake without progress for this long is closed"),
+	  "10s", 1, DMS, "a handshake not done this long after the accept is closed"),
+	K(SEC_TLS, "session_tickets", CFG_T_BOOL, struct cfg_tls, session_tickets, "true", 0, 0,
+	  "resume sessions from tickets (TLS 1.2) and PSKs (TLS 1.3) sealed with the shared keys"),
+	K(SEC_TLS, "session_cache", CFG_T_UINT, struct cfg_tls, session_cache, "0", 0, 10000000,
+	  "sessions kept in memory per listener for resumption by ID; 0 = no cache"),
+	KE(SEC_TLS, "client_verify", struct cfg_tls, client_verify, "off", verify_names,
+	   "client certificates: off, optional (verified when given) or required"),
+	K(SEC_TLS, "client_ca", CFG_T_STR, struct cfg_tls, client_ca, "", 0, 0,
+	  "CA bundle (PEM) client certificates are verified against"),
+	K(SEC_TLS, "client_verify_depth", CFG_T_UINT, struct cfg_tls, client_verify_depth, "2", 0,
+	  100, "intermediate certificates allowed in a client's chain"),
+	K(SEC_TLS, "client_cert_headers", CFG_T_BOOL, struct cfg_tls, client_cert_headers, "false",
+	  0, 0, "send X-Client-Verify, -Subject, -SAN and -Fingerprint upstream (the client's own "
+	  "removed)"),
+	K(SEC_TLS, "ktls", CFG_T_BOOL, struct cfg_tls, ktls, "true", 0, 0,
+	  "let the kernel seal and open records (kTLS) where it has the tls module; else userspace"),
+	K(SEC_ROOT, "tls_ticket_rotation", CFG_T_DURATION, struct cfg, tls_ticket_rotation_ms,
+	  "1h", 1000, DMS, "a new session ticket key this often; tickets live for two periods"),
 	K(SEC_ROOT, "steer_pin_dir", CFG_T_STR, struct cfg, steer_pin_dir, PINGX_PIN_DIR, 0, 0,
 	  "pin directory of the data plane's maps, read by listeners[].steer"),
 	KL(SEC_ROOT, "virtual_hosts", struct cfg, vhosts, n_vhosts, SEC_VHOST, 1, 4096,
@@ -158,6 +179,8 @@ const struct cfg_key cfg_keys[] = {
 	  "Host sent upstream; empty keeps the client's"),
 	K(SEC_ROUTE, "methods", CFG_T_STRLIST, struct cfg_route, methods, "[]", 0, 0,
 	  "request methods allowed, others answered 405 (GET allows HEAD); empty = any"),
+	K(SEC_ROUTE, "client_cert", CFG_T_BOOL, struct cfg_route, client_cert, "false", 0, 0,
+	  "only clients with a verified TLS certificate (listeners[].tls.client_verify); others 403"),
 	K(SEC_ROUTE, "request_headers", CFG_T_HDROPS, struct cfg_route, request_headers, "{}", 0,
 	  0, "request header rewrites: {add: {N: V}, set: {N: V}, remove: [N]}"),
 	K(SEC_ROUTE, "response_headers", CFG_T_HDROPS, struct cfg_route, response_headers, "{}",
@@ -205,6 +228,21 @@ const struct cfg_key cfg_keys[] = {
 	  "http: lowest accepted status"),
 	K(SEC_HEALTH, "status_max", CFG_T_UINT, struct cfg_health, status_max, "399", 100, 599,
 	  "http: highest accepted status"),
+	KS(SEC_UPSTREAM, "tls", struct cfg_upstream, tls, SEC_UPTLS,
+	   "TLS to the servers written https://"),
+	K(SEC_UPTLS, "ca", CFG_T_STR, struct cfg_uptls, ca, "", 0, 0,
+	  "CA bundle (PEM) the servers' certificates are verified against; empty = the system's"),
+	K(SEC_UPTLS, "verify", CFG_T_BOOL, struct cfg_uptls, verify, "true", 0, 0,
+	  "verify the servers' certificates (chain and name); false accepts any"),
+	K(SEC_UPTLS, "sni", CFG_T_STR, struct cfg_uptls, sni, "", 0, 0,
+	  "server name sent (SNI); empty = the server's host name when written as a name, else none"),
+	K(SEC_UPTLS, "verify_hostname", CFG_T_STR, struct cfg_uptls, verify_hostname, "", 0, 0,
+	  "name the certificate must carry; empty = the SNI name, else the server's IP address"),
+	K(SEC_UPTLS, "cert", CFG_T_STR, struct cfg_uptls, cert, "", 0, 0,
+	  "client certificate chain (PEM) for servers that ask for one; empty = none"),
+	K(SEC_UPTLS, "key", CFG_T_STR, struct cfg_uptls, key, "", 0, 0, "its private key, PEM"),
+	K(SEC_UPTLS, "session_reuse", CFG_T_BOOL, struct cfg_uptls, session_reuse, "true", 0, 0,
+	  "resume each server's last session on new connections"),
 	KS(SEC_UPSTREAM, "passive", struct cfg_upstream, passive, SEC_PASSIVE,
 	   "passive health: failed requests take a server out for a while"),
 	K(SEC_PASSIVE, "max_fails", CFG_T_UINT, struct cfg_passive, max_fails, "1", 0, 1000,
@@ -218,7 +256,7 @@ const struct cfg_key cfg_keys[] = {
 	   CFG_REQUIRED, "the pool's peers"),
 	KR(SEC_SERVER, "address", CFG_T_PEER, struct cfg_server, address,
 	   "IPv4:PORT, [IPv6]:PORT or NAME:PORT; a name is resolved when the config loads and "
-	   "each of its addresses becomes a server"),
+	   "each of its addresses becomes a server; https:// in front: TLS to the server"),
 	K(SEC_SERVER, "weight", CFG_T_UINT, struct cfg_server, weight, "1", 1, 1000,
 	  "relative share (weighted_round_robin, least_conn, ketama, maglev)"),
 	{ .sec = SEC_ROOT, .name = "l4", .type = CFG_T_L4, .off = offsetof(struct cfg, l4),

@@ -408,6 +408,13 @@ static void peer_node(struct cfg_ctx *ctx, const struct cfg_key *k, yaml_node_t 
 		return;
 	}
 	s = (const char *)n->data.scalar.value;
+	/* A scheme says how to talk to it: TLS for https://, plain for http:// or none. */
+	if (!strncmp(s, "https://", 8)) {
+		srv->tls = true;
+		s += 8;
+	} else if (!strncmp(s, "http://", 7)) {
+		s += 7;
+	}
 	if (*s == ':' || !strncmp(s, "*:", 2)) {
 		why = check_name_port(s, buf, sizeof(buf));
 		bad_value_why(ctx, k, cfg_node_line(n), s, why ? why : "no host");
@@ -847,9 +854,12 @@ static void peer_dump(FILE *f, const struct cfg_key *k, const char *base, int in
 {
 	const struct cfg_server *srv = (const struct cfg_server *)base;
 
+	char buf[sizeof(srv->address.text) + 8];
+
 	dump_name(f, k, indent);
 	fputc(' ', f);
-	dump_quoted(f, srv->address.text);
+	snprintf(buf, sizeof(buf), "%s%s", srv->tls ? "https://" : "", srv->address.text);
+	dump_quoted(f, buf);
 	if (*srv->name)
 		fprintf(f, " # %s", srv->name);
 	fputc('\n', f);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -55,7 +56,7 @@ struct conn_transport {
 	void (*shutdown)(struct conn *c);
 	/* Release c->tr_conn when the connection is freed. */
 	void (*detach)(struct conn *c);
-	const struct timeval *t_handshake; /* handshake without progress; NULL: none */
+	const struct timeval *t_handshake; /* the whole handshake's deadline; NULL: none */
 	void *ctx;			   /* transport context, e.g. the TLS server */
 };
 
@@ -85,6 +86,7 @@ struct conn {
 	bool triggered;		      /* conn_trigger_read() pending */
 	bool handshaking;	      /* the transport's handshake is not done yet */
 	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
+	uint64_t hs_deadline_ms;      /* the handshake ends by then (clock_coarse_ms()) */
 	void *tr_conn;		      /* per-connection transport state (an SSL) */
 	int err;		      /* the last socket error */
 	union {

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "userspace/lib/addr.h"
+#include "userspace/lib/clock.h"
 
 #define READ_MAX  (64 * 1024) /* bytes taken from the socket per readiness */
 #define WRITE_IOV 16	      /* buffer chains written per sendmsg() */
@@ -102,18 +103,37 @@ static void report(struct conn *c, short what, int err)
 	}
 }
 
-/* The read timeout in force: the transport's handshake timeout until it is done. */
-static const struct timeval *read_timeout(const struct conn *c, const struct timeval *rd)
+/* What is left of the handshake's deadline, into <tv>: the handshake has one total
+ * deadline (a client sending a byte now and then must not hold it open for ever), not a
+ * timeout restarted by each readiness. NULL when the transport sets none. */
+static const struct timeval *handshake_left(const struct conn *c, struct timeval *tv)
 {
-	return c->handshaking ? c->tr->t_handshake : rd;
+	uint64_t now;
+
+	if (!c->tr->t_handshake)
+		return NULL;
+	now = clock_coarse_ms();
+	/* At least 1 ms: a deadline that has passed fires on the next loop pass. */
+	*tv = clock_ms_tv(c->hs_deadline_ms > now ? c->hs_deadline_ms - now : 1);
+	return tv;
+}
+
+/* The read timeout in force, <tv> its storage: what is left of the handshake's deadline
+ * until the handshake is done, then <rd>. */
+static const struct timeval *read_timeout(
+	const struct conn *c, const struct timeval *rd, struct timeval *tv)
+{
+	return c->handshaking ? handshake_left(c, tv) : rd;
 }
 
 /* Arm the read event unless reading is off or held back by the watermark. */
 static void read_arm(struct conn *c)
 {
 	/* A connecting socket is only watched for writability: an error is reported once. */
+	struct timeval tv;
+
 	if ((c->enabled & CONN_READING) && !c->suspended && c->connected)
-		event_add(c->rev, read_timeout(c, c->t_read));
+		event_add(c->rev, read_timeout(c, c->t_read, &tv));
 }
 
 static int flush_out(struct conn *c);
@@ -124,12 +144,17 @@ static int flush_out(struct conn *c);
 static bool handshake_step(struct conn *c, short dir)
 {
 	int err = c->tr->handshake(c);
+	struct timeval tv;
 
 	if (err == -EAGAIN) {
+		/* Both events re-armed with what is left: a persistent event would otherwise
+		 * restart its full timeout after this readiness. */
 		if (c->hs_want & CONN_WRITING)
-			event_add(c->wev, c->tr->t_handshake);
+			event_add(c->wev, handshake_left(c, &tv));
 		else
 			event_del(c->wev);
+		if (c->enabled & CONN_READING)
+			event_add(c->rev, handshake_left(c, &tv));
 		return false;
 	}
 	if (err) {
@@ -145,7 +170,24 @@ static bool handshake_step(struct conn *c, short dir)
 		event_add(c->wev, c->t_write);
 	else
 		event_del(c->wev);
+	if (c->side == CONN_SERVER) {
+		/* An outgoing connection is up once its transport is: the owner may free it. */
+		report(c, CONN_CONNECTED, 0);
+		return false;
+	}
 	return true;
+}
+
+/* Start the transport's handshake on <c>, whose socket is connected: its deadline runs from
+ * now. */
+static void handshake_begin(struct conn *c)
+{
+	const struct timeval *t = c->tr->t_handshake;
+
+	c->handshaking = true;
+	if (t)
+		c->hs_deadline_ms = clock_coarse_ms() + (uint64_t)t->tv_sec * 1000 +
+				    (uint64_t)t->tv_usec / 1000;
 }
 
 static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
@@ -309,6 +351,12 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		c->connected = true;
 		/* Heads and small bodies must not wait for Nagle. */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (c->tr->handshake) {
+			/* The owner hears CONN_CONNECTED once the handshake is done. */
+			handshake_begin(c);
+			(void)handshake_step(c, CONN_WRITING);
+			return;
+		}
 		if (!evbuffer_get_length(c->out))
 			event_del(c->wev);
 		read_arm(c);
@@ -379,7 +427,8 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 			return NULL;
 		}
 	}
-	c->handshaking = tr->handshake != NULL;
+	if (tr->handshake)
+		handshake_begin(c);
 	return c;
 }
 
@@ -400,6 +449,15 @@ struct conn *conn_connect(
 	c->peer_len = addr->len < sizeof(c->peer) ? addr->len : (socklen_t)sizeof(c->peer);
 	memcpy(&c->peer, &addr->ss, c->peer_len);
 	snprintf(c->peer_text, sizeof(c->peer_text), "%s", addr->text);
+	if (tr->attach) {
+		int err = tr->attach(c);
+
+		if (err) {
+			conn_free(c);
+			errno = -err;
+			return NULL;
+		}
+	}
 	/* The outcome, even an immediate refusal, is reported from the loop through the
 	 * writable handler, so callers have one path for every failure. */
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 && errno != EINPROGRESS)
@@ -453,9 +511,12 @@ void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct ti
 	 * timeout already scheduled, so taking a timeout back needs the event deleted first
 	 * (a pooled connection's idle timeout would otherwise fire in its next request). */
 	if (event_pending(c->rev, EV_READ, NULL)) {
-		if (!read_timeout(c, rd))
+		struct timeval tv;
+		const struct timeval *t = read_timeout(c, rd, &tv);
+
+		if (!t)
 			event_del(c->rev);
-		event_add(c->rev, read_timeout(c, rd));
+		event_add(c->rev, t);
 	}
 	if (event_pending(c->wev, EV_WRITE, NULL)) {
 		if (!wr)

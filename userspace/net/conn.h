@@ -28,7 +28,9 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 
 /* Start connecting to <addr>. Completion (CONN_CONNECTED) or failure (CONN_ERROR, also for
  * an immediate refusal, or CONN_TIMEOUT after the write timeout) comes through the event
- * callback from the event loop, never from this call. Returns NULL with errno when no
+ * callback from the event loop, never from this call. A transport with a handshake (TLS)
+ * runs it once the socket is connected, timed by tr->t_handshake, and CONN_CONNECTED means
+ * it is done; its failure comes as CONN_ERROR or CONN_TIMEOUT. Returns NULL with errno when no
  * socket could be made. */
 struct conn *conn_connect(
 	struct event_base *base, const struct conn_transport *tr, const struct cfg_addr *addr);

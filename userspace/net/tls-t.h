@@ -3,6 +3,7 @@
 #ifndef USERSPACE_NET_TLS_T_H
 #define USERSPACE_NET_TLS_T_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,15 @@
 struct tls_cert_pair {
 	const char *cert;
 	const char *key;
+	const char *ocsp; /* a DER OCSP response for it, stapled when asked; NULL: none */
+};
+
+/* Client certificates (mTLS). */
+enum tls_verify {
+	TLS_VERIFY_OFF = 0,  /* not asked for */
+	TLS_VERIFY_OPTIONAL, /* asked for; verified when given, a handshake without one goes on */
+	TLS_VERIFY_REQUIRED, /* asked for, verified, and a handshake without one fails */
+	TLS_VERIFY_MAX	     /* must stay last */
 };
 
 /* What a TLS server is made of; the strings are only read during tls_server_new(). */
@@ -20,7 +30,14 @@ struct tls_server_opts {
 	int max_version;	   /* 0: the newest the library has */
 	const char *ciphers;	   /* TLS 1.2 cipher list; NULL: TLS_DEFAULT_CIPHERS */
 	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
-	unsigned int handshake_ms; /* handshake without progress; 0: none */
+	unsigned int handshake_ms; /* the whole handshake's deadline; 0: none */
+	bool no_tickets;	   /* no session tickets (TLS 1.2 tickets, TLS 1.3 PSKs) */
+	unsigned int session_cache; /* sessions kept in memory for resumption; 0: none */
+	const char *id;		    /* names the listener in sessions (its address) */
+	enum tls_verify client_verify; /* client certificates: asked for or not */
+	const char *client_ca;	       /* CA bundle (PEM) client certificates are verified with */
+	unsigned int verify_depth;     /* intermediates allowed in a client's chain */
+	bool ktls;		       /* let the kernel seal and open records where it can */
 };
 
 /* Why a handshake failed. */
@@ -29,6 +46,7 @@ enum tls_fail {
 	TLS_FAIL_CIPHER,       /* no common cipher or ALPN protocol */
 	TLS_FAIL_NOT_TLS,      /* the client spoke something else (plain HTTP, garbage) */
 	TLS_FAIL_OTHER,	       /* any other TLS alert or error */
+	TLS_FAIL_CLIENT_CERT,  /* a client certificate missing (required) or refused */
 	TLS_FAIL_CLOSED,       /* the client closed or reset mid-handshake */
 	TLS_FAIL_ABORTED,      /* freed mid-handshake: a timeout or the owner gave up */
 	TLS_FAIL_MAX	       /* must stay last */
@@ -36,11 +54,17 @@ enum tls_fail {
 
 /* Handshakes since the server was made, summed over every thread. */
 struct tls_stats {
-	uint64_t handshakes;	       /* completed */
+	uint64_t handshakes;	       /* completed, full or resumed */
+	uint64_t resumed;	       /* completed resuming a session (ticket, PSK or cache) */
 	uint64_t failed[TLS_FAIL_MAX]; /* failed, by reason */
 };
 
 /* The default TLS 1.2 cipher list: forward secret AEAD suites only. */
+/* A client's certificate as the listener verified it, for routes, hooks and headers. */
+#define TLS_SUBJECT_MAX 512
+#define TLS_SAN_MAX	1024
+#define TLS_FPR_MAX	(32 * 3) /* SHA-256 as "AB:CD:..." */
+
 #define TLS_DEFAULT_CIPHERS                                          \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \

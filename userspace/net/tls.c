@@ -15,34 +15,44 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "userspace/lib/clock.h"
+#include "userspace/net/ktls.h"
+#include "userspace/net/tls-int.h"
+#include "userspace/net/tlskeys.h"
 
-#define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
 #define ALPN_MAX   255
+
+/* An OCSP response stapled for one certificate. */
+struct tls_ocsp {
+	unsigned char *der;
+	long len;
+};
 
 struct tls_server {
 	struct conn_transport tr;
 	SSL_CTX **ctx; /* one per certificate, [0] the default */
+	struct tls_ocsp *ocsp; /* one per certificate; der NULL: none */
 	size_t n_ctx;
 	struct timeval t_handshake;
 	unsigned char alpn[ALPN_MAX]; /* wire format: length-prefixed names */
 	unsigned int alpn_len;
 	atomic_uint_fast64_t handshakes;
+	atomic_uint_fast64_t resumed;
 	atomic_uint_fast64_t failed[TLS_FAIL_MAX];
+	enum ktls_mode ktls;	 /* how this server's records are sealed */
+	char ktls_why[96];	 /* why not in the kernel */
+	struct ktls_listener *kl; /* the listener's kTLS counters; NULL: none */
 };
 
-/* Per connection. */
-struct tls_conn {
-	SSL *ssl;
-	bool failed; /* the handshake failed and was counted */
-};
 
 /* The counters of every server since the process started: what survives reloads. */
 static atomic_uint_fast64_t total_handshakes;
+static atomic_uint_fast64_t total_resumed;
 static atomic_uint_fast64_t total_failed[TLS_FAIL_MAX];
 
 static const char *const fail_names[TLS_FAIL_MAX] = {
@@ -50,6 +60,7 @@ static const char *const fail_names[TLS_FAIL_MAX] = {
 	[TLS_FAIL_CIPHER] = "cipher",
 	[TLS_FAIL_NOT_TLS] = "not_tls",
 	[TLS_FAIL_OTHER] = "other",
+	[TLS_FAIL_CLIENT_CERT] = "client_cert",
 	[TLS_FAIL_CLOSED] = "closed",
 	[TLS_FAIL_ABORTED] = "aborted",
 };
@@ -88,6 +99,10 @@ static enum tls_fail fail_reason(unsigned long e)
 		return TLS_FAIL_NOT_TLS;
 	case SSL_R_UNEXPECTED_EOF_WHILE_READING:
 		return TLS_FAIL_CLOSED;
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+	case SSL_R_NO_CERTIFICATES_RETURNED:
+		return TLS_FAIL_CLIENT_CERT;
 	default:
 		return TLS_FAIL_OTHER;
 	}
@@ -119,7 +134,7 @@ static ssize_t io_error(struct tls_conn *t, int r, int err, bool reading)
 	}
 }
 
-static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
+ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len)
 {
 	struct tls_conn *t = c->tr_conn;
 	size_t got = 0, n;
@@ -140,7 +155,7 @@ static ssize_t tls_recv(struct conn *c, void *buf, size_t len)
 	return io_error(t, r, err, true);
 }
 
-static ssize_t tls_sendv(struct conn *c, const struct iovec *iov, int n)
+ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n)
 {
 	struct tls_conn *t = c->tr_conn;
 	const void *p = iov[0].iov_base;
@@ -170,11 +185,21 @@ static ssize_t tls_sendv(struct conn *c, const struct iovec *iov, int n)
 	return io_error(t, r, err, false);
 }
 
-static size_t tls_pending(struct conn *c)
+size_t tls_conn_pending(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
 	return (size_t)SSL_pending(t->ssl);
+}
+
+/* Count what the kernel took over on <ssl> after its handshake: OpenSSL hands a direction
+ * to the kernel when the cipher and version allow it. */
+static void count_ktls(struct ktls_listener *kl, SSL *ssl)
+{
+	if (BIO_get_ktls_send(SSL_get_wbio(ssl)))
+		atomic_fetch_add_explicit(&kl->send, 1, memory_order_relaxed);
+	if (BIO_get_ktls_recv(SSL_get_rbio(ssl)))
+		atomic_fetch_add_explicit(&kl->recv, 1, memory_order_relaxed);
 }
 
 static int tls_handshake(struct conn *c)
@@ -191,6 +216,12 @@ static int tls_handshake(struct conn *c)
 	if (r == 1) {
 		atomic_fetch_add_explicit(&s->handshakes, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&total_handshakes, 1, memory_order_relaxed);
+		if (SSL_session_reused(t->ssl)) {
+			atomic_fetch_add_explicit(&s->resumed, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&total_resumed, 1, memory_order_relaxed);
+		}
+		if (s->ktls == KTLS_KERNEL && s->kl)
+			count_ktls(s->kl, t->ssl);
 		return 0;
 	}
 	switch (SSL_get_error(t->ssl, r)) {
@@ -215,7 +246,20 @@ static int tls_handshake(struct conn *c)
 	}
 }
 
-static void tls_shutdown(struct conn *c)
+void tls_conn_close(struct tls_conn *t)
+{
+	if (!(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+		ERR_clear_error();
+		(void)SSL_shutdown(t->ssl); /* best effort, as in tls_conn_shutdown() */
+		ERR_clear_error();
+	}
+	/* Counted as a clean close even when the alert was lost: OpenSSL would otherwise take
+	 * the connection's session for a bad one and make it unresumable (a server's cache
+	 * entry, a client's session kept for the next connection). */
+	SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) | SSL_SENT_SHUTDOWN);
+}
+
+void tls_conn_shutdown(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
@@ -253,8 +297,8 @@ static void tls_detach(struct conn *c)
 
 	if (!t->failed && !SSL_is_init_finished(t->ssl))
 		count_fail(s, t, TLS_FAIL_ABORTED);
-	else if (!SSL_get_shutdown(t->ssl))
-		tls_shutdown(c);
+	else if (!t->failed)
+		tls_conn_close(t);
 	SSL_free(t->ssl);
 	free(t);
 	c->tr_conn = NULL;
@@ -296,8 +340,7 @@ static int on_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* Write the first OpenSSL error into <err> after <what>, and clear the queue. */
-static void ssl_err(char *err, size_t errlen, const char *what)
+void tls_ssl_err(char *err, size_t errlen, const char *what)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -342,9 +385,164 @@ static int alpn_wire(struct tls_server *s, const char *list, char *err, size_t e
 	return 0;
 }
 
-/* An SSL_CTX for certificate pair <cp> with the options of <o>. */
+/* Resumption on <ctx> as <o> says. Tickets (TLS 1.2 tickets, TLS 1.3 PSKs) come from the
+ * process's key ring, so any worker, any later generation and a successor process resume
+ * them; the session cache is this server's, so a reload empties it. Every certificate's
+ * context gets the same settings: OpenSSL resumes with the context the handshake began with.
+ * Returns 0 or -1 (an OpenSSL error queued). */
+static int session_setup(SSL_CTX *ctx, const struct tls_server_opts *o)
+{
+	const char *id = o->id && *o->id ? o->id : "pingd";
+	size_t idlen = strlen(id);
+
+	if (idlen > SSL_MAX_SID_CTX_LENGTH) {
+		id += idlen - SSL_MAX_SID_CTX_LENGTH;
+		idlen = SSL_MAX_SID_CTX_LENGTH;
+	}
+	if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)id, (unsigned int)idlen) !=
+		1)
+		return -1;
+	if (o->session_cache) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		(void)SSL_CTX_sess_set_cache_size(ctx, o->session_cache); /* the old size */
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	}
+	if (o->no_tickets) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		/* TLS 1.3 tickets would be stateful: cached sessions, or none without a cache. */
+		if (!o->session_cache)
+			(void)SSL_CTX_set_num_tickets(ctx, 0); /* cannot fail on a server */
+		return 0;
+	}
+	if (tls_keys_setup(0) < 0)
+		return -1;
+	SSL_CTX_set_timeout(ctx, (long)tls_keys_lifetime());
+	return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_keys_ticket_cb) == 1 ? 0 : -1;
+}
+
+/* The client asked for the certificate's status: staple the response read at load. */
+static int on_status(SSL *ssl, void *arg)
+{
+	const struct tls_ocsp *r = arg;
+	unsigned char *copy;
+
+	if (!r->der)
+		return SSL_TLSEXT_ERR_NOACK;
+	copy = OPENSSL_memdup(r->der, (size_t)r->len);
+	if (!copy || SSL_set_tlsext_status_ocsp_resp(ssl, copy, r->len) != 1) {
+		OPENSSL_free(copy);
+		return SSL_TLSEXT_ERR_NOACK; /* the handshake goes on without */
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* Read the OCSP response of <cp> into <r> and staple it from <ctx>, whose certificate (and
+ * chain, with the issuer) are loaded: it must be a successful response covering that
+ * certificate, and current. Returns 0, or -1 with why in <err>. */
+static int ocsp_setup(SSL_CTX *ctx, const struct tls_cert_pair *cp, struct tls_ocsp *r,
+	char *err, size_t errlen)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx), *issuer = NULL;
+	STACK_OF(X509) *chain = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	OCSP_BASICRESP *basic = NULL;
+	OCSP_CERTID *id = NULL;
+	ASN1_GENERALIZEDTIME *thisupd, *nextupd;
+	int status, reason, ret = -1;
+	BIO *b;
+
+	b = BIO_new_file(cp->ocsp, "rb");
+	if (!b) {
+		snprintf(err, errlen, "%s: %s", cp->ocsp, strerror(errno ? errno : ENOENT));
+		ERR_clear_error();
+		return -1;
+	}
+	r->len = 0;
+	resp = d2i_OCSP_RESPONSE_bio(b, NULL);
+	BIO_free(b);
+	if (!resp) {
+		snprintf(err, errlen, "%s: not a DER OCSP response", cp->ocsp);
+		goto out;
+	}
+	if (OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+		!(basic = OCSP_response_get1_basic(resp))) {
+		snprintf(err, errlen, "%s: the OCSP response is not a successful one", cp->ocsp);
+		goto out;
+	}
+	SSL_CTX_get0_chain_certs(ctx, &chain);
+	for (int i = 0; chain && i < sk_X509_num(chain) && !issuer; i++)
+		if (X509_check_issued(sk_X509_value(chain, i), x) == X509_V_OK)
+			issuer = sk_X509_value(chain, i);
+	if (!issuer && X509_check_issued(x, x) == X509_V_OK)
+		issuer = x;
+	if (!issuer) {
+		snprintf(err, errlen, "%s: the issuer of %s is not in its chain", cp->ocsp, cp->cert);
+		goto out;
+	}
+	id = OCSP_cert_to_id(NULL, x, issuer);
+	if (!id || OCSP_resp_find_status(basic, id, &status, &reason, NULL, &thisupd,
+			   &nextupd) != 1) {
+		snprintf(err, errlen, "%s: the OCSP response is not about %s", cp->ocsp, cp->cert);
+		goto out;
+	}
+	if (!OCSP_check_validity(thisupd, nextupd, 300, -1)) {
+		snprintf(err, errlen, "%s: the OCSP response is out of date", cp->ocsp);
+		goto out;
+	}
+	r->len = i2d_OCSP_RESPONSE(resp, &r->der);
+	if (r->len <= 0) {
+		r->der = NULL;
+		snprintf(err, errlen, "%s: out of memory", cp->ocsp);
+		goto out;
+	}
+	SSL_CTX_set_tlsext_status_cb(ctx, on_status);
+	SSL_CTX_set_tlsext_status_arg(ctx, r);
+	ret = 0;
+out:
+	ERR_clear_error();
+	OCSP_CERTID_free(id);
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+	return ret;
+}
+
+/* Client certificates on <ctx> as <o> says: the CA bundle they are verified with (and whose
+ * names are sent to the client as acceptable issuers), the depth, required or optional.
+ * Returns 0, or -1 with why in <err>. */
+static int client_verify_setup(
+	SSL_CTX *ctx, const struct tls_server_opts *o, char *err, size_t errlen)
+{
+	STACK_OF(X509_NAME) *names;
+
+	if (!o->client_ca || !*o->client_ca) {
+		snprintf(err, errlen, "client certificates need a CA file (client_ca)");
+		return -1;
+	}
+	if (!readable(o->client_ca, err, errlen))
+		return -1;
+	if (SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1) {
+		tls_ssl_err(err, errlen, o->client_ca);
+		return -1;
+	}
+	names = SSL_load_client_CA_file(o->client_ca);
+	if (!names) {
+		tls_ssl_err(err, errlen, o->client_ca);
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx,
+		SSL_VERIFY_PEER |
+			(o->client_verify == TLS_VERIFY_REQUIRED ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
+								   0),
+		NULL);
+	SSL_CTX_set_verify_depth(ctx, (int)o->verify_depth);
+	return 0;
+}
+
+/* An SSL_CTX for certificate pair <cp> with the options of <o>, its OCSP response in <r>. */
 static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
-	const struct tls_cert_pair *cp, char *err, size_t errlen)
+	const struct tls_cert_pair *cp, struct tls_ocsp *r, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
@@ -354,34 +552,40 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	}
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
-		ssl_err(err, errlen, "SSL_CTX_new");
+		tls_ssl_err(err, errlen, "SSL_CTX_new");
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* No resumption yet (no session cache, no tickets), no renegotiation, and a client
-	 * closing without close_notify is an end of stream as with plain TCP. */
+	/* No renegotiation, and a client closing without close_notify is an end of stream as
+	 * with plain TCP. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	(void)SSL_CTX_set_num_tickets(ctx, 0); /* cannot fail on a server context */
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (session_setup(ctx, o)) {
+		tls_ssl_err(err, errlen, "session resumption");
+		goto err;
+	}
+	if (o->client_verify && client_verify_setup(ctx, o, err, errlen))
+		goto err;
+	if (s->ktls == KTLS_KERNEL)
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
 		!SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
-		ssl_err(err, errlen, "protocols");
+		tls_ssl_err(err, errlen, "protocols");
 		goto err;
 	}
 	if (!SSL_CTX_set_cipher_list(ctx, o->ciphers ? o->ciphers : TLS_DEFAULT_CIPHERS)) {
-		ssl_err(err, errlen, "ciphers");
+		tls_ssl_err(err, errlen, "ciphers");
 		goto err;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cp->cert) != 1) {
-		ssl_err(err, errlen, cp->cert);
+		tls_ssl_err(err, errlen, cp->cert);
 		goto err;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, cp->key, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-			ssl_err(err, errlen, cp->key);
+			tls_ssl_err(err, errlen, cp->key);
 			goto err;
 		}
 		ERR_clear_error();
@@ -392,6 +596,8 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 		ERR_clear_error();
 		goto err;
 	}
+	if (cp->ocsp && *cp->ocsp && ocsp_setup(ctx, cp, r, err, errlen))
+		goto err;
 	SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
 	SSL_CTX_set_tlsext_servername_arg(ctx, s);
 	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, s);
@@ -418,7 +624,10 @@ struct tls_server *tls_server_new(
 	if (!s)
 		goto err_nomem;
 	s->ctx = calloc(o->n_certs, sizeof(*s->ctx));
-	if (!s->ctx) {
+	s->ocsp = calloc(o->n_certs, sizeof(*s->ocsp));
+	if (!s->ctx || !s->ocsp) {
+		free(s->ctx);
+		free(s->ocsp);
 		free(s);
 		goto err_nomem;
 	}
@@ -428,8 +637,14 @@ struct tls_server *tls_server_new(
 		errno = -e;
 		return NULL;
 	}
+	s->ktls = KTLS_OFF;
+	if (o->ktls)
+		s->ktls = ktls_available(s->ktls_why, sizeof(s->ktls_why)) ? KTLS_KERNEL :
+									       KTLS_NO_KERNEL;
+	else
+		snprintf(s->ktls_why, sizeof(s->ktls_why), "off in the configuration");
 	for (size_t i = 0; i < o->n_certs; i++) {
-		s->ctx[i] = ctx_new(s, o, &o->certs[i], err, errlen);
+		s->ctx[i] = ctx_new(s, o, &o->certs[i], &s->ocsp[i], err, errlen);
 		if (!s->ctx[i]) {
 			e = errno;
 			*bad = i;
@@ -439,15 +654,16 @@ struct tls_server *tls_server_new(
 		}
 		s->n_ctx++;
 	}
+	s->kl = ktls_listener(o->id && *o->id ? o->id : "?");
 	s->t_handshake = clock_ms_tv(o->handshake_ms);
 	s->tr = (struct conn_transport){
 		.name = "tls",
-		.recv = tls_recv,
-		.sendv = tls_sendv,
+		.recv = tls_conn_recv,
+		.sendv = tls_conn_sendv,
 		.attach = tls_attach,
 		.handshake = tls_handshake,
-		.pending = tls_pending,
-		.shutdown = tls_shutdown,
+		.pending = tls_conn_pending,
+		.shutdown = tls_conn_shutdown,
 		.detach = tls_detach,
 		.t_handshake = o->handshake_ms ? &s->t_handshake : NULL,
 		.ctx = s,
@@ -467,13 +683,23 @@ const struct conn_transport *tls_server_transport(const struct tls_server *s)
 void tls_server_stats(const struct tls_server *s, struct tls_stats *st)
 {
 	st->handshakes = atomic_load_explicit(&s->handshakes, memory_order_relaxed);
+	st->resumed = atomic_load_explicit(&s->resumed, memory_order_relaxed);
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		st->failed[i] = atomic_load_explicit(&s->failed[i], memory_order_relaxed);
+}
+
+int tls_server_ktls(struct tls_server *s, const char **why)
+{
+	*why = s->ktls_why;
+	if (s->kl)
+		atomic_store(&s->kl->mode, (int)s->ktls);
+	return s->ktls;
 }
 
 void tls_stats_total(struct tls_stats *st)
 {
 	st->handshakes = atomic_load_explicit(&total_handshakes, memory_order_relaxed);
+	st->resumed = atomic_load_explicit(&total_resumed, memory_order_relaxed);
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		st->failed[i] = atomic_load_explicit(&total_failed[i], memory_order_relaxed);
 }
@@ -489,6 +715,9 @@ void tls_server_free(struct tls_server *s)
 		return;
 	for (size_t i = 0; i < s->n_ctx; i++)
 		SSL_CTX_free(s->ctx[i]);
+	for (size_t i = 0; s->ocsp && i < s->n_ctx; i++)
+		OPENSSL_free(s->ocsp[i].der); /* set only once nothing else can fail */
+	free(s->ocsp);
 	free(s->ctx);
 	free(s);
 }
@@ -500,4 +729,88 @@ int tls_version(const char *name)
 	if (!strcmp(name, "TLSv1.3"))
 		return TLS1_3_VERSION;
 	return 0;
+}
+
+/* The verified client certificate of <c> (not a reference), or NULL. */
+static X509 *peer_cert(const struct conn *c)
+{
+	const struct tls_conn *t = c->tr_conn;
+	X509 *x;
+
+	if (!t || c->tr->attach != tls_attach || c->handshaking)
+		return NULL;
+	x = SSL_get0_peer_certificate(t->ssl);
+	if (!x || SSL_get_verify_result(t->ssl) != X509_V_OK)
+		return NULL;
+	return x;
+}
+
+bool tls_peer_verified(const struct conn *c)
+{
+	return peer_cert(c) != NULL;
+}
+
+const char *tls_peer_subject(const struct conn *c, char *buf, size_t len)
+{
+	X509 *x = peer_cert(c);
+	BIO *b;
+	int n;
+
+	if (!x || !len)
+		return NULL;
+	b = BIO_new(BIO_s_mem());
+	if (!b)
+		return NULL;
+	n = X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	n = n < 0 ? 0 : BIO_read(b, buf, (int)len - 1);
+	BIO_free(b);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+const char *tls_peer_san(const struct conn *c, char *buf, size_t len)
+{
+	X509 *x = peer_cert(c);
+	GENERAL_NAMES *gens;
+	size_t used = 0;
+
+	if (!x || !len)
+		return NULL;
+	buf[0] = '\0';
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const char *kind = g->type == GEN_DNS	? "DNS" :
+				   g->type == GEN_EMAIL ? "email" :
+				   g->type == GEN_URI	? "URI" :
+							  NULL;
+		const ASN1_STRING *v = g->d.ia5;
+		int n;
+
+		if (!kind)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s:%.*s", used ? ", " : "", kind,
+			ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
+		if (n < 0 || (size_t)n >= len - used)
+			break; /* what fits */
+		used += (size_t)n;
+	}
+	GENERAL_NAMES_free(gens);
+	return buf;
+}
+
+const char *tls_peer_fingerprint(const struct conn *c, char *buf, size_t len)
+{
+	X509 *x = peer_cert(c);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!x || X509_digest(x, EVP_sha256(), md, &n) != 1 || !n || len < 3 * (size_t)n)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		buf[3 * i] = "0123456789ABCDEF"[md[i] >> 4];
+		buf[3 * i + 1] = "0123456789ABCDEF"[md[i] & 15];
+		buf[3 * i + 2] = i + 1 < n ? ':' : '\0';
+	}
+	return buf;
 }

@@ -4,6 +4,7 @@
 #ifndef USERSPACE_NET_TLS_H
 #define USERSPACE_NET_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "userspace/net/conn-t.h"
@@ -23,11 +24,27 @@ const struct conn_transport *tls_server_transport(const struct tls_server *s);
 /* Copy the counters of <s> into <st>. */
 void tls_server_stats(const struct tls_server *s, struct tls_stats *st);
 
+/* How <s> seals and opens records (enum ktls_mode of ktls.h), why not in the kernel in
+ * <*why>; publishes it as its listener's mode for /metrics (call when <s> goes live). */
+int tls_server_ktls(struct tls_server *s, const char **why);
+
 /* Copy the counters of every server since the process started into <st>. */
 void tls_stats_total(struct tls_stats *st);
 
 /* The metric label of failure reason <why>: "protocol", "cipher", "not_tls", ... */
 const char *tls_fail_name(enum tls_fail why);
+
+/* Whether connection <c> (of a TLS listener) presented a client certificate that verified;
+ * false for plain TCP and for clients without one. */
+bool tls_peer_verified(const struct conn *c);
+
+/* The verified client certificate of <c>, written into <buf> (<len> bytes, NUL-terminated):
+ * its subject (RFC 2253), its subject alternative names ("DNS:a.example, email:x@y, ..."),
+ * or its SHA-256 fingerprint (hex pairs with colons). Returns <buf>, or NULL when <c> has
+ * no verified certificate. */
+const char *tls_peer_subject(const struct conn *c, char *buf, size_t len);
+const char *tls_peer_san(const struct conn *c, char *buf, size_t len);
+const char *tls_peer_fingerprint(const struct conn *c, char *buf, size_t len);
 
 /* Free <s> (NULL is accepted) once no connection uses its transport. */
 void tls_server_free(struct tls_server *s);

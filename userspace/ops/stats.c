@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "userspace/net/ktls.h"
 #include "userspace/net/tls.h"
+#include "userspace/net/tlsclient.h"
 #include "userspace/ops/metrics.h"
 
 #define N_CLASSES 6 /* 1xx..5xx, other */
@@ -119,19 +121,89 @@ static int collect_names(struct metrics_writer *w, void *arg)
 	return err;
 }
 
+/* One listener's kTLS mode and counters. */
+static int ktls_mode_sample(const struct ktls_listener *l, void *arg)
+{
+	static const char *const ln[] = {"listener", "mode"};
+	const char *lv[] = {l->id, ktls_mode_name((enum ktls_mode)atomic_load(&l->mode))};
+
+	return metrics_write_sample(arg, ln, lv, 2, 1);
+}
+
+static int ktls_conn_sample(const struct ktls_listener *l, void *arg)
+{
+	static const char *const ln[] = {"listener", "direction"};
+	const char *s[] = {l->id, "send"}, *r[] = {l->id, "receive"};
+	int err;
+
+	err = metrics_write_sample(arg, ln, s, 2, (double)atomic_load(&l->send));
+	return err ? err : metrics_write_sample(arg, ln, r, 2, (double)atomic_load(&l->recv));
+}
+
+/* How each TLS listener seals its records, and the connections the kernel took over. */
+static int collect_ktls(struct metrics_writer *w)
+{
+	int err;
+
+	err = metrics_write_family(w, "pingd_tls_ktls_info",
+		"How each TLS listener seals its records: kernel (kTLS), userspace (no kernel "
+		"support) or off",
+		METRICS_GAUGE);
+	if (!err)
+		err = ktls_each(ktls_mode_sample, w);
+	if (!err)
+		err = metrics_write_family(w, "pingd_tls_ktls_connections_total",
+			"TLS connections whose records the kernel sends or receives, per listener",
+			METRICS_COUNTER);
+	return err ? err : ktls_each(ktls_conn_sample, w);
+}
+
+/* TLS handshakes with upstream servers since the process started. */
+static int collect_tls_upstream(struct metrics_writer *w)
+{
+	static const char *const kn[] = {"kind"}, *const rn[] = {"reason"};
+	static const char *const full[] = {"full"}, *const resumed[] = {"resumed"};
+	static const char *const verify[] = {"verify"}, *const other[] = {"other"};
+	struct tls_client_stats t;
+	int err;
+
+	tls_client_stats_total(&t);
+	err = metrics_write_family(w, "pingd_tls_upstream_handshakes_total",
+		"TLS handshakes completed with upstream servers: full, or resuming a session",
+		METRICS_COUNTER);
+	if (!err)
+		err = metrics_write_sample(w, kn, full, 1, (double)(t.handshakes - t.resumed));
+	if (!err)
+		err = metrics_write_sample(w, kn, resumed, 1, (double)t.resumed);
+	if (!err)
+		err = metrics_write_family(w, "pingd_tls_upstream_handshake_failures_total",
+			"TLS handshakes with upstream servers that failed: the server's certificate "
+			"refused, or another reason",
+			METRICS_COUNTER);
+	if (!err)
+		err = metrics_write_sample(w, rn, verify, 1, (double)t.verify);
+	if (!err)
+		err = metrics_write_sample(w, rn, other, 1, (double)(t.failed - t.verify));
+	return err;
+}
+
 /* TLS handshakes of every listener since the process started. */
 static int collect_tls(struct metrics_writer *w, void *arg)
 {
-	static const char *const ln[] = {"reason"};
+	static const char *const ln[] = {"reason"}, *const kn[] = {"kind"};
+	static const char *const full[] = {"full"}, *const resumed[] = {"resumed"};
 	struct tls_stats t;
 	int err;
 
 	(void)arg;
 	tls_stats_total(&t);
 	err = metrics_write_family(w, "pingd_tls_handshakes_total",
-		"TLS handshakes completed by the listeners", METRICS_COUNTER);
+		"TLS handshakes completed by the listeners: full, or resuming a session",
+		METRICS_COUNTER);
 	if (!err)
-		err = metrics_write_sample(w, NULL, NULL, 0, (double)t.handshakes);
+		err = metrics_write_sample(w, kn, full, 1, (double)(t.handshakes - t.resumed));
+	if (!err)
+		err = metrics_write_sample(w, kn, resumed, 1, (double)t.resumed);
 	if (!err)
 		err = metrics_write_family(w, "pingd_tls_handshake_failures_total",
 			"TLS handshakes that failed or were given up, by reason", METRICS_COUNTER);
@@ -140,7 +212,9 @@ static int collect_tls(struct metrics_writer *w, void *arg)
 
 		err = metrics_write_sample(w, ln, lv, 1, (double)t.failed[i]);
 	}
-	return err;
+	if (!err)
+		err = collect_ktls(w);
+	return err ? err : collect_tls_upstream(w);
 }
 
 static int collect_xdp(struct metrics_writer *w, void *arg)

@@ -22,6 +22,7 @@
 #include "userspace/l4/xdpstats.h"
 #include "userspace/lib/log.h"
 #include "userspace/lib/sdnotify.h"
+#include "userspace/net/tlskeys.h"
 #include "userspace/ops/stats.h"
 #include "userspace/pingd/gen.h"
 #include "userspace/pingd/monitor.h"
@@ -482,22 +483,54 @@ out:
 	monitor_ready(p->cur->monitor);
 }
 
+/* Take the session ticket keys out of <in> (received at an upgrade, next to the listening
+ * sockets) into the process's ring, and log what came. */
+static void take_ticket_keys(struct gen_fdpool *in)
+{
+	size_t socks = in->n;
+	int keys = 0;
+
+	for (size_t i = 0; i < in->n; i++) {
+		if (in->taken[i] || !tls_keys_is_export(in->fd[i]))
+			continue;
+		keys = tls_keys_import(in->fd[i]);
+		in->taken[i] = true;
+		close(in->fd[i]);
+		socks--;
+	}
+	log_info("--upgrade: received %zu listening socket%s and %d session ticket key%s", socks,
+		socks == 1 ? "" : "s", keys > 0 ? keys : 0, keys == 1 ? "" : "s");
+	if (keys < 0)
+		log_warn("--upgrade: the session ticket keys received are unusable (%s); new ones "
+			 "are made", strerror(-keys));
+}
+
 /* A successor (pingd --upgrade) connected: hand it the listening sockets, and drain and exit
  * once it serves them. */
 static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 {
 	struct gen_fdpool pool = {0};
 	struct pingd *p = arg;
-	int err;
+	int err, keys;
 
 	(void)fd;
 	(void)what;
 	if (p->stopping || !p->cur)
 		return;
 	err = gen_fdpool_from_gen(&pool, p->cur);
+	/* The session ticket keys travel with the sockets, so tickets resume at the successor
+	 * (a predecessor that knows nothing of them just closes the file). */
+	keys = tls_keys_export();
+	if (keys < 0)
+		log_warn("upgrade: session ticket keys: %s; the successor makes new ones",
+			strerror(-keys));
+	else if (!err)
+		err = gen_fdpool_add(&pool, keys);
 	if (!err)
 		err = upgrade_serve(p->up, &pool, UPGRADE_READY_MS);
 	gen_fdpool_release(&pool);
+	if (keys >= 0)
+		close(keys);
 	if (err == -EAGAIN)
 		return;
 	if (err) {
@@ -723,8 +756,7 @@ int pingd_main(int argc, char **argv)
 			log_err("--upgrade: no running pingd handed over sockets at %s: %s",
 				up_path, strerror(-err));
 		else
-			log_info("--upgrade: received %zu listening socket%s", inherited.n,
-				inherited.n == 1 ? "" : "s");
+			take_ticket_keys(&inherited);
 	}
 	if (err) {
 		cfg_free(c);

@@ -10,8 +10,10 @@
 #include "userspace/http/h1.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
+#include "userspace/net/tls.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/session.h"
+#include "userspace/proxy/tlsinfo.h"
 
 #define HDR_JOIN_MAX 4096 /* longest X-Forwarded-For / Forwarded value we build */
 
@@ -118,6 +120,8 @@ static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data
 
 		err = h1_hdrs_add(h, "Via", 3, via, vl);
 	}
+	if (!err)
+		err = tlsinfo_headers(s, h);
 	if (!err && x->route)
 		err = apply_hdr_ops(h, &x->route->request_headers);
 	if (err) {
@@ -156,6 +160,8 @@ static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
 
 	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
 		host ? host->len : 0, m->target.p, m->target.len);
+	if (s->x.route && s->x.route->client_cert && !tls_peer_verified(s->cli))
+		return 403;
 	return s->x.route ? 0 : 404;
 }
 

@@ -851,7 +851,7 @@ static void connect_upstream(struct session *s)
 		return;
 	}
 	x->up_reused = false;
-	c = conn_connect(s->w->base, &conn_tcp, addr);
+	c = conn_connect(s->w->base, pingd_rt_up_transport(s->w->rt, x->be_idx, x->srv), addr);
 	if (!c) {
 		fail_to_connect(s, errno, false);
 		return;

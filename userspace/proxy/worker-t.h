@@ -26,6 +26,8 @@ struct stats;
 struct h1_parser;
 struct conn_transport;
 struct tls_server;
+struct tls_client;
+struct tls_peer;
 struct worker;
 
 /* What a worker does with its client connections, registered by its owner (the stream layer's
@@ -47,6 +49,8 @@ struct pingd_rt {
 	size_t n_backends;
 	struct tls_server **tls;		  /* one per cfg->listeners; NULL: plain TCP */
 	const struct conn_transport **transports; /* one per cfg->listeners */
+	struct tls_client **up_tls;  /* one per cfg->upstreams; NULL: no https:// server */
+	struct tls_peer ***up_peers; /* [upstream][server] of up_tls; NULL: plain TCP */
 	struct stats *stats; /* metrics; set by main before the workers start */
 };
 

@@ -18,8 +18,11 @@
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
+#include "userspace/net/ktls.h"
 #include "userspace/net/listener.h"
 #include "userspace/net/tls.h"
+#include "userspace/net/tlsclient.h"
+#include "userspace/net/tlskeys.h"
 #include "userspace/proxy/route.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
@@ -35,6 +38,13 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.n_certs = t->n_certificates,
 		.ciphers = t->ciphers && *t->ciphers ? t->ciphers : NULL,
 		.handshake_ms = t->handshake_timeout_ms,
+		.no_tickets = !t->session_tickets,
+		.session_cache = t->session_cache,
+		.id = l->address.text,
+		.client_verify = (enum tls_verify)t->client_verify,
+		.client_ca = t->client_ca,
+		.verify_depth = t->client_verify_depth,
+		.ktls = t->ktls,
 	};
 	char alpn[256] = "", why[512];
 	struct tls_server *s;
@@ -44,7 +54,8 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 	if (!certs)
 		return NULL;
 	for (size_t i = 0; i < t->n_certificates; i++)
-		certs[i] = (struct tls_cert_pair){t->certificates[i].cert, t->certificates[i].key};
+		certs[i] = (struct tls_cert_pair){
+			t->certificates[i].cert, t->certificates[i].key, t->certificates[i].ocsp};
 	for (size_t i = 0; i < t->protocols.n; i++) {
 		int v = tls_version(t->protocols.v[i]);
 
@@ -68,6 +79,92 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 	return s;
 }
 
+/* Say how listener <l> seals its TLS records (and publish it for /metrics). */
+static void log_ktls(const struct cfg_listener *l, struct tls_server *s)
+{
+	const char *why;
+	int m = tls_server_ktls(s, &why);
+
+	if (m == KTLS_KERNEL)
+		log_notice("listener %s: TLS records by the kernel (kTLS) where the cipher allows",
+			l->address.text);
+	else
+		log_notice("listener %s: TLS records in userspace (kTLS: %s)", l->address.text, why);
+}
+
+/* The host of "HOST:PORT" or "[HOST]:PORT" <hp> into <buf>. */
+static const char *host_of(const char *hp, char *buf, size_t size)
+{
+	const char *end = strrchr(hp, ':');
+	size_t n = end ? (size_t)(end - hp) : strlen(hp);
+
+	if (*hp == '[' && n >= 2 && hp[n - 1] == ']') {
+		hp++;
+		n -= 2;
+	}
+	snprintf(buf, size, "%.*s", (int)n, hp);
+	return buf;
+}
+
+/* TLS to the https:// servers of upstream <u> of <c>: a client into *<cl> and a peer per
+ * such server into <peers> (NULL for the others). Returns 0, or -errno said in the log at
+ * the upstream's line. Nothing is made when no server is https://. */
+static int upstream_tls(const struct cfg *c, const struct cfg_upstream *u, struct tls_client **cl,
+	struct tls_peer **peers)
+{
+	const struct cfg_uptls *t = &u->tls;
+	struct tls_client_opts o = {
+		.ca = t->ca,
+		.no_verify = !t->verify,
+		.cert = t->cert,
+		.key = t->key,
+		.no_session_reuse = !t->session_reuse,
+		.handshake_ms = c->timeouts.connect_ms,
+	};
+	const char *file = c->file ? c->file : "command line";
+	bool any = false;
+	char why[512];
+
+	for (size_t i = 0; i < u->n_servers; i++)
+		any |= u->servers[i].tls;
+	if (!any)
+		return 0;
+	if ((t->cert && *t->cert) != (t->key && *t->key)) {
+		log_err("%s:%d: 'upstreams[].tls': cert and key go together", file, u->line);
+		return -EINVAL;
+	}
+	*cl = tls_client_new(&o, why, sizeof(why));
+	if (!*cl) {
+		int err = errno;
+
+		log_err("%s:%d: 'upstreams[].tls': %s", file, u->line, why);
+		return -err;
+	}
+	for (size_t i = 0; i < u->n_servers; i++) {
+		const struct cfg_server *srv = &u->servers[i];
+		char name[CFG_NAME_MAX], ip[64];
+		const char *sni = t->sni && *t->sni ? t->sni :
+				  *srv->name	   ? host_of(srv->name, name, sizeof(name)) :
+						     NULL;
+
+		if (!srv->tls)
+			continue;
+		peers[i] = tls_peer_new(*cl, srv->address.text, sni, t->verify_hostname,
+			host_of(srv->address.text, ip, sizeof(ip)));
+		if (!peers[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct conn_transport *pingd_rt_up_transport(
+	const struct pingd_rt *rt, size_t up, size_t srv)
+{
+	if (rt->up_peers && rt->up_peers[up] && rt->up_peers[up][srv])
+		return tls_peer_transport(rt->up_peers[up][srv]);
+	return &conn_tcp;
+}
+
 struct pingd_rt *pingd_rt_new(const struct cfg *c)
 {
 	struct pingd_rt *rt = calloc(1, sizeof(*rt));
@@ -82,6 +179,13 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 	rt->transports = calloc(c->n_listeners, sizeof(*rt->transports));
 	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports)
 		goto err;
+	/* The ticket keys are the process's: they outlive this runtime (reloads resume). */
+	err = -tls_keys_setup(c->tls_ticket_rotation_ms / 1000);
+	if (err) {
+		log_err("session ticket keys: %s", strerror(err));
+		goto err;
+	}
+	err = ENOMEM;
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		rt->transports[i] = &conn_tcp;
 		if (!c->listeners[i].tls.n_certificates)
@@ -92,6 +196,20 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 			goto err;
 		}
 		rt->transports[i] = tls_server_transport(rt->tls[i]);
+		log_ktls(&c->listeners[i], rt->tls[i]);
+	}
+	rt->up_tls = calloc(c->n_upstreams, sizeof(*rt->up_tls));
+	rt->up_peers = calloc(c->n_upstreams, sizeof(*rt->up_peers));
+	if (!rt->up_tls || !rt->up_peers)
+		goto err;
+	for (size_t i = 0; i < c->n_upstreams; i++) {
+		rt->up_peers[i] = calloc(c->upstreams[i].n_servers, sizeof(**rt->up_peers));
+		if (!rt->up_peers[i])
+			goto err;
+		err = -upstream_tls(c, &c->upstreams[i], &rt->up_tls[i], rt->up_peers[i]);
+		if (err)
+			goto err;
+		err = ENOMEM;
 	}
 	for (size_t i = 0; i < c->n_upstreams; i++) {
 		rt->backends[i] = backend_new(c, i);
@@ -118,6 +236,15 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt->backends);
 	for (size_t i = 0; rt->tls && i < rt->cfg->n_listeners; i++)
 		tls_server_free(rt->tls[i]);
+	for (size_t i = 0; rt->up_peers && i < rt->cfg->n_upstreams; i++) {
+		for (size_t k = 0; rt->up_peers[i] && k < rt->cfg->upstreams[i].n_servers; k++)
+			tls_peer_free(rt->up_peers[i][k]);
+		free(rt->up_peers[i]);
+	}
+	free(rt->up_peers);
+	for (size_t i = 0; rt->up_tls && i < rt->cfg->n_upstreams; i++)
+		tls_client_free(rt->up_tls[i]);
+	free(rt->up_tls);
 	free(rt->tls);
 	free(rt->transports);
 	route_table_free(rt->routes);

@@ -12,6 +12,11 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c);
 /* Release <rt>; NULL is accepted. */
 void pingd_rt_free(struct pingd_rt *rt);
 
+/* The transport to server <srv> of upstream <up> of <rt>: TLS for an https:// server, else
+ * plain TCP. */
+const struct conn_transport *pingd_rt_up_transport(
+	const struct pingd_rt *rt, size_t up, size_t srv);
+
 /* Set up worker <id> over <rt>: event base, listeners, pools; its accepted connections go
  * to <client> (which must outlive <w>). <fds> (NULL: bind every listener) adopts listening
  * sockets: one entry per configured listener, a listening socket of that address to accept on

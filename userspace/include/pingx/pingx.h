@@ -89,6 +89,14 @@ const char *pingx_path(const struct pingx_ctx *ctx, size_t *len);
 const char *pingx_client_addr(const struct pingx_ctx *ctx);
 /* True for GET, HEAD, OPTIONS, TRACE, PUT, DELETE. */
 bool pingx_idempotent(const struct pingx_ctx *ctx);
+/* The client's TLS certificate, when its listener asked for one (tls.client_verify) and it
+ * verified: whether there is one; its subject (RFC 2253), its subject alternative names
+ * ("DNS:a, email:b, URI:c") and its SHA-256 fingerprint ("AB:CD:..."), written into <buf>
+ * (<len> bytes, 512, 1024 and 96 are enough). NULL when there is none. */
+bool pingx_client_cert_verified(const struct pingx_ctx *ctx);
+const char *pingx_client_cert_subject(const struct pingx_ctx *ctx, char *buf, size_t len);
+const char *pingx_client_cert_san(const struct pingx_ctx *ctx, char *buf, size_t len);
+const char *pingx_client_cert_fingerprint(const struct pingx_ctx *ctx, char *buf, size_t len);
 
 /* Value of header <name> (case-insensitive) of <which>, length in <*len>; NULL when absent
  * or when that message is not available in this hook. The pointer is valid until the next

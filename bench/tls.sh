@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# TLS benchmark: pingd, nginx and HAProxy terminating TLS 1.3 with the same ECDSA P-256
+# certificate, one worker each, in front of the same plain nginx origin, measured in the same
+# run with interleaved rounds: full handshakes per second (openssl s_time -new: a new
+# connection per request), resumed handshakes per second (s_time -reuse), keep-alive HTTPS
+# requests per second (wrk), then the RSS each proxy adds per idle TLS connection (IDLE_CONNS
+# handshaken connections held open). Medians, and pingd's ratios to each peer. Loopback only.
+#
+# Environment: ROUNDS (3), DURATION (5, seconds), CONNS (64), IDLE_CONNS (2000).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+O=${O:-build}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-64}
+IDLE_CONNS=${IDLE_CONNS:-2000}
+PINGD=$O/pingd
+
+for t in nginx haproxy wrk python3 openssl curl; do
+	command -v $t >/dev/null || { echo "tls.sh: needs $t" >&2; exit 1; }
+done
+[ -x "$PINGD" ] || { echo "tls.sh: build pingd first (make)" >&2; exit 1; }
+ulimit -n "$(ulimit -Hn)"
+
+TMPD=$(mktemp -d /tmp/pingx-bench-tls.XXXXXX)
+chmod 755 "$TMPD"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+
+BASE=$((20000 + RANDOM % 9000))
+P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2)) P_HAPROXY=$((BASE + 3))
+bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || exit 1
+cat "$TMPD/c.crt" "$TMPD/c.key" >"$TMPD/c.pem"
+
+wait_port() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "tls.sh: nothing listening on $1" >&2
+	return 1
+}
+
+nginx_conf() { # nginx_conf DIR BODY
+	local d=$1
+	mkdir -p "$d/logs" "$d/tmp" "$d/html"
+	chmod 777 "$d/tmp"
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 9000; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 10000000;
+	keepalive_timeout 300s;
+$2
+}
+NGINX
+}
+
+nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
+printf 'hello, world\n' >"$TMPD/origin/html/index.html"
+nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
+PIDS+=($!)
+
+# Tickets on everywhere (each server's default), no session cache.
+nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; }
+	server {
+		listen 127.0.0.1:$P_NGINX ssl;
+		ssl_certificate $TMPD/c.crt;
+		ssl_certificate_key $TMPD/c.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		location / {
+			proxy_pass http://o;
+			proxy_http_version 1.1;
+			proxy_set_header Connection \"\";
+		}
+	}"
+nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" -g 'daemon off;' &
+PIDS+=($!)
+NGINX_MASTER=$!
+
+cat >"$TMPD/haproxy.cfg" <<HAP
+global
+	nbthread 1
+	maxconn 9000
+	tune.ssl.cachesize 0
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 300s
+	timeout server 60s
+	timeout http-keep-alive 300s
+	http-reuse always
+frontend f
+	bind 127.0.0.1:$P_HAPROXY ssl crt $TMPD/c.pem ssl-min-ver TLSv1.2
+	default_backend b
+backend b
+	server o 127.0.0.1:$P_ORIGIN
+HAP
+haproxy -f "$TMPD/haproxy.cfg" -db &
+PIDS+=($!)
+HAPROXY_PID=$!
+
+cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+log: {level: warn}
+proxy: {via: false}
+timeouts: {keepalive: 300s}
+listeners:
+  - address: '127.0.0.1:$P_PINGD'
+    tls: {certificates: [{cert: '$TMPD/c.crt', key: '$TMPD/c.key'}]}
+upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+"$PINGD" -c "$TMPD/pingd.yaml" &
+PIDS+=($!)
+PINGD_PID=$!
+
+NAMES=(pingd nginx haproxy)
+declare -A PORT=([pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
+for n in origin "${NAMES[@]}"; do
+	p=${PORT[$n]:-$P_ORIGIN}
+	wait_port "$p" || exit 1
+done
+for n in "${NAMES[@]}"; do
+	[ "$(curl -s --cacert "$TMPD/c.crt" --resolve "bench.test:${PORT[$n]}:127.0.0.1" \
+		"https://bench.test:${PORT[$n]}/index.html")" = "hello, world" ] ||
+		{ echo "tls.sh: $n does not serve over TLS" >&2; exit 1; }
+done
+
+# s_time NAME -new|-reuse: connections per real second, TLS 1.3, fetching the small file.
+s_time() {
+	openssl s_time -connect "127.0.0.1:${PORT[$1]}" -tls1_3 "$2" -time "$DURATION" \
+		-www /index.html 2>/dev/null |
+		awk '/connections in [0-9.]+s;/ {n = $1; t = $4; sub(/s;/, "", t)} END {
+			if (t > 0) printf "%d", n / t; else print 0 }'
+}
+
+declare -A FULL RES KA
+echo "TLS 1.3, ECDSA P-256, 1 worker each; s_time -time $DURATION; wrk -t1 -c$CONNS" \
+	"-d${DURATION}s; $ROUNDS interleaved rounds"
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=("${NAMES[@]:$(((r - 1) % 3))}" "${NAMES[@]:0:$(((r - 1) % 3))}")
+	for n in "${order[@]}"; do
+		FULL[$n]+="$(s_time "$n" -new) "
+		RES[$n]+="$(s_time "$n" -reuse) "
+		KA[$n]+="$(wrk -t1 -c"$CONNS" -d"${DURATION}s" \
+			"https://127.0.0.1:${PORT[$n]}/index.html" |
+			awk '/^Requests\/sec/ {printf "%d", $2}') "
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+declare -A M
+printf '\n%-10s %14s %14s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
+for n in "${NAMES[@]}"; do
+	M[$n.full]=$(median <<<"${FULL[$n]}")
+	M[$n.res]=$(median <<<"${RES[$n]}")
+	M[$n.ka]=$(median <<<"${KA[$n]}")
+	printf '%-10s %14s %14s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.full]}" \
+		"${M[$n.res]}" "${M[$n.ka]}" "${FULL[$n]}" "${RES[$n]}" "${KA[$n]}"
+done
+for p in nginx haproxy; do
+	printf 'pingd / %-8s %14s %14s %14s\n' "$p" "$(ratio "${M[pingd.full]}" "${M[$p.full]}")" \
+		"$(ratio "${M[pingd.res]}" "${M[$p.res]}")" "$(ratio "${M[pingd.ka]}" "${M[$p.ka]}")"
+done
+
+# RSS (kB) of a process and its children.
+rss_kb() {
+	local p s=0
+	for p in "$1" $(pgrep -P "$1"); do
+		s=$((s + $(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0)))
+	done
+	echo $s
+}
+declare -A PID_OF=([pingd]=$PINGD_PID [nginx]=$NGINX_MASTER [haproxy]=$HAPROXY_PID)
+echo
+echo "memory per idle TLS connection: $IDLE_CONNS handshaken TLS 1.3 connections held open"
+for n in "${NAMES[@]}"; do
+	before=$(rss_kb "${PID_OF[$n]}")
+	python3 - "${PORT[$n]}" "$IDLE_CONNS" "$TMPD/$n.ready" <<'PY' &
+import socket, ssl, sys, time
+port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+held = []
+for _ in range(n):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    held.append(s)
+open(ready, "w").close()
+time.sleep(3600)
+PY
+	holder=$!
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$TMPD/$n.ready" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	after=$(rss_kb "${PID_OF[$n]}")
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	awk -v n="$n" -v b="$before" -v a="$after" -v c="$IDLE_CONNS" \
+		'BEGIN { printf "%-10s %8.0f bytes per connection (RSS %d -> %d kB)\n", n, (a - b) * 1024 / c, b, a }'
+	sleep 1
+done

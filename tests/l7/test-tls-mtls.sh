@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Client certificates (mTLS) on a pingd listener, with a CA and certificates made for the
+# test: required (no certificate and an unknown one refused, counted), optional (with a route
+# that requires one), the verified subject, SAN and fingerprint as request headers to an echo
+# origin (a client's forged copies replaced), resumption keeping them, and the configuration
+# errors.
+
+ALL_TESTS="test_required test_optional_route test_resumed_identity test_config_errors"
+
+source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/l7lib.sh"
+
+# A CA, a client certificate it signed (alice), a self-signed one (rogue), and the server's.
+make_certs() {
+	local d=$TMPD
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj /CN=test-ca -keyout "$d/ca.key" -out "$d/ca.crt" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || fail "openssl ca"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=alice/O=pingx" -keyout "$d/alice.key" -out "$d/alice.csr" 2>/dev/null ||
+		fail "openssl csr"
+	printf 'subjectAltName=DNS:alice.test,email:alice@example.test\nextendedKeyUsage=clientAuth\n' \
+		>"$d/alice.ext"
+	openssl x509 -req -in "$d/alice.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 30 -extfile "$d/alice.ext" -out "$d/alice.crt" 2>/dev/null ||
+		fail "openssl sign"
+	bash "$PINGX_TOP/scripts/selfsigned.sh" "$d/rogue" alice.test >/dev/null || fail "rogue"
+	bash "$PINGX_TOP/scripts/selfsigned.sh" "$d/srv" a.test >/dev/null || fail "server"
+}
+
+# pingd with client_verify MODE in front of an echo origin; routes: / and /private (which
+# requires a verified certificate).
+setup() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	start_pyorigin echo || return 1
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	free_port || return 1
+	ADMIN_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 2
+admin: {address: '127.0.0.1:$ADMIN_PORT'}
+listeners:
+  - address: '127.0.0.1:$LISTEN_PORT'
+    tls:
+      certificates: [{cert: '$TMPD/srv.crt', key: '$TMPD/srv.key'}]
+      client_verify: $1
+      client_ca: '$TMPD/ca.crt'
+      client_cert_headers: true
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$PYO_PORT'}]}]
+virtual_hosts:
+  - name: v
+    hosts: '*'
+    routes:
+      - {path: /private, upstream: o, client_cert: true}
+      - {path: /, upstream: o}
+YAML
+	start_pingd -c "$TMPD/pingd.yaml"
+}
+
+# curl to pingd as a.test: mcurl PATH [curl args...]
+mcurl() {
+	local path=$1
+	shift
+	curl -sS --max-time 20 --cacert "$TMPD/srv.crt" --resolve "a.test:$PINGD_PORT:127.0.0.1" \
+		"$@" "https://a.test:$PINGD_PORT$path"
+}
+
+
+metric() {
+	curl -s --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+		awk -v k="$1" '$1 == k {print $2}'
+}
+
+# The echoed request head has header NAME with a value matching the extended regex RE.
+has_header() {
+	grep -qiE "^$2: $3"$'\r'"?$" <<<"$1" || fail "$2: $(grep -i "^$2:" <<<"$1" || echo none)"
+}
+
+test_required() {
+	setup required || return $?
+	local out fpr
+	out=$(mcurl / 2>&1) && fail "served without a client certificate: $out"
+	log "no certificate: $(tail -n1 <<<"$out")"
+	out=$(mcurl / --cert "$TMPD/rogue.crt" --key "$TMPD/rogue.key" 2>&1) &&
+		fail "served an unknown client certificate: $out"
+	log "unknown CA: $(tail -n1 <<<"$out")"
+	out=$(mcurl / --cert "$TMPD/alice.crt" --key "$TMPD/alice.key" \
+		-H 'X-Client-Subject: CN=mallory') || fail "alice: $out"
+	has_header "$out" X-Client-Verify SUCCESS
+	has_header "$out" X-Client-Subject '(O=pingx,CN=alice|CN=alice,O=pingx)'
+	has_header "$out" X-Client-SAN 'DNS:alice.test, email:alice@example.test'
+	fpr=$(openssl x509 -in "$TMPD/alice.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+	has_header "$out" X-Client-Fingerprint "$fpr"
+	[ "$(grep -ci '^X-Client-Subject:' <<<"$out")" = 1 ] || fail "the forged subject passed"
+	grep -qi mallory <<<"$out" && fail "the forged subject passed"
+	local n
+	n=$(metric 'pingd_tls_handshake_failures_total{reason="client_cert"}')
+	[ "${n:-0}" -ge 2 ] || fail "client certificate failures counted: '$n'"
+	log "client_cert failures: $n"
+}
+
+test_optional_route() {
+	setup optional || return $?
+	local out
+	out=$(mcurl /) || fail "no certificate, optional: $out"
+	has_header "$out" X-Client-Verify NONE
+	grep -qi '^X-Client-Subject' <<<"$out" && fail "a subject without a certificate"
+	[ "$(mcurl /private -o /dev/null -w '%{http_code}')" = 403 ] ||
+		fail "/private without a certificate"
+	out=$(mcurl /private --cert "$TMPD/alice.crt" --key "$TMPD/alice.key") ||
+		fail "/private with alice: $out"
+	has_header "$out" X-Client-Verify SUCCESS
+	# Optional still verifies what is given.
+	out=$(mcurl / --cert "$TMPD/rogue.crt" --key "$TMPD/rogue.key" 2>&1) &&
+		fail "served an unknown client certificate: $out"
+	return 0
+}
+
+# A resumed session keeps the identity verified in the full handshake.
+test_resumed_identity() {
+	setup required || return $?
+	local v out
+	for v in -tls1_2 -tls1_3; do
+		printf 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+			timeout 20 openssl s_client -connect "127.0.0.1:$PINGD_PORT" \
+				-servername a.test "$v" -ign_eof -cert "$TMPD/alice.crt" \
+				-key "$TMPD/alice.key" -sess_out "$TMPD/s$v" >"$TMPD/full.out" 2>&1
+		grep -q '^New,' "$TMPD/full.out" || fail "$v: $(tail -n3 "$TMPD/full.out")"
+		out=$(printf 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+			timeout 20 openssl s_client -connect "127.0.0.1:$PINGD_PORT" \
+				-servername a.test "$v" -ign_eof -sess_in "$TMPD/s$v" 2>&1)
+		grep -q '^Reused,' <<<"$out" || fail "$v not resumed"
+		grep -q 'X-Client-Subject: .*CN=alice' <<<"$out" ||
+			fail "$v: no identity after resumption: $(grep -i x-client <<<"$out")"
+	done
+	log "resumed sessions (TLS 1.2, 1.3) carry CN=alice"
+}
+
+test_config_errors() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	local out
+	cat >"$TMPD/bad.yaml" <<YAML
+listeners:
+  - address: '127.0.0.1:1'
+    tls:
+      certificates: [{cert: '$TMPD/srv.crt', key: '$TMPD/srv.key'}]
+      client_verify: required
+upstreams: [{name: o, servers: [{address: '127.0.0.1:2'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted client_verify without a CA"
+	grep -q "client certificates need a CA file" <<<"$out" || fail "no CA: $out"
+	sed -i "s|client_verify: required|client_verify: sometimes|" "$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted client_verify: sometimes"
+	grep -q "bad.yaml:5: 'listeners\[\].tls.client_verify'" <<<"$out" || fail "enum: $out"
+	sed -i "s|client_verify: sometimes|client_verify: optional\n      client_ca: '$TMPD/nope.pem'|" \
+		"$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted a missing CA file"
+	grep -q "nope.pem: No such file" <<<"$out" || fail "missing CA: $out"
+}
+
+run_tests "$@"

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# TLS to upstream servers (https://) with nginx as the https origin and certificates made for
+# the test: verification against a CA file, SNI, keep-alive connections reused from the pool,
+# sessions resumed on new connections, a client certificate for an origin that asks for one,
+# certificates refused (unknown CA, wrong name) as 502 with the reason in the log, and
+# configuration errors.
+
+ALL_TESTS="test_https_origin test_session_reuse test_refused_certificates test_client_cert \
+ test_config_errors"
+
+source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/l7lib.sh"
+
+# An nginx https origin on a free port with certificate origin.test (files in $TMPD), its
+# access log in $TMPD/https/access.log: "SNI reused protocol connection status". With a CA
+# file (under $TMPD) as the argument it asks for client certificates. Sets HTTPS_PORT.
+https_origin() {
+	local d=$TMPD/https verify=""
+	free_port || return 1
+	HTTPS_PORT=$PORT
+	mkdir -p "$d/logs" "$d/html" "$d/tmp"
+	chmod 777 "$d/tmp" "$d/logs"
+	echo hello >"$d/html/index.html"
+	[ -n "${1:-}" ] && verify="ssl_verify_client on; ssl_client_certificate $TMPD/$1;"
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 1024; }
+http {
+	log_format t '\$ssl_server_name \$ssl_session_reused \$ssl_protocol \$connection \$status';
+	access_log $d/access.log t;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_timeout 120s;
+	server {
+		listen 127.0.0.1:$HTTPS_PORT ssl;
+		ssl_certificate $TMPD/origin.crt;
+		ssl_certificate_key $TMPD/origin.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		$verify
+		root $d/html;
+		location = /status { stub_status; }
+	}
+}
+NGINX
+	spawn nginx -c "$d/nginx.conf" -p "$d" -g 'daemon off;'
+	wait_port 127.0.0.1 "$HTTPS_PORT" || fail "nginx https origin did not start"
+}
+
+# Certificates: origin.test (the origin's), other.test (an unrelated CA), client.test (the
+# client certificate pingd presents).
+make_certs() {
+	local n
+	for n in origin other client; do
+		bash "$PINGX_TOP/scripts/selfsigned.sh" "$TMPD/$n" "$n.test" >/dev/null ||
+			fail "openssl $n"
+	done
+}
+
+# pingd in front of the https origin, the upstream's tls: settings from the argument (a YAML
+# flow mapping) and its keepalive from the second; the log in $TMPD/pingd.log.
+start_proxy() {
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	free_port || return 1
+	ADMIN_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+admin: {address: '127.0.0.1:$ADMIN_PORT'}
+listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
+upstreams:
+  - name: o
+    keepalive: ${2:-32}
+    tls: $1
+    servers: [{address: 'https://127.0.0.1:$HTTPS_PORT'}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	: >"$TMPD/pingd.log"
+	spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>>'$TMPD/pingd.log'"
+	PINGD_PID=$SPAWNED_PID
+	PINGD_PORT=$LISTEN_PORT
+	wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start: $(cat "$TMPD/pingd.log")"
+}
+
+setup() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	https_origin "$@"
+}
+
+# Requests over one pooled TLS connection, SNI and verification against the CA file.
+test_https_origin() {
+	setup || return $?
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test}"
+	local i out
+	for ((i = 0; i < 5; i++)); do
+		out=$(curl -s --max-time 10 "http://127.0.0.1:$PINGD_PORT/")
+		[ "$out" = hello ] || fail "request $i: '$out' $(tail -n3 "$TMPD/pingd.log")"
+	done
+	log "access log: $(sort "$TMPD/https/access.log" | uniq -c | tr '\n' ';')"
+	grep -qv '^origin.test ' "$TMPD/https/access.log" && fail "SNI not sent as origin.test"
+	# One connection carried them all.
+	[ "$(awk '{print $4}' "$TMPD/https/access.log" | sort -u | wc -l)" = 1 ] ||
+		fail "the pooled TLS connection was not reused"
+}
+
+# With no idle connections kept, each request opens a TLS connection: after the first, each
+# resumes the session the origin gave.
+test_session_reuse() {
+	setup || return $?
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test}" 0
+	local i
+	for ((i = 0; i < 4; i++)); do
+		[ "$(curl -s --max-time 10 "http://127.0.0.1:$PINGD_PORT/")" = hello ] ||
+			fail "request $i"
+	done
+	log "access log: $(tr '\n' ';' <"$TMPD/https/access.log")"
+	[ "$(awk '{print $4}' "$TMPD/https/access.log" | sort -u | wc -l)" = 4 ] ||
+		fail "expected 4 connections"
+	[ "$(awk 'NR > 1 && $2 == "r"' "$TMPD/https/access.log" | wc -l)" = 3 ] ||
+		fail "the later connections did not resume"
+	[ "$(metric 'pingd_tls_upstream_handshakes_total{kind="resumed"}')" = 3 ] ||
+		fail "resumed upstream handshakes: $(metric 'pingd_tls_upstream_handshakes_total{kind="resumed"}')"
+	# Off: every connection is a full handshake.
+	kill "$PINGD_PID"
+	wait "$PINGD_PID" 2>/dev/null
+	: >"$TMPD/https/access.log"
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test, session_reuse: false}" 0
+	for ((i = 0; i < 3; i++)); do
+		curl -s --max-time 10 "http://127.0.0.1:$PINGD_PORT/" >/dev/null
+	done
+	grep -q ' r TLS' "$TMPD/https/access.log" && fail "resumed with session_reuse: false"
+	return 0
+}
+
+# The value of a /metrics sample: metric NAME{LABELS}
+metric() {
+	curl -s --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+		awk -v k="$1" '$1 == k {print $2}'
+}
+
+# wait_log PATTERN: wait for a line of pingd's log.
+wait_log() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "$1" "$TMPD/pingd.log" && return 0
+		sleep 0.1
+	done
+	fail "no '$1' in the log: $(cat "$TMPD/pingd.log")"
+}
+
+test_refused_certificates() {
+	setup || return $?
+	local code
+	# A CA that did not sign the origin's certificate.
+	start_proxy "{ca: '$TMPD/other.crt', sni: origin.test}"
+	code=$(http_status /)
+	[ "$code" = 502 ] || fail "unknown CA: got $code"
+	wait_log "upstream 127.0.0.1:$HTTPS_PORT: TLS: the server's certificate is refused: self-signed certificate"
+	log "$(grep refused "$TMPD/pingd.log" | head -n1)"
+	[ "$(metric 'pingd_tls_upstream_handshake_failures_total{reason="verify"}')" -ge 1 ] ||
+		fail "refused certificates not counted"
+	kill "$PINGD_PID"
+	# The right CA, the wrong name.
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test, verify_hostname: www.origin.test}"
+	code=$(http_status /)
+	[ "$code" = 502 ] || fail "wrong name: got $code"
+	wait_log "refused: hostname mismatch (expected www.origin.test)"
+	kill "$PINGD_PID"
+	# No SNI and no name: the certificate is checked for the server's IP address.
+	start_proxy "{ca: '$TMPD/origin.crt'}"
+	code=$(http_status /)
+	[ "$code" = 502 ] || fail "IP address: got $code"
+	wait_log "refused: IP address mismatch (expected 127.0.0.1)"
+	kill "$PINGD_PID"
+	# The system's CA store by default (one-line mode too) knows nothing of this one.
+	free_port || return 1
+	spawn bash -c "exec '$PINGD' --listen 127.0.0.1:$PORT --upstream https://127.0.0.1:$HTTPS_PORT --workers 1 2>>'$TMPD/pingd.log'"
+	wait_port 127.0.0.1 "$PORT" || fail "one-line pingd did not start"
+	PINGD_PORT=$PORT
+	code=$(http_status /)
+	[ "$code" = 502 ] || fail "system CA store: got $code"
+	# verify: false takes any certificate.
+	start_proxy "{verify: false}"
+	code=$(http_status /)
+	[ "$code" = 200 ] || fail "verify: false: got $code"
+	[ "$(grep -c ' 200$' "$TMPD/https/access.log")" = 1 ] || fail "origin log"
+}
+
+test_client_cert() {
+	setup client.crt || return $?
+	local code
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test}"
+	code=$(http_status /)
+	[ "$code" = 400 ] || fail "no client certificate: got $code (nginx answers 400)"
+	kill "$PINGD_PID"
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test, cert: '$TMPD/client.crt', key: '$TMPD/client.key'}"
+	code=$(http_status /)
+	[ "$code" = 200 ] || fail "client certificate: got $code"
+	kill "$PINGD_PID"
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test, cert: '$TMPD/other.crt', key: '$TMPD/other.key'}"
+	code=$(http_status /)
+	[ "$code" = 400 ] || fail "a certificate the origin does not trust: got $code"
+}
+
+test_config_errors() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	local out
+	cat >"$TMPD/bad.yaml" <<YAML
+listeners: [{address: '127.0.0.1:1'}]
+upstreams:
+  - name: o
+    tls: {cert: '$TMPD/client.crt'}
+    servers: [{address: 'https://127.0.0.1:2'}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted a cert without key"
+	grep -q "bad.yaml:3: 'upstreams\[\].tls': cert and key go together" <<<"$out" ||
+		fail "cert without key: $out"
+	sed -i "s|{cert: '$TMPD/client.crt'}|{ca: '$TMPD/missing.pem'}|" "$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted a missing CA file"
+	grep -q "bad.yaml:3: 'upstreams\[\].tls': $TMPD/missing.pem" <<<"$out" ||
+		fail "missing CA: $out"
+	sed -i "s|{ca: '$TMPD/missing.pem'}|{cert: '$TMPD/client.crt', key: '$TMPD/other.key'}|" \
+		"$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted a key of another cert"
+	log "$out"
+	sed -i "s|https://127.0.0.1:2|https://:2|" "$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted https://:2"
+	grep -q "bad.yaml:5:" <<<"$out" || fail "https://:2: $out"
+	# A plain server next to it needs no TLS settings; http:// is plain.
+	sed -i "s|https://:2|http://127.0.0.1:2|; s|tls: .*|tls: {}|" "$TMPD/bad.yaml"
+	"$PINGD" -t -c "$TMPD/bad.yaml" >/dev/null 2>&1 || fail "http:// refused"
+	"$PINGD" --dump-config -c "$TMPD/bad.yaml" | grep -q "address: '127.0.0.1:2'" ||
+		fail "http:// dumped as $("$PINGD" --dump-config -c "$TMPD/bad.yaml" | grep 'address')"
+}
+
+run_tests "$@"

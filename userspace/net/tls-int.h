@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the TLS server (tls.c) and client (tlsclient.c) transports share: the per-connection
+ * state and the byte-moving functions, which do not care which side the handshake was. */
+#ifndef USERSPACE_NET_TLS_INT_H
+#define USERSPACE_NET_TLS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <openssl/ssl.h>
+
+#include "userspace/net/conn-t.h"
+
+#define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
+
+/* Per connection, in conn.tr_conn. */
+struct tls_conn {
+	SSL *ssl;
+	bool failed; /* the handshake failed and was counted */
+};
+
+/* The conn_transport recv, sendv, pending and shutdown of a TLS connection (either side). */
+ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len);
+ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n);
+size_t tls_conn_pending(struct conn *c);
+void tls_conn_shutdown(struct conn *c);
+
+/* Before freeing <t>'s SSL after a completed handshake: a closing alert unless one was
+ * sent, and the session kept good for resumption. */
+void tls_conn_close(struct tls_conn *t);
+
+/* Write the last OpenSSL error into <err> after <what>, and clear the queue. */
+void tls_ssl_err(char *err, size_t errlen, const char *what);
+
+#endif /* USERSPACE_NET_TLS_INT_H */
