@@ -26,6 +26,7 @@
 #include "userspace/pingd/gen.h"
 #include "userspace/pingd/monitor.h"
 #include "userspace/pingd/upgrade.h"
+#include "userspace/proxy/limits.h"
 #include "userspace/proxy/worker.h"
 
 #define PINGD_TLS_MAX 16 /* --tls-cert/--tls-key pairs */
@@ -34,6 +35,7 @@ struct opts {
 	const char *config;
 	const char *listen;
 	const char *upstream;
+	const char *limit_rate; /* --limit-rate RATE[:BURST] */
 	const char *tls[2 * PINGD_TLS_MAX]; /* --tls-cert, --tls-key pairs */
 	size_t n_cert, n_key;
 	const char *pidfile;
@@ -51,7 +53,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
 		"       pingd --listen ADDR:PORT --upstream HOST:PORT[,HOST:PORT...] [--workers N]\n"
-		"             [--tls-cert FILE --tls-key FILE]... [--upgrade]\n"
+		"             [--tls-cert FILE --tls-key FILE]... [--limit-rate RATE[:BURST]]\n"
+		"             [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
 		"  -c, --config FILE     YAML configuration (see docs/config.md)\n"
@@ -64,6 +67,8 @@ static void usage(FILE *f)
 		"      --tls-cert FILE   ... terminating TLS with this certificate chain (PEM);\n"
 		"      --tls-key FILE    ... and its key; repeat both for more names (SNI), the\n"
 		"                        first pair the default\n"
+		"      --limit-rate R[:B] ... allowing each client address R requests (N/s or\n"
+		"                        N/m) with a burst of B, 429 with Retry-After past it\n"
 		"      --workers N       worker threads (default: the config's, or one per CPU)\n"
 		"      --upgrade         take over the listening sockets of the running pingd\n"
 		"                        (same arguments), which then drains and exits\n"
@@ -86,6 +91,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"upstream", required_argument, NULL, 'u'},
 		{"workers", required_argument, NULL, 'w'},
+		{"limit-rate", required_argument, NULL, 'L'},
 		{"tls-cert", required_argument, NULL, 'C'},
 		{"tls-key", required_argument, NULL, 'K'},
 		{"daemon", no_argument, NULL, 'd'},
@@ -120,6 +126,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'u':
 			o->upstream = optarg;
+			break;
+		case 'L':
+			o->limit_rate = optarg;
 			break;
 		case 'C':
 		case 'K': {
@@ -176,6 +185,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "pingd: give --tls-cert and --tls-key in pairs\n");
 		return -EINVAL;
 	}
+	if (o->config && o->limit_rate) {
+		fprintf(stderr, "pingd: --limit-rate is for one-line mode; use rate_limits: in -c\n");
+		return -EINVAL;
+	}
 	if (o->config && o->n_cert) {
 		fprintf(stderr,
 			"pingd: --tls-cert/--tls-key are for one-line mode; use tls: in -c\n");
@@ -228,8 +241,9 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (o->config)
 		c = cfg_load_file(o->config, &m);
 	else
-		c = cfg_oneline(o->listen, o->upstream,
-			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert, &m);
+		c = cfg_oneline_limited(o->listen, o->upstream,
+			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert,
+			o->limit_rate, &m);
 	err = errno;
 	if (m.text && !logged)
 		fputs(m.text, stderr);
@@ -317,6 +331,8 @@ static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 		err = -errno;
 	else
 		g->rt->stats = monitor_stats(g->monitor);
+	if (!err)
+		limits_rt_inherit(g->rt->limits, prev ? prev->rt->limits : NULL);
 out:
 	free(hp);
 	free(hpp);
@@ -474,6 +490,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	retire(p);
 	p->cur = g;
+	(void)limits_rt_publish(g->rt->limits, stats_metrics(g->rt->stats));
 	/* Errors are logged; the steering then stays as it was. */
 	(void)steer_reload(&p->steer, c, &g->workers[0]);
 	log_notice("reloaded: %u worker%s, %zu listener%s", g->nw, g->nw == 1 ? "" : "s",
@@ -596,6 +613,8 @@ static int start_serving(struct pingd *p, const struct cfg *c)
 		else
 			log_warn("metrics: XDP counters unavailable: %s", strerror(errno));
 	}
+	if (!err)
+		err = limits_rt_publish(p->cur->rt->limits, stats_metrics(p->cur->rt->stats));
 	if (!err)
 		err = l4_reload(p, c);
 	if (!err)

@@ -23,6 +23,7 @@ struct route_table;
 struct pool;
 struct session;
 struct stats;
+struct limits_rt;
 struct h1_parser;
 struct conn_transport;
 struct tls_server;
@@ -48,6 +49,7 @@ struct pingd_rt {
 	struct tls_server **tls;		  /* one per cfg->listeners; NULL: plain TCP */
 	const struct conn_transport **transports; /* one per cfg->listeners */
 	struct stats *stats; /* metrics; set by main before the workers start */
+	struct limits_rt *limits; /* rate_limits' state, shared by the workers (limits.h) */
 };
 
 struct worker {

@@ -19,6 +19,7 @@
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/net/tls.h"
+#include "userspace/proxy/limits.h"
 #include "userspace/proxy/route.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
@@ -79,7 +80,8 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 	rt->backends = calloc(c->n_upstreams, sizeof(*rt->backends));
 	rt->tls = calloc(c->n_listeners, sizeof(*rt->tls));
 	rt->transports = calloc(c->n_listeners, sizeof(*rt->transports));
-	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports)
+	rt->limits = limits_rt_new(c);
+	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports || !rt->limits)
 		goto err;
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		rt->transports[i] = &conn_tcp;
@@ -120,6 +122,7 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt->tls);
 	free(rt->transports);
 	route_table_free(rt->routes);
+	limits_rt_free(rt->limits);
 	free(rt);
 }
 
