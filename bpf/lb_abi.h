@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 5
+#define LB_ABI_VERSION 6
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -32,6 +32,13 @@
 #define LB_VIP_FILTER_WORDS (LB_VIP_FILTER_BITS / 64)
 /* Binary search steps over LB_RING_MAX_POINTS points: ceil(log2(65536 + 1)). */
 #define LB_RING_SEARCH_STEPS 17
+
+/* Deny entries (source prefixes), and distinct prefix lengths per family among them: each
+ * length in use costs a non-denied packet one hash lookup. */
+#ifndef LB_MAX_DENY
+#define LB_MAX_DENY 65536
+#endif
+#define LB_DENY_MAX_PLENS 8
 
 /* Address families, equal to AF_INET / AF_INET6 (which vmlinux.h does not define). */
 #define LB_AF_INET  2
@@ -131,7 +138,16 @@ enum lb_reason {
 	LB_DROP_INTERNAL,   /* a lookup that cannot fail failed */
 	LB_REPLY_TOO_BIG,   /* too big once encapsulated: answered with ICMP "fragmentation
 			     * needed" or ICMPv6 "packet too big" (XDP_TX) */
+	LB_DROP_DENY_ADMIN, /* the source is in lb_deny, added by an operator */
+	LB_DROP_DENY_LIMIT, /* the source is in lb_deny, pushed by pingd's rate limits */
 	LB_REASON_MAX	    /* must stay last */
+};
+
+/* Who put an entry into lb_deny: the reason its drops are counted under. */
+enum lb_deny_reason {
+	LB_DENY_ADMIN = 0, /* pingctl deny add */
+	LB_DENY_LIMIT,	   /* pingd: a client far over a rate limit for long */
+	LB_DENY_REASON_MAX /* must stay last */
 };
 
 /* lb_meta value: one entry, written by the control plane when it creates the maps. */
@@ -267,6 +283,39 @@ struct lb_guard {
 	__u64 refused;	  /* new flows forwarded without an entry since the maps were made */
 };
 _Static_assert(sizeof(struct lb_guard) == 24, "lb_guard size");
+
+/* lb_deny key: a source prefix, exact (one entry per prefix; lb_deny_plens says which
+ * lengths to try). */
+struct lb_deny_key {
+	__u8 family;	    /* LB_AF_INET or LB_AF_INET6 */
+	__u8 plen;	    /* prefix length: 0..32 or 0..128 */
+	__u8 pad[2];
+	union lb_addr addr; /* the prefix, network order, bits past plen zero */
+};
+_Static_assert(sizeof(struct lb_deny_key) == 20, "lb_deny_key size");
+
+/* lb_deny value. */
+struct lb_deny {
+	__u64 expires; /* CLOCK_MONOTONIC ns (bpf_ktime_get_ns()) after which the entry is void
+			* and removed by the next packet it matches; 0 = never */
+	__u64 added;   /* CLOCK_MONOTONIC ns when it was written */
+	__u64 packets; /* packets dropped, written by bpf (approximate: CPUs race) */
+	__u8 reason;   /* enum lb_deny_reason */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct lb_deny) == 32, "lb_deny size");
+
+/* lb_deny_plens value, one entry: the prefix lengths lb_deny holds, so the data plane tries
+ * those only (none: the deny check costs one array read). Written by the control plane with
+ * every change of lb_deny, under the pin directory's lock. */
+struct lb_deny_plens {
+	__u8 n4;			/* lengths used in v4[] */
+	__u8 n6;			/* lengths used in v6[] */
+	__u8 pad[6];
+	__u8 v4[LB_DENY_MAX_PLENS];	/* IPv4 prefix lengths, longest first */
+	__u8 v6[LB_DENY_MAX_PLENS];	/* IPv6 prefix lengths, longest first */
+};
+_Static_assert(sizeof(struct lb_deny_plens) == 8 + 2 * LB_DENY_MAX_PLENS, "lb_deny_plens size");
 
 /* lb_tx_ports value: an egress interface for XDP_REDIRECT, keyed by its ifindex. */
 struct lb_tx_port {

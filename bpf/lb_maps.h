@@ -149,6 +149,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_reasons SEC(".maps");
 
+/* Key: a source prefix. Value: when it expires, who added it, its drops. Written by pingctl
+ * (deny add/del/flush) and pingd (clients far over a rate limit); bpf deletes expired entries
+ * it meets. LRU: when full, the least recently matched entry makes room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_DENY);
+	__type(key, struct lb_deny_key);
+	__type(value, struct lb_deny);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny SEC(".maps");
+
+/* Key 0 only. The prefix lengths in lb_deny. Written by pingctl and pingd with lb_deny. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_deny_plens);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny_plens SEC(".maps");
+
 /* Key: ifindex. Value: struct lb_tx_port (the same ifindex). Egress interfaces other than the
  * receiving one; written by pingctl attach. Device maps refuse BTF, hence the sizes. */
 struct {

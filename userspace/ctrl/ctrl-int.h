@@ -22,6 +22,8 @@ enum ctrl_map {
 	CM_TX_PORTS,
 	CM_GUARD,
 	CM_VIP_FILTER,
+	CM_DENY,
+	CM_DENY_PLENS,
 	CM_MAX /* must stay last */
 };
 

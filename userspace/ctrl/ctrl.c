@@ -39,6 +39,8 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_TX_PORTS] = "lb_tx_ports",
 	[CM_GUARD] = "lb_guard",
 	[CM_VIP_FILTER] = "lb_vip_filter",
+	[CM_DENY] = "lb_deny",
+	[CM_DENY_PLENS] = "lb_deny_plens",
 };
 
 static const char *const reason_names[LB_REASON_MAX] = {
@@ -62,6 +64,8 @@ static const char *const reason_names[LB_REASON_MAX] = {
 	[LB_DROP_NO_ROUTE] = "drop_no_route",
 	[LB_DROP_NO_TX_PORT] = "drop_no_tx_port",
 	[LB_DROP_INTERNAL] = "drop_internal",
+	[LB_DROP_DENY_ADMIN] = "drop_deny_admin",
+	[LB_DROP_DENY_LIMIT] = "drop_deny_limit",
 	[LB_REPLY_TOO_BIG] = "reply_too_big",
 };
 

@@ -115,6 +115,21 @@ int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out);
 /* A stable snake_case name for <r> ("drop_truncated"), or "unknown". */
 const char *ctrl_reason_name(unsigned int r);
 
+/* The deny map. ctrl_deny_key() parses "ADDR" or "ADDR/LEN" (bits past LEN cleared) into
+ * <key>, or writes why not into <err> and returns -EINVAL. ctrl_deny_add() writes <key> for
+ * <ttl_ms> (0 = until removed) with <reason> (enum lb_deny_reason), replacing an entry of the
+ * same prefix; -ENOSPC when the family already has LB_DENY_MAX_PLENS other prefix lengths.
+ * ctrl_deny_del() returns -ENOENT when absent; ctrl_deny_flush() removes all, counting them in
+ * *<n>. ctrl_deny_list() returns the live entries in a malloc'd array (count in *<n>) and
+ * removes the expired ones it meets. ctrl_mono_ns() is the clock of lb_deny's times. */
+int ctrl_deny_key(const char *text, struct lb_deny_key *key, char *err, size_t err_len);
+int ctrl_deny_add(struct ctrl *c, const struct lb_deny_key *key, __u64 ttl_ms, __u8 reason);
+int ctrl_deny_del(struct ctrl *c, const struct lb_deny_key *key);
+int ctrl_deny_flush(struct ctrl *c, size_t *n);
+int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n);
+int ctrl_deny_plens(struct ctrl *c, struct lb_deny_plens *out);
+__u64 ctrl_mono_ns(void);
+
 /* Conntrack: number of tracked flows (counted up to <max>), and flush. */
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);

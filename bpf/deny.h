@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* BPF-only: the deny check. A packet whose source lies in a prefix of lb_deny is dropped and
+ * counted under the entry's reason, before any service lookup. lb_deny holds exact prefixes
+ * (an LRU hash, which an LPM trie cannot be); lb_deny_plens lists the lengths in use, so a
+ * packet tries one lookup per length, none while the map is empty. */
+#ifndef BPF_DENY_H
+#define BPF_DENY_H
+
+#include "bpf/lb_maps.h"
+#include "bpf/parse.h"
+#include "bpf/stats.h"
+
+/* <a> (network order) with the bits past <plen> cleared, <words> 32-bit words of it. */
+static __always_inline void deny_mask(union lb_addr *out, const union lb_addr *a, __u32 plen,
+	int words)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		__u32 bits = plen > (__u32)i * 32 ? plen - (__u32)i * 32 : 0;
+		__u32 m = bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0;
+
+		out->v6[i] = i < words ? a->v6[i] & bpf_htonl(m) : 0;
+	}
+}
+
+/* Drop the packet <p> when its source is denied: XDP_DROP (counted) or LB_CONTINUE. */
+static __always_inline int deny_check(const struct parse_pkt *p)
+{
+	struct lb_deny_key key = {};
+	struct lb_deny_plens *pl;
+	const __u8 *lens;
+	struct lb_deny *d;
+	__u32 zero = 0, n;
+	int i, words;
+
+	/* An ICMP error's flow is the quoted one: its sender is a router, not the client. */
+	if (p->icmp_err)
+		return LB_CONTINUE;
+	pl = bpf_map_lookup_elem(&lb_deny_plens, &zero);
+	if (!pl)
+		return LB_CONTINUE;
+	if (p->flow.family == LB_AF_INET) {
+		n = pl->n4;
+		lens = pl->v4;
+		words = 1;
+	} else {
+		n = pl->n6;
+		lens = pl->v6;
+		words = 4;
+	}
+	if (!n)
+		return LB_CONTINUE;
+	key.family = p->flow.family;
+	/* Bounded by LB_DENY_MAX_PLENS (the array's size), which the verifier needs to see. */
+	for (i = 0; i < LB_DENY_MAX_PLENS; i++) {
+		if ((__u32)i >= n)
+			break;
+		key.plen = lens[i];
+		deny_mask(&key.addr, &p->flow.src, key.plen, words);
+		d = bpf_map_lookup_elem(&lb_deny, &key);
+		if (!d)
+			continue;
+		if (d->expires && d->expires <= bpf_ktime_get_ns()) {
+			/* Expired: out of the way now rather than when the LRU gets to it. */
+			bpf_map_delete_elem(&lb_deny, &key);
+			continue;
+		}
+		/* Shared entry, any CPU: a lost increment costs a count, never a packet. */
+		d->packets++;
+		return stats_drop(d->reason == LB_DENY_LIMIT ? LB_DROP_DENY_LIMIT :
+							       LB_DROP_DENY_ADMIN);
+	}
+	return LB_CONTINUE;
+}
+
+#endif /* BPF_DENY_H */
