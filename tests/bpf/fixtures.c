@@ -1255,6 +1255,68 @@ static void fx_decap(void)
 	}
 }
 
+/* A denied source's packets are dropped before the service lookup, counted under the entry's
+ * reason and on the entry; another source is balanced as before. */
+static void fx_deny_drops_source(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 56000), other = tcp_spec(4, 0x02, 56001);
+	struct lb_deny d;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	deny_set(4, CLIENT4, 32, 0, LB_DENY_ADMIN, false);
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
+	s.tcp_flags = 0x10;
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
+	CHECK(ct_count() == 0, "a denied SYN created a flow");
+	CHECK(deny_get(4, CLIENT4, 32, &d) && d.packets == 2, "entry packets %llu",
+		(unsigned long long)d.packets);
+	other.src = "203.0.113.8";
+	CHECK(send_to(&other) >= 0, "another source was not forwarded");
+	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "counted under the wrong reason");
+}
+
+/* A prefix entry pushed by pingd (reason limit) covers its whole IPv6 /64, for traffic to a
+ * service and to anything else (the host's own ports too); the next /64 is not denied. */
+static void fx_deny_prefix_v6(void)
+{
+	struct pkt_spec s = tcp_spec(6, 0x02, 56100);
+
+	setup(6, 6, LB_FWD_IPIP, 0);
+	deny_set(6, "2001:db8:cafe::", 64, 0, LB_DENY_LIMIT, false);
+	s.src = "2001:db8:cafe::99";
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	s.dst = "2001:db8:200::1";
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	s = tcp_spec(6, 0x02, 56101);
+	s.src = "2001:db8:caff::7";
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+}
+
+/* An expired entry denies nothing and the program removes it; an entry whose length is not
+ * listed in lb_deny_plens is not looked for; with several lengths listed, each is tried. */
+static void fx_deny_expiry_and_lengths(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 56200);
+	struct timespec ts;
+	struct lb_deny d;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	setup(4, 4, LB_FWD_IPIP, 0);
+	deny_set(4, CLIENT4, 32, now - 1, LB_DENY_LIMIT, false);
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+	CHECK(!deny_get(4, CLIENT4, 32, &d), "the expired entry is still there");
+	deny_set(4, CLIENT4, 24, 0, LB_DENY_ADMIN, true);
+	s.sport++;
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+	/* /32 and /16 listed, the entry at /16: the second length finds it. */
+	deny_set(4, CLIENT4, 16, now + 3600000000000ull, LB_DENY_ADMIN, false);
+	s.sport++;
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
+	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "expired entry counted a drop");
+}
+
 const struct fixture fixtures[] = {
 	{"ipv4_syn_ipip", fx_ipv4_syn_ipip},
 	{"ipv6_syn_ip6ip6", fx_ipv6_syn_ip6ip6},
@@ -1296,5 +1358,8 @@ const struct fixture fixtures[] = {
 	{"config_errors_drop", fx_config_errors_drop},
 	{"redirect_via_tx_ports", fx_redirect_via_tx_ports},
 	{"decap", fx_decap},
+	{"deny_drops_source", fx_deny_drops_source},
+	{"deny_prefix_v6", fx_deny_prefix_v6},
+	{"deny_expiry_and_lengths", fx_deny_expiry_and_lengths},
 	{NULL, NULL},
 };
