@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Clients for tests/l7/test-limits.sh, on 127.0.0.1:PORT.
+"""Clients for tests/l7/test-limits.sh and tests/integration/test-deny.sh, on
+$LIMIT_HOST:PORT (127.0.0.1 by default).
 
   limit_client.py flood PORT SECONDS [NAME:VALUE]
       one request after another, each on a new connection, for SECONDS; prints
       "ok=N limited=M other=K elapsed=S no_retry_after=R retry_after=V"
   limit_client.py parallel PORT N [NAME:VALUE]
       N requests at once (threads), each on its own connection; prints the statuses sorted
+  limit_client.py connect PORT SECONDS
+      one TCP connect with a timeout of SECONDS; prints ok, timeout or refused
 """
 import socket
 import sys
+import os
 import threading
 import time
+
+HOST = os.environ.get("LIMIT_HOST", "127.0.0.1")
 
 
 def one(port, header=None, timeout=10):
     """One GET /; returns (status, headers dict) or (0, {}) on a connection error."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s = socket.create_connection((HOST, port), timeout=timeout)
+    except OSError:
+        return 0, {}
     try:
         extra = (header + "\r\n") if header else ""
         s.sendall(("GET / HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n" % extra).encode())
@@ -49,7 +58,7 @@ def flood(port, secs, header=None):
     ra = ""
     start = time.monotonic()
     while time.monotonic() - start < secs:
-        st, h = one(port, header)
+        st, h = one(port, header, timeout=1)
         if st == 200:
             ok += 1
         elif st == 429:
@@ -89,6 +98,14 @@ def main():
     header = sys.argv[4] if len(sys.argv) > 4 else None
     if cmd == "flood":
         flood(port, float(arg), header)
+    elif cmd == "connect":
+        try:
+            socket.create_connection((HOST, port), timeout=float(arg)).close()
+            print("ok")
+        except socket.timeout:
+            print("timeout")
+        except OSError:
+            print("refused")
     elif cmd == "parallel":
         parallel(port, int(arg), header)
     else:

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "userspace/cfg/cfg.h"
+#include "userspace/l4/deny.h"
 #include "userspace/l4/l4health.h"
 #include "userspace/l4/steer.h"
 #include "userspace/l4/xdpstats.h"
@@ -307,7 +308,35 @@ struct pingd {
 	/* The l4 section's side (maps applied, backends probed), across reloads. */
 	struct l4health *l4;
 	struct xdpstats *xdp; /* the data plane's counters for /metrics */
+	struct l4deny *deny;  /* rate limits' pushes into the deny map; NULL until needed */
+	char deny_dir[256];   /* its pin directory */
 };
+
+/* Let the limits of <g> push clients into the deny map of its deny.pin_dir (made when first
+ * needed, replaced when the directory changes). Failing to allocate only loses pushing. */
+static void deny_setup(struct pingd *p, struct gen *g)
+{
+	const char *dir = g->cfg->deny.pin_dir ? g->cfg->deny.pin_dir : PINGX_PIN_DIR;
+	bool wanted = false;
+
+	for (size_t i = 0; i < g->cfg->n_rate_limits; i++)
+		wanted |= g->cfg->rate_limits[i].deny_after_ms > 0;
+	if (!wanted)
+		return;
+	if (!p->deny) {
+		p->deny = l4deny_new(dir);
+		if (!p->deny) {
+			log_warn("rate limits: cannot push into the deny map: %s", strerror(errno));
+			return;
+		}
+		snprintf(p->deny_dir, sizeof(p->deny_dir), "%s", dir);
+	} else if (strcmp(p->deny_dir, dir)) {
+		/* Draining generations may still push through the running pusher. */
+		log_warn("rate limits: deny.pin_dir changed to %s; pushes go to %s until a "
+			 "restart", dir, p->deny_dir);
+	}
+	limits_rt_set_deny(g->rt->limits, l4deny_push, p->deny);
+}
 
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
  * the running generation <prev> (NULL at start). Returns 0 or a negative errno (logged). */
@@ -483,6 +512,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		gen_free(g);
 		goto out;
 	}
+	deny_setup(p, g);
 	if (gen_start(g) < 0) {
 		log_err("reload: cannot start workers; the running configuration stays");
 		gen_free(g);
@@ -618,6 +648,8 @@ static int start_serving(struct pingd *p, const struct cfg *c)
 	if (!err)
 		err = l4_reload(p, c);
 	if (!err)
+		deny_setup(p, p->cur);
+	if (!err)
 		err = gen_start(p->cur);
 	if (!err)
 		err = steer_start(p->cur->cfg, &p->cur->workers[0], &p->steer);
@@ -670,6 +702,7 @@ static void release(struct pingd *p)
 		gen_free(g);
 	}
 	xdpstats_free(p->xdp);
+	l4deny_free(p->deny);
 	if (p->up_ev)
 		event_free(p->up_ev);
 	upgrade_srv_free(p->up);
