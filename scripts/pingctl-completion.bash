@@ -91,7 +91,7 @@ _pingctl() {
 			reply="-j --json -p --pretty -v --verbose -h --help -V --version --bpffs"
 		else
 			reply="attach detach status unload save restore service backend node stats"
-			reply+=" conntrack"
+			reply+=" conntrack deny"
 			reply+=" decap hash help version"
 		fi
 		COMPREPLY=($(compgen -W "$reply" -- "$cur"))
@@ -154,6 +154,12 @@ _pingctl() {
 		case $pos in
 		1) reply="list count flush help" ;;
 		*) [ "$cmd" = list ] && reply="--limit" ;;
+		esac
+		;;
+	deny)
+		case $pos in
+		1) reply="add del list flush help" ;;
+		*) [ "$cmd" = add ] && reply="--ttl" ;;
 		esac
 		;;
 	decap)
