@@ -40,6 +40,13 @@
 #endif
 #define LB_DENY_MAX_PLENS 8
 
+/* Sources tracked by the per-source new-flow guard, over all services. */
+#ifndef LB_MAX_SRC_BUCKETS
+#define LB_MAX_SRC_BUCKETS 65536
+#endif
+#define LB_SRC_RATE_MAX	 10000000u /* lb_src_rate.rate bound (new flows per second) */
+#define LB_SRC_BURST_MAX 1000000u  /* lb_src_rate.burst bound */
+
 /* Address families, equal to AF_INET / AF_INET6 (which vmlinux.h does not define). */
 #define LB_AF_INET  2
 #define LB_AF_INET6 10
@@ -140,6 +147,7 @@ enum lb_reason {
 			     * needed" or ICMPv6 "packet too big" (XDP_TX) */
 	LB_DROP_DENY_ADMIN, /* the source is in lb_deny, added by an operator */
 	LB_DROP_DENY_LIMIT, /* the source is in lb_deny, pushed by pingd's rate limits */
+	LB_DROP_SRC_RATE,   /* a new flow over its source's rate for the service (lb_src_rate) */
 	LB_REASON_MAX	    /* must stay last */
 };
 
@@ -316,6 +324,29 @@ struct lb_deny_plens {
 	__u8 v6[LB_DENY_MAX_PLENS];	/* IPv6 prefix lengths, longest first */
 };
 _Static_assert(sizeof(struct lb_deny_plens) == 8 + 2 * LB_DENY_MAX_PLENS, "lb_deny_plens size");
+
+/* lb_src_rate value, by service id: the new flows (TCP SYNs, UDP flows without an entry) one
+ * source address may open per second, a token bucket of <burst> more. Written by pingctl. */
+struct lb_src_rate {
+	__u32 rate;  /* new flows per second per source; 0 = no guard */
+	__u32 burst; /* new flows beyond the rate a source may open at once */
+};
+_Static_assert(sizeof(struct lb_src_rate) == 8, "lb_src_rate size");
+
+/* lb_src_bucket key: a source address of a service. */
+struct lb_src_key {
+	__u32 svc;	    /* service id */
+	__u8 family;	    /* LB_AF_INET or LB_AF_INET6 */
+	__u8 pad[3];
+	union lb_addr addr; /* the source, network order */
+};
+_Static_assert(sizeof(struct lb_src_key) == 24, "lb_src_key size");
+
+/* lb_src_bucket value: the source's token bucket as a theoretical arrival time (GCRA). */
+struct lb_src_bucket {
+	__u64 tat; /* bpf_ktime_get_ns() when the bucket is full again */
+};
+_Static_assert(sizeof(struct lb_src_bucket) == 8, "lb_src_bucket size");
 
 /* lb_tx_ports value: an egress interface for XDP_REDIRECT, keyed by its ifindex. */
 struct lb_tx_port {

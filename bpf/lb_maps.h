@@ -169,6 +169,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_deny_plens SEC(".maps");
 
+/* Key: service id. Value: the per-source new-flow rate of the service (0: none). Written by
+ * pingctl. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct lb_src_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_src_rate SEC(".maps");
+
+/* Key: service and source address. Value: the source's token bucket. Written by bpf. LRU
+ * with an LRU list per CPU (BPF_F_NO_COMMON_LRU), as lb_conntrack: new sources on different
+ * CPUs never share a list lock, and a source whose flows hash to several CPUs has one bucket.
+ * When full, the least recently seen source starts again with a full bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_SRC_BUCKETS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct lb_src_key);
+	__type(value, struct lb_src_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_src_bucket SEC(".maps");
+
 /* Key: ifindex. Value: struct lb_tx_port (the same ifindex). Egress interfaces other than the
  * receiving one; written by pingctl attach. Device maps refuse BTF, hence the sizes. */
 struct {

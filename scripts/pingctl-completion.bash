@@ -73,11 +73,12 @@ _pingctl() {
 		[ "$obj" = node ] && reply+=" none"
 		;;
 	--gateway-mac) reply="fib" ;;
+	--syn-rate) reply="off" ;;
 	--service)
 		reply="$(_pingctl_services "${words[0]}" "${gopts[@]}")"
 		;;
 	--weight | --table-size | --mtu | --gue-port | --seed | --udp-timeout | --watch | \
-		--count | --limit | --mac | --src-mac | --src4 | --src6 | --flow | --dport | \
+		--count | --limit | --mac | --src-mac | --src4 | --src6 | --flow | --dport | --ttl | \
 		--backends)
 		return
 		;;
@@ -123,8 +124,8 @@ _pingctl() {
 			set | del | show) reply="$(_pingctl_services "${words[0]}" "${gopts[@]}")" ;;
 			esac ;;
 		*) case $cmd in
-			add) reply="--algo --mode --fwd --table-size --hash" ;;
-			set) reply="--algo --mode --fwd --hash" ;;
+			add) reply="--algo --mode --fwd --table-size --hash --syn-rate" ;;
+			set) reply="--algo --mode --fwd --hash --syn-rate" ;;
 			esac ;;
 		esac
 		;;

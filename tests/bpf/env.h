@@ -32,6 +32,7 @@ struct env {
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
 	int guard, vip_filter;
 	int deny, deny_plens;
+	int src_rate, src_bucket;
 	int decap_stats;
 	int ncpu;
 };

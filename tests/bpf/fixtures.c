@@ -1317,6 +1317,54 @@ static void fx_deny_expiry_and_lengths(void)
 	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "expired entry counted a drop");
 }
 
+/* The per-source new-flow guard: at 2/s with a burst of 1, a source's third SYN at once is
+ * dropped (drop_src_rate) while another source and the established flows of the first go on;
+ * new UDP flows are metered as SYNs are, packets of a tracked UDP flow are not; a refilled
+ * bucket lets the source in again. */
+static void fx_src_guard(void)
+{
+	struct lb_src_rate r = {.rate = 2, .burst = 1};
+	struct pkt_spec s = tcp_spec(4, 0x02, 57000), ack = tcp_spec(4, 0x10, 57000);
+	struct pkt_spec other = tcp_spec(4, 0x02, 57100);
+	struct lb_src_bucket b = {0};
+	struct lb_src_key k = {.svc = 0, .family = LB_AF_INET};
+	uint32_t id = 0;
+	int i;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	CHECK(!bpf_map_update_elem(E.src_rate, &id, &r, BPF_ANY), "lb_src_rate update");
+	for (i = 0; i < 2; i++) {
+		s.sport = (uint16_t)(57000 + i);
+		CHECK(send_to(&s) >= 0, "SYN %d within the burst was not forwarded", i);
+	}
+	s.sport = 57002;
+	expect_verdict(&s, XDP_DROP, LB_DROP_SRC_RATE);
+	CHECK(send_to(&ack) >= 0, "an established flow of the limited source was dropped");
+	other.src = "203.0.113.9";
+	CHECK(send_to(&other) >= 0, "another source was limited");
+	CHECK(reason_count(LB_DROP_SRC_RATE) == 1, "drop_src_rate %llu",
+		(unsigned long long)reason_count(LB_DROP_SRC_RATE));
+	/* The bucket refilled (its time moved back): the source may open a flow again. */
+	inet_pton(AF_INET, CLIENT4, k.addr.bytes);
+	CHECK(!bpf_map_update_elem(E.src_bucket, &k, &b, BPF_ANY), "bucket reset");
+	CHECK(send_to(&s) >= 0, "a refilled source was not forwarded");
+
+	/* UDP: the first packets of new flows take tokens, a tracked flow's packets do not. */
+	svc_add(4, VIP4, 53, IPPROTO_UDP, 1, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	mg_publish(1, IDS, 3);
+	id = 1;
+	CHECK(!bpf_map_update_elem(E.src_rate, &id, &r, BPF_ANY), "lb_src_rate update");
+	s = tcp_spec(4, 0, 58000);
+	s.proto = IPPROTO_UDP;
+	s.dport = 53;
+	for (i = 0; i < 5; i++)
+		CHECK(send_to(&s) >= 0, "packet %d of one UDP flow was dropped", i);
+	s.sport = 58001;
+	CHECK(send_to(&s) >= 0, "a second UDP flow within the burst was dropped");
+	s.sport = 58002;
+	expect_verdict(&s, XDP_DROP, LB_DROP_SRC_RATE);
+}
+
 const struct fixture fixtures[] = {
 	{"ipv4_syn_ipip", fx_ipv4_syn_ipip},
 	{"ipv6_syn_ip6ip6", fx_ipv6_syn_ip6ip6},
@@ -1361,5 +1409,6 @@ const struct fixture fixtures[] = {
 	{"deny_drops_source", fx_deny_drops_source},
 	{"deny_prefix_v6", fx_deny_prefix_v6},
 	{"deny_expiry_and_lengths", fx_deny_expiry_and_lengths},
+	{"src_guard", fx_src_guard},
 	{NULL, NULL},
 };

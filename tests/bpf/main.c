@@ -444,6 +444,8 @@ void env_reset(void)
 	clear_map(E.tx, 4);
 	clear_map(E.deny, sizeof(struct lb_deny_key));
 	zero_array(E.deny_plens, 1, sizeof(struct lb_deny_plens));
+	zero_array(E.src_rate, LB_MAX_VIPS, sizeof(struct lb_src_rate));
+	clear_map(E.src_bucket, sizeof(struct lb_src_key));
 	node_default(&n);
 	node_set(&n);
 }
@@ -586,6 +588,8 @@ int main(int argc, char **argv)
 	E.tx = bpf_map__fd(lb->maps.lb_tx_ports);
 	E.deny = bpf_map__fd(lb->maps.lb_deny);
 	E.deny_plens = bpf_map__fd(lb->maps.lb_deny_plens);
+	E.src_rate = bpf_map__fd(lb->maps.lb_src_rate);
+	E.src_bucket = bpf_map__fd(lb->maps.lb_src_bucket);
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);
 	E.ncpu = libbpf_num_possible_cpus();
 	bpf_map_update_elem(E.meta, &zero, &meta, BPF_ANY);

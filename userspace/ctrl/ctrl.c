@@ -41,6 +41,8 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_VIP_FILTER] = "lb_vip_filter",
 	[CM_DENY] = "lb_deny",
 	[CM_DENY_PLENS] = "lb_deny_plens",
+	[CM_SRC_RATE] = "lb_src_rate",
+	[CM_SRC_BUCKET] = "lb_src_bucket",
 };
 
 static const char *const reason_names[LB_REASON_MAX] = {
@@ -66,6 +68,7 @@ static const char *const reason_names[LB_REASON_MAX] = {
 	[LB_DROP_INTERNAL] = "drop_internal",
 	[LB_DROP_DENY_ADMIN] = "drop_deny_admin",
 	[LB_DROP_DENY_LIMIT] = "drop_deny_limit",
+	[LB_DROP_SRC_RATE] = "drop_src_rate",
 	[LB_REPLY_TOO_BIG] = "reply_too_big",
 };
 

@@ -130,6 +130,12 @@ int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n);
 int ctrl_deny_plens(struct ctrl *c, struct lb_deny_plens *out);
 __u64 ctrl_mono_ns(void);
 
+/* The per-source new-flow guard of service <key>: <r>->rate new flows per second (0 = off)
+ * with <r>->burst more at once, per source address. -ENOENT (no service), -EINVAL (above
+ * LB_SRC_RATE_MAX or LB_SRC_BURST_MAX, or a burst without a rate) or 0. */
+int ctrl_src_rate_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_src_rate *r);
+int ctrl_src_rate_get(struct ctrl *c, const struct lb_svc_key *key, struct lb_src_rate *r);
+
 /* Conntrack: number of tracked flows (counted up to <max>), and flush. */
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);
