@@ -2,11 +2,14 @@
 /* BPF-only: the deny check. A packet whose source lies in a prefix of lb_deny is dropped and
  * counted under the entry's reason, before any service lookup. lb_deny holds exact prefixes
  * (an LRU hash, which an LPM trie cannot be); lb_deny_plens lists the lengths in use, so a
- * packet tries one lookup per length, none while the map is empty. */
+ * packet tries those only, none while the map is empty, and lb_deny_filter (a bit per entry)
+ * spares it the hash lookup of a length whose bit is clear. */
 #ifndef BPF_DENY_H
 #define BPF_DENY_H
 
 #include "bpf/lb_maps.h"
+/* hash.h needs lb_abi.h first. */
+#include "bpf/hash.h"
 #include "bpf/parse.h"
 #include "bpf/stats.h"
 
@@ -30,9 +33,10 @@ static __always_inline int deny_check(const struct parse_pkt *p)
 {
 	struct lb_deny_key key = {};
 	struct lb_deny_plens *pl;
+	struct lb_deny_word *w;
 	const __u8 *lens;
 	struct lb_deny *d;
-	__u32 zero = 0, n;
+	__u32 zero = 0, n, bit, word;
 	int i, words;
 
 	/* An ICMP error's flow is the quoted one: its sender is a router, not the client. */
@@ -59,6 +63,13 @@ static __always_inline int deny_check(const struct parse_pkt *p)
 			break;
 		key.plen = lens[i];
 		deny_mask(&key.addr, &p->flow.src, key.plen, words);
+		bit = hash_deny_bit(&key.addr, key.plen);
+		word = bit / 64;
+		/* An array read (inlined by the verifier) instead of a hash lookup for most
+		 * prefixes that are not denied. */
+		w = bpf_map_lookup_elem(&lb_deny_filter, &word);
+		if (w && !(w->bits & (1ull << (bit % 64))))
+			continue;
 		d = bpf_map_lookup_elem(&lb_deny, &key);
 		if (!d)
 			continue;

@@ -39,6 +39,11 @@
 #define LB_MAX_DENY 65536
 #endif
 #define LB_DENY_MAX_PLENS 8
+/* lb_deny_filter: 2^LB_DENY_FILTER_SHIFT bits, one set per lb_deny entry, so that a packet
+ * whose prefix has a clear bit skips the hash lookup (1 in 64 false positives at 16,384
+ * entries). */
+#define LB_DENY_FILTER_SHIFT 20
+#define LB_DENY_FILTER_WORDS ((1u << LB_DENY_FILTER_SHIFT) / 64)
 
 /* Sources tracked by the per-source new-flow guard, over all services. */
 #ifndef LB_MAX_SRC_BUCKETS
@@ -312,6 +317,12 @@ struct lb_deny {
 	__u8 pad[7];
 };
 _Static_assert(sizeof(struct lb_deny) == 32, "lb_deny size");
+
+/* lb_deny_filter value: 64 bits of the deny prefilter (hash_deny_bit()). */
+struct lb_deny_word {
+	__u64 bits; /* bit b of word w stands for hash_deny_bit() == w * 64 + b */
+};
+_Static_assert(sizeof(struct lb_deny_word) == 8, "lb_deny_word size");
 
 /* lb_deny_plens value, one entry: the prefix lengths lb_deny holds, so the data plane tries
  * those only (none: the deny check costs one array read). Written by the control plane with

@@ -160,6 +160,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_deny SEC(".maps");
 
+/* Key: word index. A bit per lb_deny entry (hash_deny_bit()): a clear bit spares a packet the
+ * lb_deny lookup of that length. Written by pingctl and pingd with lb_deny; a bit may outlive
+ * its entry (an expired or evicted one) until the next deny del, flush or list. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_DENY_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, struct lb_deny_word);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny_filter SEC(".maps");
+
 /* Key 0 only. The prefix lengths in lb_deny. Written by pingctl and pingd with lb_deny. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

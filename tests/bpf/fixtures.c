@@ -1255,6 +1255,15 @@ static void fx_decap(void)
 	}
 }
 
+/* Zero the <n> 8-byte values of array <fd>. */
+static void zero_array_fd(int fd, uint32_t n)
+{
+	uint64_t z = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		bpf_map_update_elem(fd, &i, &z, BPF_ANY);
+}
+
 /* A denied source's packets are dropped before the service lookup, counted under the entry's
  * reason and on the entry; another source is balanced as before. */
 static void fx_deny_drops_source(void)
@@ -1315,6 +1324,11 @@ static void fx_deny_expiry_and_lengths(void)
 	s.sport++;
 	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
 	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "expired entry counted a drop");
+	/* lb_deny_filter is a prefilter: its bit clear, the entry is not looked for (the
+	 * control plane sets the bit before it writes the entry). */
+	zero_array_fd(E.deny_filter, LB_DENY_FILTER_WORDS);
+	s.sport++;
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
 }
 
 /* The per-source new-flow guard: at 2/s with a burst of 1, a source's third SYN at once is

@@ -402,6 +402,15 @@ int deny_set(int family, const char *addr, uint8_t plen, uint64_t expires, uint8
 	deny_key(family, addr, plen, &k);
 	err = bpf_map_update_elem(E.deny, &k, &d, BPF_ANY) ? -errno : 0;
 	CHECK(!err, "lb_deny update: %d", err);
+	if (!err) {
+		uint32_t bit = hash_deny_bit(&k.addr, k.plen), w = bit / 64;
+		struct lb_deny_word v = {};
+
+		bpf_map_lookup_elem(E.deny_filter, &w, &v);
+		v.bits |= 1ull << (bit % 64);
+		err = bpf_map_update_elem(E.deny_filter, &w, &v, BPF_ANY) ? -errno : 0;
+		CHECK(!err, "lb_deny_filter update: %d", err);
+	}
 	if (err || unlisted)
 		return err;
 	bpf_map_lookup_elem(E.deny_plens, &zero, &pl);
@@ -444,6 +453,7 @@ void env_reset(void)
 	clear_map(E.tx, 4);
 	clear_map(E.deny, sizeof(struct lb_deny_key));
 	zero_array(E.deny_plens, 1, sizeof(struct lb_deny_plens));
+	zero_array(E.deny_filter, LB_DENY_FILTER_WORDS, sizeof(struct lb_deny_word));
 	zero_array(E.src_rate, LB_MAX_VIPS, sizeof(struct lb_src_rate));
 	clear_map(E.src_bucket, sizeof(struct lb_src_key));
 	node_default(&n);
@@ -588,6 +598,7 @@ int main(int argc, char **argv)
 	E.tx = bpf_map__fd(lb->maps.lb_tx_ports);
 	E.deny = bpf_map__fd(lb->maps.lb_deny);
 	E.deny_plens = bpf_map__fd(lb->maps.lb_deny_plens);
+	E.deny_filter = bpf_map__fd(lb->maps.lb_deny_filter);
 	E.src_rate = bpf_map__fd(lb->maps.lb_src_rate);
 	E.src_bucket = bpf_map__fd(lb->maps.lb_src_bucket);
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);

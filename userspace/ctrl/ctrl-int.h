@@ -24,6 +24,7 @@ enum ctrl_map {
 	CM_VIP_FILTER,
 	CM_DENY,
 	CM_DENY_PLENS,
+	CM_DENY_FILTER,
 	CM_SRC_RATE,
 	CM_SRC_BUCKET,
 	CM_MAX /* must stay last */

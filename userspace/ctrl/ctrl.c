@@ -41,6 +41,7 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_VIP_FILTER] = "lb_vip_filter",
 	[CM_DENY] = "lb_deny",
 	[CM_DENY_PLENS] = "lb_deny_plens",
+	[CM_DENY_FILTER] = "lb_deny_filter",
 	[CM_SRC_RATE] = "lb_src_rate",
 	[CM_SRC_BUCKET] = "lb_src_bucket",
 };

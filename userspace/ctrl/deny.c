@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "bpf/hash.h"
 #include "userspace/lib/addr.h"
 
 __u64 ctrl_mono_ns(void)
@@ -61,25 +62,90 @@ static int plen_insert(__u8 *v, __u8 *n, __u8 plen)
 	return 0;
 }
 
-/* Recompute lb_deny_plens from what lb_deny holds. The caller holds the lock. */
+/* Set the lb_deny_filter bit of <key>. The caller holds the lock. */
+static int filter_set(struct ctrl *c, const struct lb_deny_key *key)
+{
+	__u32 bit = hash_deny_bit(&key->addr, key->plen), w = bit / 64;
+	struct lb_deny_word v = {};
+
+	if (bpf_map_lookup_elem(c->fds[CM_DENY_FILTER], &w, &v))
+		return -errno;
+	if (v.bits & (1ull << (bit % 64)))
+		return 0;
+	v.bits |= 1ull << (bit % 64);
+	return bpf_map_update_elem(c->fds[CM_DENY_FILTER], &w, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* Write the words of lb_deny_filter that differ between <old> and <new> (both
+ * LB_DENY_FILTER_WORDS). Words are written whole, so a packet reads the old or the new. */
+static int filter_write(struct ctrl *c, const __u64 *old, const __u64 *new)
+{
+	for (__u32 w = 0; w < LB_DENY_FILTER_WORDS; w++) {
+		struct lb_deny_word v = {.bits = new[w]};
+
+		if (old[w] != new[w] &&
+			bpf_map_update_elem(c->fds[CM_DENY_FILTER], &w, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Recompute lb_deny_plens and lb_deny_filter from what lb_deny holds. The caller holds the
+ * lock. */
 static int plens_sync(struct ctrl *c)
 {
 	struct lb_deny_plens pl = {};
 	struct lb_deny_key k, next;
-	__u32 zero = 0;
+	__u64 *old = NULL, *new = NULL;
+	__u32 zero = 0, count = LB_DENY_FILTER_WORDS;
 	void *prev = NULL;
+	int err = 0;
 
+	old = calloc(LB_DENY_FILTER_WORDS, sizeof(*old));
+	new = calloc(LB_DENY_FILTER_WORDS, sizeof(*new));
+	if (!old || !new) {
+		err = -ENOMEM;
+		goto out;
+	}
 	while (!bpf_map_get_next_key(c->fds[CM_DENY], prev, &next)) {
+		__u32 bit = hash_deny_bit(&next.addr, next.plen);
+
 		k = next;
 		prev = &k;
+		new[bit / 64] |= 1ull << (bit % 64);
 		if (k.family == LB_AF_INET)
 			(void)plen_insert(pl.v4, &pl.n4, k.plen); /* at most 33 lengths: ... */
 		else
 			(void)plen_insert(pl.v6, &pl.n6, k.plen); /* ... adds refuse past 8 */
 	}
-	if (errno != ENOENT)
-		return -errno;
-	return bpf_map_update_elem(c->fds[CM_DENY_PLENS], &zero, &pl, BPF_ANY) ? -errno : 0;
+	if (errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	/* The current filter in one call where the kernel can (arrays take batches). */
+	{
+		__u32 *keys = calloc(LB_DENY_FILTER_WORDS, sizeof(*keys)), out_batch = 0;
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		if (!keys ||
+			bpf_map_lookup_batch(c->fds[CM_DENY_FILTER], NULL, &out_batch, keys, old,
+				&count, &bo)) {
+			/* Without batches, one word at a time. */
+			for (__u32 w = 0; w < LB_DENY_FILTER_WORDS; w++)
+				if (bpf_map_lookup_elem(c->fds[CM_DENY_FILTER], &w, &old[w]))
+					old[w] = ~0ull; /* unknown: rewrite it */
+		}
+		free(keys);
+	}
+	/* The lengths first when they grow, the filter first when bits go: a packet never
+	 * misses an entry it should find. Only removals happen here, so the order is free. */
+	err = filter_write(c, old, new);
+	if (!err && bpf_map_update_elem(c->fds[CM_DENY_PLENS], &zero, &pl, BPF_ANY))
+		err = -errno;
+out:
+	free(old);
+	free(new);
+	return err;
 }
 
 int ctrl_deny_add(struct ctrl *c, const struct lb_deny_key *key, __u64 ttl_ms, __u8 reason)
@@ -108,6 +174,8 @@ int ctrl_deny_add(struct ctrl *c, const struct lb_deny_key *key, __u64 ttl_ms, _
 					  plen_insert(pl.v6, &pl.n6, key->plen);
 	if (!err && bpf_map_update_elem(c->fds[CM_DENY_PLENS], &zero, &pl, BPF_ANY))
 		err = -errno;
+	if (!err)
+		err = filter_set(c, key);
 	if (!err && bpf_map_update_elem(c->fds[CM_DENY], key, &d, BPF_ANY))
 		err = -errno;
 out:
