@@ -545,6 +545,47 @@ static __u64 rx_count(int map, int ncpu)
 	return sum;
 }
 
+/* The per-CPU counter the drop phase reads: bench_rx (the floor) or lb_reasons[reason]. */
+struct drop_ctr {
+	int map;
+	__u32 key;
+};
+
+static __u64 ctr_read(const struct drop_ctr *d, int ncpu)
+{
+	__u64 v[256] = {0}, sum = 0;
+
+	if (ncpu > 256 || bpf_map_lookup_elem(d->map, &d->key, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* Send <frames> copies of <pkt> from <ifindex_a> (current namespace) and return the frames
+ * per second that side B dropped, counted by <d>. */
+static double veth_drop_run(struct bench_bpf *bb, int ifindex_a, const uint8_t *pkt, size_t len,
+	int frames, const struct drop_ctr *d)
+{
+	struct xdp_md ctx = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex_a};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = frames,
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 before = ctr_read(d, ncpu), after;
+	double t0, t1;
+
+	t0 = now_s();
+	if (bpf_prog_test_run_opts(bpf_program__fd(bb->progs.bench_restore), &o)) {
+		fprintf(stderr, "bench: live frames: %s\n", strerror(errno));
+		return -1;
+	}
+	usleep(100000); /* frames still queued in the peer's ring */
+	t1 = now_s() - 0.1;
+	after = ctr_read(d, ncpu);
+	return (double)(after - before) / (t1 - t0);
+}
+
 /* Send <frames> copies of <pkt> from <ifindex_a> (current namespace) and return the frames
  * per second that came back, counted by bench_count. */
 static double veth_run(
@@ -573,7 +614,9 @@ static int veth_main(int argc, char **argv)
 {
 	const char *ns_a, *if_a, *ns_b, *if_b;
 	int rounds, frames, err = 1, r, ifa, ifb, self, link_cnt = -1, link_tx = -1;
-	double floor_pps[64], lb_pps[64];
+	double floor_pps[64], lb_pps[64], drop_pps[64], deny_pps[64];
+	struct drop_ctr dc_floor, dc_deny;
+	struct lb_deny_key dk = {.family = LB_AF_INET, .plen = 32};
 	char pin[96];
 	struct pkt_spec s = {.family = 4,
 		.src = "203.0.113.7",
@@ -685,14 +728,46 @@ static int veth_main(int argc, char **argv)
 			goto out;
 		if (floor_pps[r] < 0 || lb_pps[r] < 0)
 			goto out;
+		/* Drops: an XDP_DROP program counting per CPU (bench_count), then the balancer
+		 * with the generator's source in lb_deny (one length in use), counted by its
+		 * drop_deny_admin reason. Both count once and drop. */
+		if (enter_ns(ns_b))
+			goto out;
+		link_tx = bpf_link_create(bpf_program__fd(bb->progs.bench_count), ifb, BPF_XDP,
+			&(struct bpf_link_create_opts){.sz = sizeof(struct bpf_link_create_opts),
+				.flags = XDP_FLAGS_DRV_MODE});
+		if (link_tx < 0 || enter_ns(ns_a))
+			goto out;
+		dc_floor.map = bpf_map__fd(bb->maps.bench_rx);
+		dc_floor.key = 0;
+		drop_pps[r] = veth_drop_run(bb, ifa, pkt, len, frames, &dc_floor);
+		close(link_tx);
+		link_tx = -1;
+		dk.addr.v4 = inet_addr("203.0.113.7");
+		dc_deny.map = ctrl_map_fd(c, "lb_reasons");
+		dc_deny.key = LB_DROP_DENY_ADMIN;
+		if (enter_ns(ns_b) || ctrl_deny_add(c, &dk, 0, LB_DENY_ADMIN) ||
+			ctrl_attach(c, if_b, CTRL_XDP_NATIVE, NULL) || enter_ns(ns_a))
+			goto out;
+		deny_pps[r] = veth_drop_run(bb, ifa, pkt, len, frames, &dc_deny);
+		if (enter_ns(ns_b) || ctrl_detach(c, if_b) || ctrl_deny_del(c, &dk) ||
+			enter_ns(ns_a))
+			goto out;
+		if (drop_pps[r] < 0 || deny_pps[r] < 0)
+			goto out;
 	}
 	qsort(floor_pps, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(lb_pps, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(drop_pps, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(deny_pps, (size_t)rounds, sizeof(double), cmp_double);
 	printf("veth pair, native XDP, %d rounds x %d frames of %zu bytes, medians\n", rounds,
 		frames, len);
 	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the floor)\n", "floor (XDP_TX)",
 		floor_pps[rounds / 2] / 1e6, "balancer (established)", lb_pps[rounds / 2] / 1e6,
 		lb_pps[rounds / 2] / floor_pps[rounds / 2]);
+	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the drop floor)\n",
+		"floor (XDP_DROP, counted)", drop_pps[rounds / 2] / 1e6, "balancer (denied source)",
+		deny_pps[rounds / 2] / 1e6, deny_pps[rounds / 2] / drop_pps[rounds / 2]);
 	err = 0;
 out:
 	if (link_tx >= 0)

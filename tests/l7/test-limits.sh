@@ -3,10 +3,11 @@
 # Rate limits in pingd (rate_limits:, --limit-rate): a client over its rate gets 429 with
 # Retry-After and is served at the configured rate; the in-flight bound; delay mode holds
 # requests instead of refusing them; header keys count clients apart; one log line per client
-# crossing a limit; the counters on /metrics; pingd -t refuses bad limits with clear messages.
+# crossing a limit; the counters on /metrics; pingd -t refuses bad limits with clear messages;
+# an upstream's max_conns with its queue and queue_timeout.
 
 ALL_TESTS="test_limit_rate_oneline test_inflight_bound test_delay_mode test_header_key \
-	test_metrics_and_log test_check_rejects_bad_limits"
+	test_metrics_and_log test_check_rejects_bad_limits test_upstream_max_conns_queue"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -217,6 +218,53 @@ test_check_rejects_bad_limits() {
 		fail "--limit-rate 0/m accepted"
 	"$PINGD" -t --listen 127.0.0.1:1 --upstream 127.0.0.1:2 --limit-rate 10/s:5 >/dev/null ||
 		fail "--limit-rate 10/s:5 refused"
+}
+
+# upstreams[].max_conns 1 with a queue of 2, an origin that takes 2 s: of 4 requests at once
+# one goes at once, two wait their turn, the fourth finds the queue full (503). With a
+# queue_timeout shorter than the origin, the waiting ones get 503 instead.
+test_upstream_max_conns_queue() {
+	local out
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_pyorigin late || return 1
+	ports || return 1
+	cat >"$TMPD/q.yaml" <<YAML
+listeners:
+  - address: 127.0.0.1:$LISTEN_PORT
+virtual_hosts:
+  - name: default
+    hosts: '*'
+    routes:
+      - path: /
+        upstream: origin
+upstreams:
+  - name: origin
+    max_conns: 1
+    queue: 2
+    queue_timeout: QT
+    servers:
+      - address: 127.0.0.1:$PYO_PORT
+YAML
+	sed 's/QT/30s/' "$TMPD/q.yaml" >"$TMPD/q1.yaml"
+	start_pingd -c "$TMPD/q1.yaml" || return 1
+	out=$("${LCLIENT[@]}" parallel "$PINGD_PORT" 4)
+	log "4 at once, queue 2: $out"
+	[ "$out" = "200 200 200 503" ] || fail "expected 3 x 200 and one 503, got $out"
+	[ "$(grep -c '^GET' "$PYO_LOG")" = 3 ] || fail "the origin saw $(grep -c '^GET' "$PYO_LOG") requests"
+	kill "$PINGD_PID"
+	wait "$PINGD_PID" 2>/dev/null
+	sed 's/QT/500ms/' "$TMPD/q.yaml" >"$TMPD/q2.yaml"
+	free_port || return 1
+	sed -i "s/127.0.0.1:$LISTEN_PORT/127.0.0.1:$PORT/" "$TMPD/q2.yaml"
+	LISTEN_PORT=$PORT
+	start_pingd -c "$TMPD/q2.yaml" || return 1
+	out=$("${LCLIENT[@]}" parallel "$PINGD_PORT" 4)
+	log "4 at once, queue_timeout 500ms: $out"
+	[ "$out" = "200 503 503 503" ] || fail "expected one 200 and 3 x 503, got $out"
+	"$PINGD" -t -c <(sed 's/QT/0/' "$TMPD/q.yaml") >/dev/null 2>&1 &&
+		fail "queue_timeout 0 accepted"
+	return 0
 }
 
 run_tests "$@"

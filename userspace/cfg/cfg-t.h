@@ -138,6 +138,9 @@ struct cfg_upstream {
 	bool retry_on_timeout;	       /* replay a timed-out idempotent request elsewhere */
 	unsigned int retry_budget;     /* retries as a percentage of requests */
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
+	unsigned int max_conns;	       /* requests at its servers at once, all workers; 0 = any */
+	unsigned int queue;	       /* requests waiting for one of max_conns; 0 = none (503) */
+	unsigned int queue_timeout_ms; /* longest wait in the queue (503) */
 	struct cfg_health health;
 	struct cfg_passive passive;
 	struct cfg_server *servers;

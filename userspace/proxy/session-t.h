@@ -84,10 +84,14 @@ struct stream {
 	/* In-flight slots of the rate limits (limits.c), released when the exchange ends. */
 	struct limit_inflight_guard lim_guard[CFG_ROUTE_LIMITS_MAX];
 	unsigned int n_lim_guard;
+	bool upq_slot; /* holds one of its pool's max_conns (upqueue.c) */
 };
 
 struct session {
 	TAILQ_ENTRY(session) link;
+	TAILQ_ENTRY(session) upq_link; /* in the worker's upq_wait while upq_waiting */
+	bool upq_waiting;	       /* queued for its pool's max_conns */
+	uint64_t upq_deadline_ms;      /* coarse clock: 503 after it */
 	struct worker *w;
 	const struct cfg *cfg;
 	struct conn *cli;

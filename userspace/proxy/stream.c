@@ -33,6 +33,7 @@
 #include "userspace/proxy/limits.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/session.h"
+#include "userspace/proxy/upqueue.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/health.h"
@@ -193,6 +194,7 @@ static void sess_destroy(struct session *s)
 
 	px_end(s);
 	limits_release(&s->x);
+	upq_release(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_conns--;
 	stats_conn_close(w->rt->stats, w->id);
@@ -316,6 +318,7 @@ static void phase_logging(struct session *s)
 		x->start_us ? clock_mono_us() - x->start_us : 0);
 	px_end(s);
 	limits_release(x);
+	upq_release(s);
 	if (s->delay)
 		evtimer_del(s->delay);
 	if (!log_access_enabled())
@@ -661,10 +664,10 @@ static int phase_upstream_request_filter(struct session *s)
 	return 0;
 }
 
-/* The phases from upstream_peer to the upstream connection. */
-static void stream_proceed(struct session *s)
+/* The phases from upstream_request_filter to the upstream connection. */
+static void stream_connect(struct session *s)
 {
-	if (phase_upstream_peer(s) < 0 || phase_upstream_request_filter(s) < 0)
+	if (phase_upstream_request_filter(s) < 0)
 		return;
 	if (rsp_take(s) < 0) {
 		upstream_drop(s);
@@ -672,6 +675,43 @@ static void stream_proceed(struct session *s)
 		return;
 	}
 	connect_upstream(s);
+}
+
+/* The phases from upstream_peer on; the pool's max_conns may queue the request (upqueue.c
+ * resumes it with stream_upq_resume()). */
+static void stream_proceed(struct session *s)
+{
+	if (phase_upstream_peer(s) < 0)
+		return;
+	switch (upq_acquire(s)) {
+	case UPQ_GO:
+		stream_connect(s);
+		return;
+	case UPQ_WAIT:
+		return;
+	default:
+		log_ratelimited(LOG_LVL_WARN, "upstream '%s': max_conns reached and queue full",
+			s->x.be->cfg->name);
+		upstream_drop(s);
+		send_error(s, 503);
+		return;
+	}
+}
+
+void stream_upq_resume(struct session *s, bool ok)
+{
+	sess_enter(s);
+	if (s->dead || s->st != SS_CONNECT) {
+		upq_release(s);
+	} else if (ok) {
+		stream_connect(s);
+	} else {
+		log_ratelimited(LOG_LVL_WARN, "upstream '%s': queue_timeout waiting for max_conns",
+			s->x.be->cfg->name);
+		upstream_drop(s);
+		send_error(s, 503);
+	}
+	sess_leave(s);
 }
 
 /* A request held by a rate limit's delay goes on. */
@@ -723,6 +763,7 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	struct timeval tv;
 
 	limits_release(x);
+	upq_release(s);
 	memset(x, 0, sizeof(*x));
 	x->srv = -1;
 	x->rq = m;

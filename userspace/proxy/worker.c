@@ -21,6 +21,7 @@
 #include "userspace/net/tls.h"
 #include "userspace/proxy/limits.h"
 #include "userspace/proxy/route.h"
+#include "userspace/proxy/upqueue.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
 
@@ -81,7 +82,9 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 	rt->tls = calloc(c->n_listeners, sizeof(*rt->tls));
 	rt->transports = calloc(c->n_listeners, sizeof(*rt->transports));
 	rt->limits = limits_rt_new(c);
-	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports || !rt->limits)
+	rt->upq = upq_new(c);
+	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports || !rt->limits ||
+		!rt->upq)
 		goto err;
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		rt->transports[i] = &conn_tcp;
@@ -123,6 +126,7 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt->transports);
 	route_table_free(rt->routes);
 	limits_rt_free(rt->limits);
+	upq_free(rt->upq);
 	free(rt);
 }
 
@@ -344,6 +348,9 @@ void worker_release(struct worker *w)
 	if (w->grace_ev)
 		event_free(w->grace_ev);
 	w->grace_ev = NULL;
+	if (w->upq_ev)
+		event_free(w->upq_ev);
+	w->upq_ev = NULL;
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	w->stop_fd = -1;
