@@ -28,15 +28,38 @@ static __always_inline void deny_mask(union lb_addr *out, const union lb_addr *a
 	}
 }
 
+/* The drop verdict of an entry of <reason>, counted. */
+static __always_inline int deny_drop(__u8 reason)
+{
+	return stats_drop(reason == LB_DENY_LIMIT ? LB_DROP_DENY_LIMIT : LB_DROP_DENY_ADMIN);
+}
+
+/* Whether <src> of <words> words lies in the prefix cached in <last>. */
+static __always_inline bool deny_last_match(
+	const struct lb_deny_last *last, const union lb_addr *src, int words)
+{
+	union lb_addr m;
+	int i;
+
+	deny_mask(&m, src, last->key.plen, words);
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		if (m.v6[i] != last->key.addr.v6[i])
+			return false;
+	return true;
+}
+
 /* Drop the packet <p> when its source is denied: XDP_DROP (counted) or LB_CONTINUE. */
 static __always_inline int deny_check(const struct parse_pkt *p)
 {
 	struct lb_deny_key key = {};
+	struct lb_deny_last *last;
 	struct lb_deny_plens *pl;
 	struct lb_deny_word *w;
 	const __u8 *lens;
 	struct lb_deny *d;
 	__u32 zero = 0, n, bit, word;
+	__u64 now = 0;
 	int i, words;
 
 	/* An ICMP error's flow is the quoted one: its sender is a router, not the client. */
@@ -56,6 +79,16 @@ static __always_inline int deny_check(const struct parse_pkt *p)
 	}
 	if (!n)
 		return LB_CONTINUE;
+	/* A flood comes from few prefixes: this CPU's last match first. Per-CPU value,
+	 * softirq: no other writer. */
+	last = bpf_map_lookup_elem(&lb_deny_last, &zero);
+	if (last && last->gen == pl->gen && last->key.family == p->flow.family &&
+		deny_last_match(last, &p->flow.src, words)) {
+		if (!last->expires || last->expires > (now = bpf_ktime_get_coarse_ns())) {
+			last->packets++;
+			return deny_drop(last->reason);
+		}
+	}
 	key.family = p->flow.family;
 	/* Bounded by LB_DENY_MAX_PLENS (the array's size), which the verifier needs to see. */
 	for (i = 0; i < LB_DENY_MAX_PLENS; i++) {
@@ -73,15 +106,30 @@ static __always_inline int deny_check(const struct parse_pkt *p)
 		d = bpf_map_lookup_elem(&lb_deny, &key);
 		if (!d)
 			continue;
-		if (d->expires && d->expires <= bpf_ktime_get_ns()) {
+		if (!now)
+			now = bpf_ktime_get_coarse_ns();
+		if (d->expires && d->expires <= now) {
 			/* Expired: out of the way now rather than when the LRU gets to it. */
 			bpf_map_delete_elem(&lb_deny, &key);
 			continue;
 		}
 		/* Shared entry, any CPU: a lost increment costs a count, never a packet. */
 		d->packets++;
-		return stats_drop(d->reason == LB_DENY_LIMIT ? LB_DROP_DENY_LIMIT :
-							       LB_DROP_DENY_ADMIN);
+		if (last) {
+			/* The replaced prefix's drops go to its entry, if it still has one. */
+			if (last->packets && last->gen == pl->gen) {
+				struct lb_deny *old = bpf_map_lookup_elem(&lb_deny, &last->key);
+
+				if (old)
+					old->packets += last->packets;
+			}
+			last->key = key;
+			last->gen = pl->gen;
+			last->expires = d->expires;
+			last->reason = d->reason;
+			last->packets = 0;
+		}
+		return deny_drop(d->reason);
 	}
 	return LB_CONTINUE;
 }

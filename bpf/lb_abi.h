@@ -324,13 +324,28 @@ struct lb_deny_word {
 };
 _Static_assert(sizeof(struct lb_deny_word) == 8, "lb_deny_word size");
 
+/* lb_deny_last value (per CPU, one entry): the entry this CPU last dropped a packet for, so
+ * that a flood from one prefix costs a compare instead of a hash lookup per packet. Valid
+ * while gen equals lb_deny_plens.gen. Written by bpf. */
+struct lb_deny_last {
+	struct lb_deny_key key; /* the prefix */
+	__u32 gen;		/* lb_deny_plens.gen when cached */
+	__u64 expires;		/* the entry's, CLOCK_MONOTONIC ns; 0 = never */
+	__u64 packets;		/* dropped through this cache since it was filled; added to the
+				 * entry's count when it is replaced (pingctl adds the rest) */
+	__u8 reason;		/* enum lb_deny_reason */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct lb_deny_last) == 48, "lb_deny_last size");
+
 /* lb_deny_plens value, one entry: the prefix lengths lb_deny holds, so the data plane tries
  * those only (none: the deny check costs one array read). Written by the control plane with
  * every change of lb_deny, under the pin directory's lock. */
 struct lb_deny_plens {
 	__u8 n4;			/* lengths used in v4[] */
 	__u8 n6;			/* lengths used in v6[] */
-	__u8 pad[6];
+	__u8 pad[2];
+	__u32 gen;			/* bumped by every change of lb_deny: voids lb_deny_last */
 	__u8 v4[LB_DENY_MAX_PLENS];	/* IPv4 prefix lengths, longest first */
 	__u8 v6[LB_DENY_MAX_PLENS];	/* IPv6 prefix lengths, longest first */
 };

@@ -171,6 +171,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_deny_filter SEC(".maps");
 
+/* Key 0 only. Per CPU, the lb_deny entry last matched (struct lb_deny_last). Written by
+ * bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_deny_last);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny_last SEC(".maps");
+
 /* Key 0 only. The prefix lengths in lb_deny. Written by pingctl and pingd with lb_deny. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

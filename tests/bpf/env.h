@@ -31,7 +31,7 @@ struct env {
 	int decap_prog; /* lb_decap */
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
 	int guard, vip_filter;
-	int deny, deny_plens, deny_filter;
+	int deny, deny_plens, deny_filter, deny_last;
 	int src_rate, src_bucket;
 	int decap_stats;
 	int ncpu;

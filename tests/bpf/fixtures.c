@@ -1255,6 +1255,31 @@ static void fx_decap(void)
 	}
 }
 
+/* Drops counted in the CPUs' lb_deny_last caches. */
+static uint64_t deny_cached(void)
+{
+	struct lb_deny_last last[256];
+	uint64_t sum = 0;
+	uint32_t zero = 0;
+
+	if (E.ncpu > 256 || bpf_map_lookup_elem(E.deny_last, &zero, last))
+		return 0;
+	for (int i = 0; i < E.ncpu; i++)
+		sum += last[i].packets;
+	return sum;
+}
+
+/* What the control plane does with every change of lb_deny: a new generation. */
+static void deny_gen_bump(void)
+{
+	struct lb_deny_plens pl = {};
+	uint32_t zero = 0;
+
+	bpf_map_lookup_elem(E.deny_plens, &zero, &pl);
+	pl.gen++;
+	CHECK(!bpf_map_update_elem(E.deny_plens, &zero, &pl, BPF_ANY), "lb_deny_plens gen");
+}
+
 /* Zero the <n> 8-byte values of array <fd>. */
 static void zero_array_fd(int fd, uint32_t n)
 {
@@ -1277,8 +1302,9 @@ static void fx_deny_drops_source(void)
 	s.tcp_flags = 0x10;
 	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
 	CHECK(ct_count() == 0, "a denied SYN created a flow");
-	CHECK(deny_get(4, CLIENT4, 32, &d) && d.packets == 2, "entry packets %llu",
-		(unsigned long long)d.packets);
+	CHECK(deny_get(4, CLIENT4, 32, &d) && d.packets + deny_cached() == 2,
+		"entry packets %llu, cached %llu", (unsigned long long)d.packets,
+		(unsigned long long)deny_cached());
 	other.src = "203.0.113.8";
 	CHECK(send_to(&other) >= 0, "another source was not forwarded");
 	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "counted under the wrong reason");
@@ -1327,8 +1353,35 @@ static void fx_deny_expiry_and_lengths(void)
 	/* lb_deny_filter is a prefilter: its bit clear, the entry is not looked for (the
 	 * control plane sets the bit before it writes the entry). */
 	zero_array_fd(E.deny_filter, LB_DENY_FILTER_WORDS);
+	deny_gen_bump();
 	s.sport++;
 	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+}
+
+/* lb_deny_last: a CPU's last match drops the next packets of its prefix without the hash
+ * lookup, and only while its generation is current: an entry deleted (a new generation)
+ * denies nothing more. */
+static void fx_deny_last_cache(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 56300);
+	struct lb_deny d;
+	struct lb_deny_key k = {.family = LB_AF_INET, .plen = 24};
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	deny_set(4, CLIENT4, 24, 0, LB_DENY_LIMIT, false);
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	/* The entry goes without a new generation: the cache alone still drops. */
+	inet_pton(AF_INET, CLIENT4, k.addr.bytes);
+	k.addr.bytes[3] = 0;
+	CHECK(!bpf_map_delete_elem(E.deny, &k), "delete the entry");
+	s.sport++;
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	CHECK(deny_cached() == 1, "cached drops %llu", (unsigned long long)deny_cached());
+	/* ... and a new generation ends that. */
+	deny_gen_bump();
+	s.sport++;
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+	CHECK(!deny_get(4, CLIENT4, 24, &d), "the deleted entry came back");
 }
 
 /* The per-source new-flow guard: at 2/s with a burst of 1, a source's third SYN at once is
@@ -1423,6 +1476,7 @@ const struct fixture fixtures[] = {
 	{"deny_drops_source", fx_deny_drops_source},
 	{"deny_prefix_v6", fx_deny_prefix_v6},
 	{"deny_expiry_and_lengths", fx_deny_expiry_and_lengths},
+	{"deny_last_cache", fx_deny_last_cache},
 	{"src_guard", fx_src_guard},
 	{NULL, NULL},
 };

@@ -454,6 +454,7 @@ void env_reset(void)
 	clear_map(E.deny, sizeof(struct lb_deny_key));
 	zero_array(E.deny_plens, 1, sizeof(struct lb_deny_plens));
 	zero_array(E.deny_filter, LB_DENY_FILTER_WORDS, sizeof(struct lb_deny_word));
+	zero_array(E.deny_last, 1, sizeof(struct lb_deny_last));
 	zero_array(E.src_rate, LB_MAX_VIPS, sizeof(struct lb_src_rate));
 	clear_map(E.src_bucket, sizeof(struct lb_src_key));
 	node_default(&n);
@@ -599,6 +600,7 @@ int main(int argc, char **argv)
 	E.deny = bpf_map__fd(lb->maps.lb_deny);
 	E.deny_plens = bpf_map__fd(lb->maps.lb_deny_plens);
 	E.deny_filter = bpf_map__fd(lb->maps.lb_deny_filter);
+	E.deny_last = bpf_map__fd(lb->maps.lb_deny_last);
 	E.src_rate = bpf_map__fd(lb->maps.lb_src_rate);
 	E.src_bucket = bpf_map__fd(lb->maps.lb_src_bucket);
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);

@@ -25,6 +25,7 @@ enum ctrl_map {
 	CM_DENY,
 	CM_DENY_PLENS,
 	CM_DENY_FILTER,
+	CM_DENY_LAST,
 	CM_SRC_RATE,
 	CM_SRC_BUCKET,
 	CM_MAX /* must stay last */

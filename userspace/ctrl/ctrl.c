@@ -42,6 +42,7 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_DENY] = "lb_deny",
 	[CM_DENY_PLENS] = "lb_deny_plens",
 	[CM_DENY_FILTER] = "lb_deny_filter",
+	[CM_DENY_LAST] = "lb_deny_last",
 	[CM_SRC_RATE] = "lb_src_rate",
 	[CM_SRC_BUCKET] = "lb_src_bucket",
 };

@@ -94,7 +94,7 @@ static int filter_write(struct ctrl *c, const __u64 *old, const __u64 *new)
  * lock. */
 static int plens_sync(struct ctrl *c)
 {
-	struct lb_deny_plens pl = {};
+	struct lb_deny_plens pl = {}, cur = {};
 	struct lb_deny_key k, next;
 	__u64 *old = NULL, *new = NULL;
 	__u32 zero = 0, count = LB_DENY_FILTER_WORDS;
@@ -140,6 +140,9 @@ static int plens_sync(struct ctrl *c)
 	/* The lengths first when they grow, the filter first when bits go: a packet never
 	 * misses an entry it should find. Only removals happen here, so the order is free. */
 	err = filter_write(c, old, new);
+	/* A new generation voids every CPU's cached match (lb_deny_last). */
+	(void)bpf_map_lookup_elem(c->fds[CM_DENY_PLENS], &zero, &cur); /* zero: gen starts */
+	pl.gen = cur.gen + 1;
 	if (!err && bpf_map_update_elem(c->fds[CM_DENY_PLENS], &zero, &pl, BPF_ANY))
 		err = -errno;
 out:
@@ -172,6 +175,8 @@ int ctrl_deny_add(struct ctrl *c, const struct lb_deny_key *key, __u64 ttl_ms, _
 	/* The length first: an entry the data plane does not look for would deny nothing. */
 	err = key->family == LB_AF_INET ? plen_insert(pl.v4, &pl.n4, key->plen) :
 					  plen_insert(pl.v6, &pl.n6, key->plen);
+	/* A replaced entry may be cached with its old expiry: a new generation voids it. */
+	pl.gen++;
 	if (!err && bpf_map_update_elem(c->fds[CM_DENY_PLENS], &zero, &pl, BPF_ANY))
 		err = -errno;
 	if (!err)
@@ -262,6 +267,21 @@ int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n)
 		v[cnt].val = d;
 		v[cnt].ttl_ms = d.expires ? (d.expires - now) / 1000000ull : 0;
 		cnt++;
+	}
+	/* Drops counted by the CPUs' caches of the current generation belong to their entry. */
+	if (!err && cnt) {
+		struct lb_deny_last *last = calloc((size_t)c->ncpu, sizeof(*last));
+		struct lb_deny_plens pl = {};
+		__u32 zero = 0;
+
+		if (last && !bpf_map_lookup_elem(c->fds[CM_DENY_PLENS], &zero, &pl) &&
+			!bpf_map_lookup_elem(c->fds[CM_DENY_LAST], &zero, last))
+			for (int cpu = 0; cpu < c->ncpu; cpu++)
+				for (size_t i = 0; last[cpu].packets && last[cpu].gen == pl.gen &&
+						   i < cnt; i++)
+					if (!memcmp(&v[i].key, &last[cpu].key, sizeof(v[i].key)))
+						v[i].val.packets += last[cpu].packets;
+		free(last);
 	}
 	/* Expired entries the data plane has not met again: removed here, as it would. */
 	if (!err && n_old && !ctrl_lock(c)) {
