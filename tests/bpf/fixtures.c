@@ -1339,7 +1339,8 @@ static void fx_deny_expiry_and_lengths(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	setup(4, 4, LB_FWD_IPIP, 0);
-	deny_set(4, CLIENT4, 32, now - 1, LB_DENY_LIMIT, false);
+	/* A second ago: the program reads the coarse clock, up to a tick behind. */
+	deny_set(4, CLIENT4, 32, now - 1000000000ull, LB_DENY_LIMIT, false);
 	expect_verdict(&s, XDP_TX, LB_FWD_TX);
 	CHECK(!deny_get(4, CLIENT4, 32, &d), "the expired entry is still there");
 	deny_set(4, CLIENT4, 24, 0, LB_DENY_ADMIN, true);
