@@ -38,7 +38,7 @@ test_pingctl_commands() {
 	local out
 	setup || return
 	out=$(pc service list) || return 1
-	echo "$out" | grep -q '^192.0.2.10:80/tcp .* maglev .* 251$' || { fail "service list: $out"; return 1; }
+	echo "$out" | grep -q '^192.0.2.10:80/tcp .* maglev .* 251 *off$' || { fail "service list: $out"; return 1; }
 	echo "$out" | grep -q '^\[2001:db8::10\]:443/udp .* ketama *gue *src' ||
 		{ fail "service list: $out"; return 1; }
 	pc -j service list | json_ok || { fail "service list -j"; return 1; }
