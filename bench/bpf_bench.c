@@ -38,7 +38,9 @@
 
 #define NCASE	    4
 #define BENCH_COPY  60 /* bytes the harness restores, as in bench.bpf.c */
-#define MAX_TARGETS 8
+#define MAX_TARGETS 10
+#define NBASE	    5    /* floor, pingx, pingx_noguard, pingx_deny1, pingx_deny8 */
+#define DENY_FILL   4096 /* lb_deny entries at each of the lengths, none matching */
 #define MAX_CPUS    256
 
 __attribute__((format(printf, 2, 0))) static int quiet(
@@ -86,6 +88,7 @@ struct target {
 	int prog;	  /* fd of the program the harness tail-calls */
 	bool pingx;	  /* lb_xdp: set flow_rate in lb_node before measuring */
 	__u32 flow_rate;  /* lb_node.flow_rate while measured */
+	int deny_lens;	  /* lb_deny_plens: IPv4 prefix lengths in use (entries none match) */
 	const char *path;	/* a peer's object file */
 	struct bpf_object *obj; /* a peer's object once opened, else NULL */
 	int lru[MAX_CPUS]; /* a peer's per-CPU flow tables, -1 when unused */
@@ -285,20 +288,21 @@ int main(int argc, char **argv)
 	struct lb_node node = {.flags = LB_NODE_F_GW_MAC, .gw_mac = {2, 0, 0, 0, 0, 0xfe}};
 	struct lb_flow_key est = {.family = LB_AF_INET, .proto = IPPROTO_TCP};
 	__be32 reals[3];
-	int err = 1, i, r, target, input, restore;
+	int err = 1, i, r, target, input, restore, deny_plens = -1;
+	struct lb_deny_plens plens_full = {};
 	__u32 zero = 0;
 
 	for (t = 0; t < MAX_TARGETS; t++)
 		for (i = 0; i < MAX_CPUS; i++)
 			tg[t].lru[i] = -1;
 	/* Peers come first on the command line: --peer NAME=OBJECT, repeatable. */
-	ntg = 3;
+	ntg = NBASE;
 	while (argi + 1 < argc && !strcmp(argv[argi], "--peer")) {
 		const char *eq = strchr(argv[argi + 1], '=');
 
 		if (!eq || eq == argv[argi + 1] || ntg == MAX_TARGETS ||
 			(size_t)(eq - argv[argi + 1]) >= sizeof(tg[0].name)) {
-			fprintf(stderr, "bench: --peer NAME=OBJECT (at most %d)\n", MAX_TARGETS - 3);
+			fprintf(stderr, "bench: --peer NAME=OBJECT (at most %d)\n", MAX_TARGETS - NBASE);
 			return 2;
 		}
 		snprintf(tg[ntg].name, sizeof(tg[ntg].name), "%.*s", (int)(eq - argv[argi + 1]),
@@ -365,7 +369,30 @@ int main(int argc, char **argv)
 	tg[2].prog = tg[1].prog;
 	tg[2].pingx = true;
 	tg[2].flow_rate = LB_FLOW_RATE_OFF;
-	for (t = 3; t < ntg; t++)
+	/* The deny check on the path of packets it does not drop: lb_deny holding 8 x DENY_FILL
+	 * prefixes of 10.0.0.0/8 (none matches a client), with one length in use and with eight
+	 * (the most a family may have: each costs a hash lookup). */
+	for (t = 3; t < 5; t++) {
+		snprintf(tg[t].name, sizeof(tg[t].name), "pingx_deny%d", t == 3 ? 1 : 8);
+		tg[t].prog = tg[1].prog;
+		tg[t].pingx = true;
+		tg[t].deny_lens = t == 3 ? 1 : 8;
+	}
+	for (i = 0; i < DENY_FILL; i++) {
+		for (int l = 0; l < 8; l++) {
+			struct lb_deny_key dk = {.family = LB_AF_INET, .plen = (__u8)(32 - l)};
+
+			/* 10.I.I.128/(32 - l): the last octet's top bit stays set, and the
+			 * syn_new case's sources (a counter, low byte first) never reach it. */
+			dk.addr.v4 = htonl((10u << 24) | ((__u32)i << 8) | 128u) & htonl(~0u << l);
+			if (ctrl_deny_add(c, &dk, 0, LB_DENY_ADMIN))
+				goto out;
+		}
+	}
+	deny_plens = ctrl_map_fd(c, "lb_deny_plens");
+	if (ctrl_deny_plens(c, &plens_full) || deny_plens < 0)
+		goto out;
+	for (t = NBASE; t < ntg; t++)
 		if (peer_load(&tg[t], tg[t].path, k.addr.v4, k.port, reals, node.gw_mac))
 			goto out;
 	s.tcp_flags = 0x02;
@@ -394,8 +421,13 @@ int main(int argc, char **argv)
 				int want = x == &tg[0] ? XDP_TX : verdicts[i];
 
 				if (x->pingx) {
+					struct lb_deny_plens pl = plens_full;
+
 					node.flow_rate = x->flow_rate;
 					if (ctrl_node_set(c, &node))
+						goto out;
+					pl.n4 = (__u8)x->deny_lens;
+					if (bpf_map_update_elem(deny_plens, &zero, &pl, BPF_ANY))
 						goto out;
 				}
 				if (i == 2 && prime_flow(x, c, &k, &est)) {
@@ -431,8 +463,14 @@ int main(int argc, char **argv)
 				printf(" %14.1f", med[i][t] - med[i][0]);
 			printf("\n");
 		}
+		/* The deny check's cost where it drops nothing: what one length in use, and eight,
+		 * add to pingx with lb_deny empty (which reads one array entry). */
+		printf("\n%-12s %18s %18s\n", "case", "deny1 - pingx", "deny8 - pingx");
+		for (i = 0; i < NCASE; i++)
+			printf("%-12s %18.1f %18.1f\n", names[i], med[i][3] - med[i][1],
+				med[i][4] - med[i][1]);
 		/* Ratios above the floor: pingx (guard on, and off) against every peer. */
-		for (t = 3; t < ntg; t++) {
+		for (t = NBASE; t < ntg; t++) {
 			printf("\n%-12s %18s %24s\n", "case", "pingx / ", "pingx_noguard / ");
 			for (i = 0; i < NCASE; i++)
 				printf("%-12s %9s %8.2f %15s %8.2f\n", names[i], tg[t].name,
@@ -443,7 +481,7 @@ int main(int argc, char **argv)
 	}
 	err = 0;
 out:
-	for (t = 3; t < ntg; t++) {
+	for (t = NBASE; t < ntg; t++) {
 		for (i = 0; i < MAX_CPUS; i++)
 			if (tg[t].lru[i] >= 0)
 				close(tg[t].lru[i]);
@@ -507,6 +545,47 @@ static __u64 rx_count(int map, int ncpu)
 	return sum;
 }
 
+/* The per-CPU counter the drop phase reads: bench_rx (the floor) or lb_reasons[reason]. */
+struct drop_ctr {
+	int map;
+	__u32 key;
+};
+
+static __u64 ctr_read(const struct drop_ctr *d, int ncpu)
+{
+	__u64 v[256] = {0}, sum = 0;
+
+	if (ncpu > 256 || bpf_map_lookup_elem(d->map, &d->key, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* Send <frames> copies of <pkt> from <ifindex_a> (current namespace) and return the frames
+ * per second that side B dropped, counted by <d>. */
+static double veth_drop_run(struct bench_bpf *bb, int ifindex_a, const uint8_t *pkt, size_t len,
+	int frames, const struct drop_ctr *d)
+{
+	struct xdp_md ctx = {.data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex_a};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = frames,
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 before = ctr_read(d, ncpu), after;
+	double t0, t1;
+
+	t0 = now_s();
+	if (bpf_prog_test_run_opts(bpf_program__fd(bb->progs.bench_restore), &o)) {
+		fprintf(stderr, "bench: live frames: %s\n", strerror(errno));
+		return -1;
+	}
+	usleep(100000); /* frames still queued in the peer's ring */
+	t1 = now_s() - 0.1;
+	after = ctr_read(d, ncpu);
+	return (double)(after - before) / (t1 - t0);
+}
+
 /* Send <frames> copies of <pkt> from <ifindex_a> (current namespace) and return the frames
  * per second that came back, counted by bench_count. */
 static double veth_run(
@@ -535,7 +614,9 @@ static int veth_main(int argc, char **argv)
 {
 	const char *ns_a, *if_a, *ns_b, *if_b;
 	int rounds, frames, err = 1, r, ifa, ifb, self, link_cnt = -1, link_tx = -1;
-	double floor_pps[64], lb_pps[64];
+	double floor_pps[64], lb_pps[64], drop_pps[64], deny_pps[64];
+	struct drop_ctr dc_floor, dc_deny;
+	struct lb_deny_key dk = {.family = LB_AF_INET, .plen = 32};
 	char pin[96];
 	struct pkt_spec s = {.family = 4,
 		.src = "203.0.113.7",
@@ -647,14 +728,46 @@ static int veth_main(int argc, char **argv)
 			goto out;
 		if (floor_pps[r] < 0 || lb_pps[r] < 0)
 			goto out;
+		/* Drops: an XDP_DROP program counting per CPU (bench_count), then the balancer
+		 * with the generator's source in lb_deny (one length in use), counted by its
+		 * drop_deny_admin reason. Both count once and drop. */
+		if (enter_ns(ns_b))
+			goto out;
+		link_tx = bpf_link_create(bpf_program__fd(bb->progs.bench_count), ifb, BPF_XDP,
+			&(struct bpf_link_create_opts){.sz = sizeof(struct bpf_link_create_opts),
+				.flags = XDP_FLAGS_DRV_MODE});
+		if (link_tx < 0 || enter_ns(ns_a))
+			goto out;
+		dc_floor.map = bpf_map__fd(bb->maps.bench_rx);
+		dc_floor.key = 0;
+		drop_pps[r] = veth_drop_run(bb, ifa, pkt, len, frames, &dc_floor);
+		close(link_tx);
+		link_tx = -1;
+		dk.addr.v4 = inet_addr("203.0.113.7");
+		dc_deny.map = ctrl_map_fd(c, "lb_reasons");
+		dc_deny.key = LB_DROP_DENY_ADMIN;
+		if (enter_ns(ns_b) || ctrl_deny_add(c, &dk, 0, LB_DENY_ADMIN) ||
+			ctrl_attach(c, if_b, CTRL_XDP_NATIVE, NULL) || enter_ns(ns_a))
+			goto out;
+		deny_pps[r] = veth_drop_run(bb, ifa, pkt, len, frames, &dc_deny);
+		if (enter_ns(ns_b) || ctrl_detach(c, if_b) || ctrl_deny_del(c, &dk) ||
+			enter_ns(ns_a))
+			goto out;
+		if (drop_pps[r] < 0 || deny_pps[r] < 0)
+			goto out;
 	}
 	qsort(floor_pps, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(lb_pps, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(drop_pps, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(deny_pps, (size_t)rounds, sizeof(double), cmp_double);
 	printf("veth pair, native XDP, %d rounds x %d frames of %zu bytes, medians\n", rounds,
 		frames, len);
 	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the floor)\n", "floor (XDP_TX)",
 		floor_pps[rounds / 2] / 1e6, "balancer (established)", lb_pps[rounds / 2] / 1e6,
 		lb_pps[rounds / 2] / floor_pps[rounds / 2]);
+	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the drop floor)\n",
+		"floor (XDP_DROP, counted)", drop_pps[rounds / 2] / 1e6, "balancer (denied source)",
+		deny_pps[rounds / 2] / 1e6, deny_pps[rounds / 2] / drop_pps[rounds / 2]);
 	err = 0;
 out:
 	if (link_tx >= 0)

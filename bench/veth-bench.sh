@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Packets per second through a veth pair: a live-frames generator in one namespace, the
-# balancer (or an XDP_TX floor) on the peer in another. Needs root. Namespaces px-vb-* are
+# balancer (or an XDP_TX floor) on the peer in another; then the balancer dropping a denied
+# source beside an XDP_DROP floor. Needs root. Namespaces px-vb-* are
 # created here and removed on exit. ROUNDS and FRAMES override.
 set -euo pipefail
 cd "$(dirname "$0")/.."

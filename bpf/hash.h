@@ -57,6 +57,16 @@ HASH_INLINE __u32 hash_vip_bit(const union lb_addr *a)
 	return w & (LB_VIP_FILTER_BITS - 1);
 }
 
+/* The lb_deny_filter bit of deny prefix <a>/<plen> (<a> with the bits past <plen> cleared):
+ * the address folded, the length mixed in, then Fibonacci hashing (a multiply and a shift:
+ * this runs for every packet while lb_deny is in use). */
+HASH_INLINE __u32 hash_deny_bit(const union lb_addr *a, __u32 plen)
+{
+	__u32 w = hash_addr(a) ^ (plen * 0x85ebca6bu);
+
+	return (w * 0x9e3779b1u) >> (32 - LB_DENY_FILTER_SHIFT);
+}
+
 /* The hash of flow <k> with <seed>. With <src_only>, only the source address counts, so every
  * connection of a client lands on the same backend. */
 HASH_INLINE __u32 hash_flow(const struct lb_flow_key *k, __u32 seed, int src_only)

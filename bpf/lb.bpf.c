@@ -7,6 +7,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bpf/deny.h"
 #include "bpf/encap.h"
 #include "bpf/fwd.h"
 #include "bpf/hash.h"
@@ -126,6 +127,9 @@ int lb_xdp(struct xdp_md *ctx)
 		ret = parse_ipv6(&c, &p);
 	else
 		return stats_pass(LB_PASS_NOT_IP);
+	if (ret != LB_CONTINUE)
+		return ret;
+	ret = deny_check(&p);
 	if (ret != LB_CONTINUE)
 		return ret;
 	return lb_forward(ctx, &p, end - data);

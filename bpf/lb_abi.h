@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 5
+#define LB_ABI_VERSION 6
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -32,6 +32,25 @@
 #define LB_VIP_FILTER_WORDS (LB_VIP_FILTER_BITS / 64)
 /* Binary search steps over LB_RING_MAX_POINTS points: ceil(log2(65536 + 1)). */
 #define LB_RING_SEARCH_STEPS 17
+
+/* Deny entries (source prefixes), and distinct prefix lengths per family among them: each
+ * length in use costs a non-denied packet one hash lookup. */
+#ifndef LB_MAX_DENY
+#define LB_MAX_DENY 65536
+#endif
+#define LB_DENY_MAX_PLENS 8
+/* lb_deny_filter: 2^LB_DENY_FILTER_SHIFT bits, one set per lb_deny entry, so that a packet
+ * whose prefix has a clear bit skips the hash lookup (1 in 64 false positives at 16,384
+ * entries). */
+#define LB_DENY_FILTER_SHIFT 20
+#define LB_DENY_FILTER_WORDS ((1u << LB_DENY_FILTER_SHIFT) / 64)
+
+/* Sources tracked by the per-source new-flow guard, over all services. */
+#ifndef LB_MAX_SRC_BUCKETS
+#define LB_MAX_SRC_BUCKETS 65536
+#endif
+#define LB_SRC_RATE_MAX	 10000000u /* lb_src_rate.rate bound (new flows per second) */
+#define LB_SRC_BURST_MAX 1000000u  /* lb_src_rate.burst bound */
 
 /* Address families, equal to AF_INET / AF_INET6 (which vmlinux.h does not define). */
 #define LB_AF_INET  2
@@ -131,7 +150,17 @@ enum lb_reason {
 	LB_DROP_INTERNAL,   /* a lookup that cannot fail failed */
 	LB_REPLY_TOO_BIG,   /* too big once encapsulated: answered with ICMP "fragmentation
 			     * needed" or ICMPv6 "packet too big" (XDP_TX) */
+	LB_DROP_DENY_ADMIN, /* the source is in lb_deny, added by an operator */
+	LB_DROP_DENY_LIMIT, /* the source is in lb_deny, pushed by pingd's rate limits */
+	LB_DROP_SRC_RATE,   /* a new flow over its source's rate for the service (lb_src_rate) */
 	LB_REASON_MAX	    /* must stay last */
+};
+
+/* Who put an entry into lb_deny: the reason its drops are counted under. */
+enum lb_deny_reason {
+	LB_DENY_ADMIN = 0, /* pingctl deny add */
+	LB_DENY_LIMIT,	   /* pingd: a client far over a rate limit for long */
+	LB_DENY_REASON_MAX /* must stay last */
 };
 
 /* lb_meta value: one entry, written by the control plane when it creates the maps. */
@@ -267,6 +296,83 @@ struct lb_guard {
 	__u64 refused;	  /* new flows forwarded without an entry since the maps were made */
 };
 _Static_assert(sizeof(struct lb_guard) == 24, "lb_guard size");
+
+/* lb_deny key: a source prefix, exact (one entry per prefix; lb_deny_plens says which
+ * lengths to try). */
+struct lb_deny_key {
+	__u8 family;	    /* LB_AF_INET or LB_AF_INET6 */
+	__u8 plen;	    /* prefix length: 0..32 or 0..128 */
+	__u8 pad[2];
+	union lb_addr addr; /* the prefix, network order, bits past plen zero */
+};
+_Static_assert(sizeof(struct lb_deny_key) == 20, "lb_deny_key size");
+
+/* lb_deny value. */
+struct lb_deny {
+	__u64 expires; /* CLOCK_MONOTONIC ns (bpf_ktime_get_ns()) after which the entry is void
+			* and removed by the next packet it matches; 0 = never */
+	__u64 added;   /* CLOCK_MONOTONIC ns when it was written */
+	__u64 packets; /* packets dropped, written by bpf (approximate: CPUs race) */
+	__u8 reason;   /* enum lb_deny_reason */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct lb_deny) == 32, "lb_deny size");
+
+/* lb_deny_filter value: 64 bits of the deny prefilter (hash_deny_bit()). */
+struct lb_deny_word {
+	__u64 bits; /* bit b of word w stands for hash_deny_bit() == w * 64 + b */
+};
+_Static_assert(sizeof(struct lb_deny_word) == 8, "lb_deny_word size");
+
+/* lb_deny_last value (per CPU, one entry): the entry this CPU last dropped a packet for, so
+ * that a flood from one prefix costs a compare instead of a hash lookup per packet. Valid
+ * while gen equals lb_deny_plens.gen. Written by bpf. */
+struct lb_deny_last {
+	struct lb_deny_key key; /* the prefix */
+	__u32 gen;		/* lb_deny_plens.gen when cached */
+	__u64 expires;		/* the entry's, CLOCK_MONOTONIC ns; 0 = never */
+	__u64 packets;		/* dropped through this cache since it was filled; added to the
+				 * entry's count when it is replaced (pingctl adds the rest) */
+	__u8 reason;		/* enum lb_deny_reason */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct lb_deny_last) == 48, "lb_deny_last size");
+
+/* lb_deny_plens value, one entry: the prefix lengths lb_deny holds, so the data plane tries
+ * those only (none: the deny check costs one array read). Written by the control plane with
+ * every change of lb_deny, under the pin directory's lock. */
+struct lb_deny_plens {
+	__u8 n4;			/* lengths used in v4[] */
+	__u8 n6;			/* lengths used in v6[] */
+	__u8 pad[2];
+	__u32 gen;			/* bumped by every change of lb_deny: voids lb_deny_last */
+	__u8 v4[LB_DENY_MAX_PLENS];	/* IPv4 prefix lengths, longest first */
+	__u8 v6[LB_DENY_MAX_PLENS];	/* IPv6 prefix lengths, longest first */
+};
+_Static_assert(sizeof(struct lb_deny_plens) == 8 + 2 * LB_DENY_MAX_PLENS, "lb_deny_plens size");
+
+/* lb_src_rate value, by service id: the new flows (TCP SYNs, UDP flows without an entry) one
+ * source address may open per second, a token bucket of <burst> more. Written by pingctl. */
+struct lb_src_rate {
+	__u32 rate;  /* new flows per second per source; 0 = no guard */
+	__u32 burst; /* new flows beyond the rate a source may open at once */
+};
+_Static_assert(sizeof(struct lb_src_rate) == 8, "lb_src_rate size");
+
+/* lb_src_bucket key: a source address of a service. */
+struct lb_src_key {
+	__u32 svc;	    /* service id */
+	__u8 family;	    /* LB_AF_INET or LB_AF_INET6 */
+	__u8 pad[3];
+	union lb_addr addr; /* the source, network order */
+};
+_Static_assert(sizeof(struct lb_src_key) == 24, "lb_src_key size");
+
+/* lb_src_bucket value: the source's token bucket as a theoretical arrival time (GCRA). */
+struct lb_src_bucket {
+	__u64 tat; /* bpf_ktime_get_ns() when the bucket is full again */
+};
+_Static_assert(sizeof(struct lb_src_bucket) == 8, "lb_src_bucket size");
 
 /* lb_tx_ports value: an egress interface for XDP_REDIRECT, keyed by its ifindex. */
 struct lb_tx_port {

@@ -149,6 +149,70 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_reasons SEC(".maps");
 
+/* Key: a source prefix. Value: when it expires, who added it, its drops. Written by pingctl
+ * (deny add/del/flush) and pingd (clients far over a rate limit); bpf deletes expired entries
+ * it meets. LRU: when full, the least recently matched entry makes room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_DENY);
+	__type(key, struct lb_deny_key);
+	__type(value, struct lb_deny);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny SEC(".maps");
+
+/* Key: word index. A bit per lb_deny entry (hash_deny_bit()): a clear bit spares a packet the
+ * lb_deny lookup of that length. Written by pingctl and pingd with lb_deny; a bit may outlive
+ * its entry (an expired or evicted one) until the next deny del, flush or list. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_DENY_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, struct lb_deny_word);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny_filter SEC(".maps");
+
+/* Key 0 only. Per CPU, the lb_deny entry last matched (struct lb_deny_last). Written by
+ * bpf. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_deny_last);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny_last SEC(".maps");
+
+/* Key 0 only. The prefix lengths in lb_deny. Written by pingctl and pingd with lb_deny. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_deny_plens);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_deny_plens SEC(".maps");
+
+/* Key: service id. Value: the per-source new-flow rate of the service (0: none). Written by
+ * pingctl. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct lb_src_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_src_rate SEC(".maps");
+
+/* Key: service and source address. Value: the source's token bucket. Written by bpf. LRU
+ * with an LRU list per CPU (BPF_F_NO_COMMON_LRU), as lb_conntrack: new sources on different
+ * CPUs never share a list lock, and a source whose flows hash to several CPUs has one bucket.
+ * When full, the least recently seen source starts again with a full bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_SRC_BUCKETS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct lb_src_key);
+	__type(value, struct lb_src_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_src_bucket SEC(".maps");
+
 /* Key: ifindex. Value: struct lb_tx_port (the same ifindex). Egress interfaces other than the
  * receiving one; written by pingctl attach. Device maps refuse BTF, hence the sizes. */
 struct {

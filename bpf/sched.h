@@ -125,6 +125,41 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 	return g;
 }
 
+/* The per-source new-flow guard of <svc>: LB_CONTINUE when the source of <p> may open a new
+ * flow now (its bucket pays for it), else a counted drop. One array read when the service has
+ * no guard. The bucket is shared by the source's CPUs; two CPUs racing on it may both pass on
+ * the last token, which costs a flow too many, never a legitimate one. */
+static __always_inline int sched_src_guard(const struct parse_pkt *p, const struct lb_svc *svc)
+{
+	struct lb_src_key key = {};
+	struct lb_src_bucket *b, nb;
+	struct lb_src_rate *r;
+	__u32 id = svc->id;
+	__u64 now, t, tau;
+
+	r = bpf_map_lookup_elem(&lb_src_rate, &id);
+	if (!r || !r->rate)
+		return LB_CONTINUE;
+	key.svc = id;
+	key.family = p->flow.family;
+	key.addr = p->flow.src;
+	t = SCHED_NS_PER_S / r->rate;
+	tau = (__u64)r->burst * t;
+	now = bpf_ktime_get_ns();
+	b = bpf_map_lookup_elem(&lb_src_bucket, &key);
+	if (!b) {
+		/* A new source: its bucket is full, this flow takes one token. Failure to insert
+		 * (out of memory) lets the flow through unmetered. */
+		nb.tat = now + t;
+		(void)bpf_map_update_elem(&lb_src_bucket, &key, &nb, BPF_ANY);
+		return LB_CONTINUE;
+	}
+	if (b->tat > now + tau)
+		return stats_drop(LB_DROP_SRC_RATE);
+	b->tat = (b->tat > now ? b->tat : now) + t;
+	return LB_CONTINUE;
+}
+
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
  * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
@@ -146,11 +181,22 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 	/* A SYN past the guard's limit is not looked up either: it takes the table's backend
 	 * and leaves conntrack as it is (a retransmitted SYN keeps its entry unchanged). */
 	if (syn) {
+		int ret = sched_src_guard(p, svc);
+
+		if (ret != LB_CONTINUE)
+			return ret;
 		guard = sched_guard(node, &rate);
 		if (guard && guard->inserts >= rate)
 			goto table;
 	}
 	f = bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+	/* A UDP packet without an entry opens a flow (ICMP errors never do). */
+	if (!f && p->flow.proto == IPPROTO_UDP && !p->icmp_err) {
+		int ret = sched_src_guard(p, svc);
+
+		if (ret != LB_CONTINUE)
+			return ret;
+	}
 	if (f && !syn) {
 		id = f->backend;
 		be = bpf_map_lookup_elem(&lb_backends, &id);

@@ -98,7 +98,7 @@ static int do_help(int argc, char **argv)
 	       "\n"
 	       "       %s { attach IFACE | detach IFACE | status | unload | save | restore FILE }\n"
 	       "\n"
-	       "OBJECT := { service | backend | node | stats | conntrack | decap | hash }\n"
+	       "OBJECT := { service | backend | node | stats | conntrack | deny | decap | hash }\n"
 	       "OPTIONS := { -j|--json  -p|--pretty  -v|--verbose  -h|--help  -V|--version\n"
 	       "             --bpffs DIR }\n"
 	       "\n"
@@ -107,6 +107,7 @@ static int do_help(int argc, char **argv)
 	       "  node       per-node settings: outer sources, next hop, MTU\n"
 	       "  stats      packets, bytes and flows; pass and drop reasons\n"
 	       "  conntrack  the flow table\n"
+	       "  deny       source prefixes dropped before any service lookup\n"
 	       "  decap      the backend-side decapsulation program\n"
 	       "  hash       where a key goes: Maglev or ketama over a backend list\n"
 	       "  save       print the configuration as YAML; restore FILE applies one\n"
@@ -135,6 +136,7 @@ static const struct cmd objects[] = {
 	{"backend", do_backend},
 	{"conntrack", do_conntrack},
 	{"decap", do_decap},
+	{"deny", do_deny},
 	{"detach", do_detach},
 	{"hash", do_hash},
 	{"node", do_node},

@@ -50,6 +50,7 @@ int do_service(int argc, char **argv);
 int do_backend(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_conntrack(int argc, char **argv);
+int do_deny(int argc, char **argv);
 int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);
 

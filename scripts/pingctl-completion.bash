@@ -73,11 +73,12 @@ _pingctl() {
 		[ "$obj" = node ] && reply+=" none"
 		;;
 	--gateway-mac) reply="fib" ;;
+	--syn-rate) reply="off" ;;
 	--service)
 		reply="$(_pingctl_services "${words[0]}" "${gopts[@]}")"
 		;;
 	--weight | --table-size | --mtu | --gue-port | --seed | --udp-timeout | --watch | \
-		--count | --limit | --mac | --src-mac | --src4 | --src6 | --flow | --dport | \
+		--count | --limit | --mac | --src-mac | --src4 | --src6 | --flow | --dport | --ttl | \
 		--backends)
 		return
 		;;
@@ -91,7 +92,7 @@ _pingctl() {
 			reply="-j --json -p --pretty -v --verbose -h --help -V --version --bpffs"
 		else
 			reply="attach detach status unload save restore service backend node stats"
-			reply+=" conntrack"
+			reply+=" conntrack deny"
 			reply+=" decap hash help version"
 		fi
 		COMPREPLY=($(compgen -W "$reply" -- "$cur"))
@@ -123,8 +124,8 @@ _pingctl() {
 			set | del | show) reply="$(_pingctl_services "${words[0]}" "${gopts[@]}")" ;;
 			esac ;;
 		*) case $cmd in
-			add) reply="--algo --mode --fwd --table-size --hash" ;;
-			set) reply="--algo --mode --fwd --hash" ;;
+			add) reply="--algo --mode --fwd --table-size --hash --syn-rate" ;;
+			set) reply="--algo --mode --fwd --hash --syn-rate" ;;
 			esac ;;
 		esac
 		;;
@@ -154,6 +155,12 @@ _pingctl() {
 		case $pos in
 		1) reply="list count flush help" ;;
 		*) [ "$cmd" = list ] && reply="--limit" ;;
+		esac
+		;;
+	deny)
+		case $pos in
+		1) reply="add del list flush help" ;;
+		*) [ "$cmd" = add ] && reply="--ttl" ;;
 		esac
 		;;
 	decap)

@@ -31,6 +31,8 @@ struct env {
 	int decap_prog; /* lb_decap */
 	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
 	int guard, vip_filter;
+	int deny, deny_plens, deny_filter, deny_last;
+	int src_rate, src_bucket;
 	int decap_stats;
 	int ncpu;
 };
@@ -80,6 +82,13 @@ void guard_freeze(void);
 /* New flows the guard refused an entry, summed over CPUs. */
 uint64_t guard_refused(void);
 int ct_count(void);
+
+/* Put <addr>/<plen> (<family> 4 or 6) into lb_deny with <expires> (CLOCK_MONOTONIC ns, 0 =
+ * never) and <reason>, and list <plen> in lb_deny_plens unless <unlisted>. */
+int deny_set(int family, const char *addr, uint8_t plen, uint64_t expires, uint8_t reason,
+	bool unlisted);
+/* The entry of <addr>/<plen> in lb_deny; false when absent. */
+bool deny_get(int family, const char *addr, uint8_t plen, struct lb_deny *out);
 
 /* Compare <got> with <want> and describe the first difference. */
 bool same_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len);

@@ -1255,6 +1255,184 @@ static void fx_decap(void)
 	}
 }
 
+/* Drops counted in the CPUs' lb_deny_last caches. */
+static uint64_t deny_cached(void)
+{
+	struct lb_deny_last last[256];
+	uint64_t sum = 0;
+	uint32_t zero = 0;
+
+	if (E.ncpu > 256 || bpf_map_lookup_elem(E.deny_last, &zero, last))
+		return 0;
+	for (int i = 0; i < E.ncpu; i++)
+		sum += last[i].packets;
+	return sum;
+}
+
+/* What the control plane does with every change of lb_deny: a new generation. */
+static void deny_gen_bump(void)
+{
+	struct lb_deny_plens pl = {};
+	uint32_t zero = 0;
+
+	bpf_map_lookup_elem(E.deny_plens, &zero, &pl);
+	pl.gen++;
+	CHECK(!bpf_map_update_elem(E.deny_plens, &zero, &pl, BPF_ANY), "lb_deny_plens gen");
+}
+
+/* Zero the <n> 8-byte values of array <fd>. */
+static void zero_array_fd(int fd, uint32_t n)
+{
+	uint64_t z = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		bpf_map_update_elem(fd, &i, &z, BPF_ANY);
+}
+
+/* A denied source's packets are dropped before the service lookup, counted under the entry's
+ * reason and on the entry; another source is balanced as before. */
+static void fx_deny_drops_source(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 56000), other = tcp_spec(4, 0x02, 56001);
+	struct lb_deny d;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	deny_set(4, CLIENT4, 32, 0, LB_DENY_ADMIN, false);
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
+	s.tcp_flags = 0x10;
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
+	CHECK(ct_count() == 0, "a denied SYN created a flow");
+	CHECK(deny_get(4, CLIENT4, 32, &d) && d.packets + deny_cached() == 2,
+		"entry packets %llu, cached %llu", (unsigned long long)d.packets,
+		(unsigned long long)deny_cached());
+	other.src = "203.0.113.8";
+	CHECK(send_to(&other) >= 0, "another source was not forwarded");
+	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "counted under the wrong reason");
+}
+
+/* A prefix entry pushed by pingd (reason limit) covers its whole IPv6 /64, for traffic to a
+ * service and to anything else (the host's own ports too); the next /64 is not denied. */
+static void fx_deny_prefix_v6(void)
+{
+	struct pkt_spec s = tcp_spec(6, 0x02, 56100);
+
+	setup(6, 6, LB_FWD_IPIP, 0);
+	deny_set(6, "2001:db8:cafe::", 64, 0, LB_DENY_LIMIT, false);
+	s.src = "2001:db8:cafe::99";
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	s.dst = "2001:db8:200::1";
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	s = tcp_spec(6, 0x02, 56101);
+	s.src = "2001:db8:caff::7";
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+}
+
+/* An expired entry denies nothing and the program removes it; an entry whose length is not
+ * listed in lb_deny_plens is not looked for; with several lengths listed, each is tried. */
+static void fx_deny_expiry_and_lengths(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 56200);
+	struct timespec ts;
+	struct lb_deny d;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	setup(4, 4, LB_FWD_IPIP, 0);
+	/* A second ago: the program reads the coarse clock, up to a tick behind. */
+	deny_set(4, CLIENT4, 32, now - 1000000000ull, LB_DENY_LIMIT, false);
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+	CHECK(!deny_get(4, CLIENT4, 32, &d), "the expired entry is still there");
+	deny_set(4, CLIENT4, 24, 0, LB_DENY_ADMIN, true);
+	s.sport++;
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+	/* /32 and /16 listed, the entry at /16: the second length finds it. */
+	deny_set(4, CLIENT4, 16, now + 3600000000000ull, LB_DENY_ADMIN, false);
+	s.sport++;
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_ADMIN);
+	CHECK(reason_count(LB_DROP_DENY_LIMIT) == 0, "expired entry counted a drop");
+	/* lb_deny_filter is a prefilter: its bit clear, the entry is not looked for (the
+	 * control plane sets the bit before it writes the entry). */
+	zero_array_fd(E.deny_filter, LB_DENY_FILTER_WORDS);
+	deny_gen_bump();
+	s.sport++;
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+}
+
+/* lb_deny_last: a CPU's last match drops the next packets of its prefix without the hash
+ * lookup, and only while its generation is current: an entry deleted (a new generation)
+ * denies nothing more. */
+static void fx_deny_last_cache(void)
+{
+	struct pkt_spec s = tcp_spec(4, 0x02, 56300);
+	struct lb_deny d;
+	struct lb_deny_key k = {.family = LB_AF_INET, .plen = 24};
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	deny_set(4, CLIENT4, 24, 0, LB_DENY_LIMIT, false);
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	/* The entry goes without a new generation: the cache alone still drops. */
+	inet_pton(AF_INET, CLIENT4, k.addr.bytes);
+	k.addr.bytes[3] = 0;
+	CHECK(!bpf_map_delete_elem(E.deny, &k), "delete the entry");
+	s.sport++;
+	expect_verdict(&s, XDP_DROP, LB_DROP_DENY_LIMIT);
+	CHECK(deny_cached() == 1, "cached drops %llu", (unsigned long long)deny_cached());
+	/* ... and a new generation ends that. */
+	deny_gen_bump();
+	s.sport++;
+	expect_verdict(&s, XDP_TX, LB_FWD_TX);
+	CHECK(!deny_get(4, CLIENT4, 24, &d), "the deleted entry came back");
+}
+
+/* The per-source new-flow guard: at 2/s with a burst of 1, a source's third SYN at once is
+ * dropped (drop_src_rate) while another source and the established flows of the first go on;
+ * new UDP flows are metered as SYNs are, packets of a tracked UDP flow are not; a refilled
+ * bucket lets the source in again. */
+static void fx_src_guard(void)
+{
+	struct lb_src_rate r = {.rate = 2, .burst = 1};
+	struct pkt_spec s = tcp_spec(4, 0x02, 57000), ack = tcp_spec(4, 0x10, 57000);
+	struct pkt_spec other = tcp_spec(4, 0x02, 57100);
+	struct lb_src_bucket b = {0};
+	struct lb_src_key k = {.svc = 0, .family = LB_AF_INET};
+	uint32_t id = 0;
+	int i;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	CHECK(!bpf_map_update_elem(E.src_rate, &id, &r, BPF_ANY), "lb_src_rate update");
+	for (i = 0; i < 2; i++) {
+		s.sport = (uint16_t)(57000 + i);
+		CHECK(send_to(&s) >= 0, "SYN %d within the burst was not forwarded", i);
+	}
+	s.sport = 57002;
+	expect_verdict(&s, XDP_DROP, LB_DROP_SRC_RATE);
+	CHECK(send_to(&ack) >= 0, "an established flow of the limited source was dropped");
+	other.src = "203.0.113.9";
+	CHECK(send_to(&other) >= 0, "another source was limited");
+	CHECK(reason_count(LB_DROP_SRC_RATE) == 1, "drop_src_rate %llu",
+		(unsigned long long)reason_count(LB_DROP_SRC_RATE));
+	/* The bucket refilled (its time moved back): the source may open a flow again. */
+	inet_pton(AF_INET, CLIENT4, k.addr.bytes);
+	CHECK(!bpf_map_update_elem(E.src_bucket, &k, &b, BPF_ANY), "bucket reset");
+	CHECK(send_to(&s) >= 0, "a refilled source was not forwarded");
+
+	/* UDP: the first packets of new flows take tokens, a tracked flow's packets do not. */
+	svc_add(4, VIP4, 53, IPPROTO_UDP, 1, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
+	mg_publish(1, IDS, 3);
+	id = 1;
+	CHECK(!bpf_map_update_elem(E.src_rate, &id, &r, BPF_ANY), "lb_src_rate update");
+	s = tcp_spec(4, 0, 58000);
+	s.proto = IPPROTO_UDP;
+	s.dport = 53;
+	for (i = 0; i < 5; i++)
+		CHECK(send_to(&s) >= 0, "packet %d of one UDP flow was dropped", i);
+	s.sport = 58001;
+	CHECK(send_to(&s) >= 0, "a second UDP flow within the burst was dropped");
+	s.sport = 58002;
+	expect_verdict(&s, XDP_DROP, LB_DROP_SRC_RATE);
+}
+
 const struct fixture fixtures[] = {
 	{"ipv4_syn_ipip", fx_ipv4_syn_ipip},
 	{"ipv6_syn_ip6ip6", fx_ipv6_syn_ip6ip6},
@@ -1296,5 +1474,10 @@ const struct fixture fixtures[] = {
 	{"config_errors_drop", fx_config_errors_drop},
 	{"redirect_via_tx_ports", fx_redirect_via_tx_ports},
 	{"decap", fx_decap},
+	{"deny_drops_source", fx_deny_drops_source},
+	{"deny_prefix_v6", fx_deny_prefix_v6},
+	{"deny_expiry_and_lengths", fx_deny_expiry_and_lengths},
+	{"deny_last_cache", fx_deny_last_cache},
+	{"src_guard", fx_src_guard},
 	{NULL, NULL},
 };

@@ -375,6 +375,62 @@ static void zero_array(int fd, uint32_t entries, size_t value_size)
 	free(zero);
 }
 
+/* The lb_deny key of <addr>/<plen>, host bits cleared. */
+static void deny_key(int family, const char *addr, uint8_t plen, struct lb_deny_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = family == 4 ? LB_AF_INET : LB_AF_INET6;
+	k->plen = plen;
+	inet_pton(family == 4 ? AF_INET : AF_INET6, addr, k->addr.bytes);
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int keep = plen > i * 8 ? plen - i * 8 : 0;
+
+		if (keep < 8)
+			k->addr.bytes[i] &= (uint8_t)(0xff00u >> keep);
+	}
+}
+
+int deny_set(int family, const char *addr, uint8_t plen, uint64_t expires, uint8_t reason,
+	bool unlisted)
+{
+	struct lb_deny d = {.expires = expires, .reason = reason};
+	struct lb_deny_plens pl = {};
+	struct lb_deny_key k;
+	uint32_t zero = 0;
+	int err;
+
+	deny_key(family, addr, plen, &k);
+	err = bpf_map_update_elem(E.deny, &k, &d, BPF_ANY) ? -errno : 0;
+	CHECK(!err, "lb_deny update: %d", err);
+	if (!err) {
+		uint32_t bit = hash_deny_bit(&k.addr, k.plen), w = bit / 64;
+		struct lb_deny_word v = {};
+
+		bpf_map_lookup_elem(E.deny_filter, &w, &v);
+		v.bits |= 1ull << (bit % 64);
+		err = bpf_map_update_elem(E.deny_filter, &w, &v, BPF_ANY) ? -errno : 0;
+		CHECK(!err, "lb_deny_filter update: %d", err);
+	}
+	if (err || unlisted)
+		return err;
+	bpf_map_lookup_elem(E.deny_plens, &zero, &pl);
+	if (family == 4)
+		pl.v4[pl.n4++] = plen;
+	else
+		pl.v6[pl.n6++] = plen;
+	err = bpf_map_update_elem(E.deny_plens, &zero, &pl, BPF_ANY) ? -errno : 0;
+	CHECK(!err, "lb_deny_plens update: %d", err);
+	return err;
+}
+
+bool deny_get(int family, const char *addr, uint8_t plen, struct lb_deny *out)
+{
+	struct lb_deny_key k;
+
+	deny_key(family, addr, plen, &k);
+	return !bpf_map_lookup_elem(E.deny, &k, out);
+}
+
 void env_reset(void)
 {
 	struct lb_backend none = {};
@@ -395,6 +451,12 @@ void env_reset(void)
 	zero_array(E.guard, 1, sizeof(struct lb_guard));
 	zero_array(E.vip_filter, LB_VIP_FILTER_WORDS, sizeof(struct lb_vip_word));
 	clear_map(E.tx, 4);
+	clear_map(E.deny, sizeof(struct lb_deny_key));
+	zero_array(E.deny_plens, 1, sizeof(struct lb_deny_plens));
+	zero_array(E.deny_filter, LB_DENY_FILTER_WORDS, sizeof(struct lb_deny_word));
+	zero_array(E.deny_last, 1, sizeof(struct lb_deny_last));
+	zero_array(E.src_rate, LB_MAX_VIPS, sizeof(struct lb_src_rate));
+	clear_map(E.src_bucket, sizeof(struct lb_src_key));
 	node_default(&n);
 	node_set(&n);
 }
@@ -535,6 +597,12 @@ int main(int argc, char **argv)
 	E.guard = bpf_map__fd(lb->maps.lb_guard);
 	E.vip_filter = bpf_map__fd(lb->maps.lb_vip_filter);
 	E.tx = bpf_map__fd(lb->maps.lb_tx_ports);
+	E.deny = bpf_map__fd(lb->maps.lb_deny);
+	E.deny_plens = bpf_map__fd(lb->maps.lb_deny_plens);
+	E.deny_filter = bpf_map__fd(lb->maps.lb_deny_filter);
+	E.deny_last = bpf_map__fd(lb->maps.lb_deny_last);
+	E.src_rate = bpf_map__fd(lb->maps.lb_src_rate);
+	E.src_bucket = bpf_map__fd(lb->maps.lb_src_bucket);
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);
 	E.ncpu = libbpf_num_possible_cpus();
 	bpf_map_update_elem(E.meta, &zero, &meta, BPF_ANY);

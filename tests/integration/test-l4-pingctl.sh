@@ -38,7 +38,7 @@ test_pingctl_commands() {
 	local out
 	setup || return
 	out=$(pc service list) || return 1
-	echo "$out" | grep -q '^192.0.2.10:80/tcp .* maglev .* 251$' || { fail "service list: $out"; return 1; }
+	echo "$out" | grep -q '^192.0.2.10:80/tcp .* maglev .* 251 *off$' || { fail "service list: $out"; return 1; }
 	echo "$out" | grep -q '^\[2001:db8::10\]:443/udp .* ketama *gue *src' ||
 		{ fail "service list: $out"; return 1; }
 	pc -j service list | json_ok || { fail "service list -j"; return 1; }
@@ -242,7 +242,7 @@ $code" || { fail "pingctl -j $*: $out"; BAD=1; }
 	}
 	check 'assert set(d) == {"pin_dir", "abi_version", "services", "backends", "flows", "attached"} and d["services"] == 2' status
 	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout", "flow_rate"}' node show
-	check 'assert [set(x) for x in d] == 2 * [{"vip", "port", "proto", "id", "mode", "algo", "fwd", "hash", "table_size"}]' service list
+	check 'assert [set(x) for x in d] == 2 * [{"vip", "port", "proto", "id", "mode", "algo", "fwd", "hash", "table_size", "syn_rate"}]' service list
 	check 'assert d["vip"] == "2001:db8::10" and d["proto"] == "udp" and d["hash"] == "src"' service show '[2001:db8::10]:443/udp'
 	check 'assert len(d) == 3 and set(d[0]) == {"service", "service_id", "id", "address", "port", "weight", "state", "mac", "marked_by", "marked_at"}' backend list
 	check 'assert [x["address"] for x in d] == ["2001:db8::be:1"]' backend list '[2001:db8::10]:443/udp'

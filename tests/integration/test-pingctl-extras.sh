@@ -19,7 +19,7 @@ test_man_page() {
 	[ -z "$out" ] || { fail "groff warns: $out"; return 1; }
 	out=$(groff -man -Tascii -rLL=300n -rHY=0 -P-cbou "$MAN" 2>/dev/null)
 	# Every "pingctl OBJECT COMMAND" of the help texts appears in the page.
-	for obj in service backend node stats conntrack decap attach save hash; do
+	for obj in service backend node stats conntrack deny decap attach save hash; do
 		while read -r cmd; do
 			echo "$out" | grep -q -- "$cmd" || missing+=" '$cmd'"
 		done < <("$O/pingctl" $obj help | sed -n 's/^ *\(Usage: \)\{0,1\}pingctl \([a-z]* [a-z-]*\).*/\2/p' |
@@ -31,7 +31,7 @@ test_man_page() {
 		echo "$out" | grep -q -- "$cmd" || missing+=" '$cmd'"
 	done
 	[ -z "$missing" ] || { fail "the man page lacks:$missing"; return 1; }
-	for opt in --json --pretty --bpffs --watch --limit --flow --table-size --gateway-mac; do
+	for opt in --json --pretty --bpffs --watch --limit --flow --table-size --gateway-mac --ttl --syn-rate; do
 		echo "$out" | grep -q -- "$opt" || { fail "the man page lacks $opt"; return 1; }
 	done
 }
@@ -62,7 +62,7 @@ test_completion() {
 	want "add del help list set" pingctl backend ""
 	want "list" pingctl -j conntrack l
 	want "add del flush help list set show" pingctl service ""
-	want "--algo --fwd --hash --mode --table-size" pingctl service add 192.0.2.1:80 --
+	want "--algo --fwd --hash --mode --syn-rate --table-size" pingctl service add 192.0.2.1:80 --
 	want "ketama maglev" pingctl service add 192.0.2.1:80 --algo ""
 	want "l4 l7" pingctl service add 192.0.2.1:80 --mode ""
 	want "auto generic native" pingctl attach lo --mode ""

@@ -43,6 +43,21 @@ enum cfg_hdr_action {
  * digits and the NUL. */
 #define CFG_NAME_MAX 260
 
+/* rate_limits[] items, and limits one request may be under (its virtual host's and its
+ * route's together). */
+#define CFG_RATE_LIMITS_MAX 256
+#define CFG_ROUTE_LIMITS_MAX 8
+
+/* One part of a rate limit's key (rate_limits[].key). */
+enum cfg_limit_src {
+	CFG_LIMIT_CLIENT_ADDR = 0, /* the client's address under v4_prefix / v6_prefix */
+	CFG_LIMIT_HEADER,	   /* a request header's value; absent: the limit does not apply */
+	CFG_LIMIT_ROUTE,	   /* the route (virtual host and path) */
+	CFG_LIMIT_HOST,		   /* the virtual host */
+	CFG_LIMIT_HOOK,		   /* pingx_set_limit_key(); unset: the limit does not apply */
+	CFG_LIMIT_SRC_MAX	   /* must stay last */
+};
+
 /* A socket address ("127.0.0.1:80", "[::1]:80"). */
 struct cfg_addr {
 	struct sockaddr_storage ss; /* port in network order inside */
@@ -135,6 +150,9 @@ struct cfg_upstream {
 	bool retry_on_timeout;	       /* replay a timed-out idempotent request elsewhere */
 	unsigned int retry_budget;     /* retries as a percentage of requests */
 	unsigned int retry_budget_min; /* retries always allowed per 10 s window */
+	unsigned int max_conns;	       /* requests at its servers at once, all workers; 0 = any */
+	unsigned int queue;	       /* requests waiting for one of max_conns; 0 = none (503) */
+	unsigned int queue_timeout_ms; /* longest wait in the queue (503) */
 	struct cfg_health health;
 	struct cfg_passive passive;
 	struct cfg_uptls tls;
@@ -153,12 +171,14 @@ struct cfg_route {
 	bool client_cert; /* only for clients with a verified TLS certificate (403) */
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
+	struct cfg_str_list limits; /* rate_limits[].name applied here (after the vhost's) */
 	int line;
 };
 
 struct cfg_vhost {
 	char *name;
 	struct cfg_str_list hosts; /* "example.com", "*.example.com" or "*" */
+	struct cfg_str_list limits; /* rate_limits[].name applied to every route */
 	struct cfg_route *routes;
 	size_t n_routes;
 	int line;
@@ -246,6 +266,34 @@ struct cfg_l4health {
 	int line;
 };
 
+/* One rate_limits[] item: a request rate and/or an in-flight bound per key, which routes and
+ * virtual hosts name in their limits: lists (userspace/cfg/ratelimit.c checks it). */
+struct cfg_rate_limit {
+	char *name;
+	struct cfg_str_list key;    /* parts: client_addr, header:NAME, route, host, hook */
+	unsigned int v4_prefix;	    /* client_addr: bits of an IPv4 address kept, 0..32 */
+	unsigned int v6_prefix;	    /* client_addr: bits of an IPv6 address kept, 0..128 */
+	char *rate;		    /* "100/s", "600/m" or "" (no rate, inflight only) */
+	unsigned int burst;	    /* requests beyond the rate passed at once */
+	char *delay;		    /* "off" (reject past the burst), "on" or N (nginx delay=N) */
+	unsigned int status;	    /* answer to a rejected request, 4xx/5xx */
+	unsigned int inflight;	    /* requests in progress per key; 0 = no bound */
+	unsigned int table_width;   /* cells per row of the key tables, a power of two */
+	unsigned int deny_factor;   /* push a client sending this many times the rate ... */
+	unsigned int deny_after_ms; /* ... for this long into the XDP deny map; 0 = never */
+	unsigned int deny_ttl_ms;   /* how long such an entry lasts */
+	int line;
+	/* Filled by validation. */
+	double rps;	      /* requests per second; 0 with rate "" */
+	uint32_t delay_after; /* limit_req_conf.delay_after */
+};
+
+/* deny: where pingd pushes clients that keep far over a limit (the XDP deny map). */
+struct cfg_deny {
+	char *pin_dir;		   /* the data plane's pin directory */
+	struct cfg_str_list allow; /* prefixes never pushed ("10.0.0.0/8", "2001:db8::/32") */
+};
+
 struct ctrl_l4cfg;
 
 struct cfg {
@@ -265,6 +313,9 @@ struct cfg {
 	size_t n_vhosts;
 	struct cfg_upstream *upstreams;
 	size_t n_upstreams;
+	struct cfg_rate_limit *rate_limits;
+	size_t n_rate_limits;
+	struct cfg_deny deny;
 	struct ctrl_l4cfg *l4; /* the l4: section, owned; NULL when absent */
 	char *l4_pin_dir;      /* where the data plane's maps are pinned */
 	struct cfg_l4health *l4_health;

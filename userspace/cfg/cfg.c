@@ -289,6 +289,7 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					l->virtual_hosts.v[n]);
 		}
 	}
+	cfg_rate_limits_validate(ctx, c);
 	if (steer && (!c->steer_pin_dir || c->steer_pin_dir[0] != '/'))
 		cfg_msg_add(ctx, false, 0, "'steer_pin_dir': expected an absolute path, got '%s'",
 			c->steer_pin_dir ? c->steer_pin_dir : "");
@@ -600,8 +601,23 @@ static void yaml_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
+/* As yaml_quoted(), the first <n> bytes of <s>. */
+static void yaml_quoted_n(FILE *f, const char *s, size_t n)
+{
+	fputc('\'', f);
+	for (const char *p = s; p < s + n && *p; p++)
+		fprintf(f, *p == '\'' ? "''" : "%c", *p);
+	fputc('\'', f);
+}
+
 struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int workers,
 	const char *const *tls, size_t n_tls, struct cfg_msgs *msgs)
+{
+	return cfg_oneline_limited(listen, upstreams, workers, tls, n_tls, NULL, msgs);
+}
+
+struct cfg *cfg_oneline_limited(const char *listen, const char *upstreams, unsigned int workers,
+	const char *const *tls, size_t n_tls, const char *limit_rate, struct cfg_msgs *msgs)
 {
 	char *yaml = NULL, *list = NULL, *save = NULL, *tok;
 	size_t size = 0;
@@ -641,6 +657,19 @@ struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int 
 	}
 	fprintf(f, "virtual_hosts:\n  - name: default\n    hosts: '*'\n"
 		   "    routes:\n      - path: /\n        upstream: default\n");
+	if (limit_rate) {
+		const char *colon = strchr(limit_rate, ':');
+		int rl = colon ? (int)(colon - limit_rate) : (int)strlen(limit_rate);
+
+		fprintf(f, "        limits: [limit_rate]\nrate_limits:\n  - name: limit_rate\n"
+			   "    key: client_addr\n    rate: ");
+		yaml_quoted_n(f, limit_rate, (size_t)rl);
+		if (colon) {
+			fprintf(f, "\n    burst: ");
+			yaml_quoted(f, colon + 1);
+		}
+		fprintf(f, "\n");
+	}
 	fclose(f);
 	c = cfg_load_string("command line", yaml, size, msgs);
 	err = errno;

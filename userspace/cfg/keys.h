@@ -53,6 +53,8 @@ enum cfg_section {
 	SEC_TLS,
 	SEC_TLS_CERT,
 	SEC_UPTLS,
+	SEC_RATE_LIMIT,
+	SEC_DENY,
 	SEC_MAX /* must stay last */
 };
 
@@ -136,6 +138,10 @@ void cfg_free_section(enum cfg_section sec, char *base);
 /* Print the keys of section <sec> at <base> at <indent> columns; <first_dash> starts a list
  * item. */
 void cfg_dump_section(FILE *f, enum cfg_section sec, const char *base, int indent, bool first_dash);
+
+/* Check the rate_limits: section and the limits: lists that name its items
+ * (ratelimit.c). */
+void cfg_rate_limits_validate(struct cfg_ctx *ctx, struct cfg *c);
 
 /* Whether <s> is "HOST:PORT" with a HOST that is not an IP literal: what an upstream server
  * may be written as but a listener may not. */

@@ -22,6 +22,12 @@ enum ctrl_map {
 	CM_TX_PORTS,
 	CM_GUARD,
 	CM_VIP_FILTER,
+	CM_DENY,
+	CM_DENY_PLENS,
+	CM_DENY_FILTER,
+	CM_DENY_LAST,
+	CM_SRC_RATE,
+	CM_SRC_BUCKET,
 	CM_MAX /* must stay last */
 };
 
@@ -31,6 +37,9 @@ extern const char *const ctrl_map_names[CM_MAX];
  * recompute every word from lb_services (after one is deleted). The caller holds the lock. */
 int ctrl_vip_filter_add(struct ctrl *c, const union lb_addr *a);
 int ctrl_vip_filter_sync(struct ctrl *c);
+
+/* lb_src_rate: clear service id <id>'s guard (the service is being deleted). */
+int ctrl_src_rate_clear(struct ctrl *c, __u32 id);
 
 struct maglev;
 

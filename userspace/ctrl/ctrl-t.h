@@ -58,6 +58,13 @@ struct ctrl_flow {
 	struct lb_flow val;
 };
 
+/* A deny entry: its key and value in lb_deny, and what is left of its time. */
+struct ctrl_deny {
+	struct lb_deny_key key;
+	struct lb_deny val;
+	__u64 ttl_ms; /* until it expires; 0 = never */
+};
+
 /* Length of text buffers for addresses as "ADDR" or "[ADDR]:PORT/PROTO". */
 #define CTRL_ADDRSTRLEN 64
 

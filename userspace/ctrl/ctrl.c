@@ -39,6 +39,12 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_TX_PORTS] = "lb_tx_ports",
 	[CM_GUARD] = "lb_guard",
 	[CM_VIP_FILTER] = "lb_vip_filter",
+	[CM_DENY] = "lb_deny",
+	[CM_DENY_PLENS] = "lb_deny_plens",
+	[CM_DENY_FILTER] = "lb_deny_filter",
+	[CM_DENY_LAST] = "lb_deny_last",
+	[CM_SRC_RATE] = "lb_src_rate",
+	[CM_SRC_BUCKET] = "lb_src_bucket",
 };
 
 static const char *const reason_names[LB_REASON_MAX] = {
@@ -62,6 +68,9 @@ static const char *const reason_names[LB_REASON_MAX] = {
 	[LB_DROP_NO_ROUTE] = "drop_no_route",
 	[LB_DROP_NO_TX_PORT] = "drop_no_tx_port",
 	[LB_DROP_INTERNAL] = "drop_internal",
+	[LB_DROP_DENY_ADMIN] = "drop_deny_admin",
+	[LB_DROP_DENY_LIMIT] = "drop_deny_limit",
+	[LB_DROP_SRC_RATE] = "drop_src_rate",
 	[LB_REPLY_TOO_BIG] = "reply_too_big",
 };
 

@@ -115,6 +115,27 @@ int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out);
 /* A stable snake_case name for <r> ("drop_truncated"), or "unknown". */
 const char *ctrl_reason_name(unsigned int r);
 
+/* The deny map. ctrl_deny_key() parses "ADDR" or "ADDR/LEN" (bits past LEN cleared) into
+ * <key>, or writes why not into <err> and returns -EINVAL. ctrl_deny_add() writes <key> for
+ * <ttl_ms> (0 = until removed) with <reason> (enum lb_deny_reason), replacing an entry of the
+ * same prefix; -ENOSPC when the family already has LB_DENY_MAX_PLENS other prefix lengths.
+ * ctrl_deny_del() returns -ENOENT when absent; ctrl_deny_flush() removes all, counting them in
+ * *<n>. ctrl_deny_list() returns the live entries in a malloc'd array (count in *<n>) and
+ * removes the expired ones it meets. ctrl_mono_ns() is the clock of lb_deny's times. */
+int ctrl_deny_key(const char *text, struct lb_deny_key *key, char *err, size_t err_len);
+int ctrl_deny_add(struct ctrl *c, const struct lb_deny_key *key, __u64 ttl_ms, __u8 reason);
+int ctrl_deny_del(struct ctrl *c, const struct lb_deny_key *key);
+int ctrl_deny_flush(struct ctrl *c, size_t *n);
+int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n);
+int ctrl_deny_plens(struct ctrl *c, struct lb_deny_plens *out);
+__u64 ctrl_mono_ns(void);
+
+/* The per-source new-flow guard of service <key>: <r>->rate new flows per second (0 = off)
+ * with <r>->burst more at once, per source address. -ENOENT (no service), -EINVAL (above
+ * LB_SRC_RATE_MAX or LB_SRC_BURST_MAX, or a burst without a rate) or 0. */
+int ctrl_src_rate_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_src_rate *r);
+int ctrl_src_rate_get(struct ctrl *c, const struct lb_svc_key *key, struct lb_src_rate *r);
+
 /* Conntrack: number of tracked flows (counted up to <max>), and flush. */
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);

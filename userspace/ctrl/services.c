@@ -497,6 +497,8 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 		err = -errno;
 	if (bpf_map_delete_elem(c->fds[CM_RING], &v.id) && errno != ENOENT)
 		err = -errno;
+	if (!err)
+		err = ctrl_src_rate_clear(c, v.id); /* the id's next service starts unguarded */
 	for (i = 0; i < LB_MAX_REALS; i++)
 		if (all[i].family && all[i].svc == v.id &&
 			bpf_map_update_elem(c->fds[CM_BACKENDS], &i, &none, BPF_ANY))

@@ -3,7 +3,7 @@
 # and its backends' health checks, sk_lookup steering of L7 VIPs to pingd's sockets, and the
 # XDP counters exported as metrics.
 
-L4_SRCS := l4health.c steer.c xdpstats.c
+L4_SRCS := l4health.c steer.c xdpstats.c deny.c
 L4_OBJS := $(patsubst %.c,$(O)/userspace/l4/%.o,$(L4_SRCS))
 
 $(O)/userspace/l4/l4health.o $(O)/pic/userspace/l4/l4health.o: $(O)/bpf/lb.skel.h

@@ -9,6 +9,7 @@
 #include "userspace/limit/req.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -172,4 +173,24 @@ int limit_req_decide(
 size_t limit_req_bytes(const struct limit_req *l)
 {
 	return (size_t)l->rows * (l->mask + 1) * sizeof(l->cells[0]);
+}
+
+uint64_t limit_req_active(const struct limit_req *l, uint64_t now_us)
+{
+	uint64_t now_ns = now_us * NS_PER_US, used = 0, w;
+	double est;
+
+	if (!l || now_us > LIMIT_REQ_NOW_MAX_US)
+		return 0;
+	w = (uint64_t)l->mask + 1;
+	/* Row 0 only: a key owns one cell of it, and a cell whose TAT is past is a full bucket,
+	 * the same as no key at all. */
+	for (uint64_t i = 0; i < w; i++)
+		if (atomic_load_explicit(&l->cells[i], memory_order_relaxed) > now_ns)
+			used++;
+	if (used >= w)
+		return w;
+	/* Linear counting (Whang et al., 1990): n keys over w cells leave w * e^(-n/w) empty. */
+	est = -(double)w * log((double)(w - used) / (double)w);
+	return (uint64_t)(est + 0.5);
 }

@@ -38,6 +38,11 @@ static inline uint64_t limit_retry_after_sec(uint64_t wait_ms)
 	return wait_ms ? (wait_ms + 999) / 1000 : 1;
 }
 
+/* Keys of <l> whose bucket is not full at <now_us> (they sent a request within the last
+ * (burst + 1) / rate seconds): a linear-counting estimate over one row, for metrics. 0 for a
+ * NULL <l>. Reads the whole row: for a scrape, not for every request. */
+uint64_t limit_req_active(const struct limit_req *l, uint64_t now_us);
+
 /* Bytes of state held by <l>. */
 size_t limit_req_bytes(const struct limit_req *l);
 

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "userspace/cfg/cfg.h"
+#include "userspace/l4/deny.h"
 #include "userspace/l4/l4health.h"
 #include "userspace/l4/steer.h"
 #include "userspace/l4/xdpstats.h"
@@ -27,6 +28,7 @@
 #include "userspace/pingd/gen.h"
 #include "userspace/pingd/monitor.h"
 #include "userspace/pingd/upgrade.h"
+#include "userspace/proxy/limits.h"
 #include "userspace/proxy/worker.h"
 
 #define PINGD_TLS_MAX 16 /* --tls-cert/--tls-key pairs */
@@ -35,6 +37,7 @@ struct opts {
 	const char *config;
 	const char *listen;
 	const char *upstream;
+	const char *limit_rate; /* --limit-rate RATE[:BURST] */
 	const char *tls[2 * PINGD_TLS_MAX]; /* --tls-cert, --tls-key pairs */
 	size_t n_cert, n_key;
 	const char *pidfile;
@@ -52,7 +55,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
 		"       pingd --listen ADDR:PORT --upstream HOST:PORT[,HOST:PORT...] [--workers N]\n"
-		"             [--tls-cert FILE --tls-key FILE]... [--upgrade]\n"
+		"             [--tls-cert FILE --tls-key FILE]... [--limit-rate RATE[:BURST]]\n"
+		"             [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
 		"  -c, --config FILE     YAML configuration (see docs/config.md)\n"
@@ -65,6 +69,8 @@ static void usage(FILE *f)
 		"      --tls-cert FILE   ... terminating TLS with this certificate chain (PEM);\n"
 		"      --tls-key FILE    ... and its key; repeat both for more names (SNI), the\n"
 		"                        first pair the default\n"
+		"      --limit-rate R[:B] ... allowing each client address R requests (N/s or\n"
+		"                        N/m) with a burst of B, 429 with Retry-After past it\n"
 		"      --workers N       worker threads (default: the config's, or one per CPU)\n"
 		"      --upgrade         take over the listening sockets of the running pingd\n"
 		"                        (same arguments), which then drains and exits\n"
@@ -87,6 +93,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"upstream", required_argument, NULL, 'u'},
 		{"workers", required_argument, NULL, 'w'},
+		{"limit-rate", required_argument, NULL, 'L'},
 		{"tls-cert", required_argument, NULL, 'C'},
 		{"tls-key", required_argument, NULL, 'K'},
 		{"daemon", no_argument, NULL, 'd'},
@@ -121,6 +128,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'u':
 			o->upstream = optarg;
+			break;
+		case 'L':
+			o->limit_rate = optarg;
 			break;
 		case 'C':
 		case 'K': {
@@ -177,6 +187,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "pingd: give --tls-cert and --tls-key in pairs\n");
 		return -EINVAL;
 	}
+	if (o->config && o->limit_rate) {
+		fprintf(stderr, "pingd: --limit-rate is for one-line mode; use rate_limits: in -c\n");
+		return -EINVAL;
+	}
 	if (o->config && o->n_cert) {
 		fprintf(stderr,
 			"pingd: --tls-cert/--tls-key are for one-line mode; use tls: in -c\n");
@@ -229,8 +243,9 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (o->config)
 		c = cfg_load_file(o->config, &m);
 	else
-		c = cfg_oneline(o->listen, o->upstream,
-			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert, &m);
+		c = cfg_oneline_limited(o->listen, o->upstream,
+			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert,
+			o->limit_rate, &m);
 	err = errno;
 	if (m.text && !logged)
 		fputs(m.text, stderr);
@@ -294,7 +309,35 @@ struct pingd {
 	/* The l4 section's side (maps applied, backends probed), across reloads. */
 	struct l4health *l4;
 	struct xdpstats *xdp; /* the data plane's counters for /metrics */
+	struct l4deny *deny;  /* rate limits' pushes into the deny map; NULL until needed */
+	char deny_dir[256];   /* its pin directory */
 };
+
+/* Let the limits of <g> push clients into the deny map of its deny.pin_dir (made when first
+ * needed, replaced when the directory changes). Failing to allocate only loses pushing. */
+static void deny_setup(struct pingd *p, struct gen *g)
+{
+	const char *dir = g->cfg->deny.pin_dir ? g->cfg->deny.pin_dir : PINGX_PIN_DIR;
+	bool wanted = false;
+
+	for (size_t i = 0; i < g->cfg->n_rate_limits; i++)
+		wanted |= g->cfg->rate_limits[i].deny_after_ms > 0;
+	if (!wanted)
+		return;
+	if (!p->deny) {
+		p->deny = l4deny_new(dir);
+		if (!p->deny) {
+			log_warn("rate limits: cannot push into the deny map: %s", strerror(errno));
+			return;
+		}
+		snprintf(p->deny_dir, sizeof(p->deny_dir), "%s", dir);
+	} else if (strcmp(p->deny_dir, dir)) {
+		/* Draining generations may still push through the running pusher. */
+		log_warn("rate limits: deny.pin_dir changed to %s; pushes go to %s until a "
+			 "restart", dir, p->deny_dir);
+	}
+	limits_rt_set_deny(g->rt->limits, l4deny_push, p->deny);
+}
 
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
  * the running generation <prev> (NULL at start). Returns 0 or a negative errno (logged). */
@@ -318,6 +361,8 @@ static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 		err = -errno;
 	else
 		g->rt->stats = monitor_stats(g->monitor);
+	if (!err)
+		limits_rt_inherit(g->rt->limits, prev ? prev->rt->limits : NULL);
 out:
 	free(hp);
 	free(hpp);
@@ -468,6 +513,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		gen_free(g);
 		goto out;
 	}
+	deny_setup(p, g);
 	if (gen_start(g) < 0) {
 		log_err("reload: cannot start workers; the running configuration stays");
 		gen_free(g);
@@ -475,6 +521,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	retire(p);
 	p->cur = g;
+	(void)limits_rt_publish(g->rt->limits, stats_metrics(g->rt->stats));
 	/* Errors are logged; the steering then stays as it was. */
 	(void)steer_reload(&p->steer, c, &g->workers[0]);
 	log_notice("reloaded: %u worker%s, %zu listener%s", g->nw, g->nw == 1 ? "" : "s",
@@ -630,7 +677,11 @@ static int start_serving(struct pingd *p, const struct cfg *c)
 			log_warn("metrics: XDP counters unavailable: %s", strerror(errno));
 	}
 	if (!err)
+		err = limits_rt_publish(p->cur->rt->limits, stats_metrics(p->cur->rt->stats));
+	if (!err)
 		err = l4_reload(p, c);
+	if (!err)
+		deny_setup(p, p->cur);
 	if (!err)
 		err = gen_start(p->cur);
 	if (!err)
@@ -684,6 +735,7 @@ static void release(struct pingd *p)
 		gen_free(g);
 	}
 	xdpstats_free(p->xdp);
+	l4deny_free(p->deny);
 	if (p->up_ev)
 		event_free(p->up_ev);
 	upgrade_srv_free(p->up);

@@ -138,6 +138,17 @@ int pingx_status(const struct pingx_ctx *px)
 	return px_session(px)->x.status;
 }
 
+int pingx_set_limit_key(struct pingx_ctx *px, const void *key, size_t len)
+{
+	if (!px || (!key && len))
+		return -EINVAL;
+	if (len > sizeof(px->limit_key))
+		len = sizeof(px->limit_key);
+	memcpy(px->limit_key, key, len);
+	px->limit_key_len = (uint8_t)len;
+	return 0;
+}
+
 void pingx_set_user(struct pingx_ctx *px, void *p)
 {
 	px->user = p;

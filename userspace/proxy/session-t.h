@@ -12,6 +12,7 @@
 
 #include "userspace/cfg/cfg-t.h"
 #include "userspace/http/h1-t.h"
+#include "userspace/limit/inflight-t.h"
 
 struct backend;
 struct conn;
@@ -25,6 +26,8 @@ struct pingx_ctx {
 	struct h1_msg *resp; /* the response head during response_filter, else NULL */
 	bool live;	     /* new_ctx ran and logging has not yet */
 	bool has_be;	     /* upstream_peer chose a pool */
+	uint8_t limit_key_len;	  /* bytes of limit_key; 0 = unset */
+	char limit_key[64];	  /* pingx_set_limit_key(): the "hook" part of limit keys */
 };
 
 /*
@@ -78,10 +81,17 @@ struct stream {
 	uint64_t start_us;     /* monotonic */
 	const char *upstream;  /* peer that answered, for logs (config storage) */
 	struct pingx_ctx px;   /* what the hooks see */
+	/* In-flight slots of the rate limits (limits.c), released when the exchange ends. */
+	struct limit_inflight_guard lim_guard[CFG_ROUTE_LIMITS_MAX];
+	unsigned int n_lim_guard;
+	bool upq_slot; /* holds one of its pool's max_conns (upqueue.c) */
 };
 
 struct session {
 	TAILQ_ENTRY(session) link;
+	TAILQ_ENTRY(session) upq_link; /* in the worker's upq_wait while upq_waiting */
+	bool upq_waiting;	       /* queued for its pool's max_conns */
+	uint64_t upq_deadline_ms;      /* coarse clock: 503 after it */
 	struct worker *w;
 	const struct cfg *cfg;
 	struct conn *cli;
@@ -90,6 +100,7 @@ struct session {
 	struct h1_parser *rsp; /* responses from the current upstream */
 	struct event *timer;   /* header, keep-alive or linger timer */
 	struct event *total;   /* timeouts.total of the current exchange */
+	struct event *delay;   /* a rate limit's delay of the current request; NULL until one */
 	enum sess_state st;
 	unsigned int nreq;  /* requests started on this connection */
 	bool close_after;   /* close once the current response is sent */

@@ -30,8 +30,10 @@
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
+#include "userspace/proxy/limits.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/session.h"
+#include "userspace/proxy/upqueue.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/health.h"
@@ -225,6 +227,8 @@ static void sess_destroy(struct session *s)
 	struct worker *w = s->w;
 
 	px_end(s);
+	limits_release(&s->x);
+	upq_release(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_conns--;
 	stats_conn_close(w->rt->stats, w->id);
@@ -245,6 +249,8 @@ static void sess_destroy(struct session *s)
 		event_free(s->timer);
 	if (s->total)
 		event_free(s->total);
+	if (s->delay)
+		event_free(s->delay);
 	free(s);
 	/* A draining worker is done with its last client. */
 	if (w->draining && !w->n_conns)
@@ -315,6 +321,8 @@ static void sess_kill(struct session *s)
 	evtimer_del(s->timer);
 	if (s->total)
 		evtimer_del(s->total);
+	if (s->delay)
+		evtimer_del(s->delay);
 }
 
 /* Drop the upstream side of the exchange without reuse, and its in-flight count. */
@@ -344,6 +352,10 @@ static void phase_logging(struct session *s)
 	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
 		x->start_us ? clock_mono_us() - x->start_us : 0);
 	px_end(s);
+	limits_release(x);
+	upq_release(s);
+	if (s->delay)
+		evtimer_del(s->delay);
 	if (!log_access_enabled())
 		return;
 	rec.client = s->cli->peer_text;
@@ -730,12 +742,106 @@ static int phase_upstream_request_filter(struct session *s)
 	return 0;
 }
 
+/* The phases from upstream_request_filter to the upstream connection. */
+static void stream_connect(struct session *s)
+{
+	if (phase_upstream_request_filter(s) < 0)
+		return;
+	if (rsp_take(s) < 0) {
+		upstream_drop(s);
+		send_error(s, 500);
+		return;
+	}
+	connect_upstream(s);
+}
+
+/* The phases from upstream_peer on; the pool's max_conns may queue the request (upqueue.c
+ * resumes it with stream_upq_resume()). */
+static void stream_proceed(struct session *s)
+{
+	if (phase_upstream_peer(s) < 0)
+		return;
+	switch (upq_acquire(s)) {
+	case UPQ_GO:
+		stream_connect(s);
+		return;
+	case UPQ_WAIT:
+		return;
+	default:
+		log_ratelimited(LOG_LVL_WARN, "upstream '%s': max_conns reached and queue full",
+			s->x.be->cfg->name);
+		upstream_drop(s);
+		send_error(s, 503);
+		return;
+	}
+}
+
+void stream_upq_resume(struct session *s, bool ok)
+{
+	sess_enter(s);
+	if (s->dead || s->st != SS_CONNECT) {
+		upq_release(s);
+	} else if (ok) {
+		stream_connect(s);
+	} else {
+		log_ratelimited(LOG_LVL_WARN, "upstream '%s': queue_timeout waiting for max_conns",
+			s->x.be->cfg->name);
+		upstream_drop(s);
+		send_error(s, 503);
+	}
+	sess_leave(s);
+}
+
+/* A request held by a rate limit's delay goes on. */
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	sess_enter(s);
+	if (!s->dead && s->st == SS_CONNECT)
+		stream_proceed(s);
+	sess_leave(s);
+}
+
+/* The rate limits of the request's route (limits.c): 0 to go on now, 1 when the request is
+ * held (on_delay() resumes it), -1 after answering. */
+static int phase_limits(struct session *s)
+{
+	uint64_t wait_ms = 0, retry_s = 0;
+	int status = 429;
+	char r[512];
+	struct timeval tv;
+
+	switch (limits_check(s, &wait_ms, &status, &retry_s)) {
+	case LIMITS_PASS:
+		return 0;
+	case LIMITS_REJECT:
+		send_canned(s, status, r, limits_response(r, sizeof(r), status, retry_s));
+		return -1;
+	default:
+		break;
+	}
+	if (!s->delay)
+		s->delay = evtimer_new(s->w->base, on_delay, s);
+	if (!s->delay) {
+		send_error(s, 500);
+		return -1;
+	}
+	tv = clock_ms_tv(wait_ms);
+	evtimer_add(s->delay, &tv);
+	return 1;
+}
+
 /* A new request head from the client: run the phases up to the upstream connection. */
 static void stream_begin(struct session *s, struct h1_msg *m)
 {
 	struct stream *x = &s->x;
 	struct timeval tv;
 
+	limits_release(x);
+	upq_release(s);
 	memset(x, 0, sizeof(*x));
 	x->srv = -1;
 	x->rq = m;
@@ -750,14 +856,9 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 		evtimer_add(s->total, &tv);
 	}
 	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
-		phase_upstream_peer(s) < 0 || phase_upstream_request_filter(s) < 0)
+		phase_limits(s) != 0)
 		return;
-	if (rsp_take(s) < 0) {
-		upstream_drop(s);
-		send_error(s, 500);
-		return;
-	}
-	connect_upstream(s);
+	stream_proceed(s);
 }
 
 /* ------------------------------------------------------------------ upstream connection */

@@ -23,6 +23,8 @@ struct route_table;
 struct pool;
 struct session;
 struct stats;
+struct limits_rt;
+struct upq;
 struct h1_parser;
 struct conn_transport;
 struct tls_server;
@@ -47,11 +49,13 @@ struct pingd_rt {
 	struct route_table *routes;
 	struct backend **backends; /* one per cfg->upstreams */
 	size_t n_backends;
+	struct upq *upq;	  /* max_conns and queues of the pools (upqueue.h) */
 	struct tls_server **tls;		  /* one per cfg->listeners; NULL: plain TCP */
 	const struct conn_transport **transports; /* one per cfg->listeners */
 	struct tls_client **up_tls;  /* one per cfg->upstreams; NULL: no https:// server */
 	struct tls_peer ***up_peers; /* [upstream][server] of up_tls; NULL: plain TCP */
 	struct stats *stats; /* metrics; set by main before the workers start */
+	struct limits_rt *limits; /* rate_limits' state, shared by the workers (limits.h) */
 };
 
 struct worker {
@@ -76,6 +80,8 @@ struct worker {
 	bool paused;		/* listeners paused at max_connections */
 	uint64_t requests;	/* requests started */
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
+	struct session_list upq_wait; /* waiting for a pool's max_conns, oldest first */
+	struct event *upq_ev;	      /* retries them (upqueue.c); NULL until one waits */
 	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
 	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the

@@ -23,7 +23,9 @@
 #include "userspace/net/tls.h"
 #include "userspace/net/tlsclient.h"
 #include "userspace/net/tlskeys.h"
+#include "userspace/proxy/limits.h"
 #include "userspace/proxy/route.h"
+#include "userspace/proxy/upqueue.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
 
@@ -177,7 +179,10 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 	rt->backends = calloc(c->n_upstreams, sizeof(*rt->backends));
 	rt->tls = calloc(c->n_listeners, sizeof(*rt->tls));
 	rt->transports = calloc(c->n_listeners, sizeof(*rt->transports));
-	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports)
+	rt->limits = limits_rt_new(c);
+	rt->upq = upq_new(c);
+	if (!rt->routes || !rt->backends || !rt->tls || !rt->transports || !rt->limits ||
+		!rt->upq)
 		goto err;
 	/* The ticket keys are the process's: they outlive this runtime (reloads resume). */
 	err = -tls_keys_setup(c->tls_ticket_rotation_ms / 1000);
@@ -248,6 +253,8 @@ void pingd_rt_free(struct pingd_rt *rt)
 	free(rt->tls);
 	free(rt->transports);
 	route_table_free(rt->routes);
+	limits_rt_free(rt->limits);
+	upq_free(rt->upq);
 	free(rt);
 }
 
@@ -500,6 +507,9 @@ void worker_release(struct worker *w)
 	if (w->trim_ev)
 		event_free(w->trim_ev);
 	w->trim_ev = NULL;
+	if (w->upq_ev)
+		event_free(w->upq_ev);
+	w->upq_ev = NULL;
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	w->stop_fd = -1;

@@ -121,6 +121,12 @@ const char *pingx_peer(const struct pingx_ctx *ctx);
 /* Status sent to the client, 0 before one is known. */
 int pingx_status(const struct pingx_ctx *ctx);
 
+/* The key of this request for the rate limits whose key has the "hook" part
+ * (rate_limits[].key: hook), set in new_ctx or request_filter: <len> bytes at <key>, at most
+ * 64 (longer keys are cut there). Until set, or with <len> 0, such limits do not apply to
+ * the request. 0 or -EINVAL. */
+int pingx_set_limit_key(struct pingx_ctx *ctx, const void *key, size_t len);
+
 /* The per-request pointer of the custom proxy (NULL until set). */
 void pingx_set_user(struct pingx_ctx *ctx, void *p);
 void *pingx_get_user(const struct pingx_ctx *ctx);
