@@ -135,6 +135,8 @@ struct cfg_route {
 	enum cfg_match match;
 	char *upstream;	  /* pool name */
 	int upstream_idx; /* resolved by validation */
+	char *cache;	  /* caches[].name; "" = not cached */
+	int cache_idx;	  /* resolved by validation; -1 = not cached */
 	char *host;	  /* Host to send upstream; NULL keeps the client's */
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
@@ -210,6 +212,18 @@ struct cfg_proxy {
 	char *server_name;	/* token used in Via */
 };
 
+/* caches[]: one HTTP cache (RFC 9111, in memory), used by the routes that name it. */
+struct cfg_cache {
+	char *name;
+	uint64_t size;		     /* bytes the store may hold (entries with their overhead) */
+	uint64_t max_object_size;    /* larger responses stream through uncached */
+	unsigned int default_ttl_ms; /* freshness of responses without any; 0 = none */
+	unsigned int shards;	     /* store shards, each with its own lock */
+	unsigned int lock_timeout_ms; /* how long a request waits for another's fetch */
+	struct cfg_str_list purge_allow; /* client prefixes allowed to send PURGE */
+	int line;
+};
+
 /* admin: the admin listener (metrics, pingd's own health). */
 struct cfg_admin {
 	char *address; /* IPv4:PORT or [IPv6]:PORT; "" = off */
@@ -241,6 +255,8 @@ struct cfg {
 	size_t n_vhosts;
 	struct cfg_upstream *upstreams;
 	size_t n_upstreams;
+	struct cfg_cache *caches;
+	size_t n_caches;
 	struct ctrl_l4cfg *l4; /* the l4: section, owned; NULL when absent */
 	char *l4_pin_dir;      /* where the data plane's maps are pinned */
 	struct cfg_l4health *l4_health;

@@ -33,6 +33,11 @@ struct cfg *cfg_load_string(const char *name, const char *text, size_t len, stru
 struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int workers,
 	const char *const *tls, size_t n_tls, struct cfg_msgs *msgs);
 
+/* cfg_oneline() with an HTTP cache of <cache_size> (a size, "256m"; NULL or "" = none) on
+ * its route, with the cache's other defaults. */
+struct cfg *cfg_oneline_cache(const char *listen, const char *upstreams, unsigned int workers,
+	const char *const *tls, size_t n_tls, const char *cache_size, struct cfg_msgs *msgs);
+
 /* Release <c> and everything it owns; NULL is accepted. */
 void cfg_free(struct cfg *c);
 

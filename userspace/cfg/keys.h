@@ -52,6 +52,7 @@ enum cfg_section {
 	SEC_L4HEALTH,
 	SEC_TLS,
 	SEC_TLS_CERT,
+	SEC_CACHE,
 	SEC_MAX /* must stay last */
 };
 

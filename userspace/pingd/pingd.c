@@ -22,10 +22,12 @@
 #include "userspace/l4/xdpstats.h"
 #include "userspace/lib/log.h"
 #include "userspace/lib/sdnotify.h"
+#include "userspace/ops/metrics.h"
 #include "userspace/ops/stats.h"
 #include "userspace/pingd/gen.h"
 #include "userspace/pingd/monitor.h"
 #include "userspace/pingd/upgrade.h"
+#include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/worker.h"
 
 #define PINGD_TLS_MAX 16 /* --tls-cert/--tls-key pairs */
@@ -38,6 +40,7 @@ struct opts {
 	size_t n_cert, n_key;
 	const char *pidfile;
 	long workers; /* -1 = from the config */
+	const char *cache; /* --cache SIZE: one-line mode caches its route */
 	int verbose;
 	bool test;
 	bool daemonize;
@@ -51,7 +54,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
 		"       pingd --listen ADDR:PORT --upstream HOST:PORT[,HOST:PORT...] [--workers N]\n"
-		"             [--tls-cert FILE --tls-key FILE]... [--upgrade]\n"
+		"             [--tls-cert FILE --tls-key FILE]... [--cache SIZE] [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
 		"  -c, --config FILE     YAML configuration (see docs/config.md)\n"
@@ -64,6 +67,7 @@ static void usage(FILE *f)
 		"      --tls-cert FILE   ... terminating TLS with this certificate chain (PEM);\n"
 		"      --tls-key FILE    ... and its key; repeat both for more names (SNI), the\n"
 		"                        first pair the default\n"
+		"      --cache SIZE      ... with an HTTP cache of SIZE bytes (256m) on every route\n"
 		"      --workers N       worker threads (default: the config's, or one per CPU)\n"
 		"      --upgrade         take over the listening sockets of the running pingd\n"
 		"                        (same arguments), which then drains and exits\n"
@@ -86,6 +90,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"listen", required_argument, NULL, 'l'},
 		{"upstream", required_argument, NULL, 'u'},
 		{"workers", required_argument, NULL, 'w'},
+		{"cache", required_argument, NULL, 'S'},
 		{"tls-cert", required_argument, NULL, 'C'},
 		{"tls-key", required_argument, NULL, 'K'},
 		{"daemon", no_argument, NULL, 'd'},
@@ -117,6 +122,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			exit(0);
 		case 'l':
 			o->listen = optarg;
+			break;
+		case 'S':
+			o->cache = optarg;
 			break;
 		case 'u':
 			o->upstream = optarg;
@@ -166,6 +174,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "pingd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->config && o->cache) {
+		fprintf(stderr, "pingd: --cache is for one-line mode; use caches: in -c\n");
 		return -EINVAL;
 	}
 	if (o->config && (o->listen || o->upstream)) {
@@ -228,8 +240,9 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (o->config)
 		c = cfg_load_file(o->config, &m);
 	else
-		c = cfg_oneline(o->listen, o->upstream,
-			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert, &m);
+		c = cfg_oneline_cache(o->listen, o->upstream,
+			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert, o->cache,
+			&m);
 	err = errno;
 	if (m.text && !logged)
 		fputs(m.text, stderr);
@@ -313,10 +326,15 @@ static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 		if (cfg_health_params(&c->upstreams[u].health, &hp[u]))
 			hpp[u] = &hp[u];
 	g->monitor = monitor_new(base, g->rt, g->nw, &op, prev ? prev->monitor : NULL);
-	if (!g->monitor)
+	if (!g->monitor) {
 		err = -errno;
-	else
+	} else {
 		g->rt->stats = monitor_stats(g->monitor);
+		/* The caches outlive generations, as the registry does: one collector for all. */
+		if (!prev && metrics_collector(stats_metrics(g->rt->stats), cachephase_collect,
+				     NULL) < 0)
+			err = -ENOMEM;
+	}
 out:
 	free(hp);
 	free(hpp);

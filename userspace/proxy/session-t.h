@@ -14,6 +14,7 @@
 #include "userspace/http/h1-t.h"
 
 struct backend;
+struct cache_x;
 struct conn;
 struct event;
 struct h1_parser;
@@ -78,6 +79,7 @@ struct stream {
 	uint64_t start_us;     /* monotonic */
 	const char *upstream;  /* peer that answered, for logs (config storage) */
 	struct pingx_ctx px;   /* what the hooks see */
+	struct cache_x *cx;    /* the cache phase's state on a cached route (cachephase.c) */
 };
 
 struct session {

@@ -30,6 +30,7 @@
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
+#include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/session.h"
 #include "userspace/proxy/worker.h"
@@ -191,6 +192,7 @@ static void sess_destroy(struct session *s)
 	struct worker *w = s->w;
 
 	px_end(s);
+	cachephase_end(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_conns--;
 	stats_conn_close(w->rt->stats, w->id);
@@ -309,6 +311,7 @@ static void phase_logging(struct session *s)
 	stats_request(s->w->rt->stats, s->w->id, x->route, x->status,
 		x->start_us ? clock_mono_us() - x->start_us : 0);
 	px_end(s);
+	cachephase_end(s);
 	if (!log_access_enabled())
 		return;
 	rec.client = s->cli->peer_text;
@@ -671,8 +674,16 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
-	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
-		phase_upstream_peer(s) < 0 || phase_upstream_request_filter(s) < 0)
+	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0)
+		return;
+	if (cachephase_begin(s))
+		return;
+	stream_forward(s);
+}
+
+void stream_forward(struct session *s)
+{
+	if (phase_upstream_peer(s) < 0 || phase_upstream_request_filter(s) < 0)
 		return;
 	if (rsp_take(s) < 0) {
 		upstream_drop(s);
@@ -838,6 +849,9 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 			s->w->rt->stats, s->w->id, s->x.be_idx, (size_t)s->x.srv);
 	if (px_fail_to_connect(s, timed_out ? ETIMEDOUT : err) == PINGX_RETRY && retry(s, false))
 		return;
+	upstream_drop(s);
+	if (cachephase_on_error(s))
+		return;
 	send_error(s, timed_out ? 504 : 502);
 }
 
@@ -879,6 +893,8 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 	}
 	if (!x->resp_head_sent) {
 		upstream_drop(s);
+		if (cachephase_on_error(s))
+			return;
 		send_error(s, timed_out ? 504 : 502);
 	} else {
 		stream_abort(s, why);
@@ -1058,6 +1074,12 @@ static int response_head(struct session *s, struct h1_msg *m)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
+	if (x->cx && !s->x.resp_head_sent) {
+		int r = cachephase_response(s, m);
+
+		if (r)
+			return r;
+	}
 	if (phase_response_filter(s, m))
 		return -1;
 	switch (m->framing) {
@@ -1153,6 +1175,8 @@ static void response_done(struct session *s, const struct h1_hdrs *trailers, boo
 	struct h1_msg *m = h1_parser_msg(s->rsp);
 	bool reuse;
 
+	if (x->cx)
+		cachephase_done(s);
 	if (x->resp_chunked) {
 		size_t need = h1_write_last_chunk(NULL, 0, trailers);
 		struct evbuffer_iovec v;
@@ -1217,13 +1241,19 @@ static void drive_response(struct session *s)
 			if (x->up_eof)
 				upstream_closed(s);
 			return;
-		case H1_EV_HEAD:
+		case H1_EV_HEAD: {
+			int r;
+
 			evbuffer_drain(in, n);
-			if (response_head(s, ev.msg) < 0) {
+			r = response_head(s, ev.msg);
+			if (r > 0) /* answered from the cache; the exchange is over */
+				return;
+			if (r < 0) {
 				error_while_proxy(s, "unusable response head", false);
 				return;
 			}
 			break;
+		}
 		case H1_EV_BODY:
 			if (x->resp_chunked) {
 				evbuffer_add(out, ch, h1_chunk_header(ch, ev.data.len));
@@ -1233,6 +1263,8 @@ static void drive_response(struct session *s)
 				evbuffer_add(out, ev.data.p, ev.data.len);
 			}
 			x->bytes_out += ev.data.len;
+			if (x->cx)
+				cachephase_body(s, ev.data.p, ev.data.len);
 			evbuffer_drain(in, n);
 			break;
 		case H1_EV_DONE:
@@ -1251,6 +1283,35 @@ static void drive_response(struct session *s)
 			return;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ local answers */
+
+int stream_local_head(struct session *s, struct h1_msg *m)
+{
+	struct stream *x = &s->x;
+
+	if (!x->req_done && !x->req_body) {
+		struct h1_event ev;
+		size_t n = parse_step(s->rqp, cli_in(s), SIZE_MAX, &ev);
+
+		if (ev.type == H1_EV_DONE) {
+			evbuffer_drain(cli_in(s), n);
+			x->req_done = true;
+		}
+	}
+	return response_head(s, m) ? -1 : 0;
+}
+
+void stream_local_done(struct session *s)
+{
+	stream_finish(s, false);
+}
+
+void stream_local_error(struct session *s, int status)
+{
+	upstream_drop(s);
+	send_error(s, status);
 }
 
 /* ------------------------------------------------------------------ callbacks */
@@ -1381,7 +1442,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	sess_enter(s);
 	if (s->dead)
 		goto out;
-	if (s->st == SS_HEAD) {
+	if (s->st == SS_CONNECT && cachephase_waiting(s)) {
+		cachephase_poll(s);
+	} else if (s->st == SS_HEAD) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request head timed out", s->cli->peer_text);
 		memset(&s->x, 0, sizeof(s->x));

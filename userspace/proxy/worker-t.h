@@ -24,6 +24,7 @@ struct pool;
 struct session;
 struct stats;
 struct h1_parser;
+struct hcache;
 struct conn_transport;
 struct tls_server;
 struct worker;
@@ -48,6 +49,7 @@ struct pingd_rt {
 	struct tls_server **tls;		  /* one per cfg->listeners; NULL: plain TCP */
 	const struct conn_transport **transports; /* one per cfg->listeners */
 	struct stats *stats; /* metrics; set by main before the workers start */
+	struct hcache **caches; /* one per cfg->caches (cachephase.c); NULL when none */
 };
 
 struct worker {

@@ -19,6 +19,7 @@
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/net/tls.h"
+#include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/route.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/pool.h"
@@ -101,6 +102,9 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 		}
 		rt->n_backends++;
 	}
+	err = -cachephase_rt_init(rt);
+	if (err)
+		goto err;
 	return rt;
 err:
 	pingd_rt_free(rt);
@@ -112,6 +116,7 @@ void pingd_rt_free(struct pingd_rt *rt)
 {
 	if (!rt)
 		return;
+	cachephase_rt_free(rt);
 	for (size_t i = 0; i < rt->n_backends; i++)
 		backend_free(rt->backends[i]);
 	free(rt->backends);
