@@ -220,6 +220,9 @@ struct cfg_cache {
 	unsigned int default_ttl_ms; /* freshness of responses without any; 0 = none */
 	unsigned int shards;	     /* store shards, each with its own lock */
 	unsigned int lock_timeout_ms; /* how long a request waits for another's fetch */
+	unsigned int stale_if_error_ms; /* stale responses may stand in for a failing upstream
+					 * this long past their freshness; 0 = only when the
+					 * response allows it (stale-if-error) */
 	struct cfg_str_list purge_allow; /* client prefixes allowed to send PURGE */
 	int line;
 };

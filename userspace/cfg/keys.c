@@ -239,6 +239,10 @@ const struct cfg_key cfg_keys[] = {
 	K(SEC_CACHE, "lock_timeout", CFG_T_DURATION, struct cfg_cache, lock_timeout_ms, "5s", 1,
 	  DMS, "how long requests for a key wait for the one request fetching it before going to "
 	  "the upstream themselves"),
+	K(SEC_CACHE, "stale_if_error", CFG_T_DURATION, struct cfg_cache, stale_if_error_ms, "0", 0,
+	  UINT_MAX, "how long past its freshness a stored response may answer for an upstream that "
+	  "fails (connection error, timeout, 500/502/503/504), unless it says must-revalidate, "
+	  "proxy-revalidate, no-cache or s-maxage; 0 = only as its stale-if-error allows"),
 	K(SEC_CACHE, "purge_allow", CFG_T_STRLIST, struct cfg_cache, purge_allow, "[]", 0, 0,
 	  "client addresses or prefixes (ADDR or ADDR/LEN) allowed to send PURGE; empty = none"),
 	{ .sec = SEC_ROOT, .name = "l4", .type = CFG_T_L4, .off = offsetof(struct cfg, l4),

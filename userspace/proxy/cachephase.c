@@ -109,6 +109,8 @@ struct cache_x {
 	bool uncacheable;     /* the response was found uncacheable */
 	uint64_t wait_until;  /* monotonic ms */
 	unsigned int poll_ms;
+	struct h1_hdrs cond; /* the client's preconditions and Range, when ours replaced them */
+	bool has_cond;	     /* cond holds them */
 	struct h1_buf fill; /* the stored object being built */
 	char vary[512];	    /* Vary names of the response being stored */
 	int vary_len;
@@ -440,6 +442,17 @@ static void release_ref(const void *data, size_t len, void *arg)
 	cache_entry_release(arg);
 }
 
+/* Whether the stale cx->ent may stand in for a failing upstream: its stale-if-error (or the
+ * request's), else the cache's stale_if_error. */
+static bool stale_on_error(const struct cache_x *cx)
+{
+	struct hc_meta mt = cx->obj.meta;
+
+	if (mt.sie == HC_UNSET && cx->cfg->stale_if_error_ms)
+		mt.sie = cx->cfg->stale_if_error_ms / 1000;
+	return hc_stale_ok(&mt, &cx->rq, time(NULL), false, true);
+}
+
 /* Answer the request of <s> from cx->ent: Age, Cache-Status with <status_detail>, the request's
  * preconditions (304, 412) and a single range (206, 416); the body is a reference into the
  * store, released once sent. Ends the exchange. */
@@ -456,6 +469,7 @@ static void serve(struct session *s, const char *detail)
 	enum hc_cond cond = HC_COND_NONE;
 	enum hc_range range = HC_RANGE_NONE;
 	bool head = cx->method == H1_METHOD_HEAD;
+	const struct h1_hdrs *rqh = cx->has_cond ? &cx->cond : &x->rq->hdrs;
 	int err;
 
 	m.kind = H1_RESPONSE;
@@ -476,7 +490,7 @@ static void serve(struct session *s, const char *detail)
 		err = h1_hdrs_set(&m.hdrs, "Age", 3, buf, (size_t)n);
 	}
 	if (mt->status >= 200 && mt->status < 300)
-		cond = hc_cond_eval(cx->method, &x->rq->hdrs, &cx->obj);
+		cond = hc_cond_eval(cx->method, rqh, &cx->obj);
 	if (cond == HC_COND_NOT_MODIFIED) {
 		m.status = 304;
 		m.reason.len = 0;
@@ -486,7 +500,7 @@ static void serve(struct session *s, const char *detail)
 		m.reason.len = 0;
 		blen = 0;
 	} else if (mt->status == 200) {
-		range = hc_range_eval(&x->rq->hdrs, &cx->obj, full, &first, &last);
+		range = hc_range_eval(rqh, &cx->obj, full, &first, &last);
 	}
 	if (!err && range == HC_RANGE_OK) {
 		int n = snprintf(buf, sizeof(buf), "bytes %llu-%llu/%llu", (unsigned long long)first,
@@ -650,14 +664,21 @@ static bool add_validators(struct session *s)
 	const char *etag = hc_obj_field(&cx->obj, "ETag");
 	const char *lm = hc_obj_field(&cx->obj, "Last-Modified");
 
+	static const char *const client[] = {"If-None-Match", "If-Modified-Since", "If-Match",
+		"If-Unmodified-Since", "If-Range", "Range"};
+
 	if (!etag && !lm)
 		return false;
-	h1_hdrs_remove(h, "If-None-Match", 13);
-	h1_hdrs_remove(h, "If-Modified-Since", 17);
-	h1_hdrs_remove(h, "If-Match", 8);
-	h1_hdrs_remove(h, "If-Unmodified-Since", 19);
-	h1_hdrs_remove(h, "If-Range", 8);
-	h1_hdrs_remove(h, "Range", 5);
+	/* The client's own preconditions are answered from the refreshed response. */
+	h1_hdrs_init(&cx->cond, 16, 8192);
+	cx->has_cond = true;
+	for (size_t i = 0; i < sizeof(client) / sizeof(client[0]); i++) {
+		const struct h1_str *v = h1_hdrs_get(h, client[i]);
+
+		if (v && h1_hdrs_add(&cx->cond, client[i], strlen(client[i]), v->p, v->len) < 0)
+			return false;
+		h1_hdrs_remove(h, client[i], strlen(client[i]));
+	}
 	if (etag && h1_hdrs_add(h, "If-None-Match", 13, etag, strlen(etag)) < 0)
 		return false;
 	if (lm && h1_hdrs_add(h, "If-Modified-Since", 17, lm, strlen(lm)) < 0)
@@ -770,7 +791,7 @@ int cachephase_begin(struct session *s)
 	}
 	if ((cx->method != H1_METHOD_GET && cx->method != H1_METHOD_HEAD) || x->req_body) {
 		/* Unsafe methods invalidate on their response; anything else passes. */
-		cx->bypass = method_safe(cx->method) || x->req_body;
+		cx->bypass = method_safe(cx->method);
 		if (cx->bypass)
 			stat_add(cx->hc, HS_PASS, 1);
 		return 0;
@@ -1002,14 +1023,13 @@ int cachephase_response(struct session *s, struct h1_msg *m)
 	if (cx->revalidating && cx->ent) {
 		if (m->status == 304)
 			return revalidated(s, m);
-		if (m->status >= 500 && hc_stale_ok(&cx->obj.meta, &cx->rq, time(NULL), false, true)) {
+		if (m->status >= 500 && m->status <= 504 && stale_on_error(cx)) {
 			lock_release(cx, false);
 			stat_add(cx->hc, HS_STALE, 1);
 			serve(s, "hit; detail=stale-if-error");
 			return 1;
 		}
-	} else if (cx->ent && m->status >= 500 &&
-		   hc_stale_ok(&cx->obj.meta, &cx->rq, time(NULL), false, true)) {
+	} else if (cx->ent && m->status >= 500 && m->status <= 504 && stale_on_error(cx)) {
 		lock_release(cx, false);
 		stat_add(cx->hc, HS_STALE, 1);
 		serve(s, "hit; detail=stale-if-error");
@@ -1064,8 +1084,7 @@ bool cachephase_on_error(struct session *s)
 {
 	struct cache_x *cx = s->x.cx;
 
-	if (!cx || cx->serving || !cx->ent || s->x.resp_head_sent ||
-		!hc_stale_ok(&cx->obj.meta, &cx->rq, time(NULL), false, true))
+	if (!cx || cx->serving || !cx->ent || s->x.resp_head_sent || !stale_on_error(cx))
 		return false;
 	lock_release(cx, false);
 	stat_add(cx->hc, HS_STALE, 1);
@@ -1086,6 +1105,8 @@ void cachephase_end(struct session *s)
 	drop_entry(cx);
 	h1_buf_free(&cx->fill);
 	h1_buf_free(&cx->skey);
+	if (cx->has_cond)
+		h1_hdrs_free(&cx->cond);
 	free(cx->key);
 	free(cx);
 }
