@@ -308,6 +308,78 @@ struct pingd {
 	struct xdpstats *xdp; /* the data plane's counters for /metrics */
 };
 
+/* Percent-decode query parameter <name> of <q> (<qlen> bytes) into <out> (<size> bytes, NUL
+ * terminated). Returns its length, -ENOENT when absent, -EINVAL when malformed or too long. */
+static int query_param(const char *q, size_t qlen, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	const char *p = q, *end = q + qlen;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *e = amp ? amp : end;
+		size_t n = 0;
+
+		if ((size_t)(e - p) > nl && !memcmp(p, name, nl) && p[nl] == '=') {
+			for (p += nl + 1; p < e; p++) {
+				int c = (unsigned char)*p;
+
+				if (c == '%') {
+					unsigned int v;
+
+					if (e - p < 3 || sscanf(p + 1, "%2x", &v) != 1 || !v)
+						return -EINVAL;
+					c = (int)v;
+					p += 2;
+				} else if (c == '+') {
+					c = ' ';
+				}
+				if (n + 1 >= size)
+					return -EINVAL;
+				out[n++] = (char)c;
+			}
+			out[n] = '\0';
+			return (int)n;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return -ENOENT;
+}
+
+/* The admin's /cache/ requests: stats, or a purge of ?url= or ?prefix= (&cache=NAME: one
+ * cache only). */
+static int admin_cache(void *arg, bool purge, const char *query, size_t qlen, char **body,
+	size_t *len)
+{
+	char target[8192], name[256];
+	int tl, nl;
+	bool prefix = false;
+	size_t n;
+
+	(void)arg;
+	*body = NULL;
+	if (!purge)
+		return cachephase_stats_json(body, len) ? 500 : 200;
+	tl = query_param(query, qlen, "url", target, sizeof(target));
+	if (tl == -ENOENT) {
+		tl = query_param(query, qlen, "prefix", target, sizeof(target));
+		prefix = true;
+	}
+	nl = query_param(query, qlen, "cache", name, sizeof(name));
+	if (tl <= 0 || nl == -EINVAL || (nl == -ENOENT ? false : nl <= 0)) {
+		*body = strdup("{\"error\":\"expected ?url=URL or ?prefix=PREFIX, percent-encoded, "
+			       "and optionally &cache=NAME\"}\n");
+		*len = *body ? strlen(*body) : 0;
+		return 400;
+	}
+	n = cachephase_purge(nl > 0 ? name : NULL, target, prefix);
+	log_notice("admin: purged %zu cached object%s for %s %s", n, n == 1 ? "" : "s",
+		prefix ? "prefix" : "URL", target);
+	if (asprintf(body, "{\"purged\":%zu}\n", n) < 0)
+		*body = NULL;
+	*len = *body ? strlen(*body) : 0;
+	return 200;
+}
+
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
  * the running generation <prev> (NULL at start). Returns 0 or a negative errno (logged). */
 static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
@@ -315,7 +387,8 @@ static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 	const struct cfg *c = g->cfg;
 	struct health_params *hp = calloc(c->n_upstreams + 1, sizeof(*hp));
 	const struct health_params **hpp = calloc(c->n_upstreams + 1, sizeof(*hpp));
-	struct monitor_params op = {.admin_address = c->admin.address, .health = hpp};
+	struct monitor_params op = {
+		.admin_address = c->admin.address, .health = hpp, .cache = admin_cache};
 	int err = 0;
 
 	if (!hp || !hpp) {
