@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the named test suites (unit, asan, bpf, integration, l7) and print one summary line:
+# Run the named test suites (unit, asan, bpf, integration, l7, cache) and print one summary line:
 # "N passed, N failed[, N skipped]". Each suite appends "suite passed failed skipped"
 # lines to $PINGX_RESULTS. Under CI=true a skipped test counts as a failure.
 set -uo pipefail
@@ -58,6 +58,7 @@ for suite in "$@"; do
 	bpf) run_bpf ;;
 	integration) run_scripts integration ;;
 	l7) run_scripts l7 ;;
+	cache) run_scripts cache ;;
 	*) echo "run.sh: unknown suite '$suite'" >&2; record "$suite" 0 1 0 ;;
 	esac
 done
