@@ -641,7 +641,7 @@ size_t cache_remove_prefix(struct cache *c, const void *prefix, size_t len)
 				struct cache_entry *e = *pp;
 
 				if (e->key_len >= len &&
-					!memcmp(e->data + e->value_len, prefix, len)) {
+					(!len || !memcmp(e->data + e->value_len, prefix, len))) {
 					/* entry_drop() unlinks <e> from the chain at <pp> */
 					entry_drop(sh, e, pp);
 					sh->removed++;

@@ -423,7 +423,7 @@ int hc_vary_names(const struct h1_hdrs *resp, char *buf, size_t size)
 				continue;
 			if (l == 1 && *s == '*')
 				return -1;
-			if (l >= sizeof(store[0]))
+			if (l >= sizeof(store[0]) || n == VARY_NAMES_MAX)
 				return -ENOSPC;
 			for (size_t k = 0; k < l; k++)
 				store[n][k] = (char)tolower((unsigned char)s[k]);
@@ -432,8 +432,6 @@ int hc_vary_names(const struct h1_hdrs *resp, char *buf, size_t size)
 				dup = !strcmp(names[k], store[n]);
 			if (dup)
 				continue;
-			if (n == VARY_NAMES_MAX)
-				return -ENOSPC;
 			names[n] = store[n];
 			n++;
 		}
