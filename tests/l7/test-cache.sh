@@ -96,8 +96,8 @@ test_hit_head_304_range() {
 	[ "$(http_status /index.html -r 1-3)" = 206 ] || fail "range status"
 	[ "$(http_status /index.html -r 100-)" = 416 ] || fail "unsatisfiable range"
 	[ "$(origin_hits /index.html)" = 1 ] || fail "origin saw $(origin_hits /index.html) GETs"
-	[ "$(metric 'pingx_cache_requests_total{cache="main",result="hit"}')" -ge 8 ] ||
-		fail "hit counter: $(metric 'pingx_cache_requests_total{cache="main",result="hit"}')"
+	[ "$(metric 'pingd_cache_requests_total{cache="main",result="hit"}')" -ge 8 ] ||
+		fail "hit counter: $(metric 'pingd_cache_requests_total{cache="main",result="hit"}')"
 }
 
 # 500 clients ask at once for a key nobody has fetched; the origin sends it slowly (64 KB/s,
@@ -141,9 +141,9 @@ if bad:
 EOF
 	local n
 	n=$(origin_hits /slow/blob)
-	log "origin requests for the key: $n; waits: $(metric 'pingx_cache_lock_waits_total{cache="main"}')"
+	log "origin requests for the key: $n; waits: $(metric 'pingd_cache_lock_waits_total{cache="main"}')"
 	[ "$n" = 1 ] || fail "$n requests reached the origin, want 1"
-	[ "$(metric 'pingx_cache_lock_waits_total{cache="main"}')" -gt 0 ] ||
+	[ "$(metric 'pingd_cache_lock_waits_total{cache="main"}')" -gt 0 ] ||
 		fail "no request waited for the fetch"
 }
 
@@ -239,7 +239,7 @@ def rss():
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) * 1024
 def cache_bytes():
     m = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics").read().decode()
-    return int(float(re.search(r'^pingx_cache_bytes\{cache="main"\} (\S+)', m, re.M).group(1)))
+    return int(float(re.search(r'^pingd_cache_bytes\{cache="main"\} (\S+)', m, re.M).group(1)))
 c = http.client.HTTPConnection("127.0.0.1", port)
 def churn(lo, hi):
     for i in range(lo, hi):

@@ -1175,7 +1175,7 @@ int cachephase_collect(struct metrics_writer *w, void *arg)
 	pthread_mutex_lock(&reg_mu);
 	if (!registry)
 		goto out;
-	err = metrics_write_family(w, "pingx_cache_requests_total",
+	err = metrics_write_family(w, "pingd_cache_requests_total",
 		"requests of cached routes by outcome: hit, stale (served stale), revalidated "
 		"(stale, confirmed by a 304), miss (fetched), pass (not cacheable)",
 		METRICS_COUNTER);
@@ -1200,27 +1200,27 @@ int cachephase_collect(struct metrics_writer *w, void *arg)
 		}                                                                         \
 	} while (0)
 #define STAT(i) __atomic_load_n(&hc->stats[i], __ATOMIC_RELAXED)
-	ONE("pingx_cache_hit_bytes_total", "response body bytes served from the cache",
+	ONE("pingd_cache_hit_bytes_total", "response body bytes served from the cache",
 		METRICS_COUNTER, STAT(HS_BYTES_HIT));
-	ONE("pingx_cache_stored_total", "responses stored", METRICS_COUNTER, STAT(HS_STORED));
-	ONE("pingx_cache_not_stored_total",
+	ONE("pingd_cache_stored_total", "responses stored", METRICS_COUNTER, STAT(HS_STORED));
+	ONE("pingd_cache_not_stored_total",
 		"responses not stored: the caching rules, the size, or admission said no",
 		METRICS_COUNTER, STAT(HS_NOT_STORED));
-	ONE("pingx_cache_stored_bytes_total", "object bytes stored", METRICS_COUNTER,
+	ONE("pingd_cache_stored_bytes_total", "object bytes stored", METRICS_COUNTER,
 		STAT(HS_BYTES_STORED));
-	ONE("pingx_cache_lock_waits_total", "requests that waited for another's fetch of their key",
+	ONE("pingd_cache_lock_waits_total", "requests that waited for another's fetch of their key",
 		METRICS_COUNTER, STAT(HS_LOCK_WAIT));
-	ONE("pingx_cache_lock_timeouts_total", "waits that timed out (the request went upstream)",
+	ONE("pingd_cache_lock_timeouts_total", "waits that timed out (the request went upstream)",
 		METRICS_COUNTER, STAT(HS_LOCK_TIMEOUT));
-	ONE("pingx_cache_purged_total", "objects purged or invalidated", METRICS_COUNTER,
+	ONE("pingd_cache_purged_total", "objects purged or invalidated", METRICS_COUNTER,
 		STAT(HS_PURGED));
-	ONE("pingx_cache_evicted_total", "objects evicted to make room", METRICS_COUNTER,
+	ONE("pingd_cache_evicted_total", "objects evicted to make room", METRICS_COUNTER,
 		st.evicted);
-	ONE("pingx_cache_bytes", "bytes the cache holds (entries with their overhead)",
+	ONE("pingd_cache_bytes", "bytes the cache holds (entries with their overhead)",
 		METRICS_GAUGE, st.bytes);
-	ONE("pingx_cache_capacity_bytes", "the cache's bound in bytes", METRICS_GAUGE,
+	ONE("pingd_cache_capacity_bytes", "the cache's bound in bytes", METRICS_GAUGE,
 		st.capacity);
-	ONE("pingx_cache_objects", "objects the cache holds", METRICS_GAUGE, st.items);
+	ONE("pingd_cache_objects", "objects the cache holds", METRICS_GAUGE, st.items);
 #undef STAT
 #undef ONE
 out:
