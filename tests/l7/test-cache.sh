@@ -9,7 +9,7 @@
 
 ALL_TESTS="test_hit_head_304_range test_stampede_one_fetch test_large_streams_uncached \
 	test_purge_and_acl test_unsafe_invalidates test_pingctl_purge_stats test_eviction_bound \
-	test_bad_config"
+	test_pipelined_hits test_bad_config"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -257,6 +257,33 @@ print(f"rss after one fill {base >> 10} KiB, after 6 fills {after >> 10} KiB, st
 if after - base > cap:
     sys.exit("RSS grew by more than the bound")
 EOF
+}
+
+# 3000 pipelined requests for a cached object in one write (pingd reads about 64 KB of them at
+# a time): every one is answered, in order, from the store.
+test_pipelined_hits() {
+	setup_cache "    size: 16m
+    default_ttl: 60s" || return $?
+	curl -s -o /dev/null -H 'Host: t' "http://127.0.0.1:$PINGD_PORT/index.html"
+	python3 - "$PINGD_PORT" <<'EOF' || fail "pipelined hits"
+import socket, sys
+port, n = int(sys.argv[1]), 3000
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+req = b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n"
+last = b"GET /index.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+s.sendall(req * (n - 1) + last)
+data = b""
+while True:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    data += b
+got = data.count(b"HTTP/1.1 200 OK")
+hits = data.count(b"Cache-Status: pingd; hit")
+print(f"{got} responses, {hits} hits")
+sys.exit(0 if got == n and hits == n and data.count(b"\r\n\r\nhello\n") == n else 1)
+EOF
+	[ "$(origin_hits /index.html)" = 1 ] || fail "origin saw $(origin_hits /index.html)"
 }
 
 test_bad_config() {

@@ -996,6 +996,14 @@ static void store_begin(struct session *s, struct h1_msg *m)
 		(int64_t)cx->cfg->default_ttl_ms / 1000);
 	mt.swr = rs.swr;
 	mt.sie = rs.sie;
+	/* Stale at once, with nothing to revalidate it and no stale use: not worth the room. */
+	if (mt.lifetime <= 0 && !h1_hdrs_get(&m->hdrs, "ETag") &&
+		!h1_hdrs_get(&m->hdrs, "Last-Modified") && rs.swr == HC_UNSET &&
+		rs.sie == HC_UNSET && !cx->cfg->stale_if_error_ms) {
+		cx->uncacheable = true;
+		stat_add(cx->hc, HS_NOT_STORED, 1);
+		return;
+	}
 	h1_buf_init(&cx->fill, cx->hc->max_object + HEAD_ROOM);
 	if (hc_obj_encode(&cx->fill, &mt, &m->hdrs, NULL, &m->reason, 0) < 0) {
 		h1_buf_free(&cx->fill);

@@ -39,6 +39,7 @@
 #include "userspace/upstream/pool.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
+#define LOCAL_NEST_MAX 8 /* pipelined local answers handled inline before the next waits a turn */
 
 /* Consume client input as the state allows: a head when idle, body bytes during the
  * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
@@ -1117,6 +1118,12 @@ static int response_head(struct session *s, struct h1_msg *m)
 	return 0;
 }
 
+/* Set while a local answer ends its exchange too deep in a chain of pipelined local answers:
+ * the next request is then read from the loop (conn_trigger_read()) rather than from this
+ * frame, so a client pipelining many hits cannot grow the stack without bound. */
+static __thread bool finish_defers;
+static __thread unsigned int local_nest;
+
 /* The exchange is over: log, return the upstream connection to its pool when it can carry
  * another request, then wait for the next request or close. */
 static void stream_finish(struct session *s, bool reuse)
@@ -1164,7 +1171,10 @@ static void stream_finish(struct session *s, bool reuse)
 	 * the next request, which is answered with "Connection: close"; a quiet one closes
 	 * soon. */
 	timer_set(s, s->w->draining ? s->w->t_drain : s->w->t_keepalive);
-	drive_client(s);
+	if (finish_defers)
+		conn_trigger_read(s->cli);
+	else
+		drive_client(s);
 }
 
 /* The final response is complete: end the client body and decide whether the upstream
@@ -1305,7 +1315,15 @@ int stream_local_head(struct session *s, struct h1_msg *m)
 
 void stream_local_done(struct session *s)
 {
+	if (local_nest >= LOCAL_NEST_MAX) {
+		finish_defers = true;
+		stream_finish(s, false);
+		finish_defers = false;
+		return;
+	}
+	local_nest++;
 	stream_finish(s, false);
+	local_nest--;
 }
 
 void stream_local_error(struct session *s, int status)
