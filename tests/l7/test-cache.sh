@@ -5,11 +5,12 @@
 # one upstream fetch for 500 concurrent requests of a cold key; objects over the size limit
 # stream through; PURGE and its ACL; invalidation by PUT; pingctl cache purge and stats
 # through the admin listener; a byte-bounded cache under churn stays within its bound (store
-# accounting and RSS); configuration errors.
+# accounting and RSS); deep pipelining of hits; stale-while-revalidate with a background
+# refresh; configuration errors.
 
 ALL_TESTS="test_hit_head_304_range test_stampede_one_fetch test_large_streams_uncached \
 	test_purge_and_acl test_unsafe_invalidates test_pingctl_purge_stats test_eviction_bound \
-	test_pipelined_hits test_bad_config"
+	test_pipelined_hits test_swr_background_refresh test_bad_config"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -284,6 +285,61 @@ print(f"{got} responses, {hits} hits")
 sys.exit(0 if got == n and hits == n and data.count(b"\r\n\r\nhello\n") == n else 1)
 EOF
 	[ "$(origin_hits /index.html)" = 1 ] || fail "origin saw $(origin_hits /index.html)"
+}
+
+# A response with max-age=1, stale-while-revalidate=60 and an ETag, from an origin that
+# numbers its answers: once it is stale, the next client gets it at once (Cache-Status says
+# stale-while-revalidate) and one background request refreshes it; later clients get the new
+# version from the store. The origin's second answer is a full 200 (version 2), its third
+# would be a 304: the refresh revalidates with the stored ETag.
+test_swr_background_refresh() {
+	setup_cache "    size: 16m" || return $?
+	free_port || return 1
+	local op=$PORT i body cs
+	python3 - "$op" "$TMPD/swr.log" <<'EOF' &
+import http.server, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+n = 0
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        global n
+        n += 1
+        with open(log, "a") as f:
+            f.write(f"{n} {self.headers.get('If-None-Match')}\n")
+        body = f"version {n}\n".encode()
+        self.send_response(200)
+        self.send_header("Cache-Control", "max-age=1, stale-while-revalidate=60")
+        self.send_header("ETag", f'"v{n}"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOF
+	local spid=$!
+	on_exit "kill $spid 2>/dev/null; wait $spid 2>/dev/null"
+	wait_port 127.0.0.1 "$op" || fail "origin"
+	sed -i "s/127.0.0.1:$ORIGIN_PORT/127.0.0.1:$op/" "$TMPD/pingd.yaml"
+	kill -HUP "$PINGD_PID"
+	for i in $(seq 50); do
+		[ "$(curl -s "http://127.0.0.1:$PINGD_PORT/swr")" = "version 1" ] && break
+		sleep 0.1
+	done
+	[ "$(wc -l <"$TMPD/swr.log")" = 1 ] || fail "origin log: $(cat "$TMPD/swr.log")"
+	# let it go stale (max-age=1), then one request: stale content at once
+	sleep 2.2
+	cs=$(hdr /swr Cache-Status)
+	case "$cs" in *stale-while-revalidate*) ;; *) fail "stale request: Cache-Status '$cs'" ;; esac
+	for i in $(seq 100); do
+		body=$(curl -s "http://127.0.0.1:$PINGD_PORT/swr")
+		[ "$body" = "version 2" ] && break
+		sleep 0.05
+	done
+	[ "$body" = "version 2" ] || fail "never refreshed; origin log: $(cat "$TMPD/swr.log")"
+	grep -q '^2 "v1"$' "$TMPD/swr.log" || fail "the refresh did not revalidate: $(cat "$TMPD/swr.log")"
+	[ "$(wc -l <"$TMPD/swr.log")" = 2 ] || fail "origin log: $(cat "$TMPD/swr.log")"
 }
 
 test_bad_config() {

@@ -27,6 +27,7 @@
 #include "userspace/net/conn.h"
 #include "userspace/ops/metrics.h"
 #include "userspace/proxy/session.h"
+#include "userspace/upstream/backend.h"
 
 #define LOCK_SHARDS	  64   /* lock table shards, each with its own mutex */
 #define PASS_MS		  5000 /* a key found uncacheable is fetched without the lock this long */
@@ -115,6 +116,8 @@ struct cache_x {
 	char vary[512];	    /* Vary names of the response being stored */
 	int vary_len;
 };
+
+static int bg_start(struct session *s);
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct hcache *registry;
@@ -373,10 +376,9 @@ static char *make_key(struct session *s, size_t *len)
 	return k;
 }
 
-/* The store key of the variant of <cx>'s request for Vary <names> into cx->skey. */
-static int variant_key(struct session *s, const char *names)
+/* The store key of the variant of request fields <req> for Vary <names> into cx->skey. */
+static int variant_key_of(struct cache_x *cx, const struct h1_hdrs *req, const char *names)
 {
-	struct cache_x *cx = s->x.cx;
 	int err;
 
 	cx->skey.len = 0;
@@ -384,11 +386,17 @@ static int variant_key(struct session *s, const char *names)
 	if (!err && *names) {
 		err = h1_buf_append(&cx->skey, VARY_MARK, VARY_MARK_LEN);
 		if (!err)
-			err = hc_vary_key(&s->x.rq->hdrs, names, &cx->skey);
+			err = hc_vary_key(req, names, &cx->skey);
 	}
 	cx->shash = key_hash(cx->skey.p, cx->skey.len);
 	return err;
 }
+
+static int variant_key(struct session *s, const char *names)
+{
+	return variant_key_of(s->x.cx, &s->x.rq->hdrs, names);
+}
+
 
 /* ------------------------------------------------------------------ lookup */
 
@@ -753,6 +761,12 @@ static int decide(struct session *s)
 		return 1;
 	}
 	cx->waiting = false;
+	if (cx->ent && !(cx->rq.flags & HC_CC_NO_CACHE) &&
+		hc_stale_ok(&cx->obj.meta, &cx->rq, now, true, false) && bg_start(s) == 0) {
+		stat_add(cx->hc, HS_STALE, 1);
+		serve(s, "hit; detail=stale-while-revalidate");
+		return 1;
+	}
 	if (cx->ent)
 		cond_only = add_validators(s);
 	cx->revalidating = cond_only;
@@ -902,11 +916,10 @@ static void put_object(struct cache_x *cx, const struct h1_buf *b)
 	stat_add(cx->hc, HS_BYTES_STORED, b->len);
 }
 
-/* A 304 answered our validators: the stored response takes the new fields and freshness, is
- * stored again and served. */
-static int revalidated(struct session *s, struct h1_msg *m)
+/* A 304 <m> answered the validators of cx->obj: store the response again with the new fields
+ * and freshness. Returns 0 or a negative errno (nothing stored). */
+static int merge_304(struct cache_x *cx, const struct h1_msg *m)
 {
-	struct cache_x *cx = s->x.cx;
 	struct h1_hdrs old;
 	struct h1_buf b;
 	struct hc_meta mt = cx->obj.meta;
@@ -946,12 +959,22 @@ static int revalidated(struct session *s, struct h1_msg *m)
 		}
 		h1_hdrs_free(&merged);
 	}
-	if (!err) {
+	if (!err)
 		put_object(cx, &b);
+	h1_buf_free(&b);
+	return err;
+}
+
+/* A 304 answered our validators: the refreshed response is stored and served. */
+static int revalidated(struct session *s, struct h1_msg *m)
+{
+	struct cache_x *cx = s->x.cx;
+	int err = merge_304(cx, m);
+
+	if (!err) {
 		drop_entry(cx);
 		lookup(s);
 	}
-	h1_buf_free(&b);
 	lock_release(cx, false);
 	if (err || !cx->ent)
 		return 0; /* forward the 304 as it is */
@@ -960,17 +983,16 @@ static int revalidated(struct session *s, struct h1_msg *m)
 	return 1;
 }
 
-/* Begin storing the response <m> when the rules allow. */
-static void store_begin(struct session *s, struct h1_msg *m)
+/* Begin storing the response <m> to a request with fields <req> when the rules allow. */
+static void store_begin_of(struct cache_x *cx, const struct h1_hdrs *req, struct h1_msg *m)
 {
-	struct cache_x *cx = s->x.cx;
 	struct hc_cc rs;
 	struct hc_meta mt = {0};
 	int64_t now = time(NULL);
 	const char *why;
 
 	hc_cc_parse(&m->hdrs, &rs);
-	why = hc_storable(cx->method, &s->x.rq->hdrs, &cx->rq, m->status, &m->hdrs, &rs,
+	why = hc_storable(cx->method, req, &cx->rq, m->status, &m->hdrs, &rs,
 		(int64_t)cx->cfg->default_ttl_ms / 1000);
 	cx->vary_len = hc_vary_names(&m->hdrs, cx->vary, sizeof(cx->vary));
 	if (!why && cx->vary_len < 0)
@@ -984,7 +1006,7 @@ static void store_begin(struct session *s, struct h1_msg *m)
 		stat_add(cx->hc, HS_NOT_STORED, 1);
 		return;
 	}
-	if (variant_key(s, cx->vary) < 0)
+	if (variant_key_of(cx, req, cx->vary) < 0)
 		return;
 	mt.kind = HC_KIND_RESPONSE;
 	mt.status = m->status;
@@ -1045,7 +1067,7 @@ int cachephase_response(struct session *s, struct h1_msg *m)
 	}
 	drop_entry(cx);
 	if (cx->method == H1_METHOD_GET)
-		store_begin(s, m);
+		store_begin_of(cx, &s->x.rq->hdrs, m);
 	if (!cx->storing)
 		lock_release(cx, cx->uncacheable);
 	detail = cx->revalidating ? "fwd=stale" : "fwd=miss";
@@ -1118,6 +1140,263 @@ void cachephase_end(struct session *s)
 	free(cx->key);
 	free(cx);
 }
+
+/* ------------------------------------------------------------------ background refresh */
+
+/* A refresh of a stale response that stale-while-revalidate lets the clients have meanwhile:
+ * its own upstream connection on the worker's loop, holding the key's fetch lock, storing
+ * what comes back (a 304 refreshes the stored response). No client waits for it. */
+struct hc_bg {
+	struct cache_x cx;	    /* the key, the lock, the stale object, the copy being stored */
+	struct cfg_cache cfg;	    /* the values of the cache's configuration it reads */
+	struct h1_hdrs req;	    /* the request's fields, as sent */
+	struct worker *w;
+	const struct backend *be;
+	struct backend_wstate *ws;
+	int srv;
+	struct conn *c;
+	struct h1_parser *p;
+	struct evbuffer *out; /* the request, until connected */
+};
+
+static void bg_end(struct hc_bg *bg)
+{
+	struct cache_x *cx = &bg->cx;
+
+	lock_release(cx, cx->uncacheable);
+	drop_entry(cx);
+	h1_buf_free(&cx->fill);
+	h1_buf_free(&cx->skey);
+	if (cx->has_cond)
+		h1_hdrs_free(&cx->cond);
+	free(cx->key);
+	if (bg->c)
+		conn_free(bg->c);
+	if (bg->srv >= 0)
+		backend_done(bg->ws, bg->srv);
+	h1_parser_free(bg->p);
+	if (bg->out)
+		evbuffer_free(bg->out);
+	h1_hdrs_free(&bg->req);
+	free(bg);
+}
+
+/* Parse what the upstream sent; returns true when the refresh is over. */
+static bool bg_parse(struct hc_bg *bg, bool eof)
+{
+	struct cache_x *cx = &bg->cx;
+	struct evbuffer *in = bg->c->in;
+	struct h1_event ev;
+
+	for (;;) {
+		struct evbuffer_iovec v;
+		size_t n, len = 0;
+		const char *data = NULL;
+
+		if (evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
+			data = v.iov_base;
+			len = v.iov_len;
+		}
+		if (eof && !len) {
+			h1_parse_eof(bg->p, &ev);
+			n = 0;
+		} else {
+			n = h1_parse(bg->p, data, len, &ev);
+		}
+		switch (ev.type) {
+		case H1_EV_NONE:
+			evbuffer_drain(in, n);
+			if (!evbuffer_get_length(in))
+				return eof;
+			continue;
+		case H1_EV_HEAD:
+			evbuffer_drain(in, n);
+			if (ev.msg->status < 200)
+				continue;
+			if (ev.msg->status == 304) {
+				if (merge_304(cx, ev.msg) == 0)
+					stat_add(cx->hc, HS_REVALIDATED, 1);
+				return true;
+			}
+			drop_entry(cx);
+			store_begin_of(cx, &bg->req, ev.msg);
+			if (!cx->storing)
+				return true;
+			continue;
+		case H1_EV_BODY:
+			if (cx->storing && (cx->fill.len + ev.data.len > cx->hc->max_object + HEAD_ROOM ||
+						   h1_buf_append(&cx->fill, ev.data.p, ev.data.len) < 0)) {
+				stat_add(cx->hc, HS_NOT_STORED, 1);
+				cx->storing = false;
+				cx->uncacheable = true;
+				return true;
+			}
+			evbuffer_drain(in, n);
+			continue;
+		case H1_EV_DONE:
+			if (h1_parser_msg(bg->p) && h1_parser_msg(bg->p)->status < 200) {
+				evbuffer_drain(in, n);
+				continue;
+			}
+			if (cx->storing) {
+				struct hc_meta mt;
+
+				cx->storing = false;
+				memcpy(&mt, cx->fill.p, sizeof(mt));
+				mt.body_len = cx->fill.len - sizeof(mt) - mt.fields_len - mt.reason_len;
+				memcpy(cx->fill.p, &mt, sizeof(mt));
+				put_object(cx, &cx->fill);
+			}
+			return true;
+		default:
+			log_ratelimited(LOG_LVL_INFO, "cache '%s': background refresh: %s",
+				cx->hc->name, ev.type == H1_EV_ERROR ? ev.reason : "unexpected");
+			return true;
+		}
+	}
+}
+
+static void bg_read(struct conn *c, void *arg)
+{
+	struct hc_bg *bg = arg;
+
+	(void)c;
+	if (bg_parse(bg, false))
+		bg_end(bg);
+}
+
+static void bg_event(struct conn *c, short what, void *arg)
+{
+	struct hc_bg *bg = arg;
+
+	if (what & CONN_CONNECTED) {
+		conn_set_timeouts(c, bg->w->t_upread, bg->w->t_send);
+		conn_send(c, bg->out);
+		return;
+	}
+	if ((what & CONN_EOF) && !(what & CONN_TIMEOUT) && bg_parse(bg, true)) {
+		bg_end(bg);
+		return;
+	}
+	log_ratelimited(LOG_LVL_INFO, "cache '%s': background refresh from %s: %s",
+		bg->cx.hc->name, bg->be->servers[bg->srv].cfg->address.text,
+		(what & CONN_TIMEOUT) ? "timed out" : "failed");
+	bg_end(bg);
+}
+
+/* Start refreshing the stale cx->obj of <s> in the background, taking over the fetch lock.
+ * Returns 0, or a negative errno when it could not start (the lock stays with <s>). */
+static int bg_start(struct session *s)
+{
+	static const char *const drop[] = {"If-None-Match", "If-Modified-Since", "If-Match",
+		"If-Unmodified-Since", "If-Range", "Range", "Expect"};
+	struct cache_x *cx = s->x.cx;
+	const struct cfg_route *r = s->x.route;
+	const struct h1_hdrs *h = &s->x.rq->hdrs;
+	struct h1_msg m = {0};
+	struct h1_buf hb;
+	struct hc_bg *bg;
+	const char *etag, *lm;
+	int err = 0;
+
+	if (!r || r->upstream_idx < 0)
+		return -EINVAL;
+	bg = calloc(1, sizeof(*bg));
+	if (!bg)
+		return -ENOMEM;
+	bg->srv = -1;
+	bg->w = s->w;
+	bg->cfg = *cx->cfg;
+	bg->cx.hc = cx->hc;
+	bg->cx.cfg = &bg->cfg;
+	bg->cx.method = H1_METHOD_GET;
+	bg->cx.rq = cx->rq;
+	bg->cx.request_time = time(NULL);
+	bg->cx.hash = cx->hash;
+	bg->cx.key_len = cx->key_len;
+	bg->cx.key = malloc(cx->key_len + 1);
+	h1_buf_init(&bg->cx.skey, 1u << 20);
+	h1_hdrs_init(&bg->req, s->cfg->limits.max_headers + H1_DEFAULT_EXTRA_FIELDS,
+		s->cfg->limits.max_header_size + H1_DEFAULT_HEAD_EXTRA);
+	bg->out = evbuffer_new();
+	bg->p = h1_parser_new(H1_RESPONSE, NULL);
+	if (!bg->cx.key || !bg->out || !bg->p) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memcpy(bg->cx.key, cx->key, cx->key_len + 1);
+	/* Its own reference to the stale object, for a 304. */
+	if (cache_get(cx->hc->store, cx->shash, cx->skey.p, cx->skey.len, &bg->cx.ent) ||
+		hc_obj_parse(cache_entry_value(bg->cx.ent), cache_entry_value_len(bg->cx.ent),
+			&bg->cx.obj) < 0 || h1_buf_append(&bg->cx.skey, cx->skey.p, cx->skey.len)) {
+		err = -ENOENT;
+		goto fail;
+	}
+	bg->cx.shash = cx->shash;
+	/* The client's fields without its preconditions, hop-by-hop fields or a Host the route
+	 * replaces, and the stored validators. */
+	for (unsigned int i = 0; i < h->n && !err; i++) {
+		bool skip = false;
+
+		for (size_t k = 0; k < sizeof(drop) / sizeof(drop[0]); k++)
+			skip |= h->v[i].name.len == strlen(drop[k]) &&
+				!strncasecmp(h->v[i].name.p, drop[k], h->v[i].name.len);
+		if (!skip)
+			err = h1_hdrs_add(&bg->req, h->v[i].name.p, h->v[i].name.len,
+				h->v[i].value.p, h->v[i].value.len);
+	}
+	if (!err && h1_hdrs_strip_hop(&bg->req, 0) < 0)
+		err = -ENOSPC;
+	if (!err && r->host)
+		err = h1_hdrs_set(&bg->req, "Host", 4, r->host, strlen(r->host));
+	etag = hc_obj_field(&bg->cx.obj, "ETag");
+	lm = hc_obj_field(&bg->cx.obj, "Last-Modified");
+	if (!err && etag)
+		err = h1_hdrs_add(&bg->req, "If-None-Match", 13, etag, strlen(etag));
+	if (!err && lm)
+		err = h1_hdrs_add(&bg->req, "If-Modified-Since", 17, lm, strlen(lm));
+	if (err)
+		goto fail;
+	m.kind = H1_REQUEST;
+	m.method = H1_METHOD_GET;
+	m.method_name.p = "GET";
+	m.method_name.len = 3;
+	m.target = s->x.rq->target;
+	m.major = 1;
+	m.minor = 1;
+	m.hdrs = bg->req;
+	h1_buf_init(&hb, 0);
+	err = h1_buf_write_head(&hb, &m, H1_W_CLOSE);
+	if (!err)
+		err = evbuffer_add(bg->out, hb.p, hb.len) ? -ENOMEM : 0;
+	h1_buf_free(&hb);
+	if (err)
+		goto fail;
+	h1_parser_set_method(bg->p, H1_METHOD_GET);
+	bg->be = s->w->rt->backends[r->upstream_idx];
+	bg->ws = &s->w->bws[r->upstream_idx];
+	bg->srv = backend_select(bg->be, bg->ws, 0, 0);
+	if (bg->srv < 0) {
+		err = -EHOSTUNREACH;
+		goto fail;
+	}
+	bg->c = conn_connect(s->w->base, &conn_tcp, &bg->be->servers[bg->srv].cfg->address);
+	if (!bg->c) {
+		err = -errno;
+		goto fail;
+	}
+	conn_set_cbs(bg->c, bg_read, NULL, bg_event, bg);
+	conn_set_read_high(bg->c, s->cfg->limits.buffer_size);
+	conn_set_timeouts(bg->c, NULL, s->w->t_connect);
+	/* The lock is the refresh's now. */
+	cx->locked = false;
+	bg->cx.locked = true;
+	return 0;
+fail:
+	bg_end(bg);
+	return err;
+}
+
 
 /* ------------------------------------------------------------------ operations */
 
