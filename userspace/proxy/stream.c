@@ -1056,9 +1056,10 @@ static int phase_response_filter(struct session *s, struct h1_msg *m)
 }
 
 /* An upstream head: relay a 1xx (not 100, which pingd sends itself, and never to
- * HTTP/1.0), or run response_filter on the final head and choose the client framing:
- * Content-Length as is, chunked or close-delimited re-framed as chunked for HTTP/1.1 and
- * close-delimited for HTTP/1.0. Returns 0, or -1 when the head cannot be forwarded. */
+ * HTTP/1.0), or run the cache phase and response_filter on the final head and choose the
+ * client framing: Content-Length as is, chunked or close-delimited re-framed as chunked for
+ * HTTP/1.1 and close-delimited for HTTP/1.0. Returns 0, 1 when the cache answered the client
+ * instead (the exchange is over), or -1 when the head cannot be forwarded. */
 static int response_head(struct session *s, struct h1_msg *m)
 {
 	struct stream *x = &s->x;
