@@ -17,8 +17,9 @@ source "$(dirname "$0")/l7lib.sh"
 
 PINGCTL=$O/pingctl
 
-# An nginx origin with an access log (ORIGIN_LOG) and pingd with one cache in front of it:
-# setup_cache "CACHE KEYS" (indented YAML lines of caches[0]). Sets ADMIN_PORT too.
+# An nginx origin with an access log (ORIGIN_LOG) and pingd with one cache in front of it (or
+# of the origin on port UPSTREAM_PORT when set): setup_cache "CACHE KEYS" (indented YAML lines
+# of caches[0]). Sets ADMIN_PORT too.
 setup_cache() {
 	need_l7_tools || return $?
 	l7_tmpdir
@@ -40,7 +41,7 @@ listeners:
 upstreams:
   - name: origin
     servers:
-      - address: 127.0.0.1:$ORIGIN_PORT
+      - address: 127.0.0.1:${UPSTREAM_PORT:-$ORIGIN_PORT}
 caches:
   - name: main
 $1
@@ -293,10 +294,12 @@ EOF
 # version from the store. The origin's second answer is a full 200 (version 2), its third
 # would be a 304: the refresh revalidates with the stored ETag.
 test_swr_background_refresh() {
-	setup_cache "    size: 16m" || return $?
+	need_l7_tools || return $?
 	free_port || return 1
-	local op=$PORT i body cs
-	python3 - "$op" "$TMPD/swr.log" <<'EOF' &
+	local op=$PORT i body cs log
+	log=$(mktemp /tmp/pingx-swr.XXXXXX)
+	on_exit "rm -f $log"
+	python3 - "$op" "$log" <<'EOF' &
 import http.server, sys
 port, log = int(sys.argv[1]), sys.argv[2]
 n = 0
@@ -321,13 +324,10 @@ EOF
 	local spid=$!
 	on_exit "kill $spid 2>/dev/null; wait $spid 2>/dev/null"
 	wait_port 127.0.0.1 "$op" || fail "origin"
-	sed -i "s/127.0.0.1:$ORIGIN_PORT/127.0.0.1:$op/" "$TMPD/pingd.yaml"
-	kill -HUP "$PINGD_PID"
-	for i in $(seq 50); do
-		[ "$(curl -s "http://127.0.0.1:$PINGD_PORT/swr")" = "version 1" ] && break
-		sleep 0.1
-	done
-	[ "$(wc -l <"$TMPD/swr.log")" = 1 ] || fail "origin log: $(cat "$TMPD/swr.log")"
+	UPSTREAM_PORT=$op setup_cache "    size: 16m" || return $?
+	body=$(curl -s "http://127.0.0.1:$PINGD_PORT/swr")
+	[ "$body" = "version 1" ] || fail "first GET: '$body'"
+	[ "$(wc -l <"$log")" = 1 ] || fail "origin log: $(cat "$log")"
 	# let it go stale (max-age=1), then one request: stale content at once
 	sleep 2.2
 	cs=$(hdr /swr Cache-Status)
@@ -337,9 +337,9 @@ EOF
 		[ "$body" = "version 2" ] && break
 		sleep 0.05
 	done
-	[ "$body" = "version 2" ] || fail "never refreshed; origin log: $(cat "$TMPD/swr.log")"
-	grep -q '^2 "v1"$' "$TMPD/swr.log" || fail "the refresh did not revalidate: $(cat "$TMPD/swr.log")"
-	[ "$(wc -l <"$TMPD/swr.log")" = 2 ] || fail "origin log: $(cat "$TMPD/swr.log")"
+	[ "$body" = "version 2" ] || fail "never refreshed; origin log: $(cat "$log")"
+	grep -q '^2 "v1"$' "$log" || fail "the refresh did not revalidate: $(cat "$log")"
+	[ "$(wc -l <"$log")" = 2 ] || fail "origin log: $(cat "$log")"
 }
 
 test_bad_config() {
