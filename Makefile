@@ -135,11 +135,11 @@ vmlinux:
 	bash scripts/gen-vmlinux.sh > vmlinux.h
 
 # Tests: tests/run.sh runs the suites named and prints one summary line.
-.PHONY: test check check-bpf check-integration check-l7 check-asan asan-unit
+.PHONY: test check check-bpf check-integration check-l7 check-asan asan-unit check-cache cache-tests
 ASAN_O := $(O)/asan
 ASAN_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-test: all $(TEST_BINS) asan-unit
-	$(Q)O=$(O) bash tests/run.sh unit asan bpf integration l7
+test: all $(TEST_BINS) asan-unit cache-tests
+	$(Q)O=$(O) bash tests/run.sh unit asan bpf integration l7 cache
 check: $(TEST_BINS)
 	$(Q)O=$(O) bash tests/run.sh unit
 check-bpf: all $(TEST_BINS)
@@ -150,6 +150,11 @@ check-l7: all $(TEST_BINS)
 	$(Q)O=$(O) bash tests/run.sh l7
 check-asan: asan-unit
 	$(Q)O=$(O) bash tests/run.sh asan
+# The HTTP caching conformance suite (http-cache-tests, from npm) against pingd's cache.
+check-cache: all cache-tests
+	$(Q)O=$(O) bash tests/run.sh cache
+cache-tests:
+	$(Q)O=$(O) bash scripts/cache-tests.sh
 asan-unit:
 	$(Q)$(MAKE) --no-print-directory O=$(ASAN_O) CC=clang SAN='$(ASAN_SAN)' \
 		$(ASAN_O)/tests/unit/pingx-unit
@@ -181,12 +186,13 @@ help:
 	@echo '  all (default)     build pingctl, pingd and the BPF objects into $$(O)'
 	@echo '  deps              install the Debian packages pingx needs (scripts/deps.sh)'
 	@echo '  demo [KEEP=1]     run the demo topology; demo-down removes a kept one'
-	@echo '  test              every suite: unit, bpf, integration, l7 (root for the last three)'
+	@echo '  test              every suite: unit, bpf, integration, l7, cache (root for bpf and after)'
 	@echo '  check             unit tests (CUnit), no root needed'
 	@echo '  check-bpf         BPF_PROG_TEST_RUN fixtures (root)'
 	@echo '  check-integration network-namespace tests (root)'
 	@echo '  check-l7          L7 proxy scenarios on loopback'
 	@echo '  check-asan        unit tests under ASan and UBSan'
+	@echo '  check-cache       the HTTP caching conformance suite (http-cache-tests) against pingd'
 	@echo '  bench             benchmarks, printed as ratios against peers'
 	@echo '  fuzz              libFuzzer on the HTTP/1 codec for FUZZ_SECONDS (default 60)'
 	@echo '  vmlinux           regenerate vmlinux.h from the running kernel'

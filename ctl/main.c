@@ -98,7 +98,7 @@ static int do_help(int argc, char **argv)
 	       "\n"
 	       "       %s { attach IFACE | detach IFACE | status | unload | save | restore FILE }\n"
 	       "\n"
-	       "OBJECT := { service | backend | node | stats | conntrack | deny | decap | hash }\n"
+	       "OBJECT := { service | backend | node | stats | conntrack | deny | decap | hash | cache }\n"
 	       "OPTIONS := { -j|--json  -p|--pretty  -v|--verbose  -h|--help  -V|--version\n"
 	       "             --bpffs DIR }\n"
 	       "\n"
@@ -110,6 +110,7 @@ static int do_help(int argc, char **argv)
 	       "  deny       source prefixes dropped before any service lookup\n"
 	       "  decap      the backend-side decapsulation program\n"
 	       "  hash       where a key goes: Maglev or ketama over a backend list\n"
+	       "  cache      pingd's HTTP caches: stats, purge (through its admin listener)\n"
 	       "  save       print the configuration as YAML; restore FILE applies one\n"
 	       "  unload     remove every link and pin pingx left in the kernel\n"
 	       "\n"
@@ -134,6 +135,7 @@ static int do_version(int argc, char **argv)
 static const struct cmd objects[] = {
 	{"attach", do_attach},
 	{"backend", do_backend},
+	{"cache", do_cache},
 	{"conntrack", do_conntrack},
 	{"decap", do_decap},
 	{"deny", do_deny},

@@ -53,5 +53,6 @@ int do_conntrack(int argc, char **argv);
 int do_deny(int argc, char **argv);
 int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);
+int do_cache(int argc, char **argv);
 
 #endif /* CTL_MAIN_H */

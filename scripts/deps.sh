@@ -16,6 +16,8 @@ PKGS=(
 	python3 openssl groff-base testssl.sh
 	# metrics: promtool and a Prometheus server for the scrape test
 	prometheus
+	# the HTTP caching conformance suite (scripts/cache-tests.sh installs it with npm)
+	nodejs
 )
 
 missing=()
@@ -24,6 +26,11 @@ for p in "${PKGS[@]}"; do
 		missing+=("$p")
 	fi
 done
+
+# npm comes with some nodejs builds (NodeSource's) and is a package of its own in Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+	missing+=(npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the named test suites (unit, asan, bpf, integration, l7) and print one summary line:
-# "N passed, N failed[, N skipped][, N unsupported on this machine]". Each suite appends
+# Run the named test suites (unit, asan, bpf, integration, l7, cache) and print one summary
+# line: "N passed, N failed[, N skipped][, N unsupported on this machine]". Each suite appends
 # "suite passed failed skipped [unsupported]" lines to $PINGX_RESULTS. Under CI=true a skipped
 # test counts as a failure; an unsupported one (a kernel feature this machine lacks) does not.
 set -uo pipefail
@@ -59,6 +59,7 @@ for suite in "$@"; do
 	bpf) run_bpf ;;
 	integration) run_scripts integration ;;
 	l7) run_scripts l7 ;;
+	cache) run_scripts cache ;;
 	*) echo "run.sh: unknown suite '$suite'" >&2; record "$suite" 0 1 0 ;;
 	esac
 done

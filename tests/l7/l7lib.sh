@@ -35,8 +35,9 @@ free_port() {
 }
 
 # Start nginx on 127.0.0.1:PORT with its prefix in DIR: static files in DIR/html (index.html
-# says hello), PUT (dav) under /up/, stub_status at /status, the access log to ACCESS_LOG (or
-# off), in network namespace NS when given: origin_nginx DIR PORT ACCESS_LOG [NS].
+# says hello), PUT (dav) under /up/, files under /slow/ sent at 64 KB/s, stub_status at
+# /status, the access log to ACCESS_LOG (or off), in network namespace NS when given:
+# origin_nginx DIR PORT ACCESS_LOG [NS].
 origin_nginx() {
 	local d=$1 port=$2 alog=$3 ns=${4:-}
 	mkdir -p "$d/logs" "$d/html/up" "$d/tmp"
@@ -65,6 +66,8 @@ http {
 			client_max_body_size 0;
 		}
 		location = /status { stub_status; }
+		# Bodies sent at 64 KB/s: a fetch that lasts (the cache's stampede test).
+		location /slow/ { limit_rate 64k; }
 	}
 }
 NGINX

@@ -624,6 +624,38 @@ int cache_remove(struct cache *c, uint64_t hash, const void *key, size_t key_len
 	return err;
 }
 
+size_t cache_remove_prefix(struct cache *c, const void *prefix, size_t len)
+{
+	size_t n = 0;
+
+	if (!c || (!prefix && len))
+		return 0;
+	for (unsigned int i = 0; i < c->nshards; i++) {
+		struct cache_shard *sh = &c->shards[i];
+
+		pthread_mutex_lock(&sh->lock);
+		for (size_t b = 0; b <= sh->bucket_mask; b++) {
+			struct cache_entry **pp = &sh->buckets[b];
+
+			while (*pp) {
+				struct cache_entry *e = *pp;
+
+				if (e->key_len >= len &&
+					(!len || !memcmp(e->data + e->value_len, prefix, len))) {
+					/* entry_drop() unlinks <e> from the chain at <pp> */
+					entry_drop(sh, e, pp);
+					sh->removed++;
+					n++;
+				} else {
+					pp = &e->hnext;
+				}
+			}
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	return n;
+}
+
 void cache_stats_get(struct cache *c, struct cache_stats *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -47,6 +47,11 @@ int cache_put(struct cache *c, uint64_t hash, const void *key, size_t key_len, c
  * Returns 0, -ENOENT when absent, or -EINVAL on NULL or zero-length input. */
 int cache_remove(struct cache *c, uint64_t hash, const void *key, size_t key_len);
 
+/* Purge every key that starts with the <len> bytes at <prefix> (every key when <len> is 0),
+ * walking each shard under its lock; current readers keep their references. Returns how many
+ * entries went. */
+size_t cache_remove_prefix(struct cache *c, const void *prefix, size_t len);
+
 /* Sum the counters of every shard of <c> into <st> (neither NULL), each shard read under its
  * lock: every shard is consistent in itself, the sum is not one instant across shards. */
 void cache_stats_get(struct cache *c, struct cache_stats *st);

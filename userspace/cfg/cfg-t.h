@@ -166,6 +166,8 @@ struct cfg_route {
 	enum cfg_match match;
 	char *upstream;	  /* pool name */
 	int upstream_idx; /* resolved by validation */
+	char *cache;	  /* caches[].name; "" = not cached */
+	int cache_idx;	  /* resolved by validation; -1 = not cached */
 	char *host;	  /* Host to send upstream; NULL keeps the client's */
 	struct cfg_str_list methods; /* methods allowed (GET allows HEAD too); none: any */
 	bool client_cert; /* only for clients with a verified TLS certificate (403) */
@@ -253,6 +255,21 @@ struct cfg_proxy {
 	char *server_name;	/* token used in Via */
 };
 
+/* caches[]: one HTTP cache (RFC 9111, in memory), used by the routes that name it. */
+struct cfg_cache {
+	char *name;
+	uint64_t size;		     /* bytes the store may hold (entries with their overhead) */
+	uint64_t max_object_size;    /* larger responses stream through uncached */
+	unsigned int default_ttl_ms; /* freshness of responses without any; 0 = none */
+	unsigned int shards;	     /* store shards, each with its own lock */
+	unsigned int lock_timeout_ms; /* how long a request waits for another's fetch */
+	unsigned int stale_if_error_ms; /* stale responses may stand in for a failing upstream
+					 * this long past their freshness; 0 = only when the
+					 * response allows it (stale-if-error) */
+	struct cfg_str_list purge_allow; /* client prefixes allowed to send PURGE */
+	int line;
+};
+
 /* admin: the admin listener (metrics, pingd's own health). */
 struct cfg_admin {
 	char *address; /* IPv4:PORT or [IPv6]:PORT; "" = off */
@@ -316,6 +333,8 @@ struct cfg {
 	struct cfg_rate_limit *rate_limits;
 	size_t n_rate_limits;
 	struct cfg_deny deny;
+	struct cfg_cache *caches;
+	size_t n_caches;
 	struct ctrl_l4cfg *l4; /* the l4: section, owned; NULL when absent */
 	char *l4_pin_dir;      /* where the data plane's maps are pinned */
 	struct cfg_l4health *l4_health;

@@ -20,8 +20,10 @@
 
 #include <yaml.h>
 
+#include "userspace/cache/cache-t.h"
 #include "userspace/cfg/health_params.h"
 #include "userspace/cfg/keys.h"
+#include "userspace/cfg/scalar.h"
 #include "userspace/ctrl/l4cfg.h"
 #include "userspace/http/h1.h"
 #include "userspace/lib/addr.h"
@@ -175,6 +177,38 @@ bool cfg_health_params(const struct cfg_health *h, struct health_params *out)
 	return true;
 }
 
+/* caches[]: unique names, an object size that fits a shard, readable PURGE prefixes. */
+static void validate_caches(struct cfg_ctx *ctx, const struct cfg *c)
+{
+	for (size_t i = 0; i < c->n_caches; i++) {
+		const struct cfg_cache *k = &c->caches[i];
+		uint64_t share = k->shards ? k->size / k->shards : 0;
+
+		for (size_t j = 0; j < i; j++)
+			if (k->name && c->caches[j].name && !strcmp(k->name, c->caches[j].name))
+				cfg_msg_add(ctx, false, k->line,
+					"'caches[].name': '%s' already defined at line %d", k->name,
+					c->caches[j].line);
+		if (share <= CACHE_ENTRY_OVERHEAD + 1024 ||
+			k->max_object_size > share - CACHE_ENTRY_OVERHEAD)
+			cfg_msg_add(ctx, false, k->line,
+				"'caches[].max_object_size': %llu bytes does not fit in a shard of "
+				"'%s' (size / shards = %llu bytes, less %u per entry)",
+				(unsigned long long)k->max_object_size, k->name ? k->name : "",
+				(unsigned long long)share, CACHE_ENTRY_OVERHEAD);
+		for (size_t n = 0; n < k->purge_allow.n; n++) {
+			uint8_t a[16];
+			unsigned int len;
+			int fam;
+
+			if (cfg_parse_prefix(k->purge_allow.v[n], &fam, a, &len) < 0)
+				cfg_msg_add(ctx, false, k->line,
+					"'caches[].purge_allow': expected ADDR or ADDR/LEN, got '%s'",
+					k->purge_allow.v[n]);
+		}
+	}
+}
+
 /* Checks that span keys: unique names and addresses, hosts served once, routes naming
  * existing upstreams (resolving upstream_idx), listeners naming existing virtual hosts. */
 static void validate(struct cfg_ctx *ctx, struct cfg *c)
@@ -239,6 +273,14 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					cfg_msg_add(ctx, false, rt->line,
 						"'virtual_hosts[].routes[].methods': expected a method token, got '%s'",
 						rt->methods.v[k]);
+			rt->cache_idx = -1;
+			for (size_t k = 0; rt->cache && *rt->cache && k < c->n_caches; k++)
+				if (c->caches[k].name && !strcmp(c->caches[k].name, rt->cache))
+					rt->cache_idx = (int)k;
+			if (rt->cache && *rt->cache && rt->cache_idx < 0)
+				cfg_msg_add(ctx, false, rt->line,
+					"'virtual_hosts[].routes[].cache': no cache named '%s'",
+					rt->cache);
 			if (!rt->upstream)
 				continue;
 			for (size_t u = 0; u < c->n_upstreams; u++)
@@ -251,6 +293,7 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					rt->upstream);
 		}
 	}
+	validate_caches(ctx, c);
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		struct cfg_listener *l = &c->listeners[i];
 
@@ -613,11 +656,12 @@ static void yaml_quoted_n(FILE *f, const char *s, size_t n)
 struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int workers,
 	const char *const *tls, size_t n_tls, struct cfg_msgs *msgs)
 {
-	return cfg_oneline_limited(listen, upstreams, workers, tls, n_tls, NULL, msgs);
+	return cfg_oneline_ext(listen, upstreams, workers, tls, n_tls, NULL, NULL, msgs);
 }
 
-struct cfg *cfg_oneline_limited(const char *listen, const char *upstreams, unsigned int workers,
-	const char *const *tls, size_t n_tls, const char *limit_rate, struct cfg_msgs *msgs)
+struct cfg *cfg_oneline_ext(const char *listen, const char *upstreams, unsigned int workers,
+	const char *const *tls, size_t n_tls, const char *limit_rate, const char *cache_size,
+	struct cfg_msgs *msgs)
 {
 	char *yaml = NULL, *list = NULL, *save = NULL, *tok;
 	size_t size = 0;
@@ -655,8 +699,15 @@ struct cfg *cfg_oneline_limited(const char *listen, const char *upstreams, unsig
 			fprintf(f, *p == '\'' ? "''" : "%c", *p);
 		fprintf(f, "'\n");
 	}
+	if (cache_size && *cache_size) {
+		fprintf(f, "caches:\n  - name: default\n    size: ");
+		yaml_quoted(f, cache_size);
+		fprintf(f, "\n");
+	}
 	fprintf(f, "virtual_hosts:\n  - name: default\n    hosts: '*'\n"
 		   "    routes:\n      - path: /\n        upstream: default\n");
+	if (cache_size && *cache_size)
+		fprintf(f, "        cache: default\n");
 	if (limit_rate) {
 		const char *colon = strchr(limit_rate, ':');
 		int rl = colon ? (int)(colon - limit_rate) : (int)strlen(limit_rate);

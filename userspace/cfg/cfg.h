@@ -34,9 +34,12 @@ struct cfg *cfg_oneline(const char *listen, const char *upstreams, unsigned int 
 	const char *const *tls, size_t n_tls, struct cfg_msgs *msgs);
 
 /* As cfg_oneline(), with <limit_rate> ("RATE[:BURST]", e.g. "100/s:20"; NULL: none) as a
- * rate limit per client address on every request (pingd --limit-rate). */
-struct cfg *cfg_oneline_limited(const char *listen, const char *upstreams, unsigned int workers,
-	const char *const *tls, size_t n_tls, const char *limit_rate, struct cfg_msgs *msgs);
+ * rate limit per client address on every request (pingd --limit-rate), and an HTTP cache of
+ * <cache_size> (a size, "256m"; NULL or "" = none) on its route, with the cache's other
+ * defaults (pingd --cache). */
+struct cfg *cfg_oneline_ext(const char *listen, const char *upstreams, unsigned int workers,
+	const char *const *tls, size_t n_tls, const char *limit_rate, const char *cache_size,
+	struct cfg_msgs *msgs);
 
 /* Release <c> and everything it owns; NULL is accepted. */
 void cfg_free(struct cfg *c);

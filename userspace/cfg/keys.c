@@ -33,6 +33,7 @@ const struct cfg_section_info sections[SEC_MAX] = {
 	[SEC_RATE_LIMIT] = {"rate_limits[].", sizeof(struct cfg_rate_limit),
 		offsetof(struct cfg_rate_limit, line)},
 	[SEC_DENY] = {"deny.", sizeof(struct cfg_deny), SIZE_MAX},
+	[SEC_CACHE] = {"caches[].", sizeof(struct cfg_cache), offsetof(struct cfg_cache, line)},
 };
 
 static const char *const level_names[] = {"err", "warn", "notice", "info", "debug", NULL};
@@ -180,6 +181,8 @@ const struct cfg_key cfg_keys[] = {
 	KE(SEC_ROUTE, "match", struct cfg_route, match, "prefix", match_names,
 	   "prefix or exact (the path without its query)"),
 	KR(SEC_ROUTE, "upstream", CFG_T_STR, struct cfg_route, upstream, "upstream pool name"),
+	K(SEC_ROUTE, "cache", CFG_T_STR, struct cfg_route, cache, "", 0, 0,
+	  "caches[].name whose HTTP cache serves this route; empty = no caching"),
 	K(SEC_ROUTE, "host", CFG_T_STR, struct cfg_route, host, "", 0, 0,
 	  "Host sent upstream; empty keeps the client's"),
 	K(SEC_ROUTE, "methods", CFG_T_STRLIST, struct cfg_route, methods, "[]", 0, 0,
@@ -308,6 +311,29 @@ const struct cfg_key cfg_keys[] = {
 	  "pin directory of the data plane's maps, with lb_deny"),
 	K(SEC_DENY, "allow", CFG_T_STRLIST, struct cfg_deny, allow, "[]", 0, 0,
 	  "prefixes never pushed (health checkers, internal ranges): ADDR or ADDR/LEN"),
+	KL(SEC_ROOT, "caches", struct cfg, caches, n_caches, SEC_CACHE, 0, 64, 0,
+	   "HTTP caches (RFC 9111, in memory) that routes name in routes[].cache (docs/cache.md)"),
+	KR(SEC_CACHE, "name", CFG_T_STR, struct cfg_cache, name, "unique name"),
+	K(SEC_CACHE, "size", CFG_T_SIZE64, struct cfg_cache, size, "256m", 1u << 20, 1ull << 40,
+	  "bytes of responses kept (each charged its key and 256 bytes more); then the least "
+	  "useful go (S3-FIFO with TinyLFU admission)"),
+	K(SEC_CACHE, "max_object_size", CFG_T_SIZE64, struct cfg_cache, max_object_size, "0",
+	  0, 1ull << 36, "larger responses stream through uncached; 0 = 8m, or less when a shard "
+	  "(size / shards) is smaller"),
+	K(SEC_CACHE, "default_ttl", CFG_T_DURATION, struct cfg_cache, default_ttl_ms, "0", 0,
+	  UINT_MAX, "freshness of responses with none of their own (status 200, 301, 404, ...); "
+	  "0 = none: such responses are stored only to be revalidated"),
+	K(SEC_CACHE, "shards", CFG_T_UINT, struct cfg_cache, shards, "16", 1, 1024,
+	  "store shards, each with its own lock (a hit takes one)"),
+	K(SEC_CACHE, "lock_timeout", CFG_T_DURATION, struct cfg_cache, lock_timeout_ms, "5s", 1,
+	  DMS, "how long requests for a key wait for the one request fetching it before going to "
+	  "the upstream themselves"),
+	K(SEC_CACHE, "stale_if_error", CFG_T_DURATION, struct cfg_cache, stale_if_error_ms, "0", 0,
+	  UINT_MAX, "how long past its freshness a stored response may answer for an upstream that "
+	  "fails (connection error, timeout, 500/502/503/504), unless it says must-revalidate, "
+	  "proxy-revalidate, no-cache or s-maxage; 0 = only as its stale-if-error allows"),
+	K(SEC_CACHE, "purge_allow", CFG_T_STRLIST, struct cfg_cache, purge_allow, "[]", 0, 0,
+	  "client addresses or prefixes (ADDR or ADDR/LEN) allowed to send PURGE; empty = none"),
 	{ .sec = SEC_ROOT, .name = "l4", .type = CFG_T_L4, .off = offsetof(struct cfg, l4),
 	  .help = "XDP services and backends, the schema `pingctl save` prints (docs/pingctl.md); "
 		  "applied to the pinned maps at start-up; absent = the maps are not touched" },

@@ -55,6 +55,7 @@ enum cfg_section {
 	SEC_UPTLS,
 	SEC_RATE_LIMIT,
 	SEC_DENY,
+	SEC_CACHE,
 	SEC_MAX /* must stay last */
 };
 

@@ -130,3 +130,48 @@ int cfg_parse_addr(const char *s, struct cfg_addr *a)
 	strcpy(a->text, s);
 	return 0;
 }
+
+int cfg_parse_prefix(const char *s, int *family, uint8_t *addr, unsigned int *len)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t al = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long l;
+	char *end;
+
+	if (!al || al >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, al);
+	buf[al] = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		*family = AF_INET;
+		*len = 32;
+	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
+		*family = AF_INET6;
+		*len = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (!slash)
+		return 0;
+	if (!isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	errno = 0;
+	l = strtoul(slash + 1, &end, 10);
+	if (*end || errno || l > *len)
+		return -EINVAL;
+	*len = (unsigned int)l;
+	return 0;
+}
+
+bool cfg_prefix_match(int family, const uint8_t *a, const uint8_t *b, unsigned int len)
+{
+	unsigned int full = len / 8, rest = len % 8;
+
+	if (len > (family == AF_INET ? 32u : 128u))
+		return false;
+	if (memcmp(a, b, full))
+		return false;
+	return !rest || !((a[full] ^ b[full]) & (uint8_t)(0xff << (8 - rest)));
+}

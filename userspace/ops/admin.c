@@ -119,6 +119,33 @@ static void serve(struct admin_conn *c, const struct h1_msg *m)
 	if (q)
 		plen = (size_t)(q - m->target.p);
 	c->head = m->method == H1_METHOD_HEAD;
+	if (plen > 7 && !memcmp(m->target.p, "/cache/", 7) && a->h.cache) {
+		bool purge = plen == 12 && !memcmp(m->target.p, "/cache/purge", 12);
+		bool stats = plen == 12 && !memcmp(m->target.p, "/cache/stats", 12);
+		char *body = NULL;
+		size_t len = 0;
+		int status;
+
+		if (!purge && !stats) {
+			respond_text(c, 404, "", "not found; try /cache/stats or /cache/purge\n");
+			return;
+		}
+		if (purge ? m->method != H1_METHOD_POST :
+			    m->method != H1_METHOD_GET && m->method != H1_METHOD_HEAD) {
+			respond_text(c, 405, purge ? "Allow: POST\r\n" : "Allow: GET, HEAD\r\n",
+				"method not allowed\n");
+			return;
+		}
+		status = a->h.cache(a->arg, purge, q ? q + 1 : "",
+			q ? m->target.len - plen - 1 : 0, &body, &len);
+		if (!body) {
+			respond_text(c, 500, "", "out of memory\n");
+			return;
+		}
+		respond(c, status, "application/json", "", body, len);
+		free(body);
+		return;
+	}
 	if (m->method != H1_METHOD_GET && m->method != H1_METHOD_HEAD) {
 		respond_text(c, 405, "Allow: GET, HEAD\r\n", "method not allowed\n");
 		return;

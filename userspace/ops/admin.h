@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The admin listener: a small HTTP/1.1 server on its own address answering GET /metrics
- * (Prometheus text format) and GET /healthz (pingd itself). It runs on the control thread's
+ * (Prometheus text format), GET /healthz (pingd itself) and the caches' /cache/stats and
+ * POST /cache/purge. It runs on the control thread's
  * event base, never on a worker's, and closes every connection after one response. */
 #ifndef USERSPACE_OPS_ADMIN_H
 #define USERSPACE_OPS_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -21,6 +23,12 @@ struct admin_handlers {
 	/* pingd's own state: 0 when serving (200 "ok"), else nonzero with a static <*reason>
 	 * ("draining") answered with 503. NULL: always 200. */
 	int (*health)(void *arg, const char **reason);
+	/* The HTTP caches: GET /cache/stats (<purge> false) or POST /cache/purge?url=U or
+	 * ?prefix=P (<purge> true, <query> the <qlen> bytes after '?', still percent-encoded).
+	 * Fills a malloc()ed JSON <*body> of <*len> bytes (the admin frees it) and returns the
+	 * HTTP status. NULL: /cache/ answers 404. */
+	int (*cache)(void *arg, bool purge, const char *query, size_t qlen, char **body,
+		size_t *len);
 };
 
 /* Listen on <sa>/<salen> (port 0 picks one, see admin_port()) on <base> (not owned), calling

@@ -33,6 +33,8 @@ struct monitor {
 	struct admin *admin;
 	char admin_text[sizeof(((struct cfg_addr *)0)->text)]; /* address as configured */
 	bool draining;
+	int (*cache)(void *arg, bool purge, const char *query, size_t qlen, char **body,
+		size_t *len); /* monitor_params.cache */
 };
 
 static void on_health(const struct health_event *ev, void *arg)
@@ -116,7 +118,8 @@ static int add_checks(struct monitor *o, const struct monitor_params *p, struct 
 /* Open the admin listener, or take <prev>'s over when the address is the same. */
 static int open_admin(struct monitor *o, const char *addr, struct monitor *prev)
 {
-	const struct admin_handlers h = {.metrics = admin_metrics, .health = admin_health};
+	const struct admin_handlers h = {
+		.metrics = admin_metrics, .health = admin_health, .cache = o->cache};
 	struct cfg_addr a;
 	int err;
 
@@ -170,6 +173,7 @@ struct monitor *monitor_new(struct event_base *base, const struct pingd_rt *rt, 
 		err = -errno;
 		goto err;
 	}
+	o->cache = p->cache;
 	err = add_checks(o, p, prev);
 	if (!err)
 		err = open_admin(o, p->admin_address, prev);

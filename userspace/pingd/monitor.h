@@ -19,6 +19,10 @@ struct monitor_params {
 	const char *admin_address; /* "IPv4:PORT" or "[IPv6]:PORT"; NULL or "": off */
 	const struct health_params *const *health; /* one per rt->backends entry (NULL entry:
 						    * no probes for that pool); NULL: none */
+	/* The admin's /cache/ handler (struct admin_handlers.cache, called with NULL); NULL:
+	 * none. */
+	int (*cache)(void *arg, bool purge, const char *query, size_t qlen, char **body,
+		size_t *len);
 };
 
 /* Set up operations for runtime <rt> (which must outlive the result) on the control thread's

@@ -24,11 +24,13 @@
 #include "userspace/lib/log.h"
 #include "userspace/lib/sdnotify.h"
 #include "userspace/net/tlskeys.h"
+#include "userspace/ops/metrics.h"
 #include "userspace/ops/stats.h"
 #include "userspace/pingd/gen.h"
 #include "userspace/pingd/monitor.h"
 #include "userspace/pingd/upgrade.h"
 #include "userspace/proxy/limits.h"
+#include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/worker.h"
 
 #define PINGD_TLS_MAX 16 /* --tls-cert/--tls-key pairs */
@@ -42,6 +44,7 @@ struct opts {
 	size_t n_cert, n_key;
 	const char *pidfile;
 	long workers; /* -1 = from the config */
+	const char *cache; /* --cache SIZE: one-line mode caches its route */
 	int verbose;
 	bool test;
 	bool daemonize;
@@ -56,7 +59,7 @@ static void usage(FILE *f)
 		"Usage: pingd [-d] [-v]... [--upgrade] -c FILE\n"
 		"       pingd --listen ADDR:PORT --upstream HOST:PORT[,HOST:PORT...] [--workers N]\n"
 		"             [--tls-cert FILE --tls-key FILE]... [--limit-rate RATE[:BURST]]\n"
-		"             [--upgrade]\n"
+		"             [--cache SIZE] [--upgrade]\n"
 		"       pingd -t -c FILE | --dump-config [-c FILE] | --help-config\n"
 		"\n"
 		"  -c, --config FILE     YAML configuration (see docs/config.md)\n"
@@ -71,6 +74,7 @@ static void usage(FILE *f)
 		"                        first pair the default\n"
 		"      --limit-rate R[:B] ... allowing each client address R requests (N/s or\n"
 		"                        N/m) with a burst of B, 429 with Retry-After past it\n"
+		"      --cache SIZE      ... with an HTTP cache of SIZE bytes (256m) on every route\n"
 		"      --workers N       worker threads (default: the config's, or one per CPU)\n"
 		"      --upgrade         take over the listening sockets of the running pingd\n"
 		"                        (same arguments), which then drains and exits\n"
@@ -94,6 +98,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"upstream", required_argument, NULL, 'u'},
 		{"workers", required_argument, NULL, 'w'},
 		{"limit-rate", required_argument, NULL, 'L'},
+		{"cache", required_argument, NULL, 'S'},
 		{"tls-cert", required_argument, NULL, 'C'},
 		{"tls-key", required_argument, NULL, 'K'},
 		{"daemon", no_argument, NULL, 'd'},
@@ -125,6 +130,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			exit(0);
 		case 'l':
 			o->listen = optarg;
+			break;
+		case 'S':
+			o->cache = optarg;
 			break;
 		case 'u':
 			o->upstream = optarg;
@@ -177,6 +185,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "pingd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->config && o->cache) {
+		fprintf(stderr, "pingd: --cache is for one-line mode; use caches: in -c\n");
 		return -EINVAL;
 	}
 	if (o->config && (o->listen || o->upstream)) {
@@ -243,9 +255,9 @@ static struct cfg *load_config(const struct opts *o, bool logged)
 	if (o->config)
 		c = cfg_load_file(o->config, &m);
 	else
-		c = cfg_oneline_limited(o->listen, o->upstream,
+		c = cfg_oneline_ext(o->listen, o->upstream,
 			o->workers > 0 ? (unsigned int)o->workers : 0, o->tls, o->n_cert,
-			o->limit_rate, &m);
+			o->limit_rate, o->cache, &m);
 	err = errno;
 	if (m.text && !logged)
 		fputs(m.text, stderr);
@@ -339,6 +351,78 @@ static void deny_setup(struct pingd *p, struct gen *g)
 	limits_rt_set_deny(g->rt->limits, l4deny_push, p->deny);
 }
 
+/* Percent-decode query parameter <name> of <q> (<qlen> bytes) into <out> (<size> bytes, NUL
+ * terminated). Returns its length, -ENOENT when absent, -EINVAL when malformed or too long. */
+static int query_param(const char *q, size_t qlen, const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	const char *p = q, *end = q + qlen;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p)), *e = amp ? amp : end;
+		size_t n = 0;
+
+		if ((size_t)(e - p) > nl && !memcmp(p, name, nl) && p[nl] == '=') {
+			for (p += nl + 1; p < e; p++) {
+				int c = (unsigned char)*p;
+
+				if (c == '%') {
+					unsigned int v;
+
+					if (e - p < 3 || sscanf(p + 1, "%2x", &v) != 1 || !v)
+						return -EINVAL;
+					c = (int)v;
+					p += 2;
+				} else if (c == '+') {
+					c = ' ';
+				}
+				if (n + 1 >= size)
+					return -EINVAL;
+				out[n++] = (char)c;
+			}
+			out[n] = '\0';
+			return (int)n;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return -ENOENT;
+}
+
+/* The admin's /cache/ requests: stats, or a purge of ?url= or ?prefix= (&cache=NAME: one
+ * cache only). */
+static int admin_cache(void *arg, bool purge, const char *query, size_t qlen, char **body,
+	size_t *len)
+{
+	char target[8192], name[256];
+	int tl, nl;
+	bool prefix = false;
+	size_t n;
+
+	(void)arg;
+	*body = NULL;
+	if (!purge)
+		return cachephase_stats_json(body, len) ? 500 : 200;
+	tl = query_param(query, qlen, "url", target, sizeof(target));
+	if (tl == -ENOENT) {
+		tl = query_param(query, qlen, "prefix", target, sizeof(target));
+		prefix = true;
+	}
+	nl = query_param(query, qlen, "cache", name, sizeof(name));
+	if (tl <= 0 || nl == -EINVAL || (nl == -ENOENT ? false : nl <= 0)) {
+		*body = strdup("{\"error\":\"expected ?url=URL or ?prefix=PREFIX, percent-encoded, "
+			       "and optionally &cache=NAME\"}\n");
+		*len = *body ? strlen(*body) : 0;
+		return 400;
+	}
+	n = cachephase_purge(nl > 0 ? name : NULL, target, prefix);
+	log_notice("admin: purged %zu cached object%s for %s %s", n, n == 1 ? "" : "s",
+		prefix ? "prefix" : "URL", target);
+	if (asprintf(body, "{\"purged\":%zu}\n", n) < 0)
+		*body = NULL;
+	*len = *body ? strlen(*body) : 0;
+	return 200;
+}
+
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
  * the running generation <prev> (NULL at start). Returns 0 or a negative errno (logged). */
 static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
@@ -346,7 +430,8 @@ static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 	const struct cfg *c = g->cfg;
 	struct health_params *hp = calloc(c->n_upstreams + 1, sizeof(*hp));
 	const struct health_params **hpp = calloc(c->n_upstreams + 1, sizeof(*hpp));
-	struct monitor_params op = {.admin_address = c->admin.address, .health = hpp};
+	struct monitor_params op = {
+		.admin_address = c->admin.address, .health = hpp, .cache = admin_cache};
 	int err = 0;
 
 	if (!hp || !hpp) {
@@ -357,10 +442,15 @@ static int gen_monitor(struct event_base *base, struct gen *g, struct gen *prev)
 		if (cfg_health_params(&c->upstreams[u].health, &hp[u]))
 			hpp[u] = &hp[u];
 	g->monitor = monitor_new(base, g->rt, g->nw, &op, prev ? prev->monitor : NULL);
-	if (!g->monitor)
+	if (!g->monitor) {
 		err = -errno;
-	else
+	} else {
 		g->rt->stats = monitor_stats(g->monitor);
+		/* The caches outlive generations, as the registry does: one collector for all. */
+		if (!prev && metrics_collector(stats_metrics(g->rt->stats), cachephase_collect,
+				     NULL) < 0)
+			err = -ENOMEM;
+	}
 	if (!err)
 		limits_rt_inherit(g->rt->limits, prev ? prev->rt->limits : NULL);
 out:

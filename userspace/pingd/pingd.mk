@@ -12,7 +12,7 @@ LIBPINGX := $(O)/libpingx.a
 PINGX_PC := $(O)/pingx.pc
 # Every layer, lowest first, with the control-plane library the l4 layer brings; a custom
 # proxy links LIBPINGX_LDLIBS after the archive.
-LIBPINGX_OBJS := $(LIB_OBJS) $(LIMIT_OBJS) $(HTTP_OBJS) $(CFG_OBJS) $(NET_OBJS) $(UPSTREAM_OBJS) $(OPS_OBJS) \
+LIBPINGX_OBJS := $(LIB_OBJS) $(LIMIT_OBJS) $(CACHE_OBJS) $(HTTP_OBJS) $(CFG_OBJS) $(NET_OBJS) $(UPSTREAM_OBJS) $(OPS_OBJS) \
 	$(PROXY_OBJS) $(L4_OBJS) $(PINGD_OBJS) $(LLHTTP_OBJS) \
 	$(sort $(filter-out $(LIB_OBJS),$(CTRL_ALL_OBJS)) $(MAGLEV_OBJS) $(KETAMA_OBJS))
 LIBPINGX_LDLIBS := $(PROXY_LDLIBS) $(CTRL_LDLIBS)

@@ -15,6 +15,7 @@
 #include "userspace/limit/inflight-t.h"
 
 struct backend;
+struct cache_x;
 struct conn;
 struct event;
 struct h1_parser;
@@ -85,6 +86,7 @@ struct stream {
 	struct limit_inflight_guard lim_guard[CFG_ROUTE_LIMITS_MAX];
 	unsigned int n_lim_guard;
 	bool upq_slot; /* holds one of its pool's max_conns (upqueue.c) */
+	struct cache_x *cx;    /* the cache phase's state on a cached route (cachephase.c) */
 };
 
 struct session {

@@ -41,4 +41,19 @@ enum pingx_verdict builtin_fail_to_connect(struct pingx_ctx *px, int err, void *
 enum pingx_verdict builtin_error_while_proxy(
 	struct pingx_ctx *px, const char *why, void *user_data);
 
+/* For phases that answer without the upstream (the cache, stream.c): write response head <m>
+ * (response_filter runs, framing and keep-alive as for an upstream's head), after taking the
+ * end of a request without a body. Returns 0, or -1 when the head cannot be written. The
+ * caller then stages the body in s->w->cstage and calls stream_local_done(). */
+int stream_local_head(struct session *s, struct h1_msg *m);
+
+/* End the exchange of a local answer: log it, then the next request or a close. */
+void stream_local_done(struct session *s);
+
+/* Answer with error <status> and close (nothing sent yet). */
+void stream_local_error(struct session *s, int status);
+
+/* Go on to the upstream: upstream_peer, upstream_request_filter, the connection. */
+void stream_forward(struct session *s);
+
 #endif /* USERSPACE_PROXY_SESSION_H */

@@ -31,6 +31,7 @@
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
 #include "userspace/proxy/limits.h"
+#include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/session.h"
 #include "userspace/proxy/upqueue.h"
@@ -40,6 +41,7 @@
 #include "userspace/upstream/pool.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
+#define LOCAL_NEST_MAX 8 /* pipelined local answers handled inline before the next waits a turn */
 
 /* Consume client input as the state allows: a head when idle, body bytes during the
  * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
@@ -229,6 +231,7 @@ static void sess_destroy(struct session *s)
 	px_end(s);
 	limits_release(&s->x);
 	upq_release(s);
+	cachephase_end(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_conns--;
 	stats_conn_close(w->rt->stats, w->id);
@@ -356,6 +359,7 @@ static void phase_logging(struct session *s)
 	upq_release(s);
 	if (s->delay)
 		evtimer_del(s->delay);
+	cachephase_end(s);
 	if (!log_access_enabled())
 		return;
 	rec.client = s->cli->peer_text;
@@ -792,6 +796,8 @@ void stream_upq_resume(struct session *s, bool ok)
 	sess_leave(s);
 }
 
+static void stream_after_limits(struct session *s);
+
 /* A request held by a rate limit's delay goes on. */
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
@@ -801,7 +807,7 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	sess_enter(s);
 	if (!s->dead && s->st == SS_CONNECT)
-		stream_proceed(s);
+		stream_after_limits(s);
 	sess_leave(s);
 }
 
@@ -857,6 +863,23 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	}
 	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
 		phase_limits(s) != 0)
+		return;
+	stream_after_limits(s);
+}
+
+/* The request passed its rate limits (at once, or after their delay): the cache phase, then
+ * the upstream. */
+static void stream_after_limits(struct session *s)
+{
+	if (cachephase_begin(s))
+		return;
+	stream_proceed(s);
+}
+
+/* The phases from upstream_peer on, for the cache phase's misses and revalidations. */
+void stream_forward(struct session *s)
+{
+	if (s->dead)
 		return;
 	stream_proceed(s);
 }
@@ -1017,6 +1040,9 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 			s->w->rt->stats, s->w->id, s->x.be_idx, (size_t)s->x.srv);
 	if (px_fail_to_connect(s, timed_out ? ETIMEDOUT : err) == PINGX_RETRY && retry(s, false))
 		return;
+	upstream_drop(s);
+	if (cachephase_on_error(s))
+		return;
 	send_error(s, timed_out ? 504 : 502);
 }
 
@@ -1058,6 +1084,8 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
 	}
 	if (!x->resp_head_sent) {
 		upstream_drop(s);
+		if (cachephase_on_error(s))
+			return;
 		send_error(s, timed_out ? 504 : 502);
 	} else {
 		stream_abort(s, why);
@@ -1225,9 +1253,10 @@ static int phase_response_filter(struct session *s, struct h1_msg *m)
 }
 
 /* An upstream head: relay a 1xx (not 100, which pingd sends itself, and never to
- * HTTP/1.0), or run response_filter on the final head and choose the client framing:
- * Content-Length as is, chunked or close-delimited re-framed as chunked for HTTP/1.1 and
- * close-delimited for HTTP/1.0. Returns 0, or -1 when the head cannot be forwarded. */
+ * HTTP/1.0), or run the cache phase and response_filter on the final head and choose the
+ * client framing: Content-Length as is, chunked or close-delimited re-framed as chunked for
+ * HTTP/1.1 and close-delimited for HTTP/1.0. Returns 0, 1 when the cache answered the client
+ * instead (the exchange is over), or -1 when the head cannot be forwarded. */
 static int response_head(struct session *s, struct h1_msg *m)
 {
 	struct stream *x = &s->x;
@@ -1243,6 +1272,12 @@ static int response_head(struct session *s, struct h1_msg *m)
 		if (h1_buf_write_head(&s->w->scratch, m, 0) == 0)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
+	}
+	if (x->cx && !s->x.resp_head_sent) {
+		int r = cachephase_response(s, m);
+
+		if (r)
+			return r;
 	}
 	if (phase_response_filter(s, m))
 		return -1;
@@ -1280,6 +1315,12 @@ static int response_head(struct session *s, struct h1_msg *m)
 	x->resp_head_sent = true;
 	return 0;
 }
+
+/* Set while a local answer ends its exchange too deep in a chain of pipelined local answers:
+ * the next request is then read from the loop (conn_trigger_read()) rather than from this
+ * frame, so a client pipelining many hits cannot grow the stack without bound. */
+static __thread bool finish_defers;
+static __thread unsigned int local_nest;
 
 /* The exchange is over: log, return the upstream connection to its pool when it can carry
  * another request, then wait for the next request or close. */
@@ -1327,7 +1368,10 @@ static void stream_finish(struct session *s, bool reuse)
 	 * the next request, which is answered with "Connection: close"; a quiet one closes
 	 * soon. */
 	timer_set(s, s->w->draining ? s->w->t_drain : s->w->t_keepalive);
-	drive_client(s);
+	if (finish_defers)
+		conn_trigger_read(s->cli);
+	else
+		drive_client(s);
 }
 
 /* The final response is complete: end the client body and decide whether the upstream
@@ -1338,6 +1382,8 @@ static void response_done(struct session *s, const struct h1_hdrs *trailers, boo
 	struct h1_msg *m = h1_parser_msg(s->rsp);
 	bool reuse;
 
+	if (x->cx)
+		cachephase_done(s);
 	if (x->resp_chunked) {
 		size_t need = h1_write_last_chunk(NULL, 0, trailers);
 		struct evbuffer_iovec v;
@@ -1402,13 +1448,19 @@ static void drive_response(struct session *s)
 			if (x->up_eof)
 				upstream_closed(s);
 			return;
-		case H1_EV_HEAD:
+		case H1_EV_HEAD: {
+			int r;
+
 			evbuffer_drain(in, n);
-			if (response_head(s, ev.msg) < 0) {
+			r = response_head(s, ev.msg);
+			if (r > 0) /* answered from the cache; the exchange is over */
+				return;
+			if (r < 0) {
 				error_while_proxy(s, "unusable response head", false);
 				return;
 			}
 			break;
+		}
 		case H1_EV_BODY:
 			if (x->resp_chunked) {
 				evbuffer_add(out, ch, h1_chunk_header(ch, ev.data.len));
@@ -1418,6 +1470,8 @@ static void drive_response(struct session *s)
 				evbuffer_add(out, ev.data.p, ev.data.len);
 			}
 			x->bytes_out += ev.data.len;
+			if (x->cx)
+				cachephase_body(s, ev.data.p, ev.data.len);
 			evbuffer_drain(in, n);
 			break;
 		case H1_EV_DONE:
@@ -1436,6 +1490,43 @@ static void drive_response(struct session *s)
 			return;
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ local answers */
+
+int stream_local_head(struct session *s, struct h1_msg *m)
+{
+	struct stream *x = &s->x;
+
+	if (!x->req_done && !x->req_body) {
+		struct h1_event ev;
+		size_t n = parse_step(s->rqp, cli_in(s), SIZE_MAX, &ev);
+
+		if (ev.type == H1_EV_DONE) {
+			evbuffer_drain(cli_in(s), n);
+			x->req_done = true;
+		}
+	}
+	return response_head(s, m) ? -1 : 0;
+}
+
+void stream_local_done(struct session *s)
+{
+	if (local_nest >= LOCAL_NEST_MAX) {
+		finish_defers = true;
+		stream_finish(s, false);
+		finish_defers = false;
+		return;
+	}
+	local_nest++;
+	stream_finish(s, false);
+	local_nest--;
+}
+
+void stream_local_error(struct session *s, int status)
+{
+	upstream_drop(s);
+	send_error(s, status);
 }
 
 /* ------------------------------------------------------------------ callbacks */
@@ -1566,7 +1657,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	sess_enter(s);
 	if (s->dead)
 		goto out;
-	if (s->st == SS_HEAD) {
+	if (s->st == SS_CONNECT && cachephase_waiting(s)) {
+		cachephase_poll(s);
+	} else if (s->st == SS_HEAD) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request head timed out", s->cli->peer_text);
 		memset(&s->x, 0, sizeof(s->x));

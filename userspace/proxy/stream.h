@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Client sessions and their request/response exchanges (streams). A stream runs a request
- * through its phases: request_filter (routing, header rules) -> upstream_peer (selection) ->
+ * through its phases: request_filter (routing, header rules) -> the cache phase on routes
+ * with a cache (cachephase.h: a hit ends the exchange here) -> upstream_peer (selection) ->
  * connection (pool or connect, with retries: fail_to_connect) -> upstream_request_filter ->
  * body both ways with backpressure -> response_filter -> logging; error_while_proxy on
  * failures after the connection. Each phase does the protocol's part itself and calls the

@@ -26,6 +26,7 @@ struct stats;
 struct limits_rt;
 struct upq;
 struct h1_parser;
+struct hcache;
 struct conn_transport;
 struct tls_server;
 struct tls_client;
@@ -56,6 +57,7 @@ struct pingd_rt {
 	struct tls_peer ***up_peers; /* [upstream][server] of up_tls; NULL: plain TCP */
 	struct stats *stats; /* metrics; set by main before the workers start */
 	struct limits_rt *limits; /* rate_limits' state, shared by the workers (limits.h) */
+	struct hcache **caches; /* one per cfg->caches (cachephase.c); NULL when none */
 };
 
 struct worker {

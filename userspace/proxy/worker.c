@@ -24,6 +24,7 @@
 #include "userspace/net/tlsclient.h"
 #include "userspace/net/tlskeys.h"
 #include "userspace/proxy/limits.h"
+#include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/upqueue.h"
 #include "userspace/upstream/backend.h"
@@ -225,6 +226,9 @@ struct pingd_rt *pingd_rt_new(const struct cfg *c)
 		}
 		rt->n_backends++;
 	}
+	err = -cachephase_rt_init(rt);
+	if (err)
+		goto err;
 	return rt;
 err:
 	pingd_rt_free(rt);
@@ -236,6 +240,7 @@ void pingd_rt_free(struct pingd_rt *rt)
 {
 	if (!rt)
 		return;
+	cachephase_rt_free(rt);
 	for (size_t i = 0; i < rt->n_backends; i++)
 		backend_free(rt->backends[i]);
 	free(rt->backends);
