@@ -138,6 +138,10 @@ struct cfg_route {
 	char *host;	  /* Host to send upstream; NULL keeps the client's */
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
+	struct cfg_str_list upgrade; /* Upgrade protocols tunnelled to the upstream after its 101
+				      * ("websocket"; "*" any); empty: Upgrade is not forwarded */
+	struct cfg_str_list connect; /* CONNECT targets allowed ("HOST:PORT", HOST a name, an IP,
+				      * "*.domain" or "*", PORT a number or "*"); empty: 405 */
 	int line;
 };
 
@@ -184,6 +188,7 @@ struct cfg_timeouts {
 	unsigned int send_ms;	       /* between two writes to a peer that stopped reading */
 	unsigned int total_ms;	       /* whole exchange; 0 = no limit (504) */
 	unsigned int shutdown_ms;      /* grace period of a drain (stop, reload, upgrade) */
+	unsigned int tunnel_ms;	       /* a tunnel (WebSocket, CONNECT) with no byte either way */
 };
 
 struct cfg_limits {

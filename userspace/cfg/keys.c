@@ -89,6 +89,8 @@ const struct cfg_key cfg_keys[] = {
 	  "whole request/response exchange; 0 = no limit (504)"),
 	K(SEC_TIMEOUTS, "shutdown", CFG_T_DURATION, struct cfg_timeouts, shutdown_ms, "30s", 1,
 	  DMS, "grace period for requests in progress on SIGTERM, reload and upgrade"),
+	K(SEC_TIMEOUTS, "tunnel", CFG_T_DURATION, struct cfg_timeouts, tunnel_ms, "1h", 1, DMS,
+	  "a WebSocket or CONNECT tunnel with no byte in either direction is closed"),
 	KS(SEC_ROOT, "limits", struct cfg, limits, SEC_LIMITS, "sizes and counts"),
 	K(SEC_LIMITS, "max_header_size", CFG_T_SIZE, struct cfg_limits, max_header_size, "16k",
 	  256, 1u << 20, "largest request or response head, bytes (431 / 502)"),
@@ -160,6 +162,12 @@ const struct cfg_key cfg_keys[] = {
 	  0, "request header rewrites: {add: {N: V}, set: {N: V}, remove: [N]}"),
 	K(SEC_ROUTE, "response_headers", CFG_T_HDROPS, struct cfg_route, response_headers, "{}",
 	  0, 0, "response header rewrites, same form"),
+	K(SEC_ROUTE, "upgrade", CFG_T_STRLIST, struct cfg_route, upgrade, "[]", 0, 0,
+	  "Upgrade protocols (websocket, or * for any) forwarded, then tunnelled after a 101; "
+	  "empty = answered in HTTP/1.1"),
+	K(SEC_ROUTE, "connect", CFG_T_STRLIST, struct cfg_route, connect, "[]", 0, 0,
+	  "CONNECT targets allowed (HOST:PORT; HOST a name, IP, *.domain or *; PORT a number "
+	  "or *); empty = CONNECT refused (405)"),
 	KL(SEC_ROOT, "upstreams", struct cfg, upstreams, n_upstreams, SEC_UPSTREAM, 1, 4096,
 	   CFG_REQUIRED, "upstream pools"),
 	KR(SEC_UPSTREAM, "name", CFG_T_STR, struct cfg_upstream, name, "unique name"),

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "pingx/pingx.h"
@@ -32,12 +33,14 @@
 #include "userspace/ops/stats.h"
 #include "userspace/proxy/route.h"
 #include "userspace/proxy/session.h"
+#include "userspace/proxy/tunnel.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/health.h"
 #include "userspace/upstream/pool.h"
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
+#define CONNECT_OK   "HTTP/1.1 200 Connection Established\r\n\r\n"
 
 /* Consume client input as the state allows: a head when idle, body bytes during the
  * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
@@ -54,6 +57,10 @@ static void send_error(struct session *s, int status);
 static void px_end(struct session *s);
 static enum pingx_verdict px_fail_to_connect(struct session *s, int err);
 static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why);
+/* Tunnels (tunnel.c does the byte pump): a CONNECT's target, and the switch after a 101 or
+ * the CONNECT's 200. */
+static void connect_target(struct session *s);
+static void tunnel_begin(struct session *s);
 
 
 /* ------------------------------------------------------------------ helpers */
@@ -199,6 +206,10 @@ static void sess_destroy(struct session *s)
 			listener_pause(w->listeners[i], false);
 		w->paused = false;
 	}
+	if (s->dns)
+		evdns_getaddrinfo_cancel(s->dns);
+	tunnel_free(s->tun);
+	free(s->target);
 	if (s->x.up)
 		conn_free(s->x.up);
 	if (s->x.srv >= 0)
@@ -463,7 +474,10 @@ static int phase_request_filter(struct session *s)
 	struct h1_msg *m = x->rq;
 
 	if (m->method == H1_METHOD_CONNECT) {
-		send_error(s, 405);
+		/* Routing (the hook) picks the route whose allow-list decides; no phase after
+		 * it applies to a tunnel to a target of the client's choosing. */
+		if (px_filter(s, px_ops->request_filter) == 0)
+			connect_target(s);
 		return -1;
 	}
 	if (m->method == H1_METHOD_OPTIONS && m->target.len == 1 && m->target.p[0] == '*') {
@@ -623,9 +637,14 @@ static int phase_upstream_request_filter(struct session *s)
 	struct stream *x = &s->x;
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
+	const struct h1_str *up = (m->flags & H1_F_UPGRADE) ? h1_hdrs_get(h, "Upgrade") : NULL;
 	int err = 0;
 
-	if (h1_hdrs_strip_hop(h, 0) < 0)
+	/* An Upgrade the route allows goes to the upstream, whose 101 starts a tunnel; any
+	 * other (h2c among them) is dropped and the request answered in HTTP/1.1. */
+	if (up && x->route && tunnel_upgrade_allowed(&x->route->upgrade, up->p, up->len))
+		x->tun = TUN_UPGRADE;
+	if (h1_hdrs_strip_hop(h, x->tun == TUN_UPGRADE ? H1_HOP_KEEP_UPGRADE : 0) < 0)
 		err = -ENOSPC;
 	/* pingd answers Expect: 100-continue itself once the upstream is connected. */
 	h1_hdrs_remove(h, "Expect", 6);
@@ -647,7 +666,7 @@ static int phase_upstream_request_filter(struct session *s)
 	m->minor = 1;
 	if (x->req_chunked)
 		x->wflags |= H1_W_CHUNKED;
-	if (!x->be->cfg->keepalive)
+	if (!x->be->cfg->keepalive && x->tun != TUN_UPGRADE)
 		x->wflags |= H1_W_CLOSE;
 	return 0;
 }
@@ -832,6 +851,11 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 {
 	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x.upstream,
 		timed_out ? "timed out" : strerror(err));
+	if (s->x.tun == TUN_CONNECT) {
+		/* A target of the client's choosing: no pool, no retry, no health. */
+		send_error(s, timed_out ? 504 : 502);
+		return;
+	}
 	passive_report(s, false);
 	if (s->x.srv >= 0)
 		stats_upstream_connect_error(
@@ -1024,11 +1048,11 @@ static void drive_client(struct session *s)
 
 /* response_filter: the upstream's head becomes the client's (hop-by-hop fields out, then the
  * hook). Returns 0 or non-zero when the head cannot be used. */
-static int phase_response_filter(struct session *s, struct h1_msg *m)
+static int phase_response_filter(struct session *s, struct h1_msg *m, unsigned int hop)
 {
 	int err = 0;
 
-	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
+	if (h1_hdrs_strip_hop(&m->hdrs, hop) < 0)
 		return -ENOSPC;
 	if (px_ops->response_filter) {
 		s->x.px.resp = m;
@@ -1047,6 +1071,21 @@ static int response_head(struct session *s, struct h1_msg *m)
 	struct stream *x = &s->x;
 	unsigned int flags = 0;
 
+	if (m->status == 101 && x->tun == TUN_UPGRADE) {
+		/* The upstream took the Upgrade: its 101 goes to the client with Upgrade and
+		 * "Connection: upgrade", and the connection becomes a tunnel. */
+		if (phase_response_filter(s, m, H1_HOP_KEEP_UPGRADE))
+			return -1;
+		x->status = 101;
+		passive_report(s, true);
+		s->w->scratch.len = 0;
+		if (h1_buf_write_head(&s->w->scratch, m, 0) < 0)
+			return -1;
+		evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
+		x->resp_head_sent = true;
+		tunnel_begin(s);
+		return 0;
+	}
 	if (m->status < 200) {
 		x->interim = true;
 		/* 100 is pingd's to send (it stripped Expect); HTTP/1.0 clients get no 1xx. */
@@ -1058,7 +1097,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
-	if (phase_response_filter(s, m))
+	if (phase_response_filter(s, m, 0))
 		return -1;
 	switch (m->framing) {
 	case H1_BODY_NONE:
@@ -1288,7 +1327,14 @@ static void up_event(struct conn *c, short what, void *arg)
 	if (s->dead || c != s->x.up)
 		goto out;
 	if (what & CONN_CONNECTED) {
-		upstream_ready(s);
+		if (s->x.tun == TUN_CONNECT) {
+			evbuffer_add(cli_stage(s), CONNECT_OK, strlen(CONNECT_OK));
+			s->x.status = 200;
+			s->x.resp_head_sent = true;
+			tunnel_begin(s);
+		} else {
+			upstream_ready(s);
+		}
 	} else if (s->st == SS_CONNECT) {
 		fail_to_connect(s, EVUTIL_SOCKET_ERROR(), (what & CONN_TIMEOUT) != 0);
 	} else if (what & CONN_TIMEOUT) {
@@ -1416,6 +1462,144 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 	sess_leave(s);
 }
 
+/* ------------------------------------------------------------------ tunnels */
+
+/* The tunnel ended (both sides closed, an error, the idle timeout): log it, close both. */
+static void tunnel_done(void *arg, const char *why)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	if (why)
+		log_ratelimited(LOG_LVL_INFO, "client %s: tunnel to %s closed: %s",
+			s->cli->peer_text, s->x.upstream ? s->x.upstream : "?", why);
+	s->x.bytes_out = tunnel_bytes(s->tun, false);
+	phase_logging(s);
+	sess_kill(s);
+	sess_leave(s);
+}
+
+/* The 101 or the CONNECT's 200 is staged: from now on the session carries bytes only. The
+ * exchange's timers give way to the tunnel's idle timeout. */
+static void tunnel_begin(struct session *s)
+{
+	evtimer_del(s->timer);
+	if (s->total)
+		evtimer_del(s->total);
+	s->st = SS_TUNNEL;
+	s->cli_paused = s->up_paused = false;
+	s->tun = tunnel_start(s->w->base, s->cli, s->x.up, s->cfg->limits.buffer_size,
+		s->cfg->timeouts.tunnel_ms, tunnel_done, s);
+	if (!s->tun)
+		stream_abort(s, "out of memory for a tunnel");
+}
+
+/* Connect to the CONNECT target <addr> (<len> bytes, port set); the outcome comes to
+ * up_event() as for an upstream, without retries. */
+static void connect_addr(struct session *s, const struct sockaddr *sa, socklen_t len)
+{
+	struct stream *x = &s->x;
+	struct cfg_addr addr = {0};
+	struct conn *c;
+
+	memcpy(&addr.ss, sa, len);
+	addr.len = len;
+	x->attempts++;
+	c = conn_connect(s->w->base, &conn_tcp, &addr);
+	if (!c) {
+		fail_to_connect(s, errno, false);
+		return;
+	}
+	x->up = c;
+	conn_set_cbs(c, up_read, up_write, up_event, s);
+	conn_set_timeouts(c, NULL, s->w->t_connect);
+}
+
+/* The target's name resolved (or not): connect to its first address. */
+static void connect_resolved(int err, struct evutil_addrinfo *ai, void *arg)
+{
+	struct session *s = arg;
+
+	if (err == EVUTIL_EAI_CANCEL)
+		return; /* the session is being freed */
+	s->dns = NULL;
+	sess_enter(s);
+	if (s->dead) {
+		/* nothing to do */
+	} else if (err || !ai) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: CONNECT target: %s", s->cli->peer_text,
+			evutil_gai_strerror(err));
+		send_error(s, 502);
+	} else {
+		connect_addr(s, ai->ai_addr, (socklen_t)ai->ai_addrlen);
+	}
+	if (ai)
+		evutil_freeaddrinfo(ai);
+	sess_leave(s);
+}
+
+/* A CONNECT after routing: the route must allow the target (405 without a CONNECT route, 400
+ * for a target that is not host:port, 403 outside the allow-list); an IP target is
+ * connected at once, a name resolved first (502 when that fails). */
+static void connect_target(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct h1_msg *m = x->rq;
+	struct evutil_addrinfo hints = {0};
+	char host[256], port_text[8];
+	struct sockaddr_in6 a6 = {0};
+	struct sockaddr_in a4 = {0};
+	uint16_t port;
+
+	x->tun = TUN_CONNECT;
+	x->cli_minor = m->minor;
+	if (!x->route || !x->route->connect.n) {
+		send_error(s, 405);
+		return;
+	}
+	if (tunnel_target_parse(m->target.p, m->target.len, host, sizeof(host), &port) < 0) {
+		send_error(s, 400);
+		return;
+	}
+	if (!tunnel_target_allowed(&x->route->connect, host, port)) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: CONNECT to %.*s not allowed",
+			s->cli->peer_text, (int)m->target.len, m->target.p);
+		send_error(s, 403);
+		return;
+	}
+	/* The target as the client wrote it, for the logs. */
+	free(s->target);
+	s->target = strndup(m->target.p, m->target.len);
+	x->upstream = s->target;
+	if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(port);
+		connect_addr(s, (struct sockaddr *)&a4, sizeof(a4));
+		return;
+	}
+	if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(port);
+		connect_addr(s, (struct sockaddr *)&a6, sizeof(a6));
+		return;
+	}
+	if (!s->w->dns) {
+		s->w->dns = evdns_base_new(s->w->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+							       EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (!s->w->dns) {
+			send_error(s, 502);
+			return;
+		}
+	}
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port_text, sizeof(port_text), "%u", port);
+	/* The answer may come at once (hosts file, a cached name): the callback then runs
+	 * inside this call, within the current callback's enter/leave. */
+	s->dns = evdns_getaddrinfo(s->w->dns, host, port_text, &hints, connect_resolved, s);
+}
+
 /* ------------------------------------------------------------------ accept */
 
 /* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
@@ -1510,6 +1694,9 @@ static void stream_release_all(struct worker *w)
 		sess_destroy(s);
 	while (w->n_rsp_cache)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
+	if (w->dns)
+		evdns_base_free(w->dns, 1);
+	w->dns = NULL;
 }
 
 /* A NULL error hook takes the built-in decision. */
