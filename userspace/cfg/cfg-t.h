@@ -175,6 +175,7 @@ struct cfg_listener {
 	unsigned int backlog;
 	struct cfg_str_list virtual_hosts; /* names served here; empty = all */
 	bool steer;			   /* also takes connections to l7 services (sk_lookup) */
+	bool http2;			   /* h2 by ALPN (TLS), h2c with prior knowledge (TCP) */
 	struct cfg_tls tls;
 	int line;
 };
@@ -198,6 +199,7 @@ struct cfg_limits {
 	unsigned int buffer_size;     /* per-direction high watermark, bytes */
 	unsigned int max_connections; /* client connections per worker */
 	unsigned int max_requests;    /* requests per client connection; 0 = no limit */
+	unsigned int h2_max_streams;  /* concurrent streams per HTTP/2 connection */
 };
 
 struct cfg_log {

@@ -16,6 +16,7 @@
 struct backend;
 struct conn;
 struct evdns_getaddrinfo_request;
+struct h2conn;
 struct tunnel;
 struct event;
 struct h1_parser;
@@ -49,6 +50,7 @@ enum sess_state {
 	SS_EXCHANGE, /* request body and response flowing */
 	SS_LINGER,   /* last response queued: flush, half-close, drain, close */
 	SS_TUNNEL,   /* after a 101 or a 200 to CONNECT: bytes both ways (tunnel.c) */
+	SS_H2,	     /* an HTTP/2 connection (h2conn.c); its streams are sessions of their own */
 	SS_MAX	     /* must stay last */
 };
 
@@ -114,6 +116,9 @@ struct session {
 	struct tunnel *tun; /* SS_TUNNEL: the byte pump (tunnel.c) */
 	struct evdns_getaddrinfo_request *dns; /* CONNECT: resolving the target's name */
 	char *target;			       /* CONNECT: "host:port" for the logs, owned */
+	struct h2conn *h2; /* SS_H2: the HTTP/2 connection this session became */
+	bool virt;	   /* serves one HTTP/2 stream over a socketless conn: not counted
+			    * as a connection of the worker */
 	struct stream x;
 };
 

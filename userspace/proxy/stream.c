@@ -32,6 +32,8 @@
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
 #include "userspace/proxy/route.h"
+#include "userspace/http/h2.h"
+#include "userspace/proxy/h2conn.h"
 #include "userspace/proxy/session.h"
 #include "userspace/proxy/tunnel.h"
 #include "userspace/proxy/worker.h"
@@ -61,6 +63,9 @@ static enum pingx_verdict px_error_while_proxy(struct session *s, const char *wh
  * the CONNECT's 200. */
 static void connect_target(struct session *s);
 static void tunnel_begin(struct session *s);
+/* HTTP/2 (h2conn.c runs it): a connection that starts with the preface becomes one. Returns
+ * true when it did (or is waiting for the rest of the preface). */
+static bool h2_detect(struct session *s);
 
 
 /* ------------------------------------------------------------------ helpers */
@@ -199,8 +204,11 @@ static void sess_destroy(struct session *s)
 
 	px_end(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
-	w->n_conns--;
-	stats_conn_close(w->rt->stats, w->id);
+	if (!s->virt) {
+		w->n_conns--;
+		stats_conn_close(w->rt->stats, w->id);
+	}
+	h2conn_free(s->h2);
 	if (w->paused && w->n_conns < s->cfg->limits.max_connections) {
 		for (size_t i = 0; i < w->n_listeners; i++)
 			listener_pause(w->listeners[i], false);
@@ -991,6 +999,8 @@ static void read_head(struct session *s)
 	struct h1_event ev;
 	size_t n;
 
+	if (!s->nreq && h2_detect(s))
+		return;
 	n = parse_step(s->rqp, in, SIZE_MAX, &ev);
 	if (ev.type == H1_EV_UPGRADE) {
 		/* The previous request asked for an upgrade (h2c, websocket) and was answered
@@ -1600,6 +1610,110 @@ static void connect_target(struct session *s)
 	s->dns = evdns_getaddrinfo(s->w->dns, host, port_text, &hints, connect_resolved, s);
 }
 
+/* ------------------------------------------------------------------ HTTP/2 */
+
+static void stream_setup(struct session *s);
+
+/* A stream of an HTTP/2 connection: a session over socketless conn <vc>, like an accepted
+ * one but not counted as a connection. Returns 0 or -ENOMEM (<vc> freed). */
+static int h2_stream_open(void *arg, struct conn *vc)
+{
+	struct session *owner = arg, *s;
+	struct worker *w = owner->w;
+	const struct cfg *c = owner->cfg;
+	struct h1_limits rl = {
+		.max_head = c->limits.max_header_size,
+		.max_headers = c->limits.max_headers,
+		.max_body = c->limits.max_body_size,
+	};
+
+	s = calloc(1, sizeof(*s));
+	if (s) {
+		s->rqp = h1_parser_new(H1_REQUEST, &rl);
+		s->timer = evtimer_new(w->base, on_timer, s);
+		if (c->timeouts.total_ms)
+			s->total = evtimer_new(w->base, on_total, s);
+	}
+	if (!s || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
+		if (s) {
+			h1_parser_free(s->rqp);
+			if (s->timer)
+				event_free(s->timer);
+			if (s->total)
+				event_free(s->total);
+			free(s);
+		}
+		conn_free(vc);
+		return -ENOMEM;
+	}
+	s->w = w;
+	s->cfg = c;
+	s->listener = owner->listener;
+	s->x.srv = -1;
+	s->virt = true;
+	s->cli = vc;
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	stream_setup(s);
+	return 0;
+}
+
+/* The HTTP/2 connection of session <arg> is over. */
+static void h2_conn_done(void *arg)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	sess_kill(s);
+	sess_leave(s);
+}
+
+static const struct h2conn_ops h2_ops = {
+	.open = h2_stream_open,
+	.done = h2_conn_done,
+};
+
+static bool h2_detect(struct session *s)
+{
+	const struct cfg *c = s->cfg;
+	struct evbuffer *in = cli_in(s);
+	char head[H2_PREFACE_LEN];
+	size_t len = evbuffer_get_length(in);
+	struct h2conn_limits lim = {
+		.max_streams = c->limits.h2_max_streams,
+		.window = NGHTTP2_INITIAL_WINDOW_SIZE,
+		.buffer = c->limits.buffer_size,
+		.max_header_list = c->limits.max_header_size,
+		.max_headers = c->limits.max_headers,
+		.idle_ms = c->timeouts.keepalive_ms,
+	};
+	int m;
+
+	if (s->virt || !c->listeners[s->listener].http2 || !len)
+		return false;
+	if (len > sizeof(head))
+		len = sizeof(head);
+	evbuffer_copyout(in, head, len);
+	m = h2_preface_match(head, len);
+	if (m < 0)
+		return false;
+	if (m == 0) {
+		/* A beginning of the preface: wait for the rest under the header timer. */
+		if (s->st == SS_IDLE) {
+			s->st = SS_HEAD;
+			timer_set(s, s->w->t_header);
+		}
+		return true;
+	}
+	evtimer_del(s->timer);
+	s->st = SS_H2;
+	s->h2 = h2conn_start(s->w->base, s->cli, &lim, &h2_ops, s);
+	if (!s->h2) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory for HTTP/2", s->cli->peer_text);
+		sess_kill(s);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ accept */
 
 /* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
@@ -1660,10 +1774,18 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 		}
 		return;
 	}
+	stream_setup(s);
+}
+
+/* A new session's client side: callbacks, watermarks, and the wait for the first head. */
+static void stream_setup(struct session *s)
+{
+	struct worker *w = s->w;
+
 	conn_set_timeouts(s->cli, NULL, w->t_send);
 	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
-	conn_set_read_high(s->cli, c->limits.buffer_size);
-	conn_set_write_low(s->cli, c->limits.buffer_size / 2);
+	conn_set_read_high(s->cli, s->cfg->limits.buffer_size);
+	conn_set_write_low(s->cli, s->cfg->limits.buffer_size / 2);
 	s->st = SS_HEAD;
 	timer_set(s, w->t_header);
 }
@@ -1678,9 +1800,12 @@ static void stream_drain(struct worker *w)
 	/* Idle keep-alive connections close after a short wait rather than at once: a request
 	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
 	 * exchange close when it ends (response_head() and stream_finish()). */
-	TAILQ_FOREACH(s, &w->sessions, link)
-	if (s->st == SS_IDLE)
-		timer_set(s, w->t_drain);
+	TAILQ_FOREACH(s, &w->sessions, link) {
+		if (s->st == SS_IDLE)
+			timer_set(s, w->t_drain);
+		else if (s->st == SS_H2)
+			h2conn_drain(s->h2);
+	}
 	if (!w->n_conns)
 		event_base_loopbreak(w->base);
 }
