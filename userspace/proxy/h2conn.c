@@ -36,6 +36,7 @@
 #define RST_RATE     100   /* ... and per second after that (rapid reset) */
 #define MAX_CONT     16	   /* CONTINUATION frames per header block */
 #define MAX_SETTINGS 32	   /* entries in one SETTINGS frame */
+#define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
 
 struct h2s;
 
@@ -44,11 +45,13 @@ struct h2conn {
 	struct conn *cli;
 	struct event_base *base;
 	struct event *idle; /* armed while no stream is open */
+	struct event *reap; /* every send timeout: resets answers the client stopped taking */
 	struct h2conn_limits lim;
 	const struct h2conn_ops *ops;
 	void *arg;
 	TAILQ_HEAD(, h2s) streams; /* streams with a session or waiting for nghttp2 */
 	unsigned int n_open;	   /* streams nghttp2 has not closed */
+	unsigned int n_empty;	   /* empty DATA frames so far (CVE-2019-9518) */
 	bool busy;		   /* inside nghttp2: no re-entry */
 	bool ending;		   /* no more reading: flush, then done */
 	bool over;		   /* ops->done called */
@@ -68,6 +71,7 @@ struct h2s {
 	size_t unconsumed;	  /* DATA bytes not yet given back to the windows */
 	bool rq_chunked;	  /* request body framed as chunks */
 	bool rq_end;		  /* the request is complete in rq */
+	bool ready;		  /* the head is in rq: a session may start */
 	bool started;		  /* handed to a session */
 	bool head_done;		  /* final response head submitted */
 	bool tunnel;		  /* CONNECT answered 2xx: raw bytes after the head */
@@ -76,6 +80,7 @@ struct h2s {
 	bool body_end;		  /* END_STREAM (or trailers) submitted */
 	bool closed;		  /* nghttp2 closed the stream */
 	bool reset;		  /* closed before the response was complete */
+	uint64_t progress_ms;	  /* the last DATA taken by the client (coarse clock) */
 };
 
 static void hc_flush(struct h2conn *hc);
@@ -152,6 +157,7 @@ static ssize_t data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 	(void)ng;
 	(void)id;
 	(void)user;
+	s->progress_ms = clock_coarse_ms();
 	if (s->tunnel) {
 		got = (size_t)evbuffer_remove(s->rs, buf, length);
 		if (!got && s->rs_end)
@@ -351,15 +357,12 @@ static size_t vc_pending(struct conn *c)
 static void vc_shutdown(struct conn *c)
 {
 	struct h2s *s = c->tr_conn;
-	struct h1_event ev;
 
 	if (s->rs_end)
 		return;
+	/* Every byte of the answer is in rs; data_read() resets the stream if they end short
+	 * of a complete message (the session's responses are never close-delimited). */
 	s->rs_end = true;
-	if (s->rsp && !s->tunnel) {
-		h1_parse_eof(s->rsp, &ev);
-		(void)ev; /* a truncated body shows as a reset from data_read() */
-	}
 	rs_progress(s);
 	conn_trigger_read(c);
 }
@@ -376,9 +379,10 @@ static void vc_detach(struct conn *c)
 		return;
 	}
 	if (!s->closed) {
-		/* The session ended before the response did: reset rather than leave the
-		 * client waiting. */
-		if (!s->body_end)
+		/* The session ended before it wrote its whole answer: reset rather than leave
+		 * the client waiting. An answer written whole still drains from rs as the
+		 * client's window allows. */
+		if (!s->rs_end && !s->body_end)
 			h2s_rst(s, NGHTTP2_INTERNAL_ERROR);
 		hc_flush(hc);
 		return; /* freed at stream close */
@@ -396,8 +400,9 @@ static const struct conn_transport vc_transport = {
 	.detach = vc_detach,
 };
 
-/* The head is complete: write it as HTTP/1.1 and hand the stream to a session. */
-static int h2s_start(struct h2conn *hc, struct h2s *s, bool end_stream)
+/* The head is complete: write it as HTTP/1.1 into rq; the stream starts after the current
+ * batch of frames (h2s_start()), so one reset in the same batch costs no session. */
+static int h2s_prepare(struct h2conn *hc, struct h2s *s, bool end_stream)
 {
 	struct h1_buf b;
 	int err;
@@ -415,11 +420,21 @@ static int h2s_start(struct h2conn *hc, struct h2s *s, bool end_stream)
 	if (!s->rsp)
 		return -ENOMEM;
 	h1_parser_set_method(s->rsp, req_method(s));
+	s->ready = true;
+	return 0;
+}
+
+/* Hand a prepared stream to a session. Returns 0 or -errno (the stream was reset). */
+static int h2s_start(struct h2conn *hc, struct h2s *s)
+{
+	int err;
+
 	s->vc = conn_virtual(hc->base, &vc_transport, s, (struct sockaddr *)&hc->cli->peer,
 		hc->cli->peer_len, hc->cli->peer_text);
 	if (!s->vc)
 		return -ENOMEM;
 	s->started = true;
+	s->progress_ms = clock_coarse_ms();
 	err = hc->ops->open(hc->arg, s->vc);
 	if (err) {
 		/* The owner freed the conn (vc_detach ran): the stream stays for nghttp2. */
@@ -488,7 +503,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 
 	(void)flags;
 	(void)user;
-	if (!s || !s->started || !s->vc) {
+	if (!s || !s->ready || (s->started && !s->vc)) {
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}
@@ -500,7 +515,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 		evbuffer_add(s->rq, data, len);
 	}
 	s->unconsumed += len;
-	conn_trigger_read(s->vc);
+	if (s->vc)
+		conn_trigger_read(s->vc);
 	return 0;
 }
 
@@ -512,15 +528,20 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 
 	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
 		return 0;
+	if (f->hd.type == NGHTTP2_DATA && !f->hd.length && !end && ++hc->n_empty > MAX_EMPTY) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: flood of empty DATA frames",
+			hc->cli->peer_text);
+		return nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM) ?
+			       NGHTTP2_ERR_CALLBACK_FAILURE :
+			       0;
+	}
 	s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
 	if (!s)
 		return 0;
-	if (f->hd.type == NGHTTP2_HEADERS && !s->started) {
-		bool opened;
-		int err = h2s_start(hc, s, end);
+	if (f->hd.type == NGHTTP2_HEADERS && !s->ready) {
+		int err = h2s_prepare(hc, s, end);
 
-		opened = s->started;
-		if (err && !opened) {
+		if (err) {
 			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 stream %d refused: %s",
 				hc->cli->peer_text, s->id, strerror(-err));
 			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id,
@@ -528,7 +549,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 		}
 		return 0;
 	}
-	if (end && s->started && !s->rq_end) {
+	if (end && s->ready && !s->rq_end) {
 		if (s->rq_chunked)
 			evbuffer_add(s->rq, "0\r\n\r\n", 5);
 		s->rq_end = true;
@@ -579,6 +600,7 @@ static void hc_end(struct h2conn *hc)
 		return;
 	hc->over = true;
 	evtimer_del(hc->idle);
+	evtimer_del(hc->reap);
 	conn_disable(hc->cli, CONN_READING | CONN_WRITING);
 	hc->ops->done(hc->arg);
 }
@@ -650,6 +672,16 @@ static void cli_read(struct conn *c, void *arg)
 	}
 	if (hc->ending)
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	/* Streams whose head came in this batch and that are still open get their sessions
+	 * (still busy: nothing is sent, so no stream is freed under the walk). */
+	if (!hc->ending) {
+		struct h2s *s;
+
+		TAILQ_FOREACH(s, &hc->streams, link)
+		if (s->ready && !s->started && !s->closed && h2s_start(hc, s) < 0 &&
+			!s->started)
+			h2s_rst(s, NGHTTP2_REFUSED_STREAM);
+	}
 	hc->busy = false;
 	hc_flush(hc);
 }
@@ -688,6 +720,33 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 	hc_flush(hc);
 }
 
+/* An answer whose session is gone waits in rs only as long as the client keeps taking it:
+ * one that made no progress for a send timeout is reset, as its session's send timeout would
+ * have ended it. */
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2conn *hc = arg;
+	uint64_t now = clock_coarse_ms();
+	struct h2s *s;
+	bool any = false;
+	struct timeval tv = clock_ms_tv(hc->lim.send_ms);
+
+	(void)fd;
+	(void)what;
+	if (hc->over)
+		return;
+	hc->busy = true;
+	TAILQ_FOREACH(s, &hc->streams, link)
+	if (!s->vc && !s->closed && s->rs_end && now - s->progress_ms >= hc->lim.send_ms) {
+		h2s_rst(s, NGHTTP2_CANCEL);
+		any = true;
+	}
+	hc->busy = false;
+	evtimer_add(hc->reap, &tv);
+	if (any)
+		hc_flush(hc);
+}
+
 /* ------------------------------------------------------------------ lifetime */
 
 struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
@@ -713,7 +772,8 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	hc->arg = arg;
 	TAILQ_INIT(&hc->streams);
 	hc->idle = evtimer_new(base, on_idle, hc);
-	if (!hc->idle || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
+	hc->reap = evtimer_new(base, on_reap, hc);
+	if (!hc->idle || !hc->reap || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
 		goto nomem;
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
@@ -745,6 +805,11 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	conn_set_read_high(cli, lim->buffer);
 	conn_set_write_low(cli, lim->buffer / 2);
 	hc_idle_arm(hc);
+	{
+		struct timeval tv = clock_ms_tv(lim->send_ms);
+
+		evtimer_add(hc->reap, &tv);
+	}
 	if (evbuffer_get_length(cli->in))
 		conn_trigger_read(cli);
 	return hc;
@@ -792,5 +857,7 @@ void h2conn_free(struct h2conn *hc)
 		nghttp2_session_del(hc->ng);
 	if (hc->idle)
 		event_free(hc->idle);
+	if (hc->reap)
+		event_free(hc->reap);
 	free(hc);
 }

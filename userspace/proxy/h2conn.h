@@ -32,6 +32,7 @@ struct h2conn_limits {
 	unsigned int max_header_list; /* header list bytes (SETTINGS_MAX_HEADER_LIST_SIZE) */
 	unsigned int max_headers;     /* header fields per message */
 	unsigned int idle_ms;	      /* no stream open for this long: GOAWAY and close */
+	unsigned int send_ms;	      /* a stream's answer not taken for this long is reset */
 };
 
 /* Take over client conn <cli> (its callbacks become the connection's; the owner keeps it and

@@ -1685,6 +1685,7 @@ static bool h2_detect(struct session *s)
 		.max_header_list = c->limits.max_header_size,
 		.max_headers = c->limits.max_headers,
 		.idle_ms = c->timeouts.keepalive_ms,
+		.send_ms = c->timeouts.send_ms,
 	};
 	int m;
 
