@@ -802,7 +802,9 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 					lim->window * lim->max_streams);
 	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0, conn_window);
 	conn_set_cbs(cli, cli_read, cli_write, cli_event, hc);
-	conn_set_read_high(cli, lim->buffer);
+	/* nghttp2 takes every byte read at once (DATA goes to windows it bounds), so reads
+	 * need no watermark of their own. */
+	conn_set_read_high(cli, 0);
 	conn_set_write_low(cli, lim->buffer / 2);
 	hc_idle_arm(hc);
 	{

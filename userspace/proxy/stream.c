@@ -1680,7 +1680,7 @@ static bool h2_detect(struct session *s)
 	size_t len = evbuffer_get_length(in);
 	struct h2conn_limits lim = {
 		.max_streams = c->limits.h2_max_streams,
-		.window = NGHTTP2_INITIAL_WINDOW_SIZE,
+		.window = c->limits.buffer_size,
 		.buffer = c->limits.buffer_size,
 		.max_header_list = c->limits.max_header_size,
 		.max_headers = c->limits.max_headers,
