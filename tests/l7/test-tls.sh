@@ -104,8 +104,12 @@ test_sni() {
 test_alpn() {
 	setup || return $?
 	local out
+	# h2 first by default (listeners[].http2), http/1.1 for a client without it.
 	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
 		-alpn h2,http/1.1 </dev/null 2>/dev/null)
+	grep -q 'ALPN protocol: h2' <<<"$out" || fail "ALPN: $(grep -i alpn <<<"$out")"
+	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
+		-alpn http/1.1 </dev/null 2>/dev/null)
 	grep -q 'ALPN protocol: http/1.1' <<<"$out" || fail "ALPN: $(grep -i alpn <<<"$out")"
 	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test </dev/null 2>&1)
 	grep -q 'New, TLSv1.3' <<<"$out" || fail "not TLS 1.3 by default: $(grep -i tls <<<"$out")"
