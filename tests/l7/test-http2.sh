@@ -52,6 +52,7 @@ setup() {
 	cat >"$TMPD/pingd.yaml" <<YAML
 workers: 1
 limits: {buffer_size: ${BUFFER:-64k}}
+log: {access_log: '$TMPD/access.log'}
 admin: {address: '127.0.0.1:$ADMIN_PORT'}
 listeners:
   - {address: '127.0.0.1:$LISTEN_PORT'${H2_OPTS:-}}
@@ -187,7 +188,9 @@ test_h2_engine() {
 	out=$(curl -s --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics")
 	grep -Eq '^pingd_upstream_retries_total\{[^}]*upstream="r"[^}]*\} [1-9]' <<<"$out" ||
 		fail "no retry counted: $(grep -i retries_total <<<"$out" | head -3)"
-	log "404 (origin), 404 (no virtual host), retried past a dead server, Via, metrics"
+	grep -q '"GET / HTTP/2.0" 200 ' "$TMPD/access.log" ||
+		fail "no HTTP/2.0 line in the access log: $(tail -3 "$TMPD/access.log")"
+	log "404 (origin), 404 (no virtual host), retried past a dead server, Via, metrics, log"
 }
 
 # SIGTERM with a stream in flight: GOAWAY naming it, and it is answered in full.

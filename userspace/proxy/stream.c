@@ -334,6 +334,7 @@ static void phase_logging(struct session *s)
 	rec.status = x->status;
 	rec.bytes_sent = x->bytes_out;
 	rec.version_minor = x->cli_minor;
+	rec.protocol = s->virt ? "HTTP/2.0" : NULL;
 	rec.upstream = x->upstream;
 	rec.duration_us = x->start_us ? clock_mono_us() - x->start_us : 0;
 	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
