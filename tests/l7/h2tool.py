@@ -9,6 +9,9 @@ well-behaved client sends). Loopback only.
                                     the status and the answer's body
   h2tool.py drain PORT PATH PID     start a request, SIGTERM pingd (PID) while it is in
                                     flight; prints "goaway LAST_ID", then "STATUS LENGTH"
+  h2tool.py connect PORT TARGET N   CONNECT TARGET as an HTTP/2 stream, send N bytes and
+                                    END_STREAM; prints the status, then "echoed N" when they
+                                    came back and the stream ended
   h2tool.py attack PORT KIND PID    misbehave as KIND (see ATTACKS), then report what pingd
                                     did: "goaway CODE", "reset CODE", "closed", "answered
                                     STATUS" lines, and "rss_kb N" (pingd's VmRSS after it)
@@ -164,6 +167,43 @@ def cmd_drain(port, path, pid):
             if f.stream_id == 1 and "END_STREAM" in f.flags:
                 done = True
     print(status, length)
+
+
+def cmd_connect(port, target, n):
+    data = os.urandom(int(n))
+    s = connect(port)
+    # CONNECT has no :path nor :scheme (RFC 9113 §8.5), which the library would insist on.
+    c = h2.connection.H2Connection(h2.config.H2Configuration(
+        client_side=True, validate_outbound_headers=False))
+    c.initiate_connection()
+    c.increment_flow_control_window(1 << 24)
+    c.send_headers(1, [(":method", "CONNECT"), (":authority", target)])
+    s.sendall(c.data_to_send())
+    s.settimeout(30)
+    got, off, status, done = b"", 0, None, False
+    while not done:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        for e in c.receive_data(d):
+            if isinstance(e, h2.events.ResponseReceived):
+                status = dict(e.headers)[b":status"].decode()
+                print(status)
+            elif isinstance(e, h2.events.DataReceived):
+                got += e.data
+                c.acknowledge_received_data(e.flow_controlled_length, 1)
+            elif isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)):
+                done = True
+        if status == "200":
+            while off < len(data):
+                room = min(c.local_flow_control_window(1), c.max_outbound_frame_size,
+                           len(data) - off)
+                if room <= 0:
+                    break
+                c.send_data(1, data[off:off + room], end_stream=off + room == len(data))
+                off += room
+        s.sendall(c.data_to_send())
+    print(f"echoed {len(got)}" if got == data else f"mismatch {len(got)}")
 
 
 # ------------------------------------------------------------------ attacks
@@ -356,6 +396,7 @@ def cmd_stall(port, pid):
 
 def main():
     cmds = {"get": cmd_get, "post": cmd_post, "drain": cmd_drain, "attack": cmd_attack,
+            "connect": cmd_connect,
             "stall": cmd_stall}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)

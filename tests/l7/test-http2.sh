@@ -11,7 +11,7 @@
 # memory stays bounded.
 
 ALL_TESTS="test_h2c test_h2_tls test_h2_off test_h2_flow_control test_h2_engine \
- test_h2_graceful test_h2_bad_input"
+ test_h2_connect test_h2_graceful test_h2_bad_input"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -34,6 +34,10 @@ setup() {
 	BIG_SHA=$(sha256sum "$ORIGIN_ROOT/big.bin" | cut -c1-12)
 	free_port || return 1
 	DEAD_PORT=$PORT
+	free_port || return 1
+	ECHO_PORT=$PORT
+	spawn "$PY" "$L7_DIR/wstool.py" tcpecho "$ECHO_PORT"
+	wait_port 127.0.0.1 "$ECHO_PORT" || fail "echo server did not start"
 	free_port || return 1
 	ADMIN_PORT=$PORT
 	free_port || return 1
@@ -68,6 +72,9 @@ virtual_hosts:
       - {path: /retry/, upstream: r}
       - {path: /late, upstream: late}
       - {path: /, upstream: o}
+  - name: forward
+    hosts: '*'
+    routes: [{path: /connect-only, match: exact, upstream: o, connect: ['127.0.0.1:$ECHO_PORT']}]
 YAML
 	start_pingd -c "$TMPD/pingd.yaml"
 }
@@ -191,6 +198,18 @@ test_h2_engine() {
 	grep -q '"GET / HTTP/2.0" 200 ' "$TMPD/access.log" ||
 		fail "no HTTP/2.0 line in the access log: $(tail -3 "$TMPD/access.log")"
 	log "404 (origin), 404 (no virtual host), retried past a dead server, Via, metrics, log"
+}
+
+# CONNECT as an HTTP/2 stream (RFC 9113 §8.5): a tunnel whose END_STREAM is the half-close.
+test_h2_connect() {
+	setup || return $?
+	local out
+	out=$(timeout 60 "${H2TOOL[@]}" connect "$PINGD_PORT" "127.0.0.1:$ECHO_PORT" 1000000)
+	grep -q '^200$' <<<"$out" || fail "CONNECT over HTTP/2: $out"
+	grep -q '^echoed 1000000$' <<<"$out" || fail "tunnel over HTTP/2: $out"
+	out=$(timeout 60 "${H2TOOL[@]}" connect "$PINGD_PORT" "127.0.0.1:$DEAD_PORT" 10)
+	grep -q '^403$' <<<"$out" || fail "CONNECT outside the list over HTTP/2: $out"
+	still_serving "HTTP/2 CONNECT"
 }
 
 # SIGTERM with a stream in flight: GOAWAY naming it, and it is answered in full.

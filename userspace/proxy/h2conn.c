@@ -109,6 +109,14 @@ static void h2s_free(struct h2s *s)
 	free(s);
 }
 
+/* A CONNECT stream whose client ended its side: the tunnel reads an EOF, as from a TCP
+ * client's half-close. (Other requests end by their framing; an EOF there would read as a
+ * client gone.) */
+static bool vc_eof(const struct h2s *s)
+{
+	return s->tunnel && s->rq_end && !evbuffer_get_length(s->rq);
+}
+
 /* Feed the response parser of <s> from rs, at most <limit> body bytes, until an event. */
 static size_t rs_step(struct h2s *s, size_t limit, struct h1_event *ev)
 {
@@ -257,6 +265,8 @@ static int rs_heads(struct h2s *s)
 		}
 		s->head_done = true;
 		s->tunnel = ev.msg->framing == H1_BODY_TUNNEL;
+		if (vc_eof(s) && s->vc)
+			conn_trigger_read(s->vc);
 		if (ev.msg->framing == H1_BODY_NONE) {
 			/* Consume the message's end now: no DATA follows. */
 			rs_step(s, SIZE_MAX, &ev);
@@ -290,6 +300,7 @@ static void rs_progress(struct h2s *s)
 
 /* ------------------------------------------------------------------ the session's conn */
 
+
 static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
 {
 	struct h2s *s = c->tr_conn;
@@ -299,8 +310,9 @@ static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
 		errno = ECONNRESET;
 		return -1;
 	}
-	if (s->rs_end) {
-		/* The session answered and shut its side: its client "closes" too. */
+	if (s->rs_end || vc_eof(s)) {
+		/* The session answered and shut its side (its client "closes" too), or a
+		 * tunnel's client half-closed. */
 		return 0;
 	}
 	n = evbuffer_remove(s->rq, buf, len);
@@ -349,7 +361,7 @@ static size_t vc_pending(struct conn *c)
 	struct h2s *s = c->tr_conn;
 
 	/* Something to report: bytes, the end of the answer, or a reset. */
-	if (!s->hc || s->rs_end || (s->closed && s->reset))
+	if (!s->hc || s->rs_end || (s->closed && s->reset) || vc_eof(s))
 		return 1;
 	return evbuffer_get_length(s->rq);
 }
