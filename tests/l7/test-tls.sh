@@ -75,8 +75,11 @@ test_https() {
 	out=$(tcurl a.test "$TMPD/a.crt" /) || fail "curl over TLS failed"
 	[ "$out" = hello ] || fail "got '$out'"
 	# The origin hears plain HTTP with the scheme the client used.
-	out=$(tcurl a.test "$TMPD/a.crt" / -D - -o /dev/null)
+	out=$(tcurl a.test "$TMPD/a.crt" / --http1.1 -D - -o /dev/null)
 	grep -q '^HTTP/1.1 200' <<<"$out" || fail "no 200: $out"
+	# curl offers h2 first, which pingd takes by default (docs/http2.md).
+	out=$(tcurl a.test "$TMPD/a.crt" / -D - -o /dev/null)
+	grep -q '^HTTP/2 200' <<<"$out" || fail "no HTTP/2 200: $out"
 	# Plain HTTP on the TLS port is refused, and the next client is served.
 	out=$(curl -s --max-time 10 "http://127.0.0.1:$PINGD_PORT/")
 	[ -z "$out" ] || fail "plain HTTP answered on a TLS port: $out"
@@ -104,8 +107,12 @@ test_sni() {
 test_alpn() {
 	setup || return $?
 	local out
+	# h2 first by default (listeners[].http2), http/1.1 for a client without it.
 	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
 		-alpn h2,http/1.1 </dev/null 2>/dev/null)
+	grep -q 'ALPN protocol: h2' <<<"$out" || fail "ALPN: $(grep -i alpn <<<"$out")"
+	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
+		-alpn http/1.1 </dev/null 2>/dev/null)
 	grep -q 'ALPN protocol: http/1.1' <<<"$out" || fail "ALPN: $(grep -i alpn <<<"$out")"
 	out=$(openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test </dev/null 2>&1)
 	grep -q 'New, TLSv1.3' <<<"$out" || fail "not TLS 1.3 by default: $(grep -i tls <<<"$out")"
@@ -134,8 +141,8 @@ test_old_protocols() {
 test_keepalive_pipeline() {
 	setup || return $?
 	local out
-	# Three requests on one connection: curl reuses it.
-	out=$(tcurl a.test "$TMPD/a.crt" / -v -o /dev/null -o /dev/null -o /dev/null \
+	# Three HTTP/1.1 requests on one connection: curl reuses it.
+	out=$(tcurl a.test "$TMPD/a.crt" / --http1.1 -v -o /dev/null -o /dev/null -o /dev/null \
 		"https://a.test:$PINGD_PORT/" "https://a.test:$PINGD_PORT/" 2>&1)
 	[ "$(grep -c '^< HTTP/1.1 200' <<<"$out")" = 3 ] || fail "keep-alive: $out"
 	[ "$(grep -ci 're-using existing connection\|reusing existing' <<<"$out")" -ge 2 ] ||

@@ -174,6 +174,10 @@ struct cfg_route {
 	struct cfg_hdr_ops request_headers;
 	struct cfg_hdr_ops response_headers;
 	struct cfg_str_list limits; /* rate_limits[].name applied here (after the vhost's) */
+	struct cfg_str_list upgrade; /* Upgrade protocols tunnelled to the upstream after its 101
+				      * ("websocket"; "*" any); empty: Upgrade is not forwarded */
+	struct cfg_str_list connect; /* CONNECT targets allowed ("HOST:PORT", HOST a name, an IP,
+				      * "*.domain" or "*", PORT a number or "*"); empty: 405 */
 	int line;
 };
 
@@ -216,6 +220,7 @@ struct cfg_listener {
 	unsigned int backlog;
 	struct cfg_str_list virtual_hosts; /* names served here; empty = all */
 	bool steer;			   /* also takes connections to l7 services (sk_lookup) */
+	bool http2;			   /* h2 by ALPN (TLS), h2c with prior knowledge (TCP) */
 	struct cfg_tls tls;
 	int line;
 };
@@ -229,6 +234,7 @@ struct cfg_timeouts {
 	unsigned int send_ms;	       /* between two writes to a peer that stopped reading */
 	unsigned int total_ms;	       /* whole exchange; 0 = no limit (504) */
 	unsigned int shutdown_ms;      /* grace period of a drain (stop, reload, upgrade) */
+	unsigned int tunnel_ms;	       /* a tunnel (WebSocket, CONNECT) with no byte either way */
 };
 
 struct cfg_limits {
@@ -238,6 +244,7 @@ struct cfg_limits {
 	unsigned int buffer_size;     /* per-direction high watermark, bytes */
 	unsigned int max_connections; /* client connections per worker */
 	unsigned int max_requests;    /* requests per client connection; 0 = no limit */
+	unsigned int h2_max_streams;  /* concurrent streams per HTTP/2 connection */
 };
 
 struct cfg_log {

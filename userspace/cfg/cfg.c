@@ -58,6 +58,42 @@ static bool valid_host_pattern(const char *h)
 	return true;
 }
 
+/* A CONNECT allow-list entry: "HOST:PORT" with HOST a host pattern (a name, "*.domain", "*"),
+ * an IPv4 address or a bracketed IPv6 one, and PORT 1..65535 or "*". */
+static bool valid_connect_pattern(const char *p)
+{
+	const char *colon = strrchr(p, ':');
+	char host[CFG_HOST_MAX + 3], *end;
+	size_t hl;
+	unsigned long port;
+
+	if (!colon || colon == p)
+		return false;
+	hl = (size_t)(colon - p);
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		struct in6_addr a6;
+
+		if (hl < 3 || host[hl - 1] != ']')
+			return false;
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6) != 1)
+			return false;
+	} else if (!valid_host_pattern(host)) {
+		return false;
+	}
+	if (!strcmp(colon + 1, "*"))
+		return true;
+	if (!isdigit((unsigned char)colon[1]))
+		return false;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	return !errno && !*end && port >= 1 && port <= 65535;
+}
+
 static bool addr_equal(const struct cfg_addr *a, const struct cfg_addr *b)
 {
 	return a->len == b->len && !memcmp(&a->ss, &b->ss, a->len);
@@ -281,6 +317,16 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 				cfg_msg_add(ctx, false, rt->line,
 					"'virtual_hosts[].routes[].cache': no cache named '%s'",
 					rt->cache);
+			for (size_t k = 0; k < rt->upgrade.n; k++)
+				if (strcmp(rt->upgrade.v[k], "*") && !h1_is_token(rt->upgrade.v[k]))
+					cfg_msg_add(ctx, false, rt->line,
+						"'virtual_hosts[].routes[].upgrade': expected a protocol token or *, got '%s'",
+						rt->upgrade.v[k]);
+			for (size_t k = 0; k < rt->connect.n; k++)
+				if (!valid_connect_pattern(rt->connect.v[k]))
+					cfg_msg_add(ctx, false, rt->line,
+						"'virtual_hosts[].routes[].connect': expected HOST:PORT (HOST a name, IP, *.domain or *; PORT a number or *), got '%s'",
+						rt->connect.v[k]);
 			if (!rt->upstream)
 				continue;
 			for (size_t u = 0; u < c->n_upstreams; u++)

@@ -2,7 +2,7 @@
 # HTTP codecs: bytes in, events out, no libevent (userspace/http/h1.c, on llhttp). Objects for
 # pingd and the unit tests, and the libFuzzer target. Link users take $(H1_OBJS) $(LLHTTP_LIB).
 
-HTTP_SRCS := h1.c h1_scan.c h1_hdrs.c h1_write.c hcache.c
+HTTP_SRCS := h1.c h1_scan.c h1_hdrs.c h1_write.c hcache.c h2.c
 HTTP_OBJS := $(patsubst %.c,$(O)/userspace/http/%.o,$(HTTP_SRCS))
 H1_OBJS := $(HTTP_OBJS)
 CFLAGS_userspace += -I$(LLHTTP_INC)

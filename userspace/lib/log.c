@@ -201,10 +201,12 @@ size_t log_access_format(
 		put_str(buf, size, &n, rec->method, true);
 		put_fmt(buf, size, &n, ",\"uri\":");
 		put_str(buf, size, &n, rec->target, true);
-		put_fmt(buf, size, &n,
-			",\"protocol\":\"HTTP/1.%d\",\"status\":%d,\"bytes\":%" PRIu64
-			",\"referer\":",
-			rec->version_minor, rec->status, rec->bytes_sent);
+		if (rec->protocol)
+			put_fmt(buf, size, &n, ",\"protocol\":\"%s\"", rec->protocol);
+		else
+			put_fmt(buf, size, &n, ",\"protocol\":\"HTTP/1.%d\"", rec->version_minor);
+		put_fmt(buf, size, &n, ",\"status\":%d,\"bytes\":%" PRIu64 ",\"referer\":",
+			rec->status, rec->bytes_sent);
 		put_str(buf, size, &n, rec->referer, true);
 		put_fmt(buf, size, &n, ",\"user_agent\":");
 		put_str(buf, size, &n, rec->user_agent, true);
@@ -219,8 +221,12 @@ size_t log_access_format(
 		put_str(buf, size, &n, rec->method, false);
 		put_fmt(buf, size, &n, " ");
 		put_str(buf, size, &n, rec->target, false);
-		put_fmt(buf, size, &n, " HTTP/1.%d\" %d %" PRIu64 " \"", rec->version_minor,
-			rec->status, rec->bytes_sent);
+		if (rec->protocol)
+			put_fmt(buf, size, &n, " %s\" %d %" PRIu64 " \"", rec->protocol,
+				rec->status, rec->bytes_sent);
+		else
+			put_fmt(buf, size, &n, " HTTP/1.%d\" %d %" PRIu64 " \"",
+				rec->version_minor, rec->status, rec->bytes_sent);
 		put_str(buf, size, &n, rec->referer, false);
 		put_fmt(buf, size, &n, "\" \"");
 		put_str(buf, size, &n, rec->user_agent, false);

@@ -49,7 +49,8 @@ struct log_access_rec {
 	const char *client; /* client address, no port */
 	const char *method;
 	const char *target;  /* request-target as received */
-	int version_minor;   /* HTTP/1.<version_minor> */
+	int version_minor;   /* HTTP/1.<version_minor> ... */
+	const char *protocol; /* ... unless set: "HTTP/2.0" */
 	int status;	     /* status sent to the client */
 	uint64_t bytes_sent; /* response body bytes sent to the client */
 	const char *referer;

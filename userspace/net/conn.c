@@ -432,6 +432,31 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 	return c;
 }
 
+struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
+	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text)
+{
+	struct conn *c = conn_new(base, tr, -1, CONN_CLIENT);
+
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (len > sizeof(c->peer))
+		len = sizeof(c->peer);
+	memcpy(&c->peer, sa, len);
+	c->peer_len = len;
+	snprintf(c->peer_text, sizeof(c->peer_text), "%s", peer_text);
+	c->connected = true;
+	c->tr_conn = tr_conn;
+	return c;
+}
+
+void conn_wake_write(struct conn *c)
+{
+	if (evbuffer_get_length(c->out) && (c->enabled & CONN_WRITING))
+		event_active(c->wev, EV_WRITE, 1);
+}
+
 struct conn *conn_connect(
 	struct event_base *base, const struct conn_transport *tr, const struct cfg_addr *addr)
 {
@@ -488,8 +513,13 @@ void conn_enable(struct conn *c, short what)
 	if ((what & CONN_READING) && c->suspended &&
 		(!c->rd_high || evbuffer_get_length(c->in) < c->rd_high))
 		read_resume(c);
-	else if (what & CONN_READING)
+	else if (what & CONN_READING) {
 		read_arm(c);
+		/* Bytes the transport holds already announce themselves through no socket. */
+		if (c->tr->pending && !c->suspended && c->connected && !c->handshaking &&
+			c->tr->pending(c))
+			event_active(c->rev, EV_READ, 1);
+	}
 	if ((what & CONN_WRITING) && (!c->connected || evbuffer_get_length(c->out)))
 		event_add(c->wev, c->t_write);
 }
@@ -582,6 +612,8 @@ int conn_shutdown_write(struct conn *c)
 {
 	if (c->tr->shutdown && !c->handshaking)
 		c->tr->shutdown(c);
+	if (c->fd < 0)
+		return 0;
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		return -errno;
 	return 0;

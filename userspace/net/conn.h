@@ -26,6 +26,20 @@ extern const struct conn_transport conn_tcp;
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
 	evutil_socket_t fd, const struct sockaddr *sa, socklen_t len);
 
+/* A connection without a socket, for a stream multiplexed on another connection (an HTTP/2
+ * stream): <tr>'s recv and sendv move its bytes to and from its owner, whose state is
+ * <tr_conn> (released by tr->detach when the conn is freed). No readiness is ever reported
+ * by the kernel: the owner calls conn_trigger_read() when it has bytes for recv (the
+ * transport's pending hook tells how many remain) and conn_wake_write() when sendv may take
+ * more; timeouts work as for a socket. <sa> (<len> bytes) and <peer_text> name the client.
+ * Returns NULL with errno ENOMEM. */
+struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
+	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text);
+
+/* Socketless connections: write queued bytes from the event loop soon (the transport can
+ * take more). */
+void conn_wake_write(struct conn *c);
+
 /* Start connecting to <addr>. Completion (CONN_CONNECTED) or failure (CONN_ERROR, also for
  * an immediate refusal, or CONN_TIMEOUT after the write timeout) comes through the event
  * callback from the event loop, never from this call. A transport with a handshake (TLS)

@@ -151,13 +151,21 @@ static int builtin_response_filter(struct pingx_ctx *px, void *user_data)
 	return err;
 }
 
-/* Routing: the listener's virtual host and route for Host and the path; 404 without one. */
+/* Routing: the listener's virtual host and route for Host and the path; 404 without one. A
+ * CONNECT takes the virtual host's CONNECT route, if any (the engine answers 405 without). */
 static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
 {
 	struct session *s = px_session(px);
 	struct h1_msg *m = s->x.rq;
 	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
 
+	if (m->method == H1_METHOD_CONNECT) {
+		const struct cfg_vhost *vh = route_vhost(s->w->rt->routes, s->listener,
+			host ? host->p : NULL, host ? host->len : 0);
+
+		s->x.route = vh ? route_connect(vh) : NULL;
+		return 0;
+	}
 	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
 		host ? host->len : 0, m->target.p, m->target.len);
 	if (s->x.route && s->x.route->client_cert && !tls_peer_verified(s->cli))

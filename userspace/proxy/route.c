@@ -154,6 +154,14 @@ const struct cfg_route *route_path(const struct cfg_vhost *vh, const char *targe
 	return best;
 }
 
+const struct cfg_route *route_connect(const struct cfg_vhost *vh)
+{
+	for (size_t i = 0; i < vh->n_routes; i++)
+		if (vh->routes[i].connect.n)
+			return &vh->routes[i];
+	return NULL;
+}
+
 const struct cfg_route *route_match(const struct route_table *t, size_t listener, const char *host,
 	size_t host_len, const char *target, size_t target_len)
 {

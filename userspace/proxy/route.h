@@ -27,6 +27,10 @@ const struct cfg_vhost *route_vhost(
  * fragment are ignored). Returns NULL when none matches. */
 const struct cfg_route *route_path(const struct cfg_vhost *vh, const char *target, size_t len);
 
+/* The route of <vh> that serves CONNECT requests: the first with a CONNECT allow-list, or
+ * NULL. A CONNECT target has no path to match. */
+const struct cfg_route *route_connect(const struct cfg_vhost *vh);
+
 /* Both steps at once; NULL when either finds nothing. */
 const struct cfg_route *route_match(const struct route_table *t, size_t listener, const char *host,
 	size_t host_len, const char *target, size_t target_len);

@@ -17,6 +17,9 @@
 struct backend;
 struct cache_x;
 struct conn;
+struct evdns_getaddrinfo_request;
+struct h2conn;
+struct tunnel;
 struct event;
 struct h1_parser;
 struct worker;
@@ -38,7 +41,8 @@ struct pingx_ctx {
  *                ^                                                                   |
  *                +------------------- first byte of the next request ----------------+
  *
- * and to LINGER from anywhere once the last response is queued (an error answer, a
+ * and to TUNNEL from EXCHANGE (a 101 to a forwarded Upgrade) or CONNECT (a CONNECT whose target
+ * answered), which ends with the session; and to LINGER from anywhere once the last response is queued (an error answer, a
  * "Connection: close", a response that cannot be completed). Timers: HEAD has
  * client_header (408), IDLE has keepalive, LINGER a short drain; CONNECT and EXCHANGE use
  * the connection timeouts (connect, client_body, upstream_read, send) and total.
@@ -49,7 +53,17 @@ enum sess_state {
 	SS_CONNECT,  /* head parsed: getting an upstream connection; body not read yet */
 	SS_EXCHANGE, /* request body and response flowing */
 	SS_LINGER,   /* last response queued: flush, half-close, drain, close */
+	SS_TUNNEL,   /* after a 101 or a 200 to CONNECT: bytes both ways (tunnel.c) */
+	SS_H2,	     /* an HTTP/2 connection (h2conn.c); its streams are sessions of their own */
 	SS_MAX	     /* must stay last */
+};
+
+/* Whether an exchange may become a tunnel (struct stream's tun). */
+enum stream_tunnel {
+	TUN_NONE = 0,	 /* an ordinary exchange */
+	TUN_UPGRADE = 1, /* Upgrade forwarded: a 101 from the upstream starts a tunnel */
+	TUN_CONNECT = 2, /* CONNECT: the "upstream" is the target, its connect starts one */
+	TUN_MAX		 /* must stay last */
 };
 
 /* One request/response exchange. */
@@ -77,6 +91,7 @@ struct stream {
 	bool resp_head_sent;   /* final response head queued to the client */
 	bool resp_chunked;     /* response body re-framed as chunked to the client */
 	bool interim;	       /* the upstream message being parsed is a 1xx */
+	uint8_t tun;	       /* enum stream_tunnel: what this exchange may turn into */
 	int status;	       /* status sent to the client */
 	uint64_t bytes_out;    /* response body bytes sent to the client */
 	uint64_t start_us;     /* monotonic */
@@ -111,6 +126,12 @@ struct session {
 	bool shut;	    /* write side shut down while lingering */
 	bool dead;	    /* free when the outermost callback returns */
 	unsigned int depth; /* callbacks on the stack */
+	struct tunnel *tun; /* SS_TUNNEL: the byte pump (tunnel.c) */
+	struct evdns_getaddrinfo_request *dns; /* CONNECT: resolving the target's name */
+	char *target;			       /* CONNECT: "host:port" for the logs, owned */
+	struct h2conn *h2; /* SS_H2: the HTTP/2 connection this session became */
+	bool virt;	   /* serves one HTTP/2 stream over a socketless conn: not counted
+			    * as a connection of the worker */
 	struct stream x;
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "pingx/pingx.h"
@@ -33,8 +34,11 @@
 #include "userspace/proxy/limits.h"
 #include "userspace/proxy/cachephase.h"
 #include "userspace/proxy/route.h"
+#include "userspace/http/h2.h"
+#include "userspace/proxy/h2conn.h"
 #include "userspace/proxy/session.h"
 #include "userspace/proxy/upqueue.h"
+#include "userspace/proxy/tunnel.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
 #include "userspace/upstream/health.h"
@@ -42,6 +46,7 @@
 
 #define LINGER_MS    2000 /* how long a closing connection drains unread client bytes */
 #define LOCAL_NEST_MAX 8 /* pipelined local answers handled inline before the next waits a turn */
+#define CONNECT_OK   "HTTP/1.1 200 Connection Established\r\n\r\n"
 
 /* Consume client input as the state allows: a head when idle, body bytes during the
  * exchange, nothing while connecting (bytes wait, bounded by the read watermark). */
@@ -58,6 +63,13 @@ static void send_error(struct session *s, int status);
 static void px_end(struct session *s);
 static enum pingx_verdict px_fail_to_connect(struct session *s, int err);
 static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why);
+/* Tunnels (tunnel.c does the byte pump): a CONNECT's target, and the switch after a 101 or
+ * the CONNECT's 200. */
+static void connect_target(struct session *s);
+static void tunnel_begin(struct session *s);
+/* HTTP/2 (h2conn.c runs it): a connection that starts with the preface becomes one. Returns
+ * true when it did (or is waiting for the rest of the preface). */
+static bool h2_detect(struct session *s);
 
 
 /* ------------------------------------------------------------------ helpers */
@@ -233,13 +245,20 @@ static void sess_destroy(struct session *s)
 	upq_release(s);
 	cachephase_end(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
-	w->n_conns--;
-	stats_conn_close(w->rt->stats, w->id);
+	if (!s->virt) {
+		w->n_conns--;
+		stats_conn_close(w->rt->stats, w->id);
+	}
+	h2conn_free(s->h2);
 	if (w->paused && w->n_conns < s->cfg->limits.max_connections) {
 		for (size_t i = 0; i < w->n_listeners; i++)
 			listener_pause(w->listeners[i], false);
 		w->paused = false;
 	}
+	if (s->dns)
+		evdns_getaddrinfo_cancel(s->dns);
+	tunnel_free(s->tun);
+	free(s->target);
 	if (s->x.up)
 		conn_free(s->x.up);
 	if (s->x.srv >= 0)
@@ -366,6 +385,7 @@ static void phase_logging(struct session *s)
 	rec.status = x->status;
 	rec.bytes_sent = x->bytes_out;
 	rec.version_minor = x->cli_minor;
+	rec.protocol = s->virt ? "HTTP/2.0" : NULL;
 	rec.upstream = x->upstream;
 	rec.duration_us = x->start_us ? clock_mono_us() - x->start_us : 0;
 	rec.time_sec = time(NULL) - (int64_t)(rec.duration_us / 1000000);
@@ -553,7 +573,10 @@ static int phase_request_filter(struct session *s)
 	struct h1_msg *m = x->rq;
 
 	if (m->method == H1_METHOD_CONNECT) {
-		send_error(s, 405);
+		/* Routing (the hook) picks the route whose allow-list decides; no phase after
+		 * it applies to a tunnel to a target of the client's choosing. */
+		if (px_filter(s, px_ops->request_filter) == 0)
+			connect_target(s);
 		return -1;
 	}
 	if (m->method == H1_METHOD_OPTIONS && m->target.len == 1 && m->target.p[0] == '*') {
@@ -717,9 +740,14 @@ static int phase_upstream_request_filter(struct session *s)
 	struct stream *x = &s->x;
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
+	const struct h1_str *up = (m->flags & H1_F_UPGRADE) ? h1_hdrs_get(h, "Upgrade") : NULL;
 	int err = 0;
 
-	if (h1_hdrs_strip_hop(h, 0) < 0)
+	/* An Upgrade the route allows goes to the upstream, whose 101 starts a tunnel; any
+	 * other (h2c among them) is dropped and the request answered in HTTP/1.1. */
+	if (up && x->route && tunnel_upgrade_allowed(&x->route->upgrade, up->p, up->len))
+		x->tun = TUN_UPGRADE;
+	if (h1_hdrs_strip_hop(h, x->tun == TUN_UPGRADE ? H1_HOP_KEEP_UPGRADE : 0) < 0)
 		err = -ENOSPC;
 	/* pingd answers Expect: 100-continue itself once the upstream is connected. */
 	h1_hdrs_remove(h, "Expect", 6);
@@ -741,7 +769,7 @@ static int phase_upstream_request_filter(struct session *s)
 	m->minor = 1;
 	if (x->req_chunked)
 		x->wflags |= H1_W_CHUNKED;
-	if (!x->be->cfg->keepalive)
+	if (!x->be->cfg->keepalive && x->tun != TUN_UPGRADE)
 		x->wflags |= H1_W_CLOSE;
 	return 0;
 }
@@ -1034,6 +1062,11 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
 {
 	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x.upstream,
 		timed_out ? "timed out" : strerror(err));
+	if (s->x.tun == TUN_CONNECT) {
+		/* A target of the client's choosing: no pool, no retry, no health. */
+		send_error(s, timed_out ? 504 : 502);
+		return;
+	}
 	passive_report(s, false);
 	if (s->x.srv >= 0)
 		stats_upstream_connect_error(
@@ -1174,6 +1207,8 @@ static void read_head(struct session *s)
 	struct h1_event ev;
 	size_t n;
 
+	if (!s->nreq && h2_detect(s))
+		return;
 	if (!evbuffer_get_length(in) && (!s->rqp || h1_parser_idle(s->rqp)))
 		return;
 	if (rqp_take(s)) {
@@ -1238,11 +1273,11 @@ static void drive_client(struct session *s)
 
 /* response_filter: the upstream's head becomes the client's (hop-by-hop fields out, then the
  * hook). Returns 0 or non-zero when the head cannot be used. */
-static int phase_response_filter(struct session *s, struct h1_msg *m)
+static int phase_response_filter(struct session *s, struct h1_msg *m, unsigned int hop)
 {
 	int err = 0;
 
-	if (h1_hdrs_strip_hop(&m->hdrs, 0) < 0)
+	if (h1_hdrs_strip_hop(&m->hdrs, hop) < 0)
 		return -ENOSPC;
 	if (px_ops->response_filter) {
 		s->x.px.resp = m;
@@ -1262,6 +1297,21 @@ static int response_head(struct session *s, struct h1_msg *m)
 	struct stream *x = &s->x;
 	unsigned int flags = 0;
 
+	if (m->status == 101 && x->tun == TUN_UPGRADE) {
+		/* The upstream took the Upgrade: its 101 goes to the client with Upgrade and
+		 * "Connection: upgrade", and the connection becomes a tunnel. */
+		if (phase_response_filter(s, m, H1_HOP_KEEP_UPGRADE))
+			return -1;
+		x->status = 101;
+		passive_report(s, true);
+		s->w->scratch.len = 0;
+		if (h1_buf_write_head(&s->w->scratch, m, 0) < 0)
+			return -1;
+		evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
+		x->resp_head_sent = true;
+		tunnel_begin(s);
+		return 0;
+	}
 	if (m->status < 200) {
 		x->interim = true;
 		/* 100 is pingd's to send (it stripped Expect); HTTP/1.0 clients get no 1xx. */
@@ -1279,7 +1329,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 		if (r)
 			return r;
 	}
-	if (phase_response_filter(s, m))
+	if (phase_response_filter(s, m, 0))
 		return -1;
 	switch (m->framing) {
 	case H1_BODY_NONE:
@@ -1564,7 +1614,14 @@ static void up_event(struct conn *c, short what, void *arg)
 	if (s->dead || c != s->x.up)
 		goto out;
 	if (what & CONN_CONNECTED) {
-		upstream_ready(s);
+		if (s->x.tun == TUN_CONNECT) {
+			evbuffer_add(cli_stage(s), CONNECT_OK, strlen(CONNECT_OK));
+			s->x.status = 200;
+			s->x.resp_head_sent = true;
+			tunnel_begin(s);
+		} else {
+			upstream_ready(s);
+		}
 	} else if (s->st == SS_CONNECT) {
 		fail_to_connect(s, EVUTIL_SOCKET_ERROR(), (what & CONN_TIMEOUT) != 0);
 	} else if (what & CONN_TIMEOUT) {
@@ -1694,6 +1751,249 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 	sess_leave(s);
 }
 
+/* ------------------------------------------------------------------ tunnels */
+
+/* The tunnel ended (both sides closed, an error, the idle timeout): log it, close both. */
+static void tunnel_done(void *arg, const char *why)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	if (why)
+		log_ratelimited(LOG_LVL_INFO, "client %s: tunnel to %s closed: %s",
+			s->cli->peer_text, s->x.upstream ? s->x.upstream : "?", why);
+	s->x.bytes_out = tunnel_bytes(s->tun, false);
+	phase_logging(s);
+	sess_kill(s);
+	sess_leave(s);
+}
+
+/* The 101 or the CONNECT's 200 is staged: from now on the session carries bytes only. The
+ * exchange's timers give way to the tunnel's idle timeout. */
+static void tunnel_begin(struct session *s)
+{
+	evtimer_del(s->timer);
+	if (s->total)
+		evtimer_del(s->total);
+	s->st = SS_TUNNEL;
+	s->cli_paused = s->up_paused = false;
+	s->tun = tunnel_start(s->w->base, s->cli, s->x.up, s->cfg->limits.buffer_size,
+		s->cfg->timeouts.tunnel_ms, tunnel_done, s);
+	if (!s->tun)
+		stream_abort(s, "out of memory for a tunnel");
+}
+
+/* Connect to the CONNECT target <addr> (<len> bytes, port set); the outcome comes to
+ * up_event() as for an upstream, without retries. */
+static void connect_addr(struct session *s, const struct sockaddr *sa, socklen_t len)
+{
+	struct stream *x = &s->x;
+	struct cfg_addr addr = {0};
+	struct conn *c;
+
+	memcpy(&addr.ss, sa, len);
+	addr.len = len;
+	x->attempts++;
+	c = conn_connect(s->w->base, &conn_tcp, &addr);
+	if (!c) {
+		fail_to_connect(s, errno, false);
+		return;
+	}
+	x->up = c;
+	conn_set_cbs(c, up_read, up_write, up_event, s);
+	conn_set_timeouts(c, NULL, s->w->t_connect);
+}
+
+/* The target's name resolved (or not): connect to its first address. */
+static void connect_resolved(int err, struct evutil_addrinfo *ai, void *arg)
+{
+	struct session *s = arg;
+
+	if (err == EVUTIL_EAI_CANCEL)
+		return; /* the session is being freed */
+	s->dns = NULL;
+	sess_enter(s);
+	if (s->dead) {
+		/* nothing to do */
+	} else if (err || !ai) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: CONNECT target: %s", s->cli->peer_text,
+			evutil_gai_strerror(err));
+		send_error(s, 502);
+	} else {
+		connect_addr(s, ai->ai_addr, (socklen_t)ai->ai_addrlen);
+	}
+	if (ai)
+		evutil_freeaddrinfo(ai);
+	sess_leave(s);
+}
+
+/* A CONNECT after routing: the route must allow the target (405 without a CONNECT route, 400
+ * for a target that is not host:port, 403 outside the allow-list); an IP target is
+ * connected at once, a name resolved first (502 when that fails). */
+static void connect_target(struct session *s)
+{
+	struct stream *x = &s->x;
+	struct h1_msg *m = x->rq;
+	struct evutil_addrinfo hints = {0};
+	char host[256], port_text[8];
+	struct sockaddr_in6 a6 = {0};
+	struct sockaddr_in a4 = {0};
+	uint16_t port;
+
+	x->tun = TUN_CONNECT;
+	x->cli_minor = m->minor;
+	if (!x->route || !x->route->connect.n) {
+		send_error(s, 405);
+		return;
+	}
+	if (tunnel_target_parse(m->target.p, m->target.len, host, sizeof(host), &port) < 0) {
+		send_error(s, 400);
+		return;
+	}
+	if (!tunnel_target_allowed(&x->route->connect, host, port)) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: CONNECT to %.*s not allowed",
+			s->cli->peer_text, (int)m->target.len, m->target.p);
+		send_error(s, 403);
+		return;
+	}
+	/* The target as the client wrote it, for the logs. */
+	free(s->target);
+	s->target = strndup(m->target.p, m->target.len);
+	x->upstream = s->target;
+	if (inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(port);
+		connect_addr(s, (struct sockaddr *)&a4, sizeof(a4));
+		return;
+	}
+	if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(port);
+		connect_addr(s, (struct sockaddr *)&a6, sizeof(a6));
+		return;
+	}
+	if (!s->w->dns) {
+		s->w->dns = evdns_base_new(s->w->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+							       EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (!s->w->dns) {
+			send_error(s, 502);
+			return;
+		}
+	}
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port_text, sizeof(port_text), "%u", port);
+	/* The answer may come at once (hosts file, a cached name): the callback then runs
+	 * inside this call, within the current callback's enter/leave. */
+	s->dns = evdns_getaddrinfo(s->w->dns, host, port_text, &hints, connect_resolved, s);
+}
+
+/* ------------------------------------------------------------------ HTTP/2 */
+
+static void stream_setup(struct session *s);
+
+/* A stream of an HTTP/2 connection: a session over socketless conn <vc>, like an accepted
+ * one but not counted as a connection. Returns 0 or -ENOMEM (<vc> freed). */
+static int h2_stream_open(void *arg, struct conn *vc)
+{
+	struct session *owner = arg, *s;
+	struct worker *w = owner->w;
+	const struct cfg *c = owner->cfg;
+	struct h1_limits rl = {
+		.max_head = c->limits.max_header_size,
+		.max_headers = c->limits.max_headers,
+		.max_body = c->limits.max_body_size,
+	};
+
+	s = calloc(1, sizeof(*s));
+	if (s) {
+		s->rqp = h1_parser_new(H1_REQUEST, &rl);
+		s->timer = evtimer_new(w->base, on_timer, s);
+		if (c->timeouts.total_ms)
+			s->total = evtimer_new(w->base, on_total, s);
+	}
+	if (!s || !s->rqp || !s->timer || (c->timeouts.total_ms && !s->total)) {
+		if (s) {
+			h1_parser_free(s->rqp);
+			if (s->timer)
+				event_free(s->timer);
+			if (s->total)
+				event_free(s->total);
+			free(s);
+		}
+		conn_free(vc);
+		return -ENOMEM;
+	}
+	s->w = w;
+	s->cfg = c;
+	s->listener = owner->listener;
+	s->x.srv = -1;
+	s->virt = true;
+	s->cli = vc;
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	stream_setup(s);
+	return 0;
+}
+
+/* The HTTP/2 connection of session <arg> is over. */
+static void h2_conn_done(void *arg)
+{
+	struct session *s = arg;
+
+	sess_enter(s);
+	sess_kill(s);
+	sess_leave(s);
+}
+
+static const struct h2conn_ops h2_ops = {
+	.open = h2_stream_open,
+	.done = h2_conn_done,
+};
+
+static bool h2_detect(struct session *s)
+{
+	const struct cfg *c = s->cfg;
+	struct evbuffer *in = cli_in(s);
+	char head[H2_PREFACE_LEN];
+	size_t len = evbuffer_get_length(in);
+	struct h2conn_limits lim = {
+		.max_streams = c->limits.h2_max_streams,
+		.window = c->limits.buffer_size,
+		.buffer = c->limits.buffer_size,
+		.max_header_list = c->limits.max_header_size,
+		.max_headers = c->limits.max_headers,
+		.idle_ms = c->timeouts.keepalive_ms,
+		.send_ms = c->timeouts.send_ms,
+	};
+	int m;
+
+	if (s->virt || !c->listeners[s->listener].http2 || !len)
+		return false;
+	if (len > sizeof(head))
+		len = sizeof(head);
+	evbuffer_copyout(in, head, len);
+	m = h2_preface_match(head, len);
+	if (m < 0)
+		return false;
+	if (m == 0) {
+		/* A beginning of the preface: wait for the rest under the header timer. */
+		if (s->st == SS_IDLE) {
+			s->st = SS_HEAD;
+			timer_set(s, s->w->t_header);
+		}
+		return true;
+	}
+	evtimer_del(s->timer);
+	s->st = SS_H2;
+	s->h2 = h2conn_start(s->w->base, s->cli, &lim, &h2_ops, s);
+	if (!s->h2) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory for HTTP/2", s->cli->peer_text);
+		sess_kill(s);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ accept */
 
 /* Take accepted socket <fd> from <sa> on listener <idx> of worker <w> (owns <fd>). */
@@ -1747,10 +2047,18 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 		}
 		return;
 	}
+	stream_setup(s);
+}
+
+/* A new session's client side: callbacks, watermarks, and the wait for the first head. */
+static void stream_setup(struct session *s)
+{
+	struct worker *w = s->w;
+
 	conn_set_timeouts(s->cli, NULL, w->t_send);
 	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
-	conn_set_read_high(s->cli, c->limits.buffer_size);
-	conn_set_write_low(s->cli, c->limits.buffer_size / 2);
+	conn_set_read_high(s->cli, s->cfg->limits.buffer_size);
+	conn_set_write_low(s->cli, s->cfg->limits.buffer_size / 2);
 	s->st = SS_HEAD;
 	timer_set(s, w->t_header);
 }
@@ -1765,9 +2073,12 @@ static void stream_drain(struct worker *w)
 	/* Idle keep-alive connections close after a short wait rather than at once: a request
 	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
 	 * exchange close when it ends (response_head() and stream_finish()). */
-	TAILQ_FOREACH(s, &w->sessions, link)
-	if (s->st == SS_IDLE)
-		timer_set(s, w->t_drain);
+	TAILQ_FOREACH(s, &w->sessions, link) {
+		if (s->st == SS_IDLE)
+			timer_set(s, w->t_drain);
+		else if (s->st == SS_H2)
+			h2conn_drain(s->h2);
+	}
 	if (!w->n_conns)
 		event_base_loopbreak(w->base);
 }
@@ -1783,6 +2094,9 @@ static void stream_release_all(struct worker *w)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
 	while (w->n_rqp_cache)
 		h1_parser_free(w->rqp_cache[--w->n_rqp_cache]);
+	if (w->dns)
+		evdns_base_free(w->dns, 1);
+	w->dns = NULL;
 }
 
 /* A NULL error hook takes the built-in decision. */

@@ -17,6 +17,7 @@
 #include "userspace/upstream/backend-t.h"
 
 struct event_base;
+struct evdns_base;
 struct evbuffer;
 struct listener;
 struct route_table;
@@ -101,6 +102,7 @@ struct worker {
 	const struct timeval *t_upread;
 	const struct timeval *t_send;
 	const struct timeval *t_drain; /* idle keep-alive connections while draining */
+	struct evdns_base *dns;	       /* resolver of CONNECT targets, made on first use */
 };
 
 #endif /* USERSPACE_PROXY_WORKER_T_H */

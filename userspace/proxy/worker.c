@@ -70,7 +70,7 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 	for (size_t i = 0; i < t->alpn.n && len < sizeof(alpn); i++)
 		len += (size_t)snprintf(
 			alpn + len, sizeof(alpn) - len, "%s%s", i ? "," : "", t->alpn.v[i]);
-	o.alpn = len ? alpn : NULL;
+	o.alpn = len ? alpn : l->http2 ? "h2,http/1.1" : NULL;
 	s = tls_server_new(&o, why, sizeof(why), &bad);
 	err = errno;
 	if (!s)

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* HTTP/2 <-> HTTP/1.1 head translation: the preface, requests built field by field (pseudo-
+ * headers in any order, Host from :authority, cookie crumbs, framing, limits, bad fields),
+ * and responses and trailers without connection-specific fields. */
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "tests/unit/unit.h"
+#include "userspace/http/h1.h"
+#include "userspace/http/h2.h"
+
+static void test_preface(void)
+{
+	CU_ASSERT_EQUAL(h2_preface_match(H2_PREFACE, H2_PREFACE_LEN), 1);
+	CU_ASSERT_EQUAL(h2_preface_match(H2_PREFACE "\x00\x00", H2_PREFACE_LEN + 2), 1);
+	CU_ASSERT_EQUAL(h2_preface_match("PRI * HTTP/2", 12), 0);
+	CU_ASSERT_EQUAL(h2_preface_match("P", 1), 0);
+	CU_ASSERT_EQUAL(h2_preface_match("GET / HTTP/1.1\r\n", 16), -1);
+	CU_ASSERT_EQUAL(h2_preface_match("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", 24), -1);
+	CU_ASSERT_EQUAL(h2_preface_match("POST", 4), -1);
+}
+
+static int add(struct h2_req *r, const char *n, const char *v)
+{
+	return h2_req_field(r, (const uint8_t *)n, strlen(n), (const uint8_t *)v, strlen(v));
+}
+
+/* The HTTP/1.1 head of <r>, as a C string in <out> (static storage). */
+static const char *head(struct h2_req *r, bool end_stream, bool *chunked, int *err)
+{
+	static char out[4096];
+	struct h1_buf b;
+
+	h1_buf_init(&b, 0);
+	*err = h2_req_write(r, end_stream, 0, &b, chunked);
+	snprintf(out, sizeof(out), "%.*s", (int)b.len, b.p ? b.p : "");
+	h1_buf_free(&b);
+	return out;
+}
+
+static void test_request(void)
+{
+	struct h2_req r;
+	bool chunked;
+	int err;
+	const char *h;
+
+	/* h2load's order: :path before :method. */
+	h2_req_init(&r, 100, 16384);
+	CU_ASSERT_EQUAL(add(&r, ":path", "/a?b=c"), 0);
+	CU_ASSERT_EQUAL(add(&r, ":scheme", "https"), 0);
+	CU_ASSERT_EQUAL(add(&r, ":authority", "a.test:8443"), 0);
+	CU_ASSERT_EQUAL(add(&r, ":method", "GET"), 0);
+	CU_ASSERT_EQUAL(add(&r, "cookie", "a=1"), 0);
+	CU_ASSERT_EQUAL(add(&r, "user-agent", "t"), 0);
+	CU_ASSERT_EQUAL(add(&r, "cookie", "b=2"), 0);
+	CU_ASSERT_EQUAL(add(&r, "host", "ignored.test"), 0);
+	h = head(&r, true, &chunked, &err);
+	CU_ASSERT_EQUAL(err, 0);
+	CU_ASSERT_FALSE(chunked);
+	CU_ASSERT_STRING_EQUAL(h, "GET /a?b=c HTTP/1.1\r\nuser-agent: t\r\nHost: a.test:8443\r\n"
+				  "Cookie: a=1; b=2\r\n\r\n");
+	h2_req_free(&r);
+
+	/* A body without content-length is chunked; with one it passes as is. */
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":method", "POST");
+	add(&r, ":path", "/up");
+	add(&r, "host", "h.test");
+	h = head(&r, false, &chunked, &err);
+	CU_ASSERT_EQUAL(err, 0);
+	CU_ASSERT_TRUE(chunked);
+	CU_ASSERT_STRING_EQUAL(
+		h, "POST /up HTTP/1.1\r\nHost: h.test\r\nTransfer-Encoding: chunked\r\n\r\n");
+	h2_req_free(&r);
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":method", "PUT");
+	add(&r, ":path", "/up");
+	add(&r, ":authority", "h.test");
+	add(&r, "content-length", "5");
+	h = head(&r, false, &chunked, &err);
+	CU_ASSERT_FALSE(chunked);
+	CU_ASSERT_STRING_EQUAL(h, "PUT /up HTTP/1.1\r\ncontent-length: 5\r\nHost: h.test\r\n\r\n");
+	h2_req_free(&r);
+
+	/* CONNECT: the authority is the target, no framing. */
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":method", "CONNECT");
+	add(&r, ":authority", "t.test:443");
+	CU_ASSERT_TRUE(h2_req_is_connect(&r));
+	h = head(&r, false, &chunked, &err);
+	CU_ASSERT_EQUAL(err, 0);
+	CU_ASSERT_FALSE(chunked);
+	CU_ASSERT_STRING_EQUAL(h, "CONNECT t.test:443 HTTP/1.1\r\nHost: t.test:443\r\n\r\n");
+	h2_req_free(&r);
+}
+
+static void test_request_errors(void)
+{
+	struct h2_req r;
+	bool chunked;
+	int err;
+	char big[2048];
+
+	/* No :method, no :path, a CONNECT without :authority. */
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":path", "/");
+	head(&r, true, &chunked, &err);
+	CU_ASSERT_EQUAL(err, -EINVAL);
+	h2_req_free(&r);
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":method", "GET");
+	head(&r, true, &chunked, &err);
+	CU_ASSERT_EQUAL(err, -EINVAL);
+	h2_req_free(&r);
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":method", "CONNECT");
+	head(&r, false, &chunked, &err);
+	CU_ASSERT_EQUAL(err, -EINVAL);
+	h2_req_free(&r);
+
+	/* Duplicates and pseudo-headers pingd does not take. */
+	h2_req_init(&r, 100, 16384);
+	CU_ASSERT_EQUAL(add(&r, ":method", "GET"), 0);
+	CU_ASSERT_EQUAL(add(&r, ":method", "GET"), -EINVAL);
+	CU_ASSERT_EQUAL(add(&r, ":path", "/"), 0);
+	CU_ASSERT_EQUAL(add(&r, ":path", "/x"), -EINVAL);
+	CU_ASSERT_EQUAL(add(&r, ":protocol", "websocket"), -EINVAL);
+	CU_ASSERT_EQUAL(add(&r, ":foo", "1"), -EINVAL);
+	CU_ASSERT_EQUAL(add(&r, ":path", ""), -EINVAL);
+	CU_ASSERT_EQUAL(add(&r, "bad name", "1"), -EINVAL);
+	CU_ASSERT_EQUAL(add(&r, "x", "a\r\nb: c"), -EINVAL);
+	h2_req_free(&r);
+	h2_req_init(&r, 100, 16384);
+	CU_ASSERT_EQUAL(add(&r, ":method", "A-METHOD-NAME-LONGER-THAN-32-BYTES"), -EINVAL);
+	h2_req_free(&r);
+
+	/* The header list limit counts names, values and 32 bytes each: an expanding HPACK
+	 * block is refused as soon as it passes it, holding no more than the limit. */
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	h2_req_init(&r, 100, 16384);
+	add(&r, ":method", "GET");
+	add(&r, ":path", "/");
+	for (int i = 0; i < 7; i++)
+		CU_ASSERT_EQUAL(add(&r, "x-bomb", big), 0);
+	CU_ASSERT_EQUAL(add(&r, "x-bomb", big), -ENOSPC);
+	h2_req_free(&r);
+	/* And the field count. */
+	h2_req_init(&r, 3, 16384);
+	add(&r, ":method", "GET");
+	add(&r, ":path", "/");
+	CU_ASSERT_EQUAL(add(&r, "a", "1"), 0);
+	CU_ASSERT_EQUAL(add(&r, "b", "1"), 0);
+	CU_ASSERT_EQUAL(add(&r, "c", "1"), 0);
+	CU_ASSERT_EQUAL(add(&r, "d", "1"), -ENOSPC);
+	h2_req_free(&r);
+}
+
+static void test_response(void)
+{
+	struct h1_msg m = {0};
+	nghttp2_nv nva[16];
+	char names[256], status[4];
+	int n;
+
+	h1_hdrs_init(&m.hdrs, 32, 4096);
+	m.kind = H1_RESPONSE;
+	m.status = 200;
+	h1_hdrs_add(&m.hdrs, "Content-Type", 12, "text/plain", 10);
+	h1_hdrs_add(&m.hdrs, "Connection", 10, "close, X-Hop", 12);
+	h1_hdrs_add(&m.hdrs, "X-Hop", 5, "1", 1);
+	h1_hdrs_add(&m.hdrs, "Keep-Alive", 10, "timeout=5", 9);
+	h1_hdrs_add(&m.hdrs, "Transfer-Encoding", 17, "chunked", 7);
+	h1_hdrs_add(&m.hdrs, "Upgrade", 7, "h2c", 3);
+	h1_hdrs_add(&m.hdrs, "Proxy-Connection", 16, "x", 1);
+	h1_hdrs_add(&m.hdrs, "TE", 2, "trailers", 8);
+	h1_hdrs_add(&m.hdrs, "X-Kept", 6, "yes", 3);
+	n = h2_resp_nva(&m, nva, 16, names, sizeof(names), status);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(nva[0].namelen, 7);
+	CU_ASSERT_NSTRING_EQUAL(nva[0].name, ":status", 7);
+	CU_ASSERT_NSTRING_EQUAL(nva[0].value, "200", 3);
+	CU_ASSERT_NSTRING_EQUAL(nva[1].name, "content-type", 12);
+	CU_ASSERT_NSTRING_EQUAL(nva[1].value, "text/plain", 10);
+	CU_ASSERT_NSTRING_EQUAL(nva[2].name, "x-kept", 6);
+	/* Too little room is an error, not a cut list. */
+	CU_ASSERT_EQUAL(h2_resp_nva(&m, nva, 2, names, sizeof(names), status), -ENOSPC);
+	CU_ASSERT_EQUAL(h2_resp_nva(&m, nva, 16, names, 8, status), -ENOSPC);
+	n = h2_trailer_nva(&m.hdrs, nva, 16, names, sizeof(names));
+	CU_ASSERT_EQUAL(n, 2);
+	h1_hdrs_free(&m.hdrs);
+}
+
+int test_h2_register(void)
+{
+	static const CU_TestInfo tests[] = {
+		{"the connection preface, whole, partial, other", test_preface},
+		{"requests: pseudo-headers in any order, Host, cookies, framing", test_request},
+		{"requests: missing or bad pseudo-headers, limits", test_request_errors},
+		{"responses: :status, lower-case names, no connection-specific fields",
+			test_response},
+		CU_TEST_INFO_NULL,
+	};
+
+	return unit_add_suite("h2", tests);
+}

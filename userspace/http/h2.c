@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/* HTTP/2 <-> HTTP/1.1 translation of message heads (RFC 9113 §8.3, RFC 9110 §7.6.1). */
+#include "userspace/http/h2.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "userspace/http/h1.h"
+
+#define FIELD_OVERHEAD 32 /* bytes RFC 9113 §6.5.2 adds to each field of a list's size */
+
+int h2_preface_match(const char *data, size_t len)
+{
+	size_t n = len < H2_PREFACE_LEN ? len : H2_PREFACE_LEN;
+
+	if (memcmp(data, H2_PREFACE, n))
+		return -1;
+	return len >= H2_PREFACE_LEN ? 1 : 0;
+}
+
+void h2_req_init(struct h2_req *r, unsigned int max_fields, size_t max_bytes)
+{
+	memset(r, 0, sizeof(*r));
+	/* Room for Host and Cookie beyond the client's fields. */
+	h1_hdrs_init(&r->hdrs, max_fields + 2, max_bytes + 512);
+	h1_buf_init(&r->pseudo, max_bytes + 64);
+	h1_buf_init(&r->cookie, max_bytes + 64);
+	r->max_bytes = max_bytes;
+	r->max_fields = max_fields;
+}
+
+void h2_req_free(struct h2_req *r)
+{
+	h1_hdrs_free(&r->hdrs);
+	h1_buf_free(&r->pseudo);
+	h1_buf_free(&r->cookie);
+}
+
+static bool name_is(const uint8_t *n, size_t nl, const char *lit)
+{
+	return nl == strlen(lit) && !memcmp(n, lit, nl);
+}
+
+
+int h2_req_field(struct h2_req *r, const uint8_t *name, size_t nl, const uint8_t *value,
+	size_t vl)
+{
+	int err;
+
+	r->bytes += nl + vl + FIELD_OVERHEAD;
+	if (r->bytes > r->max_bytes)
+		return -ENOSPC;
+	if (nl && name[0] == ':') {
+		/* nghttp2 refuses duplicates and empty values; be safe all the same. */
+		if (name_is(name, nl, ":method")) {
+			if (r->method_len || !vl || vl >= sizeof(r->method))
+				return -EINVAL;
+			memcpy(r->method, value, vl);
+			r->method_len = vl;
+			return 0;
+		}
+		if (name_is(name, nl, ":path")) {
+			if (r->path_len || !vl)
+				return -EINVAL;
+			r->path_len = vl;
+			return h1_buf_append(&r->pseudo, value, vl) < 0 ? -ENOSPC : 0;
+		}
+		if (name_is(name, nl, ":authority")) {
+			if (r->authority_len || vl >= sizeof(r->authority))
+				return vl >= sizeof(r->authority) ? -ENOSPC : -EINVAL;
+			memcpy(r->authority, value, vl);
+			r->authority_len = vl;
+			return 0;
+		}
+		if (name_is(name, nl, ":scheme")) {
+			r->scheme_len = vl;
+			return 0;
+		}
+		/* :protocol (RFC 8441) and anything else: not taken. */
+		return -EINVAL;
+	}
+	if (name_is(name, nl, "cookie")) {
+		if (r->cookie.len && h1_buf_append(&r->cookie, "; ", 2) < 0)
+			return -ENOSPC;
+		return h1_buf_append(&r->cookie, value, vl) < 0 ? -ENOSPC : 0;
+	}
+	if (name_is(name, nl, "host")) {
+		/* :authority wins over Host when both came (RFC 9113 §8.3.1); Host alone is
+		 * the authority. */
+		if (!r->authority_len && vl < sizeof(r->authority)) {
+			memcpy(r->authority, value, vl);
+			r->authority_len = vl;
+		}
+		return 0;
+	}
+	if (name_is(name, nl, "content-length"))
+		r->has_cl = true;
+	if (r->hdrs.n >= r->max_fields)
+		return -ENOSPC;
+	err = h1_hdrs_add(&r->hdrs, (const char *)name, nl, (const char *)value, vl);
+	return err == -EINVAL ? -EINVAL : err < 0 ? -ENOSPC : 0;
+}
+
+bool h2_req_is_connect(const struct h2_req *r)
+{
+	return r->method_len == 7 && !memcmp(r->method, "CONNECT", 7);
+}
+
+int h2_req_write(struct h2_req *r, bool end_stream, unsigned int flags, struct h1_buf *out,
+	bool *chunked)
+{
+	struct h1_msg m = {0};
+	bool connect = h2_req_is_connect(r);
+
+	*chunked = false;
+	if (!r->method_len || (connect ? !r->authority_len : !r->path_len))
+		return -EINVAL;
+	if (r->authority_len &&
+		h1_hdrs_set(&r->hdrs, "Host", 4, r->authority, r->authority_len) < 0)
+		return -ENOSPC;
+	if (r->cookie.len && h1_hdrs_add(&r->hdrs, "Cookie", 6, r->cookie.p, r->cookie.len) < 0)
+		return -ENOSPC;
+	m.kind = H1_REQUEST;
+	m.method_name.p = r->method;
+	m.method_name.len = r->method_len;
+	if (connect) {
+		m.target.p = r->authority;
+		m.target.len = r->authority_len;
+	} else {
+		m.target.p = r->pseudo.p;
+		m.target.len = r->path_len;
+	}
+	m.major = 1;
+	m.minor = 1;
+	m.hdrs = r->hdrs;
+	if (!connect && !end_stream && !r->has_cl) {
+		flags |= H1_W_CHUNKED;
+		*chunked = true;
+	}
+	return h1_buf_write_head(out, &m, flags) < 0 ? -ENOSPC : 0;
+}
+
+/* Connection-specific fields, never sent in HTTP/2 (RFC 9113 §8.2.2). */
+static bool conn_specific(const struct h1_str *n, const struct h1_hdrs *h)
+{
+	static const char *const fixed[] = {"connection", "keep-alive", "proxy-connection",
+		"transfer-encoding", "upgrade", "te", NULL};
+	int ci;
+
+	for (size_t i = 0; fixed[i]; i++)
+		if (n->len == strlen(fixed[i]) && !strncasecmp(n->p, fixed[i], n->len))
+			return true;
+	/* And whatever Connection names. */
+	for (ci = h1_hdrs_find(h, "Connection", 10, 0); ci >= 0;
+		ci = h1_hdrs_find(h, "Connection", 10, (unsigned)ci + 1)) {
+		const struct h1_str *v = &h->v[ci].value;
+		char tok[64];
+
+		if (n->len < sizeof(tok)) {
+			memcpy(tok, n->p, n->len);
+			tok[n->len] = '\0';
+			if (h1_value_has_token(v, tok))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Append the fields of <h> to <nva> from index <k>; names lower-cased into <names>. */
+static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t cap,
+	char *names, size_t nsize)
+{
+	size_t used = 0;
+
+	for (unsigned i = 0; i < h->n; i++) {
+		const struct h1_header *f = &h->v[i];
+
+		if (conn_specific(&f->name, h))
+			continue;
+		if (k >= cap || used + f->name.len > nsize)
+			return -ENOSPC;
+		for (size_t j = 0; j < f->name.len; j++) {
+			char ch = f->name.p[j];
+
+			names[used + j] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+		}
+		nva[k].name = (uint8_t *)names + used;
+		nva[k].namelen = f->name.len;
+		nva[k].value = (uint8_t *)f->value.p;
+		nva[k].valuelen = f->value.len;
+		nva[k].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+		used += f->name.len;
+		k++;
+	}
+	return (int)k;
+}
+
+int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names, size_t nsize,
+	char *status)
+{
+	if (!cap || m->status < 100 || m->status > 999)
+		return -ENOSPC;
+	status[0] = (char)('0' + m->status / 100);
+	status[1] = (char)('0' + m->status / 10 % 10);
+	status[2] = (char)('0' + m->status % 10);
+	status[3] = '\0';
+	nva[0].name = (uint8_t *)":status";
+	nva[0].namelen = 7;
+	nva[0].value = (uint8_t *)status;
+	nva[0].valuelen = 3;
+	nva[0].flags = NGHTTP2_NV_FLAG_NONE;
+	return fields_nva(&m->hdrs, nva, 1, cap, names, nsize);
+}
+
+int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,
+	size_t nsize)
+{
+	return fields_nva(t, nva, 0, cap, names, nsize);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* HTTP/2 <-> HTTP/1.1 message translation: an HTTP/2 request's header list (as nghttp2 hands
+ * it over, already checked against RFC 9113 §8: pseudo-headers, lower-case names, no
+ * connection-specific fields) becomes an HTTP/1.1 request head, and an HTTP/1.1 response head
+ * becomes an HTTP/2 header list. No I/O and no libevent. */
+#ifndef USERSPACE_HTTP_H2_H
+#define USERSPACE_HTTP_H2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "userspace/http/h1-t.h"
+
+/* The client connection preface (RFC 9113 §3.4), which starts every HTTP/2 connection. */
+#define H2_PREFACE     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN 24
+
+/* Whether <data> (<len> bytes) is the preface (1), a beginning of it (0: wait for more) or
+ * something else (-1). */
+int h2_preface_match(const char *data, size_t len);
+
+/* An HTTP/2 request head being collected field by field. */
+struct h2_req {
+	struct h1_hdrs hdrs; /* regular fields, then Host */
+	struct h1_buf pseudo; /* :path */
+	char method[32];      /* :method */
+	struct h1_buf cookie; /* cookie crumbs joined with "; " (RFC 9113 §8.2.3) */
+	size_t method_len, path_len, authority_len, scheme_len;
+	char authority[256];
+	bool has_cl;	   /* content-length given */
+	size_t bytes;	   /* name and value bytes so far, against max_bytes */
+	size_t max_bytes;  /* the header list limit */
+	unsigned int max_fields;
+};
+
+/* Start collecting a request with at most <max_fields> fields of <max_bytes> bytes in all
+ * (names and values, 32 bytes of overhead each as RFC 9113 §6.5.2 counts them). */
+void h2_req_init(struct h2_req *r, unsigned int max_fields, size_t max_bytes);
+
+/* Release what <r> holds; it may be initialised again. */
+void h2_req_free(struct h2_req *r);
+
+/* Add one field (names lower-case, pseudo-headers first, as nghttp2 checked them). Returns
+ * 0, -ENOSPC past the limits (the caller refuses the stream: 431's HTTP/2 form), or -EINVAL
+ * for a pseudo-header pingd does not take. */
+int h2_req_field(struct h2_req *r, const uint8_t *name, size_t nl, const uint8_t *value,
+	size_t vl);
+
+/* Write the HTTP/1.1 request head into <out>: "METHOD target HTTP/1.1", the fields, Host from
+ * :authority, and the framing: Content-Length as given, none when <end_stream> (the request
+ * has no body), else "Transfer-Encoding: chunked" (*chunked set: the caller frames each DATA
+ * frame as a chunk). <flags> are further h1_write_flags (H1_W_CLOSE). Returns 0, -EINVAL for
+ * a request with no :method or no :path (nor :authority for CONNECT), -ENOSPC. */
+int h2_req_write(struct h2_req *r, bool end_stream, unsigned int flags, struct h1_buf *out,
+	bool *chunked);
+
+/* Whether <r> is a CONNECT (after its :method came). */
+bool h2_req_is_connect(const struct h2_req *r);
+
+/* Fill <nva> (room for <cap> entries) with the HTTP/2 form of response head <m>: ":status",
+ * then its fields with lower-cased names (copied into <names>, <nsize> bytes), without the
+ * connection-specific ones (Connection and what it names, Keep-Alive, Proxy-Connection,
+ * Transfer-Encoding, Upgrade, TE). Values point into <m>. Returns the entry count, or -ENOSPC.
+ * <status> holds the three digits of :status (4 bytes). */
+int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names, size_t nsize,
+	char *status);
+
+/* The same for trailer fields <t> (no :status). */
+int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,
+	size_t nsize);
+
+#endif /* USERSPACE_HTTP_H2_H */

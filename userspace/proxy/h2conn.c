@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: GPL-2.0
+/* HTTP/2 client connections over nghttp2. nghttp2 does the framing, HPACK, flow control and
+ * the protocol's checks (RFC 9113 §8 messaging, CONTINUATION, reset and ACK flood limits);
+ * this file feeds it the client's bytes, writes what it produces with backpressure, and binds
+ * each stream to a session of the stream engine over a socketless conn:
+ *
+ *   client HEADERS/DATA --nghttp2--> h2s.rq (HTTP/1.1 bytes) --recv--> session --> upstream
+ *   client <--nghttp2-- HEADERS/DATA/trailers <-- h1 parser <-- h2s.rs <--sendv-- session
+ *
+ * Memory per stream is bounded: the client may send at most the stream window before pingd
+ * hands the bytes to the session (the window opens again only as the session reads), and the
+ * session's response waits in h2s.rs up to the buffer size, then in the conn's output, while
+ * the session stops reading its upstream. A stream whose client stops reading stalls alone:
+ * its DATA waits for the window, others go on, and the session's send timeout ends it. */
+#include "userspace/proxy/h2conn.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <nghttp2/nghttp2.h>
+
+#include "userspace/http/h1.h"
+#include "userspace/http/h2.h"
+#include "userspace/lib/clock.h"
+#include "userspace/lib/log.h"
+#include "userspace/net/conn.h"
+
+#define NV_MAX	     256   /* response or trailer fields sent in one HEADERS */
+#define NAMES_MAX    8192  /* bytes of lower-cased field names per HEADERS */
+#define RST_BURST    1000  /* stream resets allowed at once ... */
+#define RST_RATE     100   /* ... and per second after that (rapid reset) */
+#define MAX_CONT     16	   /* CONTINUATION frames per header block */
+#define MAX_SETTINGS 32	   /* entries in one SETTINGS frame */
+#define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
+
+struct h2s;
+
+struct h2conn {
+	nghttp2_session *ng;
+	struct conn *cli;
+	struct event_base *base;
+	struct event *idle; /* armed while no stream is open */
+	struct event *reap; /* every send timeout: resets answers the client stopped taking */
+	struct h2conn_limits lim;
+	const struct h2conn_ops *ops;
+	void *arg;
+	TAILQ_HEAD(, h2s) streams; /* streams with a session or waiting for nghttp2 */
+	unsigned int n_open;	   /* streams nghttp2 has not closed */
+	unsigned int n_empty;	   /* empty DATA frames so far (CVE-2019-9518) */
+	bool busy;		   /* inside nghttp2: no re-entry */
+	bool ending;		   /* no more reading: flush, then done */
+	bool over;		   /* ops->done called */
+	bool draining;		   /* GOAWAY sent */
+};
+
+/* One stream. Freed when nghttp2 closed it and its session let go of its conn. */
+struct h2s {
+	struct h2conn *hc; /* NULL once the connection is gone (the session still ends) */
+	TAILQ_ENTRY(h2s) link;
+	int32_t id;
+	struct h2_req req;	  /* the request head while it arrives */
+	struct conn *vc;	  /* the session's client conn; NULL once it was freed */
+	struct evbuffer *rq;	  /* HTTP/1.1 request bytes for the session */
+	struct evbuffer *rs;	  /* HTTP/1.1 response bytes from the session */
+	struct h1_parser *rsp;	  /* parses rs */
+	size_t unconsumed;	  /* DATA bytes not yet given back to the windows */
+	bool rq_chunked;	  /* request body framed as chunks */
+	bool rq_end;		  /* the request is complete in rq */
+	bool ready;		  /* the head is in rq: a session may start */
+	bool started;		  /* handed to a session */
+	bool head_done;		  /* final response head submitted */
+	bool tunnel;		  /* CONNECT answered 2xx: raw bytes after the head */
+	bool deferred;		  /* the data source waits for rs */
+	bool rs_end;		  /* the session wrote its last byte (shutdown) */
+	bool body_end;		  /* END_STREAM (or trailers) submitted */
+	bool closed;		  /* nghttp2 closed the stream */
+	bool reset;		  /* closed before the response was complete */
+	uint64_t progress_ms;	  /* the last DATA taken by the client (coarse clock) */
+};
+
+static void hc_flush(struct h2conn *hc);
+static void hc_maybe_end(struct h2conn *hc);
+
+/* No stream is open: the connection closes after the idle timeout. */
+static void hc_idle_arm(struct h2conn *hc)
+{
+	struct timeval tv = clock_ms_tv(hc->lim.idle_ms);
+
+	evtimer_add(hc->idle, &tv);
+}
+
+/* ------------------------------------------------------------------ streams */
+
+static void h2s_free(struct h2s *s)
+{
+	if (s->hc)
+		TAILQ_REMOVE(&s->hc->streams, s, link);
+	h2_req_free(&s->req);
+	if (s->rq)
+		evbuffer_free(s->rq);
+	if (s->rs)
+		evbuffer_free(s->rs);
+	h1_parser_free(s->rsp);
+	free(s);
+}
+
+/* A CONNECT stream whose client ended its side: the tunnel reads an EOF, as from a TCP
+ * client's half-close. (Other requests end by their framing; an EOF there would read as a
+ * client gone.) */
+static bool vc_eof(const struct h2s *s)
+{
+	return s->tunnel && s->rq_end && !evbuffer_get_length(s->rq);
+}
+
+/* Feed the response parser of <s> from rs, at most <limit> body bytes, until an event. */
+static size_t rs_step(struct h2s *s, size_t limit, struct h1_event *ev)
+{
+	for (;;) {
+		struct evbuffer_iovec v;
+		const char *data = NULL;
+		size_t len = 0, n;
+
+		if (evbuffer_peek(s->rs, -1, NULL, &v, 1) >= 1) {
+			data = v.iov_base;
+			len = v.iov_len;
+		}
+		if (len > limit)
+			len = limit;
+		n = h1_parse(s->rsp, data, len, ev);
+		if (ev->type != H1_EV_NONE)
+			return n;
+		evbuffer_drain(s->rs, n);
+		limit -= n;
+		if (!n || !limit || !evbuffer_get_length(s->rs))
+			return 0;
+	}
+}
+
+static void h2s_rst(struct h2s *s, uint32_t code)
+{
+	if (s->hc && !s->closed)
+		nghttp2_submit_rst_stream(s->hc->ng, NGHTTP2_FLAG_NONE, s->id, code);
+}
+
+/* The session may write more once rs drained to half the buffer. */
+static void rs_drained(struct h2s *s)
+{
+	if (s->vc && s->hc && evbuffer_get_length(s->rs) <= s->hc->lim.buffer / 2)
+		conn_wake_write(s->vc);
+}
+
+/* DATA for <s>: body bytes parsed out of rs, trailers at the end. */
+static ssize_t data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length,
+	uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+	struct h2s *s = src->ptr;
+	struct h1_event ev;
+	size_t got = 0;
+
+	(void)ng;
+	(void)id;
+	(void)user;
+	s->progress_ms = clock_coarse_ms();
+	if (s->tunnel) {
+		got = (size_t)evbuffer_remove(s->rs, buf, length);
+		if (!got && s->rs_end)
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+		else if (!got)
+			goto defer;
+		rs_drained(s);
+		return (ssize_t)got;
+	}
+	while (got < length) {
+		size_t n = rs_step(s, length - got, &ev);
+
+		switch (ev.type) {
+		case H1_EV_BODY:
+			memcpy(buf + got, ev.data.p, ev.data.len);
+			got += ev.data.len;
+			evbuffer_drain(s->rs, n);
+			continue;
+		case H1_EV_DONE:
+			evbuffer_drain(s->rs, n);
+			*flags |= NGHTTP2_DATA_FLAG_EOF;
+			s->body_end = true;
+			if (ev.trailers && ev.trailers->n) {
+				nghttp2_nv nva[NV_MAX];
+				char names[NAMES_MAX];
+				int k = h2_trailer_nva(ev.trailers, nva, NV_MAX, names, sizeof(names));
+
+				if (k > 0 && nghttp2_submit_trailer(s->hc->ng, s->id, nva, (size_t)k) == 0)
+					*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+			}
+			rs_drained(s);
+			return (ssize_t)got;
+		case H1_EV_NONE:
+			break;
+		default:
+			/* A broken response: the session closes, the client sees a reset. */
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+		}
+		break;
+	}
+	rs_drained(s);
+	if (got)
+		return (ssize_t)got;
+	if (s->rs_end)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* ended mid-body */
+defer:
+	s->deferred = true;
+	return NGHTTP2_ERR_DEFERRED;
+}
+
+/* Method of the request of <s>, as the response parser needs it for framing. */
+static enum h1_method req_method(const struct h2s *s)
+{
+	const char *m = s->req.method;
+
+	if (s->req.method_len == 4 && !memcmp(m, "HEAD", 4))
+		return H1_METHOD_HEAD;
+	if (h2_req_is_connect(&s->req))
+		return H1_METHOD_CONNECT;
+	return H1_METHOD_GET;
+}
+
+/* Turn the response heads waiting in rs into HEADERS: 1xx as interim heads, then the final
+ * one with a data source when a body follows. Returns 0, or -1 when the response is unusable
+ * (the stream is reset). */
+static int rs_heads(struct h2s *s)
+{
+	struct h2conn *hc = s->hc;
+	nghttp2_data_provider dp = {.source.ptr = s, .read_callback = data_read};
+	nghttp2_nv nva[NV_MAX];
+	char names[NAMES_MAX], status[4];
+	struct h1_event ev;
+
+	while (!s->head_done) {
+		size_t n = rs_step(s, SIZE_MAX, &ev);
+		int k;
+
+		if (ev.type == H1_EV_NONE)
+			return 0;
+		if (ev.type == H1_EV_DONE) {
+			/* The end of a 1xx. */
+			evbuffer_drain(s->rs, n);
+			continue;
+		}
+		if (ev.type != H1_EV_HEAD)
+			return -1;
+		evbuffer_drain(s->rs, n);
+		k = h2_resp_nva(ev.msg, nva, NV_MAX, names, sizeof(names), status);
+		if (k < 0)
+			return -1;
+		if (ev.msg->status < 200) {
+			if (ev.msg->status == 101)
+				return -1;
+			nghttp2_submit_headers(hc->ng, NGHTTP2_FLAG_NONE, s->id, NULL, nva,
+				(size_t)k, NULL);
+			continue;
+		}
+		s->head_done = true;
+		s->tunnel = ev.msg->framing == H1_BODY_TUNNEL;
+		if (vc_eof(s) && s->vc)
+			conn_trigger_read(s->vc);
+		if (ev.msg->framing == H1_BODY_NONE) {
+			/* Consume the message's end now: no DATA follows. */
+			rs_step(s, SIZE_MAX, &ev);
+			s->body_end = true;
+			if (nghttp2_submit_response(hc->ng, s->id, nva, (size_t)k, NULL))
+				return -1;
+		} else if (nghttp2_submit_response(hc->ng, s->id, nva, (size_t)k, &dp)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* New response bytes in rs (or the session's end): heads out, DATA resumed. */
+static void rs_progress(struct h2s *s)
+{
+	struct h2conn *hc = s->hc;
+
+	if (!hc || s->closed)
+		return;
+	if (!s->head_done && rs_heads(s) < 0) {
+		h2s_rst(s, NGHTTP2_INTERNAL_ERROR);
+	} else if (!s->head_done && s->rs_end) {
+		h2s_rst(s, NGHTTP2_INTERNAL_ERROR); /* no head at all */
+	} else if (s->deferred && (evbuffer_get_length(s->rs) || s->rs_end)) {
+		s->deferred = false;
+		nghttp2_session_resume_data(hc->ng, s->id);
+	}
+	hc_flush(hc);
+}
+
+/* ------------------------------------------------------------------ the session's conn */
+
+
+static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
+{
+	struct h2s *s = c->tr_conn;
+	int n;
+
+	if (!s->hc || (s->closed && !s->rs_end && s->reset)) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	if (s->rs_end || vc_eof(s)) {
+		/* The session answered and shut its side (its client "closes" too), or a
+		 * tunnel's client half-closed. */
+		return 0;
+	}
+	n = evbuffer_remove(s->rq, buf, len);
+	if (n <= 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	/* The window opens again as the session takes the bytes, not before. */
+	if (s->unconsumed && !s->closed && evbuffer_get_length(s->rq) < s->hc->lim.buffer) {
+		nghttp2_session_consume(s->hc->ng, s->id, s->unconsumed);
+		s->unconsumed = 0;
+		hc_flush(s->hc);
+	}
+	return n;
+}
+
+static ssize_t vc_sendv(struct conn *c, const struct iovec *iov, int n)
+{
+	struct h2s *s = c->tr_conn;
+	size_t room, took = 0;
+
+	if (!s->hc || s->closed) {
+		errno = EPIPE;
+		return -1;
+	}
+	room = evbuffer_get_length(s->rs) < s->hc->lim.buffer ?
+		       s->hc->lim.buffer - evbuffer_get_length(s->rs) :
+		       0;
+	for (int i = 0; i < n && room; i++) {
+		size_t k = iov[i].iov_len < room ? iov[i].iov_len : room;
+
+		evbuffer_add(s->rs, iov[i].iov_base, k);
+		room -= k;
+		took += k;
+	}
+	if (!took) {
+		errno = EAGAIN;
+		return -1;
+	}
+	rs_progress(s);
+	return (ssize_t)took;
+}
+
+static size_t vc_pending(struct conn *c)
+{
+	struct h2s *s = c->tr_conn;
+
+	/* Something to report: bytes, the end of the answer, or a reset. */
+	if (!s->hc || s->rs_end || (s->closed && s->reset) || vc_eof(s))
+		return 1;
+	return evbuffer_get_length(s->rq);
+}
+
+static void vc_shutdown(struct conn *c)
+{
+	struct h2s *s = c->tr_conn;
+
+	if (s->rs_end)
+		return;
+	/* Every byte of the answer is in rs; data_read() resets the stream if they end short
+	 * of a complete message (the session's responses are never close-delimited). */
+	s->rs_end = true;
+	rs_progress(s);
+	conn_trigger_read(c);
+}
+
+static void vc_detach(struct conn *c)
+{
+	struct h2s *s = c->tr_conn;
+	struct h2conn *hc = s->hc;
+
+	c->tr_conn = NULL;
+	s->vc = NULL;
+	if (!hc) {
+		h2s_free(s);
+		return;
+	}
+	if (!s->closed) {
+		/* The session ended before it wrote its whole answer: reset rather than leave
+		 * the client waiting. An answer written whole still drains from rs as the
+		 * client's window allows. */
+		if (!s->rs_end && !s->body_end)
+			h2s_rst(s, NGHTTP2_INTERNAL_ERROR);
+		hc_flush(hc);
+		return; /* freed at stream close */
+	}
+	h2s_free(s);
+	hc_maybe_end(hc);
+}
+
+static const struct conn_transport vc_transport = {
+	.name = "h2",
+	.recv = vc_recv,
+	.sendv = vc_sendv,
+	.pending = vc_pending,
+	.shutdown = vc_shutdown,
+	.detach = vc_detach,
+};
+
+/* The head is complete: write it as HTTP/1.1 into rq; the stream starts after the current
+ * batch of frames (h2s_start()), so one reset in the same batch costs no session. */
+static int h2s_prepare(struct h2conn *hc, struct h2s *s, bool end_stream)
+{
+	struct h1_buf b;
+	int err;
+
+	h1_buf_init(&b, (size_t)hc->lim.max_header_list + 4096);
+	err = h2_req_write(&s->req, end_stream, H1_W_CLOSE, &b, &s->rq_chunked);
+	if (!err && evbuffer_add(s->rq, b.p, b.len) < 0)
+		err = -ENOMEM;
+	h1_buf_free(&b);
+	if (err)
+		return err;
+	s->rq_end = end_stream;
+	s->rsp = h1_parser_new(H1_RESPONSE, &(struct h1_limits){
+		.max_head = hc->lim.max_header_list, .max_headers = hc->lim.max_headers});
+	if (!s->rsp)
+		return -ENOMEM;
+	h1_parser_set_method(s->rsp, req_method(s));
+	s->ready = true;
+	return 0;
+}
+
+/* Hand a prepared stream to a session. Returns 0 or -errno (the stream was reset). */
+static int h2s_start(struct h2conn *hc, struct h2s *s)
+{
+	int err;
+
+	s->vc = conn_virtual(hc->base, &vc_transport, s, (struct sockaddr *)&hc->cli->peer,
+		hc->cli->peer_len, hc->cli->peer_text);
+	if (!s->vc)
+		return -ENOMEM;
+	s->started = true;
+	s->progress_ms = clock_coarse_ms();
+	err = hc->ops->open(hc->arg, s->vc);
+	if (err) {
+		/* The owner freed the conn (vc_detach ran): the stream stays for nghttp2. */
+		return err;
+	}
+	conn_trigger_read(s->vc);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ nghttp2 callbacks */
+
+static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+	struct h2conn *hc = user;
+	struct h2s *s;
+
+	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	s->hc = hc;
+	s->id = f->hd.stream_id;
+	h2_req_init(&s->req, hc->lim.max_headers, hc->lim.max_header_list);
+	s->rq = evbuffer_new();
+	s->rs = evbuffer_new();
+	TAILQ_INSERT_TAIL(&hc->streams, s, link);
+	hc->n_open++;
+	evtimer_del(hc->idle);
+	if (!s->rq || !s->rs) {
+		nghttp2_session_set_stream_user_data(ng, s->id, s);
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	nghttp2_session_set_stream_user_data(ng, s->id, s);
+	return 0;
+}
+
+static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+	size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *user)
+{
+	struct h2s *s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	int err;
+
+	(void)flags;
+	(void)user;
+	if (!s || s->started) {
+		/* Trailers of a request: HTTP/1.1 upstreams get none (gRPC clients send none);
+		 * still bounded by the header list limit through nghttp2's own checks. */
+		return 0;
+	}
+	err = h2_req_field(&s->req, name, nl, value, vl);
+	if (err == -ENOSPC) {
+		/* The HPACK-bomb and large-header case: refuse the stream, keep nothing. */
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 stream %d: header list over %u bytes",
+			s->hc->cli->peer_text, s->id, s->hc->lim.max_header_list);
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	return err ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
+}
+
+static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
+	size_t len, void *user)
+{
+	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
+	char ch[H1_CHUNK_HDR_MAX];
+
+	(void)flags;
+	(void)user;
+	if (!s || !s->ready || (s->started && !s->vc)) {
+		nghttp2_session_consume(ng, id, len);
+		return 0;
+	}
+	if (s->rq_chunked) {
+		evbuffer_add(s->rq, ch, h1_chunk_header(ch, len));
+		evbuffer_add(s->rq, data, len);
+		evbuffer_add(s->rq, H1_CRLF, 2);
+	} else {
+		evbuffer_add(s->rq, data, len);
+	}
+	s->unconsumed += len;
+	if (s->vc)
+		conn_trigger_read(s->vc);
+	return 0;
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
+{
+	struct h2conn *hc = user;
+	struct h2s *s;
+	bool end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+
+	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
+		return 0;
+	if (f->hd.type == NGHTTP2_DATA && !f->hd.length && !end && ++hc->n_empty > MAX_EMPTY) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: flood of empty DATA frames",
+			hc->cli->peer_text);
+		return nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM) ?
+			       NGHTTP2_ERR_CALLBACK_FAILURE :
+			       0;
+	}
+	s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	if (!s)
+		return 0;
+	if (f->hd.type == NGHTTP2_HEADERS && !s->ready) {
+		int err = h2s_prepare(hc, s, end);
+
+		if (err) {
+			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 stream %d refused: %s",
+				hc->cli->peer_text, s->id, strerror(-err));
+			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id,
+				err == -EINVAL ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_REFUSED_STREAM);
+		}
+		return 0;
+	}
+	if (end && s->ready && !s->rq_end) {
+		if (s->rq_chunked)
+			evbuffer_add(s->rq, "0\r\n\r\n", 5);
+		s->rq_end = true;
+		if (s->vc)
+			conn_trigger_read(s->vc);
+	}
+	return 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
+{
+	struct h2conn *hc = user;
+	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
+
+	if (!s)
+		return 0;
+	s->closed = true;
+	hc->n_open--;
+	if (!hc->n_open && !hc->ending)
+		hc_idle_arm(hc);
+	if (s->vc) {
+		/* A reset by the client, or the end of a stream the session still holds: it
+		 * sees a reset and ends. */
+		s->reset = code != NGHTTP2_NO_ERROR || !s->body_end;
+		if (s->reset)
+			conn_trigger_read(s->vc);
+		return 0; /* freed when the session lets go of its conn (vc_detach) */
+	}
+	h2s_free(s);
+	return 0;
+}
+
+static int on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *f, int err, void *user)
+{
+	struct h2conn *hc = user;
+
+	(void)ng;
+	log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 invalid frame (type %u, stream %d): %s",
+		hc->cli->peer_text, f->hd.type, f->hd.stream_id, nghttp2_strerror(err));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ connection I/O */
+
+static void hc_end(struct h2conn *hc)
+{
+	if (hc->over)
+		return;
+	hc->over = true;
+	evtimer_del(hc->idle);
+	evtimer_del(hc->reap);
+	conn_disable(hc->cli, CONN_READING | CONN_WRITING);
+	hc->ops->done(hc->arg);
+}
+
+/* Done when nghttp2 wants nothing more and everything is written. */
+static void hc_maybe_end(struct h2conn *hc)
+{
+	if (hc->over || hc->busy)
+		return;
+	if ((hc->ending || (!nghttp2_session_want_read(hc->ng) &&
+			      !nghttp2_session_want_write(hc->ng))) &&
+		!conn_pending(hc->cli))
+		hc_end(hc);
+}
+
+/* Move what nghttp2 has to send to the client while its output has room. */
+static void hc_flush(struct h2conn *hc)
+{
+	if (hc->busy || hc->over)
+		return;
+	hc->busy = true;
+	while (conn_pending(hc->cli) < hc->lim.buffer) {
+		const uint8_t *data;
+		ssize_t n = nghttp2_session_mem_send(hc->ng, &data);
+		struct evbuffer *b;
+
+		if (n <= 0) {
+			if (n < 0) {
+				log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s",
+					hc->cli->peer_text, nghttp2_strerror((int)n));
+				hc->ending = true;
+			}
+			break;
+		}
+		b = evbuffer_new();
+		if (!b) {
+			hc->ending = true;
+			break;
+		}
+		evbuffer_add(b, data, (size_t)n);
+		conn_send(hc->cli, b);
+		evbuffer_free(b);
+	}
+	hc->busy = false;
+	hc_maybe_end(hc);
+}
+
+static void cli_read(struct conn *c, void *arg)
+{
+	struct h2conn *hc = arg;
+	struct evbuffer_iovec v;
+
+	if (hc->over)
+		return;
+	hc->busy = true;
+	while (!hc->ending && evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1) {
+		ssize_t n = nghttp2_session_mem_recv(hc->ng, v.iov_base, v.iov_len);
+
+		if (n < 0) {
+			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
+				nghttp2_strerror((int)n));
+			/* nghttp2 queued a GOAWAY for protocol errors; send it, then close. */
+			if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC && n != NGHTTP2_ERR_FLOODED)
+				nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
+			hc->ending = true;
+			break;
+		}
+		evbuffer_drain(c->in, (size_t)n);
+	}
+	if (hc->ending)
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	/* Streams whose head came in this batch and that are still open get their sessions
+	 * (still busy: nothing is sent, so no stream is freed under the walk). */
+	if (!hc->ending) {
+		struct h2s *s;
+
+		TAILQ_FOREACH(s, &hc->streams, link)
+		if (s->ready && !s->started && !s->closed && h2s_start(hc, s) < 0 &&
+			!s->started)
+			h2s_rst(s, NGHTTP2_REFUSED_STREAM);
+	}
+	hc->busy = false;
+	hc_flush(hc);
+}
+
+static void cli_write(struct conn *c, void *arg)
+{
+	struct h2conn *hc = arg;
+
+	(void)c;
+	if (!hc->over)
+		hc_flush(hc);
+}
+
+static void cli_event(struct conn *c, short what, void *arg)
+{
+	struct h2conn *hc = arg;
+
+	if (hc->over)
+		return;
+	if (!(what & CONN_EOF) || conn_pending(c) == 0)
+		log_ratelimited(LOG_LVL_DEBUG, "client %s: HTTP/2 connection %s", c->peer_text,
+			what & CONN_EOF ? "closed" : what & CONN_TIMEOUT ? "timed out" : "failed");
+	hc_end(hc);
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2conn *hc = arg;
+
+	(void)fd;
+	(void)what;
+	if (hc->over || hc->n_open)
+		return;
+	nghttp2_session_terminate_session(hc->ng, NGHTTP2_NO_ERROR);
+	hc->ending = true;
+	hc_flush(hc);
+}
+
+/* An answer whose session is gone waits in rs only as long as the client keeps taking it:
+ * one that made no progress for a send timeout is reset, as its session's send timeout would
+ * have ended it. */
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2conn *hc = arg;
+	uint64_t now = clock_coarse_ms();
+	struct h2s *s;
+	bool any = false;
+	struct timeval tv = clock_ms_tv(hc->lim.send_ms);
+
+	(void)fd;
+	(void)what;
+	if (hc->over)
+		return;
+	hc->busy = true;
+	TAILQ_FOREACH(s, &hc->streams, link)
+	if (!s->vc && !s->closed && s->rs_end && now - s->progress_ms >= hc->lim.send_ms) {
+		h2s_rst(s, NGHTTP2_CANCEL);
+		any = true;
+	}
+	hc->busy = false;
+	evtimer_add(hc->reap, &tv);
+	if (any)
+		hc_flush(hc);
+}
+
+/* ------------------------------------------------------------------ lifetime */
+
+struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
+	const struct h2conn_limits *lim, const struct h2conn_ops *ops, void *arg)
+{
+	struct h2conn *hc = calloc(1, sizeof(*hc));
+	nghttp2_session_callbacks *cb = NULL;
+	nghttp2_option *opt = NULL;
+	nghttp2_settings_entry set[] = {
+		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim->max_streams},
+		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->window},
+		{NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, lim->max_header_list},
+		{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+	};
+	int32_t conn_window;
+
+	if (!hc)
+		goto nomem;
+	hc->base = base;
+	hc->cli = cli;
+	hc->lim = *lim;
+	hc->ops = ops;
+	hc->arg = arg;
+	TAILQ_INIT(&hc->streams);
+	hc->idle = evtimer_new(base, on_idle, hc);
+	hc->reap = evtimer_new(base, on_reap, hc);
+	if (!hc->idle || !hc->reap || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
+		goto nomem;
+	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+	/* Windows open as sessions read (vc_recv), so a stalled stream holds at most its
+	 * window; the connection's window covers every stream's, so none blocks another. */
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	nghttp2_option_set_max_settings(opt, MAX_SETTINGS);
+	nghttp2_option_set_max_continuations(opt, MAX_CONT);
+	nghttp2_option_set_stream_reset_rate_limit(opt, RST_BURST, RST_RATE);
+	nghttp2_option_set_max_outbound_ack(opt, 1000);
+	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+	if (nghttp2_session_server_new2(&hc->ng, cb, hc, opt))
+		goto nomem;
+	nghttp2_session_callbacks_del(cb);
+	nghttp2_option_del(opt);
+	cb = NULL;
+	opt = NULL;
+	if (nghttp2_submit_settings(hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
+		goto nomem;
+	conn_window = (int32_t)((uint64_t)lim->window * lim->max_streams > INT32_MAX ?
+					INT32_MAX :
+					lim->window * lim->max_streams);
+	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0, conn_window);
+	conn_set_cbs(cli, cli_read, cli_write, cli_event, hc);
+	/* nghttp2 takes every byte read at once (DATA goes to windows it bounds), so reads
+	 * need no watermark of their own. */
+	conn_set_read_high(cli, 0);
+	conn_set_write_low(cli, lim->buffer / 2);
+	hc_idle_arm(hc);
+	{
+		struct timeval tv = clock_ms_tv(lim->send_ms);
+
+		evtimer_add(hc->reap, &tv);
+	}
+	if (evbuffer_get_length(cli->in))
+		conn_trigger_read(cli);
+	return hc;
+nomem:
+	if (cb)
+		nghttp2_session_callbacks_del(cb);
+	if (opt)
+		nghttp2_option_del(opt);
+	h2conn_free(hc);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void h2conn_drain(struct h2conn *hc)
+{
+	if (hc->draining || hc->over)
+		return;
+	hc->draining = true;
+	nghttp2_submit_goaway(hc->ng, NGHTTP2_FLAG_NONE,
+		nghttp2_session_get_last_proc_stream_id(hc->ng), NGHTTP2_NO_ERROR, NULL, 0);
+	if (!hc->n_open)
+		hc->ending = true;
+	/* Sent from the loop: the caller may be walking its sessions. */
+	conn_trigger_read(hc->cli);
+}
+
+void h2conn_free(struct h2conn *hc)
+{
+	struct h2s *s;
+
+	if (!hc)
+		return;
+	while ((s = TAILQ_FIRST(&hc->streams))) {
+		TAILQ_REMOVE(&hc->streams, s, link);
+		if (s->vc) {
+			/* Its session ends on its own and frees it (vc_detach). */
+			s->hc = NULL;
+			conn_trigger_read(s->vc);
+		} else {
+			s->hc = NULL;
+			h2s_free(s);
+		}
+	}
+	if (hc->ng)
+		nghttp2_session_del(hc->ng);
+	if (hc->idle)
+		event_free(hc->idle);
+	if (hc->reap)
+		event_free(hc->reap);
+	free(hc);
+}
