@@ -72,6 +72,7 @@ const char *ctrl_vip_state_name(enum ctrl_vip_state s)
 		[CTRL_VIP_DRAINING] = "draining",
 		[CTRL_VIP_DETACHED] = "detached",
 		[CTRL_VIP_NO_BACKEND] = "no_backend",
+		[CTRL_VIP_CHECKING] = "checking",
 	};
 
 	return (unsigned int)s < CTRL_VIP_STATE_MAX ? names[s] : "unknown";

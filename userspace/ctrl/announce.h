@@ -24,6 +24,7 @@ enum ctrl_vip_state {
 	CTRL_VIP_DRAINING,    /* the node is drained (pingctl node drain) */
 	CTRL_VIP_DETACHED,    /* the balancer runs on no interface */
 	CTRL_VIP_NO_BACKEND,  /* none of its services has a usable backend */
+	CTRL_VIP_CHECKING,    /* ready, but pingd's first health verdicts are not in yet */
 	CTRL_VIP_STATE_MAX    /* must stay last */
 };
 
@@ -57,7 +58,8 @@ bool ctrl_xdp_attached(const char *pin_dir);
  * service. */
 int ctrl_vip_list(struct ctrl *c, struct ctrl_vip **out, size_t *n);
 
-/* A stable name for <s> ("ready", "draining", "detached", "no_backend"), or "unknown". */
+/* A stable name for <s> ("ready", "draining", "detached", "no_backend", "checking"), or
+ * "unknown". */
 const char *ctrl_vip_state_name(enum ctrl_vip_state s);
 
 /* Make kernel routing table <table> hold a blackhole route of protocol CTRL_ANNOUNCE_PROTO for
