@@ -20,6 +20,7 @@
 struct l4h_target {
 	struct l4health *owner;
 	unsigned int id;   /* in the health engine */
+	unsigned int rise; /* probes that judge a down backend */
 	unsigned int fall; /* probes that judge an up backend */
 	struct lb_svc_key key;
 	__u8 family;
@@ -174,6 +175,7 @@ static int add_target(struct l4health *l, const struct ctrl_l4cfg_service *s,
 	if (id < 0)
 		return id;
 	t->id = (unsigned int)id;
+	t->rise = p->rise;
 	t->fall = p->fall;
 	l->n_targets++;
 	return 0;
@@ -336,7 +338,7 @@ bool l4health_settled(void *arg)
 
 		if (health_info(l->health, l->targets[i].id, &hi))
 			continue;
-		if (hi.up && hi.probes < l->targets[i].fall)
+		if (hi.probes < (hi.up ? l->targets[i].fall : l->targets[i].rise))
 			return false;
 	}
 	return true;

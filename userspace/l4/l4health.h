@@ -27,9 +27,9 @@ struct l4health *l4health_new(
  * them again); NULL <fn> for none. */
 void l4health_set_notify(struct l4health *l, void (*fn)(void *arg), void *arg);
 
-/* Whether every probed backend has been judged: it is down, or it has been probed at least
- * <fall> times (a failing one would be down by then). <arg> is a struct l4health; true with
- * nothing to probe. */
+/* Whether every probed backend has been judged: probed at least <fall> times when up (a
+ * failing one would be down by then) or <rise> times when down (a healthy one would be up).
+ * <arg> is a struct l4health; true with nothing to probe. */
 bool l4health_settled(void *arg);
 
 /* Stop probing and close the maps; the backends keep their last state. NULL is accepted. */
