@@ -10,7 +10,7 @@
 # connections finish through the others; ready brings it back.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_scaleout_cluster test_scaleout_bad_input"
+ALL_TESTS="test_scaleout_cluster test_scaleout_bad_input test_demo_multinode"
 
 PX=pxso-$$
 PY=/usr/bin/python3
@@ -255,6 +255,26 @@ EOF
 	rc=$?
 	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "l4_announce: table 254: a table of its own" "$SO_DIR/log" ||
 		{ fail "pingd with table 254: exit $rc: $(cat "$SO_DIR/log")"; return 1; }
+}
+
+# make demo-multinode: a node dies mid-run; every connection is answered, the long-lived
+# ones keep their backends, and nothing is left behind.
+test_demo_multinode() {
+	local out ns
+	need_root_ci || return
+	need_tools || return
+	export DEMO_NS=pxmn-$$ DEMO_PINS=/sys/fs/bpf/pxmn-$$
+	on_exit "SO=$DEMO_NS SO_PINS=$DEMO_PINS so_down"
+	out=$(SECONDS_RUN=6 LONG=8 O=$O bash "$PINGX_TOP/scripts/demo-multinode.sh" 2>&1)
+	[ $? = 0 ] || { fail "demo-multinode failed"; echo "$out" | tail -30; return 1; }
+	echo "$out" | grep -Eq "^router: node [1-3]'s next hop gone " || { fail "no failover"; echo "$out"; return 1; }
+	echo "$out" | grep -q '^  long-lived: [0-9]* of 8 moved to another node; 8 of 8 kept their backend$' ||
+		{ fail "long-lived connections"; echo "$out"; return 1; }
+	echo "$out" | grep -Eq '^  new connections: answered: ([1-9][0-9]*) of \1$' ||
+		{ fail "new connections"; echo "$out"; return 1; }
+	echo "$out" | grep -E 'gone|long-lived:|answered' | sed 's/^ */   /'
+	ns=$(ip netns list | grep "^$DEMO_NS-")
+	[ -z "$ns" ] && [ ! -e "$DEMO_PINS" ] || { fail "left behind: $ns $DEMO_PINS"; return 1; }
 }
 
 run_tests "$@"
