@@ -10,7 +10,7 @@
 # connections finish through the others; ready brings it back.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_scaleout_cluster test_scaleout_bad_input test_demo_multinode"
+ALL_TESTS="test_scaleout_cluster test_scaleout_digest test_scaleout_bad_input test_demo_multinode"
 
 PX=pxso-$$
 PY=/usr/bin/python3
@@ -213,6 +213,42 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 	grep -q "announce: $SO_VIP withdrawn (draining" "$SO_DIR/pingd-n$other.log" ||
 		{ fail "pingd did not log the withdrawal"; return 1; }
 	log "node $other ready: the router routes over $(so_nexthops)"
+}
+
+# Digests: equal for the same backends added in any order (Maglev and ketama), different when
+# the backend set, a weight or the hash seed differs, "none" without a usable backend.
+test_scaleout_digest() {
+	local a=/sys/fs/bpf/$PX-da b=/sys/fs/bpf/$PX-db d1 d2 s
+	need_root_ci || return
+	[ -x "$O/pingctl" ] || { echo "   pingctl not built" >&2; return 1; }
+	on_exit "'$O/pingctl' --bpffs $a unload; '$O/pingctl' --bpffs $b unload; rm -rf $a $b"
+	pa() { "$O/pingctl" --bpffs "$a" "$@"; }
+	pb() { "$O/pingctl" --bpffs "$b" "$@"; }
+	for s in 192.0.2.1:80 "192.0.2.2:53/udp --algo ketama"; do
+		pa service add $s --table-size 251 >/dev/null 2>&1 || pa service add $s || return 1
+		pb service add $s --table-size 251 >/dev/null 2>&1 || pb service add $s || return 1
+	done
+	pa service list >/dev/null || return 1
+	[ "$(pa table digest 192.0.2.1:80 | awk '{print $3}')" = none ] || { fail "empty table: $(pa table digest)"; return 1; }
+	for s in 192.0.2.1:80 192.0.2.2:53/udp; do
+		for i in 1 2 3 4; do pa backend add $s 198.51.100.$i || return 1; done
+		for i in 4 2 3 1; do pb backend add $s 198.51.100.$i || return 1; done
+	done
+	# Ids differ between the two: each added the backends in its own order.
+	d1=$(pa table digest) && d2=$(pb table digest) || return 1
+	[ "$d1" = "$d2" ] || { fail "same backends, other order: $d1 / $d2"; return 1; }
+	[ "$(echo "$d1" | grep -Ec ' (maglev|ketama) +[0-9a-f]{16}$')" = 2 ] || { fail "digest: $d1"; return 1; }
+	pb backend set 192.0.2.1:80 198.51.100.3 --weight 2 || return 1
+	[ "$(pb table digest 192.0.2.1:80)" != "$(pa table digest 192.0.2.1:80)" ] || { fail "a weight change left the digest"; return 1; }
+	[ "$(pb table digest 192.0.2.2:53/udp)" = "$(pa table digest 192.0.2.2:53/udp)" ] || { fail "another service's digest moved"; return 1; }
+	pb backend set 192.0.2.1:80 198.51.100.3 --weight 1 || return 1
+	[ "$(pb table digest)" = "$d1" ] || { fail "the weight back did not restore the digest"; return 1; }
+	pb backend set 192.0.2.2:53/udp 198.51.100.2 --down || return 1
+	[ "$(pb table digest 192.0.2.2:53/udp)" != "$(pa table digest 192.0.2.2:53/udp)" ] || { fail "a down backend left the ring's digest"; return 1; }
+	pb backend set 192.0.2.2:53/udp 198.51.100.2 --up || return 1
+	pb node set --seed 7 || return 1
+	[ "$(pb table digest 192.0.2.1:80)" != "$(pa table digest 192.0.2.1:80)" ] || { fail "another seed, same digest"; return 1; }
+	log "$d1"
 }
 
 # Bad arguments get one line, exit status 2, and change nothing.

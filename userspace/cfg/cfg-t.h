@@ -248,7 +248,7 @@ struct cfg {
 	bool l4_announce;		      /* announce the ready VIPs */
 	unsigned int l4_announce_table;	      /* into this kernel routing table */
 	unsigned int l4_announce_interval_ms; /* re-read the maps this often */
-	char *file; /* where it came from, owned */
+	char *file;			      /* where it came from, owned */
 };
 
 /* Messages collected while loading: one line each, "file:line: 'key': problem". The loader

@@ -408,9 +408,8 @@ static int digest_ids(struct ctrl *c, __u32 svc_id, struct digest_be **out)
 	for (size_t i = 0; !err && i < nb; i++) {
 		if (bes[i].id >= LB_MAX_REALS || bes[i].be.svc != svc_id)
 			continue;
-		map[bes[i].id] = (struct digest_be){.family = bes[i].be.family,
-			.port = bes[i].be.port,
-			.addr = bes[i].be.addr};
+		map[bes[i].id] = (struct digest_be){
+			.family = bes[i].be.family, .port = bes[i].be.port, .addr = bes[i].be.addr};
 	}
 	free(bes);
 	if (err) {

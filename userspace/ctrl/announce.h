@@ -20,12 +20,12 @@ struct ctrl;
 
 /* Why a VIP is or is not announced, in order of precedence. */
 enum ctrl_vip_state {
-	CTRL_VIP_READY = 0,   /* announced */
-	CTRL_VIP_DRAINING,    /* the node is drained (pingctl node drain) */
-	CTRL_VIP_DETACHED,    /* the balancer runs on no interface */
-	CTRL_VIP_NO_BACKEND,  /* none of its services has a usable backend */
-	CTRL_VIP_CHECKING,    /* ready, but pingd's first health verdicts are not in yet */
-	CTRL_VIP_STATE_MAX    /* must stay last */
+	CTRL_VIP_READY = 0,  /* announced */
+	CTRL_VIP_DRAINING,   /* the node is drained (pingctl node drain) */
+	CTRL_VIP_DETACHED,   /* the balancer runs on no interface */
+	CTRL_VIP_NO_BACKEND, /* none of its services has a usable backend */
+	CTRL_VIP_CHECKING,   /* ready, but pingd's first health verdicts are not in yet */
+	CTRL_VIP_STATE_MAX   /* must stay last */
 };
 
 /* A service address and its readiness. */

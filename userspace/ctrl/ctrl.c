@@ -321,7 +321,7 @@ int ctrl_node_get(struct ctrl *c, struct lb_node *n)
 	if (bpf_map_lookup_elem(c->fds[CM_NODE], &zero, n))
 		return -errno;
 	/* The library's own flags: not settings, so callers comparing settings never see them. */
-	n->flags &= (__u8)~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
+	n->flags &= (__u8) ~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
 	return 0;
 }
 
@@ -347,7 +347,7 @@ static int node_write(struct ctrl *c, const struct lb_node *n)
 	struct lb_node v = *n, cur;
 	__u32 zero = 0;
 
-	v.flags &= (__u8)~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
+	v.flags &= (__u8) ~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
 	if (any_all_ports(c))
 		v.flags |= LB_NODE_F_ALL_PORTS;
 	if (!bpf_map_lookup_elem(c->fds[CM_NODE], &zero, &cur))

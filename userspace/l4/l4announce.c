@@ -21,7 +21,7 @@ struct l4announce {
 	unsigned int table;
 	struct ctrl_vip *last; /* the previous pass's view, for logging changes */
 	size_t n_last;
-	int last_err;	 /* the previous pass's error, logged once */
+	int last_err;		    /* the previous pass's error, logged once */
 	bool (*settled)(void *arg); /* the health checks' first verdicts are in */
 	void *settled_arg;
 };
@@ -48,16 +48,16 @@ static void log_changes(struct l4announce *a, const struct ctrl_vip *v, size_t n
 			continue;
 		ctrl_format_addr(v[i].family, &v[i].addr, 0, s, sizeof(s));
 		log_notice("announce: %s %s (%s, %u of %u services serving)", s,
-			v[i].announced			? "announced" :
+			v[i].announced	  ? "announced" :
 			p && p->announced ? "withdrawn" :
-						  "not announced",
+					    "not announced",
 			ctrl_vip_state_name(v[i].state), v[i].serving, v[i].services);
 	}
 	for (size_t i = 0; i < a->n_last; i++)
 		if (a->last[i].announced && !find(v, n, &a->last[i]))
 			log_notice("announce: %s withdrawn (no longer a service)",
-				ctrl_format_addr(a->last[i].family, &a->last[i].addr, 0, s,
-					sizeof(s)));
+				ctrl_format_addr(
+					a->last[i].family, &a->last[i].addr, 0, s, sizeof(s)));
 }
 
 static void pass(struct l4announce *a)
@@ -111,8 +111,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 struct l4announce *l4announce_new(
 	struct event_base *base, const char *pin_dir, unsigned int table, unsigned int interval_ms)
 {
-	struct timeval iv = {.tv_sec = interval_ms / 1000,
-		.tv_usec = (suseconds_t)(interval_ms % 1000) * 1000};
+	struct timeval iv = {
+		.tv_sec = interval_ms / 1000, .tv_usec = (suseconds_t)(interval_ms % 1000) * 1000};
 	struct l4announce *a;
 
 	if (!table || (table >= 253 && table <= 255) || !interval_ms) {

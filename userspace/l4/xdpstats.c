@@ -79,9 +79,10 @@ static int add_vips(struct ctrl *c, struct xdpstats *x, unsigned int *nv)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ctrl_format_addr(v[i].family, &v[i].addr, 0, x->vip_names[i],
-			sizeof(x->vip_names[i]));
-		x->vips[i] = (struct stats_xdp_vip){x->vip_names[i], ctrl_vip_state_name(v[i].state)};
+		ctrl_format_addr(
+			v[i].family, &v[i].addr, 0, x->vip_names[i], sizeof(x->vip_names[i]));
+		x->vips[i] =
+			(struct stats_xdp_vip){x->vip_names[i], ctrl_vip_state_name(v[i].state)};
 	}
 	*nv = (unsigned int)n;
 out:

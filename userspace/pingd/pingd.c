@@ -289,12 +289,12 @@ struct pingd {
 	struct event *reap_ev;
 	struct event *sig_ev[PINGD_N_SIGNALS]; /* SIGINT, SIGTERM, SIGHUP, SIGUSR2 */
 	char *pidfile;			       /* written with -d, removed at exit; owned */
-	bool stopping;	  /* draining everything, then exit */
-	bool handed_over; /* a successor took the sockets */
+	bool stopping;			       /* draining everything, then exit */
+	bool handed_over;		       /* a successor took the sockets */
 	/* The l4 section's side (maps applied, backends probed), across reloads. */
 	struct l4health *l4;
 	struct l4announce *ann; /* the ready VIPs into the announcement table; NULL when off */
-	struct xdpstats *xdp; /* the data plane's counters for /metrics */
+	struct xdpstats *xdp;	/* the data plane's counters for /metrics */
 };
 
 /* Set up the operations of <g> (health checks, metrics, admin listener), carried over from
