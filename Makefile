@@ -168,6 +168,10 @@ demo: all
 	$(Q)O=$(O) KEEP=$(KEEP) PIN_DIR=$(PIN_DIR) bash scripts/demo.sh
 demo-down:
 	$(Q)O=$(O) PIN_DIR=$(PIN_DIR) bash scripts/demo.sh down
+# Three nodes behind an ECMP router (BIRD), one killed mid-run.
+.PHONY: demo-multinode
+demo-multinode: all
+	$(Q)O=$(O) bash scripts/demo-multinode.sh
 
 .PHONY: install
 install: all
@@ -186,6 +190,7 @@ help:
 	@echo '  all (default)     build pingctl, pingd and the BPF objects into $$(O)'
 	@echo '  deps              install the Debian packages pingx needs (scripts/deps.sh)'
 	@echo '  demo [KEEP=1]     run the demo topology; demo-down removes a kept one'
+	@echo '  demo-multinode    three nodes behind an ECMP router (BIRD); one dies mid-run'
 	@echo '  test              every suite: unit, bpf, integration, l7, cache (root for bpf and after)'
 	@echo '  check             unit tests (CUnit), no root needed'
 	@echo '  check-bpf         BPF_PROG_TEST_RUN fixtures (root)'

@@ -124,6 +124,10 @@ enum lb_be_marker {
  * control plane: set with the first all-ports service, cleared with the last, kept by writes
  * of the node settings. */
 #define LB_NODE_F_ALL_PORTS 0x02
+/* The node is drained: it withdraws the announcements of its VIPs (pingctl node drain). Kept
+ * by the control plane across writes of the node settings; the data plane forwards as usual,
+ * so flows the routers still send here keep their backends. */
+#define LB_NODE_F_DRAIN 0x04
 
 /* Why a packet was passed, dropped or forwarded: the index into lb_reasons. */
 enum lb_reason {

@@ -98,13 +98,14 @@ static int do_help(int argc, char **argv)
 	       "\n"
 	       "       %s { attach IFACE | detach IFACE | status | unload | save | restore FILE }\n"
 	       "\n"
-	       "OBJECT := { service | backend | node | stats | conntrack | deny | decap | hash | cache }\n"
+	       "OBJECT := { service | backend | node | table | stats | conntrack | deny | decap | hash | cache }\n"
 	       "OPTIONS := { -j|--json  -p|--pretty  -v|--verbose  -h|--help  -V|--version\n"
 	       "             --bpffs DIR }\n"
 	       "\n"
 	       "  service    the data plane's services (VIP, port, protocol)\n"
 	       "  backend    the backends of a service, their weights and states\n"
-	       "  node       per-node settings: outer sources, next hop, MTU\n"
+	       "  node       per-node settings: outer sources, next hop, MTU; drain, ready\n"
+	       "  table      digests of the services' tables, to compare nodes\n"
 	       "  stats      packets, bytes and flows; pass and drop reasons\n"
 	       "  conntrack  the flow table\n"
 	       "  deny       source prefixes dropped before any service lookup\n"
@@ -147,6 +148,7 @@ static const struct cmd objects[] = {
 	{"service", do_service},
 	{"stats", do_stats},
 	{"status", do_status},
+	{"table", do_table},
 	{"unload", do_unload},
 	{"help", do_help},
 	{"version", do_version},

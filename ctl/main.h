@@ -54,5 +54,10 @@ int do_deny(int argc, char **argv);
 int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);
 int do_cache(int argc, char **argv);
+int do_table(int argc, char **argv);
+/* The node's announcement verbs (ctl/scaleout.c), dispatched by do_node(). */
+int node_drain(int argc, char **argv);
+int node_ready(int argc, char **argv);
+int node_vips(int argc, char **argv);
 
 #endif /* CTL_MAIN_H */

@@ -10,11 +10,15 @@
 #include <string.h>
 
 #include "ctl/lb.h"
+#include "userspace/ctrl/announce.h"
 
 static int do_help(int argc, char **argv)
 {
 	printf("Usage: %s node set [OPTIONS]\n"
 	       "       %s node show\n"
+	       "       %s node drain [--table N]\n"
+	       "       %s node ready [--table N]\n"
+	       "       %s node vips [--table N]\n"
 	       "\n"
 	       "OPTIONS := { --src4 ADDR[/PLEN]  --src6 ADDR[/PLEN]  --gateway-mac MAC|fib\n"
 	       "             --src-mac MAC  --egress IFACE|none  --mtu BYTES  --gue-port PORT\n"
@@ -23,8 +27,14 @@ static int do_help(int argc, char **argv)
 	       "each flow gets its own source in that prefix (the bits past PLEN, at most the\n"
 	       "last 32, from the flow hash). Without a gateway MAC the next hop comes from the\n"
 	       "kernel's routing and neighbour tables. --flow-rate caps the new flows recorded\n"
-	       "per second per CPU (default %u); past it they are forwarded by hash only.\n",
-		bin_name, bin_name, LB_DEFAULT_FLOW_RATE);
+	       "per second per CPU (default %u); past it they are forwarded by hash only.\n"
+	       "drain withdraws the announcement of every VIP of the node (routers then send its\n"
+	       "flows to the other nodes, which give them the same backends) and keeps them\n"
+	       "withdrawn until ready; both then announce the VIPs that are ready (attached, a\n"
+	       "usable backend, not drained) as routes in kernel table N (default %u), which the\n"
+	       "routing daemon exports. vips shows each VIP's readiness and announcement.\n",
+		bin_name, bin_name, bin_name, bin_name, bin_name, LB_DEFAULT_FLOW_RATE,
+		CTRL_ANNOUNCE_TABLE);
 	return 0;
 }
 
@@ -116,12 +126,15 @@ static int do_show(int argc, char **argv)
 	size_t l;
 	struct lb_node n;
 	struct ctrl *c;
+	bool draining = false;
 	int err;
 
 	c = lb_open(false, &err);
 	if (!c)
 		return err;
 	err = ctrl_node_get(c, &n);
+	if (!err)
+		err = ctrl_node_draining(c, &draining);
 	ctrl_close(c);
 	if (err)
 		return lb_fail(err, "node show");
@@ -162,16 +175,18 @@ static int do_show(int argc, char **argv)
 		else
 			jsonw_uint_field(json_wtr, "flow_rate",
 				n.flow_rate ? n.flow_rate : LB_DEFAULT_FLOW_RATE);
+		jsonw_bool_field(json_wtr, "draining", draining);
 		jsonw_end_object(json_wtr);
 		return 0;
 	}
 	printf("src4         %s\nsrc6         %s\ngateway_mac  %s\nsrc_mac      %s\n"
 	       "egress       %s\nmtu          %u\ngue_port     %u\nseed         %u\n"
-	       "udp_timeout  %u\nflow_rate    %s\n",
+	       "udp_timeout  %u\nflow_rate    %s\ndraining     %s\n",
 		s4, s6, n.flags & LB_NODE_F_GW_MAC ? gw : "fib", sm, ifn[0] ? ifn : "(receiving)",
 		n.mtu ? n.mtu : LB_DEFAULT_MTU,
 		n.gue_port ? ntohs(n.gue_port) : LB_DEFAULT_GUE_PORT, n.hash_seed,
-		n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT, rate);
+		n.udp_timeout ? n.udp_timeout : LB_DEFAULT_UDP_TIMEOUT, rate,
+		draining ? "yes" : "no");
 	return 0;
 }
 
@@ -180,6 +195,9 @@ int do_node(int argc, char **argv)
 	static const struct cmd cmds[] = {
 		{"set", do_set},
 		{"show", do_show},
+		{"drain", node_drain},
+		{"ready", node_ready},
+		{"vips", node_vips},
 		{"help", do_help},
 		{NULL, NULL},
 	};

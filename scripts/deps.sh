@@ -20,6 +20,8 @@ PKGS=(
 	prometheus
 	# the HTTP caching conformance suite (scripts/cache-tests.sh installs it with npm)
 	nodejs
+	# scale-out: the routing daemon that announces the VIPs (and the test's router)
+	bird2
 )
 
 missing=()
@@ -51,9 +53,9 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts nginx, haproxy and prometheus on install; tests start their own on loopback
-# ports.
-for s in nginx haproxy prometheus; do
+# Debian starts nginx, haproxy, prometheus and bird on install; tests start their own on
+# loopback ports or in their own namespaces.
+for s in nginx haproxy prometheus bird; do
 	if command -v systemctl >/dev/null 2>&1; then
 		(systemctl stop "$s" && systemctl disable "$s") >/dev/null 2>&1 || true
 	fi

@@ -77,7 +77,7 @@ _pingctl() {
 	--service)
 		reply="$(_pingctl_services "${words[0]}" "${gopts[@]}")"
 		;;
-	--weight | --table-size | --mtu | --gue-port | --seed | --udp-timeout | --watch | \
+	--weight | --table-size | --table | --mtu | --gue-port | --seed | --udp-timeout | --watch | \
 		--count | --limit | --mac | --src-mac | --src4 | --src6 | --flow | --dport | --ttl | \
 		--backends)
 		return
@@ -92,7 +92,7 @@ _pingctl() {
 			reply="-j --json -p --pretty -v --verbose -h --help -V --version --bpffs"
 		else
 			reply="attach detach status unload save restore service backend node stats"
-			reply+=" conntrack deny"
+			reply+=" conntrack deny table"
 			reply+=" decap hash help version"
 		fi
 		COMPREPLY=($(compgen -W "$reply" -- "$cur"))
@@ -142,9 +142,18 @@ _pingctl() {
 		;;
 	node)
 		case $pos in
-		1) reply="set show help" ;;
-		*) [ "$cmd" = set ] && reply="--src4 --src6 --gateway-mac --src-mac --egress --mtu
-			--gue-port --seed --udp-timeout" ;;
+		1) reply="set show drain ready vips help" ;;
+		*) case $cmd in
+			set) reply="--src4 --src6 --gateway-mac --src-mac --egress --mtu
+				--gue-port --seed --udp-timeout" ;;
+			drain | ready | vips) reply="--table" ;;
+			esac ;;
+		esac
+		;;
+	table)
+		case $pos in
+		1) reply="digest help" ;;
+		2) [ "$cmd" = digest ] && reply="$(_pingctl_services "${words[0]}" "${gopts[@]}")" ;;
 		esac
 		;;
 	stats)

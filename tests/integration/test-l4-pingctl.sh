@@ -241,7 +241,7 @@ d = json.load(sys.stdin)
 $code" || { fail "pingctl -j $*: $out"; BAD=1; }
 	}
 	check 'assert set(d) == {"pin_dir", "abi_version", "services", "backends", "flows", "attached"} and d["services"] == 2' status
-	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout", "flow_rate"}' node show
+	check 'assert set(d) == {"src4", "src6", "gateway_mac", "src_mac", "egress", "mtu", "gue_port", "seed", "udp_timeout", "flow_rate", "draining"}' node show
 	check 'assert [set(x) for x in d] == 2 * [{"vip", "port", "proto", "id", "mode", "algo", "fwd", "hash", "table_size", "syn_rate"}]' service list
 	check 'assert d["vip"] == "2001:db8::10" and d["proto"] == "udp" and d["hash"] == "src"' service show '[2001:db8::10]:443/udp'
 	check 'assert len(d) == 3 and set(d[0]) == {"service", "service_id", "id", "address", "port", "weight", "state", "mac", "marked_by", "marked_at"}' backend list

@@ -280,7 +280,10 @@ static const char yaml[] = "listeners: [{address: 127.0.0.1:1}]\n"
 
 static int xdp_source(struct stats_xdp_snapshot *snap, void *arg)
 {
-	static const struct stats_xdp_service svc[] = {{"10.0.0.1:80/tcp", 10, 1000, 2}};
+	static const struct stats_xdp_service svc[] = {
+		{"10.0.0.1:80/tcp", 10, 1000, 2, "0123456789abcdef"}};
+	static const struct stats_xdp_vip vips[] = {
+		{"10.0.0.1", "ready"}, {"10.0.0.2", "draining"}};
 	static const struct stats_xdp_backend be[] = {
 		{"10.0.0.1:80/tcp", "10.1.0.1:80", 6, 600, 1, 1},
 		{"10.0.0.1:80/tcp", "10.1.0.2:80", 4, 400, 1, 0},
@@ -289,7 +292,7 @@ static int xdp_source(struct stats_xdp_snapshot *snap, void *arg)
 
 	if (arg)
 		return -ENOENT;
-	*snap = (struct stats_xdp_snapshot){svc, 1, be, 2, rs, 1};
+	*snap = (struct stats_xdp_snapshot){svc, 1, be, 2, rs, 1, vips, 2, 1};
 	return 0;
 }
 
@@ -363,6 +366,10 @@ static void test_stats(void)
 	HAS("pingx_xdp_backend_bytes_total{service=\"10.0.0.1:80/tcp\",backend=\"10.1.0.1:80\"} 600");
 	HAS("pingx_l4_backend_up{service=\"10.0.0.1:80/tcp\",backend=\"10.1.0.2:80\"} 0");
 	HAS("pingx_xdp_reason_packets_total{reason=\"no_service\"} 3");
+	HAS("pingx_xdp_table_digest{service=\"10.0.0.1:80/tcp\",digest=\"0123456789abcdef\"} 1");
+	HAS("pingx_node_draining 1");
+	HAS("pingx_vip_ready{vip=\"10.0.0.1\",state=\"ready\"} 1");
+	HAS("pingx_vip_ready{vip=\"10.0.0.2\",state=\"draining\"} 0");
 	free(out);
 	/* A failing source: the XDP families are left out, pingx_xdp_up says so. */
 	stats_set_xdp_source(st, xdp_source, st);

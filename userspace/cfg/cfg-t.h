@@ -346,7 +346,10 @@ struct cfg {
 	char *l4_pin_dir;      /* where the data plane's maps are pinned */
 	struct cfg_l4health *l4_health;
 	size_t n_l4_health;
-	char *file; /* where it came from, owned */
+	bool l4_announce;		      /* announce the ready VIPs */
+	unsigned int l4_announce_table;	      /* into this kernel routing table */
+	unsigned int l4_announce_interval_ms; /* re-read the maps this often */
+	char *file;			      /* where it came from, owned */
 };
 
 /* Messages collected while loading: one line each, "file:line: 'key': problem". The loader

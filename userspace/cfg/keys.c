@@ -352,6 +352,13 @@ const struct cfg_key cfg_keys[] = {
 		  "applied to the pinned maps at start-up; absent = the maps are not touched" },
 	K(SEC_ROOT, "l4_pin_dir", CFG_T_STR, struct cfg, l4_pin_dir, PINGX_PIN_DIR, 0, 0,
 	  "pin directory of the data plane's maps (as pingctl --bpffs), used with l4"),
+	K(SEC_ROOT, "l4_announce", CFG_T_BOOL, struct cfg, l4_announce, "false", 0, 0,
+	  "announce the VIPs this node is ready to serve as routes in l4_announce_table, for the "
+	  "routing daemon to export (docs/scale-out.md)"),
+	K(SEC_ROOT, "l4_announce_table", CFG_T_UINT, struct cfg, l4_announce_table, "4242", 1,
+	  4294967295u, "kernel routing table of the announcements (not main, local or default)"),
+	K(SEC_ROOT, "l4_announce_interval", CFG_T_DURATION, struct cfg, l4_announce_interval_ms,
+	  "500ms", 10, 10000, "how often the announcer re-reads the maps (health verdicts at once)"),
 	KL(SEC_ROOT, "l4_health", struct cfg, l4_health, n_l4_health, SEC_L4HEALTH, 0, 4096, 0,
 	   "health checks of the l4 backends, per service; without an item: tcp with the defaults"),
 	K(SEC_L4HEALTH, "service", CFG_T_STR, struct cfg_l4health, service, "*", 0, 0,

@@ -329,8 +329,8 @@ int ctrl_node_get(struct ctrl *c, struct lb_node *n)
 
 	if (bpf_map_lookup_elem(c->fds[CM_NODE], &zero, n))
 		return -errno;
-	/* The library's own flag: not a setting, so callers comparing settings never see it. */
-	n->flags &= (__u8)~LB_NODE_F_ALL_PORTS;
+	/* The library's own flags: not settings, so callers comparing settings never see them. */
+	n->flags &= (__u8) ~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
 	return 0;
 }
 
@@ -349,15 +349,18 @@ static bool any_all_ports(struct ctrl *c)
 	return false;
 }
 
-/* Write <n> with LB_NODE_F_ALL_PORTS set from the services; the caller holds the lock. */
+/* Write <n> with LB_NODE_F_ALL_PORTS set from the services and LB_NODE_F_DRAIN kept as
+ * stored (ctrl_node_drain() owns it); the caller holds the lock. */
 static int node_write(struct ctrl *c, const struct lb_node *n)
 {
-	struct lb_node v = *n;
+	struct lb_node v = *n, cur;
 	__u32 zero = 0;
 
-	v.flags &= (__u8)~LB_NODE_F_ALL_PORTS;
+	v.flags &= (__u8) ~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
 	if (any_all_ports(c))
 		v.flags |= LB_NODE_F_ALL_PORTS;
+	if (!bpf_map_lookup_elem(c->fds[CM_NODE], &zero, &cur))
+		v.flags |= cur.flags & LB_NODE_F_DRAIN;
 	return bpf_map_update_elem(c->fds[CM_NODE], &zero, &v, BPF_ANY) ? -errno : 0;
 }
 

@@ -34,8 +34,9 @@ __u32 ctrl_abi_version(const struct ctrl *c);
 int ctrl_lock(struct ctrl *c);
 void ctrl_unlock(struct ctrl *c);
 
-/* Per-node settings. ctrl_node_get() leaves LB_NODE_F_ALL_PORTS out and ctrl_node_set()
- * ignores it in <n>: the library keeps that flag in step with the services. */
+/* Per-node settings. ctrl_node_get() leaves LB_NODE_F_ALL_PORTS and LB_NODE_F_DRAIN out and
+ * ctrl_node_set() ignores them in <n>: the library keeps the first in step with the services,
+ * and the second belongs to ctrl_node_drain() (announce.h). */
 int ctrl_node_get(struct ctrl *c, struct lb_node *n);
 int ctrl_node_set(struct ctrl *c, const struct lb_node *n);
 

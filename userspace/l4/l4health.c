@@ -19,6 +19,9 @@
 /* One probed backend: where its verdict goes. */
 struct l4h_target {
 	struct l4health *owner;
+	unsigned int id;   /* in the health engine */
+	unsigned int rise; /* probes that judge a down backend */
+	unsigned int fall; /* probes that judge an up backend */
 	struct lb_svc_key key;
 	__u8 family;
 	union lb_addr addr;
@@ -29,6 +32,8 @@ struct l4health {
 	struct health *health;
 	struct l4h_target *targets; /* one per backend, owned */
 	size_t n_targets;
+	void (*notify)(void *arg); /* after each verdict written */
+	void *notify_arg;
 };
 
 /* Write a verdict into the maps; the tables are rebuilt, so a down backend takes no new
@@ -46,6 +51,8 @@ static void on_change(const struct health_event *ev, void *arg)
 	else
 		log_notice(
 			"l4 health: %s is %s (%s)", ev->name, ev->up ? "up" : "down", ev->reason);
+	if (t->owner->notify)
+		t->owner->notify(t->owner->notify_arg);
 }
 
 /* Does item <h> name service <s>? "*" matches every service. Returns 1, 0, or -EINVAL when
@@ -167,6 +174,9 @@ static int add_target(struct l4health *l, const struct ctrl_l4cfg_service *s,
 	id = health_add(l->health, name, (const struct sockaddr *)&ss, len, p, t);
 	if (id < 0)
 		return id;
+	t->id = (unsigned int)id;
+	t->rise = p->rise;
+	t->fall = p->fall;
 	l->n_targets++;
 	return 0;
 }
@@ -317,6 +327,27 @@ fail:
 	l4health_free(l);
 	errno = -rc;
 	return NULL;
+}
+
+bool l4health_settled(void *arg)
+{
+	struct l4health *l = arg;
+
+	for (size_t i = 0; i < l->n_targets; i++) {
+		struct health_info hi;
+
+		if (health_info(l->health, l->targets[i].id, &hi))
+			continue;
+		if (hi.probes < (hi.up ? l->targets[i].fall : l->targets[i].rise))
+			return false;
+	}
+	return true;
+}
+
+void l4health_set_notify(struct l4health *l, void (*fn)(void *arg), void *arg)
+{
+	l->notify = fn;
+	l->notify_arg = arg;
 }
 
 void l4health_free(struct l4health *l)

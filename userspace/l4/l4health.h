@@ -5,6 +5,7 @@
 #ifndef USERSPACE_L4_L4HEALTH_H
 #define USERSPACE_L4_L4HEALTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cfg;
@@ -21,6 +22,15 @@ struct l4health;
  * is not set up), EINVAL (an l4_health item names no l4 service), or the failing call's. */
 struct l4health *l4health_new(
 	struct event_base *base, const struct cfg *c, char *err, size_t errlen);
+
+/* Call <fn>(<arg>) after each verdict has been written into the maps (the announcer reads
+ * them again); NULL <fn> for none. */
+void l4health_set_notify(struct l4health *l, void (*fn)(void *arg), void *arg);
+
+/* Whether every probed backend has been judged: probed at least <fall> times when up (a
+ * failing one would be down by then) or <rise> times when down (a healthy one would be up).
+ * <arg> is a struct l4health; true with nothing to probe. */
+bool l4health_settled(void *arg);
 
 /* Stop probing and close the maps; the backends keep their last state. NULL is accepted. */
 void l4health_free(struct l4health *l);

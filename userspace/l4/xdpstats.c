@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "userspace/ctrl/announce.h"
 #include "userspace/ctrl/ctrl.h"
 
 /* Names are kept in fixed slots so that the snapshot's pointers stay valid until the next
@@ -21,6 +22,9 @@ struct xdpstats {
 	struct stats_xdp_backend *bes;
 	char (*svc_names)[CTRL_ADDRSTRLEN + 8];
 	char (*be_names)[CTRL_ADDRSTRLEN];
+	char (*digests)[CTRL_DIGEST_LEN];
+	struct stats_xdp_vip *vips;
+	char (*vip_names)[CTRL_ADDRSTRLEN];
 	struct stats_xdp_reason reasons[LB_REASON_MAX];
 };
 
@@ -45,10 +49,45 @@ static void reset(struct xdpstats *x)
 	free(x->bes);
 	free(x->svc_names);
 	free(x->be_names);
+	free(x->digests);
+	free(x->vips);
+	free(x->vip_names);
 	x->svcs = NULL;
 	x->bes = NULL;
 	x->svc_names = NULL;
 	x->be_names = NULL;
+	x->digests = NULL;
+	x->vips = NULL;
+	x->vip_names = NULL;
+}
+
+/* The node's VIPs and their readiness into <x>; the count in *<nv>. */
+static int add_vips(struct ctrl *c, struct xdpstats *x, unsigned int *nv)
+{
+	struct ctrl_vip *v = NULL;
+	size_t n = 0;
+	int err;
+
+	*nv = 0;
+	err = ctrl_vip_list(c, &v, &n);
+	if (err || !n)
+		goto out;
+	x->vips = calloc(n, sizeof(*x->vips));
+	x->vip_names = calloc(n, sizeof(*x->vip_names));
+	if (!x->vips || !x->vip_names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ctrl_format_addr(
+			v[i].family, &v[i].addr, 0, x->vip_names[i], sizeof(x->vip_names[i]));
+		x->vips[i] =
+			(struct stats_xdp_vip){x->vip_names[i], ctrl_vip_state_name(v[i].state)};
+	}
+	*nv = (unsigned int)n;
+out:
+	free(v);
+	return err;
 }
 
 void xdpstats_free(struct xdpstats *x)
@@ -109,7 +148,8 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 	struct xdpstats *x = arg;
 	struct ctrl_service *svcs = NULL;
 	__u64 reasons[LB_REASON_MAX] = {0};
-	unsigned int nb = 0;
+	unsigned int nb = 0, nv = 0;
+	bool draining = false;
 	size_t n = 0;
 	struct ctrl *c;
 	int err;
@@ -122,7 +162,8 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 	if (!err && n) {
 		x->svcs = calloc(n, sizeof(*x->svcs));
 		x->svc_names = calloc(n, sizeof(*x->svc_names));
-		if (!x->svcs || !x->svc_names)
+		x->digests = calloc(n, sizeof(*x->digests));
+		if (!x->svcs || !x->svc_names || !x->digests)
 			err = -ENOMEM;
 	}
 	for (size_t i = 0; !err && i < n; i++) {
@@ -139,11 +180,17 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 			.packets = st.packets,
 			.bytes = st.bytes,
 			.new_flows = st.new_flows,
+			/* A table replaced meanwhile: no digest at this scrape. */
+			.digest = ctrl_table_digest(c, k, x->digests[i]) ? NULL : x->digests[i],
 		};
 		err = add_backends(c, x, &svcs[i], x->svc_names[i], &nb);
 	}
 	if (!err)
 		err = ctrl_stats_reasons(c, reasons);
+	if (!err)
+		err = add_vips(c, x, &nv);
+	if (!err)
+		err = ctrl_node_draining(c, &draining);
 	ctrl_close(c);
 	free(svcs);
 	if (err) {
@@ -159,6 +206,9 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 		.n_backends = nb,
 		.reasons = x->reasons,
 		.n_reasons = LB_REASON_MAX,
+		.vips = x->vips,
+		.n_vips = nv,
+		.draining = draining,
 	};
 	return 0;
 }

@@ -20,6 +20,13 @@ struct stats_xdp_service {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t new_flows;
+	const char *digest; /* of its published table (pingctl table digest); NULL unknown */
+};
+
+/* One service address and whether the node is ready to serve it (announced). */
+struct stats_xdp_vip {
+	const char *vip;   /* "10.0.0.1" */
+	const char *state; /* "ready", "draining", "detached", "no_backend" */
 };
 
 /* One L4 backend's data-plane counters (lb_be_stats) and health state. */
@@ -47,6 +54,9 @@ struct stats_xdp_snapshot {
 	unsigned int n_backends;
 	const struct stats_xdp_reason *reasons;
 	unsigned int n_reasons;
+	const struct stats_xdp_vip *vips;
+	unsigned int n_vips;
+	int draining; /* 1 when the node is drained (pingctl node drain) */
 };
 
 /* Fill <snap> from the maps; called at each scrape on the scraping thread. Returns 0, or a

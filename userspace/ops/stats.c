@@ -295,6 +295,35 @@ static int collect_xdp(struct metrics_writer *w, void *arg)
 		err = metrics_write_sample(w, be_l, lv, 2, snap.backends[i].up);
 	}
 	if (!err)
+		err = metrics_write_family(w, "pingx_xdp_table_digest",
+			"Always 1; the digest label names the service's published table (pingctl "
+			"table digest): equal on nodes that give its flows the same backends",
+			METRICS_GAUGE);
+	for (unsigned int i = 0; i < snap.n_services && !err; i++) {
+		static const char *const dg_l[] = {"service", "digest"};
+		const char *lv[] = {snap.services[i].service, snap.services[i].digest};
+
+		if (snap.services[i].digest)
+			err = metrics_write_sample(w, dg_l, lv, 2, 1);
+	}
+	if (!err)
+		err = metrics_write_family(w, "pingx_node_draining",
+			"1 when the node is drained (pingctl node drain): its VIPs are withdrawn",
+			METRICS_GAUGE);
+	if (!err)
+		err = metrics_write_sample(w, NULL, NULL, 0, snap.draining);
+	if (!err)
+		err = metrics_write_family(w, "pingx_vip_ready",
+			"1 when the node is ready to serve the VIP (announced by l4_announce); the "
+			"state label says why not",
+			METRICS_GAUGE);
+	for (unsigned int i = 0; i < snap.n_vips && !err; i++) {
+		static const char *const vp_l[] = {"vip", "state"};
+		const char *lv[] = {snap.vips[i].vip, snap.vips[i].state};
+
+		err = metrics_write_sample(w, vp_l, lv, 2, !strcmp(snap.vips[i].state, "ready"));
+	}
+	if (!err)
 		err = metrics_write_family(w, "pingx_xdp_reason_packets_total",
 			"Packets the XDP layer dropped or passed, by reason", METRICS_COUNTER);
 	for (unsigned int i = 0; i < snap.n_reasons && !err; i++) {

@@ -18,6 +18,7 @@
 
 #include "userspace/cfg/cfg.h"
 #include "userspace/l4/deny.h"
+#include "userspace/l4/l4announce.h"
 #include "userspace/l4/l4health.h"
 #include "userspace/l4/steer.h"
 #include "userspace/l4/xdpstats.h"
@@ -316,13 +317,14 @@ struct pingd {
 	struct event *reap_ev;
 	struct event *sig_ev[PINGD_N_SIGNALS]; /* SIGINT, SIGTERM, SIGHUP, SIGUSR2 */
 	char *pidfile;			       /* written with -d, removed at exit; owned */
-	bool stopping;	  /* draining everything, then exit */
-	bool handed_over; /* a successor took the sockets */
+	bool stopping;			       /* draining everything, then exit */
+	bool handed_over;		       /* a successor took the sockets */
 	/* The l4 section's side (maps applied, backends probed), across reloads. */
 	struct l4health *l4;
-	struct xdpstats *xdp; /* the data plane's counters for /metrics */
-	struct l4deny *deny;  /* rate limits' pushes into the deny map; NULL until needed */
-	char deny_dir[256];   /* its pin directory */
+	struct l4announce *ann; /* the ready VIPs into the announcement table; NULL when off */
+	struct xdpstats *xdp;	/* the data plane's counters for /metrics */
+	struct l4deny *deny;	/* rate limits' pushes into the deny map; NULL until needed */
+	char deny_dir[256];	/* its pin directory */
 };
 
 /* Let the limits of <g> push clients into the deny map of its deny.pin_dir (made when first
@@ -459,6 +461,37 @@ out:
 	return err;
 }
 
+/* Start, restart or stop the announcer as <c> says, and have health verdicts kick it. The
+ * routes stay across the restart. Returns 0 or a negative errno (logged). */
+static int l4_announce(struct pingd *p, const struct cfg *c)
+{
+	struct l4announce *a = NULL;
+	int err = 0;
+
+	if (c->l4_announce) {
+		a = l4announce_new(p->base, c->l4_pin_dir ? c->l4_pin_dir : PINGX_PIN_DIR,
+			c->l4_announce_table, c->l4_announce_interval_ms);
+		if (!a) {
+			err = -errno;
+			log_err("l4_announce: table %u: %s", c->l4_announce_table,
+				err == -EINVAL ? "a table of its own is needed, not main, local "
+						 "or default" :
+						 strerror(-err));
+		}
+	}
+	if (!err) {
+		l4announce_free(p->ann);
+		p->ann = a;
+	}
+	/* The running announcer (a new one, or the old one when that failed) follows the
+	 * running health checks. */
+	if (p->l4)
+		l4health_set_notify(p->l4, p->ann ? l4announce_kick : NULL, p->ann);
+	if (p->ann)
+		l4announce_set_gate(p->ann, p->l4 ? l4health_settled : NULL, p->l4);
+	return err;
+}
+
 /* Apply the l4 section of <c> to the maps and probe its backends, replacing the running l4
  * side; without a section, probing stops and the maps stay as they are. Returns 0 or a
  * negative errno (logged). */
@@ -478,7 +511,7 @@ static int l4_reload(struct pingd *p, const struct cfg *c)
 	}
 	l4health_free(p->l4);
 	p->l4 = l;
-	return 0;
+	return l4_announce(p, c);
 }
 
 /* Move the serving generation to the draining list. */
@@ -677,9 +710,11 @@ static void on_upgrade(evutil_socket_t fd, short what, void *arg)
 	log_notice("upgrade: the new process serves the listening sockets; draining");
 	/* Not STOPPING: under systemd the service goes on, its main process is the successor. */
 	p->handed_over = true;
-	/* The successor probes the l4 backends now. */
+	/* The successor probes the l4 backends and announces the VIPs now. */
 	l4health_free(p->l4);
 	p->l4 = NULL;
+	l4announce_free(p->ann);
+	p->ann = NULL;
 	p->stopping = true;
 	retire(p);
 	on_reap(-1, 0, p);
@@ -817,6 +852,7 @@ static void release(struct pingd *p)
 {
 	steer_stop(p->steer);
 	l4health_free(p->l4);
+	l4announce_free(p->ann);
 	gen_free(p->cur);
 	while (p->old) {
 		struct gen *g = p->old;
