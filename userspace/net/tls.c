@@ -734,7 +734,7 @@ int tls_version(const char *name)
 /* The verified client certificate of <c> (not a reference), or NULL. */
 static X509 *peer_cert(const struct conn *c)
 {
-	const struct tls_conn *t = c->tr_conn;
+	const struct tls_conn *t = c ? c->tr_conn : NULL;
 	X509 *x;
 
 	if (!t || c->tr->attach != tls_attach || c->handshaking)

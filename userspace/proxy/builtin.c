@@ -168,7 +168,7 @@ static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
 	}
 	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
 		host ? host->len : 0, m->target.p, m->target.len);
-	if (s->x.route && s->x.route->client_cert && !tls_peer_verified(s->cli))
+	if (s->x.route && s->x.route->client_cert && !tls_peer_verified(s->tls_cli))
 		return 403;
 	return s->x.route ? 0 : 404;
 }

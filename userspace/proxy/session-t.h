@@ -130,6 +130,8 @@ struct session {
 	struct evdns_getaddrinfo_request *dns; /* CONNECT: resolving the target's name */
 	char *target;			       /* CONNECT: "host:port" for the logs, owned */
 	struct h2conn *h2; /* SS_H2: the HTTP/2 connection this session became */
+	struct conn *tls_cli; /* the connection the client's TLS runs on: cli, or for an HTTP/2
+			       * stream its connection's (NULL once that one is gone) */
 	bool virt;	   /* serves one HTTP/2 stream over a socketless conn: not counted
 			    * as a connection of the worker */
 	struct stream x;

@@ -249,6 +249,14 @@ static void sess_destroy(struct session *s)
 		w->n_conns--;
 		stats_conn_close(w->rt->stats, w->id);
 	}
+	if (s->h2) {
+		struct session *o;
+
+		/* Its streams' sessions may end later: they lose the TLS connection's identity. */
+		TAILQ_FOREACH(o, &w->sessions, link)
+		if (o->tls_cli == s->cli)
+			o->tls_cli = NULL;
+	}
 	h2conn_free(s->h2);
 	if (w->paused && w->n_conns < s->cfg->limits.max_connections) {
 		for (size_t i = 0; i < w->n_listeners; i++)
@@ -1931,6 +1939,7 @@ static int h2_stream_open(void *arg, struct conn *vc)
 	s->x.srv = -1;
 	s->virt = true;
 	s->cli = vc;
+	s->tls_cli = owner->tls_cli;
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	stream_setup(s);
 	return 0;
@@ -2012,6 +2021,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->listener = idx;
 	s->x.srv = -1;
 	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
+	s->tls_cli = s->cli;
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
 		s->total = evtimer_new(w->base, on_total, s);

@@ -26,12 +26,12 @@ int tlsinfo_headers(const struct session *s, struct h1_hdrs *h)
 	/* The client's own copies would pass for ours. */
 	for (size_t i = 0; i < 4; i++)
 		h1_hdrs_remove(h, hdr_names[i], strlen(hdr_names[i]));
-	v[1] = tls_peer_subject(s->cli, subj, sizeof(subj));
+	v[1] = tls_peer_subject(s->tls_cli, subj, sizeof(subj));
 	if (!v[1])
 		return h1_hdrs_set(h, hdr_names[0], strlen(hdr_names[0]), "NONE", 4);
 	v[0] = "SUCCESS";
-	v[2] = tls_peer_san(s->cli, san, sizeof(san));
-	v[3] = tls_peer_fingerprint(s->cli, fpr, sizeof(fpr));
+	v[2] = tls_peer_san(s->tls_cli, san, sizeof(san));
+	v[3] = tls_peer_fingerprint(s->tls_cli, fpr, sizeof(fpr));
 	for (size_t i = 0; i < 4 && !err; i++)
 		if (v[i] && *v[i])
 			err = h1_hdrs_set(h, hdr_names[i], strlen(hdr_names[i]), v[i], strlen(v[i]));
@@ -40,20 +40,20 @@ int tlsinfo_headers(const struct session *s, struct h1_hdrs *h)
 
 bool pingx_client_cert_verified(const struct pingx_ctx *ctx)
 {
-	return tls_peer_verified(px_session(ctx)->cli);
+	return tls_peer_verified(px_session(ctx)->tls_cli);
 }
 
 const char *pingx_client_cert_subject(const struct pingx_ctx *ctx, char *buf, size_t len)
 {
-	return tls_peer_subject(px_session(ctx)->cli, buf, len);
+	return tls_peer_subject(px_session(ctx)->tls_cli, buf, len);
 }
 
 const char *pingx_client_cert_san(const struct pingx_ctx *ctx, char *buf, size_t len)
 {
-	return tls_peer_san(px_session(ctx)->cli, buf, len);
+	return tls_peer_san(px_session(ctx)->tls_cli, buf, len);
 }
 
 const char *pingx_client_cert_fingerprint(const struct pingx_ctx *ctx, char *buf, size_t len)
 {
-	return tls_peer_fingerprint(px_session(ctx)->cli, buf, len);
+	return tls_peer_fingerprint(px_session(ctx)->tls_cli, buf, len);
 }
