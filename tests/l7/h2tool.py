@@ -15,6 +15,8 @@ well-behaved client sends). Loopback only.
   h2tool.py attack PORT KIND PID    misbehave as KIND (see ATTACKS), then report what pingd
                                     did: "goaway CODE", "reset CODE", "closed", "answered
                                     STATUS" lines, and "rss_kb N" (pingd's VmRSS after it)
+  h2tool.py tarpit PORT             a listener whose accept queue is kept full, so a connect
+                                    to it waits (its SYNs are dropped) until the caller gives up
 """
 import hashlib
 import os
@@ -327,8 +329,10 @@ def attack_empty_data(s):
 
 
 def attack_window_overflow(s):
-    # More DATA than the stream's 65535-byte window, at once.
-    chunks = [hframe(1, headers_block(req_headers("/up/w", "POST")), end_stream=False)]
+    # More DATA than the stream's window, at once, to a route whose upstream connect never
+    # completes (the tarpit): nothing takes the body, so no WINDOW_UPDATE can make the
+    # overrun legal before pingd reads it.
+    chunks = [hframe(1, headers_block(req_headers("/tarpit/w", "POST")), end_stream=False)]
     for _ in range(10):
         f = DataFrame(1)
         f.data = b"x" * 16000
@@ -394,8 +398,24 @@ def cmd_stall(port, pid):
     s.close()
 
 
+def cmd_tarpit(port):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", int(port)))
+    srv.listen(0)
+    # One connection never accepted fills a backlog of 0; later SYNs are dropped.
+    filler = socket.socket()
+    filler.setblocking(False)
+    try:
+        filler.connect(("127.0.0.1", int(port)))
+    except BlockingIOError:
+        pass
+    while True:
+        time.sleep(3600)
+
+
 def main():
-    cmds = {"get": cmd_get, "post": cmd_post, "drain": cmd_drain, "attack": cmd_attack,
+    cmds = {"tarpit": cmd_tarpit, "get": cmd_get, "post": cmd_post, "drain": cmd_drain, "attack": cmd_attack,
             "connect": cmd_connect,
             "stall": cmd_stall}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:

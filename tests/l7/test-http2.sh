@@ -21,9 +21,9 @@ PY=/usr/bin/python3
 H2TOOL=("$PY" "$L7_DIR/h2tool.py")
 
 # pingd in front of nginx (a 3 MB file at /big.bin), a python origin answering after 2 s
-# (/late), a pool whose first server is dead (/retry/) and an admin listener. The cleartext
-# listener takes H2_OPTS (", http2: false"); with TLS=1 two TLS listeners are added, on
-# TLS_PORT (HTTP/2 on) and OFF_PORT (http2: false).
+# (/late), a pool whose first server is dead (/retry/), one whose connects never complete
+# (/tarpit/) and an admin listener. The cleartext listener takes H2_OPTS (", http2: false");
+# with TLS=1 two TLS listeners are added, on TLS_PORT (HTTP/2 on) and OFF_PORT (http2: false).
 setup() {
 	need_l7_tools nghttp h2load openssl || return $?
 	"$PY" -c 'import h2' 2>/dev/null || { echo "   needs python3-h2" >&2; return $SKIP; }
@@ -38,6 +38,10 @@ setup() {
 	ECHO_PORT=$PORT
 	spawn "$PY" "$L7_DIR/wstool.py" tcpecho "$ECHO_PORT"
 	wait_port 127.0.0.1 "$ECHO_PORT" || fail "echo server did not start"
+	free_port || return 1
+	TARPIT_PORT=$PORT
+	spawn "${H2TOOL[@]}" tarpit "$TARPIT_PORT"
+	sleep 0.3
 	free_port || return 1
 	ADMIN_PORT=$PORT
 	free_port || return 1
@@ -64,6 +68,7 @@ $tls_lines
 upstreams:
   - {name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}
   - {name: late, servers: [{address: '127.0.0.1:$PYO_PORT'}]}
+  - {name: tarpit, servers: [{address: '127.0.0.1:$TARPIT_PORT'}]}
   - {name: r, retries: 2, servers: [{address: '127.0.0.1:$DEAD_PORT'}, {address: '127.0.0.1:$ORIGIN_PORT'}]}
 virtual_hosts:
   - name: main
@@ -71,6 +76,7 @@ virtual_hosts:
     routes:
       - {path: /retry/, upstream: r}
       - {path: /late, upstream: late}
+      - {path: /tarpit/, upstream: tarpit}
       - {path: /, upstream: o}
   - name: forward
     hosts: '*'
