@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 6
+#define LB_ABI_VERSION 7
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -16,7 +16,7 @@
 #define LB_MAX_REALS 4096 /* backends, over all services */
 #endif
 #ifndef LB_MAX_FLOWS
-#define LB_MAX_FLOWS 131072 /* conntrack LRU entries */
+#define LB_MAX_FLOWS 131072 /* conntrack LRU entries, in each of lb_conntrack4 and lb_conntrack */
 #endif
 #ifndef LB_DEFAULT_TABLE_SIZE
 #define LB_DEFAULT_TABLE_SIZE 65537 /* Maglev M; a prime, as MAGLEV_DEFAULT_SIZE */
@@ -247,7 +247,8 @@ struct lb_ring_point {
 };
 _Static_assert(sizeof(struct lb_ring_point) == 8, "lb_ring_point size");
 
-/* lb_conntrack key: a flow as the client sent it. */
+/* lb_conntrack key: an IPv6 flow as the client sent it (IPv4 flows are in lb_conntrack4); also
+ * the flow as the parser and userspace see it, whatever its family. */
 struct lb_flow_key {
 	union lb_addr src; /* client, network order */
 	union lb_addr dst; /* VIP, network order */
@@ -259,10 +260,32 @@ struct lb_flow_key {
 };
 _Static_assert(sizeof(struct lb_flow_key) == 40, "lb_flow_key size");
 
+/* lb_conntrack4 key: an IPv4 flow as the client sent it, the same fields as lb_flow_key in 16
+ * bytes instead of 40 (the table hashes and compares fewer bytes per packet). */
+struct lb_flow4_key {
+	__be32 src;   /* client, network order */
+	__be32 dst;   /* VIP, network order */
+	__be16 sport; /* network order */
+	__be16 dport; /* network order */
+	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct lb_flow4_key) == 16, "lb_flow4_key size");
+
+/* The lb_conntrack4 key of IPv4 flow <k> (whose family is LB_AF_INET). */
+static inline void lb_flow4_key_of(struct lb_flow4_key *out, const struct lb_flow_key *k)
+{
+	*out = (struct lb_flow4_key){.src = k->src.v4,
+		.dst = k->dst.v4,
+		.sport = k->sport,
+		.dport = k->dport,
+		.proto = k->proto};
+}
+
 /* lb_flow.flags */
 #define LB_FLOW_F_FIN 0x01 /* a FIN was seen: the entry expires LB_FIN_TIMEOUT later */
 
-/* lb_conntrack value, written by bpf (and flushed by pingctl). */
+/* lb_conntrack4 and lb_conntrack value, written by bpf (and flushed by pingctl). */
 struct lb_flow {
 	__u64 last_seen; /* bpf_ktime_get_ns() at creation or refresh; UDP and FIN only */
 	__u32 backend;	 /* backend id */

@@ -98,10 +98,20 @@ struct {
 	__array(values, struct lb_ring_inner); /* a flexible array: must stay last */
 } lb_ring SEC(".maps");
 
-/* Key: the client's 5-tuple. Value: its backend. Written by bpf; flushed by pingctl. One
- * table that every CPU reads, but each CPU keeps its own LRU list and free nodes
+/* The flow tables. Key: the client's 5-tuple; IPv4 flows in lb_conntrack4 (a 16-byte key),
+ * IPv6 flows in lb_conntrack. Value: its backend. Written by bpf; flushed by pingctl. Each is
+ * one table that every CPU reads, but each CPU keeps its own LRU list and free nodes
  * (BPF_F_NO_COMMON_LRU, LB_MAX_FLOWS / CPUs each): new flows on different CPUs never wait
  * for one shared list lock, and a flow found on any CPU keeps its backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct lb_flow4_key);
+	__type(value, struct lb_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_conntrack4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LB_MAX_FLOWS);

@@ -160,6 +160,34 @@ static __always_inline int sched_src_guard(const struct parse_pkt *p, const stru
 	return LB_CONTINUE;
 }
 
+/* The flow's entry in its family's flow table (<k4>: its lb_conntrack4 key when IPv4), or
+ * NULL. Each table has its own call site, so the verifier inlines both lookups. */
+static __always_inline struct lb_flow *sched_ct_get(
+	const struct parse_pkt *p, const struct lb_flow4_key *k4)
+{
+	if (p->flow.family == LB_AF_INET)
+		return bpf_map_lookup_elem(&lb_conntrack4, k4);
+	return bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+}
+
+static __always_inline void sched_ct_del(const struct parse_pkt *p, const struct lb_flow4_key *k4)
+{
+	if (p->flow.family == LB_AF_INET)
+		bpf_map_delete_elem(&lb_conntrack4, k4);
+	else
+		bpf_map_delete_elem(&lb_conntrack, &p->flow);
+}
+
+/* Failure (out of memory) only costs the flow its stickiness: the packet goes on. */
+static __always_inline void sched_ct_put(
+	const struct parse_pkt *p, const struct lb_flow4_key *k4, const struct lb_flow *f)
+{
+	if (p->flow.family == LB_AF_INET)
+		(void)bpf_map_update_elem(&lb_conntrack4, k4, f, BPF_ANY);
+	else
+		(void)bpf_map_update_elem(&lb_conntrack, &p->flow, f, BPF_ANY);
+}
+
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
  * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
@@ -174,10 +202,12 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
 	struct lb_flow *f = NULL, nf = {};
 	struct lb_guard *guard = NULL;
+	struct lb_flow4_key k4;
 	struct lb_backend *be;
 	__u32 id, rate = 0;
 	__u64 now = 0;
 
+	lb_flow4_key_of(&k4, &p->flow);
 	/* A SYN past the guard's limit is not looked up either: it takes the table's backend
 	 * and leaves conntrack as it is (a retransmitted SYN keeps its entry unchanged). */
 	if (syn) {
@@ -189,7 +219,7 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		if (guard && guard->inserts >= rate)
 			goto table;
 	}
-	f = bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+	f = sched_ct_get(p, &k4);
 	/* A UDP packet without an entry opens a flow (ICMP errors never do). */
 	if (!f && p->flow.proto == IPPROTO_UDP && !p->icmp_err) {
 		int ret = sched_src_guard(p, svc);
@@ -203,7 +233,7 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		if (be && sched_keeps(be, svc->id) &&
 			!sched_expired(f, p->flow.proto, &now, node)) {
 			if (p->tcp_flags & TCP_F_RST) {
-				bpf_map_delete_elem(&lb_conntrack, &p->flow);
+				sched_ct_del(p, &k4);
 			} else if ((p->tcp_flags & TCP_F_FIN) && !(f->flags & LB_FLOW_F_FIN)) {
 				f->flags |= LB_FLOW_F_FIN;
 				f->last_seen = bpf_ktime_get_ns();
@@ -232,7 +262,7 @@ table:
 		return LB_CONTINUE;
 	if (p->tcp_flags & TCP_F_RST) {
 		if (f)
-			bpf_map_delete_elem(&lb_conntrack, &p->flow);
+			sched_ct_del(p, &k4);
 		return LB_CONTINUE;
 	}
 	/* Only a new entry counts against the guard; rewriting one in place evicts nothing. */
@@ -265,8 +295,7 @@ table:
 			f->last_seen = nf.last_seen;
 		return LB_CONTINUE;
 	}
-	/* Failure (out of memory) only costs this flow its stickiness: the packet goes on. */
-	(void)bpf_map_update_elem(&lb_conntrack, &p->flow, &nf, BPF_ANY);
+	sched_ct_put(p, &k4, &nf);
 	return LB_CONTINUE;
 }
 

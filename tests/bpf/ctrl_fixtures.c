@@ -333,7 +333,7 @@ static void fx_ctrl_tables_match_program(void)
 		ketama_free(r);
 		conf.algo = LB_ALGO_KETAMA;
 		CHECK(ctrl_svc_update(c, &k, &conf) == 0, "switch to ketama");
-		bpf_map_delete_elem(E.ct, &key);
+		ct_del(&key);
 	}
 	ctrl_close(c);
 }

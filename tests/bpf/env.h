@@ -29,7 +29,7 @@ extern const char *const BE4[3], *const BE6[3];
 struct env {
 	int prog;	/* lb_xdp */
 	int decap_prog; /* lb_decap */
-	int meta, node, services, backends, maglev, ring, ct, svc_stats, be_stats, reasons, tx;
+	int meta, node, services, backends, maglev, ring, ct, ct4, svc_stats, be_stats, reasons, tx;
 	int guard, vip_filter;
 	int deny, deny_plens, deny_filter, deny_last;
 	int src_rate, src_bucket;
@@ -76,11 +76,15 @@ int run(int prog, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len);
 uint64_t reason_count(enum lb_reason r);
 struct lb_stats svc_stats(uint32_t id);
 struct lb_stats be_stats(uint32_t id);
+/* The flow tables: <key> in lb_conntrack4 (IPv4) or lb_conntrack (IPv6). */
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val);
+int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags);
+void ct_del(const struct lb_flow_key *key);
 /* Set every CPU's flow-guard window to end far in the future (no reset during a fixture). */
 void guard_freeze(void);
 /* New flows the guard refused an entry, summed over CPUs. */
 uint64_t guard_refused(void);
+/* Flows in both tables. */
 int ct_count(void);
 
 /* Put <addr>/<plen> (<family> 4 or 6) into lb_deny with <expires> (CLOCK_MONOTONIC ns, 0 =

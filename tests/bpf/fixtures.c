@@ -402,10 +402,10 @@ static void fx_conntrack_per_cpu_survives_republish(void)
 	cpu_set_t all, one;
 	int cpu, round;
 
-	CHECK(!bpf_obj_get_info_by_fd(E.ct, &info, &len) &&
+	CHECK(!bpf_obj_get_info_by_fd(E.ct4, &info, &len) &&
 		      (info.map_flags & BPF_F_NO_COMMON_LRU) &&
 		      info.type == BPF_MAP_TYPE_LRU_HASH,
-		"lb_conntrack: type %u flags %#x", info.type, info.map_flags);
+		"lb_conntrack4: type %u flags %#x", info.type, info.map_flags);
 	setup(4, 4, LB_FWD_IPIP, 0);
 	flow_of(&syn, &key);
 	x = mg_expect(&key, IDS, 3, false);
@@ -736,7 +736,7 @@ static void icmp_case(int family)
 	/* Conntrack holds the flow: the error goes to x although the table says otherwise. */
 	expect_fwd_key(&err, family, x, LB_FWD_IPIP, &key, false);
 	/* Without conntrack it follows the flow's hash in the current table. */
-	bpf_map_delete_elem(E.ct, &key);
+	ct_del(&key);
 	expect_fwd_key(&err, family, others[0], LB_FWD_IPIP, &key, false);
 	CHECK(ct_count() == 0, "an ICMP error created a flow");
 	CHECK(svc_stats(0).new_flows == 1, "an ICMP error counted as a new flow");
@@ -820,7 +820,7 @@ static void fx_down_backend_loses_flows(void)
 	CHECK(ct_get(&key, &f) && f.backend == (uint32_t)got, "conntrack not updated");
 	/* A deleted backend (slot freed) loses its flows the same way. */
 	be_set(x, 4, BE4[x], 0, LB_BE_UP, 1);
-	bpf_map_update_elem(E.ct, &key, &(struct lb_flow){.backend = x}, BPF_ANY);
+	ct_put(&key, &(struct lb_flow){.backend = x}, BPF_ANY);
 	bpf_map_update_elem(E.backends, &x, &(struct lb_backend){}, BPF_ANY);
 	got = send_to(&ack);
 	CHECK(got == (int)mg_expect(&key, rest, n, false), "flow of a deleted backend: %d", got);
@@ -950,7 +950,7 @@ static void fx_udp_flow_timeout(void)
 	/* Idle for longer than the timeout: the next datagram is a new flow. */
 	CHECK(ct_get(&key, &f), "no UDP flow");
 	f.last_seen = mono_ns() - (LB_DEFAULT_UDP_TIMEOUT + 5) * 1000000000ull;
-	bpf_map_update_elem(E.ct, &key, &f, BPF_EXIST);
+	ct_put(&key, &f, BPF_EXIST);
 	CHECK(send_to(&s) == (int)other[0], "an idle UDP flow kept its backend");
 	CHECK(ct_count() == 1 && ct_get(&key, &f) && f.backend == other[0] &&
 			f.last_seen > mono_ns() - 5000000000ull,

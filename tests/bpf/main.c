@@ -317,21 +317,55 @@ uint64_t guard_refused(void)
 
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val)
 {
-	return bpf_map_lookup_elem(E.ct, key, val) == 0;
+	struct lb_flow4_key k4;
+
+	if (key->family != LB_AF_INET)
+		return bpf_map_lookup_elem(E.ct, key, val) == 0;
+	lb_flow4_key_of(&k4, key);
+	return bpf_map_lookup_elem(E.ct4, &k4, val) == 0;
+}
+
+int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags)
+{
+	struct lb_flow4_key k4;
+
+	if (key->family != LB_AF_INET)
+		return bpf_map_update_elem(E.ct, key, val, flags);
+	lb_flow4_key_of(&k4, key);
+	return bpf_map_update_elem(E.ct4, &k4, val, flags);
+}
+
+void ct_del(const struct lb_flow_key *key)
+{
+	struct lb_flow4_key k4;
+
+	if (key->family != LB_AF_INET) {
+		bpf_map_delete_elem(E.ct, key);
+		return;
+	}
+	lb_flow4_key_of(&k4, key);
+	bpf_map_delete_elem(E.ct4, &k4);
+}
+
+/* Keys in map <fd> whose keys are <size> bytes. */
+static int map_count(int fd, size_t size)
+{
+	uint8_t k[64], next[64];
+	int n = 0;
+	void *prev = NULL;
+
+	while (size <= sizeof(k) && !bpf_map_get_next_key(fd, prev, next) && n < 300000) {
+		memcpy(k, next, size);
+		prev = k;
+		n++;
+	}
+	return n;
 }
 
 int ct_count(void)
 {
-	struct lb_flow_key k, next;
-	int n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(E.ct, prev, &next) && n < 100000) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
+	return map_count(E.ct4, sizeof(struct lb_flow4_key)) +
+	       map_count(E.ct, sizeof(struct lb_flow_key));
 }
 
 bool same_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
@@ -439,6 +473,7 @@ void env_reset(void)
 
 	clear_map(E.services, sizeof(struct lb_svc_key));
 	clear_map(E.ct, sizeof(struct lb_flow_key));
+	clear_map(E.ct4, sizeof(struct lb_flow4_key));
 	for (i = 0; i < LB_MAX_VIPS; i++) {
 		bpf_map_delete_elem(E.maglev, &i);
 		bpf_map_delete_elem(E.ring, &i);
@@ -591,6 +626,7 @@ int main(int argc, char **argv)
 	E.maglev = bpf_map__fd(lb->maps.lb_maglev);
 	E.ring = bpf_map__fd(lb->maps.lb_ring);
 	E.ct = bpf_map__fd(lb->maps.lb_conntrack);
+	E.ct4 = bpf_map__fd(lb->maps.lb_conntrack4);
 	E.svc_stats = bpf_map__fd(lb->maps.lb_svc_stats);
 	E.be_stats = bpf_map__fd(lb->maps.lb_be_stats);
 	E.reasons = bpf_map__fd(lb->maps.lb_reasons);

@@ -33,6 +33,7 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_MAGLEV] = "lb_maglev",
 	[CM_RING] = "lb_ring",
 	[CM_CONNTRACK] = "lb_conntrack",
+	[CM_CONNTRACK4] = "lb_conntrack4",
 	[CM_SVC_STATS] = "lb_svc_stats",
 	[CM_BE_STATS] = "lb_be_stats",
 	[CM_REASONS] = "lb_reasons",
@@ -488,15 +489,48 @@ int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out)
 	return ctrl_percpu_sum(c, c->fds[CM_GUARD], 0, 3, (__u64 *)out);
 }
 
+/* The flow after <prev> (NULL: the first) in the flow tables, IPv4 (lb_conntrack4) first:
+ * its key into *<next>, its value into *<val> when <val> is not NULL. <prev4> carries the
+ * position in lb_conntrack4 between calls. 0, or -ENOENT at the end. A flow evicted between
+ * the key and the value is skipped. */
+static int ct_next(struct ctrl *c, const struct lb_flow_key *prev, struct lb_flow4_key *prev4,
+	struct lb_flow_key *next, struct lb_flow *val)
+{
+	struct lb_flow4_key k4;
+
+	if (!prev || prev->family == LB_AF_INET) {
+		while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK4], prev ? prev4 : NULL, &k4)) {
+			*prev4 = k4;
+			prev = next; /* any non-NULL: the position is in prev4 */
+			if (val && bpf_map_lookup_elem(c->fds[CM_CONNTRACK4], &k4, val))
+				continue;
+			*next = (struct lb_flow_key){.family = LB_AF_INET,
+				.sport = k4.sport,
+				.dport = k4.dport,
+				.proto = k4.proto};
+			next->src.v4 = k4.src;
+			next->dst.v4 = k4.dst;
+			return 0;
+		}
+		prev = NULL;
+	}
+	while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK], prev, next)) {
+		if (!val || !bpf_map_lookup_elem(c->fds[CM_CONNTRACK], next, val))
+			return 0;
+		prev = next;
+	}
+	return -ENOENT;
+}
+
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 {
-	struct lb_flow_key k, next;
-	void *prev = NULL;
+	struct lb_flow_key k = {};
+	struct lb_flow4_key k4;
+	bool first = true;
 
 	*n = 0;
-	while (*n < max && !bpf_map_get_next_key(c->fds[CM_CONNTRACK], prev, &next)) {
-		k = next;
-		prev = &k;
+	while (*n < max && !ct_next(c, first ? NULL : &k, &k4, &k, NULL)) {
+		first = false;
 		(*n)++;
 	}
 	return 0;
@@ -504,19 +538,18 @@ int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 {
-	struct lb_flow_key k, next;
 	struct ctrl_flow *list, *bigger;
+	struct lb_flow_key k = {};
+	struct lb_flow4_key k4;
 	size_t cap = 64;
-	void *prev = NULL;
+	bool first = true;
 
 	*out = NULL;
 	*n = 0;
 	list = malloc(cap * sizeof(*list));
 	if (!list)
 		return -ENOMEM;
-	while (*n < max && !bpf_map_get_next_key(c->fds[CM_CONNTRACK], prev, &next)) {
-		k = next;
-		prev = &k;
+	while (*n < max) {
 		if (*n == cap) {
 			bigger = realloc(list, 2 * cap * sizeof(*list));
 			if (!bigger) {
@@ -527,9 +560,9 @@ int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 			list = bigger;
 			cap *= 2;
 		}
-		/* Evicted or expired since get_next_key: skip it. */
-		if (bpf_map_lookup_elem(c->fds[CM_CONNTRACK], &k, &list[*n].val))
-			continue;
+		if (ct_next(c, first ? NULL : &k, &k4, &k, &list[*n].val))
+			break;
+		first = false;
 		list[*n].key = k;
 		(*n)++;
 	}
@@ -537,19 +570,28 @@ int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 	return 0;
 }
 
-int ctrl_ct_flush(struct ctrl *c)
+/* Empty the flow table <fd> whose keys are <key> (room for one). */
+static int ct_flush_map(int fd, void *key)
 {
-	struct lb_flow_key k;
 	size_t guard = 0;
 
 	/* Always restart from the first key: deleting invalidates the iteration position. */
-	while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK], NULL, &k)) {
-		if (bpf_map_delete_elem(c->fds[CM_CONNTRACK], &k) && errno != ENOENT)
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
 			return -errno;
 		if (++guard > 4 * (size_t)LB_MAX_FLOWS)
 			return -EAGAIN; /* flows arriving faster than we delete */
 	}
 	return 0;
+}
+
+int ctrl_ct_flush(struct ctrl *c)
+{
+	struct lb_flow4_key k4;
+	struct lb_flow_key k;
+	int err = ct_flush_map(c->fds[CM_CONNTRACK4], &k4);
+
+	return err ? err : ct_flush_map(c->fds[CM_CONNTRACK], &k);
 }
 
 int ctrl_destroy(const char *pin_dir)
