@@ -17,11 +17,24 @@
 #include "bpf/sched.h"
 #include "bpf/stats.h"
 
-/* The service of the flow in <p>: none when lb_vip_filter says no service has its address;
- * else the exact port first, then the all-ports service when <node> says there may be one (a
- * packet to no service then costs at most one hash lookup, not two). */
-static __always_inline struct lb_svc *lb_service(
-	const struct parse_pkt *p, const struct lb_node *node)
+/* Whether <k>, a service's key, is the destination of the flow in <p>: its port or all
+ * ports. */
+static __always_inline bool lb_svc_is_dst(const struct lb_svc_key *k, const struct parse_pkt *p)
+{
+	return k->family == p->flow.family && k->proto == p->flow.proto &&
+	       (k->port == p->flow.dport || !k->port) && k->addr.v6[0] == p->flow.dst.v6[0] &&
+	       k->addr.v6[1] == p->flow.dst.v6[1] && k->addr.v6[2] == p->flow.dst.v6[2] &&
+	       k->addr.v6[3] == p->flow.dst.v6[3];
+}
+
+/* The service of the flow in <p>: none when lb_vip_filter says no service has its address.
+ * A packet that is not a SYN looks for its flow first (*<ct>): a tracked flow's backend names
+ * its service, read from lb_svc_by_id and checked against the packet's destination, so an
+ * established packet makes one hash lookup (its flow) in all. Otherwise lb_services: the
+ * exact port first, then the all-ports service when <node> says there may be one (a packet to
+ * no service then costs at most one hash lookup, not two). */
+static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
+	const struct lb_node *node, const struct lb_flow4_key *k4, struct sched_ct *ct)
 {
 	__u32 bit = hash_vip_bit(&p->flow.dst), word = bit / 64;
 	struct lb_svc_key key = {};
@@ -33,6 +46,25 @@ static __always_inline struct lb_svc *lb_service(
 	w = bpf_map_lookup_elem(&lb_vip_filter, &word);
 	if (w && !(w->bits & (1ull << (bit % 64))))
 		return NULL;
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != TCP_F_SYN) {
+		ct->f = sched_ct_get(p, k4);
+		ct->looked = true;
+		if (ct->f) {
+			struct lb_backend *be;
+			struct lb_svc_ent *e;
+			__u32 id = ct->f->backend;
+
+			be = bpf_map_lookup_elem(&lb_backends, &id);
+			if (be) {
+				id = be->svc;
+				e = bpf_map_lookup_elem(&lb_svc_by_id, &id);
+				if (e && lb_svc_is_dst(&e->key, p) && e->svc.id == id) {
+					ct->be = be;
+					return &e->svc;
+				}
+			}
+		}
+	}
 	key.addr = p->flow.dst;
 	key.port = p->flow.dport;
 	key.proto = p->flow.proto;
@@ -47,6 +79,8 @@ static __always_inline struct lb_svc *lb_service(
 /* Forward the parsed packet <p> of <pkt_len> bytes to its backend. */
 static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, __u32 pkt_len)
 {
+	struct sched_ct ct = {};
+	struct lb_flow4_key k4;
 	struct fwd_hop hop = {};
 	struct lb_backend *be = NULL;
 	struct lb_node *node;
@@ -58,13 +92,14 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	node = bpf_map_lookup_elem(&lb_node, &zero);
 	if (!node)
 		return stats_drop(LB_DROP_INTERNAL);
-	svc = lb_service(p, node);
+	lb_flow4_key_of(&k4, &p->flow);
+	svc = lb_service(p, node, &k4, &ct);
 	if (!svc)
 		return stats_pass(p->icmp_err ? LB_PASS_ICMP : LB_PASS_NO_SERVICE);
 	if (svc->mode == LB_MODE_L7)
 		return stats_pass(LB_PASS_L7);
 	svc_id = svc->id;
-	ret = sched_pick(p, svc, node, &hash, &hashed, &be_id, &new_flow, &be);
+	ret = sched_pick(p, svc, node, &k4, &ct, &hash, &hashed, &be_id, &new_flow, &be);
 	if (ret != LB_CONTINUE)
 		return ret;
 	if (!be)

@@ -217,6 +217,16 @@ struct lb_svc {
 };
 _Static_assert(sizeof(struct lb_svc) == 12, "lb_svc size");
 
+/* lb_svc_by_id value, indexed by service id: the service's key and value as in lb_services,
+ * so that a packet whose flow is tracked reaches its service through its backend's svc with
+ * array reads instead of a hash lookup. A free id has family 0. Written by the control plane
+ * with lb_services. */
+struct lb_svc_ent {
+	struct lb_svc_key key;
+	struct lb_svc svc;
+};
+_Static_assert(sizeof(struct lb_svc_ent) == 32, "lb_svc_ent size");
+
 /* lb_backends value, indexed by backend id; written by pingctl, state also by pingd. */
 struct lb_backend {
 	union lb_addr addr; /* network order */

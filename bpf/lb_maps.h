@@ -40,6 +40,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_services SEC(".maps");
 
+/* Key: service id. The service's key and value (struct lb_svc_ent), a copy of its lb_services
+ * entry: a tracked flow finds its service through its backend's svc. Written by the control
+ * plane with lb_services (after an add or update, before a delete). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct lb_svc_ent);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_svc_by_id SEC(".maps");
+
 /* Key: word index, LB_VIP_FILTER_WORDS words. A bit per hash_vip_bit() of every service's
  * address; a clear bit means no service has the address. Written by the control plane: the
  * bit is set before the service is added, and the words are recomputed after a delete. */

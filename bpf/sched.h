@@ -188,6 +188,14 @@ static __always_inline void sched_ct_put(
 		(void)bpf_map_update_elem(&lb_conntrack, &p->flow, f, BPF_ANY);
 }
 
+/* The flow-table lookup a non-SYN packet makes before its service is known (lb_service()),
+ * handed on to sched_pick() so that it is not repeated. */
+struct sched_ct {
+	struct lb_flow *f;     /* the flow's entry, or NULL */
+	struct lb_backend *be; /* its backend, when the service was found through it */
+	bool looked;	       /* f holds the lookup's answer */
+};
+
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
  * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
@@ -196,18 +204,16 @@ static __always_inline void sched_ct_put(
  * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
  * create one. New entries are subject to the flow guard (sched_guard()). */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
-	const struct lb_node *node, __u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow,
-	struct lb_backend **bep)
+	const struct lb_node *node, const struct lb_flow4_key *k4, const struct sched_ct *ct,
+	__u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow, struct lb_backend **bep)
 {
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
 	struct lb_flow *f = NULL, nf = {};
 	struct lb_guard *guard = NULL;
-	struct lb_flow4_key k4;
 	struct lb_backend *be;
 	__u32 id, rate = 0;
 	__u64 now = 0;
 
-	lb_flow4_key_of(&k4, &p->flow);
 	/* A SYN past the guard's limit is not looked up either: it takes the table's backend
 	 * and leaves conntrack as it is (a retransmitted SYN keeps its entry unchanged). */
 	if (syn) {
@@ -219,7 +225,7 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		if (guard && guard->inserts >= rate)
 			goto table;
 	}
-	f = sched_ct_get(p, &k4);
+	f = ct->looked ? ct->f : sched_ct_get(p, k4);
 	/* A UDP packet without an entry opens a flow (ICMP errors never do). */
 	if (!f && p->flow.proto == IPPROTO_UDP && !p->icmp_err) {
 		int ret = sched_src_guard(p, svc);
@@ -229,11 +235,11 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 	}
 	if (f && !syn) {
 		id = f->backend;
-		be = bpf_map_lookup_elem(&lb_backends, &id);
+		be = ct->be ? ct->be : bpf_map_lookup_elem(&lb_backends, &id);
 		if (be && sched_keeps(be, svc->id) &&
 			!sched_expired(f, p->flow.proto, &now, node)) {
 			if (p->tcp_flags & TCP_F_RST) {
-				sched_ct_del(p, &k4);
+				sched_ct_del(p, k4);
 			} else if ((p->tcp_flags & TCP_F_FIN) && !(f->flags & LB_FLOW_F_FIN)) {
 				f->flags |= LB_FLOW_F_FIN;
 				f->last_seen = bpf_ktime_get_ns();
@@ -262,7 +268,7 @@ table:
 		return LB_CONTINUE;
 	if (p->tcp_flags & TCP_F_RST) {
 		if (f)
-			sched_ct_del(p, &k4);
+			sched_ct_del(p, k4);
 		return LB_CONTINUE;
 	}
 	/* Only a new entry counts against the guard; rewriting one in place evicts nothing. */
@@ -295,7 +301,7 @@ table:
 			f->last_seen = nf.last_seen;
 		return LB_CONTINUE;
 	}
-	sched_ct_put(p, &k4, &nf);
+	sched_ct_put(p, k4, &nf);
 	return LB_CONTINUE;
 }
 

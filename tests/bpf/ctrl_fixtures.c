@@ -126,6 +126,15 @@ static void fx_ctrl_open_and_abi(void)
 	CHECK(stat(dir, &st) && errno == ENOENT, "the pin directory survived ctrl_destroy");
 }
 
+/* True when lb_svc_by_id[<id>] holds service <k> with id <id> and algorithm <algo>. */
+static bool svc_by_id_is(__u32 id, const struct lb_svc_key *k, __u8 algo)
+{
+	struct lb_svc_ent e;
+
+	return !bpf_map_lookup_elem(E.svc_by_id, &id, &e) && !memcmp(&e.key, k, sizeof(*k)) &&
+	       e.svc.id == id && e.svc.algo == algo;
+}
+
 static void fx_ctrl_crud(void)
 {
 	struct lb_svc conf = {.table_size = TBL_M}, got;
@@ -143,6 +152,7 @@ static void fx_ctrl_crud(void)
 	vip_key(&k, 4, VIP4, 80);
 	CHECK(ctrl_svc_add(c, &k, &conf, &id) == 0 && id == 0, "service add");
 	CHECK(ctrl_svc_add(c, &k, &conf, NULL) == -EEXIST, "duplicate service");
+	CHECK(svc_by_id_is(0, &k, LB_ALGO_MAGLEV), "lb_svc_by_id after add");
 	conf.table_size = 250;
 	vip_key(&k6, 6, VIP6, 443);
 	CHECK(ctrl_svc_add(c, &k6, &conf, NULL) == -EINVAL, "non-prime table size accepted");
@@ -194,6 +204,7 @@ static void fx_ctrl_crud(void)
 	conf.algo = LB_ALGO_KETAMA;
 	CHECK(ctrl_svc_update(c, &k, &conf) == 0, "service update");
 	CHECK(ctrl_svc_get(c, &k, &got) == 0 && got.algo == LB_ALGO_KETAMA, "algo not stored");
+	CHECK(svc_by_id_is(0, &k, LB_ALGO_KETAMA), "lb_svc_by_id after update");
 	{
 		struct lb_ring_point ring[1024];
 		int np = read_table(E.ring, 0, ring, sizeof(ring[0]), 1024);
@@ -204,6 +215,12 @@ static void fx_ctrl_crud(void)
 	}
 	CHECK(ctrl_svc_del(c, &k) == 0, "service del");
 	CHECK(ctrl_svc_get(c, &k, &got) == -ENOENT, "service still there");
+	{
+		struct lb_svc_ent e;
+
+		CHECK(!bpf_map_lookup_elem(E.svc_by_id, &(__u32){0}, &e) && !e.key.family,
+			"lb_svc_by_id keeps a deleted service");
+	}
 	CHECK(ctrl_be_list(c, NULL, &bes, &n) == 0 && n == 0, "backends of a deleted service");
 	free(bes);
 	CHECK(read_table(E.ring, 0, slots, sizeof(slots[0]), TBL_M) == 0, "ring left behind");

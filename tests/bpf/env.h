@@ -29,7 +29,7 @@ extern const char *const BE4[3], *const BE6[3];
 struct env {
 	int prog;	/* lb_xdp */
 	int decap_prog; /* lb_decap */
-	int meta, node, services, backends, maglev, ring, ct, ct4, svc_stats, be_stats, reasons, tx;
+	int meta, node, services, svc_by_id, backends, maglev, ring, ct, ct4, svc_stats, be_stats, reasons, tx;
 	int guard, vip_filter;
 	int deny, deny_plens, deny_filter, deny_last;
 	int src_rate, src_bucket;

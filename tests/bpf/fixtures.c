@@ -242,6 +242,56 @@ static void fx_conntrack_across_table_change(void)
 	CHECK(got == (int)others[0], "reused 4-tuple SYN went to %d", got);
 }
 
+/* Send <s> to a service whose backends are of the packet's own family: the backend it went
+ * to, or -1. */
+static int send_same_family(const struct pkt_spec *s)
+{
+	uint8_t out[PKT_MAX];
+	size_t out_len;
+
+	if (run_spec(s, out, &out_len) != XDP_TX)
+		return -1;
+	return out_backend(out, out_len, 14 + 4 * (size_t)s->nvlan, s->family);
+}
+
+/* A tracked flow finds its service through its backend (lb_svc_by_id, no lb_services lookup)
+ * in both families; an lb_svc_by_id entry naming another destination is not trusted (the
+ * packet looks up lb_services and keeps its backend), and a deleted service's flows pass. */
+static void fx_established_service_by_backend(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		struct pkt_spec syn = tcp_spec(family, 0x02, 41200),
+				ack = tcp_spec(family, 0x10, 41200);
+		struct lb_svc_ent e;
+		struct lb_flow_key key;
+		uint32_t x, zero = 0;
+
+		setup(family, family, LB_FWD_IPIP, 0);
+		flow_of(&syn, &key);
+		x = mg_expect(&key, IDS, 3, false);
+		int got = send_same_family(&syn);
+
+		CHECK(got == (int)x, "IPv%d: SYN went to %d, want %u", family, got, x);
+		CHECK(send_same_family(&ack) == (int)x, "IPv%d: ACK by its backend's service", family);
+		CHECK(!bpf_map_lookup_elem(E.svc_by_id, &zero, &e) && e.svc.id == 0 &&
+			      e.key.port == htons(80),
+			"IPv%d: lb_svc_by_id entry", family);
+		/* The entry is what a tracked flow reads: an l7 mode there passes it. */
+		e.svc.mode = LB_MODE_L7;
+		CHECK(!bpf_map_update_elem(E.svc_by_id, &zero, &e, BPF_ANY), "lb_svc_by_id");
+		expect_verdict(&ack, XDP_PASS, LB_PASS_L7);
+		/* Under another destination it is not trusted: lb_services says l4. */
+		e.key.addr.bytes[15] ^= 1;
+		CHECK(!bpf_map_update_elem(E.svc_by_id, &zero, &e, BPF_ANY), "lb_svc_by_id");
+		CHECK(send_same_family(&ack) == (int)x, "IPv%d: ACK through lb_services", family);
+		CHECK(svc_stats(0).packets == 3, "IPv%d: %llu packets counted", family,
+			(unsigned long long)svc_stats(0).packets);
+		CHECK(!svc_del(family, family == 4 ? VIP4 : VIP6, 80, IPPROTO_TCP), "delete");
+		expect_verdict(&ack, XDP_PASS, LB_PASS_NO_SERVICE);
+		env_reset();
+	}
+}
+
 /* A SYN on a tracked 4-tuple rewrites its entry: the new backend, no FIN mark, no new entry;
  * the flow's later packets follow it. */
 static void fx_syn_rewrites_tracked_flow(void)
@@ -1439,6 +1489,7 @@ const struct fixture fixtures[] = {
 	{"ipv4_in_ipv6", fx_ipv4_in_ipv6},
 	{"non_vip_passes", fx_non_vip_passes},
 	{"conntrack_across_table_change", fx_conntrack_across_table_change},
+	{"established_service_by_backend", fx_established_service_by_backend},
 	{"syn_rewrites_tracked_flow", fx_syn_rewrites_tracked_flow},
 	{"outer_src_from_flow", fx_outer_src_from_flow},
 	{"flow_guard", fx_flow_guard},

@@ -140,6 +140,9 @@ int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t 
 	if (!err)
 		err = bpf_map_update_elem(E.services, &k, &v, BPF_ANY);
 	if (!err)
+		err = bpf_map_update_elem(
+			E.svc_by_id, &id, &(struct lb_svc_ent){.key = k, .svc = v}, BPF_ANY);
+	if (!err)
 		err = node_sync();
 	CHECK(!err, "lb_services update: %s", strerror(errno));
 	return err;
@@ -149,8 +152,12 @@ int svc_del(int family, const char *vip, uint16_t port, uint8_t proto)
 {
 	struct lb_svc_key k;
 
+	struct lb_svc v;
+
 	svc_key(&k, family, vip, port, proto);
-	if (bpf_map_delete_elem(E.services, &k))
+	if (bpf_map_lookup_elem(E.services, &k, &v) ||
+		bpf_map_update_elem(E.svc_by_id, &v.id, &(struct lb_svc_ent){}, BPF_ANY) ||
+		bpf_map_delete_elem(E.services, &k))
 		return -1;
 	return node_sync();
 }
@@ -472,6 +479,7 @@ void env_reset(void)
 	uint32_t i;
 
 	clear_map(E.services, sizeof(struct lb_svc_key));
+	zero_array(E.svc_by_id, LB_MAX_VIPS, sizeof(struct lb_svc_ent));
 	clear_map(E.ct, sizeof(struct lb_flow_key));
 	clear_map(E.ct4, sizeof(struct lb_flow4_key));
 	for (i = 0; i < LB_MAX_VIPS; i++) {
@@ -622,6 +630,7 @@ int main(int argc, char **argv)
 	E.meta = bpf_map__fd(lb->maps.lb_meta);
 	E.node = bpf_map__fd(lb->maps.lb_node);
 	E.services = bpf_map__fd(lb->maps.lb_services);
+	E.svc_by_id = bpf_map__fd(lb->maps.lb_svc_by_id);
 	E.backends = bpf_map__fd(lb->maps.lb_backends);
 	E.maglev = bpf_map__fd(lb->maps.lb_maglev);
 	E.ring = bpf_map__fd(lb->maps.lb_ring);

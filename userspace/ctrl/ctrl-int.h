@@ -17,6 +17,7 @@ enum ctrl_map {
 	CM_RING,
 	CM_CONNTRACK,
 	CM_CONNTRACK4,
+	CM_SVC_BY_ID,
 	CM_SVC_STATS,
 	CM_BE_STATS,
 	CM_REASONS,
@@ -33,6 +34,11 @@ enum ctrl_map {
 };
 
 extern const char *const ctrl_map_names[CM_MAX];
+
+/* lb_svc_by_id: write service <key> with value <v> at its id, or free the id <id> (a zeroed
+ * entry). The caller holds the lock. */
+int ctrl_svc_by_id_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *v);
+int ctrl_svc_by_id_clear(struct ctrl *c, __u32 id);
 
 /* lb_vip_filter: set the bit of service address <a> (before the service is added), or
  * recompute every word from lb_services (after one is deleted). The caller holds the lock. */

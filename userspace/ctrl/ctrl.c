@@ -34,6 +34,7 @@ const char *const ctrl_map_names[CM_MAX] = {
 	[CM_RING] = "lb_ring",
 	[CM_CONNTRACK] = "lb_conntrack",
 	[CM_CONNTRACK4] = "lb_conntrack4",
+	[CM_SVC_BY_ID] = "lb_svc_by_id",
 	[CM_SVC_STATS] = "lb_svc_stats",
 	[CM_BE_STATS] = "lb_be_stats",
 	[CM_REASONS] = "lb_reasons",

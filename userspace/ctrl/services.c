@@ -357,6 +357,20 @@ static int check_conf(const struct lb_svc_key *key, const struct lb_svc *conf)
 	return 0;
 }
 
+int ctrl_svc_by_id_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *v)
+{
+	struct lb_svc_ent e = {.key = *key, .svc = *v};
+
+	return bpf_map_update_elem(c->fds[CM_SVC_BY_ID], &v->id, &e, BPF_ANY) ? -errno : 0;
+}
+
+int ctrl_svc_by_id_clear(struct ctrl *c, __u32 id)
+{
+	struct lb_svc_ent none = {};
+
+	return bpf_map_update_elem(c->fds[CM_SVC_BY_ID], &id, &none, BPF_ANY) ? -errno : 0;
+}
+
 int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *conf, __u32 *id)
 {
 	bool used[LB_MAX_VIPS];
@@ -415,6 +429,9 @@ int ctrl_svc_add(struct ctrl *c, const struct lb_svc_key *key, const struct lb_s
 		err = -errno;
 		goto out;
 	}
+	err = ctrl_svc_by_id_set(c, key, &v);
+	if (err)
+		goto out;
 	if (id)
 		*id = i;
 	if (!key->port)
@@ -456,6 +473,9 @@ int ctrl_svc_update(struct ctrl *c, const struct lb_svc_key *key, const struct l
 		err = -errno;
 		goto out;
 	}
+	err = ctrl_svc_by_id_set(c, key, &v);
+	if (err)
+		goto out;
 	if (bpf_map_delete_elem(c->fds[v.algo == LB_ALGO_KETAMA ? CM_MAGLEV : CM_RING], &v.id) &&
 		errno != ENOENT)
 		err = -errno;
@@ -485,7 +505,11 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 	err = read_backends(c, all);
 	if (err)
 		goto out;
-	/* First stop matching packets, then drop the tables and free the backends. */
+	/* First stop matching packets (tracked flows, then all), then drop the tables and free
+	 * the backends. */
+	err = ctrl_svc_by_id_clear(c, v.id);
+	if (err)
+		goto out;
 	if (bpf_map_delete_elem(c->fds[CM_SERVICES], key)) {
 		err = -errno;
 		goto out;
