@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The XDP balancer's cost per packet against an empty XDP_TX floor (BPF_PROG_TEST_RUN, input
 # restored on every pass by a harness program), with the flow guard on (the default) and off.
-# Needs root. ROUNDS and REPEAT override.
+# Needs root. ROUNDS and REPEAT override; BENCH_ONLY=CASE measures one case; BENCH_MIN=1
+# prints each program's fastest round instead of the median (on a shared machine, the least
+# disturbed one).
 #
 # A peer balancer measured beside it in the same run: KATRAN_OBJ (and KATRAN_NOGUARD_OBJ) name
 # objects built from a Katran checkout you provide (its katran/lib/bpf/balancer.bpf.c); the

@@ -52,7 +52,7 @@ struct ctrl_backend {
 	struct lb_backend be;
 };
 
-/* A tracked flow: its key and value in lb_conntrack. */
+/* A tracked flow: its key (an IPv4 flow's lb_conntrack4 key widened) and its value. */
 struct ctrl_flow {
 	struct lb_flow_key key;
 	struct lb_flow val;
