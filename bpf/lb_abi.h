@@ -272,9 +272,14 @@ _Static_assert(sizeof(struct lb_flow_key) == 40, "lb_flow_key size");
 
 /* lb_conntrack4 key: an IPv4 flow as the client sent it, the same fields as lb_flow_key in 16
  * bytes instead of 40 (the table hashes and compares fewer bytes per packet). */
+union lb_addr4 {
+	__be32 v4;
+	__u8 bytes[4]; /* for `bpftool map dump` */
+};
+
 struct lb_flow4_key {
-	__be32 src;   /* client, network order */
-	__be32 dst;   /* VIP, network order */
+	union lb_addr4 src; /* client, network order */
+	union lb_addr4 dst; /* VIP, network order */
 	__be16 sport; /* network order */
 	__be16 dport; /* network order */
 	__u8 proto;   /* IPPROTO_TCP or IPPROTO_UDP */
@@ -285,8 +290,8 @@ _Static_assert(sizeof(struct lb_flow4_key) == 16, "lb_flow4_key size");
 /* The lb_conntrack4 key of IPv4 flow <k> (whose family is LB_AF_INET). */
 static inline void lb_flow4_key_of(struct lb_flow4_key *out, const struct lb_flow_key *k)
 {
-	*out = (struct lb_flow4_key){.src = k->src.v4,
-		.dst = k->dst.v4,
+	*out = (struct lb_flow4_key){.src.v4 = k->src.v4,
+		.dst.v4 = k->dst.v4,
 		.sport = k->sport,
 		.dport = k->dport,
 		.proto = k->proto};

@@ -509,8 +509,8 @@ static int ct_next(struct ctrl *c, const struct lb_flow_key *prev, struct lb_flo
 				.sport = k4.sport,
 				.dport = k4.dport,
 				.proto = k4.proto};
-			next->src.v4 = k4.src;
-			next->dst.v4 = k4.dst;
+			next->src.v4 = k4.src.v4;
+			next->dst.v4 = k4.dst.v4;
 			return 0;
 		}
 		prev = NULL;
