@@ -167,16 +167,18 @@ static bool conn_specific(const struct h1_str *n, const struct h1_hdrs *h)
 	return false;
 }
 
-/* Append the fields of <h> to <nva> from index <k>; names lower-cased into <names>. */
+/* Append the fields of <h> to <nva> from index <k>; names lower-cased into <names>; Host
+ * too unless <no_host>. */
 static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t cap,
-	char *names, size_t nsize)
+	char *names, size_t nsize, bool no_host)
 {
 	size_t used = 0;
 
 	for (unsigned i = 0; i < h->n; i++) {
 		const struct h1_header *f = &h->v[i];
 
-		if (conn_specific(&f->name, h))
+		if (conn_specific(&f->name, h) ||
+			(no_host && f->name.len == 4 && !strncasecmp(f->name.p, "host", 4)))
 			continue;
 		if (k >= cap || used + f->name.len > nsize)
 			return -ENOSPC;
@@ -210,11 +212,71 @@ int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names
 	nva[0].value = (uint8_t *)status;
 	nva[0].valuelen = 3;
 	nva[0].flags = NGHTTP2_NV_FLAG_NONE;
-	return fields_nva(&m->hdrs, nva, 1, cap, names, nsize);
+	return fields_nva(&m->hdrs, nva, 1, cap, names, nsize, false);
+}
+
+static void nv_set(nghttp2_nv *nv, const char *name, const char *value, size_t vl)
+{
+	nv->name = (uint8_t *)name;
+	nv->namelen = strlen(name);
+	nv->value = (uint8_t *)value;
+	nv->valuelen = vl;
+	nv->flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+}
+
+bool h2_is_grpc(const struct h1_hdrs *h)
+{
+	const struct h1_str *ct = h1_hdrs_get(h, "Content-Type");
+
+	return ct && ct->len >= 16 && !strncasecmp(ct->p, "application/grpc", 16) &&
+	       (ct->len == 16 || ct->p[16] == '+' || ct->p[16] == ';');
+}
+
+int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size_t cap,
+	char *names, size_t nsize)
+{
+	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
+	const char *path = m->target.p;
+	size_t plen = m->target.len;
+	size_t k;
+	int n;
+
+	if (cap < 5 || m->method == H1_METHOD_CONNECT || !host || !host->len || !plen ||
+		path[0] == '*')
+		return -EINVAL;
+	if (path[0] != '/') {
+		/* absolute-form: the path after "scheme://authority" */
+		const char *a = memchr(path, '/', plen);
+
+		if (!a || a + 1 >= path + plen || a[1] != '/')
+			return -EINVAL;
+		a = memchr(a + 2, '/', plen - (size_t)(a + 2 - path));
+		if (!a) {
+			path = "/";
+			plen = 1;
+		} else {
+			plen -= (size_t)(a - path);
+			path = a;
+		}
+	}
+	nv_set(&nva[0], ":method", m->method_name.p, m->method_name.len);
+	nv_set(&nva[1], ":scheme", scheme, strlen(scheme));
+	nv_set(&nva[2], ":authority", host->p, host->len);
+	nv_set(&nva[3], ":path", path, plen);
+	n = fields_nva(&m->hdrs, nva, 4, cap, names, nsize, true);
+	if (n < 0)
+		return n;
+	k = (size_t)n;
+	if (h2_is_grpc(&m->hdrs)) {
+		if (k >= cap)
+			return -ENOSPC;
+		nv_set(&nva[k++], "te", "trailers", 8);
+	}
+	return (int)k;
 }
 
 int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,
 	size_t nsize)
 {
-	return fields_nva(t, nva, 0, cap, names, nsize);
+	return fields_nva(t, nva, 0, cap, names, nsize, false);
 }

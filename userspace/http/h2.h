@@ -68,6 +68,18 @@ bool h2_req_is_connect(const struct h2_req *r);
 int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names, size_t nsize,
 	char *status);
 
+/* Fill <nva> (room for <cap> entries) with the HTTP/2 form of request head <m> for an
+ * upstream: ":method", ":scheme" (<scheme>), ":authority" from Host (Host itself dropped),
+ * ":path" from the target (its path part for an absolute-form one), then the fields as
+ * h2_resp_nva() takes them, plus "te: trailers" for gRPC (its servers want it; TE is
+ * hop-by-hop in HTTP/1.1 and never arrives here). Returns the entry count, -EINVAL for a
+ * request HTTP/2 cannot carry (CONNECT, no Host, an asterisk-form target), or -ENOSPC. */
+int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size_t cap,
+	char *names, size_t nsize);
+
+/* Whether request head <m> is gRPC (content-type application/grpc, +proto or other). */
+bool h2_is_grpc(const struct h1_hdrs *h);
+
 /* The same for trailer fields <t> (no :status). */
 int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,
 	size_t nsize);

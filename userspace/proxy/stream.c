@@ -41,6 +41,7 @@
 #include "userspace/proxy/tunnel.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
+#include "userspace/upstream/h2up.h"
 #include "userspace/upstream/health.h"
 #include "userspace/upstream/pool.h"
 
@@ -990,6 +991,38 @@ static void upstream_attach(struct session *s, struct conn *c)
 	conn_set_write_low(c, bs / 2);
 }
 
+/* An HTTP/2 server: the exchange's upstream conn is a stream of a shared connection
+ * (upstream/h2up.c), which speaks HTTP/1.1 to the exchange; it connects as a socket would. */
+static void connect_h2(struct session *s, struct pool *pool, const struct cfg_addr *addr)
+{
+	struct stream *x = &s->x;
+	struct worker *w = s->w;
+	const struct h2up_opts o = {
+		.buffer = s->cfg->limits.buffer_size,
+		.max_header_list = s->cfg->limits.max_header_size,
+		.max_headers = s->cfg->limits.max_headers,
+		.t_connect = w->t_connect,
+		.t_send = w->t_send,
+		.t_idle = pool->t_idle,
+		.tls = x->be->cfg->protocol == CFG_PROTO_H2,
+	};
+	bool live;
+	struct conn *c = h2up_stream(pool, w->base, pingd_rt_up_transport(w->rt, x->be_idx, x->srv),
+		addr, &o, x->fresh_only, &live);
+
+	x->fresh_only = false;
+	/* A stream on a live connection fails, when the server refuses it or the connection
+	 * dies, as a reused keep-alive connection does: replayed once on a new connection. */
+	x->up_reused = live;
+	stats_upstream_request(w->rt->stats, w->id, x->be_idx, live);
+	if (!c) {
+		fail_to_connect(s, errno, false);
+		return;
+	}
+	upstream_attach(s, c);
+	conn_set_timeouts(c, NULL, w->t_connect);
+}
+
 static void connect_upstream(struct session *s)
 {
 	struct stream *x = &s->x;
@@ -1001,6 +1034,10 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
+	if (x->be->cfg->protocol != CFG_PROTO_H1) {
+		connect_h2(s, pool, addr);
+		return;
+	}
 	c = x->fresh_only ? NULL : pool_get(pool);
 	x->fresh_only = false;
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
