@@ -3,6 +3,7 @@
 #include "userspace/http/h2.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -279,4 +280,80 @@ int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *n
 	size_t nsize)
 {
 	return fields_nva(t, nva, 0, cap, names, nsize, false);
+}
+
+int h2_grpc_status(int status, bool deadline)
+{
+	switch (status) {
+	case 400:
+	case 500:
+		return H2_GRPC_INTERNAL;
+	case 401:
+		return H2_GRPC_UNAUTHENTICATED;
+	case 403:
+		return H2_GRPC_PERMISSION_DENIED;
+	case 404:
+	case 405:
+		return H2_GRPC_UNIMPLEMENTED;
+	case 413:
+	case 431:
+		return H2_GRPC_RESOURCE_EXHAUSTED;
+	case 504:
+		return deadline ? H2_GRPC_DEADLINE_EXCEEDED : H2_GRPC_UNAVAILABLE;
+	case 408:
+		return H2_GRPC_DEADLINE_EXCEEDED;
+	case 429:
+	case 502:
+	case 503:
+		return H2_GRPC_UNAVAILABLE;
+	default:
+		return H2_GRPC_UNKNOWN;
+	}
+}
+
+size_t h2_grpc_answer(char *buf, size_t size, int status, bool deadline)
+{
+	int n = snprintf(buf, size,
+		"HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: %d\r\n"
+		"grpc-message: pingd: %d %s\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+		h2_grpc_status(status, deadline), status,
+		deadline && status == 504 ? "deadline exceeded" : h1_status_reason(status));
+
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+uint64_t h2_grpc_timeout_ms(const struct h1_str *v)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (!v || v->len < 2 || v->len > 9)
+		return 0;
+	for (i = 0; i + 1 < v->len; i++) {
+		if (v->p[i] < '0' || v->p[i] > '9')
+			return 0;
+		n = n * 10 + (uint64_t)(v->p[i] - '0');
+	}
+	switch (v->p[i]) {
+	case 'H':
+		n *= 3600000;
+		break;
+	case 'M':
+		n *= 60000;
+		break;
+	case 'S':
+		n *= 1000;
+		break;
+	case 'm':
+		break;
+	case 'u':
+		n = (n + 999) / 1000;
+		break;
+	case 'n':
+		n = (n + 999999) / 1000000;
+		break;
+	default:
+		return 0;
+	}
+	return n ? n : 1;
 }

@@ -71,6 +71,7 @@ static void tunnel_begin(struct session *s);
 /* HTTP/2 (h2conn.c runs it): a connection that starts with the preface becomes one. Returns
  * true when it did (or is waiting for the rest of the preface). */
 static bool h2_detect(struct session *s);
+static void on_total(evutil_socket_t fd, short what, void *arg);
 
 
 /* ------------------------------------------------------------------ helpers */
@@ -458,7 +459,12 @@ static void send_error(struct session *s, int status)
 {
 	size_t len;
 	const char *r = h1_error_response(status, &len);
+	char g[256];
 
+	/* A gRPC client reads statuses, not pages: a trailers-only answer (the log keeps the
+	 * HTTP status). */
+	if (s->x.grpc && (len = h2_grpc_answer(g, sizeof(g), status, s->x.deadline)))
+		r = g;
 	send_canned(s, status, r, len);
 }
 
@@ -877,6 +883,22 @@ static int phase_limits(struct session *s)
 	return 1;
 }
 
+/* A gRPC call's grpc-timeout bounds its exchange as timeouts.total does (the sooner wins). */
+static void grpc_deadline(struct session *s, const struct h1_msg *m)
+{
+	uint64_t ms = h2_grpc_timeout_ms(h1_hdrs_get(&m->hdrs, "grpc-timeout"));
+	struct timeval tv;
+
+	if (!ms || (s->cfg->timeouts.total_ms && ms >= s->cfg->timeouts.total_ms))
+		return;
+	if (!s->total)
+		s->total = evtimer_new(s->w->base, on_total, s);
+	if (!s->total)
+		return;
+	tv = clock_ms_tv(ms);
+	evtimer_add(s->total, &tv);
+}
+
 /* A new request head from the client: run the phases up to the upstream connection. */
 static void stream_begin(struct session *s, struct h1_msg *m)
 {
@@ -894,10 +916,13 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	s->w->requests++;
 	s->st = SS_CONNECT;
 	evtimer_del(s->timer);
-	if (s->total) {
+	if (s->total && s->cfg->timeouts.total_ms) {
 		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
+	x->grpc = h2_is_grpc(&m->hdrs);
+	if (x->grpc)
+		grpc_deadline(s, m);
 	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
 		phase_limits(s) != 0)
 		return;
@@ -1784,8 +1809,9 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	sess_enter(s);
 	if (!s->dead && (s->st == SS_CONNECT || s->st == SS_EXCHANGE)) {
-		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded timeouts.total",
-			s->cli->peer_text);
+		s->x.deadline = s->x.grpc;
+		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded %s", s->cli->peer_text,
+			s->x.grpc ? "its deadline (grpc-timeout or timeouts.total)" : "timeouts.total");
 		if (!s->x.resp_head_sent) {
 			upstream_drop(s);
 			send_error(s, 504);
