@@ -56,6 +56,7 @@ struct h2conn {
 	bool ending;		   /* no more reading: flush, then done */
 	bool over;		   /* ops->done called */
 	bool draining;		   /* GOAWAY sent */
+	bool mute;		   /* nothing more from nghttp2 (goaway_now()) */
 };
 
 /* One stream. Freed when nghttp2 closed it and its session let go of its conn. */
@@ -633,6 +634,10 @@ static void hc_flush(struct h2conn *hc)
 {
 	if (hc->busy || hc->over)
 		return;
+	if (hc->mute) {
+		hc_maybe_end(hc);
+		return;
+	}
 	hc->busy = true;
 	while (conn_pending(hc->cli) < hc->lim.buffer) {
 		const uint8_t *data;
@@ -660,6 +665,24 @@ static void hc_flush(struct h2conn *hc)
 	hc_maybe_end(hc);
 }
 
+/* A GOAWAY with <code> written at once, ahead of the frames nghttp2 still holds (the ACKs a
+ * flood asked for), which are never sent: the connection ends after it. */
+static void goaway_now(struct h2conn *hc, uint32_t code)
+{
+	int32_t last = nghttp2_session_get_last_proc_stream_id(hc->ng);
+	uint8_t f[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0, (uint8_t)(last >> 24),
+		(uint8_t)(last >> 16), (uint8_t)(last >> 8), (uint8_t)last, (uint8_t)(code >> 24),
+		(uint8_t)(code >> 16), (uint8_t)(code >> 8), (uint8_t)code};
+	struct evbuffer *b = evbuffer_new();
+
+	hc->mute = true;
+	if (!b)
+		return;
+	evbuffer_add(b, f, sizeof(f));
+	conn_send(hc->cli, b);
+	evbuffer_free(b);
+}
+
 static void cli_read(struct conn *c, void *arg)
 {
 	struct h2conn *hc = arg;
@@ -674,8 +697,12 @@ static void cli_read(struct conn *c, void *arg)
 		if (n < 0) {
 			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
 				nghttp2_strerror((int)n));
-			/* nghttp2 queued a GOAWAY for protocol errors; send it, then close. */
-			if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC && n != NGHTTP2_ERR_FLOODED)
+			/* A GOAWAY says why before the close: ENHANCE_YOUR_CALM for a flood
+			 * (SETTINGS or PING faster than their ACKs go out), PROTOCOL_ERROR
+			 * otherwise; none for a connection that is not HTTP/2. */
+			if (n == NGHTTP2_ERR_FLOODED)
+				goaway_now(hc, NGHTTP2_ENHANCE_YOUR_CALM);
+			else if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
 				nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
 			hc->ending = true;
 			break;

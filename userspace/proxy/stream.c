@@ -1701,6 +1701,10 @@ static void up_event(struct conn *c, short what, void *arg)
 		s->x.up_eof = true;
 		drive_response(s);
 	} else {
+		/* Refused once connected (an HTTP/2 stream the server refused, or one past its
+		 * GOAWAY): the server never saw the request, as with a stale keep-alive conn. */
+		if (EVUTIL_SOCKET_ERROR() == ECONNREFUSED)
+			s->x.up_reused = true;
 		error_while_proxy(s, strerror(EVUTIL_SOCKET_ERROR()), false);
 	}
 out:
@@ -2014,7 +2018,11 @@ static void h2_conn_done(void *arg)
 	struct session *s = arg;
 
 	sess_enter(s);
-	sess_kill(s);
+	/* Closed as an HTTP/1.1 connection is: write side shut once the last frames (a
+	 * GOAWAY) are out, the client's bytes read and dropped for a while, so a client still
+	 * sending (a flood) reads the GOAWAY rather than a reset. */
+	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
+	sess_linger(s);
 	sess_leave(s);
 }
 
