@@ -29,6 +29,7 @@ import h2.exceptions
 import h2.settings
 
 LOCK = threading.Lock()
+GOAWAY_SENT = []  # the goaway mode sends one, on the first connection with a request
 
 
 def log(path, line):
@@ -36,7 +37,7 @@ def log(path, line):
         f.write(line + "\n")
 
 
-def serve_conn(sock, mode, logf, max_streams, first):
+def serve_conn(sock, mode, logf, max_streams):
     cfg = h2.config.H2Configuration(client_side=False, validate_outbound_headers=False,
                                     validate_inbound_headers=False)
     conn = h2.connection.H2Connection(config=cfg)
@@ -129,7 +130,8 @@ def serve_conn(sock, mode, logf, max_streams, first):
                     continue  # answered once the body is in
                 delay = 0.3 if path == "/slow" else 0
                 pending.append((time.monotonic() + delay, sid, path, b""))
-                if mode == "goaway" and first and gone_after is None:
+                if mode == "goaway" and not GOAWAY_SENT:
+                    GOAWAY_SENT.append(sid)
                     respond(sid, path, b"")
                     pending.pop()
                     conn.close_connection(last_stream_id=sid)
@@ -156,13 +158,11 @@ def main():
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", port))
     srv.listen(128)
-    first = True
     while True:
         sock, _ = srv.accept()
         log(logf, "conn")
-        threading.Thread(target=serve_conn, args=(sock, mode, logf, max_streams, first),
+        threading.Thread(target=serve_conn, args=(sock, mode, logf, max_streams),
                          daemon=True).start()
-        first = False
 
 
 if __name__ == "__main__":

@@ -181,7 +181,9 @@ static ssize_t us_take(struct h2us *s, const char *p, size_t len)
 {
 	size_t took = 0;
 
-	while (took < len) {
+	/* Until the parser wants more: the end of a message comes as an event of its own,
+	 * after the bytes that complete it. */
+	for (;;) {
 		struct h1_event ev;
 		size_t n = h1_parse(s->rqp, p + took, len - took, &ev);
 
@@ -210,7 +212,6 @@ static ssize_t us_take(struct h2us *s, const char *p, size_t len)
 			return -EPROTO;
 		}
 	}
-	return (ssize_t)took;
 }
 
 /* ------------------------------------------------------------------ the exchange's conn */
