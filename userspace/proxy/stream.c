@@ -1032,8 +1032,8 @@ static void connect_h2(struct session *s, struct pool *pool, const struct cfg_ad
 		.tls = x->be->cfg->protocol == CFG_PROTO_H2,
 	};
 	bool live;
-	struct conn *c = h2up_stream(pool, w->base, pingd_rt_up_transport(w->rt, x->be_idx, x->srv),
-		addr, &o, x->fresh_only, &live);
+	const struct conn_transport *tr = pingd_rt_up_transport(w->rt, x->be_idx, x->srv);
+	struct conn *c = h2up_stream(&pool->h2, w->base, tr, addr, &o, x->fresh_only, &live);
 
 	x->fresh_only = false;
 	/* A stream on a live connection fails, when the server refuses it or the connection

@@ -31,7 +31,6 @@
 #include "userspace/http/h2.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
-#include "userspace/upstream/pool.h"
 
 #define CONNS_MAX   64	 /* HTTP/2 connections per server per worker */
 #define STREAMS_CAP 1000 /* streams per connection, whatever the server allows */
@@ -46,23 +45,23 @@ struct h2us {
 	struct h2uc *hc;	/* its connection while the stream is open there, else NULL */
 	TAILQ_ENTRY(h2us) link; /* in peer->wait, or in hc->streams */
 	struct conn *vc;
-	int32_t id;		/* 0 until the request's HEADERS are submitted */
-	uint64_t min_seq;	/* takes connections opened from this one on */
-	struct h1_parser *rqp;	/* the request the exchange writes */
+	int32_t id;	       /* 0 until the request's HEADERS are submitted */
+	uint64_t min_seq;      /* takes connections opened from this one on */
+	struct h1_parser *rqp; /* the request the exchange writes */
 	enum h1_method method;
-	struct evbuffer *rq;	/* request body bytes waiting for DATA */
-	struct evbuffer *rs;	/* the answer as HTTP/1.1, for recv */
-	struct evbuffer *hd;	/* fields of the head (or trailers) being received */
-	char cl[24];		/* the answer's content-length, when it gave one */
-	size_t unconsumed;	/* DATA bytes not yet given back to the windows */
-	int status;		/* :status of the head being received */
-	int err;		/* what recv reports once rs is empty; 0: nothing */
-	bool waiting;		/* in peer->wait */
-	bool rq_end;		/* the whole request is in rq */
-	bool rq_deferred;	/* the DATA source waits for rq */
-	bool final_head;	/* the final response head is in rs */
-	bool chunked;		/* the answer is framed as chunks */
-	bool rs_end;		/* the answer is complete in rs */
+	struct evbuffer *rq; /* request body bytes waiting for DATA */
+	struct evbuffer *rs; /* the answer as HTTP/1.1, for recv */
+	struct evbuffer *hd; /* fields of the head (or trailers) being received */
+	char cl[24];	     /* the answer's content-length, when it gave one */
+	size_t unconsumed;   /* DATA bytes not yet given back to the windows */
+	int status;	     /* :status of the head being received */
+	int err;	     /* what recv reports once rs is empty; 0: nothing */
+	bool waiting;	     /* in peer->wait */
+	bool rq_end;	     /* the whole request is in rq */
+	bool rq_deferred;    /* the DATA source waits for rq */
+	bool final_head;     /* the final response head is in rs */
+	bool chunked;	     /* the answer is framed as chunks */
+	bool rs_end;	     /* the answer is complete in rs */
 };
 
 /* One HTTP/2 connection to the server. */
@@ -157,8 +156,7 @@ static int us_submit(struct h2us *s, const struct h1_msg *m)
 	nghttp2_data_provider dp = {.source.ptr = s, .read_callback = rq_read};
 	nghttp2_nv nva[NV_MAX];
 	char names[NAMES_MAX];
-	int k = h2_req_nva(m, s->peer->o.tls ? "https" : "http", nva, NV_MAX, names,
-		sizeof(names));
+	int k = h2_req_nva(m, s->peer->o.tls ? "https" : "http", nva, NV_MAX, names, sizeof(names));
 	int32_t id;
 
 	if (k < 0)
@@ -167,8 +165,8 @@ static int us_submit(struct h2us *s, const struct h1_msg *m)
 	id = nghttp2_submit_request(
 		hc->ng, NULL, nva, (size_t)k, m->framing == H1_BODY_NONE ? NULL : &dp, s);
 	if (id < 0) {
-		log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2 request: %s",
-			hc->c->peer_text, nghttp2_strerror(id));
+		log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2 request: %s", hc->c->peer_text,
+			nghttp2_strerror(id));
 		return -EPROTO;
 	}
 	s->id = id;
@@ -343,8 +341,8 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 	return 0;
 }
 
-static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
-	size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *user)
+static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+	const uint8_t *value, size_t vl, uint8_t flags, void *user)
 {
 	struct h2us *s = stream_of(ng, f->hd.stream_id);
 
@@ -433,8 +431,8 @@ static int rs_headers(struct h2us *s, bool end)
 	return 0;
 }
 
-static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
-	size_t len, void *user)
+static int on_data_chunk(
+	nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user)
 {
 	struct h2us *s = stream_of(ng, id);
 	char ch[H1_CHUNK_HDR_MAX];
@@ -654,9 +652,13 @@ static void hc_event(struct conn *c, short what, void *arg)
 		return;
 	}
 	log_ratelimited(LOG_LVL_INFO, "upstream %s: HTTP/2 connection %s", c->peer_text,
-		what & CONN_EOF ? "closed" : what & CONN_TIMEOUT ? "timed out" : "failed");
-	hc_fail(hc, what & CONN_TIMEOUT ? ETIMEDOUT : what & CONN_EOF ? ECONNRESET :
-				c->err ? c->err : ECONNRESET);
+		what & CONN_EOF	    ? "closed" :
+		what & CONN_TIMEOUT ? "timed out" :
+				      "failed");
+	hc_fail(hc, what & CONN_TIMEOUT ? ETIMEDOUT :
+		    what & CONN_EOF	? ECONNRESET :
+		    c->err		? c->err :
+					  ECONNRESET);
 }
 
 /* No stream for the idle timeout: say goodbye and close. */
@@ -725,7 +727,8 @@ static int hc_open(struct h2up_peer *p)
 	nghttp2_option_set_max_outbound_ack(opt, 1000);
 	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
 	if (nghttp2_session_client_new2(&hc->ng, cb, hc, opt) ||
-		nghttp2_submit_settings(hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
+		nghttp2_submit_settings(
+			hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
 		goto fail;
 	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0,
 		(int32_t)((uint64_t)p->o.buffer * 64 > INT32_MAX ? INT32_MAX : p->o.buffer * 64));
@@ -776,7 +779,8 @@ static void peer_dispatch(struct h2up_peer *p)
 		struct h2uc *room = NULL;
 		bool opening = false;
 
-		TAILQ_FOREACH(hc, &p->conns, link) {
+		TAILQ_FOREACH(hc, &p->conns, link)
+		{
 			if (hc->dead || hc->goaway || hc->seq < s->min_seq)
 				continue;
 			if (!hc->up) {
@@ -821,10 +825,10 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------------ API */
 
-static struct h2up_peer *peer_get(struct pool *pl, struct event_base *base,
+static struct h2up_peer *peer_get(struct h2up_peer **slot, struct event_base *base,
 	const struct conn_transport *tr, const struct cfg_addr *addr, const struct h2up_opts *o)
 {
-	struct h2up_peer *p = pl->h2;
+	struct h2up_peer *p = *slot;
 
 	if (p)
 		return p;
@@ -842,14 +846,15 @@ static struct h2up_peer *peer_get(struct pool *pl, struct event_base *base,
 		free(p);
 		return NULL;
 	}
-	pl->h2 = p;
+	*slot = p;
 	return p;
 }
 
-struct conn *h2up_stream(struct pool *pl, struct event_base *base, const struct conn_transport *tr,
-	const struct cfg_addr *addr, const struct h2up_opts *o, bool fresh, bool *live)
+struct conn *h2up_stream(struct h2up_peer **slot, struct event_base *base,
+	const struct conn_transport *tr, const struct cfg_addr *addr, const struct h2up_opts *o,
+	bool fresh, bool *live)
 {
-	struct h2up_peer *p = peer_get(pl, base, tr, addr, o);
+	struct h2up_peer *p = peer_get(slot, base, tr, addr, o);
 	struct h2us *s = p ? calloc(1, sizeof(*s)) : NULL;
 	struct h2uc *hc;
 
@@ -860,8 +865,9 @@ struct conn *h2up_stream(struct pool *pl, struct event_base *base, const struct 
 	s->rq = evbuffer_new();
 	s->rs = evbuffer_new();
 	s->hd = evbuffer_new();
-	s->rqp = h1_parser_new(H1_REQUEST, &(struct h1_limits){
-		.max_head = o->max_header_list + 4096, .max_headers = o->max_headers + 32});
+	s->rqp =
+		h1_parser_new(H1_REQUEST, &(struct h1_limits){.max_head = o->max_header_list + 4096,
+						  .max_headers = o->max_headers + 32});
 	if (!s->rq || !s->rs || !s->hd || !s->rqp)
 		goto nomem;
 	s->min_seq = fresh ? p->seq : 0;

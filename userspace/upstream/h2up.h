@@ -13,7 +13,6 @@
 #include "userspace/cfg/cfg-t.h"
 #include "userspace/net/conn-t.h"
 
-struct pool;
 struct h2up_peer;
 
 /* How a server's connections behave; the timevals must outlive the pool. */
@@ -27,14 +26,16 @@ struct h2up_opts {
 	bool tls;			 /* :scheme https (protocol h2) */
 };
 
-/* A stream to the server of <p> at <addr> over <tr>: a socketless conn for one exchange, not
+/* A stream to the server at <addr> over <tr>, whose connections are *<peer> (made on the
+ * first call; a pool's h2 member): a socketless conn for one exchange, not
  * connected yet. Its owner hears CONN_CONNECTED from the event loop once a connection with
  * room for the stream is up (at once when one is: *<live> is then true), or an error (as a
  * failed connect) when none could be made; the write timeout it sets bounds the wait. A
  * <fresh> stream goes on a connection opened after this call (the last one failed it).
  * Returns NULL with errno. */
-struct conn *h2up_stream(struct pool *p, struct event_base *base, const struct conn_transport *tr,
-	const struct cfg_addr *addr, const struct h2up_opts *o, bool fresh, bool *live);
+struct conn *h2up_stream(struct h2up_peer **peer, struct event_base *base,
+	const struct conn_transport *tr, const struct cfg_addr *addr, const struct h2up_opts *o,
+	bool fresh, bool *live);
 
 /* Close the connections of <peer> (a pool's, when the pool is released); their streams'
  * conns must be gone. NULL is accepted. */
