@@ -4,8 +4,8 @@
 # over TLS, a server behind an h2c upstream. Unary, server streaming and bidirectional calls;
 # a non-OK status and its message passed through; grpc-timeout honoured (DEADLINE_EXCEEDED
 # from the client's own deadline, and from pingd for a client that sets none); a dead
-# upstream and a call with no route answered with gRPC statuses (UNAVAILABLE, UNIMPLEMENTED)
-# in a trailers-only answer, not a page.
+# upstream, a call with no route and one whose method the route refuses answered with gRPC
+# statuses (UNAVAILABLE, UNIMPLEMENTED) in a trailers-only answer, not a page.
 
 ALL_TESTS="test_grpc_calls test_grpc_deadline test_grpc_errors"
 
@@ -51,6 +51,7 @@ virtual_hosts:
     routes:
       - {path: /pingx.Test/, upstream: g}
       - {path: /pingx.Dead/, upstream: dead}
+      - {path: /pingx.Get/, upstream: g, methods: [GET]}
 YAML
 	start_pingd -c "$TMPD/pingd.yaml"
 }
@@ -132,7 +133,7 @@ test_grpc_errors() {
 	out=$(timeout 60 "$PY" - "$PINGD_PORT" <<'EOF'
 import sys, grpc
 ch = grpc.insecure_channel("127.0.0.1:" + sys.argv[1])
-for m in ("/pingx.Dead/Echo", "/pingx.Nowhere/Echo"):
+for m in ("/pingx.Dead/Echo", "/pingx.Nowhere/Echo", "/pingx.Get/Echo"):
     try:
         ch.unary_unary(m)(b"x", timeout=10)
         print("OK")
@@ -140,7 +141,8 @@ for m in ("/pingx.Dead/Echo", "/pingx.Nowhere/Echo"):
         print(e.code().name)
 EOF
 )
-	expect "dead upstream, no route" "$out" "UNAVAILABLE
+	expect "dead upstream, no route, method not allowed" "$out" "UNAVAILABLE
+UNIMPLEMENTED
 UNIMPLEMENTED"
 	# On the wire: 200, application/grpc, grpc-status 14, in one HEADERS without a body.
 	out=$(curl -sS --max-time 20 --http2-prior-knowledge -D - -o "$TMPD/body" \
@@ -156,7 +158,7 @@ UNIMPLEMENTED"
 	# And an HTTP client still gets a page.
 	out=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:$PINGD_PORT/pingx.Dead/Echo")
 	expect "non-gRPC request" "$out" 502
-	log "dead upstream UNAVAILABLE (trailers-only, logged 502), no route UNIMPLEMENTED; plain HTTP gets 502"
+	log "dead upstream UNAVAILABLE (trailers-only, logged 502), no route and 405 UNIMPLEMENTED; plain HTTP gets 502"
 }
 
 run_tests "$@"

@@ -446,7 +446,17 @@ static void sess_linger(struct session *s)
  * and close the connection once it is sent. */
 static void send_canned(struct session *s, int status, const char *r, size_t len)
 {
+	char g[256];
+	size_t glen;
+
 	BUG_ON(s->x.resp_head_sent);
+	/* A gRPC client reads statuses, not pages: a trailers-only answer (the log keeps the
+	 * HTTP status). */
+	if (s->x.grpc && status >= 400 &&
+		(glen = h2_grpc_answer(g, sizeof(g), status, s->x.deadline))) {
+		r = g;
+		len = glen;
+	}
 	evbuffer_add(cli_stage(s), r, len);
 	s->x.status = status;
 	s->x.resp_head_sent = true;
@@ -459,12 +469,7 @@ static void send_error(struct session *s, int status)
 {
 	size_t len;
 	const char *r = h1_error_response(status, &len);
-	char g[256];
 
-	/* A gRPC client reads statuses, not pages: a trailers-only answer (the log keeps the
-	 * HTTP status). */
-	if (s->x.grpc && (len = h2_grpc_answer(g, sizeof(g), status, s->x.deadline)))
-		r = g;
 	send_canned(s, status, r, len);
 }
 
