@@ -570,6 +570,10 @@ static void send_405(struct session *s, const struct cfg_str_list *l)
 	bool head = false;
 
 	BUG_ON(s->x.resp_head_sent);
+	if (s->x.grpc) {
+		send_error(s, 405);
+		return;
+	}
 	evbuffer_add_printf(b, "HTTP/1.1 405 Method Not Allowed\r\nAllow: ");
 	for (size_t i = 0; i < l->n; i++) {
 		evbuffer_add_printf(b, "%s%s", i ? ", " : "", l->v[i]);
