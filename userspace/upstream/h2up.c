@@ -730,8 +730,12 @@ static int hc_open(struct h2up_peer *p)
 		nghttp2_submit_settings(
 			hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
 		goto fail;
+	/* The connection's window covers every stream's, so streams whose clients stall (each
+	 * holding its own window) never stall the others. */
 	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0,
-		(int32_t)((uint64_t)p->o.buffer * 64 > INT32_MAX ? INT32_MAX : p->o.buffer * 64));
+		(int32_t)((uint64_t)p->o.buffer * STREAMS_CAP > INT32_MAX ?
+				  INT32_MAX :
+				  (uint64_t)p->o.buffer * STREAMS_CAP));
 	hc->c = conn_connect(p->base, p->tr, p->addr);
 	if (!hc->c) {
 		err = -errno;
