@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # HTTP/2 to upstreams (upstreams[].protocol h2c and h2): nginx (`listen ... http2`) as an h2c
 # and an h2-over-TLS origin, reached by HTTP/1.1 and HTTP/2 clients through pingd; many
-# streams on few upstream connections; a python3-h2 origin whose stream limit is respected
+# streams on few upstream connections; a stream stalled by its client beside one served; a python3-h2 origin whose stream limit is respected
 # (a new connection opened when the others are full), that sends a GOAWAY (the refused
 # streams replayed), dies mid-stream, answers without :status or with an invalid frame (502
 # for that stream, pingd goes on serving); trailers passed to HTTP/2 clients; `pingd -t` on
@@ -103,11 +103,23 @@ test_h2up_nginx() {
 	out=$(h2load -n 4000 -c 4 -m 20 "http://127.0.0.1:$PINGD_PORT/" 2>&1)
 	grep -q 'requests: 4000 total, 4000 started, 4000 done, 4000 succeeded' <<<"$out" ||
 		fail "h2load: $(grep -E 'requests:|status codes' <<<"$out")"
+	# A client that stalls one stream at a zero window (a 3 MB answer) while another of its
+	# connection is served: the upstream streams share one connection, and the stalled one
+	# holds its window, not the connection's.
+	local base r
+	base=$(awk '/^VmRSS:/ {print $2}' "/proc/$PINGD_PID/status")
+	out=$(timeout 60 "${H2TOOL[@]}" stall "$PINGD_PORT" "$PINGD_PID")
+	grep -q '^ended 3$' <<<"$out" || fail "stream 3 not served beside a stalled one: $out"
+	grep -q '^ended 1$' <<<"$out" && fail "stream 1 finished with no window: $out"
+	r=$(awk '/^rss_kb/ {print $2}' <<<"$out")
+	[ "$r" -lt $((base + 16384)) ] || fail "pingd grew from $base to $r KiB with a stalled stream"
+	[ "$(curl -s --max-time 10 --http2-prior-knowledge "http://127.0.0.1:$PINGD_PORT/")" = hello ] ||
+		fail "not serving after a stalled stream"
 	n=$(ng_accepts)
 	# One connection for the requests (two when 80 streams meet its 128 as others close),
 	# one for the status itself.
 	[ -n "$n" ] && [ "$n" -le 4 ] || fail "nginx accepted $n connections for 4000 requests"
-	log "h1 and h2 clients, 20 x 3 MB streams, a 2 MB upload, h2load 4000/4000 over $((n - 1)) upstream connection(s)"
+	log "h1 and h2 clients, 20 x 3 MB streams, a 2 MB upload, a stalled stream beside a served one (RSS $base -> $r KiB), h2load 4000/4000 over $((n - 1)) upstream connection(s)"
 }
 
 test_h2up_tls() {
