@@ -192,7 +192,7 @@ static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t
 		nva[k].namelen = f->name.len;
 		nva[k].value = (uint8_t *)f->value.p;
 		nva[k].valuelen = f->value.len;
-		nva[k].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+		nva[k].flags = NGHTTP2_NV_FLAG_NONE;
 		used += f->name.len;
 		k++;
 	}
@@ -222,7 +222,7 @@ static void nv_set(nghttp2_nv *nv, const char *name, const char *value, size_t v
 	nv->namelen = strlen(name);
 	nv->value = (uint8_t *)value;
 	nv->valuelen = vl;
-	nv->flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+	nv->flags = NGHTTP2_NV_FLAG_NONE;
 }
 
 bool h2_is_grpc(const struct h1_hdrs *h)

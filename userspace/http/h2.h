@@ -63,7 +63,9 @@ bool h2_req_is_connect(const struct h2_req *r);
 /* Fill <nva> (room for <cap> entries) with the HTTP/2 form of response head <m>: ":status",
  * then its fields with lower-cased names (copied into <names>, <nsize> bytes), without the
  * connection-specific ones (Connection and what it names, Keep-Alive, Proxy-Connection,
- * Transfer-Encoding, Upgrade, TE). Values point into <m>. Returns the entry count, or -ENOSPC.
+ * Transfer-Encoding, Upgrade, TE). Values point into <m>, names into <names>: the entries
+ * carry no NO_COPY flag, so nghttp2 copies both when the frame is submitted (it is packed
+ * later, after these buffers are gone). Returns the entry count, or -ENOSPC.
  * <status> holds the three digits of :status (4 bytes). */
 int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names, size_t nsize,
 	char *status);
