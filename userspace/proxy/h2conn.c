@@ -29,6 +29,7 @@
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
+#include "userspace/upstream/h2io.h"
 
 #define NV_MAX	     256   /* response or trailer fields sent in one HEADERS */
 #define NAMES_MAX    8192  /* bytes of lower-cased field names per HEADERS */
@@ -512,7 +513,6 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	size_t len, void *user)
 {
 	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
-	char ch[H1_CHUNK_HDR_MAX];
 
 	(void)flags;
 	(void)user;
@@ -520,13 +520,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}
-	if (s->rq_chunked) {
-		evbuffer_add(s->rq, ch, h1_chunk_header(ch, len));
-		evbuffer_add(s->rq, data, len);
-		evbuffer_add(s->rq, H1_CRLF, 2);
-	} else {
-		evbuffer_add(s->rq, data, len);
-	}
+	h2io_body_add(s->rq, data, len, s->rq_chunked);
 	s->unconsumed += len;
 	if (s->vc)
 		conn_trigger_read(s->vc);
@@ -632,6 +626,8 @@ static void hc_maybe_end(struct h2conn *hc)
 /* Move what nghttp2 has to send to the client while its output has room. */
 static void hc_flush(struct h2conn *hc)
 {
+	int err;
+
 	if (hc->busy || hc->over)
 		return;
 	if (hc->mute) {
@@ -639,27 +635,11 @@ static void hc_flush(struct h2conn *hc)
 		return;
 	}
 	hc->busy = true;
-	while (conn_pending(hc->cli) < hc->lim.buffer) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(hc->ng, &data);
-		struct evbuffer *b;
-
-		if (n <= 0) {
-			if (n < 0) {
-				log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s",
-					hc->cli->peer_text, nghttp2_strerror((int)n));
-				hc->ending = true;
-			}
-			break;
-		}
-		b = evbuffer_new();
-		if (!b) {
-			hc->ending = true;
-			break;
-		}
-		evbuffer_add(b, data, (size_t)n);
-		conn_send(hc->cli, b);
-		evbuffer_free(b);
+	err = h2io_send(hc->ng, hc->cli, hc->lim.buffer);
+	if (err) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", hc->cli->peer_text,
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+		hc->ending = true;
 	}
 	hc->busy = false;
 	hc_maybe_end(hc);
@@ -686,28 +666,23 @@ static void goaway_now(struct h2conn *hc, uint32_t code)
 static void cli_read(struct conn *c, void *arg)
 {
 	struct h2conn *hc = arg;
-	struct evbuffer_iovec v;
+	ssize_t n;
 
 	if (hc->over)
 		return;
 	hc->busy = true;
-	while (!hc->ending && evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1) {
-		ssize_t n = nghttp2_session_mem_recv(hc->ng, v.iov_base, v.iov_len);
-
-		if (n < 0) {
-			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
-				nghttp2_strerror((int)n));
-			/* A GOAWAY says why before the close: ENHANCE_YOUR_CALM for a flood
-			 * (SETTINGS or PING faster than their ACKs go out), PROTOCOL_ERROR
-			 * otherwise; none for a connection that is not HTTP/2. */
-			if (n == NGHTTP2_ERR_FLOODED)
-				goaway_now(hc, NGHTTP2_ENHANCE_YOUR_CALM);
-			else if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
-				nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
-			hc->ending = true;
-			break;
-		}
-		evbuffer_drain(c->in, (size_t)n);
+	n = hc->ending ? 0 : h2io_recv(hc->ng, c);
+	if (n < 0) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
+			nghttp2_strerror((int)n));
+		/* A GOAWAY says why before the close: ENHANCE_YOUR_CALM for a flood (SETTINGS
+		 * or PING faster than their ACKs go out), PROTOCOL_ERROR otherwise; none for a
+		 * connection that is not HTTP/2. */
+		if (n == NGHTTP2_ERR_FLOODED)
+			goaway_now(hc, NGHTTP2_ENHANCE_YOUR_CALM);
+		else if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+			nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
+		hc->ending = true;
 	}
 	if (hc->ending)
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));

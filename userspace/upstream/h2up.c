@@ -31,6 +31,7 @@
 #include "userspace/http/h2.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
+#include "userspace/upstream/h2io.h"
 
 #define CONNS_MAX   64	 /* HTTP/2 connections per server per worker */
 #define STREAMS_CAP 1000 /* streams per connection, whatever the server allows */
@@ -212,6 +213,20 @@ static ssize_t us_take(struct h2us *s, const char *p, size_t len)
 	}
 }
 
+static void us_free(struct h2us *s)
+{
+	if (!s)
+		return;
+	h1_parser_free(s->rqp);
+	if (s->rq)
+		evbuffer_free(s->rq);
+	if (s->rs)
+		evbuffer_free(s->rs);
+	if (s->hd)
+		evbuffer_free(s->hd);
+	free(s);
+}
+
 /* ------------------------------------------------------------------ the exchange's conn */
 
 static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
@@ -303,14 +318,7 @@ static void vc_detach(struct conn *c)
 			us_unlink(s);
 		}
 	}
-	h1_parser_free(s->rqp);
-	if (s->rq)
-		evbuffer_free(s->rq);
-	if (s->rs)
-		evbuffer_free(s->rs);
-	if (s->hd)
-		evbuffer_free(s->hd);
-	free(s);
+	us_free(s);
 }
 
 static const struct conn_transport vc_transport = {
@@ -435,7 +443,6 @@ static int on_data_chunk(
 	nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data, size_t len, void *user)
 {
 	struct h2us *s = stream_of(ng, id);
-	char ch[H1_CHUNK_HDR_MAX];
 
 	(void)flags;
 	(void)user;
@@ -443,13 +450,7 @@ static int on_data_chunk(
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}
-	if (s->chunked) {
-		evbuffer_add(s->rs, ch, h1_chunk_header(ch, len));
-		evbuffer_add(s->rs, data, len);
-		evbuffer_add(s->rs, H1_CRLF, 2);
-	} else {
-		evbuffer_add(s->rs, data, len);
-	}
+	h2io_body_add(s->rs, data, len, s->chunked);
 	s->unconsumed += len;
 	if (s->vc)
 		conn_trigger_read(s->vc);
@@ -573,35 +574,19 @@ static void hc_fail(struct h2uc *hc, int err)
 /* Move what nghttp2 has to send to the server while its output has room. */
 static void hc_flush(struct h2uc *hc)
 {
+	int err;
+
 	if (hc->busy || hc->dead || !hc->c->connected)
 		return;
 	hc->busy = true;
-	while (conn_pending(hc->c) < hc->peer->o.buffer) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(hc->ng, &data);
-		struct evbuffer *b;
-
-		if (n <= 0) {
-			if (n < 0) {
-				log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2: %s",
-					hc->c->peer_text, nghttp2_strerror((int)n));
-				hc->busy = false;
-				hc_fail(hc, EPROTO);
-				return;
-			}
-			break;
-		}
-		b = evbuffer_new();
-		if (!b) {
-			hc->busy = false;
-			hc_fail(hc, ENOMEM);
-			return;
-		}
-		evbuffer_add(b, data, (size_t)n);
-		conn_send(hc->c, b);
-		evbuffer_free(b);
-	}
+	err = h2io_send(hc->ng, hc->c, hc->peer->o.buffer);
 	hc->busy = false;
+	if (err) {
+		log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2: %s", hc->c->peer_text,
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+		hc_fail(hc, err == -ENOMEM ? ENOMEM : EPROTO);
+		return;
+	}
 	if (!nghttp2_session_want_read(hc->ng) && !nghttp2_session_want_write(hc->ng) &&
 		!conn_pending(hc->c))
 		hc_fail(hc, ECONNRESET);
@@ -610,27 +595,22 @@ static void hc_flush(struct h2uc *hc)
 static void hc_read(struct conn *c, void *arg)
 {
 	struct h2uc *hc = arg;
-	struct evbuffer_iovec v;
+	ssize_t n;
 
 	if (hc->dead)
 		return;
 	hc->busy = true;
-	while (evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1) {
-		ssize_t n = nghttp2_session_mem_recv(hc->ng, v.iov_base, v.iov_len);
-
-		if (n < 0) {
-			log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2: %s", c->peer_text,
-				nghttp2_strerror((int)n));
-			hc->busy = false;
-			/* Tell the server why before closing (best effort). */
-			nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
-			hc_flush(hc);
-			hc_fail(hc, EPROTO);
-			return;
-		}
-		evbuffer_drain(c->in, (size_t)n);
-	}
+	n = h2io_recv(hc->ng, c);
 	hc->busy = false;
+	if (n < 0) {
+		log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2: %s", c->peer_text,
+			nghttp2_strerror((int)n));
+		/* Tell the server why before closing (best effort). */
+		nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
+		hc_flush(hc);
+		hc_fail(hc, EPROTO);
+		return;
+	}
 	hc_flush(hc);
 }
 
@@ -886,16 +866,7 @@ struct conn *h2up_stream(struct h2up_peer **slot, struct event_base *base,
 	peer_kick(p);
 	return s->vc;
 nomem:
-	if (s) {
-		h1_parser_free(s->rqp);
-		if (s->rq)
-			evbuffer_free(s->rq);
-		if (s->rs)
-			evbuffer_free(s->rs);
-		if (s->hd)
-			evbuffer_free(s->hd);
-		free(s);
-	}
+	us_free(s);
 	errno = ENOMEM;
 	return NULL;
 }
