@@ -8,6 +8,7 @@ no protoc). Loopback only.
                                     Fail   unary: request "CODE:MESSAGE", aborts with them
                                     Slow   unary: request "SECONDS", answers after them
                                     Count  server streaming: request "N", N answers "0".."N-1"
+                                    Drip   server streaming: request "N", N answers 0.2 s apart
                                     Chat   bidirectional: each message back, upper-cased
                                   LOG gets one line per call ("Slow cancelled" when the
                                   client, or pingd, gave up on a Slow call)
@@ -57,6 +58,12 @@ def serve(port, logf):
         for i in range(int(req.decode())):
             yield str(i).encode()
 
+    def drip(req, ctx):
+        log("Drip " + req.decode())
+        for i in range(int(req.decode())):
+            yield str(i).encode()
+            time.sleep(0.2)
+
     def chat(it, ctx):
         log("Chat")
         for m in it:
@@ -67,6 +74,7 @@ def serve(port, logf):
         "Fail": grpc.unary_unary_rpc_method_handler(fail),
         "Slow": grpc.unary_unary_rpc_method_handler(slow),
         "Count": grpc.unary_stream_rpc_method_handler(count),
+        "Drip": grpc.unary_stream_rpc_method_handler(drip),
         "Chat": grpc.stream_stream_rpc_method_handler(chat),
     })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
@@ -87,7 +95,7 @@ def call(port, kind, arg, tls, timeout):
         ch = grpc.insecure_channel(target)
     method = "/%s/%s" % (SERVICE, kind)
     try:
-        if kind == "Count":
+        if kind in ("Count", "Drip"):
             for m in ch.unary_stream(method)(arg.encode(), timeout=timeout):
                 print(m.decode())
         elif kind == "Chat":

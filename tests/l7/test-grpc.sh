@@ -124,7 +124,15 @@ test_grpc_deadline() {
 		--data-binary @"$TMPD/msg" "http://127.0.0.1:$PINGD_PORT/pingx.Test/Slow")
 	grep -q '^grpc-status: 4' <<<"$out" || fail "grpc-timeout not honoured by pingd: $out"
 	grep -q '^HTTP/2 200' <<<"$out" || fail "not a gRPC answer: $out"
-	log "client deadline: DEADLINE_EXCEEDED and the server cancelled; grpc-timeout 800m alone: pingd answers grpc-status 4"
+	# A server stream under way when grpc-timeout passes: the messages so far, then
+	# trailers with grpc-status 4 (not a reset).
+	printf '\0\0\0\0\00250' >"$TMPD/msg"
+	out=$(curl -sS --max-time 20 --http2-prior-knowledge -v -o "$TMPD/drip" \
+		-H 'content-type: application/grpc' -H 'te: trailers' -H 'grpc-timeout: 1S' \
+		--data-binary @"$TMPD/msg" "http://127.0.0.1:$PINGD_PORT/pingx.Test/Drip" 2>&1)
+	grep -q '^< grpc-status: 4' <<<"$out" || fail "server stream past its deadline: $out"
+	[ -s "$TMPD/drip" ] || fail "no message before the deadline"
+	log "client deadline: DEADLINE_EXCEEDED and the server cancelled; grpc-timeout alone: pingd answers grpc-status 4, before and during the answer"
 }
 
 test_grpc_errors() {

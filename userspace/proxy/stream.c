@@ -1813,7 +1813,22 @@ out:
 	sess_leave(s);
 }
 
-/* timeouts.total: 504 before the response started, a close after. */
+/* A gRPC answer under way whose deadline passed: its messages so far (whole chunks), then
+ * trailers with DEADLINE_EXCEEDED, as a server ends a call it gave up on. */
+static void grpc_expire(struct session *s)
+{
+	char t[128];
+	int n = snprintf(t, sizeof(t),
+		"0\r\ngrpc-status: %d\r\ngrpc-message: pingd: deadline exceeded\r\n\r\n",
+		H2_GRPC_DEADLINE_EXCEEDED);
+
+	upstream_drop(s);
+	evbuffer_add(cli_stage(s), t, (size_t)n);
+	s->close_after = true;
+	stream_finish(s, false);
+}
+
+/* timeouts.total: 504 before the response started, a close after (gRPC: a status). */
 static void on_total(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1828,6 +1843,8 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 		if (!s->x.resp_head_sent) {
 			upstream_drop(s);
 			send_error(s, 504);
+		} else if (s->x.grpc && s->x.resp_chunked) {
+			grpc_expire(s);
 		} else {
 			stream_abort(s, "total timeout");
 		}
