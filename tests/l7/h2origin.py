@@ -14,6 +14,7 @@ SETTINGS_MAX_CONCURRENT_STREAMS is MAX_STREAMS (100). MODE:
   die       /bad: the head and 1000 bytes, then the connection closes (mid-stream)
   nostatus  /bad: a HEADERS without :status
   badframe  /bad: a DATA frame on stream 0 (a connection error)
+  silent    accepts connections and never says a word (no SETTINGS)
 LOG gets "conn" per connection, "req PATH" per request, "peak N" for each new high of one
 connection's open streams, "over" for a stream past MAX_STREAMS, "goaway" when sent.
 """
@@ -38,6 +39,10 @@ def log(path, line):
 
 
 def serve_conn(sock, mode, logf, max_streams):
+    if mode == "silent":
+        while sock.recv(65536):
+            pass
+        return
     cfg = h2.config.H2Configuration(client_side=False, validate_outbound_headers=False,
                                     validate_inbound_headers=False)
     conn = h2.connection.H2Connection(config=cfg)

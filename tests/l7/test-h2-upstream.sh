@@ -5,11 +5,11 @@
 # streams on few upstream connections; a stream stalled by its client beside one served; a python3-h2 origin whose stream limit is respected
 # (a new connection opened when the others are full), that sends a GOAWAY (the refused
 # streams replayed), dies mid-stream, answers without :status or with an invalid frame (502
-# for that stream, pingd goes on serving); trailers passed to HTTP/2 clients; `pingd -t` on
-# bad protocol settings.
+# for that stream, pingd goes on serving) or never speaks (504 after the connect timeout);
+# trailers passed to HTTP/2 clients; `pingd -t` on bad protocol settings.
 
 ALL_TESTS="test_h2up_nginx test_h2up_tls test_h2up_limit test_h2up_goaway test_h2up_bad \
- test_h2up_config"
+ test_h2up_silent test_h2up_config"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -61,6 +61,7 @@ start_h2_pingd() {
 	LISTEN_PORT=$PORT
 	cat >"$TMPD/pingd.yaml" <<YAML
 workers: 1
+timeouts: {connect: ${CONNECT_TIMEOUT:-5s}}
 listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
 upstreams:
   - {name: o, protocol: $1, servers: [{address: '$2'}]${3:+, $3}}
@@ -217,6 +218,23 @@ test_h2up_bad() {
 		kill "$PINGD_PID"
 		wait "$PINGD_PID" 2>/dev/null
 	done
+}
+
+test_h2up_silent() {
+	l7_tmpdir
+	local out
+	# Connected, but the server never sends its SETTINGS: requests wait for room no
+	# longer than the connect timeout, then 504.
+	start_h2origin silent || return 1
+	CONNECT_TIMEOUT=1s start_h2_pingd h2c "127.0.0.1:$HO_PORT" || return 1
+	out=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:$PINGD_PORT/ok")
+	[ "$out" = 504 ] || fail "h1 client to a silent HTTP/2 server: $out"
+	out=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --http2-prior-knowledge \
+		"http://127.0.0.1:$PINGD_PORT/ok")
+	[ "$out" = 504 ] || fail "h2 client to a silent HTTP/2 server: $out"
+	# The silent connection was given up, not waited on for ever: each request met a new one.
+	[ "$(grep -c '^conn$' "$HO_LOG")" -ge 2 ] || fail "one connection kept for a silent server"
+	log "a server that never sends SETTINGS: 504 after timeouts.connect, its connection closed"
 }
 
 test_h2up_config() {

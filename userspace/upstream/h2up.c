@@ -470,6 +470,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 				ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 
 			hc->max_streams = max < STREAMS_CAP ? max : STREAMS_CAP;
+			if (!hc->up)
+				conn_set_timeouts(hc->c, NULL, hc->peer->o.t_send);
 			hc->up = true;
 			peer_kick(hc->peer);
 		}
@@ -627,7 +629,9 @@ static void hc_event(struct conn *c, short what, void *arg)
 	if (hc->dead)
 		return;
 	if (what & CONN_CONNECTED) {
-		conn_set_timeouts(c, NULL, hc->peer->o.t_send);
+		/* The server's SETTINGS are due within the connect timeout: a server that
+		 * accepts and says nothing fails the connection, not every request after. */
+		conn_set_timeouts(c, hc->peer->o.t_connect, hc->peer->o.t_send);
 		hc_flush(hc); /* the preface and SETTINGS */
 		return;
 	}
