@@ -255,7 +255,12 @@ test_h2up_config() {
 	grep -q "needs protocol h2" <<<"$out" || fail "h2c with TLS: $out"
 	sed -i 's/protocol: h2c/protocol: h2/' "$TMPD/bad.yaml"
 	"$PINGD" -t -c "$TMPD/bad.yaml" >/dev/null 2>&1 || fail "protocol h2 to https:// refused"
-	log "protocol h3, h2 without TLS, h2c with TLS refused by pingd -t; h2 with TLS taken"
+	# HTTP/1.1 probes of an HTTP/2 pool: taken, with a warning.
+	sed -i 's/protocol: h2,/protocol: h2, health: {check: http},/' "$TMPD/bad.yaml"
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) || fail "check: http on an h2 pool refused: $out"
+	grep -q "warning: 'upstreams\[\].health': http probes speak HTTP/1.1" <<<"$out" ||
+		fail "no warning for http probes of an h2 pool: $out"
+	log "protocol h3, h2 without TLS, h2c with TLS refused by pingd -t; h2 with TLS taken; http probes warned"
 }
 
 run_tests "$@"
