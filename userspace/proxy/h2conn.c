@@ -35,8 +35,6 @@
 #define NAMES_MAX    8192  /* bytes of lower-cased field names per HEADERS */
 #define RST_BURST    1000  /* stream resets allowed at once ... */
 #define RST_RATE     100   /* ... and per second after that (rapid reset) */
-#define MAX_CONT     16	   /* CONTINUATION frames per header block */
-#define MAX_SETTINGS 32	   /* entries in one SETTINGS frame */
 #define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
 
 struct h2s;
@@ -767,16 +765,12 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	const struct h2conn_limits *lim, const struct h2conn_ops *ops, void *arg)
 {
 	struct h2conn *hc = calloc(1, sizeof(*hc));
-	nghttp2_session_callbacks *cb = NULL;
-	nghttp2_option *opt = NULL;
 	nghttp2_settings_entry set[] = {
 		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim->max_streams},
 		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->window},
 		{NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, lim->max_header_list},
 		{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
 	};
-	int32_t conn_window;
-
 	if (!hc)
 		goto nomem;
 	hc->base = base;
@@ -787,34 +781,23 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	TAILQ_INIT(&hc->streams);
 	hc->idle = evtimer_new(base, on_idle, hc);
 	hc->reap = evtimer_new(base, on_reap, hc);
-	if (!hc->idle || !hc->reap || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
+	if (!hc->idle || !hc->reap ||
+		h2io_session_new(&hc->ng,
+			&(struct h2io_session){.begin_headers = on_begin_headers,
+				.header = on_header,
+				.data_chunk = on_data_chunk,
+				.frame_recv = on_frame_recv,
+				.stream_close = on_stream_close,
+				.invalid_frame = on_invalid_frame,
+				.server = true,
+				.rst_burst = RST_BURST,
+				.rst_rate = RST_RATE,
+				.set = set,
+				.n_set = sizeof(set) / sizeof(set[0]),
+				.window = lim->window,
+				.streams = lim->max_streams},
+			hc))
 		goto nomem;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
-	/* Windows open as sessions read (vc_recv), so a stalled stream holds at most its
-	 * window; the connection's window covers every stream's, so none blocks another. */
-	nghttp2_option_set_no_auto_window_update(opt, 1);
-	nghttp2_option_set_max_settings(opt, MAX_SETTINGS);
-	nghttp2_option_set_max_continuations(opt, MAX_CONT);
-	nghttp2_option_set_stream_reset_rate_limit(opt, RST_BURST, RST_RATE);
-	nghttp2_option_set_max_outbound_ack(opt, 1000);
-	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
-	if (nghttp2_session_server_new2(&hc->ng, cb, hc, opt))
-		goto nomem;
-	nghttp2_session_callbacks_del(cb);
-	nghttp2_option_del(opt);
-	cb = NULL;
-	opt = NULL;
-	if (nghttp2_submit_settings(hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
-		goto nomem;
-	conn_window = (int32_t)((uint64_t)lim->window * lim->max_streams > INT32_MAX ?
-					INT32_MAX :
-					lim->window * lim->max_streams);
-	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0, conn_window);
 	conn_set_cbs(cli, cli_read, cli_write, cli_event, hc);
 	/* nghttp2 takes every byte read at once (DATA goes to windows it bounds), so reads
 	 * need no watermark of their own. */
@@ -830,10 +813,6 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 		conn_trigger_read(cli);
 	return hc;
 nomem:
-	if (cb)
-		nghttp2_session_callbacks_del(cb);
-	if (opt)
-		nghttp2_option_del(opt);
 	h2conn_free(hc);
 	errno = ENOMEM;
 	return NULL;

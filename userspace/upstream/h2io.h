@@ -14,6 +14,28 @@
 
 struct evbuffer;
 
+/* What both ends hand nghttp2: their callbacks, and the limits they share. */
+struct h2io_session {
+	nghttp2_on_begin_headers_callback begin_headers;
+	nghttp2_on_header_callback header;
+	nghttp2_on_data_chunk_recv_callback data_chunk;
+	nghttp2_on_frame_recv_callback frame_recv;
+	nghttp2_on_stream_close_callback stream_close;
+	nghttp2_on_invalid_frame_recv_callback invalid_frame;
+	bool server;			   /* a client connection (else one to a server) */
+	unsigned int rst_burst, rst_rate;  /* stream resets the peer may cause (0: nghttp2's) */
+	const nghttp2_settings_entry *set; /* our SETTINGS */
+	size_t n_set;
+	uint32_t window;  /* each stream's receive window */
+	uint32_t streams; /* streams whose windows the connection's covers */
+};
+
+/* A session for <user> as <o> says: windows opened by the owner only (no automatic
+ * WINDOW_UPDATE), the connection's window covering <streams> stream windows, bounded
+ * SETTINGS entries (32), CONTINUATION frames (16), unsent ACKs (1000) and HPACK table kept
+ * for the peer (4096), our SETTINGS submitted. Returns 0 or -ENOMEM. */
+int h2io_session_new(nghttp2_session **ng, const struct h2io_session *o, void *user);
+
 /* Write what <ng> has to send to <c> while fewer than <limit> bytes wait in its output.
  * Returns 0, a negative nghttp2 error (the session cannot go on) or -ENOMEM. */
 int h2io_send(nghttp2_session *ng, struct conn *c, size_t limit);

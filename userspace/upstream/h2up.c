@@ -681,8 +681,6 @@ static void hc_free(struct h2uc *hc)
 static int hc_open(struct h2up_peer *p)
 {
 	struct h2uc *hc = calloc(1, sizeof(*hc));
-	nghttp2_session_callbacks *cb = NULL;
-	nghttp2_option *opt = NULL;
 	nghttp2_settings_entry set[] = {
 		{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
 		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, p->o.buffer},
@@ -695,38 +693,24 @@ static int hc_open(struct h2up_peer *p)
 	hc->peer = p;
 	TAILQ_INIT(&hc->streams);
 	hc->idle = evtimer_new(p->base, on_idle, hc);
-	if (!hc->idle || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
+	if (!hc->idle || h2io_session_new(&hc->ng,
+				 &(struct h2io_session){.begin_headers = on_begin_headers,
+					 .header = on_header,
+					 .data_chunk = on_data_chunk,
+					 .frame_recv = on_frame_recv,
+					 .stream_close = on_stream_close,
+					 .invalid_frame = on_invalid_frame,
+					 .set = set,
+					 .n_set = sizeof(set) / sizeof(set[0]),
+					 .window = p->o.buffer,
+					 .streams = STREAMS_CAP},
+				 hc))
 		goto fail;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
-	/* Windows open as exchanges read (vc_recv): a slow client holds its stream's window
-	 * shut, not the connection's. */
-	nghttp2_option_set_no_auto_window_update(opt, 1);
-	nghttp2_option_set_max_settings(opt, 32);
-	nghttp2_option_set_max_continuations(opt, 16);
-	nghttp2_option_set_max_outbound_ack(opt, 1000);
-	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
-	if (nghttp2_session_client_new2(&hc->ng, cb, hc, opt) ||
-		nghttp2_submit_settings(
-			hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
-		goto fail;
-	/* The connection's window covers every stream's, so streams whose clients stall (each
-	 * holding its own window) never stall the others. */
-	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0,
-		(int32_t)((uint64_t)p->o.buffer * STREAMS_CAP > INT32_MAX ?
-				  INT32_MAX :
-				  (uint64_t)p->o.buffer * STREAMS_CAP));
 	hc->c = conn_connect(p->base, p->tr, p->addr);
 	if (!hc->c) {
 		err = -errno;
 		goto fail;
 	}
-	nghttp2_session_callbacks_del(cb);
-	nghttp2_option_del(opt);
 	conn_set_cbs(hc->c, hc_read, hc_write, hc_event, hc);
 	conn_set_read_high(hc->c, 0); /* nghttp2 takes all; DATA stays within windows */
 	conn_set_write_low(hc->c, p->o.buffer / 2);
@@ -736,10 +720,6 @@ static int hc_open(struct h2up_peer *p)
 	p->n_conns++;
 	return 0;
 fail:
-	if (cb)
-		nghttp2_session_callbacks_del(cb);
-	if (opt)
-		nghttp2_option_del(opt);
 	if (hc->ng)
 		nghttp2_session_del(hc->ng);
 	if (hc->idle)
