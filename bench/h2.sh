@@ -4,8 +4,9 @@
 # streams, a small response) through pingd and through nginx (http2 on), 1 worker each,
 # upstream HTTP/1.1 keep-alive to the same nginx origin, no access log, no Via; rounds
 # interleaved, medians of req/s and CPU per request printed with pingd's ratios to nginx.
-# Then the memory of IDLE_CONNS idle HTTP/2 connections (each after one request) on each.
-# Loopback only.
+# A third row, pingd-h2c, is pingd speaking HTTP/2 (h2c) upstream to an nginx origin serving
+# the same file over `listen ... http2`, in the same rounds. Then the memory of IDLE_CONNS idle
+# HTTP/2 connections (each after one request) on pingd and nginx. Loopback only.
 #
 # Environment: ROUNDS (5), DURATION (5, seconds), CONNS (16), STREAMS (10), IDLE_CONNS (1000).
 set -uo pipefail
@@ -38,6 +39,7 @@ trap cleanup EXIT
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2))
+P_ORIGIN2=$((BASE + 3)) P_PINGD2=$((BASE + 4))
 
 wait_port() {
 	local i
@@ -77,6 +79,9 @@ nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/orig
 printf 'hello, world\n' >"$TMPD/origin/html/index.html"
 nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
 PIDS+=($!)
+nginx_conf "$TMPD/origin2" "	server { listen 127.0.0.1:$P_ORIGIN2 http2; root $TMPD/origin/html; }"
+nginx -c "$TMPD/origin2/nginx.conf" -p "$TMPD/origin2" -g 'daemon off;' &
+PIDS+=($!)
 
 nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; keepalive_requests 10000000; }
 	server {
@@ -106,9 +111,14 @@ YAML
 "$PINGD" -c "$TMPD/pingd.yaml" &
 PIDS+=($!)
 PINGD_PID=$!
+sed -e "s/$P_PINGD/$P_PINGD2/" -e "s/name: o, /name: o, protocol: h2c, /" \
+	-e "s/$P_ORIGIN/$P_ORIGIN2/" "$TMPD/pingd.yaml" >"$TMPD/pingd2.yaml"
+"$PINGD" -c "$TMPD/pingd2.yaml" &
+PIDS+=($!)
+PINGD2_PID=$!
 
-for p in $P_ORIGIN $P_NGINX $P_PINGD; do wait_port $p || exit 1; done
-for p in $P_NGINX $P_PINGD; do
+for p in $P_ORIGIN $P_ORIGIN2 $P_NGINX $P_PINGD $P_PINGD2; do wait_port $p || exit 1; done
+for p in $P_NGINX $P_PINGD $P_PINGD2; do
 	[ "$(curl -s --http2-prior-knowledge "http://127.0.0.1:$p/index.html")" = "hello, world" ] ||
 		{ echo "h2.sh: port $p does not serve the test file over h2c" >&2; exit 1; }
 done
@@ -124,13 +134,13 @@ HZ=$(getconf CLK_TCK)
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
 declare -A RPS CPU
-NAMES=(pingd nginx)
-declare -A PORT=([pingd]=$P_PINGD [nginx]=$P_NGINX)
-declare -A PID_OF=([pingd]=$PINGD_PID [nginx]=$NGINX_MASTER)
+NAMES=(pingd nginx pingd-h2c)
+declare -A PORT=([pingd]=$P_PINGD [nginx]=$P_NGINX [pingd-h2c]=$P_PINGD2)
+declare -A PID_OF=([pingd]=$PINGD_PID [nginx]=$NGINX_MASTER [pingd-h2c]=$PINGD2_PID)
 
 echo "h2load -D $DURATION -c $CONNS -m $STREAMS (h2c), 1 worker each, $ROUNDS interleaved rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
-	order=("${NAMES[@]:$(((r - 1) % 2))}" "${NAMES[@]:0:$(((r - 1) % 2))}")
+	order=("${NAMES[@]:$(((r - 1) % 3))}" "${NAMES[@]:0:$(((r - 1) % 3))}")
 	for n in "${order[@]}"; do
 		c0=$(cpu_ticks "${PID_OF[$n]}")
 		out=$(h2load -D "$DURATION" -c "$CONNS" -m "$STREAMS" \
@@ -144,19 +154,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			'BEGIN {printf "%.1f", (b - a) * 1000000 / hz / r}')
 		RPS[$n]+="$rps "
 		CPU[$n]+="$cpu "
-		printf '  round %d %-6s %8d req/s  cpu %5s us/req\n' "$r" "$n" "$rps" "$cpu"
+		printf '  round %d %-9s %8d req/s  cpu %5s us/req\n' "$r" "$n" "$rps" "$cpu"
 	done
 done
 echo
-printf '%-6s %10s %14s\n' "" "req/s" "CPU (us/req)"
+printf '%-9s %10s %14s\n' "" "req/s" "CPU (us/req)"
 declare -A M_RPS M_CPU
 for n in "${NAMES[@]}"; do
 	M_RPS[$n]=$(median <<<"${RPS[$n]}")
 	M_CPU[$n]=$(median <<<"${CPU[$n]}")
-	printf '%-6s %10d %14s\n' "$n" "${M_RPS[$n]}" "${M_CPU[$n]}"
+	printf '%-9s %10d %14s\n' "$n" "${M_RPS[$n]}" "${M_CPU[$n]}"
 done
 awk -v a="${M_RPS[pingd]}" -v b="${M_RPS[nginx]}" -v c="${M_CPU[pingd]}" -v d="${M_CPU[nginx]}" \
 	'BEGIN {printf "pingd / nginx  req/s %.2f   CPU per request %.2f\n", a / b, c / d}'
+awk -v a="${M_RPS[pingd-h2c]}" -v b="${M_RPS[pingd]}" -v c="${M_CPU[pingd-h2c]}" \
+	-v d="${M_CPU[pingd]}" 'BEGIN {printf "pingd-h2c / pingd (h2c vs HTTP/1.1 upstream)  req/s %.2f   CPU per request %.2f\n", a / b, c / d}'
 
 rss_tree() {
 	local pids
@@ -200,7 +212,7 @@ PY
 }
 
 echo
-for n in "${NAMES[@]}"; do
+for n in pingd nginx; do
 	before=$(rss_tree "${PID_OF[$n]}")
 	hold_idle "${PORT[$n]}" || continue
 	sleep 1

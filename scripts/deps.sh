@@ -15,7 +15,7 @@ PKGS=(
 	iproute2 ethtool procps util-linux curl wrk nginx-light haproxy nghttp2-client
 	python3 openssl groff-base testssl.sh
 	# WebSocket and HTTP/2 peers for the tunnel and HTTP/2 tests (Debian's python3)
-	python3-websockets python3-h2
+	python3-websockets python3-h2 python3-grpcio
 	# metrics: promtool and a Prometheus server for the scrape test
 	prometheus
 	# the HTTP caching conformance suite (scripts/cache-tests.sh installs it with npm)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* HTTP/2 <-> HTTP/1.1 head translation: the preface, requests built field by field (pseudo-
  * headers in any order, Host from :authority, cookie crumbs, framing, limits, bad fields),
- * and responses and trailers without connection-specific fields. */
+ * and responses and trailers without connection-specific fields; upstream requests as HTTP/2
+ * header lists; gRPC statuses, answers and timeouts. */
+#include <errno.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -193,6 +195,108 @@ static void test_response(void)
 	h1_hdrs_free(&m.hdrs);
 }
 
+/* The field <name> of <nva> (<n> entries) equals <value>. */
+static int nv_is(const nghttp2_nv *nva, int n, const char *name, const char *value)
+{
+	for (int i = 0; i < n; i++)
+		if (nva[i].namelen == strlen(name) && !memcmp(nva[i].name, name, nva[i].namelen))
+			return nva[i].valuelen == strlen(value) &&
+			       !memcmp(nva[i].value, value, nva[i].valuelen);
+	return 0;
+}
+
+static void test_upstream_request(void)
+{
+	struct h1_msg m = {0};
+	nghttp2_nv nva[16];
+	char names[256];
+	int n;
+
+	h1_hdrs_init(&m.hdrs, 16, 1024);
+	m.kind = H1_REQUEST;
+	m.method = H1_METHOD_POST;
+	m.method_name = (struct h1_str){"POST", 4};
+	m.target = (struct h1_str){"/pingx.Test/Echo?a=1", 20};
+	h1_hdrs_add(&m.hdrs, "Host", 4, "g.test:50051", 12);
+	h1_hdrs_add(&m.hdrs, "Content-Type", 12, "application/grpc+proto", 22);
+	h1_hdrs_add(&m.hdrs, "Connection", 10, "keep-alive, X-Hop", 17);
+	h1_hdrs_add(&m.hdrs, "X-Hop", 5, "1", 1);
+	h1_hdrs_add(&m.hdrs, "Transfer-Encoding", 17, "chunked", 7);
+	h1_hdrs_add(&m.hdrs, "X-Kept", 6, "yes", 3);
+	n = h2_req_nva(&m, "http", nva, 16, names, sizeof(names));
+	/* :method :scheme :authority :path content-type x-kept te */
+	CU_ASSERT_EQUAL_FATAL(n, 7);
+	CU_ASSERT_NSTRING_EQUAL(nva[0].name, ":method", 7);
+	CU_ASSERT(nv_is(nva, n, ":method", "POST"));
+	CU_ASSERT(nv_is(nva, n, ":scheme", "http"));
+	CU_ASSERT(nv_is(nva, n, ":authority", "g.test:50051"));
+	CU_ASSERT(nv_is(nva, n, ":path", "/pingx.Test/Echo?a=1"));
+	CU_ASSERT(nv_is(nva, n, "content-type", "application/grpc+proto"));
+	CU_ASSERT(nv_is(nva, n, "x-kept", "yes"));
+	CU_ASSERT(nv_is(nva, n, "te", "trailers"));
+	CU_ASSERT(!nv_is(nva, n, "host", "g.test:50051"));
+	CU_ASSERT(h2_is_grpc(&m.hdrs));
+	/* absolute-form: the path part */
+	m.target = (struct h1_str){"http://g.test/x/y", 17};
+	n = h2_req_nva(&m, "https", nva, 16, names, sizeof(names));
+	CU_ASSERT(nv_is(nva, n, ":path", "/x/y"));
+	CU_ASSERT(nv_is(nva, n, ":scheme", "https"));
+	m.target = (struct h1_str){"http://g.test", 13};
+	n = h2_req_nva(&m, "http", nva, 16, names, sizeof(names));
+	CU_ASSERT(nv_is(nva, n, ":path", "/"));
+	/* not carried: asterisk-form, CONNECT, no Host; too little room */
+	m.target = (struct h1_str){"*", 1};
+	CU_ASSERT_EQUAL(h2_req_nva(&m, "http", nva, 16, names, sizeof(names)), -EINVAL);
+	m.target = (struct h1_str){"/", 1};
+	CU_ASSERT_EQUAL(h2_req_nva(&m, "http", nva, 5, names, sizeof(names)), -ENOSPC);
+	m.method = H1_METHOD_CONNECT;
+	CU_ASSERT_EQUAL(h2_req_nva(&m, "http", nva, 16, names, sizeof(names)), -EINVAL);
+	m.method = H1_METHOD_GET;
+	h1_hdrs_remove(&m.hdrs, "Host", 4);
+	CU_ASSERT_EQUAL(h2_req_nva(&m, "http", nva, 16, names, sizeof(names)), -EINVAL);
+	h1_hdrs_remove(&m.hdrs, "Content-Type", 12);
+	h1_hdrs_add(&m.hdrs, "Content-Type", 12, "application/grpcx", 17);
+	CU_ASSERT(!h2_is_grpc(&m.hdrs));
+	h1_hdrs_free(&m.hdrs);
+}
+
+static void test_grpc(void)
+{
+	struct {
+		const char *v;
+		uint64_t ms;
+	} t[] = {
+		{"1S", 1000}, {"250m", 250}, {"2M", 120000}, {"1H", 3600000}, {"1500u", 2},
+		{"1n", 1}, {"0m", 1}, {"99999999S", 99999999000ull}, {"123456789S", 0}, {"S", 0},
+		{"10", 0}, {"10s", 0}, {"1.5S", 0}, {"-1S", 0}, {"", 0},
+	};
+	char buf[256];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct h1_str v = {t[i].v, strlen(t[i].v)};
+
+		CU_ASSERT_EQUAL(h2_grpc_timeout_ms(&v), t[i].ms);
+	}
+	CU_ASSERT_EQUAL(h2_grpc_timeout_ms(NULL), 0);
+	CU_ASSERT_EQUAL(h2_grpc_status(502, false), H2_GRPC_UNAVAILABLE);
+	CU_ASSERT_EQUAL(h2_grpc_status(503, false), H2_GRPC_UNAVAILABLE);
+	CU_ASSERT_EQUAL(h2_grpc_status(504, false), H2_GRPC_UNAVAILABLE);
+	CU_ASSERT_EQUAL(h2_grpc_status(504, true), H2_GRPC_DEADLINE_EXCEEDED);
+	CU_ASSERT_EQUAL(h2_grpc_status(404, false), H2_GRPC_UNIMPLEMENTED);
+	CU_ASSERT_EQUAL(h2_grpc_status(403, false), H2_GRPC_PERMISSION_DENIED);
+	CU_ASSERT_EQUAL(h2_grpc_status(429, false), H2_GRPC_UNAVAILABLE);
+	CU_ASSERT_EQUAL(h2_grpc_status(418, false), H2_GRPC_UNKNOWN);
+	n = h2_grpc_answer(buf, sizeof(buf), 502, false);
+	CU_ASSERT(n > 0 && n < sizeof(buf));
+	CU_ASSERT(strstr(buf, "HTTP/1.1 200 OK\r\n") == buf);
+	CU_ASSERT(strstr(buf, "\r\ngrpc-status: 14\r\n") != NULL);
+	CU_ASSERT(strstr(buf, "\r\ncontent-type: application/grpc\r\n") != NULL);
+	CU_ASSERT(strstr(buf, "\r\ncontent-length: 0\r\n") != NULL);
+	CU_ASSERT(n >= 4 && !memcmp(buf + n - 4, "\r\n\r\n", 4));
+	CU_ASSERT_EQUAL(h2_grpc_answer(buf, 16, 502, false), 0);
+}
+
 int test_h2_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -201,6 +305,9 @@ int test_h2_register(void)
 		{"requests: missing or bad pseudo-headers, limits", test_request_errors},
 		{"responses: :status, lower-case names, no connection-specific fields",
 			test_response},
+		{"upstream requests: pseudo-headers from the head, Host out, te for gRPC",
+			test_upstream_request},
+		{"gRPC: statuses, the trailers-only answer, grpc-timeout", test_grpc},
 		CU_TEST_INFO_NULL,
 	};
 

@@ -18,6 +18,14 @@ enum cfg_select {
 	CFG_SEL_MAX	    /* must stay last */
 };
 
+/* The protocol pingd speaks to an upstream's servers. */
+enum cfg_proto {
+	CFG_PROTO_H1 = 0, /* HTTP/1.1 */
+	CFG_PROTO_H2C,	  /* HTTP/2 in clear text with prior knowledge */
+	CFG_PROTO_H2,	  /* HTTP/2 over TLS, ALPN h2 */
+	CFG_PROTO_MAX	  /* must stay last */
+};
+
 enum cfg_hash_src {
 	CFG_HASH_URI = 0,     /* the request-target */
 	CFG_HASH_HEADER,      /* a request header's value */
@@ -144,6 +152,7 @@ struct cfg_upstream {
 	char *name;
 	enum cfg_select selection;
 	struct cfg_hash_key hash_key;
+	enum cfg_proto protocol;       /* what its servers speak */
 	unsigned int keepalive;	       /* idle connections kept per peer per worker */
 	unsigned int idle_timeout_ms;  /* idle upstream connection lifetime */
 	unsigned int retries;	       /* extra attempts per request */

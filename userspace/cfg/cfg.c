@@ -268,6 +268,22 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 		if (cfg_health_params(&u->health, &hp) && health_params_check(&hp, why, sizeof(why)))
 			cfg_msg_add(ctx, false, u->line, "'upstreams[].health': %s", why);
 
+		if (u->protocol != CFG_PROTO_H1 && u->health.check == CFG_HC_HTTP)
+			cfg_msg_add(ctx, true, u->line,
+				"'upstreams[].health': http probes speak HTTP/1.1, which a server "
+				"taking only HTTP/2 fails (check: tcp probes it by connecting)");
+		for (size_t s = 0; s < u->n_servers; s++) {
+			if (u->protocol == CFG_PROTO_H2 && !u->servers[s].tls)
+				cfg_msg_add(ctx, false, u->line,
+					"'upstreams[].protocol': h2 is HTTP/2 over TLS: server '%s' "
+					"must be written https:// (h2c is HTTP/2 in clear text)",
+					u->servers[s].address.text);
+			else if (u->protocol == CFG_PROTO_H2C && u->servers[s].tls)
+				cfg_msg_add(ctx, false, u->line,
+					"'upstreams[].protocol': h2c is HTTP/2 in clear text: server "
+					"'https://%s' needs protocol h2",
+					u->servers[s].address.text);
+		}
 		check_repeats(ctx, c->upstreams, sizeof(*u), i, same_upstream_name,
 			upstream_repeat, false, NULL);
 		for (size_t s = 0; s < u->n_servers; s++)

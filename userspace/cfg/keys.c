@@ -42,6 +42,7 @@ static const char *const select_names[] = {
 	"round_robin", "weighted_round_robin", "least_conn", "ketama", "maglev", NULL};
 static const char *const match_names[] = {"prefix", "exact", NULL};
 static const char *const check_names[] = {"off", "tcp", "http", NULL};
+static const char *const proto_names[] = {"h1", "h2c", "h2", NULL};
 static const char *const verify_names[] = {"off", "optional", "required", NULL};
 
 #define DMS 86400000u /* one day in ms: the upper bound of most timeouts */
@@ -215,6 +216,9 @@ const struct cfg_key cfg_keys[] = {
 	   "round_robin, weighted_round_robin, least_conn, ketama or maglev"),
 	K(SEC_UPSTREAM, "hash_key", CFG_T_HASHKEY, struct cfg_upstream, hash_key, "uri", 0, 0,
 	  "ketama/maglev key: uri, client_addr, header:NAME or cookie:NAME"),
+	KE(SEC_UPSTREAM, "protocol", struct cfg_upstream, protocol, "h1", proto_names,
+	   "h1 (HTTP/1.1), h2c (HTTP/2 in clear text, prior knowledge) or h2 (HTTP/2 over TLS "
+	   "by ALPN: its servers are https://)"),
 	K(SEC_UPSTREAM, "keepalive", CFG_T_UINT, struct cfg_upstream, keepalive, "32", 0, 65536,
 	  "idle connections kept per peer per worker, more when it has more clients; 0 = no reuse"),
 	K(SEC_UPSTREAM, "idle_timeout", CFG_T_DURATION, struct cfg_upstream, idle_timeout_ms,

@@ -3,6 +3,7 @@
 #include "userspace/http/h2.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -167,16 +168,18 @@ static bool conn_specific(const struct h1_str *n, const struct h1_hdrs *h)
 	return false;
 }
 
-/* Append the fields of <h> to <nva> from index <k>; names lower-cased into <names>. */
+/* Append the fields of <h> to <nva> from index <k>; names lower-cased into <names>; Host
+ * too unless <no_host>. */
 static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t cap,
-	char *names, size_t nsize)
+	char *names, size_t nsize, bool no_host)
 {
 	size_t used = 0;
 
 	for (unsigned i = 0; i < h->n; i++) {
 		const struct h1_header *f = &h->v[i];
 
-		if (conn_specific(&f->name, h))
+		if (conn_specific(&f->name, h) ||
+			(no_host && f->name.len == 4 && !strncasecmp(f->name.p, "host", 4)))
 			continue;
 		if (k >= cap || used + f->name.len > nsize)
 			return -ENOSPC;
@@ -189,7 +192,7 @@ static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t
 		nva[k].namelen = f->name.len;
 		nva[k].value = (uint8_t *)f->value.p;
 		nva[k].valuelen = f->value.len;
-		nva[k].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+		nva[k].flags = NGHTTP2_NV_FLAG_NONE;
 		used += f->name.len;
 		k++;
 	}
@@ -210,11 +213,147 @@ int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names
 	nva[0].value = (uint8_t *)status;
 	nva[0].valuelen = 3;
 	nva[0].flags = NGHTTP2_NV_FLAG_NONE;
-	return fields_nva(&m->hdrs, nva, 1, cap, names, nsize);
+	return fields_nva(&m->hdrs, nva, 1, cap, names, nsize, false);
+}
+
+static void nv_set(nghttp2_nv *nv, const char *name, const char *value, size_t vl)
+{
+	nv->name = (uint8_t *)name;
+	nv->namelen = strlen(name);
+	nv->value = (uint8_t *)value;
+	nv->valuelen = vl;
+	nv->flags = NGHTTP2_NV_FLAG_NONE;
+}
+
+bool h2_is_grpc(const struct h1_hdrs *h)
+{
+	const struct h1_str *ct = h1_hdrs_get(h, "Content-Type");
+
+	return ct && ct->len >= 16 && !strncasecmp(ct->p, "application/grpc", 16) &&
+	       (ct->len == 16 || ct->p[16] == '+' || ct->p[16] == ';');
+}
+
+int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size_t cap,
+	char *names, size_t nsize)
+{
+	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
+	const char *path = m->target.p;
+	size_t plen = m->target.len;
+	size_t k;
+	int n;
+
+	if (cap < 5 || m->method == H1_METHOD_CONNECT || !host || !host->len || !plen ||
+		path[0] == '*')
+		return -EINVAL;
+	if (path[0] != '/') {
+		/* absolute-form: the path after "scheme://authority" */
+		const char *a = memchr(path, '/', plen);
+
+		if (!a || a + 1 >= path + plen || a[1] != '/')
+			return -EINVAL;
+		a = memchr(a + 2, '/', plen - (size_t)(a + 2 - path));
+		if (!a) {
+			path = "/";
+			plen = 1;
+		} else {
+			plen -= (size_t)(a - path);
+			path = a;
+		}
+	}
+	nv_set(&nva[0], ":method", m->method_name.p, m->method_name.len);
+	nv_set(&nva[1], ":scheme", scheme, strlen(scheme));
+	nv_set(&nva[2], ":authority", host->p, host->len);
+	nv_set(&nva[3], ":path", path, plen);
+	n = fields_nva(&m->hdrs, nva, 4, cap, names, nsize, true);
+	if (n < 0)
+		return n;
+	k = (size_t)n;
+	if (h2_is_grpc(&m->hdrs)) {
+		if (k >= cap)
+			return -ENOSPC;
+		nv_set(&nva[k++], "te", "trailers", 8);
+	}
+	return (int)k;
 }
 
 int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,
 	size_t nsize)
 {
-	return fields_nva(t, nva, 0, cap, names, nsize);
+	return fields_nva(t, nva, 0, cap, names, nsize, false);
+}
+
+int h2_grpc_status(int status, bool deadline)
+{
+	switch (status) {
+	case 400:
+	case 500:
+		return H2_GRPC_INTERNAL;
+	case 401:
+		return H2_GRPC_UNAUTHENTICATED;
+	case 403:
+		return H2_GRPC_PERMISSION_DENIED;
+	case 404:
+	case 405:
+		return H2_GRPC_UNIMPLEMENTED;
+	case 413:
+	case 431:
+		return H2_GRPC_RESOURCE_EXHAUSTED;
+	case 504:
+		return deadline ? H2_GRPC_DEADLINE_EXCEEDED : H2_GRPC_UNAVAILABLE;
+	case 408:
+		return H2_GRPC_DEADLINE_EXCEEDED;
+	case 429:
+	case 502:
+	case 503:
+		return H2_GRPC_UNAVAILABLE;
+	default:
+		return H2_GRPC_UNKNOWN;
+	}
+}
+
+size_t h2_grpc_answer(char *buf, size_t size, int status, bool deadline)
+{
+	int n = snprintf(buf, size,
+		"HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: %d\r\n"
+		"grpc-message: pingd: %d %s\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+		h2_grpc_status(status, deadline), status,
+		deadline && status == 504 ? "deadline exceeded" : h1_status_reason(status));
+
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+uint64_t h2_grpc_timeout_ms(const struct h1_str *v)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (!v || v->len < 2 || v->len > 9)
+		return 0;
+	for (i = 0; i + 1 < v->len; i++) {
+		if (v->p[i] < '0' || v->p[i] > '9')
+			return 0;
+		n = n * 10 + (uint64_t)(v->p[i] - '0');
+	}
+	switch (v->p[i]) {
+	case 'H':
+		n *= 3600000;
+		break;
+	case 'M':
+		n *= 60000;
+		break;
+	case 'S':
+		n *= 1000;
+		break;
+	case 'm':
+		break;
+	case 'u':
+		n = (n + 999) / 1000;
+		break;
+	case 'n':
+		n = (n + 999999) / 1000000;
+		break;
+	default:
+		return 0;
+	}
+	return n ? n : 1;
 }

@@ -63,10 +63,49 @@ bool h2_req_is_connect(const struct h2_req *r);
 /* Fill <nva> (room for <cap> entries) with the HTTP/2 form of response head <m>: ":status",
  * then its fields with lower-cased names (copied into <names>, <nsize> bytes), without the
  * connection-specific ones (Connection and what it names, Keep-Alive, Proxy-Connection,
- * Transfer-Encoding, Upgrade, TE). Values point into <m>. Returns the entry count, or -ENOSPC.
+ * Transfer-Encoding, Upgrade, TE). Values point into <m>, names into <names>: the entries
+ * carry no NO_COPY flag, so nghttp2 copies both when the frame is submitted (it is packed
+ * later, after these buffers are gone). Returns the entry count, or -ENOSPC.
  * <status> holds the three digits of :status (4 bytes). */
 int h2_resp_nva(const struct h1_msg *m, nghttp2_nv *nva, size_t cap, char *names, size_t nsize,
 	char *status);
+
+/* Fill <nva> (room for <cap> entries) with the HTTP/2 form of request head <m> for an
+ * upstream: ":method", ":scheme" (<scheme>), ":authority" from Host (Host itself dropped),
+ * ":path" from the target (its path part for an absolute-form one), then the fields as
+ * h2_resp_nva() takes them, plus "te: trailers" for gRPC (its servers want it; TE is
+ * hop-by-hop in HTTP/1.1 and never arrives here). Returns the entry count, -EINVAL for a
+ * request HTTP/2 cannot carry (CONNECT, no Host, an asterisk-form target), or -ENOSPC. */
+int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size_t cap,
+	char *names, size_t nsize);
+
+/* Whether request head <m> is gRPC (content-type application/grpc, +proto or other). */
+bool h2_is_grpc(const struct h1_hdrs *h);
+
+/* gRPC status codes pingd answers with (grpc/doc/statuscodes.md). */
+enum h2_grpc_status {
+	H2_GRPC_UNKNOWN = 2,
+	H2_GRPC_DEADLINE_EXCEEDED = 4,
+	H2_GRPC_PERMISSION_DENIED = 7,
+	H2_GRPC_RESOURCE_EXHAUSTED = 8,
+	H2_GRPC_UNIMPLEMENTED = 12,
+	H2_GRPC_INTERNAL = 13,
+	H2_GRPC_UNAVAILABLE = 14,
+	H2_GRPC_UNAUTHENTICATED = 16,
+};
+
+/* The gRPC status of a pingd answer with HTTP <status> (gRPC's HTTP-to-gRPC mapping, with
+ * 504 as DEADLINE_EXCEEDED when <deadline>: the call's own grpc-timeout ran out). */
+int h2_grpc_status(int status, bool deadline);
+
+/* Write into <buf> (<size> bytes) the HTTP/1.1 form of a gRPC "trailers-only" answer for
+ * HTTP <status>: 200, content-type application/grpc, grpc-status and grpc-message, no
+ * body, Connection: close. Returns its length (0 when <size> is too small). */
+size_t h2_grpc_answer(char *buf, size_t size, int status, bool deadline);
+
+/* The grpc-timeout value <v> in milliseconds (rounded up, at least 1), or 0 when it is not
+ * one (1 to 8 digits and a unit of H, M, S, m, u or n). */
+uint64_t h2_grpc_timeout_ms(const struct h1_str *v);
 
 /* The same for trailer fields <t> (no :status). */
 int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,

@@ -451,6 +451,32 @@ struct conn *conn_virtual(struct event_base *base, const struct conn_transport *
 	return c;
 }
 
+struct conn *conn_virtual_out(struct event_base *base, const struct conn_transport *tr,
+	void *tr_conn, const struct cfg_addr *addr)
+{
+	struct conn *c = conn_new(base, tr, -1, CONN_SERVER);
+
+	if (!c) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->peer_len = addr->len < sizeof(c->peer) ? addr->len : (socklen_t)sizeof(c->peer);
+	memcpy(&c->peer, &addr->ss, c->peer_len);
+	snprintf(c->peer_text, sizeof(c->peer_text), "%s", addr->text);
+	c->tr_conn = tr_conn;
+	event_add(c->wev, c->t_write); /* no socket: a timer for the connect timeout */
+	return c;
+}
+
+void conn_virtual_connected(struct conn *c)
+{
+	c->connected = true;
+	if (!evbuffer_get_length(c->out))
+		event_del(c->wev);
+	read_arm(c);
+	report(c, CONN_CONNECTED, 0);
+}
+
 void conn_wake_write(struct conn *c)
 {
 	if (evbuffer_get_length(c->out) && (c->enabled & CONN_WRITING))

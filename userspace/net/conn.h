@@ -36,6 +36,17 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
 	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text);
 
+/* A socketless connection to a server (an HTTP/2 stream on a connection shared with
+ * others), not connected yet: like conn_connect()'s, it is timed by the write timeout until
+ * its owner calls conn_virtual_connected() (the owner hears CONN_CONNECTED) or fails it
+ * through recv. <addr> names the server. Returns NULL with errno ENOMEM. */
+struct conn *conn_virtual_out(struct event_base *base, const struct conn_transport *tr,
+	void *tr_conn, const struct cfg_addr *addr);
+
+/* The stream of <c> (from conn_virtual_out()) is open: the owner hears CONN_CONNECTED now,
+ * and may free <c> in it. */
+void conn_virtual_connected(struct conn *c);
+
 /* Socketless connections: write queued bytes from the event loop soon (the transport can
  * take more). */
 void conn_wake_write(struct conn *c);

@@ -44,6 +44,7 @@ struct tls_peer {
 static atomic_uint_fast64_t st_handshakes, st_resumed, st_failed, st_verify;
 
 static const unsigned char alpn_h1[] = "\x08http/1.1";
+static const unsigned char alpn_h2[] = "\x02h2";
 
 /* The peer of a connection's SSL. */
 static struct tls_peer *peer_of(SSL *ssl)
@@ -213,7 +214,8 @@ struct tls_client *tls_client_new(const struct tls_client_opts *o, char *err, si
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-		SSL_CTX_set_alpn_protos(ctx, alpn_h1, sizeof(alpn_h1) - 1)) {
+		SSL_CTX_set_alpn_protos(ctx, o->h2 ? alpn_h2 : alpn_h1,
+			o->h2 ? sizeof(alpn_h2) - 1 : sizeof(alpn_h1) - 1)) {
 		tls_ssl_err(err, errlen, "protocols");
 		goto err;
 	}

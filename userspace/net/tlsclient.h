@@ -21,6 +21,7 @@ struct tls_client_opts {
 	const char *cert;	   /* client certificate chain (PEM) for servers that ask; or NULL */
 	const char *key;	   /* ... and its key */
 	bool no_session_reuse;	   /* a full handshake on every connection */
+	bool h2;		   /* offer h2 alone by ALPN (HTTP/2 servers); else http/1.1 */
 	unsigned int handshake_ms; /* the handshake's deadline once connected; 0: none */
 };
 

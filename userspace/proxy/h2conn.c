@@ -29,13 +29,12 @@
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/conn.h"
+#include "userspace/upstream/h2io.h"
 
 #define NV_MAX	     256   /* response or trailer fields sent in one HEADERS */
 #define NAMES_MAX    8192  /* bytes of lower-cased field names per HEADERS */
 #define RST_BURST    1000  /* stream resets allowed at once ... */
 #define RST_RATE     100   /* ... and per second after that (rapid reset) */
-#define MAX_CONT     16	   /* CONTINUATION frames per header block */
-#define MAX_SETTINGS 32	   /* entries in one SETTINGS frame */
 #define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
 
 struct h2s;
@@ -56,6 +55,7 @@ struct h2conn {
 	bool ending;		   /* no more reading: flush, then done */
 	bool over;		   /* ops->done called */
 	bool draining;		   /* GOAWAY sent */
+	bool mute;		   /* nothing more from nghttp2 (goaway_now()) */
 };
 
 /* One stream. Freed when nghttp2 closed it and its session let go of its conn. */
@@ -511,7 +511,6 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	size_t len, void *user)
 {
 	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
-	char ch[H1_CHUNK_HDR_MAX];
 
 	(void)flags;
 	(void)user;
@@ -519,13 +518,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 		nghttp2_session_consume(ng, id, len);
 		return 0;
 	}
-	if (s->rq_chunked) {
-		evbuffer_add(s->rq, ch, h1_chunk_header(ch, len));
-		evbuffer_add(s->rq, data, len);
-		evbuffer_add(s->rq, H1_CRLF, 2);
-	} else {
-		evbuffer_add(s->rq, data, len);
-	}
+	h2io_body_add(s->rq, data, len, s->rq_chunked);
 	s->unconsumed += len;
 	if (s->vc)
 		conn_trigger_read(s->vc);
@@ -631,56 +624,63 @@ static void hc_maybe_end(struct h2conn *hc)
 /* Move what nghttp2 has to send to the client while its output has room. */
 static void hc_flush(struct h2conn *hc)
 {
+	int err;
+
 	if (hc->busy || hc->over)
 		return;
+	if (hc->mute) {
+		hc_maybe_end(hc);
+		return;
+	}
 	hc->busy = true;
-	while (conn_pending(hc->cli) < hc->lim.buffer) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(hc->ng, &data);
-		struct evbuffer *b;
-
-		if (n <= 0) {
-			if (n < 0) {
-				log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s",
-					hc->cli->peer_text, nghttp2_strerror((int)n));
-				hc->ending = true;
-			}
-			break;
-		}
-		b = evbuffer_new();
-		if (!b) {
-			hc->ending = true;
-			break;
-		}
-		evbuffer_add(b, data, (size_t)n);
-		conn_send(hc->cli, b);
-		evbuffer_free(b);
+	err = h2io_send(hc->ng, hc->cli, hc->lim.buffer);
+	if (err) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", hc->cli->peer_text,
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+		hc->ending = true;
 	}
 	hc->busy = false;
 	hc_maybe_end(hc);
 }
 
+/* A GOAWAY with <code> written at once, ahead of the frames nghttp2 still holds (the ACKs a
+ * flood asked for), which are never sent: the connection ends after it. */
+static void goaway_now(struct h2conn *hc, uint32_t code)
+{
+	int32_t last = nghttp2_session_get_last_proc_stream_id(hc->ng);
+	uint8_t f[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0, (uint8_t)(last >> 24),
+		(uint8_t)(last >> 16), (uint8_t)(last >> 8), (uint8_t)last, (uint8_t)(code >> 24),
+		(uint8_t)(code >> 16), (uint8_t)(code >> 8), (uint8_t)code};
+	struct evbuffer *b = evbuffer_new();
+
+	hc->mute = true;
+	if (!b)
+		return;
+	evbuffer_add(b, f, sizeof(f));
+	conn_send(hc->cli, b);
+	evbuffer_free(b);
+}
+
 static void cli_read(struct conn *c, void *arg)
 {
 	struct h2conn *hc = arg;
-	struct evbuffer_iovec v;
+	ssize_t n;
 
 	if (hc->over)
 		return;
 	hc->busy = true;
-	while (!hc->ending && evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1) {
-		ssize_t n = nghttp2_session_mem_recv(hc->ng, v.iov_base, v.iov_len);
-
-		if (n < 0) {
-			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
-				nghttp2_strerror((int)n));
-			/* nghttp2 queued a GOAWAY for protocol errors; send it, then close. */
-			if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC && n != NGHTTP2_ERR_FLOODED)
-				nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
-			hc->ending = true;
-			break;
-		}
-		evbuffer_drain(c->in, (size_t)n);
+	n = hc->ending ? 0 : h2io_recv(hc->ng, c);
+	if (n < 0) {
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
+			nghttp2_strerror((int)n));
+		/* A GOAWAY says why before the close: ENHANCE_YOUR_CALM for a flood (SETTINGS
+		 * or PING faster than their ACKs go out), PROTOCOL_ERROR otherwise; none for a
+		 * connection that is not HTTP/2. */
+		if (n == NGHTTP2_ERR_FLOODED)
+			goaway_now(hc, NGHTTP2_ENHANCE_YOUR_CALM);
+		else if (n != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+			nghttp2_session_terminate_session(hc->ng, NGHTTP2_PROTOCOL_ERROR);
+		hc->ending = true;
 	}
 	if (hc->ending)
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
@@ -765,16 +765,12 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	const struct h2conn_limits *lim, const struct h2conn_ops *ops, void *arg)
 {
 	struct h2conn *hc = calloc(1, sizeof(*hc));
-	nghttp2_session_callbacks *cb = NULL;
-	nghttp2_option *opt = NULL;
 	nghttp2_settings_entry set[] = {
 		{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim->max_streams},
 		{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->window},
 		{NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, lim->max_header_list},
 		{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
 	};
-	int32_t conn_window;
-
 	if (!hc)
 		goto nomem;
 	hc->base = base;
@@ -785,34 +781,23 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	TAILQ_INIT(&hc->streams);
 	hc->idle = evtimer_new(base, on_idle, hc);
 	hc->reap = evtimer_new(base, on_reap, hc);
-	if (!hc->idle || !hc->reap || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt))
+	if (!hc->idle || !hc->reap ||
+		h2io_session_new(&hc->ng,
+			&(struct h2io_session){.begin_headers = on_begin_headers,
+				.header = on_header,
+				.data_chunk = on_data_chunk,
+				.frame_recv = on_frame_recv,
+				.stream_close = on_stream_close,
+				.invalid_frame = on_invalid_frame,
+				.server = true,
+				.rst_burst = RST_BURST,
+				.rst_rate = RST_RATE,
+				.set = set,
+				.n_set = sizeof(set) / sizeof(set[0]),
+				.window = lim->window,
+				.streams = lim->max_streams},
+			hc))
 		goto nomem;
-	nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
-	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
-	/* Windows open as sessions read (vc_recv), so a stalled stream holds at most its
-	 * window; the connection's window covers every stream's, so none blocks another. */
-	nghttp2_option_set_no_auto_window_update(opt, 1);
-	nghttp2_option_set_max_settings(opt, MAX_SETTINGS);
-	nghttp2_option_set_max_continuations(opt, MAX_CONT);
-	nghttp2_option_set_stream_reset_rate_limit(opt, RST_BURST, RST_RATE);
-	nghttp2_option_set_max_outbound_ack(opt, 1000);
-	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
-	if (nghttp2_session_server_new2(&hc->ng, cb, hc, opt))
-		goto nomem;
-	nghttp2_session_callbacks_del(cb);
-	nghttp2_option_del(opt);
-	cb = NULL;
-	opt = NULL;
-	if (nghttp2_submit_settings(hc->ng, NGHTTP2_FLAG_NONE, set, sizeof(set) / sizeof(set[0])))
-		goto nomem;
-	conn_window = (int32_t)((uint64_t)lim->window * lim->max_streams > INT32_MAX ?
-					INT32_MAX :
-					lim->window * lim->max_streams);
-	nghttp2_session_set_local_window_size(hc->ng, NGHTTP2_FLAG_NONE, 0, conn_window);
 	conn_set_cbs(cli, cli_read, cli_write, cli_event, hc);
 	/* nghttp2 takes every byte read at once (DATA goes to windows it bounds), so reads
 	 * need no watermark of their own. */
@@ -828,10 +813,6 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 		conn_trigger_read(cli);
 	return hc;
 nomem:
-	if (cb)
-		nghttp2_session_callbacks_del(cb);
-	if (opt)
-		nghttp2_option_del(opt);
 	h2conn_free(hc);
 	errno = ENOMEM;
 	return NULL;

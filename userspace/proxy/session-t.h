@@ -91,6 +91,8 @@ struct stream {
 	bool resp_head_sent;   /* final response head queued to the client */
 	bool resp_chunked;     /* response body re-framed as chunked to the client */
 	bool interim;	       /* the upstream message being parsed is a 1xx */
+	bool grpc;	       /* a gRPC call: pingd's own errors are gRPC statuses */
+	bool deadline;	       /* its grpc-timeout ran out */
 	uint8_t tun;	       /* enum stream_tunnel: what this exchange may turn into */
 	int status;	       /* status sent to the client */
 	uint64_t bytes_out;    /* response body bytes sent to the client */

@@ -41,6 +41,7 @@
 #include "userspace/proxy/tunnel.h"
 #include "userspace/proxy/worker.h"
 #include "userspace/upstream/backend.h"
+#include "userspace/upstream/h2up.h"
 #include "userspace/upstream/health.h"
 #include "userspace/upstream/pool.h"
 
@@ -70,6 +71,7 @@ static void tunnel_begin(struct session *s);
 /* HTTP/2 (h2conn.c runs it): a connection that starts with the preface becomes one. Returns
  * true when it did (or is waiting for the rest of the preface). */
 static bool h2_detect(struct session *s);
+static void on_total(evutil_socket_t fd, short what, void *arg);
 
 
 /* ------------------------------------------------------------------ helpers */
@@ -444,7 +446,17 @@ static void sess_linger(struct session *s)
  * and close the connection once it is sent. */
 static void send_canned(struct session *s, int status, const char *r, size_t len)
 {
+	char g[256];
+	size_t glen;
+
 	BUG_ON(s->x.resp_head_sent);
+	/* A gRPC client reads statuses, not pages: a trailers-only answer (the log keeps the
+	 * HTTP status). */
+	if (s->x.grpc && status >= 400 &&
+		(glen = h2_grpc_answer(g, sizeof(g), status, s->x.deadline))) {
+		r = g;
+		len = glen;
+	}
 	evbuffer_add(cli_stage(s), r, len);
 	s->x.status = status;
 	s->x.resp_head_sent = true;
@@ -558,6 +570,10 @@ static void send_405(struct session *s, const struct cfg_str_list *l)
 	bool head = false;
 
 	BUG_ON(s->x.resp_head_sent);
+	if (s->x.grpc) {
+		send_error(s, 405);
+		return;
+	}
 	evbuffer_add_printf(b, "HTTP/1.1 405 Method Not Allowed\r\nAllow: ");
 	for (size_t i = 0; i < l->n; i++) {
 		evbuffer_add_printf(b, "%s%s", i ? ", " : "", l->v[i]);
@@ -876,6 +892,22 @@ static int phase_limits(struct session *s)
 	return 1;
 }
 
+/* A gRPC call's grpc-timeout bounds its exchange as timeouts.total does (the sooner wins). */
+static void grpc_deadline(struct session *s, const struct h1_msg *m)
+{
+	uint64_t ms = h2_grpc_timeout_ms(h1_hdrs_get(&m->hdrs, "grpc-timeout"));
+	struct timeval tv;
+
+	if (!ms || (s->cfg->timeouts.total_ms && ms >= s->cfg->timeouts.total_ms))
+		return;
+	if (!s->total)
+		s->total = evtimer_new(s->w->base, on_total, s);
+	if (!s->total)
+		return;
+	tv = clock_ms_tv(ms);
+	evtimer_add(s->total, &tv);
+}
+
 /* A new request head from the client: run the phases up to the upstream connection. */
 static void stream_begin(struct session *s, struct h1_msg *m)
 {
@@ -893,10 +925,13 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	s->w->requests++;
 	s->st = SS_CONNECT;
 	evtimer_del(s->timer);
-	if (s->total) {
+	if (s->total && s->cfg->timeouts.total_ms) {
 		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
 	}
+	x->grpc = h2_is_grpc(&m->hdrs);
+	if (x->grpc)
+		grpc_deadline(s, m);
 	if (px_filter(s, px_ops->new_ctx) < 0 || phase_request_filter(s) < 0 ||
 		phase_limits(s) != 0)
 		return;
@@ -990,6 +1025,38 @@ static void upstream_attach(struct session *s, struct conn *c)
 	conn_set_write_low(c, bs / 2);
 }
 
+/* An HTTP/2 server: the exchange's upstream conn is a stream of a shared connection
+ * (upstream/h2up.c), which speaks HTTP/1.1 to the exchange; it connects as a socket would. */
+static void connect_h2(struct session *s, struct pool *pool, const struct cfg_addr *addr)
+{
+	struct stream *x = &s->x;
+	struct worker *w = s->w;
+	const struct h2up_opts o = {
+		.buffer = s->cfg->limits.buffer_size,
+		.max_header_list = s->cfg->limits.max_header_size,
+		.max_headers = s->cfg->limits.max_headers,
+		.t_connect = w->t_connect,
+		.t_send = w->t_send,
+		.t_idle = pool->t_idle,
+		.tls = x->be->cfg->protocol == CFG_PROTO_H2,
+	};
+	bool live;
+	const struct conn_transport *tr = pingd_rt_up_transport(w->rt, x->be_idx, x->srv);
+	struct conn *c = h2up_stream(&pool->h2, w->base, tr, addr, &o, x->fresh_only, &live);
+
+	x->fresh_only = false;
+	/* A stream on a live connection fails, when the server refuses it or the connection
+	 * dies, as a reused keep-alive connection does: replayed once on a new connection. */
+	x->up_reused = live;
+	stats_upstream_request(w->rt->stats, w->id, x->be_idx, live);
+	if (!c) {
+		fail_to_connect(s, errno, false);
+		return;
+	}
+	upstream_attach(s, c);
+	conn_set_timeouts(c, NULL, w->t_connect);
+}
+
 static void connect_upstream(struct session *s)
 {
 	struct stream *x = &s->x;
@@ -1001,6 +1068,10 @@ static void connect_upstream(struct session *s)
 	x->upstream = addr->text;
 	x->up_eof = false;
 	x->resp_started = false;
+	if (x->be->cfg->protocol != CFG_PROTO_H1) {
+		connect_h2(s, pool, addr);
+		return;
+	}
 	c = x->fresh_only ? NULL : pool_get(pool);
 	x->fresh_only = false;
 	stats_upstream_request(s->w->rt->stats, s->w->id, x->be_idx, c != NULL);
@@ -1639,6 +1710,10 @@ static void up_event(struct conn *c, short what, void *arg)
 		s->x.up_eof = true;
 		drive_response(s);
 	} else {
+		/* Refused once connected (an HTTP/2 stream the server refused, or one past its
+		 * GOAWAY): the server never saw the request, as with a stale keep-alive conn. */
+		if (EVUTIL_SOCKET_ERROR() == ECONNREFUSED)
+			s->x.up_reused = true;
 		error_while_proxy(s, strerror(EVUTIL_SOCKET_ERROR()), false);
 	}
 out:
@@ -1738,7 +1813,22 @@ out:
 	sess_leave(s);
 }
 
-/* timeouts.total: 504 before the response started, a close after. */
+/* A gRPC answer under way whose deadline passed: its messages so far (whole chunks), then
+ * trailers with DEADLINE_EXCEEDED, as a server ends a call it gave up on. */
+static void grpc_expire(struct session *s)
+{
+	char t[128];
+	int n = snprintf(t, sizeof(t),
+		"0\r\ngrpc-status: %d\r\ngrpc-message: pingd: deadline exceeded\r\n\r\n",
+		H2_GRPC_DEADLINE_EXCEEDED);
+
+	upstream_drop(s);
+	evbuffer_add(cli_stage(s), t, (size_t)n);
+	s->close_after = true;
+	stream_finish(s, false);
+}
+
+/* timeouts.total: 504 before the response started, a close after (gRPC: a status). */
 static void on_total(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1747,11 +1837,14 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	sess_enter(s);
 	if (!s->dead && (s->st == SS_CONNECT || s->st == SS_EXCHANGE)) {
-		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded timeouts.total",
-			s->cli->peer_text);
+		s->x.deadline = s->x.grpc;
+		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded %s", s->cli->peer_text,
+			s->x.grpc ? "its deadline (grpc-timeout or timeouts.total)" : "timeouts.total");
 		if (!s->x.resp_head_sent) {
 			upstream_drop(s);
 			send_error(s, 504);
+		} else if (s->x.grpc && s->x.resp_chunked) {
+			grpc_expire(s);
 		} else {
 			stream_abort(s, "total timeout");
 		}
@@ -1951,7 +2044,11 @@ static void h2_conn_done(void *arg)
 	struct session *s = arg;
 
 	sess_enter(s);
-	sess_kill(s);
+	/* Closed as an HTTP/1.1 connection is: write side shut once the last frames (a
+	 * GOAWAY) are out, the client's bytes read and dropped for a while, so a client still
+	 * sending (a flood) reads the GOAWAY rather than a reset. */
+	conn_set_cbs(s->cli, cli_read, cli_write, cli_event, s);
+	sess_linger(s);
 	sess_leave(s);
 }
 

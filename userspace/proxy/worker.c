@@ -122,6 +122,7 @@ static int upstream_tls(const struct cfg *c, const struct cfg_upstream *u, struc
 		.cert = t->cert,
 		.key = t->key,
 		.no_session_reuse = !t->session_reuse,
+		.h2 = u->protocol == CFG_PROTO_H2,
 		.handshake_ms = c->timeouts.connect_ms,
 	};
 	const char *file = c->file ? c->file : "command line";

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "userspace/net/conn.h"
+#include "userspace/upstream/h2up.h"
 
 void pool_init(struct pool *p, unsigned int max_idle, const struct timeval *t_idle)
 {
@@ -19,6 +20,7 @@ void pool_init(struct pool *p, unsigned int max_idle, const struct timeval *t_id
 	p->t_idle = t_idle;
 	p->reused = 0;
 	p->opened = 0;
+	p->h2 = NULL;
 }
 
 /* Take <c> out of the idle pool and close it. */
@@ -87,4 +89,6 @@ void pool_release(struct pool *p)
 
 	while ((c = TAILQ_FIRST(&p->idle)))
 		pool_drop(p, c);
+	h2up_peer_free(p->h2);
+	p->h2 = NULL;
 }

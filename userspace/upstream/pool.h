@@ -10,8 +10,11 @@
 
 #include "userspace/net/conn-t.h"
 
+struct h2up_peer;
+
 struct pool {
 	TAILQ_HEAD(, conn) idle; /* most recently used first */
+	struct h2up_peer *h2;	 /* HTTP/2 servers: their connections (h2up.c); else NULL */
 	unsigned int n_idle;
 	unsigned int max_idle;	      /* 0 = no reuse */
 	const struct timeval *t_idle; /* idle lifetime, a common timeout of the worker's base */
@@ -37,7 +40,7 @@ struct conn *pool_get(struct pool *p);
  * it stays idle past the timeout. */
 void pool_put(struct pool *p, struct conn *c, unsigned int demand);
 
-/* Free every idle connection of <p>. */
+/* Free every idle connection of <p> (and its HTTP/2 connections). */
 void pool_release(struct pool *p);
 
 #endif /* USERSPACE_UPSTREAM_POOL_H */
