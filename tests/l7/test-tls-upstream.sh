@@ -7,7 +7,7 @@
 # configuration errors.
 
 ALL_TESTS="test_https_origin test_session_reuse test_refused_certificates test_client_cert \
- test_server_names test_config_errors"
+ test_server_names test_health_checks test_config_errors"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -65,7 +65,8 @@ make_certs() {
 }
 
 # pingd in front of the https origin, the upstream's tls: settings from the argument (a YAML
-# flow mapping) and its keepalive from the second; the log in $TMPD/pingd.log.
+# flow mapping), its keepalive from the second and its health: from the third; the log in
+# $TMPD/pingd.log.
 start_proxy() {
 	free_port || return 1
 	LISTEN_PORT=$PORT
@@ -79,6 +80,7 @@ upstreams:
   - name: o
     keepalive: ${2:-32}
     tls: $1
+    health: ${3:-{\}}
     servers: [{address: 'https://127.0.0.1:$HTTPS_PORT'}]
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
 YAML
@@ -209,6 +211,30 @@ test_client_cert() {
 	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test, cert: '$TMPD/other.crt', key: '$TMPD/other.key'}"
 	code=$(http_status /)
 	[ "$code" = 400 ] || fail "a certificate the origin does not trust: got $code"
+}
+
+# Active checks of an https:// server speak TLS with the pool's verification: an HTTP check's
+# request reaches the origin over TLS (its 404 takes the server down, nginx's plain-HTTP-on-a-
+# TLS-port answer would be a 400), a reload to a good path brings it up, and a certificate the
+# pool's CA did not sign fails a TCP check.
+test_health_checks() {
+	setup || return $?
+	local hc="{check: http, path: /nope, interval: 300ms, timeout: 250ms, rise: 1, fall: 1}"
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test}" 32 "$hc"
+	wait_log "health: o/127.0.0.1:$HTTPS_PORT is down (HTTP 404 not in 200-399)"
+	grep -q '^origin.test .* 404$' "$TMPD/https/access.log" ||
+		fail "no probe with SNI origin.test in the origin's log: $(tail -n3 "$TMPD/https/access.log")"
+	sed -i "s|path: /nope|path: /index.html|" "$TMPD/pingd.yaml"
+	kill -HUP "$PINGD_PID"
+	wait_log "health: o/127.0.0.1:$HTTPS_PORT is up (HTTP 200)"
+	log "$(grep 'health: ' "$TMPD/pingd.log" | tr '\n' ';')"
+	kill "$PINGD_PID"
+	wait "$PINGD_PID" 2>/dev/null
+	start_proxy "{ca: '$TMPD/other.crt', sni: origin.test}" 32 \
+		"{check: tcp, interval: 300ms, timeout: 250ms, rise: 1, fall: 1}"
+	wait_log "health: o/127.0.0.1:$HTTPS_PORT is down (connect (TLS): "
+	wait_log "TLS: the server's certificate is refused"
+	log "$(grep 'is down' "$TMPD/pingd.log" | head -n1)"
 }
 
 # Two servers of one pool with certificates for different names, each given its own SNI

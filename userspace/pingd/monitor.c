@@ -16,6 +16,7 @@
 #include "userspace/ops/admin.h"
 #include "userspace/ops/metrics.h"
 #include "userspace/ops/stats.h"
+#include "userspace/proxy/worker.h"
 #include "userspace/upstream/health.h"
 
 /* Which server a health target is. */
@@ -107,6 +108,10 @@ static int add_checks(struct monitor *o, const struct monitor_params *p, struct 
 				log_err("health: %s: %s", name, strerror(-id));
 				return id;
 			}
+			/* An https:// server is probed over TLS, verified as requests are. */
+			if (be->servers[i].cfg->tls)
+				(void)health_set_transport(o->health, (unsigned int)id,
+					pingd_rt_up_transport(rt, u, i));
 			__atomic_store_n(
 				&be->servers[i].down, hp.start_down ? 1 : 0, __ATOMIC_RELAXED);
 			stats_peer_state(o->stats, u, i, !hp.start_down);
