@@ -66,8 +66,10 @@ make_certs() {
 
 # pingd in front of the https origin, the upstream's tls: settings from the argument (a YAML
 # flow mapping), its keepalive from the second and its health: from the third; the log in
-# $TMPD/pingd.log.
+# $TMPD/pingd.log. SERVERS (the items of a YAML flow sequence) replaces the origin as the
+# pool's servers, POOL (YAML flow mapping entries) adds to the pool's settings.
 start_proxy() {
+	local servers=${SERVERS:-"{address: 'https://127.0.0.1:$HTTPS_PORT'}"}
 	free_port || return 1
 	LISTEN_PORT=$PORT
 	free_port || return 1
@@ -77,11 +79,8 @@ workers: 1
 admin: {address: '127.0.0.1:$ADMIN_PORT'}
 listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
 upstreams:
-  - name: o
-    keepalive: ${2:-32}
-    tls: $1
-    health: ${3:-{\}}
-    servers: [{address: 'https://127.0.0.1:$HTTPS_PORT'}]
+  - {name: o, keepalive: ${2:-32}, tls: $1, health: ${3:-{\}}, ${POOL:-}
+     servers: [$servers]}
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
 YAML
 	: >"$TMPD/pingd.log"
@@ -251,9 +250,11 @@ test_server_names() {
 		printf -v "port_$n" %s "$HTTPS_PORT"
 	done
 	cat "$TMPD/a.crt" "$TMPD/b.crt" >"$TMPD/ab.crt"
+	# Every request to its server, none retried on the other or held back.
+	local POOL="retries: 0, passive: {max_fails: 0},"
 	# The pool's names alone (sni: a.test) do not fit b.test's server.
-	server_names_proxy "{ca: '$TMPD/ab.crt', sni: a.test}" \
-		"{address: 'https://127.0.0.1:$port_a'}, {address: 'https://127.0.0.1:$port_b'}"
+	SERVERS="{address: 'https://127.0.0.1:$port_a'}, {address: 'https://127.0.0.1:$port_b'}" \
+		start_proxy "{ca: '$TMPD/ab.crt', sni: a.test}"
 	for ((i = 0; i < 4; i++)); do
 		http_status / >/dev/null
 	done
@@ -262,8 +263,8 @@ test_server_names() {
 	# Each server's own SNI name: both serve, each saw its name.
 	: >"$TMPD/https-a/access.log"
 	: >"$TMPD/https-b/access.log"
-	server_names_proxy "{ca: '$TMPD/ab.crt', sni: a.test}" \
-		"{address: 'https://127.0.0.1:$port_a'}, {address: 'https://127.0.0.1:$port_b', sni: b.test}"
+	SERVERS="{address: 'https://127.0.0.1:$port_a'}, {address: 'https://127.0.0.1:$port_b', sni: b.test}" \
+		start_proxy "{ca: '$TMPD/ab.crt', sni: a.test}"
 	for ((i = 0; i < 4; i++)); do
 		code=$(http_status /)
 		[ "$code" = 200 ] || fail "request $i: $code $(tail -n3 "$TMPD/pingd.log")"
@@ -277,8 +278,8 @@ test_server_names() {
 	grep -q refused "$TMPD/pingd.log" && fail "refused: $(grep refused "$TMPD/pingd.log")"
 	kill "$PINGD_PID"
 	# A server's verify_hostname overrides its SNI name for the check, and only its own.
-	server_names_proxy "{ca: '$TMPD/ab.crt'}" \
-		"{address: 'https://127.0.0.1:$port_a', sni: a.test}, {address: 'https://127.0.0.1:$port_b', sni: b.test, verify_hostname: c.test}"
+	SERVERS="{address: 'https://127.0.0.1:$port_a', sni: a.test}, {address: 'https://127.0.0.1:$port_b', sni: b.test, verify_hostname: c.test}" \
+		start_proxy "{ca: '$TMPD/ab.crt'}"
 	for ((i = 0; i < 4; i++)); do
 		http_status / >/dev/null
 	done
@@ -286,31 +287,6 @@ test_server_names() {
 	grep -q "upstream 127.0.0.1:$port_a: TLS" "$TMPD/pingd.log" &&
 		fail "a.test refused: $(grep "127.0.0.1:$port_a: TLS" "$TMPD/pingd.log")"
 	return 0
-}
-
-# pingd in front of the pool of servers <2> (a YAML flow sequence's items), tls: <1>.
-server_names_proxy() {
-	free_port || return 1
-	LISTEN_PORT=$PORT
-	free_port || return 1
-	ADMIN_PORT=$PORT
-	cat >"$TMPD/pingd.yaml" <<YAML
-workers: 1
-admin: {address: '127.0.0.1:$ADMIN_PORT'}
-listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
-upstreams:
-  - name: o
-    retries: 0
-    passive: {max_fails: 0}
-    tls: $1
-    servers: [$2]
-virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
-YAML
-	: >"$TMPD/pingd.log"
-	spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>>'$TMPD/pingd.log'"
-	PINGD_PID=$SPAWNED_PID
-	PINGD_PORT=$LISTEN_PORT
-	wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start: $(cat "$TMPD/pingd.log")"
 }
 
 test_config_errors() {
