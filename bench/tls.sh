@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # TLS benchmark: pingd, nginx and HAProxy terminating TLS 1.3 with the same ECDSA P-256
 # certificate, one worker each, in front of the same plain nginx origin, measured in the same
-# run with interleaved rounds: full handshakes per second (HS_CLIENTS openssl s_time -new at
-# once: a new connection per request), resumed handshakes per second (s_time -reuse),
-# keep-alive HTTPS requests per second (wrk), each also as the server's CPU time per
-# operation (what a loaded worker would do, whatever the clients on the same CPUs cost), then
-# the RSS each proxy adds per idle TLS connection (IDLE_CONNS handshaken connections held
-# open). Medians, and pingd's ratios to each peer. Loopback only.
+# run: first the RSS each proxy adds per idle TLS connection (IDLE_CONNS handshaken
+# connections held open, each server fresh), then in interleaved rounds full handshakes per
+# second (HS_CLIENTS openssl s_time -new at once: a new connection per request), resumed
+# handshakes per second (s_time -reuse) and keep-alive HTTPS requests per second (wrk), each
+# also as the server's CPU time per operation (what a loaded worker would do, whatever the
+# clients on the same CPUs cost). Medians, and pingd's ratios to each peer. Loopback only.
 #
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNS (64), HS_CLIENTS (2), IDLE_CONNS
 # (2000).
@@ -203,6 +203,46 @@ ka() {
 }
 
 declare -A PID_OF=([pingd]=$PINGD_PID [nginx]=$NGINX_MASTER [haproxy]=$HAPROXY_PID)
+# RSS (kB) of a process and its children.
+rss_kb() { proc_sum "$1" status '/^VmRSS/ {print $2}'; }
+# First, while every server is fresh: a process that served the rates below keeps freed
+# memory resident, which new connections then reuse without growing the RSS.
+echo "memory per idle TLS connection: $IDLE_CONNS handshaken TLS 1.3 connections held open"
+for n in "${NAMES[@]}"; do
+	before=$(rss_kb "${PID_OF[$n]}")
+	python3 - "${PORT[$n]}" "$IDLE_CONNS" "$TMPD/$n.ready" <<'PY' &
+import socket, ssl, sys, time
+port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+held = []
+for _ in range(n):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    held.append(s)
+open(ready, "w").close()
+time.sleep(3600)
+PY
+	holder=$!
+	# Measured only once every connection is open, however long a loaded machine takes.
+	while [ ! -e "$TMPD/$n.ready" ] && kill -0 "$holder" 2>/dev/null; do
+		sleep 0.1
+	done
+	sleep 1
+	after=$(rss_kb "${PID_OF[$n]}")
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	if [ -e "$TMPD/$n.ready" ]; then
+		awk -v n="$n" -v b="$before" -v a="$after" -v c="$IDLE_CONNS" \
+			'BEGIN { printf "%-10s %8.0f bytes per connection (RSS %d -> %d kB)\n", n, (a - b) * 1024 / c, b, a }'
+	else
+		printf '%-10s not measured: the client could not open %d connections\n' "$n" \
+			"$IDLE_CONNS"
+	fi
+	sleep 1
+done
+
+echo
 declare -A FULL RES KA FULLC RESC KAC RESP
 echo "TLS 1.3, ECDSA P-256, 1 worker each; $HS_CLIENTS s_time clients -time $DURATION;" \
 	"wrk -t1 -c$CONNS -d${DURATION}s; $ROUNDS interleaved rounds"
@@ -253,40 +293,3 @@ for p in nginx haproxy; do
 		"$(ratio "${M[$p.RESC]}" "${M[pingd.RESC]}")" "$(ratio "${M[$p.KAC]}" "${M[pingd.KAC]}")"
 done
 
-# RSS (kB) of a process and its children.
-rss_kb() { proc_sum "$1" status '/^VmRSS/ {print $2}'; }
-echo
-echo "memory per idle TLS connection: $IDLE_CONNS handshaken TLS 1.3 connections held open"
-for n in "${NAMES[@]}"; do
-	before=$(rss_kb "${PID_OF[$n]}")
-	python3 - "${PORT[$n]}" "$IDLE_CONNS" "$TMPD/$n.ready" <<'PY' &
-import socket, ssl, sys, time
-port, n, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-held = []
-for _ in range(n):
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
-    held.append(s)
-open(ready, "w").close()
-time.sleep(3600)
-PY
-	holder=$!
-	# Measured only once every connection is open, however long a loaded machine takes.
-	while [ ! -e "$TMPD/$n.ready" ] && kill -0 "$holder" 2>/dev/null; do
-		sleep 0.1
-	done
-	sleep 1
-	after=$(rss_kb "${PID_OF[$n]}")
-	kill "$holder" 2>/dev/null
-	wait "$holder" 2>/dev/null
-	if [ -e "$TMPD/$n.ready" ]; then
-		awk -v n="$n" -v b="$before" -v a="$after" -v c="$IDLE_CONNS" \
-			'BEGIN { printf "%-10s %8.0f bytes per connection (RSS %d -> %d kB)\n", n, (a - b) * 1024 / c, b, a }'
-	else
-		printf '%-10s not measured: the client could not open %d connections\n' "$n" \
-			"$IDLE_CONNS"
-	fi
-	sleep 1
-done
