@@ -47,13 +47,14 @@ struct health_target {
 	size_t req_len;
 	size_t req_sent;	/* bytes of req written in the current probe */
 	bool connected;		/* current probe: handshake done */
-	const struct conn_transport *tr; /* probes go over it (TLS); NULL: a bare socket */
-	struct conn *c;			 /* with <tr>: the current probe's connection */
 	uint64_t start_ms;	/* current (or last) probe start, monotonic */
 	int64_t last_change_ms; /* wall clock of the last transition */
 	uint64_t probes, failures, transitions;
 	uint32_t last_duration_ms;
 	char reason[HEALTH_REASON_MAX];
+
+	const struct conn_transport *tr; /* probes go over it (TLS); NULL: a bare socket */
+	struct conn *c;			 /* with <tr>: the current probe's connection */
 };
 
 struct health {
