@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # TLS benchmark: pingd, nginx and HAProxy terminating TLS 1.3 with the same ECDSA P-256
 # certificate, one worker each, in front of the same plain nginx origin, measured in the same
-# run with interleaved rounds: full handshakes per second (openssl s_time -new: a new
-# connection per request), resumed handshakes per second (s_time -reuse), keep-alive HTTPS
-# requests per second (wrk), then the RSS each proxy adds per idle TLS connection (IDLE_CONNS
-# handshaken connections held open). Medians, and pingd's ratios to each peer. Loopback only.
+# run: first the RSS each proxy adds per idle TLS connection (IDLE_CONNS handshaken
+# connections held open, each server fresh), then in interleaved rounds full handshakes per
+# second (HS_CLIENTS openssl s_time -new at once: a new connection per request), resumed
+# handshakes per second (s_time -reuse) and keep-alive HTTPS requests per second (wrk), each
+# also as the server's CPU time per operation (what a loaded worker would do, whatever the
+# clients on the same CPUs cost). Medians, and pingd's ratios to each peer. Loopback only.
 #
-# Environment: ROUNDS (3), DURATION (5, seconds), CONNS (64), IDLE_CONNS (2000).
+# Environment: ROUNDS (3), DURATION (5, seconds), CONNS (64), HS_CLIENTS (2), IDLE_CONNS
+# (2000).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 O=${O:-build}
@@ -15,6 +18,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-64}
 IDLE_CONNS=${IDLE_CONNS:-2000}
+HS_CLIENTS=${HS_CLIENTS:-2}
 PINGD=$O/pingd
 
 for t in nginx haproxy wrk python3 openssl curl; do
@@ -144,55 +148,65 @@ for n in "${NAMES[@]}"; do
 		{ echo "tls.sh: $n does not serve over TLS" >&2; exit 1; }
 done
 
-# s_time NAME -new|-reuse: connections per real second, TLS 1.3, fetching the small file.
-s_time() {
-	openssl s_time -connect "127.0.0.1:${PORT[$1]}" -tls1_3 "$2" -time "$DURATION" \
-		-www /index.html 2>/dev/null |
-		awk '/connections in [0-9.]+s;/ {n = $1; t = $4; sub(/s;/, "", t)} END {
-			if (t > 0) printf "%d", n / t; else print 0 }'
-}
-
-declare -A FULL RES KA
-echo "TLS 1.3, ECDSA P-256, 1 worker each; s_time -time $DURATION; wrk -t1 -c$CONNS" \
-	"-d${DURATION}s; $ROUNDS interleaved rounds"
-for ((r = 1; r <= ROUNDS; r++)); do
-	order=("${NAMES[@]:$(((r - 1) % 3))}" "${NAMES[@]:0:$(((r - 1) % 3))}")
-	for n in "${order[@]}"; do
-		FULL[$n]+="$(s_time "$n" -new) "
-		RES[$n]+="$(s_time "$n" -reuse) "
-		KA[$n]+="$(wrk -t1 -c"$CONNS" -d"${DURATION}s" \
-			"https://127.0.0.1:${PORT[$n]}/index.html" |
-			awk '/^Requests\/sec/ {printf "%d", $2}') "
-	done
-done
-
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-
-declare -A M
-printf '\n%-10s %14s %14s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
-for n in "${NAMES[@]}"; do
-	M[$n.full]=$(median <<<"${FULL[$n]}")
-	M[$n.res]=$(median <<<"${RES[$n]}")
-	M[$n.ka]=$(median <<<"${KA[$n]}")
-	printf '%-10s %14s %14s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.full]}" \
-		"${M[$n.res]}" "${M[$n.ka]}" "${FULL[$n]}" "${RES[$n]}" "${KA[$n]}"
-done
-for p in nginx haproxy; do
-	printf 'pingd / %-8s %14s %14s %14s\n' "$p" "$(ratio "${M[pingd.full]}" "${M[$p.full]}")" \
-		"$(ratio "${M[pingd.res]}" "${M[$p.res]}")" "$(ratio "${M[pingd.ka]}" "${M[$p.ka]}")"
-done
-
-# RSS (kB) of a process and its children.
-rss_kb() {
+# proc_sum PID FILE AWK: the sum of what the awk program AWK prints from /proc/P/FILE over the
+# process PID and its children.
+proc_sum() {
 	local p s=0
 	for p in "$1" $(pgrep -P "$1"); do
-		s=$((s + $(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0)))
+		s=$((s + $(awk "$3" /proc/"$p"/"$2" 2>/dev/null || echo 0)))
 	done
 	echo $s
 }
+# CPU time (clock ticks, user + system) of a process and its children: what the server
+# spent, whatever the clients on the same machine spent.
+cpu_ticks() { proc_sum "$1" stat '{print $14 + $15}'; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+now_ms() { date +%s%3N; }
+
+# hs NAME -new|-reuse: HS_CLIENTS openssl s_time clients at once for DURATION seconds, each
+# a TLS 1.3 connection after another (fetching the small file); prints "connections per
+# wall-clock second, server CPU microseconds per connection, resumed %". s_time's own
+# figures are per second of its user time, which says nothing of the server: not used.
+hs() {
+	local i t0 t1 c0 c1 n=0 r=0 out=$TMPD/st clients=()
+	c0=$(cpu_ticks "${PID_OF[$1]}")
+	t0=$(now_ms)
+	for ((i = 0; i < HS_CLIENTS; i++)); do
+		openssl s_time -connect "127.0.0.1:${PORT[$1]}" -tls1_3 "$2" -time "$DURATION" \
+			-www /index.html >"$out.$i" 2>/dev/null &
+		clients+=($!)
+	done
+	wait "${clients[@]}"
+	t1=$(now_ms)
+	c1=$(cpu_ticks "${PID_OF[$1]}")
+	for ((i = 0; i < HS_CLIENTS; i++)); do
+		n=$((n + $(awk '/connections in [0-9]+ real seconds/ {n = $1} END {print n + 0}' \
+			"$out.$i")))
+		r=$((r + $(grep -v 'connections' "$out.$i" | tr -cd r | wc -c)))
+	done
+	awk -v n="$n" -v ms="$((t1 - t0))" -v cpu="$(((c1 - c0) * TICK_US))" -v r="$r" \
+		'BEGIN { if (n > 0) printf "%d %d %d", n * 1000 / ms, cpu / n, r * 100 / n;
+			 else print "0 0 0" }'
+}
+
+# ka NAME: wrk over CONNS keep-alive connections; prints "requests per second, server CPU
+# microseconds per request (to one decimal)".
+ka() {
+	local c0 c1 out
+	c0=$(cpu_ticks "${PID_OF[$1]}")
+	out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" "https://127.0.0.1:${PORT[$1]}/index.html")
+	c1=$(cpu_ticks "${PID_OF[$1]}")
+	awk -v cpu="$(((c1 - c0) * TICK_US))" '
+		/ requests in / {n = $1}
+		/^Requests\/sec/ {rps = $2}
+		END { if (n > 0) printf "%d %.1f", rps, cpu / n; else print "0 0" }' <<<"$out"
+}
+
 declare -A PID_OF=([pingd]=$PINGD_PID [nginx]=$NGINX_MASTER [haproxy]=$HAPROXY_PID)
-echo
+# RSS (kB) of a process and its children.
+rss_kb() { proc_sum "$1" status '/^VmRSS/ {print $2}'; }
+# First, while every server is fresh: a process that served the rates below keeps freed
+# memory resident, which new connections then reuse without growing the RSS.
 echo "memory per idle TLS connection: $IDLE_CONNS handshaken TLS 1.3 connections held open"
 for n in "${NAMES[@]}"; do
 	before=$(rss_kb "${PID_OF[$n]}")
@@ -210,15 +224,72 @@ open(ready, "w").close()
 time.sleep(3600)
 PY
 	holder=$!
-	for ((i = 0; i < 600; i++)); do
-		[ -e "$TMPD/$n.ready" ] && break
+	# Measured only once every connection is open, however long a loaded machine takes.
+	while [ ! -e "$TMPD/$n.ready" ] && kill -0 "$holder" 2>/dev/null; do
 		sleep 0.1
 	done
 	sleep 1
 	after=$(rss_kb "${PID_OF[$n]}")
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
-	awk -v n="$n" -v b="$before" -v a="$after" -v c="$IDLE_CONNS" \
-		'BEGIN { printf "%-10s %8.0f bytes per connection (RSS %d -> %d kB)\n", n, (a - b) * 1024 / c, b, a }'
+	if [ -e "$TMPD/$n.ready" ]; then
+		awk -v n="$n" -v b="$before" -v a="$after" -v c="$IDLE_CONNS" \
+			'BEGIN { printf "%-10s %8.0f bytes per connection (RSS %d -> %d kB)\n", n, (a - b) * 1024 / c, b, a }'
+	else
+		printf '%-10s not measured: the client could not open %d connections\n' "$n" \
+			"$IDLE_CONNS"
+	fi
 	sleep 1
 done
+
+echo
+declare -A FULL RES KA FULLC RESC KAC RESP
+echo "TLS 1.3, ECDSA P-256, 1 worker each; $HS_CLIENTS s_time clients -time $DURATION;" \
+	"wrk -t1 -c$CONNS -d${DURATION}s; $ROUNDS interleaved rounds"
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=("${NAMES[@]:$(((r - 1) % 3))}" "${NAMES[@]:0:$(((r - 1) % 3))}")
+	for n in "${order[@]}"; do
+		read -r a b _ <<<"$(hs "$n" -new)"
+		FULL[$n]+="$a " FULLC[$n]+="$b "
+		read -r a b c <<<"$(hs "$n" -reuse)"
+		RES[$n]+="$a " RESC[$n]+="$b " RESP[$n]+="$c "
+		read -r a b <<<"$(ka "$n")"
+		KA[$n]+="$a " KAC[$n]+="$b "
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+med_of() { # med_of ARRAY NAME: the median of ARRAY[NAME]'s rounds
+	local -n arr=$1
+	median <<<"${arr[$2]}"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+declare -A M
+echo
+echo "rates: per wall-clock second (the clients share the machine's CPUs with the server)"
+printf '%-16s %12s %12s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
+for n in "${NAMES[@]}"; do
+	for k in FULL RES KA FULLC RESC KAC; do
+		M[$n.$k]=$(med_of "$k" "$n")
+	done
+	printf '%-16s %12s %12s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.FULL]}" \
+		"${M[$n.RES]}" "${M[$n.KA]}" "${FULL[$n]}" "${RES[$n]}" "${KA[$n]}"
+done
+for p in nginx haproxy; do
+	printf '%-16s %12s %12s %14s\n' "pingd / $p" "$(ratio "${M[pingd.FULL]}" "${M[$p.FULL]}")" \
+		"$(ratio "${M[pingd.RES]}" "${M[$p.RES]}")" "$(ratio "${M[pingd.KA]}" "${M[$p.KA]}")"
+done
+echo
+echo "server CPU per operation, microseconds (user + system of the server's processes)"
+printf '%-16s %12s %12s %14s\n' "" "full hs" "resumed hs" "keep-alive req"
+for n in "${NAMES[@]}"; do
+	printf '%-16s %12s %12s %14s   (resumed: %s%%)\n' "$n" "${M[$n.FULLC]}" "${M[$n.RESC]}" \
+		"${M[$n.KAC]}" "$(median <<<"${RESP[$n]}")"
+done
+echo "per CPU-second (the peer's CPU per operation over pingd's):"
+for p in nginx haproxy; do
+	printf '%-16s %12s %12s %14s\n' "pingd / $p" "$(ratio "${M[$p.FULLC]}" "${M[pingd.FULLC]}")" \
+		"$(ratio "${M[$p.RESC]}" "${M[pingd.RESC]}")" "$(ratio "${M[$p.KAC]}" "${M[pingd.KAC]}")"
+done
+

@@ -5,7 +5,7 @@
 OPS_HARNESS := $(O)/tests/l7/ops-harness
 TEST_BINS += $(OPS_HARNESS)
 $(OPS_HARNESS): $(O)/tests/l7/ops_harness.o $(LIB_OBJS) $(LIMIT_OBJS) $(H1_OBJS) $(CFG_OBJS) \
-		$(O)/userspace/upstream/health.o $(O)/userspace/net/tls.o $(O)/userspace/net/tlsclient.o $(O)/userspace/net/ktls.o \
+		$(O)/userspace/upstream/health.o $(O)/userspace/net/conn.o $(O)/userspace/net/tls.o $(O)/userspace/net/tlsclient.o $(O)/userspace/net/ktls.o \
 		$(O)/userspace/net/tlskeys.o $(OPS_OBJS) \
 		$(O)/userspace/pingd/monitor.o \
 		$(O)/userspace/ctrl/l4cfg.o $(O)/userspace/ctrl/addr.o $(MAGLEV_OBJS) $(LLHTTP_LIB)

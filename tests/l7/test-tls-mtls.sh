@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Client certificates (mTLS) on a pingd listener, with a CA and certificates made for the
-# test: required (no certificate and an unknown one refused, counted), optional (with a route
+# test: required (no certificate, an unknown one and an expired one refused with their
+# alerts, each counted), optional (with a route
 # that requires one), the verified subject, SAN and fingerprint as request headers to an echo
 # origin (a client's forged copies replaced), resumption keeping them, and the configuration
 # errors.
@@ -11,7 +12,8 @@ ALL_TESTS="test_required test_optional_route test_resumed_identity test_config_e
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
 
-# A CA, a client certificate it signed (alice), a self-signed one (rogue), and the server's.
+# A CA, a client certificate it signed (alice), one it signed that expired in 2020 (bob), a
+# self-signed one (rogue), and the server's.
 make_certs() {
 	local d=$TMPD
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
@@ -26,6 +28,22 @@ make_certs() {
 	openssl x509 -req -in "$d/alice.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
 		-CAcreateserial -days 30 -extfile "$d/alice.ext" -out "$d/alice.crt" 2>/dev/null ||
 		fail "openssl sign"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=bob" -keyout "$d/bob.key" -out "$d/bob.csr" 2>/dev/null || fail "bob csr"
+	: >"$d/index.txt"
+	echo 01 >"$d/serial"
+	printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\nnew_certs_dir = %s\nserial = %s\n%s\n' \
+		"$d/index.txt" "$d" "$d/serial" \
+		'default_md = sha256
+policy = p
+unique_subject = no
+[p]
+commonName = supplied' >"$d/ca.cnf"
+	openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.crt" -keyfile "$d/ca.key" \
+		-in "$d/bob.csr" -out "$d/bob.crt" -startdate 20200101000000Z \
+		-enddate 20200201000000Z -notext >/dev/null 2>&1 || fail "openssl ca (expired)"
+	openssl verify -CAfile "$d/ca.crt" "$d/bob.crt" 2>&1 | grep -q 'certificate has expired' ||
+		fail "bob's certificate is not an expired one"
 	bash "$PINGX_TOP/scripts/selfsigned.sh" "$d/rogue" alice.test >/dev/null || fail "rogue"
 	bash "$PINGX_TOP/scripts/selfsigned.sh" "$d/srv" a.test >/dev/null || fail "server"
 }
@@ -81,14 +99,30 @@ has_header() {
 	grep -qiE "^$2: $3"$'\r'"?$" <<<"$1" || fail "$2: $(grep -i "^$2:" <<<"$1" || echo none)"
 }
 
+# refused WHAT ALERT [s_client args...]: a TLS 1.3 handshake with these client credentials
+# fails, the client reads the alert ALERT (openssl's words for it), and the client_cert
+# failures counter grows by one.
+refused() {
+	local what=$1 alert=$2 out before after
+	shift 2
+	before=$(metric 'pingd_tls_handshake_failures_total{reason="client_cert"}')
+	out=$(printf 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+		timeout 20 openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
+			-tls1_3 -ign_eof "$@" 2>&1)
+	grep -q '^HTTP/1.1 ' <<<"$out" && fail "$what: served: $out"
+	grep -q "alert $alert" <<<"$out" || fail "$what: not the alert '$alert': $out"
+	after=$(metric 'pingd_tls_handshake_failures_total{reason="client_cert"}')
+	[ "$((${after:-0} - ${before:-0}))" = 1 ] ||
+		fail "$what: client_cert failures went from '$before' to '$after'"
+	log "$what: $(grep -o "alert $alert" <<<"$out" | head -n1)"
+}
+
 test_required() {
 	setup required || return $?
 	local out fpr
-	out=$(mcurl / 2>&1) && fail "served without a client certificate: $out"
-	log "no certificate: $(tail -n1 <<<"$out")"
-	out=$(mcurl / --cert "$TMPD/rogue.crt" --key "$TMPD/rogue.key" 2>&1) &&
-		fail "served an unknown client certificate: $out"
-	log "unknown CA: $(tail -n1 <<<"$out")"
+	refused "no certificate" 'certificate required'
+	refused "unknown CA" 'unknown ca' -cert "$TMPD/rogue.crt" -key "$TMPD/rogue.key"
+	refused "expired" 'certificate expired' -cert "$TMPD/bob.crt" -key "$TMPD/bob.key"
 	out=$(mcurl / --cert "$TMPD/alice.crt" --key "$TMPD/alice.key" \
 		-H 'X-Client-Subject: CN=mallory') || fail "alice: $out"
 	has_header "$out" X-Client-Verify SUCCESS
@@ -98,10 +132,8 @@ test_required() {
 	has_header "$out" X-Client-Fingerprint "$fpr"
 	[ "$(grep -ci '^X-Client-Subject:' <<<"$out")" = 1 ] || fail "the forged subject passed"
 	grep -qi mallory <<<"$out" && fail "the forged subject passed"
-	local n
-	n=$(metric 'pingd_tls_handshake_failures_total{reason="client_cert"}')
-	[ "${n:-0}" -ge 2 ] || fail "client certificate failures counted: '$n'"
-	log "client_cert failures: $n"
+	# A refused handshake affected nothing else: alice is still served.
+	mcurl / --cert "$TMPD/alice.crt" --key "$TMPD/alice.key" -o /dev/null || fail "alice again"
 }
 
 test_optional_route() {

@@ -7,7 +7,7 @@
 # configuration errors.
 
 ALL_TESTS="test_https_origin test_session_reuse test_refused_certificates test_client_cert \
- test_config_errors"
+ test_server_names test_health_checks test_config_errors"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -15,8 +15,10 @@ source "$(dirname "$0")/l7lib.sh"
 # An nginx https origin on a free port with certificate origin.test (files in $TMPD), its
 # access log in $TMPD/https/access.log: "SNI reused protocol connection status". With a CA
 # file (under $TMPD) as the argument it asks for client certificates. Sets HTTPS_PORT.
+# ORIGIN_CERT names another certificate of $TMPD, whose origin lives in $TMPD/https-NAME.
 https_origin() {
-	local d=$TMPD/https verify=""
+	local cert=${ORIGIN_CERT:-origin} d=$TMPD/https verify=""
+	[ "$cert" = origin ] || d=$TMPD/https-$cert
 	free_port || return 1
 	HTTPS_PORT=$PORT
 	mkdir -p "$d/logs" "$d/html" "$d/tmp"
@@ -39,8 +41,8 @@ http {
 	keepalive_timeout 120s;
 	server {
 		listen 127.0.0.1:$HTTPS_PORT ssl;
-		ssl_certificate $TMPD/origin.crt;
-		ssl_certificate_key $TMPD/origin.key;
+		ssl_certificate $TMPD/$cert.crt;
+		ssl_certificate_key $TMPD/$cert.key;
 		ssl_protocols TLSv1.2 TLSv1.3;
 		$verify
 		root $d/html;
@@ -63,8 +65,11 @@ make_certs() {
 }
 
 # pingd in front of the https origin, the upstream's tls: settings from the argument (a YAML
-# flow mapping) and its keepalive from the second; the log in $TMPD/pingd.log.
+# flow mapping), its keepalive from the second and its health: from the third; the log in
+# $TMPD/pingd.log. SERVERS (the items of a YAML flow sequence) replaces the origin as the
+# pool's servers, POOL (YAML flow mapping entries) adds to the pool's settings.
 start_proxy() {
+	local servers=${SERVERS:-"{address: 'https://127.0.0.1:$HTTPS_PORT'}"}
 	free_port || return 1
 	LISTEN_PORT=$PORT
 	free_port || return 1
@@ -74,10 +79,8 @@ workers: 1
 admin: {address: '127.0.0.1:$ADMIN_PORT'}
 listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
 upstreams:
-  - name: o
-    keepalive: ${2:-32}
-    tls: $1
-    servers: [{address: 'https://127.0.0.1:$HTTPS_PORT'}]
+  - {name: o, keepalive: ${2:-32}, tls: $1, health: ${3:-{\}}, ${POOL:-}
+     servers: [$servers]}
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
 YAML
 	: >"$TMPD/pingd.log"
@@ -209,6 +212,83 @@ test_client_cert() {
 	[ "$code" = 400 ] || fail "a certificate the origin does not trust: got $code"
 }
 
+# Active checks of an https:// server speak TLS with the pool's verification: an HTTP check's
+# request reaches the origin over TLS (its 404 takes the server down, nginx's plain-HTTP-on-a-
+# TLS-port answer would be a 400), a reload to a good path brings it up, and a certificate the
+# pool's CA did not sign fails a TCP check.
+test_health_checks() {
+	setup || return $?
+	local hc="{check: http, path: /nope, interval: 300ms, timeout: 250ms, rise: 1, fall: 1}"
+	start_proxy "{ca: '$TMPD/origin.crt', sni: origin.test}" 32 "$hc"
+	wait_log "health: o/127.0.0.1:$HTTPS_PORT is down (HTTP 404 not in 200-399)"
+	grep -q '^origin.test .* 404$' "$TMPD/https/access.log" ||
+		fail "no probe with SNI origin.test in the origin's log: $(tail -n3 "$TMPD/https/access.log")"
+	sed -i "s|path: /nope|path: /index.html|" "$TMPD/pingd.yaml"
+	kill -HUP "$PINGD_PID"
+	wait_log "health: o/127.0.0.1:$HTTPS_PORT is up (HTTP 200)"
+	log "$(grep 'health: ' "$TMPD/pingd.log" | tr '\n' ';')"
+	kill "$PINGD_PID"
+	wait "$PINGD_PID" 2>/dev/null
+	start_proxy "{ca: '$TMPD/other.crt', sni: origin.test}" 32 \
+		"{check: tcp, interval: 300ms, timeout: 250ms, rise: 1, fall: 1}"
+	wait_log "health: o/127.0.0.1:$HTTPS_PORT is down (connect (TLS): "
+	wait_log "TLS: the server's certificate is refused"
+	log "$(grep 'is down' "$TMPD/pingd.log" | head -n1)"
+}
+
+# Two servers of one pool with certificates for different names, each given its own SNI
+# name (which it sees) and verified name (which its certificate must carry).
+test_server_names() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	local n port_a port_b i code out
+	for n in a b; do
+		bash "$PINGX_TOP/scripts/selfsigned.sh" "$TMPD/$n" "$n.test" >/dev/null ||
+			fail "openssl $n"
+		ORIGIN_CERT=$n https_origin || return 1
+		printf -v "port_$n" %s "$HTTPS_PORT"
+	done
+	cat "$TMPD/a.crt" "$TMPD/b.crt" >"$TMPD/ab.crt"
+	# Every request to its server, none retried on the other or held back.
+	local POOL="retries: 0, passive: {max_fails: 0},"
+	# The pool's names alone (sni: a.test) do not fit b.test's server.
+	SERVERS="{address: 'https://127.0.0.1:$port_a'}, {address: 'https://127.0.0.1:$port_b'}" \
+		start_proxy "{ca: '$TMPD/ab.crt', sni: a.test}"
+	for ((i = 0; i < 4; i++)); do
+		http_status / >/dev/null
+	done
+	wait_log "upstream 127.0.0.1:$port_b: TLS: the server's certificate is refused: .*(expected a.test)"
+	kill "$PINGD_PID"
+	# Each server's own SNI name: both serve, each saw its name.
+	: >"$TMPD/https-a/access.log"
+	: >"$TMPD/https-b/access.log"
+	SERVERS="{address: 'https://127.0.0.1:$port_a'}, {address: 'https://127.0.0.1:$port_b', sni: b.test}" \
+		start_proxy "{ca: '$TMPD/ab.crt', sni: a.test}"
+	for ((i = 0; i < 4; i++)); do
+		code=$(http_status /)
+		[ "$code" = 200 ] || fail "request $i: $code $(tail -n3 "$TMPD/pingd.log")"
+	done
+	for n in a b; do
+		out=$(awk '{print $1, $5}' "$TMPD/https-$n/access.log" | sort | uniq -c)
+		log "$n.test origin: $out"
+		[ "$(awk -v n="$n.test" '$1 == n && $5 == 200' "$TMPD/https-$n/access.log" |
+			wc -l)" = 2 ] || fail "$n.test's origin: $out"
+	done
+	grep -q refused "$TMPD/pingd.log" && fail "refused: $(grep refused "$TMPD/pingd.log")"
+	kill "$PINGD_PID"
+	# A server's verify_hostname overrides its SNI name for the check, and only its own.
+	SERVERS="{address: 'https://127.0.0.1:$port_a', sni: a.test}, {address: 'https://127.0.0.1:$port_b', sni: b.test, verify_hostname: c.test}" \
+		start_proxy "{ca: '$TMPD/ab.crt'}"
+	for ((i = 0; i < 4; i++)); do
+		http_status / >/dev/null
+	done
+	wait_log "upstream 127.0.0.1:$port_b: TLS: the server's certificate is refused: hostname mismatch (expected c.test)"
+	grep -q "upstream 127.0.0.1:$port_a: TLS" "$TMPD/pingd.log" &&
+		fail "a.test refused: $(grep "127.0.0.1:$port_a: TLS" "$TMPD/pingd.log")"
+	return 0
+}
+
 test_config_errors() {
 	need_l7_tools openssl || return $?
 	l7_tmpdir
@@ -236,6 +316,16 @@ YAML
 	sed -i "s|https://127.0.0.1:2|https://:2|" "$TMPD/bad.yaml"
 	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted https://:2"
 	grep -q "bad.yaml:5:" <<<"$out" || fail "https://:2: $out"
+	# Names for TLS on a server that does not speak it.
+	cp "$TMPD/bad.yaml" "$TMPD/names.yaml"
+	sed -i "s|https://:2'}|http://127.0.0.1:2', sni: a.test}|" "$TMPD/names.yaml"
+	out=$("$PINGD" -t -c "$TMPD/names.yaml" 2>&1) && fail "-t accepted sni on a plain server"
+	grep -q "names.yaml:5: 'upstreams\[\].servers\[\].sni': only for servers written https://" \
+		<<<"$out" || fail "sni on a plain server: $out"
+	sed -i "s|sni: a.test|verify_hostname: a.test|" "$TMPD/names.yaml"
+	out=$("$PINGD" -t -c "$TMPD/names.yaml" 2>&1) && fail "-t accepted verify_hostname on a plain server"
+	grep -q "'upstreams\[\].servers\[\].verify_hostname': only for servers written https://" \
+		<<<"$out" || fail "verify_hostname on a plain server: $out"
 	# A plain server next to it needs no TLS settings; http:// is plain.
 	sed -i "s|https://:2|http://127.0.0.1:2|; s|tls: .*|tls: {}|" "$TMPD/bad.yaml"
 	"$PINGD" -t -c "$TMPD/bad.yaml" >/dev/null 2>&1 || fail "http:// refused"

@@ -303,6 +303,54 @@ static void test_expand_sorted(void)
 	}
 }
 
+/* A name's servers each keep the item's TLS names, in copies of their own (each is freed
+ * with its server); names on a server not written https:// are an error at its line. */
+static void test_expand_tls_names(void)
+{
+	struct cfg_msgs m;
+	struct cfg *c;
+	const struct cfg_upstream *u;
+
+	fake_on();
+	c = cfgtest_load(HEAD "    tls: {verify: false}\n"
+			      "    servers:\n"
+			      "      - {address: 'https://app.test:8443', sni: a.test,"
+			      " verify_hostname: b.test}\n"
+			      "      - address: 'https://192.0.2.1:8443'\n",
+		&m);
+	if (!c)
+		fprintf(stderr, "\n%s", m.text ? m.text : "");
+	cfg_msgs_free(&m);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	u = &c->upstreams[0];
+	CU_ASSERT_EQUAL_FATAL(u->n_servers, 5);
+	for (size_t i = 0; i < 4; i++) {
+		CU_ASSERT_TRUE(u->servers[i].tls);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(u->servers[i].sni);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(u->servers[i].verify_hostname);
+		CU_ASSERT_STRING_EQUAL(u->servers[i].sni, "a.test");
+		CU_ASSERT_STRING_EQUAL(u->servers[i].verify_hostname, "b.test");
+		for (size_t j = 0; j < i; j++) {
+			CU_ASSERT_PTR_NOT_EQUAL(u->servers[i].sni, u->servers[j].sni);
+			CU_ASSERT_PTR_NOT_EQUAL(
+				u->servers[i].verify_hostname, u->servers[j].verify_hostname);
+		}
+	}
+	CU_ASSERT_PTR_NULL(u->servers[4].sni);
+	CU_ASSERT_PTR_NULL(u->servers[4].verify_hostname);
+	cfg_free(c);
+
+	c = cfgtest_load(HEAD "    servers:\n"
+			      "      - {address: 'app.test:80', sni: a.test}\n",
+		&m);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(m.text && strstr(m.text, "'upstreams[].servers[].sni': only for "
+							"servers written https://"));
+	cfg_msgs_free(&m);
+	cfg_free(c);
+	fake_off();
+}
+
 /* ketama hashes the resolved address text: one ring whatever the answer order. */
 static void test_ketama_stable(void)
 {
@@ -630,6 +678,7 @@ int test_resolve_register(void)
 		{"localhost resolves through /etc/hosts", test_localhost},
 		{"a name expands, sorted, weights kept", test_expand_sorted},
 		{"ketama ring independent of answer order", test_ketama_stable},
+		{"a name's servers keep their own TLS names", test_expand_tls_names},
 		{"sort and drop repeats", test_sort_unique},
 		{"unresolvable names are errors at their line", test_unresolvable},
 		{"malformed names", test_malformed},

@@ -104,6 +104,8 @@ struct cfg_server {
 	char name[CFG_NAME_MAX]; /* "NAME:PORT" as written when resolved from a name, else "" */
 	unsigned int weight;	 /* relative share, 1..1000 */
 	bool tls;		 /* written https://: TLS to it (cfg_upstream.tls) */
+	char *sni;		 /* https://: the SNI name sent to it; NULL: the pool's */
+	char *verify_hostname;	 /* https://: the name its certificate carries; NULL: the pool's */
 	int line;		 /* where it was defined, for messages */
 };
 

@@ -286,9 +286,16 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 		}
 		check_repeats(ctx, c->upstreams, sizeof(*u), i, same_upstream_name,
 			upstream_repeat, false, NULL);
-		for (size_t s = 0; s < u->n_servers; s++)
+		for (size_t s = 0; s < u->n_servers; s++) {
+			const struct cfg_server *srv = &u->servers[s];
+
 			check_repeats(ctx, u->servers, sizeof(*u->servers), s, same_server_addr,
 				server_repeat, true, u->name ? u->name : "");
+			if (!srv->tls && (srv->sni || srv->verify_hostname))
+				cfg_msg_add(ctx, false, srv->line,
+					"'upstreams[].servers[].%s': only for servers written https://",
+					srv->sni ? "sni" : "verify_hostname");
+		}
 	}
 	for (size_t i = 0; i < c->n_vhosts; i++) {
 		struct cfg_vhost *v = &c->vhosts[i];
@@ -534,6 +541,19 @@ static int resolve_name(
 	return 0;
 }
 
+/* Give <srv>, a struct copy of another server, copies of its TLS names. Returns false when
+ * out of memory (the names it could not copy are NULL). */
+static bool server_names_dup(struct cfg_server *srv)
+{
+	bool ok = true;
+
+	if (srv->sni && !(srv->sni = strdup(srv->sni)))
+		ok = false;
+	if (srv->verify_hostname && !(srv->verify_hostname = strdup(srv->verify_hostname)))
+		ok = false;
+	return ok;
+}
+
 /* Resolve every server written as NAME:PORT and put one server per address in its place,
  * with the same weight, line and name. A name that does not resolve is an error at its line;
  * its server stays, without an address, so that every error of the file is still reported. */
@@ -585,8 +605,8 @@ static void resolve_servers(struct cfg_ctx *ctx, struct cfg *c)
 			cfg_msg_add(ctx, false, u->line, "out of memory");
 			goto next;
 		}
-		/* A server owns no memory (an address, a weight, inline text), so copies are
-		 * plain struct copies and the old array goes with free(). */
+		/* A server owns only its TLS names: the first copy takes them over, the others
+		 * get copies of their own, and the old array goes with free(). */
 		for (size_t s = 0; s < u->n_servers; s++) {
 			if (!addrs[s]) {
 				servers[k++] = u->servers[s];
@@ -594,7 +614,10 @@ static void resolve_servers(struct cfg_ctx *ctx, struct cfg *c)
 			}
 			for (size_t j = 0; j < counts[s]; j++) {
 				servers[k] = u->servers[s];
-				servers[k++].address = addrs[s][j];
+				servers[k].address = addrs[s][j];
+				if (j && !server_names_dup(&servers[k]))
+					cfg_msg_add(ctx, false, u->line, "out of memory");
+				k++;
 			}
 		}
 		free(u->servers);

@@ -292,6 +292,11 @@ const struct cfg_key cfg_keys[] = {
 	   "each of its addresses becomes a server; https:// in front: TLS to the server"),
 	K(SEC_SERVER, "weight", CFG_T_UINT, struct cfg_server, weight, "1", 1, 1000,
 	  "relative share (weighted_round_robin, least_conn, ketama, maglev)"),
+	K(SEC_SERVER, "sni", CFG_T_STR, struct cfg_server, sni, "", 0, 0,
+	  "https:// servers: the server name sent (SNI) to this one; empty = the pool's tls.sni"),
+	K(SEC_SERVER, "verify_hostname", CFG_T_STR, struct cfg_server, verify_hostname, "", 0, 0,
+	  "https:// servers: the name this one's certificate must carry; empty = the pool's "
+	  "tls.verify_hostname, else this server's SNI name"),
 	KL(SEC_ROOT, "rate_limits", struct cfg, rate_limits, n_rate_limits, SEC_RATE_LIMIT, 0,
 	   CFG_RATE_LIMITS_MAX, 0, "request limits per key, named by routes and virtual hosts "
 	   "(docs/limits.md)"),

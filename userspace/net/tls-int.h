@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "userspace/net/conn-t.h"
@@ -30,6 +31,15 @@ void tls_conn_shutdown(struct conn *c);
 /* Before freeing <t>'s SSL after a completed handshake: a closing alert unless one was
  * sent, and the session kept good for resumption. */
 void tls_conn_close(struct tls_conn *t);
+
+/* Empty the thread's OpenSSL error queue before an SSL call whose failure SSL_get_error()
+ * will read: a look first, since clearing it costs more than the look and it is nearly always
+ * empty (every path that leaves an error clears it). */
+static inline void tls_err_reset(void)
+{
+	if (ERR_peek_error())
+		ERR_clear_error();
+}
 
 /* Write the last OpenSSL error into <err> after <what>, and clear the queue. */
 void tls_ssl_err(char *err, size_t errlen, const char *what);

@@ -140,16 +140,19 @@ ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len)
 	size_t got = 0, n;
 	int r = 0, err = 0;
 
-	/* A record at a time, until <buf> is full or the socket has no more. */
-	while (got < len) {
-		ERR_clear_error();
+	/* A record at a time while OpenSSL holds more bytes (read ahead in one read(2) of up to
+	 * a record's size), until <buf> is full. The socket is not asked again once they are
+	 * used up: its next readiness says when there is more, and a read that would only meet
+	 * EAGAIN costs a system call per request. */
+	do {
+		tls_err_reset();
 		errno = 0;
 		r = SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n);
 		err = errno;
 		if (r != 1)
 			break;
 		got += n;
-	}
+	} while (got < len && SSL_has_pending(t->ssl));
 	if (got)
 		return (ssize_t)got; /* what stopped the loop comes again on the next call */
 	return io_error(t, r, err, true);
@@ -176,7 +179,7 @@ ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n)
 		}
 		p = write_buf;
 	}
-	ERR_clear_error();
+	tls_err_reset();
 	errno = 0;
 	r = SSL_write_ex(t->ssl, p, len, &done);
 	err = errno;
@@ -189,7 +192,9 @@ size_t tls_conn_pending(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
-	return (size_t)SSL_pending(t->ssl);
+	/* Bytes read ahead from the socket count too, even those of a record not yet whole (the
+	 * next read then waits for the rest): the socket's readiness will not announce them. */
+	return SSL_has_pending(t->ssl) ? (size_t)SSL_pending(t->ssl) + 1 : 0;
 }
 
 /* Count what the kernel took over on <ssl> after its handshake: OpenSSL hands a direction
@@ -209,7 +214,7 @@ static int tls_handshake(struct conn *c)
 	unsigned long e;
 	int r, err;
 
-	ERR_clear_error();
+	tls_err_reset();
 	errno = 0;
 	r = SSL_do_handshake(t->ssl);
 	err = errno;
@@ -566,8 +571,13 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	}
 	if (o->client_verify && client_verify_setup(ctx, o, err, errlen))
 		goto err;
+	/* Records are read ahead, as many as one read(2) of a record's size brings, rather than
+	 * a header and then a body with two. Not where the kernel may open records: bytes
+	 * read ahead past the handshake would keep the receive side in userspace. */
 	if (s->ktls == KTLS_KERNEL)
 		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+	else
+		SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||

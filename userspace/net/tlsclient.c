@@ -153,7 +153,7 @@ static int cl_handshake(struct conn *c)
 	struct tls_conn *t = c->tr_conn;
 	int r, err, e;
 
-	ERR_clear_error();
+	tls_err_reset();
 	errno = 0;
 	r = SSL_do_handshake(t->ssl);
 	err = errno;
@@ -213,6 +213,7 @@ struct tls_client *tls_client_new(const struct tls_client_opts *o, char *err, si
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_read_ahead(ctx, 1); /* one read(2) for a record, not two (tls.c) */
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 		SSL_CTX_set_alpn_protos(ctx, o->h2 ? alpn_h2 : alpn_h1,
 			o->h2 ? sizeof(alpn_h2) - 1 : sizeof(alpn_h1) - 1)) {

@@ -16,6 +16,8 @@
 #include "userspace/ops/admin.h"
 #include "userspace/ops/metrics.h"
 #include "userspace/ops/stats.h"
+#include "userspace/net/tlsclient.h"
+#include "userspace/proxy/worker-t.h"
 #include "userspace/upstream/health.h"
 
 /* Which server a health target is. */
@@ -107,6 +109,11 @@ static int add_checks(struct monitor *o, const struct monitor_params *p, struct 
 				log_err("health: %s: %s", name, strerror(-id));
 				return id;
 			}
+			/* An https:// server is probed over TLS, verified as requests are. */
+			if (be->servers[i].cfg->tls && rt->up_peers && rt->up_peers[u] &&
+				rt->up_peers[u][i])
+				(void)health_set_transport(o->health, (unsigned int)id,
+					tls_peer_transport(rt->up_peers[u][i]));
 			__atomic_store_n(
 				&be->servers[i].down, hp.start_down ? 1 : 0, __ATOMIC_RELAXED);
 			stats_peer_state(o->stats, u, i, !hp.start_down);

@@ -147,13 +147,17 @@ static int upstream_tls(const struct cfg *c, const struct cfg_upstream *u, struc
 	for (size_t i = 0; i < u->n_servers; i++) {
 		const struct cfg_server *srv = &u->servers[i];
 		char name[CFG_NAME_MAX], ip[64];
-		const char *sni = t->sni && *t->sni ? t->sni :
-				  *srv->name	   ? host_of(srv->name, name, sizeof(name)) :
-						     NULL;
+		/* The server's own names first, then the pool's, then its host name. */
+		const char *sni = srv->sni	       ? srv->sni :
+				  t->sni && *t->sni ? t->sni :
+				  *srv->name	       ? host_of(srv->name, name, sizeof(name)) :
+							 NULL;
+		const char *verify = srv->verify_hostname ? srv->verify_hostname :
+							    t->verify_hostname;
 
 		if (!srv->tls)
 			continue;
-		peers[i] = tls_peer_new(*cl, srv->address.text, sni, t->verify_hostname,
+		peers[i] = tls_peer_new(*cl, srv->address.text, sni, verify,
 			host_of(srv->address.text, ip, sizeof(ip)));
 		if (!peers[i])
 			return -ENOMEM;

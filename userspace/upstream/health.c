@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Health checking: the rise/fall and passive state machines, and the probe engine that runs
- * TCP-connect and HTTP probes on a libevent base. One probe per target is in flight at most. */
+ * TCP-connect and HTTP probes on a libevent base. One probe per target is in flight at most.
+ * A target given a transport (TLS to an https:// server) is probed through a conn over it;
+ * the others through a bare socket. */
 #include "userspace/upstream/health.h"
 
 #include <arpa/inet.h>
@@ -15,9 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "userspace/http/h1.h"
+#include "userspace/net/conn.h"
 #include "userspace/lib/addr.h"
 #include "userspace/lib/clock.h"
 
@@ -48,6 +52,9 @@ struct health_target {
 	uint64_t probes, failures, transitions;
 	uint32_t last_duration_ms;
 	char reason[HEALTH_REASON_MAX];
+
+	const struct conn_transport *tr; /* probes go over it (TLS); NULL: a bare socket */
+	struct conn *c;			 /* with <tr>: the current probe's connection */
 };
 
 struct health {
@@ -193,6 +200,10 @@ static void arm_ms(struct event *ev, uint64_t ms)
 
 static void probe_close(struct health_target *t)
 {
+	if (t->c) {
+		conn_free(t->c);
+		t->c = NULL;
+	}
 	if (t->io) {
 		event_free(t->io);
 		t->io = NULL;
@@ -375,6 +386,72 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	probe_parse(t, buf, (size_t)n);
 }
 
+/* Probes over a transport. The connection is up (the TLS handshake done, the server's
+ * certificate verified): a TCP check succeeds, an HTTP check sends its request. */
+static void conn_probe_up(struct health_target *t)
+{
+	struct evbuffer *b;
+
+	t->connected = true;
+	if (t->p.kind == HEALTH_TCP) {
+		probe_done(t, true, "connected (TLS)");
+		return;
+	}
+	b = evbuffer_new();
+	if (!b || evbuffer_add(b, t->req, t->req_len) < 0) {
+		evbuffer_free(b);
+		probe_fail_errno(t, "send", ENOMEM);
+		return;
+	}
+	conn_send(t->c, b); /* a write error comes as an event */
+	evbuffer_free(b);
+}
+
+static void conn_probe_event(struct conn *c, short what, void *arg)
+{
+	struct health_target *t = arg;
+	struct h1_event ev;
+
+	(void)c;
+	if (what & CONN_CONNECTED) {
+		conn_probe_up(t);
+	} else if (what & CONN_EOF) {
+		h1_parse_eof(t->parser, &ev);
+		probe_done(t, false, "connection closed before a response status");
+	} else if (!t->connected) {
+		/* The connect or the handshake (whose cause tlsclient.c logs). */
+		probe_fail_errno(t, "connect (TLS)", errno ? errno : EPROTO);
+	} else {
+		probe_fail_errno(t, what & CONN_WRITING ? "send" : "recv", errno ? errno : EIO);
+	}
+}
+
+static void conn_probe_read(struct conn *c, void *arg)
+{
+	struct health_target *t = arg;
+	char buf[HEALTH_RX_BUF];
+	int n;
+
+	/* Each chunk may end the probe, which frees the conn. */
+	while (t->c == c && (n = evbuffer_remove(c->in, buf, sizeof(buf))) > 0)
+		probe_parse(t, buf, (size_t)n);
+}
+
+/* Start a probe of <t> over its transport. */
+static void conn_probe_start(struct health_target *t)
+{
+	struct cfg_addr a = {.len = t->salen};
+
+	memcpy(&a.ss, &t->ss, t->salen);
+	(void)addr_sockaddr_text((const struct sockaddr *)&t->ss, true, a.text, sizeof(a.text));
+	t->c = conn_connect(t->h->base, t->tr, &a);
+	if (!t->c) {
+		probe_fail_errno(t, "connect", errno);
+		return;
+	}
+	conn_set_cbs(t->c, conn_probe_read, NULL, conn_probe_event, t);
+}
+
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct health_target *t = arg;
@@ -393,6 +470,11 @@ static void on_timer(evutil_socket_t unused, short what, void *arg)
 	t->start_ms = clock_mono_ms();
 	t->connected = false;
 	t->req_sent = 0;
+	if (t->tr) {
+		arm_ms(t->deadline, t->p.timeout_ms);
+		conn_probe_start(t);
+		return;
+	}
 	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		probe_fail_errno(t, "socket", errno);
@@ -536,6 +618,14 @@ err_nomem:
 err_free:
 	target_free(t);
 	return err;
+}
+
+int health_set_transport(struct health *h, unsigned int id, const struct conn_transport *tr)
+{
+	if (!h || id >= h->n)
+		return -ENOENT;
+	h->t[id]->tr = tr;
+	return 0;
 }
 
 int health_find(const struct health *h, const char *name)

@@ -13,6 +13,7 @@
 #include "userspace/cfg/health_params.h"
 #include "userspace/upstream/health-t.h"
 
+struct conn_transport;
 struct event_base;
 struct health;
 
@@ -51,6 +52,12 @@ void health_free(struct health *h);
  * -EINVAL (bad params or address), -ENOMEM. */
 int health_add(struct health *h, const char *name, const struct sockaddr *sa, socklen_t salen,
 	const struct health_params *p, void *target_arg);
+
+/* Probe target <id> over <tr> from its next probe on (TLS to an https:// server: the
+ * handshake, with the server's certificate verified, is part of every probe, and an HTTP
+ * check's request and response go over it); NULL: a bare socket. <tr> must outlive <h>.
+ * Returns 0 or -ENOENT. */
+int health_set_transport(struct health *h, unsigned int id, const struct conn_transport *tr);
 
 /* Id of the target named <name>, or -ENOENT. On reload, the owner builds a new engine and
  * carries each target's verdict over (start_down = !health_is_up(old, health_find(old, n))),
