@@ -7,4 +7,4 @@ BENCH_BINS += $(LIMIT_BENCH)
 
 $(LIMIT_BENCH): $(O)/bench/limit_bench.o $(LIMIT_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread -lm
