@@ -278,7 +278,7 @@ test_scaleout_bad_input() {
 	pc table digest 192.0.2.99:80 2>/dev/null
 	[ $? -eq 1 ] || { fail "digest of a missing service"; return 1; }
 	pc -j node vips | grep -q '"state":"detached"' || { fail "unattached node: $(pc -j node vips)"; return 1; }
-	# pingd refuses a kernel table that is not its own.
+	# pingd refuses a kernel table that is not its own, and pingd -t says so too.
 	cat >"$SO_DIR/bad.yaml" <<EOF
 listeners: [{address: 127.0.0.1:18480}]
 upstreams: [{name: none, servers: [{address: 127.0.0.1:18481}]}]
@@ -289,8 +289,12 @@ l4_announce_table: 254
 EOF
 	timeout 20 nsenter --net=/run/netns/"$ns" "$O/pingd" -c "$SO_DIR/bad.yaml" >"$SO_DIR/log" 2>&1
 	rc=$?
-	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "l4_announce: table 254: a table of its own" "$SO_DIR/log" ||
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "'l4_announce_table': 254 is the kernel's 'main' table" "$SO_DIR/log" ||
 		{ fail "pingd with table 254: exit $rc: $(cat "$SO_DIR/log")"; return 1; }
+	"$O/pingd" -t -c "$SO_DIR/bad.yaml" >"$SO_DIR/log" 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q "'l4_announce_table': 254 is the kernel's 'main' table" "$SO_DIR/log" ||
+		{ fail "pingd -t with table 254: exit $rc: $(cat "$SO_DIR/log")"; return 1; }
 }
 
 # make demo-multinode: a node dies mid-run; every connection is answered, the long-lived
