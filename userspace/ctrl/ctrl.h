@@ -129,6 +129,11 @@ int ctrl_deny_del(struct ctrl *c, const struct lb_deny_key *key);
 int ctrl_deny_flush(struct ctrl *c, size_t *n);
 int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n);
 int ctrl_deny_plens(struct ctrl *c, struct lb_deny_plens *out);
+
+/* How many entries lb_deny holds (expired ones not yet removed included), and whether it is
+ * full: within the LRU's per-CPU free lists (128 entries a CPU) of LB_MAX_DENY, where each
+ * new entry makes room by evicting the least recently matched one. */
+int ctrl_deny_count(struct ctrl *c, size_t *n, bool *full);
 __u64 ctrl_mono_ns(void);
 
 /* The per-source new-flow guard of service <key>: <r>->rate new flows per second (0 = off)
