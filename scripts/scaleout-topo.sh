@@ -9,7 +9,8 @@
 #                                   (backends 10.210.0.2K, the VIP on lo)
 #
 # The router learns VIP 10.210.100.1/32 by BGP from every node that announces it and installs
-# one next hop per node; it hashes flows over them by the 5-tuple. A node encapsulates in IPIP
+# one next hop per node; it hashes flows over them by the 5-tuple. The VIP range,
+# 10.210.100.0/24, is a blackhole below the learned routes. A node encapsulates in IPIP
 # to the backend and sends the packet back out eth0 (XDP_TX); the backend answers the client
 # directly through the router (direct server return).
 #
@@ -23,6 +24,7 @@
 
 SO_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SO_VIP=10.210.100.1
+SO_VIP_RANGE=10.210.100.0/24
 SO_SERVE_SECONDS=${SO_SERVE_SECONDS:-3600}
 SO_TABLE=4242
 
@@ -211,6 +213,11 @@ so_up() {
 	ip -n "$r" link set br0 mtu 1600 up
 	ip netns exec "$r" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
 		[ -e $f ] && echo 0 > $f; done; true'
+	# The VIP range is a blackhole on the router; the /32s learned by BGP override it. In a
+	# moment when no node announces the VIP (every session down at once, as BFD can decide
+	# on a starved machine) a SYN is dropped silently and the client sends it again a
+	# second later, instead of getting "network unreachable" at once and giving up.
+	ip -n "$r" route add blackhole $SO_VIP_RANGE || return 1
 	# The client: no TX checksum offload, or a backend drops the partial checksums that
 	# reach it after the node's XDP_TX.
 	ip -n "$r" link add veth-c type veth peer name eth0 netns "$c" || return 1

@@ -213,6 +213,21 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 	grep -q "announce: $SO_VIP withdrawn (draining" "$SO_DIR/pingd-n$other.log" ||
 		{ fail "pingd did not log the withdrawal"; return 1; }
 	log "node $other ready: the router routes over $(so_nexthops)"
+
+	# 9. A moment when no node announces the VIP (both drained here; BFD timing out every
+	# session at once does the same): the router's blackhole for the VIP range drops a new
+	# connection's SYN instead of answering "unreachable", so the client is still trying
+	# when the nodes come back, and is answered.
+	for k in $want; do so_ctl "${k#10.210.0.1}" node drain >/dev/null || return 1; done
+	so_wait_nexthops "" || { fail "routes left with every node drained"; dump_state; return 1; }
+	so_nsx "$SO-c" curl -s -m 30 -H 'Connection: close' http://$SO_VIP/ >"$out.gap" 2>&1 &
+	t=$!
+	sleep 1.5
+	kill -0 "$t" 2>/dev/null || { fail "the connection failed at once with no route: $(cat "$out.gap")"; return 1; }
+	for k in $want; do so_ctl "${k#10.210.0.1}" node ready >/dev/null || return 1; done
+	wait "$t" || { fail "the connection made during the gap failed: $(cat "$out.gap")"; return 1; }
+	grep -qx 'b[1-3]' "$out.gap" || { fail "answer after the gap: $(cat "$out.gap")"; return 1; }
+	log "no route for a moment: the connection waited (SYN retried) and was answered by $(cat "$out.gap")"
 }
 
 # Digests: equal for the same backends added in any order (Maglev and ketama), different when
