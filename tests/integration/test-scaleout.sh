@@ -10,7 +10,8 @@
 # connections finish through the others; ready brings it back.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_scaleout_cluster test_scaleout_digest test_scaleout_bad_input test_demo_multinode"
+ALL_TESTS="test_scaleout_cluster test_scaleout_ipv6 test_scaleout_digest test_scaleout_bad_input \
+	test_demo_multinode"
 
 PX=pxso-$$
 PY=/usr/bin/python3
@@ -228,6 +229,46 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 	wait "$t" || { fail "the connection made during the gap failed: $(cat "$out.gap")"; return 1; }
 	grep -qx 'b[1-3]' "$out.gap" || { fail "answer after the gap: $(cat "$out.gap")"; return 1; }
 	log "no route for a moment: the connection waited (SYN retried) and was answered by $(cat "$out.gap")"
+}
+
+# An IPv6 VIP through the same topology (SO_V6=1: IPv6 on every link, BGP's ipv6 channel, the
+# router's IPv6 multipath route, IPv6 in IPv6 to the backends): every node announces it, new
+# connections are all answered and spread over the nodes, a drained node's IPv6 route goes.
+test_scaleout_ipv6() {
+	local out k n t want
+	need_root_ci || return
+	need_tools || return
+	SO_DIR=$(mktemp -d /tmp/pxso.XXXXXX)
+	on_exit "rm -rf $SO_DIR"
+	on_exit so_down
+	SO_V6=1
+	so_up 3 || return 1
+	out=$SO_DIR/out
+	for k in 1 2 3; do so_node_start "$k" || return 1; done
+	want="fd00:210::11 fd00:210::12 fd00:210::13"
+	so_wait_nexthops "$want" 300 so_nexthops6 ||
+		{ fail "the router's IPv6 route: '$(so_nexthops6)'"; ip -n "$SO-r" -6 route | sed 's/^/   r| /'; dump_state; return 1; }
+	log "router: $SO_VIP6 via $(so_nexthops6)"
+	ip -n "$SO-n1" -6 route show table $SO_TABLE | grep -q "^blackhole $SO_VIP6 .*proto 176" ||
+		{ fail "node 1's IPv6 announcement: $(ip -n "$SO-n1" -6 route show table $SO_TABLE)"; return 1; }
+	for k in 1 2 3; do eval "nf$k=$(new_flows $k)"; done
+	seq 42000 42119 | xargs -P 8 -I{} sh -c \
+		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -g -s -m 10 -H 'Connection: close' --local-port {} 'http://[$SO_VIP6]/' || echo FAIL \$?)" >"$out.new"
+	n=$(grep -c ' b[1-3]$' "$out.new")
+	[ "$n" -eq 120 ] || { fail "$((120 - n)) of 120 IPv6 connections failed: $(grep -v ' b[1-3]$' "$out.new" | head -3)"; dump_state; return 1; }
+	for k in 1 2 3; do
+		eval "t=\$((\$(new_flows $k) - nf$k))"
+		log "node $k scheduled $t of the 120 IPv6 connections"
+		[ "$t" -gt 0 ] || { fail "node $k took no IPv6 connection"; return 1; }
+	done
+	so_ctl 2 node drain >/dev/null || return 1
+	so_wait_nexthops "fd00:210::11 fd00:210::13" 300 so_nexthops6 ||
+		{ fail "node 2's IPv6 route stays after drain: $(so_nexthops6)"; return 1; }
+	seq 42200 42239 | xargs -P 8 -I{} sh -c \
+		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -g -s -m 10 -H 'Connection: close' --local-port {} 'http://[$SO_VIP6]/' || echo FAIL \$?)" >"$out.drain"
+	n=$(grep -c ' b[1-3]$' "$out.drain")
+	[ "$n" -eq 40 ] || { fail "$((40 - n)) of 40 IPv6 connections failed after the drain"; return 1; }
+	log "node 2 drained: the router routes $SO_VIP6 over $(so_nexthops6), 40 of 40 answered"
 }
 
 # Digests: equal for the same backends added in any order (Maglev and ketama), different when
