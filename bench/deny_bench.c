@@ -71,8 +71,8 @@ static struct deny_bench_bpf *load_front(const char *dir, int next)
 	__u32 zero = 0;
 
 	if (s && (reuse_devmap(s->maps.lb_tx_ports, dir) || deny_bench_bpf__load(s) ||
-			 bpf_map_update_elem(bpf_map__fd(s->maps.deny_bench_next), &zero, &next,
-				 BPF_ANY))) {
+			 bpf_map_update_elem(
+				 bpf_map__fd(s->maps.deny_bench_next), &zero, &next, BPF_ANY))) {
 		deny_bench_bpf__destroy(s);
 		s = NULL;
 	}
@@ -81,12 +81,12 @@ static struct deny_bench_bpf *load_front(const char *dir, int next)
 
 static int run(int prog, const void *pkt, size_t len, int repeat, int want, double *ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
-		.repeat = repeat);
+	LIBBPF_OPTS(
+		bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len, .repeat = repeat);
 
 	if (bpf_prog_test_run_opts(prog, &o) || (int)o.retval != want) {
-		fprintf(stderr, "deny-bench: test run: %s, verdict %u (want %d)\n",
-			strerror(errno), o.retval, want);
+		fprintf(stderr, "deny-bench: test run: %s, verdict %u (want %d)\n", strerror(errno),
+			o.retval, want);
 		return -1;
 	}
 	*ns = o.duration;
@@ -113,9 +113,15 @@ static const char *const names[C_MAX] = {
 
 int main(int argc, char **argv)
 {
-	struct pkt_spec sp = {.family = 4, .src = "10.1.2.3", .dst = "192.0.2.200",
-		.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcp_flags = 0x02,
-		.smac = {2, 0, 0, 0, 0, 1}, .dmac = {2, 0, 0, 0, 0, 2}};
+	struct pkt_spec sp = {.family = 4,
+		.src = "10.1.2.3",
+		.dst = "192.0.2.200",
+		.proto = IPPROTO_TCP,
+		.sport = 40000,
+		.dport = 80,
+		.tcp_flags = 0x02,
+		.smac = {2, 0, 0, 0, 0, 1},
+		.dmac = {2, 0, 0, 0, 0, 2}};
 	char empty[PATH_MAX], full[PATH_MAX];
 	struct ctrl *ce = NULL, *cf = NULL;
 	struct lb_bpf *lb_e = NULL, *lb_f = NULL;
@@ -218,7 +224,8 @@ int main(int argc, char **argv)
 	for (k = 0; k < C_MAX; k++)
 		printf("%-36s %14.1f %14.1f\n", names[k], med[0][k], med[1][k]);
 	printf("\n%-36s %14.1f %14.1f\n", "deny check inline (full - empty)",
-		med[0][C_INLINE] - med[0][C_INLINE_EMPTY], med[1][C_INLINE] - med[1][C_INLINE_EMPTY]);
+		med[0][C_INLINE] - med[0][C_INLINE_EMPTY],
+		med[1][C_INLINE] - med[1][C_INLINE_EMPTY]);
 	printf("%-36s %14.1f %14.1f\n", "front (front full - inline empty)",
 		med[0][C_FRONT] - med[0][C_INLINE_EMPTY], med[1][C_FRONT] - med[1][C_INLINE_EMPTY]);
 	printf("%-36s %14.1f %14.1f\n", "of which the second program",

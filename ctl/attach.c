@@ -63,8 +63,8 @@ static void report_pruned(int n, const char *ifname)
 
 /* Say how <ifname> was attached, in two lines at most: where the dispatcher was not used, why;
  * then the mode and how it was chosen. */
-static void report_attach(const char *ifname, const struct ctrl_attach_info *in,
-	enum ctrl_xdp_mode asked)
+static void report_attach(
+	const char *ifname, const struct ctrl_attach_info *in, enum ctrl_xdp_mode asked)
 {
 	const char *mode = in->generic ? "generic" : "native";
 
@@ -161,7 +161,8 @@ int do_attach(int argc, char **argv)
 		}
 	}
 	if (o.plain && o.run_prio)
-		return usage_err("attach help", "--run-prio is for libxdp's dispatcher, not --plain-link");
+		return usage_err(
+			"attach help", "--run-prio is for libxdp's dispatcher, not --plain-link");
 	if (!if_nametoindex(argv[0])) {
 		p_err("unknown interface '%s'", argv[0]);
 		return -CTL_EUSAGE;

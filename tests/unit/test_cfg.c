@@ -171,8 +171,10 @@ static void test_error_forms(void)
 	cfgtest_expect_error("l4_announce_table: 253\n" BASE, "the kernel's 'default' table");
 	cfgtest_expect_error("l4_announce_table: 0\n" BASE,
 		"t.yaml:1: 'l4_announce_table': expected an integer in [1, 4294967295], got '0'");
-	cfgtest_expect_error("l4_announce_table: main\n" BASE, "'l4_announce_table': expected an integer");
-	cfgtest_expect_error("l4_announce_table: 4294967296\n" BASE, "'l4_announce_table': expected");
+	cfgtest_expect_error(
+		"l4_announce_table: main\n" BASE, "'l4_announce_table': expected an integer");
+	cfgtest_expect_error(
+		"l4_announce_table: 4294967296\n" BASE, "'l4_announce_table': expected");
 	cfgtest_expect_error("", "empty configuration");
 	cfgtest_expect_error("a: [b\n", "YAML: ");
 	cfgtest_expect_error("a: b\n\tc: d\n", "t.yaml:2: YAML: ");

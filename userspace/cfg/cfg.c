@@ -387,7 +387,8 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 			"a table of their own (the default is 4242)",
 			c->l4_announce_table,
 			c->l4_announce_table == 253 ? "default" :
-			c->l4_announce_table == 254 ? "main" : "local");
+			c->l4_announce_table == 254 ? "main" :
+						      "local");
 	if (steer && (!c->steer_pin_dir || c->steer_pin_dir[0] != '/'))
 		cfg_msg_add(ctx, false, 0, "'steer_pin_dir': expected an absolute path, got '%s'",
 			c->steer_pin_dir ? c->steer_pin_dir : "");

@@ -169,8 +169,8 @@ int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, con
 
 struct ctrl_attach_opts {
 	enum ctrl_xdp_mode mode;
-	const char *egress;  /* as ctrl_attach()'s, or NULL */
-	bool plain;	     /* a pinned bpf_link, never the dispatcher */
+	const char *egress;    /* as ctrl_attach()'s, or NULL */
+	bool plain;	       /* a pinned bpf_link, never the dispatcher */
 	unsigned int run_prio; /* 0: CTRL_XDP_RUN_PRIO */
 };
 

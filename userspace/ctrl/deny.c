@@ -246,8 +246,8 @@ int ctrl_deny_count(struct ctrl *c, size_t *n, bool *full)
 	/* Batches of 4096: a full map in 16 calls rather than 65,536. */
 	for (;;) {
 		cnt = BATCH;
-		err = bpf_map_lookup_batch(c->fds[CM_DENY], first ? NULL : &batch, &batch, keys,
-			vals, &cnt, &bo);
+		err = bpf_map_lookup_batch(
+			c->fds[CM_DENY], first ? NULL : &batch, &batch, keys, vals, &cnt, &bo);
 		err = err ? -errno : 0;
 		first = false;
 		total += cnt;

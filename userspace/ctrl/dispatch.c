@@ -27,7 +27,6 @@
  * prints every fallback at info level, which pingctl turns into one line of its own). */
 static char xdp_last_msg[160];
 
-
 static int xdp_quiet_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
 	size_t n;
@@ -107,8 +106,7 @@ int ctrl_dispatcher_probe(char *why, size_t len)
 		err = -ENOENT;
 		goto out;
 	}
-	bpf_object__for_each_program(p, eobj)
-		bpf_program__set_autoload(p, p == eprog);
+	bpf_object__for_each_program(p, eobj) bpf_program__set_autoload(p, p == eprog);
 	bpf_program__set_type(eprog, BPF_PROG_TYPE_EXT);
 	bpf_program__set_expected_attach_type(eprog, 0);
 	step = "finding a slot of the dispatcher";
@@ -228,13 +226,13 @@ int ctrl_dispatch_list(struct ctrl *c, struct ctrl_dispatched **out, size_t *n)
 			v[cnt].prog_id = ids[k];
 			v[cnt].generic = !libxdp_get_error(mp) && mp &&
 					 xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB;
-			while (!libxdp_get_error(mp) && mp && (p = xdp_multiprog__next_prog(p, mp))) {
+			while (!libxdp_get_error(mp) && mp &&
+				(p = xdp_multiprog__next_prog(p, mp))) {
 				if (xdp_program__id(p) == ids[k])
 					v[cnt].run_prio = xdp_program__run_prio(p);
 			}
-			v[cnt].programs = !libxdp_get_error(mp) && mp ?
-						  xdp_multiprog__program_count(mp) :
-						  0;
+			v[cnt].programs =
+				!libxdp_get_error(mp) && mp ? xdp_multiprog__program_count(mp) : 0;
 			cnt++;
 		}
 		if (!libxdp_get_error(mp))
@@ -313,8 +311,9 @@ int ctrl_attach_opts(struct ctrl *c, const char *ifname, const struct ctrl_attac
 	 * replaced in place, as before. */
 	if (!ctrl_link_list(c->pin_dir, &links, &nl)) {
 		for (i = 0; i < nl; i++)
-			linked = linked || (links[i].kind == CTRL_LINK_XDP && links[i].here &&
-						   !links[i].severed && links[i].ifindex == (__u32)ifindex);
+			linked = linked ||
+				 (links[i].kind == CTRL_LINK_XDP && links[i].here &&
+					 !links[i].severed && links[i].ifindex == (__u32)ifindex);
 		free(links);
 	}
 	if (o->plain || linked) {

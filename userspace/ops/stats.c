@@ -328,7 +328,8 @@ static int collect_xdp(struct metrics_writer *w, void *arg)
 		err = metrics_write_sample(w, NULL, NULL, 0, snap.deny_capacity);
 	if (!err)
 		err = metrics_write_family(w, "pingx_xdp_deny_full",
-			"1 when the XDP deny map is full and new entries evict old ones", METRICS_GAUGE);
+			"1 when the XDP deny map is full and new entries evict old ones",
+			METRICS_GAUGE);
 	if (!err)
 		err = metrics_write_sample(w, NULL, NULL, 0, snap.deny_full);
 	if (!err)

@@ -18,9 +18,9 @@ struct stream;
 
 /* What the phase decided. */
 enum limits_verdict {
-	LIMITS_PASS = 0, /* go on */
-	LIMITS_DELAY,	 /* go on after *wait_ms */
-	LIMITS_REJECT,	 /* answer limits_answer() */
+	LIMITS_PASS = 0,   /* go on */
+	LIMITS_DELAY,	   /* go on after *wait_ms */
+	LIMITS_REJECT,	   /* answer limits_answer() */
 	LIMITS_VERDICT_MAX /* must stay last */
 };
 
@@ -61,6 +61,5 @@ void limits_release(struct stream *x);
  * local answer (response_filter runs, logged), keeping an HTTP/1.1 connection open when the
  * request has no body left to read, as nginx's limit_req does; then the next request. */
 void limits_answer(struct session *s, int status, uint64_t retry_s);
-
 
 #endif /* USERSPACE_PROXY_LIMITS_H */
