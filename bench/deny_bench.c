@@ -27,7 +27,7 @@
 #include "bench/deny_bench.skel.h"
 #include "bpf/lb.skel.h"
 #include "tests/bpf/pkt.h"
-#include "userspace/ctrl/ctrl.h"
+#include "userspace/ctrl/ctrl-int.h"
 
 #define FILL 4096
 
@@ -36,27 +36,12 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-/* libbpf 1.1 cannot reuse a pinned DEVMAP by itself: hand it the pinned map. */
-static int reuse_devmap(struct bpf_map *m, const char *dir)
-{
-	char path[PATH_MAX];
-	int fd, err;
-
-	snprintf(path, sizeof(path), "%s/lb_tx_ports", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	err = bpf_map__reuse_fd(m, fd);
-	close(fd);
-	return err;
-}
-
 static struct lb_bpf *load_lb(const char *dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = dir);
 	struct lb_bpf *s = lb_bpf__open_opts(&oo);
 
-	if (s && (reuse_devmap(s->maps.lb_tx_ports, dir) || lb_bpf__load(s))) {
+	if (s && (ctrl_reuse_devmap(s->maps.lb_tx_ports, dir) || lb_bpf__load(s))) {
 		lb_bpf__destroy(s);
 		s = NULL;
 	}
@@ -70,7 +55,7 @@ static struct deny_bench_bpf *load_front(const char *dir, int next)
 	struct deny_bench_bpf *s = deny_bench_bpf__open_opts(&oo);
 	__u32 zero = 0;
 
-	if (s && (reuse_devmap(s->maps.lb_tx_ports, dir) || deny_bench_bpf__load(s) ||
+	if (s && (ctrl_reuse_devmap(s->maps.lb_tx_ports, dir) || deny_bench_bpf__load(s) ||
 			 bpf_map_update_elem(
 				 bpf_map__fd(s->maps.deny_bench_next), &zero, &next, BPF_ANY))) {
 		deny_bench_bpf__destroy(s);

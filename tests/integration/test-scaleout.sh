@@ -46,6 +46,13 @@ d = json.load(sys.stdin)
 print(sum(s["new_flows"] for s in d["services"]))'
 }
 
+# new_conns FIRST COUNT URL > out: COUNT new connections to URL from client ports FIRST..,
+# 8 at a time, "PORT NAME" lines (NAME is the backend, or "FAIL CURL_EXIT").
+new_conns() {
+	seq "$1" $(($1 + $2 - 1)) | xargs -P 8 -I{} sh -c \
+		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -g -s -m 10 -H 'Connection: close' --local-port {} '$3' || echo FAIL \$?)"
+}
+
 # ct_ports K: the client ports of the flows node K tracks, one per line.
 ct_ports() {
 	so_ctl "$1" -j conntrack list | $PY -c '
@@ -161,8 +168,7 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 
 	# 5. 200 new connections: all answered, spread over the three nodes.
 	for k in 1 2 3; do eval "nf$k=$(new_flows $k)"; done
-	seq 40000 40199 | xargs -P 8 -I{} sh -c \
-		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -s -m 10 -H 'Connection: close' --local-port {} http://$SO_VIP/ || echo FAIL \$?)" >"$out.new"
+	new_conns 40000 200 "http://$SO_VIP/" >"$out.new"
 	n=$(grep -c ' b[1-3]$' "$out.new")
 	[ "$n" -eq 200 ] || { fail "$((200 - n)) of 200 new connections failed: $(grep -v ' b[1-3]$' "$out.new" | head -3)"; dump_state; return 1; }
 	for k in 1 2 3; do
@@ -195,8 +201,7 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 		{ fail "node vips after drain: $(so_ctl "$other" -j node vips)"; return 1; }
 	[ -z "$(ip -n "$SO-n$other" route show table $SO_TABLE 2>/dev/null)" ] || { fail "drained node announces"; return 1; }
 	t=$(new_flows "$other")
-	seq 41000 41049 | xargs -P 8 -I{} sh -c \
-		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -s -m 10 -H 'Connection: close' --local-port {} http://$SO_VIP/ || echo FAIL \$?)" >"$out.drain"
+	new_conns 41000 50 "http://$SO_VIP/" >"$out.drain"
 	n=$(grep -c ' b[1-3]$' "$out.drain")
 	[ "$n" -eq 50 ] || { fail "$((50 - n)) of 50 connections failed after the drain"; return 1; }
 	[ "$(new_flows "$other")" -eq "$t" ] || { fail "the drained node took new flows"; return 1; }
@@ -252,8 +257,7 @@ test_scaleout_ipv6() {
 	ip -n "$SO-n1" -6 route show table $SO_TABLE | grep -q "^blackhole $SO_VIP6 .*proto 176" ||
 		{ fail "node 1's IPv6 announcement: $(ip -n "$SO-n1" -6 route show table $SO_TABLE)"; return 1; }
 	for k in 1 2 3; do eval "nf$k=$(new_flows $k)"; done
-	seq 42000 42119 | xargs -P 8 -I{} sh -c \
-		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -g -s -m 10 -H 'Connection: close' --local-port {} 'http://[$SO_VIP6]/' || echo FAIL \$?)" >"$out.new"
+	new_conns 42000 120 "http://[$SO_VIP6]/" >"$out.new"
 	n=$(grep -c ' b[1-3]$' "$out.new")
 	[ "$n" -eq 120 ] || { fail "$((120 - n)) of 120 IPv6 connections failed: $(grep -v ' b[1-3]$' "$out.new" | head -3)"; dump_state; return 1; }
 	for k in 1 2 3; do
@@ -264,8 +268,7 @@ test_scaleout_ipv6() {
 	so_ctl 2 node drain >/dev/null || return 1
 	so_wait_nexthops "fd00:210::11 fd00:210::13" 300 so_nexthops6 ||
 		{ fail "node 2's IPv6 route stays after drain: $(so_nexthops6)"; return 1; }
-	seq 42200 42239 | xargs -P 8 -I{} sh -c \
-		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -g -s -m 10 -H 'Connection: close' --local-port {} 'http://[$SO_VIP6]/' || echo FAIL \$?)" >"$out.drain"
+	new_conns 42200 40 "http://[$SO_VIP6]/" >"$out.drain"
 	n=$(grep -c ' b[1-3]$' "$out.drain")
 	[ "$n" -eq 40 ] || { fail "$((40 - n)) of 40 IPv6 connections failed after the drain"; return 1; }
 	log "node 2 drained: the router routes $SO_VIP6 over $(so_nexthops6), 40 of 40 answered"

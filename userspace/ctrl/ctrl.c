@@ -110,7 +110,7 @@ int ctrl_mkdir_p(const char *dir)
 	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
-int ctrl_lb_reuse_devmap(struct lb_bpf *skel, const char *pin_dir)
+int ctrl_reuse_devmap(struct bpf_map *m, const char *pin_dir)
 {
 	char path[PATH_MAX];
 	int fd, err;
@@ -121,7 +121,7 @@ int ctrl_lb_reuse_devmap(struct lb_bpf *skel, const char *pin_dir)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	err = bpf_map__reuse_fd(skel->maps.lb_tx_ports, fd);
+	err = bpf_map__reuse_fd(m, fd);
 	close(fd);
 	return err;
 }
@@ -137,7 +137,7 @@ struct lb_bpf *ctrl_load_lb(const char *pin_dir, bool with_prog)
 		return NULL;
 	if (!with_prog)
 		bpf_program__set_autoload(skel->progs.lb_xdp, false);
-	err = ctrl_lb_reuse_devmap(skel, pin_dir);
+	err = ctrl_reuse_devmap(skel->maps.lb_tx_ports, pin_dir);
 	if (err)
 		goto err;
 	err = lb_bpf__load(skel);

@@ -352,7 +352,7 @@ int ctrl_attach_opts(struct ctrl *c, const char *ifname, const struct ctrl_attac
 	xdp_program__set_run_prio(prog, o->run_prio ? o->run_prio : CTRL_XDP_RUN_PRIO);
 	/* The next program of the chain sees what the balancer passes (not its service). */
 	xdp_program__set_chain_call_enabled(prog, XDP_PASS, true);
-	err = ctrl_lb_reuse_devmap(skel, c->pin_dir);
+	err = ctrl_reuse_devmap(skel->maps.lb_tx_ports, c->pin_dir);
 	if (!err)
 		err = xdp_program__attach(prog, ifindex, modes[o->mode], 0);
 	if (err)
