@@ -21,18 +21,24 @@
 static int attach_help(int argc, char **argv)
 {
 	printf("Usage: %s attach IFACE [--mode native|generic|auto] [--egress IFACE]...\n"
+	       "                [--run-prio N | --plain-link]\n"
+	       "       %s attach --probe\n"
 	       "       %s detach IFACE\n"
 	       "       %s status\n"
 	       "       %s unload [--all]\n"
 	       "       %s decap { attach IFACE [--mode M] [--gue-port PORT] | detach IFACE }\n"
 	       "\n"
 	       "attach loads the balancer with its maps pinned in the pin directory (--bpffs) and\n"
-	       "pins its bpf_link there; attaching again replaces the program and keeps the\n"
-	       "maps and their flows. --egress adds an interface for XDP_REDIRECT (the first\n"
+	       "attaches it through libxdp's dispatcher at run priority N (default %d; lower\n"
+	       "runs first, xdp-filter's is 10), beside the interface's other XDP programs.\n"
+	       "Where the dispatcher cannot load, or with --plain-link, it pins a bpf_link of\n"
+	       "its own in the pin directory instead. Attaching again replaces the program and\n"
+	       "keeps the maps and their flows. --probe says whether the dispatcher loads here.\n"
+	       "--egress adds an interface for XDP_REDIRECT (the first\n"
 	       "is also where gateway-MAC and l2 forwarding send packets). detach keeps the\n"
 	       "maps; unload detaches every link of the pin directory and removes all its pins\n"
 	       "(--all: of every pingx pin directory on the bpffs mount).\n",
-		bin_name, bin_name, bin_name, bin_name, bin_name);
+		bin_name, bin_name, bin_name, bin_name, bin_name, bin_name, CTRL_XDP_RUN_PRIO);
 	return 0;
 }
 
@@ -55,10 +61,71 @@ static void report_pruned(int n, const char *ifname)
 			n > 1 ? "s" : "");
 }
 
+/* Say how <ifname> was attached, in two lines at most: where the dispatcher was not used, why;
+ * then the mode and how it was chosen. */
+static void report_attach(
+	const char *ifname, const struct ctrl_attach_info *in, enum ctrl_xdp_mode asked)
+{
+	const char *mode = in->generic ? "generic" : "native";
+
+	if (json_wtr) {
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "interface", ifname);
+		jsonw_string_field(json_wtr, "attach", in->dispatcher ? "libxdp" : "link");
+		if (in->dispatcher) {
+			jsonw_uint_field(json_wtr, "run_prio", in->run_prio);
+			jsonw_int_field(json_wtr, "programs", in->programs);
+		} else {
+			jsonw_string_field(json_wtr, "reason", in->why);
+		}
+		jsonw_string_field(json_wtr, "mode", mode);
+		jsonw_bool_field(json_wtr, "mode_chosen", asked == CTRL_XDP_AUTO);
+		jsonw_bool_field(json_wtr, "replaced", in->replaced);
+		jsonw_end_object(json_wtr);
+		return;
+	}
+	if (in->dispatcher)
+		p_info("%s: attached through libxdp's dispatcher at run priority %u (%d program%s "
+		       "on the interface)",
+			ifname, in->run_prio, in->programs, in->programs == 1 ? "" : "s");
+	else
+		p_info("%s: attached with a plain bpf_link, not libxdp's dispatcher: %s", ifname,
+			in->why);
+	p_info("%s: %s mode (%s)", ifname, mode,
+		asked == CTRL_XDP_AUTO ? "chosen automatically: native where the driver has it" :
+					 "as asked");
+}
+
+/* pingctl attach --probe: whether libxdp's dispatcher can load here, and if not why. */
+static int attach_probe(int argc, char **argv)
+{
+	char why[192] = "";
+	int ok;
+
+	if (argc != 1)
+		return usage_err("attach help", "--probe takes no argument");
+	libbpf_set_print(NULL);
+	ok = ctrl_dispatcher_probe(why, sizeof(why));
+	if (json_wtr) {
+		jsonw_start_object(json_wtr);
+		jsonw_bool_field(json_wtr, "dispatcher", ok);
+		if (!ok)
+			jsonw_string_field(json_wtr, "reason", why);
+		jsonw_end_object(json_wtr);
+	} else if (ok) {
+		printf("libxdp dispatcher: loads here\n");
+	} else {
+		printf("libxdp dispatcher: cannot load here: %s\n", why);
+	}
+	return 0;
+}
+
 int do_attach(int argc, char **argv)
 {
-	enum ctrl_xdp_mode mode = CTRL_XDP_AUTO;
+	struct ctrl_attach_opts o = {.mode = CTRL_XDP_AUTO};
+	struct ctrl_attach_info info;
 	const char *egress[16], *val;
+	__u32 prio;
 	struct ctrl *c;
 	int i, n = 0, err;
 
@@ -66,14 +133,25 @@ int do_attach(int argc, char **argv)
 		return usage_err("attach help", "missing IFACE");
 	if (is_help(argv[0]))
 		return attach_help(0, NULL);
+	if (!strcmp(argv[0], "--probe"))
+		return attach_probe(argc, argv);
 	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--plain-link")) {
+			o.plain = true;
+			continue;
+		}
 		val = lb_optarg(argc, argv, &i, "attach help");
 		if (!val)
 			return -CTL_EUSAGE;
 		if (!strcmp(argv[i - 1], "--mode")) {
-			err = parse_mode(val, &mode);
+			err = parse_mode(val, &o.mode);
 			if (err)
 				return err;
+		} else if (!strcmp(argv[i - 1], "--run-prio")) {
+			err = lb_parse_u32(val, "run priority", 1, 1000, &prio);
+			if (err)
+				return err;
+			o.run_prio = prio;
 		} else if (!strcmp(argv[i - 1], "--egress")) {
 			if (n == (int)(sizeof(egress) / sizeof(egress[0])))
 				return usage_err("attach help", "too many --egress interfaces");
@@ -82,6 +160,9 @@ int do_attach(int argc, char **argv)
 			return usage_err("attach help", "unknown option '%s'", argv[i - 1]);
 		}
 	}
+	if (o.plain && o.run_prio)
+		return usage_err(
+			"attach help", "--run-prio is for libxdp's dispatcher, not --plain-link");
 	if (!if_nametoindex(argv[0])) {
 		p_err("unknown interface '%s'", argv[0]);
 		return -CTL_EUSAGE;
@@ -100,13 +181,16 @@ int do_attach(int argc, char **argv)
 	 * are redirect targets for next hops found with the FIB. */
 	for (i = 1, err = 0; i < n && !err; i++)
 		err = ctrl_tx_port_add(c, egress[i]);
+	o.egress = n ? egress[0] : NULL;
 	if (!err)
-		err = ctrl_attach(c, argv[0], mode, n ? egress[0] : NULL);
-	if (err == -EOPNOTSUPP)
+		err = ctrl_attach_opts(c, argv[0], &o, &info);
+	if (!err)
+		report_attach(argv[0], &info, o.mode);
+	else if (err == -EOPNOTSUPP)
 		p_err("%s: the driver refuses native XDP; try --mode generic", argv[0]);
 	else if (err == -EBUSY || err == -EEXIST)
-		p_err("%s: another XDP program is attached", argv[0]);
-	else if (err)
+		p_err("%s: another XDP program is attached without libxdp's dispatcher", argv[0]);
+	else
 		lb_fail(err, argv[0]);
 	ctrl_close(c);
 	return err;
@@ -125,6 +209,8 @@ int do_detach(int argc, char **argv)
 	if (!c)
 		return err;
 	err = ctrl_detach(c, argv[0]);
+	if (err == -ENOENT)
+		err = ctrl_dispatch_detach(c, argv[0]);
 	/* A pin whose interface is gone is still removed above; without either, say which. */
 	if (err == -ENOENT && !if_nametoindex(argv[0]))
 		p_err("unknown interface '%s', and no pingx program attached to it", argv[0]);
@@ -228,6 +314,42 @@ static void status_links(void)
 	free(v);
 }
 
+/* List the balancers of <c> that run in a libxdp dispatcher of an interface here. */
+static void status_dispatched(struct ctrl *c)
+{
+	struct ctrl_dispatched *v = NULL;
+	char ns[NAME_MAX + 1], kind[64];
+	const char *name = netns_name(ns_inode("/proc/thread-self/ns/net"), ns, sizeof(ns));
+	size_t n = 0, i;
+
+	if (ctrl_dispatch_list(c, &v, &n))
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const char *mode = v[i].generic ? "generic" : "native";
+
+		if (json_wtr) {
+			jsonw_start_object(json_wtr);
+			jsonw_string_field(json_wtr, "interface", v[i].ifname);
+			jsonw_string_field(json_wtr, "netns", name);
+			jsonw_bool_field(json_wtr, "here", true);
+			jsonw_string_field(json_wtr, "kind", "balancer");
+			jsonw_string_field(json_wtr, "attach", "libxdp");
+			jsonw_uint_field(json_wtr, "run_prio", v[i].run_prio);
+			jsonw_int_field(json_wtr, "programs", v[i].programs);
+			jsonw_uint_field(json_wtr, "prog_id", v[i].prog_id);
+			jsonw_string_field(json_wtr, "mode", mode);
+			jsonw_string_field(json_wtr, "state", "attached");
+			jsonw_end_object(json_wtr);
+		} else {
+			snprintf(kind, sizeof(kind), "balancer (libxdp, priority %u, %d of %d)",
+				v[i].run_prio, 1, v[i].programs);
+			printf("%-16s %-20s %-8u %-8s %-9s %s\n", v[i].ifname, name, v[i].prog_id,
+				mode, "attached", kind);
+		}
+	}
+	free(v);
+}
+
 static void status_header(void)
 {
 	printf("%-16s %-20s %-8s %-8s %-9s %s\n", "INTERFACE", "NETNS", "PROGRAM", "MODE", "STATE",
@@ -303,6 +425,7 @@ int do_status(int argc, char **argv)
 		status_header();
 	}
 	status_links();
+	status_dispatched(c);
 	if (json_wtr) {
 		jsonw_end_array(json_wtr);
 		jsonw_end_object(json_wtr);
@@ -401,8 +524,21 @@ static bool holds_pins(const char *dir)
 static int unload_one(const char *dir, struct ctrl_unload_stats *sum)
 {
 	struct ctrl_unload_stats st;
+	struct ctrl_dispatched *v = NULL;
+	struct ctrl *c;
+	size_t n = 0, i;
 	int err;
 
+	/* Balancers in a libxdp dispatcher first: they hold no pin of ours. */
+	c = ctrl_open(dir, 0);
+	if (c && !ctrl_dispatch_list(c, &v, &n)) {
+		for (i = 0; i < n; i++)
+			if (!ctrl_dispatch_detach(c, v[i].ifname))
+				sum->links++;
+	}
+	free(v);
+	if (c)
+		ctrl_close(c);
 	err = ctrl_unload(dir, &st);
 	sum->links += st.links;
 	sum->pins += st.pins;

@@ -164,7 +164,8 @@ static int deny_list(int argc, char **argv)
 	struct ctrl_deny *v = NULL;
 	__u64 reasons[LB_REASON_MAX];
 	struct ctrl *c;
-	size_t n = 0;
+	size_t n = 0, held = 0;
+	bool full = false;
 	char t[96];
 	int err;
 
@@ -175,6 +176,8 @@ static int deny_list(int argc, char **argv)
 		return err;
 	err = ctrl_deny_list(c, &v, &n);
 	if (!err)
+		err = ctrl_deny_count(c, &held, &full);
+	if (!err)
 		err = ctrl_stats_reasons(c, reasons);
 	ctrl_close(c);
 	if (err)
@@ -182,6 +185,8 @@ static int deny_list(int argc, char **argv)
 	if (json_wtr) {
 		jsonw_start_object(json_wtr);
 		jsonw_uint_field(json_wtr, "capacity", LB_MAX_DENY);
+		jsonw_uint_field(json_wtr, "held", held);
+		jsonw_bool_field(json_wtr, "full", full);
 		jsonw_uint_field(json_wtr, "drop_deny_admin", reasons[LB_DROP_DENY_ADMIN]);
 		jsonw_uint_field(json_wtr, "drop_deny_limit", reasons[LB_DROP_DENY_LIMIT]);
 		jsonw_name(json_wtr, "entries");
@@ -217,6 +222,10 @@ static int deny_list(int argc, char **argv)
 		printf("%zu of %d entries; dropped: %llu admin, %llu limit\n", n, LB_MAX_DENY,
 			(unsigned long long)reasons[LB_DROP_DENY_ADMIN],
 			(unsigned long long)reasons[LB_DROP_DENY_LIMIT]);
+		if (full)
+			printf("full (%zu held, expired ones included): each new entry replaces the "
+			       "least recently matched one\n",
+				held);
 	}
 	free(v);
 	return 0;

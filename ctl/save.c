@@ -186,6 +186,7 @@ int do_save(int argc, char **argv)
 {
 	struct ctrl_service *svcs = NULL;
 	struct ctrl_backend *bes = NULL;
+	struct lb_src_rate *srs = NULL;
 	char a[CTRL_ADDRSTRLEN], m[18];
 	size_t ns = 0, nb = 0, i, j;
 	struct lb_node node;
@@ -206,6 +207,16 @@ int do_save(int argc, char **argv)
 			err = ctrl_svc_list(c, &svcs, &ns);
 		if (!err)
 			err = ctrl_be_list(c, NULL, &bes, &nb);
+		/* In id order: restored into empty maps, services and backends get the same
+		 * ids. */
+		if (!err) {
+			qsort(svcs, ns, sizeof(*svcs), cmp_svc_id);
+			qsort(bes, nb, sizeof(*bes), cmp_be_id);
+			srs = calloc(ns ? ns : 1, sizeof(*srs));
+			err = srs ? 0 : -ENOMEM;
+		}
+		for (i = 0; !err && i < ns; i++)
+			err = ctrl_src_rate_get(c, &svcs[i].key, &srs[i]);
 		ctrl_unlock(c);
 	}
 	ctrl_close(c);
@@ -213,9 +224,6 @@ int do_save(int argc, char **argv)
 		lb_fail(err, "save");
 		goto out;
 	}
-	/* In id order: restored into empty maps, services and backends get the same ids. */
-	qsort(svcs, ns, sizeof(*svcs), cmp_svc_id);
-	qsort(bes, nb, sizeof(*bes), cmp_be_id);
 	if (json_wtr)
 		jsonw_start_object(json_wtr);
 	else
@@ -240,6 +248,10 @@ int do_save(int argc, char **argv)
 		o_str("fwd", lb_fwd_names[v->fwd % LB_FWD_MAX], false);
 		o_str("hash", v->flags & LB_SVC_F_HASH_SRC ? "src" : "5tuple", false);
 		o_uint("table_size", v->table_size);
+		if (srs[i].rate) {
+			o_uint("syn_rate", srs[i].rate);
+			o_uint("syn_burst", srs[i].burst);
+		}
 		for (j = 0; j < nb; j++)
 			if (bes[j].be.svc == v->id)
 				break;
@@ -269,6 +281,7 @@ int do_save(int argc, char **argv)
 out:
 	free(svcs);
 	free(bes);
+	free(srs);
 	return err;
 }
 
@@ -310,6 +323,7 @@ int do_restore(int argc, char **argv)
 		jsonw_uint_field(json_wtr, "services_added", ch.svc_add);
 		jsonw_uint_field(json_wtr, "services_changed", ch.svc_set);
 		jsonw_uint_field(json_wtr, "services_deleted", ch.svc_del);
+		jsonw_uint_field(json_wtr, "syn_rates_changed", ch.syn_set);
 		jsonw_uint_field(json_wtr, "backends_added", ch.be_add);
 		jsonw_uint_field(json_wtr, "backends_changed", ch.be_set);
 		jsonw_uint_field(json_wtr, "backends_deleted", ch.be_del);

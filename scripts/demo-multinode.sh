@@ -35,7 +35,9 @@ done
 [ -z "$(so_namespaces)" ] || die "namespaces $SO-* exist: another demo-multinode runs"
 
 SO_DIR=$(mktemp -d /tmp/pingx-mn.XXXXXX)
+poller=
 cleanup() {
+	[ -n "$poller" ] && kill "$poller" 2>/dev/null
 	so_down
 	rm -rf "$SO_DIR"
 }
@@ -78,14 +80,38 @@ long_round >"$SO_DIR/before" || die "long-lived connections did not answer"
 sort -o "$SO_DIR/before" "$SO_DIR/before"
 for p in $(awk '{print $1}' "$SO_DIR/before"); do echo "$p $(via "$p")"; done >"$SO_DIR/via.before"
 
+# One new connection from local port $1: "PORT NAME", or "PORT FAIL T_MS curl's error" with
+# the time it ended, so a failure can be set against the moment the node died.
+new_conn() {
+	local out rc
+	out=$(so_nsx "$SO-c" curl -sS -m 10 -H 'Connection: close' --local-port "$1" \
+		"http://$SO_VIP/" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "$1 $out"
+	else
+		echo "$1 FAIL $(now_ms) curl exit $rc: $(echo "$out" | tr '\n' ' ')"
+	fi
+}
+
+# The router's next hops for the VIP, polled every 100 ms: "T_MS NEXT_HOPS" at each change.
+(
+	last=x
+	while :; do
+		cur=$(so_nexthops)
+		[ "$cur" != "$last" ] && echo "$(now_ms) ${cur:-none}" && last=$cur
+		sleep 0.1
+	done
+) >"$SO_DIR/nexthops" 2>/dev/null &
+poller=$!
+
 # New connections, one after another (8 at a time), each from a fresh port: "PORT NAME".
 (
 	end=$(($(date +%s) + SECONDS_RUN))
 	port=40000
 	while [ "$(date +%s)" -lt "$end" ]; do
 		for _ in 1 2 3 4 5 6 7 8; do
-			echo "$port $(so_nsx "$SO-c" curl -s -m 10 -H 'Connection: close' \
-				--local-port "$port" "http://$SO_VIP/" || echo FAIL)" &
+			new_conn "$port" &
 			port=$((port + 1))
 		done
 		wait
@@ -111,6 +137,8 @@ else
 	echo "router: still routes over node $victim after 60 s"
 fi
 wait "$traffic"
+kill "$poller" 2>/dev/null
+wait "$poller" 2>/dev/null
 
 section "what happened"
 long_round >"$SO_DIR/after" || echo "long-lived connections: a round did not end"
@@ -130,6 +158,13 @@ echo "  long-lived: $moved of $total moved to another node; $kept of $total kept
 n=$(wc -l <"$SO_DIR/new")
 ok=$(grep -c ' b[1-3]$' "$SO_DIR/new")
 echo "  new connections: answered: $ok of $n"
+grep ' FAIL ' "$SO_DIR/new" | while read -r p _ t rest; do
+	echo "    failed: port $p, $((t - t0)) ms after the kill: $rest"
+done
+# Every change of the router's next hops during the traffic: the victim's withdrawal, and any
+# session of another node that went down and up (a BFD timeout on a starved machine).
+echo "  router's next hops for the VIP during the run (ms from the kill):"
+while read -r t hops; do echo "    $((t - t0)) ms: $hops"; done <"$SO_DIR/nexthops"
 for b in 1 2 3; do echo "    b$b: $(grep -c " b$b\$" "$SO_DIR/new")"; done
 for k in 1 2 3; do
 	[ "$k" = "$victim" ] && continue

@@ -102,7 +102,7 @@ _pingctl() {
 	local pos=$((cword - objidx))
 	case $obj in
 	attach)
-		if [ $pos = 1 ]; then reply="$(_pingctl_ifaces)"; else reply="--mode --egress"; fi
+		if [ $pos = 1 ]; then reply="$(_pingctl_ifaces) --probe"; else reply="--mode --egress --run-prio --plain-link"; fi
 		;;
 	detach)
 		[ $pos = 1 ] && reply="$(_pingctl_ifaces)"

@@ -9,9 +9,16 @@
 #                                   (backends 10.210.0.2K, the VIP on lo)
 #
 # The router learns VIP 10.210.100.1/32 by BGP from every node that announces it and installs
-# one next hop per node; it hashes flows over them by the 5-tuple. A node encapsulates in IPIP
+# one next hop per node; it hashes flows over them by the 5-tuple. The VIP range,
+# 10.210.100.0/24, is a blackhole below the learned routes. A node encapsulates in IPIP
 # to the backend and sends the packet back out eth0 (XDP_TX); the backend answers the client
 # directly through the router (direct server return).
+#
+# With SO_V6=1 the same runs over IPv6 beside it: every link also has an address of
+# fd00:210::/64 (router ::1, nodes ::1K, backends ::2K; the client fd00:210:9::2), the nodes
+# serve VIP fd00:210:100::1 (IPv6 in IPv6 to the backends' IPv6 addresses) and announce it over
+# the same BGP sessions (an ipv6 channel with the node's IPv6 address as next hop), and the
+# router installs one multipath route for it too.
 #
 # Source this file after setting:
 #   SO       namespace prefix: SO-r (router), SO-c (client), SO-nK, SO-bK
@@ -23,6 +30,10 @@
 
 SO_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SO_VIP=10.210.100.1
+SO_VIP_RANGE=10.210.100.0/24
+SO_VIP6=fd00:210:100::1
+SO_VIP6_RANGE=fd00:210:100::/64
+SO_V6=${SO_V6:-0}
 SO_SERVE_SECONDS=${SO_SERVE_SECONDS:-3600}
 SO_TABLE=4242
 
@@ -106,6 +117,8 @@ protocol kernel {
 	ipv4 { import none; export all; };
 	merge paths on limit 16;
 }
+$([ "$SO_V6" = 1 ] && printf '%s\n' 'protocol kernel kernel6 {' \
+	'	ipv6 { import none; export all; };' '	merge paths on limit 16;' '}')
 protocol bfd {
 	interface "br0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };
 }
@@ -117,6 +130,7 @@ template bgp balancer {
 	connect retry time 1;
 	error wait time 1, 5;
 	ipv4 { import all; export none; };
+$([ "$SO_V6" = 1 ] && echo '	ipv6 { import all; export none; };')
 }
 EOF
 	for k in $(seq 1 "$n"); do
@@ -137,6 +151,8 @@ protocol kernel vips {
 	scan time 10;
 	ipv4 { import all; export none; };
 }
+$([ "$SO_V6" = 1 ] && printf '%s\n' 'protocol kernel vips6 {' "	kernel table $SO_TABLE;" \
+	'	learn;' '	scan time 10;' '	ipv6 { import all; export none; };' '}')
 protocol bfd {
 	interface "eth0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };
 }
@@ -150,6 +166,7 @@ protocol bgp uplink {
 	connect retry time 1;
 	error wait time 1, 5;
 	ipv4 { import none; export where proto = "vips"; };
+$([ "$SO_V6" = 1 ] && echo "	ipv6 { import none; export where proto = \"vips6\"; next hop address fd00:210::1$k; };")
 }
 EOF
 }
@@ -181,6 +198,7 @@ l4_announce_interval: 200ms
 l4:
   node:
     src4: 10.210.0.1$k
+$([ "$SO_V6" = 1 ] && echo "    src6: 'fd00:210::1$k'")
     mtu: 1600
   services:
     - address: '$SO_VIP:80'
@@ -188,6 +206,12 @@ l4:
       backends:
 EOF
 	for b in $order; do echo "        - address: '10.210.0.2$b'"; done
+	if [ "$SO_V6" = 1 ]; then
+		echo "    - address: '[$SO_VIP6]:80'"
+		echo "      fwd: ipip"
+		echo "      backends:"
+		for b in $order; do echo "        - address: 'fd00:210::2$b'"; done
+	fi
 	cat <<EOF
 l4_health:
   - service: '*'
@@ -211,6 +235,17 @@ so_up() {
 	ip -n "$r" link set br0 mtu 1600 up
 	ip netns exec "$r" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
 		[ -e $f ] && echo 0 > $f; done; true'
+	# The VIP range is a blackhole on the router; the /32s learned by BGP override it. In a
+	# moment when no node announces the VIP (every session down at once, as BFD can decide
+	# on a starved machine) a SYN is dropped silently and the client sends it again a
+	# second later, instead of getting "network unreachable" at once and giving up.
+	ip -n "$r" route add blackhole $SO_VIP_RANGE || return 1
+	if [ "$SO_V6" = 1 ]; then
+		ip netns exec "$r" sysctl -qw net.ipv6.conf.all.forwarding=1 \
+			net.ipv6.fib_multipath_hash_policy=1 || return 1
+		ip -n "$r" addr add fd00:210::1/64 dev br0 nodad
+		ip -n "$r" -6 route add blackhole $SO_VIP6_RANGE || return 1
+	fi
 	# The client: no TX checksum offload, or a backend drops the partial checksums that
 	# reach it after the node's XDP_TX.
 	ip -n "$r" link add veth-c type veth peer name eth0 netns "$c" || return 1
@@ -219,6 +254,11 @@ so_up() {
 	ip -n "$c" addr add 10.210.9.2/24 dev eth0
 	ip -n "$c" link set eth0 up
 	ip -n "$c" route add default via 10.210.9.1 || return 1
+	if [ "$SO_V6" = 1 ]; then
+		ip -n "$r" addr add fd00:210:9::1/64 dev veth-c nodad
+		ip -n "$c" addr add fd00:210:9::2/64 dev eth0 nodad
+		ip -n "$c" -6 route add default via fd00:210:9::1 || return 1
+	fi
 	ip netns exec "$c" ethtool -K eth0 tx off >/dev/null || return 1
 
 	for k in 1 2 3; do
@@ -230,6 +270,11 @@ so_up() {
 		ip -n "$ns" link set eth0 mtu 1600 up
 		ip -n "$ns" addr add $SO_VIP/32 dev lo
 		ip -n "$ns" route add default via 10.210.0.1
+		if [ "$SO_V6" = 1 ]; then
+			ip -n "$ns" addr add fd00:210::2$k/64 dev eth0 nodad
+			ip -n "$ns" addr add $SO_VIP6/128 dev lo
+			ip -n "$ns" -6 route add default via fd00:210::1 || return 1
+		fi
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 			net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.lo.rp_filter=0 || return 1
@@ -250,8 +295,15 @@ so_up() {
 		ip -n "$ns" addr add 10.210.0.1$k/24 dev eth0
 		ip -n "$ns" link set eth0 mtu 1600 up
 		ip -n "$ns" route add default via 10.210.0.1
+		if [ "$SO_V6" = 1 ]; then
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+			ip -n "$ns" addr add fd00:210::1$k/64 dev eth0 nodad
+		fi
 		for b in 1 2 3; do
 			ip -n "$ns" neigh replace 10.210.0.2$b lladdr "$(so_mac "$SO-b$b" eth0)" \
+				dev eth0 nud permanent || return 1
+			[ "$SO_V6" = 1 ] || continue
+			ip -n "$ns" neigh replace fd00:210::2$b lladdr "$(so_mac "$SO-b$b" eth0)" \
 				dev eth0 nud permanent || return 1
 		done
 		# Native XDP_TX out of eth0 needs an XDP program on its peer: pingx's
@@ -303,12 +355,18 @@ so_nexthops() {
 		awk '{for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1)}' | sort | xargs
 }
 
+# The same for the IPv6 VIP (SO_V6=1).
+so_nexthops6() {
+	ip -n "$SO-r" -6 route show "$SO_VIP6/128" |
+		awk '{for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1)}' | sort | xargs
+}
+
 # Wait until the router's next hops are exactly "$1" (node addresses, sorted): at most
-# TRIES (default 300) tenths of a second.
+# TRIES (default 300) tenths of a second; FN so_nexthops6 waits for the IPv6 VIP's.
 so_wait_nexthops() {
-	local want=$1 tries=${2:-300}
+	local want=$1 tries=${2:-300} fn=${3:-so_nexthops}
 	while [ "$tries" -gt 0 ]; do
-		[ "$(so_nexthops)" = "$want" ] && return 0
+		[ "$($fn)" = "$want" ] && return 0
 		sleep 0.1
 		tries=$((tries - 1))
 	done

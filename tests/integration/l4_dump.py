@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 # Print the configuration maps of a pin directory as one canonical JSON document, read with
-# bpftool: lb_node, lb_services, lb_backends, and every service's Maglev table or ketama ring
+# bpftool: lb_node, lb_services, lb_backends, lb_src_rate, and every service's Maglev table or ketama ring
 # by content (the inner maps' ids change on every publication; with --ids they are printed
 # too, to tell whether a table was republished). A backend's marked_by/marked_at (who last
 # changed its state, and when) are history, not configuration: left out.
@@ -38,6 +38,8 @@ doc = {
     "lb_node": dump("pinned", f"{pin}/lb_node"),
     "lb_services": sorted(dump("pinned", f"{pin}/lb_services"), key=json.dumps),
     "lb_backends": [e for e in dump("pinned", f"{pin}/lb_backends") if e["value"]["family"]],
+    # The per-source new-flow guards (syn_rate) of the services that have one.
+    "lb_src_rate": [e for e in dump("pinned", f"{pin}/lb_src_rate") if e["value"]["rate"]],
 }
 for e in doc["lb_backends"]:
     for k in ("marked_by", "marked_at"):

@@ -6,7 +6,7 @@
 # limit (drop_deny_limit), never an allow-listed one, and the entry expires.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_deny_cli test_deny_admin_drops_and_expires test_deny_pushed_by_pingd"
+ALL_TESTS="test_deny_cli test_deny_admin_drops_and_expires test_deny_map_full test_deny_pushed_by_pingd"
 
 PX=px-deny-$$
 PINS=/sys/fs/bpf/$PX
@@ -127,6 +127,43 @@ test_deny_admin_drops_and_expires() {
 	[ -z "$(denyval entries)" ] || { fail "the entry did not expire"; return 1; }
 	out=$(nsx "$C1" env LIMIT_HOST=10.210.1.1 "${LCLIENT[@]}" connect 8080 2)
 	[ "$out" = ok ] || { fail "C1 still refused after the expiry: $out"; return 1; }
+}
+
+# lb_deny filled past its size with 70,000 other prefixes (172.16.0.0/12, written with bpftool):
+# deny list says it is full; an entry added then still works (the LRU evicted an old one to
+# make room): C1's connects time out while C2 is served.
+test_deny_map_full() {
+	local out
+	setup || return
+	spawn nsx "$LB" python3 "$HERE/l4_server.py" srv 8080 120
+	wait_port 127.0.0.1 8080 "$LB" || return 1
+	ctl -j deny list | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert (d["held"], d["full"]) == (0, False), d' || { fail "an empty map is not empty"; return 1; }
+	python3 - "$PINS/lb_deny" >"$TMP/fill" <<'PYEOF'
+import sys
+for i in range(70000):
+    key = "1 32 0 0 172 %d %d %d" % (16 + (i >> 16), (i >> 8) & 255, i & 255) + " 0" * 12
+    print("map update pinned %s key %s value %s" % (sys.argv[1], key, " 0" * 32))
+PYEOF
+	bpftool batch file "$TMP/fill" >/dev/null || { fail "filling lb_deny with bpftool"; return 1; }
+	ctl deny add 10.210.1.2 --ttl 10m || { fail "deny add into a full map"; return 1; }
+	out=$(ctl deny list | tail -2)
+	echo "$out" | sed 's/^/   | /'
+	echo "$out" | grep -q "^full (6[45][0-9]* held, expired ones included): each new entry replaces" ||
+		{ fail "deny list does not say the map is full"; return 1; }
+	ctl -j deny list | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["full"] and 65536 - 1024 <= d["held"] <= 65536, (d["full"], d["held"])
+assert any(e["prefix"] == "10.210.1.2/32" for e in d["entries"]), "the new entry is missing"' ||
+		{ fail "JSON of a full deny list"; return 1; }
+	out=$(nsx "$C1" env LIMIT_HOST=10.210.1.1 "${LCLIENT[@]}" connect 8080 1)
+	[ "$out" = timeout ] || { fail "C1's connect was not dropped with the map full: $out"; return 1; }
+	out=$(nsx "$C2" env LIMIT_HOST=10.210.2.1 "${LCLIENT[@]}" connect 8080 2)
+	[ "$out" = ok ] || { fail "C2 was not served: $out"; return 1; }
+	log "full map: C1 denied, C2 served"
 }
 
 # Both clients flood pingd far over its limit (5/s; deny at 4x for 1 s, for 8 s); C2 is in

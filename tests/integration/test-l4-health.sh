@@ -76,6 +76,8 @@ l4:
   services:
     - address: '$VIP4:80'
       fwd: ipip
+      syn_rate: 1000
+      syn_burst: 200
       backends:
         - address: '10.201.0.11'
         - address: '10.201.0.12'
@@ -189,6 +191,11 @@ test_l4_health_failover() {
 	kill -0 "$pid" || { fail "pingd died"; return 1; }
 	grep -q 'services: 1 added, 0 changed, 0 deleted; backends: 3 added' "$out.log1" ||
 		{ fail "first start did not add the service"; cat "$out.log1"; return 1; }
+	lbctl -j service list | $PY -c '
+import json, sys
+s = json.load(sys.stdin)[0]
+assert (s["syn_rate"], s["syn_burst"]) == (1000, 200), s' ||
+		{ fail "the section's syn_rate is not in the maps: $(lbctl service list)"; return 1; }
 
 	# 6. Restarting pingd with the same section changes nothing in the maps: a long-lived
 	# connection across the restart keeps its backend.

@@ -22,7 +22,7 @@ setup() {
 	TMP=$(mktemp -d) && on_exit "rm -rf $TMP"
 	pc node set --src4 192.0.2.0/24 --src6 2001:db8::1 --gateway-mac 02:00:00:00:00:fe \
 		--mtu 1600 --gue-port 7000 --seed 42 --udp-timeout 60 --flow-rate 5000 || return 1
-	pc service add 192.0.2.10:80 --table-size 251 || return 1
+	pc service add 192.0.2.10:80 --table-size 251 --syn-rate 100:20 || return 1
 	pc service add '[2001:db8::10]:443/udp' --algo ketama --fwd gue --hash src || return 1
 	pc service add 192.0.2.11:0/udp --fwd l2 --table-size 257 || return 1
 	pc service add 192.0.2.12:8080 --mode l7 --table-size 251 || return 1
@@ -89,9 +89,14 @@ text = text.replace("""        - address: '198.51.100.2'
           weight: 1
           state: drain
 """, "")
+# The guard of 192.0.2.10:80 changes; the service is otherwise the same.
+assert "      syn_rate: 100\n      syn_burst: 20\n" in text
+text = text.replace("      syn_rate: 100\n      syn_burst: 20\n", "      syn_rate: 250\n")
 i = text.index("    - address: '192.0.2.12:8080'")
 text = text[:i] + """    - address: 192.0.2.13:80
       table_size: 251
+      syn_rate: 5
+      syn_burst: 1
       backends:
         - {address: 198.51.100.9}
 """
@@ -102,8 +107,8 @@ PYEOF
 	echo "$out" | $PY -c '
 import json, sys
 c = json.load(sys.stdin)
-want = {"node": 0, "services_added": 1, "services_changed": 0, "services_deleted": 1,
-        "backends_added": 1, "backends_changed": 1, "backends_deleted": 1}
+want = {"node": 0, "services_added": 1, "services_changed": 1, "services_deleted": 1,
+        "syn_rates_changed": 2, "backends_added": 1, "backends_changed": 1, "backends_deleted": 1}
 assert c == want, c' || { fail "changes counted wrong: $out"; return 1; }
 	dump --ids >"$TMP/after" || return 1
 	$PY - "$TMP/before" "$TMP/after" <<'PYEOF' || { fail "unchanged parts were touched"; return 1; }
@@ -119,6 +124,11 @@ PYEOF
 import json, sys
 b = {x["address"]: x["weight"] for x in json.load(sys.stdin)}
 assert b == {"198.51.100.1": 5, "198.51.100.3": 1}, b' || { fail "backends after the edit"; return 1; }
+	pc -j service list | $PY -c '
+import json, sys
+g = {s["vip"] + ":" + str(s["port"]): (s["syn_rate"], s.get("syn_burst")) for s in json.load(sys.stdin)}
+assert g["192.0.2.10:80"] == (250, 0) and g["192.0.2.13:80"] == (5, 1), g
+assert g["192.0.2.11:0"] == ("off", None), g' || { fail "syn_rate after the edit: $(pc service list)"; return 1; }
 	pc save | diff -u - "$TMP/edit.yaml" >/dev/null && { fail "save equals the hand-written file"; return 1; }
 	# Restoring the edited file again changes nothing.
 	pc restore "$TMP/edit.yaml" | grep -q '^node unchanged; services: 0 added, 0 changed, 0 deleted; backends: 0 added, 0 changed, 0 deleted$' ||
@@ -180,6 +190,20 @@ test_restore_bad_files() {
       proto: udp" "bad.yaml:4: 'proto': 'udp' contradicts the address"
 	bad "$svc
       colour: red" "bad.yaml:4: 'colour': unknown key in a service"
+	bad "$svc
+      syn_rate: 0" "bad.yaml:4: 'syn_rate': expected a number from 1 to 10000000, got '0'"
+	bad "$svc
+      syn_rate: 10000001" "bad.yaml:4: 'syn_rate': expected a number from 1 to 10000000"
+	bad "$svc
+      syn_rate: fast" "bad.yaml:4: 'syn_rate': expected a number from 1 to 10000000, got 'fast'"
+	bad "$svc
+      syn_burst: 5" "bad.yaml:4: 'syn_burst': needs a syn_rate"
+	bad "$svc
+      syn_rate: off
+      syn_burst: 5" "bad.yaml:5: 'syn_burst': needs a syn_rate"
+	bad "$svc
+      syn_rate: 10
+      syn_burst: -1" "bad.yaml:5: 'syn_burst': expected a number from 0 to 1000000, got '-1'"
 	bad "$svc
     - address: 192.0.2.20:80" "bad.yaml:4: 'address': service given twice (first at line 3)"
 	bad "$svc

@@ -10,7 +10,8 @@
 # connections finish through the others; ready brings it back.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_scaleout_cluster test_scaleout_digest test_scaleout_bad_input test_demo_multinode"
+ALL_TESTS="test_scaleout_cluster test_scaleout_ipv6 test_scaleout_digest test_scaleout_bad_input \
+	test_demo_multinode"
 
 PX=pxso-$$
 PY=/usr/bin/python3
@@ -43,6 +44,13 @@ new_flows() {
 import json, sys
 d = json.load(sys.stdin)
 print(sum(s["new_flows"] for s in d["services"]))'
+}
+
+# new_conns FIRST COUNT URL > out: COUNT new connections to URL from client ports FIRST..,
+# 8 at a time, "PORT NAME" lines (NAME is the backend, or "FAIL CURL_EXIT").
+new_conns() {
+	seq "$1" $(($1 + $2 - 1)) | xargs -P 8 -I{} sh -c \
+		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -g -s -m 10 -H 'Connection: close' --local-port {} '$3' || echo FAIL \$?)"
 }
 
 # ct_ports K: the client ports of the flows node K tracks, one per line.
@@ -160,8 +168,7 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 
 	# 5. 200 new connections: all answered, spread over the three nodes.
 	for k in 1 2 3; do eval "nf$k=$(new_flows $k)"; done
-	seq 40000 40199 | xargs -P 8 -I{} sh -c \
-		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -s -m 10 -H 'Connection: close' --local-port {} http://$SO_VIP/ || echo FAIL \$?)" >"$out.new"
+	new_conns 40000 200 "http://$SO_VIP/" >"$out.new"
 	n=$(grep -c ' b[1-3]$' "$out.new")
 	[ "$n" -eq 200 ] || { fail "$((200 - n)) of 200 new connections failed: $(grep -v ' b[1-3]$' "$out.new" | head -3)"; dump_state; return 1; }
 	for k in 1 2 3; do
@@ -194,8 +201,7 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 		{ fail "node vips after drain: $(so_ctl "$other" -j node vips)"; return 1; }
 	[ -z "$(ip -n "$SO-n$other" route show table $SO_TABLE 2>/dev/null)" ] || { fail "drained node announces"; return 1; }
 	t=$(new_flows "$other")
-	seq 41000 41049 | xargs -P 8 -I{} sh -c \
-		"echo {} \$(nsenter --net=/run/netns/$SO-c curl -s -m 10 -H 'Connection: close' --local-port {} http://$SO_VIP/ || echo FAIL \$?)" >"$out.drain"
+	new_conns 41000 50 "http://$SO_VIP/" >"$out.drain"
 	n=$(grep -c ' b[1-3]$' "$out.drain")
 	[ "$n" -eq 50 ] || { fail "$((50 - n)) of 50 connections failed after the drain"; return 1; }
 	[ "$(new_flows "$other")" -eq "$t" ] || { fail "the drained node took new flows"; return 1; }
@@ -213,6 +219,59 @@ assert d == [{"service": sys.argv[1], "algo": "maglev", "digest": sys.argv[2]}],
 	grep -q "announce: $SO_VIP withdrawn (draining" "$SO_DIR/pingd-n$other.log" ||
 		{ fail "pingd did not log the withdrawal"; return 1; }
 	log "node $other ready: the router routes over $(so_nexthops)"
+
+	# 9. A moment when no node announces the VIP (both drained here; BFD timing out every
+	# session at once does the same): the router's blackhole for the VIP range drops a new
+	# connection's SYN instead of answering "unreachable", so the client is still trying
+	# when the nodes come back, and is answered.
+	for k in $want; do so_ctl "${k#10.210.0.1}" node drain >/dev/null || return 1; done
+	so_wait_nexthops "" || { fail "routes left with every node drained"; dump_state; return 1; }
+	so_nsx "$SO-c" curl -s -m 30 -H 'Connection: close' http://$SO_VIP/ >"$out.gap" 2>&1 &
+	t=$!
+	sleep 1.5
+	kill -0 "$t" 2>/dev/null || { fail "the connection failed at once with no route: $(cat "$out.gap")"; return 1; }
+	for k in $want; do so_ctl "${k#10.210.0.1}" node ready >/dev/null || return 1; done
+	wait "$t" || { fail "the connection made during the gap failed: $(cat "$out.gap")"; return 1; }
+	grep -qx 'b[1-3]' "$out.gap" || { fail "answer after the gap: $(cat "$out.gap")"; return 1; }
+	log "no route for a moment: the connection waited (SYN retried) and was answered by $(cat "$out.gap")"
+}
+
+# An IPv6 VIP through the same topology (SO_V6=1: IPv6 on every link, BGP's ipv6 channel, the
+# router's IPv6 multipath route, IPv6 in IPv6 to the backends): every node announces it, new
+# connections are all answered and spread over the nodes, a drained node's IPv6 route goes.
+test_scaleout_ipv6() {
+	local out k n t want
+	need_root_ci || return
+	need_tools || return
+	SO_DIR=$(mktemp -d /tmp/pxso.XXXXXX)
+	on_exit "rm -rf $SO_DIR"
+	on_exit so_down
+	SO_V6=1
+	so_up 3 || return 1
+	out=$SO_DIR/out
+	for k in 1 2 3; do so_node_start "$k" || return 1; done
+	want="fd00:210::11 fd00:210::12 fd00:210::13"
+	so_wait_nexthops "$want" 300 so_nexthops6 ||
+		{ fail "the router's IPv6 route: '$(so_nexthops6)'"; ip -n "$SO-r" -6 route | sed 's/^/   r| /'; dump_state; return 1; }
+	log "router: $SO_VIP6 via $(so_nexthops6)"
+	ip -n "$SO-n1" -6 route show table $SO_TABLE | grep -q "^blackhole $SO_VIP6 .*proto 176" ||
+		{ fail "node 1's IPv6 announcement: $(ip -n "$SO-n1" -6 route show table $SO_TABLE)"; return 1; }
+	for k in 1 2 3; do eval "nf$k=$(new_flows $k)"; done
+	new_conns 42000 120 "http://[$SO_VIP6]/" >"$out.new"
+	n=$(grep -c ' b[1-3]$' "$out.new")
+	[ "$n" -eq 120 ] || { fail "$((120 - n)) of 120 IPv6 connections failed: $(grep -v ' b[1-3]$' "$out.new" | head -3)"; dump_state; return 1; }
+	for k in 1 2 3; do
+		eval "t=\$((\$(new_flows $k) - nf$k))"
+		log "node $k scheduled $t of the 120 IPv6 connections"
+		[ "$t" -gt 0 ] || { fail "node $k took no IPv6 connection"; return 1; }
+	done
+	so_ctl 2 node drain >/dev/null || return 1
+	so_wait_nexthops "fd00:210::11 fd00:210::13" 300 so_nexthops6 ||
+		{ fail "node 2's IPv6 route stays after drain: $(so_nexthops6)"; return 1; }
+	new_conns 42200 40 "http://[$SO_VIP6]/" >"$out.drain"
+	n=$(grep -c ' b[1-3]$' "$out.drain")
+	[ "$n" -eq 40 ] || { fail "$((40 - n)) of 40 IPv6 connections failed after the drain"; return 1; }
+	log "node 2 drained: the router routes $SO_VIP6 over $(so_nexthops6), 40 of 40 answered"
 }
 
 # Digests: equal for the same backends added in any order (Maglev and ketama), different when
@@ -278,7 +337,7 @@ test_scaleout_bad_input() {
 	pc table digest 192.0.2.99:80 2>/dev/null
 	[ $? -eq 1 ] || { fail "digest of a missing service"; return 1; }
 	pc -j node vips | grep -q '"state":"detached"' || { fail "unattached node: $(pc -j node vips)"; return 1; }
-	# pingd refuses a kernel table that is not its own.
+	# pingd refuses a kernel table that is not its own, and pingd -t says so too.
 	cat >"$SO_DIR/bad.yaml" <<EOF
 listeners: [{address: 127.0.0.1:18480}]
 upstreams: [{name: none, servers: [{address: 127.0.0.1:18481}]}]
@@ -289,8 +348,12 @@ l4_announce_table: 254
 EOF
 	timeout 20 nsenter --net=/run/netns/"$ns" "$O/pingd" -c "$SO_DIR/bad.yaml" >"$SO_DIR/log" 2>&1
 	rc=$?
-	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "l4_announce: table 254: a table of its own" "$SO_DIR/log" ||
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "'l4_announce_table': 254 is the kernel's 'main' table" "$SO_DIR/log" ||
 		{ fail "pingd with table 254: exit $rc: $(cat "$SO_DIR/log")"; return 1; }
+	"$O/pingd" -t -c "$SO_DIR/bad.yaml" >"$SO_DIR/log" 2>&1
+	rc=$?
+	[ "$rc" -eq 1 ] && grep -q "'l4_announce_table': 254 is the kernel's 'main' table" "$SO_DIR/log" ||
+		{ fail "pingd -t with table 254: exit $rc: $(cat "$SO_DIR/log")"; return 1; }
 }
 
 # make demo-multinode: a node dies mid-run; every connection is answered, the long-lived

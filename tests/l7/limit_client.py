@@ -8,6 +8,10 @@ $LIMIT_HOST:PORT (127.0.0.1 by default).
       "ok=N limited=M other=K elapsed=S no_retry_after=R retry_after=V"
   limit_client.py parallel PORT N [NAME:VALUE]
       N requests at once (threads), each on its own connection; prints the statuses sorted
+  limit_client.py keepalive PORT N [NAME:VALUE]
+      N requests one after another on one HTTP/1.1 keep-alive connection; prints
+      "statuses=S1,S2,... close_headers=C retry_after=R" and "closed after K" when the
+      server closed the connection after K answers
   limit_client.py connect PORT SECONDS
       one TCP connect with a timeout of SECONDS; prints ok, timeout or refused
 """
@@ -73,6 +77,39 @@ def flood(port, secs, header=None):
           (ok, limited, other, time.monotonic() - start, no_ra, ra))
 
 
+def keepalive(port, n, header=None):
+    s = socket.create_connection((HOST, port), timeout=10)
+    f = s.makefile("rb")
+    statuses, close_hdrs, ra = [], 0, "-"
+    extra = (header + "\r\n") if header else ""
+    for _ in range(n):
+        try:
+            s.sendall(("GET / HTTP/1.1\r\nHost: t\r\n%s\r\n" % extra).encode())
+            line = f.readline().decode("latin-1")
+        except OSError:
+            line = ""
+        if not line.startswith("HTTP/1.1 "):
+            print("statuses=%s close_headers=%d retry_after=%s" %
+                  (",".join(statuses), close_hdrs, ra))
+            print("closed after %d" % len(statuses))
+            return
+        hdrs = {}
+        while True:
+            h = f.readline().decode("latin-1").strip()
+            if not h:
+                break
+            k, v = h.split(":", 1)
+            hdrs[k.strip().lower()] = v.strip()
+        f.read(int(hdrs.get("content-length", "0")))
+        statuses.append(line.split()[1])
+        if hdrs.get("connection", "").lower() == "close":
+            close_hdrs += 1
+        if "retry-after" in hdrs:
+            ra = hdrs["retry-after"]
+    s.close()
+    print("statuses=%s close_headers=%d retry_after=%s" % (",".join(statuses), close_hdrs, ra))
+
+
 def parallel(port, n, header=None):
     res = []
     lock = threading.Lock()
@@ -106,6 +143,8 @@ def main():
             print("timeout")
         except OSError:
             print("refused")
+    elif cmd == "keepalive":
+        keepalive(port, int(arg), header)
     elif cmd == "parallel":
         parallel(port, int(arg), header)
     else:

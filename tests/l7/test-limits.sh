@@ -6,8 +6,9 @@
 # crossing a limit; the counters on /metrics; pingd -t refuses bad limits with clear messages;
 # an upstream's max_conns with its queue and queue_timeout.
 
-ALL_TESTS="test_limit_rate_oneline test_inflight_bound test_delay_mode test_header_key \
-	test_metrics_and_log test_check_rejects_bad_limits test_upstream_max_conns_queue"
+ALL_TESTS="test_limit_rate_oneline test_429_keeps_connection test_inflight_bound \
+	test_delay_mode test_header_key test_metrics_and_log test_check_rejects_bad_limits \
+	test_upstream_max_conns_queue"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -69,6 +70,30 @@ test_limit_rate_oneline() {
 	python3 -c "import sys; sys.exit(0 if abs($ok - $want) <= 0.1 * $want else 1)" ||
 		fail "$ok requests passed in ${elapsed}s, expected $want within 10 %"
 	log "passed $ok, expected $want"
+}
+
+# A 429 keeps an HTTP/1.1 keep-alive connection open (as nginx's limit_req): with 1/s and no
+# burst, six requests in a row on one connection get 200 then 429s with Retry-After and
+# without "Connection: close", each answered on the same connection; a POST with an unread body
+# still gets "Connection: close" (its body would be taken for the next request).
+test_429_keeps_connection() {
+	local out
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_origin || return 1
+	start_pingd --upstream "127.0.0.1:$ORIGIN_PORT" --limit-rate 1/s:0 --workers 1 || return 1
+	out=$("${LCLIENT[@]}" keepalive "$PINGD_PORT" 6)
+	log "$out"
+	echo "$out" | grep -q "closed after" && { fail "pingd closed the connection: $out"; return 1; }
+	# 429s, and a 200 again only if a second passed between two requests.
+	echo "$out" | grep -Eq '^statuses=200(,(429|200)){5} close_headers=0 retry_after=[1-9]' &&
+		echo "$out" | grep -q ',429' ||
+		{ fail "not 200 then 429s on one connection: $out"; return 1; }
+	out=$(printf 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc' |
+		timeout 10 curl -s -i --max-time 5 -X POST --data-binary @- -H 'Expect:' \
+			"http://127.0.0.1:$PINGD_PORT/" | tr -d '\r')
+	echo "$out" | grep -q '^HTTP/1.1 429' || { fail "POST not limited: $out"; return 1; }
+	echo "$out" | grep -qi '^connection: close' || { fail "a 429 with a body unread kept the connection"; return 1; }
 }
 
 # inflight: 2 per key: of 5 requests at once to an origin that takes 2 s, 2 pass and 3 get

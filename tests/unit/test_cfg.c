@@ -165,6 +165,16 @@ static void test_error_forms(void)
 	cfgtest_expect_error("workers: 1\n", "'listeners': required, missing");
 	cfgtest_expect_error("listeners: 3\n", "'listeners': expected a list of mappings, got '3'");
 	cfgtest_expect_error("- a\n- b\n", "t.yaml:1: expected a mapping at the top, got a list");
+	cfgtest_expect_error("l4_announce_table: 254\n" BASE,
+		"'l4_announce_table': 254 is the kernel's 'main' table");
+	cfgtest_expect_error("l4_announce_table: 255\n" BASE, "the kernel's 'local' table");
+	cfgtest_expect_error("l4_announce_table: 253\n" BASE, "the kernel's 'default' table");
+	cfgtest_expect_error("l4_announce_table: 0\n" BASE,
+		"t.yaml:1: 'l4_announce_table': expected an integer in [1, 4294967295], got '0'");
+	cfgtest_expect_error(
+		"l4_announce_table: main\n" BASE, "'l4_announce_table': expected an integer");
+	cfgtest_expect_error(
+		"l4_announce_table: 4294967296\n" BASE, "'l4_announce_table': expected");
 	cfgtest_expect_error("", "empty configuration");
 	cfgtest_expect_error("a: [b\n", "YAML: ");
 	cfgtest_expect_error("a: b\n\tc: d\n", "t.yaml:2: YAML: ");

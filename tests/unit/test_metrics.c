@@ -292,7 +292,7 @@ static int xdp_source(struct stats_xdp_snapshot *snap, void *arg)
 
 	if (arg)
 		return -ENOENT;
-	*snap = (struct stats_xdp_snapshot){svc, 1, be, 2, rs, 1, vips, 2, 1};
+	*snap = (struct stats_xdp_snapshot){svc, 1, be, 2, rs, 1, vips, 2, 1, 65300, 65536, 1};
 	return 0;
 }
 
@@ -368,6 +368,9 @@ static void test_stats(void)
 	HAS("pingx_xdp_reason_packets_total{reason=\"no_service\"} 3");
 	HAS("pingx_xdp_table_digest{service=\"10.0.0.1:80/tcp\",digest=\"0123456789abcdef\"} 1");
 	HAS("pingx_node_draining 1");
+	HAS("pingx_xdp_deny_entries 65300");
+	HAS("pingx_xdp_deny_capacity 65536");
+	HAS("pingx_xdp_deny_full 1");
 	HAS("pingx_vip_ready{vip=\"10.0.0.1\",state=\"ready\"} 1");
 	HAS("pingx_vip_ready{vip=\"10.0.0.2\",state=\"draining\"} 0");
 	free(out);

@@ -402,6 +402,16 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 		}
 	}
 	cfg_rate_limits_validate(ctx, c);
+	/* The kernel's own tables: the announcer would add and delete routes the node forwards
+	 * with (main), its local addresses or the default table. 0 is refused by the key. */
+	if (c->l4_announce_table >= 253 && c->l4_announce_table <= 255)
+		cfg_msg_add(ctx, false, 0,
+			"'l4_announce_table': %u is the kernel's '%s' table; give the announcements "
+			"a table of their own (the default is 4242)",
+			c->l4_announce_table,
+			c->l4_announce_table == 253 ? "default" :
+			c->l4_announce_table == 254 ? "main" :
+						      "local");
 	if (steer && (!c->steer_pin_dir || c->steer_pin_dir[0] != '/'))
 		cfg_msg_add(ctx, false, 0, "'steer_pin_dir': expected an absolute path, got '%s'",
 			c->steer_pin_dir ? c->steer_pin_dir : "");

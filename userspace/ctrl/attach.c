@@ -279,21 +279,16 @@ static int link_detach(const char *pin_dir, enum ctrl_link_kind kind, const char
 int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress)
 {
 	char path[PATH_MAX];
-	struct lb_tx_port port;
 	struct lb_bpf *skel = NULL;
-	struct lb_node node;
-	int ifindex, e_ifindex = 0, err;
+	int ifindex, err;
 
 	if (mode >= CTRL_XDP_MODE_MAX)
 		return -EINVAL;
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
 		return -ENODEV;
-	if (egress) {
-		e_ifindex = (int)if_nametoindex(egress);
-		if (!e_ifindex)
-			return -ENODEV;
-	}
+	if (egress && !if_nametoindex(egress))
+		return -ENODEV;
 	err = ctrl_lock(c);
 	if (err)
 		return err;
@@ -303,17 +298,10 @@ int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, con
 	if (err < 0)
 		goto out;
 	err = 0;
-	if (e_ifindex) {
-		port.ifindex = (__u32)e_ifindex;
-		if (bpf_map_update_elem(c->fds[CM_TX_PORTS], &port.ifindex, &port, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
-		err = ctrl_node_get(c, &node);
-		if (err)
-			goto out;
-		node.egress_ifindex = (__u32)e_ifindex;
-		err = ctrl_node_set(c, &node);
+	if (egress) {
+		err = ctrl_tx_port_add(c, egress);
+		if (!err)
+			err = ctrl_egress_set(c, egress);
 		if (err)
 			goto out;
 	}
@@ -327,6 +315,22 @@ out:
 	lb_bpf__destroy(skel);
 	ctrl_unlock(c);
 	return err;
+}
+
+int ctrl_egress_set(struct ctrl *c, const char *ifname)
+{
+	struct lb_node node;
+	__u32 ifindex;
+	int err;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	err = ctrl_node_get(c, &node);
+	if (err)
+		return err;
+	node.egress_ifindex = ifindex;
+	return ctrl_node_set(c, &node);
 }
 
 int ctrl_tx_port_add(struct ctrl *c, const char *ifname)

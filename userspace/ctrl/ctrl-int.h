@@ -68,6 +68,16 @@ struct ctrl {
  * <with_prog>. Works around pinned DEVMAPs that libbpf cannot reuse. NULL + errno. */
 struct lb_bpf *ctrl_load_lb(const char *pin_dir, bool with_prog);
 
+/* Make lb_tx_ports map <m> of an object not yet loaded (the balancer's, or another that
+ * shares its maps) reuse the DEVMAP pinned in <pin_dir>, which libbpf 1.1 cannot reuse by
+ * itself. Returns 0 (also when there is none) or a negative errno. */
+struct bpf_map;
+int ctrl_reuse_devmap(struct bpf_map *m, const char *pin_dir);
+
+/* Make <ifname> the node's egress (gateway-MAC and l2 forwarding). The caller holds the
+ * lock. */
+int ctrl_egress_set(struct ctrl *c, const char *ifname);
+
 /* mkdir -p <dir> (mode 0700). Returns 0 or a negative errno. */
 int ctrl_mkdir_p(const char *dir);
 

@@ -112,28 +112,36 @@ int ctrl_mkdir_p(const char *dir)
 	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
 }
 
+int ctrl_reuse_devmap(struct bpf_map *m, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	/* libbpf 1.1 refuses to reuse a pinned DEVMAP: the kernel adds BPF_F_RDONLY_PROG to its
+	 * flags and the comparison fails. Hand libbpf the pinned map ourselves. */
+	snprintf(path, sizeof(path), "%s/lb_tx_ports", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	return err;
+}
+
 struct lb_bpf *ctrl_load_lb(const char *pin_dir, bool with_prog)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
-	char path[PATH_MAX];
 	struct lb_bpf *skel;
-	int fd, err;
+	int err;
 
 	skel = lb_bpf__open_opts(&oo);
 	if (!skel)
 		return NULL;
 	if (!with_prog)
 		bpf_program__set_autoload(skel->progs.lb_xdp, false);
-	/* libbpf 1.1 refuses to reuse a pinned DEVMAP: the kernel adds BPF_F_RDONLY_PROG to its
-	 * flags and the comparison fails. Hand libbpf the pinned map ourselves. */
-	snprintf(path, sizeof(path), "%s/lb_tx_ports", pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		err = bpf_map__reuse_fd(skel->maps.lb_tx_ports, fd);
-		close(fd);
-		if (err)
-			goto err;
-	}
+	err = ctrl_reuse_devmap(skel->maps.lb_tx_ports, pin_dir);
+	if (err)
+		goto err;
 	err = lb_bpf__load(skel);
 	if (err)
 		goto err;

@@ -129,6 +129,11 @@ int ctrl_deny_del(struct ctrl *c, const struct lb_deny_key *key);
 int ctrl_deny_flush(struct ctrl *c, size_t *n);
 int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n);
 int ctrl_deny_plens(struct ctrl *c, struct lb_deny_plens *out);
+
+/* How many entries lb_deny holds (expired ones not yet removed included), and whether it is
+ * full: within the LRU's per-CPU free lists (128 entries a CPU) of LB_MAX_DENY, where each
+ * new entry makes room by evicting the least recently matched one. */
+int ctrl_deny_count(struct ctrl *c, size_t *n, bool *full);
 __u64 ctrl_mono_ns(void);
 
 /* The per-source new-flow guard of service <key>: <r>->rate new flows per second (0 = off)
@@ -157,6 +162,62 @@ int ctrl_map_fd(const struct ctrl *c, const char *name);
  * interface is replaced. <egress>, when not NULL, is added to
  * lb_tx_ports. Returns -ENODEV (no such interface), -EOPNOTSUPP (mode refused) or 0. */
 int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, const char *egress);
+
+/* The run priority of the balancer in libxdp's dispatcher: after xdp-filter (10) and the
+ * packet captures that sort before libxdp's default, at the default itself (50). Programs run
+ * in increasing priority; each next one sees the packets the one before passed (XDP_PASS). */
+#define CTRL_XDP_RUN_PRIO 50
+
+struct ctrl_attach_opts {
+	enum ctrl_xdp_mode mode;
+	const char *egress;    /* as ctrl_attach()'s, or NULL */
+	bool plain;	       /* a pinned bpf_link, never the dispatcher */
+	unsigned int run_prio; /* 0: CTRL_XDP_RUN_PRIO */
+};
+
+/* How ctrl_attach_opts() attached. */
+struct ctrl_attach_info {
+	bool dispatcher;       /* through libxdp's dispatcher; else a pinned bpf_link */
+	bool generic;	       /* in generic (skb) mode; else native */
+	bool replaced;	       /* it replaced the balancer that ran there */
+	unsigned int run_prio; /* in the dispatcher */
+	int programs;	       /* programs in the dispatcher, the balancer included */
+	char why[192];	       /* why not through the dispatcher */
+};
+
+/* Attach the balancer to <ifname> through libxdp's multi-program dispatcher, so that it runs
+ * beside other XDP programs of the interface at run priority <o>->run_prio, in the dispatcher
+ * libxdp pins under <bpffs>/xdp. A balancer already in the interface's dispatcher is replaced
+ * (the new one runs before the old one goes). Falls back to ctrl_attach() (a pinned
+ * bpf_link) when <o>->plain, when the interface already runs the balancer from a pinned link,
+ * or when the dispatcher cannot load on this kernel, and says why in <info>->why. Returns
+ * ctrl_attach()'s errors, or libxdp's (-EBUSY: another program holds the interface without a
+ * dispatcher). */
+int ctrl_attach_opts(struct ctrl *c, const char *ifname, const struct ctrl_attach_opts *o,
+	struct ctrl_attach_info *info);
+
+/* Whether libxdp's dispatcher can load and take an extension program here: 1, or 0 with the
+ * failed step and its error in <why> (for example "loading an extension (freplace) program:
+ * Operation not permitted"). */
+int ctrl_dispatcher_probe(char *why, size_t len);
+
+/* A balancer of <c> found in an interface's libxdp dispatcher (in the caller's namespace). */
+struct ctrl_dispatched {
+	char ifname[16];
+	__u32 ifindex;
+	__u32 prog_id;
+	unsigned int run_prio;
+	int programs; /* in that dispatcher, the balancer included */
+	bool generic;
+};
+
+/* Every balancer of <c> (programs using its maps) in a libxdp dispatcher, in a malloc'd array
+ * the caller frees; count in *<n>. */
+int ctrl_dispatch_list(struct ctrl *c, struct ctrl_dispatched **out, size_t *n);
+
+/* Take the balancer of <c> out of <ifname>'s dispatcher; the interface's other programs stay.
+ * Returns -ENOENT when it is not there. */
+int ctrl_dispatch_detach(struct ctrl *c, const char *ifname);
 
 /* Add <ifname> to lb_tx_ports, so that packets whose next hop (bpf_fib_lookup) lies behind
  * it can be redirected there. Resolved in the caller's network namespace. */

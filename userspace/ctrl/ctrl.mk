@@ -6,7 +6,7 @@ CTRL_SRCS := $(wildcard userspace/ctrl/*.c)
 CTRL_OBJS := $(patsubst %.c,$(O)/%.o,$(CTRL_SRCS))
 # ctrl_format_addr() writes addresses with pingd's lowest helpers (userspace/lib/addr.c).
 CTRL_ALL_OBJS := $(CTRL_OBJS) $(O)/userspace/lib/addr.o $(MAGLEV_OBJS) $(KETAMA_OBJS)
-CTRL_LDLIBS := -lbpf -lelf -lz $(KETAMA_LDLIBS) -lm -lyaml
+CTRL_LDLIBS := -lxdp -lbpf -lelf -lz $(KETAMA_LDLIBS) -lm -lyaml
 
 $(CTRL_OBJS): $(O)/bpf/lb.skel.h $(O)/bpf/decap.skel.h
 

@@ -225,6 +225,56 @@ int ctrl_deny_flush(struct ctrl *c, size_t *n)
 	return err;
 }
 
+int ctrl_deny_count(struct ctrl *c, size_t *n, bool *full)
+{
+	enum { BATCH = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct lb_deny_key k, next, *keys;
+	struct lb_deny *vals;
+	__u32 cnt, batch;
+	size_t total = 0;
+	void *prev = NULL;
+	bool first = true;
+	int err = 0;
+
+	keys = malloc(BATCH * sizeof(*keys));
+	vals = malloc(BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Batches of 4096: a full map in 16 calls rather than 65,536. */
+	for (;;) {
+		cnt = BATCH;
+		err = bpf_map_lookup_batch(
+			c->fds[CM_DENY], first ? NULL : &batch, &batch, keys, vals, &cnt, &bo);
+		err = err ? -errno : 0;
+		first = false;
+		total += cnt;
+		if (err)
+			break;
+	}
+	if (err == -ENOENT) {
+		err = 0; /* the end */
+	} else if (err == -EINVAL || err == -EOPNOTSUPP) {
+		/* No batch operations: one key at a time. */
+		for (err = 0, total = 0; !bpf_map_get_next_key(c->fds[CM_DENY], prev, &next);) {
+			k = next;
+			prev = &k;
+			total++;
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+	if (err)
+		return err;
+	*n = total;
+	if (full)
+		*full = total + 128 * (size_t)c->ncpu >= LB_MAX_DENY;
+	return 0;
+}
+
 int ctrl_deny_list(struct ctrl *c, struct ctrl_deny **out, size_t *n)
 {
 	struct lb_deny_key k, next, *old = NULL, *ot;

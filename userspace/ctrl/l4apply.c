@@ -133,6 +133,26 @@ out:
 	return r;
 }
 
+/* Make the per-source new-flow guard of service <s> (which exists) that of the
+ * configuration. Returns 1 when it changed, 0 when it was equal, or a negative errno. */
+static int apply_syn_rate(struct ctrl *c, const struct ctrl_l4cfg_service *s,
+	struct ctrl_l4cfg_changes *ch, char *err, size_t len)
+{
+	struct lb_src_rate cur = {};
+	int r;
+
+	r = ctrl_src_rate_get(c, &s->key, &cur);
+	if (r && r != -ENOENT)
+		return fail(r, err, len, "reading the syn_rate of", &s->key, NULL);
+	if (cur.rate == s->syn.rate && cur.burst == s->syn.burst)
+		return 0;
+	r = ctrl_src_rate_set(c, &s->key, &s->syn);
+	if (r)
+		return fail(r, err, len, "setting the syn_rate of", &s->key, NULL);
+	ch->syn_set++;
+	return 1;
+}
+
 static int apply_services(struct ctrl *c, const struct ctrl_l4cfg *cfg,
 	struct ctrl_l4cfg_changes *ch, char *err, size_t len)
 {
@@ -159,6 +179,7 @@ static int apply_services(struct ctrl *c, const struct ctrl_l4cfg *cfg,
 	}
 	for (j = 0; j < cfg->n_services; j++) {
 		const struct ctrl_l4cfg_service *s = &cfg->services[j];
+		bool added = false, changed = false;
 
 		r = ctrl_svc_get(c, &s->key, &old);
 		if (!r && old.table_size != s->conf.table_size) {
@@ -178,6 +199,7 @@ static int apply_services(struct ctrl *c, const struct ctrl_l4cfg *cfg,
 				goto out;
 			}
 			ch->svc_add++;
+			added = true;
 		} else if (r) {
 			r = fail(r, err, len, "reading service", &s->key, NULL);
 			goto out;
@@ -189,8 +211,14 @@ static int apply_services(struct ctrl *c, const struct ctrl_l4cfg *cfg,
 				goto out;
 			}
 			ch->svc_set++;
+			changed = true;
 		}
-		r = apply_backends(c, s, ch, err, len);
+		/* A new guard of a service that was only added or changed is no more change. */
+		r = apply_syn_rate(c, s, ch, err, len);
+		if (r > 0 && !added && !changed)
+			ch->svc_set++;
+		if (r >= 0)
+			r = apply_backends(c, s, ch, err, len);
 		if (r)
 			goto out;
 	}

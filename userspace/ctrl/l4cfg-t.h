@@ -16,10 +16,12 @@ struct ctrl_l4cfg_backend {
 	unsigned int line; /* where it is written, for messages */
 };
 
-/* A service: key, and mode, algo, fwd, flags and table_size of <conf>. */
+/* A service: key, and mode, algo, fwd, flags and table_size of <conf>; <syn> its per-source
+ * new-flow guard (syn_rate, syn_burst; rate 0 = off). */
 struct ctrl_l4cfg_service {
 	struct lb_svc_key key;
 	struct lb_svc conf;
+	struct lb_src_rate syn;
 	struct ctrl_l4cfg_backend *backends; /* owned */
 	size_t n_backends;
 	unsigned int line;
@@ -40,6 +42,7 @@ struct ctrl_l4cfg_changes {
 	unsigned int node;
 	unsigned int svc_add, svc_set, svc_del;
 	unsigned int be_add, be_set, be_del;
+	unsigned int syn_set; /* services whose syn_rate/syn_burst changed */
 };
 
 #endif /* USERSPACE_CTRL_L4CFG_T_H */

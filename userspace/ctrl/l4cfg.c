@@ -306,7 +306,7 @@ static int parse_backend(struct pctx *x, yaml_node_t *m, const struct ctrl_l4cfg
 
 static int parse_service(struct pctx *x, yaml_node_t *m, struct ctrl_l4cfg_service *s)
 {
-	yaml_node_t *v, *addr = NULL, *proto = NULL, *bes = NULL;
+	yaml_node_t *v, *addr = NULL, *proto = NULL, *bes = NULL, *syn = NULL, *burst = NULL;
 	yaml_node_pair_t *p;
 	yaml_node_item_t *it;
 	const char *key, *t;
@@ -349,6 +349,16 @@ static int parse_service(struct pctx *x, yaml_node_t *m, struct ctrl_l4cfg_servi
 			if (!err && !maglev_is_prime(s->conf.table_size))
 				err = perr(x, v, "'table_size': expected a prime, got '%u'",
 					s->conf.table_size);
+		} else if (!strcmp(key, "syn_rate")) {
+			t = scalar(x, key, v);
+			if (t && !strcmp(t, "off"))
+				s->syn.rate = 0;
+			else
+				err = parse_u32(x, key, v, 1, LB_SRC_RATE_MAX, &s->syn.rate);
+			syn = v;
+		} else if (!strcmp(key, "syn_burst")) {
+			err = parse_u32(x, key, v, 0, LB_SRC_BURST_MAX, &s->syn.burst);
+			burst = v;
 		} else if (!strcmp(key, "backends")) {
 			if (v->type != YAML_SEQUENCE_NODE)
 				return perr(
@@ -357,7 +367,7 @@ static int parse_service(struct pctx *x, yaml_node_t *m, struct ctrl_l4cfg_servi
 		} else {
 			return perr(x, yaml_document_get_node(x->doc, p->key),
 				"'%s': unknown key in a service (address, proto, mode, algo, fwd, "
-				"hash, table_size, backends)",
+				"hash, table_size, syn_rate, syn_burst, backends)",
 				key);
 		}
 		if (err)
@@ -365,6 +375,9 @@ static int parse_service(struct pctx *x, yaml_node_t *m, struct ctrl_l4cfg_servi
 	}
 	if (!addr)
 		return perr(x, m, "'address': missing in a service");
+	if (burst && !s->syn.rate)
+		return perr(x, burst, "'syn_burst': needs a syn_rate (the guard is %s)",
+			syn ? "off" : "off without one");
 	if (proto) {
 		__u8 want = pr ? IPPROTO_UDP : IPPROTO_TCP;
 

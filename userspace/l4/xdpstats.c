@@ -149,8 +149,8 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 	struct ctrl_service *svcs = NULL;
 	__u64 reasons[LB_REASON_MAX] = {0};
 	unsigned int nb = 0, nv = 0;
-	bool draining = false;
-	size_t n = 0;
+	bool draining = false, deny_full = false;
+	size_t n = 0, deny = 0;
 	struct ctrl *c;
 	int err;
 
@@ -191,6 +191,8 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 		err = add_vips(c, x, &nv);
 	if (!err)
 		err = ctrl_node_draining(c, &draining);
+	if (!err)
+		err = ctrl_deny_count(c, &deny, &deny_full);
 	ctrl_close(c);
 	free(svcs);
 	if (err) {
@@ -209,6 +211,9 @@ int xdpstats_read(struct stats_xdp_snapshot *snap, void *arg)
 		.vips = x->vips,
 		.n_vips = nv,
 		.draining = draining,
+		.deny_entries = deny,
+		.deny_capacity = LB_MAX_DENY,
+		.deny_full = deny_full,
 	};
 	return 0;
 }

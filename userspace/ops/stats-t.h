@@ -57,6 +57,9 @@ struct stats_xdp_snapshot {
 	const struct stats_xdp_vip *vips;
 	unsigned int n_vips;
 	int draining; /* 1 when the node is drained (pingctl node drain) */
+	unsigned long long deny_entries;  /* entries lb_deny holds */
+	unsigned long long deny_capacity; /* its size (LB_MAX_DENY) */
+	int deny_full;			  /* 1 when new entries evict old ones */
 };
 
 /* Fill <snap> from the maps; called at each scrape on the scraping thread. Returns 0, or a

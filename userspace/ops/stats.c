@@ -313,6 +313,26 @@ static int collect_xdp(struct metrics_writer *w, void *arg)
 	if (!err)
 		err = metrics_write_sample(w, NULL, NULL, 0, snap.draining);
 	if (!err)
+		err = metrics_write_family(w, "pingx_xdp_deny_entries",
+			"Entries in the XDP deny map (pingctl deny list), expired ones not yet removed "
+			"included",
+			METRICS_GAUGE);
+	if (!err)
+		err = metrics_write_sample(w, NULL, NULL, 0, snap.deny_entries);
+	if (!err)
+		err = metrics_write_family(w, "pingx_xdp_deny_capacity",
+			"Size of the XDP deny map: when it is full each new entry evicts the least "
+			"recently matched one",
+			METRICS_GAUGE);
+	if (!err)
+		err = metrics_write_sample(w, NULL, NULL, 0, snap.deny_capacity);
+	if (!err)
+		err = metrics_write_family(w, "pingx_xdp_deny_full",
+			"1 when the XDP deny map is full and new entries evict old ones",
+			METRICS_GAUGE);
+	if (!err)
+		err = metrics_write_sample(w, NULL, NULL, 0, snap.deny_full);
+	if (!err)
 		err = metrics_write_family(w, "pingx_vip_ready",
 			"1 when the node is ready to serve the VIP (announced by l4_announce); the "
 			"state label says why not",

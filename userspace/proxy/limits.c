@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "userspace/cfg/ratelimit.h"
 #include "userspace/http/h1.h"
 #include "userspace/lib/addr.h"
@@ -653,17 +655,39 @@ void limits_release(struct stream *x)
 	x->n_lim_guard = 0;
 }
 
-size_t limits_response(char *buf, size_t size, int status, uint64_t retry_s)
+void limits_answer(struct session *s, int status, uint64_t retry_s)
 {
 	const char *reason = h1_status_reason(status);
-	int n = snprintf(buf, size,
-		"HTTP/1.1 %d %s\r\n"
-		"Content-Type: text/plain\r\n"
-		"Content-Length: %zu\r\n"
-		"Retry-After: %" PRIu64 "\r\n"
-		"Connection: close\r\n"
-		"\r\n%s\n",
-		status, reason, strlen(reason) + 1, retry_s, reason);
+	size_t blen = strlen(reason) + 1;
+	struct h1_msg m = {0};
+	char ra[24], cl[24];
+	int err;
 
-	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	m.kind = H1_RESPONSE;
+	m.major = 1;
+	m.minor = 1;
+	m.status = (uint16_t)status;
+	m.framing = H1_BODY_LENGTH;
+	m.content_length = blen;
+	h1_hdrs_init(&m.hdrs, 8, 512);
+	snprintf(cl, sizeof(cl), "%zu", blen);
+	snprintf(ra, sizeof(ra), "%" PRIu64, retry_s);
+	err = h1_hdrs_add(&m.hdrs, "Content-Type", 12, "text/plain", 10);
+	if (!err)
+		err = h1_hdrs_add(&m.hdrs, "Content-Length", 14, cl, strlen(cl));
+	if (!err)
+		err = h1_hdrs_add(&m.hdrs, "Retry-After", 11, ra, strlen(ra));
+	/* As an upstream's answer: keep-alive when the request has no body left to read. */
+	if (err || stream_local_head(s, &m) < 0) {
+		h1_hdrs_free(&m.hdrs);
+		stream_local_error(s, 500);
+		return;
+	}
+	h1_hdrs_free(&m.hdrs);
+	if (!s->x.rq || s->x.rq->method != H1_METHOD_HEAD) {
+		evbuffer_add(s->w->cstage, reason, blen - 1);
+		evbuffer_add(s->w->cstage, "\n", 1);
+		s->x.bytes_out = blen;
+	}
+	stream_local_done(s);
 }

@@ -18,9 +18,9 @@ struct stream;
 
 /* What the phase decided. */
 enum limits_verdict {
-	LIMITS_PASS = 0, /* go on */
-	LIMITS_DELAY,	 /* go on after *wait_ms */
-	LIMITS_REJECT,	 /* answer limits_response() */
+	LIMITS_PASS = 0,   /* go on */
+	LIMITS_DELAY,	   /* go on after *wait_ms */
+	LIMITS_REJECT,	   /* answer limits_answer() */
 	LIMITS_VERDICT_MAX /* must stay last */
 };
 
@@ -57,8 +57,9 @@ enum limits_verdict limits_check(
 /* Release the in-flight slots the exchange <x> holds (harmless when it holds none). */
 void limits_release(struct stream *x);
 
-/* Write the answer to a rejected request into <buf> (<size> bytes, at least 256): <status>
- * with Retry-After <retry_s> and "Connection: close". Returns its length. */
-size_t limits_response(char *buf, size_t size, int status, uint64_t retry_s);
+/* Answer the rejected request of <s>: <status> with Retry-After <retry_s> (seconds), as a
+ * local answer (response_filter runs, logged), keeping an HTTP/1.1 connection open when the
+ * request has no body left to read, as nginx's limit_req does; then the next request. */
+void limits_answer(struct session *s, int status, uint64_t retry_s);
 
 #endif /* USERSPACE_PROXY_LIMITS_H */

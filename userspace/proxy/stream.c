@@ -869,14 +869,13 @@ static int phase_limits(struct session *s)
 {
 	uint64_t wait_ms = 0, retry_s = 0;
 	int status = 429;
-	char r[512];
 	struct timeval tv;
 
 	switch (limits_check(s, &wait_ms, &status, &retry_s)) {
 	case LIMITS_PASS:
 		return 0;
 	case LIMITS_REJECT:
-		send_canned(s, status, r, limits_response(r, sizeof(r), status, retry_s));
+		limits_answer(s, status, retry_s);
 		return -1;
 	default:
 		break;
