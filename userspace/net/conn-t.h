@@ -71,7 +71,8 @@ struct conn {
 	struct evbuffer *in;		 /* bytes read, for the owner to consume */
 	struct evbuffer *out;		 /* bytes conn_send() could not write at once */
 	struct event *rev;		 /* readable (persistent while reading is enabled) */
-	struct event *wev;		 /* writable (pending only while <out> holds bytes) */
+	struct event *wev;		 /* writable (pending only while <out> holds bytes);
+					  * accepted: NULL until a write has to wait */
 	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
 					  * drains below rd_high */
 	const struct conn_transport *tr;
@@ -85,6 +86,7 @@ struct conn {
 	bool connected;		      /* server side: the connect completed */
 	bool triggered;		      /* conn_trigger_read() pending */
 	bool handshaking;	      /* the transport's handshake is not done yet */
+	bool wev_own;		      /* <wev> was allocated apart (event_new()) */
 	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
 	uint64_t hs_deadline_ms;      /* the handshake ends by then (clock_coarse_ms()) */
 	void *tr_conn;		      /* per-connection transport state (an SSL) */

@@ -688,7 +688,12 @@ static void wait_arm(struct session *s)
 	struct cache_x *cx = s->x.cx;
 	struct timeval tv = clock_ms_tv(cx->poll_ms);
 
-	evtimer_add(s->timer, &tv);
+	if (sess_timer_set(s, &tv) < 0) {
+		/* Nothing would wake it: answer rather than wait for ever. */
+		cx->waiting = false;
+		stream_local_error(s, 503);
+		return;
+	}
 	if (cx->poll_ms < POLL_MAX_MS)
 		cx->poll_ms *= 2;
 }
@@ -1118,7 +1123,7 @@ void cachephase_end(struct session *s)
 	if (!cx)
 		return;
 	s->x.cx = NULL;
-	if (cx->waiting)
+	if (cx->waiting && s->timer)
 		evtimer_del(s->timer);
 	lock_release(cx, false);
 	drop_entry(cx);

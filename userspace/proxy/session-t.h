@@ -109,13 +109,17 @@ struct session {
 	TAILQ_ENTRY(session) upq_link; /* in the worker's upq_wait while upq_waiting */
 	bool upq_waiting;	       /* queued for its pool's max_conns */
 	uint64_t upq_deadline_ms;      /* coarse clock: 503 after it */
+	TAILQ_ENTRY(session) idle_link; /* in the worker's idle list while idle_listed */
+	uint64_t idle_until_ms;		/* coarse clock: the keep-alive timeout ends then */
+	bool idle_listed;		/* between requests, in the worker's idle list */
 	struct worker *w;
 	const struct cfg *cfg;
 	struct conn *cli;
 	size_t listener;
 	struct h1_parser *rqp; /* requests from the client */
 	struct h1_parser *rsp; /* responses from the current upstream */
-	struct event *timer;   /* header, keep-alive or linger timer */
+	struct event *timer;   /* header, drain or linger timer; NULL until needed and
+				* while idle (stream.c: sess_timer_set()) */
 	struct event *total;   /* timeouts.total of the current exchange */
 	struct event *delay;   /* a rate limit's delay of the current request; NULL until one */
 	enum sess_state st;

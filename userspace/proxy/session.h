@@ -11,6 +11,8 @@
 #include "userspace/proxy/session-t.h"
 #include "userspace/proxy/worker-t.h"
 
+struct timeval;
+
 /* The session whose exchange <px> is. */
 static inline struct session *px_session(const struct pingx_ctx *px)
 {
@@ -55,5 +57,8 @@ void stream_local_error(struct session *s, int status);
 
 /* Go on to the upstream: upstream_peer, upstream_request_filter, the connection. */
 void stream_forward(struct session *s);
+
+/* Arm the session timer (made on first use) for <tv>. Returns 0 or -ENOMEM. */
+int sess_timer_set(struct session *s, const struct timeval *tv);
 
 #endif /* USERSPACE_PROXY_SESSION_H */

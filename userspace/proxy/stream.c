@@ -100,9 +100,86 @@ static struct evbuffer *up_out(struct session *s)
 	return s->x.up->out;
 }
 
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Arm the session timer, made on first use: a keep-alive connection between requests has
+ * none (the worker's idle list times it), nor one whose heads arrive whole. Returns 0 or
+ * -ENOMEM. */
+int sess_timer_set(struct session *s, const struct timeval *tv)
+{
+	if (!s->timer) {
+		s->timer = evtimer_new(s->w->base, on_timer, s);
+		if (!s->timer)
+			return -ENOMEM;
+	}
+	return evtimer_add(s->timer, tv) < 0 ? -ENOMEM : 0;
+}
+
+static void sess_kill(struct session *s);
+
+/* Without a timer the session cannot be timed: it ends rather than wait for ever. */
 static void timer_set(struct session *s, const struct timeval *tv)
 {
-	evtimer_add(s->timer, tv);
+	if (sess_timer_set(s, tv) < 0) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory for a timer",
+			s->cli->peer_text);
+		sess_kill(s);
+	}
+}
+
+static void timer_del(struct session *s)
+{
+	if (s->timer)
+		evtimer_del(s->timer);
+}
+
+/* Keep-alive connections between requests wait in their worker's idle list, oldest first
+ * (they all have the same timeout), under one timer for the worker: no timer per
+ * connection, and nothing to arm or disarm per request but a list link. */
+static void on_idle_expiry(evutil_socket_t fd, short what, void *arg);
+
+static void idle_arm(struct worker *w, uint64_t now)
+{
+	struct session *s = TAILQ_FIRST(&w->idle);
+	struct timeval tv;
+
+	if (!s)
+		return;
+	tv = clock_ms_tv(s->idle_until_ms > now ? s->idle_until_ms - now : 1);
+	evtimer_add(w->idle_ev, &tv);
+}
+
+static void idle_enter(struct session *s)
+{
+	struct worker *w = s->w;
+	uint64_t now = clock_coarse_ms();
+
+	if (!w->idle_ev) {
+		w->idle_ev = evtimer_new(w->base, on_idle_expiry, w);
+		TAILQ_INIT(&w->idle);
+	}
+	if (!w->idle_ev) {
+		timer_set(s, w->t_keepalive); /* its own timer after all */
+		return;
+	}
+	/* The timer goes back too: most heads arrive whole and need none. */
+	if (s->timer) {
+		event_free(s->timer);
+		s->timer = NULL;
+	}
+	s->idle_until_ms = now + s->cfg->timeouts.keepalive_ms;
+	s->idle_listed = true;
+	TAILQ_INSERT_TAIL(&w->idle, s, idle_link);
+	if (!evtimer_pending(w->idle_ev, NULL))
+		idle_arm(w, now);
+}
+
+static void idle_leave(struct session *s)
+{
+	if (!s->idle_listed)
+		return;
+	TAILQ_REMOVE(&s->w->idle, s, idle_link);
+	s->idle_listed = false;
 }
 
 /* Copy h1_str <v> into <buf> as a C string (truncated to <size>). NULL for an absent one. */
@@ -245,6 +322,7 @@ static void sess_destroy(struct session *s)
 	upq_release(s);
 	cachephase_end(s);
 	TAILQ_REMOVE(&w->sessions, s, link);
+	idle_leave(s);
 	if (!s->virt) {
 		w->n_conns--;
 		stats_conn_close(w->rt->stats, w->id);
@@ -292,6 +370,26 @@ static void sess_destroy(struct session *s)
 static void sess_enter(struct session *s)
 {
 	s->depth++;
+}
+
+static void sess_leave(struct session *s);
+
+/* Close the keep-alive connections whose time is up, quietly. */
+static void on_idle_expiry(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = clock_coarse_ms();
+	struct session *s;
+
+	(void)fd;
+	(void)what;
+	while ((s = TAILQ_FIRST(&w->idle)) && s->idle_until_ms <= now) {
+		idle_leave(s);
+		sess_enter(s);
+		sess_kill(s);
+		sess_leave(s);
+	}
+	idle_arm(w, now);
 }
 
 static void linger_flushed(struct session *s);
@@ -348,7 +446,8 @@ static void sess_kill(struct session *s)
 	conn_disable(s->cli, CONN_READING | CONN_WRITING);
 	if (s->x.up)
 		conn_disable(s->x.up, CONN_READING | CONN_WRITING);
-	evtimer_del(s->timer);
+	idle_leave(s);
+	timer_del(s);
 	if (s->total)
 		evtimer_del(s->total);
 	if (s->delay)
@@ -892,7 +991,8 @@ static void stream_begin(struct session *s, struct h1_msg *m)
 	s->nreq++;
 	s->w->requests++;
 	s->st = SS_CONNECT;
-	evtimer_del(s->timer);
+	idle_leave(s);
+	timer_del(s);
 	if (s->total) {
 		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
@@ -1235,6 +1335,7 @@ static void read_head(struct session *s)
 	case H1_EV_NONE:
 		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
 			s->st = SS_HEAD;
+			idle_leave(s);
 			timer_set(s, s->w->t_header);
 		}
 		return;
@@ -1425,7 +1526,10 @@ static void stream_finish(struct session *s, bool reuse)
 	/* Draining, a response that promised keep-alive: the client may already be sending
 	 * the next request, which is answered with "Connection: close"; a quiet one closes
 	 * soon. */
-	timer_set(s, s->w->draining ? s->w->t_drain : s->w->t_keepalive);
+	if (s->w->draining)
+		timer_set(s, s->w->t_drain);
+	else
+		idle_enter(s);
 	if (finish_defers)
 		conn_trigger_read(s->cli);
 	else
@@ -1780,7 +1884,7 @@ static void tunnel_done(void *arg, const char *why)
  * exchange's timers give way to the tunnel's idle timeout. */
 static void tunnel_begin(struct session *s)
 {
-	evtimer_del(s->timer);
+	timer_del(s);
 	if (s->total)
 		evtimer_del(s->total);
 	s->st = SS_TUNNEL;
@@ -1989,11 +2093,13 @@ static bool h2_detect(struct session *s)
 		/* A beginning of the preface: wait for the rest under the header timer. */
 		if (s->st == SS_IDLE) {
 			s->st = SS_HEAD;
+			idle_leave(s);
 			timer_set(s, s->w->t_header);
 		}
 		return true;
 	}
-	evtimer_del(s->timer);
+	idle_leave(s);
+	timer_del(s);
 	s->st = SS_H2;
 	s->h2 = h2conn_start(s->w->base, s->cli, &lim, &h2_ops, s);
 	if (!s->h2) {
@@ -2084,8 +2190,10 @@ static void stream_drain(struct worker *w)
 	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
 	 * exchange close when it ends (response_head() and stream_finish()). */
 	TAILQ_FOREACH(s, &w->sessions, link) {
-		if (s->st == SS_IDLE)
+		if (s->st == SS_IDLE) {
+			idle_leave(s);
 			timer_set(s, w->t_drain);
+		}
 		else if (s->st == SS_H2)
 			h2conn_drain(s->h2);
 	}
@@ -2107,6 +2215,9 @@ static void stream_release_all(struct worker *w)
 	if (w->dns)
 		evdns_base_free(w->dns, 1);
 	w->dns = NULL;
+	if (w->idle_ev)
+		event_free(w->idle_ev);
+	w->idle_ev = NULL;
 }
 
 /* A NULL error hook takes the built-in decision. */

@@ -85,6 +85,8 @@ struct worker {
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
 	struct session_list upq_wait; /* waiting for a pool's max_conns, oldest first */
 	struct event *upq_ev;	      /* retries them (upqueue.c); NULL until one waits */
+	struct session_list idle;     /* keep-alive sessions between requests, oldest first */
+	struct event *idle_ev;	      /* closes those whose time is up; NULL until one idles */
 	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
 	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
