@@ -24,7 +24,7 @@ struct event;
 struct h1_parser;
 struct worker;
 
-/* The hooks' view of an exchange: lives in struct stream, so no allocation per request. */
+/* The hooks' view of an exchange: lives in struct stream. */
 struct pingx_ctx {
 	void *user;	     /* pingx_set_user() */
 	struct h1_msg *resp; /* the response head during response_filter, else NULL */
@@ -66,8 +66,12 @@ enum stream_tunnel {
 	TUN_MAX		 /* must stay last */
 };
 
-/* One request/response exchange. */
+/* One request/response exchange: a session holds one from a request's head to the end of
+ * its response (or to the session's end when it lingers, tunnels or closes), taken from
+ * its worker's cache (stream.c: stream_take()), so a keep-alive connection between requests
+ * holds none. */
 struct stream {
+	struct session *s; /* the session whose exchange it is */
 	struct h1_msg *rq; /* request head, owned by the request parser */
 	const struct cfg_route *route;
 	size_t be_idx;
@@ -138,7 +142,7 @@ struct session {
 			       * stream its connection's (NULL once that one is gone) */
 	bool virt;	   /* serves one HTTP/2 stream over a socketless conn: not counted
 			    * as a connection of the worker */
-	struct stream x;
+	struct stream *x; /* the current exchange; NULL between requests */
 };
 
 #endif /* USERSPACE_PROXY_SESSION_T_H */

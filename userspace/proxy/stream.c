@@ -97,7 +97,7 @@ static struct evbuffer *up_stage(struct session *s)
 
 static struct evbuffer *up_out(struct session *s)
 {
-	return s->x.up->out;
+	return s->x->up->out;
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
@@ -211,7 +211,7 @@ static int px_filter(struct session *s, int (*fn)(struct pingx_ctx *, void *))
 
 	if (!fn)
 		return 0;
-	r = fn(&s->x.px, px_data);
+	r = fn(&s->x->px, px_data);
 	if (!r)
 		return 0;
 	if (r >= 400 && r <= 599)
@@ -228,13 +228,16 @@ static int px_filter(struct session *s, int (*fn)(struct pingx_ctx *, void *))
 /* The logging hook of a live context: once per request that reached new_ctx. */
 static void px_end(struct session *s)
 {
-	struct pingx_ctx *px = &s->x.px;
+	struct pingx_ctx *px;
 
+	if (!s->x)
+		return;
+	px = &s->x->px;
 	if (!px->live)
 		return;
 	px->live = false;
-	if (!s->x.status)
-		s->x.status = 499;
+	if (!s->x->status)
+		s->x->status = 499;
 	if (px_ops->logging)
 		px_ops->logging(px, px_data);
 	px->user = NULL;
@@ -312,15 +315,52 @@ static void rqp_give(struct session *s)
 	conn_release_buffers(s->cli);
 }
 
+/* Give <s> an exchange, cleared: at a request's head, or for an answer before one. */
+static int stream_take(struct session *s)
+{
+	struct worker *w = s->w;
+	struct stream *x = s->x;
+
+	if (x) {
+		limits_release(x);
+		upq_release(s);
+	} else {
+		x = w->n_x_cache ? w->x_cache[--w->n_x_cache] : malloc(sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		s->x = x;
+	}
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->srv = -1;
+	return 0;
+}
+
+/* The exchange of <s> is over (logged, its upstream given back): keep it for another. */
+static void stream_give(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (!s->x)
+		return;
+	if (w->n_x_cache < sizeof(w->x_cache) / sizeof(w->x_cache[0]))
+		w->x_cache[w->n_x_cache++] = s->x;
+	else
+		free(s->x);
+	s->x = NULL;
+}
+
 /* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
 static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
 
-	px_end(s);
-	limits_release(&s->x);
-	upq_release(s);
-	cachephase_end(s);
+	if (s->x) {
+		px_end(s);
+		limits_release(s->x);
+		upq_release(s);
+		cachephase_end(s);
+	}
 	TAILQ_REMOVE(&w->sessions, s, link);
 	idle_leave(s);
 	if (!s->virt) {
@@ -345,10 +385,11 @@ static void sess_destroy(struct session *s)
 		evdns_getaddrinfo_cancel(s->dns);
 	tunnel_free(s->tun);
 	free(s->target);
-	if (s->x.up)
-		conn_free(s->x.up);
-	if (s->x.srv >= 0)
-		backend_done(&w->bws[s->x.be_idx], s->x.srv);
+	if (s->x && s->x->up)
+		conn_free(s->x->up);
+	if (s->x && s->x->srv >= 0)
+		backend_done(&w->bws[s->x->be_idx], s->x->srv);
+	stream_give(s);
 	conn_free(s->cli);
 	h1_parser_free(s->rqp);
 	s->rqp = NULL;
@@ -399,12 +440,13 @@ static void linger_flushed(struct session *s);
 static void sess_flush(struct session *s)
 {
 	size_t bs = s->cfg->limits.buffer_size;
+	struct conn *up = s->x ? s->x->up : NULL;
 
 	if (evbuffer_get_length(cli_stage(s)))
 		conn_send(s->cli, cli_stage(s));
 	if (evbuffer_get_length(up_stage(s))) {
-		if (s->x.up)
-			conn_send(s->x.up, up_stage(s));
+		if (up)
+			conn_send(up, up_stage(s));
 		else
 			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
 	}
@@ -412,12 +454,12 @@ static void sess_flush(struct session *s)
 		linger_flushed(s);
 		return;
 	}
-	if (s->up_paused && s->x.up && evbuffer_get_length(cli_out(s)) < bs) {
+	if (s->up_paused && up && evbuffer_get_length(cli_out(s)) < bs) {
 		s->up_paused = false;
-		conn_enable(s->x.up, CONN_READING);
-		conn_trigger_read(s->x.up);
+		conn_enable(up, CONN_READING);
+		conn_trigger_read(up);
 	}
-	if (s->cli_paused && s->x.up && evbuffer_get_length(up_out(s)) < bs) {
+	if (s->cli_paused && up && evbuffer_get_length(up_out(s)) < bs) {
 		s->cli_paused = false;
 		conn_enable(s->cli, CONN_READING);
 		conn_trigger_read(s->cli);
@@ -444,8 +486,8 @@ static void sess_kill(struct session *s)
 {
 	s->dead = true;
 	conn_disable(s->cli, CONN_READING | CONN_WRITING);
-	if (s->x.up)
-		conn_disable(s->x.up, CONN_READING | CONN_WRITING);
+	if (s->x && s->x->up)
+		conn_disable(s->x->up, CONN_READING | CONN_WRITING);
 	idle_leave(s);
 	timer_del(s);
 	if (s->total)
@@ -457,8 +499,10 @@ static void sess_kill(struct session *s)
 /* Drop the upstream side of the exchange without reuse, and its in-flight count. */
 static void upstream_drop(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 
+	if (!x)
+		return;
 	if (x->up) {
 		conn_free(x->up);
 		x->up = NULL;
@@ -474,7 +518,7 @@ static void upstream_drop(struct session *s)
 /* The logging phase: one access-log line per exchange. */
 static void phase_logging(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	char method[32], target[1024], ref[512], ua[512];
 	struct log_access_rec rec = {0};
 
@@ -525,7 +569,8 @@ static void sess_linger(struct session *s)
 	if (s->total)
 		evtimer_del(s->total);
 	s->st = SS_LINGER;
-	s->x.rq = NULL;
+	if (s->x)
+		s->x->rq = NULL;
 	rsp_give(s);
 	conn_set_timeouts(s->cli, NULL, NULL);
 	conn_enable(s->cli, CONN_READING | CONN_WRITING);
@@ -543,10 +588,14 @@ static void sess_linger(struct session *s)
  * and close the connection once it is sent. */
 static void send_canned(struct session *s, int status, const char *r, size_t len)
 {
-	BUG_ON(s->x.resp_head_sent);
+	if (!s->x && stream_take(s)) {
+		sess_kill(s);
+		return;
+	}
+	BUG_ON(s->x->resp_head_sent);
 	evbuffer_add(cli_stage(s), r, len);
-	s->x.status = status;
-	s->x.resp_head_sent = true;
+	s->x->status = status;
+	s->x->resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
 }
@@ -566,7 +615,7 @@ static void stream_abort(struct session *s, const char *why)
 {
 	log_ratelimited(
 		LOG_LVL_WARN, "client %s: %s; closing mid-response", s->cli->peer_text, why);
-	s->x.status = s->x.status ? s->x.status : 502;
+	s->x->status = s->x->status ? s->x->status : 502;
 	phase_logging(s);
 	/* Flush what the client was already promised, then close without the final chunk. */
 	sess_linger(s);
@@ -656,7 +705,7 @@ static void send_405(struct session *s, const struct cfg_str_list *l)
 	struct evbuffer *b = cli_stage(s);
 	bool head = false;
 
-	BUG_ON(s->x.resp_head_sent);
+	BUG_ON(s->x->resp_head_sent);
 	evbuffer_add_printf(b, "HTTP/1.1 405 Method Not Allowed\r\nAllow: ");
 	for (size_t i = 0; i < l->n; i++) {
 		evbuffer_add_printf(b, "%s%s", i ? ", " : "", l->v[i]);
@@ -668,15 +717,15 @@ static void send_405(struct session *s, const struct cfg_str_list *l)
 			head = true;
 		}
 	evbuffer_add_printf(b, "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-	s->x.status = 405;
-	s->x.resp_head_sent = true;
+	s->x->status = 405;
+	s->x->resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
 }
 
 static int phase_request_filter(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 
 	if (m->method == H1_METHOD_CONNECT) {
@@ -728,8 +777,8 @@ static int phase_request_filter(struct session *s)
 
 static uint64_t request_hash(struct session *s)
 {
-	const struct backend *be = s->x.be;
-	const struct h1_msg *m = s->x.rq;
+	const struct backend *be = s->x->be;
+	const struct h1_msg *m = s->x->rq;
 	const struct cfg_hash_key *hk = &be->cfg->hash_key;
 	const struct h1_str *v;
 	const char *val = "";
@@ -768,7 +817,7 @@ static uint64_t request_hash(struct session *s)
  * every usable server is cooling down, the plain choice is taken: trying one beats a 502. */
 static int select_server(struct session *s, struct backend_wstate *ws, uint64_t tried)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	uint64_t now = clock_coarse_ms(), skip = tried;
 
 	for (size_t k = 0; k <= x->be->n; k++) {
@@ -787,7 +836,7 @@ static int select_server(struct session *s, struct backend_wstate *ws, uint64_t 
 /* Passive health: record the outcome <ok> of the current attempt on its server. */
 static void passive_report(struct session *s, bool ok)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
 
 	struct health_passive *p;
@@ -816,7 +865,7 @@ static void passive_report(struct session *s, bool ok)
  * after answering. */
 static int phase_upstream_peer(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct backend_wstate *ws;
 
 	if (px_filter(s, px_ops->upstream_peer) < 0)
@@ -844,7 +893,7 @@ static int phase_upstream_peer(struct session *s)
  * after answering. */
 static int phase_upstream_request_filter(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
 	const struct h1_str *up = (m->flags & H1_F_UPGRADE) ? h1_hdrs_get(h, "Upgrade") : NULL;
@@ -908,7 +957,7 @@ static void stream_proceed(struct session *s)
 		return;
 	default:
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': max_conns reached and queue full",
-			s->x.be->cfg->name);
+			s->x->be->cfg->name);
 		upstream_drop(s);
 		send_error(s, 503);
 		return;
@@ -924,7 +973,7 @@ void stream_upq_resume(struct session *s, bool ok)
 		stream_connect(s);
 	} else {
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': queue_timeout waiting for max_conns",
-			s->x.be->cfg->name);
+			s->x->be->cfg->name);
 		upstream_drop(s);
 		send_error(s, 503);
 	}
@@ -978,13 +1027,15 @@ static int phase_limits(struct session *s)
 /* A new request head from the client: run the phases up to the upstream connection. */
 static void stream_begin(struct session *s, struct h1_msg *m)
 {
-	struct stream *x = &s->x;
+	struct stream *x;
 	struct timeval tv;
 
-	limits_release(x);
-	upq_release(s);
-	memset(x, 0, sizeof(*x));
-	x->srv = -1;
+	if (stream_take(s)) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory", s->cli->peer_text);
+		sess_kill(s);
+		return;
+	}
+	x = s->x;
 	x->rq = m;
 	x->start_us = clock_mono_us();
 	x->px.live = true;
@@ -1030,7 +1081,7 @@ static void up_event(struct conn *c, short what, void *arg);
 /* The idle pool of the server the exchange uses. */
 static struct pool *cur_pool(struct session *s)
 {
-	return &s->w->pools[s->x.be_idx][s->x.srv];
+	return &s->w->pools[s->x->be_idx][s->x->srv];
 }
 
 /* The request is fully read: from now on the upstream owes us a response. */
@@ -1038,17 +1089,17 @@ static void request_done(struct session *s)
 {
 	struct worker *w = s->w;
 
-	s->x.req_done = true;
-	if (s->x.req_body)
+	s->x->req_done = true;
+	if (s->x->req_body)
 		conn_set_timeouts(s->cli, NULL, w->t_send);
-	if (s->x.up && s->x.up->connected)
-		conn_set_timeouts(s->x.up, w->t_upread, w->t_send);
+	if (s->x->up && s->x->up->connected)
+		conn_set_timeouts(s->x->up, w->t_upread, w->t_send);
 }
 
 /* The upstream connection is usable: send the head, then let the body flow. */
 static void upstream_ready(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct worker *w = s->w;
 	struct h1_buf *hb = &w->scratch;
 
@@ -1084,7 +1135,7 @@ static void upstream_attach(struct session *s, struct conn *c)
 {
 	unsigned int bs = s->cfg->limits.buffer_size;
 
-	s->x.up = c;
+	s->x->up = c;
 	conn_set_cbs(c, up_read, up_write, up_event, s);
 	conn_set_read_high(c, bs);
 	conn_set_write_low(c, bs / 2);
@@ -1092,7 +1143,7 @@ static void upstream_attach(struct session *s, struct conn *c)
 
 static void connect_upstream(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
 	struct conn *c;
@@ -1126,7 +1177,7 @@ static void connect_upstream(struct session *s)
  * connection). Returns true when an attempt started. */
 static bool retry(struct session *s, bool stale)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
 	/* A failed connect never delivered the request, so sending it elsewhere adds no work
 	 * to the pool: only replays of a request a server may have seen spend the budget. */
@@ -1168,17 +1219,17 @@ static bool retry(struct session *s, bool stale)
 /* fail_to_connect: the connect failed or timed out; retry elsewhere or answer 502/504. */
 static void fail_to_connect(struct session *s, int err, bool timed_out)
 {
-	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x.upstream,
+	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x->upstream,
 		timed_out ? "timed out" : strerror(err));
-	if (s->x.tun == TUN_CONNECT) {
+	if (s->x->tun == TUN_CONNECT) {
 		/* A target of the client's choosing: no pool, no retry, no health. */
 		send_error(s, timed_out ? 504 : 502);
 		return;
 	}
 	passive_report(s, false);
-	if (s->x.srv >= 0)
+	if (s->x->srv >= 0)
 		stats_upstream_connect_error(
-			s->w->rt->stats, s->w->id, s->x.be_idx, (size_t)s->x.srv);
+			s->w->rt->stats, s->w->id, s->x->be_idx, (size_t)s->x->srv);
 	if (px_fail_to_connect(s, timed_out ? ETIMEDOUT : err) == PINGX_RETRY && retry(s, false))
 		return;
 	upstream_drop(s);
@@ -1192,7 +1243,7 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
  * otherwise 502/504, or a close if the response already started. */
 static void error_while_proxy(struct session *s, const char *why, bool timed_out)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	/* A request may be replayed only when no response byte came and its body (none) is not
 	 * gone; the hook decides within that (pingd: idempotent methods). A timeout is the
 	 * server taking its time, so it is replayed only where configured, and on another
@@ -1239,7 +1290,7 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
  * room; pause the client when it has none. */
 static void pump_request(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct evbuffer *in = cli_in(s), *out = up_stage(s);
 	size_t bs = s->cfg->limits.buffer_size;
 	char ch[H1_CHUNK_HDR_MAX];
@@ -1346,9 +1397,11 @@ static void read_head(struct session *s)
 	case H1_EV_ERROR:
 		log_ratelimited(LOG_LVL_INFO, "client %s: %s (%d)", s->cli->peer_text, ev.reason,
 			ev.status);
-		memset(&s->x, 0, sizeof(s->x));
-		s->x.srv = -1;
-		s->x.start_us = clock_mono_us();
+		if (stream_take(s)) {
+			sess_kill(s);
+			return;
+		}
+		s->x->start_us = clock_mono_us();
 		send_error(s, ev.status);
 		return;
 	default:
@@ -1367,7 +1420,7 @@ static void drive_client(struct session *s)
 		read_head(s);
 		break;
 	case SS_EXCHANGE:
-		if (!s->x.req_done)
+		if (!s->x->req_done)
 			pump_request(s);
 		break;
 	case SS_LINGER:
@@ -1389,9 +1442,9 @@ static int phase_response_filter(struct session *s, struct h1_msg *m, unsigned i
 	if (h1_hdrs_strip_hop(&m->hdrs, hop) < 0)
 		return -ENOSPC;
 	if (px_ops->response_filter) {
-		s->x.px.resp = m;
-		err = px_ops->response_filter(&s->x.px, px_data);
-		s->x.px.resp = NULL;
+		s->x->px.resp = m;
+		err = px_ops->response_filter(&s->x->px, px_data);
+		s->x->px.resp = NULL;
 	}
 	return err;
 }
@@ -1403,7 +1456,7 @@ static int phase_response_filter(struct session *s, struct h1_msg *m, unsigned i
  * instead (the exchange is over), or -1 when the head cannot be forwarded. */
 static int response_head(struct session *s, struct h1_msg *m)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	unsigned int flags = 0;
 
 	if (m->status == 101 && x->tun == TUN_UPGRADE) {
@@ -1432,7 +1485,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
-	if (x->cx && !s->x.resp_head_sent) {
+	if (x->cx && !s->x->resp_head_sent) {
 		int r = cachephase_response(s, m);
 
 		if (r)
@@ -1485,7 +1538,7 @@ static __thread unsigned int local_nest;
  * another request, then wait for the next request or close. */
 static void stream_finish(struct session *s, bool reuse)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
@@ -1523,6 +1576,7 @@ static void stream_finish(struct session *s, bool reuse)
 	}
 	rqp_give(s);
 	rsp_give(s);
+	stream_give(s);
 	/* Draining, a response that promised keep-alive: the client may already be sending
 	 * the next request, which is answered with "Connection: close"; a quiet one closes
 	 * soon. */
@@ -1540,7 +1594,7 @@ static void stream_finish(struct session *s, bool reuse)
  * connection can carry another request. */
 static void response_done(struct session *s, const struct h1_hdrs *trailers, bool up_closed)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = h1_parser_msg(s->rsp);
 	bool reuse;
 
@@ -1568,9 +1622,9 @@ static void upstream_closed(struct session *s)
 	struct h1_event ev;
 
 	h1_parse_eof(s->rsp, &ev);
-	if (ev.type == H1_EV_DONE && !s->x.interim && s->x.resp_head_sent)
+	if (ev.type == H1_EV_DONE && !s->x->interim && s->x->resp_head_sent)
 		response_done(s, ev.trailers, true);
-	else if (!s->x.resp_started)
+	else if (!s->x->resp_started)
 		error_while_proxy(s, "closed before responding", false);
 	else
 		error_while_proxy(
@@ -1579,7 +1633,7 @@ static void upstream_closed(struct session *s)
 
 static void drive_response(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	size_t bs = s->cfg->limits.buffer_size;
 	char ch[H1_CHUNK_HDR_MAX];
 	struct h1_event ev;
@@ -1658,7 +1712,7 @@ static void drive_response(struct session *s)
 
 int stream_local_head(struct session *s, struct h1_msg *m)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 
 	if (!x->req_done && !x->req_body) {
 		struct h1_event ev;
@@ -1723,13 +1777,13 @@ static void up_event(struct conn *c, short what, void *arg)
 	struct session *s = arg;
 
 	sess_enter(s);
-	if (s->dead || c != s->x.up)
+	if (s->dead || c != s->x->up)
 		goto out;
 	if (what & CONN_CONNECTED) {
-		if (s->x.tun == TUN_CONNECT) {
+		if (s->x->tun == TUN_CONNECT) {
 			evbuffer_add(cli_stage(s), CONNECT_OK, strlen(CONNECT_OK));
-			s->x.status = 200;
-			s->x.resp_head_sent = true;
+			s->x->status = 200;
+			s->x->resp_head_sent = true;
 			tunnel_begin(s);
 		} else {
 			upstream_ready(s);
@@ -1740,7 +1794,7 @@ static void up_event(struct conn *c, short what, void *arg)
 		error_while_proxy(
 			s, (what & CONN_READING) ? "read timed out" : "write timed out", true);
 	} else if (what & CONN_EOF) {
-		s->x.up_eof = true;
+		s->x->up_eof = true;
 		drive_response(s);
 	} else {
 		error_while_proxy(s, strerror(EVUTIL_SOCKET_ERROR()), false);
@@ -1769,11 +1823,11 @@ static void cli_write(struct conn *c, void *arg)
 		goto out;
 	if (s->st == SS_LINGER) {
 		linger_flushed(s);
-	} else if (s->up_paused && s->x.up &&
+	} else if (s->up_paused && s->x && s->x->up &&
 		   evbuffer_get_length(c->out) <
 			   s->cfg->limits.buffer_size) {
 		s->up_paused = false;
-		conn_enable(s->x.up, CONN_READING);
+		conn_enable(s->x->up, CONN_READING);
 		drive_response(s);
 	}
 out:
@@ -1796,18 +1850,18 @@ static void cli_event(struct conn *c, short what, void *arg)
 			what & CONN_EOF	    ? "cut short" :
 					      strerror(c->err));
 		sess_kill(s);
-	} else if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
+	} else if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x->req_done) {
 		/* Half-closed after a complete request: answer it, then close. */
 		s->close_after = true;
 	} else if ((what & CONN_TIMEOUT) && (what & CONN_READING) &&
-		   s->st == SS_EXCHANGE && !s->x.resp_head_sent) {
+		   s->st == SS_EXCHANGE && !s->x->resp_head_sent) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request body timed out", s->cli->peer_text);
 		upstream_drop(s);
 		send_error(s, 408);
 	} else {
 		if (s->st == SS_EXCHANGE || s->st == SS_CONNECT) {
-			s->x.status = s->x.status ? s->x.status : 499;
+			s->x->status = s->x->status ? s->x->status : 499;
 			phase_logging(s);
 		}
 		sess_kill(s);
@@ -1831,9 +1885,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	} else if (s->st == SS_HEAD) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request head timed out", s->cli->peer_text);
-		memset(&s->x, 0, sizeof(s->x));
-		s->x.srv = -1;
-		send_error(s, 408);
+		if (stream_take(s))
+			sess_kill(s);
+		else
+			send_error(s, 408);
 	} else {
 		/* Keep-alive expiry or the end of lingering: close quietly. */
 		sess_kill(s);
@@ -1853,7 +1908,7 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 	if (!s->dead && (s->st == SS_CONNECT || s->st == SS_EXCHANGE)) {
 		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded timeouts.total",
 			s->cli->peer_text);
-		if (!s->x.resp_head_sent) {
+		if (!s->x->resp_head_sent) {
 			upstream_drop(s);
 			send_error(s, 504);
 		} else {
@@ -1873,8 +1928,8 @@ static void tunnel_done(void *arg, const char *why)
 	sess_enter(s);
 	if (why)
 		log_ratelimited(LOG_LVL_INFO, "client %s: tunnel to %s closed: %s",
-			s->cli->peer_text, s->x.upstream ? s->x.upstream : "?", why);
-	s->x.bytes_out = tunnel_bytes(s->tun, false);
+			s->cli->peer_text, s->x->upstream ? s->x->upstream : "?", why);
+	s->x->bytes_out = tunnel_bytes(s->tun, false);
 	phase_logging(s);
 	sess_kill(s);
 	sess_leave(s);
@@ -1889,7 +1944,7 @@ static void tunnel_begin(struct session *s)
 		evtimer_del(s->total);
 	s->st = SS_TUNNEL;
 	s->cli_paused = s->up_paused = false;
-	s->tun = tunnel_start(s->w->base, s->cli, s->x.up, s->cfg->limits.buffer_size,
+	s->tun = tunnel_start(s->w->base, s->cli, s->x->up, s->cfg->limits.buffer_size,
 		s->cfg->timeouts.tunnel_ms, tunnel_done, s);
 	if (!s->tun)
 		stream_abort(s, "out of memory for a tunnel");
@@ -1899,7 +1954,7 @@ static void tunnel_begin(struct session *s)
  * up_event() as for an upstream, without retries. */
 static void connect_addr(struct session *s, const struct sockaddr *sa, socklen_t len)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct cfg_addr addr = {0};
 	struct conn *c;
 
@@ -1944,7 +1999,7 @@ static void connect_resolved(int err, struct evutil_addrinfo *ai, void *arg)
  * connected at once, a name resolved first (502 when that fails). */
 static void connect_target(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 	struct evutil_addrinfo hints = {0};
 	char host[256], port_text[8];
@@ -2040,7 +2095,6 @@ static int h2_stream_open(void *arg, struct conn *vc)
 	s->w = w;
 	s->cfg = c;
 	s->listener = owner->listener;
-	s->x.srv = -1;
 	s->virt = true;
 	s->cli = vc;
 	s->tls_cli = owner->tls_cli;
@@ -2125,7 +2179,6 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->w = w;
 	s->cfg = c;
 	s->listener = idx;
-	s->x.srv = -1;
 	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
 	s->tls_cli = s->cli;
 	s->timer = evtimer_new(w->base, on_timer, s);
@@ -2212,6 +2265,8 @@ static void stream_release_all(struct worker *w)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
 	while (w->n_rqp_cache)
 		h1_parser_free(w->rqp_cache[--w->n_rqp_cache]);
+	while (w->n_x_cache)
+		free(w->x_cache[--w->n_x_cache]);
 	if (w->dns)
 		evdns_base_free(w->dns, 1);
 	w->dns = NULL;
@@ -2225,14 +2280,14 @@ static enum pingx_verdict px_fail_to_connect(struct session *s, int err)
 {
 	pingx_fail_to_connect_fn *fn = px_ops->fail_to_connect;
 
-	return (fn ? fn : builtin_fail_to_connect)(&s->x.px, err, px_data);
+	return (fn ? fn : builtin_fail_to_connect)(&s->x->px, err, px_data);
 }
 
 static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why)
 {
 	pingx_error_while_proxy_fn *fn = px_ops->error_while_proxy;
 
-	return (fn ? fn : builtin_error_while_proxy)(&s->x.px, why, px_data);
+	return (fn ? fn : builtin_error_while_proxy)(&s->x->px, why, px_data);
 }
 
 const struct worker_client_fns stream_client_fns = {

@@ -97,6 +97,8 @@ struct worker {
 	struct h1_parser *rqp_cache[64]; /* idle request parsers, the same way: a keep-alive
 					  * connection takes one when its next request starts */
 	unsigned int n_rqp_cache;
+	struct stream *x_cache[64]; /* idle exchanges (struct stream), the same way */
+	unsigned int n_x_cache;
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 	const struct timeval *t_connect;   /* ... and for the connection timeouts, re-armed on */
