@@ -87,6 +87,7 @@ struct conn {
 	bool triggered;		      /* conn_trigger_read() pending */
 	bool handshaking;	      /* the transport's handshake is not done yet */
 	bool wev_own;		      /* <wev> was allocated apart (event_new()) */
+	bool mem_ext;		      /* in its owner's memory: conn_free() does not free it */
 	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
 	uint64_t hs_deadline_ms;      /* the handshake ends by then (clock_coarse_ms()) */
 	void *tr_conn;		      /* per-connection transport state (an SSL) */

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -426,19 +427,67 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		c->on_write(c, c->arg);
 }
 
+/* libevent keeps a small record for each descriptor number an event was ever added for on
+ * a base, made with the first such event and kept for the base's life. Made one by one as a
+ * burst of connections reaches new numbers, these records would land among the burst's
+ * short-lived allocations and pin their heap pages once those are freed; so they are made
+ * ahead, in batches (a quarter beyond the number reached), and sit together: for each free
+ * number, a duplicate of socket <fd> is made there (F_DUPFD never replaces an open one),
+ * its event added and deleted at once, and the duplicate closed. */
+static __thread struct event_base *fdmap_base;
+static __thread evutil_socket_t fdmap_top; /* records made below this number */
+
+static void fdmap_noop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+static void fdmap_reserve(struct event_base *base, evutil_socket_t fd)
+{
+	evutil_socket_t to = fd + fd / 4 + 64, n, d;
+	struct event *ev;
+
+	if (base != fdmap_base) {
+		fdmap_base = base;
+		fdmap_top = 0;
+	}
+	if (fd < fdmap_top)
+		return;
+	if (fdmap_top <= fd)
+		fdmap_top = fd + 1; /* the caller adds <fd>'s own */
+	ev = event_new(base, -1, 0, fdmap_noop, NULL);
+	if (!ev)
+		return;
+	for (n = fdmap_top; n < to; n = d + 1) {
+		d = fcntl(fd, F_DUPFD_CLOEXEC, n);
+		if (d < 0)
+			break; /* past the descriptor limit: the rest come one by one */
+		if (!event_assign(ev, base, d, EV_READ, fdmap_noop, NULL) && !event_add(ev, NULL))
+			event_del(ev);
+		close(d);
+	}
+	event_free(ev);
+	fdmap_top = n;
+}
+
 /* A conn of <side> over <tr> on socket <fd>, with its events in one block: the read event,
  * and for an outgoing connection the write event (an accepted one makes it when a write
  * has to wait: wev_make()). */
 static struct conn *conn_new(struct event_base *base, const struct conn_transport *tr,
-	evutil_socket_t fd, enum conn_side side)
+	evutil_socket_t fd, enum conn_side side, void *mem)
 {
 	size_t evsz = event_get_struct_event_size();
 	size_t head = (sizeof(struct conn) + 15) & ~(size_t)15;
 	int nev = side == CONN_SERVER ? 2 : 1;
-	struct conn *c = calloc(1, head + nev * evsz);
+	struct conn *c = mem ? mem : calloc(1, head + nev * evsz);
 
 	if (!c)
 		return NULL;
+	c->mem_ext = mem != NULL;
+	if (fd >= 0)
+		fdmap_reserve(base, fd);
 	c->fd = fd;
 	c->tr = tr;
 	c->side = side;
@@ -449,17 +498,30 @@ static struct conn *conn_new(struct event_base *base, const struct conn_transpor
 	if (!c->in || event_assign(c->rev, base, fd, EV_READ | EV_PERSIST, on_readable, c) < 0 ||
 		(c->wev &&
 			event_assign(c->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable, c) < 0)) {
-		free(c);
+		if (!mem)
+			free(c);
 		return NULL;
 	}
 	c->enabled = CONN_WRITING;
 	return c;
 }
 
+size_t conn_accepted_size(void)
+{
+	return ((sizeof(struct conn) + 15) & ~(size_t)15) + event_get_struct_event_size();
+}
+
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
 	evutil_socket_t fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct conn *c = conn_new(base, tr, fd, CONN_CLIENT);
+	return conn_accepted_in(NULL, base, tr, fd, sa, len);
+}
+
+struct conn *conn_accepted_in(void *mem, struct event_base *base,
+	const struct conn_transport *tr, evutil_socket_t fd, const struct sockaddr *sa,
+	socklen_t len)
+{
+	struct conn *c = conn_new(base, tr, fd, CONN_CLIENT, mem);
 	int one = 1;
 
 	if (!c) {
@@ -491,7 +553,7 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
 	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text)
 {
-	struct conn *c = conn_new(base, tr, -1, CONN_CLIENT);
+	struct conn *c = conn_new(base, tr, -1, CONN_CLIENT, NULL);
 
 	if (!c) {
 		errno = ENOMEM;
@@ -521,7 +583,7 @@ struct conn *conn_connect(
 
 	if (fd < 0)
 		return NULL;
-	c = conn_new(base, tr, fd, CONN_SERVER);
+	c = conn_new(base, tr, fd, CONN_SERVER, NULL);
 	if (!c) {
 		close(fd);
 		errno = ENOMEM;
@@ -705,5 +767,6 @@ void conn_free(struct conn *c)
 		evbuffer_free(c->out);
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c);
+	if (!c->mem_ext)
+		free(c);
 }

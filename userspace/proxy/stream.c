@@ -28,6 +28,7 @@
 #include "userspace/lib/bug.h"
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
+#include "userspace/lib/slab.h"
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
@@ -350,6 +351,9 @@ static void stream_give(struct session *s)
 	s->x = NULL;
 }
 
+/* An accepted session's client connection follows it in the same slab object. */
+#define SESS_HEAD ((sizeof(struct session) + 15) & ~(size_t)15)
+
 /* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
 static void sess_destroy(struct session *s)
 {
@@ -400,7 +404,10 @@ static void sess_destroy(struct session *s)
 		event_free(s->total);
 	if (s->delay)
 		event_free(s->delay);
-	free(s);
+	if (s->virt)
+		free(s); /* an HTTP/2 stream's */
+	else
+		slab_free(s);
 	/* A draining worker is done with its last client. */
 	if (w->draining && !w->n_conns)
 		event_base_loopbreak(w->base);
@@ -2171,7 +2178,11 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	const struct cfg *c = w->rt->cfg;
 	struct session *s;
 
-	s = calloc(1, sizeof(*s));
+	/* The session and its client connection: one object of the worker's slab, as long-lived
+	 * as the connection, kept apart from what its requests allocate. */
+	if (!w->sess_slab.size)
+		slab_init(&w->sess_slab, SESS_HEAD + conn_accepted_size());
+	s = slab_alloc(&w->sess_slab);
 	if (!s) {
 		close(fd);
 		return;
@@ -2179,7 +2190,8 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->w = w;
 	s->cfg = c;
 	s->listener = idx;
-	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
+	s->cli = conn_accepted_in(
+		(char *)s + SESS_HEAD, w->base, w->rt->transports[idx], fd, sa, len);
 	s->tls_cli = s->cli;
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
@@ -2212,7 +2224,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 				event_free(s->timer);
 			if (s->total)
 				event_free(s->total);
-			free(s);
+			slab_free(s);
 		}
 		return;
 	}
@@ -2267,6 +2279,7 @@ static void stream_release_all(struct worker *w)
 		h1_parser_free(w->rqp_cache[--w->n_rqp_cache]);
 	while (w->n_x_cache)
 		free(w->x_cache[--w->n_x_cache]);
+	slab_destroy(&w->sess_slab);
 	if (w->dns)
 		evdns_base_free(w->dns, 1);
 	w->dns = NULL;

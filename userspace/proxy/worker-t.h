@@ -14,6 +14,7 @@
 
 #include "userspace/cfg/cfg-t.h"
 #include "userspace/http/h1-t.h"
+#include "userspace/lib/slab.h"
 #include "userspace/upstream/backend-t.h"
 
 struct event_base;
@@ -99,6 +100,7 @@ struct worker {
 	unsigned int n_rqp_cache;
 	struct stream *x_cache[64]; /* idle exchanges (struct stream), the same way */
 	unsigned int n_x_cache;
+	struct slab sess_slab; /* accepted sessions with their client connections (stream.c) */
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 	const struct timeval *t_connect;   /* ... and for the connection timeouts, re-armed on */
