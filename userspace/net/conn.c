@@ -472,6 +472,12 @@ static void fdmap_reserve(struct event_base *base, evutil_socket_t fd)
 	fdmap_top = n;
 }
 
+/* Where the events start after a conn of <side>: an accepted one has no pool fields. */
+static size_t conn_head(enum conn_side side)
+{
+	return ((side == CONN_SERVER ? sizeof(struct conn) : CONN_CLIENT_SIZE) + 15) & ~(size_t)15;
+}
+
 /* A conn of <side> over <tr> on socket <fd>, with its events in one block: the read event,
  * and for an outgoing connection the write event (an accepted one makes it when a write
  * has to wait: wev_make()). */
@@ -479,7 +485,7 @@ static struct conn *conn_new(struct event_base *base, const struct conn_transpor
 	evutil_socket_t fd, enum conn_side side, void *mem)
 {
 	size_t evsz = event_get_struct_event_size();
-	size_t head = (sizeof(struct conn) + 15) & ~(size_t)15;
+	size_t head = conn_head(side);
 	int nev = side == CONN_SERVER ? 2 : 1;
 	struct conn *c = mem ? mem : calloc(1, head + nev * evsz);
 
@@ -508,7 +514,7 @@ static struct conn *conn_new(struct event_base *base, const struct conn_transpor
 
 size_t conn_accepted_size(void)
 {
-	return ((sizeof(struct conn) + 15) & ~(size_t)15) + event_get_struct_event_size();
+	return conn_head(CONN_CLIENT) + event_get_struct_event_size();
 }
 
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
