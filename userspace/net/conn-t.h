@@ -67,11 +67,11 @@ enum conn_side {
 };
 
 struct conn {
-	evutil_socket_t fd;
 	struct evbuffer *in;		 /* bytes read, for the owner to consume */
 	struct evbuffer *out;		 /* bytes conn_send() could not write at once */
 	struct event *rev;		 /* readable (persistent while reading is enabled) */
-	struct event *wev;		 /* writable (pending only while <out> holds bytes) */
+	struct event *wev;		 /* writable (pending only while <out> holds bytes);
+					  * accepted: NULL until a write has to wait */
 	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
 					  * drains below rd_high */
 	const struct conn_transport *tr;
@@ -79,6 +79,14 @@ struct conn {
 	const struct timeval *t_write;
 	size_t rd_high; /* stop reading while <in> holds this much (0: no limit) */
 	size_t wr_low;	/* on_write once <out> drains to this much */
+	uint64_t hs_deadline_ms;      /* the handshake ends by then (clock_coarse_ms()) */
+	void *tr_conn;		      /* per-connection transport state (an SSL) */
+	conn_io_fn on_read; /* owner callbacks; NULL ignores the event */
+	conn_io_fn on_write;
+	conn_event_fn on_event;
+	void *arg;
+	evutil_socket_t fd;
+	int err; /* the last socket error */
 	enum conn_side side;
 	unsigned char enabled;	      /* CONN_READING | CONN_WRITING */
 	bool suspended;		      /* reading stopped by rd_high */
@@ -86,23 +94,23 @@ struct conn {
 	bool triggered;		      /* conn_trigger_read() pending */
 	bool handshaking;	      /* the transport's handshake is not done yet */
 	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
-	uint64_t hs_deadline_ms;      /* the handshake ends by then (clock_coarse_ms()) */
-	void *tr_conn;		      /* per-connection transport state (an SSL) */
-	int err;		      /* the last socket error */
+	bool wev_own;		      /* <wev> was allocated apart (event_new()) */
+	bool mem_ext;		      /* in its owner's memory: conn_free() does not free it */
+	socklen_t peer_len;
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} peer; /* the other end (IPv4 or IPv6: a sockaddr_storage would be 100 bytes more) */
-	socklen_t peer_len;
 	char peer_text[64]; /* "ip" (client) or "ip:port" (server) */
-	conn_io_fn on_read; /* owner callbacks; NULL ignores the event */
-	conn_io_fn on_write;
-	conn_event_fn on_event;
-	void *arg;
-	TAILQ_ENTRY(conn) pool_link; /* server side: place in an idle pool */
+	/* Server side only, last: an accepted connection's allocation ends before them
+	 * (CONN_CLIENT_SIZE). */
+	TAILQ_ENTRY(conn) pool_link; /* place in an idle pool */
 	void *pool;		     /* the struct pool holding it while idle */
 	unsigned int requests;	     /* requests carried so far */
 };
+
+/* The bytes of struct conn an accepted connection uses. */
+#define CONN_CLIENT_SIZE offsetof(struct conn, pool_link)
 
 #endif /* USERSPACE_NET_CONN_T_H */

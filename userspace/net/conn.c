@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,6 +93,8 @@ const struct conn_transport conn_tcp = {
 	.sendv = tcp_sendv,
 };
 
+static void on_writable(evutil_socket_t fd, short what, void *arg);
+
 /* Tell the owner; the last thing a handler does, since the owner may free <c>. */
 static void report(struct conn *c, short what, int err)
 {
@@ -100,6 +103,49 @@ static void report(struct conn *c, short what, int err)
 	if (c->on_event) {
 		errno = c->err;
 		c->on_event(c, what, c->arg);
+	}
+}
+
+/* The write event of an accepted connection is made when a write first has to wait (most
+ * never do: a response fits the socket buffer) and given back with the buffers once the
+ * output drains, so an idle client connection holds only its read event. An outgoing one
+ * has it from the start (its connect waits for writability). Returns 0 or -ENOMEM. */
+static int wev_make(struct conn *c)
+{
+	if (c->wev)
+		return 0;
+	c->wev = event_new(event_get_base(c->rev), c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
+	if (!c->wev)
+		return -ENOMEM;
+	c->wev_own = true;
+	return 0;
+}
+
+/* Arm the write event (made if need be) with timeout <tv>. Without memory for it the
+ * connection cannot write: the error is reported from the loop through the read event. */
+static void wev_add(struct conn *c, const struct timeval *tv)
+{
+	if (!wev_make(c)) {
+		event_add(c->wev, tv);
+		return;
+	}
+	c->err = ENOMEM;
+	event_active(c->rev, EV_WRITE, 1);
+}
+
+static void wev_del(struct conn *c)
+{
+	if (c->wev)
+		event_del(c->wev);
+}
+
+/* Give the write event of an accepted connection back while nothing waits to be written. */
+static void wev_drop(struct conn *c)
+{
+	if (c->wev_own && !evbuffer_get_length(c->out)) {
+		event_free(c->wev);
+		c->wev = NULL;
+		c->wev_own = false;
 	}
 }
 
@@ -150,9 +196,9 @@ static bool handshake_step(struct conn *c, short dir)
 		/* Both events re-armed with what is left: a persistent event would otherwise
 		 * restart its full timeout after this readiness. */
 		if (c->hs_want & CONN_WRITING)
-			event_add(c->wev, handshake_left(c, &tv));
+			wev_add(c, handshake_left(c, &tv));
 		else
-			event_del(c->wev);
+			wev_del(c);
 		if (c->enabled & CONN_READING)
 			event_add(c->rev, handshake_left(c, &tv));
 		return false;
@@ -167,9 +213,9 @@ static bool handshake_step(struct conn *c, short dir)
 	read_arm(c); /* the handshake timeout gives way to the read timeout */
 	/* Bytes the owner queued meanwhile go now; the writable handler reports an error. */
 	if (evbuffer_get_length(c->out) && (flush_out(c) || evbuffer_get_length(c->out)))
-		event_add(c->wev, c->t_write);
+		wev_add(c, c->t_write);
 	else
-		event_del(c->wev);
+		wev_del(c);
 	if (c->side == CONN_SERVER) {
 		/* An outgoing connection is up once its transport is: the owner may free it. */
 		report(c, CONN_CONNECTED, 0);
@@ -233,6 +279,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	c->triggered = false;
+	if (what & EV_WRITE) {
+		/* No write event could be made (wev_add()). */
+		conn_disable(c, CONN_READING | CONN_WRITING);
+		report(c, CONN_WRITING | CONN_ERROR, c->err);
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		conn_disable(c, c->handshaking ? CONN_READING | CONN_WRITING : CONN_READING);
 		report(c, CONN_READING | CONN_TIMEOUT, 0);
@@ -358,7 +410,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (!evbuffer_get_length(c->out))
-			event_del(c->wev);
+			wev_del(c);
 		read_arm(c);
 		report(c, CONN_CONNECTED, 0);
 		return;
@@ -370,40 +422,112 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!evbuffer_get_length(c->out))
-		event_del(c->wev);
+		wev_del(c);
 	if (evbuffer_get_length(c->out) <= c->wr_low && c->on_write)
 		c->on_write(c, c->arg);
 }
 
-/* A conn of <side> over <tr> on socket <fd>, with its buffers and events in one block. */
+/* libevent keeps a small record for each descriptor number an event was ever added for on
+ * a base, made with the first such event and kept for the base's life. Made one by one as a
+ * burst of connections reaches new numbers, these records would land among the burst's
+ * short-lived allocations and pin their heap pages once those are freed; so they are made
+ * ahead, in batches (a quarter beyond the number reached), and sit together: for each free
+ * number, a duplicate of socket <fd> is made there (F_DUPFD never replaces an open one),
+ * its event added and deleted at once, and the duplicate closed. */
+static __thread struct event_base *fdmap_base;
+static __thread evutil_socket_t fdmap_top; /* records made below this number */
+
+static void fdmap_noop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+static void fdmap_reserve(struct event_base *base, evutil_socket_t fd)
+{
+	evutil_socket_t to = fd + fd / 4 + 64, n, d;
+	struct event *ev;
+
+	if (base != fdmap_base) {
+		fdmap_base = base;
+		fdmap_top = 0;
+	}
+	if (fd < fdmap_top)
+		return;
+	if (fdmap_top <= fd)
+		fdmap_top = fd + 1; /* the caller adds <fd>'s own */
+	ev = event_new(base, -1, 0, fdmap_noop, NULL);
+	if (!ev)
+		return;
+	for (n = fdmap_top; n < to; n = d + 1) {
+		d = fcntl(fd, F_DUPFD_CLOEXEC, n);
+		if (d < 0)
+			break; /* past the descriptor limit: the rest come one by one */
+		if (!event_assign(ev, base, d, EV_READ, fdmap_noop, NULL) && !event_add(ev, NULL))
+			event_del(ev);
+		close(d);
+	}
+	event_free(ev);
+	fdmap_top = n;
+}
+
+/* Where the events start after a conn of <side>: an accepted one has no pool fields. */
+static size_t conn_head(enum conn_side side)
+{
+	return ((side == CONN_SERVER ? sizeof(struct conn) : CONN_CLIENT_SIZE) + 15) & ~(size_t)15;
+}
+
+/* A conn of <side> over <tr> on socket <fd>, with its events in one block: the read event,
+ * and for an outgoing connection the write event (an accepted one makes it when a write
+ * has to wait: wev_make()). */
 static struct conn *conn_new(struct event_base *base, const struct conn_transport *tr,
-	evutil_socket_t fd, enum conn_side side)
+	evutil_socket_t fd, enum conn_side side, void *mem)
 {
 	size_t evsz = event_get_struct_event_size();
-	size_t head = (sizeof(struct conn) + 15) & ~(size_t)15;
-	struct conn *c = calloc(1, head + 2 * evsz);
+	size_t head = conn_head(side);
+	int nev = side == CONN_SERVER ? 2 : 1;
+	struct conn *c = mem ? mem : calloc(1, head + nev * evsz);
 
 	if (!c)
 		return NULL;
+	c->mem_ext = mem != NULL;
+	if (fd >= 0)
+		fdmap_reserve(base, fd);
 	c->fd = fd;
 	c->tr = tr;
 	c->side = side;
 	c->rev = (struct event *)((char *)c + head);
-	c->wev = (struct event *)((char *)c + head + evsz);
+	if (nev == 2)
+		c->wev = (struct event *)((char *)c + head + evsz);
 	c->in = c->out = empty();
 	if (!c->in || event_assign(c->rev, base, fd, EV_READ | EV_PERSIST, on_readable, c) < 0 ||
-		event_assign(c->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable, c) < 0) {
-		free(c);
+		(c->wev &&
+			event_assign(c->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable, c) < 0)) {
+		if (!mem)
+			free(c);
 		return NULL;
 	}
 	c->enabled = CONN_WRITING;
 	return c;
 }
 
+size_t conn_accepted_size(void)
+{
+	return conn_head(CONN_CLIENT) + event_get_struct_event_size();
+}
+
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
 	evutil_socket_t fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct conn *c = conn_new(base, tr, fd, CONN_CLIENT);
+	return conn_accepted_in(NULL, base, tr, fd, sa, len);
+}
+
+struct conn *conn_accepted_in(void *mem, struct event_base *base,
+	const struct conn_transport *tr, evutil_socket_t fd, const struct sockaddr *sa,
+	socklen_t len)
+{
+	struct conn *c = conn_new(base, tr, fd, CONN_CLIENT, mem);
 	int one = 1;
 
 	if (!c) {
@@ -435,7 +559,7 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
 	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text)
 {
-	struct conn *c = conn_new(base, tr, -1, CONN_CLIENT);
+	struct conn *c = conn_new(base, tr, -1, CONN_CLIENT, NULL);
 
 	if (!c) {
 		errno = ENOMEM;
@@ -454,7 +578,7 @@ struct conn *conn_virtual(struct event_base *base, const struct conn_transport *
 struct conn *conn_virtual_out(struct event_base *base, const struct conn_transport *tr,
 	void *tr_conn, const struct cfg_addr *addr)
 {
-	struct conn *c = conn_new(base, tr, -1, CONN_SERVER);
+	struct conn *c = conn_new(base, tr, -1, CONN_SERVER, NULL);
 
 	if (!c) {
 		errno = ENOMEM;
@@ -479,7 +603,7 @@ void conn_virtual_connected(struct conn *c)
 
 void conn_wake_write(struct conn *c)
 {
-	if (evbuffer_get_length(c->out) && (c->enabled & CONN_WRITING))
+	if (evbuffer_get_length(c->out) && (c->enabled & CONN_WRITING) && !wev_make(c))
 		event_active(c->wev, EV_WRITE, 1);
 }
 
@@ -491,7 +615,7 @@ struct conn *conn_connect(
 
 	if (fd < 0)
 		return NULL;
-	c = conn_new(base, tr, fd, CONN_SERVER);
+	c = conn_new(base, tr, fd, CONN_SERVER, NULL);
 	if (!c) {
 		close(fd);
 		errno = ENOMEM;
@@ -547,7 +671,7 @@ void conn_enable(struct conn *c, short what)
 			event_active(c->rev, EV_READ, 1);
 	}
 	if ((what & CONN_WRITING) && (!c->connected || evbuffer_get_length(c->out)))
-		event_add(c->wev, c->t_write);
+		wev_add(c, c->t_write);
 }
 
 void conn_disable(struct conn *c, short what)
@@ -556,7 +680,7 @@ void conn_disable(struct conn *c, short what)
 	if (what & CONN_READING)
 		event_del(c->rev);
 	if (what & CONN_WRITING)
-		event_del(c->wev);
+		wev_del(c);
 }
 
 void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct timeval *wr)
@@ -574,7 +698,7 @@ void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct ti
 			event_del(c->rev);
 		event_add(c->rev, t);
 	}
-	if (event_pending(c->wev, EV_WRITE, NULL)) {
+	if (c->wev && event_pending(c->wev, EV_WRITE, NULL)) {
 		if (!wr)
 			event_del(c->wev);
 		event_add(c->wev, wr);
@@ -631,7 +755,7 @@ void conn_send(struct conn *c, struct evbuffer *stage)
 		c->err = err;
 	/* Left over, or an error the writable handler will meet again and report. */
 	if (c->connected && !c->handshaking && (c->enabled & CONN_WRITING))
-		event_add(c->wev, c->t_write);
+		wev_add(c, c->t_write);
 }
 
 int conn_shutdown_write(struct conn *c)
@@ -650,6 +774,7 @@ void conn_release_buffers(struct conn *c)
 	if (!c->in_cb)
 		buf_drop(&c->in);
 	buf_drop(&c->out);
+	wev_drop(c);
 }
 
 size_t conn_pending(const struct conn *c)
@@ -662,7 +787,10 @@ void conn_free(struct conn *c)
 	if (!c)
 		return;
 	event_del(c->rev);
-	event_del(c->wev);
+	if (c->wev_own)
+		event_free(c->wev);
+	else if (c->wev)
+		event_del(c->wev);
 	if (c->tr_conn)
 		c->tr->detach(c);
 	if (c->in != empty_buf)
@@ -671,5 +799,6 @@ void conn_free(struct conn *c)
 		evbuffer_free(c->out);
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c);
+	if (!c->mem_ext)
+		free(c);
 }

@@ -26,6 +26,16 @@ extern const struct conn_transport conn_tcp;
 struct conn *conn_accepted(struct event_base *base, const struct conn_transport *tr,
 	evutil_socket_t fd, const struct sockaddr *sa, socklen_t len);
 
+/* Bytes conn_accepted_in() needs. */
+size_t conn_accepted_size(void);
+
+/* conn_accepted() in <mem>, conn_accepted_size() zeroed bytes aligned on 16 that the caller
+ * owns and gives back after conn_free() (which leaves them alone): a connection can then
+ * share one allocation with its owner's state. */
+struct conn *conn_accepted_in(void *mem, struct event_base *base,
+	const struct conn_transport *tr, evutil_socket_t fd, const struct sockaddr *sa,
+	socklen_t len);
+
 /* A connection without a socket, for a stream multiplexed on another connection (an HTTP/2
  * stream): <tr>'s recv and sendv move its bytes to and from its owner, whose state is
  * <tr_conn> (released by tr->detach when the conn is freed). No readiness is ever reported

@@ -90,7 +90,7 @@ static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data
 {
 	struct session *s = px_session(px);
 	const struct cfg_proxy *pc = &s->cfg->proxy;
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
 	const char *ip = s->cli->peer_text;
@@ -146,8 +146,8 @@ static int builtin_response_filter(struct pingx_ctx *px, void *user_data)
 
 		err = h1_hdrs_add(&m->hdrs, "Via", 3, via, vl);
 	}
-	if (!err && s->x.route)
-		err = apply_hdr_ops(&m->hdrs, &s->x.route->response_headers);
+	if (!err && s->x->route)
+		err = apply_hdr_ops(&m->hdrs, &s->x->route->response_headers);
 	return err;
 }
 
@@ -156,21 +156,21 @@ static int builtin_response_filter(struct pingx_ctx *px, void *user_data)
 static int builtin_request_filter(struct pingx_ctx *px, void *user_data)
 {
 	struct session *s = px_session(px);
-	struct h1_msg *m = s->x.rq;
+	struct h1_msg *m = s->x->rq;
 	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
 
 	if (m->method == H1_METHOD_CONNECT) {
 		const struct cfg_vhost *vh = route_vhost(s->w->rt->routes, s->listener,
 			host ? host->p : NULL, host ? host->len : 0);
 
-		s->x.route = vh ? route_connect(vh) : NULL;
+		s->x->route = vh ? route_connect(vh) : NULL;
 		return 0;
 	}
-	s->x.route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
+	s->x->route = route_match(s->w->rt->routes, s->listener, host ? host->p : NULL,
 		host ? host->len : 0, m->target.p, m->target.len);
-	if (s->x.route && s->x.route->client_cert && !tls_peer_verified(s->tls_cli))
+	if (s->x->route && s->x->route->client_cert && !tls_peer_verified(s->tls_cli))
 		return 403;
-	return s->x.route ? 0 : 404;
+	return s->x->route ? 0 : 404;
 }
 
 /* The route's pool; a table without the built-in request_filter has no route. */
@@ -178,9 +178,9 @@ static int builtin_upstream_peer(struct pingx_ctx *px, void *user_data)
 {
 	struct session *s = px_session(px);
 
-	if (!s->x.route)
+	if (!s->x->route)
 		return -EINVAL;
-	px_set_backend(s, (size_t)s->x.route->upstream_idx);
+	px_set_backend(s, (size_t)s->x->route->upstream_idx);
 	return 0;
 }
 
@@ -193,7 +193,7 @@ enum pingx_verdict builtin_fail_to_connect(struct pingx_ctx *px, int err, void *
 /* Only methods a client expects to be repeated safely (RFC 9110 §9.2.2) are replayed. */
 enum pingx_verdict builtin_error_while_proxy(struct pingx_ctx *px, const char *why, void *user_data)
 {
-	return px_session(px)->x.idempotent ? PINGX_RETRY : PINGX_GIVE_UP;
+	return px_session(px)->x->idempotent ? PINGX_RETRY : PINGX_GIVE_UP;
 }
 
 const struct pingx_proxy_ops builtin_hooks = {

@@ -359,7 +359,7 @@ static void lock_release(struct cache_x *cx, bool pass)
 /* "scheme://host<target>" with the host lower-cased, into a malloc()ed buffer. */
 static char *make_key(struct session *s, size_t *len)
 {
-	const struct h1_msg *m = s->x.rq;
+	const struct h1_msg *m = s->x->rq;
 	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
 	const char *scheme = s->w->rt->tls[s->listener] ? "https://" : "http://";
 	size_t sl = strlen(scheme), hl = host ? host->len : 0;
@@ -395,7 +395,7 @@ static int variant_key_of(struct cache_x *cx, const struct h1_hdrs *req, const c
 
 static int variant_key(struct session *s, const char *names)
 {
-	return variant_key_of(s->x.cx, &s->x.rq->hdrs, names);
+	return variant_key_of(s->x->cx, &s->x->rq->hdrs, names);
 }
 
 
@@ -411,7 +411,7 @@ static void drop_entry(struct cache_x *cx)
  * Vary marker the variant's. Leaves it in cx->ent/obj (NULL when none) and its key in skey. */
 static void lookup(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	struct cache_entry *e = NULL;
 
 	drop_entry(cx);
@@ -467,7 +467,7 @@ static bool stale_on_error(const struct cache_x *cx)
  * store, released once sent. Ends the exchange. */
 static void serve(struct session *s, const char *detail)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct cache_x *cx = x->cx;
 	const struct hc_meta *mt = &cx->obj.meta;
 	struct h1_msg m = {0};
@@ -584,7 +584,7 @@ static void answer(struct session *s, int status, const char *detail)
 	err = h1_hdrs_add(&m.hdrs, "Cache-Status", 12, buf, (size_t)n);
 	if (!err)
 		err = h1_hdrs_add(&m.hdrs, "Content-Length", 14, "0", 1);
-	s->x.cx->serving = true;
+	s->x->cx->serving = true;
 	if (err || stream_local_head(s, &m) < 0) {
 		h1_hdrs_free(&m.hdrs);
 		stream_local_error(s, 500);
@@ -642,7 +642,7 @@ static size_t purge_key(struct hcache *hc, const char *key, size_t len)
  * in purge_allow. */
 static void purge_request(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 
 	cx->bypass = true;
 	if (!purge_allowed(s, cx->cfg)) {
@@ -656,8 +656,8 @@ static void purge_request(struct session *s)
  * true when the stored response has one. */
 static bool add_validators(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
-	struct h1_hdrs *h = &s->x.rq->hdrs;
+	struct cache_x *cx = s->x->cx;
+	struct h1_hdrs *h = &s->x->rq->hdrs;
 	const char *etag = hc_obj_field(&cx->obj, "ETag");
 	const char *lm = hc_obj_field(&cx->obj, "Last-Modified");
 
@@ -685,10 +685,15 @@ static bool add_validators(struct session *s)
 
 static void wait_arm(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	struct timeval tv = clock_ms_tv(cx->poll_ms);
 
-	evtimer_add(s->timer, &tv);
+	if (sess_timer_set(s, &tv) < 0) {
+		/* Nothing would wake it: answer rather than wait for ever. */
+		cx->waiting = false;
+		stream_local_error(s, 503);
+		return;
+	}
 	if (cx->poll_ms < POLL_MAX_MS)
 		cx->poll_ms *= 2;
 }
@@ -697,7 +702,7 @@ static void wait_arm(struct session *s)
  * waiting. */
 static int decide(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	int64_t now = time(NULL);
 	bool cond_only = false;
 	enum lock_res lr;
@@ -766,7 +771,7 @@ static int decide(struct session *s)
 
 int cachephase_begin(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	const struct cfg_route *r = x->route;
 	struct cache_x *cx;
 	const struct h1_str *pragma;
@@ -811,12 +816,12 @@ int cachephase_begin(struct session *s)
 
 bool cachephase_waiting(const struct session *s)
 {
-	return s->x.cx && s->x.cx->waiting;
+	return s->x->cx && s->x->cx->waiting;
 }
 
 void cachephase_poll(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 
 	if (lock_held(cx)) {
 		if (clock_mono_ms() < cx->wait_until) {
@@ -862,7 +867,7 @@ static bool same_origin_key(const struct cache_x *cx, const char *url, size_t le
  * origin, are no longer fresh (RFC 9111 §4.4). */
 static void invalidate(struct session *s, const struct h1_msg *m)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	static const char *const fields[] = {"Location", "Content-Location"};
 	struct h1_buf k;
 
@@ -957,7 +962,7 @@ static int merge_304(struct cache_x *cx, const struct h1_msg *m)
 /* A 304 answered our validators: the refreshed response is stored and served. */
 static int revalidated(struct session *s, struct h1_msg *m)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	int err = merge_304(cx, m);
 
 	if (!err) {
@@ -1025,7 +1030,7 @@ static void store_begin_of(struct cache_x *cx, const struct h1_hdrs *req, struct
 
 int cachephase_response(struct session *s, struct h1_msg *m)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	const char *detail;
 	char buf[160];
 	int n;
@@ -1056,7 +1061,7 @@ int cachephase_response(struct session *s, struct h1_msg *m)
 	}
 	drop_entry(cx);
 	if (cx->method == H1_METHOD_GET)
-		store_begin_of(cx, &s->x.rq->hdrs, m);
+		store_begin_of(cx, &s->x->rq->hdrs, m);
 	if (!cx->storing)
 		lock_release(cx, cx->uncacheable);
 	detail = cx->revalidating ? "fwd=stale" : "fwd=miss";
@@ -1069,7 +1074,7 @@ int cachephase_response(struct session *s, struct h1_msg *m)
 
 void cachephase_body(struct session *s, const char *p, size_t len)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 
 	if (!cx || !cx->storing)
 		return;
@@ -1085,7 +1090,7 @@ void cachephase_body(struct session *s, const char *p, size_t len)
 
 void cachephase_done(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 	struct hc_meta mt;
 
 	if (!cx || !cx->storing)
@@ -1101,9 +1106,9 @@ void cachephase_done(struct session *s)
 
 bool cachephase_on_error(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 
-	if (!cx || cx->serving || !cx->ent || s->x.resp_head_sent || !stale_on_error(cx))
+	if (!cx || cx->serving || !cx->ent || s->x->resp_head_sent || !stale_on_error(cx))
 		return false;
 	lock_release(cx, false);
 	stat_add(cx->hc, HS_STALE, 1);
@@ -1113,12 +1118,12 @@ bool cachephase_on_error(struct session *s)
 
 void cachephase_end(struct session *s)
 {
-	struct cache_x *cx = s->x.cx;
+	struct cache_x *cx = s->x->cx;
 
 	if (!cx)
 		return;
-	s->x.cx = NULL;
-	if (cx->waiting)
+	s->x->cx = NULL;
+	if (cx->waiting && s->timer)
 		evtimer_del(s->timer);
 	lock_release(cx, false);
 	drop_entry(cx);
@@ -1279,9 +1284,9 @@ static int bg_start(struct session *s)
 {
 	static const char *const drop[] = {"If-None-Match", "If-Modified-Since", "If-Match",
 		"If-Unmodified-Since", "If-Range", "Range", "Expect"};
-	struct cache_x *cx = s->x.cx;
-	const struct cfg_route *r = s->x.route;
-	const struct h1_hdrs *h = &s->x.rq->hdrs;
+	struct cache_x *cx = s->x->cx;
+	const struct cfg_route *r = s->x->route;
+	const struct h1_hdrs *h = &s->x->rq->hdrs;
 	struct h1_msg m = {0};
 	struct h1_buf hb;
 	struct hc_bg *bg;
@@ -1350,7 +1355,7 @@ static int bg_start(struct session *s)
 	m.method = H1_METHOD_GET;
 	m.method_name.p = "GET";
 	m.method_name.len = 3;
-	m.target = s->x.rq->target;
+	m.target = s->x->rq->target;
 	m.major = 1;
 	m.minor = 1;
 	m.hdrs = bg->req;

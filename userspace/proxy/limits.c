@@ -455,7 +455,7 @@ static bool key_put(char *buf, size_t *n, const void *p, size_t len)
  * key), or -ENOSPC when the parts do not fit (the limit applies to the truncated key). */
 static int build_key(const struct limit_one *o, struct session *s, char *buf)
 {
-	const struct stream *x = &s->x;
+	const struct stream *x = s->x;
 	size_t n = 0;
 
 	for (size_t k = 0; k < o->n_parts; k++) {
@@ -583,7 +583,7 @@ enum limits_verdict limits_check(
 	struct session *s, uint64_t *wait_ms, int *status, uint64_t *retry_s)
 {
 	struct limits_rt *l = s->w->rt->limits;
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	const struct route_limits *rl;
 	enum limits_verdict v = LIMITS_PASS;
 	uint64_t now_us = clock_mono_us(), wait = 0;
@@ -684,10 +684,10 @@ void limits_answer(struct session *s, int status, uint64_t retry_s)
 		return;
 	}
 	h1_hdrs_free(&m.hdrs);
-	if (!s->x.rq || s->x.rq->method != H1_METHOD_HEAD) {
+	if (!s->x->rq || s->x->rq->method != H1_METHOD_HEAD) {
 		evbuffer_add(s->w->cstage, reason, blen - 1);
 		evbuffer_add(s->w->cstage, "\n", 1);
-		s->x.bytes_out = blen;
+		s->x->bytes_out = blen;
 	}
 	stream_local_done(s);
 }

@@ -13,7 +13,7 @@
 
 const char *pingx_method(const struct pingx_ctx *px, size_t *len)
 {
-	const struct h1_msg *m = px_session(px)->x.rq;
+	const struct h1_msg *m = px_session(px)->x->rq;
 
 	if (!m) {
 		*len = 0;
@@ -25,7 +25,7 @@ const char *pingx_method(const struct pingx_ctx *px, size_t *len)
 
 const char *pingx_path(const struct pingx_ctx *px, size_t *len)
 {
-	const struct h1_msg *m = px_session(px)->x.rq;
+	const struct h1_msg *m = px_session(px)->x->rq;
 
 	if (!m) {
 		*len = 0;
@@ -42,7 +42,7 @@ const char *pingx_client_addr(const struct pingx_ctx *px)
 
 bool pingx_idempotent(const struct pingx_ctx *px)
 {
-	const struct h1_msg *m = px_session(px)->x.rq;
+	const struct h1_msg *m = px_session(px)->x->rq;
 
 	return m && method_idempotent(m->method);
 }
@@ -54,7 +54,7 @@ static struct h1_hdrs *px_hdrs(const struct pingx_ctx *px, enum pingx_msg which,
 	struct session *s = px_session(px);
 
 	if (which == PINGX_REQUEST)
-		return s->x.rq && (!write || s->st == SS_CONNECT) ? &s->x.rq->hdrs : NULL;
+		return s->x->rq && (!write || s->st == SS_CONNECT) ? &s->x->rq->hdrs : NULL;
 	if (which == PINGX_RESPONSE)
 		return px->resp ? &px->resp->hdrs : NULL;
 	return NULL;
@@ -110,7 +110,7 @@ int pingx_set_upstream(struct pingx_ctx *px, const char *name)
 	struct session *s = px_session(px);
 	const struct pingd_rt *rt = s->w->rt;
 
-	if (!name || s->st != SS_CONNECT || s->x.srv >= 0)
+	if (!name || s->st != SS_CONNECT || s->x->srv >= 0)
 		return -EINVAL;
 	for (size_t i = 0; i < rt->n_backends; i++) {
 		if (!strcmp(rt->backends[i]->cfg->name, name)) {
@@ -123,19 +123,19 @@ int pingx_set_upstream(struct pingx_ctx *px, const char *name)
 
 const char *pingx_upstream(const struct pingx_ctx *px)
 {
-	const struct stream *x = &px_session(px)->x;
+	const struct stream *x = px_session(px)->x;
 
 	return px->has_be ? x->be->cfg->name : NULL;
 }
 
 const char *pingx_peer(const struct pingx_ctx *px)
 {
-	return px_session(px)->x.upstream;
+	return px_session(px)->x->upstream;
 }
 
 int pingx_status(const struct pingx_ctx *px)
 {
-	return px_session(px)->x.status;
+	return px_session(px)->x->status;
 }
 
 int pingx_set_limit_key(struct pingx_ctx *px, const void *key, size_t len)

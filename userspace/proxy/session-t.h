@@ -24,7 +24,7 @@ struct event;
 struct h1_parser;
 struct worker;
 
-/* The hooks' view of an exchange: lives in struct stream, so no allocation per request. */
+/* The hooks' view of an exchange: lives in struct stream. */
 struct pingx_ctx {
 	void *user;	     /* pingx_set_user() */
 	struct h1_msg *resp; /* the response head during response_filter, else NULL */
@@ -66,8 +66,12 @@ enum stream_tunnel {
 	TUN_MAX		 /* must stay last */
 };
 
-/* One request/response exchange. */
+/* One request/response exchange: a session holds one from a request's head to the end of
+ * its response (or to the session's end when it lingers, tunnels or closes), taken from
+ * its worker's cache (stream.c: stream_take()), so a keep-alive connection between requests
+ * holds none. */
 struct stream {
+	struct session *s; /* the session whose exchange it is */
 	struct h1_msg *rq; /* request head, owned by the request parser */
 	const struct cfg_route *route;
 	size_t be_idx;
@@ -108,35 +112,45 @@ struct stream {
 
 struct session {
 	TAILQ_ENTRY(session) link;
-	TAILQ_ENTRY(session) upq_link; /* in the worker's upq_wait while upq_waiting */
-	bool upq_waiting;	       /* queued for its pool's max_conns */
-	uint64_t upq_deadline_ms;      /* coarse clock: 503 after it */
+	/* A session waits in one of its worker's lists at most: for a pool's max_conns while
+	 * upq_waiting, or between requests while idle_listed. */
+	union {
+		TAILQ_ENTRY(session) upq_link; /* in the worker's upq_wait */
+		TAILQ_ENTRY(session) idle_link; /* in the worker's idle list */
+	};
+	union {
+		uint64_t upq_deadline_ms; /* coarse clock: 503 after it */
+		uint64_t idle_until_ms;	  /* coarse clock: the keep-alive timeout ends then */
+	};
 	struct worker *w;
 	const struct cfg *cfg;
 	struct conn *cli;
 	size_t listener;
 	struct h1_parser *rqp; /* requests from the client */
 	struct h1_parser *rsp; /* responses from the current upstream */
-	struct event *timer;   /* header, keep-alive or linger timer */
+	struct event *timer;   /* header, drain or linger timer; NULL until needed and
+				* while idle (stream.c: sess_timer_set()) */
 	struct event *total;   /* timeouts.total of the current exchange */
 	struct event *delay;   /* a rate limit's delay of the current request; NULL until one */
-	enum sess_state st;
-	unsigned int nreq;  /* requests started on this connection */
-	bool close_after;   /* close once the current response is sent */
-	bool cli_paused;    /* client reads paused: upstream output full */
-	bool up_paused;	    /* upstream reads paused: client output full */
-	bool shut;	    /* write side shut down while lingering */
-	bool dead;	    /* free when the outermost callback returns */
-	unsigned int depth; /* callbacks on the stack */
 	struct tunnel *tun; /* SS_TUNNEL: the byte pump (tunnel.c) */
 	struct evdns_getaddrinfo_request *dns; /* CONNECT: resolving the target's name */
 	char *target;			       /* CONNECT: "host:port" for the logs, owned */
 	struct h2conn *h2; /* SS_H2: the HTTP/2 connection this session became */
 	struct conn *tls_cli; /* the connection the client's TLS runs on: cli, or for an HTTP/2
 			       * stream its connection's (NULL once that one is gone) */
-	bool virt;	   /* serves one HTTP/2 stream over a socketless conn: not counted
-			    * as a connection of the worker */
-	struct stream x;
+	struct stream *x; /* the current exchange; NULL between requests */
+	enum sess_state st;
+	unsigned int nreq;  /* requests started on this connection */
+	unsigned int depth; /* callbacks on the stack */
+	bool upq_waiting;   /* queued for its pool's max_conns */
+	bool idle_listed;   /* between requests, in the worker's idle list */
+	bool close_after;   /* close once the current response is sent */
+	bool cli_paused;    /* client reads paused: upstream output full */
+	bool up_paused;	    /* upstream reads paused: client output full */
+	bool shut;	    /* write side shut down while lingering */
+	bool dead;	    /* free when the outermost callback returns */
+	bool virt;	    /* serves one HTTP/2 stream over a socketless conn: not counted
+			     * as a connection of the worker */
 };
 
 #endif /* USERSPACE_PROXY_SESSION_T_H */

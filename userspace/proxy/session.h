@@ -11,10 +11,12 @@
 #include "userspace/proxy/session-t.h"
 #include "userspace/proxy/worker-t.h"
 
+struct timeval;
+
 /* The session whose exchange <px> is. */
 static inline struct session *px_session(const struct pingx_ctx *px)
 {
-	return (struct session *)((char *)px - offsetof(struct session, x.px));
+	return ((const struct stream *)((const char *)px - offsetof(struct stream, px)))->s;
 }
 
 /* Methods a client may expect to be repeated safely, so that a retry is allowed. */
@@ -27,9 +29,9 @@ static inline bool method_idempotent(enum h1_method m)
 /* Make pool <idx> of the runtime the exchange's upstream (upstream_peer's choice). */
 static inline void px_set_backend(struct session *s, size_t idx)
 {
-	s->x.be_idx = idx;
-	s->x.be = s->w->rt->backends[idx];
-	s->x.px.has_be = true;
+	s->x->be_idx = idx;
+	s->x->be = s->w->rt->backends[idx];
+	s->x->px.has_be = true;
 }
 
 /* pingd's config-driven hooks (builtin.c): routing, the route's pool, header rules. */
@@ -55,5 +57,8 @@ void stream_local_error(struct session *s, int status);
 
 /* Go on to the upstream: upstream_peer, upstream_request_filter, the connection. */
 void stream_forward(struct session *s);
+
+/* Arm the session timer (made on first use) for <tv>. Returns 0 or -ENOMEM. */
+int sess_timer_set(struct session *s, const struct timeval *tv);
 
 #endif /* USERSPACE_PROXY_SESSION_H */

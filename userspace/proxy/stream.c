@@ -28,6 +28,7 @@
 #include "userspace/lib/bug.h"
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
+#include "userspace/lib/slab.h"
 #include "userspace/net/conn.h"
 #include "userspace/net/listener.h"
 #include "userspace/ops/stats.h"
@@ -99,12 +100,89 @@ static struct evbuffer *up_stage(struct session *s)
 
 static struct evbuffer *up_out(struct session *s)
 {
-	return s->x.up->out;
+	return s->x->up->out;
 }
 
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Arm the session timer, made on first use: a keep-alive connection between requests has
+ * none (the worker's idle list times it), nor one whose heads arrive whole. Returns 0 or
+ * -ENOMEM. */
+int sess_timer_set(struct session *s, const struct timeval *tv)
+{
+	if (!s->timer) {
+		s->timer = evtimer_new(s->w->base, on_timer, s);
+		if (!s->timer)
+			return -ENOMEM;
+	}
+	return evtimer_add(s->timer, tv) < 0 ? -ENOMEM : 0;
+}
+
+static void sess_kill(struct session *s);
+
+/* Without a timer the session cannot be timed: it ends rather than wait for ever. */
 static void timer_set(struct session *s, const struct timeval *tv)
 {
-	evtimer_add(s->timer, tv);
+	if (sess_timer_set(s, tv) < 0) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory for a timer",
+			s->cli->peer_text);
+		sess_kill(s);
+	}
+}
+
+static void timer_del(struct session *s)
+{
+	if (s->timer)
+		evtimer_del(s->timer);
+}
+
+/* Keep-alive connections between requests wait in their worker's idle list, oldest first
+ * (they all have the same timeout), under one timer for the worker: no timer per
+ * connection, and nothing to arm or disarm per request but a list link. */
+static void on_idle_expiry(evutil_socket_t fd, short what, void *arg);
+
+static void idle_arm(struct worker *w, uint64_t now)
+{
+	struct session *s = TAILQ_FIRST(&w->idle);
+	struct timeval tv;
+
+	if (!s)
+		return;
+	tv = clock_ms_tv(s->idle_until_ms > now ? s->idle_until_ms - now : 1);
+	evtimer_add(w->idle_ev, &tv);
+}
+
+static void idle_enter(struct session *s)
+{
+	struct worker *w = s->w;
+	uint64_t now = clock_coarse_ms();
+
+	if (!w->idle_ev) {
+		w->idle_ev = evtimer_new(w->base, on_idle_expiry, w);
+		TAILQ_INIT(&w->idle);
+	}
+	if (!w->idle_ev) {
+		timer_set(s, w->t_keepalive); /* its own timer after all */
+		return;
+	}
+	/* The timer goes back too: most heads arrive whole and need none. */
+	if (s->timer) {
+		event_free(s->timer);
+		s->timer = NULL;
+	}
+	s->idle_until_ms = now + s->cfg->timeouts.keepalive_ms;
+	s->idle_listed = true;
+	TAILQ_INSERT_TAIL(&w->idle, s, idle_link);
+	if (!evtimer_pending(w->idle_ev, NULL))
+		idle_arm(w, now);
+}
+
+static void idle_leave(struct session *s)
+{
+	if (!s->idle_listed)
+		return;
+	TAILQ_REMOVE(&s->w->idle, s, idle_link);
+	s->idle_listed = false;
 }
 
 /* Copy h1_str <v> into <buf> as a C string (truncated to <size>). NULL for an absent one. */
@@ -136,7 +214,7 @@ static int px_filter(struct session *s, int (*fn)(struct pingx_ctx *, void *))
 
 	if (!fn)
 		return 0;
-	r = fn(&s->x.px, px_data);
+	r = fn(&s->x->px, px_data);
 	if (!r)
 		return 0;
 	if (r >= 400 && r <= 599)
@@ -153,13 +231,16 @@ static int px_filter(struct session *s, int (*fn)(struct pingx_ctx *, void *))
 /* The logging hook of a live context: once per request that reached new_ctx. */
 static void px_end(struct session *s)
 {
-	struct pingx_ctx *px = &s->x.px;
+	struct pingx_ctx *px;
 
+	if (!s->x)
+		return;
+	px = &s->x->px;
 	if (!px->live)
 		return;
 	px->live = false;
-	if (!s->x.status)
-		s->x.status = 499;
+	if (!s->x->status)
+		s->x->status = 499;
 	if (px_ops->logging)
 		px_ops->logging(px, px_data);
 	px->user = NULL;
@@ -237,16 +318,57 @@ static void rqp_give(struct session *s)
 	conn_release_buffers(s->cli);
 }
 
+/* Give <s> an exchange, cleared: at a request's head, or for an answer before one. */
+static int stream_take(struct session *s)
+{
+	struct worker *w = s->w;
+	struct stream *x = s->x;
+
+	if (x) {
+		limits_release(x);
+		upq_release(s);
+	} else {
+		x = w->n_x_cache ? w->x_cache[--w->n_x_cache] : malloc(sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		s->x = x;
+	}
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->srv = -1;
+	return 0;
+}
+
+/* The exchange of <s> is over (logged, its upstream given back): keep it for another. */
+static void stream_give(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (!s->x)
+		return;
+	if (w->n_x_cache < sizeof(w->x_cache) / sizeof(w->x_cache[0]))
+		w->x_cache[w->n_x_cache++] = s->x;
+	else
+		free(s->x);
+	s->x = NULL;
+}
+
+/* An accepted session's client connection follows it in the same slab object. */
+#define SESS_HEAD ((sizeof(struct session) + 15) & ~(size_t)15)
+
 /* Free <s> and everything it holds; only sess_leave() calls this, at depth 0. */
 static void sess_destroy(struct session *s)
 {
 	struct worker *w = s->w;
 
-	px_end(s);
-	limits_release(&s->x);
-	upq_release(s);
-	cachephase_end(s);
+	if (s->x) {
+		px_end(s);
+		limits_release(s->x);
+		upq_release(s);
+		cachephase_end(s);
+	}
 	TAILQ_REMOVE(&w->sessions, s, link);
+	idle_leave(s);
 	if (!s->virt) {
 		w->n_conns--;
 		stats_conn_close(w->rt->stats, w->id);
@@ -269,10 +391,11 @@ static void sess_destroy(struct session *s)
 		evdns_getaddrinfo_cancel(s->dns);
 	tunnel_free(s->tun);
 	free(s->target);
-	if (s->x.up)
-		conn_free(s->x.up);
-	if (s->x.srv >= 0)
-		backend_done(&w->bws[s->x.be_idx], s->x.srv);
+	if (s->x && s->x->up)
+		conn_free(s->x->up);
+	if (s->x && s->x->srv >= 0)
+		backend_done(&w->bws[s->x->be_idx], s->x->srv);
+	stream_give(s);
 	conn_free(s->cli);
 	h1_parser_free(s->rqp);
 	s->rqp = NULL;
@@ -283,7 +406,10 @@ static void sess_destroy(struct session *s)
 		event_free(s->total);
 	if (s->delay)
 		event_free(s->delay);
-	free(s);
+	if (s->virt)
+		free(s); /* an HTTP/2 stream's */
+	else
+		slab_free(s);
 	/* A draining worker is done with its last client. */
 	if (w->draining && !w->n_conns)
 		event_base_loopbreak(w->base);
@@ -296,6 +422,26 @@ static void sess_enter(struct session *s)
 	s->depth++;
 }
 
+static void sess_leave(struct session *s);
+
+/* Close the keep-alive connections whose time is up, quietly. */
+static void on_idle_expiry(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = clock_coarse_ms();
+	struct session *s;
+
+	(void)fd;
+	(void)what;
+	while ((s = TAILQ_FIRST(&w->idle)) && s->idle_until_ms <= now) {
+		idle_leave(s);
+		sess_enter(s);
+		sess_kill(s);
+		sess_leave(s);
+	}
+	idle_arm(w, now);
+}
+
 static void linger_flushed(struct session *s);
 
 /* The end of a callback: send what was staged, and wake a paused side whose peer's output
@@ -303,12 +449,13 @@ static void linger_flushed(struct session *s);
 static void sess_flush(struct session *s)
 {
 	size_t bs = s->cfg->limits.buffer_size;
+	struct conn *up = s->x ? s->x->up : NULL;
 
 	if (evbuffer_get_length(cli_stage(s)))
 		conn_send(s->cli, cli_stage(s));
 	if (evbuffer_get_length(up_stage(s))) {
-		if (s->x.up)
-			conn_send(s->x.up, up_stage(s));
+		if (up)
+			conn_send(up, up_stage(s));
 		else
 			evbuffer_drain(up_stage(s), evbuffer_get_length(up_stage(s)));
 	}
@@ -316,12 +463,12 @@ static void sess_flush(struct session *s)
 		linger_flushed(s);
 		return;
 	}
-	if (s->up_paused && s->x.up && evbuffer_get_length(cli_out(s)) < bs) {
+	if (s->up_paused && up && evbuffer_get_length(cli_out(s)) < bs) {
 		s->up_paused = false;
-		conn_enable(s->x.up, CONN_READING);
-		conn_trigger_read(s->x.up);
+		conn_enable(up, CONN_READING);
+		conn_trigger_read(up);
 	}
-	if (s->cli_paused && s->x.up && evbuffer_get_length(up_out(s)) < bs) {
+	if (s->cli_paused && up && evbuffer_get_length(up_out(s)) < bs) {
 		s->cli_paused = false;
 		conn_enable(s->cli, CONN_READING);
 		conn_trigger_read(s->cli);
@@ -348,9 +495,10 @@ static void sess_kill(struct session *s)
 {
 	s->dead = true;
 	conn_disable(s->cli, CONN_READING | CONN_WRITING);
-	if (s->x.up)
-		conn_disable(s->x.up, CONN_READING | CONN_WRITING);
-	evtimer_del(s->timer);
+	if (s->x && s->x->up)
+		conn_disable(s->x->up, CONN_READING | CONN_WRITING);
+	idle_leave(s);
+	timer_del(s);
 	if (s->total)
 		evtimer_del(s->total);
 	if (s->delay)
@@ -360,8 +508,10 @@ static void sess_kill(struct session *s)
 /* Drop the upstream side of the exchange without reuse, and its in-flight count. */
 static void upstream_drop(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 
+	if (!x)
+		return;
 	if (x->up) {
 		conn_free(x->up);
 		x->up = NULL;
@@ -377,7 +527,7 @@ static void upstream_drop(struct session *s)
 /* The logging phase: one access-log line per exchange. */
 static void phase_logging(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	char method[32], target[1024], ref[512], ua[512];
 	struct log_access_rec rec = {0};
 
@@ -428,7 +578,8 @@ static void sess_linger(struct session *s)
 	if (s->total)
 		evtimer_del(s->total);
 	s->st = SS_LINGER;
-	s->x.rq = NULL;
+	if (s->x)
+		s->x->rq = NULL;
 	rsp_give(s);
 	conn_set_timeouts(s->cli, NULL, NULL);
 	conn_enable(s->cli, CONN_READING | CONN_WRITING);
@@ -449,17 +600,21 @@ static void send_canned(struct session *s, int status, const char *r, size_t len
 	char g[256];
 	size_t glen;
 
-	BUG_ON(s->x.resp_head_sent);
+	if (!s->x && stream_take(s)) {
+		sess_kill(s);
+		return;
+	}
+	BUG_ON(s->x->resp_head_sent);
 	/* A gRPC client reads statuses, not pages: a trailers-only answer (the log keeps the
 	 * HTTP status). */
-	if (s->x.grpc && status >= 400 &&
-		(glen = h2_grpc_answer(g, sizeof(g), status, s->x.deadline))) {
+	if (s->x->grpc && status >= 400 &&
+		(glen = h2_grpc_answer(g, sizeof(g), status, s->x->deadline))) {
 		r = g;
 		len = glen;
 	}
 	evbuffer_add(cli_stage(s), r, len);
-	s->x.status = status;
-	s->x.resp_head_sent = true;
+	s->x->status = status;
+	s->x->resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
 }
@@ -479,7 +634,7 @@ static void stream_abort(struct session *s, const char *why)
 {
 	log_ratelimited(
 		LOG_LVL_WARN, "client %s: %s; closing mid-response", s->cli->peer_text, why);
-	s->x.status = s->x.status ? s->x.status : 502;
+	s->x->status = s->x->status ? s->x->status : 502;
 	phase_logging(s);
 	/* Flush what the client was already promised, then close without the final chunk. */
 	sess_linger(s);
@@ -569,8 +724,8 @@ static void send_405(struct session *s, const struct cfg_str_list *l)
 	struct evbuffer *b = cli_stage(s);
 	bool head = false;
 
-	BUG_ON(s->x.resp_head_sent);
-	if (s->x.grpc) {
+	BUG_ON(s->x->resp_head_sent);
+	if (s->x->grpc) {
 		send_error(s, 405);
 		return;
 	}
@@ -585,15 +740,15 @@ static void send_405(struct session *s, const struct cfg_str_list *l)
 			head = true;
 		}
 	evbuffer_add_printf(b, "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-	s->x.status = 405;
-	s->x.resp_head_sent = true;
+	s->x->status = 405;
+	s->x->resp_head_sent = true;
 	phase_logging(s);
 	sess_linger(s);
 }
 
 static int phase_request_filter(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 
 	if (m->method == H1_METHOD_CONNECT) {
@@ -645,8 +800,8 @@ static int phase_request_filter(struct session *s)
 
 static uint64_t request_hash(struct session *s)
 {
-	const struct backend *be = s->x.be;
-	const struct h1_msg *m = s->x.rq;
+	const struct backend *be = s->x->be;
+	const struct h1_msg *m = s->x->rq;
 	const struct cfg_hash_key *hk = &be->cfg->hash_key;
 	const struct h1_str *v;
 	const char *val = "";
@@ -685,7 +840,7 @@ static uint64_t request_hash(struct session *s)
  * every usable server is cooling down, the plain choice is taken: trying one beats a 502. */
 static int select_server(struct session *s, struct backend_wstate *ws, uint64_t tried)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	uint64_t now = clock_coarse_ms(), skip = tried;
 
 	for (size_t k = 0; k <= x->be->n; k++) {
@@ -704,7 +859,7 @@ static int select_server(struct session *s, struct backend_wstate *ws, uint64_t 
 /* Passive health: record the outcome <ok> of the current attempt on its server. */
 static void passive_report(struct session *s, bool ok)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
 
 	struct health_passive *p;
@@ -733,7 +888,7 @@ static void passive_report(struct session *s, bool ok)
  * after answering. */
 static int phase_upstream_peer(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct backend_wstate *ws;
 
 	if (px_filter(s, px_ops->upstream_peer) < 0)
@@ -761,7 +916,7 @@ static int phase_upstream_peer(struct session *s)
  * after answering. */
 static int phase_upstream_request_filter(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
 	const struct h1_str *up = (m->flags & H1_F_UPGRADE) ? h1_hdrs_get(h, "Upgrade") : NULL;
@@ -825,7 +980,7 @@ static void stream_proceed(struct session *s)
 		return;
 	default:
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': max_conns reached and queue full",
-			s->x.be->cfg->name);
+			s->x->be->cfg->name);
 		upstream_drop(s);
 		send_error(s, 503);
 		return;
@@ -841,7 +996,7 @@ void stream_upq_resume(struct session *s, bool ok)
 		stream_connect(s);
 	} else {
 		log_ratelimited(LOG_LVL_WARN, "upstream '%s': queue_timeout waiting for max_conns",
-			s->x.be->cfg->name);
+			s->x->be->cfg->name);
 		upstream_drop(s);
 		send_error(s, 503);
 	}
@@ -910,20 +1065,23 @@ static void grpc_deadline(struct session *s, const struct h1_msg *m)
 /* A new request head from the client: run the phases up to the upstream connection. */
 static void stream_begin(struct session *s, struct h1_msg *m)
 {
-	struct stream *x = &s->x;
+	struct stream *x;
 	struct timeval tv;
 
-	limits_release(x);
-	upq_release(s);
-	memset(x, 0, sizeof(*x));
-	x->srv = -1;
+	if (stream_take(s)) {
+		log_ratelimited(LOG_LVL_ERR, "client %s: out of memory", s->cli->peer_text);
+		sess_kill(s);
+		return;
+	}
+	x = s->x;
 	x->rq = m;
 	x->start_us = clock_mono_us();
 	x->px.live = true;
 	s->nreq++;
 	s->w->requests++;
 	s->st = SS_CONNECT;
-	evtimer_del(s->timer);
+	idle_leave(s);
+	timer_del(s);
 	if (s->total && s->cfg->timeouts.total_ms) {
 		tv = clock_ms_tv(s->cfg->timeouts.total_ms);
 		evtimer_add(s->total, &tv);
@@ -964,7 +1122,7 @@ static void up_event(struct conn *c, short what, void *arg);
 /* The idle pool of the server the exchange uses. */
 static struct pool *cur_pool(struct session *s)
 {
-	return &s->w->pools[s->x.be_idx][s->x.srv];
+	return &s->w->pools[s->x->be_idx][s->x->srv];
 }
 
 /* The request is fully read: from now on the upstream owes us a response. */
@@ -972,17 +1130,17 @@ static void request_done(struct session *s)
 {
 	struct worker *w = s->w;
 
-	s->x.req_done = true;
-	if (s->x.req_body)
+	s->x->req_done = true;
+	if (s->x->req_body)
 		conn_set_timeouts(s->cli, NULL, w->t_send);
-	if (s->x.up && s->x.up->connected)
-		conn_set_timeouts(s->x.up, w->t_upread, w->t_send);
+	if (s->x->up && s->x->up->connected)
+		conn_set_timeouts(s->x->up, w->t_upread, w->t_send);
 }
 
 /* The upstream connection is usable: send the head, then let the body flow. */
 static void upstream_ready(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct worker *w = s->w;
 	struct h1_buf *hb = &w->scratch;
 
@@ -1018,7 +1176,7 @@ static void upstream_attach(struct session *s, struct conn *c)
 {
 	unsigned int bs = s->cfg->limits.buffer_size;
 
-	s->x.up = c;
+	s->x->up = c;
 	conn_set_cbs(c, up_read, up_write, up_event, s);
 	conn_set_read_high(c, bs);
 	conn_set_write_low(c, bs / 2);
@@ -1028,7 +1186,7 @@ static void upstream_attach(struct session *s, struct conn *c)
  * (upstream/h2up.c), which speaks HTTP/1.1 to the exchange; it connects as a socket would. */
 static void connect_h2(struct session *s, struct pool *pool, const struct cfg_addr *addr)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct worker *w = s->w;
 	const struct h2up_opts o = {
 		.buffer = s->cfg->limits.buffer_size,
@@ -1058,7 +1216,7 @@ static void connect_h2(struct session *s, struct pool *pool, const struct cfg_ad
 
 static void connect_upstream(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct pool *pool = cur_pool(s);
 	const struct cfg_addr *addr = &x->be->servers[x->srv].cfg->address;
 	struct conn *c;
@@ -1096,7 +1254,7 @@ static void connect_upstream(struct session *s)
  * connection). Returns true when an attempt started. */
 static bool retry(struct session *s, bool stale)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct backend_wstate *ws = &s->w->bws[x->be_idx];
 	/* A failed connect never delivered the request, so sending it elsewhere adds no work
 	 * to the pool: only replays of a request a server may have seen spend the budget. */
@@ -1138,17 +1296,17 @@ static bool retry(struct session *s, bool stale)
 /* fail_to_connect: the connect failed or timed out; retry elsewhere or answer 502/504. */
 static void fail_to_connect(struct session *s, int err, bool timed_out)
 {
-	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x.upstream,
+	log_ratelimited(LOG_LVL_WARN, "connect to %s: %s", s->x->upstream,
 		timed_out ? "timed out" : strerror(err));
-	if (s->x.tun == TUN_CONNECT) {
+	if (s->x->tun == TUN_CONNECT) {
 		/* A target of the client's choosing: no pool, no retry, no health. */
 		send_error(s, timed_out ? 504 : 502);
 		return;
 	}
 	passive_report(s, false);
-	if (s->x.srv >= 0)
+	if (s->x->srv >= 0)
 		stats_upstream_connect_error(
-			s->w->rt->stats, s->w->id, s->x.be_idx, (size_t)s->x.srv);
+			s->w->rt->stats, s->w->id, s->x->be_idx, (size_t)s->x->srv);
 	if (px_fail_to_connect(s, timed_out ? ETIMEDOUT : err) == PINGX_RETRY && retry(s, false))
 		return;
 	upstream_drop(s);
@@ -1162,7 +1320,7 @@ static void fail_to_connect(struct session *s, int err, bool timed_out)
  * otherwise 502/504, or a close if the response already started. */
 static void error_while_proxy(struct session *s, const char *why, bool timed_out)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	/* A request may be replayed only when no response byte came and its body (none) is not
 	 * gone; the hook decides within that (pingd: idempotent methods). A timeout is the
 	 * server taking its time, so it is replayed only where configured, and on another
@@ -1209,7 +1367,7 @@ static void error_while_proxy(struct session *s, const char *why, bool timed_out
  * room; pause the client when it has none. */
 static void pump_request(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct evbuffer *in = cli_in(s), *out = up_stage(s);
 	size_t bs = s->cfg->limits.buffer_size;
 	char ch[H1_CHUNK_HDR_MAX];
@@ -1305,6 +1463,7 @@ static void read_head(struct session *s)
 	case H1_EV_NONE:
 		if (s->st == SS_IDLE && !h1_parser_idle(s->rqp)) {
 			s->st = SS_HEAD;
+			idle_leave(s);
 			timer_set(s, s->w->t_header);
 		}
 		return;
@@ -1315,9 +1474,11 @@ static void read_head(struct session *s)
 	case H1_EV_ERROR:
 		log_ratelimited(LOG_LVL_INFO, "client %s: %s (%d)", s->cli->peer_text, ev.reason,
 			ev.status);
-		memset(&s->x, 0, sizeof(s->x));
-		s->x.srv = -1;
-		s->x.start_us = clock_mono_us();
+		if (stream_take(s)) {
+			sess_kill(s);
+			return;
+		}
+		s->x->start_us = clock_mono_us();
 		send_error(s, ev.status);
 		return;
 	default:
@@ -1336,7 +1497,7 @@ static void drive_client(struct session *s)
 		read_head(s);
 		break;
 	case SS_EXCHANGE:
-		if (!s->x.req_done)
+		if (!s->x->req_done)
 			pump_request(s);
 		break;
 	case SS_LINGER:
@@ -1358,9 +1519,9 @@ static int phase_response_filter(struct session *s, struct h1_msg *m, unsigned i
 	if (h1_hdrs_strip_hop(&m->hdrs, hop) < 0)
 		return -ENOSPC;
 	if (px_ops->response_filter) {
-		s->x.px.resp = m;
-		err = px_ops->response_filter(&s->x.px, px_data);
-		s->x.px.resp = NULL;
+		s->x->px.resp = m;
+		err = px_ops->response_filter(&s->x->px, px_data);
+		s->x->px.resp = NULL;
 	}
 	return err;
 }
@@ -1372,7 +1533,7 @@ static int phase_response_filter(struct session *s, struct h1_msg *m, unsigned i
  * instead (the exchange is over), or -1 when the head cannot be forwarded. */
 static int response_head(struct session *s, struct h1_msg *m)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	unsigned int flags = 0;
 
 	if (m->status == 101 && x->tun == TUN_UPGRADE) {
@@ -1401,7 +1562,7 @@ static int response_head(struct session *s, struct h1_msg *m)
 			evbuffer_add(cli_stage(s), s->w->scratch.p, s->w->scratch.len);
 		return 0;
 	}
-	if (x->cx && !s->x.resp_head_sent) {
+	if (x->cx && !s->x->resp_head_sent) {
 		int r = cachephase_response(s, m);
 
 		if (r)
@@ -1454,7 +1615,7 @@ static __thread unsigned int local_nest;
  * another request, then wait for the next request or close. */
 static void stream_finish(struct session *s, bool reuse)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct pool *pool = x->srv >= 0 ? cur_pool(s) : NULL;
 
 	phase_logging(s);
@@ -1492,10 +1653,14 @@ static void stream_finish(struct session *s, bool reuse)
 	}
 	rqp_give(s);
 	rsp_give(s);
+	stream_give(s);
 	/* Draining, a response that promised keep-alive: the client may already be sending
 	 * the next request, which is answered with "Connection: close"; a quiet one closes
 	 * soon. */
-	timer_set(s, s->w->draining ? s->w->t_drain : s->w->t_keepalive);
+	if (s->w->draining)
+		timer_set(s, s->w->t_drain);
+	else
+		idle_enter(s);
 	if (finish_defers)
 		conn_trigger_read(s->cli);
 	else
@@ -1506,7 +1671,7 @@ static void stream_finish(struct session *s, bool reuse)
  * connection can carry another request. */
 static void response_done(struct session *s, const struct h1_hdrs *trailers, bool up_closed)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = h1_parser_msg(s->rsp);
 	bool reuse;
 
@@ -1534,9 +1699,9 @@ static void upstream_closed(struct session *s)
 	struct h1_event ev;
 
 	h1_parse_eof(s->rsp, &ev);
-	if (ev.type == H1_EV_DONE && !s->x.interim && s->x.resp_head_sent)
+	if (ev.type == H1_EV_DONE && !s->x->interim && s->x->resp_head_sent)
 		response_done(s, ev.trailers, true);
-	else if (!s->x.resp_started)
+	else if (!s->x->resp_started)
 		error_while_proxy(s, "closed before responding", false);
 	else
 		error_while_proxy(
@@ -1545,7 +1710,7 @@ static void upstream_closed(struct session *s)
 
 static void drive_response(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	size_t bs = s->cfg->limits.buffer_size;
 	char ch[H1_CHUNK_HDR_MAX];
 	struct h1_event ev;
@@ -1624,7 +1789,7 @@ static void drive_response(struct session *s)
 
 int stream_local_head(struct session *s, struct h1_msg *m)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 
 	if (!x->req_done && !x->req_body) {
 		struct h1_event ev;
@@ -1689,13 +1854,13 @@ static void up_event(struct conn *c, short what, void *arg)
 	struct session *s = arg;
 
 	sess_enter(s);
-	if (s->dead || c != s->x.up)
+	if (s->dead || c != s->x->up)
 		goto out;
 	if (what & CONN_CONNECTED) {
-		if (s->x.tun == TUN_CONNECT) {
+		if (s->x->tun == TUN_CONNECT) {
 			evbuffer_add(cli_stage(s), CONNECT_OK, strlen(CONNECT_OK));
-			s->x.status = 200;
-			s->x.resp_head_sent = true;
+			s->x->status = 200;
+			s->x->resp_head_sent = true;
 			tunnel_begin(s);
 		} else {
 			upstream_ready(s);
@@ -1706,13 +1871,13 @@ static void up_event(struct conn *c, short what, void *arg)
 		error_while_proxy(
 			s, (what & CONN_READING) ? "read timed out" : "write timed out", true);
 	} else if (what & CONN_EOF) {
-		s->x.up_eof = true;
+		s->x->up_eof = true;
 		drive_response(s);
 	} else {
 		/* Refused once connected (an HTTP/2 stream the server refused, or one past its
 		 * GOAWAY): the server never saw the request, as with a stale keep-alive conn. */
 		if (EVUTIL_SOCKET_ERROR() == ECONNREFUSED)
-			s->x.up_reused = true;
+			s->x->up_reused = true;
 		error_while_proxy(s, strerror(EVUTIL_SOCKET_ERROR()), false);
 	}
 out:
@@ -1739,11 +1904,11 @@ static void cli_write(struct conn *c, void *arg)
 		goto out;
 	if (s->st == SS_LINGER) {
 		linger_flushed(s);
-	} else if (s->up_paused && s->x.up &&
+	} else if (s->up_paused && s->x && s->x->up &&
 		   evbuffer_get_length(c->out) <
 			   s->cfg->limits.buffer_size) {
 		s->up_paused = false;
-		conn_enable(s->x.up, CONN_READING);
+		conn_enable(s->x->up, CONN_READING);
 		drive_response(s);
 	}
 out:
@@ -1766,18 +1931,18 @@ static void cli_event(struct conn *c, short what, void *arg)
 			what & CONN_EOF	    ? "cut short" :
 					      strerror(c->err));
 		sess_kill(s);
-	} else if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x.req_done) {
+	} else if ((what & CONN_EOF) && s->st == SS_EXCHANGE && s->x->req_done) {
 		/* Half-closed after a complete request: answer it, then close. */
 		s->close_after = true;
 	} else if ((what & CONN_TIMEOUT) && (what & CONN_READING) &&
-		   s->st == SS_EXCHANGE && !s->x.resp_head_sent) {
+		   s->st == SS_EXCHANGE && !s->x->resp_head_sent) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request body timed out", s->cli->peer_text);
 		upstream_drop(s);
 		send_error(s, 408);
 	} else {
 		if (s->st == SS_EXCHANGE || s->st == SS_CONNECT) {
-			s->x.status = s->x.status ? s->x.status : 499;
+			s->x->status = s->x->status ? s->x->status : 499;
 			phase_logging(s);
 		}
 		sess_kill(s);
@@ -1801,9 +1966,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	} else if (s->st == SS_HEAD) {
 		log_ratelimited(
 			LOG_LVL_INFO, "client %s: request head timed out", s->cli->peer_text);
-		memset(&s->x, 0, sizeof(s->x));
-		s->x.srv = -1;
-		send_error(s, 408);
+		if (stream_take(s))
+			sess_kill(s);
+		else
+			send_error(s, 408);
 	} else {
 		/* Keep-alive expiry or the end of lingering: close quietly. */
 		sess_kill(s);
@@ -1836,13 +2002,13 @@ static void on_total(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	sess_enter(s);
 	if (!s->dead && (s->st == SS_CONNECT || s->st == SS_EXCHANGE)) {
-		s->x.deadline = s->x.grpc;
+		s->x->deadline = s->x->grpc;
 		log_ratelimited(LOG_LVL_WARN, "client %s: exchange exceeded %s", s->cli->peer_text,
-			s->x.grpc ? "its deadline (grpc-timeout or timeouts.total)" : "timeouts.total");
-		if (!s->x.resp_head_sent) {
+			s->x->grpc ? "its deadline (grpc-timeout or timeouts.total)" : "timeouts.total");
+		if (!s->x->resp_head_sent) {
 			upstream_drop(s);
 			send_error(s, 504);
-		} else if (s->x.grpc && s->x.resp_chunked) {
+		} else if (s->x->grpc && s->x->resp_chunked) {
 			grpc_expire(s);
 		} else {
 			stream_abort(s, "total timeout");
@@ -1861,8 +2027,8 @@ static void tunnel_done(void *arg, const char *why)
 	sess_enter(s);
 	if (why)
 		log_ratelimited(LOG_LVL_INFO, "client %s: tunnel to %s closed: %s",
-			s->cli->peer_text, s->x.upstream ? s->x.upstream : "?", why);
-	s->x.bytes_out = tunnel_bytes(s->tun, false);
+			s->cli->peer_text, s->x->upstream ? s->x->upstream : "?", why);
+	s->x->bytes_out = tunnel_bytes(s->tun, false);
 	phase_logging(s);
 	sess_kill(s);
 	sess_leave(s);
@@ -1872,12 +2038,12 @@ static void tunnel_done(void *arg, const char *why)
  * exchange's timers give way to the tunnel's idle timeout. */
 static void tunnel_begin(struct session *s)
 {
-	evtimer_del(s->timer);
+	timer_del(s);
 	if (s->total)
 		evtimer_del(s->total);
 	s->st = SS_TUNNEL;
 	s->cli_paused = s->up_paused = false;
-	s->tun = tunnel_start(s->w->base, s->cli, s->x.up, s->cfg->limits.buffer_size,
+	s->tun = tunnel_start(s->w->base, s->cli, s->x->up, s->cfg->limits.buffer_size,
 		s->cfg->timeouts.tunnel_ms, tunnel_done, s);
 	if (!s->tun)
 		stream_abort(s, "out of memory for a tunnel");
@@ -1887,7 +2053,7 @@ static void tunnel_begin(struct session *s)
  * up_event() as for an upstream, without retries. */
 static void connect_addr(struct session *s, const struct sockaddr *sa, socklen_t len)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct cfg_addr addr = {0};
 	struct conn *c;
 
@@ -1932,7 +2098,7 @@ static void connect_resolved(int err, struct evutil_addrinfo *ai, void *arg)
  * connected at once, a name resolved first (502 when that fails). */
 static void connect_target(struct session *s)
 {
-	struct stream *x = &s->x;
+	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 	struct evutil_addrinfo hints = {0};
 	char host[256], port_text[8];
@@ -2028,7 +2194,6 @@ static int h2_stream_open(void *arg, struct conn *vc)
 	s->w = w;
 	s->cfg = c;
 	s->listener = owner->listener;
-	s->x.srv = -1;
 	s->virt = true;
 	s->cli = vc;
 	s->tls_cli = owner->tls_cli;
@@ -2085,11 +2250,13 @@ static bool h2_detect(struct session *s)
 		/* A beginning of the preface: wait for the rest under the header timer. */
 		if (s->st == SS_IDLE) {
 			s->st = SS_HEAD;
+			idle_leave(s);
 			timer_set(s, s->w->t_header);
 		}
 		return true;
 	}
-	evtimer_del(s->timer);
+	idle_leave(s);
+	timer_del(s);
 	s->st = SS_H2;
 	s->h2 = h2conn_start(s->w->base, s->cli, &lim, &h2_ops, s);
 	if (!s->h2) {
@@ -2107,7 +2274,11 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	const struct cfg *c = w->rt->cfg;
 	struct session *s;
 
-	s = calloc(1, sizeof(*s));
+	/* The session and its client connection: one object of the worker's slab, as long-lived
+	 * as the connection, kept apart from what its requests allocate. */
+	if (!w->sess_slab.size)
+		slab_init(&w->sess_slab, SESS_HEAD + conn_accepted_size());
+	s = slab_alloc(&w->sess_slab);
 	if (!s) {
 		close(fd);
 		return;
@@ -2115,8 +2286,8 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->w = w;
 	s->cfg = c;
 	s->listener = idx;
-	s->x.srv = -1;
-	s->cli = conn_accepted(w->base, w->rt->transports[idx], fd, sa, len);
+	s->cli = conn_accepted_in(
+		(char *)s + SESS_HEAD, w->base, w->rt->transports[idx], fd, sa, len);
 	s->tls_cli = s->cli;
 	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
@@ -2149,7 +2320,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 				event_free(s->timer);
 			if (s->total)
 				event_free(s->total);
-			free(s);
+			slab_free(s);
 		}
 		return;
 	}
@@ -2180,8 +2351,10 @@ static void stream_drain(struct worker *w)
 	 * already on its way still gets an answer (with "Connection: close"). Sessions in an
 	 * exchange close when it ends (response_head() and stream_finish()). */
 	TAILQ_FOREACH(s, &w->sessions, link) {
-		if (s->st == SS_IDLE)
+		if (s->st == SS_IDLE) {
+			idle_leave(s);
 			timer_set(s, w->t_drain);
+		}
 		else if (s->st == SS_H2)
 			h2conn_drain(s->h2);
 	}
@@ -2200,9 +2373,15 @@ static void stream_release_all(struct worker *w)
 		h1_parser_free(w->rsp_cache[--w->n_rsp_cache]);
 	while (w->n_rqp_cache)
 		h1_parser_free(w->rqp_cache[--w->n_rqp_cache]);
+	while (w->n_x_cache)
+		free(w->x_cache[--w->n_x_cache]);
+	slab_destroy(&w->sess_slab);
 	if (w->dns)
 		evdns_base_free(w->dns, 1);
 	w->dns = NULL;
+	if (w->idle_ev)
+		event_free(w->idle_ev);
+	w->idle_ev = NULL;
 }
 
 /* A NULL error hook takes the built-in decision. */
@@ -2210,14 +2389,14 @@ static enum pingx_verdict px_fail_to_connect(struct session *s, int err)
 {
 	pingx_fail_to_connect_fn *fn = px_ops->fail_to_connect;
 
-	return (fn ? fn : builtin_fail_to_connect)(&s->x.px, err, px_data);
+	return (fn ? fn : builtin_fail_to_connect)(&s->x->px, err, px_data);
 }
 
 static enum pingx_verdict px_error_while_proxy(struct session *s, const char *why)
 {
 	pingx_error_while_proxy_fn *fn = px_ops->error_while_proxy;
 
-	return (fn ? fn : builtin_error_while_proxy)(&s->x.px, why, px_data);
+	return (fn ? fn : builtin_error_while_proxy)(&s->x->px, why, px_data);
 }
 
 const struct worker_client_fns stream_client_fns = {

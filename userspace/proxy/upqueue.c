@@ -91,7 +91,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (s = TAILQ_FIRST(&w->upq_wait); s; s = next) {
-		struct upq_pool *p = &q->p[s->x.be_idx];
+		struct upq_pool *p = &q->p[s->x->be_idx];
 		bool got;
 
 		next = TAILQ_NEXT(s, upq_link);
@@ -101,7 +101,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&w->upq_wait, s, upq_link);
 		s->upq_waiting = false;
 		atomic_fetch_sub_explicit(&p->queued, 1, memory_order_relaxed);
-		s->x.upq_slot = got;
+		s->x->upq_slot = got;
 		/* May end the session: the next one was read before. */
 		stream_upq_resume(s, got);
 	}
@@ -114,14 +114,14 @@ enum upq_verdict upq_acquire(struct session *s)
 	struct worker *w = s->w;
 	struct upq_pool *p;
 
-	if (!w->rt->upq || s->x.be_idx >= w->rt->upq->n)
+	if (!w->rt->upq || s->x->be_idx >= w->rt->upq->n)
 		return UPQ_GO;
-	p = &w->rt->upq->p[s->x.be_idx];
+	p = &w->rt->upq->p[s->x->be_idx];
 	if (!p->max)
 		return UPQ_GO;
 	/* Waiters of this worker first: a new request does not overtake them. */
 	if (TAILQ_EMPTY(&w->upq_wait) && take(p)) {
-		s->x.upq_slot = true;
+		s->x->upq_slot = true;
 		return UPQ_GO;
 	}
 	if (atomic_fetch_add_explicit(&p->queued, 1, memory_order_relaxed) >= p->queue) {
@@ -151,12 +151,12 @@ void upq_release(struct session *s)
 		TAILQ_REMOVE(&w->upq_wait, s, upq_link);
 		s->upq_waiting = false;
 		atomic_fetch_sub_explicit(
-			&w->rt->upq->p[s->x.be_idx].queued, 1, memory_order_relaxed);
+			&w->rt->upq->p[s->x->be_idx].queued, 1, memory_order_relaxed);
 	}
-	if (s->x.upq_slot) {
-		s->x.upq_slot = false;
+	if (s->x->upq_slot) {
+		s->x->upq_slot = false;
 		atomic_fetch_sub_explicit(
-			&w->rt->upq->p[s->x.be_idx].in_use, 1, memory_order_release);
+			&w->rt->upq->p[s->x->be_idx].in_use, 1, memory_order_release);
 		if (w->upq_ev && !TAILQ_EMPTY(&w->upq_wait))
 			arm(w, true);
 	}

@@ -14,6 +14,7 @@
 
 #include "userspace/cfg/cfg-t.h"
 #include "userspace/http/h1-t.h"
+#include "userspace/lib/slab.h"
 #include "userspace/upstream/backend-t.h"
 
 struct event_base;
@@ -85,6 +86,8 @@ struct worker {
 	TAILQ_HEAD(session_list, session) sessions; /* open client sessions */
 	struct session_list upq_wait; /* waiting for a pool's max_conns, oldest first */
 	struct event *upq_ev;	      /* retries them (upqueue.c); NULL until one waits */
+	struct session_list idle;     /* keep-alive sessions between requests, oldest first */
+	struct event *idle_ev;	      /* closes those whose time is up; NULL until one idles */
 	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
 	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
@@ -95,6 +98,9 @@ struct worker {
 	struct h1_parser *rqp_cache[64]; /* idle request parsers, the same way: a keep-alive
 					  * connection takes one when its next request starts */
 	unsigned int n_rqp_cache;
+	struct stream *x_cache[64]; /* idle exchanges (struct stream), the same way */
+	unsigned int n_x_cache;
+	struct slab sess_slab; /* accepted sessions with their client connections (stream.c) */
 	const struct timeval *t_header;	   /* libevent common timeouts for the timers every */
 	const struct timeval *t_keepalive; /* connection arms: O(1) instead of a heap */
 	const struct timeval *t_connect;   /* ... and for the connection timeouts, re-armed on */
