@@ -27,7 +27,9 @@ for t in nginx haproxy wrk python3 curl; do
 	command -v $t >/dev/null || { echo "l7.sh: needs $t" >&2; exit 1; }
 done
 [ -x "$PINGD" ] || { echo "l7.sh: build pingd first (make)" >&2; exit 1; }
-# Each side of IDLE_CONNS connections needs that many descriptors.
+# Each side of IDLE_CONNS connections needs that many descriptors, and a proxy twice as many
+# (HAProxy sizes its maxconn from them): raise the hard limit where allowed (root).
+ulimit -Hn $((4 * IDLE_CONNS + 1000)) 2>/dev/null
 NOFILE=$(ulimit -Hn)
 [ "$NOFILE" = unlimited ] && NOFILE=65536
 ulimit -n "$NOFILE" || exit 1
