@@ -78,7 +78,7 @@ test_limit_rate_oneline() {
 # still gets "Connection: close" (its body would be taken for the next request).
 test_429_keeps_connection() {
 	local out
-	need_l7_tools || return $?
+	need_l7_tools h2load || return $?
 	l7_tmpdir
 	start_origin || return 1
 	start_pingd --upstream "127.0.0.1:$ORIGIN_PORT" --limit-rate 1/s:0 --workers 1 || return 1
@@ -94,6 +94,17 @@ test_429_keeps_connection() {
 			"http://127.0.0.1:$PINGD_PORT/" | tr -d '\r')
 	echo "$out" | grep -q '^HTTP/1.1 429' || { fail "POST not limited: $out"; return 1; }
 	echo "$out" | grep -qi '^connection: close' || { fail "a 429 with a body unread kept the connection"; return 1; }
+	# HTTP/2 (prior knowledge): refused streams are answered 429 with Retry-After, on one
+	# connection that goes on serving.
+	out=$(timeout 20 h2load -n 6 -c 1 -m 1 "http://127.0.0.1:$PINGD_PORT/" 2>&1)
+	log "h2: $(grep -E 'requests:|status codes' <<<"$out" | tr '\n' ' ')"
+	grep -Eq 'requests: 6 total, 6 started, 6 done' <<<"$out" &&
+		grep -Eq 'status codes: [0-9]+ 2xx, 0 3xx, [1-9][0-9]* 4xx, 0 5xx' <<<"$out" ||
+		{ fail "HTTP/2 streams over the limit not all answered: $out"; return 1; }
+	out=$(curl -s -i --max-time 5 --http2-prior-knowledge "http://127.0.0.1:$PINGD_PORT/" \
+		"http://127.0.0.1:$PINGD_PORT/" | tr -d '\r')
+	grep -q '^HTTP/2 429' <<<"$out" && grep -qi '^retry-after: [1-9]' <<<"$out" ||
+		{ fail "no HTTP/2 429 with Retry-After: $out"; return 1; }
 }
 
 # inflight: 2 per key: of 5 requests at once to an origin that takes 2 s, 2 pass and 3 get
