@@ -344,8 +344,8 @@ static void test_expand_tls_names(void)
 			      "      - {address: 'app.test:80', sni: a.test}\n",
 		&m);
 	CU_ASSERT_PTR_NULL(c);
-	CU_ASSERT_PTR_NOT_NULL(m.text && strstr(m.text, "'upstreams[].servers[].sni': only for "
-							"servers written https://"));
+	CU_ASSERT_TRUE(m.text && strstr(m.text, "'upstreams[].servers[].sni': only for "
+						    "servers written https://"));
 	cfg_msgs_free(&m);
 	cfg_free(c);
 	fake_off();
