@@ -280,7 +280,7 @@ test_l4_health_no_maps() {
 
 # An l4_health item that names no service of the section: one error line with its place.
 test_l4_health_bad_item() {
-	local cfg rc
+	local cfg rc line
 	need_root || return
 	cfg=$(mktemp) && on_exit "rm -f $cfg $cfg.err"
 	write_config "$cfg" "/sys/fs/bpf/$PX-none"
@@ -288,8 +288,9 @@ test_l4_health_bad_item() {
 	timeout 10 "$O/pingd" -c "$cfg" 2>"$cfg.err"
 	rc=$?
 	[ $rc -eq 1 ] || { fail "exit status $rc, not 1"; cat "$cfg.err"; return 1; }
-	grep -q "$cfg:23: 'l4_health\[\].service': '$VIP4:81' is not a service of the l4 section" \
-		"$cfg.err" || { fail "no clear error"; cat "$cfg.err"; return 1; }
+	line=$(grep -n "service: '$VIP4:81'" "$cfg" | head -1 | cut -d: -f1)
+	grep -q "$cfg:$line: 'l4_health\[\].service': '$VIP4:81' is not a service of the l4 section" \
+		"$cfg.err" || { fail "no clear error at line $line"; cat "$cfg.err"; return 1; }
 	log "$(grep 'not a service' "$cfg.err")"
 	return 0
 }
