@@ -160,32 +160,50 @@ static __always_inline int sched_src_guard(const struct parse_pkt *p, const stru
 	return LB_CONTINUE;
 }
 
+/* Keeps clang from merging the calls of two branches that differ only in their map into one
+ * call with the map in a register: the verifier turns a call into a direct one (and inlines
+ * a lookup) only when it knows the map, and the generic helper costs an indirect call more. */
+#define SCHED_KEEP_CALL(v) asm volatile("" : "+r"(v))
+
 /* The flow's entry in its family's flow table (<k4>: its lb_conntrack4 key when IPv4), or
  * NULL. Each table has its own call site, so the verifier inlines both lookups. */
 static __always_inline struct lb_flow *sched_ct_get(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4)
 {
-	if (p->flow.family == LB_AF_INET)
-		return bpf_map_lookup_elem(&lb_conntrack4, k4);
+	struct lb_flow *f;
+
+	if (p->flow.family == LB_AF_INET) {
+		f = bpf_map_lookup_elem(&lb_conntrack4, k4);
+		SCHED_KEEP_CALL(f);
+		return f;
+	}
 	return bpf_map_lookup_elem(&lb_conntrack, &p->flow);
 }
 
 static __always_inline void sched_ct_del(const struct parse_pkt *p, const struct lb_flow4_key *k4)
 {
-	if (p->flow.family == LB_AF_INET)
-		bpf_map_delete_elem(&lb_conntrack4, k4);
-	else
+	long err;
+
+	if (p->flow.family == LB_AF_INET) {
+		err = bpf_map_delete_elem(&lb_conntrack4, k4);
+		SCHED_KEEP_CALL(err);
+	} else {
 		bpf_map_delete_elem(&lb_conntrack, &p->flow);
+	}
 }
 
 /* Failure (out of memory) only costs the flow its stickiness: the packet goes on. */
 static __always_inline void sched_ct_put(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4, const struct lb_flow *f)
 {
-	if (p->flow.family == LB_AF_INET)
-		(void)bpf_map_update_elem(&lb_conntrack4, k4, f, BPF_ANY);
-	else
+	long err;
+
+	if (p->flow.family == LB_AF_INET) {
+		err = bpf_map_update_elem(&lb_conntrack4, k4, f, BPF_ANY);
+		SCHED_KEEP_CALL(err);
+	} else {
 		(void)bpf_map_update_elem(&lb_conntrack, &p->flow, f, BPF_ANY);
+	}
 }
 
 /* The flow-table lookup a non-SYN packet makes before its service is known (lb_service()),
