@@ -83,8 +83,10 @@ static __always_inline int fwd_xmit(
 			__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 		__builtin_memcpy(eth->h_dest, hop->dmac, ETH_ALEN);
 	}
+	/* Counted by the caller in lb_be_stats, from which the control plane derives the
+	 * fwd_tx reason. */
 	if (!hop->ifindex || hop->ifindex == ctx->ingress_ifindex)
-		return stats_reason(LB_FWD_TX, XDP_TX);
+		return XDP_TX;
 	/* The low bits of the flags are the verdict when the interface is not in the map. */
 	ret = bpf_redirect_map(&lb_tx_ports, hop->ifindex, XDP_PASS);
 	if (ret != XDP_REDIRECT)

@@ -85,7 +85,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	struct lb_backend *be = NULL;
 	struct lb_node *node;
 	struct lb_svc *svc;
-	__u32 zero = 0, be_id, svc_id, hash = 0;
+	__u32 zero = 0, be_id, hash = 0;
 	bool new_flow, hashed = false;
 	int ret;
 
@@ -98,7 +98,6 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		return stats_pass(p->icmp_err ? LB_PASS_ICMP : LB_PASS_NO_SERVICE);
 	if (svc->mode == LB_MODE_L7)
 		return stats_pass(LB_PASS_L7);
-	svc_id = svc->id;
 	ret = sched_pick(p, svc, node, &k4, &ct, &hash, &hashed, &be_id, &new_flow, &be);
 	if (ret != LB_CONTINUE)
 		return ret;
@@ -139,7 +138,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	}
 	ret = fwd_xmit(ctx, &hop, svc->fwd != LB_FWD_L2);
 	if (ret != XDP_DROP)
-		stats_fwd(svc_id, be_id, pkt_len, new_flow);
+		stats_fwd(be_id, pkt_len, new_flow);
 	return ret;
 }
 

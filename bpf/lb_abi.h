@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 7
+#define LB_ABI_VERSION 8
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -131,7 +131,9 @@ enum lb_be_marker {
 
 /* Why a packet was passed, dropped or forwarded: the index into lb_reasons. */
 enum lb_reason {
-	LB_FWD_TX = 0,	    /* forwarded with XDP_TX */
+	LB_FWD_TX = 0,	    /* forwarded with XDP_TX; not written by the data plane: the
+			     * control plane reads it as the packets of lb_be_stats, plus what
+			     * it holds (those of deleted backends), minus LB_FWD_REDIRECT */
 	LB_FWD_REDIRECT,    /* forwarded through lb_tx_ports */
 	LB_PASS_NOT_IP,	    /* neither IPv4 nor IPv6 (ARP, LLDP, ...) */
 	LB_PASS_VLAN_DEPTH, /* more VLAN tags than LB_MAX_VLAN_DEPTH */
@@ -309,7 +311,8 @@ struct lb_flow {
 };
 _Static_assert(sizeof(struct lb_flow) == 16, "lb_flow size");
 
-/* lb_svc_stats and lb_be_stats value (per CPU): what the data plane forwarded. */
+/* lb_be_stats value (per CPU): what the data plane forwarded to a backend. lb_svc_stats holds
+ * the same for a service's deleted backends (written by the control plane). */
 struct lb_stats {
 	__u64 packets;	 /* packets forwarded */
 	__u64 bytes;	 /* bytes forwarded, as received (before encapsulation) */

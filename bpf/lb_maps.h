@@ -142,7 +142,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_guard SEC(".maps");
 
-/* Key: service id. Per-CPU forwarded packets, bytes, new flows. Written by bpf. */
+/* Key: service id. Per-CPU forwarded packets, bytes, new flows of the service's deleted
+ * backends: the control plane adds a backend's lb_be_stats in when it frees the backend, and
+ * adds the live backends' to it for the service's totals. Not written by bpf. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_MAX_VIPS);
@@ -161,7 +163,7 @@ struct {
 } lb_be_stats SEC(".maps");
 
 /* Key: enum lb_reason. Per-CPU packet count of every forward, pass and drop reason. Written
- * by bpf. */
+ * by bpf, but for LB_FWD_TX, which the control plane derives from lb_be_stats. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_REASON_MAX);

@@ -27,19 +27,15 @@ static __always_inline int stats_reason(__u32 reason, int verdict)
 #define stats_drop(reason) stats_reason(reason, XDP_DROP)
 
 #ifndef LB_MAPS_DECAP
-/* Count a forwarded packet of <bytes> for service <svc> and backend <be>; <new_flow> when the
- * backend came from the table rather than conntrack. */
-static __always_inline void stats_fwd(__u32 svc, __u32 be, __u64 bytes, bool new_flow)
+/* Count a forwarded packet of <bytes> for backend <be>; <new_flow> when the backend came from
+ * the table rather than conntrack. The backend's counters are the only ones a forwarded packet
+ * writes: the control plane derives its service's totals and the fwd_tx reason from them
+ * (lb_svc_stats and lb_reasons[LB_FWD_TX] hold only what deleted backends had counted). */
+static __always_inline void stats_fwd(__u32 be, __u64 bytes, bool new_flow)
 {
 	struct lb_stats *s;
 
-	/* Per-CPU values, softirq context: plain increments are exact. */
-	s = bpf_map_lookup_elem(&lb_svc_stats, &svc);
-	if (s) {
-		s->packets++;
-		s->bytes += bytes;
-		s->new_flows += new_flow;
-	}
+	/* Per-CPU value, softirq context: plain increments are exact. */
 	s = bpf_map_lookup_elem(&lb_be_stats, &be);
 	if (s) {
 		s->packets++;

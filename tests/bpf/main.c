@@ -276,17 +276,36 @@ static void percpu_sum(int map, uint32_t key, size_t nwords, uint64_t *sum)
 
 uint64_t reason_count(enum lb_reason r)
 {
-	uint64_t v;
+	uint64_t v, redirect;
+	uint32_t i;
 
 	percpu_sum(E.reasons, r, 1, &v);
-	return v;
+	if (r != LB_FWD_TX)
+		return v;
+	/* The program counts a forwarded packet only for its backend: fwd_tx is what the
+	 * backends forwarded less the redirects, as the control plane derives it. */
+	for (i = 0; i < LB_MAX_REALS; i++)
+		v += be_stats(i).packets;
+	percpu_sum(E.reasons, LB_FWD_REDIRECT, 1, &redirect);
+	return v - redirect;
 }
 
+/* A service's totals, derived from its backends' counters as the control plane does. */
 struct lb_stats svc_stats(uint32_t id)
 {
-	struct lb_stats s;
+	struct lb_stats s, b;
+	struct lb_backend be;
+	uint32_t i;
 
 	percpu_sum(E.svc_stats, id, 3, (uint64_t *)&s);
+	for (i = 0; i < LB_MAX_REALS; i++) {
+		if (bpf_map_lookup_elem(E.backends, &i, &be) || !be.family || be.svc != id)
+			continue;
+		b = be_stats(i);
+		s.packets += b.packets;
+		s.bytes += b.bytes;
+		s.new_flows += b.new_flows;
+	}
 	return s;
 }
 

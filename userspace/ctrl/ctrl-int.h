@@ -86,6 +86,10 @@ int ctrl_percpu_sum(struct ctrl *c, int map, __u32 key, size_t words, __u64 *out
 
 /* Write zeros to every CPU's value of <key> in per-CPU array <map>. */
 int ctrl_percpu_zero(struct ctrl *c, int map, __u32 key, size_t value_size);
+/* Before backend <be_id> of service <svc_id> is freed: add its counters to the service's
+ * lb_svc_stats and its packets to lb_reasons[LB_FWD_TX], then zero them, so that the totals
+ * derived from lb_be_stats keep what it forwarded. */
+int ctrl_be_stats_retire(struct ctrl *c, __u32 be_id, __u32 svc_id);
 
 /* Set or clear LB_NODE_F_ALL_PORTS in lb_node by whether a service has port 0. Call with the
  * lock held, after adding or deleting a service. Returns 0 or a negative errno. */

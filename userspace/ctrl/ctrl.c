@@ -470,18 +470,50 @@ int ctrl_percpu_zero(struct ctrl *c, int map, __u32 key, size_t value_size)
 	return err;
 }
 
-int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out)
-{
-	return ctrl_percpu_sum(c, c->fds[CM_SVC_STATS], svc_id, 3, (__u64 *)out);
-}
-
 int ctrl_stats_be(struct ctrl *c, __u32 be_id, struct lb_stats *out)
 {
 	return ctrl_percpu_sum(c, c->fds[CM_BE_STATS], be_id, 3, (__u64 *)out);
 }
 
+/* The packets of every lb_be_stats slot, over all CPUs, into *<out>. */
+static int be_packets(struct ctrl *c, __u64 *out)
+{
+	size_t slot = 3 * sizeof(__u64), per = (size_t)c->ncpu * slot, n, i;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 count = LB_MAX_REALS, out_batch, k, *keys;
+	__u64 *vals;
+	int err = 0;
+
+	*out = 0;
+	keys = calloc(LB_MAX_REALS, sizeof(*keys));
+	vals = calloc(LB_MAX_REALS, per);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (!bpf_map_lookup_batch(c->fds[CM_BE_STATS], NULL, &out_batch, keys, vals, &count, &bo) ||
+		(errno == ENOENT && count == LB_MAX_REALS)) {
+		n = count;
+	} else {
+		/* No batch operations: one lookup per slot. */
+		for (k = 0; k < LB_MAX_REALS; k++)
+			if (bpf_map_lookup_elem(c->fds[CM_BE_STATS], &k, (char *)vals + k * per)) {
+				err = -errno;
+				goto out;
+			}
+		n = LB_MAX_REALS;
+	}
+	for (i = 0; i < n * (size_t)c->ncpu; i++)
+		*out += vals[i * 3]; /* packets: the first word of each CPU's lb_stats */
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int ctrl_stats_reasons(struct ctrl *c, __u64 *out)
 {
+	__u64 be;
 	__u32 r;
 	int err;
 
@@ -490,7 +522,56 @@ int ctrl_stats_reasons(struct ctrl *c, __u64 *out)
 		if (err)
 			return err;
 	}
+	/* The data plane counts a forwarded packet only for its backend: fwd_tx is what the
+	 * backends forwarded (the live ones in lb_be_stats, the deleted ones in the reason's own
+	 * counter) less what went out through a redirect. */
+	err = be_packets(c, &be);
+	if (err)
+		return err;
+	out[LB_FWD_TX] += be;
+	out[LB_FWD_TX] = out[LB_FWD_TX] > out[LB_FWD_REDIRECT] ?
+				 out[LB_FWD_TX] - out[LB_FWD_REDIRECT] :
+				 0;
 	return 0;
+}
+
+int ctrl_be_stats_retire(struct ctrl *c, __u32 be_id, __u32 svc_id)
+{
+	size_t n = (size_t)c->ncpu, i;
+	__u64 *be, *svc, *tx;
+	__u32 r = LB_FWD_TX;
+	int err = 0;
+
+	be = calloc(n, 3 * sizeof(*be));
+	svc = calloc(n, 3 * sizeof(*svc));
+	tx = calloc(n, sizeof(*tx));
+	if (!be || !svc || !tx) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(c->fds[CM_BE_STATS], &be_id, be) ||
+		bpf_map_lookup_elem(c->fds[CM_SVC_STATS], &svc_id, svc) ||
+		bpf_map_lookup_elem(c->fds[CM_REASONS], &r, tx)) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		svc[i * 3] += be[i * 3];
+		svc[i * 3 + 1] += be[i * 3 + 1];
+		svc[i * 3 + 2] += be[i * 3 + 2];
+		tx[i] += be[i * 3];
+	}
+	if (bpf_map_update_elem(c->fds[CM_SVC_STATS], &svc_id, svc, BPF_ANY) ||
+		bpf_map_update_elem(c->fds[CM_REASONS], &r, tx, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	err = ctrl_percpu_zero(c, c->fds[CM_BE_STATS], be_id, sizeof(struct lb_stats));
+out:
+	free(be);
+	free(svc);
+	free(tx);
+	return err;
 }
 
 int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out)

@@ -105,7 +105,9 @@ int ctrl_rebuild(struct ctrl *c, __u32 svc_id);
 int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct lb_flow_key *flow,
 	bool use_ct, __u32 *be_id, bool *from_ct);
 
-/* Stats summed over all possible CPUs. */
+/* Stats summed over all possible CPUs. The data plane counts forwarded packets per backend
+ * only: a service's totals are its backends' (and its deleted backends'), and the fwd_tx
+ * reason is derived from them. */
 int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out);
 int ctrl_stats_be(struct ctrl *c, __u32 be_id, struct lb_stats *out);
 /* <out> has LB_REASON_MAX entries, indexed by enum lb_reason. */

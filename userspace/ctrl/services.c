@@ -79,6 +79,34 @@ static int read_backends(struct ctrl *c, struct lb_backend *all)
 	return 0;
 }
 
+int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out)
+{
+	struct lb_backend *all;
+	struct lb_stats be;
+	__u32 i;
+	int err;
+
+	/* The data plane counts only per backend: the service's totals are its live backends'
+	 * plus what lb_svc_stats holds (its deleted backends', ctrl_be_stats_retire()). */
+	err = ctrl_percpu_sum(c, c->fds[CM_SVC_STATS], svc_id, 3, (__u64 *)out);
+	if (err)
+		return err;
+	all = calloc(LB_MAX_REALS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	err = read_backends(c, all);
+	for (i = 0; i < LB_MAX_REALS && !err; i++) {
+		if (!all[i].family || all[i].svc != svc_id)
+			continue;
+		err = ctrl_percpu_sum(c, c->fds[CM_BE_STATS], i, 3, (__u64 *)&be);
+		out->packets += be.packets;
+		out->bytes += be.bytes;
+		out->new_flows += be.new_flows;
+	}
+	free(all);
+	return err;
+}
+
 /* Find service id <svc_id>: its value into <out> (key into <key> when not NULL). */
 static int svc_by_id(struct ctrl *c, __u32 svc_id, struct lb_svc_key *key, struct lb_svc *out)
 {
@@ -523,10 +551,14 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 		err = -errno;
 	if (!err)
 		err = ctrl_src_rate_clear(c, v.id); /* the id's next service starts unguarded */
-	for (i = 0; i < LB_MAX_REALS; i++)
-		if (all[i].family && all[i].svc == v.id &&
-			bpf_map_update_elem(c->fds[CM_BACKENDS], &i, &none, BPF_ANY))
+	for (i = 0; i < LB_MAX_REALS; i++) {
+		if (!all[i].family || all[i].svc != v.id)
+			continue;
+		if (bpf_map_update_elem(c->fds[CM_BACKENDS], &i, &none, BPF_ANY))
 			err = -errno;
+		else if (ctrl_be_stats_retire(c, i, v.id))
+			err = err ? err : -EIO;
+	}
 out:
 	free(all);
 	ctrl_unlock(c);
@@ -760,6 +792,8 @@ int ctrl_be_del(
 		goto out;
 	}
 	err = be_store(c, svc.id, (__u32)id, &all[id], &none);
+	if (!err)
+		err = ctrl_be_stats_retire(c, (__u32)id, svc.id);
 out:
 	free(all);
 	ctrl_unlock(c);
