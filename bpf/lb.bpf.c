@@ -28,9 +28,10 @@ static __always_inline bool lb_svc_is_dst(const struct lb_svc_key *k, const stru
 }
 
 /* The service of the flow in <p>: none when lb_vip_filter says no service has its address.
- * A packet that is not a SYN looks for its flow first (*<ct>): a tracked flow's backend names
- * its service, read from lb_svc_by_id and checked against the packet's destination, so an
- * established packet makes one hash lookup (its flow) in all. Otherwise lb_services: the
+ * A packet that is not a SYN looks for its flow first (*<ct>): a tracked flow's backend
+ * carries a copy of its service, checked against the packet's destination, so an established
+ * packet makes one hash lookup (its flow) and reads one entry more (its backend, which it
+ * needs anyway). Otherwise lb_services: the
  * exact port first, then the all-ports service when <node> says there may be one (a packet to
  * no service then costs at most one hash lookup, not two). */
 static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
@@ -51,17 +52,12 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 		ct->looked = true;
 		if (ct->f) {
 			struct lb_backend *be;
-			struct lb_svc_ent *e;
 			__u32 id = ct->f->backend;
 
 			be = bpf_map_lookup_elem(&lb_backends, &id);
-			if (be) {
-				id = be->svc;
-				e = bpf_map_lookup_elem(&lb_svc_by_id, &id);
-				if (e && lb_svc_is_dst(&e->key, p) && e->svc.id == id) {
-					ct->be = be;
-					return &e->svc;
-				}
+			if (be && lb_svc_is_dst(&be->vip.key, p) && be->vip.svc.id == be->svc) {
+				ct->be = be;
+				return &be->vip.svc;
 			}
 		}
 	}

@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 8
+#define LB_ABI_VERSION 9
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -219,17 +219,19 @@ struct lb_svc {
 };
 _Static_assert(sizeof(struct lb_svc) == 12, "lb_svc size");
 
-/* lb_svc_by_id value, indexed by service id: the service's key and value as in lb_services,
- * so that a packet whose flow is tracked reaches its service through its backend's svc with
- * array reads instead of a hash lookup. A free id has family 0. Written by the control plane
- * with lb_services. */
+/* lb_svc_by_id value, indexed by service id: the service's key and value as in lb_services.
+ * A free id has family 0. Written by the control plane with lb_services, which copies it into
+ * each of the service's backends (lb_backend.vip): a packet whose flow is tracked reaches its
+ * service there, without a hash lookup or a read of this map. */
 struct lb_svc_ent {
 	struct lb_svc_key key;
 	struct lb_svc svc;
 };
 _Static_assert(sizeof(struct lb_svc_ent) == 32, "lb_svc_ent size");
 
-/* lb_backends value, indexed by backend id; written by pingctl, state also by pingd. */
+/* lb_backends value, indexed by backend id; written by pingctl, state also by pingd. The
+ * control plane keeps <vip> equal to the backend's service's lb_svc_by_id entry, so that a
+ * packet whose flow is tracked finds its service in its backend's entry. */
 struct lb_backend {
 	union lb_addr addr; /* network order */
 	__be16 port;	    /* network order; informational (DSR keeps the VIP's port) */
@@ -241,8 +243,10 @@ struct lb_backend {
 	__u8 marked_by;	    /* enum lb_be_marker: who last changed the state */
 	__u8 pad[5];	    /* explicit: marked_at must sit on an 8-byte boundary */
 	__u64 marked_at;    /* when: CLOCK_REALTIME seconds, host order; 0 = never */
+	struct lb_svc_ent vip; /* the service's key and value (family 0 until the control
+				* plane fills it: the data plane then looks the service up) */
 };
-_Static_assert(sizeof(struct lb_backend) == 48, "lb_backend size");
+_Static_assert(sizeof(struct lb_backend) == 80, "lb_backend size");
 _Static_assert(__builtin_offsetof(struct lb_backend, marked_at) == 40, "lb_backend marked_at");
 
 /* Value of a Maglev table slot (inner arrays of lb_maglev, M entries). */

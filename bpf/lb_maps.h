@@ -41,8 +41,9 @@ struct {
 } lb_services SEC(".maps");
 
 /* Key: service id. The service's key and value (struct lb_svc_ent), a copy of its lb_services
- * entry: a tracked flow finds its service through its backend's svc. Written by the control
- * plane with lb_services (after an add or update, before a delete). */
+ * entry, which the control plane also copies into the service's backends (lb_backend.vip,
+ * where tracked flows read it). Written by the control plane with lb_services (after an add
+ * or update, before a delete). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LB_MAX_VIPS);

@@ -254,15 +254,16 @@ static int send_same_family(const struct pkt_spec *s)
 	return out_backend(out, out_len, 14 + 4 * (size_t)s->nvlan, s->family);
 }
 
-/* A tracked flow finds its service through its backend (lb_svc_by_id, no lb_services lookup)
- * in both families; an lb_svc_by_id entry naming another destination is not trusted (the
- * packet looks up lb_services and keeps its backend), and a deleted service's flows pass. */
+/* A tracked flow finds its service in its backend's copy (lb_backend.vip, no lb_services
+ * lookup) in both families; a copy naming another destination is not trusted (the packet
+ * looks up lb_services and keeps its backend), and a deleted service's flows pass. */
 static void fx_established_service_by_backend(void)
 {
 	for (int family = 4; family <= 6; family += 2) {
 		struct pkt_spec syn = tcp_spec(family, 0x02, 41200),
 				ack = tcp_spec(family, 0x10, 41200);
 		struct lb_svc_ent e;
+		struct lb_backend b;
 		struct lb_flow_key key;
 		uint32_t x, zero = 0;
 
@@ -276,13 +277,16 @@ static void fx_established_service_by_backend(void)
 		CHECK(!bpf_map_lookup_elem(E.svc_by_id, &zero, &e) && e.svc.id == 0 &&
 			      e.key.port == htons(80),
 			"IPv%d: lb_svc_by_id entry", family);
-		/* The entry is what a tracked flow reads: an l7 mode there passes it. */
-		e.svc.mode = LB_MODE_L7;
-		CHECK(!bpf_map_update_elem(E.svc_by_id, &zero, &e, BPF_ANY), "lb_svc_by_id");
+		CHECK(!bpf_map_lookup_elem(E.backends, &x, &b) && !memcmp(&b.vip, &e, sizeof(e)),
+			"IPv%d: the backend's copy of the service", family);
+		/* The copy is what a tracked flow reads: an l7 mode there passes it. */
+		b.vip.svc.mode = LB_MODE_L7;
+		CHECK(!bpf_map_update_elem(E.backends, &x, &b, BPF_ANY), "lb_backends");
 		expect_verdict(&ack, XDP_PASS, LB_PASS_L7);
 		/* Under another destination it is not trusted: lb_services says l4. */
-		e.key.addr.bytes[15] ^= 1;
-		CHECK(!bpf_map_update_elem(E.svc_by_id, &zero, &e, BPF_ANY), "lb_svc_by_id");
+		b.vip.svc.mode = LB_MODE_L4;
+		b.vip.key.addr.bytes[15] ^= 1;
+		CHECK(!bpf_map_update_elem(E.backends, &x, &b, BPF_ANY), "lb_backends");
 		CHECK(send_same_family(&ack) == (int)x, "IPv%d: ACK through lb_services", family);
 		CHECK(svc_stats(0).packets == 3, "IPv%d: %llu packets counted", family,
 			(unsigned long long)svc_stats(0).packets);

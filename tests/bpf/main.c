@@ -123,6 +123,22 @@ int vip_bit_set(const union lb_addr *a, bool on)
 	return bpf_map_update_elem(E.vip_filter, &w, &v, BPF_ANY);
 }
 
+/* Copy <e> into every backend of service <id> (lb_backend.vip), as the control plane does. */
+static int be_vip_sync(uint32_t id, const struct lb_svc_ent *e)
+{
+	struct lb_backend b;
+	uint32_t i;
+
+	for (i = 0; i < 256; i++) {
+		if (bpf_map_lookup_elem(E.backends, &i, &b) || !b.family || b.svc != id)
+			continue;
+		b.vip = *e;
+		if (bpf_map_update_elem(E.backends, &i, &b, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
 int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t id, uint8_t mode,
 	uint8_t algo, uint8_t fwd, uint8_t flags)
 {
@@ -143,6 +159,8 @@ int svc_add(int family, const char *vip, uint16_t port, uint8_t proto, uint32_t 
 		err = bpf_map_update_elem(
 			E.svc_by_id, &id, &(struct lb_svc_ent){.key = k, .svc = v}, BPF_ANY);
 	if (!err)
+		err = be_vip_sync(id, &(struct lb_svc_ent){.key = k, .svc = v});
+	if (!err)
 		err = node_sync();
 	CHECK(!err, "lb_services update: %s", strerror(errno));
 	return err;
@@ -155,7 +173,7 @@ int svc_del(int family, const char *vip, uint16_t port, uint8_t proto)
 	struct lb_svc v;
 
 	svc_key(&k, family, vip, port, proto);
-	if (bpf_map_lookup_elem(E.services, &k, &v) ||
+	if (bpf_map_lookup_elem(E.services, &k, &v) || be_vip_sync(v.id, &(struct lb_svc_ent){}) ||
 		bpf_map_update_elem(E.svc_by_id, &v.id, &(struct lb_svc_ent){}, BPF_ANY) ||
 		bpf_map_delete_elem(E.services, &k))
 		return -1;
@@ -175,6 +193,8 @@ int be_set(uint32_t id, int family, const char *addr, uint32_t svc, uint8_t stat
 	b.mac[0] = 0x02;
 	b.mac[4] = 0xbe;
 	b.mac[5] = (uint8_t)id;
+	/* The service's entry, as the control plane copies it (none when not added yet). */
+	(void)bpf_map_lookup_elem(E.svc_by_id, &svc, &b.vip);
 	err = bpf_map_update_elem(E.backends, &id, &b, BPF_ANY);
 	CHECK(!err, "lb_backends update: %s", strerror(errno));
 	return err;

@@ -385,17 +385,45 @@ static int check_conf(const struct lb_svc_key *key, const struct lb_svc *conf)
 	return 0;
 }
 
+/* Copy <e> into the entry of every backend of service <id> (lb_backend.vip), where the
+ * packets of its tracked flows read their service. */
+static int be_vip_sync(struct ctrl *c, __u32 id, const struct lb_svc_ent *e)
+{
+	struct lb_backend *all;
+	__u32 i;
+	int err;
+
+	all = calloc(LB_MAX_REALS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	err = read_backends(c, all);
+	for (i = 0; i < LB_MAX_REALS && !err; i++) {
+		if (!all[i].family || all[i].svc != id || !memcmp(&all[i].vip, e, sizeof(*e)))
+			continue;
+		all[i].vip = *e;
+		if (bpf_map_update_elem(c->fds[CM_BACKENDS], &i, &all[i], BPF_ANY))
+			err = -errno;
+	}
+	free(all);
+	return err;
+}
+
 int ctrl_svc_by_id_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_svc *v)
 {
 	struct lb_svc_ent e = {.key = *key, .svc = *v};
 
-	return bpf_map_update_elem(c->fds[CM_SVC_BY_ID], &v->id, &e, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(c->fds[CM_SVC_BY_ID], &v->id, &e, BPF_ANY))
+		return -errno;
+	return be_vip_sync(c, v->id, &e);
 }
 
 int ctrl_svc_by_id_clear(struct ctrl *c, __u32 id)
 {
 	struct lb_svc_ent none = {};
 
+	/* The backends' copies first: tracked flows stop matching the service there. */
+	if (be_vip_sync(c, id, &none))
+		return -errno;
 	return bpf_map_update_elem(c->fds[CM_SVC_BY_ID], &id, &none, BPF_ANY) ? -errno : 0;
 }
 
@@ -668,6 +696,7 @@ int ctrl_be_add(
 		goto out;
 	}
 	b.svc = svc.id;
+	b.vip = (struct lb_svc_ent){.key = *key, .svc = svc};
 	err = ctrl_percpu_zero(c, c->fds[CM_BE_STATS], i, sizeof(struct lb_stats));
 	if (err)
 		goto out;
