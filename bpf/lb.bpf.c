@@ -28,16 +28,17 @@ static __always_inline bool lb_svc_is_dst(const struct lb_svc_key *k, const stru
 }
 
 /* The service of the flow in <p>: none when lb_vip_filter says no service has its address.
- * A packet that is not a SYN looks for its flow first (*<ct>): a tracked flow's backend
- * carries a copy of its service, checked against the packet's destination, so an established
- * packet makes one hash lookup (its flow) and reads one entry more (its backend, which it
- * needs anyway). Otherwise lb_services: the
+ * A packet looks for its flow first (*<ct>; a SYN only while the flow guard lets new flows
+ * in): a tracked flow's backend carries a copy of its service, checked against the packet's
+ * destination, so an established packet makes one hash lookup (its flow) and reads one entry
+ * more (its backend, which it needs anyway). Otherwise lb_services: the
  * exact port first, then the all-ports service when <node> says there may be one (a packet to
  * no service then costs at most one hash lookup, not two). */
 static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 	const struct lb_node *node, const struct lb_flow4_key *k4, struct sched_ct *ct)
 {
 	__u32 bit = hash_vip_bit(&p->flow.dst), word = bit / 64;
+	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
 	struct lb_svc_key key = {};
 	struct lb_vip_word *w;
 	struct lb_svc *svc;
@@ -47,15 +48,21 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 	w = bpf_map_lookup_elem(&lb_vip_filter, &word);
 	if (w && !(w->bits & (1ull << (bit % 64))))
 		return NULL;
-	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != TCP_F_SYN) {
+	/* A SYN past the flow guard's limit is not looked up (sched_pick()). */
+	if (!syn || sched_guard_open(node)) {
 		ct->f = sched_ct_get(p, k4);
 		ct->looked = true;
 		if (ct->f) {
 			struct lb_backend *be;
 			__u32 id = ct->f->backend;
 
+			/* A SYN opens a new connection: it takes its service from a tracked
+			 * 4-tuple only when that is an exact port's, which lb_services would
+			 * give it too (an all-ports one may since have been joined by one for
+			 * its port). */
 			be = bpf_map_lookup_elem(&lb_backends, &id);
-			if (be && lb_svc_is_dst(&be->vip.key, p) && be->vip.svc.id == be->svc) {
+			if (be && lb_svc_is_dst(&be->vip.key, p) && be->vip.svc.id == be->svc &&
+				(!syn || be->vip.key.port)) {
 				ct->be = be;
 				return &be->vip.svc;
 			}

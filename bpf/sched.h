@@ -98,10 +98,14 @@ static __always_inline bool sched_expired(
 	return *now - f->last_seen > ttl;
 }
 
-/* The flow guard of this CPU, its window restarted when it has ended, or NULL when the node
- * runs without one. *<rate> is the node's limit: new conntrack entries per second per CPU.
- * Past it, a new flow goes to the backend of its hash without an entry: a SYN flood then
- * costs no table writes and evicts no established flow. */
+/* The flow guard of this CPU, or NULL when the node runs without one. *<rate> is the node's
+ * limit: new conntrack entries per second per CPU. Past it, a new flow goes to the backend of
+ * its hash without an entry: a SYN flood then costs no table writes and evicts no
+ * established flow. The window is restarted lazily, when its count has reached the rate and
+ * it has ended: below the rate the answer cannot depend on the clock, which is not read (a
+ * flow found in the table, or a new one in a quiet second, costs no clock read). The count
+ * then runs from the last restart, at most a second before the window's end, so no second
+ * sees more than the rate. */
 static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, __u32 *rate)
 {
 	struct lb_guard *g;
@@ -112,8 +116,8 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 	if (*rate == LB_FLOW_RATE_OFF)
 		return NULL;
 	g = bpf_map_lookup_elem(&lb_guard, &zero);
-	if (!g)
-		return NULL;
+	if (!g || g->inserts < *rate)
+		return g;
 	/* The coarse clock (tick resolution) is plenty for a one-second window and much
 	 * cheaper than bpf_ktime_get_ns() under a hypervisor's clock source. */
 	now = bpf_ktime_get_coarse_ns();
@@ -123,6 +127,17 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 		g->inserts = 0;
 	}
 	return g;
+}
+
+/* Whether the flow guard lets this CPU record a new flow now (a SYN is looked up in the flow
+ * table only then). */
+static __always_inline bool sched_guard_open(const struct lb_node *node)
+{
+	struct lb_guard *g;
+	__u32 rate;
+
+	g = sched_guard(node, &rate);
+	return !g || g->inserts < rate;
 }
 
 /* The per-source new-flow guard of <svc>: LB_CONTINUE when the source of <p> may open a new
