@@ -22,6 +22,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <nghttp2/nghttp2.h>
 
 #include "userspace/http/h1.h"
@@ -45,6 +46,7 @@ struct h2conn {
 	struct event_base *base;
 	struct event *idle; /* armed while no stream is open */
 	struct event *reap; /* every send timeout: resets answers the client stopped taking */
+	struct event flush; /* activated by hc_flush_soon(): one write per loop pass */
 	struct h2conn_limits lim;
 	const struct h2conn_ops *ops;
 	void *arg;
@@ -56,6 +58,7 @@ struct h2conn {
 	bool over;		   /* ops->done called */
 	bool draining;		   /* GOAWAY sent */
 	bool mute;		   /* nothing more from nghttp2 (goaway_now()) */
+	bool flush_armed;	   /* <flush> is active */
 };
 
 /* One stream. Freed when nghttp2 closed it and its session let go of its conn. */
@@ -85,6 +88,27 @@ struct h2s {
 
 static void hc_flush(struct h2conn *hc);
 static void hc_maybe_end(struct h2conn *hc);
+
+/* Write what nghttp2 has once the callbacks of this loop pass ran: the frames of every
+ * stream answered in the pass (and the ACKs and window updates of what was read) go out in
+ * one write rather than one per stream. */
+static void hc_flush_soon(struct h2conn *hc)
+{
+	if (hc->flush_armed || hc->over)
+		return;
+	hc->flush_armed = true;
+	event_active(&hc->flush, EV_TIMEOUT, 1);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2conn *hc = arg;
+
+	(void)fd;
+	(void)what;
+	hc->flush_armed = false;
+	hc_flush(hc);
+}
 
 /* No stream is open: the connection closes after the idle timeout. */
 static void hc_idle_arm(struct h2conn *hc)
@@ -295,7 +319,7 @@ static void rs_progress(struct h2s *s)
 		s->deferred = false;
 		nghttp2_session_resume_data(hc->ng, s->id);
 	}
-	hc_flush(hc);
+	hc_flush_soon(hc);
 }
 
 /* ------------------------------------------------------------------ the session's conn */
@@ -324,7 +348,7 @@ static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
 	if (s->unconsumed && !s->closed && evbuffer_get_length(s->rq) < s->hc->lim.buffer) {
 		nghttp2_session_consume(s->hc->ng, s->id, s->unconsumed);
 		s->unconsumed = 0;
-		hc_flush(s->hc);
+		hc_flush_soon(s->hc);
 	}
 	return n;
 }
@@ -396,7 +420,7 @@ static void vc_detach(struct conn *c)
 		 * client's window allows. */
 		if (!s->rs_end && !s->body_end)
 			h2s_rst(s, NGHTTP2_INTERNAL_ERROR);
-		hc_flush(hc);
+		hc_flush_soon(hc);
 		return; /* freed at stream close */
 	}
 	h2s_free(s);
@@ -606,6 +630,7 @@ static void hc_end(struct h2conn *hc)
 	hc->over = true;
 	evtimer_del(hc->idle);
 	evtimer_del(hc->reap);
+	event_del(&hc->flush);
 	conn_disable(hc->cli, CONN_READING | CONN_WRITING);
 	hc->ops->done(hc->arg);
 }
@@ -695,7 +720,7 @@ static void cli_read(struct conn *c, void *arg)
 			h2s_rst(s, NGHTTP2_REFUSED_STREAM);
 	}
 	hc->busy = false;
-	hc_flush(hc);
+	hc_flush_soon(hc);
 }
 
 static void cli_write(struct conn *c, void *arg)
@@ -781,6 +806,7 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	TAILQ_INIT(&hc->streams);
 	hc->idle = evtimer_new(base, on_idle, hc);
 	hc->reap = evtimer_new(base, on_reap, hc);
+	event_assign(&hc->flush, base, -1, 0, on_flush, hc);
 	if (!hc->idle || !hc->reap ||
 		h2io_session_new(&hc->ng,
 			&(struct h2io_session){.begin_headers = on_begin_headers,
@@ -848,6 +874,8 @@ void h2conn_free(struct h2conn *hc)
 			h2s_free(s);
 		}
 	}
+	if (hc->flush_armed)
+		event_del(&hc->flush);
 	if (hc->ng)
 		nghttp2_session_del(hc->ng);
 	if (hc->idle)

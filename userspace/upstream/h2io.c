@@ -56,21 +56,34 @@ out:
 
 int h2io_send(nghttp2_session *ng, struct conn *c, size_t limit)
 {
-	while (conn_pending(c) < limit) {
+	size_t queued = conn_pending(c);
+	struct evbuffer *b = NULL;
+	int err = 0;
+
+	/* Every frame nghttp2 has, for all streams, gathered into one write. */
+	while (queued < limit) {
 		const uint8_t *data;
 		ssize_t n = nghttp2_session_mem_send(ng, &data);
-		struct evbuffer *b;
 
-		if (n <= 0)
-			return (int)n;
-		b = evbuffer_new();
-		if (!b)
-			return -ENOMEM;
-		evbuffer_add(b, data, (size_t)n);
+		if (n <= 0) {
+			err = (int)n;
+			break;
+		}
+		if (!b && !(b = evbuffer_new())) {
+			err = -ENOMEM;
+			break;
+		}
+		if (evbuffer_add(b, data, (size_t)n) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		queued += (size_t)n;
+	}
+	if (b) {
 		conn_send(c, b);
 		evbuffer_free(b);
 	}
-	return 0;
+	return err;
 }
 
 ssize_t h2io_recv(nghttp2_session *ng, struct conn *c)

@@ -36,8 +36,8 @@ struct h2io_session {
  * for the peer (4096), our SETTINGS submitted. Returns 0 or -ENOMEM. */
 int h2io_session_new(nghttp2_session **ng, const struct h2io_session *o, void *user);
 
-/* Write what <ng> has to send to <c> while fewer than <limit> bytes wait in its output.
- * Returns 0, a negative nghttp2 error (the session cannot go on) or -ENOMEM. */
+/* Write what <ng> has to send to <c> while fewer than <limit> bytes wait in its output, as
+ * one write (the frames of every stream gathered). Returns 0, a negative nghttp2 error (the session cannot go on) or -ENOMEM. */
 int h2io_send(nghttp2_session *ng, struct conn *c, size_t limit);
 
 /* Feed <ng> the bytes waiting in <c>'s input, draining what it took. Returns 0, or the
