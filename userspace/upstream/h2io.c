@@ -56,33 +56,42 @@ out:
 
 int h2io_send(nghttp2_session *ng, struct conn *c, size_t limit)
 {
-	size_t queued = conn_pending(c);
 	struct evbuffer *b = NULL;
 	int err = 0;
 
-	/* Every frame nghttp2 has, for all streams, gathered into one write. */
-	while (queued < limit) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(ng, &data);
+	/* Every frame nghttp2 has, for all streams, gathered into one write of up to <limit>
+	 * bytes; another when the socket took them all at once and nghttp2 has more. */
+	for (size_t queued = conn_pending(c); queued < limit; queued = conn_pending(c)) {
+		bool more = true;
 
-		if (n <= 0) {
-			err = (int)n;
-			break;
+		while (queued < limit) {
+			const uint8_t *data;
+			ssize_t n = nghttp2_session_mem_send(ng, &data);
+
+			if (n <= 0) {
+				err = (int)n;
+				more = false;
+				break;
+			}
+			if (!b && !(b = evbuffer_new())) {
+				err = -ENOMEM;
+				more = false;
+				break;
+			}
+			if (evbuffer_add(b, data, (size_t)n) < 0) {
+				err = -ENOMEM;
+				more = false;
+				break;
+			}
+			queued += (size_t)n;
 		}
-		if (!b && !(b = evbuffer_new())) {
-			err = -ENOMEM;
+		if (b)
+			conn_send(c, b);
+		if (!more)
 			break;
-		}
-		if (evbuffer_add(b, data, (size_t)n) < 0) {
-			err = -ENOMEM;
-			break;
-		}
-		queued += (size_t)n;
 	}
-	if (b) {
-		conn_send(c, b);
+	if (b)
 		evbuffer_free(b);
-	}
 	return err;
 }
 
