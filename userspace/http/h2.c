@@ -31,6 +31,24 @@ void h2_req_init(struct h2_req *r, unsigned int max_fields, size_t max_bytes)
 	r->max_fields = max_fields;
 }
 
+void h2_req_reset(struct h2_req *r)
+{
+	struct h1_hdrs hdrs = r->hdrs;
+	struct h1_buf pseudo = r->pseudo, cookie = r->cookie;
+	size_t max_bytes = r->max_bytes;
+	unsigned int max_fields = r->max_fields;
+
+	memset(r, 0, sizeof(*r));
+	h1_hdrs_clear(&hdrs);
+	pseudo.len = 0;
+	cookie.len = 0;
+	r->hdrs = hdrs;
+	r->pseudo = pseudo;
+	r->cookie = cookie;
+	r->max_bytes = max_bytes;
+	r->max_fields = max_fields;
+}
+
 void h2_req_free(struct h2_req *r)
 {
 	h1_hdrs_free(&r->hdrs);

@@ -37,6 +37,7 @@
 #define RST_BURST    1000  /* stream resets allowed at once ... */
 #define RST_RATE     100   /* ... and per second after that (rapid reset) */
 #define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
+#define SPARE_MAX    32    /* ended streams kept for the next ones while others are open */
 
 struct h2s;
 
@@ -51,6 +52,9 @@ struct h2conn {
 	const struct h2conn_ops *ops;
 	void *arg;
 	TAILQ_HEAD(, h2s) streams; /* streams with a session or waiting for nghttp2 */
+	TAILQ_HEAD(, h2s) spare;   /* ended streams whose buffers and parser serve again */
+	unsigned int n_spare;
+	struct h1_buf head;	   /* a request head written as HTTP/1.1, then copied to rq */
 	unsigned int n_open;	   /* streams nghttp2 has not closed */
 	unsigned int n_empty;	   /* empty DATA frames so far (CVE-2019-9518) */
 	bool busy;		   /* inside nghttp2: no re-entry */
@@ -120,10 +124,8 @@ static void hc_idle_arm(struct h2conn *hc)
 
 /* ------------------------------------------------------------------ streams */
 
-static void h2s_free(struct h2s *s)
+static void h2s_release(struct h2s *s)
 {
-	if (s->hc)
-		TAILQ_REMOVE(&s->hc->streams, s, link);
 	h2_req_free(&s->req);
 	if (s->rq)
 		evbuffer_free(s->rq);
@@ -131,6 +133,76 @@ static void h2s_free(struct h2s *s)
 		evbuffer_free(s->rs);
 	h1_parser_free(s->rsp);
 	free(s);
+}
+
+/* Free the spare streams and the head buffer: the connection has no stream open, and an idle
+ * connection holds none of them. */
+static void hc_release_spare(struct h2conn *hc)
+{
+	struct h2s *s;
+
+	while ((s = TAILQ_FIRST(&hc->spare))) {
+		TAILQ_REMOVE(&hc->spare, s, link);
+		h2s_release(s);
+	}
+	hc->n_spare = 0;
+	h1_buf_free(&hc->head);
+}
+
+/* An ended stream. While others are open on its connection its buffers, parser and memory
+ * are kept for the next stream (SPARE_MAX of them): a stream then costs no allocation. */
+static void h2s_free(struct h2s *s)
+{
+	struct h2conn *hc = s->hc;
+
+	if (hc)
+		TAILQ_REMOVE(&hc->streams, s, link);
+	if (!hc || hc->over || !hc->n_open || hc->n_spare >= SPARE_MAX || !s->rq || !s->rs) {
+		h2s_release(s);
+		if (hc && !hc->n_open)
+			hc_release_spare(hc);
+		return;
+	}
+	evbuffer_drain(s->rq, evbuffer_get_length(s->rq));
+	evbuffer_drain(s->rs, evbuffer_get_length(s->rs));
+	TAILQ_INSERT_HEAD(&hc->spare, s, link);
+	hc->n_spare++;
+}
+
+/* A stream for <hc>: a spare one, else a new one. NULL when out of memory. */
+static struct h2s *h2s_new(struct h2conn *hc)
+{
+	struct h2s *s = TAILQ_FIRST(&hc->spare);
+	struct evbuffer *rq, *rs;
+	struct h1_parser *rsp;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		h2_req_init(&s->req, hc->lim.max_headers, hc->lim.max_header_list);
+		s->rq = evbuffer_new();
+		s->rs = evbuffer_new();
+		return s;
+	}
+	TAILQ_REMOVE(&hc->spare, s, link);
+	hc->n_spare--;
+	rq = s->rq;
+	rs = s->rs;
+	rsp = s->rsp;
+	h2_req_reset(&s->req);
+	{
+		struct h2_req req = s->req;
+
+		memset(s, 0, sizeof(*s));
+		s->req = req;
+	}
+	s->rq = rq;
+	s->rs = rs;
+	s->rsp = rsp;
+	if (rsp)
+		h1_parser_reset(rsp);
+	return s;
 }
 
 /* A CONNECT stream whose client ended its side: the tunnel reads an EOF, as from a TCP
@@ -440,19 +512,20 @@ static const struct conn_transport vc_transport = {
  * batch of frames (h2s_start()), so one reset in the same batch costs no session. */
 static int h2s_prepare(struct h2conn *hc, struct h2s *s, bool end_stream)
 {
-	struct h1_buf b;
+	struct h1_buf *b = &hc->head;
 	int err;
 
-	h1_buf_init(&b, (size_t)hc->lim.max_header_list + 4096);
-	err = h2_req_write(&s->req, end_stream, H1_W_CLOSE, &b, &s->rq_chunked);
-	if (!err && evbuffer_add(s->rq, b.p, b.len) < 0)
+	b->len = 0;
+	b->max = (size_t)hc->lim.max_header_list + 4096;
+	err = h2_req_write(&s->req, end_stream, H1_W_CLOSE, b, &s->rq_chunked);
+	if (!err && evbuffer_add(s->rq, b->p, b->len) < 0)
 		err = -ENOMEM;
-	h1_buf_free(&b);
 	if (err)
 		return err;
 	s->rq_end = end_stream;
-	s->rsp = h1_parser_new(H1_RESPONSE, &(struct h1_limits){
-		.max_head = hc->lim.max_header_list, .max_headers = hc->lim.max_headers});
+	if (!s->rsp)
+		s->rsp = h1_parser_new(H1_RESPONSE, &(struct h1_limits){
+			.max_head = hc->lim.max_header_list, .max_headers = hc->lim.max_headers});
 	if (!s->rsp)
 		return -ENOMEM;
 	h1_parser_set_method(s->rsp, req_method(s));
@@ -489,14 +562,11 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 
 	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	s = calloc(1, sizeof(*s));
+	s = h2s_new(hc);
 	if (!s)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	s->hc = hc;
 	s->id = f->hd.stream_id;
-	h2_req_init(&s->req, hc->lim.max_headers, hc->lim.max_header_list);
-	s->rq = evbuffer_new();
-	s->rs = evbuffer_new();
 	TAILQ_INSERT_TAIL(&hc->streams, s, link);
 	hc->n_open++;
 	evtimer_del(hc->idle);
@@ -804,6 +874,7 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	hc->ops = ops;
 	hc->arg = arg;
 	TAILQ_INIT(&hc->streams);
+	TAILQ_INIT(&hc->spare);
 	hc->idle = evtimer_new(base, on_idle, hc);
 	hc->reap = evtimer_new(base, on_reap, hc);
 	event_assign(&hc->flush, base, -1, 0, on_flush, hc);
@@ -876,6 +947,7 @@ void h2conn_free(struct h2conn *hc)
 	}
 	if (hc->flush_armed)
 		event_del(&hc->flush);
+	hc_release_spare(hc);
 	if (hc->ng)
 		nghttp2_session_del(hc->ng);
 	if (hc->idle)
