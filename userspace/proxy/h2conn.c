@@ -63,6 +63,8 @@ struct h2conn {
 	bool draining;		   /* GOAWAY sent */
 	bool mute;		   /* nothing more from nghttp2 (goaway_now()) */
 	bool flush_armed;	   /* <flush> is active */
+	bool dirty;		   /* frames written since the connection was last idle */
+	struct h2io_mem mem;	   /* nghttp2's memory */
 };
 
 /* One stream. Freed when nghttp2 closed it and its session let go of its conn. */
@@ -716,10 +718,23 @@ static void hc_maybe_end(struct h2conn *hc)
 		hc_end(hc);
 }
 
+/* No stream open and nothing to write: what the connection holds only while busy goes back
+ * (nghttp2's frame buffer pages, the conn's buffers), once per busy spell. */
+static void hc_idle_release(struct h2conn *hc)
+{
+	if (!hc->dirty || hc->n_open || !TAILQ_EMPTY(&hc->streams) || conn_pending(hc->cli) ||
+		evbuffer_get_length(hc->cli->in) || nghttp2_session_want_write(hc->ng))
+		return;
+	hc->dirty = false;
+	h2io_mem_idle(&hc->mem);
+	h1_buf_free(&hc->head);
+	conn_release_buffers(hc->cli);
+}
+
 /* Move what nghttp2 has to send to the client while its output has room. */
 static void hc_flush(struct h2conn *hc)
 {
-	int err;
+	ssize_t err;
 
 	if (hc->busy || hc->over)
 		return;
@@ -729,13 +744,17 @@ static void hc_flush(struct h2conn *hc)
 	}
 	hc->busy = true;
 	err = h2io_send(hc->ng, hc->cli, hc->lim.buffer);
-	if (err) {
+	if (err < 0) {
 		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", hc->cli->peer_text,
-			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror((int)err));
 		hc->ending = true;
+	} else if (err > 0) {
+		hc->dirty = true;
 	}
 	hc->busy = false;
 	hc_maybe_end(hc);
+	if (!hc->over && !hc->ending)
+		hc_idle_release(hc);
 }
 
 /* A GOAWAY with <code> written at once, ahead of the frames nghttp2 still holds (the ACKs a
@@ -875,6 +894,7 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	hc->arg = arg;
 	TAILQ_INIT(&hc->streams);
 	TAILQ_INIT(&hc->spare);
+	h2io_mem_init(&hc->mem);
 	hc->idle = evtimer_new(base, on_idle, hc);
 	hc->reap = evtimer_new(base, on_reap, hc);
 	event_assign(&hc->flush, base, -1, 0, on_flush, hc);
@@ -892,7 +912,8 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 				.set = set,
 				.n_set = sizeof(set) / sizeof(set[0]),
 				.window = lim->window,
-				.streams = lim->max_streams},
+				.streams = lim->max_streams,
+				.mem = &hc->mem},
 			hc))
 		goto nomem;
 	conn_set_cbs(cli, cli_read, cli_write, cli_event, hc);

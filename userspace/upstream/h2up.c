@@ -576,16 +576,16 @@ static void hc_fail(struct h2uc *hc, int err)
 /* Move what nghttp2 has to send to the server while its output has room. */
 static void hc_flush(struct h2uc *hc)
 {
-	int err;
+	ssize_t err;
 
 	if (hc->busy || hc->dead || !hc->c->connected)
 		return;
 	hc->busy = true;
 	err = h2io_send(hc->ng, hc->c, hc->peer->o.buffer);
 	hc->busy = false;
-	if (err) {
+	if (err < 0) {
 		log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2: %s", hc->c->peer_text,
-			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror((int)err));
 		hc_fail(hc, err == -ENOMEM ? ENOMEM : EPROTO);
 		return;
 	}

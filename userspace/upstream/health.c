@@ -491,8 +491,8 @@ static void h2_probe_up(struct health_target *t)
 		probe_fail_errno(t, "HTTP/2 request", ENOMEM);
 		return;
 	}
-	err = h2io_send(t->ng, t->c, SIZE_MAX);
-	if (err)
+	err = (int)h2io_send(t->ng, t->c, SIZE_MAX);
+	if (err < 0)
 		probe_fail_errno(t, "send", err == -ENOMEM ? ENOMEM : EPROTO);
 }
 
@@ -520,8 +520,8 @@ static void h2_probe_read(struct health_target *t)
 		return;
 	}
 	/* SETTINGS ACKs and WINDOW_UPDATEs the server is owed. */
-	err = h2io_send(t->ng, t->c, SIZE_MAX);
-	if (err)
+	err = (int)h2io_send(t->ng, t->c, SIZE_MAX);
+	if (err < 0)
 		probe_fail_errno(t, "send", err == -ENOMEM ? ENOMEM : EPROTO);
 }
 
