@@ -38,6 +38,8 @@
 #define RST_RATE     100   /* ... and per second after that (rapid reset) */
 #define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
 #define SPARE_MAX    32    /* ended streams kept for the next ones while others are open */
+#define RELEASE_MS   1000  /* an idle connection's memory goes back at most this often... */
+			   /* ... (else from the reap timer): none per request */
 
 struct h2s;
 
@@ -64,6 +66,7 @@ struct h2conn {
 	bool mute;		   /* nothing more from nghttp2 (goaway_now()) */
 	bool flush_armed;	   /* <flush> is active */
 	bool dirty;		   /* frames written since the connection was last idle */
+	uint64_t released_ms;	   /* the last hc_idle_release() (coarse clock) */
 	struct h2io_mem mem;	   /* nghttp2's memory */
 };
 
@@ -94,6 +97,7 @@ struct h2s {
 
 static void hc_flush(struct h2conn *hc);
 static void hc_maybe_end(struct h2conn *hc);
+static void hc_flush_soon(struct h2conn *hc);
 
 /* Write what nghttp2 has once the callbacks of this loop pass ran: the frames of every
  * stream answered in the pass (and the ACKs and window updates of what was read) go out in
@@ -161,8 +165,11 @@ static void h2s_free(struct h2s *s)
 		TAILQ_REMOVE(&hc->streams, s, link);
 	if (!hc || hc->over || !hc->n_open || hc->n_spare >= SPARE_MAX || !s->rq || !s->rs) {
 		h2s_release(s);
-		if (hc && !hc->n_open)
+		if (hc && !hc->n_open) {
 			hc_release_spare(hc);
+			if (TAILQ_EMPTY(&hc->streams))
+				hc_flush_soon(hc); /* and hc_idle_release() */
+		}
 		return;
 	}
 	evbuffer_drain(s->rq, evbuffer_get_length(s->rq));
@@ -719,13 +726,19 @@ static void hc_maybe_end(struct h2conn *hc)
 }
 
 /* No stream open and nothing to write: what the connection holds only while busy goes back
- * (nghttp2's frame buffer pages, the conn's buffers), once per busy spell. */
-static void hc_idle_release(struct h2conn *hc)
+ * (nghttp2's frame buffer pages, the conn's buffers), once per busy spell: at once, unless
+ * the last time was under RELEASE_MS ago (a client sending one request at a time), then
+ * from the reap timer (<now>). */
+static void hc_idle_release(struct h2conn *hc, bool now)
 {
+	uint64_t t = clock_coarse_ms();
+
 	if (!hc->dirty || hc->n_open || !TAILQ_EMPTY(&hc->streams) || conn_pending(hc->cli) ||
-		evbuffer_get_length(hc->cli->in) || nghttp2_session_want_write(hc->ng))
+		evbuffer_get_length(hc->cli->in) || nghttp2_session_want_write(hc->ng) ||
+		(!now && t - hc->released_ms < RELEASE_MS))
 		return;
 	hc->dirty = false;
+	hc->released_ms = t;
 	h2io_mem_idle(&hc->mem);
 	h1_buf_free(&hc->head);
 	conn_release_buffers(hc->cli);
@@ -754,7 +767,7 @@ static void hc_flush(struct h2conn *hc)
 	hc->busy = false;
 	hc_maybe_end(hc);
 	if (!hc->over && !hc->ending)
-		hc_idle_release(hc);
+		hc_idle_release(hc, false);
 }
 
 /* A GOAWAY with <code> written at once, ahead of the frames nghttp2 still holds (the ACKs a
@@ -871,6 +884,8 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(hc->reap, &tv);
 	if (any)
 		hc_flush(hc);
+	else if (!hc->ending)
+		hc_idle_release(hc, true);
 }
 
 /* ------------------------------------------------------------------ lifetime */
