@@ -17,13 +17,12 @@
 
 /* ------------------------------------------------------------------ nghttp2's memory */
 
-static void mem_track(struct h2io_mem *m, void *p, size_t n)
+/* Only a large block the session makes when it is created is taken for one whose bytes
+ * matter only while frames are written (the frame buffer): one made later may be state that
+ * must survive idleness (a stream map grown past a page). */
+static bool frame_buffer(const struct h2io_mem *m, size_t n)
 {
-	m->used += malloc_usable_size(p);
-	if (n >= H2IO_MEM_BIG && m->n_big < H2IO_MEM_NBIG) {
-		m->big[m->n_big] = p;
-		m->big_len[m->n_big++] = n;
-	}
+	return m->creating && n >= H2IO_MEM_BIG && m->n_big < H2IO_MEM_NBIG;
 }
 
 static void *mem_malloc(size_t n, void *u)
@@ -31,16 +30,18 @@ static void *mem_malloc(size_t n, void *u)
 	struct h2io_mem *m = u;
 	void *p = NULL;
 
-	/* A large block (the frame buffer) starts on a page, so that its pages can be given
-	 * back whole while the connection is idle (h2io_mem_idle()). */
-	if (n >= H2IO_MEM_BIG && m->n_big < H2IO_MEM_NBIG) {
+	/* The frame buffer starts on a page, so that its pages can be given back whole while
+	 * the connection is idle (h2io_mem_idle()). */
+	if (frame_buffer(m, n)) {
 		if (posix_memalign(&p, (size_t)m->page, n))
-			p = NULL;
+			return NULL;
+		m->big[m->n_big] = p;
+		m->big_len[m->n_big++] = n;
 	} else {
 		p = malloc(n);
 	}
 	if (p)
-		mem_track(m, p, n);
+		m->used += malloc_usable_size(p);
 	return p;
 }
 
@@ -85,9 +86,7 @@ static void *mem_realloc(void *p, size_t n, void *u)
 	old = malloc_usable_size(p);
 	for (unsigned int i = 0; i < m->n_big; i++)
 		if (m->big[i] == p)
-			goto move; /* keep large blocks page-aligned */
-	if (n >= H2IO_MEM_BIG)
-		goto move;
+			goto move; /* a frame buffer: out of the tracked ones */
 	q = realloc(p, n);
 	if (!q)
 		return NULL;
@@ -153,17 +152,21 @@ int h2io_session_new(nghttp2_session **ng, const struct h2io_session *o, void *u
 	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
 	/* No closed stream is kept for the (deprecated) priority tree. */
 	nghttp2_option_set_no_closed_streams(opt, 1);
-	if ((o->server ? nghttp2_session_server_new3(ng, cb, user, opt, mem) :
-			 nghttp2_session_client_new3(ng, cb, user, opt, mem)) ||
-		nghttp2_submit_settings(*ng, NGHTTP2_FLAG_NONE, o->set, o->n_set) ||
+	if (o->mem)
+		o->mem->creating = true;
+	err = o->server ? nghttp2_session_server_new3(ng, cb, user, opt, mem) :
+			  nghttp2_session_client_new3(ng, cb, user, opt, mem);
+	if (o->mem)
+		o->mem->creating = false;
+	if (err || nghttp2_submit_settings(*ng, NGHTTP2_FLAG_NONE, o->set, o->n_set) ||
 		nghttp2_session_set_local_window_size(
 			*ng, NGHTTP2_FLAG_NONE, 0, (int32_t)(win > INT32_MAX ? INT32_MAX : win))) {
 		if (*ng)
 			nghttp2_session_del(*ng);
 		*ng = NULL;
+		err = -ENOMEM;
 		goto out;
 	}
-	err = 0;
 out:
 	if (cb)
 		nghttp2_session_callbacks_del(cb);

@@ -17,7 +17,7 @@ struct evbuffer;
 /* nghttp2's memory for one session: counted, and its large blocks (the frame buffer,
  * 16 KiB) page-aligned so that an idle connection can give their pages back. */
 #define H2IO_MEM_BIG  8192u /* bytes from which a block is large */
-#define H2IO_MEM_NBIG 4u    /* large blocks tracked (nghttp2 keeps one) */
+#define H2IO_MEM_NBIG 2u    /* large blocks tracked (nghttp2 makes one) */
 
 struct h2io_mem {
 	nghttp2_mem mem;
@@ -26,6 +26,7 @@ struct h2io_mem {
 	size_t big_len[H2IO_MEM_NBIG];
 	unsigned int n_big;
 	unsigned int page;
+	bool creating; /* inside nghttp2_session_*_new3() */
 };
 
 /* Ready <m> for a session (h2io_session.mem); it must outlive the session. */
