@@ -765,9 +765,9 @@ static void hc_flush(struct h2conn *hc)
 		hc->dirty = true;
 	}
 	hc->busy = false;
-	hc_maybe_end(hc);
-	if (!hc->over && !hc->ending)
+	if (!hc->ending)
 		hc_idle_release(hc, false);
+	hc_maybe_end(hc); /* last: the owner may free <hc> */
 }
 
 /* A GOAWAY with <code> written at once, ahead of the frames nghttp2 still holds (the ACKs a
