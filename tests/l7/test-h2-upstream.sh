@@ -6,10 +6,11 @@
 # (a new connection opened when the others are full), that sends a GOAWAY (the refused
 # streams replayed), dies mid-stream, answers without :status or with an invalid frame (502
 # for that stream, pingd goes on serving) or never speaks (504 after the connect timeout);
-# trailers passed to HTTP/2 clients; `pingd -t` on bad protocol settings.
+# trailers passed to HTTP/2 clients; active HTTP checks that speak HTTP/2 (h2c and h2 over
+# TLS) taking a server down on a 503 and up on a 200; `pingd -t` on bad protocol settings.
 
 ALL_TESTS="test_h2up_nginx test_h2up_tls test_h2up_limit test_h2up_goaway test_h2up_bad \
- test_h2up_silent test_h2up_config"
+ test_h2up_silent test_h2up_health test_h2up_health_tls test_h2up_config"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -47,6 +48,7 @@ http {
 		root $d/html;
 		location /up/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }
 		location = /status { stub_status; }
+		location = /health { try_files /healthy =503; }
 	}
 }
 NGINX
@@ -68,7 +70,25 @@ upstreams:
 virtual_hosts:
   - {name: all, hosts: '*', routes: [{path: /, upstream: o}]}
 YAML
+	if [ -n "${PINGD_LOG:-}" ]; then
+		: >"$PINGD_LOG"
+		spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>>'$PINGD_LOG'"
+		PINGD_PID=$SPAWNED_PID
+		PINGD_PORT=$LISTEN_PORT
+		wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start: $(cat "$PINGD_LOG")"
+		return
+	fi
 	start_pingd -c "$TMPD/pingd.yaml"
+}
+
+# Wait for a line matching $1 in $PINGD_LOG (10 s at most).
+wait_log() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "$1" "$PINGD_LOG" && return 0
+		sleep 0.1
+	done
+	fail "no '$1' in the log: $(cat "$PINGD_LOG")"
 }
 
 # Accepted connections nginx counted (stub_status over h2c or h2).
@@ -237,6 +257,40 @@ test_h2up_silent() {
 	log "a server that never sends SETTINGS: 504 after timeouts.connect, its connection closed"
 }
 
+# Active HTTP checks of an h2c pool (TLS=1: an h2 pool) speak HTTP/2 to the server: its 503
+# on the health path takes it down, its 200 brings it back; both probes reached nginx in
+# HTTP/2.
+h2up_health() {
+	l7_tmpdir
+	start_h2_nginx || return 1
+	local hc="health: {check: http, path: /health, interval: 300ms, timeout: 250ms, rise: 1, fall: 1}"
+	local proto=h2c srv="127.0.0.1:$NG_PORT" extra=$hc
+	if [ "${TLS:-0}" = 1 ]; then
+		proto=h2 srv="https://127.0.0.1:$NG_PORT"
+		extra="tls: {ca: '$TMPD/o.crt', sni: origin.test}, $hc"
+	fi
+	local PINGD_LOG=$TMPD/pingd.log
+	start_h2_pingd $proto "$srv" "$extra" || return 1
+	wait_log "health: o/127.0.0.1:$NG_PORT is down (HTTP 503 not in 200-399)"
+	grep -q '^HTTP/2.0 GET /health 503$' "$TMPD/ng/access.log" ||
+		fail "the probe did not reach nginx in HTTP/2: $(tail -n3 "$TMPD/ng/access.log")"
+	echo ok >"$TMPD/ng/html/healthy"
+	wait_log "health: o/127.0.0.1:$NG_PORT is up (HTTP 200)"
+	grep -q '^HTTP/2.0 GET /health 200$' "$TMPD/ng/access.log" ||
+		fail "no HTTP/2 probe answered 200: $(tail -n3 "$TMPD/ng/access.log")"
+	[ "$(curl -s --max-time 10 --http2-prior-knowledge "http://127.0.0.1:$PINGD_PORT/")" = hello ] ||
+		fail "not serving once the server is up"
+	log "$proto: $(grep -o 'health: .*' "$TMPD/pingd.log" | tr '\n' ';')"
+}
+
+test_h2up_health() {
+	TLS=0 h2up_health
+}
+
+test_h2up_health_tls() {
+	TLS=1 h2up_health
+}
+
 test_h2up_config() {
 	l7_tmpdir
 	local out
@@ -255,12 +309,12 @@ test_h2up_config() {
 	grep -q "needs protocol h2" <<<"$out" || fail "h2c with TLS: $out"
 	sed -i 's/protocol: h2c/protocol: h2/' "$TMPD/bad.yaml"
 	"$PINGD" -t -c "$TMPD/bad.yaml" >/dev/null 2>&1 || fail "protocol h2 to https:// refused"
-	# HTTP/1.1 probes of an HTTP/2 pool: taken, with a warning.
+	# HTTP probes of an HTTP/2 pool speak HTTP/2: taken without a warning.
 	sed -i 's/protocol: h2,/protocol: h2, health: {check: http},/' "$TMPD/bad.yaml"
 	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) || fail "check: http on an h2 pool refused: $out"
-	grep -q "warning: 'upstreams\[\].health': http probes speak HTTP/1.1" <<<"$out" ||
-		fail "no warning for http probes of an h2 pool: $out"
-	log "protocol h3, h2 without TLS, h2c with TLS refused by pingd -t; h2 with TLS taken; http probes warned"
+	grep -q "warning: 'upstreams\[\].health'" <<<"$out" &&
+		fail "a warning for http probes of an h2 pool: $out"
+	log "protocol h3, h2 without TLS, h2c with TLS refused by pingd -t; h2 with TLS and http probes taken"
 }
 
 run_tests "$@"

@@ -2,15 +2,22 @@
 /* HTTP/2 <-> HTTP/1.1 head translation: the preface, requests built field by field (pseudo-
  * headers in any order, Host from :authority, cookie crumbs, framing, limits, bad fields),
  * and responses and trailers without connection-specific fields; upstream requests as HTTP/2
- * header lists; gRPC statuses, answers and timeouts. */
+ * header lists; gRPC statuses, answers and timeouts; h2io's writes in batches. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <event2/event.h>
 
 #include "tests/unit/unit.h"
 #include "userspace/http/h1.h"
 #include "userspace/http/h2.h"
+#include "userspace/net/conn.h"
+#include "userspace/upstream/h2io.h"
 
 static void test_preface(void)
 {
@@ -297,6 +304,55 @@ static void test_grpc(void)
 	CU_ASSERT_EQUAL(h2_grpc_answer(buf, 16, 502, false), 0);
 }
 
+/* h2io_send(): the frames of many streams leave in writes of up to the limit, batch after
+ * batch while the socket takes them whole (a socket that took a batch at once raises no
+ * write event that would resume the flush), and the count is the bytes the peer reads. */
+static void test_send_batches(void)
+{
+	static const nghttp2_settings_entry set[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	struct event_base *base = event_base_new();
+	nghttp2_session *ng = NULL;
+	struct conn *c;
+	char path[32], buf[65536];
+	size_t got = 0;
+	ssize_t n, k;
+	int sv[2];
+
+	CU_ASSERT_FATAL(base != NULL);
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	c = conn_accepted(base, &conn_tcp, sv[0], (struct sockaddr *)&sin, sizeof(sin));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_FATAL(h2io_session_new(&ng,
+				&(struct h2io_session){
+					.set = set, .n_set = 1, .window = 65535, .streams = 1},
+				NULL) == 0);
+	for (int i = 0; i < 50; i++) {
+		int len = snprintf(path, sizeof(path), "/stream/%d", i);
+		nghttp2_nv nva[] = {
+			{(uint8_t *)":method", (uint8_t *)"GET", 7, 3, NGHTTP2_NV_FLAG_NONE},
+			{(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, NGHTTP2_NV_FLAG_NONE},
+			{(uint8_t *)":authority", (uint8_t *)"a.test", 10, 6, NGHTTP2_NV_FLAG_NONE},
+			{(uint8_t *)":path", (uint8_t *)path, 5, (size_t)len, NGHTTP2_NV_FLAG_NONE},
+		};
+
+		CU_ASSERT(nghttp2_submit_request(ng, NULL, nva, 4, NULL, NULL) > 0);
+	}
+	n = h2io_send(ng, c, 512);
+	CU_ASSERT(n > 512);
+	CU_ASSERT_EQUAL(nghttp2_session_want_write(ng), 0);
+	CU_ASSERT_EQUAL(conn_pending(c), 0);
+	while ((k = read(sv[1], buf, sizeof(buf))) > 0)
+		got += (size_t)k;
+	CU_ASSERT_EQUAL((ssize_t)got, n);
+	/* Nothing more to send: nothing written. */
+	CU_ASSERT_EQUAL(h2io_send(ng, c, 512), 0);
+	nghttp2_session_del(ng);
+	conn_free(c);
+	close(sv[1]);
+	event_base_free(base);
+}
+
 int test_h2_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -308,6 +364,8 @@ int test_h2_register(void)
 		{"upstream requests: pseudo-headers from the head, Host out, te for gRPC",
 			test_upstream_request},
 		{"gRPC: statuses, the trailers-only answer, grpc-timeout", test_grpc},
+		{"h2io: the frames of many streams written in batches up to the limit",
+			test_send_batches},
 		CU_TEST_INFO_NULL,
 	};
 

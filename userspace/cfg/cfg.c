@@ -268,10 +268,6 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 		if (cfg_health_params(&u->health, &hp) && health_params_check(&hp, why, sizeof(why)))
 			cfg_msg_add(ctx, false, u->line, "'upstreams[].health': %s", why);
 
-		if (u->protocol != CFG_PROTO_H1 && u->health.check == CFG_HC_HTTP)
-			cfg_msg_add(ctx, true, u->line,
-				"'upstreams[].health': http probes speak HTTP/1.1, which a server "
-				"taking only HTTP/2 fails (check: tcp probes it by connecting)");
 		for (size_t s = 0; s < u->n_servers; s++) {
 			if (u->protocol == CFG_PROTO_H2 && !u->servers[s].tls)
 				cfg_msg_add(ctx, false, u->line,

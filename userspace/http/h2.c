@@ -31,6 +31,24 @@ void h2_req_init(struct h2_req *r, unsigned int max_fields, size_t max_bytes)
 	r->max_fields = max_fields;
 }
 
+void h2_req_reset(struct h2_req *r)
+{
+	struct h1_hdrs hdrs = r->hdrs;
+	struct h1_buf pseudo = r->pseudo, cookie = r->cookie;
+	size_t max_bytes = r->max_bytes;
+	unsigned int max_fields = r->max_fields;
+
+	memset(r, 0, sizeof(*r));
+	h1_hdrs_clear(&hdrs);
+	pseudo.len = 0;
+	cookie.len = 0;
+	r->hdrs = hdrs;
+	r->pseudo = pseudo;
+	r->cookie = cookie;
+	r->max_bytes = max_bytes;
+	r->max_fields = max_fields;
+}
+
 void h2_req_free(struct h2_req *r)
 {
 	h1_hdrs_free(&r->hdrs);
@@ -43,9 +61,7 @@ static bool name_is(const uint8_t *n, size_t nl, const char *lit)
 	return nl == strlen(lit) && !memcmp(n, lit, nl);
 }
 
-
-int h2_req_field(struct h2_req *r, const uint8_t *name, size_t nl, const uint8_t *value,
-	size_t vl)
+int h2_req_field(struct h2_req *r, const uint8_t *name, size_t nl, const uint8_t *value, size_t vl)
 {
 	int err;
 
@@ -108,8 +124,8 @@ bool h2_req_is_connect(const struct h2_req *r)
 	return r->method_len == 7 && !memcmp(r->method, "CONNECT", 7);
 }
 
-int h2_req_write(struct h2_req *r, bool end_stream, unsigned int flags, struct h1_buf *out,
-	bool *chunked)
+int h2_req_write(
+	struct h2_req *r, bool end_stream, unsigned int flags, struct h1_buf *out, bool *chunked)
 {
 	struct h1_msg m = {0};
 	bool connect = h2_req_is_connect(r);
@@ -142,43 +158,100 @@ int h2_req_write(struct h2_req *r, bool end_stream, unsigned int flags, struct h
 	return h1_buf_write_head(out, &m, flags) < 0 ? -ENOSPC : 0;
 }
 
-/* Connection-specific fields, never sent in HTTP/2 (RFC 9113 §8.2.2). */
-static bool conn_specific(const struct h1_str *n, const struct h1_hdrs *h)
+/* Connection-specific fields by name, never sent in HTTP/2 (RFC 9113 §8.2.2). */
+static bool conn_specific_name(const struct h1_str *n)
 {
-	static const char *const fixed[] = {"connection", "keep-alive", "proxy-connection",
-		"transfer-encoding", "upgrade", "te", NULL};
-	int ci;
+	switch (n->len) {
+	case 2:
+		return !strncasecmp(n->p, "te", 2);
+	case 7:
+		return !strncasecmp(n->p, "upgrade", 7);
+	case 10:
+		return !strncasecmp(n->p, "connection", 10) || !strncasecmp(n->p, "keep-alive", 10);
+	case 16:
+		return !strncasecmp(n->p, "proxy-connection", 16);
+	case 17:
+		return !strncasecmp(n->p, "transfer-encoding", 17);
+	default:
+		return false;
+	}
+}
 
-	for (size_t i = 0; fixed[i]; i++)
-		if (n->len == strlen(fixed[i]) && !strncasecmp(n->p, fixed[i], n->len))
-			return true;
-	/* And whatever Connection names. */
-	for (ci = h1_hdrs_find(h, "Connection", 10, 0); ci >= 0;
-		ci = h1_hdrs_find(h, "Connection", 10, (unsigned)ci + 1)) {
-		const struct h1_str *v = &h->v[ci].value;
-		char tok[64];
+/* The tokens the Connection fields of <h> name, remembered once per head (close and
+ * keep-alive left out: the first names no field, the second is dropped by name). */
+#define NAMED_MAX 8
 
-		if (n->len < sizeof(tok)) {
-			memcpy(tok, n->p, n->len);
-			tok[n->len] = '\0';
-			if (h1_value_has_token(v, tok))
-				return true;
+struct conn_named {
+	struct h1_str tok[NAMED_MAX];
+	unsigned int n;
+	bool many; /* more than NAMED_MAX: each field is checked against the values */
+	int ci;	   /* the first Connection field, -1 for none */
+};
+
+static void conn_named_init(struct conn_named *cn, const struct h1_hdrs *h)
+{
+	cn->n = 0;
+	cn->many = false;
+	cn->ci = h1_hdrs_find(h, "Connection", 10, 0);
+	for (int ci = cn->ci; ci >= 0; ci = h1_hdrs_find(h, "Connection", 10, (unsigned)ci + 1)) {
+		const char *p = h->v[ci].value.p, *end = p + h->v[ci].value.len;
+
+		while (p < end) {
+			const char *t, *e;
+
+			while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+				p++;
+			for (t = p; p < end && *p != ','; p++)
+				;
+			for (e = p; e > t && (e[-1] == ' ' || e[-1] == '\t'); e--)
+				;
+			if (e == t || (e - t == 5 && !strncasecmp(t, "close", 5)) ||
+				(e - t == 10 && !strncasecmp(t, "keep-alive", 10)))
+				continue;
+			if (cn->n == NAMED_MAX) {
+				cn->many = true;
+				return;
+			}
+			cn->tok[cn->n++] = (struct h1_str){t, (size_t)(e - t)};
 		}
 	}
+}
+
+/* Whether a Connection field of <h> names <n>. */
+static bool conn_named(const struct h1_str *n, const struct h1_hdrs *h, const struct conn_named *cn)
+{
+	char tok[64];
+
+	if (!cn->many) {
+		for (unsigned int i = 0; i < cn->n; i++)
+			if (cn->tok[i].len == n->len && !strncasecmp(cn->tok[i].p, n->p, n->len))
+				return true;
+		return false;
+	}
+	if (n->len >= sizeof(tok))
+		return false;
+	memcpy(tok, n->p, n->len);
+	tok[n->len] = '\0';
+	for (int ci = cn->ci; ci >= 0; ci = h1_hdrs_find(h, "Connection", 10, (unsigned)ci + 1))
+		if (h1_value_has_token(&h->v[ci].value, tok))
+			return true;
 	return false;
 }
 
 /* Append the fields of <h> to <nva> from index <k>; names lower-cased into <names>; Host
  * too unless <no_host>. */
-static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t cap,
-	char *names, size_t nsize, bool no_host)
+static int fields_nva(const struct h1_hdrs *h, nghttp2_nv *nva, size_t k, size_t cap, char *names,
+	size_t nsize, bool no_host)
 {
+	struct conn_named cn;
 	size_t used = 0;
 
+	conn_named_init(&cn, h);
 	for (unsigned i = 0; i < h->n; i++) {
 		const struct h1_header *f = &h->v[i];
 
-		if (conn_specific(&f->name, h) ||
+		if (conn_specific_name(&f->name) ||
+			((cn.n || cn.many) && conn_named(&f->name, h, &cn)) ||
 			(no_host && f->name.len == 4 && !strncasecmp(f->name.p, "host", 4)))
 			continue;
 		if (k >= cap || used + f->name.len > nsize)
@@ -233,8 +306,8 @@ bool h2_is_grpc(const struct h1_hdrs *h)
 	       (ct->len == 16 || ct->p[16] == '+' || ct->p[16] == ';');
 }
 
-int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size_t cap,
-	char *names, size_t nsize)
+int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size_t cap, char *names,
+	size_t nsize)
 {
 	const struct h1_str *host = h1_hdrs_get(&m->hdrs, "Host");
 	const char *path = m->target.p;
@@ -276,8 +349,7 @@ int h2_req_nva(const struct h1_msg *m, const char *scheme, nghttp2_nv *nva, size
 	return (int)k;
 }
 
-int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names,
-	size_t nsize)
+int h2_trailer_nva(const struct h1_hdrs *t, nghttp2_nv *nva, size_t cap, char *names, size_t nsize)
 {
 	return fields_nva(t, nva, 0, cap, names, nsize, false);
 }

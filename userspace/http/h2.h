@@ -40,6 +40,9 @@ struct h2_req {
  * (names and values, 32 bytes of overhead each as RFC 9113 §6.5.2 counts them). */
 void h2_req_init(struct h2_req *r, unsigned int max_fields, size_t max_bytes);
 
+/* Make <r> empty for another request with the same limits, keeping its buffers. */
+void h2_req_reset(struct h2_req *r);
+
 /* Release what <r> holds; it may be initialised again. */
 void h2_req_free(struct h2_req *r);
 

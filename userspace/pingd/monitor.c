@@ -114,6 +114,10 @@ static int add_checks(struct monitor *o, const struct monitor_params *p, struct 
 				rt->up_peers[u][i])
 				(void)health_set_transport(o->health, (unsigned int)id,
 					tls_peer_transport(rt->up_peers[u][i]));
+			/* An h2c or h2 pool's servers are asked in HTTP/2, as requests are. */
+			if (be->cfg->protocol != CFG_PROTO_H1)
+				(void)health_set_http2(o->health, (unsigned int)id,
+					be->cfg->protocol == CFG_PROTO_H2);
 			__atomic_store_n(
 				&be->servers[i].down, hp.start_down ? 1 : 0, __ATOMIC_RELAXED);
 			stats_peer_state(o->stats, u, i, !hp.start_down);

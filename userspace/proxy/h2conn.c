@@ -22,6 +22,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <nghttp2/nghttp2.h>
 
 #include "userspace/http/h1.h"
@@ -36,6 +37,9 @@
 #define RST_BURST    1000  /* stream resets allowed at once ... */
 #define RST_RATE     100   /* ... and per second after that (rapid reset) */
 #define MAX_EMPTY    1000  /* DATA frames without payload nor END_STREAM per connection */
+#define SPARE_MAX    32    /* ended streams kept for the next ones while others are open */
+#define RELEASE_MS   1000  /* an idle connection's memory goes back at most this often... */
+			   /* ... (else from the reap timer): none per request */
 
 struct h2s;
 
@@ -45,10 +49,14 @@ struct h2conn {
 	struct event_base *base;
 	struct event *idle; /* armed while no stream is open */
 	struct event *reap; /* every send timeout: resets answers the client stopped taking */
+	struct event flush; /* activated by hc_flush_soon(): one write per loop pass */
 	struct h2conn_limits lim;
 	const struct h2conn_ops *ops;
 	void *arg;
 	TAILQ_HEAD(, h2s) streams; /* streams with a session or waiting for nghttp2 */
+	TAILQ_HEAD(, h2s) spare;   /* ended streams whose buffers and parser serve again */
+	unsigned int n_spare;
+	struct h1_buf head;	   /* a request head written as HTTP/1.1, then copied to rq */
 	unsigned int n_open;	   /* streams nghttp2 has not closed */
 	unsigned int n_empty;	   /* empty DATA frames so far (CVE-2019-9518) */
 	bool busy;		   /* inside nghttp2: no re-entry */
@@ -56,6 +64,10 @@ struct h2conn {
 	bool over;		   /* ops->done called */
 	bool draining;		   /* GOAWAY sent */
 	bool mute;		   /* nothing more from nghttp2 (goaway_now()) */
+	bool flush_armed;	   /* <flush> is active */
+	bool dirty;		   /* frames written since the connection was last idle */
+	uint64_t released_ms;	   /* the last hc_idle_release() (coarse clock) */
+	struct h2io_mem mem;	   /* nghttp2's memory */
 };
 
 /* One stream. Freed when nghttp2 closed it and its session let go of its conn. */
@@ -85,6 +97,28 @@ struct h2s {
 
 static void hc_flush(struct h2conn *hc);
 static void hc_maybe_end(struct h2conn *hc);
+static void hc_flush_soon(struct h2conn *hc);
+
+/* Write what nghttp2 has once the callbacks of this loop pass ran: the frames of every
+ * stream answered in the pass (and the ACKs and window updates of what was read) go out in
+ * one write rather than one per stream. */
+static void hc_flush_soon(struct h2conn *hc)
+{
+	if (hc->flush_armed || hc->over)
+		return;
+	hc->flush_armed = true;
+	event_active(&hc->flush, EV_TIMEOUT, 1);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2conn *hc = arg;
+
+	(void)fd;
+	(void)what;
+	hc->flush_armed = false;
+	hc_flush(hc);
+}
 
 /* No stream is open: the connection closes after the idle timeout. */
 static void hc_idle_arm(struct h2conn *hc)
@@ -96,10 +130,8 @@ static void hc_idle_arm(struct h2conn *hc)
 
 /* ------------------------------------------------------------------ streams */
 
-static void h2s_free(struct h2s *s)
+static void h2s_release(struct h2s *s)
 {
-	if (s->hc)
-		TAILQ_REMOVE(&s->hc->streams, s, link);
 	h2_req_free(&s->req);
 	if (s->rq)
 		evbuffer_free(s->rq);
@@ -107,6 +139,79 @@ static void h2s_free(struct h2s *s)
 		evbuffer_free(s->rs);
 	h1_parser_free(s->rsp);
 	free(s);
+}
+
+/* Free the spare streams and the head buffer: the connection has no stream open, and an idle
+ * connection holds none of them. */
+static void hc_release_spare(struct h2conn *hc)
+{
+	struct h2s *s;
+
+	while ((s = TAILQ_FIRST(&hc->spare))) {
+		TAILQ_REMOVE(&hc->spare, s, link);
+		h2s_release(s);
+	}
+	hc->n_spare = 0;
+	h1_buf_free(&hc->head);
+}
+
+/* An ended stream. While others are open on its connection its buffers, parser and memory
+ * are kept for the next stream (SPARE_MAX of them): a stream then costs no allocation. */
+static void h2s_free(struct h2s *s)
+{
+	struct h2conn *hc = s->hc;
+
+	if (hc)
+		TAILQ_REMOVE(&hc->streams, s, link);
+	if (!hc || hc->over || !hc->n_open || hc->n_spare >= SPARE_MAX || !s->rq || !s->rs) {
+		h2s_release(s);
+		if (hc && !hc->n_open) {
+			hc_release_spare(hc);
+			if (TAILQ_EMPTY(&hc->streams))
+				hc_flush_soon(hc); /* and hc_idle_release() */
+		}
+		return;
+	}
+	evbuffer_drain(s->rq, evbuffer_get_length(s->rq));
+	evbuffer_drain(s->rs, evbuffer_get_length(s->rs));
+	TAILQ_INSERT_HEAD(&hc->spare, s, link);
+	hc->n_spare++;
+}
+
+/* A stream for <hc>: a spare one, else a new one. NULL when out of memory. */
+static struct h2s *h2s_new(struct h2conn *hc)
+{
+	struct h2s *s = TAILQ_FIRST(&hc->spare);
+	struct evbuffer *rq, *rs;
+	struct h1_parser *rsp;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return NULL;
+		h2_req_init(&s->req, hc->lim.max_headers, hc->lim.max_header_list);
+		s->rq = evbuffer_new();
+		s->rs = evbuffer_new();
+		return s;
+	}
+	TAILQ_REMOVE(&hc->spare, s, link);
+	hc->n_spare--;
+	rq = s->rq;
+	rs = s->rs;
+	rsp = s->rsp;
+	h2_req_reset(&s->req);
+	{
+		struct h2_req req = s->req;
+
+		memset(s, 0, sizeof(*s));
+		s->req = req;
+	}
+	s->rq = rq;
+	s->rs = rs;
+	s->rsp = rsp;
+	if (rsp)
+		h1_parser_reset(rsp);
+	return s;
 }
 
 /* A CONNECT stream whose client ended its side: the tunnel reads an EOF, as from a TCP
@@ -295,7 +400,7 @@ static void rs_progress(struct h2s *s)
 		s->deferred = false;
 		nghttp2_session_resume_data(hc->ng, s->id);
 	}
-	hc_flush(hc);
+	hc_flush_soon(hc);
 }
 
 /* ------------------------------------------------------------------ the session's conn */
@@ -324,7 +429,7 @@ static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
 	if (s->unconsumed && !s->closed && evbuffer_get_length(s->rq) < s->hc->lim.buffer) {
 		nghttp2_session_consume(s->hc->ng, s->id, s->unconsumed);
 		s->unconsumed = 0;
-		hc_flush(s->hc);
+		hc_flush_soon(s->hc);
 	}
 	return n;
 }
@@ -396,7 +501,7 @@ static void vc_detach(struct conn *c)
 		 * client's window allows. */
 		if (!s->rs_end && !s->body_end)
 			h2s_rst(s, NGHTTP2_INTERNAL_ERROR);
-		hc_flush(hc);
+		hc_flush_soon(hc);
 		return; /* freed at stream close */
 	}
 	h2s_free(s);
@@ -416,19 +521,20 @@ static const struct conn_transport vc_transport = {
  * batch of frames (h2s_start()), so one reset in the same batch costs no session. */
 static int h2s_prepare(struct h2conn *hc, struct h2s *s, bool end_stream)
 {
-	struct h1_buf b;
+	struct h1_buf *b = &hc->head;
 	int err;
 
-	h1_buf_init(&b, (size_t)hc->lim.max_header_list + 4096);
-	err = h2_req_write(&s->req, end_stream, H1_W_CLOSE, &b, &s->rq_chunked);
-	if (!err && evbuffer_add(s->rq, b.p, b.len) < 0)
+	b->len = 0;
+	b->max = (size_t)hc->lim.max_header_list + 4096;
+	err = h2_req_write(&s->req, end_stream, H1_W_CLOSE, b, &s->rq_chunked);
+	if (!err && evbuffer_add(s->rq, b->p, b->len) < 0)
 		err = -ENOMEM;
-	h1_buf_free(&b);
 	if (err)
 		return err;
 	s->rq_end = end_stream;
-	s->rsp = h1_parser_new(H1_RESPONSE, &(struct h1_limits){
-		.max_head = hc->lim.max_header_list, .max_headers = hc->lim.max_headers});
+	if (!s->rsp)
+		s->rsp = h1_parser_new(H1_RESPONSE, &(struct h1_limits){
+			.max_head = hc->lim.max_header_list, .max_headers = hc->lim.max_headers});
 	if (!s->rsp)
 		return -ENOMEM;
 	h1_parser_set_method(s->rsp, req_method(s));
@@ -465,14 +571,11 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *u
 
 	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	s = calloc(1, sizeof(*s));
+	s = h2s_new(hc);
 	if (!s)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	s->hc = hc;
 	s->id = f->hd.stream_id;
-	h2_req_init(&s->req, hc->lim.max_headers, hc->lim.max_header_list);
-	s->rq = evbuffer_new();
-	s->rs = evbuffer_new();
 	TAILQ_INSERT_TAIL(&hc->streams, s, link);
 	hc->n_open++;
 	evtimer_del(hc->idle);
@@ -606,6 +709,7 @@ static void hc_end(struct h2conn *hc)
 	hc->over = true;
 	evtimer_del(hc->idle);
 	evtimer_del(hc->reap);
+	event_del(&hc->flush);
 	conn_disable(hc->cli, CONN_READING | CONN_WRITING);
 	hc->ops->done(hc->arg);
 }
@@ -621,10 +725,29 @@ static void hc_maybe_end(struct h2conn *hc)
 		hc_end(hc);
 }
 
+/* No stream open and nothing to write: what the connection holds only while busy goes back
+ * (nghttp2's frame buffer pages, the conn's buffers), once per busy spell: at once, unless
+ * the last time was under RELEASE_MS ago (a client sending one request at a time), then
+ * from the reap timer (<now>). */
+static void hc_idle_release(struct h2conn *hc, bool now)
+{
+	uint64_t t = clock_coarse_ms();
+
+	if (!hc->dirty || hc->n_open || !TAILQ_EMPTY(&hc->streams) || conn_pending(hc->cli) ||
+		evbuffer_get_length(hc->cli->in) || nghttp2_session_want_write(hc->ng) ||
+		(!now && t - hc->released_ms < RELEASE_MS))
+		return;
+	hc->dirty = false;
+	hc->released_ms = t;
+	h2io_mem_idle(&hc->mem);
+	h1_buf_free(&hc->head);
+	conn_release_buffers(hc->cli);
+}
+
 /* Move what nghttp2 has to send to the client while its output has room. */
 static void hc_flush(struct h2conn *hc)
 {
-	int err;
+	ssize_t err;
 
 	if (hc->busy || hc->over)
 		return;
@@ -634,13 +757,17 @@ static void hc_flush(struct h2conn *hc)
 	}
 	hc->busy = true;
 	err = h2io_send(hc->ng, hc->cli, hc->lim.buffer);
-	if (err) {
+	if (err < 0) {
 		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", hc->cli->peer_text,
-			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror((int)err));
 		hc->ending = true;
+	} else if (err > 0) {
+		hc->dirty = true;
 	}
 	hc->busy = false;
-	hc_maybe_end(hc);
+	if (!hc->ending)
+		hc_idle_release(hc, false);
+	hc_maybe_end(hc); /* last: the owner may free <hc> */
 }
 
 /* A GOAWAY with <code> written at once, ahead of the frames nghttp2 still holds (the ACKs a
@@ -695,7 +822,7 @@ static void cli_read(struct conn *c, void *arg)
 			h2s_rst(s, NGHTTP2_REFUSED_STREAM);
 	}
 	hc->busy = false;
-	hc_flush(hc);
+	hc_flush_soon(hc);
 }
 
 static void cli_write(struct conn *c, void *arg)
@@ -757,6 +884,8 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(hc->reap, &tv);
 	if (any)
 		hc_flush(hc);
+	else if (!hc->ending)
+		hc_idle_release(hc, true);
 }
 
 /* ------------------------------------------------------------------ lifetime */
@@ -779,8 +908,11 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 	hc->ops = ops;
 	hc->arg = arg;
 	TAILQ_INIT(&hc->streams);
+	TAILQ_INIT(&hc->spare);
+	h2io_mem_init(&hc->mem);
 	hc->idle = evtimer_new(base, on_idle, hc);
 	hc->reap = evtimer_new(base, on_reap, hc);
+	event_assign(&hc->flush, base, -1, 0, on_flush, hc);
 	if (!hc->idle || !hc->reap ||
 		h2io_session_new(&hc->ng,
 			&(struct h2io_session){.begin_headers = on_begin_headers,
@@ -795,7 +927,8 @@ struct h2conn *h2conn_start(struct event_base *base, struct conn *cli,
 				.set = set,
 				.n_set = sizeof(set) / sizeof(set[0]),
 				.window = lim->window,
-				.streams = lim->max_streams},
+				.streams = lim->max_streams,
+				.mem = &hc->mem},
 			hc))
 		goto nomem;
 	conn_set_cbs(cli, cli_read, cli_write, cli_event, hc);
@@ -848,6 +981,9 @@ void h2conn_free(struct h2conn *hc)
 			h2s_free(s);
 		}
 	}
+	if (hc->flush_armed)
+		event_del(&hc->flush);
+	hc_release_spare(hc);
 	if (hc->ng)
 		nghttp2_session_del(hc->ng);
 	if (hc->idle)

@@ -25,6 +25,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <nghttp2/nghttp2.h>
 
 #include "userspace/http/h1.h"
@@ -72,6 +73,7 @@ struct h2uc {
 	nghttp2_session *ng;
 	struct conn *c;
 	struct event *idle;	    /* armed while no stream is open */
+	struct event flush;	    /* activated by hc_flush_soon(): one write per loop pass */
 	TAILQ_HEAD(, h2us) streams; /* open streams (or not yet submitted) */
 	uint64_t seq;		    /* order of opening among the peer's connections */
 	unsigned int n_streams;	    /* streams counted against max_streams */
@@ -80,6 +82,7 @@ struct h2uc {
 	bool goaway;		    /* no new streams */
 	bool dead;		    /* failed or closed: freed by the peer's next kick */
 	bool busy;		    /* inside nghttp2 */
+	bool flush_armed;	    /* <flush> is active */
 };
 
 struct h2up_peer {
@@ -95,6 +98,26 @@ struct h2up_peer {
 };
 
 static void hc_flush(struct h2uc *hc);
+
+/* Write what nghttp2 has once the callbacks of this loop pass ran: the requests of every
+ * exchange that wrote in the pass go out in one write rather than one each. */
+static void hc_flush_soon(struct h2uc *hc)
+{
+	if (hc->flush_armed || hc->dead)
+		return;
+	hc->flush_armed = true;
+	event_active(&hc->flush, EV_TIMEOUT, 1);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2uc *hc = arg;
+
+	(void)fd;
+	(void)what;
+	hc->flush_armed = false;
+	hc_flush(hc);
+}
 
 static void peer_kick(struct h2up_peer *p)
 {
@@ -242,7 +265,7 @@ static ssize_t vc_recv(struct conn *c, void *buf, size_t len)
 			evbuffer_get_length(s->rs) < hc->peer->o.buffer) {
 			nghttp2_session_consume(hc->ng, s->id, s->unconsumed);
 			s->unconsumed = 0;
-			hc_flush(hc);
+			hc_flush_soon(hc);
 		}
 		return n;
 	}
@@ -283,7 +306,7 @@ static ssize_t vc_sendv(struct conn *c, const struct iovec *iov, int n)
 		s->rq_deferred = false;
 		nghttp2_session_resume_data(hc->ng, s->id);
 	}
-	hc_flush(hc);
+	hc_flush_soon(hc);
 	if (!took) {
 		errno = EAGAIN;
 		return -1;
@@ -313,7 +336,7 @@ static void vc_detach(struct conn *c)
 			nghttp2_session_set_stream_user_data(hc->ng, s->id, NULL);
 			TAILQ_REMOVE(&hc->streams, s, link);
 			nghttp2_submit_rst_stream(hc->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
-			hc_flush(hc);
+			hc_flush_soon(hc);
 		} else {
 			us_unlink(s);
 		}
@@ -576,16 +599,16 @@ static void hc_fail(struct h2uc *hc, int err)
 /* Move what nghttp2 has to send to the server while its output has room. */
 static void hc_flush(struct h2uc *hc)
 {
-	int err;
+	ssize_t err;
 
 	if (hc->busy || hc->dead || !hc->c->connected)
 		return;
 	hc->busy = true;
 	err = h2io_send(hc->ng, hc->c, hc->peer->o.buffer);
 	hc->busy = false;
-	if (err) {
+	if (err < 0) {
 		log_ratelimited(LOG_LVL_WARN, "upstream %s: HTTP/2: %s", hc->c->peer_text,
-			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror(err));
+			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror((int)err));
 		hc_fail(hc, err == -ENOMEM ? ENOMEM : EPROTO);
 		return;
 	}
@@ -669,6 +692,8 @@ static void hc_free(struct h2uc *hc)
 		s->hc = NULL;
 		us_fail(s, ECONNRESET);
 	}
+	if (hc->flush_armed)
+		event_del(&hc->flush);
 	if (hc->ng)
 		nghttp2_session_del(hc->ng);
 	if (hc->idle)
@@ -693,6 +718,7 @@ static int hc_open(struct h2up_peer *p)
 	hc->peer = p;
 	TAILQ_INIT(&hc->streams);
 	hc->idle = evtimer_new(p->base, on_idle, hc);
+	event_assign(&hc->flush, p->base, -1, 0, on_flush, hc);
 	if (!hc->idle || h2io_session_new(&hc->ng,
 				 &(struct h2io_session){.begin_headers = on_begin_headers,
 					 .header = on_header,

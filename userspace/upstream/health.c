@@ -2,7 +2,8 @@
 /* Health checking: the rise/fall and passive state machines, and the probe engine that runs
  * TCP-connect and HTTP probes on a libevent base. One probe per target is in flight at most.
  * A target given a transport (TLS to an https:// server) is probed through a conn over it;
- * the others through a bare socket. */
+ * the others through a bare socket. An HTTP probe of a server that speaks HTTP/2 (an h2c or h2
+ * pool's) goes as one HTTP/2 stream over a conn, plain TCP or the TLS transport. */
 #include "userspace/upstream/health.h"
 
 #include <arpa/inet.h>
@@ -19,11 +20,13 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <nghttp2/nghttp2.h>
 
 #include "userspace/http/h1.h"
 #include "userspace/net/conn.h"
 #include "userspace/lib/addr.h"
 #include "userspace/lib/clock.h"
+#include "userspace/upstream/h2io.h"
 
 #define HEALTH_REQ_MAX 1024u /* bytes of an HTTP probe request */
 #define HEALTH_RX_BUF  4096u /* bytes read per recv() */
@@ -55,6 +58,13 @@ struct health_target {
 
 	const struct conn_transport *tr; /* probes go over it (TLS); NULL: a bare socket */
 	struct conn *c;			 /* with <tr>: the current probe's connection */
+
+	bool h2;		/* HTTP probes as an HTTP/2 stream (over <tr>, or plain TCP) */
+	bool h2_tls;		/* :scheme https */
+	nghttp2_session *ng;	/* h2: the current probe's session */
+	unsigned int h2_status; /* h2: the final :status, once read */
+	uint32_t h2_reset;	/* h2: the stream closed with this code before a status */
+	bool h2_closed;		/* h2: the stream closed */
 };
 
 struct health {
@@ -204,6 +214,10 @@ static void probe_close(struct health_target *t)
 		conn_free(t->c);
 		t->c = NULL;
 	}
+	if (t->ng) {
+		nghttp2_session_del(t->ng);
+		t->ng = NULL;
+	}
 	if (t->io) {
 		event_free(t->io);
 		t->io = NULL;
@@ -274,6 +288,21 @@ static int probe_wait(struct health_target *t, short events)
 	return event_add(t->io, NULL) ? -ENOMEM : 0;
 }
 
+/* The final status of the probe's response: within the accepted range or not. */
+static void probe_status(struct health_target *t, unsigned int status)
+{
+	char reason[HEALTH_REASON_MAX];
+
+	if (status >= t->p.status_min && status <= t->p.status_max) {
+		snprintf(reason, sizeof(reason), "HTTP %u", status);
+		probe_done(t, true, reason);
+	} else {
+		snprintf(reason, sizeof(reason), "HTTP %u not in %u-%u", status, t->p.status_min,
+			t->p.status_max);
+		probe_done(t, false, reason);
+	}
+}
+
 /* Feed the response bytes in <buf> to the parser; finishes the probe on a verdict. */
 static void probe_parse(struct health_target *t, const char *buf, size_t len)
 {
@@ -292,15 +321,7 @@ static void probe_parse(struct health_target *t, const char *buf, size_t len)
 			/* An interim 1xx response is followed by the final one. */
 			if (ev.msg->status < 200 && ev.msg->status != 101)
 				break;
-			if (ev.msg->status >= t->p.status_min &&
-				ev.msg->status <= t->p.status_max) {
-				snprintf(reason, sizeof(reason), "HTTP %u", ev.msg->status);
-				probe_done(t, true, reason);
-			} else {
-				snprintf(reason, sizeof(reason), "HTTP %u not in %u-%u",
-					ev.msg->status, t->p.status_min, t->p.status_max);
-				probe_done(t, false, reason);
-			}
+			probe_status(t, ev.msg->status);
 			return;
 		case H1_EV_ERROR:
 			snprintf(reason, sizeof(reason), "bad response: %s", ev.reason);
@@ -386,6 +407,126 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 	probe_parse(t, buf, (size_t)n);
 }
 
+/* ------------------------------------------------------------------ HTTP/2 probes */
+
+/* nghttp2's callbacks only note what came; the probe ends after the bytes are fed, never
+ * inside nghttp2 (which ending frees). */
+static int h2_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+	const uint8_t *value, size_t vl, uint8_t flags, void *user)
+{
+	struct health_target *t = user;
+	unsigned int st = 0;
+
+	(void)ng;
+	(void)flags;
+	if (f->hd.type != NGHTTP2_HEADERS || f->hd.stream_id != 1 || nl != 7 ||
+		memcmp(name, ":status", 7) || vl != 3)
+		return 0;
+	for (size_t i = 0; i < 3; i++)
+		st = st * 10 + (unsigned int)(value[i] - '0');
+	/* An interim 1xx is followed by the final status (nghttp2 checked the digits). */
+	if (st >= 200 && !t->h2_status)
+		t->h2_status = st;
+	return 0;
+}
+
+static int h2_on_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
+{
+	struct health_target *t = user;
+
+	(void)ng;
+	if (id == 1) {
+		t->h2_closed = true;
+		t->h2_reset = code;
+	}
+	return 0;
+}
+
+/* The fields of the HTTP/1.1 probe request built once ("METHOD PATH HTTP/1.1\r\nHost: HOST"),
+ * as the pseudo-headers of an HTTP/2 request into <nva> (6 entries). */
+static size_t h2_request(const struct health_target *t, nghttp2_nv *nva)
+{
+	const char *m = t->req, *sp = memchr(m, ' ', t->req_len), *path = sp + 1;
+	const char *pe = strstr(path, " HTTP/1.1\r\nHost: "), *host = pe + 17;
+	const char *he = strstr(host, "\r\n");
+	size_t n = 0;
+
+#define NV(N, V, VL)                                                                 \
+	nva[n++] = (nghttp2_nv){(uint8_t *)(N), (uint8_t *)(V), sizeof(N) - 1, (VL), \
+		NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}
+	NV(":method", m, (size_t)(sp - m));
+	NV(":scheme", t->h2_tls ? "https" : "http", t->h2_tls ? 5u : 4u);
+	NV(":authority", host, (size_t)(he - host));
+	NV(":path", path, (size_t)(pe - path));
+	NV("user-agent", "pingd-health", 12u);
+	NV("accept", "*/*", 3u);
+#undef NV
+	return n;
+}
+
+/* The connection is up: the preface, SETTINGS and the request's HEADERS, in one write. */
+static void h2_probe_up(struct health_target *t)
+{
+	static const nghttp2_settings_entry set[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+	nghttp2_nv nva[6];
+	size_t n;
+	int err;
+
+	if (h2io_session_new(&t->ng,
+		    &(struct h2io_session){.header = h2_on_header,
+			    .stream_close = h2_on_close,
+			    .set = set,
+			    .n_set = 1,
+			    .window = NGHTTP2_INITIAL_WINDOW_SIZE,
+			    .streams = 1},
+		    t)) {
+		probe_fail_errno(t, "HTTP/2 session", ENOMEM);
+		return;
+	}
+	t->h2_status = 0;
+	t->h2_closed = false;
+	t->h2_reset = 0;
+	n = h2_request(t, nva);
+	if (nghttp2_submit_request(t->ng, NULL, nva, n, NULL, NULL) < 0) {
+		probe_fail_errno(t, "HTTP/2 request", ENOMEM);
+		return;
+	}
+	err = (int)h2io_send(t->ng, t->c, SIZE_MAX);
+	if (err < 0)
+		probe_fail_errno(t, "send", err == -ENOMEM ? ENOMEM : EPROTO);
+}
+
+/* Bytes from the server: a verdict once the final status is read or the stream ended. */
+static void h2_probe_read(struct health_target *t)
+{
+	char reason[HEALTH_REASON_MAX];
+	ssize_t n = h2io_recv(t->ng, t->c);
+	int err;
+
+	if (n < 0) {
+		snprintf(reason, sizeof(reason), "bad response: HTTP/2: %s",
+			nghttp2_strerror((int)n));
+		probe_done(t, false, reason);
+		return;
+	}
+	if (t->h2_status) {
+		probe_status(t, t->h2_status);
+		return;
+	}
+	if (t->h2_closed) {
+		snprintf(reason, sizeof(reason), "HTTP/2 stream closed before a status (%s)",
+			nghttp2_http2_strerror(t->h2_reset));
+		probe_done(t, false, reason);
+		return;
+	}
+	/* SETTINGS ACKs and WINDOW_UPDATEs the server is owed. */
+	err = (int)h2io_send(t->ng, t->c, SIZE_MAX);
+	if (err < 0)
+		probe_fail_errno(t, "send", err == -ENOMEM ? ENOMEM : EPROTO);
+}
+
+/* ------------------------------------------------------------------ probes over a conn */
+
 /* Probes over a transport. The connection is up (the TLS handshake done, the server's
  * certificate verified): a TCP check succeeds, an HTTP check sends its request. */
 static void conn_probe_up(struct health_target *t)
@@ -395,6 +536,10 @@ static void conn_probe_up(struct health_target *t)
 	t->connected = true;
 	if (t->p.kind == HEALTH_TCP) {
 		probe_done(t, true, "connected (TLS)");
+		return;
+	}
+	if (t->h2) {
+		h2_probe_up(t);
 		return;
 	}
 	b = evbuffer_new();
@@ -420,7 +565,7 @@ static void conn_probe_event(struct conn *c, short what, void *arg)
 		probe_done(t, false, "connection closed before a response status");
 	} else if (!t->connected) {
 		/* The connect or the handshake (whose cause tlsclient.c logs). */
-		probe_fail_errno(t, "connect (TLS)", errno ? errno : EPROTO);
+		probe_fail_errno(t, t->tr ? "connect (TLS)" : "connect", errno ? errno : EPROTO);
 	} else {
 		probe_fail_errno(t, what & CONN_WRITING ? "send" : "recv", errno ? errno : EIO);
 	}
@@ -432,6 +577,11 @@ static void conn_probe_read(struct conn *c, void *arg)
 	char buf[HEALTH_RX_BUF];
 	int n;
 
+	if (t->h2) {
+		if (t->ng)
+			h2_probe_read(t);
+		return;
+	}
 	/* Each chunk may end the probe, which frees the conn. */
 	while (t->c == c && (n = evbuffer_remove(c->in, buf, sizeof(buf))) > 0)
 		probe_parse(t, buf, (size_t)n);
@@ -444,7 +594,7 @@ static void conn_probe_start(struct health_target *t)
 
 	memcpy(&a.ss, &t->ss, t->salen);
 	(void)addr_sockaddr_text((const struct sockaddr *)&t->ss, true, a.text, sizeof(a.text));
-	t->c = conn_connect(t->h->base, t->tr, &a);
+	t->c = conn_connect(t->h->base, t->tr ? t->tr : &conn_tcp, &a);
 	if (!t->c) {
 		probe_fail_errno(t, "connect", errno);
 		return;
@@ -470,7 +620,7 @@ static void on_timer(evutil_socket_t unused, short what, void *arg)
 	t->start_ms = clock_mono_ms();
 	t->connected = false;
 	t->req_sent = 0;
-	if (t->tr) {
+	if (t->tr || (t->h2 && t->p.kind == HEALTH_HTTP)) {
 		arm_ms(t->deadline, t->p.timeout_ms);
 		conn_probe_start(t);
 		return;
@@ -625,6 +775,15 @@ int health_set_transport(struct health *h, unsigned int id, const struct conn_tr
 	if (!h || id >= h->n)
 		return -ENOENT;
 	h->t[id]->tr = tr;
+	return 0;
+}
+
+int health_set_http2(struct health *h, unsigned int id, bool tls)
+{
+	if (!h || id >= h->n)
+		return -ENOENT;
+	h->t[id]->h2 = true;
+	h->t[id]->h2_tls = tls;
 	return 0;
 }
 

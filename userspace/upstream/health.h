@@ -59,6 +59,12 @@ int health_add(struct health *h, const char *name, const struct sockaddr *sa, so
  * Returns 0 or -ENOENT. */
 int health_set_transport(struct health *h, unsigned int id, const struct conn_transport *tr);
 
+/* HTTP probes of target <id> speak HTTP/2 from its next probe on (a server of an h2c or h2
+ * pool): one stream with END_STREAM on its HEADERS (:scheme https when <tls>), over the
+ * target's transport or plain TCP with prior knowledge; its final :status is judged as an
+ * HTTP/1.1 probe's. TCP probes are unchanged. Returns 0 or -ENOENT. */
+int health_set_http2(struct health *h, unsigned int id, bool tls);
+
 /* Id of the target named <name>, or -ENOENT. On reload, the owner builds a new engine and
  * carries each target's verdict over (start_down = !health_is_up(old, health_find(old, n))),
  * so that a reload neither revives a dead peer nor hides a live one for <rise> probes. */
