@@ -62,7 +62,7 @@ static struct conn *pair_conn(struct event_base *base, int *peer, struct seen *s
 	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
 	c = conn_accepted(base, &conn_tcp, sv[0], (struct sockaddr *)&sin, sizeof(sin));
 	CU_ASSERT_FATAL(c != NULL);
-	CU_ASSERT_STRING_EQUAL(c->peer_text, "127.0.0.1");
+	CU_ASSERT_STRING_EQUAL(CONN_PEER(c), "127.0.0.1");
 	conn_set_cbs(c, t_read, t_write, t_event, s);
 	*peer = sv[1];
 	return c;

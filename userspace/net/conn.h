@@ -29,7 +29,7 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 /* Bytes conn_accepted_in() needs. */
 size_t conn_accepted_size(void);
 
-/* conn_accepted() in <mem>, conn_accepted_size() zeroed bytes aligned on 16 that the caller
+/* conn_accepted() in <mem>, conn_accepted_size() zeroed bytes aligned on 8 that the caller
  * owns and gives back after conn_free() (which leaves them alone): a connection can then
  * share one allocation with its owner's state. */
 struct conn *conn_accepted_in(void *mem, struct event_base *base,
@@ -41,10 +41,10 @@ struct conn *conn_accepted_in(void *mem, struct event_base *base,
  * <tr_conn> (released by tr->detach when the conn is freed). No readiness is ever reported
  * by the kernel: the owner calls conn_trigger_read() when it has bytes for recv (the
  * transport's pending hook tells how many remain) and conn_wake_write() when sendv may take
- * more; timeouts work as for a socket. <sa> (<len> bytes) and <peer_text> name the client.
- * Returns NULL with errno ENOMEM. */
+ * more; timeouts work as for a socket. <sa> (<len> bytes) names the client. Returns NULL
+ * with errno ENOMEM. */
 struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
-	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text);
+	void *tr_conn, const struct sockaddr *sa, socklen_t len);
 
 /* A socketless connection to a server (an HTTP/2 stream on a connection shared with
  * others), not connected yet: like conn_connect()'s, it is timed by the write timeout until
@@ -105,6 +105,14 @@ void conn_send(struct conn *c, struct evbuffer *stage);
 /* Shut the write side of <c> down after what was written: the transport's closing alert
  * first (TLS close_notify), then shutdown(2). Returns 0 or -errno. */
 int conn_shutdown_write(struct conn *c);
+
+/* The text of <c>'s peer: a client's address ("10.0.0.1", "2001:db8::1"), written into
+ * <buf> (<size> bytes, CONN_PEER_TEXT_MAX is enough), or a server's "address:port" as it was
+ * given, which the connection keeps. Returns <buf> or the kept text. */
+const char *conn_peer_text(const struct conn *c, char *buf, size_t size);
+
+/* conn_peer_text() into a buffer that lives as long as the enclosing block: for a log line. */
+#define CONN_PEER(c) conn_peer_text((c), (char[CONN_PEER_TEXT_MAX]){0}, CONN_PEER_TEXT_MAX)
 
 /* Bytes queued for writing. */
 size_t conn_pending(const struct conn *c);
