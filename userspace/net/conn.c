@@ -53,6 +53,51 @@ static struct evbuffer *empty(void)
 	return empty_buf;
 }
 
+/* Empty buffers given back, kept per thread for the next connection that needs one: a
+ * keep-alive exchange takes two and gives them back, which would otherwise cost an
+ * allocation and a free each, every request. A thread's spares are freed when it ends. */
+#define SPARE_BUFS 64
+
+struct spare_bufs {
+	unsigned int n;
+	struct evbuffer *b[SPARE_BUFS];
+};
+
+static __thread struct spare_bufs *spares;
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spares_free(void *arg)
+{
+	struct spare_bufs *sp = arg;
+
+	while (sp->n)
+		evbuffer_free(sp->b[--sp->n]);
+	free(sp);
+}
+
+static void spare_key_make(void)
+{
+	if (pthread_key_create(&spare_key, spares_free))
+		spare_key = (pthread_key_t)-1;
+}
+
+/* This thread's spares, made on first use; NULL without memory or a key. */
+static struct spare_bufs *spares_get(void)
+{
+	if (spares)
+		return spares;
+	pthread_once(&spare_once, spare_key_make);
+	if (spare_key == (pthread_key_t)-1)
+		return NULL;
+	spares = calloc(1, sizeof(*spares));
+	if (spares && pthread_setspecific(spare_key, spares)) {
+		free(spares);
+		spares = NULL;
+	}
+	return spares;
+}
+
 /* Make *<b> a buffer of the connection's own. Returns 0 or -ENOMEM. */
 static int buf_own(struct evbuffer **b)
 {
@@ -60,7 +105,10 @@ static int buf_own(struct evbuffer **b)
 
 	if (*b != empty_buf)
 		return 0;
-	n = evbuffer_new();
+	if (spares && spares->n)
+		n = spares->b[--spares->n];
+	else
+		n = evbuffer_new();
 	if (!n)
 		return -ENOMEM;
 	*b = n;
@@ -69,10 +117,16 @@ static int buf_own(struct evbuffer **b)
 
 static void buf_drop(struct evbuffer **b)
 {
-	if (*b != empty_buf && !evbuffer_get_length(*b)) {
+	struct spare_bufs *sp;
+
+	if (*b == empty_buf || evbuffer_get_length(*b))
+		return;
+	sp = spares_get();
+	if (sp && sp->n < SPARE_BUFS)
+		sp->b[sp->n++] = *b;
+	else
 		evbuffer_free(*b);
-		*b = empty_buf;
-	}
+	*b = empty_buf;
 }
 
 static ssize_t tcp_recv(struct conn *c, void *buf, size_t len)
@@ -823,6 +877,9 @@ void conn_free(struct conn *c)
 		event_del(c->wev);
 	if (c->tr_conn)
 		c->tr->detach(c);
+	if (!c->in_cb)
+		buf_drop(&c->in); /* an empty one goes to the spares */
+	buf_drop(&c->out);
 	if (c->in != empty_buf)
 		evbuffer_free(c->in);
 	if (c->out != empty_buf)
