@@ -789,6 +789,18 @@ void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct ti
 	}
 }
 
+void conn_set_idle_timeout(struct conn *c, const struct timeval *rd)
+{
+	/* The read event restarted its timeout when it last fired or was armed: with the same
+	 * timeout (libevent gives one pointer per duration) nothing needs re-arming, which
+	 * saves a keep-alive exchange a timer move. */
+	if (rd && rd == c->t_read && !(c->wev && event_pending(c->wev, EV_WRITE, NULL))) {
+		c->t_write = NULL;
+		return;
+	}
+	conn_set_timeouts(c, rd, NULL);
+}
+
 void conn_set_read_high(struct conn *c, size_t high)
 {
 	c->rd_high = high < UINT32_MAX ? (uint32_t)high : UINT32_MAX;

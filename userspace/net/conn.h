@@ -86,6 +86,11 @@ void conn_disable(struct conn *c, short what);
  * common timeouts) must outlive their use. A connect is timed by <wr>. */
 void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct timeval *wr);
 
+/* conn_set_timeouts(<c>, <rd>, NULL) for a connection that has just gone idle, counting
+ * <rd> from its last read (or from when reading was armed) rather than from now: when <rd>
+ * is the read timeout in force, nothing is re-armed. */
+void conn_set_idle_timeout(struct conn *c, const struct timeval *rd);
+
 /* Stop reading while the input buffer holds <high> bytes or more (0: no limit); reading
  * resumes by itself when the owner drains it below. */
 void conn_set_read_high(struct conn *c, size_t high);

@@ -80,7 +80,7 @@ void pool_put(struct pool *p, struct conn *c, unsigned int demand)
 	p->n_idle++;
 	conn_set_cbs(c, idle_read, NULL, idle_event, p);
 	conn_set_write_low(c, 0);
-	conn_set_timeouts(c, p->t_idle, NULL);
+	conn_set_idle_timeout(c, p->t_idle);
 }
 
 void pool_release(struct pool *p)
