@@ -113,6 +113,7 @@ struct conn {
 	TAILQ_ENTRY(conn) pool_link;	    /* place in an idle pool */
 	void *pool;			    /* the struct pool holding it while idle */
 	unsigned int requests;		    /* requests carried so far */
+	uint64_t idle_ms;		    /* when it last went idle (clock_coarse_ms()) */
 	char peer_text[CONN_PEER_TEXT_MAX]; /* "ip:port" as configured (conn_peer_text()) */
 };
 

@@ -789,6 +789,24 @@ void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct ti
 	}
 }
 
+void conn_set_timeouts_since(
+	struct conn *c, const struct timeval *rd, const struct timeval *wr, uint64_t armed_ms)
+{
+	/* Like nginx's lazy timers: a read timeout armed a moment ago is as good as one armed
+	 * now, and moving it costs a timer queue removal and insertion. "A moment": a hundredth
+	 * of the timeout (the part of a common timeout's microseconds below its magic bits). */
+	if (rd && rd == c->t_read && event_pending(&c->rev, EV_READ, NULL) &&
+		!(c->wev && event_pending(c->wev, EV_WRITE, NULL))) {
+		uint64_t ms = (uint64_t)rd->tv_sec * 1000 + ((uint64_t)rd->tv_usec & 0xfffff) / 1000;
+
+		if (clock_coarse_ms() - armed_ms <= ms / 100) {
+			c->t_write = wr;
+			return;
+		}
+	}
+	conn_set_timeouts(c, rd, wr);
+}
+
 void conn_set_idle_timeout(struct conn *c, const struct timeval *rd)
 {
 	/* The read event restarted its timeout when it last fired or was armed: with the same

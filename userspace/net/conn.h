@@ -86,6 +86,12 @@ void conn_disable(struct conn *c, short what);
  * common timeouts) must outlive their use. A connect is timed by <wr>. */
 void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct timeval *wr);
 
+/* conn_set_timeouts() for a connection whose read timeout was last armed at <armed_ms>
+ * (clock_coarse_ms()): when that timeout is <rd> and was armed within a hundredth of it, it
+ * is kept (it may fire that much early) rather than moved. */
+void conn_set_timeouts_since(
+	struct conn *c, const struct timeval *rd, const struct timeval *wr, uint64_t armed_ms);
+
 /* conn_set_timeouts(<c>, <rd>, NULL) for a connection that has just gone idle, counting
  * <rd> from its last read (or from when reading was armed) rather than from now: when <rd>
  * is the read timeout in force, nothing is re-armed. */

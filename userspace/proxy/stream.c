@@ -1134,7 +1134,9 @@ static void request_done(struct session *s)
 	s->x->req_done = true;
 	if (s->x->req_body)
 		conn_set_timeouts(s->cli, NULL, w->t_send);
-	if (s->x->up && s->x->up->connected)
+	if (s->x->up && s->x->up->connected && s->x->up_reused)
+		conn_set_timeouts_since(s->x->up, w->t_upread, w->t_send, s->x->up->idle_ms);
+	else if (s->x->up && s->x->up->connected)
 		conn_set_timeouts(s->x->up, w->t_upread, w->t_send);
 }
 
@@ -1157,7 +1159,9 @@ static void upstream_ready(struct session *s)
 	evbuffer_add(up_stage(s), hb->p, hb->len);
 	/* Timeouts are libevent common timeouts (O(1) to re-arm on every read and write).
 	 * Without a body, request_done() comes in this same call and sets the upstream's. */
-	if (x->req_done)
+	if (x->req_done && x->up_reused)
+		conn_set_timeouts_since(x->up, w->t_upread, w->t_send, x->up->idle_ms);
+	else if (x->req_done)
 		conn_set_timeouts(x->up, w->t_upread, w->t_send);
 	else if (x->req_body)
 		conn_set_timeouts(x->up, NULL, w->t_send);
