@@ -62,7 +62,7 @@ static struct conn *pair_conn(struct event_base *base, int *peer, struct seen *s
 	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
 	c = conn_accepted(base, &conn_tcp, sv[0], (struct sockaddr *)&sin, sizeof(sin));
 	CU_ASSERT_FATAL(c != NULL);
-	CU_ASSERT_STRING_EQUAL(c->peer_text, "127.0.0.1");
+	CU_ASSERT_STRING_EQUAL(CONN_PEER(c), "127.0.0.1");
 	conn_set_cbs(c, t_read, t_write, t_event, s);
 	*peer = sv[1];
 	return c;
@@ -347,6 +347,36 @@ static void test_free_in_callback(void)
 	event_base_free(base);
 }
 
+/* A client's address as text, IPv4 written by hand and IPv6 as the address helper writes
+ * it, for accepted sockets (no socket behind: the descriptor is a spare one). */
+static void test_peer_text(void)
+{
+	static const char *v4[] = {"0.0.0.0", "255.255.255.255", "10.100.9.1", "192.0.2.99",
+		"1.20.255.0"};
+	struct event_base *base = event_base_new();
+	char buf[CONN_PEER_TEXT_MAX];
+	struct conn *c;
+
+	CU_ASSERT_FATAL(base != NULL);
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(80)};
+
+		CU_ASSERT_FATAL(inet_pton(AF_INET, v4[i], &sin.sin_addr) == 1);
+		c = conn_accepted(base, &conn_tcp, dup(0), (struct sockaddr *)&sin, sizeof(sin));
+		CU_ASSERT_FATAL(c != NULL);
+		CU_ASSERT_STRING_EQUAL(conn_peer_text(c, buf, sizeof(buf)), v4[i]);
+		conn_free(c);
+	}
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+
+	CU_ASSERT_FATAL(inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr) == 1);
+	c = conn_accepted(base, &conn_tcp, dup(0), (struct sockaddr *)&s6, sizeof(s6));
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_STRING_EQUAL(conn_peer_text(c, buf, sizeof(buf)), "2001:db8::1");
+	conn_free(c);
+	event_base_free(base);
+}
+
 int test_conn_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -360,6 +390,7 @@ int test_conn_register(void)
 		{"read timeout cleared", test_read_timeout_cleared},
 		{"trigger read", test_trigger_read},
 		{"free from a callback", test_free_in_callback},
+		{"peer text", test_peer_text},
 		CU_TEST_INFO_NULL,
 	};
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CUnit tests for the HTTP/1.x codec: parsing (fed whole and in small pieces), every
  * malformed-input and limit case, the serializer, header lists and canned responses. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 #include "tests/unit/unit.h"
 #include "userspace/http/h1.h"
+#include "userspace/http/h1_common.h"
 
 #define MAX_MSGS 8
 
@@ -1494,6 +1496,43 @@ static void parse_head(struct h1_parser *p, const char *in, size_t len, struct h
 	*m = ev.msg;
 }
 
+/* The word-at-a-time name comparison against the byte-wise one: each name the codec acts on,
+ * in upper case, and with each byte replaced by every other byte value but CR (which no
+ * field name or list element holds). */
+static void test_fname_kind(void)
+{
+	static const struct {
+		const char *name;
+		enum fname kind;
+	} names[] = {{"te", FN_TE}, {"host", FN_HOST}, {"expect", FN_EXPECT},
+		{"trailer", FN_TRAILER}, {"upgrade", FN_UPGRADE}, {"connection", FN_CONNECTION},
+		{"keep-alive", FN_KEEP_ALIVE}, {"content-length", FN_CONTENT_LENGTH},
+		{"proxy-connection", FN_PROXY_CONNECTION},
+		{"transfer-encoding", FN_TRANSFER_ENCODING}};
+	char b[32];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t len = strlen(names[i].name);
+
+		CU_ASSERT_EQUAL(fname_kind(names[i].name, len), names[i].kind);
+		for (size_t k = 0; k < len; k++)
+			b[k] = (char)toupper((unsigned char)names[i].name[k]);
+		CU_ASSERT_EQUAL(fname_kind(b, len), names[i].kind);
+		for (size_t k = 0; k < len; k++) {
+			memcpy(b, names[i].name, len);
+			for (int c = 0; c < 256; c++) {
+				bool same;
+
+				if (c == '\r')
+					continue;
+				b[k] = (char)c;
+				same = ieq(b, len, names[i].name, len);
+				CU_ASSERT_EQUAL(fname_kind(b, len) == names[i].kind, same);
+			}
+		}
+	}
+}
+
 static void test_strip_hop(void)
 {
 	static const char req[] =
@@ -2267,6 +2306,7 @@ int test_h1_register(void)
 {
 	static const CU_TestInfo tests[] = {
 		{"get", test_get},
+		{"fname_kind", test_fname_kind},
 		{"head_fields", test_head_fields},
 		{"extension_methods", test_extension_methods},
 		{"post_content_length", test_post_cl},

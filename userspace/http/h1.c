@@ -54,6 +54,8 @@ struct h1_parser {
 	enum pstate st;		     /* see enum pstate */
 	unsigned pend;		     /* enum pend bits */
 	bool ll_paused;		     /* llhttp returned HPE_PAUSED: resume before executing */
+	bool ll_stale;		     /* reset since llhttp last ran: llhttp_init() before it
+				      * does (ll_ready()); most messages never need it */
 	bool started;		     /* a byte of the current message beyond empty lines seen */
 	bool in_trailers;	     /* callbacks fill the trailer list */
 	bool xmeth;		     /* llhttp was given a stand-in for an extension method */
@@ -631,9 +633,18 @@ void h1_parser_free(struct h1_parser *p)
 	free(p);
 }
 
+/* llhttp in the state h1_parser_reset() left it in, before anything uses it. */
+static void ll_ready(struct h1_parser *p)
+{
+	if (!p->ll_stale)
+		return;
+	llhttp_init(&p->ll, p->kind == H1_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE, &h1_settings);
+	p->ll_stale = false;
+}
+
 void h1_parser_reset(struct h1_parser *p)
 {
-	llhttp_init(&p->ll, p->kind == H1_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE, &h1_settings);
+	p->ll_stale = true;
 	p->ll_paused = false;
 	p->pend = 0;
 	p->err = H1_E_NONE;
@@ -790,6 +801,7 @@ static size_t ll_feed(struct h1_parser *p, const char *data, size_t n)
 {
 	llhttp_errno_t e;
 
+	ll_ready(p);
 	if (p->ll_paused) {
 		llhttp_resume(&p->ll);
 		p->ll_paused = false;
@@ -1126,6 +1138,7 @@ static size_t ext_restart(struct h1_parser *p, const char *data, size_t n, enum 
 	size_t off = sp ? (size_t)(sp - data) : n;
 
 	llhttp_init(&p->ll, HTTP_REQUEST, &h1_settings);
+	p->ll_stale = false;
 	p->ll_paused = false;
 	p->line_len = 0;
 	p->meth_off = p->meth_len = 0;
@@ -1317,6 +1330,7 @@ void h1_parse_eof(struct h1_parser *p, struct h1_event *ev)
 		if (p->msg.framing == H1_BODY_CLOSE) {
 			llhttp_errno_t e;
 
+			ll_ready(p);
 			if (p->ll_paused) {
 				llhttp_resume(&p->ll);
 				p->ll_paused = false;
@@ -1340,6 +1354,7 @@ int h1_parser_resume_http(struct h1_parser *p)
 	if (p->st != P_UPGRADE)
 		return -EINVAL;
 	p->pend = 0;
+	ll_ready(p);
 	llhttp_resume_after_upgrade(&p->ll);
 	/* a declined CONNECT or Upgrade leaves an ordinary completed message */
 	p->msg.flags &= ~(unsigned)H1_F_UPGRADE;

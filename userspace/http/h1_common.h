@@ -88,6 +88,37 @@ static inline bool ieq(const char *a, size_t alen, const char *b, size_t blen)
 	return true;
 }
 
+/* Bytes <p> (<len>, at least 2) equal lower-case literal <lit> of the same length, ignoring
+ * ASCII case, a word at a time: for field names and list elements, which never hold a CR,
+ * against literals of letters and '-' only. OR-ing 0x20 into a byte maps only 'A'-'Z' onto
+ * 'a'-'z' (and CR onto '-'), so no other byte can pass for a letter or a '-'. Overlapping
+ * loads cover the tail, all within the <len> bytes. */
+static inline uint64_t load_or20(const char *p, size_t n)
+{
+	uint64_t x = 0;
+
+	memcpy(&x, p, n);
+	return x | (0x2020202020202020ull >> (8 * (8 - n)));
+}
+
+static inline uint64_t load_n(const char *p, size_t n)
+{
+	uint64_t x = 0;
+
+	memcpy(&x, p, n);
+	return x;
+}
+
+static inline bool ieq_lc(const char *p, const char *lit, size_t len)
+{
+	size_t w = len >= 8 ? 8 : len >= 4 ? 4 : 2, i;
+
+	for (i = 0; i + w < len; i += w)
+		if (load_or20(p + i, w) != load_n(lit + i, w))
+			return false;
+	return load_or20(p + len - w, w) == load_n(lit + len - w, w);
+}
+
 /* <s> equals string literal <lit>, ignoring case; the length comes from the literal. */
 #define STR_IEQ(s, lit) ieq((s)->p, (s)->len, (lit), sizeof(lit) - 1)
 
@@ -128,7 +159,8 @@ static inline enum fname fname_kind(const char *p, size_t len)
 	c0 = lower(p[0]);
 	if (c0 != first[len][0] && c0 != first[len][1])
 		return FN_OTHER;
-#define IS(c, lit, kind) (c0 == (c) && ieq(p, len, (lit), sizeof(lit) - 1) ? (kind) : FN_OTHER)
+	/* each case's literal has the length switched on */
+#define IS(c, lit, kind) (c0 == (c) && ieq_lc(p, (lit), len) ? (kind) : FN_OTHER)
 	switch (len) {
 	case 2:
 		return IS('t', "te", FN_TE);

@@ -15,10 +15,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <event2/event_struct.h>
 #include <event2/util.h>
 
 struct conn;
-struct event;
 struct evbuffer;
 struct evbuffer_cb_entry;
 struct event_base;
@@ -66,10 +66,16 @@ enum conn_side {
 	CONN_SIDE_MAX	 /* must stay last */
 };
 
+/* Room for the text of a peer's address (conn_peer_text()): "[IPv6]:port" and a NUL. */
+#define CONN_PEER_TEXT_MAX 64
+
+/* An accepted connection is what an idle keep-alive client holds, so its part is packed:
+ * the read event embedded at a fixed place (the start), the flags in bits, and the peer's
+ * address only as a sockaddr (its text is written on demand: conn_peer_text()). */
 struct conn {
+	struct event rev;		 /* readable (persistent while reading is enabled) */
 	struct evbuffer *in;		 /* bytes read, for the owner to consume */
 	struct evbuffer *out;		 /* bytes conn_send() could not write at once */
-	struct event *rev;		 /* readable (persistent while reading is enabled) */
 	struct event *wev;		 /* writable (pending only while <out> holds bytes);
 					  * accepted: NULL until a write has to wait */
 	struct evbuffer_cb_entry *in_cb; /* while suspended: resumes reading once <in>
@@ -77,37 +83,38 @@ struct conn {
 	const struct conn_transport *tr;
 	const struct timeval *t_read; /* read/write timeouts, NULL: none (caller storage) */
 	const struct timeval *t_write;
-	size_t rd_high; /* stop reading while <in> holds this much (0: no limit) */
-	size_t wr_low;	/* on_write once <out> drains to this much */
-	uint64_t hs_deadline_ms;      /* the handshake ends by then (clock_coarse_ms()) */
-	void *tr_conn;		      /* per-connection transport state (an SSL) */
+	void *tr_conn;	    /* per-connection transport state (an SSL) */
 	conn_io_fn on_read; /* owner callbacks; NULL ignores the event */
 	conn_io_fn on_write;
 	conn_event_fn on_event;
 	void *arg;
+	uint64_t hs_deadline_ms; /* the handshake ends by then (clock_coarse_ms()) */
+	uint32_t rd_high;	 /* stop reading while <in> holds this much (0: no limit) */
+	uint32_t wr_low;	 /* on_write once <out> drains to this much */
 	evutil_socket_t fd;
 	int err; /* the last socket error */
-	enum conn_side side;
-	unsigned char enabled;	      /* CONN_READING | CONN_WRITING */
-	bool suspended;		      /* reading stopped by rd_high */
-	bool connected;		      /* server side: the connect completed */
-	bool triggered;		      /* conn_trigger_read() pending */
-	bool handshaking;	      /* the transport's handshake is not done yet */
-	unsigned char hs_want;	      /* CONN_READING or CONN_WRITING: what it waits for */
-	bool wev_own;		      /* <wev> was allocated apart (event_new()) */
-	bool mem_ext;		      /* in its owner's memory: conn_free() does not free it */
-	socklen_t peer_len;
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} peer; /* the other end (IPv4 or IPv6: a sockaddr_storage would be 100 bytes more) */
-	char peer_text[64]; /* "ip" (client) or "ip:port" (server) */
+	uint8_t peer_len;	  /* bytes of <peer> */
+	unsigned int side : 1;	  /* enum conn_side */
+	unsigned int enabled : 2; /* CONN_READING | CONN_WRITING */
+	unsigned int hs_want : 2; /* CONN_READING or CONN_WRITING: what the handshake waits for */
+	bool suspended : 1;	  /* reading stopped by rd_high */
+	bool connected : 1;	  /* server side: the connect completed */
+	bool triggered : 1;	  /* conn_trigger_read() pending */
+	bool handshaking : 1;	  /* the transport's handshake is not done yet */
+	bool wev_own : 1;	  /* <wev> was allocated apart (event_new()) */
+	bool mem_ext : 1;	  /* in its owner's memory: conn_free() does not free it */
 	/* Server side only, last: an accepted connection's allocation ends before them
 	 * (CONN_CLIENT_SIZE). */
-	TAILQ_ENTRY(conn) pool_link; /* place in an idle pool */
-	void *pool;		     /* the struct pool holding it while idle */
-	unsigned int requests;	     /* requests carried so far */
+	TAILQ_ENTRY(conn) pool_link;	    /* place in an idle pool */
+	void *pool;			    /* the struct pool holding it while idle */
+	unsigned int requests;		    /* requests carried so far */
+	uint64_t idle_ms;		    /* when it last went idle (clock_coarse_ms()) */
+	char peer_text[CONN_PEER_TEXT_MAX]; /* "ip:port" as configured (conn_peer_text()) */
 };
 
 /* The bytes of struct conn an accepted connection uses. */

@@ -29,7 +29,7 @@ struct conn *conn_accepted(struct event_base *base, const struct conn_transport 
 /* Bytes conn_accepted_in() needs. */
 size_t conn_accepted_size(void);
 
-/* conn_accepted() in <mem>, conn_accepted_size() zeroed bytes aligned on 16 that the caller
+/* conn_accepted() in <mem>, conn_accepted_size() zeroed bytes aligned on 8 that the caller
  * owns and gives back after conn_free() (which leaves them alone): a connection can then
  * share one allocation with its owner's state. */
 struct conn *conn_accepted_in(void *mem, struct event_base *base,
@@ -41,10 +41,10 @@ struct conn *conn_accepted_in(void *mem, struct event_base *base,
  * <tr_conn> (released by tr->detach when the conn is freed). No readiness is ever reported
  * by the kernel: the owner calls conn_trigger_read() when it has bytes for recv (the
  * transport's pending hook tells how many remain) and conn_wake_write() when sendv may take
- * more; timeouts work as for a socket. <sa> (<len> bytes) and <peer_text> name the client.
- * Returns NULL with errno ENOMEM. */
+ * more; timeouts work as for a socket. <sa> (<len> bytes) names the client. Returns NULL
+ * with errno ENOMEM. */
 struct conn *conn_virtual(struct event_base *base, const struct conn_transport *tr,
-	void *tr_conn, const struct sockaddr *sa, socklen_t len, const char *peer_text);
+	void *tr_conn, const struct sockaddr *sa, socklen_t len);
 
 /* A socketless connection to a server (an HTTP/2 stream on a connection shared with
  * others), not connected yet: like conn_connect()'s, it is timed by the write timeout until
@@ -86,6 +86,17 @@ void conn_disable(struct conn *c, short what);
  * common timeouts) must outlive their use. A connect is timed by <wr>. */
 void conn_set_timeouts(struct conn *c, const struct timeval *rd, const struct timeval *wr);
 
+/* conn_set_timeouts() for a connection whose read timeout was last armed at <armed_ms>
+ * (clock_coarse_ms()): when that timeout is <rd> and was armed within a hundredth of it, it
+ * is kept (it may fire that much early) rather than moved. */
+void conn_set_timeouts_since(
+	struct conn *c, const struct timeval *rd, const struct timeval *wr, uint64_t armed_ms);
+
+/* conn_set_timeouts(<c>, <rd>, NULL) for a connection that has just gone idle, counting
+ * <rd> from its last read (or from when reading was armed) rather than from now: when <rd>
+ * is the read timeout in force, nothing is re-armed. */
+void conn_set_idle_timeout(struct conn *c, const struct timeval *rd);
+
 /* Stop reading while the input buffer holds <high> bytes or more (0: no limit); reading
  * resumes by itself when the owner drains it below. */
 void conn_set_read_high(struct conn *c, size_t high);
@@ -105,6 +116,14 @@ void conn_send(struct conn *c, struct evbuffer *stage);
 /* Shut the write side of <c> down after what was written: the transport's closing alert
  * first (TLS close_notify), then shutdown(2). Returns 0 or -errno. */
 int conn_shutdown_write(struct conn *c);
+
+/* The text of <c>'s peer: a client's address ("10.0.0.1", "2001:db8::1"), written into
+ * <buf> (<size> bytes, CONN_PEER_TEXT_MAX is enough), or a server's "address:port" as it was
+ * given, which the connection keeps. Returns <buf> or the kept text. */
+const char *conn_peer_text(const struct conn *c, char *buf, size_t size);
+
+/* conn_peer_text() into a buffer that lives as long as the enclosing block: for a log line. */
+#define CONN_PEER(c) conn_peer_text((c), (char[CONN_PEER_TEXT_MAX]){0}, CONN_PEER_TEXT_MAX)
 
 /* Bytes queued for writing. */
 size_t conn_pending(const struct conn *c);

@@ -93,7 +93,7 @@ static int builtin_upstream_request_filter(struct pingx_ctx *px, void *user_data
 	struct stream *x = s->x;
 	struct h1_msg *m = x->rq;
 	struct h1_hdrs *h = &m->hdrs;
-	const char *ip = s->cli->peer_text;
+	const char *ip = sess_client_text(s);
 	bool tls = s->w->rt->tls[s->listener] != NULL;
 	char via[96], fwd[256];
 	int err = 0;

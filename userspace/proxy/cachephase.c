@@ -550,7 +550,7 @@ static void serve(struct session *s, const char *detail)
 	if (err || stream_local_head(s, &m) < 0) {
 		h1_hdrs_free(&m.hdrs);
 		log_ratelimited(LOG_LVL_WARN, "client %s: cached response head too large",
-			s->cli->peer_text);
+			SESS_PEER(s));
 		stream_local_error(s, 500);
 		return;
 	}

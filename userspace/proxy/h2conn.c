@@ -548,7 +548,7 @@ static int h2s_start(struct h2conn *hc, struct h2s *s)
 	int err;
 
 	s->vc = conn_virtual(hc->base, &vc_transport, s, (struct sockaddr *)&hc->cli->peer,
-		hc->cli->peer_len, hc->cli->peer_text);
+		hc->cli->peer_len);
 	if (!s->vc)
 		return -ENOMEM;
 	s->started = true;
@@ -604,7 +604,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 	if (err == -ENOSPC) {
 		/* The HPACK-bomb and large-header case: refuse the stream, keep nothing. */
 		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 stream %d: header list over %u bytes",
-			s->hc->cli->peer_text, s->id, s->hc->lim.max_header_list);
+			CONN_PEER(s->hc->cli), s->id, s->hc->lim.max_header_list);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	return err ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
@@ -638,7 +638,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 		return 0;
 	if (f->hd.type == NGHTTP2_DATA && !f->hd.length && !end && ++hc->n_empty > MAX_EMPTY) {
 		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: flood of empty DATA frames",
-			hc->cli->peer_text);
+			CONN_PEER(hc->cli));
 		return nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM) ?
 			       NGHTTP2_ERR_CALLBACK_FAILURE :
 			       0;
@@ -651,7 +651,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 
 		if (err) {
 			log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 stream %d refused: %s",
-				hc->cli->peer_text, s->id, strerror(-err));
+				CONN_PEER(hc->cli), s->id, strerror(-err));
 			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id,
 				err == -EINVAL ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_REFUSED_STREAM);
 		}
@@ -696,7 +696,7 @@ static int on_invalid_frame(nghttp2_session *ng, const nghttp2_frame *f, int err
 
 	(void)ng;
 	log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2 invalid frame (type %u, stream %d): %s",
-		hc->cli->peer_text, f->hd.type, f->hd.stream_id, nghttp2_strerror(err));
+		CONN_PEER(hc->cli), f->hd.type, f->hd.stream_id, nghttp2_strerror(err));
 	return 0;
 }
 
@@ -758,7 +758,7 @@ static void hc_flush(struct h2conn *hc)
 	hc->busy = true;
 	err = h2io_send(hc->ng, hc->cli, hc->lim.buffer);
 	if (err < 0) {
-		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", hc->cli->peer_text,
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", CONN_PEER(hc->cli),
 			err == -ENOMEM ? strerror(ENOMEM) : nghttp2_strerror((int)err));
 		hc->ending = true;
 	} else if (err > 0) {
@@ -798,7 +798,7 @@ static void cli_read(struct conn *c, void *arg)
 	hc->busy = true;
 	n = hc->ending ? 0 : h2io_recv(hc->ng, c);
 	if (n < 0) {
-		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", c->peer_text,
+		log_ratelimited(LOG_LVL_INFO, "client %s: HTTP/2: %s", CONN_PEER(c),
 			nghttp2_strerror((int)n));
 		/* A GOAWAY says why before the close: ENHANCE_YOUR_CALM for a flood (SETTINGS
 		 * or PING faster than their ACKs go out), PROTOCOL_ERROR otherwise; none for a
@@ -841,7 +841,7 @@ static void cli_event(struct conn *c, short what, void *arg)
 	if (hc->over)
 		return;
 	if (!(what & CONN_EOF) || conn_pending(c) == 0)
-		log_ratelimited(LOG_LVL_DEBUG, "client %s: HTTP/2 connection %s", c->peer_text,
+		log_ratelimited(LOG_LVL_DEBUG, "client %s: HTTP/2 connection %s", CONN_PEER(c),
 			what & CONN_EOF ? "closed" : what & CONN_TIMEOUT ? "timed out" : "failed");
 	hc_end(hc);
 }

@@ -528,7 +528,7 @@ static void log_crossing(struct limit_one *o, struct session *s, uint64_t h, con
 		    slot, &last, now ? now : 1, memory_order_relaxed, memory_order_relaxed))
 		return;
 	log_ratelimited(LOG_LVL_NOTICE, "limit '%s': client %s over %s, answering %u",
-		o->cfg->name, s->cli->peer_text, what, o->cfg->status);
+		o->cfg->name, SESS_PEER(s), what, o->cfg->status);
 }
 
 /* A rejected request of <o> from <s>: push the client into the deny map when its rate over
@@ -569,13 +569,13 @@ static void maybe_deny(struct limits_rt *l, struct limit_one *o, struct session 
 	err = l->deny_fn(l->deny_arg, af, a, plen, rl->deny_ttl_ms, rl->name);
 	if (err) {
 		log_ratelimited(LOG_LVL_WARN, "limit '%s': cannot deny client %s: %s", rl->name,
-			s->cli->peer_text, strerror(-err));
+			SESS_PEER(s), strerror(-err));
 		return;
 	}
 	atomic_fetch_add_explicit(&o->pushed, 1, memory_order_relaxed);
 	log_notice("limit '%s': client %s/%u at %.0f requests/s (%u x the limit over %u ms), "
 		   "denied in XDP for %u ms",
-		rl->name, s->cli->peer_text, plen, rate, rl->deny_factor, rl->deny_after_ms,
+		rl->name, SESS_PEER(s), plen, rate, rl->deny_factor, rl->deny_after_ms,
 		rl->deny_ttl_ms);
 }
 

@@ -37,7 +37,7 @@ const char *pingx_path(const struct pingx_ctx *px, size_t *len)
 
 const char *pingx_client_addr(const struct pingx_ctx *px)
 {
-	return px_session(px)->cli->peer_text;
+	return sess_client_text(px_session(px));
 }
 
 bool pingx_idempotent(const struct pingx_ctx *px)

@@ -13,6 +13,7 @@
 #include "userspace/cfg/cfg-t.h"
 #include "userspace/http/h1-t.h"
 #include "userspace/limit/inflight-t.h"
+#include "userspace/net/conn-t.h"
 
 struct backend;
 struct cache_x;
@@ -108,6 +109,8 @@ struct stream {
 	unsigned int n_lim_guard;
 	bool upq_slot; /* holds one of its pool's max_conns (upqueue.c) */
 	struct cache_x *cx;    /* the cache phase's state on a cached route (cachephase.c) */
+	char cli_text[CONN_PEER_TEXT_MAX]; /* the client's address, written on first use
+					    * (sess_client_text()); "" until then */
 };
 
 struct session {
@@ -125,7 +128,6 @@ struct session {
 	struct worker *w;
 	const struct cfg *cfg;
 	struct conn *cli;
-	size_t listener;
 	struct h1_parser *rqp; /* requests from the client */
 	struct h1_parser *rsp; /* responses from the current upstream */
 	struct event *timer;   /* header, drain or linger timer; NULL until needed and
@@ -139,18 +141,20 @@ struct session {
 	struct conn *tls_cli; /* the connection the client's TLS runs on: cli, or for an HTTP/2
 			       * stream its connection's (NULL once that one is gone) */
 	struct stream *x; /* the current exchange; NULL between requests */
-	enum sess_state st;
-	unsigned int nreq;  /* requests started on this connection */
-	unsigned int depth; /* callbacks on the stack */
-	bool upq_waiting;   /* queued for its pool's max_conns */
-	bool idle_listed;   /* between requests, in the worker's idle list */
-	bool close_after;   /* close once the current response is sent */
-	bool cli_paused;    /* client reads paused: upstream output full */
-	bool up_paused;	    /* upstream reads paused: client output full */
-	bool shut;	    /* write side shut down while lingering */
-	bool dead;	    /* free when the outermost callback returns */
-	bool virt;	    /* serves one HTTP/2 stream over a socketless conn: not counted
-			     * as a connection of the worker */
+	/* Small fields packed last: an idle keep-alive client holds a session. */
+	unsigned int nreq;	 /* requests started on this connection */
+	uint16_t listener;	 /* index of the listener it came from (cfg->listeners) */
+	uint8_t depth;		 /* callbacks on the stack */
+	uint8_t st;		 /* enum sess_state */
+	bool upq_waiting : 1; /* queued for its pool's max_conns */
+	bool idle_listed : 1; /* between requests, in the worker's idle list */
+	bool close_after : 1; /* close once the current response is sent */
+	bool cli_paused : 1;  /* client reads paused: upstream output full */
+	bool up_paused : 1;   /* upstream reads paused: client output full */
+	bool shut : 1;	      /* write side shut down while lingering */
+	bool dead : 1;	      /* free when the outermost callback returns */
+	bool virt : 1;	      /* serves one HTTP/2 stream over a socketless conn: not counted
+			       * as a connection of the worker */
 };
 
 #endif /* USERSPACE_PROXY_SESSION_T_H */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "pingx/pingx.h"
+#include "userspace/net/conn.h"
 #include "userspace/proxy/session-t.h"
 #include "userspace/proxy/worker-t.h"
 
@@ -18,6 +19,27 @@ static inline struct session *px_session(const struct pingx_ctx *px)
 {
 	return ((const struct stream *)((const char *)px - offsetof(struct stream, px)))->s;
 }
+
+/* The client's address as text, written into the current exchange on first use (an idle
+ * connection keeps none); s->x must be set. */
+static inline const char *sess_client_text(struct session *s)
+{
+	if (!s->x->cli_text[0])
+		(void)conn_peer_text(s->cli, s->x->cli_text, sizeof(s->x->cli_text));
+	return s->x->cli_text;
+}
+
+/* The client's address as text for a log line, with or without an exchange: the exchange's
+ * copy, or written into <buf> (CONN_PEER_TEXT_MAX bytes). */
+static inline const char *sess_peer_log(struct session *s, char *buf)
+{
+	if (s->x)
+		return sess_client_text(s);
+	return conn_peer_text(s->cli, buf, CONN_PEER_TEXT_MAX);
+}
+
+/* sess_peer_log() into a buffer that lives as long as the enclosing block. */
+#define SESS_PEER(s) sess_peer_log((s), (char[CONN_PEER_TEXT_MAX]){0})
 
 /* Methods a client may expect to be repeated safely, so that a retry is allowed. */
 static inline bool method_idempotent(enum h1_method m)

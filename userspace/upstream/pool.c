@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "userspace/lib/clock.h"
 #include "userspace/net/conn.h"
 #include "userspace/upstream/h2up.h"
 
@@ -80,7 +81,8 @@ void pool_put(struct pool *p, struct conn *c, unsigned int demand)
 	p->n_idle++;
 	conn_set_cbs(c, idle_read, NULL, idle_event, p);
 	conn_set_write_low(c, 0);
-	conn_set_timeouts(c, p->t_idle, NULL);
+	conn_set_idle_timeout(c, p->t_idle);
+	c->idle_ms = clock_coarse_ms();
 }
 
 void pool_release(struct pool *p)
