@@ -32,6 +32,9 @@ struct tls_server_opts {
 	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
 	unsigned int handshake_ms; /* the whole handshake's deadline; 0: none */
 	bool no_tickets;	   /* no session tickets (TLS 1.2 tickets, TLS 1.3 PSKs) */
+	const char *const *ticket_keys; /* key files (nginx's format) instead of the process's
+					 * ring: the first seals, all open */
+	size_t n_ticket_keys;
 	unsigned int session_cache; /* sessions kept in memory for resumption; 0: none */
 	const char *id;		    /* names the listener in sessions (its address) */
 	enum tls_verify client_verify; /* client certificates: asked for or not */
