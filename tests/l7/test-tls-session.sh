@@ -3,11 +3,12 @@
 # TLS session resumption in pingd with openssl s_client -sess_out/-sess_in, TLS 1.2 tickets
 # and TLS 1.3 PSKs: across the workers, across a reload (SIGHUP) and across a binary upgrade
 # (pingd --upgrade), ticket keys from files shared by two pingd processes (and replaced), a
-# bad key file refused at load and at a reload, the session cache by ID, resumption turned
+# bad key file refused at load and at a reload, the TLS 1.3 tickets sent per full handshake
+# (one by default, tickets_sent), the session cache by ID, resumption turned
 # off, and the /metrics counts of full and resumed handshakes.
 
 ALL_TESTS="test_resume_workers test_resume_reload test_resume_upgrade test_ticket_key_files \
- test_ticket_key_file_bad test_session_cache test_resumption_off"
+ test_ticket_key_file_bad test_tickets_sent test_session_cache test_resumption_off"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -212,6 +213,28 @@ test_ticket_key_file_bad() {
 	resumes -tls1_2 "$TMPD/s12" 2
 	resumes -tls1_3 "$TMPD/s13" 2
 	log "a refused reload keeps the running keys: sessions resume"
+}
+
+# tickets_of: the TLS 1.3 tickets s_client hears after a full handshake with pingd.
+tickets_of() {
+	printf 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+		timeout 20 openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
+			-tls1_3 -ign_eof 2>&1 | grep -c 'Post-Handshake New Session Ticket arrived'
+}
+
+# One TLS 1.3 ticket after a full handshake by default (OpenSSL's own default is two), as
+# many as tickets_sent says otherwise; a resumed handshake renews with one.
+test_tickets_sent() {
+	setup || return $?
+	local n
+	n=$(tickets_of)
+	[ "$n" = 1 ] || fail "tickets after a full handshake: '$n', expected 1"
+	new_sessions
+	resumes -tls1_3 "$TMPD/s13" 2
+	second_pingd b "      tickets_sent: 3"
+	n=$(tickets_of)
+	[ "$n" = 3 ] || fail "tickets with tickets_sent: 3: '$n', expected 3"
+	log "tickets per full handshake: 1 by default, 3 with tickets_sent: 3"
 }
 
 # Tickets off, a session cache: TLS 1.2 resumes by session ID, TLS 1.3 by stateful tickets

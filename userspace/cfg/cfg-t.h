@@ -220,6 +220,7 @@ struct cfg_tls {
 	bool tickets;		     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */
 	bool session_tickets;	     /* false: tickets off (the older key) */
 	struct cfg_str_list ticket_keys; /* key files; empty: the process's ring */
+	unsigned int tickets_sent;	 /* TLS 1.3 tickets after a full handshake */
 	unsigned int session_cache;  /* sessions cached for resumption; 0: no cache */
 	int client_verify;	     /* enum tls_verify: off, optional, required */
 	char *client_ca;	     /* CA bundle for client certificates */

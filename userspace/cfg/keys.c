@@ -161,6 +161,8 @@ const struct cfg_key cfg_keys[] = {
 	  "on or off: resume sessions from tickets (TLS 1.2) and PSKs (TLS 1.3)"),
 	K(SEC_TLS, "session_tickets", CFG_T_BOOL, struct cfg_tls, session_tickets, "true", 0, 0,
 	  "false is tickets: off (the older spelling)"),
+	K(SEC_TLS, "tickets_sent", CFG_T_UINT, struct cfg_tls, tickets_sent, "1", 1, 16,
+	  "TLS 1.3 tickets sent after a full handshake (a client resumes a connection with each)"),
 	K(SEC_TLS, "ticket_keys", CFG_T_STRLIST, struct cfg_tls, ticket_keys, "[]", 0, 0,
 	  "ticket key files (80 bytes, nginx's format): the first seals, all open; empty = the "
 	  "process's rotating keys"),

@@ -44,6 +44,7 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.no_tickets = !t->tickets || !t->session_tickets,
 		.ticket_keys = (const char *const *)t->ticket_keys.v,
 		.n_ticket_keys = t->ticket_keys.n,
+		.tickets_sent = t->tickets_sent,
 		.session_cache = t->session_cache,
 		.id = l->address.text,
 		.client_verify = (enum tls_verify)t->client_verify,
