@@ -528,7 +528,6 @@ struct conn *conn_accepted_in(void *mem, struct event_base *base,
 	socklen_t len)
 {
 	struct conn *c = conn_new(base, tr, fd, CONN_CLIENT, mem);
-	int one = 1;
 
 	if (!c) {
 		close(fd);
@@ -540,7 +539,7 @@ struct conn *conn_accepted_in(void *mem, struct event_base *base,
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
 	(void)addr_sockaddr_text(sa, false, c->peer_text, sizeof(c->peer_text));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listening socket (listener.c). */
 	c->connected = true;
 	if (tr->attach) {
 		int err = tr->attach(c);
