@@ -254,7 +254,10 @@ static int tls_handshake(struct conn *c)
 
 void tls_conn_close(struct tls_conn *t)
 {
-	if (!(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+	/* Not the shutdown flags alone: a client's EOF read afterwards replaces them with
+	 * "received" (SSL_OP_IGNORE_UNEXPECTED_EOF), and a second alert would meet EPIPE. */
+	if (!t->notified && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+		t->notified = true;
 		ERR_clear_error();
 		(void)SSL_shutdown(t->ssl); /* best effort, as in tls_conn_shutdown() */
 		ERR_clear_error();
@@ -269,9 +272,10 @@ void tls_conn_shutdown(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
-	if (t->failed || !SSL_is_init_finished(t->ssl))
+	if (t->failed || t->notified || !SSL_is_init_finished(t->ssl))
 		return;
 	/* One close_notify, not waiting for the client's: the socket closes soon after. */
+	t->notified = true;
 	ERR_clear_error();
 	(void)SSL_shutdown(t->ssl); /* best effort: a full socket or a gone client loses it */
 	ERR_clear_error();

@@ -148,6 +148,7 @@ struct session {
 	bool cli_paused;    /* client reads paused: upstream output full */
 	bool up_paused;	    /* upstream reads paused: client output full */
 	bool shut;	    /* write side shut down while lingering */
+	bool unread_none;   /* closing with nothing of the client's unread: no lingering */
 	bool dead;	    /* free when the outermost callback returns */
 	bool virt;	    /* serves one HTTP/2 stream over a socketless conn: not counted
 			     * as a connection of the worker */
