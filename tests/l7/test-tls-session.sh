@@ -13,12 +13,6 @@ ALL_TESTS="test_resume_workers test_resume_reload test_resume_upgrade test_ticke
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
 
-# A failed check ends the test (each runs in a subshell whose exit runs its cleanup).
-fail() {
-	echo "   FAIL: $*" >&2
-	exit 1
-}
-
 # pingd with 2 workers terminating TLS for a.test in front of nginx, its log in
 # $TMPD/pingd.log; TLS settings from the argument (YAML lines under tls:, where @TMPD@ stands
 # for the test's directory). Ticket key files k1 and k2 (80 random bytes each) are there.
