@@ -2,43 +2,65 @@
 # SPDX-License-Identifier: GPL-2.0
 # TLS session resumption in pingd with openssl s_client -sess_out/-sess_in, TLS 1.2 tickets
 # and TLS 1.3 PSKs: across the workers, across a reload (SIGHUP) and across a binary upgrade
-# (pingd --upgrade), the session cache by ID, resumption turned off, and the /metrics counts
-# of full and resumed handshakes.
+# (pingd --upgrade), ticket keys from files shared by two pingd processes (and replaced), a
+# bad key file refused at load and at a reload, the TLS 1.3 tickets sent per full handshake
+# (one by default, tickets_sent), the session cache by ID, resumption turned
+# off, and the /metrics counts of full and resumed handshakes.
 
-ALL_TESTS="test_resume_workers test_resume_reload test_resume_upgrade test_session_cache \
- test_resumption_off"
+ALL_TESTS="test_resume_workers test_resume_reload test_resume_upgrade test_ticket_key_files \
+ test_ticket_key_file_bad test_tickets_sent test_session_cache test_resumption_off"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
 
 # pingd with 2 workers terminating TLS for a.test in front of nginx, its log in
-# $TMPD/pingd.log; TLS settings from the argument (YAML lines under tls:).
+# $TMPD/pingd.log; TLS settings from the argument (YAML lines under tls:, where @TMPD@ stands
+# for the test's directory). Ticket key files k1 and k2 (80 random bytes each) are there.
 setup() {
 	need_l7_tools openssl || return $?
 	l7_tmpdir
 	bash "$PINGX_TOP/scripts/selfsigned.sh" "$TMPD/a" a.test >/dev/null || fail "openssl"
+	openssl rand -out "$TMPD/k1" 80 && openssl rand -out "$TMPD/k2" 80 || fail "openssl rand"
 	start_origin || return 1
-	free_port || return 1
-	LISTEN_PORT=$PORT
-	PINGD_PORT=$PORT
-	free_port || return 1
-	ADMIN_PORT=$PORT
-	cat >"$TMPD/pingd.yaml" <<YAML
-workers: 2
-upgrade_socket: '$TMPD/pingd.sock'
-admin: {address: '127.0.0.1:$ADMIN_PORT'}
-listeners:
-  - address: '127.0.0.1:$LISTEN_PORT'
-    tls:
-      certificates:
-        - {cert: '$TMPD/a.crt', key: '$TMPD/a.key'}
-${1:-}
-upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
-virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
-YAML
+	pingd_config "$TMPD/pingd.yaml" "${1:-}" || return 1
+	LISTEN_PORT=$CONF_PORT
+	PINGD_PORT=$CONF_PORT
+	ADMIN_PORT=$CONF_ADMIN
 	spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>>'$TMPD/pingd.log'"
 	PINGD_PID=$SPAWNED_PID
 	wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start"
+}
+
+# pingd_config FILE TLS-LINES: the configuration setup() runs, on new ports (CONF_PORT,
+# CONF_ADMIN), written into FILE.
+pingd_config() {
+	free_port || return 1
+	CONF_PORT=$PORT
+	free_port || return 1
+	CONF_ADMIN=$PORT
+	cat >"$1" <<YAML
+workers: 2
+upgrade_socket: '$1.sock'
+admin: {address: '127.0.0.1:$CONF_ADMIN'}
+listeners:
+  - address: '127.0.0.1:$CONF_PORT'
+    tls:
+      certificates:
+        - {cert: '$TMPD/a.crt', key: '$TMPD/a.key'}
+${2//@TMPD@/$TMPD}
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+}
+
+# second_pingd NAME TLS-LINES: another pingd (as another machine would be) with its own
+# configuration NAME.yaml and ports, its log in NAME.log; sessions then go to it
+# (PINGD_PORT).
+second_pingd() {
+	pingd_config "$TMPD/$1.yaml" "$2" || return 1
+	spawn bash -c "exec '$PINGD' -c '$TMPD/$1.yaml' 2>>'$TMPD/$1.log'"
+	wait_port 127.0.0.1 "$CONF_PORT" || fail "pingd $1 did not start: $(cat "$TMPD/$1.log")"
+	PINGD_PORT=$CONF_PORT
 }
 
 # One request over a new TLS connection with s_client, which waits for the close so that
@@ -127,6 +149,88 @@ test_resume_upgrade() {
 	log "sessions from the old process resume in the new one"
 }
 
+# Ticket keys from files: a second pingd (another process, another address, as another
+# machine behind the same name) reading the same file resumes the first one's sessions; one
+# whose first key is new still opens tickets under the old (listed second), and one without
+# that key does not.
+test_ticket_key_files() {
+	setup "      ticket_keys: ['@TMPD@/k1']" || return $?
+	new_sessions
+	resumes -tls1_2 "$TMPD/s12" 2
+	resumes -tls1_3 "$TMPD/s13" 2
+	second_pingd b "      ticket_keys: ['@TMPD@/k1']"
+	resumes -tls1_2 "$TMPD/s12" 3
+	resumes -tls1_3 "$TMPD/s13" 3
+	log "a second pingd sharing the key file resumes the first one's sessions"
+	second_pingd c "      ticket_keys: ['@TMPD@/k2', '@TMPD@/k1']"
+	resumes -tls1_2 "$TMPD/s12" 2
+	resumes -tls1_3 "$TMPD/s13" 2
+	log "a new first key: tickets under the second still resume"
+	second_pingd d "      ticket_keys: ['@TMPD@/k2']"
+	local got v
+	for v in 12 13; do
+		got=$(session "-tls1_${v#1}" "$TMPD/s$v" -)
+		[ "$got" = New ] || fail "TLS 1.${v#1} resumed without its key: '$got'"
+	done
+	log "without the key that sealed them, tickets do not resume"
+}
+
+# A key file of the wrong size: pingd -t and the start refuse it, naming the file and the
+# size; a reload to it keeps the running configuration, whose sessions still resume.
+test_ticket_key_file_bad() {
+	setup "      ticket_keys: ['@TMPD@/k1']" || return $?
+	new_sessions
+	head -c 79 "$TMPD/k2" >"$TMPD/short"
+	pingd_config "$TMPD/bad.yaml" "      ticket_keys: ['@TMPD@/short']"
+	local out rc
+	out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1)
+	rc=$?
+	log "pingd -t: $out"
+	[ "$rc" -ne 0 ] || fail "pingd -t accepted a 79-byte ticket key file"
+	grep -qF "'listeners[].tls.ticket_keys': $TMPD/short: holds 79 bytes" <<<"$out" ||
+		fail "pingd -t did not say why: $out"
+	out=$(timeout 20 "$PINGD" -c "$TMPD/bad.yaml" 2>&1)
+	rc=$?
+	[ "$rc" -eq 1 ] || fail "pingd started with a 79-byte ticket key file (status $rc)"
+	grep -qF "$TMPD/short: holds 79 bytes" <<<"$out" || fail "start did not say why: $out"
+	# The running pingd is told to load the bad file: it says why and keeps its keys.
+	sed -i "s|$TMPD/k1|$TMPD/short|" "$TMPD/pingd.yaml"
+	kill -HUP "$PINGD_PID"
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q "$TMPD/short: holds 79 bytes" "$TMPD/pingd.log" && break
+		sleep 0.1
+	done
+	grep -qF "'listeners[].tls.ticket_keys': $TMPD/short: holds 79 bytes" "$TMPD/pingd.log" ||
+		fail "the reload did not say why: $(cat "$TMPD/pingd.log")"
+	kill -0 "$PINGD_PID" || fail "pingd exited on a bad reload"
+	resumes -tls1_2 "$TMPD/s12" 2
+	resumes -tls1_3 "$TMPD/s13" 2
+	log "a refused reload keeps the running keys: sessions resume"
+}
+
+# tickets_of: the TLS 1.3 tickets s_client hears after a full handshake with pingd.
+tickets_of() {
+	printf 'GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+		timeout 20 openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test \
+			-tls1_3 -ign_eof 2>&1 | grep -c 'Post-Handshake New Session Ticket arrived'
+}
+
+# One TLS 1.3 ticket after a full handshake by default (OpenSSL's own default is two), as
+# many as tickets_sent says otherwise; a resumed handshake renews with one.
+test_tickets_sent() {
+	setup || return $?
+	local n
+	n=$(tickets_of)
+	[ "$n" = 1 ] || fail "tickets after a full handshake: '$n', expected 1"
+	new_sessions
+	resumes -tls1_3 "$TMPD/s13" 2
+	second_pingd b "      tickets_sent: 3"
+	n=$(tickets_of)
+	[ "$n" = 3 ] || fail "tickets with tickets_sent: 3: '$n', expected 3"
+	log "tickets per full handshake: 1 by default, 3 with tickets_sent: 3"
+}
+
 # Tickets off, a session cache: TLS 1.2 resumes by session ID, TLS 1.3 by stateful tickets
 # (PSKs naming a cached session), across both workers.
 test_session_cache() {
@@ -148,7 +252,8 @@ test_session_cache() {
 
 # Neither tickets nor a cache: nothing resumes (and the client was offered nothing to keep).
 test_resumption_off() {
-	setup "      session_tickets: false" || return $?
+	setup "      tickets: off
+      ticket_keys: ['@TMPD@/k1']" || return $?
 	local got v
 	for v in -tls1_2 -tls1_3; do
 		got=$(session "$v" - "$TMPD/s$v")

@@ -4,8 +4,8 @@
 # protocols, ciphers, server defaults and the known vulnerabilities, with no finding of
 # severity HIGH or CRITICAL about pingd. Findings about the throwaway certificate the test
 # makes (self-signed, short-lived, no CRL or OCSP URI, not issued for 127.0.0.1) are the
-# operator's to fix with a real one, and are printed but not counted. Its JSON goes to the
-# test's temporary directory and is parsed there.
+# operator's to fix with a real one, and are printed but not counted. testssl.sh runs in the
+# test's temporary directory and writes its JSON and output there, removed at the end.
 
 ALL_TESTS="test_testssl"
 
@@ -35,9 +35,10 @@ virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
 YAML
 	start_pingd -c "$TMPD/pingd.yaml" || return 1
 	# --fast skips the slowest cipher enumerations; the vulnerability checks all run.
-	timeout 900 testssl --quiet --color 0 --warnings off --fast --ip one \
+	# Run from the temporary directory, so that nothing it writes lands in the caller's.
+	(cd "$TMPD" && timeout 900 testssl --quiet --color 0 --warnings off --fast --ip one \
 		--protocols --server-defaults --server-preference --vulnerable \
-		--jsonfile "$TMPD/testssl.json" "127.0.0.1:$LISTEN_PORT" >"$TMPD/testssl.out" 2>&1
+		--jsonfile "$TMPD/testssl.json" "127.0.0.1:$LISTEN_PORT" >"$TMPD/testssl.out" 2>&1)
 	[ -s "$TMPD/testssl.json" ] || fail "testssl wrote no JSON: $(tail -n5 "$TMPD/testssl.out")"
 	python3 - "$TMPD/testssl.json" <<'PY' || fail "testssl findings of severity HIGH or CRITICAL"
 import collections, json, sys

@@ -4,11 +4,12 @@
 # SNI over two certificates, ALPN, old protocol versions refused, keep-alive and pipelining,
 # bad handshakes (not TLS, one byte per write, truncated, stalled) each closed while other
 # clients are served, bodies of a few MB both ways, certificate errors at -t, at start and on
-# a reload, the /metrics counters, and the one-line mode.
+# a reload, a certificate and key replaced on a reload while a connection stays open, the
+# /metrics counters, and the one-line mode.
 
 ALL_TESTS="test_https test_sni test_alpn test_old_protocols test_keepalive_pipeline \
  test_bad_handshakes test_large_bodies test_bad_certificates test_reload_bad_certificate \
- test_oneline"
+ test_reload_new_certificate test_oneline"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -264,6 +265,93 @@ YAML
 	log "$(grep -E 'does not match|stays' "$TMPD/pingd.log")"
 	still_serving "a rejected reload"
 	[ "$(served_cn a.test)" = a.test ] || fail "the certificate changed"
+}
+
+# The files of a certificate and its key replaced, then SIGHUP: new connections get the new
+# certificate, and a response under way on a connection opened before (a 256 KB file the
+# origin sends at 64 KB/s) is not cut.
+test_reload_new_certificate() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	bash "$PINGX_TOP/scripts/selfsigned.sh" "$TMPD/new" a.test >/dev/null || fail "openssl"
+	cp "$TMPD/a.crt" "$TMPD/cur.crt" && cp "$TMPD/a.key" "$TMPD/cur.key" || fail "cp"
+	start_origin || return 1
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	PINGD_PORT=$PORT
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+upgrade_socket: '$TMPD/pingd.sock'
+listeners:
+  - address: '127.0.0.1:$LISTEN_PORT'
+    tls:
+      certificates:
+        - {cert: '$TMPD/cur.crt', key: '$TMPD/cur.key'}
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	spawn bash -c "exec '$PINGD' -c '$TMPD/pingd.yaml' 2>'$TMPD/pingd.log'"
+	local pid=$SPAWNED_PID i fp_a fp_new got
+	wait_port 127.0.0.1 "$LISTEN_PORT" || fail "pingd did not start"
+	fp_a=$(openssl x509 -in "$TMPD/a.crt" -noout -fingerprint -sha256)
+	fp_new=$(openssl x509 -in "$TMPD/new.crt" -noout -fingerprint -sha256)
+	mkdir -p "$ORIGIN_ROOT/slow" && head -c 262144 /dev/urandom >"$ORIGIN_ROOT/slow/big"
+	# A keep-alive client: a request, then a slow one on the same connection.
+	python3 - "$LISTEN_PORT" >"$TMPD/held.out" 2>&1 <<'PY' &
+import hashlib, socket, ssl, sys
+port = int(sys.argv[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="a.test")
+f = t.makefile("rb")
+def get(path):
+    t.sendall(b"GET %s HTTP/1.1\r\nHost: a.test\r\n\r\n" % path)
+    status = f.readline()
+    n = 0
+    while True:
+        h = f.readline()
+        if h in (b"\r\n", b""):
+            break
+        if h.lower().startswith(b"content-length:"):
+            n = int(h.split(b":")[1])
+    return status.split()[1].decode(), f.read(n)
+status, body = get(b"/")
+print("first", status, body.decode().strip(), flush=True)
+status, body = get(b"/slow/big")
+print("second", status, hashlib.sha256(body).hexdigest(), flush=True)
+PY
+	local holder=$!
+	on_exit "kill $holder 2>/dev/null"
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^first' "$TMPD/held.out" && break
+		sleep 0.1
+	done
+	grep -q '^first 200 hello' "$TMPD/held.out" || fail "first request: $(cat "$TMPD/held.out")"
+	[ "$(served_fp)" = "$fp_a" ] || fail "not the first certificate before the reload"
+	sleep 0.5 # the slow response under way
+	cp "$TMPD/new.crt" "$TMPD/cur.crt" && cp "$TMPD/new.key" "$TMPD/cur.key" || fail "cp"
+	kill -HUP "$pid"
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'reloaded:' "$TMPD/pingd.log" && break
+		sleep 0.1
+	done
+	grep -q 'reloaded:' "$TMPD/pingd.log" || fail "no reload: $(cat "$TMPD/pingd.log")"
+	got=$(served_fp)
+	[ "$got" = "$fp_new" ] || fail "after the reload: '$got', expected the new certificate"
+	kill -0 "$holder" 2>/dev/null || fail "the slow response was over before the reload"
+	wait "$holder"
+	grep -q "^second 200 $(sha256sum "$ORIGIN_ROOT/slow/big" | cut -d' ' -f1)" \
+		"$TMPD/held.out" || fail "the response under way at the reload: $(cat "$TMPD/held.out")"
+	[ "$(tcurl a.test "$TMPD/new.crt" / 2>&1)" = hello ] || fail "no answer after the reload"
+	log "new connections get the new certificate; the response under way was not cut"
+}
+
+# The SHA-256 fingerprint of the certificate pingd shows for a.test, as openssl x509 says it.
+served_fp() {
+	openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername a.test </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null
 }
 
 test_oneline() {

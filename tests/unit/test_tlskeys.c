@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The session ticket key ring: the ticket callback encrypting and decrypting, rotation by
  * the keys' ages (rings made with old keys, so nothing waits for the clock), the export a
- * successor imports, and files that are not a ring. */
+ * successor imports, and files that are not a ring; ticket key files (nginx's format): which
+ * key seals and which open, and files of the wrong size. */
 #include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "tests/unit/unit.h"
 #include "userspace/lib/clock.h"
@@ -169,6 +173,97 @@ static void test_bad_imports(void)
 	CU_ASSERT_EQUAL(ticket(name, 0), 1);
 }
 
+/* Write <len> bytes of key <fill> (its name bytes all <fill>) into a file under <dir>. */
+static void key_file(char *path, size_t size, const char *dir, int fill, size_t len)
+{
+	unsigned char k[TLS_KEYFILE_SIZE + 8];
+	int fd;
+
+	memset(k, fill, sizeof(k));
+	snprintf(path, size, "%s/k%d-%zu", dir, fill, len);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CU_ASSERT_FATAL(fd >= 0 && write(fd, k, len) == (ssize_t)len);
+	close(fd);
+}
+
+/* Run the key file callback on an SSL of a context whose keys are <ks>. */
+static int file_ticket(struct tls_keyfiles *ks, unsigned char name[16], int enc)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL *ssl;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+	EVP_MAC_CTX *h = EVP_MAC_CTX_new(mac);
+	unsigned char iv[EVP_MAX_IV_LENGTH] = {0};
+	int r;
+
+	CU_ASSERT_FATAL(ctx != NULL);
+	SSL_CTX_set_app_data(ctx, ks);
+	ssl = SSL_new(ctx);
+	CU_ASSERT_FATAL(ssl != NULL);
+	r = tls_keyfiles_ticket_cb(ssl, name, iv, c, h, enc);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	EVP_MAC_CTX_free(h);
+	EVP_MAC_free(mac);
+	EVP_CIPHER_CTX_free(c);
+	return r;
+}
+
+static void test_key_files(void)
+{
+	char dir[] = "/tmp/pingx-tlskeys.XXXXXX", p1[128], p2[128], bad[128], err[256];
+	const char *one[] = {p1}, *both[] = {p2, p1}, *other[] = {p2}, *dup[] = {p1, p1};
+	const char *short_[] = {p1, bad};
+	struct tls_keyfiles *ks;
+	unsigned char name[16];
+
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	key_file(p1, sizeof(p1), dir, 1, TLS_KEYFILE_SIZE);
+	key_file(p2, sizeof(p2), dir, 2, TLS_KEYFILE_SIZE);
+	/* The first key seals, under its name (the file's first 16 bytes). */
+	ks = tls_keyfiles_load(one, 1, err, sizeof(err));
+	CU_ASSERT_FATAL(ks != NULL);
+	CU_ASSERT_EQUAL(file_ticket(ks, name, 1), 1);
+	CU_ASSERT_EQUAL(name[0], 1);
+	CU_ASSERT_EQUAL(name[15], 1);
+	CU_ASSERT_EQUAL(file_ticket(ks, name, 0), 1);
+	tls_keyfiles_free(ks);
+	/* Listed second, it still opens, and the ticket is renewed under the first. */
+	ks = tls_keyfiles_load(both, 2, err, sizeof(err));
+	CU_ASSERT_FATAL(ks != NULL);
+	CU_ASSERT_EQUAL(file_ticket(ks, name, 0), 2);
+	tls_keyfiles_free(ks);
+	/* Not listed: a full handshake. */
+	ks = tls_keyfiles_load(other, 1, err, sizeof(err));
+	CU_ASSERT_FATAL(ks != NULL);
+	CU_ASSERT_EQUAL(file_ticket(ks, name, 0), 0);
+	tls_keyfiles_free(ks);
+	/* Wrong sizes, a missing file, the same key twice. */
+	key_file(bad, sizeof(bad), dir, 3, TLS_KEYFILE_SIZE - 1);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(tls_keyfiles_load(short_, 2, err, sizeof(err)));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "holds 79 bytes"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, bad));
+	unlink(bad);
+	key_file(bad, sizeof(bad), dir, 3, 48); /* nginx's older 48-byte keys */
+	CU_ASSERT_PTR_NULL(tls_keyfiles_load(short_, 2, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "holds 48 bytes"));
+	unlink(bad);
+	key_file(bad, sizeof(bad), dir, 3, TLS_KEYFILE_SIZE + 1);
+	CU_ASSERT_PTR_NULL(tls_keyfiles_load(short_, 2, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "holds more than 80 bytes"));
+	unlink(bad);
+	CU_ASSERT_PTR_NULL(tls_keyfiles_load(short_, 2, err, sizeof(err)));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	CU_ASSERT_PTR_NULL(tls_keyfiles_load(dup, 2, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "the same key name"));
+	unlink(p1);
+	unlink(p2);
+	rmdir(dir);
+}
+
 int test_tlskeys_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -176,6 +271,7 @@ int test_tlskeys_register(void)
 		{"export to a successor", test_export_import},
 		{"rotation by age", test_rotation},
 		{"bad imports", test_bad_imports},
+		{"key files", test_key_files},
 		CU_TEST_INFO_NULL,
 	};
 	CU_pSuite su = CU_add_suite("tlskeys", NULL, NULL);

@@ -217,7 +217,10 @@ struct cfg_tls {
 	char *ciphers;		       /* TLS 1.2 cipher list; empty: the default */
 	struct cfg_str_list alpn;      /* protocols offered; empty: http/1.1 */
 	unsigned int handshake_timeout_ms;
-	bool session_tickets;	     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */
+	bool tickets;		     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */
+	bool session_tickets;	     /* false: tickets off (the older key) */
+	struct cfg_str_list ticket_keys; /* key files; empty: the process's ring */
+	unsigned int tickets_sent;	 /* TLS 1.3 tickets after a full handshake */
 	unsigned int session_cache;  /* sessions cached for resumption; 0: no cache */
 	int client_verify;	     /* enum tls_verify: off, optional, required */
 	char *client_ca;	     /* CA bundle for client certificates */

@@ -614,7 +614,6 @@ struct conn *conn_accepted_in(void *mem, struct event_base *base,
 	socklen_t len)
 {
 	struct conn *c = conn_new(base, tr, fd, CONN_CLIENT, mem);
-	int one = 1;
 
 	if (!c) {
 		close(fd);
@@ -625,7 +624,7 @@ struct conn *conn_accepted_in(void *mem, struct event_base *base,
 		len = sizeof(c->peer);
 	memcpy(&c->peer, sa, len);
 	c->peer_len = (uint8_t)len;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listening socket (listener.c). */
 	c->connected = true;
 	if (tr->attach) {
 		int err = tr->attach(c);

@@ -20,6 +20,7 @@
 struct tls_conn {
 	SSL *ssl;
 	bool failed; /* the handshake failed and was counted */
+	bool notified; /* our close_notify went (or was tried): not again */
 };
 
 /* The conn_transport recv, sendv, pending and shutdown of a TLS connection (either side). */

@@ -32,6 +32,10 @@ struct tls_server_opts {
 	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
 	unsigned int handshake_ms; /* the whole handshake's deadline; 0: none */
 	bool no_tickets;	   /* no session tickets (TLS 1.2 tickets, TLS 1.3 PSKs) */
+	const char *const *ticket_keys; /* key files (nginx's format) instead of the process's
+					 * ring: the first seals, all open */
+	size_t n_ticket_keys;
+	unsigned int tickets_sent; /* TLS 1.3 tickets after a full handshake; 0: TLS_TICKETS_SENT */
 	unsigned int session_cache; /* sessions kept in memory for resumption; 0: none */
 	const char *id;		    /* names the listener in sessions (its address) */
 	enum tls_verify client_verify; /* client certificates: asked for or not */
@@ -64,6 +68,10 @@ struct tls_stats {
 #define TLS_SUBJECT_MAX 512
 #define TLS_SAN_MAX	1024
 #define TLS_FPR_MAX	(32 * 3) /* SHA-256 as "AB:CD:..." */
+
+/* TLS 1.3 tickets sent after a full handshake: a client resumes one connection with each
+ * (OpenSSL sends 2; a resumed handshake sends 1 in any case). */
+#define TLS_TICKETS_SENT 1
 
 #define TLS_DEFAULT_CIPHERS                                          \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \

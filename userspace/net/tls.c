@@ -47,6 +47,7 @@ struct tls_server {
 	enum ktls_mode ktls;	 /* how this server's records are sealed */
 	char ktls_why[96];	 /* why not in the kernel */
 	struct ktls_listener *kl; /* the listener's kTLS counters; NULL: none */
+	struct tls_keyfiles *keys; /* ticket keys from files; NULL: the process's ring */
 };
 
 
@@ -253,7 +254,10 @@ static int tls_handshake(struct conn *c)
 
 void tls_conn_close(struct tls_conn *t)
 {
-	if (!(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+	/* Not the shutdown flags alone: a client's EOF read afterwards replaces them with
+	 * "received" (SSL_OP_IGNORE_UNEXPECTED_EOF), and a second alert would meet EPIPE. */
+	if (!t->notified && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+		t->notified = true;
 		ERR_clear_error();
 		(void)SSL_shutdown(t->ssl); /* best effort, as in tls_conn_shutdown() */
 		ERR_clear_error();
@@ -268,9 +272,10 @@ void tls_conn_shutdown(struct conn *c)
 {
 	struct tls_conn *t = c->tr_conn;
 
-	if (t->failed || !SSL_is_init_finished(t->ssl))
+	if (t->failed || t->notified || !SSL_is_init_finished(t->ssl))
 		return;
 	/* One close_notify, not waiting for the client's: the socket closes soon after. */
+	t->notified = true;
 	ERR_clear_error();
 	(void)SSL_shutdown(t->ssl); /* best effort: a full socket or a gone client loses it */
 	ERR_clear_error();
@@ -395,7 +400,7 @@ static int alpn_wire(struct tls_server *s, const char *list, char *err, size_t e
  * them; the session cache is this server's, so a reload empties it. Every certificate's
  * context gets the same settings: OpenSSL resumes with the context the handshake began with.
  * Returns 0 or -1 (an OpenSSL error queued). */
-static int session_setup(SSL_CTX *ctx, const struct tls_server_opts *o)
+static int session_setup(struct tls_server *s, SSL_CTX *ctx, const struct tls_server_opts *o)
 {
 	const char *id = o->id && *o->id ? o->id : "pingd";
 	size_t idlen = strlen(id);
@@ -413,6 +418,9 @@ static int session_setup(SSL_CTX *ctx, const struct tls_server_opts *o)
 	} else {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	}
+	/* Each TLS 1.3 ticket costs the server a resumption secret, a sealed session and a
+	 * record (about 6 % of a full handshake's instructions); a client resumes with one. */
+	(void)SSL_CTX_set_num_tickets(ctx, o->tickets_sent ? o->tickets_sent : TLS_TICKETS_SENT);
 	if (o->no_tickets) {
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 		/* TLS 1.3 tickets would be stateful: cached sessions, or none without a cache. */
@@ -420,10 +428,53 @@ static int session_setup(SSL_CTX *ctx, const struct tls_server_opts *o)
 			(void)SSL_CTX_set_num_tickets(ctx, 0); /* cannot fail on a server */
 		return 0;
 	}
+	SSL_CTX_set_timeout(ctx, (long)tls_keys_lifetime());
+	if (s->keys) {
+		/* The keys of the files; the session ID context is set once every certificate
+		 * is loaded (sid_ctx_shared()). */
+		SSL_CTX_set_app_data(ctx, s->keys);
+		return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_keyfiles_ticket_cb) == 1 ? 0 :
+												 -1;
+	}
 	if (tls_keys_setup(0) < 0)
 		return -1;
-	SSL_CTX_set_timeout(ctx, (long)tls_keys_lifetime());
 	return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_keys_ticket_cb) == 1 ? 0 : -1;
+}
+
+/* With ticket keys from files, sessions resume on every listener and machine that shares
+ * them, whatever address it listens on: the session ID context (which a resumed session must
+ * match) says what a session was verified against rather than where, the certificates and
+ * how client certificates are checked, as nginx's does. Returns 0 or -1. */
+static int sid_ctx_shared(struct tls_server *s, const struct tls_server_opts *o)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	int mode = (int)o->client_verify, ok;
+
+	ok = m && EVP_DigestInit_ex(m, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(m, "pingd-tickets", 13) && EVP_DigestUpdate(m, &mode, sizeof(mode));
+	for (size_t i = 0; ok && i < s->n_ctx; i++) {
+		STACK_OF(X509_NAME) *cas = SSL_CTX_get_client_CA_list(s->ctx[i]);
+		unsigned char *der = NULL;
+		int len = i2d_X509(SSL_CTX_get0_certificate(s->ctx[i]), &der);
+
+		ok = len > 0 && EVP_DigestUpdate(m, der, (size_t)len);
+		OPENSSL_free(der);
+		for (int j = 0; ok && cas && j < sk_X509_NAME_num(cas); j++) {
+			der = NULL;
+			len = i2d_X509_NAME(sk_X509_NAME_value(cas, j), &der);
+			ok = len > 0 && EVP_DigestUpdate(m, der, (size_t)len);
+			OPENSSL_free(der);
+		}
+	}
+	ok = ok && EVP_DigestFinal_ex(m, md, &mdlen);
+	EVP_MD_CTX_free(m);
+	if (mdlen > SSL_MAX_SID_CTX_LENGTH)
+		mdlen = SSL_MAX_SID_CTX_LENGTH;
+	for (size_t i = 0; ok && i < s->n_ctx; i++)
+		ok = SSL_CTX_set_session_id_context(s->ctx[i], md, mdlen) == 1;
+	return ok ? 0 : -1;
 }
 
 /* The client asked for the certificate's status: staple the response read at load. */
@@ -565,7 +616,7 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	 * with plain TCP. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if (session_setup(ctx, o)) {
+	if (session_setup(s, ctx, o)) {
 		tls_ssl_err(err, errlen, "session resumption");
 		goto err;
 	}
@@ -653,6 +704,16 @@ struct tls_server *tls_server_new(
 									       KTLS_NO_KERNEL;
 	else
 		snprintf(s->ktls_why, sizeof(s->ktls_why), "off in the configuration");
+	if (!o->no_tickets && o->n_ticket_keys) {
+		s->keys = tls_keyfiles_load(o->ticket_keys, o->n_ticket_keys, err, errlen);
+		if (!s->keys) {
+			e = errno;
+			*bad = TLS_BAD_TICKET_KEYS(o);
+			tls_server_free(s);
+			errno = e;
+			return NULL;
+		}
+	}
 	for (size_t i = 0; i < o->n_certs; i++) {
 		s->ctx[i] = ctx_new(s, o, &o->certs[i], &s->ocsp[i], err, errlen);
 		if (!s->ctx[i]) {
@@ -663,6 +724,12 @@ struct tls_server *tls_server_new(
 			return NULL;
 		}
 		s->n_ctx++;
+	}
+	if (s->keys && sid_ctx_shared(s, o)) {
+		tls_ssl_err(err, errlen, "session ID context");
+		tls_server_free(s);
+		errno = ENOMEM;
+		return NULL;
 	}
 	s->kl = ktls_listener(o->id && *o->id ? o->id : "?");
 	s->t_handshake = clock_ms_tv(o->handshake_ms);
@@ -729,6 +796,7 @@ void tls_server_free(struct tls_server *s)
 		OPENSSL_free(s->ocsp[i].der); /* set only once nothing else can fail */
 	free(s->ocsp);
 	free(s->ctx);
+	tls_keyfiles_free(s->keys);
 	free(s);
 }
 

@@ -14,7 +14,9 @@ struct tls_server;
 
 /* Load the certificates and keys of <o> and make a server. On failure returns NULL with
  * errno, writes why into <err> (<errlen> bytes), naming the file at fault, and sets <*bad>
- * to the index of the certificate pair at fault (o->n_certs for the other options). */
+ * to the index of the certificate pair at fault, TLS_BAD_TICKET_KEYS(o) for a ticket key
+ * file, o->n_certs for the other options. */
+#define TLS_BAD_TICKET_KEYS(o) ((o)->n_certs + 1)
 struct tls_server *tls_server_new(
 	const struct tls_server_opts *o, char *err, size_t errlen, size_t *bad);
 

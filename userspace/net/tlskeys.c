@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -222,4 +224,108 @@ int tls_keys_import(int fd)
 	pthread_mutex_unlock(&ring.mu);
 	OPENSSL_cleanse(k, sizeof(k));
 	return (int)h.n;
+}
+
+struct tls_keyfiles {
+	size_t n;
+	struct tls_key k[]; /* [0] seals; all open */
+};
+
+struct tls_keyfiles *tls_keyfiles_load(
+	const char *const *paths, size_t n, char *err, size_t errlen)
+{
+	struct tls_keyfiles *ks;
+	int e = EINVAL;
+
+	if (!n) {
+		snprintf(err, errlen, "no ticket key file");
+		errno = EINVAL;
+		return NULL;
+	}
+	ks = calloc(1, sizeof(*ks) + n * sizeof(ks->k[0]));
+	if (!ks) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char buf[TLS_KEYFILE_SIZE + 1];
+		struct tls_key *k = &ks->k[i];
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		ssize_t got = 0, r = 1;
+
+		if (fd < 0) {
+			e = errno;
+			snprintf(err, errlen, "%s: %s", paths[i], strerror(e));
+			goto err;
+		}
+		/* One byte more than a key: a longer file is another format, not a key and more. */
+		while (got < (ssize_t)sizeof(buf) && (r = read(fd, buf + got, sizeof(buf) - got)) > 0)
+			got += r;
+		e = r < 0 ? errno : EINVAL;
+		close(fd);
+		if (r < 0)
+			snprintf(err, errlen, "%s: %s", paths[i], strerror(e));
+		else if (got != TLS_KEYFILE_SIZE)
+			snprintf(err, errlen,
+				"%s: holds %s%zd bytes; a ticket key file holds %d (nginx's format: "
+				"a 16-byte name, a 32-byte HMAC key, a 32-byte AES key)",
+				paths[i], got > TLS_KEYFILE_SIZE ? "more than " : "",
+				got > TLS_KEYFILE_SIZE ? (ssize_t)TLS_KEYFILE_SIZE : got,
+				TLS_KEYFILE_SIZE);
+		if (r < 0 || got != TLS_KEYFILE_SIZE) {
+			OPENSSL_cleanse(buf, sizeof(buf));
+			goto err;
+		}
+		/* nginx's layout: the name, the HMAC key, then the AES key. */
+		memcpy(k->name, buf, sizeof(k->name));
+		memcpy(k->hmac, buf + 16, sizeof(k->hmac));
+		memcpy(k->aes, buf + 48, sizeof(k->aes));
+		OPENSSL_cleanse(buf, sizeof(buf));
+		ks->n++;
+		for (size_t j = 0; j < i; j++) {
+			if (memcmp(ks->k[j].name, k->name, sizeof(k->name)))
+				continue;
+			snprintf(err, errlen, "%s: the same key name as %s", paths[i], paths[j]);
+			e = EINVAL;
+			goto err;
+		}
+	}
+	return ks;
+err:
+	tls_keyfiles_free(ks);
+	errno = e;
+	return NULL;
+}
+
+void tls_keyfiles_free(struct tls_keyfiles *ks)
+{
+	if (!ks)
+		return;
+	OPENSSL_cleanse(ks->k, ks->n * sizeof(ks->k[0]));
+	free(ks);
+}
+
+int tls_keyfiles_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
+	EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const struct tls_keyfiles *ks = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	size_t i = 0;
+
+	if (!ks || !ks->n)
+		return enc ? -1 : 0;
+	if (enc) {
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1)
+			return -1;
+		memcpy(key_name, ks->k[0].name, sizeof(ks->k[0].name));
+	} else {
+		while (i < ks->n && memcmp(ks->k[i].name, key_name, sizeof(ks->k[i].name)))
+			i++;
+		if (i == ks->n)
+			return 0; /* not one of ours: a full handshake */
+	}
+	if (key_use(&ks->k[i], iv, cctx, hctx, enc))
+		return -1;
+	/* A ticket under another than the first key is good, and is renewed under the first. */
+	return enc || !i ? 1 : 2;
 }

@@ -37,4 +37,25 @@ int tls_keys_is_export(int fd);
  * holds no valid ring (the ring is then unchanged). */
 int tls_keys_import(int fd);
 
+/* Ticket keys read from files, in nginx's ssl_session_ticket_key format (80 bytes: a 16-byte
+ * name, a 32-byte HMAC-SHA256 key, a 32-byte AES-256-CBC key), for a listener whose tickets
+ * must resume on other machines and after restarts: the first key seals, all open. They are
+ * not rotated (the operator replaces the files and reloads). */
+#define TLS_KEYFILE_SIZE 80
+
+struct tls_keyfiles;
+
+/* Read the <n> key files <paths>. Returns the keys, or NULL with errno and why in <err>
+ * (the file at fault and what is wrong with it). */
+struct tls_keyfiles *tls_keyfiles_load(
+	const char *const *paths, size_t n, char *err, size_t errlen);
+
+/* Free <k> (NULL is accepted). */
+void tls_keyfiles_free(struct tls_keyfiles *k);
+
+/* The ticket key callback of a context whose app data (SSL_CTX_set_app_data()) is the
+ * struct tls_keyfiles its tickets are sealed with. */
+int tls_keyfiles_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
+	EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc);
+
 #endif /* USERSPACE_NET_TLSKEYS_H */

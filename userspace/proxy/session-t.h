@@ -152,6 +152,7 @@ struct session {
 	bool cli_paused : 1;  /* client reads paused: upstream output full */
 	bool up_paused : 1;   /* upstream reads paused: client output full */
 	bool shut : 1;	      /* write side shut down while lingering */
+	bool unread_none : 1; /* closing with nothing of the client's unread: no lingering */
 	bool dead : 1;	      /* free when the outermost callback returns */
 	bool virt : 1;	      /* serves one HTTP/2 stream over a socketless conn: not counted
 			       * as a connection of the worker */

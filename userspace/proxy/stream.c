@@ -561,11 +561,17 @@ static void phase_logging(struct session *s)
 
 /* Shut the write side once the last response is flushed; the close itself waits for the
  * client to close or the linger timer, so unread request bytes do not turn into a reset
- * that destroys the response before the client reads it. */
+ * that destroys the response before the client reads it. With nothing unread, the close
+ * comes at once (as nginx's lingering close only lingers over unread bytes): no shutdown,
+ * no wait for the client's FIN. */
 static void linger_flushed(struct session *s)
 {
 	if (s->shut || evbuffer_get_length(cli_out(s)) || evbuffer_get_length(cli_stage(s)))
 		return;
+	if (s->unread_none) {
+		sess_kill(s);
+		return;
+	}
 	s->shut = true;
 	if (conn_shutdown_write(s->cli) < 0)
 		sess_kill(s);
@@ -575,6 +581,12 @@ static void linger_flushed(struct session *s)
  * and close once the queued answer is out and the client closed or LINGER_MS passed. */
 static void sess_linger(struct session *s)
 {
+	const struct conn *c = s->cli;
+
+	/* The whole request was read and nothing follows it, neither in the input buffer nor
+	 * read ahead by the transport. */
+	s->unread_none = !s->virt && s->x && s->x->req_done && !evbuffer_get_length(cli_in(s)) &&
+			 !(c->tr->pending && c->tr->pending(s->cli));
 	upstream_drop(s);
 	if (s->total)
 		evtimer_del(s->total);
@@ -582,9 +594,13 @@ static void sess_linger(struct session *s)
 	if (s->x)
 		s->x->rq = NULL;
 	rsp_give(s);
-	conn_set_timeouts(s->cli, NULL, NULL);
+	/* Lingering reads what comes for LINGER_MS whatever the client's timeouts; closing at
+	 * once keeps them (re-arming the read event would cost an epoll_ctl() pair). */
+	if (!s->unread_none)
+		conn_set_timeouts(s->cli, NULL, NULL);
 	conn_enable(s->cli, CONN_READING | CONN_WRITING);
-	conn_set_read_high(s->cli, 0);
+	if (!s->unread_none)
+		conn_set_read_high(s->cli, 0);
 	{
 		struct timeval tv = clock_ms_tv(LINGER_MS);
 

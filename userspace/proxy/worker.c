@@ -41,7 +41,10 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.n_certs = t->n_certificates,
 		.ciphers = t->ciphers && *t->ciphers ? t->ciphers : NULL,
 		.handshake_ms = t->handshake_timeout_ms,
-		.no_tickets = !t->session_tickets,
+		.no_tickets = !t->tickets || !t->session_tickets,
+		.ticket_keys = (const char *const *)t->ticket_keys.v,
+		.n_ticket_keys = t->ticket_keys.n,
+		.tickets_sent = t->tickets_sent,
 		.session_cache = t->session_cache,
 		.id = l->address.text,
 		.client_verify = (enum tls_verify)t->client_verify,
@@ -76,7 +79,10 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 	if (!s)
 		log_err("%s:%d: 'listeners[].tls%s': %s", c->file ? c->file : "command line",
 			bad < t->n_certificates ? t->certificates[bad].line : l->line,
-			bad < t->n_certificates ? ".certificates[]" : "", why);
+			bad < t->n_certificates		   ? ".certificates[]" :
+			bad == TLS_BAD_TICKET_KEYS(&o) ? ".ticket_keys" :
+							   "",
+			why);
 	free(certs);
 	errno = err;
 	return s;

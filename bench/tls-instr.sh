@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Instructions per TLS 1.3 handshake: pingd and nginx (one worker each, the same ECDSA P-256
+# certificate, in front of the same nginx origin) under valgrind's callgrind, counted over N
+# connections after a warm-up (callgrind_control -z, then a dump): each connection a
+# handshake, "GET /index.html HTTP/1.0" proxied to the origin, and the close. MODE new: full
+# handshakes; reuse: each resumes the previous connection's session (TLS 1.3 ticket).
+# Instruction counts do not depend on what else the machine runs, unlike rates.
+#
+# Usage: bash bench/tls-instr.sh [N (200)] [new|reuse]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+O=${O:-build}
+N=${1:-200}
+MODE=${2:-new}
+PINGD=$O/pingd
+for t in nginx valgrind callgrind_control callgrind_annotate python3 openssl; do
+	command -v $t >/dev/null || { echo "tls-instr.sh: needs $t" >&2; exit 1; }
+done
+[ -x "$PINGD" ] || { echo "tls-instr.sh: build pingd first (make)" >&2; exit 1; }
+
+TMPD=$(mktemp -d /tmp/pingx-bench-tlsinstr.XXXXXX)
+chmod 755 "$TMPD"
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+
+BASE=$((20000 + RANDOM % 9000))
+P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2))
+bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || exit 1
+
+nginx_conf() { # nginx_conf DIR BODY
+	local d=$1
+	mkdir -p "$d/logs" "$d/tmp" "$d/html"
+	chmod 777 "$d/tmp"
+	cat >"$d/nginx.conf" <<NGINX
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 1000; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+$2
+}
+NGINX
+}
+nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
+printf 'hello, world\n' >"$TMPD/origin/html/index.html"
+nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
+PIDS+=($!)
+nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; }
+	server {
+		listen 127.0.0.1:$P_NGINX ssl;
+		ssl_certificate $TMPD/c.crt;
+		ssl_certificate_key $TMPD/c.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		location / {
+			proxy_pass http://o;
+			proxy_http_version 1.1;
+			proxy_set_header Connection \"\";
+		}
+	}"
+cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+log: {level: warn}
+proxy: {via: false}
+listeners:
+  - address: '127.0.0.1:$P_PINGD'
+    tls: {certificates: [{cert: '$TMPD/c.crt', key: '$TMPD/c.key'}]}
+upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+cat >"$TMPD/client.py" <<'PY'
+import socket, ssl, sys
+port, n, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+sess, reused = None, 0
+for _ in range(n):
+    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                        session=sess if mode == "reuse" else None)
+    t.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        d = t.recv(65536)
+        if not d:
+            break
+        data += d
+    if b"hello, world" not in data:
+        sys.exit("bad response: %r" % data[:200])
+    reused += t.session_reused
+    sess = t.session
+    t.close()
+print(reused)
+PY
+
+# measure NAME PORT COMMAND...: prints NAME's instructions per connection.
+measure() {
+	local name=$1 port=$2 pid i out ir reused
+	shift 2
+	valgrind --tool=callgrind --callgrind-out-file="$TMPD/$name.cg" "$@" \
+		>"$TMPD/$name.log" 2>&1 &
+	pid=$!
+	PIDS+=($pid)
+	for ((i = 0; i < 300; i++)); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+		sleep 0.2
+	done
+	python3 "$TMPD/client.py" "$port" 20 "$MODE" >/dev/null || exit 1
+	callgrind_control -z "$pid" >/dev/null 2>&1
+	reused=$(python3 "$TMPD/client.py" "$port" "$N" "$MODE") || exit 1
+	callgrind_control -d "$pid" >/dev/null 2>&1
+	sleep 0.5
+	out=$(ls -t "$TMPD/$name".cg.* | head -n1)
+	ir=$(callgrind_annotate "$out" 2>/dev/null |
+		awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	printf '%-8s %10d instructions per connection (%d %s handshakes, %d resumed)\n' \
+		"$name" $((ir / N)) "$N" "$MODE" "$reused"
+	echo $((ir / N)) >"$TMPD/$name.ir"
+}
+measure pingd "$P_PINGD" "$PINGD" -c "$TMPD/pingd.yaml"
+measure nginx "$P_NGINX" nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" \
+	-g 'daemon off; master_process off;'
+awk -v p="$(cat "$TMPD/pingd.ir")" -v n="$(cat "$TMPD/nginx.ir")" \
+	'BEGIN { printf "pingd / nginx instructions: %.3f\n", p / n }'
