@@ -7,8 +7,10 @@ well-behaved client sends). Loopback only.
                                     "STATUS LENGTH SHA256[:12]" line per stream, in order
   h2tool.py post PORT PATH FILE     upload FILE in DATA frames (no content-length); prints
                                     the status and the answer's body
-  h2tool.py drain PORT PATH PID     start a request, SIGTERM pingd (PID) while it is in
-                                    flight; prints "goaway LAST_ID", then "STATUS LENGTH"
+  h2tool.py drain PORT PATH PID [SIG]
+                                    start a request, signal pingd (PID) with SIG (TERM;
+                                    HUP: a reload) while it is in flight; prints
+                                    "goaway LAST_ID CODE", then "STATUS LENGTH"
   h2tool.py connect PORT TARGET N   CONNECT TARGET as an HTTP/2 stream, send N bytes and
                                     END_STREAM; prints the status, then "echoed N" when they
                                     came back and the stream ended
@@ -144,12 +146,12 @@ def read_frames(s, buf):
     return out, buf
 
 
-def cmd_drain(port, path, pid):
+def cmd_drain(port, path, pid, sig="TERM"):
     # Raw frames: a client library stops reading at GOAWAY, which is the point here.
     s = connect(port)
     s.sendall(PREFACE + frame(SettingsFrame(0)) + hframe(1, headers_block(req_headers(path))))
     time.sleep(0.5)
-    os.kill(int(pid), signal.SIGTERM)
+    os.kill(int(pid), getattr(signal, "SIG" + sig))
     s.settimeout(30)
     dec = Decoder()
     buf, status, length, done = b"", None, 0, False

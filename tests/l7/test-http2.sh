@@ -11,7 +11,7 @@
 # memory stays bounded.
 
 ALL_TESTS="test_h2c test_h2_tls test_h2_off test_h2_flow_control test_h2_engine \
- test_h2_connect test_h2_graceful test_h2_bad_input"
+ test_h2_connect test_h2_graceful test_h2_reload test_h2_bad_input"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -226,6 +226,19 @@ test_h2_graceful() {
 	grep -q '^goaway 1 0$' <<<"$out" || fail "no GOAWAY naming stream 1: $out"
 	grep -q '^200 [1-9]' <<<"$out" || fail "the stream in flight was not answered: $out"
 	log "$(tr '\n' ' ' <<<"$out")"
+}
+
+# A reload (SIGHUP) with a stream in flight: the old generation's connection says GOAWAY
+# naming it, answers it in full, and the new generation serves the next connection.
+test_h2_reload() {
+	setup || return $?
+	local out
+	out=$(timeout 60 "${H2TOOL[@]}" drain "$PINGD_PORT" /late "$PINGD_PID" HUP)
+	grep -q '^goaway 1 0$' <<<"$out" || fail "no GOAWAY naming stream 1 on reload: $out"
+	grep -q '^200 [1-9]' <<<"$out" || fail "the stream in flight across the reload: $out"
+	log "$(tr '\n' ' ' <<<"$out")"
+	kill -0 "$PINGD_PID" 2>/dev/null || fail "pingd exited on reload"
+	still_serving "after the reload"
 }
 
 # What each kind of bad input must get: a connection error (goaway/closed) or a stream error.
