@@ -9,7 +9,8 @@ well-behaved client sends). Loopback only.
                                     the status and the answer's body
   h2tool.py drain PORT PATH PID [SIG]
                                     start a request, signal pingd (PID) with SIG (TERM;
-                                    HUP: a reload) while it is in flight; prints
+                                    HUP: a reload; NONE: the caller acts) while it is in
+                                    flight; prints
                                     "goaway LAST_ID CODE", then "STATUS LENGTH"
   h2tool.py connect PORT TARGET N   CONNECT TARGET as an HTTP/2 stream, send N bytes and
                                     END_STREAM; prints the status, then "echoed N" when they
@@ -151,7 +152,8 @@ def cmd_drain(port, path, pid, sig="TERM"):
     s = connect(port)
     s.sendall(PREFACE + frame(SettingsFrame(0)) + hframe(1, headers_block(req_headers(path))))
     time.sleep(0.5)
-    os.kill(int(pid), getattr(signal, "SIG" + sig))
+    if sig != "NONE":
+        os.kill(int(pid), getattr(signal, "SIG" + sig))
     s.settimeout(30)
     dec = Decoder()
     buf, status, length, done = b"", None, 0, False

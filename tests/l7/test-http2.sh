@@ -11,7 +11,7 @@
 # memory stays bounded.
 
 ALL_TESTS="test_h2c test_h2_tls test_h2_off test_h2_flow_control test_h2_engine \
- test_h2_connect test_h2_graceful test_h2_reload test_h2_bad_input"
+ test_h2_connect test_h2_graceful test_h2_reload test_h2_upgrade test_h2_bad_input"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -239,6 +239,31 @@ test_h2_reload() {
 	log "$(tr '\n' ' ' <<<"$out")"
 	kill -0 "$PINGD_PID" 2>/dev/null || fail "pingd exited on reload"
 	still_serving "after the reload"
+}
+
+# A binary upgrade (a successor started with --upgrade) with a stream in flight: the old
+# process says GOAWAY naming it, answers it in full and exits; the successor serves.
+test_h2_upgrade() {
+	setup || return $?
+	local out i
+	"${H2TOOL[@]}" drain "$PINGD_PORT" /late "$PINGD_PID" NONE >"$TMPD/drain.out" &
+	local tool=$!
+	on_exit "kill $tool 2>/dev/null"
+	sleep 0.3
+	spawn "$PINGD" -c "$TMPD/pingd.yaml" --upgrade
+	local succ=$SPAWNED_PID
+	timeout 60 tail --pid="$tool" -f /dev/null
+	out=$(cat "$TMPD/drain.out")
+	log "$(tr '\n' ' ' <<<"$out")"
+	grep -q '^goaway 1 0$' <<<"$out" || fail "no GOAWAY naming stream 1 on upgrade: $out"
+	grep -q '^200 [1-9]' <<<"$out" || fail "the stream in flight across the upgrade: $out"
+	for ((i = 0; i < 120; i++)); do
+		kill -0 "$PINGD_PID" 2>/dev/null || break
+		sleep 0.25
+	done
+	kill -0 "$PINGD_PID" 2>/dev/null && fail "the old pingd did not exit after the upgrade"
+	kill -0 "$succ" 2>/dev/null || fail "the successor is not running"
+	still_serving "the upgrade"
 }
 
 # What each kind of bad input must get: a connection error (goaway/closed) or a stream error.
