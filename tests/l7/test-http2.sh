@@ -11,7 +11,7 @@
 # memory stays bounded.
 
 ALL_TESTS="test_h2c test_h2_tls test_h2_off test_h2_flow_control test_h2_engine \
- test_h2_connect test_h2_graceful test_h2_reload test_h2_upgrade test_h2_bad_input"
+ test_h2_connect test_h2_graceful test_h2_reload test_h2_upgrade test_h2_continue test_h2_bad_input"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -264,6 +264,19 @@ test_h2_upgrade() {
 	kill -0 "$PINGD_PID" 2>/dev/null && fail "the old pingd did not exit after the upgrade"
 	kill -0 "$succ" 2>/dev/null || fail "the successor is not running"
 	still_serving "the upgrade"
+}
+
+# An HTTP/2 upload with expect: 100-continue: a 100 HEADERS frame, then the final answer, the
+# body byte for byte at the HTTP/1.1 origin.
+test_h2_continue() {
+	setup || return $?
+	local out
+	head -c 300000 /dev/urandom >"$TMPD/up.bin"
+	out=$(h2curl /up/c.bin -v -H 'Expect: 100-continue' -T "$TMPD/up.bin" 2>&1 >/dev/null)
+	grep -E '^< HTTP' <<<"$out"
+	grep -q '^< HTTP/2 100' <<<"$out" || fail "no 100 over HTTP/2: $out"
+	grep -qE '^< HTTP/2 20[14]' <<<"$out" || fail "no final 2xx over HTTP/2"
+	cmp "$TMPD/up.bin" "$ORIGIN_ROOT/up/c.bin" || fail "uploaded body differs"
 }
 
 # What each kind of bad input must get: a connection error (goaway/closed) or a stream error.
