@@ -23,54 +23,14 @@ for t in nginx wrk curl; do
 done
 [ -x "$PINGD" ] || { echo "cache-proxy.sh: build pingd first (make)" >&2; exit 1; }
 
-TMPD=$(mktemp -d /tmp/pingx-bench.XXXXXX)
-chmod 755 "$TMPD"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_tmpdir bench
+NGINX_CONNS=4096
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2))
 
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "cache-proxy.sh: nothing listening on $1" >&2
-	return 1
-}
-
-nginx_conf() { # nginx_conf DIR ACCESS_LOG BODY
-	local d=$1
-	mkdir -p "$d/logs" "$d/tmp" "$d/html" "$d/cache"
-	chmod 777 "$d/tmp" "$d/cache"
-	cat >"$d/nginx.conf" <<NGINX
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 4096; }
-http {
-	access_log $2;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 10000000;
-	keepalive_timeout 300s;
-$3
-}
-NGINX
-}
-
-nginx_conf "$TMPD/origin" "$TMPD/origin/logs/access.log" "	server {
+NGINX_ACCESS_LOG=$TMPD/origin/logs/access.log nginx_conf "$TMPD/origin" "	server {
 		listen 127.0.0.1:$P_ORIGIN;
 		root $TMPD/origin/html;
 		add_header Cache-Control \"max-age=3600\";
@@ -79,7 +39,7 @@ head -c "$SIZE" /dev/urandom >"$TMPD/origin/html/obj"
 nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
 PIDS+=($!)
 
-nginx_conf "$TMPD/proxy" off "	proxy_cache_path $TMPD/proxy/cache keys_zone=c:16m max_size=256m;
+nginx_conf "$TMPD/proxy" "	proxy_cache_path $TMPD/proxy/cache keys_zone=c:16m max_size=256m;
 	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; }
 	server {
 		listen 127.0.0.1:$P_NGINX;
@@ -91,6 +51,7 @@ nginx_conf "$TMPD/proxy" off "	proxy_cache_path $TMPD/proxy/cache keys_zone=c:16
 			proxy_cache_lock on;
 		}
 	}"
+mkdir -p "$TMPD/proxy/cache" && chmod 777 "$TMPD/proxy/cache"
 nginx -c "$TMPD/proxy/nginx.conf" -p "$TMPD/proxy" -g 'daemon off;' &
 PIDS+=($!)
 NGINX_MASTER=$!

@@ -22,53 +22,9 @@ for t in nginx h2load valgrind callgrind_control /usr/bin/python3; do
 done
 [ -x "$PINGD" ] || { echo "h2-instr.sh: build pingd first (make)" >&2; exit 1; }
 
-TMPD=$(mktemp -d /tmp/pingx-h2instr.XXXXXX)
-chmod 755 "$TMPD"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "h2-instr.sh: nothing listening on $1" >&2
-	return 1
-}
-
-nginx_conf() { # nginx_conf DIR BODY
-	local d=$1
-	mkdir -p "$d/logs" "$d/tmp" "$d/html"
-	chmod 777 "$d/tmp"
-	cat >"$d/nginx.conf" <<NGINX
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 30000; }
-http {
-	access_log off;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 10000000;
-	keepalive_timeout 300s;
-$2
-}
-NGINX
-}
+source bench/lib.sh
+bench_tmpdir h2instr
+WAIT_TRIES=600
 
 P_ORIGIN=$(free_port) P_PINGD=$(free_port) P_NGINX=$(free_port)
 OLISTEN="listen 127.0.0.1:$P_ORIGIN;"

@@ -38,54 +38,13 @@ if [ "$NOFILE" -lt $((IDLE_CONNS + 1000)) ]; then
 	exit 1
 fi
 
-TMPD=$(mktemp -d /tmp/pingx-bench.XXXXXX)
-chmod 755 "$TMPD"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_tmpdir bench
+NGINX_WORKERS=$WORKERS NGINX_MAIN="worker_rlimit_nofile $NOFILE;"
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2)) P_HAPROXY=$((BASE + 3))
 P_PINGD1=$((BASE + 4))
-
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "l7.sh: nothing listening on $1" >&2
-	return 1
-}
-
-nginx_conf() { # nginx_conf DIR BODY: a config with its own prefix under DIR
-	local d=$1
-	mkdir -p "$d/logs" "$d/tmp" "$d/html"
-	chmod 777 "$d/tmp"
-	cat >"$d/nginx.conf" <<NGINX
-worker_processes $WORKERS;
-worker_rlimit_nofile $NOFILE;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 30000; }
-http {
-	access_log off;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 10000000;
-	keepalive_timeout 300s;
-$2
-}
-NGINX
-}
 
 # The origin: a small static file.
 nginx_conf "$TMPD/origin" "	server {

@@ -19,41 +19,14 @@ for t in nginx valgrind callgrind_control callgrind_annotate python3 openssl; do
 done
 [ -x "$PINGD" ] || { echo "tls-instr.sh: build pingd first (make)" >&2; exit 1; }
 
-TMPD=$(mktemp -d /tmp/pingx-bench-tlsinstr.XXXXXX)
-chmod 755 "$TMPD"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_tmpdir bench-tlsinstr
+NGINX_CONNS=1000 NGINX_HTTP=
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2))
 bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || exit 1
 
-nginx_conf() { # nginx_conf DIR BODY
-	local d=$1
-	mkdir -p "$d/logs" "$d/tmp" "$d/html"
-	chmod 777 "$d/tmp"
-	cat >"$d/nginx.conf" <<NGINX
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 1000; }
-http {
-	access_log off;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-$2
-}
-NGINX
-}
 nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
 printf 'hello, world\n' >"$TMPD/origin/html/index.html"
 nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &

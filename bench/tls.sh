@@ -27,55 +27,14 @@ done
 [ -x "$PINGD" ] || { echo "tls.sh: build pingd first (make)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
 
-TMPD=$(mktemp -d /tmp/pingx-bench-tls.XXXXXX)
-chmod 755 "$TMPD"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
+source bench/lib.sh
+bench_tmpdir bench-tls
+NGINX_MAIN='worker_rlimit_nofile 20000;' NGINX_CONNS=9000
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2)) P_HAPROXY=$((BASE + 3))
 bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || exit 1
 cat "$TMPD/c.crt" "$TMPD/c.key" >"$TMPD/c.pem"
-
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "tls.sh: nothing listening on $1" >&2
-	return 1
-}
-
-nginx_conf() { # nginx_conf DIR BODY
-	local d=$1
-	mkdir -p "$d/logs" "$d/tmp" "$d/html"
-	chmod 777 "$d/tmp"
-	cat >"$d/nginx.conf" <<NGINX
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 9000; }
-http {
-	access_log off;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 10000000;
-	keepalive_timeout 300s;
-$2
-}
-NGINX
-}
 
 nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
 printf 'hello, world\n' >"$TMPD/origin/html/index.html"
