@@ -79,6 +79,24 @@ static int read_backends(struct ctrl *c, struct lb_backend *all)
 	return 0;
 }
 
+/* A copy of every lb_backends slot (LB_MAX_REALS entries) for the caller to free; NULL with
+ * the error in <err> when it cannot be allocated or read. */
+static struct lb_backend *load_backends(struct ctrl *c, int *err)
+{
+	struct lb_backend *all = calloc(LB_MAX_REALS, sizeof(*all));
+
+	if (!all) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = read_backends(c, all);
+	if (*err) {
+		free(all);
+		return NULL;
+	}
+	return all;
+}
+
 int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out)
 {
 	struct lb_backend *all;
@@ -91,10 +109,9 @@ int ctrl_stats_svc(struct ctrl *c, __u32 svc_id, struct lb_stats *out)
 	err = ctrl_percpu_sum(c, c->fds[CM_SVC_STATS], svc_id, 3, (__u64 *)out);
 	if (err)
 		return err;
-	all = calloc(LB_MAX_REALS, sizeof(*all));
+	all = load_backends(c, &err);
 	if (!all)
-		return -ENOMEM;
-	err = read_backends(c, all);
+		return err;
 	for (i = 0; i < LB_MAX_REALS && !err; i++) {
 		if (!all[i].family || all[i].svc != svc_id)
 			continue;
@@ -303,15 +320,14 @@ static int rebuild_svc(struct ctrl *c, __u32 svc_id, const struct lb_svc *svcp, 
 	size_t n = 0;
 	int err;
 
-	all = calloc(LB_MAX_REALS, sizeof(*all));
+	all = load_backends(c, &err);
+	if (!all)
+		goto out;
 	sorted = calloc(LB_MAX_REALS, sizeof(*sorted));
-	if (!all || !sorted) {
+	if (!sorted) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_backends(c, all);
-	if (err)
-		goto out;
 	if (ovr && ovr_id < LB_MAX_REALS)
 		all[ovr_id] = *ovr;
 	for (i = 0; i < LB_MAX_REALS; i++) {
@@ -393,10 +409,9 @@ static int be_vip_sync(struct ctrl *c, __u32 id, const struct lb_svc_ent *e)
 	__u32 i;
 	int err;
 
-	all = calloc(LB_MAX_REALS, sizeof(*all));
+	all = load_backends(c, &err);
 	if (!all)
-		return -ENOMEM;
-	err = read_backends(c, all);
+		return err;
 	for (i = 0; i < LB_MAX_REALS && !err; i++) {
 		if (!all[i].family || all[i].svc != id || !memcmp(&all[i].vip, e, sizeof(*e)))
 			continue;
@@ -553,13 +568,8 @@ int ctrl_svc_del(struct ctrl *c, const struct lb_svc_key *key)
 	err = ctrl_svc_get(c, key, &v);
 	if (err)
 		goto out;
-	all = calloc(LB_MAX_REALS, sizeof(*all));
-	if (!all) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = read_backends(c, all);
-	if (err)
+	all = load_backends(c, &err);
+	if (!all)
 		goto out;
 	/* First stop matching packets (tracked flows, then all), then drop the tables and free
 	 * the backends. */
@@ -677,13 +687,8 @@ int ctrl_be_add(
 		err = -EINVAL;
 		goto out;
 	}
-	all = calloc(LB_MAX_REALS, sizeof(*all));
-	if (!all) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = read_backends(c, all);
-	if (err)
+	all = load_backends(c, &err);
+	if (!all)
 		goto out;
 	if (find_be(all, svc.id, b.family, &b.addr) >= 0) {
 		err = -EEXIST;
@@ -844,13 +849,8 @@ int ctrl_health_set(struct ctrl *c, const struct lb_svc_key *key, __u8 family,
 		if (err)
 			goto out;
 	}
-	all = calloc(LB_MAX_REALS, sizeof(*all));
-	if (!all) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = read_backends(c, all);
-	if (err)
+	all = load_backends(c, &err);
+	if (!all)
 		goto out;
 	for (i = 0; i < LB_MAX_REALS; i++) {
 		if (all[i].family != family || memcmp(all[i].addr.bytes, addr->bytes, 16) ||
@@ -888,12 +888,9 @@ int ctrl_be_list(struct ctrl *c, const struct lb_svc_key *key, struct ctrl_backe
 		if (err)
 			return err;
 	}
-	all = calloc(LB_MAX_REALS, sizeof(*all));
+	all = load_backends(c, &err);
 	if (!all)
-		return -ENOMEM;
-	err = read_backends(c, all);
-	if (err)
-		goto out;
+		return err;
 	list = calloc(LB_MAX_REALS, sizeof(*list));
 	if (!list) {
 		err = -ENOMEM;
