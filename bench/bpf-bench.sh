@@ -4,7 +4,8 @@
 # restored on every pass by a harness program), with the flow guard on (the default) and off.
 # Needs root. ROUNDS and REPEAT override; BENCH_ONLY=CASE measures one case; BENCH_MIN=1
 # prints each program's fastest round instead of the median (on a shared machine, the least
-# disturbed one).
+# disturbed one); BENCH_TARGETS=NAME,NAME measures only those programs (pingx, pingx_noguard,
+# pingx_deny1, pingx_deny8, katran, katran_noguard) besides the floor, the others print as -.
 #
 # A peer balancer measured beside it in the same run: KATRAN_OBJ (and KATRAN_NOGUARD_OBJ) name
 # objects built from a Katran checkout you provide (its katran/lib/bpf/balancer.bpf.c); the

@@ -93,6 +93,7 @@ struct target {
 	struct bpf_object *obj; /* a peer's object once opened, else NULL */
 	int lru[MAX_CPUS]; /* a peer's per-CPU flow tables, -1 when unused */
 	int ncpu;
+	bool skip; /* left out by BENCH_TARGETS */
 };
 
 /* The flow and VIP layouts of a Katran-style balancer object (its balancer_structs.h): the
@@ -218,8 +219,8 @@ fail:
 	return -1;
 }
 
-/* Record the flow of <spec> in every flow table of <t> (pingx: lb_conntrack through <c> with
- * service <k>), so that the established case measures a flow-table hit whatever earlier cases
+/* Record the flow of <spec> in every flow table of <t> (pingx: every CPU's lb_conntrack4
+ * table, the backend through <c> with service <k>), so that the established case measures a flow-table hit whatever earlier cases
  * evicted or a flow guard refused. */
 static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key *k,
 	const struct lb_flow_key *flow)
@@ -395,6 +396,21 @@ int main(int argc, char **argv)
 				goto out;
 		}
 	}
+	/* BENCH_TARGETS=NAME,NAME measures those programs only, besides the floor (fewer
+	 * programs per round: a quicker A/B comparison of one of them against a peer). */
+	if (getenv("BENCH_TARGETS")) {
+		const char *list = getenv("BENCH_TARGETS"), *m;
+		size_t n;
+
+		for (t = 1; t < ntg; t++) {
+			tg[t].skip = true;
+			for (m = list; *m; m += n + (m[n] == ',')) {
+				n = strcspn(m, ",");
+				if (n == strlen(tg[t].name) && !strncmp(m, tg[t].name, n))
+					tg[t].skip = false;
+			}
+		}
+	}
 	deny_plens = ctrl_map_fd(c, "lb_deny_plens");
 	if (ctrl_deny_plens(c, &plens_full) || deny_plens < 0)
 		goto out;
@@ -426,6 +442,8 @@ int main(int argc, char **argv)
 				struct target *x = &tg[r % 2 ? ntg - 1 - j : j];
 				int want = x == &tg[0] ? XDP_TX : verdicts[i];
 
+				if (x->skip)
+					continue;
 				if (x->pingx) {
 					struct lb_deny_plens pl = plens_full;
 
@@ -465,8 +483,12 @@ int main(int argc, char **argv)
 				med[i][t] = ns[i][t][use_min ? 0 : rounds / 2];
 			}
 			printf("%-12s %8.1f", names[i], med[i][0]);
-			for (t = 1; t < ntg; t++)
-				printf(" %14.1f", med[i][t] - med[i][0]);
+			for (t = 1; t < ntg; t++) {
+				if (tg[t].skip)
+					printf(" %14s", "-");
+				else
+					printf(" %14.1f", med[i][t] - med[i][0]);
+			}
 			printf("\n");
 		}
 		/* The deny check's cost where it drops nothing: what one length in use, and eight,
@@ -477,6 +499,8 @@ int main(int argc, char **argv)
 				med[i][4] - med[i][1]);
 		/* Ratios above the floor: pingx (guard on, and off) against every peer. */
 		for (t = NBASE; t < ntg; t++) {
+			if (tg[t].skip)
+				continue;
 			printf("\n%-12s %18s %24s\n", "case", "pingx / ", "pingx_noguard / ");
 			for (i = 0; i < NCASE; i++)
 				printf("%-12s %9s %8.2f %15s %8.2f\n", names[i], tg[t].name,
