@@ -95,14 +95,18 @@ void slab_free(void *p)
 		LIST_INSERT_HEAD(&sl->partial, c, link);
 	if (c->used)
 		return;
-	/* Empty: kept as the spare (its pages given back to the kernel), or unmapped. */
+	/* Empty: kept as the spare (its pages given back to the kernel), or unmapped. Only
+	 * pages past the first were given back, and only if some object there was handed out
+	 * since they last were: a worker whose few connections come and go one at a time
+	 * would otherwise pay a system call and a page fault for each. */
 	LIST_REMOVE(c, link);
 	if (sl->spare) {
 		munmap(c, SLAB_CHUNK);
 		sl->chunks--;
 		return;
 	}
-	(void)madvise((char *)c + 4096, SLAB_CHUNK - 4096, MADV_DONTNEED);
+	if (HDR + (size_t)c->fresh * sl->size > 4096)
+		(void)madvise((char *)c + 4096, SLAB_CHUNK - 4096, MADV_DONTNEED);
 	c->free = NULL;
 	c->fresh = 0;
 	sl->spare = c;

@@ -102,6 +102,7 @@ struct conn {
 	unsigned int side : 1;	  /* enum conn_side */
 	unsigned int enabled : 2; /* CONN_READING | CONN_WRITING */
 	unsigned int hs_want : 2; /* CONN_READING or CONN_WRITING: what the handshake waits for */
+	unsigned int tr_flags : 2; /* the transport's own (TLS: enum tls_conn_flag) */
 	bool suspended : 1;	  /* reading stopped by rd_high */
 	bool connected : 1;	  /* server side: the connect completed */
 	bool triggered : 1;	  /* conn_trigger_read() pending */

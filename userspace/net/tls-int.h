@@ -16,11 +16,11 @@
 
 #define TLS_RECORD 16384 /* the largest TLS record payload: what one write coalesces */
 
-/* Per connection, in conn.tr_conn. */
-struct tls_conn {
-	SSL *ssl;
-	bool failed; /* the handshake failed and was counted */
-	bool notified; /* our close_notify went (or was tried): not again */
+/* Per connection: conn.tr_conn is the SSL, and conn.tr_flags holds these (no allocation of
+ * its own beside OpenSSL's). */
+enum tls_conn_flag {
+	TLS_FAILED = 0x1,   /* the handshake failed and was counted */
+	TLS_NOTIFIED = 0x2, /* our close_notify went (or was tried): not again */
 };
 
 /* The conn_transport recv, sendv, pending and shutdown of a TLS connection (either side). */
@@ -29,9 +29,9 @@ ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n);
 size_t tls_conn_pending(struct conn *c);
 void tls_conn_shutdown(struct conn *c);
 
-/* Before freeing <t>'s SSL after a completed handshake: a closing alert unless one was
+/* Before freeing <c>'s SSL after a completed handshake: a closing alert unless one was
  * sent, and the session kept good for resumption. */
-void tls_conn_close(struct tls_conn *t);
+void tls_conn_close(struct conn *c);
 
 /* Empty the thread's OpenSSL error queue before an SSL call whose failure SSL_get_error()
  * will read: a look first, since clearing it costs more than the look and it is nearly always

@@ -69,9 +69,9 @@ static const char *const fail_names[TLS_FAIL_MAX] = {
 /* Coalesced writes: one buffer per worker thread. */
 static __thread unsigned char write_buf[TLS_RECORD];
 
-static void count_fail(struct tls_server *s, struct tls_conn *t, enum tls_fail why)
+static void count_fail(struct tls_server *s, struct conn *c, enum tls_fail why)
 {
-	t->failed = true;
+	c->tr_flags |= TLS_FAILED;
 	atomic_fetch_add_explicit(&s->failed[why], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&total_failed[why], 1, memory_order_relaxed);
 }
@@ -111,9 +111,9 @@ static enum tls_fail fail_reason(unsigned long e)
 
 /* Map the failed SSL call that returned <r> (with <err> the errno right after it) to
  * read(2)/write(2) terms: -1 with errno, or 0 for a clean end of the stream when reading. */
-static ssize_t io_error(struct tls_conn *t, int r, int err, bool reading)
+static ssize_t io_error(SSL *ssl, int r, int err, bool reading)
 {
-	switch (SSL_get_error(t->ssl, r)) {
+	switch (SSL_get_error(ssl, r)) {
 	case SSL_ERROR_ZERO_RETURN:
 		if (reading)
 			return 0;
@@ -137,7 +137,7 @@ static ssize_t io_error(struct tls_conn *t, int r, int err, bool reading)
 
 ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len)
 {
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 	size_t got = 0, n;
 	int r = 0, err = 0;
 
@@ -148,20 +148,20 @@ ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len)
 	do {
 		tls_err_reset();
 		errno = 0;
-		r = SSL_read_ex(t->ssl, (char *)buf + got, len - got, &n);
+		r = SSL_read_ex(ssl, (char *)buf + got, len - got, &n);
 		err = errno;
 		if (r != 1)
 			break;
 		got += n;
-	} while (got < len && SSL_has_pending(t->ssl));
+	} while (got < len && SSL_has_pending(ssl));
 	if (got)
 		return (ssize_t)got; /* what stopped the loop comes again on the next call */
-	return io_error(t, r, err, true);
+	return io_error(ssl, r, err, true);
 }
 
 ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n)
 {
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 	const void *p = iov[0].iov_base;
 	size_t len = iov[0].iov_len, done;
 	int r, err;
@@ -182,20 +182,20 @@ ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n)
 	}
 	tls_err_reset();
 	errno = 0;
-	r = SSL_write_ex(t->ssl, p, len, &done);
+	r = SSL_write_ex(ssl, p, len, &done);
 	err = errno;
 	if (r == 1)
 		return (ssize_t)done;
-	return io_error(t, r, err, false);
+	return io_error(ssl, r, err, false);
 }
 
 size_t tls_conn_pending(struct conn *c)
 {
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 
 	/* Bytes read ahead from the socket count too, even those of a record not yet whole (the
 	 * next read then waits for the rest): the socket's readiness will not announce them. */
-	return SSL_has_pending(t->ssl) ? (size_t)SSL_pending(t->ssl) + 1 : 0;
+	return SSL_has_pending(ssl) ? (size_t)SSL_pending(ssl) + 1 : 0;
 }
 
 /* Count what the kernel took over on <ssl> after its handshake: OpenSSL hands a direction
@@ -211,26 +211,26 @@ static void count_ktls(struct ktls_listener *kl, SSL *ssl)
 static int tls_handshake(struct conn *c)
 {
 	struct tls_server *s = c->tr->ctx;
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 	unsigned long e;
 	int r, err;
 
 	tls_err_reset();
 	errno = 0;
-	r = SSL_do_handshake(t->ssl);
+	r = SSL_do_handshake(ssl);
 	err = errno;
 	if (r == 1) {
 		atomic_fetch_add_explicit(&s->handshakes, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&total_handshakes, 1, memory_order_relaxed);
-		if (SSL_session_reused(t->ssl)) {
+		if (SSL_session_reused(ssl)) {
 			atomic_fetch_add_explicit(&s->resumed, 1, memory_order_relaxed);
 			atomic_fetch_add_explicit(&total_resumed, 1, memory_order_relaxed);
 		}
 		if (s->ktls == KTLS_KERNEL && s->kl)
-			count_ktls(s->kl, t->ssl);
+			count_ktls(s->kl, ssl);
 		return 0;
 	}
-	switch (SSL_get_error(t->ssl, r)) {
+	switch (SSL_get_error(ssl, r)) {
 	case SSL_ERROR_WANT_READ:
 		c->hs_want = CONN_READING;
 		return -EAGAIN;
@@ -238,79 +238,77 @@ static int tls_handshake(struct conn *c)
 		c->hs_want = CONN_WRITING;
 		return -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
-		count_fail(s, t, TLS_FAIL_CLOSED);
+		count_fail(s, c, TLS_FAIL_CLOSED);
 		return -ECONNRESET;
 	case SSL_ERROR_SYSCALL:
-		count_fail(s, t, TLS_FAIL_CLOSED);
+		count_fail(s, c, TLS_FAIL_CLOSED);
 		ERR_clear_error();
 		return err ? -err : -ECONNRESET;
 	default:
 		e = ERR_peek_error();
-		count_fail(s, t, fail_reason(e));
+		count_fail(s, c, fail_reason(e));
 		ERR_clear_error();
 		return -EPROTO;
 	}
 }
 
-void tls_conn_close(struct tls_conn *t)
+void tls_conn_close(struct conn *c)
 {
+	SSL *ssl = c->tr_conn;
+
 	/* Not the shutdown flags alone: a client's EOF read afterwards replaces them with
 	 * "received" (SSL_OP_IGNORE_UNEXPECTED_EOF), and a second alert would meet EPIPE. */
-	if (!t->notified && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
-		t->notified = true;
+	if (!(c->tr_flags & TLS_NOTIFIED) && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) {
+		c->tr_flags |= TLS_NOTIFIED;
 		ERR_clear_error();
-		(void)SSL_shutdown(t->ssl); /* best effort, as in tls_conn_shutdown() */
+		(void)SSL_shutdown(ssl); /* best effort, as in tls_conn_shutdown() */
 		ERR_clear_error();
 	}
 	/* Counted as a clean close even when the alert was lost: OpenSSL would otherwise take
 	 * the connection's session for a bad one and make it unresumable (a server's cache
 	 * entry, a client's session kept for the next connection). */
-	SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) | SSL_SENT_SHUTDOWN);
+	SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
 }
 
 void tls_conn_shutdown(struct conn *c)
 {
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 
-	if (t->failed || t->notified || !SSL_is_init_finished(t->ssl))
+	if ((c->tr_flags & (TLS_FAILED | TLS_NOTIFIED)) || !SSL_is_init_finished(ssl))
 		return;
 	/* One close_notify, not waiting for the client's: the socket closes soon after. */
-	t->notified = true;
+	c->tr_flags |= TLS_NOTIFIED;
 	ERR_clear_error();
-	(void)SSL_shutdown(t->ssl); /* best effort: a full socket or a gone client loses it */
+	(void)SSL_shutdown(ssl); /* best effort: a full socket or a gone client loses it */
 	ERR_clear_error();
 }
 
 static int tls_attach(struct conn *c)
 {
 	struct tls_server *s = c->tr->ctx;
-	struct tls_conn *t = calloc(1, sizeof(*t));
+	SSL *ssl = SSL_new(s->ctx[0]);
 
-	if (!t)
-		return -ENOMEM;
-	t->ssl = SSL_new(s->ctx[0]);
-	if (!t->ssl || SSL_set_fd(t->ssl, c->fd) != 1) {
-		SSL_free(t->ssl);
-		free(t);
+	if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
+		SSL_free(ssl);
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	SSL_set_accept_state(t->ssl);
-	c->tr_conn = t;
+	SSL_set_accept_state(ssl);
+	c->tr_conn = ssl;
+	c->tr_flags = 0;
 	return 0;
 }
 
 static void tls_detach(struct conn *c)
 {
 	struct tls_server *s = c->tr->ctx;
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 
-	if (!t->failed && !SSL_is_init_finished(t->ssl))
-		count_fail(s, t, TLS_FAIL_ABORTED);
-	else if (!t->failed)
-		tls_conn_close(t);
-	SSL_free(t->ssl);
-	free(t);
+	if (!(c->tr_flags & TLS_FAILED) && !SSL_is_init_finished(ssl))
+		count_fail(s, c, TLS_FAIL_ABORTED);
+	else if (!(c->tr_flags & TLS_FAILED))
+		tls_conn_close(c);
+	SSL_free(ssl);
 	c->tr_conn = NULL;
 }
 
@@ -812,13 +810,13 @@ int tls_version(const char *name)
 /* The verified client certificate of <c> (not a reference), or NULL. */
 static X509 *peer_cert(const struct conn *c)
 {
-	const struct tls_conn *t = c ? c->tr_conn : NULL;
+	SSL *ssl = c ? c->tr_conn : NULL;
 	X509 *x;
 
-	if (!t || c->tr->attach != tls_attach || c->handshaking)
+	if (!ssl || c->tr->attach != tls_attach || c->handshaking)
 		return NULL;
-	x = SSL_get0_peer_certificate(t->ssl);
-	if (!x || SSL_get_verify_result(t->ssl) != X509_V_OK)
+	x = SSL_get0_peer_certificate(ssl);
+	if (!x || SSL_get_verify_result(ssl) != X509_V_OK)
 		return NULL;
 	return x;
 }

@@ -83,24 +83,21 @@ static void forget_session(struct tls_peer *p)
 static int cl_attach(struct conn *c)
 {
 	struct tls_peer *p = c->tr->ctx;
-	struct tls_conn *t = calloc(1, sizeof(*t));
+	SSL *ssl = SSL_new(p->cl->ctx);
 	SSL_SESSION *sess = NULL;
 
-	if (!t)
-		return -ENOMEM;
-	t->ssl = SSL_new(p->cl->ctx);
-	if (!t->ssl || SSL_set_fd(t->ssl, c->fd) != 1)
+	if (!ssl || SSL_set_fd(ssl, c->fd) != 1)
 		goto err;
-	SSL_set_app_data(t->ssl, p);
-	SSL_set_connect_state(t->ssl);
-	if (p->sni && SSL_set_tlsext_host_name(t->ssl, p->sni) != 1)
+	SSL_set_app_data(ssl, p);
+	SSL_set_connect_state(ssl);
+	if (p->sni && SSL_set_tlsext_host_name(ssl, p->sni) != 1)
 		goto err;
 	if (p->verify && p->verify_ip &&
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), p->verify) != 1)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), p->verify) != 1)
 		goto err;
 	if (p->verify && !p->verify_ip) {
-		SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		if (SSL_set1_host(t->ssl, p->verify) != 1)
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (SSL_set1_host(ssl, p->verify) != 1)
 			goto err;
 	}
 	if (p->cl->reuse) {
@@ -109,23 +106,23 @@ static int cl_attach(struct conn *c)
 			sess = p->sess;
 		pthread_mutex_unlock(&p->mu);
 		if (sess) {
-			(void)SSL_set_session(t->ssl, sess); /* a refused session: a full handshake */
+			(void)SSL_set_session(ssl, sess); /* a refused session: a full handshake */
 			SSL_SESSION_free(sess);
 		}
 	}
-	c->tr_conn = t;
+	c->tr_conn = ssl;
+	c->tr_flags = 0;
 	return 0;
 err:
-	SSL_free(t->ssl);
-	free(t);
+	SSL_free(ssl);
 	ERR_clear_error();
 	return -ENOMEM;
 }
 
 /* Say why the handshake with <p> failed, from the verification result or the first error. */
-static void log_failure(struct tls_peer *p, struct tls_conn *t, int ssl_err, int sys_err)
+static void log_failure(struct tls_peer *p, SSL *ssl, int ssl_err, int sys_err)
 {
-	long v = SSL_get_verify_result(t->ssl);
+	long v = SSL_get_verify_result(ssl);
 	unsigned long e = ERR_peek_error();
 	char why[256];
 
@@ -150,20 +147,20 @@ static void log_failure(struct tls_peer *p, struct tls_conn *t, int ssl_err, int
 static int cl_handshake(struct conn *c)
 {
 	struct tls_peer *p = c->tr->ctx;
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 	int r, err, e;
 
 	tls_err_reset();
 	errno = 0;
-	r = SSL_do_handshake(t->ssl);
+	r = SSL_do_handshake(ssl);
 	err = errno;
 	if (r == 1) {
 		atomic_fetch_add_explicit(&st_handshakes, 1, memory_order_relaxed);
-		if (SSL_session_reused(t->ssl))
+		if (SSL_session_reused(ssl))
 			atomic_fetch_add_explicit(&st_resumed, 1, memory_order_relaxed);
 		return 0;
 	}
-	e = SSL_get_error(t->ssl, r);
+	e = SSL_get_error(ssl, r);
 	if (e == SSL_ERROR_WANT_READ) {
 		c->hs_want = CONN_READING;
 		return -EAGAIN;
@@ -172,9 +169,9 @@ static int cl_handshake(struct conn *c)
 		c->hs_want = CONN_WRITING;
 		return -EAGAIN;
 	}
-	t->failed = true;
+	c->tr_flags |= TLS_FAILED;
 	atomic_fetch_add_explicit(&st_failed, 1, memory_order_relaxed);
-	log_failure(p, t, e, err);
+	log_failure(p, ssl, e, err);
 	ERR_clear_error();
 	forget_session(p);
 	if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
@@ -184,14 +181,13 @@ static int cl_handshake(struct conn *c)
 
 static void cl_detach(struct conn *c)
 {
-	struct tls_conn *t = c->tr_conn;
+	SSL *ssl = c->tr_conn;
 
-	if (!t->failed && !SSL_is_init_finished(t->ssl))
+	if (!(c->tr_flags & TLS_FAILED) && !SSL_is_init_finished(ssl))
 		atomic_fetch_add_explicit(&st_failed, 1, memory_order_relaxed); /* timed out */
-	else if (!t->failed)
-		tls_conn_close(t);
-	SSL_free(t->ssl);
-	free(t);
+	else if (!(c->tr_flags & TLS_FAILED))
+		tls_conn_close(c);
+	SSL_free(ssl);
 	c->tr_conn = NULL;
 }
 

@@ -116,14 +116,16 @@ struct stream {
 struct session {
 	TAILQ_ENTRY(session) link;
 	/* A session waits in one of its worker's lists at most: for a pool's max_conns while
-	 * upq_waiting, or between requests while idle_listed. */
+	 * upq_waiting, between requests while idle_listed, for its first head while
+	 * fresh_listed. */
 	union {
 		TAILQ_ENTRY(session) upq_link; /* in the worker's upq_wait */
-		TAILQ_ENTRY(session) idle_link; /* in the worker's idle list */
+		TAILQ_ENTRY(session) idle_link; /* in the worker's idle or fresh list */
 	};
 	union {
 		uint64_t upq_deadline_ms; /* coarse clock: 503 after it */
-		uint64_t idle_until_ms;	  /* coarse clock: the keep-alive timeout ends then */
+		uint64_t idle_until_ms;	  /* coarse clock: the keep-alive or header timeout
+					   * ends then */
 	};
 	struct worker *w;
 	const struct cfg *cfg;
@@ -148,6 +150,7 @@ struct session {
 	uint8_t st;		 /* enum sess_state */
 	bool upq_waiting : 1; /* queued for its pool's max_conns */
 	bool idle_listed : 1; /* between requests, in the worker's idle list */
+	bool fresh_listed : 1; /* new, waiting for its first head in the worker's fresh list */
 	bool close_after : 1; /* close once the current response is sent */
 	bool cli_paused : 1;  /* client reads paused: upstream output full */
 	bool up_paused : 1;   /* upstream reads paused: client output full */

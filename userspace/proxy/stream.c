@@ -138,18 +138,46 @@ static void timer_del(struct session *s)
 
 /* Keep-alive connections between requests wait in their worker's idle list, oldest first
  * (they all have the same timeout), under one timer for the worker: no timer per
- * connection, and nothing to arm or disarm per request but a list link. */
+ * connection, and nothing to arm or disarm per request but a list link. A fresh connection
+ * waits for its first head (and its TLS handshake) the same way, in the fresh list with the
+ * header timeout from its accept: an idle client holds no timer of its own. */
 static void on_idle_expiry(evutil_socket_t fd, short what, void *arg);
 
+/* Arm the worker's timer for the earliest deadline of its two lists. */
 static void idle_arm(struct worker *w, uint64_t now)
 {
-	struct session *s = TAILQ_FIRST(&w->idle);
+	struct session *a = TAILQ_FIRST(&w->idle), *b = TAILQ_FIRST(&w->fresh);
 	struct timeval tv;
 
-	if (!s)
+	if (!a || (b && b->idle_until_ms < a->idle_until_ms))
+		a = b;
+	if (!a)
 		return;
-	tv = clock_ms_tv(s->idle_until_ms > now ? s->idle_until_ms - now : 1);
+	w->idle_at_ms = a->idle_until_ms;
+	tv = clock_ms_tv(a->idle_until_ms > now ? a->idle_until_ms - now : 1);
 	evtimer_add(w->idle_ev, &tv);
+}
+
+/* The worker's timer, made (with both lists) on first use; NULL without memory. */
+static struct event *idle_ev(struct worker *w)
+{
+	if (!w->idle_ev) {
+		w->idle_ev = evtimer_new(w->base, on_idle_expiry, w);
+		TAILQ_INIT(&w->idle);
+		TAILQ_INIT(&w->fresh);
+	}
+	return w->idle_ev;
+}
+
+/* <s> was appended to one of the lists with deadline s->idle_until_ms: arm the timer unless
+ * it fires before then anyway (one list's deadlines never decrease; the other's may be
+ * later). */
+static void idle_rearm(struct session *s, uint64_t now)
+{
+	struct worker *w = s->w;
+
+	if (!evtimer_pending(w->idle_ev, NULL) || s->idle_until_ms < w->idle_at_ms)
+		idle_arm(w, now);
 }
 
 static void idle_enter(struct session *s)
@@ -157,11 +185,7 @@ static void idle_enter(struct session *s)
 	struct worker *w = s->w;
 	uint64_t now = clock_coarse_ms();
 
-	if (!w->idle_ev) {
-		w->idle_ev = evtimer_new(w->base, on_idle_expiry, w);
-		TAILQ_INIT(&w->idle);
-	}
-	if (!w->idle_ev) {
+	if (!idle_ev(w)) {
 		timer_set(s, w->t_keepalive); /* its own timer after all */
 		return;
 	}
@@ -173,16 +197,35 @@ static void idle_enter(struct session *s)
 	s->idle_until_ms = now + s->cfg->timeouts.keepalive_ms;
 	s->idle_listed = true;
 	TAILQ_INSERT_TAIL(&w->idle, s, idle_link);
-	if (!evtimer_pending(w->idle_ev, NULL))
-		idle_arm(w, now);
+	idle_rearm(s, now);
 }
 
+/* A new connection waits for its first head (after its handshake) for timeouts.header. */
+static void fresh_enter(struct session *s)
+{
+	struct worker *w = s->w;
+	uint64_t now = clock_coarse_ms();
+
+	if (!idle_ev(w)) {
+		timer_set(s, w->t_header);
+		return;
+	}
+	s->idle_until_ms = now + s->cfg->timeouts.client_header_ms;
+	s->fresh_listed = true;
+	TAILQ_INSERT_TAIL(&w->fresh, s, idle_link);
+	idle_rearm(s, now);
+}
+
+/* Out of either list. */
 static void idle_leave(struct session *s)
 {
-	if (!s->idle_listed)
-		return;
-	TAILQ_REMOVE(&s->w->idle, s, idle_link);
-	s->idle_listed = false;
+	if (s->idle_listed) {
+		TAILQ_REMOVE(&s->w->idle, s, idle_link);
+		s->idle_listed = false;
+	} else if (s->fresh_listed) {
+		TAILQ_REMOVE(&s->w->fresh, s, idle_link);
+		s->fresh_listed = false;
+	}
 }
 
 /* Copy h1_str <v> into <buf> as a C string (truncated to <size>). NULL for an absent one. */
@@ -425,7 +468,10 @@ static void sess_enter(struct session *s)
 
 static void sess_leave(struct session *s);
 
-/* Close the keep-alive connections whose time is up, quietly. */
+static void head_timeout(struct session *s);
+
+/* Close the keep-alive connections whose time is up, quietly, and answer the new ones that
+ * sent no head in time. */
 static void on_idle_expiry(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -438,6 +484,12 @@ static void on_idle_expiry(evutil_socket_t fd, short what, void *arg)
 		idle_leave(s);
 		sess_enter(s);
 		sess_kill(s);
+		sess_leave(s);
+	}
+	while ((s = TAILQ_FIRST(&w->fresh)) && s->idle_until_ms <= now) {
+		idle_leave(s);
+		sess_enter(s);
+		head_timeout(s);
 		sess_leave(s);
 	}
 	idle_arm(w, now);
@@ -590,6 +642,7 @@ static void sess_linger(struct session *s)
 	upstream_drop(s);
 	if (s->total)
 		evtimer_del(s->total);
+	idle_leave(s); /* timed as a lingering session from now on */
 	s->st = SS_LINGER;
 	if (s->x)
 		s->x->rq = NULL;
@@ -1972,7 +2025,7 @@ out:
 	sess_leave(s);
 }
 
-/* The session timer: 408 for a head that took too long, a quiet close otherwise. */
+/* The session timer: a cache lock's poll, or a timeout (head_timeout()). */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -1984,19 +2037,28 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	if (s->st == SS_CONNECT && cachephase_waiting(s)) {
 		cachephase_poll(s);
-	} else if (s->st == SS_HEAD) {
-		log_ratelimited(
-			LOG_LVL_INFO, "client %s: request head timed out", SESS_PEER(s));
-		if (stream_take(s))
-			sess_kill(s);
-		else
-			send_error(s, 408);
 	} else {
-		/* Keep-alive expiry or the end of lingering: close quietly. */
-		sess_kill(s);
+		head_timeout(s);
 	}
 out:
 	sess_leave(s);
+}
+
+/* A session's timeout: 408 for a head that took too long, a quiet close otherwise
+ * (keep-alive expiry, the end of lingering). */
+static void head_timeout(struct session *s)
+{
+	if (s->dead)
+		return;
+	if (s->st != SS_HEAD) {
+		sess_kill(s);
+		return;
+	}
+	log_ratelimited(LOG_LVL_INFO, "client %s: request head timed out", SESS_PEER(s));
+	if (stream_take(s))
+		sess_kill(s);
+	else
+		send_error(s, 408);
 }
 
 /* A gRPC answer under way whose deadline passed: its messages so far (whole chunks), then
@@ -2310,7 +2372,6 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 	s->cli = conn_accepted_in(
 		(char *)s + SESS_HEAD, w->base, w->rt->transports[idx], fd, sa, len);
 	s->tls_cli = s->cli;
-	s->timer = evtimer_new(w->base, on_timer, s);
 	if (c->timeouts.total_ms)
 		s->total = evtimer_new(w->base, on_total, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
@@ -2325,7 +2386,7 @@ static void stream_accept(struct worker *w, size_t idx, int fd, struct sockaddr 
 			listener_pause(w->listeners[i], true);
 		w->paused = true;
 	}
-	if (!s->cli || !s->timer || (c->timeouts.total_ms && !s->total)) {
+	if (!s->cli || (c->timeouts.total_ms && !s->total)) {
 		log_ratelimited(LOG_LVL_ERR, "worker %u: out of memory accepting", w->id);
 		if (!s->cli) {
 			/* conn_accepted() closed fd; give sess_destroy() nothing to free twice. */
@@ -2358,7 +2419,7 @@ static void stream_setup(struct session *s)
 	conn_set_read_high(s->cli, s->cfg->limits.buffer_size);
 	conn_set_write_low(s->cli, s->cfg->limits.buffer_size / 2);
 	s->st = SS_HEAD;
-	timer_set(s, w->t_header);
+	fresh_enter(s);
 }
 
 /* Start draining <w> (its listeners are closed already, w->draining is set): idle keep-alive

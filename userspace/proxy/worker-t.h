@@ -87,7 +87,9 @@ struct worker {
 	struct session_list upq_wait; /* waiting for a pool's max_conns, oldest first */
 	struct event *upq_ev;	      /* retries them (upqueue.c); NULL until one waits */
 	struct session_list idle;     /* keep-alive sessions between requests, oldest first */
-	struct event *idle_ev;	      /* closes those whose time is up; NULL until one idles */
+	struct session_list fresh;    /* new sessions waiting for a first head, oldest first */
+	struct event *idle_ev;	      /* times both lists; NULL until one is used */
+	uint64_t idle_at_ms;	      /* when it was last armed to fire */
 	struct h1_buf scratch;		 /* serialized heads, used and emptied synchronously */
 	struct evbuffer *cstage;	 /* bytes for the current session's client, and ... */
 	struct evbuffer *ustage;	 /* ... for its upstream: sent in one write when the
