@@ -796,7 +796,8 @@ static int ct_ent_cmp(const void *x, const void *y)
 
 /* Every tracked flow once, in key order, in a malloc'd array (NULL when there is none); count
  * in *<n>. A flow whose packets came on several CPUs is in several tables: the first CPU's
- * entry stands for it, as in ctrl_ct_lookup(). */
+ * entry stands for it (its backend, as in ctrl_ct_lookup()), with the FIN flag any of them has
+ * and the latest last_seen. */
 static int ct_collect(struct ctrl *c, struct ctrl_flow **out, size_t *n)
 {
 	struct ct_list_arg a = {};
@@ -813,9 +814,20 @@ static int ct_collect(struct ctrl *c, struct ctrl_flow **out, size_t *n)
 		if (!list)
 			err = -ENOMEM;
 	}
-	for (i = 0; !err && i < a.n; i++)
-		if (!u || memcmp(&a.ents[i].f.key, &list[u - 1].key, sizeof(list->key)))
-			list[u++] = a.ents[i].f;
+	for (i = 0; !err && i < a.n; i++) {
+		const struct ctrl_flow *e = &a.ents[i].f;
+		struct ctrl_flow *m = u ? &list[u - 1] : NULL;
+
+		if (!m || memcmp(&e->key, &m->key, sizeof(m->key))) {
+			list[u++] = *e;
+			continue;
+		}
+		/* The same flow on a later CPU: a FIN any CPU saw closes it, and it was last
+		 * refreshed when the latest CPU refreshed it. */
+		m->val.flags |= e->val.flags & LB_FLOW_F_FIN;
+		if (e->val.last_seen > m->val.last_seen)
+			m->val.last_seen = e->val.last_seen;
+	}
 	free(a.ents);
 	if (err) {
 		free(list);

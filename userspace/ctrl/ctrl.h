@@ -151,8 +151,9 @@ int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);
 
 /* Up to <max> tracked flows in key order (IPv4 first), each once (the entry of the first CPU
- * whose table holds it), in a malloc'd array the caller frees; count in *<n>. The data plane
- * changes the tables meanwhile: a flow may be missed or be gone. */
+ * whose table holds it, closing when any CPU saw its FIN, last refreshed by the latest), in a
+ * malloc'd array the caller frees; count in *<n>. The data plane changes the tables meanwhile:
+ * a flow may be missed or be gone. */
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n);
 
 /* Map file descriptors, for readers such as tests and benchmarks. <name> is a map name
