@@ -132,16 +132,17 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 	return g;
 }
 
-/* Whether the flow guard lets this CPU record a new flow now (a SYN is looked up in the flow
- * table only then). */
-static __always_inline bool sched_guard_open(const struct lb_node *node)
-{
-	struct lb_guard *g;
-	__u32 rate;
-
-	g = sched_guard(node, &rate);
-	return !g || g->inserts < rate;
-}
+/* What lb_service() learnt before the service was known, handed on to sched_pick() so that it
+ * is not repeated: the flow-table lookup (a non-SYN packet's, or a SYN's while the flow guard
+ * lets new flows in) and, for a SYN, the flow guard. */
+struct sched_ct {
+	struct lb_flow *f;	/* the flow's entry, or NULL */
+	struct lb_backend *be;	/* its backend, when the service was found through it */
+	struct lb_guard *guard; /* a SYN's sched_guard() (NULL: no guard), when <guarded> */
+	__u32 rate;		/* and its rate */
+	bool looked;		/* f holds the lookup's answer */
+	bool guarded;		/* guard and rate hold sched_guard()'s answer */
+};
 
 /* The per-source new-flow guard of <svc>: LB_CONTINUE when the source of <p> may open a new
  * flow now (its bucket pays for it), else a counted drop. One array read when the service has
@@ -251,14 +252,6 @@ static __always_inline void sched_ct_put(
 	}
 }
 
-/* The flow-table lookup a non-SYN packet makes before its service is known (lb_service()),
- * handed on to sched_pick() so that it is not repeated. */
-struct sched_ct {
-	struct lb_flow *f;     /* the flow's entry, or NULL */
-	struct lb_backend *be; /* its backend, when the service was found through it */
-	bool looked;	       /* f holds the lookup's answer */
-};
-
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
  * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
@@ -284,7 +277,12 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 
 		if (ret != LB_CONTINUE)
 			return ret;
-		guard = sched_guard(node, &rate);
+		if (ct->guarded) {
+			guard = ct->guard;
+			rate = ct->rate;
+		} else {
+			guard = sched_guard(node, &rate);
+		}
 		if (guard && guard->inserts >= rate)
 			goto table;
 	}
