@@ -15,6 +15,9 @@
 /* Refresh a UDP flow's last_seen at most once a second: fewer writes to a shared entry. */
 #define SCHED_UDP_REFRESH SCHED_NS_PER_S
 #define SCHED_NONE	  0xffffffffu
+/* Past the flow guard's rate, the refused flows between two reads of the clock (a power of
+ * two). */
+#define SCHED_GUARD_CLOCK_EVERY 64
 
 /* The backend id for hash <h> in the Maglev table of <svc>, or SCHED_NONE. */
 static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
@@ -120,6 +123,11 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 		return NULL;
 	g = bpf_map_lookup_elem(&lb_guard, &zero);
 	if (!g || g->inserts < *rate)
+		return g;
+	/* Past the rate, every flow that asks is refused (refused++): one in
+	 * SCHED_GUARD_CLOCK_EVERY reads the clock, so that a flood pays for no clock read per SYN
+	 * and a window restarts at most that many refused flows late. */
+	if (g->refused & (SCHED_GUARD_CLOCK_EVERY - 1))
 		return g;
 	/* The coarse clock (tick resolution) is plenty for a one-second window and much
 	 * cheaper than bpf_ktime_get_ns() under a hypervisor's clock source. */

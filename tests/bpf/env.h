@@ -85,6 +85,8 @@ int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags
 void ct_del(const struct lb_flow_key *key);
 /* Set every CPU's flow-guard window to end far in the future (no reset during a fixture). */
 void guard_freeze(void);
+/* Set every CPU's flow guard to {<window_end>, <inserts>, <refused>}. */
+void guard_set(uint64_t window_end, uint64_t inserts, uint64_t refused);
 /* New flows the guard refused an entry, summed over CPUs. */
 uint64_t guard_refused(void);
 /* Flows in both tables. */

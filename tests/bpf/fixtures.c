@@ -444,6 +444,33 @@ static void fx_flow_guard(void)
 	CHECK(guard_refused() == 21, "guard off still counts");
 }
 
+/* Past the flow guard's rate a window that has ended restarts lazily: the clock is read by one
+ * refused flow in 64 (SCHED_GUARD_CLOCK_EVERY), so a flood pays for no clock read per SYN. */
+static void fx_flow_guard_window(void)
+{
+	struct pkt_spec a = tcp_spec(4, 0x02, 44100), b = tcp_spec(4, 0x02, 44101);
+	struct lb_flow_key key;
+	struct lb_flow f;
+	struct lb_node n;
+
+	node_default(&n);
+	n.flow_rate = 2;
+	node_set(&n);
+	setup(4, 4, LB_FWD_IPIP, 0);
+	/* At the rate, the window over since boot, 1 flow refused: no clock read, refused. */
+	guard_set(1, 2, 1);
+	flow_of(&a, &key);
+	CHECK(send_to(&a) >= 0 && !ct_get(&key, &f), "SYN recorded before the clock was read");
+	CHECK(guard_refused() == (uint64_t)E.ncpu + 1, "refused %llu",
+		(unsigned long long)guard_refused());
+	/* 64 refused: this one reads the clock, finds the window over, and starts another. */
+	guard_set(1, 2, 64);
+	flow_of(&b, &key);
+	CHECK(send_to(&b) >= 0 && ct_get(&key, &f), "SYN not recorded in the new window");
+	CHECK(guard_refused() == 64 * (uint64_t)E.ncpu, "refused %llu",
+		(unsigned long long)guard_refused());
+}
+
 /* The flow tables are per CPU (an array of maps, an LRU hash with the common list for each
  * CPU, created by the control plane): a flow recorded on one CPU keeps its backend there across
  * republished tables; on another CPU it is a stranger, takes the table's backend and is
@@ -1513,6 +1540,7 @@ const struct fixture fixtures[] = {
 	{"outer_src_from_flow", fx_outer_src_from_flow},
 	{"flow_guard", fx_flow_guard},
 	{"vip_filter", fx_vip_filter},
+	{"flow_guard_window", fx_flow_guard_window},
 	{"conntrack_per_cpu_survives_republish", fx_conntrack_per_cpu_survives_republish},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},

@@ -338,7 +338,7 @@ struct lb_stats be_stats(uint32_t id)
 	return s;
 }
 
-void guard_freeze(void)
+void guard_set(uint64_t window_end, uint64_t inserts, uint64_t refused)
 {
 	struct lb_guard *v = calloc((size_t)E.ncpu, sizeof(*v));
 	uint32_t zero = 0;
@@ -347,11 +347,16 @@ void guard_freeze(void)
 	CHECK(v, "out of memory");
 	if (!v)
 		return;
-	/* A window that ends in ~146 years of uptime: the fixture sees one window only. */
 	for (c = 0; c < E.ncpu; c++)
-		v[c].window_end = 1ull << 62;
+		v[c] = (struct lb_guard){window_end, inserts, refused};
 	CHECK(!bpf_map_update_elem(E.guard, &zero, v, BPF_ANY), "lb_guard: %s", strerror(errno));
 	free(v);
+}
+
+void guard_freeze(void)
+{
+	/* A window that ends in ~146 years of uptime: the fixture sees one window only. */
+	guard_set(1ull << 62, 0, 0);
 }
 
 uint64_t guard_refused(void)
