@@ -6,7 +6,9 @@
 # same nginx origin, plus the origin directly (the ceiling). pingd runs twice: from a config
 # file (pingd) and in one-line mode with its defaults (pingd-1l: --listen --upstream
 # --workers). Rounds are interleaved and the medians printed, with pingd's ratios to each
-# peer. Then the RSS growth of pingd, nginx and HAProxy while they hold 10,000 idle keep-alive
+# peer, and for each run the rest of the machine's work (the origin's and wrk's CPU per request,
+# the share of the machine left idle), since on a small machine a proxy's req/s also depends on
+# what it leaves the others. Then the RSS growth of pingd, nginx and HAProxy while they hold 10,000 idle keep-alive
 # client connections, each after one request: opened one after the other (steady state),
 # then all at once (what a burst leaves behind). Loopback only.
 #
@@ -157,7 +159,12 @@ cpu_ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
-declare -A RPS P50 P99 CPU
+# Busy and idle clock ticks of the whole machine so far: "busy idle".
+machine_ticks() {
+	awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat
+}
+
+declare -A RPS P50 P99 CPU OCPU WCPU IDLE
 NAMES=(origin pingd pingd-1l nginx haproxy)
 declare -A PORT=([origin]=$P_ORIGIN [pingd]=$P_PINGD [pingd-1l]=$P_PINGD1 [nginx]=$P_NGINX
 	[haproxy]=$P_HAPROXY)
@@ -171,9 +178,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
 	for n in "${order[@]}"; do
 		c0=$(cpu_ticks "${PID_OF[$n]}")
+		o0=$(cpu_ticks "$ORIGIN_MASTER")
+		read -r m0 i0 < <(machine_ticks)
 		out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency \
-			"http://127.0.0.1:${PORT[$n]}/index.html")
+			"http://127.0.0.1:${PORT[$n]}/index.html"; times)
 		c1=$(cpu_ticks "${PID_OF[$n]}")
+		o1=$(cpu_ticks "$ORIGIN_MASTER")
+		read -r m1 i1 < <(machine_ticks)
 		if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
 			echo "l7.sh: $n had errors:" >&2
 			echo "$out" >&2
@@ -186,27 +197,49 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		# other load on a shared machine disturbs far less than req/s.
 		cpu=$(awk -v a="$c0" -v b="$c1" -v r="$reqs" -v hz="$HZ" \
 			'BEGIN {printf "%.1f", (b - a) * 1000000 / hz / r}')
+		# The rest of the machine, since wrk, the origin and the proxy share its cores:
+		# the origin's CPU per request (in the origin row: 0, it is already the CPU
+		# column), wrk's (the subshell's children times, the last line of "times") and
+		# the share of the machine left idle during the run.
+		ocpu=0.0
+		[ "$n" != origin ] && ocpu=$(awk -v a="$o0" -v b="$o1" -v r="$reqs" -v hz="$HZ" \
+			'BEGIN {printf "%.1f", (b - a) * 1000000 / hz / r}')
+		wcpu=$(tail -n 1 <<<"$out" | awk -v r="$reqs" '{
+			t = 0
+			for (i = 1; i <= 2; i++) {
+				v = $i; m = v; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", v); sub(/s$/, "", v)
+				t += m * 60 + v
+			}
+			printf "%.1f", t * 1000000 / r}')
+		idle=$(awk -v a="$m0" -v b="$m1" -v c="$i0" -v d="$i1" \
+			'BEGIN {printf "%.1f", (d - c) * 100 / ((b - a) + (d - c))}')
 		CPU[$n]+="$cpu "
+		OCPU[$n]+="$ocpu "
+		WCPU[$n]+="$wcpu "
+		IDLE[$n]+="$idle "
 		RPS[$n]+="$rps "
 		P50[$n]+="$p50 "
 		P99[$n]+="$p99 "
-		printf '  round %d %-8s %8d req/s  p50 %6d us  p99 %6d us  cpu %5s us/req\n' "$r" "$n" \
+		printf '  round %d %-8s %8d req/s  p50 %6d us  p99 %6d us  cpu %5s us/req' "$r" "$n" \
 			"$rps" "$p50" "$p99" "$cpu"
+		printf '  origin %5s  wrk %5s us/req  idle %4s%%\n' "$ocpu" "$wcpu" "$idle"
 	done
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
 echo
-printf '%-8s %10s %10s %10s %14s\n' "" "req/s" "p50 (us)" "p99 (us)" "CPU (us/req)"
+printf '%-8s %10s %10s %10s %14s %14s %12s %8s\n' "" "req/s" "p50 (us)" "p99 (us)" \
+	"CPU (us/req)" "origin us/req" "wrk us/req" "idle %"
 declare -A M_RPS M_P50 M_P99 M_CPU
 for n in "${NAMES[@]}"; do
 	M_RPS[$n]=$(median <<<"${RPS[$n]}")
 	M_P50[$n]=$(median <<<"${P50[$n]}")
 	M_P99[$n]=$(median <<<"${P99[$n]}")
 	M_CPU[$n]=$(median <<<"${CPU[$n]}")
-	printf '%-8s %10d %10d %10d %14s\n' "$n" "${M_RPS[$n]}" "${M_P50[$n]}" "${M_P99[$n]}" \
-		"${M_CPU[$n]}"
+	printf '%-8s %10d %10d %10d %14s %14s %12s %8s\n' "$n" "${M_RPS[$n]}" "${M_P50[$n]}" \
+		"${M_P99[$n]}" "${M_CPU[$n]}" "$(median <<<"${OCPU[$n]}")" \
+		"$(median <<<"${WCPU[$n]}")" "$(median <<<"${IDLE[$n]}")"
 done
 echo
 for p in pingd pingd-1l; do

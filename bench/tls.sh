@@ -7,7 +7,9 @@
 # second (HS_CLIENTS openssl s_time -new at once: a new connection per request), resumed
 # handshakes per second (s_time -reuse) and keep-alive HTTPS requests per second (wrk), each
 # also as the server's CPU time per operation (what a loaded worker would do, whatever the
-# clients on the same CPUs cost). Medians, and pingd's ratios to each peer. Loopback only.
+# clients on the same CPUs cost), and for handshakes the clients' CPU time per connection
+# (which bounds the rates on a small machine). Medians, and pingd's ratios to each peer.
+# Loopback only.
 #
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNS (64), HS_CLIENTS (2), IDLE_CONNS
 # (2000).
@@ -124,18 +126,23 @@ now_ms() { date +%s%3N; }
 
 # hs NAME -new|-reuse: HS_CLIENTS openssl s_time clients at once for DURATION seconds, each
 # a TLS 1.3 connection after another (fetching the small file); prints "connections per
-# wall-clock second, server CPU microseconds per connection, resumed %". s_time's own
-# figures are per second of its user time, which says nothing of the server: not used.
+# wall-clock second, server CPU microseconds per connection, resumed %, the clients' CPU
+# microseconds per connection". s_time's own figures are per second of its user time, which
+# says nothing of the server: not used.
 hs() {
-	local i t0 t1 c0 c1 n=0 r=0 out=$TMPD/st clients=()
+	local i t0 t1 c0 c1 n=0 r=0 out=$TMPD/st clients=() TIMEFORMAT='%3U %3S'
 	c0=$(cpu_ticks "${PID_OF[$1]}")
 	t0=$(now_ms)
-	for ((i = 0; i < HS_CLIENTS; i++)); do
-		openssl s_time -connect "127.0.0.1:${PORT[$1]}" -tls1_3 "$2" -time "$DURATION" \
-			-www /index.html >"$out.$i" 2>/dev/null &
-		clients+=($!)
-	done
-	wait "${clients[@]}"
+	# The clients' user and system time, reaped by the wait: what the server's rate
+	# shares the machine's CPUs with.
+	{ time {
+		for ((i = 0; i < HS_CLIENTS; i++)); do
+			openssl s_time -connect "127.0.0.1:${PORT[$1]}" -tls1_3 "$2" \
+				-time "$DURATION" -www /index.html >"$out.$i" 2>/dev/null &
+			clients+=($!)
+		done
+		wait "${clients[@]}"
+	}; } 2>"$out.time"
 	t1=$(now_ms)
 	c1=$(cpu_ticks "${PID_OF[$1]}")
 	for ((i = 0; i < HS_CLIENTS; i++)); do
@@ -144,8 +151,9 @@ hs() {
 		r=$((r + $(grep -v 'connections' "$out.$i" | tr -cd r | wc -c)))
 	done
 	awk -v n="$n" -v ms="$((t1 - t0))" -v cpu="$(((c1 - c0) * TICK_US))" -v r="$r" \
-		'BEGIN { if (n > 0) printf "%d %d %d", n * 1000 / ms, cpu / n, r * 100 / n;
-			 else print "0 0 0" }'
+		-v cl="$(awk '{printf "%d", ($1 + $2) * 1000000}' "$out.time")" \
+		'BEGIN { if (n > 0) printf "%d %d %d %d", n * 1000 / ms, cpu / n, r * 100 / n, cl / n;
+			 else print "0 0 0 0" }'
 }
 
 # ka NAME: wrk over CONNS keep-alive connections; prints "requests per second, server CPU
@@ -202,16 +210,16 @@ PY
 done
 
 echo
-declare -A FULL RES KA FULLC RESC KAC RESP
+declare -A FULL RES KA FULLC RESC KAC RESP FULLCL RESCL
 echo "TLS 1.3, ECDSA P-256, 1 worker each; $HS_CLIENTS s_time clients -time $DURATION;" \
 	"wrk -t1 -c$CONNS -d${DURATION}s; $ROUNDS interleaved rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
 	order=("${NAMES[@]:$(((r - 1) % 3))}" "${NAMES[@]:0:$(((r - 1) % 3))}")
 	for n in "${order[@]}"; do
-		read -r a b _ <<<"$(hs "$n" -new)"
-		FULL[$n]+="$a " FULLC[$n]+="$b "
-		read -r a b c <<<"$(hs "$n" -reuse)"
-		RES[$n]+="$a " RESC[$n]+="$b " RESP[$n]+="$c "
+		read -r a b _ d <<<"$(hs "$n" -new)"
+		FULL[$n]+="$a " FULLC[$n]+="$b " FULLCL[$n]+="$d "
+		read -r a b c d <<<"$(hs "$n" -reuse)"
+		RES[$n]+="$a " RESC[$n]+="$b " RESP[$n]+="$c " RESCL[$n]+="$d "
 		read -r a b <<<"$(ka "$n")"
 		KA[$n]+="$a " KAC[$n]+="$b "
 	done
@@ -229,7 +237,7 @@ echo
 echo "rates: per wall-clock second (the clients share the machine's CPUs with the server)"
 printf '%-16s %12s %12s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
 for n in "${NAMES[@]}"; do
-	for k in FULL RES KA FULLC RESC KAC; do
+	for k in FULL RES KA FULLC RESC KAC FULLCL RESCL; do
 		M[$n.$k]=$(med_of "$k" "$n")
 	done
 	printf '%-16s %12s %12s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.FULL]}" \
@@ -251,4 +259,9 @@ for p in nginx haproxy; do
 	printf '%-16s %12s %12s %14s\n' "pingd / $p" "$(ratio "${M[$p.FULLC]}" "${M[pingd.FULLC]}")" \
 		"$(ratio "${M[$p.RESC]}" "${M[pingd.RESC]}")" "$(ratio "${M[$p.KAC]}" "${M[pingd.KAC]}")"
 done
-
+echo
+echo "the s_time clients' CPU per handshake, microseconds (what the rates above share the CPUs with)"
+printf '%-16s %12s %12s\n' "" "full hs" "resumed hs"
+for n in "${NAMES[@]}"; do
+	printf '%-16s %12s %12s\n' "$n" "${M[$n.FULLCL]}" "${M[$n.RESCL]}"
+done

@@ -48,8 +48,13 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 	w = bpf_map_lookup_elem(&lb_vip_filter, &word);
 	if (w && !(w->bits & (1ull << (bit % 64))))
 		return NULL;
-	/* A SYN past the flow guard's limit is not looked up (sched_pick()). */
-	if (!syn || sched_guard_open(node)) {
+	/* A SYN past the flow guard's limit is not looked up (sched_pick(), which reuses the
+	 * guard's answer). */
+	if (syn) {
+		ct->guard = sched_guard(node, &ct->rate);
+		ct->guarded = true;
+	}
+	if (!syn || !ct->guard || ct->guard->inserts < ct->rate) {
 		ct->f = sched_ct_get(p, k4);
 		ct->looked = true;
 		if (ct->f) {

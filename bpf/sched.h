@@ -15,6 +15,9 @@
 /* Refresh a UDP flow's last_seen at most once a second: fewer writes to a shared entry. */
 #define SCHED_UDP_REFRESH SCHED_NS_PER_S
 #define SCHED_NONE	  0xffffffffu
+/* Past the flow guard's rate, the refused flows between two reads of the clock (a power of
+ * two). */
+#define SCHED_GUARD_CLOCK_EVERY 64
 
 /* The backend id for hash <h> in the Maglev table of <svc>, or SCHED_NONE. */
 static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
@@ -23,11 +26,14 @@ static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
 	__u32 id = svc->id, idx;
 	void *table;
 
-	/* Never true: the type ids make clang keep the full lb_mg_slot and lb_ring_point in the
-	 * object's BTF (it emits only forward declarations for types reached through an outer
-	 * map's values), so that the control plane can type the inner maps it creates. */
+	/* Never true: the type ids make clang keep the full lb_mg_slot, lb_ring_point and the
+	 * flow tables' types in the object's BTF (it emits only forward declarations for types
+	 * reached through an outer map's values), so that libbpf can size the inner templates and
+	 * the control plane can type the inner maps it creates. */
 	if (!bpf_core_type_id_local(struct lb_mg_slot) ||
-		!bpf_core_type_id_local(struct lb_ring_point))
+		!bpf_core_type_id_local(struct lb_ring_point) ||
+		!bpf_core_type_id_local(struct lb_flow4_key) ||
+		!bpf_core_type_id_local(struct lb_flow_key) || !bpf_core_type_id_local(struct lb_flow))
 		return SCHED_NONE;
 	table = bpf_map_lookup_elem(&lb_maglev, &id);
 	if (!table || !svc->table_size)
@@ -118,6 +124,11 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 	g = bpf_map_lookup_elem(&lb_guard, &zero);
 	if (!g || g->inserts < *rate)
 		return g;
+	/* Past the rate, every flow that asks is refused (refused++): one in
+	 * SCHED_GUARD_CLOCK_EVERY reads the clock, so that a flood pays for no clock read per SYN
+	 * and a window restarts at most that many refused flows late. */
+	if (g->refused & (SCHED_GUARD_CLOCK_EVERY - 1))
+		return g;
 	/* The coarse clock (tick resolution) is plenty for a one-second window and much
 	 * cheaper than bpf_ktime_get_ns() under a hypervisor's clock source. */
 	now = bpf_ktime_get_coarse_ns();
@@ -129,16 +140,17 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 	return g;
 }
 
-/* Whether the flow guard lets this CPU record a new flow now (a SYN is looked up in the flow
- * table only then). */
-static __always_inline bool sched_guard_open(const struct lb_node *node)
-{
-	struct lb_guard *g;
-	__u32 rate;
-
-	g = sched_guard(node, &rate);
-	return !g || g->inserts < rate;
-}
+/* What lb_service() learnt before the service was known, handed on to sched_pick() so that it
+ * is not repeated: the flow-table lookup (a non-SYN packet's, or a SYN's while the flow guard
+ * lets new flows in) and, for a SYN, the flow guard. */
+struct sched_ct {
+	struct lb_flow *f;	/* the flow's entry, or NULL */
+	struct lb_backend *be;	/* its backend, when the service was found through it */
+	struct lb_guard *guard; /* a SYN's sched_guard() (NULL: no guard), when <guarded> */
+	__u32 rate;		/* and its rate */
+	bool looked;		/* f holds the lookup's answer */
+	bool guarded;		/* guard and rate hold sched_guard()'s answer */
+};
 
 /* The per-source new-flow guard of <svc>: LB_CONTINUE when the source of <p> may open a new
  * flow now (its bucket pays for it), else a counted drop. One array read when the service has
@@ -180,54 +192,73 @@ static __always_inline int sched_src_guard(const struct parse_pkt *p, const stru
  * a lookup) only when it knows the map, and the generic helper costs an indirect call more. */
 #define SCHED_KEEP_CALL(v) asm volatile("" : "+r"(v))
 
-/* The flow's entry in its family's flow table (<k4>: its lb_conntrack4 key when IPv4), or
- * NULL. Each table has its own call site, so the verifier inlines both lookups. */
+/* This CPU's flow tables (lb_conntrack4's and lb_conntrack's inner maps, created by the
+ * control plane). Every access looks its table up again at its own call site: the verifier
+ * inlines a lookup in an inner map only when each call site sees one outer map, so the
+ * pointer is not carried across the family's branches (two inlined array reads and the CPU
+ * number, a per-CPU load, cost less than the generic helper). */
+#define SCHED_CT_TABLE(outer, t)                              \
+	do {                                                  \
+		__u32 cpu_ = bpf_get_smp_processor_id();      \
+		(t) = bpf_map_lookup_elem(&(outer), &cpu_);   \
+		SCHED_KEEP_CALL(t);                           \
+	} while (0)
+
+/* The flow's entry in this CPU's table of its family (<k4>: its lb_conntrack4 key when IPv4),
+ * or NULL (also when the CPU has no table). Each table has its own call site, so the verifier
+ * inlines both lookups. */
 static __always_inline struct lb_flow *sched_ct_get(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4)
 {
-	struct lb_flow *f;
+	struct lb_flow *f = NULL;
+	void *t;
 
 	if (p->flow.family == LB_AF_INET) {
-		f = bpf_map_lookup_elem(&lb_conntrack4, k4);
+		SCHED_CT_TABLE(lb_conntrack4, t);
+		if (t)
+			f = bpf_map_lookup_elem(t, k4);
 		SCHED_KEEP_CALL(f);
 		return f;
 	}
-	return bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+	SCHED_CT_TABLE(lb_conntrack, t);
+	return t ? bpf_map_lookup_elem(t, &p->flow) : NULL;
 }
 
 static __always_inline void sched_ct_del(const struct parse_pkt *p, const struct lb_flow4_key *k4)
 {
-	long err;
+	long err = 0;
+	void *t;
 
 	if (p->flow.family == LB_AF_INET) {
-		err = bpf_map_delete_elem(&lb_conntrack4, k4);
+		SCHED_CT_TABLE(lb_conntrack4, t);
+		if (t)
+			err = bpf_map_delete_elem(t, k4);
 		SCHED_KEEP_CALL(err);
 	} else {
-		bpf_map_delete_elem(&lb_conntrack, &p->flow);
+		SCHED_CT_TABLE(lb_conntrack, t);
+		if (t)
+			bpf_map_delete_elem(t, &p->flow);
 	}
 }
 
-/* Failure (out of memory) only costs the flow its stickiness: the packet goes on. */
+/* Failure (out of memory, no table) only costs the flow its stickiness: the packet goes on. */
 static __always_inline void sched_ct_put(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4, const struct lb_flow *f)
 {
-	long err;
+	long err = 0;
+	void *t;
 
 	if (p->flow.family == LB_AF_INET) {
-		err = bpf_map_update_elem(&lb_conntrack4, k4, f, BPF_ANY);
+		SCHED_CT_TABLE(lb_conntrack4, t);
+		if (t)
+			err = bpf_map_update_elem(t, k4, f, BPF_ANY);
 		SCHED_KEEP_CALL(err);
 	} else {
-		(void)bpf_map_update_elem(&lb_conntrack, &p->flow, f, BPF_ANY);
+		SCHED_CT_TABLE(lb_conntrack, t);
+		if (t)
+			(void)bpf_map_update_elem(t, &p->flow, f, BPF_ANY);
 	}
 }
-
-/* The flow-table lookup a non-SYN packet makes before its service is known (lb_service()),
- * handed on to sched_pick() so that it is not repeated. */
-struct sched_ct {
-	struct lb_flow *f;     /* the flow's entry, or NULL */
-	struct lb_backend *be; /* its backend, when the service was found through it */
-	bool looked;	       /* f holds the lookup's answer */
-};
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
@@ -254,7 +285,12 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 
 		if (ret != LB_CONTINUE)
 			return ret;
-		guard = sched_guard(node, &rate);
+		if (ct->guarded) {
+			guard = ct->guard;
+			rate = ct->rate;
+		} else {
+			guard = sched_guard(node, &rate);
+		}
 		if (guard && guard->inserts >= rate)
 			goto table;
 	}

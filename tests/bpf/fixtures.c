@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -443,46 +444,87 @@ static void fx_flow_guard(void)
 	CHECK(guard_refused() == 21, "guard off still counts");
 }
 
-/* The flow table keeps each CPU's LRU apart (no common list), yet is one table: a flow
- * recorded on one CPU keeps its backend when its packets arrive on another, and across
- * republished tables. */
+/* Past the flow guard's rate a window that has ended restarts lazily: the clock is read by one
+ * refused flow in 64 (SCHED_GUARD_CLOCK_EVERY), so a flood pays for no clock read per SYN. */
+static void fx_flow_guard_window(void)
+{
+	struct pkt_spec a = tcp_spec(4, 0x02, 44100), b = tcp_spec(4, 0x02, 44101);
+	struct lb_flow_key key;
+	struct lb_flow f;
+	struct lb_node n;
+
+	node_default(&n);
+	n.flow_rate = 2;
+	node_set(&n);
+	setup(4, 4, LB_FWD_IPIP, 0);
+	/* At the rate, the window over since boot, 1 flow refused: no clock read, refused. */
+	guard_set(1, 2, 1);
+	flow_of(&a, &key);
+	CHECK(send_to(&a) >= 0 && !ct_get(&key, &f), "SYN recorded before the clock was read");
+	CHECK(guard_refused() == (uint64_t)E.ncpu + 1, "refused %llu",
+		(unsigned long long)guard_refused());
+	/* 64 refused: this one reads the clock, finds the window over, and starts another. */
+	guard_set(1, 2, 64);
+	flow_of(&b, &key);
+	CHECK(send_to(&b) >= 0 && ct_get(&key, &f), "SYN not recorded in the new window");
+	CHECK(guard_refused() == 64 * (uint64_t)E.ncpu, "refused %llu",
+		(unsigned long long)guard_refused());
+}
+
+/* The flow tables are per CPU (an array of maps, an LRU hash with the common list for each
+ * CPU, created by the control plane): a flow recorded on one CPU keeps its backend there across
+ * republished tables; on another CPU it is a stranger, takes the table's backend and is
+ * recorded there in turn, and keeps that one. */
 static void fx_conntrack_per_cpu_survives_republish(void)
 {
 	struct pkt_spec syn = tcp_spec(4, 0x02, 46000), ack = tcp_spec(4, 0x10, 46000);
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(info), k = (__u32)E.cpu, id;
 	struct lb_flow_key key;
-	uint32_t x, others[1];
+	uint32_t x, others[1], first = 0;
 	cpu_set_t all, one;
-	int cpu, round;
+	int cpu, round, fd, visited = 1;
 
 	CHECK(!bpf_obj_get_info_by_fd(E.ct4, &info, &len) &&
-		      (info.map_flags & BPF_F_NO_COMMON_LRU) &&
-		      info.type == BPF_MAP_TYPE_LRU_HASH,
-		"lb_conntrack4: type %u flags %#x", info.type, info.map_flags);
+		      info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS && info.max_entries == LB_MAX_CPUS,
+		"lb_conntrack4: type %u entries %u", info.type, info.max_entries);
+	fd = bpf_map_lookup_elem(E.ct4, &k, &id) ? -1 : bpf_map_get_fd_by_id(id);
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	CHECK(fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		      info.type == BPF_MAP_TYPE_LRU_HASH && !(info.map_flags & BPF_F_NO_COMMON_LRU) &&
+		      info.max_entries == LB_MAX_FLOWS / (__u32)(E.ncpu < LB_MAX_CPUS ? E.ncpu
+											: LB_MAX_CPUS),
+		"CPU %d's table: type %u flags %#x entries %u", E.cpu, info.type, info.map_flags,
+		info.max_entries);
+	if (fd >= 0)
+		close(fd);
 	setup(4, 4, LB_FWD_IPIP, 0);
 	flow_of(&syn, &key);
 	x = mg_expect(&key, IDS, 3, false);
 	CHECK(!sched_getaffinity(0, sizeof(all), &all), "affinity: %s", strerror(errno));
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	(void)sched_setaffinity(0, sizeof(one), &one); /* best effort: a SYN on CPU 0 */
 	CHECK(send_to(&syn) == (int)x, "SYN");
 	for (round = 0; round < 3; round++) {
 		others[0] = (x + 1 + (uint32_t)round % 2) % 3;
+		if (!round)
+			first = others[0];
 		mg_publish(0, others, 1);
-		for (cpu = 0; cpu < CPU_SETSIZE && cpu < E.ncpu; cpu++) {
-			if (!CPU_ISSET(cpu, &all))
-				continue;
+		CHECK(send_to(&ack) == (int)x, "republish %d, CPU %d: flow moved", round, E.cpu);
+		for (cpu = 0; cpu < E.ncpu && cpu < CPU_SETSIZE && cpu < LB_MAX_CPUS; cpu++) {
 			CPU_ZERO(&one);
 			CPU_SET(cpu, &one);
-			(void)sched_setaffinity(0, sizeof(one), &one); /* offline CPUs refuse */
-			CHECK(send_to(&ack) == (int)x, "republish %d, CPU %d: flow moved", round,
-				cpu);
+			if (cpu == E.cpu || sched_setaffinity(0, sizeof(one), &one))
+				continue; /* offline CPUs refuse */
+			if (!round)
+				visited++;
+			CHECK(send_to(&ack) == (int)first, "republish %d, CPU %d: backend %u",
+				round, cpu, first);
 		}
+		CPU_ZERO(&one);
+		CPU_SET(E.cpu, &one);
+		CHECK(!sched_setaffinity(0, sizeof(one), &one), "back to CPU %d", E.cpu);
 	}
-	(void)sched_setaffinity(0, sizeof(all), &all);
-	CHECK(ct_count() == 1, "%d entries", ct_count());
+	CHECK(ct_count() == visited, "%d entries, %d CPUs", ct_count(), visited);
 }
 
 /* lb_vip_filter: an address with its bit set is looked up (another port of the VIP is not a
@@ -1498,6 +1540,7 @@ const struct fixture fixtures[] = {
 	{"outer_src_from_flow", fx_outer_src_from_flow},
 	{"flow_guard", fx_flow_guard},
 	{"vip_filter", fx_vip_filter},
+	{"flow_guard_window", fx_flow_guard_window},
 	{"conntrack_per_cpu_survives_republish", fx_conntrack_per_cpu_survives_republish},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},

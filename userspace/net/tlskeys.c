@@ -111,6 +111,45 @@ unsigned int tls_keys_lifetime(void)
 	return r * (TLS_KEYS_N - 1);
 }
 
+/* AES-256-CBC fetched once: the legacy EVP_aes_256_cbc() makes every EVP_CipherInit_ex()
+ * fetch it again from the provider, by name. */
+static EVP_CIPHER *aes_cbc;
+static pthread_once_t aes_once = PTHREAD_ONCE_INIT;
+
+static void aes_fetch(void)
+{
+	aes_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+}
+
+static const EVP_CIPHER *ticket_cipher(void)
+{
+	pthread_once(&aes_once, aes_fetch);
+	return aes_cbc ? aes_cbc : EVP_aes_256_cbc();
+}
+
+/* A sealed ticket's IV, from a pool of random bytes per thread refilled for TICKET_IVS
+ * tickets at a time: each RAND_bytes() is a DRBG request and, through OpenSSL's fork check,
+ * a getpid() system call. Returns 0 or -1. */
+#define TICKET_IV  16 /* AES-CBC's IV */
+#define TICKET_IVS 64
+
+static __thread struct {
+	unsigned char b[TICKET_IVS * TICKET_IV];
+	unsigned int used;
+} ivs = {.used = TICKET_IVS * TICKET_IV};
+
+static int ticket_iv(unsigned char *iv)
+{
+	if (ivs.used == sizeof(ivs.b)) {
+		if (RAND_bytes(ivs.b, sizeof(ivs.b)) != 1)
+			return -1;
+		ivs.used = 0;
+	}
+	memcpy(iv, ivs.b + ivs.used, TICKET_IV);
+	ivs.used += TICKET_IV;
+	return 0;
+}
+
 /* Set up <cctx> and <hctx> with key <k> and <iv>, for encryption when <enc>. */
 static int key_use(const struct tls_key *k, unsigned char *iv, EVP_CIPHER_CTX *cctx,
 	EVP_MAC_CTX *hctx, int enc)
@@ -122,7 +161,7 @@ static int key_use(const struct tls_key *k, unsigned char *iv, EVP_CIPHER_CTX *c
 		OSSL_PARAM_construct_end(),
 	};
 
-	if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv, enc) != 1 ||
+	if (EVP_CipherInit_ex(cctx, ticket_cipher(), NULL, k->aes, iv, enc) != 1 ||
 		EVP_MAC_CTX_set_params(hctx, params) != 1)
 		return -1;
 	return 0;
@@ -153,7 +192,7 @@ int tls_keys_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
 	if (!found)
 		return enc ? -1 : 0; /* decrypting: an unknown key means a full handshake */
 	if (enc) {
-		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1)
+		if (ticket_iv(iv))
 			return -1;
 		memcpy(key_name, k.name, sizeof(k.name));
 	}
@@ -315,7 +354,7 @@ int tls_keyfiles_ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *
 	if (!ks || !ks->n)
 		return enc ? -1 : 0;
 	if (enc) {
-		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1)
+		if (ticket_iv(iv))
 			return -1;
 		memcpy(key_name, ks->k[0].name, sizeof(ks->k[0].name));
 	} else {
