@@ -6,6 +6,7 @@
 # prints each program's fastest round instead of the median (on a shared machine, the least
 # disturbed one); BENCH_TARGETS=NAME,NAME measures only those programs (pingx, pingx_noguard,
 # pingx_deny1, pingx_deny8, katran, katran_noguard) besides the floor, the others print as -.
+# BENCH_PROG_PIN=FILE pins lb_xdp as the harness loaded it (bpftool prog dump xlated pinned FILE).
 #
 # A peer balancer measured beside it in the same run: KATRAN_OBJ (and KATRAN_NOGUARD_OBJ) name
 # objects built from a Katran checkout you provide (its katran/lib/bpf/balancer.bpf.c); the

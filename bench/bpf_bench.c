@@ -386,6 +386,10 @@ int main(int argc, char **argv)
 	tg[1].prog = bpf_program__fd(lb->progs.lb_xdp);
 	tg[1].pingx = true;
 	tg[1].flow_rate = 0; /* the default guard */
+	/* BENCH_PROG_PIN=FILE (on a bpffs) pins lb_xdp as loaded here, for `bpftool prog dump
+	 * xlated pinned FILE`; remove FILE afterwards. */
+	if (getenv("BENCH_PROG_PIN") && bpf_obj_pin(tg[1].prog, getenv("BENCH_PROG_PIN")))
+		fprintf(stderr, "bench: pin %s: %s\n", getenv("BENCH_PROG_PIN"), strerror(errno));
 	snprintf(tg[2].name, sizeof(tg[2].name), "pingx_noguard");
 	tg[2].prog = tg[1].prog;
 	tg[2].pingx = true;
