@@ -3,13 +3,13 @@
 # TLS termination in pingd, with certificates made for the test: HTTPS to an nginx origin,
 # SNI over two certificates, ALPN, old protocol versions refused, keep-alive and pipelining,
 # bad handshakes (not TLS, one byte per write, truncated, stalled) each closed while other
-# clients are served, bodies of a few MB both ways, certificate errors at -t, at start and on
+# clients are served, a client silent after its handshake answered 408, bodies of a few MB both ways, certificate errors at -t, at start and on
 # a reload, a certificate and key replaced on a reload while a connection stays open, the
 # /metrics counters, and the one-line mode.
 
 ALL_TESTS="test_https test_sni test_alpn test_old_protocols test_keepalive_pipeline \
- test_bad_handshakes test_large_bodies test_bad_certificates test_reload_bad_certificate \
- test_reload_new_certificate test_oneline"
+ test_bad_handshakes test_silent_client test_large_bodies test_bad_certificates \
+ test_reload_bad_certificate test_reload_new_certificate test_oneline"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -45,6 +45,7 @@ listeners:
       handshake_timeout: 1s
 upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
 virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+${SETUP_YAML:-}
 YAML
 	start_pingd -c "$TMPD/pingd.yaml"
 }
@@ -182,6 +183,22 @@ test_bad_handshakes() {
 		fail "the garbage was not counted as not_tls"
 	fails=$(awk '/^pingd_tls_handshake_failures_total/ {n += $2} END {print n + 0}' <<<"$m")
 	[ "$fails" -ge 3 ] || fail "failed handshakes counted: $fails, expected 3 or more"
+}
+
+# A client that completes its handshake and sends no request gets 408 once the header
+# timeout (counted from the accept) is over, like a plain one; others are served meanwhile.
+test_silent_client() {
+	SETUP_YAML='timeouts: {client_header: 2s}' setup || return $?
+	local out silent
+	"${TLSTOOL[@]}" silent "$PINGD_PORT" "$TMPD/a.crt" a.test >"$TMPD/silent.out" 2>&1 &
+	silent=$!
+	on_exit "kill $silent 2>/dev/null"
+	still_serving "a silent client connected"
+	wait "$silent" || fail "silent: $(cat "$TMPD/silent.out")"
+	out=$(cat "$TMPD/silent.out")
+	log "a silent client after its handshake got: $out"
+	[[ "$out" == "HTTP/1.1 408 "* ]] || fail "a silent client got '$out', not a 408"
+	still_serving "a silent client"
 }
 
 test_large_bodies() {

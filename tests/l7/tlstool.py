@@ -135,6 +135,25 @@ def cmd_stall(port):
     return 0 if closed else 1
 
 
+def cmd_silent(port, cafile, name):
+    """A handshake, then nothing: the answer to a head that never comes."""
+    t = context(cafile).wrap_socket(connect(port), server_hostname=name)
+    got = b""
+    try:
+        while True:
+            b = t.recv(65536)
+            if not b:
+                break
+            got += b
+    except (ConnectionResetError, ssl.SSLError):
+        pass
+    except socket.timeout:
+        print("no answer within", WAIT, "s")
+        return 1
+    print(got.split(b"\r\n", 1)[0].decode("latin-1"))
+    return 0
+
+
 def cmd_garbage(port):
     s = connect(port)
     s.sendall(b"\x16\x03\x01\x00\x05hello" + bytes(range(256)) * 4)
@@ -156,6 +175,8 @@ def main():
         return cmd_stall(port)
     if cmd == "garbage":
         return cmd_garbage(port)
+    if cmd == "silent":
+        return cmd_silent(port, sys.argv[3], sys.argv[4])
     print("unknown command", cmd, file=sys.stderr)
     return 2
 

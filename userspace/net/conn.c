@@ -264,7 +264,12 @@ static bool handshake_step(struct conn *c, short dir)
 	}
 	c->handshaking = false;
 	c->hs_want = 0;
-	read_arm(c); /* the handshake timeout gives way to the read timeout */
+	/* The handshake's deadline gives way to the read timeout; without one, re-arming would
+	 * keep the deadline (event_add() with no timeout leaves the one set), which would close
+	 * a client still to send its first request: the timer alone goes. */
+	if (!c->t_read && c->tr->t_handshake)
+		event_remove_timer(&c->rev);
+	read_arm(c);
 	/* Bytes the owner queued meanwhile go now; the writable handler reports an error. */
 	if (evbuffer_get_length(c->out) && (flush_out(c) || evbuffer_get_length(c->out)))
 		wev_add(c, c->t_write);
