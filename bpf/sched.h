@@ -38,7 +38,7 @@ static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
 	table = bpf_map_lookup_elem(&lb_maglev, &id);
 	if (!table || !svc->table_size)
 		return SCHED_NONE;
-	idx = h % svc->table_size;
+	idx = hash_slot(h, svc->table_size);
 	slot = bpf_map_lookup_elem(table, &idx);
 	return slot ? slot->backend : SCHED_NONE;
 }
