@@ -79,4 +79,13 @@ HASH_INLINE __u32 hash_flow(const struct lb_flow_key *k, __u32 seed, int src_onl
 	return hash_3words(hash_addr(&k->src), hash_addr(&k->dst), ports, seed ^ k->proto);
 }
 
+/* The slot of flow hash <h> in a Maglev table of <m> slots: the hash scaled to [0, m) by a
+ * multiply and a shift (Lemire's range reduction) instead of h % m, a division on every
+ * packet that consults the table. The jhash's high bits are as uniform as its low ones, so
+ * the slots stay evenly hit. */
+HASH_INLINE __u32 hash_slot(__u32 h, __u32 m)
+{
+	return (__u32)(((__u64)h * m) >> 32);
+}
+
 #endif /* BPF_HASH_H */

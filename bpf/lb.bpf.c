@@ -69,6 +69,7 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 			if (be && lb_svc_is_dst(&be->vip.key, p) && be->vip.svc.id == be->svc &&
 				(!syn || be->vip.key.port)) {
 				ct->be = be;
+				ct->be_id = id;
 				return &be->vip.svc;
 			}
 		}

@@ -38,7 +38,7 @@ static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
 	table = bpf_map_lookup_elem(&lb_maglev, &id);
 	if (!table || !svc->table_size)
 		return SCHED_NONE;
-	idx = h % svc->table_size;
+	idx = hash_slot(h, svc->table_size);
 	slot = bpf_map_lookup_elem(table, &idx);
 	return slot ? slot->backend : SCHED_NONE;
 }
@@ -146,6 +146,7 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
 struct sched_ct {
 	struct lb_flow *f;	/* the flow's entry, or NULL */
 	struct lb_backend *be;	/* its backend, when the service was found through it */
+	__u32 be_id;		/* and that backend's id */
 	struct lb_guard *guard; /* a SYN's sched_guard() (NULL: no guard), when <guarded> */
 	__u32 rate;		/* and its rate */
 	bool looked;		/* f holds the lookup's answer */
@@ -262,7 +263,7 @@ static __always_inline void sched_ct_put(
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
- * else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
+ * or the table chose the backend conntrack had, and it was read already, else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
  * hit costs no hashing) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN
  * always consults the table (a new connection, maybe reusing a 4-tuple); an RST removes the
  * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
@@ -332,6 +333,9 @@ table:
 	if (id == SCHED_NONE)
 		return stats_drop(LB_DROP_NO_BACKEND);
 	*be_id = id;
+	/* A tracked flow's SYN whose slot names its backend already: that entry was read. */
+	if (ct->be && ct->be_id == id)
+		*bep = ct->be;
 	*new_flow = !p->icmp_err;
 	if (p->icmp_err)
 		return LB_CONTINUE;

@@ -228,7 +228,7 @@ static void fx_ctrl_crud(void)
 	ctrl_close(c);
 }
 
-/* The data plane picks what the library published: Maglev slot hash % M and the ketama
+/* The data plane picks what the library published: Maglev slot hash_slot(hash, M) and the ketama
  * point ketama_pick() finds. */
 /* True when lb_node holds LB_NODE_F_ALL_PORTS (read from the map: ctrl_node_get() hides it). */
 static bool all_ports_flag(struct ctrl *c)
@@ -340,7 +340,7 @@ static void fx_ctrl_tables_match_program(void)
 			s.sport = (uint16_t)(30000 + i * 7);
 			flow_of(&s, &key);
 			/* Backends were added in address order, so ids equal server indexes. */
-			want = j == 0 ? slots[flow_hash(&key, false) % TBL_M].backend :
+			want = j == 0 ? slots[hash_slot(flow_hash(&key, false), TBL_M)].backend :
 					ketama_pick(r, flow_hash(&key, false));
 			CHECK(run(E.prog, in, pkt_build(&s, in), out, &out_len) == XDP_TX,
 				"verdict");

@@ -262,7 +262,7 @@ uint32_t flow_hash(const struct lb_flow_key *key, bool src_only)
 
 uint32_t mg_expect(const struct lb_flow_key *key, const uint32_t *ids, size_t n, bool src_only)
 {
-	return ids[(flow_hash(key, src_only) % TBL_M) % n];
+	return ids[hash_slot(flow_hash(key, src_only), TBL_M) % n];
 }
 
 int run(int prog, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len)

@@ -950,7 +950,7 @@ int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct
 	if (fd < 0)
 		return -errno;
 	if (svc.algo != LB_ALGO_KETAMA) {
-		err = inner_lookup(fd, h % svc.table_size, &slot);
+		err = inner_lookup(fd, hash_slot(h, svc.table_size), &slot);
 		*be_id = slot.backend;
 		goto out;
 	}
