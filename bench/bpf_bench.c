@@ -235,21 +235,7 @@ static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key 
 		if (ctrl_flow_backend(c, k, flow, false, &f.backend, &from_ct))
 			return -1;
 		lb_flow4_key_of(&k4, flow); /* an IPv4 flow */
-		for (i = 0; i < libbpf_num_possible_cpus() && i < LB_MAX_CPUS; i++) {
-			__u32 cpu = (__u32)i, id;
-			int fd, err;
-
-			if (bpf_map_lookup_elem(ctrl_map_fd(c, "lb_conntrack4"), &cpu, &id))
-				return -1;
-			fd = bpf_map_get_fd_by_id(id);
-			if (fd < 0)
-				return -1;
-			err = bpf_map_update_elem(fd, &k4, &f, BPF_ANY);
-			close(fd);
-			if (err)
-				return -1;
-		}
-		return 0;
+		return bpf_map_update_elem(ctrl_map_fd(c, "lb_conntrack4"), &k4, &f, BPF_ANY);
 	}
 	if (!t->obj)
 		return 0;

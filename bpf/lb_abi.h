@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 10
+#define LB_ABI_VERSION 9
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -16,11 +16,7 @@
 #define LB_MAX_REALS 4096 /* backends, over all services */
 #endif
 #ifndef LB_MAX_FLOWS
-#define LB_MAX_FLOWS 131072 /* conntrack LRU entries, in each of lb_conntrack4 and lb_conntrack,
-			    * split evenly among the CPUs' tables */
-#endif
-#ifndef LB_MAX_CPUS
-#define LB_MAX_CPUS 256 /* CPUs with a flow table of their own; those past it track no flow */
+#define LB_MAX_FLOWS 131072 /* conntrack LRU entries, in each of lb_conntrack4 and lb_conntrack */
 #endif
 #ifndef LB_DEFAULT_TABLE_SIZE
 #define LB_DEFAULT_TABLE_SIZE 65537 /* Maglev M; a prime, as MAGLEV_DEFAULT_SIZE */

@@ -110,44 +110,27 @@ struct {
 	__array(values, struct lb_ring_inner); /* a flexible array: must stay last */
 } lb_ring SEC(".maps");
 
-/* The flow tables, one per CPU: key the CPU number (bpf_get_smp_processor_id()), value that
- * CPU's table. Key of an inner table: the client's 5-tuple, IPv4 flows in lb_conntrack4's (a
- * 16-byte key), IPv6 flows in lb_conntrack's. Value: its backend. Written by bpf (a CPU writes
- * only its own table, so an insert takes no lock another CPU wants); the inner tables are
- * created by the control plane (LB_MAX_FLOWS / CPUs entries each) and flushed by pingctl.
- * Each inner table keeps the common LRU list, which hands a CPU free entries 128 at a time
- * (with a list per CPU, BPF_F_NO_COMMON_LRU, it refills a few at a time and costs a new flow
- * more). A flow's packets arrive on one CPU (RSS); one that moves is looked up in the other
- * CPU's table and, missing there, takes the backend of its hash. The inner templates' size
- * is a placeholder: hash maps in a map-in-map may differ in size. */
-struct lb_ct4_inner {
+/* The flow tables. Key: the client's 5-tuple; IPv4 flows in lb_conntrack4 (a 16-byte key),
+ * IPv6 flows in lb_conntrack. Value: its backend. Written by bpf; flushed by pingctl. Each is
+ * one table that every CPU reads, but each CPU keeps its own LRU list and free nodes
+ * (BPF_F_NO_COMMON_LRU, LB_MAX_FLOWS / CPUs each): new flows on different CPUs never wait
+ * for one shared list lock, and a flow found on any CPU keeps its backend. */
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);
+	__uint(max_entries, LB_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct lb_flow4_key);
 	__type(value, struct lb_flow);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, LB_MAX_CPUS);
-	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct lb_ct4_inner); /* a flexible array: must stay last */
 } lb_conntrack4 SEC(".maps");
 
-struct lb_ct6_inner {
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1);
+	__uint(max_entries, LB_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct lb_flow_key);
 	__type(value, struct lb_flow);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, LB_MAX_CPUS);
-	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct lb_ct6_inner); /* a flexible array: must stay last */
 } lb_conntrack SEC(".maps");
 
 /* Key 0 only. Per-CPU flow guard: the current window's conntrack inserts and the new flows
@@ -242,8 +225,8 @@ struct {
 } lb_src_rate SEC(".maps");
 
 /* Key: service and source address. Value: the source's token bucket. Written by bpf. LRU
- * with an LRU list per CPU (BPF_F_NO_COMMON_LRU): new sources on different CPUs never share a
- * list lock, and a source whose flows hash to several CPUs has one bucket.
+ * with an LRU list per CPU (BPF_F_NO_COMMON_LRU), as lb_conntrack: new sources on different
+ * CPUs never share a list lock, and a source whose flows hash to several CPUs has one bucket.
  * When full, the least recently seen source starts again with a full bucket. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

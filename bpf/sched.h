@@ -26,14 +26,11 @@ static __always_inline __u32 sched_maglev(const struct lb_svc *svc, __u32 h)
 	__u32 id = svc->id, idx;
 	void *table;
 
-	/* Never true: the type ids make clang keep the full lb_mg_slot, lb_ring_point and the
-	 * flow tables' types in the object's BTF (it emits only forward declarations for types
-	 * reached through an outer map's values), so that libbpf can size the inner templates and
-	 * the control plane can type the inner maps it creates. */
+	/* Never true: the type ids make clang keep the full lb_mg_slot and lb_ring_point in the
+	 * object's BTF (it emits only forward declarations for types reached through an outer
+	 * map's values), so that the control plane can type the inner maps it creates. */
 	if (!bpf_core_type_id_local(struct lb_mg_slot) ||
-		!bpf_core_type_id_local(struct lb_ring_point) ||
-		!bpf_core_type_id_local(struct lb_flow4_key) ||
-		!bpf_core_type_id_local(struct lb_flow_key) || !bpf_core_type_id_local(struct lb_flow))
+		!bpf_core_type_id_local(struct lb_ring_point))
 		return SCHED_NONE;
 	table = bpf_map_lookup_elem(&lb_maglev, &id);
 	if (!table || !svc->table_size)
@@ -193,71 +190,44 @@ static __always_inline int sched_src_guard(const struct parse_pkt *p, const stru
  * a lookup) only when it knows the map, and the generic helper costs an indirect call more. */
 #define SCHED_KEEP_CALL(v) asm volatile("" : "+r"(v))
 
-/* This CPU's flow tables (lb_conntrack4's and lb_conntrack's inner maps, created by the
- * control plane). Every access looks its table up again at its own call site: the verifier
- * inlines a lookup in an inner map only when each call site sees one outer map, so the
- * pointer is not carried across the family's branches (two inlined array reads and the CPU
- * number, a per-CPU load, cost less than the generic helper). */
-#define SCHED_CT_TABLE(outer, t)                              \
-	do {                                                  \
-		__u32 cpu_ = bpf_get_smp_processor_id();      \
-		(t) = bpf_map_lookup_elem(&(outer), &cpu_);   \
-		SCHED_KEEP_CALL(t);                           \
-	} while (0)
-
-/* The flow's entry in this CPU's table of its family (<k4>: its lb_conntrack4 key when IPv4),
- * or NULL (also when the CPU has no table). Each table has its own call site, so the verifier
- * inlines both lookups. */
+/* The flow's entry in its family's flow table (<k4>: its lb_conntrack4 key when IPv4), or
+ * NULL. Each table has its own call site, so the verifier inlines both lookups. */
 static __always_inline struct lb_flow *sched_ct_get(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4)
 {
-	struct lb_flow *f = NULL;
-	void *t;
+	struct lb_flow *f;
 
 	if (p->flow.family == LB_AF_INET) {
-		SCHED_CT_TABLE(lb_conntrack4, t);
-		if (t)
-			f = bpf_map_lookup_elem(t, k4);
+		f = bpf_map_lookup_elem(&lb_conntrack4, k4);
 		SCHED_KEEP_CALL(f);
 		return f;
 	}
-	SCHED_CT_TABLE(lb_conntrack, t);
-	return t ? bpf_map_lookup_elem(t, &p->flow) : NULL;
+	return bpf_map_lookup_elem(&lb_conntrack, &p->flow);
 }
 
 static __always_inline void sched_ct_del(const struct parse_pkt *p, const struct lb_flow4_key *k4)
 {
-	long err = 0;
-	void *t;
+	long err;
 
 	if (p->flow.family == LB_AF_INET) {
-		SCHED_CT_TABLE(lb_conntrack4, t);
-		if (t)
-			err = bpf_map_delete_elem(t, k4);
+		err = bpf_map_delete_elem(&lb_conntrack4, k4);
 		SCHED_KEEP_CALL(err);
 	} else {
-		SCHED_CT_TABLE(lb_conntrack, t);
-		if (t)
-			bpf_map_delete_elem(t, &p->flow);
+		bpf_map_delete_elem(&lb_conntrack, &p->flow);
 	}
 }
 
-/* Failure (out of memory, no table) only costs the flow its stickiness: the packet goes on. */
+/* Failure (out of memory) only costs the flow its stickiness: the packet goes on. */
 static __always_inline void sched_ct_put(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4, const struct lb_flow *f)
 {
-	long err = 0;
-	void *t;
+	long err;
 
 	if (p->flow.family == LB_AF_INET) {
-		SCHED_CT_TABLE(lb_conntrack4, t);
-		if (t)
-			err = bpf_map_update_elem(t, k4, f, BPF_ANY);
+		err = bpf_map_update_elem(&lb_conntrack4, k4, f, BPF_ANY);
 		SCHED_KEEP_CALL(err);
 	} else {
-		SCHED_CT_TABLE(lb_conntrack, t);
-		if (t)
-			(void)bpf_map_update_elem(t, &p->flow, f, BPF_ANY);
+		(void)bpf_map_update_elem(&lb_conntrack, &p->flow, f, BPF_ANY);
 	}
 }
 

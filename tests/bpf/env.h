@@ -35,7 +35,6 @@ struct env {
 	int src_rate, src_bucket;
 	int decap_stats;
 	int ncpu;
-	int cpu; /* the CPU the fixtures run on (pinned), whose flow tables the program uses */
 };
 
 extern struct env E;
@@ -77,9 +76,7 @@ int run(int prog, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len);
 uint64_t reason_count(enum lb_reason r);
 struct lb_stats svc_stats(uint32_t id);
 struct lb_stats be_stats(uint32_t id);
-/* The flow tables, every CPU's in lb_conntrack4 (IPv4) or lb_conntrack (IPv6): ct_get() finds
- * <key> in the first table holding it, ct_put() writes the table of E.cpu, ct_del() removes
- * it from all, ct_count() counts all entries. */
+/* The flow tables: <key> in lb_conntrack4 (IPv4) or lb_conntrack (IPv6). */
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val);
 int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags);
 void ct_del(const struct lb_flow_key *key);

@@ -24,7 +24,6 @@
 #include "bpf/hash.h"
 #include "bpf/decap.skel.h"
 #include "bpf/lb.skel.h"
-#include "userspace/ctrl/ctrl.h"
 
 const uint8_t MAC_CLIENT[6] = {0x02, 0, 0, 0, 0, 0x01};
 const uint8_t MAC_LB[6] = {0x02, 0, 0, 0, 0, 0x02};
@@ -367,73 +366,36 @@ uint64_t guard_refused(void)
 	return g.refused;
 }
 
-/* A new fd of CPU <cpu>'s flow table in <outer> (E.ct4 or E.ct), or -1 when it has none. */
-static int ct_table(int outer, int cpu)
-{
-	__u32 k = (__u32)cpu, id;
-
-	if (bpf_map_lookup_elem(outer, &k, &id))
-		return -1;
-	return bpf_map_get_fd_by_id(id);
-}
-
-/* Run <fn> on every CPU's table of <key>'s family with <k> (its key in that table); stops at
- * the first table where <fn> returns true. Returns whether one did. */
-static bool ct_each(const struct lb_flow_key *key, bool (*fn)(int fd, const void *k, void *arg),
-	void *arg)
-{
-	struct lb_flow4_key k4;
-	bool v6 = key->family != LB_AF_INET, done = false;
-	int cpu, fd;
-
-	if (!v6)
-		lb_flow4_key_of(&k4, key);
-	for (cpu = 0; cpu < E.ncpu && cpu < LB_MAX_CPUS && !done; cpu++) {
-		fd = ct_table(v6 ? E.ct : E.ct4, cpu);
-		if (fd < 0)
-			continue;
-		done = fn(fd, v6 ? (const void *)key : &k4, arg);
-		close(fd);
-	}
-	return done;
-}
-
-static bool ct_get_one(int fd, const void *k, void *val)
-{
-	return bpf_map_lookup_elem(fd, k, val) == 0;
-}
-
-static bool ct_del_one(int fd, const void *k, void *arg)
-{
-	(void)arg;
-	bpf_map_delete_elem(fd, k);
-	return false;
-}
-
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val)
 {
-	return ct_each(key, ct_get_one, val);
+	struct lb_flow4_key k4;
+
+	if (key->family != LB_AF_INET)
+		return bpf_map_lookup_elem(E.ct, key, val) == 0;
+	lb_flow4_key_of(&k4, key);
+	return bpf_map_lookup_elem(E.ct4, &k4, val) == 0;
 }
 
 int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags)
 {
 	struct lb_flow4_key k4;
-	bool v6 = key->family != LB_AF_INET;
-	int fd, err;
 
-	fd = ct_table(v6 ? E.ct : E.ct4, E.cpu);
-	if (fd < 0)
-		return -ENOENT;
-	if (!v6)
-		lb_flow4_key_of(&k4, key);
-	err = bpf_map_update_elem(fd, v6 ? (const void *)key : &k4, val, flags) ? -errno : 0;
-	close(fd);
-	return err;
+	if (key->family != LB_AF_INET)
+		return bpf_map_update_elem(E.ct, key, val, flags);
+	lb_flow4_key_of(&k4, key);
+	return bpf_map_update_elem(E.ct4, &k4, val, flags);
 }
 
 void ct_del(const struct lb_flow_key *key)
 {
-	(void)ct_each(key, ct_del_one, NULL);
+	struct lb_flow4_key k4;
+
+	if (key->family != LB_AF_INET) {
+		bpf_map_delete_elem(E.ct, key);
+		return;
+	}
+	lb_flow4_key_of(&k4, key);
+	bpf_map_delete_elem(E.ct4, &k4);
 }
 
 /* Keys in map <fd> whose keys are <size> bytes. */
@@ -453,21 +415,8 @@ static int map_count(int fd, size_t size)
 
 int ct_count(void)
 {
-	int cpu, fd, n = 0;
-
-	for (cpu = 0; cpu < E.ncpu && cpu < LB_MAX_CPUS; cpu++) {
-		fd = ct_table(E.ct4, cpu);
-		if (fd >= 0) {
-			n += map_count(fd, sizeof(struct lb_flow4_key));
-			close(fd);
-		}
-		fd = ct_table(E.ct, cpu);
-		if (fd >= 0) {
-			n += map_count(fd, sizeof(struct lb_flow_key));
-			close(fd);
-		}
-	}
-	return n;
+	return map_count(E.ct4, sizeof(struct lb_flow4_key)) +
+	       map_count(E.ct, sizeof(struct lb_flow_key));
 }
 
 bool same_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
@@ -575,19 +524,8 @@ void env_reset(void)
 
 	clear_map(E.services, sizeof(struct lb_svc_key));
 	zero_array(E.svc_by_id, LB_MAX_VIPS, sizeof(struct lb_svc_ent));
-	for (i = 0; i < (uint32_t)E.ncpu && i < LB_MAX_CPUS; i++) {
-		int fd = ct_table(E.ct, (int)i);
-
-		if (fd >= 0) {
-			clear_map(fd, sizeof(struct lb_flow_key));
-			close(fd);
-		}
-		fd = ct_table(E.ct4, (int)i);
-		if (fd >= 0) {
-			clear_map(fd, sizeof(struct lb_flow4_key));
-			close(fd);
-		}
-	}
+	clear_map(E.ct, sizeof(struct lb_flow_key));
+	clear_map(E.ct4, sizeof(struct lb_flow4_key));
 	for (i = 0; i < LB_MAX_VIPS; i++) {
 		bpf_map_delete_elem(E.maglev, &i);
 		bpf_map_delete_elem(E.ring, &i);
@@ -680,7 +618,6 @@ int main(int argc, char **argv)
 	size_t t;
 	int i;
 	struct lb_meta meta = {.abi_version = LB_ABI_VERSION};
-	struct ctrl *ctl;
 	__u32 zero = 0;
 
 	if (getenv("PINGX_VERBOSE"))
@@ -758,30 +695,6 @@ int main(int argc, char **argv)
 	E.decap_stats = bpf_map__fd(dc->maps.lb_decap_stats);
 	E.ncpu = libbpf_num_possible_cpus();
 	bpf_map_update_elem(E.meta, &zero, &meta, BPF_ANY);
-	/* Every CPU's flow tables, as pingctl attach makes them. */
-	ctl = ctrl_open(pin, CTRL_F_CREATE);
-	if (!ctl) {
-		fprintf(stderr, "bpf: flow tables in %s: %s\n", pin, strerror(errno));
-		failed = 1;
-		goto out;
-	}
-	ctrl_close(ctl);
-	/* The flow tables are per CPU: every packet of the fixtures runs on one CPU, whose table
-	 * ct_put() fills (fixtures that move stay on CPUs and come back to it). */
-	E.cpu = sched_getcpu();
-	if (E.cpu < 0)
-		E.cpu = 0;
-	{
-		cpu_set_t one;
-
-		CPU_ZERO(&one);
-		CPU_SET(E.cpu, &one);
-		if (sched_setaffinity(0, sizeof(one), &one)) {
-			fprintf(stderr, "bpf: pinning to CPU %d: %s\n", E.cpu, strerror(errno));
-			failed = 1;
-			goto out;
-		}
-	}
 
 	for (t = 0; t < 2; t++)
 		for (f = tables[t]; f->name; f++) {

@@ -310,9 +310,6 @@ int ctrl_attach(struct ctrl *c, const char *ifname, enum ctrl_xdp_mode mode, con
 		err = -errno;
 		goto out;
 	}
-	err = ctrl_ct_tables_ensure(c);
-	if (err)
-		goto out;
 	err = link_attach(bpf_program__fd(skel->progs.lb_xdp), ifindex, mode, path);
 out:
 	lb_bpf__destroy(skel);

@@ -62,19 +62,7 @@ struct ctrl {
 	__u32 btf_u32;	   /* type ids in it: __u32, struct lb_mg_slot, lb_ring_point */
 	__u32 btf_mg_slot;
 	__u32 btf_ring_point;
-	__u32 btf_flow4_key; /* struct lb_flow4_key, lb_flow_key, lb_flow: the flow tables */
-	__u32 btf_flow_key;
-	__u32 btf_flow;
 };
-
-/* Give every CPU (up to LB_MAX_CPUS) that has none its flow tables: an LRU hash of
- * LB_MAX_FLOWS / CPUs entries in lb_conntrack4 and in lb_conntrack. Existing tables, and
- * their flows, stay. The caller holds the lock. 0 or a negative errno. */
-int ctrl_ct_tables_ensure(struct ctrl *c);
-
-/* The entry of <flow> in the first CPU's table that holds it; 0, -ENOENT or another negative
- * errno. */
-int ctrl_ct_lookup(struct ctrl *c, const struct lb_flow_key *flow, struct lb_flow *val);
 
 /* Open the balancer object with its maps pinned in <pin_dir>, loading the program too when
  * <with_prog>. Works around pinned DEVMAPs that libbpf cannot reuse. NULL + errno. */

@@ -189,12 +189,6 @@ static void load_btf(struct ctrl *c)
 	c->btf_mg_slot = id > 0 ? (__u32)id : 0;
 	id = btf__find_by_name_kind(btf, "lb_ring_point", BTF_KIND_STRUCT);
 	c->btf_ring_point = id > 0 ? (__u32)id : 0;
-	id = btf__find_by_name_kind(btf, "lb_flow4_key", BTF_KIND_STRUCT);
-	c->btf_flow4_key = id > 0 ? (__u32)id : 0;
-	id = btf__find_by_name_kind(btf, "lb_flow_key", BTF_KIND_STRUCT);
-	c->btf_flow_key = id > 0 ? (__u32)id : 0;
-	id = btf__find_by_name_kind(btf, "lb_flow", BTF_KIND_STRUCT);
-	c->btf_flow = id > 0 ? (__u32)id : 0;
 	btf__free(btf);
 	if (c->btf_u32 && c->btf_mg_slot && c->btf_ring_point)
 		c->btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
@@ -269,11 +263,6 @@ struct ctrl *ctrl_open(const char *pin_dir, unsigned int flags)
 		goto err_unlock;
 	}
 	load_btf(c);
-	if (flags & CTRL_F_CREATE) {
-		err = ctrl_ct_tables_ensure(c);
-		if (err)
-			goto err_unlock;
-	}
 	ctrl_unlock(c);
 	return c;
 err_unlock:
@@ -590,283 +579,84 @@ int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out)
 	return ctrl_percpu_sum(c, c->fds[CM_GUARD], 0, 3, (__u64 *)out);
 }
 
-/* CPUs with a flow table: the possible ones, at most LB_MAX_CPUS. */
-static __u32 ct_ncpu(const struct ctrl *c)
-{
-	return c->ncpu < LB_MAX_CPUS ? (__u32)c->ncpu : LB_MAX_CPUS;
-}
-
-/* A new fd of CPU <cpu>'s inner table in flow-table map <outer>; -ENOENT when the CPU has
- * none, or another negative errno. */
-static int ct_table_fd(int outer, __u32 cpu)
-{
-	__u32 id;
-	int fd;
-
-	if (bpf_map_lookup_elem(outer, &cpu, &id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Create CPU <cpu>'s table of <v6>'s family (typed with the maps' BTF when known, so that
- * `bpftool map dump` prints its fields) and put it in its outer map unless one is there. */
-static int ct_table_create(struct ctrl *c, bool v6, __u32 cpu)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o);
-	const char *name = v6 ? "lb_ct6_cpu" : "lb_ct4_cpu";
-	__u32 ksize = v6 ? sizeof(struct lb_flow_key) : sizeof(struct lb_flow4_key);
-	__u32 entries = LB_MAX_FLOWS / ct_ncpu(c), kid = v6 ? c->btf_flow_key : c->btf_flow4_key;
-	int fd, err;
-
-	if (!entries)
-		entries = 1;
-	if (c->btf_fd >= 0 && kid && c->btf_flow) {
-		o.btf_fd = c->btf_fd;
-		o.btf_key_type_id = kid;
-		o.btf_value_type_id = c->btf_flow;
-	}
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, name, ksize, sizeof(struct lb_flow), entries, &o);
-	if (fd < 0 && o.btf_fd) {
-		o.btf_fd = 0;
-		o.btf_key_type_id = o.btf_value_type_id = 0;
-		fd = bpf_map_create(
-			BPF_MAP_TYPE_LRU_HASH, name, ksize, sizeof(struct lb_flow), entries, &o);
-	}
-	if (fd < 0)
-		return -errno;
-	/* Only BPF_ANY is allowed on a map of maps: the lock keeps two creators apart. */
-	err = bpf_map_update_elem(c->fds[v6 ? CM_CONNTRACK : CM_CONNTRACK4], &cpu, &fd, BPF_ANY)
-		      ? -errno
-		      : 0;
-	close(fd);
-	return err;
-}
-
-int ctrl_ct_tables_ensure(struct ctrl *c)
-{
-	__u32 cpu, n = ct_ncpu(c);
-	int v6, fd, err;
-
-	for (v6 = 0; v6 < 2; v6++) {
-		for (cpu = 0; cpu < n; cpu++) {
-			fd = ct_table_fd(c->fds[v6 ? CM_CONNTRACK : CM_CONNTRACK4], cpu);
-			if (fd >= 0) {
-				close(fd);
-				continue;
-			}
-			if (fd != -ENOENT)
-				return fd;
-			err = ct_table_create(c, v6, cpu);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
-}
-
-/* Called for each tracked flow by ct_walk(): 0 goes on, 1 stops the walk, a negative errno
- * ends it with that error. */
-typedef int (*ct_walk_fn)(const struct lb_flow_key *key, const struct lb_flow *val, void *arg);
-
-/* Call <fn> for every flow of the inner table <fd> (<v6>: lb_conntrack's). A flow evicted
- * between its key and its value is skipped. */
-static int ct_walk_table(int fd, bool v6, ct_walk_fn fn, void *arg)
-{
-	union {
-		struct lb_flow4_key k4;
-		struct lb_flow_key k;
-	} cur, next;
-	struct lb_flow_key key;
-	struct lb_flow val;
-	bool first = true;
-	int err;
-
-	while (!bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
-		first = false;
-		cur = next;
-		if (bpf_map_lookup_elem(fd, &next, &val))
-			continue;
-		if (v6) {
-			key = next.k;
-		} else {
-			key = (struct lb_flow_key){.family = LB_AF_INET,
-				.sport = next.k4.sport,
-				.dport = next.k4.dport,
-				.proto = next.k4.proto};
-			key.src.v4 = next.k4.src.v4;
-			key.dst.v4 = next.k4.dst.v4;
-		}
-		err = fn(&key, &val, arg);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Call <fn> for every tracked flow: the IPv4 tables first, CPU by CPU, then the IPv6 ones.
- * A flow whose packets came on several CPUs is met once per table that holds it. */
-static int ct_walk(struct ctrl *c, ct_walk_fn fn, void *arg)
-{
-	__u32 cpu, n = ct_ncpu(c);
-	int v6, fd, err;
-
-	for (v6 = 0; v6 < 2; v6++) {
-		for (cpu = 0; cpu < n; cpu++) {
-			fd = ct_table_fd(c->fds[v6 ? CM_CONNTRACK : CM_CONNTRACK4], cpu);
-			if (fd == -ENOENT)
-				continue;
-			if (fd < 0)
-				return fd;
-			err = ct_walk_table(fd, v6, fn, arg);
-			close(fd);
-			if (err)
-				return err < 0 ? err : 0;
-		}
-	}
-	return 0;
-}
-
-int ctrl_ct_lookup(struct ctrl *c, const struct lb_flow_key *flow, struct lb_flow *val)
+/* The flow after <prev> (NULL: the first) in the flow tables, IPv4 (lb_conntrack4) first:
+ * its key into *<next>, its value into *<val> when <val> is not NULL. <prev4> carries the
+ * position in lb_conntrack4 between calls. 0, or -ENOENT at the end. A flow evicted between
+ * the key and the value is skipped. */
+static int ct_next(struct ctrl *c, const struct lb_flow_key *prev, struct lb_flow4_key *prev4,
+	struct lb_flow_key *next, struct lb_flow *val)
 {
 	struct lb_flow4_key k4;
-	__u32 cpu, n = ct_ncpu(c);
-	bool v6 = flow->family != LB_AF_INET;
-	int fd, found;
 
-	if (!v6)
-		lb_flow4_key_of(&k4, flow);
-	for (cpu = 0; cpu < n; cpu++) {
-		fd = ct_table_fd(c->fds[v6 ? CM_CONNTRACK : CM_CONNTRACK4], cpu);
-		if (fd == -ENOENT)
-			continue;
-		if (fd < 0)
-			return fd;
-		found = !bpf_map_lookup_elem(fd, v6 ? (const void *)flow : &k4, val);
-		close(fd);
-		if (found)
+	if (!prev || prev->family == LB_AF_INET) {
+		while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK4], prev ? prev4 : NULL, &k4)) {
+			*prev4 = k4;
+			prev = next; /* any non-NULL: the position is in prev4 */
+			if (val && bpf_map_lookup_elem(c->fds[CM_CONNTRACK4], &k4, val))
+				continue;
+			*next = (struct lb_flow_key){.family = LB_AF_INET,
+				.sport = k4.sport,
+				.dport = k4.dport,
+				.proto = k4.proto};
+			next->src.v4 = k4.src.v4;
+			next->dst.v4 = k4.dst.v4;
 			return 0;
+		}
+		prev = NULL;
+	}
+	while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK], prev, next)) {
+		if (!val || !bpf_map_lookup_elem(c->fds[CM_CONNTRACK], next, val))
+			return 0;
+		prev = next;
 	}
 	return -ENOENT;
 }
 
-/* A flow as the walk met it: <seq> orders a flow's entries by CPU after sorting. */
-struct ct_ent {
-	struct ctrl_flow f;
-	size_t seq;
-};
-
-struct ct_list_arg {
-	struct ct_ent *ents;
-	size_t n, cap;
-};
-
-static int ct_list_one(const struct lb_flow_key *key, const struct lb_flow *val, void *arg)
-{
-	struct ct_list_arg *a = arg;
-
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
-		struct ct_ent *bigger = realloc(a->ents, cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		a->ents = bigger;
-		a->cap = cap;
-	}
-	a->ents[a->n].f.key = *key;
-	a->ents[a->n].f.val = *val;
-	a->ents[a->n].seq = a->n;
-	a->n++;
-	return 0;
-}
-
-/* Orders flows by family (IPv4 first) and key, and a flow's entries in the order the walk met
- * them (by CPU). */
-static int ct_ent_cmp(const void *x, const void *y)
-{
-	const struct ct_ent *a = x, *b = y;
-	int d = (int)a->f.key.family - (int)b->f.key.family;
-
-	if (!d)
-		d = memcmp(&a->f.key, &b->f.key, sizeof(a->f.key));
-
-	return d ? d : (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-/* Every tracked flow once, in key order, in a malloc'd array (NULL when there is none); count
- * in *<n>. A flow whose packets came on several CPUs is in several tables: the first CPU's
- * entry stands for it (its backend, as in ctrl_ct_lookup()), with the FIN flag any of them has
- * and the latest last_seen. */
-static int ct_collect(struct ctrl *c, struct ctrl_flow **out, size_t *n)
-{
-	struct ct_list_arg a = {};
-	struct ctrl_flow *list = NULL;
-	size_t i, u = 0;
-	int err;
-
-	*out = NULL;
-	*n = 0;
-	err = ct_walk(c, ct_list_one, &a);
-	if (!err && a.n) {
-		qsort(a.ents, a.n, sizeof(*a.ents), ct_ent_cmp);
-		list = malloc(a.n * sizeof(*list));
-		if (!list)
-			err = -ENOMEM;
-	}
-	for (i = 0; !err && i < a.n; i++) {
-		const struct ctrl_flow *e = &a.ents[i].f;
-		struct ctrl_flow *m = u ? &list[u - 1] : NULL;
-
-		if (!m || memcmp(&e->key, &m->key, sizeof(m->key))) {
-			list[u++] = *e;
-			continue;
-		}
-		/* The same flow on a later CPU: a FIN any CPU saw closes it, and it was last
-		 * refreshed when the latest CPU refreshed it. */
-		m->val.flags |= e->val.flags & LB_FLOW_F_FIN;
-		if (e->val.last_seen > m->val.last_seen)
-			m->val.last_seen = e->val.last_seen;
-	}
-	free(a.ents);
-	if (err) {
-		free(list);
-		return err;
-	}
-	*out = list;
-	*n = u;
-	return 0;
-}
-
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 {
-	struct ctrl_flow *list = NULL;
-	int err = ct_collect(c, &list, n);
+	struct lb_flow_key k = {};
+	struct lb_flow4_key k4;
+	bool first = true;
 
-	free(list);
-	if (err)
-		*n = 0;
-	else if (*n > max)
-		*n = max;
-	return err;
+	*n = 0;
+	while (*n < max && !ct_next(c, first ? NULL : &k, &k4, &k, NULL)) {
+		first = false;
+		(*n)++;
+	}
+	return 0;
 }
 
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 {
-	int err = ct_collect(c, out, n);
+	struct ctrl_flow *list, *bigger;
+	struct lb_flow_key k = {};
+	struct lb_flow4_key k4;
+	size_t cap = 64;
+	bool first = true;
 
-	if (err) {
-		*out = NULL;
-		*n = 0;
-		return err;
+	*out = NULL;
+	*n = 0;
+	list = malloc(cap * sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	while (*n < max) {
+		if (*n == cap) {
+			bigger = realloc(list, 2 * cap * sizeof(*list));
+			if (!bigger) {
+				free(list);
+				*n = 0;
+				return -ENOMEM;
+			}
+			list = bigger;
+			cap *= 2;
+		}
+		if (ct_next(c, first ? NULL : &k, &k4, &k, &list[*n].val))
+			break;
+		first = false;
+		list[*n].key = k;
+		(*n)++;
 	}
-	if (*n > max)
-		*n = max;
-	if (!*out) {
-		*out = malloc(sizeof(**out)); /* callers free what they get, even empty */
-		if (!*out)
-			return -ENOMEM;
-	}
+	*out = list;
 	return 0;
 }
 
@@ -887,24 +677,11 @@ static int ct_flush_map(int fd, void *key)
 
 int ctrl_ct_flush(struct ctrl *c)
 {
+	struct lb_flow4_key k4;
 	struct lb_flow_key k;
-	__u32 cpu, n = ct_ncpu(c);
-	int v6, fd, err;
+	int err = ct_flush_map(c->fds[CM_CONNTRACK4], &k4);
 
-	for (v6 = 0; v6 < 2; v6++) {
-		for (cpu = 0; cpu < n; cpu++) {
-			fd = ct_table_fd(c->fds[v6 ? CM_CONNTRACK : CM_CONNTRACK4], cpu);
-			if (fd == -ENOENT)
-				continue;
-			if (fd < 0)
-				return fd;
-			err = ct_flush_map(fd, &k); /* room for either key */
-			close(fd);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+	return err ? err : ct_flush_map(c->fds[CM_CONNTRACK], &k);
 }
 
 int ctrl_destroy(const char *pin_dir)

@@ -144,16 +144,13 @@ __u64 ctrl_mono_ns(void);
 int ctrl_src_rate_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_src_rate *r);
 int ctrl_src_rate_get(struct ctrl *c, const struct lb_svc_key *key, struct lb_src_rate *r);
 
-/* Conntrack (every CPU's table in lb_conntrack4 for IPv4 flows, and in lb_conntrack for
- * IPv6): number of tracked flows (at most <max>; a flow whose packets came on several CPUs, and
- * so is in several tables, counts once), and flush. */
+/* Conntrack (lb_conntrack4 for IPv4 flows, then lb_conntrack for IPv6): number of tracked
+ * flows (counted up to <max>), and flush. */
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);
 
-/* Up to <max> tracked flows in key order (IPv4 first), each once (the entry of the first CPU
- * whose table holds it, closing when any CPU saw its FIN, last refreshed by the latest), in a
- * malloc'd array the caller frees; count in *<n>. The data plane changes the tables meanwhile:
- * a flow may be missed or be gone. */
+/* Up to <max> tracked flows, IPv4 first, each table in its order, in a malloc'd array the caller frees; count
+ * in *<n>. The data plane changes the table meanwhile: a flow may be missed or be gone. */
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n);
 
 /* Map file descriptors, for readers such as tests and benchmarks. <name> is a map name
