@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # What the L7 benchmark scripts share (sourced): a private directory and the processes they
-# start, removed on exit; waiting for a port; free ports; nginx configurations.
+# start, removed on exit; waiting for a port; free ports; nginx configurations; the TLS
+# per-connection setup.
 
 # bench_tmpdir NAME: TMPD (mktemp under /tmp), PIDS (started processes, appended to by the
 # script), both cleaned up on exit.
@@ -60,4 +61,69 @@ NGINX
 	keepalive_timeout 300s;}" | sed '/^$/d'
 		printf '%s\n}\n' "$2"
 	} >"$d/nginx.conf"
+}
+
+# tls_conn_setup: what bench/tls-instr.sh and bench/tls-syscalls.sh count against: a throwaway
+# ECDSA P-256 pair, an nginx origin (started) on P_ORIGIN, an nginx TLS proxy configuration
+# ($TMPD/proxy) for P_NGINX and a pingd one ($TMPD/pingd.yaml) for P_PINGD, one worker each,
+# and $TMPD/client.py PORT N new|reuse: N connections, each a handshake (a full one, or
+# resuming the previous connection's session), "GET /index.html HTTP/1.0" and the close; it
+# prints how many were resumed.
+tls_conn_setup() {
+	local base NGINX_CONNS=1000 NGINX_HTTP=
+
+	base=$((20000 + RANDOM % 9000))
+	P_ORIGIN=$base P_PINGD=$((base + 1)) P_NGINX=$((base + 2))
+	bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || return 1
+	nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
+	printf 'hello, world\n' >"$TMPD/origin/html/index.html"
+	nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
+	PIDS+=($!)
+	nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; }
+	server {
+		listen 127.0.0.1:$P_NGINX ssl;
+		ssl_certificate $TMPD/c.crt;
+		ssl_certificate_key $TMPD/c.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		location / {
+			proxy_pass http://o;
+			proxy_http_version 1.1;
+			proxy_set_header Connection \"\";
+		}
+	}"
+	cat >"$TMPD/pingd.yaml" <<YAML
+workers: 1
+log: {level: warn}
+proxy: {via: false}
+listeners:
+  - address: '127.0.0.1:$P_PINGD'
+    tls: {certificates: [{cert: '$TMPD/c.crt', key: '$TMPD/c.key'}]}
+upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	cat >"$TMPD/client.py" <<'PY'
+import socket, ssl, sys
+port, n, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+sess, reused = None, 0
+for _ in range(n):
+    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                        session=sess if mode == "reuse" else None)
+    t.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        d = t.recv(65536)
+        if not d:
+            break
+        data += d
+    if b"hello, world" not in data:
+        sys.exit("bad response: %r" % data[:200])
+    reused += t.session_reused
+    sess = t.session
+    t.close()
+print(reused)
+PY
 }

@@ -21,61 +21,7 @@ done
 
 source bench/lib.sh
 bench_tmpdir bench-tlssys
-NGINX_CONNS=1000 NGINX_HTTP=
-
-BASE=$((20000 + RANDOM % 9000))
-P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2))
-bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || exit 1
-
-nginx_conf "$TMPD/origin" "	server { listen 127.0.0.1:$P_ORIGIN; root $TMPD/origin/html; }"
-printf 'hello, world\n' >"$TMPD/origin/html/index.html"
-nginx -c "$TMPD/origin/nginx.conf" -p "$TMPD/origin" -g 'daemon off;' &
-PIDS+=($!)
-nginx_conf "$TMPD/proxy" "	upstream o { server 127.0.0.1:$P_ORIGIN; keepalive 64; }
-	server {
-		listen 127.0.0.1:$P_NGINX ssl;
-		ssl_certificate $TMPD/c.crt;
-		ssl_certificate_key $TMPD/c.key;
-		ssl_protocols TLSv1.2 TLSv1.3;
-		location / {
-			proxy_pass http://o;
-			proxy_http_version 1.1;
-			proxy_set_header Connection \"\";
-		}
-	}"
-cat >"$TMPD/pingd.yaml" <<YAML
-workers: 1
-log: {level: warn}
-proxy: {via: false}
-listeners:
-  - address: '127.0.0.1:$P_PINGD'
-    tls: {certificates: [{cert: '$TMPD/c.crt', key: '$TMPD/c.key'}]}
-upstreams: [{name: o, keepalive: 64, servers: [{address: '127.0.0.1:$P_ORIGIN'}]}]
-virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
-YAML
-cat >"$TMPD/client.py" <<'PY'
-import socket, ssl, sys
-port, n, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-sess = None
-for _ in range(n):
-    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
-                        session=sess if mode == "reuse" else None)
-    t.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
-    data = b""
-    while True:
-        d = t.recv(65536)
-        if not d:
-            break
-        data += d
-    if b"hello, world" not in data:
-        sys.exit("bad response: %r" % data[:200])
-    sess = t.session
-    t.close()
-PY
+tls_conn_setup || exit 1
 
 "$PINGD" -c "$TMPD/pingd.yaml" &
 PIDS+=($!)
@@ -93,11 +39,11 @@ measure() {
 	local name=$1 port=$2 st t args=()
 	shift 2
 	for t in "$@"; do args+=(-p "$t"); done
-	python3 "$TMPD/client.py" "$port" 20 "$MODE" || exit 1
+	python3 "$TMPD/client.py" "$port" 20 "$MODE" >/dev/null || exit 1
 	strace -c "${args[@]}" -o "$TMPD/$name.st" 2>/dev/null &
 	st=$!
 	sleep 1
-	python3 "$TMPD/client.py" "$port" "$N" "$MODE" || exit 1
+	python3 "$TMPD/client.py" "$port" "$N" "$MODE" >/dev/null || exit 1
 	kill -INT $st
 	wait $st
 	awk -v name="$name" -v n="$N" '
