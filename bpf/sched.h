@@ -233,8 +233,9 @@ static __always_inline void sched_ct_put(
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
- * or the table chose the backend conntrack had, and it was read already, else NULL), *<hash> and *<hashed> (the flow hash, when the table needed it: a conntrack
- * hit costs no hashing) and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN
+ * or the table chose the backend conntrack had, and it was read already, else NULL), *<hash>
+ * and *<hashed> (the flow hash, when the table needed it: a conntrack hit costs no hashing)
+ * and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN
  * always consults the table (a new connection, maybe reusing a 4-tuple); an RST removes the
  * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
  * create one. New entries are subject to the flow guard (sched_guard()). */
