@@ -219,8 +219,8 @@ fail:
 	return -1;
 }
 
-/* Record the flow of <spec> in every flow table of <t> (pingx: every CPU's lb_conntrack4
- * table, the backend through <c> with service <k>), so that the established case measures a flow-table hit whatever earlier cases
+/* Record the flow of <spec> in every flow table of <t> (pingx: lb_conntrack4, the backend
+ * through <c> with service <k>), so that the established case measures a flow-table hit whatever earlier cases
  * evicted or a flow guard refused. */
 static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key *k,
 	const struct lb_flow_key *flow)
@@ -228,14 +228,12 @@ static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key 
 	int i;
 
 	if (t->pingx) {
-		struct lb_flow4_key k4;
 		struct lb_flow f = {};
 		bool from_ct;
 
 		if (ctrl_flow_backend(c, k, flow, false, &f.backend, &from_ct))
 			return -1;
-		lb_flow4_key_of(&k4, flow); /* an IPv4 flow */
-		return bpf_map_update_elem(ctrl_map_fd(c, "lb_conntrack4"), &k4, &f, BPF_ANY);
+		return ctrl_ct_put(c, flow, &f);
 	}
 	if (!t->obj)
 		return 0;

@@ -88,4 +88,65 @@ HASH_INLINE __u32 hash_slot(__u32 h, __u32 m)
 	return (__u32)(((__u64)h * m) >> 32);
 }
 
+/* The flow tables' hash: each 8-byte word of the stored key (lb_flow4_key or lb_flow_key, as
+ * loaded on this host) times its own odd constant, the products xored, then a multiply-xorshift
+ * finaliser: a few multiplies instead of a jhash's 30-odd dependent steps on every packet.
+ * The seed is fixed, so that a tracked flow keeps its set whatever the node's hash_seed
+ * (which chooses backends) becomes. */
+#define HASH_CT_SEED 0x5bd1e9955bd1e995ull
+
+HASH_INLINE __u32 hash_ct_fin(__u64 x)
+{
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return (__u32)(x >> 32);
+}
+
+/* hash_ct() of an IPv4 flow from the two words of its lb_conntrack4 form. */
+HASH_INLINE __u32 hash_ct4_words(__u64 w0, __u64 w1)
+{
+	return hash_ct_fin(((w0 ^ HASH_CT_SEED) * 0x9e3779b97f4a7c15ull) ^
+			   (w1 * 0xc2b2ae3d27d4eb4full));
+}
+
+/* hash_ct() of an IPv6 flow from the five words of its lb_flow_key. */
+HASH_INLINE __u32 hash_ct6_words(const __u64 *w)
+{
+	return hash_ct_fin(((w[0] ^ HASH_CT_SEED) * 0x9e3779b97f4a7c15ull) ^
+			   (w[1] * 0xc2b2ae3d27d4eb4full) ^ (w[2] * 0x165667b19e3779f9ull) ^
+			   (w[3] * 0xd6e8feb86659fd93ull) ^ (w[4] * 0xff51afd7ed558ccdull));
+}
+
+#ifndef __bpf__
+/* The flow-table hash of flow <k> (either family): its set is the low bits (hash_ct_set()),
+ * its slot's check comes from the high ones (hash_ct_check()). Userspace only: the program
+ * hashes the words it has loaded already. */
+HASH_INLINE __u32 hash_ct(const struct lb_flow_key *k)
+{
+	__u64 w[5];
+
+	if (k->family == LB_AF_INET) {
+		struct lb_flow4_key k4;
+
+		lb_flow4_key_of(&k4, k);
+		__builtin_memcpy(w, &k4, sizeof(k4));
+		return hash_ct4_words(w[0], w[1]);
+	}
+	__builtin_memcpy(w, k, sizeof(*k));
+	return hash_ct6_words(w);
+}
+#endif
+
+HASH_INLINE __u32 hash_ct_set(__u32 h)
+{
+	return h & (LB_FLOW_SETS - 1);
+}
+
+/* The check of a slot holding the flow of hash <h> with <backend>: its bits are independent of
+ * the set's. The multiplier is odd, so two backend ids below 65536 never give one check. */
+HASH_INLINE __u16 hash_ct_check(__u32 h, __u32 backend)
+{
+	return (__u16)((h >> 16) ^ (backend * 0x9e37u));
+}
+
 #endif /* BPF_HASH_H */

@@ -55,8 +55,7 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 		ct->guarded = true;
 	}
 	if (!syn || !ct->guard || ct->guard->inserts < ct->rate) {
-		ct->f = sched_ct_get(p, k4);
-		ct->looked = true;
+		sched_ct_get(p, k4, ct);
 		if (ct->f) {
 			struct lb_backend *be;
 			__u32 id = ct->f->backend;
@@ -89,7 +88,7 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, __u32 pkt_len)
 {
 	struct sched_ct ct = {};
-	struct lb_flow4_key k4;
+	struct lb_flow4_key k4 __attribute__((aligned(8)));
 	struct fwd_hop hop = {};
 	struct lb_backend *be = NULL;
 	struct lb_node *node;

@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 11
+#define LB_ABI_VERSION 12
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -16,7 +16,7 @@
 #define LB_MAX_REALS 4096 /* backends, over all services */
 #endif
 #ifndef LB_MAX_FLOWS
-#define LB_MAX_FLOWS 131072 /* conntrack LRU entries, in each of lb_conntrack4 and lb_conntrack */
+#define LB_MAX_FLOWS 131072 /* flow-table entries, in each of lb_conntrack4 and lb_conntrack */
 #endif
 #ifndef LB_DEFAULT_TABLE_SIZE
 #define LB_DEFAULT_TABLE_SIZE 65537 /* Maglev M; a prime, as MAGLEV_DEFAULT_SIZE */
@@ -263,8 +263,8 @@ struct lb_ring_point {
 };
 _Static_assert(sizeof(struct lb_ring_point) == 8, "lb_ring_point size");
 
-/* lb_conntrack key: an IPv6 flow as the client sent it (IPv4 flows are in lb_conntrack4); also
- * the flow as the parser and userspace see it, whatever its family. */
+/* An IPv6 flow as the client sent it, as lb_conntrack stores it (IPv4 flows are in
+ * lb_conntrack4); also the flow as the parser and userspace see it, whatever its family. */
 struct lb_flow_key {
 	union lb_addr src; /* client, network order */
 	union lb_addr dst; /* VIP, network order */
@@ -276,8 +276,8 @@ struct lb_flow_key {
 };
 _Static_assert(sizeof(struct lb_flow_key) == 40, "lb_flow_key size");
 
-/* lb_conntrack4 key: an IPv4 flow as the client sent it, the same fields as lb_flow_key in 16
- * bytes instead of 40 (the table hashes and compares fewer bytes per packet). */
+/* An IPv4 flow as lb_conntrack4 stores it: the same fields as lb_flow_key in 16 bytes instead
+ * of 40 (two words to compare per slot). */
 union lb_addr4 {
 	__be32 v4;
 	__u8 bytes[4]; /* for `bpftool map dump` */
@@ -293,7 +293,7 @@ struct lb_flow4_key {
 };
 _Static_assert(sizeof(struct lb_flow4_key) == 16, "lb_flow4_key size");
 
-/* The lb_conntrack4 key of IPv4 flow <k> (whose family is LB_AF_INET). */
+/* The lb_conntrack4 form of IPv4 flow <k> (whose family is LB_AF_INET). */
 static inline void lb_flow4_key_of(struct lb_flow4_key *out, const struct lb_flow_key *k)
 {
 	*out = (struct lb_flow4_key){.src.v4 = k->src.v4,
@@ -305,15 +305,48 @@ static inline void lb_flow4_key_of(struct lb_flow4_key *out, const struct lb_flo
 
 /* lb_flow.flags */
 #define LB_FLOW_F_FIN 0x01 /* a FIN was seen: the entry expires LB_FIN_TIMEOUT later */
+#define LB_FLOW_F_REF 0x02 /* seen again since it was stored or the set last made room */
 
-/* lb_conntrack4 and lb_conntrack value, written by bpf (and flushed by pingctl). */
+/* A tracked flow's state, in its slot of lb_conntrack4 or lb_conntrack; written by bpf (and
+ * cleared by pingctl). */
 struct lb_flow {
 	__u64 last_seen; /* bpf_ktime_get_ns() at creation or refresh; UDP and FIN only */
 	__u32 backend;	 /* backend id */
 	__u8 flags;	 /* LB_FLOW_F_* */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 check;	 /* lb_flow_check() of the slot's key and backend: a slot torn by two
+			  * CPUs writing it at once, or read while written, fails it */
 };
 _Static_assert(sizeof(struct lb_flow) == 16, "lb_flow size");
+
+/* The flow tables are set-associative: a flow's set is the low bits of lb_flow_hash() of its
+ * key, and it may sit in any of the set's LB_FLOW_WAYS slots. A slot whose key has proto 0 is
+ * free. */
+#define LB_FLOW_WAYS 4
+#define LB_FLOW_SETS (LB_MAX_FLOWS / LB_FLOW_WAYS)
+_Static_assert((LB_FLOW_SETS & (LB_FLOW_SETS - 1)) == 0, "LB_MAX_FLOWS / LB_FLOW_WAYS: a power of two");
+
+/* lb_conntrack4 value (key: the set's index): LB_FLOW_WAYS IPv4 flows. */
+struct lb_flow4_slot {
+	struct lb_flow4_key key;
+	struct lb_flow flow;
+};
+
+struct lb_flow4_set {
+	struct lb_flow4_slot way[LB_FLOW_WAYS];
+};
+_Static_assert(sizeof(struct lb_flow4_set) == 32 * LB_FLOW_WAYS, "lb_flow4_set size");
+
+/* lb_conntrack value (key: the set's index): LB_FLOW_WAYS IPv6 flows. */
+struct lb_flow6_slot {
+	struct lb_flow_key key;
+	struct lb_flow flow;
+};
+
+struct lb_flow6_set {
+	struct lb_flow6_slot way[LB_FLOW_WAYS];
+};
+_Static_assert(sizeof(struct lb_flow6_set) == 56 * LB_FLOW_WAYS, "lb_flow6_set size");
 
 /* lb_be_stats value (per CPU): what the data plane forwarded to a backend. lb_svc_stats holds
  * the same for a service's deleted backends (written by the control plane). */

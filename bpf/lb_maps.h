@@ -110,26 +110,27 @@ struct {
 	__array(values, struct lb_ring_inner); /* a flexible array: must stay last */
 } lb_ring SEC(".maps");
 
-/* The flow tables. Key: the client's 5-tuple; IPv4 flows in lb_conntrack4 (a 16-byte key),
- * IPv6 flows in lb_conntrack. Value: its backend. Written by bpf; flushed by pingctl. Each is
- * one table that every CPU reads, but each CPU keeps its own LRU list and free nodes
- * (BPF_F_NO_COMMON_LRU, LB_MAX_FLOWS / CPUs each): new flows on different CPUs never wait
- * for one shared list lock, and a flow found on any CPU keeps its backend. */
+/* The flow tables, IPv4 flows in lb_conntrack4 and IPv6 flows in lb_conntrack: arrays of
+ * LB_FLOW_SETS sets of LB_FLOW_WAYS slots; a flow lives in the set of its hash_ct() and holds
+ * its backend. Written by bpf; cleared by pingctl. Every CPU reads and writes the same table
+ * without a lock: storing a flow writes one slot of 32 or 56 bytes (no allocation, no list),
+ * and a slot torn by two writers fails its check, which reads as no entry. A full set gives
+ * up a slot that has not been seen again since it was stored (LB_FLOW_F_REF clear, as a
+ * flood's SYNs), and only when all have been does it clear them and give up one by the
+ * hash. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LB_MAX_FLOWS);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct lb_flow4_key);
-	__type(value, struct lb_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_FLOW_SETS);
+	__type(key, __u32);
+	__type(value, struct lb_flow4_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_conntrack4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, LB_MAX_FLOWS);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct lb_flow_key);
-	__type(value, struct lb_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_FLOW_SETS);
+	__type(key, __u32);
+	__type(value, struct lb_flow6_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_conntrack SEC(".maps");
 

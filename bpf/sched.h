@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* BPF-only: backend choice. The conntrack LRU keeps an established flow on its backend while
+/* BPF-only: backend choice. The flow table keeps an established flow on its backend while
  * that backend is usable; a new flow takes the slot of its hash in the service's Maglev table
  * or the first point at or after its hash on the service's ketama ring, and is recorded while
  * the per-CPU flow guard allows. */
@@ -142,11 +142,14 @@ static __always_inline struct lb_guard *sched_guard(const struct lb_node *node, 
  * lets new flows in) and, for a SYN, the flow guard. */
 struct sched_ct {
 	struct lb_flow *f;	/* the flow's entry, or NULL */
-	struct lb_backend *be;	/* its backend, when the service was found through it */
+	__u8 *proto;		/* and its slot's key proto (0 frees the slot) */
+	void *set;		/* the flow's set in its family's table (NULL: none) */
+	struct lb_backend *be;	/* the entry's backend, when the service was found through it */
 	__u32 be_id;		/* and that backend's id */
+	__u32 hash;		/* hash_ct() of the flow */
 	struct lb_guard *guard; /* a SYN's sched_guard() (NULL: no guard), when <guarded> */
 	__u32 rate;		/* and its rate */
-	bool looked;		/* f holds the lookup's answer */
+	bool looked;		/* f, proto, set and hash hold the lookup's answer */
 	bool guarded;		/* guard and rate hold sched_guard()'s answer */
 };
 
@@ -185,50 +188,148 @@ static __always_inline int sched_src_guard(const struct parse_pkt *p, const stru
 	return LB_CONTINUE;
 }
 
-/* Keeps clang from merging the calls of two branches that differ only in their map into one
- * call with the map in a register: the verifier turns a call into a direct one (and inlines
- * a lookup) only when it knows the map, and the generic helper costs an indirect call more. */
-#define SCHED_KEEP_CALL(v) asm volatile("" : "+r"(v))
+/* 1 when <x> is 0, else 0, without a branch: clang would turn a comparison into one, and a
+ * way index known to the verifier on each branch would have it walk the rest of the program
+ * once per way. */
+static __always_inline __u32 sched_is_zero(__u64 x)
+{
+	__u64 t = x | -x;
 
-/* The flow's entry in its family's flow table (<k4>: its lb_conntrack4 key when IPv4), or
- * NULL. Each table has its own call site, so the verifier inlines both lookups. */
-static __always_inline struct lb_flow *sched_ct_get(
-	const struct parse_pkt *p, const struct lb_flow4_key *k4)
+	asm volatile("" : "+r"(t));
+	return (__u32)(t >> 63) ^ 1;
+}
+
+/* The lowest way in the non-zero way mask <m>, without a branch. */
+static __always_inline __u32 sched_first_way(__u32 m)
+{
+	__u32 b = m & -m; /* 1, 2, 4 or 8 */
+
+	return ((b >> 1) - (b >> 3)) & (LB_FLOW_WAYS - 1);
+}
+
+/* Look the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) up in its family's table:
+ * fills <ct>'s f, proto, set and hash. A slot holds the flow when its key is the flow's,
+ * word by word, and its check matches the key's hash and the slot's backend. Every way's key
+ * is compared, without a branch, into a mask; the first match's check is verified. */
+static __always_inline void sched_ct_get(
+	const struct parse_pkt *p, const struct lb_flow4_key *k4, struct sched_ct *ct)
 {
 	struct lb_flow *f;
+	__u32 h, idx, m = 0, w;
+	int i;
 
+	ct->looked = true;
+	ct->f = NULL;
+	ct->set = NULL;
 	if (p->flow.family == LB_AF_INET) {
-		f = bpf_map_lookup_elem(&lb_conntrack4, k4);
-		SCHED_KEEP_CALL(f);
-		return f;
+		const __u64 *k = (const __u64 *)k4;
+		struct lb_flow4_set *set;
+		__u64 k0 = k[0], k1 = k[1];
+
+		h = hash_ct4_words(k0, k1);
+		idx = hash_ct_set(h);
+		ct->hash = h;
+		set = bpf_map_lookup_elem(&lb_conntrack4, &idx);
+		if (!set)
+			return;
+		ct->set = set;
+#pragma unroll
+		for (i = 0; i < LB_FLOW_WAYS; i++) {
+			const __u64 *sk = (const __u64 *)&set->way[i].key;
+
+			m |= sched_is_zero((sk[0] ^ k0) | (sk[1] ^ k1)) << i;
+		}
+		if (!m)
+			return;
+		w = sched_first_way(m);
+		f = &set->way[w].flow;
+		ct->proto = &set->way[w].key.proto;
+	} else {
+		const __u64 *k = (const __u64 *)&p->flow;
+		struct lb_flow6_set *set;
+
+		h = hash_ct6_words(k);
+		idx = hash_ct_set(h);
+		ct->hash = h;
+		set = bpf_map_lookup_elem(&lb_conntrack, &idx);
+		if (!set)
+			return;
+		ct->set = set;
+#pragma unroll
+		for (i = 0; i < LB_FLOW_WAYS; i++) {
+			const __u64 *sk = (const __u64 *)&set->way[i].key;
+
+			m |= sched_is_zero((sk[0] ^ k[0]) | (sk[1] ^ k[1]) | (sk[2] ^ k[2]) |
+				(sk[3] ^ k[3]) | (sk[4] ^ k[4]))
+			     << i;
+		}
+		if (!m)
+			return;
+		w = sched_first_way(m);
+		f = &set->way[w].flow;
+		ct->proto = &set->way[w].key.proto;
 	}
-	return bpf_map_lookup_elem(&lb_conntrack, &p->flow);
+	/* A slot torn by two writers, or read while written, fails its check: no entry. */
+	if (f->check == hash_ct_check(h, f->backend))
+		ct->f = f;
 }
 
-static __always_inline void sched_ct_del(const struct parse_pkt *p, const struct lb_flow4_key *k4)
+/* The way of <set> (lb_flow4_set or lb_flow6_set) a new flow of hash <h> takes, into <w>: a
+ * free one, else one not seen again since it was stored; else every slot's LB_FLOW_F_REF is
+ * cleared and the hash picks one. */
+#define SCHED_CT_VICTIM(set, h, w)                                                          \
+	do {                                                                                \
+		__u32 free_ = 0, cold_ = 0;                                                 \
+		int i_;                                                                     \
+		_Pragma("unroll") for (i_ = 0; i_ < LB_FLOW_WAYS; i_++)                     \
+		{                                                                           \
+			free_ |= sched_is_zero((set)->way[i_].key.proto) << i_;             \
+			cold_ |= sched_is_zero((set)->way[i_].flow.flags & LB_FLOW_F_REF)   \
+				 << i_;                                                     \
+		}                                                                           \
+		if (free_) {                                                                \
+			w = sched_first_way(free_);                                         \
+		} else if (cold_) {                                                         \
+			w = sched_first_way(cold_);                                         \
+		} else {                                                                    \
+			_Pragma("unroll") for (i_ = 0; i_ < LB_FLOW_WAYS; i_++)             \
+				(set)->way[i_].flow.flags &= ~LB_FLOW_F_REF;                \
+			w = ((h) >> 30) & (LB_FLOW_WAYS - 1);                               \
+		}                                                                           \
+	} while (0)
+
+/* Store new flow <f> of <p> (<k4>: its lb_conntrack4 form when IPv4) in the set <ct> found.
+ * The key and state go first and the check last, so that a reader meanwhile sees no entry. */
+static __always_inline void sched_ct_put(const struct parse_pkt *p, const struct lb_flow4_key *k4,
+	const struct sched_ct *ct, const struct lb_flow *f)
 {
-	long err;
+	__u32 h = ct->hash, w;
+	struct lb_flow *dst;
 
+	if (!ct->set)
+		return;
 	if (p->flow.family == LB_AF_INET) {
-		err = bpf_map_delete_elem(&lb_conntrack4, k4);
-		SCHED_KEEP_CALL(err);
-	} else {
-		bpf_map_delete_elem(&lb_conntrack, &p->flow);
-	}
-}
+		struct lb_flow4_set *set = ct->set;
+		struct lb_flow4_slot *s;
 
-/* Failure (out of memory) only costs the flow its stickiness: the packet goes on. */
-static __always_inline void sched_ct_put(
-	const struct parse_pkt *p, const struct lb_flow4_key *k4, const struct lb_flow *f)
-{
-	long err;
-
-	if (p->flow.family == LB_AF_INET) {
-		err = bpf_map_update_elem(&lb_conntrack4, k4, f, BPF_ANY);
-		SCHED_KEEP_CALL(err);
+		SCHED_CT_VICTIM(set, h, w);
+		s = &set->way[w];
+		s->key = *k4;
+		dst = &s->flow;
 	} else {
-		(void)bpf_map_update_elem(&lb_conntrack, &p->flow, f, BPF_ANY);
+		struct lb_flow6_set *set = ct->set;
+		struct lb_flow6_slot *s;
+
+		SCHED_CT_VICTIM(set, h, w);
+		s = &set->way[w];
+		s->key = p->flow;
+		dst = &s->flow;
 	}
+	dst->last_seen = f->last_seen;
+	dst->backend = f->backend;
+	dst->flags = f->flags;
+	asm volatile("" ::: "memory");
+	dst->check = hash_ct_check(h, f->backend);
 }
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
@@ -240,7 +341,7 @@ static __always_inline void sched_ct_put(
  * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
  * create one. New entries are subject to the flow guard (sched_guard()). */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
-	const struct lb_node *node, const struct lb_flow4_key *k4, const struct sched_ct *ct,
+	const struct lb_node *node, const struct lb_flow4_key *k4, struct sched_ct *ct,
 	__u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow, struct lb_backend **bep)
 {
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
@@ -266,7 +367,9 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		if (guard && guard->inserts >= rate)
 			goto table;
 	}
-	f = ct->looked ? ct->f : sched_ct_get(p, k4);
+	if (!ct->looked)
+		sched_ct_get(p, k4, ct);
+	f = ct->f;
 	/* A UDP packet without an entry opens a flow (ICMP errors never do). */
 	if (!f && p->flow.proto == IPPROTO_UDP && !p->icmp_err) {
 		int ret = sched_src_guard(p, svc);
@@ -279,8 +382,10 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		be = ct->be ? ct->be : bpf_map_lookup_elem(&lb_backends, &id);
 		if (be && sched_keeps(be, svc->id) &&
 			!sched_expired(f, p->flow.proto, &now, node)) {
+			if (!(f->flags & LB_FLOW_F_REF))
+				f->flags |= LB_FLOW_F_REF;
 			if (p->tcp_flags & TCP_F_RST) {
-				sched_ct_del(p, k4);
+				*ct->proto = 0; /* frees the slot */
 			} else if ((p->tcp_flags & TCP_F_FIN) && !(f->flags & LB_FLOW_F_FIN)) {
 				f->flags |= LB_FLOW_F_FIN;
 				f->last_seen = bpf_ktime_get_ns();
@@ -312,7 +417,7 @@ table:
 		return LB_CONTINUE;
 	if (p->tcp_flags & TCP_F_RST) {
 		if (f)
-			sched_ct_del(p, k4);
+			*ct->proto = 0;
 		return LB_CONTINUE;
 	}
 	/* Only a new entry counts against the guard; rewriting one in place evicts nothing. */
@@ -334,18 +439,22 @@ table:
 		nf.flags = LB_FLOW_F_FIN;
 	if (f) {
 		/* A SYN reusing a tracked 4-tuple, or an entry whose backend is gone or that
-		 * expired: rewrite it in place. A map update takes a fresh LRU node and frees the
-		 * old one, the dearest step of the program. Only changed fields are written, so an
-		 * unchanged entry's cache line stays clean; each field is written whole. */
-		if (f->backend != nf.backend)
+		 * expired: rewrite it in place, the check after the backend. Only changed fields
+		 * are written, so an unchanged entry's cache line stays clean; each field is
+		 * written whole. */
+		nf.flags |= LB_FLOW_F_REF;
+		if (f->backend != nf.backend) {
 			f->backend = nf.backend;
+			asm volatile("" ::: "memory");
+			f->check = hash_ct_check(ct->hash, nf.backend);
+		}
 		if (f->flags != nf.flags)
 			f->flags = nf.flags;
 		if (nf.last_seen)
 			f->last_seen = nf.last_seen;
 		return LB_CONTINUE;
 	}
-	sched_ct_put(p, k4, &nf);
+	sched_ct_put(p, k4, ct, &nf);
 	return LB_CONTINUE;
 }
 

@@ -14,6 +14,8 @@
 
 #include <bpf/bpf.h>
 
+#include "bpf/hash.h"
+
 static const uint32_t IDS[3] = {0, 1, 2};
 
 /* A TCP packet from the client to <vip>:80 of <family>. */
@@ -311,7 +313,7 @@ static void fx_syn_rewrites_tracked_flow(void)
 	x = mg_expect(&key, IDS, 3, false);
 	CHECK(send_to(&syn) == (int)x, "SYN");
 	CHECK(send_to(&syn) == (int)x, "repeated SYN");
-	CHECK(ct_count() == 1 && ct_get(&key, &f) && f.backend == x && f.flags == 0,
+	CHECK(ct_count() == 1 && ct_get(&key, &f) && f.backend == x && !(f.flags & LB_FLOW_F_FIN),
 		"repeated SYN: %d entries", ct_count());
 	CHECK(send_to(&fin) == (int)x, "FIN");
 	CHECK(ct_get(&key, &f) && (f.flags & LB_FLOW_F_FIN) && f.last_seen, "FIN not recorded");
@@ -319,7 +321,7 @@ static void fx_syn_rewrites_tracked_flow(void)
 	mg_publish(0, others, 1);
 	CHECK(send_to(&syn) == (int)others[0], "SYN after FIN kept the old backend");
 	CHECK(ct_count() == 1, "%d entries", ct_count());
-	CHECK(ct_get(&key, &f) && f.backend == others[0] && f.flags == 0,
+	CHECK(ct_get(&key, &f) && f.backend == others[0] && !(f.flags & LB_FLOW_F_FIN),
 		"entry not rewritten: backend %u flags %u", f.backend, f.flags);
 	mg_publish(0, IDS, 3);
 	CHECK(send_to(&ack) == (int)others[0], "the new connection lost its backend");
@@ -433,7 +435,9 @@ static void fx_flow_guard(void)
 	mg_publish(0, others, 1);
 	est.sport = 44000;
 	CHECK(send_to(&est) == (int)x, "established flow moved during the flood");
-	CHECK(ct_get(&ekey, &f) && !memcmp(&f, &ef, sizeof(f)), "established entry changed");
+	CHECK(ct_get(&ekey, &f) && f.backend == ef.backend && f.last_seen == ef.last_seen &&
+		      (f.flags & LB_FLOW_F_REF),
+		"established entry changed");
 	/* Off: the next new flow is recorded again. */
 	n.flow_rate = LB_FLOW_RATE_OFF;
 	node_set(&n);
@@ -470,10 +474,113 @@ static void fx_flow_guard_window(void)
 		(unsigned long long)guard_refused());
 }
 
-/* The flow table keeps each CPU's LRU apart (no common list), yet is one table: a flow
- * recorded on one CPU keeps its backend when its packets arrive on another, and across
- * republished tables. */
-static void fx_conntrack_per_cpu_survives_republish(void)
+/* <n> clients of <family> whose flows to the VIP's port 80 share one flow-table set: their
+ * source addresses into <addrs> (text, INET6_ADDRSTRLEN each). */
+static void same_set_clients(int family, int n, char (*addrs)[INET6_ADDRSTRLEN])
+{
+	struct pkt_spec spec = tcp_spec(family, 0x10, 47000);
+	struct lb_flow_key key;
+	uint32_t want = 0, i, found = 0;
+
+	flow_of(&spec, &key);
+	for (i = 0; found < (uint32_t)n && i < (1u << 24); i++) {
+		if (family == 4)
+			key.src.v4 = htonl(0x0a000000u | i); /* 10.0.0.0/8 */
+		else
+			key.src.v6[3] = htonl(i);
+		if (!found)
+			want = hash_ct_set(hash_ct(&key));
+		else if (hash_ct_set(hash_ct(&key)) != want)
+			continue;
+		inet_ntop(family == 4 ? AF_INET : AF_INET6, &key.src, addrs[found], INET6_ADDRSTRLEN);
+		found++;
+	}
+	CHECK(found == (uint32_t)n, "only %u clients share a set", found);
+}
+
+/* A set holds LB_FLOW_WAYS flows. When it is full a new flow takes the slot of one not seen
+ * again since it was stored (a lone SYN, a flood's), never that of a flow with later packets;
+ * when every flow has had later packets, the marks are cleared and one slot is given up. In
+ * both families. */
+static void fx_conntrack_set_keeps_active_flows(void)
+{
+	char addrs[7][INET6_ADDRSTRLEN];
+	struct lb_flow_key keys[7];
+	struct pkt_spec sp[7];
+	struct lb_flow f;
+	int family, i, kept;
+
+	for (family = 4; family <= 6; family += 2) {
+		setup(family, family, LB_FWD_IPIP, 0);
+		same_set_clients(family, 7, addrs);
+		for (i = 0; i < 7; i++) {
+			sp[i] = tcp_spec(family, 0x10, 47000);
+			sp[i].src = addrs[i];
+			flow_of(&sp[i], &keys[i]);
+		}
+		/* A, B, C, D fill the set; A, B and C are seen again, D is not. */
+		for (i = 0; i < 4; i++)
+			CHECK(send_same_family(&sp[i]) >= 0, "IPv%d: flow %d", family, i);
+		for (i = 0; i < 3; i++)
+			CHECK(send_same_family(&sp[i]) >= 0, "IPv%d: flow %d again", family, i);
+		CHECK(ct_count() == 4, "IPv%d: %d entries", family, ct_count());
+		/* E takes D's slot. */
+		CHECK(send_same_family(&sp[4]) >= 0, "IPv%d: flow E", family);
+		CHECK(!ct_get(&keys[3], &f), "IPv%d: D, never seen again, kept its slot", family);
+		for (i = 0; i < 3; i++)
+			CHECK(ct_get(&keys[i], &f) && (f.flags & LB_FLOW_F_REF),
+				"IPv%d: active flow %d evicted", family, i);
+		CHECK(ct_get(&keys[4], &f) && !(f.flags & LB_FLOW_F_REF), "IPv%d: E", family);
+		/* F takes E's slot: still the only one not seen again. */
+		CHECK(send_same_family(&sp[5]) >= 0, "IPv%d: flow F", family);
+		CHECK(!ct_get(&keys[4], &f) && ct_get(&keys[5], &f), "IPv%d: F replaces E", family);
+		/* All four active: G clears the marks and takes one slot; three stay. */
+		CHECK(send_same_family(&sp[5]) >= 0, "IPv%d: flow F again", family);
+		CHECK(send_same_family(&sp[6]) >= 0, "IPv%d: flow G", family);
+		CHECK(ct_get(&keys[6], &f), "IPv%d: G not stored", family);
+		for (i = 0, kept = 0; i < 6; i++)
+			kept += ct_get(&keys[i], &f) && !(f.flags & LB_FLOW_F_REF);
+		CHECK(kept == 3 && ct_count() == 4, "IPv%d: %d kept, %d entries", family, kept,
+			ct_count());
+		env_reset();
+	}
+}
+
+/* A slot whose check does not match its key and backend (torn by two CPUs writing it at once)
+ * is no entry: the packet takes the table's backend, and the slot is rewritten whole. */
+static void fx_conntrack_torn_slot_is_a_miss(void)
+{
+	struct pkt_spec ack = tcp_spec(4, 0x10, 47100);
+	struct lb_flow_key key;
+	struct lb_flow4_set set;
+	struct lb_flow f;
+	uint32_t x, other, idx;
+	int w;
+
+	setup(4, 4, LB_FWD_IPIP, 0);
+	flow_of(&ack, &key);
+	x = mg_expect(&key, IDS, 3, false);
+	other = (x + 1) % 3;
+	CHECK(!ct_put(&key, &(struct lb_flow){.backend = other}, BPF_ANY), "put");
+	CHECK(send_to(&ack) == (int)other, "a valid slot is followed");
+	idx = hash_ct_set(hash_ct(&key));
+	CHECK(!bpf_map_lookup_elem(E.ct4, &idx, &set), "read the set");
+	for (w = 0; w < LB_FLOW_WAYS && !set.way[w].key.proto; w++)
+		;
+	CHECK(w < LB_FLOW_WAYS, "no slot");
+	if (w >= LB_FLOW_WAYS)
+		return;
+	set.way[w].flow.check ^= 1;
+	CHECK(!bpf_map_update_elem(E.ct4, &idx, &set, BPF_ANY), "tear the slot");
+	CHECK(!ct_get(&key, &f), "a torn slot reads as an entry");
+	CHECK(send_to(&ack) == (int)x, "a torn slot was followed");
+	CHECK(ct_get(&key, &f) && f.backend == x, "the slot was not rewritten");
+	CHECK(ct_count() == 1, "%d entries", ct_count());
+}
+
+/* The flow table is one array of sets that every CPU uses: a flow recorded on one CPU keeps
+ * its backend when its packets arrive on another, and across republished tables. */
+static void fx_conntrack_shared_survives_republish(void)
 {
 	struct pkt_spec syn = tcp_spec(4, 0x02, 46000), ack = tcp_spec(4, 0x10, 46000);
 	struct bpf_map_info info = {};
@@ -483,10 +590,10 @@ static void fx_conntrack_per_cpu_survives_republish(void)
 	cpu_set_t all, one;
 	int cpu, round;
 
-	CHECK(!bpf_obj_get_info_by_fd(E.ct4, &info, &len) &&
-		      (info.map_flags & BPF_F_NO_COMMON_LRU) &&
-		      info.type == BPF_MAP_TYPE_LRU_HASH,
-		"lb_conntrack4: type %u flags %#x", info.type, info.map_flags);
+	CHECK(!bpf_obj_get_info_by_fd(E.ct4, &info, &len) && info.type == BPF_MAP_TYPE_ARRAY &&
+		      info.max_entries == LB_FLOW_SETS &&
+		      info.value_size == sizeof(struct lb_flow4_set),
+		"lb_conntrack4: type %u entries %u", info.type, info.max_entries);
 	setup(4, 4, LB_FWD_IPIP, 0);
 	flow_of(&syn, &key);
 	x = mg_expect(&key, IDS, 3, false);
@@ -1526,7 +1633,9 @@ const struct fixture fixtures[] = {
 	{"flow_guard", fx_flow_guard},
 	{"vip_filter", fx_vip_filter},
 	{"flow_guard_window", fx_flow_guard_window},
-	{"conntrack_per_cpu_survives_republish", fx_conntrack_per_cpu_survives_republish},
+	{"conntrack_shared_survives_republish", fx_conntrack_shared_survives_republish},
+	{"conntrack_set_keeps_active_flows", fx_conntrack_set_keeps_active_flows},
+	{"conntrack_torn_slot_is_a_miss", fx_conntrack_torn_slot_is_a_miss},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},
 	{"gue_ipv4_in_ipv6", fx_gue_ipv4_in_ipv6},

@@ -24,6 +24,7 @@
 #include "bpf/hash.h"
 #include "bpf/decap.skel.h"
 #include "bpf/lb.skel.h"
+#include "userspace/ctrl/flowtab.h"
 
 const uint8_t MAC_CLIENT[6] = {0x02, 0, 0, 0, 0, 0x01};
 const uint8_t MAC_LB[6] = {0x02, 0, 0, 0, 0, 0x02};
@@ -368,55 +369,37 @@ uint64_t guard_refused(void)
 
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val)
 {
-	struct lb_flow4_key k4;
-
-	if (key->family != LB_AF_INET)
-		return bpf_map_lookup_elem(E.ct, key, val) == 0;
-	lb_flow4_key_of(&k4, key);
-	return bpf_map_lookup_elem(E.ct4, &k4, val) == 0;
+	return flowtab_get(E.ct4, E.ct, key, val) == 0;
 }
 
 int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags)
 {
-	struct lb_flow4_key k4;
+	struct lb_flow old;
 
-	if (key->family != LB_AF_INET)
-		return bpf_map_update_elem(E.ct, key, val, flags);
-	lb_flow4_key_of(&k4, key);
-	return bpf_map_update_elem(E.ct4, &k4, val, flags);
+	if (flags == BPF_EXIST && !ct_get(key, &old))
+		return -ENOENT;
+	return flowtab_put(E.ct4, E.ct, key, val, true);
 }
 
 void ct_del(const struct lb_flow_key *key)
 {
-	struct lb_flow4_key k4;
-
-	if (key->family != LB_AF_INET) {
-		bpf_map_delete_elem(E.ct, key);
-		return;
-	}
-	lb_flow4_key_of(&k4, key);
-	bpf_map_delete_elem(E.ct4, &k4);
+	flowtab_del(E.ct4, E.ct, key);
 }
 
-/* Keys in map <fd> whose keys are <size> bytes. */
-static int map_count(int fd, size_t size)
+static int ct_count_one(const struct lb_flow_key *k, const struct lb_flow *val, void *arg)
 {
-	uint8_t k[64], next[64];
-	int n = 0;
-	void *prev = NULL;
-
-	while (size <= sizeof(k) && !bpf_map_get_next_key(fd, prev, next) && n < 300000) {
-		memcpy(k, next, size);
-		prev = k;
-		n++;
-	}
-	return n;
+	(void)k;
+	(void)val;
+	(*(int *)arg)++;
+	return 0;
 }
 
 int ct_count(void)
 {
-	return map_count(E.ct4, sizeof(struct lb_flow4_key)) +
-	       map_count(E.ct, sizeof(struct lb_flow_key));
+	int n = 0;
+
+	flowtab_walk(E.ct4, E.ct, ct_count_one, &n);
+	return n;
 }
 
 bool same_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
@@ -524,8 +507,7 @@ void env_reset(void)
 
 	clear_map(E.services, sizeof(struct lb_svc_key));
 	zero_array(E.svc_by_id, LB_MAX_VIPS, sizeof(struct lb_svc_ent));
-	clear_map(E.ct, sizeof(struct lb_flow_key));
-	clear_map(E.ct4, sizeof(struct lb_flow4_key));
+	flowtab_clear(E.ct4, E.ct);
 	for (i = 0; i < LB_MAX_VIPS; i++) {
 		bpf_map_delete_elem(E.maglev, &i);
 		bpf_map_delete_elem(E.ring, &i);

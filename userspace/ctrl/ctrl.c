@@ -24,6 +24,7 @@
 #include "bpf/lb.skel.h"
 #include "maglev/maglev.h"
 #include "userspace/ctrl/ctrl-int.h"
+#include "userspace/ctrl/flowtab.h"
 
 const char *const ctrl_map_names[CM_MAX] = {
 	[CM_META] = "lb_meta",
@@ -579,109 +580,75 @@ int ctrl_stats_guard(struct ctrl *c, struct lb_guard *out)
 	return ctrl_percpu_sum(c, c->fds[CM_GUARD], 0, 3, (__u64 *)out);
 }
 
-/* The flow after <prev> (NULL: the first) in the flow tables, IPv4 (lb_conntrack4) first:
- * its key into *<next>, its value into *<val> when <val> is not NULL. <prev4> carries the
- * position in lb_conntrack4 between calls. 0, or -ENOENT at the end. A flow evicted between
- * the key and the value is skipped. */
-static int ct_next(struct ctrl *c, const struct lb_flow_key *prev, struct lb_flow4_key *prev4,
-	struct lb_flow_key *next, struct lb_flow *val)
-{
-	struct lb_flow4_key k4;
+struct ct_collect {
+	size_t max, n, cap;
+	struct ctrl_flow *list; /* NULL: count only */
+};
 
-	if (!prev || prev->family == LB_AF_INET) {
-		while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK4], prev ? prev4 : NULL, &k4)) {
-			*prev4 = k4;
-			prev = next; /* any non-NULL: the position is in prev4 */
-			if (val && bpf_map_lookup_elem(c->fds[CM_CONNTRACK4], &k4, val))
-				continue;
-			*next = (struct lb_flow_key){.family = LB_AF_INET,
-				.sport = k4.sport,
-				.dport = k4.dport,
-				.proto = k4.proto};
-			next->src.v4 = k4.src.v4;
-			next->dst.v4 = k4.dst.v4;
-			return 0;
+static int ct_collect_one(const struct lb_flow_key *k, const struct lb_flow *val, void *arg)
+{
+	struct ct_collect *cc = arg;
+
+	if (cc->n >= cc->max)
+		return 1;
+	if (cc->list) {
+		if (cc->n == cc->cap) {
+			struct ctrl_flow *bigger = realloc(cc->list, 2 * cc->cap * sizeof(*bigger));
+
+			if (!bigger)
+				return -ENOMEM;
+			cc->list = bigger;
+			cc->cap *= 2;
 		}
-		prev = NULL;
+		cc->list[cc->n].key = *k;
+		cc->list[cc->n].val = *val;
 	}
-	while (!bpf_map_get_next_key(c->fds[CM_CONNTRACK], prev, next)) {
-		if (!val || !bpf_map_lookup_elem(c->fds[CM_CONNTRACK], next, val))
-			return 0;
-		prev = next;
-	}
-	return -ENOENT;
+	cc->n++;
+	return 0;
 }
 
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 {
-	struct lb_flow_key k = {};
-	struct lb_flow4_key k4;
-	bool first = true;
+	struct ct_collect cc = {.max = max};
+	int err = flowtab_walk(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], ct_collect_one, &cc);
 
-	*n = 0;
-	while (*n < max && !ct_next(c, first ? NULL : &k, &k4, &k, NULL)) {
-		first = false;
-		(*n)++;
-	}
-	return 0;
+	*n = cc.n;
+	return err < 0 ? err : 0;
 }
 
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 {
-	struct ctrl_flow *list, *bigger;
-	struct lb_flow_key k = {};
-	struct lb_flow4_key k4;
-	size_t cap = 64;
-	bool first = true;
+	struct ct_collect cc = {.max = max, .cap = 64};
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	list = malloc(cap * sizeof(*list));
-	if (!list)
+	cc.list = malloc(cc.cap * sizeof(*cc.list));
+	if (!cc.list)
 		return -ENOMEM;
-	while (*n < max) {
-		if (*n == cap) {
-			bigger = realloc(list, 2 * cap * sizeof(*list));
-			if (!bigger) {
-				free(list);
-				*n = 0;
-				return -ENOMEM;
-			}
-			list = bigger;
-			cap *= 2;
-		}
-		if (ct_next(c, first ? NULL : &k, &k4, &k, &list[*n].val))
-			break;
-		first = false;
-		list[*n].key = k;
-		(*n)++;
+	err = flowtab_walk(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], ct_collect_one, &cc);
+	if (err < 0) {
+		free(cc.list);
+		return err;
 	}
-	*out = list;
+	*out = cc.list;
+	*n = cc.n;
 	return 0;
 }
 
-/* Empty the flow table <fd> whose keys are <key> (room for one). */
-static int ct_flush_map(int fd, void *key)
+int ctrl_ct_get(struct ctrl *c, const struct lb_flow_key *k, struct lb_flow *val)
 {
-	size_t guard = 0;
+	return flowtab_get(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], k, val);
+}
 
-	/* Always restart from the first key: deleting invalidates the iteration position. */
-	while (!bpf_map_get_next_key(fd, NULL, key)) {
-		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-			return -errno;
-		if (++guard > 4 * (size_t)LB_MAX_FLOWS)
-			return -EAGAIN; /* flows arriving faster than we delete */
-	}
-	return 0;
+int ctrl_ct_put(struct ctrl *c, const struct lb_flow_key *k, const struct lb_flow *val)
+{
+	return flowtab_put(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], k, val, true);
 }
 
 int ctrl_ct_flush(struct ctrl *c)
 {
-	struct lb_flow4_key k4;
-	struct lb_flow_key k;
-	int err = ct_flush_map(c->fds[CM_CONNTRACK4], &k4);
-
-	return err ? err : ct_flush_map(c->fds[CM_CONNTRACK], &k);
+	return flowtab_clear(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK]);
 }
 
 int ctrl_destroy(const char *pin_dir)

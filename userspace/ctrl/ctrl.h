@@ -144,12 +144,17 @@ __u64 ctrl_mono_ns(void);
 int ctrl_src_rate_set(struct ctrl *c, const struct lb_svc_key *key, const struct lb_src_rate *r);
 int ctrl_src_rate_get(struct ctrl *c, const struct lb_svc_key *key, struct lb_src_rate *r);
 
-/* Conntrack (lb_conntrack4 for IPv4 flows, then lb_conntrack for IPv6): number of tracked
- * flows (counted up to <max>), and flush. */
+/* The flow tables (lb_conntrack4 for IPv4 flows, then lb_conntrack for IPv6): number of
+ * tracked flows (counted up to <max>), and flush (every slot freed). */
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n);
 int ctrl_ct_flush(struct ctrl *c);
 
-/* Up to <max> tracked flows, IPv4 first, each table in its order, in a malloc'd array the caller frees; count
+/* The state of tracked flow <k> into *<val> (-ENOENT: not tracked); store one (in a free slot
+ * of its set, else in place of the set's first), as the data plane would. */
+int ctrl_ct_get(struct ctrl *c, const struct lb_flow_key *k, struct lb_flow *val);
+int ctrl_ct_put(struct ctrl *c, const struct lb_flow_key *k, const struct lb_flow *val);
+
+/* Up to <max> tracked flows, IPv4 first, each table in set order, in a malloc'd array the caller frees; count
  * in *<n>. The data plane changes the table meanwhile: a flow may be missed or be gone. */
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n);
 

@@ -923,7 +923,6 @@ int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct
 {
 	struct lb_ring_point pt;
 	struct lb_mg_slot slot;
-	struct lb_flow4_key k4;
 	struct lb_flow f;
 	struct lb_node node;
 	struct lb_svc svc;
@@ -937,11 +936,7 @@ int ctrl_flow_backend(struct ctrl *c, const struct lb_svc_key *key, const struct
 		err = ctrl_node_get(c, &node);
 	if (err)
 		return err;
-	if (flow->family == LB_AF_INET)
-		lb_flow4_key_of(&k4, flow);
-	if (use_ct && !(flow->family == LB_AF_INET
-				? bpf_map_lookup_elem(c->fds[CM_CONNTRACK4], &k4, &f)
-				: bpf_map_lookup_elem(c->fds[CM_CONNTRACK], flow, &f))) {
+	if (use_ct && !ctrl_ct_get(c, flow, &f)) {
 		*be_id = f.backend;
 		if (from_ct)
 			*from_ct = true;

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The flow tables' sets and slots, read and written through the map fds (flowtab.h). */
+#include "userspace/ctrl/flowtab.h"
+
+#include <errno.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "bpf/hash.h"
+
+/* One set of either table, with the widened key of each slot. */
+struct ft_set {
+	union {
+		struct lb_flow4_set v4;
+		struct lb_flow6_set v6;
+	} u;
+	bool v6;
+};
+
+static int ft_read(int fd, __u32 idx, struct ft_set *s)
+{
+	return bpf_map_lookup_elem(fd, &idx, &s->u) ? -errno : 0;
+}
+
+static int ft_write(int fd, __u32 idx, const struct ft_set *s)
+{
+	return bpf_map_update_elem(fd, &idx, &s->u, BPF_ANY) ? -errno : 0;
+}
+
+/* Slot <w> of <s>: its key widened into *<k> (when not NULL) and its state; false when free. */
+static struct lb_flow *ft_slot(struct ft_set *s, int w, struct lb_flow_key *k)
+{
+	if (s->v6) {
+		struct lb_flow6_slot *sl = &s->u.v6.way[w];
+
+		if (!sl->key.proto)
+			return NULL;
+		if (k)
+			*k = sl->key;
+		return &sl->flow;
+	}
+	struct lb_flow4_slot *sl = &s->u.v4.way[w];
+
+	if (!sl->key.proto)
+		return NULL;
+	if (k) {
+		*k = (struct lb_flow_key){.family = LB_AF_INET,
+			.sport = sl->key.sport,
+			.dport = sl->key.dport,
+			.proto = sl->key.proto};
+		k->src.v4 = sl->key.src.v4;
+		k->dst.v4 = sl->key.dst.v4;
+	}
+	return &sl->flow;
+}
+
+/* Whether slot <w> of <s> holds a flow (its key into *<k>) whose check holds. */
+static struct lb_flow *ft_valid(struct ft_set *s, int w, struct lb_flow_key *k)
+{
+	struct lb_flow *f = ft_slot(s, w, k);
+
+	if (!f || f->check != hash_ct_check(hash_ct(k), f->backend))
+		return NULL;
+	return f;
+}
+
+static bool ft_same(const struct lb_flow_key *a, const struct lb_flow_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* The table, set and slot of flow <k> (*<w> = -1: none holds it). */
+static int ft_find(int fd4, int fd6, const struct lb_flow_key *k, int *fd, __u32 *idx,
+	struct ft_set *s, int *w)
+{
+	struct lb_flow_key got;
+	int i, err;
+
+	s->v6 = k->family != LB_AF_INET;
+	*fd = s->v6 ? fd6 : fd4;
+	*idx = hash_ct_set(hash_ct(k));
+	*w = -1;
+	err = ft_read(*fd, *idx, s);
+	if (err)
+		return err;
+	for (i = 0; i < LB_FLOW_WAYS; i++) {
+		if (ft_valid(s, i, &got) && ft_same(&got, k)) {
+			*w = i;
+			break;
+		}
+	}
+	return 0;
+}
+
+int flowtab_get(int fd4, int fd6, const struct lb_flow_key *k, struct lb_flow *val)
+{
+	struct ft_set s;
+	__u32 idx;
+	int fd, w, err = ft_find(fd4, fd6, k, &fd, &idx, &s, &w);
+
+	if (err)
+		return err;
+	if (w < 0)
+		return -ENOENT;
+	*val = *ft_slot(&s, w, NULL);
+	return 0;
+}
+
+int flowtab_put(int fd4, int fd6, const struct lb_flow_key *k, const struct lb_flow *val, bool evict)
+{
+	struct lb_flow *f;
+	struct ft_set s;
+	__u32 idx;
+	int fd, w, i, err = ft_find(fd4, fd6, k, &fd, &idx, &s, &w);
+
+	if (err)
+		return err;
+	for (i = 0; w < 0 && i < LB_FLOW_WAYS; i++)
+		if (!ft_slot(&s, i, NULL))
+			w = i;
+	if (w < 0 && !evict)
+		return -ENOSPC;
+	if (w < 0)
+		w = 0;
+	if (s.v6) {
+		s.u.v6.way[w].key = *k;
+		f = &s.u.v6.way[w].flow;
+	} else {
+		lb_flow4_key_of(&s.u.v4.way[w].key, k);
+		f = &s.u.v4.way[w].flow;
+	}
+	*f = *val;
+	f->check = hash_ct_check(hash_ct(k), val->backend);
+	return ft_write(fd, idx, &s);
+}
+
+int flowtab_del(int fd4, int fd6, const struct lb_flow_key *k)
+{
+	struct ft_set s;
+	__u32 idx;
+	int fd, w, err = ft_find(fd4, fd6, k, &fd, &idx, &s, &w);
+
+	if (err)
+		return err;
+	if (w < 0)
+		return -ENOENT;
+	if (s.v6)
+		memset(&s.u.v6.way[w], 0, sizeof(s.u.v6.way[w]));
+	else
+		memset(&s.u.v4.way[w], 0, sizeof(s.u.v4.way[w]));
+	return ft_write(fd, idx, &s);
+}
+
+int flowtab_walk(int fd4, int fd6,
+	int (*fn)(const struct lb_flow_key *k, const struct lb_flow *val, void *arg), void *arg)
+{
+	struct lb_flow_key k;
+	struct lb_flow *f;
+	struct ft_set s;
+	__u32 idx;
+	int t, w, ret;
+
+	for (t = 0; t < 2; t++) {
+		s.v6 = t;
+		for (idx = 0; idx < LB_FLOW_SETS; idx++) {
+			ret = ft_read(t ? fd6 : fd4, idx, &s);
+			if (ret)
+				return ret;
+			for (w = 0; w < LB_FLOW_WAYS; w++) {
+				f = ft_valid(&s, w, &k);
+				if (f && (ret = fn(&k, f, arg)))
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+int flowtab_clear(int fd4, int fd6)
+{
+	struct ft_set s;
+	__u32 idx;
+	int t, err;
+
+	memset(&s, 0, sizeof(s));
+	for (t = 0; t < 2; t++) {
+		for (idx = 0; idx < LB_FLOW_SETS; idx++) {
+			err = ft_write(t ? fd6 : fd4, idx, &s);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
