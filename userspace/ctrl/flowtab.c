@@ -3,6 +3,8 @@
 #include "userspace/ctrl/flowtab.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "bpf/hash.h"
@@ -150,44 +152,79 @@ int flowtab_del(int fd4, int fd6, const struct lb_flow_key *k)
 	return ft_write(fd, idx, &s);
 }
 
+/* Sets read or written per batch call. */
+#define FT_BATCH 1024
+
 int flowtab_walk(int fd4, int fd6,
 	int (*fn)(const struct lb_flow_key *k, const struct lb_flow *val, void *arg), void *arg)
 {
+	size_t vsize[2] = {sizeof(struct lb_flow4_set), sizeof(struct lb_flow6_set)};
+	__u32 keys[FT_BATCH], n, i;
 	struct lb_flow_key k;
 	struct lb_flow *f;
 	struct ft_set s;
-	__u32 idx;
-	int t, w, ret;
+	uint8_t *buf;
+	int t, w, ret = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
-	for (t = 0; t < 2; t++) {
+	buf = malloc(FT_BATCH * vsize[1]);
+	if (!buf)
+		return -ENOMEM;
+	for (t = 0; t < 2 && !ret; t++) {
+		__u32 batch = 0;
+		bool first = true, end = false;
+
 		s.v6 = t;
-		for (idx = 0; idx < LB_FLOW_SETS; idx++) {
-			ret = ft_read(t ? fd6 : fd4, idx, &s);
-			if (ret)
-				return ret;
-			for (w = 0; w < LB_FLOW_WAYS; w++) {
-				f = ft_valid(&s, w, &k);
-				if (f && (ret = fn(&k, f, arg)))
-					return ret;
+		while (!end && !ret) {
+			/* From the set after the last one read; ENOENT: this was the last batch. */
+			n = FT_BATCH;
+			if (bpf_map_lookup_batch(t ? fd6 : fd4, first ? NULL : &batch, &batch, keys,
+				    buf, &n, &bo)) {
+				if (errno != ENOENT) {
+					ret = -errno;
+					break;
+				}
+				end = true;
+			}
+			first = false;
+			if (!n)
+				break;
+			for (i = 0; i < n && !ret; i++) {
+				memcpy(&s.u, buf + i * vsize[t], vsize[t]);
+				for (w = 0; w < LB_FLOW_WAYS && !ret; w++) {
+					f = ft_valid(&s, w, &k);
+					if (f)
+						ret = fn(&k, f, arg);
+				}
 			}
 		}
 	}
-	return 0;
+	free(buf);
+	return ret;
 }
 
 int flowtab_clear(int fd4, int fd6)
 {
-	struct ft_set s;
-	__u32 idx;
-	int t, err;
+	size_t vsize[2] = {sizeof(struct lb_flow4_set), sizeof(struct lb_flow6_set)};
+	__u32 keys[FT_BATCH], pos, n, i;
+	uint8_t *zero;
+	int t, err = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
-	memset(&s, 0, sizeof(s));
-	for (t = 0; t < 2; t++) {
-		for (idx = 0; idx < LB_FLOW_SETS; idx++) {
-			err = ft_write(t ? fd6 : fd4, idx, &s);
-			if (err)
-				return err;
+	zero = calloc(FT_BATCH, vsize[1]);
+	if (!zero)
+		return -ENOMEM;
+	for (t = 0; t < 2 && !err; t++) {
+		for (pos = 0; pos < LB_FLOW_SETS; pos += n) {
+			n = LB_FLOW_SETS - pos < FT_BATCH ? LB_FLOW_SETS - pos : FT_BATCH;
+			for (i = 0; i < n; i++)
+				keys[i] = pos + i;
+			if (bpf_map_update_batch(t ? fd6 : fd4, keys, zero, &n, &bo)) {
+				err = -errno;
+				break;
+			}
 		}
 	}
-	return 0;
+	free(zero);
+	return err;
 }
