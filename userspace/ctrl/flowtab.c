@@ -107,7 +107,8 @@ int flowtab_get(int fd4, int fd6, const struct lb_flow_key *k, struct lb_flow *v
 	return 0;
 }
 
-int flowtab_put(int fd4, int fd6, const struct lb_flow_key *k, const struct lb_flow *val, bool evict)
+int flowtab_put(
+	int fd4, int fd6, const struct lb_flow_key *k, const struct lb_flow *val, bool evict)
 {
 	struct lb_flow *f;
 	struct ft_set s;

@@ -16,7 +16,8 @@ int flowtab_get(int fd4, int fd6, const struct lb_flow_key *k, struct lb_flow *v
 
 /* Store flow <k> with state <val> (its check is computed here): in the slot that holds it,
  * else a free one; with <evict>, a full set gives up its first slot, else -ENOSPC. */
-int flowtab_put(int fd4, int fd6, const struct lb_flow_key *k, const struct lb_flow *val, bool evict);
+int flowtab_put(
+	int fd4, int fd6, const struct lb_flow_key *k, const struct lb_flow *val, bool evict);
 
 /* Free the slot of flow <k>: -ENOENT when none holds it. */
 int flowtab_del(int fd4, int fd6, const struct lb_flow_key *k);
