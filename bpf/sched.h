@@ -207,6 +207,18 @@ static __always_inline __u32 sched_first_way(__u32 m)
 	return ((b >> 1) - (b >> 3)) & (LB_FLOW_WAYS - 1);
 }
 
+/* The slot of <set> (lb_flow4_set or lb_flow6_set) of the lowest way in match mask <m>: its
+ * flow into <f> and its key's proto into <ct>; returns from the caller when <m> is 0. */
+#define SCHED_CT_TAKE(set, m, ct, f)                                                        \
+	do {                                                                                \
+		__u32 w_;                                                                   \
+		if (!(m))                                                                   \
+			return;                                                             \
+		w_ = sched_first_way(m);                                                    \
+		f = &(set)->way[w_].flow;                                                   \
+		(ct)->proto = &(set)->way[w_].key.proto;                                    \
+	} while (0)
+
 /* Look the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) up in its family's table:
  * fills <ct>'s f, proto, set and hash. A slot holds the flow when its key is the flow's,
  * word by word, and its check matches the key's hash and the slot's backend. Every way's key
@@ -215,7 +227,7 @@ static __always_inline void sched_ct_get(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4, struct sched_ct *ct)
 {
 	struct lb_flow *f;
-	__u32 h, idx, m = 0, w;
+	__u32 h, idx, m = 0;
 	int i;
 
 	ct->looked = true;
@@ -239,11 +251,7 @@ static __always_inline void sched_ct_get(
 
 			m |= sched_is_zero((sk[0] ^ k0) | (sk[1] ^ k1)) << i;
 		}
-		if (!m)
-			return;
-		w = sched_first_way(m);
-		f = &set->way[w].flow;
-		ct->proto = &set->way[w].key.proto;
+		SCHED_CT_TAKE(set, m, ct, f);
 	} else {
 		const __u64 *k = (const __u64 *)&p->flow;
 		struct lb_flow6_set *set;
@@ -263,11 +271,7 @@ static __always_inline void sched_ct_get(
 				(sk[3] ^ k[3]) | (sk[4] ^ k[4]))
 			     << i;
 		}
-		if (!m)
-			return;
-		w = sched_first_way(m);
-		f = &set->way[w].flow;
-		ct->proto = &set->way[w].key.proto;
+		SCHED_CT_TAKE(set, m, ct, f);
 	}
 	/* A slot torn by two writers, or read while written, fails its check: no entry. */
 	if (f->check == hash_ct_check(h, f->backend))

@@ -93,18 +93,24 @@ static int ft_find(int fd4, int fd6, const struct lb_flow_key *k, int *fd, __u32
 	return 0;
 }
 
+/* ft_find() for a flow that must be there: -ENOENT when no slot holds it. */
+static int ft_find_held(int fd4, int fd6, const struct lb_flow_key *k, int *fd, __u32 *idx,
+	struct ft_set *s, int *w)
+{
+	int err = ft_find(fd4, fd6, k, fd, idx, s, w);
+
+	return err ? err : *w < 0 ? -ENOENT : 0;
+}
+
 int flowtab_get(int fd4, int fd6, const struct lb_flow_key *k, struct lb_flow *val)
 {
 	struct ft_set s;
 	__u32 idx;
-	int fd, w, err = ft_find(fd4, fd6, k, &fd, &idx, &s, &w);
+	int fd, w, err = ft_find_held(fd4, fd6, k, &fd, &idx, &s, &w);
 
-	if (err)
-		return err;
-	if (w < 0)
-		return -ENOENT;
-	*val = *ft_slot(&s, w, NULL);
-	return 0;
+	if (!err)
+		*val = *ft_slot(&s, w, NULL);
+	return err;
 }
 
 int flowtab_put(
@@ -140,12 +146,10 @@ int flowtab_del(int fd4, int fd6, const struct lb_flow_key *k)
 {
 	struct ft_set s;
 	__u32 idx;
-	int fd, w, err = ft_find(fd4, fd6, k, &fd, &idx, &s, &w);
+	int fd, w, err = ft_find_held(fd4, fd6, k, &fd, &idx, &s, &w);
 
 	if (err)
 		return err;
-	if (w < 0)
-		return -ENOENT;
 	if (s.v6)
 		memset(&s.u.v6.way[w], 0, sizeof(s.u.v6.way[w]));
 	else
