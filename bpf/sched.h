@@ -207,6 +207,18 @@ static __always_inline __u32 sched_first_way(__u32 m)
 	return ((b >> 1) - (b >> 3)) & (LB_FLOW_WAYS - 1);
 }
 
+/* The set of table <map> for hash <h>, into <set> and <ct>; returns from the caller when the
+ * lookup fails. */
+#define SCHED_CT_SET(map, h, set, ct)                                                       \
+	do {                                                                                \
+		__u32 idx_ = hash_ct_set(h);                                                \
+		(ct)->hash = (h);                                                           \
+		set = bpf_map_lookup_elem(&(map), &idx_);                                   \
+		if (!set)                                                                   \
+			return;                                                             \
+		(ct)->set = set;                                                            \
+	} while (0)
+
 /* The slot of <set> (lb_flow4_set or lb_flow6_set) of the lowest way in match mask <m>: its
  * flow into <f> and its key's proto into <ct>; returns from the caller when <m> is 0. */
 #define SCHED_CT_TAKE(set, m, ct, f)                                                        \
@@ -227,7 +239,7 @@ static __always_inline void sched_ct_get(
 	const struct parse_pkt *p, const struct lb_flow4_key *k4, struct sched_ct *ct)
 {
 	struct lb_flow *f;
-	__u32 h, idx, m = 0;
+	__u32 h, m = 0;
 	int i;
 
 	ct->looked = true;
@@ -239,12 +251,7 @@ static __always_inline void sched_ct_get(
 		__u64 k0 = k[0], k1 = k[1];
 
 		h = hash_ct4_words(k0, k1);
-		idx = hash_ct_set(h);
-		ct->hash = h;
-		set = bpf_map_lookup_elem(&lb_conntrack4, &idx);
-		if (!set)
-			return;
-		ct->set = set;
+		SCHED_CT_SET(lb_conntrack4, h, set, ct);
 #pragma unroll
 		for (i = 0; i < LB_FLOW_WAYS; i++) {
 			const __u64 *sk = (const __u64 *)&set->way[i].key;
@@ -257,12 +264,7 @@ static __always_inline void sched_ct_get(
 		struct lb_flow6_set *set;
 
 		h = hash_ct6_words(k);
-		idx = hash_ct_set(h);
-		ct->hash = h;
-		set = bpf_map_lookup_elem(&lb_conntrack, &idx);
-		if (!set)
-			return;
-		ct->set = set;
+		SCHED_CT_SET(lb_conntrack, h, set, ct);
 #pragma unroll
 		for (i = 0; i < LB_FLOW_WAYS; i++) {
 			const __u64 *sk = (const __u64 *)&set->way[i].key;
