@@ -8,16 +8,19 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 O=${O:-build}
 export O
-export PINGX_RESULTS
+export PINGX_RESULTS PINGX_FAILURES
 PINGX_RESULTS=$(mktemp /tmp/pingx-results.XXXXXX)
-trap 'rm -f "$PINGX_RESULTS"' EXIT
+# Each failed test's name (and, for scripts, its last lines), repeated after the summary so
+# that the end of a long log says what failed.
+PINGX_FAILURES=$(mktemp /tmp/pingx-failures.XXXXXX)
+trap 'rm -f "$PINGX_RESULTS" "$PINGX_FAILURES"' EXIT
 
 record() { echo "$1 $2 $3 $4" >>"$PINGX_RESULTS"; }
 
 run_unit() {
 	local bin=$O/tests/unit/pingx-unit
 	if [ ! -x "$bin" ]; then
-		echo "unit: $bin missing" >&2
+		echo "unit: $bin missing" | tee -a "$PINGX_FAILURES" >&2
 		record unit 0 1 0
 		return
 	fi
@@ -28,12 +31,12 @@ run_unit() {
 run_asan() {
 	local bin=$O/asan/tests/unit/pingx-unit
 	if [ ! -x "$bin" ]; then
-		echo "asan: $bin missing" >&2
+		echo "asan: $bin missing" | tee -a "$PINGX_FAILURES" >&2
 		record asan 0 1 0
 		return
 	fi
 	echo "== unit tests under ASan and UBSan"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$bin" || true
+	PINGX_UNIT_RUN=asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$bin" || true
 }
 
 run_bpf() {
@@ -60,7 +63,10 @@ for suite in "$@"; do
 	integration) run_scripts integration ;;
 	l7) run_scripts l7 ;;
 	cache) run_scripts cache ;;
-	*) echo "run.sh: unknown suite '$suite'" >&2; record "$suite" 0 1 0 ;;
+	*) echo "run.sh: unknown suite '$suite'" >&2
+		record "$suite" 0 1 0
+		echo "run.sh: unknown suite '$suite'" >>"$PINGX_FAILURES"
+		;;
 	esac
 done
 
@@ -72,6 +78,11 @@ if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
 	skipped=0
 fi
 echo
+if [ -s "$PINGX_FAILURES" ]; then
+	echo "Failed:"
+	cat "$PINGX_FAILURES"
+	echo
+fi
 # Tests this machine cannot run (a kernel feature not built) are not failures, even in CI:
 # each said why.
 extra=""

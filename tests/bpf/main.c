@@ -560,6 +560,18 @@ static int pin_dir_remove(const char *dir)
 	return err;
 }
 
+/* Name a failed fixture in $PINGX_FAILURES, which tests/run.sh repeats after its summary. */
+static void record_failure(const char *name)
+{
+	const char *path = getenv("PINGX_FAILURES");
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "bpf:%s (its checks are printed above, under its name)\n", name);
+	fclose(f);
+}
+
 static void results(int passed, int failed, int skipped)
 {
 	const char *path = getenv("PINGX_RESULTS");
@@ -693,6 +705,7 @@ int main(int argc, char **argv)
 							     (t1.tv_nsec - t0.tv_nsec) / 1e6);
 			if (check_failed) {
 				printf("\n %-50s FAIL\n", "");
+				record_failure(f->name);
 				failed++;
 			} else {
 				printf("ok\n");

@@ -122,6 +122,8 @@ run_tests() {
 			echo SKIP
 			sed 's/^/    | /' "$out"
 			skipped=$((skipped + 1))
+			[ "${CI:-}" = true ] && [ -n "${PINGX_FAILURES:-}" ] &&
+				echo "$suite:$name skipped, which CI counts as a failure" >>"$PINGX_FAILURES"
 			;;
 		"$UNSUPPORTED")
 			echo "UNSUPPORTED (this machine)"
@@ -132,6 +134,11 @@ run_tests() {
 			echo "FAIL ($rc)"
 			sed 's/^/    | /' "$out"
 			failed=$((failed + 1))
+			# tests/run.sh repeats the failures after the summary.
+			[ -n "${PINGX_FAILURES:-}" ] && {
+				echo "$suite:$name (exit $rc), last lines:"
+				tail -n 12 "$out" | sed 's/^/    | /'
+			} >>"$PINGX_FAILURES"
 			;;
 		esac
 		rm -f "$out"

@@ -50,6 +50,24 @@ static void record_results(unsigned int run, unsigned int failed)
 	fclose(f);
 }
 
+/* Each failed assertion, "unit:SUITE/TEST FILE:LINE CONDITION", into $PINGX_FAILURES, which
+ * tests/run.sh repeats after its summary. */
+static void record_failures(void)
+{
+	const char *path = getenv("PINGX_FAILURES");
+	const char *run = getenv("PINGX_UNIT_RUN"); /* "asan" for the sanitized build */
+	CU_pFailureRecord r;
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "a")))
+		return;
+	for (r = CU_get_failure_list(); r; r = r->pNext)
+		fprintf(f, "%s:%s/%s %s:%u %s\n", run ? run : "unit", r->pSuite ? r->pSuite->pName : "?",
+			r->pTest ? r->pTest->pName : "?", r->strFileName ? r->strFileName : "?",
+			r->uiLineNumber, r->strCondition ? r->strCondition : "");
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int run, failed;
@@ -91,6 +109,7 @@ int main(int argc, char **argv)
 	failed = CU_get_number_of_tests_failed();
 	printf("\n");
 	record_results(run, failed);
+	record_failures();
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
 }
