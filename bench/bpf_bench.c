@@ -9,9 +9,10 @@
  * in ns above the floor, and pingx's ratios to each peer.
  * With --veth, packets per second through a veth pair instead: a live-frames generator in
  * namespace NS_A sends out of IF_A; IF_B in NS_B runs the floor (XDP_TX) or the balancer
- * (encapsulate, XDP_TX), and IF_A counts what comes back.
+ * (encapsulate, XDP_TX), and IF_A counts what comes back; a --peer balancer is attached to
+ * IF_B in the same rounds, with the same VIP, backends and next hop.
  * Usage: pingx-bpf-bench [--peer NAME=OBJECT]... [ROUNDS [REPEAT]]
- *        pingx-bpf-bench --veth NS_A IF_A NS_B IF_B [ROUNDS [FRAMES]] */
+ *        pingx-bpf-bench --veth [--peer NAME=OBJECT] NS_A IF_A NS_B IF_B [ROUNDS [FRAMES]] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -646,7 +647,9 @@ static int veth_main(int argc, char **argv)
 {
 	const char *ns_a, *if_a, *ns_b, *if_b;
 	int rounds, frames, err = 1, r, ifa, ifb, self, link_cnt = -1, link_tx = -1;
-	double floor_pps[64], lb_pps[64], drop_pps[64], deny_pps[64];
+	double floor_pps[64], lb_pps[64], drop_pps[64], deny_pps[64], peer_pps[64];
+	double peer_ratio[64], lb_ratio[64];
+	struct target peer = {.prog = -1};
 	struct drop_ctr dc_floor, dc_deny;
 	struct lb_deny_key dk = {.family = LB_AF_INET, .plen = 32};
 	char pin[96];
@@ -668,9 +671,23 @@ static int veth_main(int argc, char **argv)
 	__u32 zero = 0;
 	int i, tx_fd;
 
+	for (i = 0; i < MAX_CPUS; i++)
+		peer.lru[i] = -1;
+	if (argc > 2 && !strcmp(argv[1], "--peer")) {
+		const char *eq = strchr(argv[2], '=');
+
+		if (!eq || eq == argv[2] || (size_t)(eq - argv[2]) >= sizeof(peer.name)) {
+			fprintf(stderr, "bench: --peer NAME=OBJECT\n");
+			return 2;
+		}
+		snprintf(peer.name, sizeof(peer.name), "%.*s", (int)(eq - argv[2]), argv[2]);
+		peer.path = eq + 1;
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 5) {
-		fprintf(stderr,
-			"usage: pingx-bpf-bench --veth NS_A IF_A NS_B IF_B [ROUNDS [FRAMES]]\n");
+		fprintf(stderr, "usage: pingx-bpf-bench --veth [--peer NAME=OBJECT] NS_A IF_A NS_B "
+				"IF_B [ROUNDS [FRAMES]]\n");
 		return 2;
 	}
 	ns_a = argv[1];
@@ -712,6 +729,14 @@ static int veth_main(int argc, char **argv)
 		snprintf(a, sizeof(a), "198.51.100.%d", 10 + i);
 		inet_pton(AF_INET, a, b.addr.bytes);
 		if (ctrl_be_add(c, &k, &b, NULL))
+			goto out;
+	}
+	if (peer.path) {
+		__be32 reals[3];
+
+		for (i = 0; i < 3; i++)
+			reals[i] = htonl(0xc6336400u + 10 + (unsigned)i); /* 198.51.100.10-12 */
+		if (peer_load(&peer, peer.path, k.addr.v4, k.port, reals, node.gw_mac))
 			goto out;
 	}
 	/* Side A: count what comes back; the generator's own frames go out of IF_A. */
@@ -760,6 +785,25 @@ static int veth_main(int argc, char **argv)
 			goto out;
 		if (floor_pps[r] < 0 || lb_pps[r] < 0)
 			goto out;
+		lb_ratio[r] = lb_pps[r] / floor_pps[r];
+		/* The peer, the same flow: its flow-table hit after the first frame, IPIP,
+		 * XDP_TX. */
+		if (peer.path) {
+			if (enter_ns(ns_b))
+				goto out;
+			link_tx = bpf_link_create(peer.prog, ifb, BPF_XDP,
+				&(struct bpf_link_create_opts){
+					.sz = sizeof(struct bpf_link_create_opts),
+					.flags = XDP_FLAGS_DRV_MODE});
+			if (link_tx < 0 || enter_ns(ns_a))
+				goto out;
+			peer_pps[r] = veth_run(bb, ifa, pkt, len, frames);
+			close(link_tx);
+			link_tx = -1;
+			if (peer_pps[r] <= 0)
+				goto out;
+			peer_ratio[r] = peer_pps[r] / floor_pps[r];
+		}
 		/* Drops: an XDP_DROP program counting per CPU (bench_count), then the balancer
 		 * with the generator's source in lb_deny (one length in use), counted by its
 		 * drop_deny_admin reason. Both count once and drop. */
@@ -790,13 +834,23 @@ static int veth_main(int argc, char **argv)
 	}
 	qsort(floor_pps, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(lb_pps, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(lb_ratio, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(drop_pps, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(deny_pps, (size_t)rounds, sizeof(double), cmp_double);
 	printf("veth pair, native XDP, %d rounds x %d frames of %zu bytes, medians\n", rounds,
 		frames, len);
+	/* The ratios are the medians of each round's, a round's floor and balancers measured
+	 * back to back. */
 	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the floor)\n", "floor (XDP_TX)",
 		floor_pps[rounds / 2] / 1e6, "balancer (established)", lb_pps[rounds / 2] / 1e6,
-		lb_pps[rounds / 2] / floor_pps[rounds / 2]);
+		lb_ratio[rounds / 2]);
+	if (peer.path) {
+		qsort(peer_pps, (size_t)rounds, sizeof(double), cmp_double);
+		qsort(peer_ratio, (size_t)rounds, sizeof(double), cmp_double);
+		printf("%-26s %8.2f Mpps   (%.2f of the floor; pingx / %s %.2f)\n",
+			peer.name, peer_pps[rounds / 2] / 1e6, peer_ratio[rounds / 2], peer.name,
+			lb_ratio[rounds / 2] / peer_ratio[rounds / 2]);
+	}
 	printf("%-26s %8.2f Mpps\n%-26s %8.2f Mpps   (%.2f of the drop floor)\n",
 		"floor (XDP_DROP, counted)", drop_pps[rounds / 2] / 1e6, "balancer (denied source)",
 		deny_pps[rounds / 2] / 1e6, deny_pps[rounds / 2] / drop_pps[rounds / 2]);
@@ -813,6 +867,10 @@ out:
 		close(self);
 	}
 	bench_bpf__destroy(bb);
+	for (i = 0; i < MAX_CPUS; i++)
+		if (peer.lru[i] >= 0)
+			close(peer.lru[i]);
+	bpf_object__close(peer.obj);
 	ctrl_close(c);
 	if (ctrl_destroy(pin))
 		fprintf(stderr, "bench: could not remove %s\n", pin);
