@@ -91,8 +91,10 @@ HASH_INLINE __u32 hash_slot(__u32 h, __u32 m)
 /* The flow tables' hash: each 8-byte word of the stored key (lb_flow4_key or lb_flow_key, as
  * loaded on this host) times its own odd constant, the products xored, then a multiply-xorshift
  * finaliser: a few multiplies instead of a jhash's 30-odd dependent steps on every packet.
- * The seed is fixed, so that a tracked flow keeps its set whatever the node's hash_seed
- * (which chooses backends) becomes. */
+ * <seed> is the node's ct_seed, random and secret, mixed into the first two words: a sender
+ * cannot compute which set a flow lands in, and so cannot aim its flows at one set. It is not
+ * the node's hash_seed (which chooses backends and is the same on every node), so that a
+ * tracked flow keeps its set whatever hash_seed becomes. */
 #define HASH_CT_SEED 0x5bd1e9955bd1e995ull
 
 HASH_INLINE __u32 hash_ct_fin(__u64 x)
@@ -103,25 +105,25 @@ HASH_INLINE __u32 hash_ct_fin(__u64 x)
 }
 
 /* hash_ct() of an IPv4 flow from the two words of its lb_conntrack4 form. */
-HASH_INLINE __u32 hash_ct4_words(__u64 w0, __u64 w1)
+HASH_INLINE __u32 hash_ct4_words(__u64 w0, __u64 w1, __u64 seed)
 {
-	return hash_ct_fin(((w0 ^ HASH_CT_SEED) * 0x9e3779b97f4a7c15ull) ^
-			   (w1 * 0xc2b2ae3d27d4eb4full));
+	return hash_ct_fin(((w0 ^ seed ^ HASH_CT_SEED) * 0x9e3779b97f4a7c15ull) ^
+			   ((w1 ^ (seed >> 32 | seed << 32)) * 0xc2b2ae3d27d4eb4full));
 }
 
 /* hash_ct() of an IPv6 flow from the five words of its lb_flow_key. */
-HASH_INLINE __u32 hash_ct6_words(const __u64 *w)
+HASH_INLINE __u32 hash_ct6_words(const __u64 *w, __u64 seed)
 {
-	return hash_ct_fin(((w[0] ^ HASH_CT_SEED) * 0x9e3779b97f4a7c15ull) ^
-			   (w[1] * 0xc2b2ae3d27d4eb4full) ^ (w[2] * 0x165667b19e3779f9ull) ^
+	return hash_ct_fin(((w[0] ^ seed ^ HASH_CT_SEED) * 0x9e3779b97f4a7c15ull) ^
+			   ((w[1] ^ (seed >> 32 | seed << 32)) * 0xc2b2ae3d27d4eb4full) ^ (w[2] * 0x165667b19e3779f9ull) ^
 			   (w[3] * 0xd6e8feb86659fd93ull) ^ (w[4] * 0xff51afd7ed558ccdull));
 }
 
 #ifndef __bpf__
-/* The flow-table hash of flow <k> (either family): its set is the low bits (hash_ct_set()),
- * its slot's check comes from the high ones (hash_ct_check()). Userspace only: the program
- * hashes the words it has loaded already. */
-HASH_INLINE __u32 hash_ct(const struct lb_flow_key *k)
+/* The flow-table hash of flow <k> (either family) under the node's ct_seed <seed>: its set is
+ * the low bits (hash_ct_set()), its slot's check comes from the high ones (hash_ct_check()).
+ * Userspace only: the program hashes the words it has loaded already. */
+HASH_INLINE __u32 hash_ct(const struct lb_flow_key *k, __u64 seed)
 {
 	__u64 w[5];
 
@@ -130,10 +132,10 @@ HASH_INLINE __u32 hash_ct(const struct lb_flow_key *k)
 
 		lb_flow4_key_of(&k4, k);
 		__builtin_memcpy(w, &k4, sizeof(k4));
-		return hash_ct4_words(w[0], w[1]);
+		return hash_ct4_words(w[0], w[1], seed);
 	}
 	__builtin_memcpy(w, k, sizeof(*k));
-	return hash_ct6_words(w);
+	return hash_ct6_words(w, seed);
 }
 #endif
 

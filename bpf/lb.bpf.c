@@ -55,7 +55,7 @@ static __always_inline struct lb_svc *lb_service(const struct parse_pkt *p,
 		ct->guarded = true;
 	}
 	if (!syn || !ct->guard || ct->guard->inserts < ct->rate) {
-		sched_ct_get(p, k4, ct);
+		sched_ct_get(p, k4, node, ct);
 		if (ct->f) {
 			struct lb_backend *be;
 			__u32 id = ct->f->backend;

@@ -6,7 +6,7 @@
 #define BPF_LB_ABI_H
 
 /* Held by the one entry of lb_meta; pingctl and pingd refuse maps with another version. */
-#define LB_ABI_VERSION 12
+#define LB_ABI_VERSION 13
 
 /* Limits that size maps. The build may override them; maglev/ and ctrl see the same values. */
 #ifndef LB_MAX_VIPS
@@ -196,8 +196,10 @@ struct lb_node {
 	__u8 src6_plen;	      /* the same for src6 (at most its last 32 bits vary); 0 or 128 =
 			       * src6 itself */
 	__u8 pad2[2];
+	__u64 ct_seed; /* the flow tables' hash seed: random, chosen when the maps are created
+			* and kept by every later write of the node (the control plane's) */
 };
-_Static_assert(sizeof(struct lb_node) == 72, "lb_node size");
+_Static_assert(sizeof(struct lb_node) == 80, "lb_node size");
 
 /* lb_services key: a service. Port 0 matches every port of the address and protocol. */
 struct lb_svc_key {

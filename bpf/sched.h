@@ -231,13 +231,14 @@ static __always_inline __u32 sched_first_way(__u32 m)
 		(ct)->proto = &(set)->way[w_].key.proto;                                    \
 	} while (0)
 
-/* Look the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) up in its family's table:
- * fills <ct>'s f, proto, set and hash. A slot holds the flow when its key is the flow's,
+/* Look the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) up in its family's table,
+ * hashed under <node>'s ct_seed: fills <ct>'s f, proto, set and hash. A slot holds the flow when its key is the flow's,
  * word by word, and its check matches the key's hash and the slot's backend. Every way's key
  * is compared, without a branch, into a mask; the first match's check is verified. */
-static __always_inline void sched_ct_get(
-	const struct parse_pkt *p, const struct lb_flow4_key *k4, struct sched_ct *ct)
+static __always_inline void sched_ct_get(const struct parse_pkt *p, const struct lb_flow4_key *k4,
+	const struct lb_node *node, struct sched_ct *ct)
 {
+	__u64 seed = node->ct_seed;
 	struct lb_flow *f;
 	__u32 h, m = 0;
 	int i;
@@ -250,7 +251,7 @@ static __always_inline void sched_ct_get(
 		struct lb_flow4_set *set;
 		__u64 k0 = k[0], k1 = k[1];
 
-		h = hash_ct4_words(k0, k1);
+		h = hash_ct4_words(k0, k1, seed);
 		SCHED_CT_SET(lb_conntrack4, h, set, ct);
 #pragma unroll
 		for (i = 0; i < LB_FLOW_WAYS; i++) {
@@ -263,7 +264,7 @@ static __always_inline void sched_ct_get(
 		const __u64 *k = (const __u64 *)&p->flow;
 		struct lb_flow6_set *set;
 
-		h = hash_ct6_words(k);
+		h = hash_ct6_words(k, seed);
 		SCHED_CT_SET(lb_conntrack, h, set, ct);
 #pragma unroll
 		for (i = 0; i < LB_FLOW_WAYS; i++) {
@@ -374,7 +375,7 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 			goto table;
 	}
 	if (!ct->looked)
-		sched_ct_get(p, k4, ct);
+		sched_ct_get(p, k4, node, ct);
 	f = ct->f;
 	/* A UDP packet without an entry opens a flow (ICMP errors never do). */
 	if (!f && p->flow.proto == IPPROTO_UDP && !p->icmp_err) {

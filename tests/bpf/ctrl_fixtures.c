@@ -118,6 +118,21 @@ static void fx_ctrl_open_and_abi(void)
 	CHECK(!c && errno == ENOENT, "opened a missing pin directory");
 	c = ctrl_open(dir, CTRL_F_CREATE);
 	CHECK(c && ctrl_abi_version(c) == LB_ABI_VERSION, "create: %s", strerror(errno));
+	/* New maps get a random flow-table seed, which node writes keep and reads hide. */
+	if (c) {
+		struct lb_node n = {.hash_seed = 7}, raw = {};
+		__u64 seed;
+
+		CHECK(!bpf_map_lookup_elem(ctrl_map_fd(c, "lb_node"), &zero, &raw) && raw.ct_seed,
+			"new maps have no flow-table seed");
+		seed = raw.ct_seed;
+		CHECK(!ctrl_node_set(c, &n), "node set");
+		CHECK(!bpf_map_lookup_elem(ctrl_map_fd(c, "lb_node"), &zero, &raw) &&
+			      raw.ct_seed == seed && raw.hash_seed == 7,
+			"a node write changed the seed");
+		CHECK(!ctrl_node_get(c, &n) && n.ct_seed == 0 && n.hash_seed == 7,
+			"ctrl_node_get shows the seed");
+	}
 	ctrl_close(c);
 	c = ctrl_open(dir, 0);
 	CHECK(c, "reopen of created maps: %s", strerror(errno));

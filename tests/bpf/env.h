@@ -21,6 +21,7 @@
 #define VIP6	"2001:db8:100::1"
 #define LBSRC6	"2001:db8::1"
 #define SEED	0x5eedu
+#define CT_SEED 0x243f6a8885a308d3ull /* node_default()'s flow-table seed */
 #define TBL_M	251u
 
 extern const uint8_t MAC_CLIENT[6], MAC_LB[6], MAC_GW[6];
@@ -76,7 +77,9 @@ int run(int prog, const uint8_t *in, size_t len, uint8_t *out, size_t *out_len);
 uint64_t reason_count(enum lb_reason r);
 struct lb_stats svc_stats(uint32_t id);
 struct lb_stats be_stats(uint32_t id);
-/* The flow tables: <key> in lb_conntrack4 (IPv4) or lb_conntrack (IPv6). */
+/* The flow tables: <key> in lb_conntrack4 (IPv4) or lb_conntrack (IPv6), in its set under
+ * lb_node's ct_seed (ct_seed()). */
+uint64_t ct_seed(void);
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val);
 int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags);
 void ct_del(const struct lb_flow_key *key);

@@ -489,8 +489,8 @@ static void same_set_clients(int family, int n, char (*addrs)[INET6_ADDRSTRLEN])
 		else
 			key.src.v6[3] = htonl(i);
 		if (!found)
-			want = hash_ct_set(hash_ct(&key));
-		else if (hash_ct_set(hash_ct(&key)) != want)
+			want = hash_ct_set(hash_ct(&key, ct_seed()));
+		else if (hash_ct_set(hash_ct(&key, ct_seed())) != want)
 			continue;
 		inet_ntop(family == 4 ? AF_INET : AF_INET6, &key.src, addrs[found], INET6_ADDRSTRLEN);
 		found++;
@@ -563,7 +563,7 @@ static void fx_conntrack_torn_slot_is_a_miss(void)
 	other = (x + 1) % 3;
 	CHECK(!ct_put(&key, &(struct lb_flow){.backend = other}, BPF_ANY), "put");
 	CHECK(send_to(&ack) == (int)other, "a valid slot is followed");
-	idx = hash_ct_set(hash_ct(&key));
+	idx = hash_ct_set(hash_ct(&key, ct_seed()));
 	CHECK(!bpf_map_lookup_elem(E.ct4, &idx, &set), "read the set");
 	for (w = 0; w < LB_FLOW_WAYS && !set.way[w].key.proto; w++)
 		;
@@ -576,6 +576,44 @@ static void fx_conntrack_torn_slot_is_a_miss(void)
 	CHECK(send_to(&ack) == (int)x, "a torn slot was followed");
 	CHECK(ct_get(&key, &f) && f.backend == x, "the slot was not rewritten");
 	CHECK(ct_count() == 1, "%d entries", ct_count());
+}
+
+/* The program hashes a flow under the node's ct_seed, as userspace does: a flow stored under
+ * the seed is followed, and once the seed changes the program looks in another set and misses
+ * it. Two seeds put most flows in different sets (a sender who does not know the seed cannot
+ * aim flows at one set). */
+static void fx_conntrack_seed_places_flows(void)
+{
+	struct lb_flow_key key;
+	struct lb_node n;
+	uint32_t x, other, moved = 0, i;
+	__u32 zero = 0;
+	int fam;
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		struct pkt_spec ack = tcp_spec(fam, 0x10, 47200);
+
+		env_reset();
+		setup(fam, fam, LB_FWD_IPIP, 0);
+		CHECK(ct_seed() == CT_SEED, "node seed %llx", (unsigned long long)ct_seed());
+		flow_of(&ack, &key);
+		x = mg_expect(&key, IDS, 3, false);
+		other = (x + 1) % 3;
+		CHECK(!ct_put(&key, &(struct lb_flow){.backend = other}, BPF_ANY), "put");
+		CHECK(send_same_family(&ack) == (int)other, "IPv%d: the stored flow was not followed",
+			fam);
+		CHECK(!bpf_map_lookup_elem(E.node, &zero, &n), "read lb_node");
+		n.ct_seed = ~CT_SEED;
+		node_set(&n);
+		CHECK(send_same_family(&ack) == (int)x, "IPv%d: found under another seed", fam);
+		CHECK(ct_get(&key, &(struct lb_flow){}), "IPv%d: not recorded under the new seed",
+			fam);
+	}
+	for (i = 0; i < 256; i++) {
+		key.src.v6[3] = htonl(i);
+		moved += hash_ct_set(hash_ct(&key, CT_SEED)) != hash_ct_set(hash_ct(&key, ~CT_SEED));
+	}
+	CHECK(moved >= 250, "only %u of 256 flows change sets with the seed", moved);
 }
 
 /* The flow table is one array of sets that every CPU uses: a flow recorded on one CPU keeps
@@ -1636,6 +1674,7 @@ const struct fixture fixtures[] = {
 	{"conntrack_shared_survives_republish", fx_conntrack_shared_survives_republish},
 	{"conntrack_set_keeps_active_flows", fx_conntrack_set_keeps_active_flows},
 	{"conntrack_torn_slot_is_a_miss", fx_conntrack_torn_slot_is_a_miss},
+	{"conntrack_seed_places_flows", fx_conntrack_seed_places_flows},
 	{"gue_ipv4", fx_gue_ipv4},
 	{"gue_ipv6", fx_gue_ipv6},
 	{"gue_ipv4_in_ipv6", fx_gue_ipv4_in_ipv6},

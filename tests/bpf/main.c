@@ -61,6 +61,7 @@ void node_default(struct lb_node *n)
 	memcpy(n->gw_mac, MAC_GW, 6);
 	n->flags = LB_NODE_F_GW_MAC;
 	n->hash_seed = SEED;
+	n->ct_seed = CT_SEED;
 }
 
 /* Write <n> with LB_NODE_F_ALL_PORTS set when a service has port 0, as the control plane
@@ -367,23 +368,44 @@ uint64_t guard_refused(void)
 	return g.refused;
 }
 
+/* The flow tables, with the seed lb_node holds now (the program's). */
+static struct flowtab ct_tables(void)
+{
+	struct lb_node n = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(E.node, &zero, &n);
+	return (struct flowtab){.fd4 = E.ct4, .fd6 = E.ct, .seed = n.ct_seed};
+}
+
+uint64_t ct_seed(void)
+{
+	return ct_tables().seed;
+}
+
 bool ct_get(const struct lb_flow_key *key, struct lb_flow *val)
 {
-	return flowtab_get(E.ct4, E.ct, key, val) == 0;
+	struct flowtab t = ct_tables();
+
+	return flowtab_get(&t, key, val) == 0;
 }
 
 int ct_put(const struct lb_flow_key *key, const struct lb_flow *val, __u64 flags)
 {
 	struct lb_flow old;
 
+	struct flowtab t = ct_tables();
+
 	if (flags == BPF_EXIST && !ct_get(key, &old))
 		return -ENOENT;
-	return flowtab_put(E.ct4, E.ct, key, val, true);
+	return flowtab_put(&t, key, val, true);
 }
 
 void ct_del(const struct lb_flow_key *key)
 {
-	flowtab_del(E.ct4, E.ct, key);
+	struct flowtab t = ct_tables();
+
+	flowtab_del(&t, key);
 }
 
 static int ct_count_one(const struct lb_flow_key *k, const struct lb_flow *val, void *arg)
@@ -396,9 +418,10 @@ static int ct_count_one(const struct lb_flow_key *k, const struct lb_flow *val, 
 
 int ct_count(void)
 {
+	struct flowtab t = ct_tables();
 	int n = 0;
 
-	flowtab_walk(E.ct4, E.ct, ct_count_one, &n);
+	flowtab_walk(&t, ct_count_one, &n);
 	return n;
 }
 
@@ -507,7 +530,7 @@ void env_reset(void)
 
 	clear_map(E.services, sizeof(struct lb_svc_key));
 	zero_array(E.svc_by_id, LB_MAX_VIPS, sizeof(struct lb_svc_ent));
-	flowtab_clear(E.ct4, E.ct);
+	flowtab_clear(&(struct flowtab){.fd4 = E.ct4, .fd6 = E.ct});
 	for (i = 0; i < LB_MAX_VIPS; i++) {
 		bpf_map_delete_elem(E.maglev, &i);
 		bpf_map_delete_elem(E.ring, &i);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -252,6 +253,17 @@ struct ctrl *ctrl_open(const char *pin_dir, unsigned int flags)
 	if (err)
 		goto err_unlock;
 	if (meta.abi_version == 0 && (flags & CTRL_F_CREATE)) {
+		/* New maps: the flow tables' seed, kept for their life (node_write()). */
+		struct lb_node n = {};
+
+		if (getrandom(&n.ct_seed, sizeof(n.ct_seed), 0) != sizeof(n.ct_seed)) {
+			err = errno ? -errno : -EIO;
+			goto err_unlock;
+		}
+		if (bpf_map_update_elem(c->fds[CM_NODE], &zero, &n, BPF_ANY)) {
+			err = -errno;
+			goto err_unlock;
+		}
 		meta.abi_version = LB_ABI_VERSION;
 		if (bpf_map_update_elem(c->fds[CM_META], &zero, &meta, BPF_ANY)) {
 			err = -errno;
@@ -340,8 +352,10 @@ int ctrl_node_get(struct ctrl *c, struct lb_node *n)
 
 	if (bpf_map_lookup_elem(c->fds[CM_NODE], &zero, n))
 		return -errno;
-	/* The library's own flags: not settings, so callers comparing settings never see them. */
+	/* The library's own flags and the flow tables' seed: not settings, so callers comparing
+	 * settings never see them. */
 	n->flags &= (__u8) ~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
+	n->ct_seed = 0;
 	return 0;
 }
 
@@ -360,8 +374,9 @@ static bool any_all_ports(struct ctrl *c)
 	return false;
 }
 
-/* Write <n> with LB_NODE_F_ALL_PORTS set from the services and LB_NODE_F_DRAIN kept as
- * stored (ctrl_node_drain() owns it); the caller holds the lock. */
+/* Write <n> with LB_NODE_F_ALL_PORTS set from the services, and LB_NODE_F_DRAIN (which
+ * ctrl_node_drain() owns) and the flow tables' seed kept as stored; the caller holds the
+ * lock. */
 static int node_write(struct ctrl *c, const struct lb_node *n)
 {
 	struct lb_node v = *n, cur;
@@ -370,8 +385,10 @@ static int node_write(struct ctrl *c, const struct lb_node *n)
 	v.flags &= (__u8) ~(LB_NODE_F_ALL_PORTS | LB_NODE_F_DRAIN);
 	if (any_all_ports(c))
 		v.flags |= LB_NODE_F_ALL_PORTS;
-	if (!bpf_map_lookup_elem(c->fds[CM_NODE], &zero, &cur))
-		v.flags |= cur.flags & LB_NODE_F_DRAIN;
+	if (bpf_map_lookup_elem(c->fds[CM_NODE], &zero, &cur))
+		return -errno;
+	v.flags |= cur.flags & LB_NODE_F_DRAIN;
+	v.ct_seed = cur.ct_seed;
 	return bpf_map_update_elem(c->fds[CM_NODE], &zero, &v, BPF_ANY) ? -errno : 0;
 }
 
@@ -607,11 +624,27 @@ static int ct_collect_one(const struct lb_flow_key *k, const struct lb_flow *val
 	return 0;
 }
 
+/* The flow tables of <c>, with the seed lb_node holds, into *<t>. */
+static int ct_tables(struct ctrl *c, struct flowtab *t)
+{
+	struct lb_node n;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(c->fds[CM_NODE], &zero, &n))
+		return -errno;
+	*t = (struct flowtab){.fd4 = c->fds[CM_CONNTRACK4], .fd6 = c->fds[CM_CONNTRACK],
+		.seed = n.ct_seed};
+	return 0;
+}
+
 int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 {
 	struct ct_collect cc = {.max = max};
-	int err = flowtab_walk(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], ct_collect_one, &cc);
+	struct flowtab t;
+	int err = ct_tables(c, &t);
 
+	if (!err)
+		err = flowtab_walk(&t, ct_collect_one, &cc);
 	*n = cc.n;
 	return err < 0 ? err : 0;
 }
@@ -619,14 +652,18 @@ int ctrl_ct_count(struct ctrl *c, size_t max, size_t *n)
 int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 {
 	struct ct_collect cc = {.max = max, .cap = 64};
+	struct flowtab t;
 	int err;
 
 	*out = NULL;
 	*n = 0;
+	err = ct_tables(c, &t);
+	if (err)
+		return err;
 	cc.list = malloc(cc.cap * sizeof(*cc.list));
 	if (!cc.list)
 		return -ENOMEM;
-	err = flowtab_walk(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], ct_collect_one, &cc);
+	err = flowtab_walk(&t, ct_collect_one, &cc);
 	if (err < 0) {
 		free(cc.list);
 		return err;
@@ -638,17 +675,26 @@ int ctrl_ct_list(struct ctrl *c, size_t max, struct ctrl_flow **out, size_t *n)
 
 int ctrl_ct_get(struct ctrl *c, const struct lb_flow_key *k, struct lb_flow *val)
 {
-	return flowtab_get(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], k, val);
+	struct flowtab t;
+	int err = ct_tables(c, &t);
+
+	return err ? err : flowtab_get(&t, k, val);
 }
 
 int ctrl_ct_put(struct ctrl *c, const struct lb_flow_key *k, const struct lb_flow *val)
 {
-	return flowtab_put(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK], k, val, true);
+	struct flowtab t;
+	int err = ct_tables(c, &t);
+
+	return err ? err : flowtab_put(&t, k, val, true);
 }
 
 int ctrl_ct_flush(struct ctrl *c)
 {
-	return flowtab_clear(c->fds[CM_CONNTRACK4], c->fds[CM_CONNTRACK]);
+	struct flowtab t;
+	int err = ct_tables(c, &t);
+
+	return err ? err : flowtab_clear(&t);
 }
 
 int ctrl_destroy(const char *pin_dir)

@@ -55,12 +55,12 @@ static struct lb_flow *ft_slot(struct ft_set *s, int w, struct lb_flow_key *k)
 	return &sl->flow;
 }
 
-/* Whether slot <w> of <s> holds a flow (its key into *<k>) whose check holds. */
-static struct lb_flow *ft_valid(struct ft_set *s, int w, struct lb_flow_key *k)
+/* Whether slot <w> of <s> holds a flow (its key into *<k>) whose check holds under <seed>. */
+static struct lb_flow *ft_valid(struct ft_set *s, int w, struct lb_flow_key *k, __u64 seed)
 {
 	struct lb_flow *f = ft_slot(s, w, k);
 
-	if (!f || f->check != hash_ct_check(hash_ct(k), f->backend))
+	if (!f || f->check != hash_ct_check(hash_ct(k, seed), f->backend))
 		return NULL;
 	return f;
 }
@@ -71,21 +71,21 @@ static bool ft_same(const struct lb_flow_key *a, const struct lb_flow_key *b)
 }
 
 /* The table, set and slot of flow <k> (*<w> = -1: none holds it). */
-static int ft_find(int fd4, int fd6, const struct lb_flow_key *k, int *fd, __u32 *idx,
+static int ft_find(const struct flowtab *t, const struct lb_flow_key *k, int *fd, __u32 *idx,
 	struct ft_set *s, int *w)
 {
 	struct lb_flow_key got;
 	int i, err;
 
 	s->v6 = k->family != LB_AF_INET;
-	*fd = s->v6 ? fd6 : fd4;
-	*idx = hash_ct_set(hash_ct(k));
+	*fd = s->v6 ? t->fd6 : t->fd4;
+	*idx = hash_ct_set(hash_ct(k, t->seed));
 	*w = -1;
 	err = ft_read(*fd, *idx, s);
 	if (err)
 		return err;
 	for (i = 0; i < LB_FLOW_WAYS; i++) {
-		if (ft_valid(s, i, &got) && ft_same(&got, k)) {
+		if (ft_valid(s, i, &got, t->seed) && ft_same(&got, k)) {
 			*w = i;
 			break;
 		}
@@ -94,19 +94,19 @@ static int ft_find(int fd4, int fd6, const struct lb_flow_key *k, int *fd, __u32
 }
 
 /* ft_find() for a flow that must be there: -ENOENT when no slot holds it. */
-static int ft_find_held(int fd4, int fd6, const struct lb_flow_key *k, int *fd, __u32 *idx,
-	struct ft_set *s, int *w)
+static int ft_find_held(const struct flowtab *t, const struct lb_flow_key *k, int *fd,
+	__u32 *idx, struct ft_set *s, int *w)
 {
-	int err = ft_find(fd4, fd6, k, fd, idx, s, w);
+	int err = ft_find(t, k, fd, idx, s, w);
 
 	return err ? err : *w < 0 ? -ENOENT : 0;
 }
 
-int flowtab_get(int fd4, int fd6, const struct lb_flow_key *k, struct lb_flow *val)
+int flowtab_get(const struct flowtab *t, const struct lb_flow_key *k, struct lb_flow *val)
 {
 	struct ft_set s;
 	__u32 idx;
-	int fd, w, err = ft_find_held(fd4, fd6, k, &fd, &idx, &s, &w);
+	int fd, w, err = ft_find_held(t, k, &fd, &idx, &s, &w);
 
 	if (!err)
 		*val = *ft_slot(&s, w, NULL);
@@ -114,12 +114,12 @@ int flowtab_get(int fd4, int fd6, const struct lb_flow_key *k, struct lb_flow *v
 }
 
 int flowtab_put(
-	int fd4, int fd6, const struct lb_flow_key *k, const struct lb_flow *val, bool evict)
+	const struct flowtab *t, const struct lb_flow_key *k, const struct lb_flow *val, bool evict)
 {
 	struct lb_flow *f;
 	struct ft_set s;
 	__u32 idx;
-	int fd, w, i, err = ft_find(fd4, fd6, k, &fd, &idx, &s, &w);
+	int fd, w, i, err = ft_find(t, k, &fd, &idx, &s, &w);
 
 	if (err)
 		return err;
@@ -138,15 +138,15 @@ int flowtab_put(
 		f = &s.u.v4.way[w].flow;
 	}
 	*f = *val;
-	f->check = hash_ct_check(hash_ct(k), val->backend);
+	f->check = hash_ct_check(hash_ct(k, t->seed), val->backend);
 	return ft_write(fd, idx, &s);
 }
 
-int flowtab_del(int fd4, int fd6, const struct lb_flow_key *k)
+int flowtab_del(const struct flowtab *t, const struct lb_flow_key *k)
 {
 	struct ft_set s;
 	__u32 idx;
-	int fd, w, err = ft_find_held(fd4, fd6, k, &fd, &idx, &s, &w);
+	int fd, w, err = ft_find_held(t, k, &fd, &idx, &s, &w);
 
 	if (err)
 		return err;
@@ -160,7 +160,7 @@ int flowtab_del(int fd4, int fd6, const struct lb_flow_key *k)
 /* Sets read or written per batch call. */
 #define FT_BATCH 1024
 
-int flowtab_walk(int fd4, int fd6,
+int flowtab_walk(const struct flowtab *t,
 	int (*fn)(const struct lb_flow_key *k, const struct lb_flow *val, void *arg), void *arg)
 {
 	size_t vsize[2] = {sizeof(struct lb_flow4_set), sizeof(struct lb_flow6_set)};
@@ -169,21 +169,21 @@ int flowtab_walk(int fd4, int fd6,
 	struct lb_flow *f;
 	struct ft_set s;
 	uint8_t *buf;
-	int t, w, ret = 0;
+	int v6, w, ret = 0;
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
 	buf = malloc(FT_BATCH * vsize[1]);
 	if (!buf)
 		return -ENOMEM;
-	for (t = 0; t < 2 && !ret; t++) {
+	for (v6 = 0; v6 < 2 && !ret; v6++) {
 		__u32 batch = 0;
 		bool first = true, end = false;
 
-		s.v6 = t;
+		s.v6 = v6;
 		while (!end && !ret) {
 			/* From the set after the last one read; ENOENT: this was the last batch. */
 			n = FT_BATCH;
-			if (bpf_map_lookup_batch(t ? fd6 : fd4, first ? NULL : &batch, &batch, keys,
+			if (bpf_map_lookup_batch(v6 ? t->fd6 : t->fd4, first ? NULL : &batch, &batch, keys,
 				    buf, &n, &bo)) {
 				if (errno != ENOENT) {
 					ret = -errno;
@@ -195,9 +195,9 @@ int flowtab_walk(int fd4, int fd6,
 			if (!n)
 				break;
 			for (i = 0; i < n && !ret; i++) {
-				memcpy(&s.u, buf + i * vsize[t], vsize[t]);
+				memcpy(&s.u, buf + i * vsize[v6], vsize[v6]);
 				for (w = 0; w < LB_FLOW_WAYS && !ret; w++) {
-					f = ft_valid(&s, w, &k);
+					f = ft_valid(&s, w, &k, t->seed);
 					if (f)
 						ret = fn(&k, f, arg);
 				}
@@ -208,23 +208,23 @@ int flowtab_walk(int fd4, int fd6,
 	return ret;
 }
 
-int flowtab_clear(int fd4, int fd6)
+int flowtab_clear(const struct flowtab *t)
 {
 	size_t vsize[2] = {sizeof(struct lb_flow4_set), sizeof(struct lb_flow6_set)};
 	__u32 keys[FT_BATCH], pos, n, i;
 	uint8_t *zero;
-	int t, err = 0;
+	int v6, err = 0;
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
 	zero = calloc(FT_BATCH, vsize[1]);
 	if (!zero)
 		return -ENOMEM;
-	for (t = 0; t < 2 && !err; t++) {
+	for (v6 = 0; v6 < 2 && !err; v6++) {
 		for (pos = 0; pos < LB_FLOW_SETS; pos += n) {
 			n = LB_FLOW_SETS - pos < FT_BATCH ? LB_FLOW_SETS - pos : FT_BATCH;
 			for (i = 0; i < n; i++)
 				keys[i] = pos + i;
-			if (bpf_map_update_batch(t ? fd6 : fd4, keys, zero, &n, &bo)) {
+			if (bpf_map_update_batch(v6 ? t->fd6 : t->fd4, keys, zero, &n, &bo)) {
 				err = -errno;
 				break;
 			}
