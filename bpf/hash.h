@@ -91,9 +91,9 @@ HASH_INLINE __u32 hash_slot(__u32 h, __u32 m)
 /* The flow tables' hash: each 8-byte word of the stored key (lb_flow4_key or lb_flow_key, as
  * loaded on this host) times its own odd constant, the products xored, then a multiply-xorshift
  * finaliser: a few multiplies instead of a jhash's 30-odd dependent steps on every packet.
- * <seed> is the node's ct_seed, random and secret, xored into the first word (which every
- * later product then depends on through the finaliser): a sender cannot compute which set a
- * flow lands in, and so cannot aim its flows at one set. It is not the node's hash_seed (which
+ * <seed> is the node's ct_seed, random and secret, xored into the products before the
+ * finaliser (after them, so that its load is off the multiplies' path): a sender cannot compute
+ * which set a flow lands in, and so cannot aim its flows at one set. It is not the node's hash_seed (which
  * chooses backends and is the same on every node), so that a tracked flow keeps its set
  * whatever hash_seed becomes. */
 HASH_INLINE __u32 hash_ct_fin(__u64 x)
@@ -106,15 +106,15 @@ HASH_INLINE __u32 hash_ct_fin(__u64 x)
 /* hash_ct() of an IPv4 flow from the two words of its lb_conntrack4 form. */
 HASH_INLINE __u32 hash_ct4_words(__u64 w0, __u64 w1, __u64 seed)
 {
-	return hash_ct_fin(((w0 ^ seed) * 0x9e3779b97f4a7c15ull) ^ (w1 * 0xc2b2ae3d27d4eb4full));
+	return hash_ct_fin((w0 * 0x9e3779b97f4a7c15ull) ^ (w1 * 0xc2b2ae3d27d4eb4full) ^ seed);
 }
 
 /* hash_ct() of an IPv6 flow from the five words of its lb_flow_key. */
 HASH_INLINE __u32 hash_ct6_words(const __u64 *w, __u64 seed)
 {
-	return hash_ct_fin(((w[0] ^ seed) * 0x9e3779b97f4a7c15ull) ^ (w[1] * 0xc2b2ae3d27d4eb4full) ^
+	return hash_ct_fin((w[0] * 0x9e3779b97f4a7c15ull) ^ (w[1] * 0xc2b2ae3d27d4eb4full) ^
 			   (w[2] * 0x165667b19e3779f9ull) ^ (w[3] * 0xd6e8feb86659fd93ull) ^
-			   (w[4] * 0xff51afd7ed558ccdull));
+			   (w[4] * 0xff51afd7ed558ccdull) ^ seed);
 }
 
 #ifndef __bpf__
