@@ -92,10 +92,10 @@ HASH_INLINE __u32 hash_slot(__u32 h, __u32 m)
  * loaded on this host) times its own odd constant, the products xored, then a multiply-xorshift
  * finaliser: a few multiplies instead of a jhash's 30-odd dependent steps on every packet.
  * <seed> is the node's ct_seed, random and secret, xored into the products before the
- * finaliser (after them, so that its load is off the multiplies' path): a sender cannot compute
- * which set a flow lands in, and so cannot aim its flows at one set. It is not the node's hash_seed (which
- * chooses backends and is the same on every node), so that a tracked flow keeps its set
- * whatever hash_seed becomes. */
+ * finaliser (after them, so that its load is off the multiplies' path): a sender cannot
+ * compute which set a flow lands in, and so cannot aim its flows at one set. It is not the
+ * node's hash_seed (which chooses backends and is the same on every node), so that a tracked
+ * flow keeps its set whatever hash_seed becomes. */
 HASH_INLINE __u32 hash_ct_fin(__u64 x)
 {
 	x ^= x >> 29;

@@ -232,9 +232,10 @@ static __always_inline __u32 sched_first_way(__u32 m)
 	} while (0)
 
 /* Look the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) up in its family's table,
- * hashed under <node>'s ct_seed: fills <ct>'s f, proto, set and hash. A slot holds the flow when its key is the flow's,
- * word by word, and its check matches the key's hash and the slot's backend. Every way's key
- * is compared, without a branch, into a mask; the first match's check is verified. */
+ * hashed under <node>'s ct_seed: fills <ct>'s f, proto, set and hash. A slot holds the flow
+ * when its key is the flow's, word by word, and its check matches the key's hash and the
+ * slot's backend. Every way's key is compared, without a branch, into a mask; the first
+ * match's check is verified. */
 static __always_inline void sched_ct_get(const struct parse_pkt *p, const struct lb_flow4_key *k4,
 	const struct lb_node *node, struct sched_ct *ct)
 {

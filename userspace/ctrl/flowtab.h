@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The flow tables as userspace reads and writes them: lb_conntrack4 (IPv4 flows) and
  * lb_conntrack (IPv6 flows), each LB_FLOW_SETS sets of LB_FLOW_WAYS slots, a flow in the set
- * of its hash_ct() under the node's ct_seed. A slot holds a flow when its key's proto is set and its check
- * matches (see bpf/lb_maps.h). The data plane writes the tables meanwhile: an answer may be
- * outdated by the time it is used. Each returns 0 or a negative errno. */
+ * of its hash_ct() under the node's ct_seed. A slot holds a flow when its key's proto is set
+ * and its check matches (see bpf/lb_maps.h). The data plane writes the tables meanwhile: an
+ * answer may be outdated by the time it is used. Each returns 0 or a negative errno. */
 #ifndef USERSPACE_CTRL_FLOWTAB_H
 #define USERSPACE_CTRL_FLOWTAB_H
 
