@@ -251,6 +251,18 @@ static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key 
 	return 0;
 }
 
+/* Name target <t> and its object's path from "NAME=OBJECT" <arg>; -1 when malformed. */
+static int peer_arg(struct target *t, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(t->name))
+		return -1;
+	snprintf(t->name, sizeof(t->name), "%.*s", (int)(eq - arg), arg);
+	t->path = eq + 1;
+	return 0;
+}
+
 static int veth_main(int argc, char **argv);
 
 int main(int argc, char **argv)
@@ -301,16 +313,10 @@ int main(int argc, char **argv)
 	/* Peers come first on the command line: --peer NAME=OBJECT, repeatable. */
 	ntg = NBASE;
 	while (argi + 1 < argc && !strcmp(argv[argi], "--peer")) {
-		const char *eq = strchr(argv[argi + 1], '=');
-
-		if (!eq || eq == argv[argi + 1] || ntg == MAX_TARGETS ||
-			(size_t)(eq - argv[argi + 1]) >= sizeof(tg[0].name)) {
+		if (ntg == MAX_TARGETS || peer_arg(&tg[ntg], argv[argi + 1])) {
 			fprintf(stderr, "bench: --peer NAME=OBJECT (at most %d)\n", MAX_TARGETS - NBASE);
 			return 2;
 		}
-		snprintf(tg[ntg].name, sizeof(tg[ntg].name), "%.*s", (int)(eq - argv[argi + 1]),
-			argv[argi + 1]);
-		tg[ntg].path = eq + 1;
 		ntg++;
 		argi += 2;
 	}
@@ -650,6 +656,7 @@ static int veth_main(int argc, char **argv)
 	double floor_pps[64], lb_pps[64], drop_pps[64], deny_pps[64], peer_pps[64];
 	double peer_ratio[64], lb_ratio[64];
 	struct target peer = {.prog = -1};
+	__be32 reals[3];
 	struct drop_ctr dc_floor, dc_deny;
 	struct lb_deny_key dk = {.family = LB_AF_INET, .plen = 32};
 	char pin[96];
@@ -674,14 +681,10 @@ static int veth_main(int argc, char **argv)
 	for (i = 0; i < MAX_CPUS; i++)
 		peer.lru[i] = -1;
 	if (argc > 2 && !strcmp(argv[1], "--peer")) {
-		const char *eq = strchr(argv[2], '=');
-
-		if (!eq || eq == argv[2] || (size_t)(eq - argv[2]) >= sizeof(peer.name)) {
+		if (peer_arg(&peer, argv[2])) {
 			fprintf(stderr, "bench: --peer NAME=OBJECT\n");
 			return 2;
 		}
-		snprintf(peer.name, sizeof(peer.name), "%.*s", (int)(eq - argv[2]), argv[2]);
-		peer.path = eq + 1;
 		argc -= 2;
 		argv += 2;
 	}
@@ -730,15 +733,10 @@ static int veth_main(int argc, char **argv)
 		inet_pton(AF_INET, a, b.addr.bytes);
 		if (ctrl_be_add(c, &k, &b, NULL))
 			goto out;
+		reals[i] = b.addr.v4;
 	}
-	if (peer.path) {
-		__be32 reals[3];
-
-		for (i = 0; i < 3; i++)
-			reals[i] = htonl(0xc6336400u + 10 + (unsigned)i); /* 198.51.100.10-12 */
-		if (peer_load(&peer, peer.path, k.addr.v4, k.port, reals, node.gw_mac))
-			goto out;
-	}
+	if (peer.path && peer_load(&peer, peer.path, k.addr.v4, k.port, reals, node.gw_mac))
+		goto out;
 	/* Side A: count what comes back; the generator's own frames go out of IF_A. */
 	if (enter_ns(ns_a))
 		goto out;
