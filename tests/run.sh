@@ -63,9 +63,8 @@ for suite in "$@"; do
 	integration) run_scripts integration ;;
 	l7) run_scripts l7 ;;
 	cache) run_scripts cache ;;
-	*) echo "run.sh: unknown suite '$suite'" >&2
+	*) echo "run.sh: unknown suite '$suite'" | tee -a "$PINGX_FAILURES" >&2
 		record "$suite" 0 1 0
-		echo "run.sh: unknown suite '$suite'" >>"$PINGX_FAILURES"
 		;;
 	esac
 done

@@ -62,9 +62,10 @@ static void record_failures(void)
 	if (!path || !(f = fopen(path, "a")))
 		return;
 	for (r = CU_get_failure_list(); r; r = r->pNext)
-		fprintf(f, "%s:%s/%s %s:%u %s\n", run ? run : "unit", r->pSuite ? r->pSuite->pName : "?",
-			r->pTest ? r->pTest->pName : "?", r->strFileName ? r->strFileName : "?",
-			r->uiLineNumber, r->strCondition ? r->strCondition : "");
+		fprintf(f, "%s:%s/%s %s:%u %s\n", run ? run : "unit",
+			r->pSuite ? r->pSuite->pName : "?", r->pTest ? r->pTest->pName : "?",
+			r->strFileName ? r->strFileName : "?", r->uiLineNumber,
+			r->strCondition ? r->strCondition : "");
 	fclose(f);
 }
 
