@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* pingx-bpf-bench: nanoseconds per packet of the XDP balancer through BPF_PROG_TEST_RUN, for a
  * TCP SYN (of a tracked 4-tuple, and of a new flow every pass), an established flow (conntrack
- * hit) and a packet to a non-VIP address, each against the floor (the same harness tail-calling
- * an empty XDP_TX program) measured in the same run. Every pass restores the input first
+ * hit) and a packet to a non-VIP address over IPv4, the last three over IPv6 too, each against
+ * the floor (the same harness tail-calling an empty XDP_TX program, restoring the same packet)
+ * measured in the same run. Every pass restores the input first
  * (bench.bpf.c). lb_xdp runs with the flow guard on (the default) and off; --peer loads another
  * balancer object with Katran's map layout (bpf-bench.sh says how to build one) and measures it
  * in the same rounds, the programs' order reversed every other round. Prints medians of ROUNDS,
@@ -37,8 +38,9 @@
 #include "tests/bpf/pkt.h"
 #include "userspace/ctrl/ctrl.h"
 
-#define NCASE	    4
+#define NCASE	    7
 #define BENCH_COPY  60 /* bytes the harness restores, as in bench.bpf.c */
+#define BENCH_COPY6 80 /* ... of an input this long or longer */
 #define MAX_TARGETS 10
 #define NBASE	    5    /* floor, pingx, pingx_noguard, pingx_deny1, pingx_deny8 */
 #define DENY_FILL   4096 /* lb_deny entries at each of the lengths, none matching */
@@ -57,22 +59,30 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Give the harness (bench.bpf.c's bench_input) the packet <pkt> of <len> bytes to restore on
+ * every pass, with <vary_off> as there. */
+static int input_set(int input_map, const uint8_t *pkt, size_t len, __u32 vary_off)
+{
+	struct {
+		__u32 len;
+		__u32 vary_off;
+		__u8 data[BENCH_COPY6];
+	} in = {.len = (__u32)len, .vary_off = vary_off};
+	__u32 zero = 0;
+
+	memcpy(in.data, pkt, len < BENCH_COPY6 ? BENCH_COPY : BENCH_COPY6);
+	return bpf_map_update_elem(input_map, &zero, &in, BPF_ANY);
+}
+
 /* ns per pass of <prog> on <pkt>, restored every pass; -1 on error. */
 static double measure(int prog, int input_map, const uint8_t *pkt, size_t len, int repeat, int want,
 	__u32 vary_off)
 {
 	static uint8_t out[PKT_MAX];
-	struct {
-		__u32 len;
-		__u32 vary_off;
-		__u8 data[BENCH_COPY];
-	} in = {.len = (__u32)len, .vary_off = vary_off};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
 		.data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
-	__u32 zero = 0;
 
-	memcpy(in.data, pkt, sizeof(in.data));
-	if (bpf_map_update_elem(input_map, &zero, &in, BPF_ANY))
+	if (input_set(input_map, pkt, len, vary_off))
 		return -1;
 	if (bpf_prog_test_run_opts(prog, &o) || (int)o.retval != want) {
 		fprintf(stderr, "bench: test run failed: %s, verdict %u (want %d)\n",
@@ -130,6 +140,14 @@ struct peer_real {
 struct peer_ctl {
 	__u8 mac[8];
 };
+#define PEER_F_IPV6 1 /* a real's flags: an IPv6 address (Katran's F_IPV6) */
+
+/* A VIP as a peer is given it: its address (the first word only for IPv4) and three reals. */
+struct peer_vip {
+	bool v6;
+	__be32 addr[4];
+	__be32 reals[3][4];
+};
 
 /* Katran's ring size and its userspace's table split: RING_SIZE slots per VIP, the flow table
  * size divided among the forwarding CPUs (KatranLb::initLrus). */
@@ -144,18 +162,16 @@ static int peer_fd(struct bpf_object *obj, const char *map)
 	return fd;
 }
 
-/* Load the balancer object at <path> as target <t>: one TCP VIP <vip>:<port> with the three
- * IPv4 reals <reals> (ids 1..3, spread over the ring), next hop <gw_mac>, and per-CPU flow
- * tables of LB_MAX_FLOWS entries in all. Returns 0 or -1 (with a message). */
-static int peer_load(struct target *t, const char *path, __be32 vip, __be16 port,
-	const __be32 *reals, const uint8_t *gw_mac)
+/* Load the balancer object at <path> as target <t>: the <nvip> TCP VIPs <vips> on port <port>
+ * (VIP n: number n, reals 3n + 1 .. 3n + 3 spread over its ring), next hop <gw_mac>, and
+ * per-CPU flow tables of LB_MAX_FLOWS entries in all. Returns 0 or -1 (with a message). */
+static int peer_load(struct target *t, const char *path, const struct peer_vip *vips, int nvip,
+	__be16 port, const uint8_t *gw_mac)
 {
-	struct peer_vip_key vk = {.addr = {vip}, .port = port, .proto = IPPROTO_TCP};
-	struct peer_vip_meta vm = {.flags = 0, .vip_num = 0};
 	struct peer_ctl ctl = {};
 	struct bpf_program *prog;
-	int vip_map, real_map, ring_map, ctl_map, lru_map, i;
-	__u32 k, *keys = NULL, *vals = NULL, count = PEER_RING_SIZE;
+	int vip_map, real_map, ring_map, ctl_map, lru_map, i, v;
+	__u32 k, *keys = NULL, *vals = NULL, count;
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 
 	t->obj = bpf_object__open_file(path, NULL);
@@ -178,26 +194,36 @@ static int peer_load(struct target *t, const char *path, __be32 vip, __be16 port
 		return -1;
 	memcpy(ctl.mac, gw_mac, 6);
 	k = 0;
-	if (bpf_map_update_elem(ctl_map, &k, &ctl, BPF_ANY) ||
-		bpf_map_update_elem(vip_map, &vk, &vm, BPF_ANY))
+	if (bpf_map_update_elem(ctl_map, &k, &ctl, BPF_ANY))
 		goto fail;
-	for (i = 0; i < 3; i++) {
-		struct peer_real r = {.addr = {reals[i]}};
-
-		k = (__u32)i + 1; /* real ids start at 1 */
-		if (bpf_map_update_elem(real_map, &k, &r, BPF_ANY))
-			goto fail;
-	}
 	keys = calloc(PEER_RING_SIZE, sizeof(*keys));
 	vals = calloc(PEER_RING_SIZE, sizeof(*vals));
 	if (!keys || !vals)
 		goto fail;
-	for (k = 0; k < PEER_RING_SIZE; k++) {
-		keys[k] = k; /* vip_num 0 */
-		vals[k] = 1 + k % 3;
+	for (v = 0; v < nvip; v++) {
+		const struct peer_vip *pv = &vips[v];
+		struct peer_vip_key vk = {.port = port, .proto = IPPROTO_TCP};
+		struct peer_vip_meta vm = {.flags = 0, .vip_num = (__u32)v};
+
+		memcpy(vk.addr, pv->addr, pv->v6 ? 16 : 4);
+		if (bpf_map_update_elem(vip_map, &vk, &vm, BPF_ANY))
+			goto fail;
+		for (i = 0; i < 3; i++) {
+			struct peer_real r = {.flags = pv->v6 ? PEER_F_IPV6 : 0};
+
+			memcpy(r.addr, pv->reals[i], pv->v6 ? 16 : 4);
+			k = (__u32)(3 * v + i) + 1; /* real ids start at 1 */
+			if (bpf_map_update_elem(real_map, &k, &r, BPF_ANY))
+				goto fail;
+		}
+		for (k = 0; k < PEER_RING_SIZE; k++) {
+			keys[k] = (__u32)v * PEER_RING_SIZE + k;
+			vals[k] = (__u32)(3 * v) + 1 + k % 3;
+		}
+		count = PEER_RING_SIZE;
+		if (bpf_map_update_batch(ring_map, keys, vals, &count, &bo))
+			goto fail;
 	}
-	if (bpf_map_update_batch(ring_map, keys, vals, &count, &bo))
-		goto fail;
 	t->ncpu = libbpf_num_possible_cpus();
 	if (t->ncpu > MAX_CPUS)
 		t->ncpu = MAX_CPUS;
@@ -220,9 +246,9 @@ fail:
 	return -1;
 }
 
-/* Record the flow of <spec> in every flow table of <t> (pingx: lb_conntrack4, the backend
- * through <c> with service <k>), so that the established case measures a flow-table hit whatever earlier cases
- * evicted or a flow guard refused. */
+/* Record the flow <flow> in every flow table of <t> (pingx: its family's, the backend
+ * through <c> with service <k>), so that an established case measures a flow-table hit
+ * whatever earlier cases evicted or a flow guard refused. */
 static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key *k,
 	const struct lb_flow_key *flow)
 {
@@ -243,8 +269,8 @@ static int prime_flow(struct target *t, struct ctrl *c, const struct lb_svc_key 
 			.proto = flow->proto};
 		struct peer_lru_val v = {.pos = 1};
 
-		pk.src[0] = flow->src.v4;
-		pk.dst[0] = flow->dst.v4;
+		memcpy(pk.src, flow->src.bytes, flow->family == LB_AF_INET6 ? 16 : 4);
+		memcpy(pk.dst, flow->dst.bytes, flow->family == LB_AF_INET6 ? 16 : 4);
 		if (bpf_map_update_elem(t->lru[i], &pk, &v, BPF_ANY))
 			return -1;
 	}
@@ -276,10 +302,17 @@ int main(int argc, char **argv)
 	char pin[96];
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin);
 	struct lb_svc conf = {.table_size = 65537};
-	/* 60 bytes: Ethernet, IPv4, TCP and 6 bytes of payload. */
+	/* 60 bytes: Ethernet, IPv4, TCP and 6 bytes of payload; 80 with IPv6. */
 	struct pkt_spec s = {.family = 4,
 		.src = "203.0.113.7",
 		.dst = "192.0.2.100",
+		.proto = IPPROTO_TCP,
+		.sport = 40000,
+		.dport = 80,
+		.payload = 6};
+	struct pkt_spec s6 = {.family = 6,
+		.src = "2001:db8:ff::7",
+		.dst = "2001:db8::100",
 		.proto = IPPROTO_TCP,
 		.sport = 40000,
 		.dport = 80,
@@ -288,11 +321,14 @@ int main(int argc, char **argv)
 	 * (a retransmitted SYN, a reused port), and the SYN only rechecks the table. syn_new
 	 * changes the source address on every pass: a new flow each time, which evicts the
 	 * least recently used one once the table is full (the steady state of a busy node) or
-	 * meets the flow guard. established finds its flow in the table (primed before it). */
-	static const char *const names[NCASE] = {
-		"syn_tracked", "syn_new", "established", "non_vip"};
-	static const int verdicts[NCASE] = {XDP_TX, XDP_TX, XDP_TX, XDP_PASS};
-	static const __u32 vary[NCASE] = {0, 14 + 12, 0, 0};
+	 * meets the flow guard. established finds its flow in the table (primed before it).
+	 * The last three are the same over IPv6 (IP6IP6 to IPv6 backends; syn_new6 changes the
+	 * source's last 4 bytes). */
+	static const char *const names[NCASE] = {"syn_tracked", "syn_new", "established", "non_vip",
+		"syn_new6", "established6", "non_vip6"};
+	static const int verdicts[NCASE] = {
+		XDP_TX, XDP_TX, XDP_TX, XDP_PASS, XDP_TX, XDP_TX, XDP_PASS};
+	static const __u32 vary[NCASE] = {0, 14 + 12, 0, 0, 14 + 8 + 12, 0, 0};
 	static double ns[NCASE][MAX_TARGETS][64];
 	uint8_t pkts[NCASE][PKT_MAX];
 	size_t lens[NCASE];
@@ -300,9 +336,11 @@ int main(int argc, char **argv)
 	struct lb_bpf *lb = NULL;
 	struct ctrl *c = NULL;
 	struct lb_svc_key k = {.family = LB_AF_INET, .proto = IPPROTO_TCP};
+	struct lb_svc_key k6 = {.family = LB_AF_INET6, .proto = IPPROTO_TCP};
 	struct lb_node node = {.flags = LB_NODE_F_GW_MAC, .gw_mac = {2, 0, 0, 0, 0, 0xfe}};
 	struct lb_flow_key est = {.family = LB_AF_INET, .proto = IPPROTO_TCP};
-	__be32 reals[3];
+	struct lb_flow_key est6 = {.family = LB_AF_INET6, .proto = IPPROTO_TCP};
+	struct peer_vip vips[2] = {{.v6 = false}, {.v6 = true}};
 	int err = 1, i, r, target, input, restore, deny_plens = -1;
 	struct lb_deny_plens plens_full = {};
 	__u32 zero = 0;
@@ -357,18 +395,27 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	inet_pton(AF_INET, "192.0.2.1", node.src4.bytes);
+	inet_pton(AF_INET6, "2001:db8::1", node.src6.bytes);
 	inet_pton(AF_INET, "192.0.2.100", k.addr.bytes);
-	k.port = htons(80);
-	if (ctrl_node_set(c, &node) || ctrl_svc_add(c, &k, &conf, NULL))
+	inet_pton(AF_INET6, "2001:db8::100", k6.addr.bytes);
+	k.port = k6.port = htons(80);
+	if (ctrl_node_set(c, &node) || ctrl_svc_add(c, &k, &conf, NULL) ||
+		ctrl_svc_add(c, &k6, &conf, NULL))
 		goto out;
+	memcpy(vips[0].addr, k.addr.bytes, 4);
+	memcpy(vips[1].addr, k6.addr.bytes, 16);
 	for (i = 0; i < 3; i++) {
 		struct lb_backend b = {.family = LB_AF_INET, .weight = 1};
+		struct lb_backend b6 = {.family = LB_AF_INET6, .weight = 1};
 		char a[32];
 
 		snprintf(a, sizeof(a), "198.51.100.%d", 10 + i);
 		inet_pton(AF_INET, a, b.addr.bytes);
-		reals[i] = b.addr.v4;
-		if (ctrl_be_add(c, &k, &b, NULL))
+		snprintf(a, sizeof(a), "2001:db8:1::%d", 10 + i);
+		inet_pton(AF_INET6, a, b6.addr.bytes);
+		memcpy(vips[0].reals[i], b.addr.bytes, 4);
+		memcpy(vips[1].reals[i], b6.addr.bytes, 16);
+		if (ctrl_be_add(c, &k, &b, NULL) || ctrl_be_add(c, &k6, &b6, NULL))
 			goto out;
 	}
 	snprintf(tg[0].name, sizeof(tg[0].name), "floor");
@@ -386,8 +433,9 @@ int main(int argc, char **argv)
 	tg[2].pingx = true;
 	tg[2].flow_rate = LB_FLOW_RATE_OFF;
 	/* The deny check on the path of packets it does not drop: lb_deny holding 8 x DENY_FILL
-	 * prefixes of 10.0.0.0/8 (none matches a client), with one length in use and with eight
-	 * (the most a family may have: each costs a hash lookup). */
+	 * prefixes of 10.0.0.0/8 and 8 x DENY_FILL / 2 of 2001:db8:dead::/48 (none matches a
+	 * client), with one length in use in each family and with eight (the most a family may
+	 * have: each costs a hash lookup). */
 	for (t = 3; t < 5; t++) {
 		snprintf(tg[t].name, sizeof(tg[t].name), "pingx_deny%d", t == 3 ? 1 : 8);
 		tg[t].prog = tg[1].prog;
@@ -401,6 +449,18 @@ int main(int argc, char **argv)
 			/* 10.I.I.128/(32 - l): the last octet's top bit stays set, and the
 			 * syn_new case's sources (a counter, low byte first) never reach it. */
 			dk.addr.v4 = htonl((10u << 24) | ((__u32)i << 8) | 128u) & htonl(~0u << l);
+			if (ctrl_deny_add(c, &dk, 0, LB_DENY_ADMIN))
+				goto out;
+			/* 2001:db8:dead:I::/(128 - l), far from the IPv6 cases' sources; half as
+			 * many (lb_deny is an LRU hash of LB_MAX_DENY: kept well short of full). */
+			if (i >= DENY_FILL / 2)
+				continue;
+			memset(&dk, 0, sizeof(dk));
+			dk.family = LB_AF_INET6;
+			dk.plen = (__u8)(128 - l);
+			inet_pton(AF_INET6, "2001:db8:dead::", dk.addr.bytes);
+			dk.addr.bytes[6] = (__u8)(i >> 8);
+			dk.addr.bytes[7] = (__u8)i;
 			if (ctrl_deny_add(c, &dk, 0, LB_DENY_ADMIN))
 				goto out;
 		}
@@ -424,19 +484,25 @@ int main(int argc, char **argv)
 	if (ctrl_deny_plens(c, &plens_full) || deny_plens < 0)
 		goto out;
 	for (t = NBASE; t < ntg; t++)
-		if (peer_load(&tg[t], tg[t].path, k.addr.v4, k.port, reals, node.gw_mac))
+		if (peer_load(&tg[t], tg[t].path, vips, 2, k.port, node.gw_mac))
 			goto out;
-	s.tcp_flags = 0x02;
+	s.tcp_flags = s6.tcp_flags = 0x02;
 	lens[0] = pkt_build(&s, pkts[0]);
 	lens[1] = pkt_build(&s, pkts[1]);
-	s.tcp_flags = 0x10;
+	lens[4] = pkt_build(&s6, pkts[4]);
+	s.tcp_flags = s6.tcp_flags = 0x10;
 	lens[2] = pkt_build(&s, pkts[2]);
+	lens[5] = pkt_build(&s6, pkts[5]);
 	s.dst = "192.0.2.200";
+	s6.dst = "2001:db8::200";
 	lens[3] = pkt_build(&s, pkts[3]);
+	lens[6] = pkt_build(&s6, pkts[6]);
 	est.src.v4 = inet_addr("203.0.113.7");
 	est.dst.v4 = k.addr.v4;
-	est.sport = htons(40000);
-	est.dport = htons(80);
+	inet_pton(AF_INET6, "2001:db8:ff::7", est6.src.bytes);
+	est6.dst = k6.addr;
+	est.sport = est6.sport = htons(40000);
+	est.dport = est6.dport = htons(80);
 
 	target = bpf_map__fd(bb->maps.bench_target);
 	input = bpf_map__fd(bb->maps.bench_input);
@@ -459,11 +525,12 @@ int main(int argc, char **argv)
 					node.flow_rate = x->flow_rate;
 					if (ctrl_node_set(c, &node))
 						goto out;
-					pl.n4 = (__u8)x->deny_lens;
+					pl.n4 = pl.n6 = (__u8)x->deny_lens;
 					if (bpf_map_update_elem(deny_plens, &zero, &pl, BPF_ANY))
 						goto out;
 				}
-				if (i == 2 && prime_flow(x, c, &k, &est)) {
+				if ((i == 2 && prime_flow(x, c, &k, &est)) ||
+					(i == 5 && prime_flow(x, c, &k6, &est6))) {
 					fprintf(stderr, "bench: priming %s: %s\n", x->name,
 						strerror(errno));
 					goto out;
@@ -476,9 +543,9 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("XDP balancers, BPF_PROG_TEST_RUN, %zu-byte packets restored every pass, %d rounds "
-	       "x %d passes, %s, ns per packet above the floor\n",
-		lens[0], rounds, repeat, use_min ? "minima" : "medians");
+	printf("XDP balancers, BPF_PROG_TEST_RUN, %zu-byte IPv4 and %zu-byte IPv6 packets restored "
+	       "every pass, %d rounds x %d passes, %s, ns per packet above the floor\n",
+		lens[0], lens[4], rounds, repeat, use_min ? "minima" : "medians");
 	printf("%-12s %8s", "case", "floor");
 	for (t = 1; t < ntg; t++)
 		printf(" %14s", tg[t].name);
@@ -656,7 +723,7 @@ static int veth_main(int argc, char **argv)
 	double floor_pps[64], lb_pps[64], drop_pps[64], deny_pps[64], peer_pps[64];
 	double peer_ratio[64], lb_ratio[64];
 	struct target peer = {.prog = -1};
-	__be32 reals[3];
+	struct peer_vip vip = {.v6 = false};
 	struct drop_ctr dc_floor, dc_deny;
 	struct lb_deny_key dk = {.family = LB_AF_INET, .plen = 32};
 	char pin[96];
@@ -722,6 +789,7 @@ static int veth_main(int argc, char **argv)
 	}
 	inet_pton(AF_INET, "192.0.2.1", node.src4.bytes);
 	inet_pton(AF_INET, "192.0.2.100", k.addr.bytes);
+	memcpy(vip.addr, k.addr.bytes, 4);
 	k.port = htons(80);
 	if (ctrl_node_set(c, &node) || ctrl_svc_add(c, &k, &conf, NULL))
 		goto out;
@@ -733,9 +801,9 @@ static int veth_main(int argc, char **argv)
 		inet_pton(AF_INET, a, b.addr.bytes);
 		if (ctrl_be_add(c, &k, &b, NULL))
 			goto out;
-		reals[i] = b.addr.v4;
+		memcpy(vip.reals[i], b.addr.bytes, 4);
 	}
-	if (peer.path && peer_load(&peer, peer.path, k.addr.v4, k.port, reals, node.gw_mac))
+	if (peer.path && peer_load(&peer, peer.path, &vip, 1, k.port, node.gw_mac))
 		goto out;
 	/* Side A: count what comes back; the generator's own frames go out of IF_A. */
 	if (enter_ns(ns_a))
@@ -750,17 +818,8 @@ static int veth_main(int argc, char **argv)
 	}
 	memcpy(s.dmac, node.gw_mac, 6); /* any MAC: veth XDP does not filter */
 	len = pkt_build(&s, pkt);
-	{
-		struct {
-			__u32 len;
-			__u32 vary_off;
-			__u8 data[BENCH_COPY];
-		} in = {.len = (__u32)len};
-
-		memcpy(in.data, pkt, sizeof(in.data));
-		if (bpf_map_update_elem(bpf_map__fd(bb->maps.bench_input), &zero, &in, BPF_ANY))
-			goto out;
-	}
+	if (input_set(bpf_map__fd(bb->maps.bench_input), pkt, len, 0))
+		goto out;
 	tx_fd = bpf_program__fd(bb->progs.bench_tx);
 	bpf_map_update_elem(bpf_map__fd(bb->maps.bench_target), &zero, &tx_fd, BPF_ANY);
 	for (r = 0; r < rounds; r++) {
