@@ -95,7 +95,9 @@ HASH_INLINE __u32 hash_slot(__u32 h, __u32 m)
  * finaliser (after them, so that its load is off the multiplies' path): a sender cannot
  * compute which set a flow lands in, and so cannot aim its flows at one set. It is not the
  * node's hash_seed (which chooses backends and is the same on every node), so that a tracked
- * flow keeps its set whatever hash_seed becomes. */
+ * flow keeps its set whatever hash_seed becomes. The encapsulation takes its per-flow bits
+ * (outer source, GUE source port, IPv6 flow label) from it too: an established packet has it
+ * from its lookup. */
 HASH_INLINE __u32 hash_ct_fin(__u64 x)
 {
 	x ^= x >> 29;

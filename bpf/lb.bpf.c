@@ -94,7 +94,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 	struct lb_node *node;
 	struct lb_svc *svc;
 	__u32 zero = 0, be_id, hash = 0;
-	bool new_flow, hashed = false;
+	bool new_flow;
 	int ret;
 
 	node = bpf_map_lookup_elem(&lb_node, &zero);
@@ -106,7 +106,7 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		return stats_pass(p->icmp_err ? LB_PASS_ICMP : LB_PASS_NO_SERVICE);
 	if (svc->mode == LB_MODE_L7)
 		return stats_pass(LB_PASS_L7);
-	ret = sched_pick(p, svc, node, &k4, &ct, &hash, &hashed, &be_id, &new_flow, &be);
+	ret = sched_pick(p, svc, node, &k4, &ct, &be_id, &new_flow, &be);
 	if (ret != LB_CONTINUE)
 		return ret;
 	if (!be)
@@ -131,11 +131,12 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 		ret = fwd_resolve(ctx, node, be->family, src, &be->addr, &hop);
 		if (ret != LB_CONTINUE)
 			return ret;
-		/* A conntrack hit skipped the hash: only GUE's source port, the IPv6 flow label
-		 * and a prefix of IPv4 outer sources need it. */
-		if (!hashed && (svc->fwd == LB_FWD_GUE || be->family == LB_AF_INET6 ||
-				       (node->src4_plen && node->src4_plen < 32)))
-			hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
+		/* GUE's source port, the IPv6 flow label and the host bits of a prefix of outer
+		 * sources come from the flow's hash in the flow tables, which a packet that
+		 * looked its flow up has already: a conntrack hit hashes the flow once. */
+		if (svc->fwd == LB_FWD_GUE || be->family == LB_AF_INET6 ||
+			(node->src4_plen && node->src4_plen < 32))
+			hash = ct.looked ? ct.hash : sched_ct_hash(p, &k4, node);
 		ret = encap_ip(ctx, p, be, node, hash, svc->fwd == LB_FWD_GUE, &hop);
 		if (ret == ENCAP_TOO_BIG)
 			return icmp_too_big(ctx, p,

@@ -231,6 +231,18 @@ static __always_inline __u32 sched_first_way(__u32 m)
 		(ct)->proto = &(set)->way[w_].key.proto;                                    \
 	} while (0)
 
+/* hash_ct() of the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) under <node>'s
+ * ct_seed, for a packet that did not look its flow up (sched_ct_get() leaves it in <ct>). */
+static __always_inline __u32 sched_ct_hash(
+	const struct parse_pkt *p, const struct lb_flow4_key *k4, const struct lb_node *node)
+{
+	const __u64 *k = (const __u64 *)k4;
+
+	if (p->flow.family == LB_AF_INET)
+		return hash_ct4_words(k[0], k[1], node->ct_seed);
+	return hash_ct6_words((const __u64 *)&p->flow, node->ct_seed);
+}
+
 /* Look the flow of <p> (<k4>: its lb_conntrack4 form when IPv4) up in its family's table,
  * hashed under <node>'s ct_seed: fills <ct>'s f, proto, set and hash. A slot holds the flow
  * when its key is the flow's, word by word, and its check matches the key's hash and the
@@ -342,21 +354,21 @@ static __always_inline void sched_ct_put(const struct parse_pkt *p, const struct
 
 /* The backend of the flow in <p> for service <svc>. Sets *<be_id>, *<new_flow> (the table
  * chose it), *<bep> (the backend's entry when conntrack chose it and it was read already,
- * or the table chose the backend conntrack had, and it was read already, else NULL), *<hash>
- * and *<hashed> (the flow hash, when the table needed it: a conntrack hit costs no hashing)
- * and returns LB_CONTINUE, or returns a counted verdict. A TCP SYN
+ * or the table chose the backend conntrack had, and it was read already, else NULL) and
+ * returns LB_CONTINUE, or returns a counted verdict. A conntrack hit costs no hashing of the
+ * flow beyond its table's. A TCP SYN
  * always consults the table (a new connection, maybe reusing a 4-tuple); an RST removes the
  * flow after this packet; a FIN starts its expiry. ICMP errors follow the flow but never
  * create one. New entries are subject to the flow guard (sched_guard()). */
 static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *svc,
 	const struct lb_node *node, const struct lb_flow4_key *k4, struct sched_ct *ct,
-	__u32 *hash, bool *hashed, __u32 *be_id, bool *new_flow, struct lb_backend **bep)
+	__u32 *be_id, bool *new_flow, struct lb_backend **bep)
 {
 	bool syn = (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN;
 	struct lb_flow *f = NULL, nf = {};
 	struct lb_guard *guard = NULL;
 	struct lb_backend *be;
-	__u32 id, rate = 0;
+	__u32 id, hash, rate = 0;
 	__u64 now = 0;
 
 	/* A SYN past the guard's limit is not looked up either: it takes the table's backend
@@ -408,12 +420,11 @@ static __always_inline int sched_pick(struct parse_pkt *p, const struct lb_svc *
 		}
 	}
 table:
-	*hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
-	*hashed = true;
+	hash = hash_flow(&p->flow, node->hash_seed, svc->flags & LB_SVC_F_HASH_SRC);
 	if (svc->algo == LB_ALGO_KETAMA)
-		id = sched_ketama(svc, *hash);
+		id = sched_ketama(svc, hash);
 	else
-		id = sched_maglev(svc, *hash);
+		id = sched_maglev(svc, hash);
 	if (id == SCHED_NONE)
 		return stats_drop(LB_DROP_NO_BACKEND);
 	*be_id = id;

@@ -60,7 +60,7 @@ static size_t l2_len_of(const struct pkt_spec *s)
 static const char *outer_src;
 
 static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd,
-	const struct lb_flow_key *hkey, bool src_only)
+	const struct lb_flow_key *hkey)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX];
 	size_t len, out_len, want_len, l2 = l2_len_of(s);
@@ -71,7 +71,8 @@ static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be,
 
 	len = pkt_build(s, in);
 	flow_of(s, &key);
-	h = flow_hash(hkey ? hkey : &key, src_only);
+	/* The GUE source port and the IPv6 flow label come from the flow-table hash. */
+	h = hash_ct(hkey ? hkey : &key, ct_seed());
 	v = run(E.prog, in, len, out, &out_len);
 	CHECK(v == XDP_TX, "verdict %d, want XDP_TX", v);
 	if (fwd == LB_FWD_L2) {
@@ -100,10 +101,9 @@ static void expect_fwd_key(const struct pkt_spec *s, int be_family, uint32_t be,
 	CHECK(!bad, "%s", bad);
 }
 
-static void expect_fwd(
-	const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd, bool src_only)
+static void expect_fwd(const struct pkt_spec *s, int be_family, uint32_t be, uint8_t fwd)
 {
-	expect_fwd_key(s, be_family, be, fwd, NULL, src_only);
+	expect_fwd_key(s, be_family, be, fwd, NULL);
 }
 
 static void fx_ipv4_syn_ipip(void)
@@ -116,7 +116,7 @@ static void fx_ipv4_syn_ipip(void)
 	setup(4, 4, LB_FWD_IPIP, 0);
 	flow_of(&s, &key);
 	be = mg_expect(&key, IDS, 3, false);
-	expect_fwd(&s, 4, be, LB_FWD_IPIP, false);
+	expect_fwd(&s, 4, be, LB_FWD_IPIP);
 	CHECK(ct_get(&key, &f) && f.backend == be, "conntrack entry missing or wrong");
 	CHECK(svc_stats(0).new_flows == 1 && svc_stats(0).packets == 1, "service stats");
 	CHECK(be_stats(be).packets == 1, "backend stats");
@@ -132,7 +132,7 @@ static void fx_ipv6_syn_ip6ip6(void)
 	setup(6, 6, LB_FWD_IPIP, 0);
 	flow_of(&s, &key);
 	be = mg_expect(&key, IDS, 3, false);
-	expect_fwd(&s, 6, be, LB_FWD_IPIP, false);
+	expect_fwd(&s, 6, be, LB_FWD_IPIP);
 }
 
 static void fx_ipv4_in_ipv6(void)
@@ -142,7 +142,7 @@ static void fx_ipv4_in_ipv6(void)
 
 	setup(4, 6, LB_FWD_IPIP, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 }
 
 static void fx_non_vip_passes(void)
@@ -329,9 +329,10 @@ static void fx_syn_rewrites_tracked_flow(void)
 		(unsigned long long)svc_stats(0).new_flows);
 }
 
-/* With a source prefix, the outer source's host bits come from the flow hash (IPv4: the
- * bits past the prefix; IPv6: at most the last 32), and the GUE source port too: different
- * flows reach a backend from different addresses and ports, which its NIC's RSS spreads. */
+/* With a source prefix, the outer source's host bits come from the flow's hash in the flow
+ * tables (hash_ct() under the node's ct_seed; IPv4: the bits past the prefix; IPv6: at most
+ * the last 32), and the GUE source port too: different flows reach a backend from different
+ * addresses and ports, which its NIC's RSS spreads. */
 static void fx_outer_src_from_flow(void)
 {
 	static const uint8_t fwds[2] = {LB_FWD_IPIP, LB_FWD_GUE};
@@ -355,17 +356,17 @@ static void fx_outer_src_from_flow(void)
 				uint32_t h;
 
 				flow_of(&s, &key);
-				h = flow_hash(&key, false);
+				h = hash_ct(&key, ct_seed());
 				if (fam == 4)
 					a.v4 = (a.v4 & htonl(0xffffff00)) | htonl(h & 0xff);
 				else
 					a.v6[3] = htonl(h); /* /64: the last 32 bits vary */
 				inet_ntop(fam == 4 ? AF_INET : AF_INET6, a.bytes, want, sizeof(want));
 				outer_src = want;
-				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f], false);
+				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f]);
 				/* The same from conntrack, which skips the table's hashing. */
 				s.tcp_flags = 0x10;
-				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f], false);
+				expect_fwd(&s, fam, mg_expect(&key, IDS, 3, false), fwds[f]);
 				outer_src = NULL;
 				srcs[i] = fam == 4 ? a.v4 : a.v6[3];
 				sports[i] = 0xc000 | (h & 0x3fff);
@@ -388,7 +389,7 @@ static void fx_outer_src_from_flow(void)
 		struct lb_flow_key key;
 
 		flow_of(&s, &key);
-		expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+		expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 	}
 }
 
@@ -682,7 +683,7 @@ static void fx_gue_ipv4(void)
 
 	setup(4, 4, LB_FWD_GUE, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_GUE);
 }
 
 static void fx_gue_ipv6(void)
@@ -692,7 +693,7 @@ static void fx_gue_ipv6(void)
 
 	setup(6, 6, LB_FWD_GUE, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE);
 }
 
 static void fx_gue_ipv4_in_ipv6(void)
@@ -702,12 +703,12 @@ static void fx_gue_ipv4_in_ipv6(void)
 
 	setup(4, 6, LB_FWD_GUE, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE);
 	/* UDP payloads too: the outer checksum is derived from the inner one. */
 	s.proto = IPPROTO_UDP;
 	svc_add(4, VIP4, 80, IPPROTO_UDP, 0, LB_MODE_L4, LB_ALGO_MAGLEV, LB_FWD_GUE, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE);
 }
 
 static void fx_gue_port_configured(void)
@@ -733,11 +734,11 @@ static void fx_l2_dsr(void)
 
 	setup(4, 4, LB_FWD_L2, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_L2, false);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_L2);
 	s = tcp_spec(6, 0x02, 43001);
 	setup(6, 6, LB_FWD_L2, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_L2, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_L2);
 }
 
 static void fx_vlan_one_tag(void)
@@ -749,7 +750,7 @@ static void fx_vlan_one_tag(void)
 	s.vlan[0] = 100;
 	setup(4, 6, LB_FWD_IPIP, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 }
 
 static void fx_vlan_qinq(void)
@@ -762,7 +763,7 @@ static void fx_vlan_qinq(void)
 	s.vlan[1] = 20;
 	setup(6, 6, LB_FWD_GUE, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE, false);
+	expect_fwd(&s, 6, mg_expect(&key, IDS, 3, false), LB_FWD_GUE);
 }
 
 static void fx_vlan_three_tags_pass(void)
@@ -786,10 +787,10 @@ static void fx_ipv4_options(void)
 	s.tos = 0x28;
 	setup(4, 4, LB_FWD_IPIP, 0);
 	flow_of(&s, &key);
-	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 	s.ip_opts = 40; /* the longest: 60-byte header */
 	flow_of(&s, &key);
-	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 }
 
 static void fx_fragments_pass(void)
@@ -955,15 +956,15 @@ static void icmp_case(int family)
 	setup(family, family, LB_FWD_IPIP, 0);
 	flow_of(&syn, &key);
 	x = mg_expect(&key, IDS, 3, false);
-	expect_fwd(&syn, family, x, LB_FWD_IPIP, false);
+	expect_fwd(&syn, family, x, LB_FWD_IPIP);
 	others[0] = (x + 1) % 3;
 	mg_publish(0, others, 1);
 	err = icmp_about(&syn, &quote);
 	/* Conntrack holds the flow: the error goes to x although the table says otherwise. */
-	expect_fwd_key(&err, family, x, LB_FWD_IPIP, &key, false);
+	expect_fwd_key(&err, family, x, LB_FWD_IPIP, &key);
 	/* Without conntrack it follows the flow's hash in the current table. */
 	ct_del(&key);
-	expect_fwd_key(&err, family, others[0], LB_FWD_IPIP, &key, false);
+	expect_fwd_key(&err, family, others[0], LB_FWD_IPIP, &key);
 	CHECK(ct_count() == 0, "an ICMP error created a flow");
 	CHECK(svc_stats(0).new_flows == 1, "an ICMP error counted as a new flow");
 }
@@ -1104,7 +1105,7 @@ static void fx_all_ports_service(void)
 	mg_publish(0, IDS, 3);
 	s.dport = 8443;
 	flow_of(&s, &key);
-	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 	/* An exact port wins over the all-ports service. */
 	svc_add(4, VIP4, 8443, IPPROTO_TCP, 1, LB_MODE_L7, LB_ALGO_MAGLEV, LB_FWD_IPIP, 0);
 	expect_verdict(&s, XDP_PASS, LB_PASS_L7);
@@ -1119,7 +1120,7 @@ static void fx_all_ports_service(void)
 	CHECK(ct_count() == 1, "a packet to no service created a flow");
 	node_set(&n);
 	flow_of(&s, &key);
-	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP, false);
+	expect_fwd(&s, 4, mg_expect(&key, IDS, 3, false), LB_FWD_IPIP);
 	/* Deleting the last all-ports service clears the flag. */
 	svc_del(4, VIP4, 0, IPPROTO_TCP);
 	CHECK(bpf_map_lookup_elem(E.node, &zero, &n) == 0 && !(n.flags & LB_NODE_F_ALL_PORTS),
@@ -1235,7 +1236,7 @@ static void fx_source_hash_affinity(void)
 		s.sport = (uint16_t)(59000 + i * 101);
 		CHECK(send_to(&s) == (int)want, "port %u left the client's backend", s.sport);
 	}
-	expect_fwd(&s, 4, want, LB_FWD_IPIP, true);
+	expect_fwd(&s, 4, want, LB_FWD_IPIP);
 }
 
 static void fx_too_big_dropped(void)
