@@ -99,7 +99,7 @@ struct target {
 	int prog;	  /* fd of the program the harness tail-calls */
 	bool pingx;	  /* lb_xdp: set flow_rate in lb_node before measuring */
 	__u32 flow_rate;  /* lb_node.flow_rate while measured */
-	int deny_lens;	  /* lb_deny_plens: IPv4 prefix lengths in use (entries none match) */
+	int deny_lens;	  /* lb_deny_plens: prefix lengths in use per family (none match) */
 	const char *path;	/* a peer's object file */
 	struct bpf_object *obj; /* a peer's object once opened, else NULL */
 	int lru[MAX_CPUS]; /* a peer's per-CPU flow tables, -1 when unused */
@@ -558,6 +558,8 @@ int main(int argc, char **argv)
 				qsort(ns[i][t], (size_t)rounds, sizeof(double), cmp_double);
 				med[i][t] = ns[i][t][use_min ? 0 : rounds / 2];
 			}
+			if (only && strcmp(only, names[i]))
+				continue;
 			printf("%-12s %8.1f", names[i], med[i][0]);
 			for (t = 1; t < ntg; t++) {
 				if (tg[t].skip)
@@ -569,20 +571,39 @@ int main(int argc, char **argv)
 		}
 		/* The deny check's cost where it drops nothing: what one length in use, and eight,
 		 * add to pingx with lb_deny empty (which reads one array entry). */
+		/* A figure that needs a program BENCH_TARGETS left out prints as -. */
 		printf("\n%-12s %18s %18s\n", "case", "deny1 - pingx", "deny8 - pingx");
-		for (i = 0; i < NCASE; i++)
-			printf("%-12s %18.1f %18.1f\n", names[i], med[i][3] - med[i][1],
-				med[i][4] - med[i][1]);
+		for (i = 0; i < NCASE; i++) {
+			if (only && strcmp(only, names[i]))
+				continue;
+			printf("%-12s", names[i]);
+			for (t = 3; t < 5; t++) {
+				if (tg[1].skip || tg[t].skip)
+					printf(" %18s", "-");
+				else
+					printf(" %18.1f", med[i][t] - med[i][1]);
+			}
+			printf("\n");
+		}
 		/* Ratios above the floor: pingx (guard on, and off) against every peer. */
 		for (t = NBASE; t < ntg; t++) {
 			if (tg[t].skip)
 				continue;
 			printf("\n%-12s %18s %24s\n", "case", "pingx / ", "pingx_noguard / ");
-			for (i = 0; i < NCASE; i++)
-				printf("%-12s %9s %8.2f %15s %8.2f\n", names[i], tg[t].name,
-					(med[i][1] - med[i][0]) / (med[i][t] - med[i][0]),
-					tg[t].name,
-					(med[i][2] - med[i][0]) / (med[i][t] - med[i][0]));
+			for (i = 0; i < NCASE; i++) {
+				if (only && strcmp(only, names[i]))
+					continue;
+				printf("%-12s", names[i]);
+				for (j = 1; j < 3; j++) {
+					if (tg[j].skip)
+						printf(" %*s %8s", j == 1 ? 9 : 15, tg[t].name, "-");
+					else
+						printf(" %*s %8.2f", j == 1 ? 9 : 15, tg[t].name,
+							(med[i][j] - med[i][0]) /
+								(med[i][t] - med[i][0]));
+				}
+				printf("\n");
+			}
 		}
 	}
 	err = 0;
