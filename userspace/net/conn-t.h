@@ -109,6 +109,7 @@ struct conn {
 	bool handshaking : 1;	  /* the transport's handshake is not done yet */
 	bool wev_own : 1;	  /* <wev> was allocated apart (event_new()) */
 	bool mem_ext : 1;	  /* in its owner's memory: conn_free() does not free it */
+	bool deferred : 1;	  /* on its thread's list of writes due after the callbacks */
 	/* Server side only, last: an accepted connection's allocation ends before them
 	 * (CONN_CLIENT_SIZE). */
 	TAILQ_ENTRY(conn) pool_link;	    /* place in an idle pool */

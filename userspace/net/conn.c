@@ -845,16 +845,98 @@ void conn_trigger_read(struct conn *c)
 	event_active(&c->rev, EV_READ, 1);
 }
 
+/* This thread's connections with deferred writes (conn_defer_writes()), in the order of their
+ * first write; a freed one leaves a NULL. An array of the thread's rather than a link in each
+ * connection: an idle connection stays as small as it was. */
+static __thread struct conn **defer_v;
+static __thread size_t defer_n, defer_cap;
+static __thread bool defer_on;
+
+void conn_defer_writes(void)
+{
+	defer_on = true;
+}
+
+/* List <c>; -1 when there is no room (the caller writes at once). */
+static int defer_add(struct conn *c)
+{
+	if (defer_n == defer_cap) {
+		size_t cap = defer_cap ? 2 * defer_cap : 64;
+		struct conn **v = realloc(defer_v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		defer_v = v;
+		defer_cap = cap;
+	}
+	defer_v[defer_n++] = c;
+	c->deferred = true;
+	return 0;
+}
+
+/* Take <c> off the list: from the end, where a connection written and then closed in one
+ * callback is. */
+static void defer_drop(struct conn *c)
+{
+	for (size_t i = defer_n; i-- > 0;) {
+		if (defer_v[i] == c) {
+			defer_v[i] = NULL;
+			break;
+		}
+	}
+	c->deferred = false;
+}
+
+void conn_flush_deferred(void)
+{
+	struct conn *c;
+	int err;
+
+	/* A callback below may defer more writes (on this connection too), which join the
+	 * list's end, or free connections still listed, which leave a NULL: each is taken off
+	 * before its callbacks run. */
+	for (size_t i = 0; i < defer_n; i++) {
+		c = defer_v[i];
+		if (!c)
+			continue;
+		defer_v[i] = NULL;
+		c->deferred = false;
+		err = flush_out(c);
+		if (err) {
+			c->err = err;
+			if (c->enabled & CONN_WRITING) {
+				conn_disable(c, CONN_WRITING);
+				report(c, CONN_WRITING | CONN_ERROR, err);
+			}
+		} else if (evbuffer_get_length(c->out)) {
+			if (c->enabled & CONN_WRITING)
+				wev_add(c, c->t_write);
+		} else if ((c->enabled & CONN_WRITING) && c->on_write) {
+			c->on_write(c, c->arg);
+		}
+	}
+	defer_n = 0;
+}
+
 void conn_send(struct conn *c, struct evbuffer *stage)
 {
 	int err = 0;
 
 	if (!evbuffer_get_length(stage))
 		return;
-	/* Written at once from the stage when nothing waits before it: no event round trip
-	 * (and no epoll_ctl) for a response that fits the socket buffer, which is nearly all
-	 * of them, and no buffer of the connection's own. */
+	if (c->deferred) {
+		evbuffer_add_buffer(c->out, stage);
+		return;
+	}
+	/* Written from the stage when nothing waits before it: no event round trip (and no
+	 * epoll_ctl) for a response that fits the socket buffer, which is nearly all of them.
+	 * Where the thread defers writes, after its batch of callbacks (in a buffer of the
+	 * connection's own until then, which goes back once drained); else at once. */
 	if (!evbuffer_get_length(c->out) && c->connected && !c->handshaking) {
+		if (defer_on && c->fd >= 0 && !buf_own(&c->out) && !defer_add(c)) {
+			evbuffer_add_buffer(c->out, stage);
+			return;
+		}
 		err = flush_buf(c, stage);
 		if (!evbuffer_get_length(stage))
 			return;
@@ -878,6 +960,12 @@ void conn_send(struct conn *c, struct evbuffer *stage)
 
 int conn_shutdown_write(struct conn *c)
 {
+	/* What was deferred goes before the end of the stream. */
+	if (c->deferred) {
+		defer_drop(c);
+		if (!flush_out(c) && evbuffer_get_length(c->out) && (c->enabled & CONN_WRITING))
+			wev_add(c, c->t_write);
+	}
 	if (c->tr->shutdown && !c->handshaking)
 		c->tr->shutdown(c);
 	if (c->fd < 0)
@@ -904,6 +992,10 @@ void conn_free(struct conn *c)
 {
 	if (!c)
 		return;
+	if (c->deferred) {
+		defer_drop(c);
+		(void)flush_out(c);
+	}
 	event_del(&c->rev);
 	if (c->wev_own)
 		event_free(c->wev);

@@ -132,7 +132,20 @@ size_t conn_pending(const struct conn *c);
  * holds none (they come back when bytes arrive or must wait). */
 void conn_release_buffers(struct conn *c);
 
-/* Close and free <c>; NULL is accepted. */
+/* Close and free <c>; NULL is accepted. Bytes conn_send() deferred are written first, as far
+ * as the socket takes them. */
 void conn_free(struct conn *c);
+
+/* From now on, conn_send() on this thread leaves what it would have written at once for
+ * conn_flush_deferred(), which the thread's loop calls after each batch of callbacks: every
+ * write of a batch then reaches its peer in one burst, whose process wakes once for all of
+ * them rather than once for each (fewer wake-ups and system calls for the client, the origin
+ * and the proxy on shared CPUs), and a connection written twice in a batch is written once. */
+void conn_defer_writes(void);
+
+/* Write what conn_send() deferred on this thread, as the socket's writability would: an error
+ * is reported to the owner, what the socket does not take waits for it, and the owner hears
+ * on_write once its output is drained (when writing is enabled). */
+void conn_flush_deferred(void);
 
 #endif /* USERSPACE_NET_CONN_H */

@@ -448,8 +448,17 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 
 	log_debug("worker %u running", w->id);
-	if (event_base_dispatch(w->base) < 0)
-		log_err("worker %u: event loop failed", w->id);
+	/* The loop one batch of callbacks at a time, the writes they made after each. */
+	conn_defer_writes();
+	for (;;) {
+		int r = event_base_loop(w->base, EVLOOP_ONCE);
+
+		conn_flush_deferred();
+		if (r < 0)
+			log_err("worker %u: event loop failed", w->id);
+		if (r || event_base_got_break(w->base) || event_base_got_exit(w->base))
+			break;
+	}
 	atomic_store(&w->done, true);
 	return NULL;
 }
