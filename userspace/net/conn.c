@@ -847,7 +847,11 @@ void conn_trigger_read(struct conn *c)
 
 /* This thread's connections with deferred writes (conn_defer_writes()), in the order of their
  * first write; a freed one leaves a NULL. An array of the thread's rather than a link in each
- * connection: an idle connection stays as small as it was. */
+ * connection: an idle connection stays as small as it was. At most DEFER_MAX connections a
+ * batch, beyond which writes go at once: each deferred one holds an output buffer until the
+ * batch ends, and a burst of thousands of requests would otherwise hold thousands (a client
+ * gains nothing from waiting for them). */
+#define DEFER_MAX 256
 static __thread struct conn **defer_v;
 static __thread size_t defer_n, defer_cap;
 static __thread bool defer_on;
@@ -860,6 +864,8 @@ void conn_defer_writes(void)
 /* List <c>; -1 when there is no room (the caller writes at once). */
 static int defer_add(struct conn *c)
 {
+	if (defer_n == DEFER_MAX)
+		return -1;
 	if (defer_n == defer_cap) {
 		size_t cap = defer_cap ? 2 * defer_cap : 64;
 		struct conn **v = realloc(defer_v, cap * sizeof(*v));
