@@ -861,11 +861,10 @@ void conn_defer_writes(void)
 	defer_on = true;
 }
 
-/* List <c>; -1 when there is no room (the caller writes at once). */
+/* List <c>, which owns an output buffer; -1 when there is no room (the caller writes at
+ * once). */
 static int defer_add(struct conn *c)
 {
-	if (defer_n == DEFER_MAX)
-		return -1;
 	if (defer_n == defer_cap) {
 		size_t cap = defer_cap ? 2 * defer_cap : 64;
 		struct conn **v = realloc(defer_v, cap * sizeof(*v));
@@ -939,9 +938,12 @@ void conn_send(struct conn *c, struct evbuffer *stage)
 	 * Where the thread defers writes, after its batch of callbacks (in a buffer of the
 	 * connection's own until then, which goes back once drained); else at once. */
 	if (!evbuffer_get_length(c->out) && c->connected && !c->handshaking) {
-		if (defer_on && c->fd >= 0 && !buf_own(&c->out) && !defer_add(c)) {
-			evbuffer_add_buffer(c->out, stage);
-			return;
+		if (defer_on && c->fd >= 0 && defer_n < DEFER_MAX && !buf_own(&c->out)) {
+			if (!defer_add(c)) {
+				evbuffer_add_buffer(c->out, stage);
+				return;
+			}
+			buf_drop(&c->out); /* still empty: back to the spares */
 		}
 		err = flush_buf(c, stage);
 		if (!evbuffer_get_length(stage))
