@@ -310,13 +310,7 @@ int main(int argc, char **argv)
 		.sport = 40000,
 		.dport = 80,
 		.payload = 6};
-	struct pkt_spec s6 = {.family = 6,
-		.src = "2001:db8:ff::7",
-		.dst = "2001:db8::100",
-		.proto = IPPROTO_TCP,
-		.sport = 40000,
-		.dport = 80,
-		.payload = 6};
+	struct pkt_spec s6 = s;
 	/* syn_tracked repeats one SYN: after the first pass the flow table holds its 4-tuple
 	 * (a retransmitted SYN, a reused port), and the SYN only rechecks the table. syn_new
 	 * changes the source address on every pass: a new flow each time, which evicts the
@@ -486,6 +480,9 @@ int main(int argc, char **argv)
 	for (t = NBASE; t < ntg; t++)
 		if (peer_load(&tg[t], tg[t].path, vips, 2, k.port, node.gw_mac))
 			goto out;
+	s6.family = 6;
+	s6.src = "2001:db8:ff::7";
+	s6.dst = "2001:db8::100";
 	s.tcp_flags = s6.tcp_flags = 0x02;
 	lens[0] = pkt_build(&s, pkts[0]);
 	lens[1] = pkt_build(&s, pkts[1]);
