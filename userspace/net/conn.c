@@ -428,6 +428,24 @@ static int flush_out(struct conn *c)
 	return err;
 }
 
+/* After a write of <c>'s queue that returned <err>, what the socket's writability does next: an
+ * error is reported; with bytes left the write event waits for room (armed here when <arm>:
+ * it is not pending yet); the owner hears on_write once the queue is down to wr_low. */
+static void write_done(struct conn *c, int err, bool arm)
+{
+	if (err) {
+		conn_disable(c, CONN_WRITING);
+		report(c, CONN_WRITING | CONN_ERROR, err);
+		return;
+	}
+	if (!evbuffer_get_length(c->out))
+		wev_del(c);
+	else if (arm)
+		wev_add(c, c->t_write);
+	if (evbuffer_get_length(c->out) <= c->wr_low && c->on_write)
+		c->on_write(c, c->arg);
+}
+
 /* Writable: finish a connect, or write what is queued. */
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
@@ -474,16 +492,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		report(c, CONN_CONNECTED, 0);
 		return;
 	}
-	err = flush_out(c);
-	if (err) {
-		conn_disable(c, CONN_WRITING);
-		report(c, CONN_WRITING | CONN_ERROR, err);
-		return;
-	}
-	if (!evbuffer_get_length(c->out))
-		wev_del(c);
-	if (evbuffer_get_length(c->out) <= c->wr_low && c->on_write)
-		c->on_write(c, c->arg);
+	write_done(c, flush_out(c), false);
 }
 
 /* libevent keeps a small record for each descriptor number an event was ever added for on
@@ -906,19 +915,10 @@ void conn_flush_deferred(void)
 			continue;
 		defer_v[i] = NULL;
 		c->deferred = false;
-		err = flush_out(c);
-		if (err) {
+		if (c->enabled & CONN_WRITING)
+			write_done(c, flush_out(c), true);
+		else if ((err = flush_out(c))) /* an owner not writing hears nothing */
 			c->err = err;
-			if (c->enabled & CONN_WRITING) {
-				conn_disable(c, CONN_WRITING);
-				report(c, CONN_WRITING | CONN_ERROR, err);
-			}
-		} else if (evbuffer_get_length(c->out)) {
-			if (c->enabled & CONN_WRITING)
-				wev_add(c, c->t_write);
-		} else if ((c->enabled & CONN_WRITING) && c->on_write) {
-			c->on_write(c, c->arg);
-		}
 	}
 	defer_n = 0;
 }
@@ -929,10 +929,6 @@ void conn_send(struct conn *c, struct evbuffer *stage)
 
 	if (!evbuffer_get_length(stage))
 		return;
-	if (c->deferred) {
-		evbuffer_add_buffer(c->out, stage);
-		return;
-	}
 	/* Written from the stage when nothing waits before it: no event round trip (and no
 	 * epoll_ctl) for a response that fits the socket buffer, which is nearly all of them.
 	 * Where the thread defers writes, after its batch of callbacks (in a buffer of the

@@ -143,9 +143,9 @@ void conn_free(struct conn *c);
  * and the proxy on shared CPUs), and a connection written twice in a batch is written once. */
 void conn_defer_writes(void);
 
-/* Write what conn_send() deferred on this thread, as the socket's writability would: an error
- * is reported to the owner, what the socket does not take waits for it, and the owner hears
- * on_write once its output is drained (when writing is enabled). */
+/* Write what conn_send() deferred on this thread, as the socket's writability would (when the
+ * owner has writing enabled): an error is reported to the owner, what the socket does not take
+ * waits for it, and the owner hears on_write once its output is down to its low mark. */
 void conn_flush_deferred(void);
 
 #endif /* USERSPACE_NET_CONN_H */
