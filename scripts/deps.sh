@@ -10,7 +10,7 @@ PKGS=(
 	make gcc clang llvm libclang-rt-14-dev pkg-config
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	# userspace libraries
-	libevent-dev libssl-dev libnghttp2-dev libyaml-dev libcunit1-dev node-llhttp
+	libevent-dev libssl-dev libnghttp2-dev libyaml-dev libcunit1-dev node-llhttp liburing-dev
 	# networking and test peers
 	iproute2 ethtool procps util-linux curl wrk nginx-light haproxy nghttp2-client
 	python3 openssl groff-base testssl.sh

@@ -336,6 +336,7 @@ struct ctrl_l4cfg;
 
 struct cfg {
 	unsigned int workers; /* 0 = one per online CPU */
+	bool io_uring;	      /* a worker's reads, then writes, of a batch: a system call each */
 	char *pidfile;
 	char *upgrade_socket; /* Unix socket of the binary upgrade; "" = derived */
 	struct cfg_log log;

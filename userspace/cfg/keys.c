@@ -65,6 +65,10 @@ static const char *const verify_names[] = {"off", "optional", "required", NULL};
 const struct cfg_key cfg_keys[] = {
 	K(SEC_ROOT, "workers", CFG_T_UINT, struct cfg, workers, "0", 0, 256,
 	  "worker threads, each with its own event loop and sockets; 0 = one per CPU"),
+	K(SEC_ROOT, "io_uring", CFG_T_BOOL, struct cfg, io_uring, "true", 0, 0,
+	  "each worker makes the reads, then the writes, of a batch of events in one system call "
+	  "each through an io_uring (one call per read or write without, or where the kernel "
+	  "refuses io_uring)"),
 	K(SEC_ROOT, "pidfile", CFG_T_STR, struct cfg, pidfile, "/run/pingd.pid", 0, 0,
 	  "pid file written when daemonized (-d)"),
 	K(SEC_ROOT, "upgrade_socket", CFG_T_STR, struct cfg, upgrade_socket, "", 0, 0,

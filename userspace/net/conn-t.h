@@ -110,6 +110,9 @@ struct conn {
 	bool wev_own : 1;	  /* <wev> was allocated apart (event_new()) */
 	bool mem_ext : 1;	  /* in its owner's memory: conn_free() does not free it */
 	bool deferred : 1;	  /* on its thread's list of writes due after the callbacks */
+	bool rd_listed : 1;	  /* on its thread's list of reads due after the callbacks */
+	bool rd_held : 1;	  /* a batch read bytes after reading stopped: on_read is due */
+	bool rd_bulk : 1;	  /* its last batched read filled its share: read alone */
 	/* Server side only, last: an accepted connection's allocation ends before them
 	 * (CONN_CLIENT_SIZE). */
 	TAILQ_ENTRY(conn) pool_link;	    /* place in an idle pool */

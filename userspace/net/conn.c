@@ -25,6 +25,7 @@
 
 #include "userspace/lib/addr.h"
 #include "userspace/lib/clock.h"
+#include "userspace/net/uring.h"
 
 #define READ_MAX  (64 * 1024) /* bytes taken from the socket per readiness */
 #define WRITE_IOV 16	      /* buffer chains written per sendmsg() */
@@ -232,8 +233,15 @@ static void read_arm(struct conn *c)
 	/* A connecting socket is only watched for writability: an error is reported once. */
 	struct timeval tv;
 
-	if ((c->enabled & CONN_READING) && !c->suspended && c->connected)
+	if ((c->enabled & CONN_READING) && !c->suspended && c->connected) {
 		event_add(&c->rev, read_timeout(c, c->t_read, &tv));
+		if (c->rd_held) {
+			/* Bytes a batch read while reading was stopped: the owner hears of them. */
+			c->rd_held = false;
+			c->triggered = true;
+			event_active(&c->rev, EV_READ, 1);
+		}
+	}
 }
 
 static int flush_out(struct conn *c);
@@ -329,12 +337,73 @@ static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *i
 		read_resume(c);
 }
 
+/* The reads of a batch of callbacks (conn_batch_io()): a readable connection over plain TCP
+ * is listed rather than read at once, and after the batch the listed ones are read together
+ * in one system call, each into its share of read_buf, before their owners' callbacks run.
+ * A connection whose share was filled reads alone afterwards (rd_bulk: a body streaming in
+ * gets READ_MAX a read), until a read of its brings less than a share. */
+#define RD_SLICE 2048
+#define RD_BATCH (READ_MAX / RD_SLICE)
+static __thread struct conn *rd_v[RD_BATCH];
+static __thread size_t rd_n;
+static __thread bool rd_on;
+
+/* Whether reading <c> is what its state asks for now. */
+static bool read_wanted(const struct conn *c)
+{
+	return (c->enabled & CONN_READING) && !c->suspended && !c->handshaking && c->connected &&
+	       c->fd >= 0;
+}
+
+/* A read of <c> returned <n> bytes at <buf> (or -1 with <err>): keep them and tell the owner,
+ * or report the end or the error. <trig>: on_read is due even if nothing was read. */
+static void read_done(struct conn *c, const char *buf, ssize_t n, int err, bool trig)
+{
+	if (n > 0) {
+		size_t have = evbuffer_get_length(c->in);
+
+		if (buf_own(&c->in) || evbuffer_add(c->in, buf, (size_t)n) < 0) {
+			conn_disable(c, CONN_READING);
+			report(c, CONN_READING | CONN_ERROR, ENOMEM);
+			return;
+		}
+		if (c->rd_high && have + (size_t)n >= c->rd_high)
+			read_suspend(c);
+		else if (c->tr->pending && c->tr->pending(c))
+			event_active(&c->rev, EV_READ, 1);
+	} else if (n == 0) {
+		conn_disable(c, CONN_READING);
+		report(c, CONN_READING | CONN_EOF, 0);
+		return;
+	} else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+		conn_disable(c, CONN_READING);
+		report(c, CONN_READING | CONN_ERROR, err);
+		return;
+	} else if (!trig) {
+		return;
+	}
+	if (c->on_read)
+		c->on_read(c, c->arg);
+}
+
+/* Read <c> now, as much as READ_MAX and its high mark allow. */
+static void read_now(struct conn *c, bool trig)
+{
+	size_t room = READ_MAX, have = evbuffer_get_length(c->in);
+	ssize_t n;
+
+	if (c->rd_high && c->rd_high - have < room)
+		room = c->rd_high - have;
+	n = c->tr->recv(c, read_buf, room);
+	if (c->rd_bulk && n < RD_SLICE)
+		c->rd_bulk = false;
+	read_done(c, read_buf, n, n < 0 ? errno : 0, trig);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	bool trig = c->triggered;
-	size_t room = READ_MAX, have;
-	ssize_t n;
 
 	(void)fd;
 	c->triggered = false;
@@ -356,35 +425,80 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			c->on_read(c, c->arg);
 		return;
 	}
-	have = evbuffer_get_length(c->in);
-	if (c->rd_high && c->rd_high - have < room)
-		room = c->rd_high - have;
-	n = c->tr->recv(c, read_buf, room);
-	if (n > 0) {
-		if (buf_own(&c->in) || evbuffer_add(c->in, read_buf, (size_t)n) < 0) {
-			conn_disable(c, CONN_READING);
-			report(c, CONN_READING | CONN_ERROR, ENOMEM);
-			return;
-		}
-		if (c->rd_high && have + (size_t)n >= c->rd_high)
-			read_suspend(c);
-		else if (c->tr->pending && c->tr->pending(c))
-			event_active(&c->rev, EV_READ, 1);
-	} else if (n == 0) {
-		conn_disable(c, CONN_READING);
-		report(c, CONN_READING | CONN_EOF, 0);
-		return;
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		int err = errno;
-
-		conn_disable(c, CONN_READING);
-		report(c, CONN_READING | CONN_ERROR, err);
-		return;
-	} else if (!trig) {
+	if (rd_on && !trig && !c->rd_bulk && !c->rd_listed && c->tr == &conn_tcp &&
+		rd_n < RD_BATCH) {
+		rd_v[rd_n++] = c;
+		c->rd_listed = true;
 		return;
 	}
-	if (c->on_read)
-		c->on_read(c, c->arg);
+	read_now(c, trig);
+}
+
+/* Take <c> off the list of reads. */
+static void rd_drop(struct conn *c)
+{
+	for (size_t i = 0; i < rd_n; i++) {
+		if (rd_v[i] == c)
+			rd_v[i] = NULL;
+	}
+	c->rd_listed = false;
+}
+
+/* Read the listed connections: in one system call when there are several, each into its
+ * share of read_buf; then, one after the other, what each read goes to its owner. A
+ * connection an earlier owner's callback stopped reading keeps its bytes for when reading
+ * resumes (rd_held). */
+static void read_batch(void)
+{
+	static __thread int res[RD_BATCH];
+	static __thread int16_t at[RD_BATCH];
+	static __thread size_t want[RD_BATCH];
+	size_t n = rd_n, room, have;
+	struct conn *c;
+	ssize_t got;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		c = rd_v[i];
+		at[i] = -1;
+		if (!c || !read_wanted(c) || n == 1)
+			continue;
+		room = RD_SLICE;
+		have = evbuffer_get_length(c->in);
+		if (c->rd_high && c->rd_high - have < room)
+			room = c->rd_high - have;
+		at[i] = (int16_t)uring_add_recv(c->fd, read_buf + i * RD_SLICE, room);
+		want[i] = room;
+	}
+	if (n > 1)
+		(void)uring_submit(res); /* a receive it did not make says -ECANCELED */
+	for (size_t i = 0; i < n; i++) {
+		c = rd_v[i];
+		if (!c)
+			continue;
+		rd_v[i] = NULL;
+		c->rd_listed = false;
+		r = at[i] >= 0 ? res[at[i]] : -ECANCELED;
+		if (r == -ECANCELED) {
+			/* Not read in the batch: alone, if it still should be. */
+			if (read_wanted(c))
+				read_now(c, false);
+			continue;
+		}
+		got = r >= 0 ? r : -1;
+		if (!read_wanted(c)) {
+			/* An earlier callback stopped its reading after its bytes were taken: they
+			 * wait in its input (an end or an error shows again at the next read). */
+			if (got > 0 && !buf_own(&c->in) && !evbuffer_add(c->in, read_buf + i * RD_SLICE,
+									(size_t)got))
+				c->rd_held = true;
+			continue;
+		}
+		if (got == (ssize_t)want[i] && want[i] == RD_SLICE)
+			c->rd_bulk = true;
+		read_done(c, read_buf + i * RD_SLICE, got, r < 0 ? -r : 0, false);
+	}
+	rd_n = 0;
 }
 
 /* Write the bytes of <b> until the socket is full or <b> empty. Returns 0, or the errno
@@ -860,14 +974,36 @@ void conn_trigger_read(struct conn *c)
  * batch, beyond which writes go at once: each deferred one holds an output buffer until the
  * batch ends, and a burst of thousands of requests would otherwise hold thousands (a client
  * gains nothing from waiting for them). */
-#define DEFER_MAX 256
+#define DEFER_MAX URING_BATCH
 static __thread struct conn **defer_v;
 static __thread size_t defer_n, defer_cap;
 static __thread bool defer_on;
 
+/* What a batch's send did for each listed connection: DEFER_UNSENT (written the usual way),
+ * DEFER_SENT (all it was given: anything beyond is written the usual way), DEFER_HELD (the
+ * socket took part or nothing: the rest waits for writability), or a positive errno. */
+#define DEFER_UNSENT (-1)
+#define DEFER_SENT   0
+#define DEFER_HELD   (-2)
+static __thread int defer_res[DEFER_MAX];
+
 void conn_defer_writes(void)
 {
 	defer_on = true;
+}
+
+int conn_batch_io(void)
+{
+	int err = uring_init();
+
+	rd_on = !err;
+	return err;
+}
+
+void conn_batch_end(void)
+{
+	rd_on = false;
+	uring_exit();
 }
 
 /* List <c>, which owns an output buffer; -1 when there is no room (the caller writes at
@@ -901,24 +1037,96 @@ static void defer_drop(struct conn *c)
 	c->deferred = false;
 }
 
+/* Listed connections [from, to) over plain TCP send what waits in their output in one
+ * system call; each one's outcome goes to defer_res[], before any callback runs. */
+static void defer_send_batch(size_t from, size_t to)
+{
+	static __thread int res[URING_BATCH];
+	static __thread uint16_t at[URING_BATCH];
+	static __thread size_t want[URING_BATCH];
+	struct evbuffer_iovec v[URING_IOV];
+	struct iovec iov[URING_IOV];
+	struct conn *c;
+	int k, s, n = 0;
+
+	for (size_t i = from; i < to; i++) {
+		c = defer_v[i];
+		defer_res[i] = DEFER_UNSENT;
+		if (!c || c->tr != &conn_tcp)
+			continue;
+		k = evbuffer_peek(c->out, -1, NULL, v, URING_IOV);
+		if (k > URING_IOV)
+			k = URING_IOV;
+		if (k < 1)
+			continue;
+		want[n] = 0;
+		for (int j = 0; j < k; j++) {
+			iov[j].iov_base = v[j].iov_base;
+			iov[j].iov_len = v[j].iov_len;
+			want[n] += v[j].iov_len;
+		}
+		s = uring_add_send(c->fd, iov, k);
+		if (s < 0)
+			break;
+		at[s] = (uint16_t)i;
+		n++;
+	}
+	if (!n)
+		return;
+	(void)uring_submit(res); /* a send it did not make says -ECANCELED */
+	for (s = 0; s < n; s++) {
+		size_t i = at[s];
+
+		c = defer_v[i];
+		if (res[s] >= 0) {
+			evbuffer_drain(c->out, (size_t)res[s]);
+			defer_res[i] = (size_t)res[s] < want[s] ? DEFER_HELD : DEFER_SENT;
+		} else if (res[s] == -EAGAIN || res[s] == -EWOULDBLOCK || res[s] == -EINTR) {
+			defer_res[i] = DEFER_HELD;
+		} else if (res[s] != -ECANCELED) {
+			defer_res[i] = -res[s];
+		}
+	}
+}
+
 void conn_flush_deferred(void)
 {
 	struct conn *c;
+	size_t i = 0, end;
 	int err;
 
+	if (rd_n)
+		read_batch();
+
 	/* A callback below may defer more writes (on this connection too), which join the
-	 * list's end, or free connections still listed, which leave a NULL: each is taken off
-	 * before its callbacks run. */
-	for (size_t i = 0; i < defer_n; i++) {
-		c = defer_v[i];
-		if (!c)
-			continue;
-		defer_v[i] = NULL;
-		c->deferred = false;
-		if (c->enabled & CONN_WRITING)
-			write_done(c, flush_out(c), true);
-		else if ((err = flush_out(c))) /* an owner not writing hears nothing */
-			c->err = err;
+	 * list's end and go in the next round, or free connections still listed, which leave a
+	 * NULL: each is taken off before its callbacks run. With a ring, a round's sends are
+	 * made together first (a single one goes the usual way: one system call either way). */
+	while (i < defer_n) {
+		end = defer_n;
+		if (end - i > 1 && uring_ready()) {
+			defer_send_batch(i, end);
+		} else {
+			for (size_t j = i; j < end; j++)
+				defer_res[j] = DEFER_UNSENT;
+		}
+		for (; i < end; i++) {
+			c = defer_v[i];
+			if (!c)
+				continue;
+			defer_v[i] = NULL;
+			c->deferred = false;
+			if (defer_res[i] == DEFER_UNSENT || defer_res[i] == DEFER_SENT) {
+				err = flush_out(c);
+			} else {
+				err = defer_res[i] == DEFER_HELD ? 0 : defer_res[i];
+				buf_drop(&c->out);
+			}
+			if (c->enabled & CONN_WRITING)
+				write_done(c, err, true);
+			else if (err) /* an owner not writing hears nothing */
+				c->err = err;
+		}
 	}
 	defer_n = 0;
 }
@@ -996,6 +1204,8 @@ void conn_free(struct conn *c)
 {
 	if (!c)
 		return;
+	if (c->rd_listed)
+		rd_drop(c);
 	if (c->deferred) {
 		defer_drop(c);
 		(void)flush_out(c);

@@ -143,7 +143,16 @@ void conn_free(struct conn *c);
  * and the proxy on shared CPUs), and a connection written twice in a batch is written once. */
 void conn_defer_writes(void);
 
-/* Write what conn_send() deferred on this thread, as the socket's writability would (when the
+/* With deferred writes: make the reads of a batch of callbacks in one system call (an io_uring
+ * of the thread's), before the owners' callbacks for them run, and the deferred writes in
+ * another, rather than one each. Returns 0, or -errno where the kernel refuses (reads and
+ * writes are then made one by one, as without it). conn_batch_end() frees what it holds
+ * before the thread ends. */
+int conn_batch_io(void);
+void conn_batch_end(void);
+
+/* Read what the batch listed (see conn_batch_io()), then write what conn_send() deferred on
+ * this thread, as the socket's writability would (when the
  * owner has writing enabled): an error is reported to the owner, what the socket does not take
  * waits for it, and the owner hears on_write once its output is down to its low mark. */
 void conn_flush_deferred(void);

@@ -450,6 +450,14 @@ static void *worker_main(void *arg)
 	log_debug("worker %u running", w->id);
 	/* The loop one batch of callbacks at a time, the writes they made after each. */
 	conn_defer_writes();
+	if (w->rt->cfg->io_uring) {
+		int err = conn_batch_io();
+
+		if (err && w->id == 0)
+			log_notice("io_uring unavailable (%s): reads and writes make a system "
+				   "call each",
+				strerror(-err));
+	}
 	for (;;) {
 		int r = event_base_loop(w->base, EVLOOP_ONCE);
 
@@ -459,6 +467,7 @@ static void *worker_main(void *arg)
 		if (r || event_base_got_break(w->base) || event_base_got_exit(w->base))
 			break;
 	}
+	conn_batch_end();
 	atomic_store(&w->done, true);
 	return NULL;
 }
