@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd in front of a real nginx origin on loopback: GET, large bodies both ways byte-exact,
 # pipelining, 100-continue, HEAD, upstream keep-alive reuse, wrk load, retries, routing and
-# header rules, config checking.
+# header rules, config checking, the workers' batched I/O (io_uring) on, off and refused.
 
 ALL_TESTS="test_get test_large_download test_large_upload test_chunked_upload test_pipelining \
  test_100_continue test_head test_keepalive_reuse test_wrk test_retry_connect test_retry_budget \
- test_headers test_routing test_config_check test_access_log"
+ test_headers test_routing test_config_check test_access_log test_io_uring"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -373,6 +373,64 @@ assert a["bytes"] == 6 and a["user_agent"] == "test \"agent\"", a
 assert a["upstream"].endswith(sys.argv[2]), a
 assert b["status"] == 404, b
 ' "$TMPD/access.log" ":$ORIGIN_PORT" || fail "access log content"
+}
+
+# The workers' reads and writes go through an io_uring by default, one at a time with
+# io_uring: false, and one at a time (said once in the log) where the kernel refuses io_uring:
+# wrk load and a large body both ways come through each way, byte-exact.
+test_io_uring() {
+	need_l7_tools wrk sha256sum || return $?
+	l7_tmpdir
+	start_origin || return 1
+	head -c $((8 * 1024 * 1024 + 5)) /dev/urandom >"$ORIGIN_ROOT/big.bin"
+	local want mode out got rings sysctl=/proc/sys/kernel/io_uring_disabled was
+	want=$(sha256sum <"$ORIGIN_ROOT/big.bin" | cut -d' ' -f1)
+	for mode in on off refused; do
+		free_port || return 1
+		LISTEN_PORT=$PORT
+		cat >"$TMPD/pingd-$mode.yaml" <<YAML
+workers: 2
+io_uring: $([ $mode = off ] && echo false || echo true)
+listeners: [{address: '127.0.0.1:$LISTEN_PORT'}]
+upstreams: [{name: o, servers: [{address: '127.0.0.1:$ORIGIN_PORT'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+		if [ $mode = refused ]; then
+			# Refused for every process for this moment (root only), put back at the end.
+			[ -w $sysctl ] || { echo "   needs root to refuse io_uring" >&2; return $SKIP; }
+			was=$(cat $sysctl)
+			on_exit "echo $was > $sysctl"
+			echo 2 >$sysctl
+		fi
+		start_pingd -c "$TMPD/pingd-$mode.yaml" 2>"$TMPD/err-$mode.log" || return 1
+		[ $mode = refused ] && echo "$was" >$sysctl
+		rings=$(ls -l /proc/"$PINGD_PID"/fd 2>/dev/null | grep -c 'io_uring')
+		log "$mode: $rings io_uring descriptors"
+		case $mode in
+		on) [ "$rings" = 2 ] || fail "io_uring on: $rings rings for 2 workers" ;;
+		*) [ "$rings" = 0 ] || fail "io_uring $mode: $rings rings" ;;
+		esac
+		out=$(wrk -t2 -c64 -d2s "http://127.0.0.1:$PINGD_PORT/index.html")
+		grep -qE 'Non-2xx|Socket errors' <<<"$out" && { echo "$out"; fail "$mode: errors under load"; }
+		got=$(curl -sS --max-time 60 "http://127.0.0.1:$PINGD_PORT/big.bin" | sha256sum |
+			cut -d' ' -f1)
+		[ "$got" = "$want" ] || fail "$mode: download differs"
+		[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -T "$ORIGIN_ROOT/big.bin" \
+			"http://127.0.0.1:$PINGD_PORT/up/big-$mode.bin")" = 201 ] || fail "$mode: upload"
+		got=$(sha256sum <"$ORIGIN_ROOT/up/big-$mode.bin" | cut -d' ' -f1)
+		[ "$got" = "$want" ] || fail "$mode: upload differs"
+		kill "$PINGD_PID"
+		wait "$PINGD_PID" 2>/dev/null
+		case $mode in
+		refused)
+			[ "$(grep -c 'io_uring unavailable' "$TMPD/err-$mode.log")" = 1 ] ||
+				fail "refused: not said once: $(cat "$TMPD/err-$mode.log")" ;;
+		*)
+			grep -q 'io_uring' "$TMPD/err-$mode.log" &&
+				fail "$mode: $(cat "$TMPD/err-$mode.log")" ;;
+		esac
+	done
+	return 0
 }
 
 run_tests "$@"
