@@ -69,15 +69,17 @@ static struct conn *pair_conn(struct event_base *base, int *peer, struct seen *s
 	return c;
 }
 
-/* Run the loop until <cond> or 200 passes of at most 10 ms each. */
-#define LOOP_UNTIL(base, cond)                                \
+/* Run the loop until <cond> or <n> passes of at most 10 ms each, <after> after each pass. */
+#define LOOP_UNTIL_N(base, cond, n, after)                    \
 	do {                                                  \
 		struct timeval tv_ = {0, 10000};              \
-		for (int i_ = 0; i_ < 200 && !(cond); i_++) { \
+		for (int i_ = 0; i_ < (n) && !(cond); i_++) { \
 			event_base_loopexit(base, &tv_);      \
 			event_base_loop(base, EVLOOP_ONCE);   \
+			after;                                \
 		}                                             \
 	} while (0)
+#define LOOP_UNTIL(base, cond) LOOP_UNTIL_N(base, cond, 200, (void)0)
 
 static void test_read_eof(void)
 {
@@ -422,15 +424,8 @@ static void e_event(struct conn *c, short what, void *arg)
 		e->eof = true;
 }
 
-#define BATCH_LOOP_UNTIL(base, cond)                          \
-	do {                                                  \
-		struct timeval tv_ = {0, 10000};              \
-		for (int i_ = 0; i_ < 300 && !(cond); i_++) { \
-			event_base_loopexit(base, &tv_);      \
-			event_base_loop(base, EVLOOP_ONCE);   \
-			conn_flush_deferred();                \
-		}                                             \
-	} while (0)
+/* The worker's loop: a pass, then what it deferred. */
+#define BATCH_LOOP_UNTIL(base, cond) LOOP_UNTIL_N(base, cond, 300, conn_flush_deferred())
 
 /* (CU_ASSERT_FATAL jumps out of the test: not from another thread.) */
 static bool echo_open(struct event_base *base, struct echo *e, struct evbuffer *stage)

@@ -489,8 +489,8 @@ static void read_batch(void)
 		if (!read_wanted(c)) {
 			/* An earlier callback stopped its reading after its bytes were taken: they
 			 * wait in its input (an end or an error shows again at the next read). */
-			if (got > 0 && !buf_own(&c->in) && !evbuffer_add(c->in, read_buf + i * RD_SLICE,
-									(size_t)got))
+			if (got > 0 && !buf_own(&c->in) &&
+				!evbuffer_add(c->in, read_buf + i * RD_SLICE, (size_t)got))
 				c->rd_held = true;
 			continue;
 		}

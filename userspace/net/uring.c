@@ -21,7 +21,7 @@ struct uring_slot {
 
 struct uring {
 	struct io_uring ring;
-	unsigned int n;			      /* entries in the batch */
+	unsigned int n;			     /* entries in the batch */
 	struct uring_slot slot[URING_BATCH]; /* the sends' headers, in batch order */
 };
 
