@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The TLS transport on a socket pair: an OpenSSL client in the test thread against a conn
  * on a real event base. Handshake with SNI and ALPN, data both ways, a client that is not
- * TLS, a handshake timeout, and certificate files that cannot be used. */
+ * TLS, a handshake timeout, certificate files that cannot be used, and connections read in
+ * batches (conn_batch_io()). */
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +420,164 @@ static void test_bad_files(void)
 	CU_ASSERT_EQUAL(tls_version("TLSv1.1"), 0);
 }
 
+/* Batched reads (conn_batch_io()) of TLS connections: the handshakes here, the batched part
+ * in a thread of its own (the batching is a thread's; CU_ASSERT_FATAL cannot jump out of
+ * another thread), which stops at its first failed check. */
+#define BT_N 4
+static struct conn *bt_c[BT_N];
+static int bt_reads[BT_N], bt_events[BT_N];
+static short bt_what[BT_N];
+static bool bt_stop; /* 0 and 1: the first to read stops the other's reading */
+
+static void bt_read(struct conn *c, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	struct evbuffer *stage = evbuffer_new();
+
+	bt_reads[i]++;
+	evbuffer_add_buffer(stage, c->in);
+	conn_send(c, stage);
+	evbuffer_free(stage);
+	if (bt_stop && i < 2) {
+		bt_stop = false;
+		conn_disable(bt_c[1 - i], CONN_READING);
+	}
+}
+
+static void bt_event(struct conn *c, short what, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	(void)c;
+	bt_events[i]++;
+	bt_what[i] = what;
+}
+
+struct bt {
+	struct event_base *base;
+	SSL *ssl[BT_N];
+	bool ok;
+};
+
+static void bt_pass(struct event_base *base)
+{
+	loop_once(base);
+	conn_flush_deferred();
+}
+
+/* What <ssl> reads back within the loop's passes, until <want> bytes. */
+static size_t bt_back(struct event_base *base, SSL *ssl, unsigned char *buf, size_t want)
+{
+	size_t got = 0, n;
+
+	for (int i = 0; i < 400 && got < want; i++) {
+		while (got < want && SSL_read_ex(ssl, buf + got, want - got, &n) == 1)
+			got += n;
+		if (got < want)
+			bt_pass(base);
+	}
+	return got;
+}
+
+#define BT_CHECK(cond)               \
+	do {                         \
+		CU_ASSERT(cond);     \
+		if (!(cond))         \
+			return NULL; \
+	} while (0)
+
+static void *bt_body(void *arg)
+{
+	enum { BIG = 200000 };
+	struct bt *b = arg;
+	static unsigned char out[BIG], in[BIG];
+	unsigned char buf[16];
+	size_t sent = 0, got = 0, n;
+
+	conn_defer_writes();
+	/* This kernel offers io_uring: a failure here is a failure, not a skip. */
+	BT_CHECK(conn_batch_io() == 0);
+	/* Every client at once: read in one batch, each echoed. */
+	for (int i = 0; i < BT_N; i++)
+		BT_CHECK(SSL_write(b->ssl[i], "ping", 4) == 4);
+	for (int i = 0; i < BT_N; i++) {
+		BT_CHECK(bt_back(b->base, b->ssl[i], buf, 4) == 4);
+		BT_CHECK(!memcmp(buf, "ping", 4));
+	}
+	/* One stops the other's reading after the batch took its bytes: they reach its owner
+	 * once reading resumes. */
+	memset(bt_reads, 0, sizeof(bt_reads));
+	bt_stop = true;
+	BT_CHECK(SSL_write(b->ssl[0], "stop", 4) == 4);
+	BT_CHECK(SSL_write(b->ssl[1], "stop", 4) == 4);
+	for (int i = 0; i < 400 && !bt_reads[0] && !bt_reads[1]; i++)
+		bt_pass(b->base);
+	for (int i = 0; i < 20; i++)
+		bt_pass(b->base);
+	BT_CHECK(bt_reads[0] + bt_reads[1] == 1);
+	int held = bt_reads[0] ? 1 : 0;
+
+	conn_enable(bt_c[held], CONN_READING);
+	BT_CHECK(bt_back(b->base, b->ssl[held], buf, 4) == 4);
+	BT_CHECK(!memcmp(buf, "stop", 4));
+	BT_CHECK(bt_back(b->base, b->ssl[1 - held], buf, 4) == 4);
+	/* A large echo beside a small one: every byte back, in order. */
+	for (size_t i = 0; i < BIG; i++)
+		out[i] = (unsigned char)(i * 7 + i / 251);
+	BT_CHECK(SSL_write(b->ssl[3], "x", 1) == 1);
+	for (int i = 0; i < 20000 && got < BIG; i++) {
+		if (sent < BIG && SSL_write_ex(b->ssl[2], out + sent, BIG - sent, &n) == 1)
+			sent += n;
+		while (got < BIG && SSL_read_ex(b->ssl[2], in + got, BIG - got, &n) == 1)
+			got += n;
+		bt_pass(b->base);
+	}
+	BT_CHECK(got == BIG);
+	BT_CHECK(!memcmp(in, out, BIG));
+	BT_CHECK(bt_back(b->base, b->ssl[3], buf, 1) == 1);
+	/* A clean close read in a batch is an end of stream. */
+	SSL_shutdown(b->ssl[3]);
+	BT_CHECK(SSL_write(b->ssl[2], "y", 1) == 1);
+	for (int i = 0; i < 400 && !bt_events[3]; i++)
+		bt_pass(b->base);
+	BT_CHECK(bt_events[3] == 1 && bt_what[3] == (CONN_READING | CONN_EOF));
+	BT_CHECK(bt_back(b->base, b->ssl[2], buf, 1) == 1);
+	for (int i = 0; i < BT_N; i++)
+		BT_CHECK(i == 3 || bt_events[i] == 0);
+	conn_batch_end();
+	b->ok = true;
+	return NULL;
+}
+
+static void test_batch_reads(void)
+{
+	struct bt b = {.base = event_base_new()};
+	struct tls_server *ts = server(0);
+	SSL_CTX *cctx[BT_N];
+	struct seen unused;
+	int peer[BT_N];
+	pthread_t t;
+
+	CU_ASSERT_FATAL(b.base != NULL);
+	for (int i = 0; i < BT_N; i++) {
+		bt_c[i] = pair_conn(b.base, ts, &peer[i], &unused);
+		conn_set_cbs(bt_c[i], bt_read, NULL, bt_event, (void *)(intptr_t)i);
+		b.ssl[i] = client(b.base, &cctx[i], peer[i], NULL);
+		CU_ASSERT_FATAL(b.ssl[i] != NULL);
+	}
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, bt_body, &b) == 0);
+	pthread_join(t, NULL);
+	CU_ASSERT(b.ok);
+	for (int i = 0; i < BT_N; i++) {
+		SSL_free(b.ssl[i]);
+		SSL_CTX_free(cctx[i]);
+		conn_free(bt_c[i]);
+		close(peer[i]);
+	}
+	tls_server_free(ts);
+	event_base_free(b.base);
+}
+
 int test_tls_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -427,6 +587,7 @@ int test_tls_register(void)
 		{"handshake timeout", test_handshake_timeout},
 		{"handshake deadline against a slow client", test_handshake_deadline},
 		{"bad certificate files", test_bad_files},
+		{"batched reads", test_batch_reads},
 		CU_TEST_INFO_NULL,
 	};
 

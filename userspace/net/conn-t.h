@@ -56,6 +56,11 @@ struct conn_transport {
 	void (*shutdown)(struct conn *c);
 	/* Release c->tr_conn when the connection is freed. */
 	void (*detach)(struct conn *c);
+	/* Bytes read from the socket for the transport (a batch of reads, conn_batch_io()): its
+	 * next recv takes them before the socket, or, with <keep>, a later one. <n> <= 0 is the
+	 * end of the stream (0) or an error (-errno); <more>: the socket may hold more. With it
+	 * the transport's connections are read in batches as plain ones are. */
+	void (*feed)(struct conn *c, const void *buf, ssize_t n, bool more, bool keep);
 	const struct timeval *t_handshake; /* the whole handshake's deadline; NULL: none */
 	void *ctx;			   /* transport context, e.g. the TLS server */
 };

@@ -339,12 +339,17 @@ static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *i
 
 /* The reads of a batch of callbacks (conn_batch_io()): a readable connection over plain TCP
  * is listed rather than read at once, and after the batch the listed ones are read together
- * in one system call, each into its share of read_buf, before their owners' callbacks run.
+ * in one system call, each into its share of a buffer of the thread's, before their owners'
+ * callbacks run.
  * A connection whose share was filled reads alone afterwards (rd_bulk: a body streaming in
  * gets READ_MAX a read), until a read of its brings less than a share. */
 #define RD_SLICE 2048
-#define RD_BATCH (READ_MAX / RD_SLICE)
+#define RD_BATCH 32
 static __thread struct conn *rd_v[RD_BATCH];
+/* The shares, apart from read_buf: a connection read alone while the batch's bytes are handed
+ * out (one left out of it, or a transport's recv, which decrypts into read_buf) must not
+ * write over those still to go. */
+static __thread char rd_buf[RD_BATCH * RD_SLICE];
 static __thread size_t rd_n;
 static __thread bool rd_on;
 
@@ -425,8 +430,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			c->on_read(c, c->arg);
 		return;
 	}
-	if (rd_on && !trig && !c->rd_bulk && !c->rd_listed && c->tr == &conn_tcp &&
-		rd_n < RD_BATCH) {
+	/* (Bytes a transport read ahead already, as a handshake may, are read at once.) */
+	if (rd_on && !trig && !c->rd_bulk && !c->rd_listed && rd_n < RD_BATCH &&
+		(c->tr == &conn_tcp || (c->tr->feed && !(c->tr->pending && c->tr->pending(c))))) {
 		rd_v[rd_n++] = c;
 		c->rd_listed = true;
 		return;
@@ -445,7 +451,7 @@ static void rd_drop(struct conn *c)
 }
 
 /* Read the listed connections: in one system call when there are several, each into its
- * share of read_buf; then, one after the other, what each read goes to its owner. A
+ * share of rd_buf; then, one after the other, what each read goes to its owner. A
  * connection an earlier owner's callback stopped reading keeps its bytes for when reading
  * resumes (rd_held). */
 static void read_batch(void)
@@ -465,9 +471,11 @@ static void read_batch(void)
 			continue;
 		room = RD_SLICE;
 		have = evbuffer_get_length(c->in);
-		if (c->rd_high && c->rd_high - have < room)
+		/* (A transport's bytes are not what reach the input: its own recv heeds the
+		 * mark.) */
+		if (!c->tr->feed && c->rd_high && c->rd_high - have < room)
 			room = c->rd_high - have;
-		at[i] = (int16_t)uring_add_recv(c->fd, read_buf + i * RD_SLICE, room);
+		at[i] = (int16_t)uring_add_recv(c->fd, rd_buf + i * RD_SLICE, room);
 		want[i] = room;
 	}
 	if (n > 1)
@@ -486,17 +494,41 @@ static void read_batch(void)
 			continue;
 		}
 		got = r >= 0 ? r : -1;
+		if (c->tr->feed) {
+			/* The transport takes the bytes (or the end, or the error) in its recv;
+			 * a socket found empty is no news, as for a read of its own. */
+			bool more = got == (ssize_t)want[i] && want[i] == RD_SLICE;
+
+			if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR) {
+				/* Nothing new; bytes it holds still go to the owner. */
+				if (c->tr->pending && c->tr->pending(c) && read_wanted(c))
+					read_now(c, false);
+				continue;
+			}
+			if (!read_wanted(c)) {
+				if (got > 0) {
+					c->tr->feed(c, rd_buf + i * RD_SLICE, got, more, true);
+					c->rd_held = true;
+				}
+				continue;
+			}
+			if (more)
+				c->rd_bulk = true;
+			c->tr->feed(c, rd_buf + i * RD_SLICE, r, more, false);
+			read_now(c, false);
+			continue;
+		}
 		if (!read_wanted(c)) {
 			/* An earlier callback stopped its reading after its bytes were taken: they
 			 * wait in its input (an end or an error shows again at the next read). */
 			if (got > 0 && !buf_own(&c->in) &&
-				!evbuffer_add(c->in, read_buf + i * RD_SLICE, (size_t)got))
+				!evbuffer_add(c->in, rd_buf + i * RD_SLICE, (size_t)got))
 				c->rd_held = true;
 			continue;
 		}
 		if (got == (ssize_t)want[i] && want[i] == RD_SLICE)
 			c->rd_bulk = true;
-		read_done(c, read_buf + i * RD_SLICE, got, r < 0 ? -r : 0, false);
+		read_done(c, rd_buf + i * RD_SLICE, got, r < 0 ? -r : 0, false);
 	}
 	rd_n = 0;
 }
@@ -1004,6 +1036,11 @@ void conn_batch_end(void)
 {
 	rd_on = false;
 	uring_exit();
+	/* Nothing is deferred between batches: the list goes too. */
+	defer_on = false;
+	free(defer_v);
+	defer_v = NULL;
+	defer_n = defer_cap = 0;
 }
 
 /* List <c>, which owns an output buffer; -1 when there is no room (the caller writes at

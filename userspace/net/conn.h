@@ -146,8 +146,8 @@ void conn_defer_writes(void);
 /* With deferred writes: make the reads of a batch of callbacks in one system call (an io_uring
  * of the thread's), before the owners' callbacks for them run, and the deferred writes in
  * another, rather than one each. Returns 0, or -errno where the kernel refuses (reads and
- * writes are then made one by one, as without it). conn_batch_end() frees what it holds
- * before the thread ends. */
+ * writes are then made one by one, as without it). conn_batch_end(), before the thread ends
+ * (between batches), frees what deferring and batching hold and turns both off. */
 int conn_batch_io(void);
 void conn_batch_end(void);
 

@@ -154,9 +154,16 @@ ssize_t tls_conn_recv(struct conn *c, void *buf, size_t len)
 			break;
 		got += n;
 	} while (got < len && SSL_has_pending(ssl));
+	tls_bio_done(SSL_get_rbio(ssl)); /* bytes a batch fed it are for this read only */
 	if (got)
 		return (ssize_t)got; /* what stopped the loop comes again on the next call */
 	return io_error(ssl, r, err, true);
+}
+
+/* conn_transport.feed: bytes a batch read from the socket, for the next recv (or kept). */
+static void tls_conn_feed(struct conn *c, const void *buf, ssize_t n, bool more, bool keep)
+{
+	tls_bio_feed(SSL_get_rbio(c->tr_conn), buf, n, more, keep);
 }
 
 ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n)
@@ -195,7 +202,9 @@ size_t tls_conn_pending(struct conn *c)
 
 	/* Bytes read ahead from the socket count too, even those of a record not yet whole (the
 	 * next read then waits for the rest): the socket's readiness will not announce them. */
-	return SSL_has_pending(ssl) ? (size_t)SSL_pending(ssl) + 1 : 0;
+	if (SSL_has_pending(ssl))
+		return (size_t)SSL_pending(ssl) + 1;
+	return tls_bio_pending(SSL_get_rbio(ssl));
 }
 
 /* Count what the kernel took over on <ssl> after its handshake: OpenSSL hands a direction
@@ -287,8 +296,20 @@ static int tls_attach(struct conn *c)
 {
 	struct tls_server *s = c->tr->ctx;
 	SSL *ssl = SSL_new(s->ctx[0]);
+	BIO *rb, *wb;
 
-	if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
+	if (ssl && s->ktls != KTLS_KERNEL) {
+		/* OpenSSL opens the records: a read BIO a batch can feed (tlsbio.c). */
+		rb = tls_bio_new(c->fd);
+		wb = rb ? BIO_new_socket(c->fd, BIO_NOCLOSE) : NULL;
+		if (!wb) {
+			BIO_free(rb);
+			SSL_free(ssl);
+			ERR_clear_error();
+			return -ENOMEM;
+		}
+		SSL_set_bio(ssl, rb, wb);
+	} else if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
 		SSL_free(ssl);
 		ERR_clear_error();
 		return -ENOMEM;
@@ -740,6 +761,7 @@ struct tls_server *tls_server_new(
 		.pending = tls_conn_pending,
 		.shutdown = tls_conn_shutdown,
 		.detach = tls_detach,
+		.feed = s->ktls != KTLS_KERNEL ? tls_conn_feed : NULL,
 		.t_handshake = o->handshake_ms ? &s->t_handshake : NULL,
 		.ctx = s,
 	};
