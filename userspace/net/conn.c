@@ -337,12 +337,12 @@ static void on_in_drained(struct evbuffer *buf, const struct evbuffer_cb_info *i
 		read_resume(c);
 }
 
-/* The reads of a batch of callbacks (conn_batch_io()): a readable connection over plain TCP
- * is listed rather than read at once, and after the batch the listed ones are read together
- * in one system call, each into its share of a buffer of the thread's, before their owners'
- * callbacks run.
- * A connection whose share was filled reads alone afterwards (rd_bulk: a body streaming in
- * gets READ_MAX a read), until a read of its brings less than a share. */
+/* The reads of a batch of callbacks (conn_batch_io()): a readable connection over plain TCP,
+ * or over a transport that takes bytes read for it (feed: TLS), is listed rather than read at
+ * once, and after the batch the listed ones are read together in one system call, each into
+ * its share of a buffer of the thread's, before their owners' callbacks run. A connection
+ * whose share was filled reads alone afterwards (rd_bulk: a body streaming in gets READ_MAX a
+ * read), until a read of its brings less than a share. */
 #define RD_SLICE 2048
 #define RD_BATCH 32
 static __thread struct conn *rd_v[RD_BATCH];
