@@ -464,10 +464,11 @@ static void read_batch(void)
 	ssize_t got;
 	int r;
 
-	for (size_t i = 0; i < n; i++) {
-		c = rd_v[i];
+	for (size_t i = 0; i < n; i++)
 		at[i] = -1;
-		if (!c || !read_wanted(c) || n == 1)
+	for (size_t i = 0; i < n && n > 1; i++) {
+		c = rd_v[i];
+		if (!c || !read_wanted(c))
 			continue;
 		room = RD_SLICE;
 		have = evbuffer_get_length(c->in);
@@ -478,7 +479,7 @@ static void read_batch(void)
 		at[i] = (int16_t)uring_add_recv(c->fd, rd_buf + i * RD_SLICE, room);
 		want[i] = room;
 	}
-	if (n > 1)
+	if (n > 1) /* (a lone one is read the usual way: one system call either way) */
 		(void)uring_submit(res); /* a receive it did not make says -ECANCELED */
 	for (size_t i = 0; i < n; i++) {
 		c = rd_v[i];
@@ -535,24 +536,33 @@ static void read_batch(void)
 
 /* Write the bytes of <b> until the socket is full or <b> empty. Returns 0, or the errno
  * of a failed write (EAGAIN is not a failure). */
-static int flush_buf(struct conn *c, struct evbuffer *b)
+/* The first WRITE_IOV pieces of <b> as iovecs in <iov>, their bytes in *<want>; returns how
+ * many pieces (0 when <b> is empty). */
+static int out_iov(struct evbuffer *b, struct iovec *iov, size_t *want)
 {
 	struct evbuffer_iovec v[WRITE_IOV];
+	int k = evbuffer_peek(b, -1, NULL, v, WRITE_IOV);
+
+	if (k > WRITE_IOV)
+		k = WRITE_IOV;
+	*want = 0;
+	for (int i = 0; i < k; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+		*want += v[i].iov_len;
+	}
+	return k;
+}
+
+static int flush_buf(struct conn *c, struct evbuffer *b)
+{
 	struct iovec iov[WRITE_IOV];
 	size_t want;
 	ssize_t n;
 	int k;
 
 	while (evbuffer_get_length(b)) {
-		k = evbuffer_peek(b, -1, NULL, v, WRITE_IOV);
-		if (k > WRITE_IOV)
-			k = WRITE_IOV;
-		want = 0;
-		for (int i = 0; i < k; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len;
-			want += v[i].iov_len;
-		}
+		k = out_iov(b, iov, &want);
 		n = c->tr->sendv(c, iov, k);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return 0;
@@ -1081,31 +1091,23 @@ static void defer_send_batch(size_t from, size_t to)
 	static __thread int res[URING_BATCH];
 	static __thread uint16_t at[URING_BATCH];
 	static __thread size_t want[URING_BATCH];
-	struct evbuffer_iovec v[URING_IOV];
-	struct iovec iov[URING_IOV];
+	struct iovec iov[WRITE_IOV];
 	struct conn *c;
+	size_t w;
 	int k, s, n = 0;
 
+	_Static_assert(WRITE_IOV <= URING_IOV, "a send's pieces fit a ring entry");
+	for (size_t i = from; i < to; i++)
+		defer_res[i] = DEFER_UNSENT;
 	for (size_t i = from; i < to; i++) {
 		c = defer_v[i];
-		defer_res[i] = DEFER_UNSENT;
-		if (!c || c->tr != &conn_tcp)
+		if (!c || c->tr != &conn_tcp || (k = out_iov(c->out, iov, &w)) < 1)
 			continue;
-		k = evbuffer_peek(c->out, -1, NULL, v, URING_IOV);
-		if (k > URING_IOV)
-			k = URING_IOV;
-		if (k < 1)
-			continue;
-		want[n] = 0;
-		for (int j = 0; j < k; j++) {
-			iov[j].iov_base = v[j].iov_base;
-			iov[j].iov_len = v[j].iov_len;
-			want[n] += v[j].iov_len;
-		}
 		s = uring_add_send(c->fd, iov, k);
 		if (s < 0)
-			break;
+			break; /* the batch is full: the rest go the usual way */
 		at[s] = (uint16_t)i;
+		want[s] = w;
 		n++;
 	}
 	if (!n)

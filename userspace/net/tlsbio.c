@@ -2,7 +2,7 @@
 /* The read side of a TLS listener's connections where OpenSSL opens the records (no kTLS): a
  * BIO over the socket that first gives OpenSSL the bytes a batch read from the socket for
  * it (conn_batch_io()), so a batch of TLS connections is read with one system call as plain
- * ones are. Writes keep OpenSSL's socket BIO. */
+ * ones are. It only reads: writes keep OpenSSL's socket BIO. */
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -80,18 +80,6 @@ static int bio_read(BIO *b, char *out, int len)
 	return (int)n;
 }
 
-static int bio_write(BIO *b, const char *in, int len)
-{
-	struct tls_bio *d = BIO_get_data(b);
-	ssize_t n;
-
-	BIO_clear_retry_flags(b);
-	n = send(d->fd, in, (size_t)len, MSG_NOSIGNAL);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		BIO_set_retry_write(b);
-	return (int)n;
-}
-
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
 	struct tls_bio *d = BIO_get_data(b);
@@ -132,9 +120,8 @@ static void method_make(void)
 	int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
 	BIO_METHOD *m = BIO_meth_new(type, "pingx socket");
 
-	if (m &&
-		(!BIO_meth_set_read(m, bio_read) || !BIO_meth_set_write(m, bio_write) ||
-			!BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_destroy(m, bio_destroy))) {
+	if (m && (!BIO_meth_set_read(m, bio_read) || !BIO_meth_set_ctrl(m, bio_ctrl) ||
+			 !BIO_meth_set_destroy(m, bio_destroy))) {
 		BIO_meth_free(m);
 		m = NULL;
 	}
