@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # TLS termination in pingd, with certificates made for the test: HTTPS to an nginx origin,
-# SNI over two certificates, ALPN, old protocol versions refused, keep-alive and pipelining,
+# SNI over two certificates, ALPN, TLS 1.3 suites (the default order, a client preferring
+# ChaCha20, a configured list, an unknown name refused), old protocol versions refused, keep-alive and pipelining,
 # bad handshakes (not TLS, one byte per write, truncated, stalled) each closed while other
 # clients are served, a client silent after its handshake answered 408, bodies of a few MB both ways, certificate errors at -t, at start and on
 # a reload, a certificate and key replaced on a reload while a connection stays open, the
 # /metrics counters, and the one-line mode.
 
-ALL_TESTS="test_https test_sni test_alpn test_old_protocols test_keepalive_pipeline \
+ALL_TESTS="test_https test_sni test_alpn test_ciphersuites test_old_protocols test_keepalive_pipeline \
  test_bad_handshakes test_silent_client test_large_bodies test_bad_certificates \
  test_reload_bad_certificate test_reload_new_certificate test_oneline"
 
@@ -122,6 +123,55 @@ test_alpn() {
 		</dev/null 2>&1)
 	grep -q 'Protocol *: TLSv1.2' <<<"$out" || fail "TLS 1.2 refused"
 	grep -q 'Cipher *: ECDHE-ECDSA-AES' <<<"$out" || fail "TLS 1.2 cipher: $(grep Cipher <<<"$out")"
+}
+
+# suite PORT CLIENT-SUITES: the TLS 1.3 suite a client offering CLIENT-SUITES gets.
+suite() {
+	openssl s_client -connect "127.0.0.1:$1" -servername a.test -tls1_3 -ciphersuites "$2" \
+		</dev/null 2>/dev/null | sed -n 's/.*Cipher is \([A-Z0-9_]*\).*/\1/p' | head -n1
+}
+
+test_ciphersuites() {
+	setup || return $?
+	local got all=TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256
+	# AES-128-GCM first by default, whatever the client's order...
+	got=$(suite "$PINGD_PORT" "$all")
+	[ "$got" = TLS_AES_128_GCM_SHA256 ] || fail "default suite: '$got'"
+	# ... except for a client that puts ChaCha20-Poly1305 first (no AES instructions).
+	got=$(suite "$PINGD_PORT" TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256)
+	[ "$got" = TLS_CHACHA20_POLY1305_SHA256 ] || fail "ChaCha20 client: '$got'"
+	got=$(suite "$PINGD_PORT" TLS_AES_256_GCM_SHA384)
+	[ "$got" = TLS_AES_256_GCM_SHA384 ] || fail "AES-256 client: '$got'"
+	log "default: AES-128-GCM; a ChaCha20-first client: ChaCha20; an AES-256-only one: AES-256"
+
+	# A configured list is the server's order, and a suite it leaves out is refused.
+	free_port || return 1
+	sed -e "s|127.0.0.1:$LISTEN_PORT|127.0.0.1:$PORT|" -e '/^admin:/d' \
+		-e 's|^      handshake_timeout: 1s|&\n      ciphersuites: TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256|' \
+		"$TMPD/pingd.yaml" >"$TMPD/suites.yaml"
+	grep -q 'ciphersuites:' "$TMPD/suites.yaml" || fail "sed"
+	spawn bash -c "exec '$PINGD' -c '$TMPD/suites.yaml' 2>'$TMPD/suites.log'"
+	wait_port 127.0.0.1 "$PORT" || fail "pingd did not start: $(cat "$TMPD/suites.log")"
+	got=$(suite "$PORT" "$all")
+	[ "$got" = TLS_AES_256_GCM_SHA384 ] || fail "configured suite: '$got'"
+	got=$(suite "$PORT" TLS_CHACHA20_POLY1305_SHA256)
+	[ -z "$got" ] || fail "a suite left out was negotiated: '$got'"
+	[ "$(curl -sS --max-time 20 --cacert "$TMPD/a.crt" --tls13-ciphers TLS_AES_256_GCM_SHA384 \
+		--resolve "a.test:$PORT:127.0.0.1" "https://a.test:$PORT/")" = hello ] ||
+		fail "curl through the configured suites"
+
+	# Unknown names and empty entries are refused at -t, where OpenSSL would skip them.
+	local bad out
+	for bad in 'TLS_AES_128_GCM_SHA256:NOPE' 'TLS_AES_128_GCM_SHA256:' \
+		'TLS_AES_128_GCM_SHA256::TLS_AES_256_GCM_SHA384' 'ECDHE-ECDSA-AES128-GCM-SHA256'; do
+		sed "s|^      ciphersuites: .*|      ciphersuites: '$bad'|" "$TMPD/suites.yaml" \
+			>"$TMPD/bad.yaml"
+		out=$("$PINGD" -t -c "$TMPD/bad.yaml" 2>&1) && fail "-t accepted ciphersuites '$bad'"
+		grep -q "bad.yaml:[0-9]*: 'listeners\[\].tls': ciphersuites: " <<<"$out" ||
+			fail "-t on '$bad': $out"
+		log "$bad: $(grep -o 'ciphersuites: .*' <<<"$out")"
+	done
+	still_serving "suite checks"
 }
 
 test_old_protocols() {

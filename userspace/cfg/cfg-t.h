@@ -215,6 +215,7 @@ struct cfg_tls {
 	size_t n_certificates;
 	struct cfg_str_list protocols; /* "TLSv1.2", "TLSv1.3"; empty: both */
 	char *ciphers;		       /* TLS 1.2 cipher list; empty: the default */
+	char *ciphersuites;	       /* TLS 1.3 suites; empty: the default */
 	struct cfg_str_list alpn;      /* protocols offered; empty: http/1.1 */
 	unsigned int handshake_timeout_ms;
 	bool tickets;		     /* resumption by tickets (keys: cfg.tls_ticket_rotation_ms) */

@@ -381,7 +381,8 @@ static void validate(struct cfg_ctx *ctx, struct cfg *c)
 					"'listeners[].tls.protocols': expected TLSv1.2 or TLSv1.3, got '%s'",
 					l->tls.protocols.v[n]);
 		if (!l->tls.n_certificates && (l->tls.protocols.n || l->tls.alpn.n ||
-						      (l->tls.ciphers && *l->tls.ciphers)))
+						      (l->tls.ciphers && *l->tls.ciphers) ||
+						      (l->tls.ciphersuites && *l->tls.ciphersuites)))
 			cfg_msg_add(ctx, false, l->line,
 				"'listeners[].tls': certificates are required with TLS options");
 		for (size_t n = 0; n < l->virtual_hosts.n; n++) {

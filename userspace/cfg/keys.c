@@ -157,6 +157,9 @@ const struct cfg_key cfg_keys[] = {
 	  "TLSv1.2 and/or TLSv1.3; empty = both"),
 	K(SEC_TLS, "ciphers", CFG_T_STR, struct cfg_tls, ciphers, "", 0, 0,
 	  "TLS 1.2 cipher list (OpenSSL syntax); empty = ECDHE with AES-GCM or ChaCha20"),
+	K(SEC_TLS, "ciphersuites", CFG_T_STR, struct cfg_tls, ciphersuites, "", 0, 0,
+	  "TLS 1.3 suites, preferred first (OpenSSL syntax); empty = AES-128-GCM, AES-256-GCM, "
+	  "ChaCha20-Poly1305"),
 	K(SEC_TLS, "alpn", CFG_T_STRLIST, struct cfg_tls, alpn, "[]", 0, 0,
 	  "ALPN protocols offered, preferred first; empty = h2, http/1.1 (http/1.1 without http2)"),
 	K(SEC_TLS, "handshake_timeout", CFG_T_DURATION, struct cfg_tls, handshake_timeout_ms,

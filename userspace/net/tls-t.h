@@ -29,6 +29,7 @@ struct tls_server_opts {
 	int min_version;	   /* TLS1_2_VERSION, TLS1_3_VERSION; 0: TLS 1.2 */
 	int max_version;	   /* 0: the newest the library has */
 	const char *ciphers;	   /* TLS 1.2 cipher list; NULL: TLS_DEFAULT_CIPHERS */
+	const char *ciphersuites;  /* TLS 1.3 suites; NULL: TLS_DEFAULT_SUITES */
 	const char *alpn;	   /* protocols offered, comma-separated; NULL: http/1.1 */
 	unsigned int handshake_ms; /* the whole handshake's deadline; 0: none */
 	bool no_tickets;	   /* no session tickets (TLS 1.2 tickets, TLS 1.3 PSKs) */
@@ -77,5 +78,10 @@ struct tls_stats {
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+/* TLS 1.3: AES-128-GCM first, as for TLS 1.2 (its key schedule and transcript hash are
+ * SHA-256's, which CPUs run in hardware, where AES-256-GCM's are SHA-384's); a client that
+ * puts ChaCha20-Poly1305 first (one without AES instructions) gets it. */
+#define TLS_DEFAULT_SUITES \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 #endif /* USERSPACE_NET_TLS_T_H */

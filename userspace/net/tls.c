@@ -414,6 +414,39 @@ static int alpn_wire(struct tls_server *s, const char *list, char *err, size_t e
 	return 0;
 }
 
+/* The TLS 1.3 suites of <ctx>: <list>, colon-separated, preferred first. Each name must be
+ * one OpenSSL knows (it would skip an unknown one without a word). */
+static int suites_setup(SSL_CTX *ctx, const char *list, char *err, size_t errlen)
+{
+	char name[64];
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ":");
+
+		if (!n || n >= sizeof(name)) {
+			snprintf(err, errlen, "ciphersuites: bad list '%s'", list);
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!SSL_CTX_set_ciphersuites(ctx, name)) {
+			ERR_clear_error();
+			snprintf(err, errlen, "ciphersuites: unknown TLS 1.3 suite '%s'", name);
+			return -1;
+		}
+		p += n;
+		if (*p == ':' && !*++p) {
+			snprintf(err, errlen, "ciphersuites: bad list '%s'", list);
+			return -1;
+		}
+	}
+	if (!SSL_CTX_set_ciphersuites(ctx, list)) {
+		tls_ssl_err(err, errlen, "ciphersuites");
+		return -1;
+	}
+	return 0;
+}
+
 /* Resumption on <ctx> as <o> says. Tickets (TLS 1.2 tickets, TLS 1.3 PSKs) come from the
  * process's key ring, so any worker, any later generation and a successor process resume
  * them; the session cache is this server's, so a reload empties it. Every certificate's
@@ -634,7 +667,7 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 	/* No renegotiation, and a client closing without close_notify is an end of stream as
 	 * with plain TCP. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-					 SSL_OP_IGNORE_UNEXPECTED_EOF);
+					 SSL_OP_PRIORITIZE_CHACHA | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (session_setup(s, ctx, o)) {
 		tls_ssl_err(err, errlen, "session resumption");
 		goto err;
@@ -659,6 +692,8 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 		tls_ssl_err(err, errlen, "ciphers");
 		goto err;
 	}
+	if (suites_setup(ctx, o->ciphersuites ? o->ciphersuites : TLS_DEFAULT_SUITES, err, errlen))
+		goto err;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cp->cert) != 1) {
 		tls_ssl_err(err, errlen, cp->cert);
 		goto err;
@@ -716,6 +751,25 @@ struct tls_server *tls_server_new(
 		tls_server_free(s);
 		errno = -e;
 		return NULL;
+	}
+	if (o->ciphersuites) {
+		/* Checked once here, so that a bad list is the listener's fault, not a
+		 * certificate's. */
+		SSL_CTX *t = SSL_CTX_new(TLS_server_method());
+
+		e = EINVAL;
+		if (!t) {
+			tls_ssl_err(err, errlen, "SSL_CTX_new");
+			e = ENOMEM;
+		} else if (!suites_setup(t, o->ciphersuites, err, errlen)) {
+			e = 0;
+		}
+		SSL_CTX_free(t);
+		if (e) {
+			tls_server_free(s);
+			errno = e;
+			return NULL;
+		}
 	}
 	s->ktls = KTLS_OFF;
 	if (o->ktls)

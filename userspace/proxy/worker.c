@@ -40,6 +40,7 @@ static struct tls_server *listener_tls(const struct cfg *c, const struct cfg_lis
 		.certs = certs,
 		.n_certs = t->n_certificates,
 		.ciphers = t->ciphers && *t->ciphers ? t->ciphers : NULL,
+		.ciphersuites = t->ciphersuites && *t->ciphersuites ? t->ciphersuites : NULL,
 		.handshake_ms = t->handshake_timeout_ms,
 		.no_tickets = !t->tickets || !t->session_tickets,
 		.ticket_keys = (const char *const *)t->ticket_keys.v,
