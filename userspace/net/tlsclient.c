@@ -22,6 +22,7 @@
 #include "userspace/lib/clock.h"
 #include "userspace/lib/log.h"
 #include "userspace/net/tls-int.h"
+#include "userspace/net/tls-t.h"
 
 struct tls_client {
 	SSL_CTX *ctx;
@@ -210,6 +211,11 @@ struct tls_client *tls_client_new(const struct tls_client_opts *o, char *err, si
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(ctx, 1); /* one read(2) for a record, not two (tls.c) */
+	/* The listeners' preference (tls-t.h): an origin that takes the client's gets it. */
+	if (!SSL_CTX_set_ciphersuites(ctx, TLS_DEFAULT_SUITES)) {
+		tls_ssl_err(err, errlen, "ciphersuites");
+		goto err;
+	}
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 		SSL_CTX_set_alpn_protos(ctx, o->h2 ? alpn_h2 : alpn_h1,
 			o->h2 ? sizeof(alpn_h2) - 1 : sizeof(alpn_h1) - 1)) {
