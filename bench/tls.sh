@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# TLS benchmark: pingd, nginx and HAProxy terminating TLS 1.3 with the same ECDSA P-256
-# certificate, one worker each, in front of the same plain nginx origin, measured in the same
+# TLS benchmark: pingd (from a configuration file, and in one-line mode), nginx and HAProxy
+# terminating TLS 1.3 with the same ECDSA P-256 certificate, one worker each, in front of the same plain nginx origin, measured in the same
 # run: first the RSS each proxy adds per idle TLS connection (IDLE_CONNS handshaken
 # connections held open, each server fresh), then in interleaved rounds full handshakes per
 # second (HS_CLIENTS openssl s_time -new at once: a new connection per request), resumed
@@ -35,6 +35,7 @@ NGINX_MAIN='worker_rlimit_nofile 20000;' NGINX_CONNS=9000
 
 BASE=$((20000 + RANDOM % 9000))
 P_ORIGIN=$BASE P_PINGD=$((BASE + 1)) P_NGINX=$((BASE + 2)) P_HAPROXY=$((BASE + 3))
+P_ONELINE=$((BASE + 4))
 bash scripts/selfsigned.sh "$TMPD/c" bench.test >/dev/null || exit 1
 cat "$TMPD/c.crt" "$TMPD/c.key" >"$TMPD/c.pem"
 
@@ -96,9 +97,14 @@ YAML
 "$PINGD" -c "$TMPD/pingd.yaml" &
 PIDS+=($!)
 PINGD_PID=$!
+# One-line mode: its defaults, as a user starts it.
+"$PINGD" --listen "127.0.0.1:$P_ONELINE" --upstream "127.0.0.1:$P_ORIGIN" --workers 1 \
+	--tls-cert "$TMPD/c.crt" --tls-key "$TMPD/c.key" 2>"$TMPD/oneline.log" &
+PIDS+=($!)
+ONELINE_PID=$!
 
-NAMES=(pingd nginx haproxy)
-declare -A PORT=([pingd]=$P_PINGD [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
+NAMES=(pingd pingd-1line nginx haproxy)
+declare -A PORT=([pingd]=$P_PINGD [pingd-1line]=$P_ONELINE [nginx]=$P_NGINX [haproxy]=$P_HAPROXY)
 for n in origin "${NAMES[@]}"; do
 	p=${PORT[$n]:-$P_ORIGIN}
 	wait_port "$p" || exit 1
@@ -169,7 +175,8 @@ ka() {
 		END { if (n > 0) printf "%d %.1f", rps, cpu / n; else print "0 0" }' <<<"$out"
 }
 
-declare -A PID_OF=([pingd]=$PINGD_PID [nginx]=$NGINX_MASTER [haproxy]=$HAPROXY_PID)
+declare -A PID_OF=([pingd]=$PINGD_PID [pingd-1line]=$ONELINE_PID [nginx]=$NGINX_MASTER
+	[haproxy]=$HAPROXY_PID)
 # RSS (kB) of a process and its children.
 rss_kb() { proc_sum "$1" status '/^VmRSS/ {print $2}'; }
 # First, while every server is fresh: a process that served the rates below keeps freed
@@ -214,7 +221,7 @@ declare -A FULL RES KA FULLC RESC KAC RESP FULLCL RESCL
 echo "TLS 1.3, ECDSA P-256, 1 worker each; $HS_CLIENTS s_time clients -time $DURATION;" \
 	"wrk -t1 -c$CONNS -d${DURATION}s; $ROUNDS interleaved rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
-	order=("${NAMES[@]:$(((r - 1) % 3))}" "${NAMES[@]:0:$(((r - 1) % 3))}")
+	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
 	for n in "${order[@]}"; do
 		read -r a b _ d <<<"$(hs "$n" -new)"
 		FULL[$n]+="$a " FULLC[$n]+="$b " FULLCL[$n]+="$d "
@@ -243,9 +250,12 @@ for n in "${NAMES[@]}"; do
 	printf '%-16s %12s %12s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.FULL]}" \
 		"${M[$n.RES]}" "${M[$n.KA]}" "${FULL[$n]}" "${RES[$n]}" "${KA[$n]}"
 done
-for p in nginx haproxy; do
-	printf '%-16s %12s %12s %14s\n' "pingd / $p" "$(ratio "${M[pingd.FULL]}" "${M[$p.FULL]}")" \
-		"$(ratio "${M[pingd.RES]}" "${M[$p.RES]}")" "$(ratio "${M[pingd.KA]}" "${M[$p.KA]}")"
+for q in pingd pingd-1line; do
+	for p in nginx haproxy; do
+		printf '%-16s %12s %12s %14s\n' "${q/pingd-1line/1-line} / $p" \
+			"$(ratio "${M[$q.FULL]}" "${M[$p.FULL]}")" "$(ratio "${M[$q.RES]}" "${M[$p.RES]}")" \
+			"$(ratio "${M[$q.KA]}" "${M[$p.KA]}")"
+	done
 done
 echo
 echo "server CPU per operation, microseconds (user + system of the server's processes)"
@@ -255,9 +265,12 @@ for n in "${NAMES[@]}"; do
 		"${M[$n.KAC]}" "$(median <<<"${RESP[$n]}")"
 done
 echo "per CPU-second (the peer's CPU per operation over pingd's):"
-for p in nginx haproxy; do
-	printf '%-16s %12s %12s %14s\n' "pingd / $p" "$(ratio "${M[$p.FULLC]}" "${M[pingd.FULLC]}")" \
-		"$(ratio "${M[$p.RESC]}" "${M[pingd.RESC]}")" "$(ratio "${M[$p.KAC]}" "${M[pingd.KAC]}")"
+for q in pingd pingd-1line; do
+	for p in nginx haproxy; do
+		printf '%-16s %12s %12s %14s\n' "${q/pingd-1line/1-line} / $p" \
+			"$(ratio "${M[$p.FULLC]}" "${M[$q.FULLC]}")" "$(ratio "${M[$p.RESC]}" "${M[$q.RESC]}")" \
+			"$(ratio "${M[$p.KAC]}" "${M[$q.KAC]}")"
+	done
 done
 echo
 echo "the s_time clients' CPU per handshake, microseconds (what the rates above share the CPUs with)"
