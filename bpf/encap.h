@@ -64,7 +64,7 @@ static __always_inline int encap_push(
 	if (data + ENCAP_MAX_L2 > end)
 		return stats_drop(LB_DROP_TRUNCATED);
 	if (!hop->smac_set) {
-		__builtin_memcpy(hop->smac, data, ETH_ALEN);
+		fwd_copy_mac(hop->smac, data);
 		hop->smac_set = 1;
 	}
 	/* One or two tags: the 8 bytes after the MACs (with one tag, its type field and 2
@@ -77,8 +77,7 @@ static __always_inline int encap_push(
 	end = (void *)(long)ctx->data_end;
 	if (data + ENCAP_MAX_L2 > end)
 		return stats_drop(LB_DROP_INTERNAL);
-	__builtin_memcpy(data, hop->dmac, ETH_ALEN);
-	__builtin_memcpy(data + ETH_ALEN, hop->smac, ETH_ALEN);
+	fwd_write_macs(data, hop);
 	if (l2_len > sizeof(struct ethhdr))
 		*(__u64 *)(data + 2 * ETH_ALEN) = tags;
 	return LB_CONTINUE;
