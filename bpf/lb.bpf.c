@@ -18,13 +18,16 @@
 #include "bpf/stats.h"
 
 /* Whether <k>, a service's key, is the destination of the flow in <p>: its port or all
- * ports. */
+ * ports. An IPv4 address is its first word: the others are zero in an IPv4 service's key (it
+ * is also looked up in lb_services by the packet's, which the parser leaves zero). */
 static __always_inline bool lb_svc_is_dst(const struct lb_svc_key *k, const struct parse_pkt *p)
 {
-	return k->family == p->flow.family && k->proto == p->flow.proto &&
-	       (k->port == p->flow.dport || !k->port) && k->addr.v6[0] == p->flow.dst.v6[0] &&
-	       k->addr.v6[1] == p->flow.dst.v6[1] && k->addr.v6[2] == p->flow.dst.v6[2] &&
-	       k->addr.v6[3] == p->flow.dst.v6[3];
+	if (k->family != p->flow.family || k->proto != p->flow.proto ||
+		(k->port != p->flow.dport && k->port) || k->addr.v6[0] != p->flow.dst.v6[0])
+		return false;
+	return p->flow.family == LB_AF_INET ||
+	       (k->addr.v6[1] == p->flow.dst.v6[1] && k->addr.v6[2] == p->flow.dst.v6[2] &&
+		       k->addr.v6[3] == p->flow.dst.v6[3]);
 }
 
 /* The service of the flow in <p>: none when lb_vip_filter says no service has its address.
@@ -126,7 +129,9 @@ static __always_inline int lb_forward(struct xdp_md *ctx, struct parse_pkt *p, _
 
 		if (be->family == LB_AF_INET && p->flow.family == LB_AF_INET6)
 			return stats_drop(LB_DROP_FAMILY);
-		if (!(src->v6[0] | src->v6[1] | src->v6[2] | src->v6[3]))
+		/* An IPv4 source is its first word (src4's others are unused). */
+		if (be->family == LB_AF_INET ? !src->v4 :
+					       !(src->v6[0] | src->v6[1] | src->v6[2] | src->v6[3]))
 			return stats_drop(LB_DROP_NO_CONFIG);
 		ret = fwd_resolve(ctx, node, be->family, src, &be->addr, &hop);
 		if (ret != LB_CONTINUE)

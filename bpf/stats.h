@@ -40,7 +40,8 @@ static __always_inline void stats_fwd(__u32 be, __u64 bytes, bool new_flow)
 	if (s) {
 		s->packets++;
 		s->bytes += bytes;
-		s->new_flows += new_flow;
+		if (new_flow)
+			s->new_flows++;
 	}
 }
 #endif /* LB_MAPS_DECAP */
