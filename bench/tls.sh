@@ -244,6 +244,24 @@ med_of() { # med_of ARRAY NAME: the median of ARRAY[NAME]'s rounds
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 declare -A M
+# ratio_rows fwd|inv KEY...: a row per pingd mode and peer, the ratio of each KEY's medians:
+# pingd's over the peer's (fwd), or the peer's over pingd's (inv).
+ratio_rows() {
+	local q p k a b dir=$1 w=(12 12 14) i
+	shift
+	for q in pingd pingd-1line; do
+		for p in nginx haproxy; do
+			printf '%-16s' "${q/pingd-1line/1-line} / $p"
+			i=0
+			for k in "$@"; do
+				a=${M[$q.$k]} b=${M[$p.$k]}
+				[ "$dir" = inv ] && a=${M[$p.$k]} b=${M[$q.$k]}
+				printf " %${w[i++]}s" "$(ratio "$a" "$b")"
+			done
+			echo
+		done
+	done
+}
 echo
 echo "rates: per wall-clock second (the clients share the machine's CPUs with the server)"
 printf '%-16s %12s %12s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
@@ -254,13 +272,7 @@ for n in "${NAMES[@]}"; do
 	printf '%-16s %12s %12s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.FULL]}" \
 		"${M[$n.RES]}" "${M[$n.KA]}" "${FULL[$n]}" "${RES[$n]}" "${KA[$n]}"
 done
-for q in pingd pingd-1line; do
-	for p in nginx haproxy; do
-		printf '%-16s %12s %12s %14s\n' "${q/pingd-1line/1-line} / $p" \
-			"$(ratio "${M[$q.FULL]}" "${M[$p.FULL]}")" "$(ratio "${M[$q.RES]}" "${M[$p.RES]}")" \
-			"$(ratio "${M[$q.KA]}" "${M[$p.KA]}")"
-	done
-done
+ratio_rows fwd FULL RES KA
 echo
 echo "server CPU per operation, microseconds (user + system of the server's processes)"
 printf '%-16s %12s %12s %14s\n' "" "full hs" "resumed hs" "keep-alive req"
@@ -269,13 +281,7 @@ for n in "${NAMES[@]}"; do
 		"${M[$n.KAC]}" "$(median <<<"${RESP[$n]}")"
 done
 echo "per CPU-second (the peer's CPU per operation over pingd's):"
-for q in pingd pingd-1line; do
-	for p in nginx haproxy; do
-		printf '%-16s %12s %12s %14s\n' "${q/pingd-1line/1-line} / $p" \
-			"$(ratio "${M[$p.FULLC]}" "${M[$q.FULLC]}")" "$(ratio "${M[$p.RESC]}" "${M[$q.RESC]}")" \
-			"$(ratio "${M[$p.KAC]}" "${M[$q.KAC]}")"
-	done
-done
+ratio_rows inv FULLC RESC KAC
 echo
 echo "the s_time clients' CPU per handshake, microseconds (what the rates above share the CPUs with)"
 printf '%-16s %12s %12s\n' "" "full hs" "resumed hs"
