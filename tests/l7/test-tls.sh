@@ -9,7 +9,7 @@
 # /metrics counters, and the one-line mode.
 
 ALL_TESTS="test_https test_sni test_alpn test_ciphersuites test_old_protocols test_keepalive_pipeline \
- test_bad_handshakes test_silent_client test_large_bodies test_bad_certificates \
+ test_close_notify test_bad_handshakes test_silent_client test_large_bodies test_bad_certificates \
  test_reload_bad_certificate test_reload_new_certificate test_oneline"
 
 source "$(dirname "$0")/../integration/lib.sh"
@@ -202,6 +202,19 @@ test_keepalive_pipeline() {
 	out=$("${TLSTOOL[@]}" pipeline "$PINGD_PORT" "$TMPD/a.crt" a.test 10) ||
 		fail "pipelining: $out"
 	log "pipelined: $out"
+}
+
+# The last response, then a close_notify the client reads before the end of the stream: when
+# the request was all the client sent (the connection closes at once) and when bytes follow it
+# (the write side is shut, the rest read and dropped).
+test_close_notify() {
+	setup || return $?
+	local out extra
+	for extra in 0 100; do
+		out=$("${TLSTOOL[@]}" closenotify "$PINGD_PORT" "$TMPD/a.crt" a.test $extra) ||
+			fail "close with $extra bytes after the request: $out"
+		log "close with $extra bytes after the request: $out"
+	done
 }
 
 test_bad_handshakes() {

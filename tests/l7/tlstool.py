@@ -8,6 +8,10 @@
   tlstool.py truncated PORT                 half a ClientHello, then close
   tlstool.py stall PORT                     half a ClientHello, then wait for the close
   tlstool.py garbage PORT                   bytes that are not TLS, then wait for the close
+  tlstool.py closenotify PORT CAFILE NAME EXTRA
+                                            a "Connection: close" request (and EXTRA bytes
+                                            after it), its response, the server's
+                                            close_notify and then the end of the stream
 
 Each prints what it saw and exits 0 when the server behaved."""
 import socket
@@ -163,6 +167,32 @@ def cmd_garbage(port):
     return 0 if closed and b"HTTP" not in got else 1
 
 
+def cmd_closenotify(port, cafile, name, extra):
+    """The response to a last request, then a close_notify before the end of the stream:
+    not a truncation (ragged EOFs are errors here), not a reset."""
+    t = context(cafile).wrap_socket(connect(port), server_hostname=name,
+                                    suppress_ragged_eofs=False)
+    t.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n%s" %
+              (name.encode(), b"x" * extra))
+    got = b""
+    try:
+        while True:
+            b = t.recv(65536)
+            if not b:
+                break  # the close_notify
+            got += b
+    except (ssl.SSLError, OSError) as e:
+        print("no close_notify:", repr(e), "after", responses(got), "responses")
+        return 1
+    # What follows the alert: the end of the stream, no more records.
+    try:
+        rest = t.unwrap().recv(1)
+    except (ConnectionResetError, BrokenPipeError):
+        rest = b""
+    print("responses:", responses(got), "close_notify: yes, then", rest or "the end")
+    return 0 if responses(got) == 1 and not rest else 1
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "pipeline":
@@ -175,6 +205,8 @@ def main():
         return cmd_stall(port)
     if cmd == "garbage":
         return cmd_garbage(port)
+    if cmd == "closenotify":
+        return cmd_closenotify(port, sys.argv[3], sys.argv[4], int(sys.argv[5]))
     if cmd == "silent":
         return cmd_silent(port, sys.argv[3], sys.argv[4])
     print("unknown command", cmd, file=sys.stderr)

@@ -29,15 +29,17 @@ ssize_t tls_conn_sendv(struct conn *c, const struct iovec *iov, int n);
 size_t tls_conn_pending(struct conn *c);
 void tls_conn_shutdown(struct conn *c);
 
-/* The read BIO of a listener's connection where OpenSSL opens the records (tlsbio.c): socket
+/* The BIO of a listener's connection where OpenSSL opens the records (tlsbio.c): socket
  * <fd>, and first the bytes tls_bio_feed() gave it, for the SSL_read that follows. <keep>
  * keeps them for a later read instead; n <= 0 feeds the end of the stream (0) or an error
  * (-errno); <more>: the socket may hold more once they are used. tls_bio_done() ends the
- * read (what it left is kept), tls_bio_pending() counts what is kept. */
+ * read (what it left is kept), tls_bio_pending() counts what is kept. Writes go to the
+ * socket; after tls_bio_more() (the closing alert's) they wait there for the FIN. */
 BIO *tls_bio_new(int fd);
 void tls_bio_feed(BIO *b, const void *buf, ssize_t n, bool more, bool keep);
 void tls_bio_done(BIO *b);
 size_t tls_bio_pending(BIO *b);
+void tls_bio_more(BIO *b);
 
 /* Before freeing <c>'s SSL after a completed handshake: a closing alert unless one was
  * sent, and the session kept good for resumption. */

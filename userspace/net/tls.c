@@ -269,6 +269,7 @@ void tls_conn_close(struct conn *c)
 	 * "received" (SSL_OP_IGNORE_UNEXPECTED_EOF), and a second alert would meet EPIPE. */
 	if (!(c->tr_flags & TLS_NOTIFIED) && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) {
 		c->tr_flags |= TLS_NOTIFIED;
+		tls_bio_more(SSL_get_wbio(ssl)); /* to leave with the close's FIN */
 		ERR_clear_error();
 		(void)SSL_shutdown(ssl); /* best effort, as in tls_conn_shutdown() */
 		ERR_clear_error();
@@ -287,6 +288,7 @@ void tls_conn_shutdown(struct conn *c)
 		return;
 	/* One close_notify, not waiting for the client's: the socket closes soon after. */
 	c->tr_flags |= TLS_NOTIFIED;
+	tls_bio_more(SSL_get_wbio(ssl)); /* to leave with the shutdown's FIN */
 	ERR_clear_error();
 	(void)SSL_shutdown(ssl); /* best effort: a full socket or a gone client loses it */
 	ERR_clear_error();
@@ -296,19 +298,17 @@ static int tls_attach(struct conn *c)
 {
 	struct tls_server *s = c->tr->ctx;
 	SSL *ssl = SSL_new(s->ctx[0]);
-	BIO *rb, *wb;
+	BIO *rb;
 
 	if (ssl && s->ktls != KTLS_KERNEL) {
-		/* OpenSSL opens the records: a read BIO a batch can feed (tlsbio.c). */
+		/* OpenSSL opens the records: a BIO a batch can feed (tlsbio.c). */
 		rb = tls_bio_new(c->fd);
-		wb = rb ? BIO_new_socket(c->fd, BIO_NOCLOSE) : NULL;
-		if (!wb) {
-			BIO_free(rb);
+		if (!rb) {
 			SSL_free(ssl);
 			ERR_clear_error();
 			return -ENOMEM;
 		}
-		SSL_set_bio(ssl, rb, wb);
+		SSL_set_bio(ssl, rb, rb);
 	} else if (!ssl || SSL_set_fd(ssl, c->fd) != 1) {
 		SSL_free(ssl);
 		ERR_clear_error();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The read side of a TLS listener's connections where OpenSSL opens the records (no kTLS): a
- * BIO over the socket that first gives OpenSSL the bytes a batch read from the socket for
- * it (conn_batch_io()), so a batch of TLS connections is read with one system call as plain
- * ones are. It only reads: writes keep OpenSSL's socket BIO. */
+/* The socket under a TLS listener's connections where OpenSSL opens the records (no kTLS): a
+ * BIO that first gives OpenSSL the bytes a batch read from the socket for it
+ * (conn_batch_io()), so a batch of TLS connections is read with one system call as plain ones
+ * are, and writes what OpenSSL writes. */
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -30,6 +30,7 @@ struct tls_bio {
 	int fd;
 	char *left;
 	size_t left_off, left_n;
+	bool more; /* the end of the stream follows what is written: hold it for the FIN */
 };
 
 static int bio_read(BIO *b, char *out, int len)
@@ -80,6 +81,27 @@ static int bio_read(BIO *b, char *out, int len)
 	return (int)n;
 }
 
+/* A write goes out as OpenSSL makes it, except the closing alert: the close or shutdown right
+ * after it sends the FIN, and the alert waits in the socket (MSG_MORE) to leave in the FIN's
+ * segment, one segment less for both ends to handle. Should the FIN not come, the kernel sends
+ * what it holds after a retransmission timeout. */
+static int bio_write(BIO *b, const char *in, int len)
+{
+	struct tls_bio *d = BIO_get_data(b);
+	int flags = MSG_NOSIGNAL;
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (d->more)
+		flags |= MSG_MORE;
+	n = send(d->fd, in, (size_t)len, flags);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
 	struct tls_bio *d = BIO_get_data(b);
@@ -120,8 +142,9 @@ static void method_make(void)
 	int type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
 	BIO_METHOD *m = BIO_meth_new(type, "pingx socket");
 
-	if (m && (!BIO_meth_set_read(m, bio_read) || !BIO_meth_set_ctrl(m, bio_ctrl) ||
-			 !BIO_meth_set_destroy(m, bio_destroy))) {
+	if (m &&
+		(!BIO_meth_set_read(m, bio_read) || !BIO_meth_set_write(m, bio_write) ||
+			!BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_destroy(m, bio_destroy))) {
 		BIO_meth_free(m);
 		m = NULL;
 	}
@@ -181,6 +204,17 @@ void tls_bio_done(BIO *b)
 	if (fed.n)
 		tls_bio_feed(b, fed.p, (ssize_t)fed.n, false, true);
 	fed.bio = NULL;
+}
+
+void tls_bio_more(BIO *b)
+{
+	struct tls_bio *d;
+
+	if (!method || !b || BIO_method_type(b) != method_type)
+		return;
+	d = BIO_get_data(b);
+	if (d)
+		d->more = true;
 }
 
 size_t tls_bio_pending(BIO *b)
