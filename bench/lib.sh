@@ -1,7 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
-# What the L7 benchmark scripts share (sourced): a private directory and the processes they
-# start, removed on exit; waiting for a port; free ports; nginx configurations; the TLS
-# per-connection setup.
+# What the benchmark scripts share (sourced): bpffs for the XDP ones; for the L7 ones a private
+# directory and the processes they start, removed on exit; waiting for a port; free ports;
+# nginx configurations; the TLS per-connection setup.
+
+# bench_bpffs: bpffs mounted at /sys/fs/bpf, where the XDP benchmarks pin their maps (a fresh
+# machine or container may have none there).
+bench_bpffs() {
+	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && return 0
+	mount -t bpf bpf /sys/fs/bpf && return 0
+	echo "${0##*/}: cannot mount bpffs on /sys/fs/bpf" >&2
+	return 1
+}
 
 # bench_tmpdir NAME: TMPD (mktemp under /tmp), PIDS (started processes, appended to by the
 # script), both cleaned up on exit.
