@@ -13,19 +13,70 @@ bench_bpffs() {
 }
 
 # bench_tmpdir NAME: TMPD (mktemp under /tmp), PIDS (started processes, appended to by the
-# script), both cleaned up on exit.
+# script), CGROUPS (made by cg_new), all cleaned up on exit.
 bench_tmpdir() {
 	TMPD=$(mktemp -d "/tmp/pingx-$1.XXXXXX")
 	chmod 755 "$TMPD"
 	PIDS=()
+	CGROUPS=()
 	trap bench_cleanup EXIT
 }
 
 bench_cleanup() {
-	local p
+	local p d i
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	# A group goes once its processes are gone (a killed master's children a moment later).
+	for d in "${CGROUPS[@]}"; do
+		for ((i = 0; i < 50; i++)); do
+			rmdir "$d" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
 	rm -rf "$TMPD"
+}
+
+# cg_root: where a group with a CPU quota can be made, in CG_ROOT and CG_V (2 or 1): cgroup v2
+# with its cpu controller, or v1's cpu hierarchy. Fails, saying why in CG_WHY, without either
+# or without the right to write them (root).
+cg_root() {
+	CG_ROOT= CG_V= CG_WHY=
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		if ! grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+			CG_WHY="cgroup v2 without the cpu controller"
+		elif ! grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control &&
+			! echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+			CG_WHY="cannot enable the cpu controller in /sys/fs/cgroup"
+		else
+			CG_ROOT=/sys/fs/cgroup CG_V=2
+		fi
+	elif [ -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+		CG_ROOT=/sys/fs/cgroup/cpu CG_V=1
+	else
+		CG_WHY="no cgroup cpu controller"
+	fi
+	if [ -n "$CG_ROOT" ] && [ ! -w "$CG_ROOT" ]; then
+		CG_WHY="$CG_ROOT is not writable (needs root)" CG_ROOT=
+	fi
+	[ -n "$CG_ROOT" ]
+}
+
+# cg_new NAME PERCENT PID...: a group (after cg_root) allowed PERCENT % of one CPU, holding
+# the processes PID... and their children; its directory in CG_DIR.
+cg_new() {
+	local d=$CG_ROOT/pingx-bench-$$-$1 q=$(($2 * 1000)) p
+	CG_DIR=$d
+	mkdir "$d" || return 1
+	CGROUPS+=("$d")
+	if [ "$CG_V" = 2 ]; then
+		echo "$q 100000" >"$d/cpu.max" || return 1
+	else
+		echo 100000 >"$d/cpu.cfs_period_us" && echo "$q" >"$d/cpu.cfs_quota_us" || return 1
+	fi
+	shift 2
+	for p in "$@" $(pgrep -P "$(tr ' ' , <<<"$*")"); do
+		echo "$p" >"$d/cgroup.procs" || return 1
+	done
 }
 
 # wait_port PORT: until something accepts on 127.0.0.1:PORT, WAIT_TRIES (100) x 0.1 s.

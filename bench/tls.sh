@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # TLS benchmark: pingd (from a configuration file, and in one-line mode), nginx and HAProxy
-# terminating TLS 1.3 with the same ECDSA P-256 certificate, one worker each, in front of the same plain nginx origin, measured in the same
-# run: first the RSS each proxy adds per idle TLS connection (IDLE_CONNS handshaken
-# connections held open, each server fresh), then in interleaved rounds full handshakes per
-# second (HS_CLIENTS openssl s_time -new at once: a new connection per request), resumed
-# handshakes per second (s_time -reuse) and keep-alive HTTPS requests per second (wrk), each
-# also as the server's CPU time per operation (what a loaded worker would do, whatever the
-# clients on the same CPUs cost), and for handshakes the clients' CPU time per connection
-# (which bounds the rates on a small machine). Medians, and pingd's ratios to each peer.
-# Loopback only.
+# terminating TLS 1.3 with the same ECDSA P-256 certificate, one worker each, in front of the
+# same plain nginx origin, measured in the same run: first the RSS each proxy adds per idle
+# TLS connection (IDLE_CONNS handshaken connections held open, each server fresh), then in
+# interleaved rounds full handshakes per second (HS_CLIENTS openssl s_time -new at once: a
+# new connection per request), resumed handshakes per second (s_time -reuse) and keep-alive
+# HTTPS requests per second (wrk), each also as the server's CPU time per operation (what a
+# loaded worker would do, whatever the clients on the same CPUs cost), and for handshakes the
+# clients' CPU time per connection (which bounds the rates on a small machine); last, the
+# same rounds with each server held to QUOTA % of one CPU, so that the servers, not the
+# clients, set the rates. Medians, and pingd's ratios to each peer. Loopback only.
 #
 # Environment: ROUNDS (3), DURATION (5, seconds), CONNS (64), WRK_THREADS (2), HS_CLIENTS
-# (2), IDLE_CONNS (2000). The keep-alive load comes from WRK_THREADS wrk threads: with one,
-# wrk's own TLS work fills its CPU before any of the servers fills the other, and every
-# server measures the same rate (about 24k requests per second here, whichever serves).
+# (2), IDLE_CONNS (2000), QUOTA (25; where a cgroup CPU quota can be set, as root; 0: no
+# such rounds). The keep-alive load comes from WRK_THREADS wrk threads: with one, wrk's own
+# TLS work fills its CPU before any of the servers fills the other, and every server
+# measures the same rate (about 24k requests per second here, whichever serves).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 O=${O:-build}
@@ -24,6 +26,7 @@ CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 IDLE_CONNS=${IDLE_CONNS:-2000}
 HS_CLIENTS=${HS_CLIENTS:-2}
+QUOTA=${QUOTA:-25}
 PINGD=$O/pingd
 
 for t in nginx haproxy wrk python3 openssl curl; do
@@ -288,3 +291,43 @@ printf '%-16s %12s %12s\n' "" "full hs" "resumed hs"
 for n in "${NAMES[@]}"; do
 	printf '%-16s %12s %12s\n' "$n" "${M[$n.FULLCL]}" "${M[$n.RESCL]}"
 done
+
+# Then the same rounds with each server held to QUOTA % of one CPU (a cgroup CPU quota, the
+# same for all): the clients, which cost more than a server per handshake, can no longer set
+# the rate, and each server's rate is what its worker sustains in that much CPU time.
+echo
+if [ "$QUOTA" = 0 ]; then
+	echo "rates held to a CPU quota: not measured (QUOTA=0)"
+	exit 0
+fi
+if ! cg_root; then
+	echo "rates held to a CPU quota: not measured: $CG_WHY"
+	exit 0
+fi
+for n in "${NAMES[@]}"; do
+	cg_new "$n" "$QUOTA" "${PID_OF[$n]}" ||
+		{ echo "tls.sh: cannot put $n in a cgroup with a CPU quota" >&2; exit 1; }
+done
+declare -A QFULL QRES QKA
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
+	for n in "${order[@]}"; do
+		read -r a _ <<<"$(hs "$n" -new)"
+		QFULL[$n]+="$a "
+		read -r a _ <<<"$(hs "$n" -reuse)"
+		QRES[$n]+="$a "
+		read -r a _ <<<"$(ka "$n")"
+		QKA[$n]+="$a "
+	done
+done
+echo "rates with each server held to $QUOTA % of one CPU (cgroup v$CG_V quota; the server is" \
+	"the limit, not the clients)"
+printf '%-16s %12s %12s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
+for n in "${NAMES[@]}"; do
+	for k in QFULL QRES QKA; do
+		M[$n.$k]=$(med_of "$k" "$n")
+	done
+	printf '%-16s %12s %12s %14s   (rounds: %s| %s| %s)\n' "$n" "${M[$n.QFULL]}" \
+		"${M[$n.QRES]}" "${M[$n.QKA]}" "${QFULL[$n]}" "${QRES[$n]}" "${QKA[$n]}"
+done
+ratio_rows fwd QFULL QRES QKA
