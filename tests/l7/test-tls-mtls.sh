@@ -5,9 +5,10 @@
 # alerts, each counted), optional (with a route
 # that requires one), the verified subject, SAN and fingerprint as request headers to an echo
 # origin (a client's forged copies replaced), resumption keeping them, and the configuration
-# errors.
+# errors; and the server's chain sent as its file holds it, whatever the client CA file has.
 
-ALL_TESTS="test_required test_optional_route test_resumed_identity test_config_errors"
+ALL_TESTS="test_required test_optional_route test_resumed_identity test_chain_as_given \
+ test_config_errors"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$(dirname "$0")/l7lib.sh"
@@ -171,6 +172,49 @@ test_resumed_identity() {
 			fail "$v: no identity after resumption: $(grep -i x-client <<<"$out")"
 	done
 	log "resumed sessions (TLS 1.2, 1.3) carry CN=alice"
+}
+
+# certs_sent NAME: how many certificates pingd sends for SNI name NAME.
+certs_sent() {
+	timeout 20 openssl s_client -connect "127.0.0.1:$PINGD_PORT" -servername "$1" -showcerts \
+		</dev/null 2>/dev/null | grep -c 'BEGIN CERTIFICATE'
+}
+
+# A server certificate signed by the client CA: pingd sends what its file holds, the leaf
+# alone or the leaf and the CA, and never completes a chain from the client CA file.
+test_chain_as_given() {
+	need_l7_tools openssl || return $?
+	l7_tmpdir
+	make_certs
+	local d=$TMPD n
+	for n in c d; do
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$n.test" \
+			-keyout "$d/$n.key" -out "$d/$n.csr" 2>/dev/null || fail "$n csr"
+		printf 'subjectAltName=DNS:%s.test\n' "$n" >"$d/$n.ext"
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 30 -extfile "$d/$n.ext" -out "$d/$n.crt" 2>/dev/null || fail "$n sign"
+	done
+	cat "$d/d.crt" "$d/ca.crt" >"$d/d.chain"
+	free_port || return 1
+	LISTEN_PORT=$PORT
+	cat >"$d/pingd.yaml" <<YAML
+listeners:
+  - address: '127.0.0.1:$LISTEN_PORT'
+    tls:
+      certificates:
+        - {cert: '$d/c.crt', key: '$d/c.key'}
+        - {cert: '$d/d.chain', key: '$d/d.key'}
+      client_verify: optional
+      client_ca: '$d/ca.crt'
+upstreams: [{name: o, servers: [{address: '127.0.0.1:2'}]}]
+virtual_hosts: [{name: v, hosts: '*', routes: [{path: /, upstream: o}]}]
+YAML
+	start_pingd -c "$d/pingd.yaml" || return 1
+	n=$(certs_sent c.test)
+	[ "$n" = 1 ] || fail "a leaf alone: $n certificates sent"
+	n=$(certs_sent d.test)
+	[ "$n" = 2 ] || fail "a leaf and its CA: $n certificates sent"
+	log "c.test: 1 certificate sent, d.test: 2"
 }
 
 test_config_errors() {

@@ -681,8 +681,10 @@ static SSL_CTX *ctx_new(struct tls_server *s, const struct tls_server_opts *o,
 		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	else
 		SSL_CTX_set_read_ahead(ctx, 1);
+	/* The chain sent is the certificate file's, never one OpenSSL would complete from the
+	 * client CA file at every handshake. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_RELEASE_BUFFERS);
+				      SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
 	if (!SSL_CTX_set_min_proto_version(ctx, o->min_version ? o->min_version : TLS1_2_VERSION) ||
 		!SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
 		tls_ssl_err(err, errlen, "protocols");
