@@ -352,6 +352,16 @@ static void test_free_in_callback(void)
 
 /* A client's address as text, IPv4 written by hand and IPv6 as the address helper writes
  * it, for accepted sockets (no socket behind: the descriptor is a spare one). */
+/* A TCP socket for a connection whose bytes a test never moves (one epoll takes, unlike a
+ * descriptor of /dev/null). */
+static int tcp_fd(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	return fd;
+}
+
 static void test_peer_text(void)
 {
 	static const char *v4[] = {"0.0.0.0", "255.255.255.255", "10.100.9.1", "192.0.2.99",
@@ -365,7 +375,7 @@ static void test_peer_text(void)
 		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(80)};
 
 		CU_ASSERT_FATAL(inet_pton(AF_INET, v4[i], &sin.sin_addr) == 1);
-		c = conn_accepted(base, &conn_tcp, dup(0), (struct sockaddr *)&sin, sizeof(sin));
+		c = conn_accepted(base, &conn_tcp, tcp_fd(), (struct sockaddr *)&sin, sizeof(sin));
 		CU_ASSERT_FATAL(c != NULL);
 		CU_ASSERT_STRING_EQUAL(conn_peer_text(c, buf, sizeof(buf)), v4[i]);
 		conn_free(c);
@@ -373,7 +383,7 @@ static void test_peer_text(void)
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
 
 	CU_ASSERT_FATAL(inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr) == 1);
-	c = conn_accepted(base, &conn_tcp, dup(0), (struct sockaddr *)&s6, sizeof(s6));
+	c = conn_accepted(base, &conn_tcp, tcp_fd(), (struct sockaddr *)&s6, sizeof(s6));
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_STRING_EQUAL(conn_peer_text(c, buf, sizeof(buf)), "2001:db8::1");
 	conn_free(c);
