@@ -27,8 +27,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "bpf-bench: needs root" >&2
 	exit 1
 fi
-source bench/lib.sh
-bench_bpffs
+source scripts/topo.sh # topo_bpffs: bpffs on /sys/fs/bpf, where the maps are pinned
+topo_bpffs
 peers=()
 if [ -n "${KATRAN_OBJ:-}" ]; then peers+=(--peer "katran=$KATRAN_OBJ"); fi
 if [ -n "${KATRAN_NOGUARD_OBJ:-}" ]; then peers+=(--peer "katran_noguard=$KATRAN_NOGUARD_OBJ"); fi

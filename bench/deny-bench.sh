@@ -10,8 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "deny-bench: needs root" >&2
 	exit 1
 fi
-source bench/lib.sh
-bench_bpffs
+source scripts/topo.sh # topo_bpffs: bpffs on /sys/fs/bpf, where the maps are pinned
+topo_bpffs
 pins=/sys/fs/bpf/pingx-deny-bench-$$
 cleanup() {
 	for d in "$pins/empty" "$pins/full"; do "$O/pingctl" --bpffs "$d" unload >/dev/null 2>&1 || true; done

@@ -1,16 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# What the benchmark scripts share (sourced): bpffs for the XDP ones; for the L7 ones a private
-# directory and the processes they start, removed on exit; waiting for a port; free ports;
-# nginx configurations; the TLS per-connection setup.
-
-# bench_bpffs: bpffs mounted at /sys/fs/bpf, where the XDP benchmarks pin their maps (a fresh
-# machine or container may have none there).
-bench_bpffs() {
-	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && return 0
-	mount -t bpf bpf /sys/fs/bpf && return 0
-	echo "${0##*/}: cannot mount bpffs on /sys/fs/bpf" >&2
-	return 1
-}
+# What the L7 benchmark scripts share (sourced): a private directory, the processes they start
+# and the cgroups they make, removed on exit; waiting for a port; free ports; nginx
+# configurations; the TLS per-connection setup; CPU quotas.
 
 # bench_tmpdir NAME: TMPD (mktemp under /tmp), PIDS (started processes, appended to by the
 # script), CGROUPS (made by cg_new), all cleaned up on exit.
@@ -62,10 +53,9 @@ cg_root() {
 }
 
 # cg_new NAME PERCENT PID...: a group (after cg_root) allowed PERCENT % of one CPU, holding
-# the processes PID... and their children; its directory in CG_DIR.
+# the processes PID... and their children.
 cg_new() {
 	local d=$CG_ROOT/pingx-bench-$$-$1 q=$(($2 * 1000)) p
-	CG_DIR=$d
 	mkdir "$d" || return 1
 	CGROUPS+=("$d")
 	if [ "$CG_V" = 2 ]; then

@@ -12,8 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "veth-bench: needs root" >&2
 	exit 1
 fi
-source bench/lib.sh
-bench_bpffs
+source scripts/topo.sh # topo_bpffs: bpffs on /sys/fs/bpf, where the maps are pinned
+topo_bpffs
 A=px-vb-a-$$
 B=px-vb-b-$$
 cleanup() { ip netns del "$A" 2>/dev/null || true; ip netns del "$B" 2>/dev/null || true; }
