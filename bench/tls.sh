@@ -224,20 +224,31 @@ PY
 done
 
 echo
+# rounds PREFIX: ROUNDS interleaved rounds of the three measurements over every server, each
+# figure appended to the server's entry in PREFIX's arrays (PREFIX FULL, FULLC, FULLCL, RES,
+# RESC, RESP, RESCL, KA, KAC).
+rounds() {
+	local -n full=${1}FULL fullc=${1}FULLC fullcl=${1}FULLCL res=${1}RES resc=${1}RESC \
+		resp=${1}RESP rescl=${1}RESCL kar=${1}KA kac=${1}KAC
+	local r n a b c d order
+	for ((r = 1; r <= ROUNDS; r++)); do
+		order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}"
+			"${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
+		for n in "${order[@]}"; do
+			read -r a b _ d <<<"$(hs "$n" -new)"
+			full[$n]+="$a " fullc[$n]+="$b " fullcl[$n]+="$d "
+			read -r a b c d <<<"$(hs "$n" -reuse)"
+			res[$n]+="$a " resc[$n]+="$b " resp[$n]+="$c " rescl[$n]+="$d "
+			read -r a b <<<"$(ka "$n")"
+			kar[$n]+="$a " kac[$n]+="$b "
+		done
+	done
+}
+
 declare -A FULL RES KA FULLC RESC KAC RESP FULLCL RESCL
 echo "TLS 1.3, ECDSA P-256, 1 worker each; $HS_CLIENTS s_time clients -time $DURATION;" \
 	"wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s; $ROUNDS interleaved rounds"
-for ((r = 1; r <= ROUNDS; r++)); do
-	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
-	for n in "${order[@]}"; do
-		read -r a b _ d <<<"$(hs "$n" -new)"
-		FULL[$n]+="$a " FULLC[$n]+="$b " FULLCL[$n]+="$d "
-		read -r a b c d <<<"$(hs "$n" -reuse)"
-		RES[$n]+="$a " RESC[$n]+="$b " RESP[$n]+="$c " RESCL[$n]+="$d "
-		read -r a b <<<"$(ka "$n")"
-		KA[$n]+="$a " KAC[$n]+="$b "
-	done
-done
+rounds ""
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 med_of() { # med_of ARRAY NAME: the median of ARRAY[NAME]'s rounds
@@ -308,18 +319,8 @@ for n in "${NAMES[@]}"; do
 	cg_new "$n" "$QUOTA" "${PID_OF[$n]}" ||
 		{ echo "tls.sh: cannot put $n in a cgroup with a CPU quota" >&2; exit 1; }
 done
-declare -A QFULL QRES QKA
-for ((r = 1; r <= ROUNDS; r++)); do
-	order=("${NAMES[@]:$(((r - 1) % ${#NAMES[@]}))}" "${NAMES[@]:0:$(((r - 1) % ${#NAMES[@]}))}")
-	for n in "${order[@]}"; do
-		read -r a _ <<<"$(hs "$n" -new)"
-		QFULL[$n]+="$a "
-		read -r a _ <<<"$(hs "$n" -reuse)"
-		QRES[$n]+="$a "
-		read -r a _ <<<"$(ka "$n")"
-		QKA[$n]+="$a "
-	done
-done
+declare -A QFULL QRES QKA QFULLC QRESC QKAC QRESP QFULLCL QRESCL
+rounds Q
 echo "rates with each server held to $QUOTA % of one CPU (cgroup v$CG_V quota; the server is" \
 	"the limit, not the clients)"
 printf '%-16s %12s %12s %14s\n' "" "full hs/s" "resumed hs/s" "keep-alive r/s"
