@@ -350,8 +350,6 @@ static void test_free_in_callback(void)
 	event_base_free(base);
 }
 
-/* A client's address as text, IPv4 written by hand and IPv6 as the address helper writes
- * it, for accepted sockets (no socket behind: the descriptor is a spare one). */
 /* A TCP socket for a connection whose bytes a test never moves (one epoll takes, unlike a
  * descriptor of /dev/null). */
 static int tcp_fd(void)
@@ -362,6 +360,8 @@ static int tcp_fd(void)
 	return fd;
 }
 
+/* A client's address as text, IPv4 written by hand and IPv6 as the address helper writes
+ * it, for accepted sockets (an unconnected socket behind: the address is the one given). */
 static void test_peer_text(void)
 {
 	static const char *v4[] = {"0.0.0.0", "255.255.255.255", "10.100.9.1", "192.0.2.99",
