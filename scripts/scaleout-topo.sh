@@ -254,6 +254,10 @@ so_up() {
 	ip -n "$c" addr add 10.210.9.2/24 dev eth0
 	ip -n "$c" link set eth0 up
 	ip -n "$c" route add default via 10.210.9.1 || return 1
+	# The demo and the tests pick the client's source ports by hand (30000-42999), so that
+	# each connection's ECMP path can be looked up; the kernel's own picks stay above them,
+	# or a connection of its own could take one first (curl: bind failed, EADDRINUSE).
+	ip netns exec "$c" sysctl -qw net.ipv4.ip_local_port_range="50000 60999" || return 1
 	if [ "$SO_V6" = 1 ]; then
 		ip -n "$r" addr add fd00:210:9::1/64 dev veth-c nodad
 		ip -n "$c" addr add fd00:210:9::2/64 dev eth0 nodad
