@@ -65,7 +65,8 @@ netns_add() {
 # A free loopback TCP port in [LO, LO + SPAN) that this test has not been handed before:
 # pick_port LO SPAN sets PORT. A port handed out may not be bound yet (or never, for a port that
 # must stay dead), so ss alone cannot see it is taken. Random start, so that scripts running at
-# the same time rarely meet; bounded tries.
+# the same time rarely meet; bounded tries. Keep LO + SPAN at or below 32768, where the
+# kernel's ephemeral ports start: a client's connection could otherwise hold the port first.
 _PORTS_GIVEN=" "
 pick_port() {
 	local lo=$1 span=$2 p i

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by tests/l7/test-ops-*.sh (after l7lib.sh): two nginx origins that answer who they
-# are, pingd from a config file, wrk runs whose failures are counted. Ports in 32000-32999.
+# are, pingd from a config file, wrk runs whose failures are counted. Ports in 30000-30699.
 
-# A free loopback TCP port in 32000-32999 not handed out before in this test: sets PORT.
+# A free loopback TCP port in 30000-30699 not handed out before in this test: sets PORT.
+# Below the kernel's ephemeral ports (32768 up): a listener opened under load by a reload
+# cannot find its port taken by a client's connection.
 ops_port() {
-	pick_port 32000 1000
+	pick_port 30000 700
 }
 
 # Two nginx origins in one nginx: /who answers A or B, other paths are static files.

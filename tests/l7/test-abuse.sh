@@ -274,7 +274,7 @@ attempt_fails() {
 # own): no request fails; after the first second the dead origin gets fewer than 10 connects
 # a second (passive health backs off); restarted, it serves again within the cool-down.
 test_origin_killed_under_load() {
-	local ns=px-kill-$$ out f0 f1 f2 rate n i pid
+	local ns=px-kill-$$ out f0 f1 f2 rate n i pid workers
 	need_l7_tools wrk || return $?
 	need_root || return
 	l7_tmpdir
@@ -287,13 +287,17 @@ test_origin_killed_under_load() {
 	nsx $ns wrk -t1 -c32 -d8s http://127.0.0.1:18080/index.html >"$TMPD/wrk.out" 2>&1 &
 	local wrk=$!
 	sleep 2
+	# The master first: killed after its worker, it could fork a new one in between.
 	pid=$(cat "$TMPD/b/nginx.pid")
-	kill -9 $(pgrep -P "$pid") "$pid"
+	workers=$(pgrep -P "$pid")
+	kill -9 "$pid"
+	kill -9 $workers
 	f0=$(attempt_fails $ns)
 	sleep 1
 	f1=$(attempt_fails $ns)
 	sleep 4
 	f2=$(attempt_fails $ns)
+	[ -z "$(nsx $ns ss -Hltn 'sport = :18082')" ] || fail "the killed origin still listens"
 	wait $wrk
 	out=$(cat "$TMPD/wrk.out")
 	log "$(grep -E 'requests in|Non-2xx|Socket errors' <<<"$out" | tr -s ' ' | tr '\n' ';')"

@@ -19,9 +19,9 @@ need_examples() {
 	[ -x "$ROUTER" ] && [ -x "$GATE" ] || { echo "   examples not built" >&2; return 1; }
 }
 
-# A free loopback TCP port in 33000-33999, none handed out before in this test: sets PORT.
+# A free loopback TCP port in 32000-32767, none handed out before in this test: sets PORT.
 ex_port() {
-	pick_port 33000 1000
+	pick_port 32000 768
 }
 
 # Start an origin answering with NAME: sets ORIGIN_<NAME>.
