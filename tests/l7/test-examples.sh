@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The custom proxies of examples/ (built on libpingx) in front of python origins that answer
-# with their name, on loopback ports 33000-33999: header routing, the API-key gate, retries
+# with their name, on loopback ports 32000-32767: header routing, the API-key gate, retries
 # through the default error hooks, bad input, and building against the installed pingx.pc.
 
 ALL_TESTS="test_router_by_header test_router_bad_input test_router_retry test_gate \
