@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd SIGHUP reload under wrk load: routes, upstreams and listeners change with zero failed
 # requests and no dropped exchange; an invalid configuration is rejected and the running one
-# keeps serving. Loopback ports 32000-32999.
+# keeps serving. Loopback ports 30000-30699.
 ALL_TESTS="test_reload_under_load test_reload_invalid test_reload_oneline"
 ALL_TESTS+=" test_reload_keeps_ops"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd SIGTERM/SIGINT: stop accepting, let the exchange in flight finish (its response says
 # Connection: close), close idle keep-alive connections, exit within timeouts.shutdown.
-# Loopback ports 32000-32999.
+# Loopback ports 30000-30699.
 ALL_TESTS="test_term_slow_request test_term_grace_expires test_term_idle_keepalive"
 
 source "$(dirname "$0")/../integration/lib.sh"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # pingd --upgrade under wrk load: the new process takes the listening sockets over the Unix
 # socket, the old one drains and exits, with zero refused connections and zero failed
-# requests. Loopback ports 32000-32999.
+# requests. Loopback ports 30000-30699.
 ALL_TESTS="test_upgrade_oneline_under_load test_upgrade_config test_upgrade_usr2_notify"
 ALL_TESTS+=" test_upgrade_fails test_upgrade_nobody"
 
