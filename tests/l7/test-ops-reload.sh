@@ -4,7 +4,7 @@
 # requests and no dropped exchange; an invalid configuration is rejected and the running one
 # keeps serving. Loopback ports 30000-30699.
 ALL_TESTS="test_reload_under_load test_reload_invalid test_reload_oneline"
-ALL_TESTS+=" test_reload_keeps_ops"
+ALL_TESTS+=" test_reload_keeps_ops test_idle_after_reload"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
@@ -171,6 +171,37 @@ test_reload_keeps_ops() {
 	log "requests_total: $m1 before the reload, $m2 after 20 more"
 	[ "$m2" -ge $((m1 + 20)) ] || fail "counters did not continue over the reload"
 	[ "$(get "$ap" /healthz)" = ok ] || fail "healthz after the reload"
+}
+
+# An idle pingd, once the generation a reload replaced has drained, has no timer waking its
+# main thread: a 2 s window sees at most 2 wakeups (it polled its old generations 20 times a
+# second, always).
+test_idle_after_reload() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT cfg=$TMPD/pingd.yaml i a b n=-1
+	write_cfg "$cfg" "$lp" "$OA"
+	spawn "$PINGD" -c "$cfg" 2>"$TMPD/pingd.err"
+	local pid=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	[ "$(get "$lp" /who)" = A ] || fail "not routed to A"
+	write_cfg "$cfg" "$lp" "$OB"
+	kill -HUP "$pid"
+	wakeups() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$pid/task/$pid/status"; }
+	# The old generation drains within timeouts.shutdown (10 s); then the thread sleeps.
+	for ((i = 0; i < 12; i++)); do
+		a=$(wakeups)
+		sleep 2
+		b=$(wakeups)
+		n=$((b - a))
+		[ "$n" -le 2 ] && break
+	done
+	[ "$(get "$lp" /who)" = B ] || fail "not routed to B after the reload"
+	log "main thread: $n wakeups in 2 s, after $i windows"
+	[ "$n" -le 2 ] || fail "the idle main thread woke $n times in 2 s"
+	kill -0 "$pid" || fail "pingd died"
 }
 
 run_tests "$@"

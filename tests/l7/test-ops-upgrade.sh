@@ -4,7 +4,7 @@
 # socket, the old one drains and exits, with zero refused connections and zero failed
 # requests. Loopback ports 30000-30699.
 ALL_TESTS="test_upgrade_oneline_under_load test_upgrade_config test_upgrade_usr2_notify"
-ALL_TESTS+=" test_upgrade_fails test_upgrade_nobody"
+ALL_TESTS+=" test_upgrade_fails test_upgrade_usr2_fails test_upgrade_nobody"
 
 source "$(dirname "$0")/../integration/lib.sh"
 source "$PINGX_TOP/tests/l7/l7lib.sh"
@@ -197,6 +197,40 @@ test_upgrade_fails() {
 	spawn "$PINGD" -c "$cfg" --upgrade
 	wait_exit "$old" 12 || fail "the old pingd did not exit after a good upgrade"
 	[ "$(get "$lp" /who)" = B ] || fail "the good successor does not serve"
+}
+
+# SIGUSR2 starting a successor that cannot start (a listener port taken by another
+# program): the successor exits 1, the running pingd reaps it (no zombie child left) and
+# keeps serving.
+test_upgrade_usr2_fails() {
+	need_l7_tools || return $?
+	l7_tmpdir
+	start_ab_origins || return 1
+	ops_port || return 1
+	local lp=$PORT cfg=$TMPD/pingd.yaml errlog=$TMPD/old.err i kids
+	write_cfg "$cfg" "$lp" "$OA"
+	spawn "$PINGD" -c "$cfg" 2>"$errlog"
+	local old=$SPAWNED_PID
+	wait_port 127.0.0.1 "$lp" || fail "pingd did not start"
+	# The successor would listen on OA too, which nginx holds.
+	write_cfg "$cfg" "$lp" "$OB" "$OA"
+	kill -USR2 "$old"
+	for ((i = 0; i < 100; i++)); do
+		grep -q "upgrade: hand-over failed" "$errlog" && break
+		sleep 0.1
+	done
+	grep -q "upgrade: hand-over failed" "$errlog" ||
+		fail "the old pingd did not log the failure: $(cat "$errlog")"
+	# Its child has exited; once reaped, the old pingd has no child left.
+	for ((i = 0; i < 50; i++)); do
+		kids=$(ps -o pid=,stat= --ppid "$old")
+		[ -z "$kids" ] && break
+		sleep 0.1
+	done
+	[ -z "$kids" ] || fail "children left: $kids"
+	kill -0 "$old" || fail "the old pingd exited"
+	[ "$(get "$lp" /who)" = A ] || fail "the old pingd stopped serving"
+	log "successor failed and reaped after $i looks; still serving A"
 }
 
 # --upgrade with nobody to take over from: a clear error, exit 1, nothing bound.

@@ -297,12 +297,13 @@ static int write_pidfile(const char *path)
 	return err;
 }
 
-#define REAP_MS		 50    /* how often drained generations are looked for */
+#define REAP_MS		 50    /* how often draining generations are looked at */
 #define UPGRADE_READY_MS 30000 /* how long a successor may take to start serving */
 
 /* What the main thread's loop works on. */
-/* Signals the main thread handles: SIGINT and SIGTERM stop, SIGHUP reloads, SIGUSR2 upgrades. */
-#define PINGD_N_SIGNALS 4
+/* Signals the main thread handles: SIGINT and SIGTERM stop, SIGHUP reloads, SIGUSR2 upgrades,
+ * SIGCHLD reaps a successor that exited. */
+#define PINGD_N_SIGNALS 5
 
 struct pingd {
 	const struct opts *o;
@@ -314,8 +315,8 @@ struct pingd {
 	struct steer *steer;	/* l7 steering into cur's listeners; NULL when none steers */
 	struct upgrade_srv *up; /* hand-over socket for a successor */
 	struct event *up_ev;
-	struct event *reap_ev;
-	struct event *sig_ev[PINGD_N_SIGNALS]; /* SIGINT, SIGTERM, SIGHUP, SIGUSR2 */
+	struct event *reap_ev;		       /* pending while generations drain */
+	struct event *sig_ev[PINGD_N_SIGNALS]; /* SIGINT, SIGTERM, SIGHUP, SIGUSR2, SIGCHLD */
 	char *pidfile;			       /* written with -d, removed at exit; owned */
 	bool stopping;			       /* draining everything, then exit */
 	bool handed_over;		       /* a successor took the sockets */
@@ -525,6 +526,9 @@ static void retire(struct pingd *p)
 	gen_drain(g, g->cfg->timeouts.shutdown_ms);
 	g->next = p->old;
 	p->old = g;
+	/* Looked at until it is gone; an idle pingd has no timer to wake it. */
+	if (p->reap_ev && !event_pending(p->reap_ev, EV_TIMEOUT, NULL))
+		(void)event_add(p->reap_ev, &(struct timeval){0, REAP_MS * 1000});
 }
 
 /* Free drained generations; once stopping and all are gone, end the loop. */
@@ -534,9 +538,6 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* Successors started by SIGUSR2 that failed. */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
 	for (struct gen **gp = &p->old; *gp;) {
 		struct gen *g = *gp;
 
@@ -549,8 +550,20 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 			g->cfg->file ? g->cfg->file : "command line");
 		gen_free(g);
 	}
+	if (!p->old)
+		(void)event_del(p->reap_ev);
 	if (p->stopping && !p->old && !p->cur)
 		event_base_loopexit(p->base, NULL);
+}
+
+/* SIGCHLD: a successor started by SIGUSR2 exited (its start failed, say). */
+static void on_child(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 }
 
 /* SIGINT/SIGTERM: stop accepting and drain within timeouts.shutdown; a second one stops at
@@ -767,9 +780,9 @@ static int detach(struct pingd *p, const struct cfg *c)
  * generations. Returns 0 or a negative errno (logged). */
 static int install_events(struct pingd *p)
 {
-	static const int sigs[PINGD_N_SIGNALS] = {SIGINT, SIGTERM, SIGHUP, SIGUSR2};
+	static const int sigs[PINGD_N_SIGNALS] = {SIGINT, SIGTERM, SIGHUP, SIGUSR2, SIGCHLD};
 	static const event_callback_fn fns[PINGD_N_SIGNALS] = {
-		on_stop_signal, on_stop_signal, on_hup, on_usr2};
+		on_stop_signal, on_stop_signal, on_hup, on_usr2, on_child};
 
 	p->base = event_base_new();
 	if (!p->base)
@@ -780,7 +793,7 @@ static int install_events(struct pingd *p)
 			goto fail;
 	}
 	p->reap_ev = event_new(p->base, -1, EV_PERSIST, on_reap, p);
-	if (p->reap_ev && event_add(p->reap_ev, &(struct timeval){0, REAP_MS * 1000}) == 0)
+	if (p->reap_ev)
 		return 0;
 fail:
 	log_err("cannot install signal handlers");
