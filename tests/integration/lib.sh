@@ -82,6 +82,18 @@ pick_port() {
 	return 1
 }
 
+# Wait until FILE (which may not exist yet) holds a line matching PATTERN:
+# wait_grep PATTERN FILE [TRIES (100), 0.1 s apart]. Returns 1 when it never does.
+wait_grep() {
+	local pat=$1 f=$2 tries=${3:-100}
+	while [ "$tries" -gt 0 ]; do
+		grep -q -- "$pat" "$f" 2>/dev/null && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
 # Wait until a TCP port accepts connections: wait_port HOST PORT [NS] [TRIES]
 wait_port() {
 	local host=$1 port=$2 ns=${3:-} tries=${4:-100}

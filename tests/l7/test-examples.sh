@@ -83,11 +83,7 @@ test_router_by_header() {
 	curl -sS -D - -o /dev/null -H 'X-Backend: beta' "http://127.0.0.1:$LISTEN_PORT/z" |
 		grep -qi '^X-Routed-To: beta' || fail "response_filter header missing"
 	# The logging hook ran once per request, with new_ctx's state and the peer.
-	local i
-	for ((i = 0; i < 20; i++)); do
-		grep -q "pool=beta peer=127.0.0.1:$ORIGIN_BETA status=200" "$TMPD/proxy.err" && break
-		sleep 0.1
-	done
+	wait_grep "pool=beta peer=127.0.0.1:$ORIGIN_BETA status=200" "$TMPD/proxy.err" 20
 	grep -q "/y pool=beta peer=127.0.0.1:$ORIGIN_BETA status=200" "$TMPD/proxy.err" ||
 		fail "no log line: $(cat "$TMPD/proxy.err")"
 	[ "$(grep -c '^header-router: ' "$TMPD/proxy.err")" = 4 ] ||

@@ -83,12 +83,7 @@ YAML
 
 # Wait for a line matching $1 in $PINGD_LOG (10 s at most).
 wait_log() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q "$1" "$PINGD_LOG" && return 0
-		sleep 0.1
-	done
-	fail "no '$1' in the log: $(cat "$PINGD_LOG")"
+	wait_grep "$1" "$PINGD_LOG" || fail "no '$1' in the log: $(cat "$PINGD_LOG")"
 }
 
 # Accepted connections nginx counted (stub_status over h2c or h2).

@@ -250,11 +250,7 @@ test_h2_upgrade() {
 	local tool=$!
 	on_exit "kill $tool 2>/dev/null"
 	# The stream must be in flight (at the origin, which answers 2 s later) before the upgrade.
-	for ((i = 0; i < 200; i++)); do
-		grep -q '^GET /late ' "$PYO_LOG" && break
-		sleep 0.05
-	done
-	grep -q '^GET /late ' "$PYO_LOG" || fail "the request never reached the origin"
+	wait_grep '^GET /late ' "$PYO_LOG" || fail "the request never reached the origin"
 	spawn "$PINGD" -c "$TMPD/pingd.yaml" --upgrade
 	local succ=$SPAWNED_PID
 	timeout 60 tail --pid="$tool" -f /dev/null

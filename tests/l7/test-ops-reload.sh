@@ -34,11 +34,8 @@ test_reload_under_load() {
 	wait_port 127.0.0.1 "$lport" || fail "late origin did not start"
 	write_cfg "$cfg" "$lp" "$OA" "" "$lport"
 	kill -HUP "$pid"
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'reloaded:' "$TMPD/pingd.err" && break
-		sleep 0.05
-	done
-	grep -q 'reloaded:' "$TMPD/pingd.err" || fail "the first reload did not finish: $(cat "$TMPD/pingd.err")"
+	wait_grep 'reloaded:' "$TMPD/pingd.err" ||
+		fail "the first reload did not finish: $(cat "$TMPD/pingd.err")"
 	curl -s --max-time 10 -o "$late" -w '%{http_code}' "http://127.0.0.1:$lp/late" \
 		>"$late.code" &
 	local curl_pid=$!

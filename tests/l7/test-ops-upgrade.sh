@@ -215,11 +215,7 @@ test_upgrade_usr2_fails() {
 	# The successor would listen on OA too, which nginx holds.
 	write_cfg "$cfg" "$lp" "$OB" "$OA"
 	kill -USR2 "$old"
-	for ((i = 0; i < 100; i++)); do
-		grep -q "upgrade: hand-over failed" "$errlog" && break
-		sleep 0.1
-	done
-	grep -q "upgrade: hand-over failed" "$errlog" ||
+	wait_grep "upgrade: hand-over failed" "$errlog" ||
 		fail "the old pingd did not log the failure: $(cat "$errlog")"
 	# Its child has exited; once reaped, the old pingd has no child left.
 	for ((i = 0; i < 50; i++)); do

@@ -87,18 +87,11 @@ test_name_proxies() {
 		fail "the origin did not see the 20 requests"
 	grep -q "upstream 'web': localhost:$HO_PORT resolved to 127.0.0.1:$HO_PORT" "$err" ||
 		fail "what the name resolved to is not logged: $(cat "$err")"
-	for ((i = 0; i < 50; i++)); do
-		grep -q '/through-name-19' "$TMPD/access.log" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_grep '/through-name-19' "$TMPD/access.log" 50
 	grep '/through-name-19' "$TMPD/access.log" | grep -q "\"upstream\":\"127.0.0.1:$HO_PORT\"" ||
 		fail "access log without the resolved address: $(tail -1 "$TMPD/access.log")"
 	# Health probes of a named server carry its name as Host.
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^/hc ' "$HO_LOG" && break
-		sleep 0.1
-	done
-	grep -q '^/hc ' "$HO_LOG" || fail "no health probe reached the origin"
+	wait_grep '^/hc ' "$HO_LOG" 50 || fail "no health probe reached the origin"
 	grep -qvx "/hc localhost:$HO_PORT" <(grep '^/hc ' "$HO_LOG") &&
 		fail "probe Host is not the name: $(grep '^/hc ' "$HO_LOG" | sort -u)"
 	metrics=$(curl -s --max-time 5 "http://127.0.0.1:$ap/metrics")
@@ -198,11 +191,7 @@ test_reload_unresolvable() {
 	# A good name afterwards is taken.
 	write_cfg "$cfg" "$lp" "$ap" "{address: 'localhost:$b'}"
 	kill -HUP "$PINGD_PID"
-	for ((i = 0; i < 50; i++)); do
-		grep -q "reloaded:" "$err" && break
-		sleep 0.1
-	done
-	grep -q "reloaded:" "$err" || fail "the good configuration was not taken"
+	wait_grep "reloaded:" "$err" 50 || fail "the good configuration was not taken"
 	[ "$(http_status /after)" = 200 ] || fail "not serving after the reload"
 	grep -q '^GET /after ' "$blog" || fail "the new origin did not get /after"
 }

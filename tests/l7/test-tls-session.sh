@@ -121,12 +121,7 @@ test_resume_reload() {
 	setup || return $?
 	new_sessions
 	kill -HUP "$PINGD_PID"
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'reloaded:' "$TMPD/pingd.log" && break
-		sleep 0.1
-	done
-	grep -q 'reloaded:' "$TMPD/pingd.log" || fail "no reload: $(cat "$TMPD/pingd.log")"
+	wait_grep 'reloaded:' "$TMPD/pingd.log" 200 || fail "no reload: $(cat "$TMPD/pingd.log")"
 	resumes -tls1_2 "$TMPD/s12" 3
 	resumes -tls1_3 "$TMPD/s13" 3
 	log "sessions from before the reload resume after it"
@@ -196,11 +191,7 @@ test_ticket_key_file_bad() {
 	# The running pingd is told to load the bad file: it says why and keeps its keys.
 	sed -i "s|$TMPD/k1|$TMPD/short|" "$TMPD/pingd.yaml"
 	kill -HUP "$PINGD_PID"
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q "$TMPD/short: holds 79 bytes" "$TMPD/pingd.log" && break
-		sleep 0.1
-	done
+	wait_grep "$TMPD/short: holds 79 bytes" "$TMPD/pingd.log" 200
 	grep -qF "'listeners[].tls.ticket_keys': $TMPD/short: holds 79 bytes" "$TMPD/pingd.log" ||
 		fail "the reload did not say why: $(cat "$TMPD/pingd.log")"
 	kill -0 "$PINGD_PID" || fail "pingd exited on a bad reload"
@@ -241,11 +232,8 @@ test_session_cache() {
 	resumes -tls1_3 "$TMPD/s13" 6
 	# A cache belongs to its configuration: a reload starts an empty one.
 	kill -HUP "$PINGD_PID"
-	local i got
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'reloaded:' "$TMPD/pingd.log" && break
-		sleep 0.1
-	done
+	local got
+	wait_grep 'reloaded:' "$TMPD/pingd.log" 200 || fail "no reload: $(cat "$TMPD/pingd.log")"
 	got=$(session -tls1_2 "$TMPD/s12" -)
 	[ "$got" = New ] || fail "a cached session survived the reload: '$got'"
 }

@@ -154,12 +154,7 @@ metric() {
 
 # wait_log PATTERN: wait for a line of pingd's log.
 wait_log() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q "$1" "$TMPD/pingd.log" && return 0
-		sleep 0.1
-	done
-	fail "no '$1' in the log: $(cat "$TMPD/pingd.log")"
+	wait_grep "$1" "$TMPD/pingd.log" || fail "no '$1' in the log: $(cat "$TMPD/pingd.log")"
 }
 
 test_refused_certificates() {

@@ -334,10 +334,7 @@ YAML
 	still_serving "start"
 	sed -i "s|key: '$TMPD/a.key'|key: '$TMPD/b.key'|" "$TMPD/pingd.yaml"
 	kill -HUP "$pid"
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'the running configuration stays' "$TMPD/pingd.log" && break
-		sleep 0.1
-	done
+	wait_grep 'the running configuration stays' "$TMPD/pingd.log" 200
 	grep -q "pingd.yaml:8: 'listeners\[\].tls.certificates\[\]': .*b.key: the key does not match" \
 		"$TMPD/pingd.log" || fail "reload: $(cat "$TMPD/pingd.log")"
 	grep -q 'the running configuration stays' "$TMPD/pingd.log" ||
@@ -404,20 +401,13 @@ print("second", status, hashlib.sha256(body).hexdigest(), flush=True)
 PY
 	local holder=$!
 	on_exit "kill $holder 2>/dev/null"
-	for ((i = 0; i < 100; i++)); do
-		grep -q '^first' "$TMPD/held.out" && break
-		sleep 0.1
-	done
+	wait_grep '^first' "$TMPD/held.out"
 	grep -q '^first 200 hello' "$TMPD/held.out" || fail "first request: $(cat "$TMPD/held.out")"
 	[ "$(served_fp)" = "$fp_a" ] || fail "not the first certificate before the reload"
 	sleep 0.5 # the slow response under way
 	cp "$TMPD/new.crt" "$TMPD/cur.crt" && cp "$TMPD/new.key" "$TMPD/cur.key" || fail "cp"
 	kill -HUP "$pid"
-	for ((i = 0; i < 200; i++)); do
-		grep -q 'reloaded:' "$TMPD/pingd.log" && break
-		sleep 0.1
-	done
-	grep -q 'reloaded:' "$TMPD/pingd.log" || fail "no reload: $(cat "$TMPD/pingd.log")"
+	wait_grep 'reloaded:' "$TMPD/pingd.log" 200 || fail "no reload: $(cat "$TMPD/pingd.log")"
 	got=$(served_fp)
 	[ "$got" = "$fp_new" ] || fail "after the reload: '$got', expected the new certificate"
 	kill -0 "$holder" 2>/dev/null || fail "the slow response was over before the reload"
