@@ -49,7 +49,8 @@ test_reload_under_load() {
 	# To B, with a second listener.
 	write_cfg "$cfg" "$lp" "$OB" "$extra"
 	kill -HUP "$pid"
-	wait_port 127.0.0.1 "$extra" "" 20 || fail "the new listener did not open: $(tail -n 5 "$TMPD/pingd.err")"
+	wait_port 127.0.0.1 "$extra" "" 20 ||
+		fail "the new listener did not open: $(tail -n 5 "$TMPD/pingd.err")"
 	[ "$(get "$lp" /who)" = B ] || fail "route not switched to B on the old listener"
 	[ "$(get "$extra" /who)" = B ] || fail "new listener does not serve B"
 	wait "$curl_pid"
